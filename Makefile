@@ -1,0 +1,50 @@
+# aftersales: PGXS build.
+#
+# Layout: src/*.c is the C module; src/sql/NN_*.sql, concatenated in name
+# order, is the install script for the current version; src/sql/upgrade/
+# holds the released upgrade scripts (never edited once released).
+# sql/ + expected/ are pg_regress's, test/ holds the other suites and the
+# scripts behind `make demo`, `make test` and `make bench`.
+
+EXTENSION   = aftersales
+EXTVERSION  = $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" aftersales.control)
+
+MODULE_big  = aftersales
+OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+DATA_built  = aftersales--$(EXTVERSION).sql
+DATA        = $(wildcard src/sql/upgrade/*.sql)
+
+REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=. --load-extension=aftersales
+
+PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Werror -Wno-unused-parameter \
+              -Wno-missing-field-initializers -Wno-sign-compare
+
+EXTRA_CLEAN = results regression.diffs regression.out output_iso \
+              test/isolation/results test/isolation/output_iso
+
+# Debian's pg_config wrapper picks the newest server-dev; pin 15 when present.
+ifneq ($(wildcard /usr/lib/postgresql/15/bin/pg_config),)
+PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+else
+PG_CONFIG ?= pg_config
+endif
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(PGXS),)
+include $(PGXS)
+endif
+
+aftersales--$(EXTVERSION).sql: $(sort $(wildcard src/sql/[0-9]*.sql))
+	cat $^ > $@
+
+.PHONY: demo test bench
+# The README's two commands. Both provision what is missing (Debian
+# packages, a private cluster under .cluster/) before doing their job.
+demo:
+	test/bin/demo
+
+test:
+	test/bin/run-tests
+
+bench:
+	test/bin/bench

@@ -1,0 +1,45 @@
+-- aftersales install script, part 00: tenants and shared helpers.
+-- The install script is src/sql/[0-9]*.sql concatenated in name order.
+\echo Use "CREATE EXTENSION aftersales" to load this file. \quit
+SET LOCAL search_path TO pg_catalog, pg_temp;
+
+COMMENT ON SCHEMA aftersales IS
+  'aftersales: after-sales service tickets, business-calendar SLAs, escalation and KPIs';
+
+-- A tenant is a company.  Every table carries tenant_id in its keys, so that
+-- row-level security and a Citus distribution can build on it.  Single
+-- companies never think about it: tenant 1, "default", always exists.
+CREATE TABLE aftersales.tenants (
+    tenant_id   bigint      PRIMARY KEY CHECK (tenant_id > 0),
+    name        text        NOT NULL UNIQUE CHECK (name <> ''),
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE aftersales.tenants IS 'Companies served by this database; tenant 1 is the default for single-company installs';
+COMMENT ON COLUMN aftersales.tenants.tenant_id IS 'Tenant key, part of every other table''s key';
+COMMENT ON COLUMN aftersales.tenants.name IS 'Company name, unique';
+COMMENT ON COLUMN aftersales.tenants.created_at IS 'When the tenant was created';
+INSERT INTO aftersales.tenants (tenant_id, name) VALUES (1, 'default');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.tenants', 'WHERE tenant_id <> 1');
+
+-- The tenant of the current transaction: the setting aftersales.tenant_id
+-- (SET LOCAL by the application), else the default tenant 1.
+CREATE FUNCTION aftersales.current_tenant() RETURNS bigint
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v text := pg_catalog.current_setting('aftersales.tenant_id', true);
+BEGIN
+    IF v IS NULL OR v = '' THEN
+        RETURN 1;
+    END IF;
+    IF v !~ '^[1-9][0-9]{0,17}$' THEN
+        RAISE EXCEPTION 'invalid aftersales.tenant_id: "%"', v
+            USING ERRCODE = '22023',
+                  HINT = 'Set a positive tenant id, for example: SET LOCAL aftersales.tenant_id = ''1'';';
+    END IF;
+    RETURN v::bigint;
+END
+$$;
+COMMENT ON FUNCTION aftersales.current_tenant() IS
+  'Tenant of the current transaction: setting aftersales.tenant_id, default 1';

@@ -1,0 +1,133 @@
+
+-- aftersales install script, part 10: business calendars.
+
+CREATE TYPE aftersales.calendar;
+
+CREATE FUNCTION aftersales.calendar_in(cstring) RETURNS aftersales.calendar
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION aftersales.calendar_out(aftersales.calendar) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION aftersales.calendar_recv(internal) RETURNS aftersales.calendar
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION aftersales.calendar_send(aftersales.calendar) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE aftersales.calendar (
+    INPUT = aftersales.calendar_in,
+    OUTPUT = aftersales.calendar_out,
+    RECEIVE = aftersales.calendar_recv,
+    SEND = aftersales.calendar_send,
+    INTERNALLENGTH = VARIABLE,
+    ALIGNMENT = int4,
+    STORAGE = extended
+);
+COMMENT ON TYPE aftersales.calendar IS
+  'Business calendar: time zone, weekly working windows, holidays, closures and make-up working days';
+
+CREATE FUNCTION aftersales.calendar_eq(aftersales.calendar, aftersales.calendar) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales.calendar_eq(aftersales.calendar, aftersales.calendar) IS
+  'True when two calendars are the same once written canonically';
+CREATE OPERATOR aftersales.= (
+    LEFTARG = aftersales.calendar, RIGHTARG = aftersales.calendar,
+    FUNCTION = aftersales.calendar_eq, COMMUTATOR = OPERATOR(aftersales.=)
+);
+
+CREATE FUNCTION aftersales.calendar_zone(aftersales.calendar) RETURNS text
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales.calendar_zone(aftersales.calendar) IS
+  'The IANA time zone of a calendar';
+
+-- Named zones are treated as immutable by PostgreSQL itself (timezone(text,
+-- timestamptz) is IMMUTABLE), and a calendar carries its zone by name: so
+-- the arithmetic is IMMUTABLE too, and usable in indexes and generated columns.
+CREATE FUNCTION aftersales.business_add(cal aftersales.calendar, start timestamptz, amount interval)
+    RETURNS timestamptz
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales.business_add(aftersales.calendar, timestamptz, interval) IS
+  'Earliest instant at which amount (hours, minutes, seconds) of business time has elapsed since start';
+
+CREATE FUNCTION aftersales.business_diff(cal aftersales.calendar, a timestamptz, b timestamptz)
+    RETURNS interval
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales.business_diff(aftersales.calendar, timestamptz, timestamptz) IS
+  'Business time in [a, b), negative when b < a';
+
+CREATE FUNCTION aftersales.is_business_time(cal aftersales.calendar, t timestamptz)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales.is_business_time(aftersales.calendar, timestamptz) IS
+  'Whether t lies inside a working window of its local date';
+
+CREATE FUNCTION aftersales.next_business_time(cal aftersales.calendar, t timestamptz)
+    RETURNS timestamptz
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales.next_business_time(aftersales.calendar, timestamptz) IS
+  'First business instant at or after t';
+
+CREATE FUNCTION aftersales.business_minutes(cal aftersales.calendar, a timestamptz, b timestamptz)
+    RETURNS numeric
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$ SELECT EXTRACT(EPOCH FROM aftersales.business_diff(cal, a, b)) / 60 $$;
+COMMENT ON FUNCTION aftersales.business_minutes(aftersales.calendar, timestamptz, timestamptz) IS
+  'Business time in [a, b) in minutes (numeric, exact), for reports and BI tools';
+
+-- Named calendars, so that SLA policies can refer to them.
+CREATE TABLE aftersales.calendars (
+    tenant_id   bigint      NOT NULL DEFAULT aftersales.current_tenant()
+                            REFERENCES aftersales.tenants,
+    name        text        NOT NULL CHECK (name ~ '^[[:alnum:]_][[:alnum:]_.:+-]{0,62}$'),
+    calendar    aftersales.calendar NOT NULL,
+    description text,
+    updated_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (tenant_id, name)
+);
+COMMENT ON TABLE aftersales.calendars IS 'Named business calendars per tenant, referred to by SLA policies';
+COMMENT ON COLUMN aftersales.calendars.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.calendars.name IS 'Calendar name, unique per tenant (letters, digits, _ . : + -)';
+COMMENT ON COLUMN aftersales.calendars.calendar IS 'The calendar: zone, windows, holidays, closures, make-up days';
+COMMENT ON COLUMN aftersales.calendars.description IS 'Free text';
+COMMENT ON COLUMN aftersales.calendars.updated_at IS 'When the calendar was last set';
+INSERT INTO aftersales.calendars (tenant_id, name, calendar, description)
+VALUES (1, '24x7', 'zone=UTC; mon-sun 00:00-24:00', 'Around the clock: business time is wall-clock time');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.calendars',
+    'WHERE NOT (tenant_id = 1 AND name = ''24x7'')');
+
+CREATE FUNCTION aftersales.set_calendar(name text, cal aftersales.calendar,
+                                        description text DEFAULT NULL,
+                                        tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS void
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    INSERT INTO aftersales.calendars AS c (tenant_id, name, calendar, description)
+    VALUES (tenant, name, cal, description)
+    ON CONFLICT (tenant_id, name) DO UPDATE
+       SET calendar = excluded.calendar,
+           description = COALESCE(excluded.description, c.description),
+           updated_at = pg_catalog.now()
+$$;
+COMMENT ON FUNCTION aftersales.set_calendar(text, aftersales.calendar, text, bigint) IS
+  'Create or replace a named calendar (upsert; a NULL description keeps the old one)';
+
+CREATE FUNCTION aftersales.get_calendar(name text, tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS aftersales.calendar
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    result aftersales.calendar;
+BEGIN
+    SELECT c.calendar INTO result
+      FROM aftersales.calendars c
+     WHERE c.tenant_id OPERATOR(pg_catalog.=) tenant AND c.name OPERATOR(pg_catalog.=) get_calendar.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'calendar "%" does not exist for tenant %', name, tenant
+            USING ERRCODE = '42704',
+                  HINT = 'Create it first, for example: SELECT aftersales.set_calendar(''office'', ''zone=Asia/Shanghai; mon-fri 09:00-18:00'');';
+    END IF;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION aftersales.get_calendar(text, bigint) IS 'The named calendar of the tenant, or an error';
