@@ -98,15 +98,28 @@ CREATE FUNCTION aftersales.set_calendar(name text, cal aftersales.calendar,
                                         description text DEFAULT NULL,
                                         tenant bigint DEFAULT aftersales.current_tenant())
     RETURNS void
-    LANGUAGE sql VOLATILE
+    LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp
     AS $$
+BEGIN
+    IF name IS NULL OR name !~ '^[[:alnum:]_][[:alnum:]_.:+-]{0,62}$' THEN
+        RAISE EXCEPTION 'invalid calendar name: "%"', name
+            USING ERRCODE = '22023',
+                  DETAIL = 'A calendar name has 1 to 63 letters, digits and _ . : + -, and starts with a letter, digit or _.',
+                  HINT = 'For example: SELECT aftersales.set_calendar(''cn-office'', ''zone=Asia/Shanghai; mon-fri 09:00-18:00'');';
+    END IF;
+    IF cal IS NULL THEN
+        RAISE EXCEPTION 'calendar "%" must not be null', name
+            USING ERRCODE = '22004',
+                  HINT = 'For example: SELECT aftersales.set_calendar(''cn-office'', ''zone=Asia/Shanghai; mon-fri 09:00-18:00'');';
+    END IF;
     INSERT INTO aftersales.calendars AS c (tenant_id, name, calendar, description)
-    VALUES (tenant, name, cal, description)
+    VALUES (tenant, set_calendar.name, cal, set_calendar.description)
     ON CONFLICT (tenant_id, name) DO UPDATE
        SET calendar = excluded.calendar,
            description = COALESCE(excluded.description, c.description),
-           updated_at = pg_catalog.now()
+           updated_at = pg_catalog.now();
+END
 $$;
 COMMENT ON FUNCTION aftersales.set_calendar(text, aftersales.calendar, text, bigint) IS
   'Create or replace a named calendar (upsert; a NULL description keeps the old one)';
