@@ -109,31 +109,6 @@ static inline int exc_lower_bound(const CalCache *c, int32 date);
 
 /* ---------- day slices ---------- */
 
-/* The windows a date owns: its make-up windows, none on a holiday, else weekly. */
-static void
-own_windows(const Calendar *cal, int32 date, const CalWindow **w, int *n)
-{
-	const CalDated *wd = cal_find_dated(cal_workdays(cal), cal->nworkdays, date);
-
-	if (wd)
-	{
-		*w = cal_windows(cal) + wd->first;
-		*n = wd->nwindows;
-	}
-	else if (cal_is_holiday(cal, date))
-	{
-		*w = NULL;
-		*n = 0;
-	}
-	else
-	{
-		int			d = cal_weekday(date);
-
-		*w = cal_windows(cal) + cal->week_first[d];
-		*n = cal->week_first[d + 1] - cal->week_first[d];
-	}
-}
-
 /*
  * The business intervals of one local date, as usecs since its midnight:
  * its own windows up to midnight, the previous date's overnight tails, less
@@ -238,8 +213,8 @@ date_slice(const Calendar *cal, int32 date, int *n)
 				ncl = 0;
 	const CalDated *c = cal_find_dated(cal_closed(cal), cal->nclosed, date);
 
-	own_windows(cal, date, &own, &nown);
-	own_windows(cal, date - 1, &prev, &nprev);
+	cal_own_windows(cal, date, &own, &nown);
+	cal_own_windows(cal, date - 1, &prev, &nprev);
 	if (c)
 	{
 		cl = cal_windows(cal) + c->first;

@@ -24,7 +24,7 @@
 PG_MODULE_MAGIC;
 
 #define CAL_MAX_ENTRIES		PG_UINT16_MAX
-#define CAL_MAX_RANGE_DAYS	3660	/* ten years */
+#define CAL_MAX_HOLIDAY_DAYS 200000	/* dated holidays in all; each is cached */
 
 static const char *const weekday_names[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
@@ -144,6 +144,31 @@ cal_is_holiday(const Calendar *cal, int32 date)
 			return true;
 	}
 	return false;
+}
+
+/* The windows a date owns: its make-up windows, none on a holiday, else weekly. */
+void
+cal_own_windows(const Calendar *cal, int32 date, const CalWindow **w, int *n)
+{
+	const CalDated *wd = cal_find_dated(cal_workdays(cal), cal->nworkdays, date);
+
+	if (wd)
+	{
+		*w = cal_windows(cal) + wd->first;
+		*n = wd->nwindows;
+	}
+	else if (cal_is_holiday(cal, date))
+	{
+		*w = NULL;
+		*n = 0;
+	}
+	else
+	{
+		int			d = cal_weekday(date);
+
+		*w = cal_windows(cal) + cal->week_first[d];
+		*n = cal->week_first[d + 1] - cal->week_first[d];
+	}
 }
 
 const CalDated *
@@ -458,12 +483,6 @@ parse_holidays(CalSpec *spec, char *s, const char *clause)
 						 errmsg("invalid date range in calendar: \"%s\"", h),
 						 errdetail("The range ends before it starts."),
 						 errhint("Write the first date first, for example: holiday 2026-10-01..2026-10-07")));
-			if (r.last - r.first >= CAL_MAX_RANGE_DAYS)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-						 errmsg("invalid date range in calendar: \"%s\"", h),
-						 errdetail("A holiday range spans at most %d days.", CAL_MAX_RANGE_DAYS),
-						 errhint("Split a longer closure into several ranges.")));
 			*(CalDateRange *) grow((void **) &spec->hol, &spec->nhol, &spec->caphol, sizeof(CalDateRange)) = r;
 		}
 	}
@@ -692,6 +711,18 @@ spec_build(CalSpec *spec)
 			spec->hol[k++] = spec->hol[i];
 	}
 	spec->nhol = k;
+	{
+		int64		days = 0;
+
+		for (int i = 0; i < spec->nhol; i++)
+			days += (int64) spec->hol[i].last - spec->hol[i].first + 1;
+		if (days > CAL_MAX_HOLIDAY_DAYS)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("calendar has too many holiday dates: " INT64_FORMAT, days),
+					 errdetail("A calendar holds at most %d dated holidays in all.", CAL_MAX_HOLIDAY_DAYS),
+					 errhint("Keep the holidays of the years in use, for example: holiday 2026-10-01..2026-10-07")));
+	}
 	qsort(spec->rec, spec->nrec, sizeof(int32), cmp_int32);
 	k = 0;
 	for (int i = 0; i < spec->nrec; i++)
@@ -797,7 +828,10 @@ spec_build(CalSpec *spec)
 
 	/* a make-up day on a holiday is a contradiction, not a preference */
 	for (int i = 0; i < cal->nworkdays; i++)
-		if (cal_is_holiday(cal, cal_workdays(cal)[i].date))
+	{
+		int32		date = cal_workdays(cal)[i].date;
+
+		if (cal_is_holiday(cal, date))
 		{
 			StringInfoData buf;
 
@@ -809,6 +843,20 @@ spec_build(CalSpec *spec)
 					 errdetail("A date cannot be both a holiday and a make-up working day."),
 					 errhint("Remove the date from the holidays or from the make-up days.")));
 		}
+		/* the previous date's overnight tail against this day, this tail against the next */
+		for (int32 d = date - 1; d <= date; d++)
+		{
+			const CalWindow *a,
+					   *b;
+			int			na,
+						nb;
+
+			cal_own_windows(cal, d, &a, &na);
+			cal_own_windows(cal, d + 1, &b, &nb);
+			if (na > 0 && nb > 0 && a[na - 1].end - CAL_DAY_SECS > b[0].start)
+				overlap_error(&a[na - 1], &b[0]);
+		}
+	}
 	return cal;
 }
 
@@ -967,8 +1015,9 @@ recv_window(StringInfo buf, CalWindow *w, bool overnight)
 {
 	w->start = pq_getmsgint(buf, 4);
 	w->end = pq_getmsgint(buf, 4);
+	/* same-day windows end by 24:00; overnight ones less than a day after start */
 	if (w->start < 0 || w->start >= CAL_DAY_SECS || w->end <= w->start ||
-		w->end > (overnight ? w->start + CAL_DAY_SECS - 1 : CAL_DAY_SECS))
+		(w->end > CAL_DAY_SECS && (!overnight || w->end > w->start + CAL_DAY_SECS - 1)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("invalid window in binary calendar: %d-%d seconds", w->start, w->end),
@@ -1015,7 +1064,7 @@ calendar_recv(PG_FUNCTION_ARGS)
 
 		r->first = recv_date(buf);
 		r->last = recv_date(buf);
-		if (r->last < r->first || r->last - r->first >= CAL_MAX_RANGE_DAYS)
+		if (r->last < r->first)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 					 errmsg("invalid holiday range in binary calendar: %d..%d", r->first, r->last)));

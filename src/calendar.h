@@ -138,5 +138,6 @@ cal_weekday(int32 date)
 extern pg_tz *cal_lookup_zone(const char *name, bool missing_ok);
 extern bool cal_is_holiday(const Calendar *cal, int32 date);
 extern const CalDated *cal_find_dated(const CalDated *arr, int n, int32 date);
+extern void cal_own_windows(const Calendar *cal, int32 date, const CalWindow **w, int *n);
 
 #endif							/* AFTERSALES_CALENDAR_H */

@@ -115,7 +115,7 @@ BEGIN
     END IF;
     INSERT INTO aftersales.calendars AS c (tenant_id, name, calendar, description)
     VALUES (tenant, set_calendar.name, cal, set_calendar.description)
-    ON CONFLICT (tenant_id, name) DO UPDATE
+    ON CONFLICT ON CONSTRAINT calendars_pkey DO UPDATE
        SET calendar = excluded.calendar,
            description = COALESCE(excluded.description, c.description),
            updated_at = pg_catalog.now();
