@@ -32,8 +32,10 @@ SELECT aftersales.calendar_zone('zone=america/new_york; mon 09:00-10:00');
 CREATE TEMP TABLE cal_copy (c aftersales.calendar);
 INSERT INTO cal_copy VALUES ('zone=Asia/Shanghai; mon-fri 09:00-12:00,13:00-18:00; sun 22:00-06:00; holiday 2026-10-01..2026-10-08,*-12-25; closed 2026-12-24 12:00-24:00; workday 2026-10-10 09:00-18:00');
 INSERT INTO cal_copy VALUES ('zone=UTC; mon-sun 00:00-24:00'), ('zone=UTC; mon 09:00-17:00; holiday 2026-01-01..2030-12-31,2031-01-01..2036-12-31');
-COPY cal_copy TO '/tmp/aftersales_cal_copy.bin' WITH (FORMAT binary);
-COPY cal_copy FROM '/tmp/aftersales_cal_copy.bin' WITH (FORMAT binary);
+-- the file lives in the server's data directory: no clash between runs
+SELECT pg_catalog.current_setting('data_directory') || '/aftersales_cal_copy.bin' AS copy_file \gset
+COPY cal_copy TO :'copy_file' WITH (FORMAT binary);
+COPY cal_copy FROM :'copy_file' WITH (FORMAT binary);
 SELECT c::text AS calendar, count(*) AS copies FROM cal_copy GROUP BY 1 ORDER BY 1;
 
 -- invalid input, one per line

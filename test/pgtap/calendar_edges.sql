@@ -494,7 +494,7 @@ SELECT is(aftersales.business_diff('zone=UTC; mon 00:00-00:00:01,23:59:59-24:00;
 CREATE TEMP TABLE rt2 (i int, cal aftersales.calendar);
 ALTER TABLE rt ADD COLUMN berr text;
 DO $$
-DECLARE f text := '/tmp/aftersales_calendar_edges_' || pg_backend_pid() || '.bin'; r record;
+DECLARE f text := pg_catalog.current_setting('data_directory') || '/aftersales_calendar_edges_' || pg_backend_pid() || '.bin'; r record;
 BEGIN
   FOR r IN SELECT i FROM rt ORDER BY i LOOP
     BEGIN

@@ -701,7 +701,7 @@ SELECT diag(format('cal %s: %s -> %s %s', cal_id, t1, t2, err)) FROM r_text
 CREATE TEMP TABLE r_bin (cal_id int, cal aftersales.calendar);
 CREATE TEMP TABLE r_binerr (cal_id int, err text);
 DO $$
-DECLARE f text := '/tmp/aftersales_calendar_property_' || pg_backend_pid() || '.bin'; r record;
+DECLARE f text := pg_catalog.current_setting('data_directory') || '/aftersales_calendar_property_' || pg_backend_pid() || '.bin'; r record;
 BEGIN
   FOR r IN SELECT cal_id FROM pc_cal WHERE cal IS NOT NULL ORDER BY cal_id LOOP
     BEGIN
