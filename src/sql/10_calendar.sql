@@ -69,7 +69,7 @@ CREATE FUNCTION aftersales.business_minutes(cal aftersales.calendar, a timestamp
     RETURNS numeric
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
-    AS $$ SELECT EXTRACT(EPOCH FROM aftersales.business_diff(cal, a, b)) / 60 $$;
+    AS $$ SELECT pg_catalog.trim_scale(EXTRACT(EPOCH FROM aftersales.business_diff(cal, a, b)) / 60) $$;
 COMMENT ON FUNCTION aftersales.business_minutes(aftersales.calendar, timestamptz, timestamptz) IS
   'Business time in [a, b) in minutes (numeric, exact), for reports and BI tools';
 
