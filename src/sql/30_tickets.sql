@@ -1,0 +1,632 @@
+
+-- aftersales install script, part 30: tickets, their closed loop, the event
+-- log and the SLA clocks.
+--
+-- Who does what:
+--   ticket_guard (C, src/ticket.c), BEFORE each row: judges every INSERT and
+--     UPDATE of tickets against the closed-loop table and computes the
+--     columns the loop maintains; refuses DELETE.
+--   _tickets_entered, AFTER each INSERT statement: occurrence counts, SLA
+--     clocks and the open events of all the rows, set-based.
+--   _ticket_changed, AFTER each row whose event_seq moved: the SLA clocks
+--     and the event row.
+-- So the event log and the clocks cannot be missed, whether a change comes
+-- through the API (31_ticket_api.sql) or a direct INSERT or UPDATE.
+--
+-- Time: every function that records an event takes at timestamptz DEFAULT
+-- aftersales.now(); aftersales.now() is the setting aftersales.now when set
+-- (tests, demos, replays of past data), else now().
+
+CREATE TYPE aftersales.ticket_status AS ENUM
+    ('new', 'on_hold', 'assigned', 'in_progress', 'on_site', 'locked', 'resolved', 'closed', 'cancelled');
+COMMENT ON TYPE aftersales.ticket_status IS
+  'State in the closed loop: new (awaiting assignment, 等待分配), on_hold (挂起), assigned (已分配), in_progress, on_site, locked (with the service manager, 锁定), resolved (已处理), closed (已关闭), cancelled';
+
+CREATE TYPE aftersales.ticket_event AS ENUM
+    ('open', 'assign', 'reassign', 'take_over', 'start', 'arrive', 'resolve', 'fail', 'release', 'hold',
+     'resume', 'transfer', 'follow_up', 'cancel', 'reopen', 'lock', 'unlock', 'retarget');
+COMMENT ON TYPE aftersales.ticket_event IS
+  'Event of the closed loop; aftersales.ticket_transitions() lists which event takes which state where';
+
+CREATE TYPE aftersales.ticket_tier AS ENUM ('customer_service', 'technical_support', 'rnd');
+COMMENT ON TYPE aftersales.ticket_tier IS
+  'Support tier handling a ticket: customer_service, then technical_support, then rnd (R&D)';
+
+CREATE FUNCTION aftersales.now() RETURNS timestamptz
+    AS 'MODULE_PATHNAME', 'aftersales_now' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales.now() IS
+  'The clock of aftersales: the setting aftersales.now when set (tests, demos, loading past data), else the transaction''s start time';
+
+CREATE FUNCTION aftersales.actor() RETURNS text
+    AS 'MODULE_PATHNAME', 'aftersales_actor' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales.actor() IS
+  'Who acts: the setting aftersales.actor (the application''s user, SET LOCAL by the application), else the database role';
+
+-- ---------------------------------------------------------------------------
+-- Tickets
+
+CREATE TABLE aftersales.tickets (
+    tenant_id          bigint      NOT NULL DEFAULT aftersales.current_tenant()
+                                   REFERENCES aftersales.tenants,
+    ticket_id          bigint      GENERATED ALWAYS AS IDENTITY,
+    channel            text        NOT NULL DEFAULT 'phone'
+                                   CHECK (channel IN ('phone', 'web', 'app', 'wechat', 'email', 'walk_in', 'field', 'other')),
+    customer_id        bigint      NOT NULL,
+    unit_id            bigint,
+    model_id           bigint,
+    problem_type_id    bigint      NOT NULL,
+    description        text        NOT NULL CHECK (description <> ''),
+    priority           aftersales.priority NOT NULL DEFAULT 'C',
+    requested_at       timestamptz,
+    org_id             bigint,
+    field              boolean     NOT NULL DEFAULT false,
+    tier               aftersales.ticket_tier NOT NULL DEFAULT 'customer_service',
+    assignee_id        bigint,
+    status             aftersales.ticket_status NOT NULL DEFAULT 'new',
+    held_from          aftersales.ticket_status,
+    attempt_count      integer     NOT NULL DEFAULT 0 CHECK (attempt_count >= 0),
+    reopen_count       integer     NOT NULL DEFAULT 0 CHECK (reopen_count >= 0),
+    opened_at          timestamptz NOT NULL DEFAULT aftersales.now(),
+    first_response_at  timestamptz,
+    assigned_at        timestamptz,
+    arrived_at         timestamptz,
+    first_resolved_at  timestamptz,
+    resolved_at        timestamptz,
+    followed_up_at     timestamptz,
+    closed_at          timestamptz,
+    cancelled_at       timestamptz,
+    satisfied          boolean,
+    csat               smallint    CHECK (csat BETWEEN 1 AND 5),
+    nps                smallint    CHECK (nps BETWEEN 0 AND 10),
+    follow_up_comment  text,
+    event_seq          integer     NOT NULL DEFAULT 1 CHECK (event_seq >= 1),
+    last_event         aftersales.ticket_event NOT NULL DEFAULT 'open',
+    last_event_at      timestamptz NOT NULL,
+    last_actor         text        NOT NULL,
+    PRIMARY KEY (tenant_id, ticket_id),
+    FOREIGN KEY (tenant_id, customer_id) REFERENCES aftersales.customers (tenant_id, customer_id),
+    FOREIGN KEY (tenant_id, unit_id, model_id) REFERENCES aftersales.units (tenant_id, unit_id, model_id),
+    FOREIGN KEY (tenant_id, model_id) REFERENCES aftersales.product_models (tenant_id, model_id),
+    FOREIGN KEY (tenant_id, problem_type_id) REFERENCES aftersales.problem_types (tenant_id, problem_type_id),
+    FOREIGN KEY (tenant_id, org_id) REFERENCES aftersales.organisations (tenant_id, org_id),
+    FOREIGN KEY (tenant_id, assignee_id) REFERENCES aftersales.engineers (tenant_id, engineer_id),
+    -- what the states promise, whatever wrote the row
+    CHECK (status NOT IN ('assigned', 'in_progress', 'on_site') OR assignee_id IS NOT NULL),
+    CHECK (status NOT IN ('new', 'locked') OR assignee_id IS NULL),
+    CHECK ((status = 'on_hold') = (held_from IS NOT NULL)),
+    CHECK (held_from IN ('new', 'assigned', 'in_progress', 'on_site')),
+    CHECK (status <> 'resolved' OR resolved_at IS NOT NULL),
+    CHECK (status <> 'closed' OR closed_at IS NOT NULL),
+    CHECK (status <> 'cancelled' OR cancelled_at IS NOT NULL),
+    CHECK (last_event_at >= opened_at)
+);
+CREATE INDEX tickets_customer_idx ON aftersales.tickets (tenant_id, customer_id);
+CREATE INDEX tickets_assignee_idx ON aftersales.tickets (tenant_id, assignee_id) WHERE assignee_id IS NOT NULL;
+
+COMMENT ON TABLE aftersales.tickets IS
+  'Service tickets (工单), held to the closed loop of seed 002 by a trigger: change them through the aftersales.*_ticket functions or, equivalently checked, by direct INSERT and UPDATE';
+COMMENT ON COLUMN aftersales.tickets.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.tickets.ticket_id IS 'Ticket id';
+COMMENT ON COLUMN aftersales.tickets.channel IS 'How the request came in: phone, web, app, wechat, email, walk_in, field, other';
+COMMENT ON COLUMN aftersales.tickets.customer_id IS 'Customer who asked; fixed at entry';
+COMMENT ON COLUMN aftersales.tickets.unit_id IS 'Installed unit concerned, when known; fixed at entry';
+COMMENT ON COLUMN aftersales.tickets.model_id IS 'Product model concerned (the unit''s, when a unit is given); counted at entry; fixed';
+COMMENT ON COLUMN aftersales.tickets.problem_type_id IS 'Problem type; counted at entry; fixed';
+COMMENT ON COLUMN aftersales.tickets.description IS 'What the customer reported';
+COMMENT ON COLUMN aftersales.tickets.priority IS 'A (urgent), B or C; changed by event retarget, which re-targets the SLA clocks';
+COMMENT ON COLUMN aftersales.tickets.requested_at IS
+  'Date and time the customer asked for; assigning after it locks the ticket (seed 002)';
+COMMENT ON COLUMN aftersales.tickets.org_id IS 'Organisation handling the ticket';
+COMMENT ON COLUMN aftersales.tickets.field IS 'Needs on-site service: the ticket gets an arrival clock at entry';
+COMMENT ON COLUMN aftersales.tickets.tier IS 'Support tier handling it; changed by event transfer';
+COMMENT ON COLUMN aftersales.tickets.assignee_id IS
+  'Engineer who has the ticket; set by assign, reassign and take_over, cleared when it returns to new or is locked';
+COMMENT ON COLUMN aftersales.tickets.status IS 'State in the closed loop';
+COMMENT ON COLUMN aftersales.tickets.held_from IS 'While on hold: the state that resume returns to';
+COMMENT ON COLUMN aftersales.tickets.attempt_count IS
+  'Failed handling attempts (event fail); the second one locks the ticket (seed 002)';
+COMMENT ON COLUMN aftersales.tickets.reopen_count IS
+  'Times the ticket went back to new after being resolved: unsatisfied follow-ups and reopens';
+COMMENT ON COLUMN aftersales.tickets.opened_at IS 'When the request was entered; the SLA clocks start here';
+COMMENT ON COLUMN aftersales.tickets.first_response_at IS
+  'When an engineer first engaged: the first start, arrive, resolve or fail';
+COMMENT ON COLUMN aftersales.tickets.assigned_at IS 'When the current assignee was given the ticket';
+COMMENT ON COLUMN aftersales.tickets.arrived_at IS 'First arrival on site';
+COMMENT ON COLUMN aftersales.tickets.first_resolved_at IS 'First resolution, kept across reopens (first-time fix)';
+COMMENT ON COLUMN aftersales.tickets.resolved_at IS 'Latest resolution; NULL again while a reopened ticket is unresolved';
+COMMENT ON COLUMN aftersales.tickets.followed_up_at IS 'Latest follow-up call (回访)';
+COMMENT ON COLUMN aftersales.tickets.closed_at IS 'When a satisfied follow-up closed the loop';
+COMMENT ON COLUMN aftersales.tickets.cancelled_at IS 'When the ticket was cancelled';
+COMMENT ON COLUMN aftersales.tickets.satisfied IS 'Latest follow-up: was the customer satisfied';
+COMMENT ON COLUMN aftersales.tickets.csat IS 'Latest follow-up: satisfaction score, 1 to 5';
+COMMENT ON COLUMN aftersales.tickets.nps IS 'Latest follow-up: likelihood to recommend, 0 to 10';
+COMMENT ON COLUMN aftersales.tickets.follow_up_comment IS 'Latest follow-up: the customer''s words';
+COMMENT ON COLUMN aftersales.tickets.event_seq IS 'Number of events so far: seq of the latest row in ticket_events';
+COMMENT ON COLUMN aftersales.tickets.last_event IS 'Latest event';
+COMMENT ON COLUMN aftersales.tickets.last_event_at IS 'When the latest event happened';
+COMMENT ON COLUMN aftersales.tickets.last_actor IS 'Who made the latest event';
+
+CREATE FUNCTION aftersales._ticket_guard() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'aftersales_ticket_guard' LANGUAGE C;
+COMMENT ON FUNCTION aftersales._ticket_guard() IS
+  'Trigger: holds every INSERT and UPDATE of tickets to the closed loop and maintains its columns; refuses DELETE';
+-- "zz" so that it fires after any other BEFORE trigger a DBA may add: it
+-- must judge the row as it will be written.
+CREATE TRIGGER zz_ticket_guard
+    BEFORE INSERT OR UPDATE OR DELETE ON aftersales.tickets
+    FOR EACH ROW EXECUTE FUNCTION aftersales._ticket_guard();
+
+CREATE FUNCTION aftersales.ticket_transitions(
+        OUT from_state aftersales.ticket_status, OUT event aftersales.ticket_event,
+        OUT to_state aftersales.ticket_status, OUT rule text, OUT counts_attempt boolean,
+        OUT counts_reopen boolean, OUT needs_reason boolean, OUT first_response boolean,
+        OUT supplies text)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'aftersales_ticket_transitions' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 60;
+COMMENT ON FUNCTION aftersales.ticket_transitions() IS
+  'The closed loop, from the table in C: each (from_state, event, to_state); rule names the condition of an alternative destination (late, attempts, unsatisfied, held_from); supplies names the column the caller provides';
+
+CREATE FUNCTION aftersales.ticket_transition_rule(aftersales.ticket_status, aftersales.ticket_event, aftersales.ticket_status)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'aftersales_transition_rule' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales.ticket_transition_rule(aftersales.ticket_status, aftersales.ticket_event, aftersales.ticket_status) IS
+  'The rule that sent a transition to its alternative destination, or NULL';
+
+CREATE FUNCTION aftersales._declare_event(event text, actor text, at timestamptz, reason text)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'aftersales_declare_event' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION aftersales._declare_event(text, text, timestamptz, text) IS
+  'Internal: sets aftersales.event, event_actor, event_at and event_reason for the rest of the transaction; NULL clears them';
+
+-- ---------------------------------------------------------------------------
+-- The event log
+
+CREATE TABLE aftersales.ticket_events (
+    tenant_id    bigint      NOT NULL REFERENCES aftersales.tenants,
+    ticket_id    bigint      NOT NULL,
+    seq          integer     NOT NULL CHECK (seq >= 1),
+    at           timestamptz NOT NULL,
+    actor        text        NOT NULL,
+    event        aftersales.ticket_event NOT NULL,
+    from_state   aftersales.ticket_status,
+    to_state     aftersales.ticket_status NOT NULL,
+    reason       text,
+    payload      jsonb       NOT NULL DEFAULT '{}',
+    recorded_at  timestamptz NOT NULL DEFAULT pg_catalog.statement_timestamp(),
+    PRIMARY KEY (tenant_id, ticket_id, seq),
+    FOREIGN KEY (tenant_id, ticket_id) REFERENCES aftersales.tickets (tenant_id, ticket_id),
+    CHECK ((event = 'open') = (from_state IS NULL)),
+    CHECK ((event = 'open') = (seq = 1))
+);
+COMMENT ON TABLE aftersales.ticket_events IS
+  'Append-only log of every change of every ticket (who, when, from, to, why), written by the tickets triggers; aftersales.replay_ticket() rebuilds a ticket from it';
+COMMENT ON COLUMN aftersales.ticket_events.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.ticket_events.ticket_id IS 'Ticket changed';
+COMMENT ON COLUMN aftersales.ticket_events.seq IS 'Position in the ticket''s history, from 1 (open) without gaps';
+COMMENT ON COLUMN aftersales.ticket_events.at IS 'When the event happened (the at argument of the API, else aftersales.now())';
+COMMENT ON COLUMN aftersales.ticket_events.actor IS 'Who made it (the actor argument of the API, else aftersales.actor())';
+COMMENT ON COLUMN aftersales.ticket_events.event IS 'The event';
+COMMENT ON COLUMN aftersales.ticket_events.from_state IS 'State before; NULL for open';
+COMMENT ON COLUMN aftersales.ticket_events.to_state IS 'State after';
+COMMENT ON COLUMN aftersales.ticket_events.reason IS 'Why (required for fail, release, hold, transfer, cancel, reopen, lock), or the resolution';
+COMMENT ON COLUMN aftersales.ticket_events.payload IS
+  'What else changed: assignee, tier, priority, follow-up scores, the rule that applied, and the SLA clocks'' targets, due times, pauses and elapsed times';
+COMMENT ON COLUMN aftersales.ticket_events.recorded_at IS 'When the row was written (wall clock), whatever at says';
+
+CREATE FUNCTION aftersales._append_only() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RAISE EXCEPTION 'cannot % %: it is append-only', pg_catalog.lower(TG_OP), TG_TABLE_NAME
+        USING ERRCODE = '55000',
+              DETAIL = 'The event log is the history of the tickets; replay and audits depend on every row.',
+              HINT = 'Record a new event instead, for example: SELECT aftersales.reopen_ticket(42, reason => ''closed by mistake'');';
+END
+$$;
+COMMENT ON FUNCTION aftersales._append_only() IS 'Trigger: refuses UPDATE, DELETE and TRUNCATE';
+CREATE TRIGGER append_only
+    BEFORE UPDATE OR DELETE ON aftersales.ticket_events
+    FOR EACH ROW EXECUTE FUNCTION aftersales._append_only();
+CREATE TRIGGER append_only_truncate
+    BEFORE TRUNCATE ON aftersales.ticket_events
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales._append_only();
+
+-- ---------------------------------------------------------------------------
+-- SLA clocks
+
+CREATE TABLE aftersales.ticket_sla (
+    tenant_id       bigint      NOT NULL REFERENCES aftersales.tenants,
+    ticket_id       bigint      NOT NULL,
+    metric          aftersales.sla_metric NOT NULL,
+    policy_id       bigint      NOT NULL,
+    agreement_id    bigint,
+    target          interval    NOT NULL,
+    calendar        text,
+    pauses_on_hold  boolean     NOT NULL,
+    started_at      timestamptz NOT NULL,
+    due_at          timestamptz NOT NULL,
+    paused          interval    NOT NULL DEFAULT '0',
+    paused_since    timestamptz,
+    stopped_at      timestamptz,
+    outcome         text        CHECK (outcome IN ('met', 'breached', 'cancelled')),
+    elapsed         interval,
+    elapsed_wall    interval,
+    next_due        timestamptz GENERATED ALWAYS AS
+                    (CASE WHEN stopped_at IS NULL AND paused_since IS NULL THEN due_at END) STORED,
+    PRIMARY KEY (tenant_id, ticket_id, metric),
+    FOREIGN KEY (tenant_id, ticket_id) REFERENCES aftersales.tickets (tenant_id, ticket_id),
+    CHECK ((stopped_at IS NULL) = (outcome IS NULL)),
+    CHECK (stopped_at IS NULL OR paused_since IS NULL)
+);
+-- What the escalation sweeps read: the running clocks, by due time.
+CREATE INDEX ticket_sla_next_due_idx ON aftersales.ticket_sla (next_due) WHERE next_due IS NOT NULL;
+
+COMMENT ON TABLE aftersales.ticket_sla IS
+  'SLA clocks: one per ticket and metric (first_response, arrival for field tickets, resolution), kept by the tickets triggers';
+COMMENT ON COLUMN aftersales.ticket_sla.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.ticket_sla.ticket_id IS 'Ticket measured';
+COMMENT ON COLUMN aftersales.ticket_sla.metric IS 'first_response, arrival or resolution';
+COMMENT ON COLUMN aftersales.ticket_sla.policy_id IS 'SLA policy the target came from';
+COMMENT ON COLUMN aftersales.ticket_sla.agreement_id IS 'Service agreement that chose the policy; NULL for the tenant default';
+COMMENT ON COLUMN aftersales.ticket_sla.target IS 'Time allowed (business time, or wall-clock time when calendar is NULL); re-targeted by priority changes';
+COMMENT ON COLUMN aftersales.ticket_sla.calendar IS 'Calendar the clock counts business time on; NULL: a 24x7 wall clock';
+COMMENT ON COLUMN aftersales.ticket_sla.pauses_on_hold IS 'Whether the clock stops while the ticket is on hold';
+COMMENT ON COLUMN aftersales.ticket_sla.started_at IS 'Start: the ticket''s entry';
+COMMENT ON COLUMN aftersales.ticket_sla.due_at IS 'Deadline: target plus pauses, counted from the start on the calendar';
+COMMENT ON COLUMN aftersales.ticket_sla.paused IS 'Time paused so far, in the clock''s time (business time on its calendar)';
+COMMENT ON COLUMN aftersales.ticket_sla.paused_since IS 'Start of the current pause, while paused';
+COMMENT ON COLUMN aftersales.ticket_sla.stopped_at IS 'When the clock stopped: the metric was reached, or it was cancelled';
+COMMENT ON COLUMN aftersales.ticket_sla.outcome IS 'met, breached (stopped after due_at), or cancelled (no longer applies); NULL while running';
+COMMENT ON COLUMN aftersales.ticket_sla.elapsed IS 'Once stopped: time counted, in the clock''s time, less pauses';
+COMMENT ON COLUMN aftersales.ticket_sla.elapsed_wall IS 'Once stopped: wall-clock time from start to stop, pauses included';
+COMMENT ON COLUMN aftersales.ticket_sla.next_due IS 'due_at while the clock runs (not stopped, not paused), else NULL: what escalation sweeps scan';
+
+-- A ticket's SLA policy: the customer's agreement valid on the day of
+-- entry (in the zone of the agreement's calendar), else the tenant default.
+-- At entry, every new row gets its clocks; one with none is refused.
+CREATE FUNCTION aftersales._no_sla_policy(tenant bigint, ticket bigint, customer bigint, priority aftersales.priority)
+    RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    RAISE EXCEPTION 'no SLA targets apply to ticket % of customer %', ticket, customer
+        USING ERRCODE = '55000',
+              DETAIL = pg_catalog.format('Tenant %s has no default SLA policy with targets for priority %s, and the customer no service agreement valid today.', tenant, priority),
+              HINT = 'Give the tenant a default policy, for example: INSERT INTO aftersales.sla_policies (name, is_default) VALUES (''default'', true); then its targets in aftersales.sla_targets.';
+END
+$$;
+COMMENT ON FUNCTION aftersales._no_sla_policy(bigint, bigint, bigint, aftersales.priority) IS
+  'Internal: the error for a ticket without SLA targets';
+
+CREATE FUNCTION aftersales._tickets_entered() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    reason text := NULLIF(pg_catalog.current_setting('aftersales.event_reason', true), '');
+    r record;
+    policy bigint;
+    agreement bigint;
+    sla jsonb;
+BEGIN
+    -- One row, the usual case (open_ticket): simple statements whose plans
+    -- are index lookups.  The set-based path below does the same for many.
+    IF (SELECT pg_catalog.count(*) FROM new_tickets) OPERATOR(pg_catalog.=) 1 THEN
+        SELECT * INTO r FROM new_tickets;
+        INSERT INTO aftersales.occurrences (tenant_id, model_id, problem_type_id, n)
+        SELECT r.tenant_id, x.model, x.problem, 1
+          FROM (VALUES (r.model_id, NULL::bigint), (NULL, r.problem_type_id)) AS x (model, problem)
+         WHERE x.model IS NOT NULL OR x.problem IS NOT NULL;
+        SELECT sa.policy_id, sa.agreement_id INTO policy, agreement
+          FROM aftersales.service_agreements sa
+          JOIN aftersales.sla_policies p
+            ON p.tenant_id OPERATOR(pg_catalog.=) sa.tenant_id AND p.policy_id OPERATOR(pg_catalog.=) sa.policy_id
+          JOIN aftersales.calendars c
+            ON c.tenant_id OPERATOR(pg_catalog.=) p.tenant_id AND c.name OPERATOR(pg_catalog.=) p.calendar
+         WHERE sa.tenant_id OPERATOR(pg_catalog.=) r.tenant_id AND sa.customer_id OPERATOR(pg_catalog.=) r.customer_id
+           AND sa.valid OPERATOR(pg_catalog.@>) (r.opened_at AT TIME ZONE aftersales.calendar_zone(c.calendar))::date;
+        IF policy IS NULL THEN
+            SELECT p.policy_id INTO policy FROM aftersales.sla_policies p
+             WHERE p.tenant_id OPERATOR(pg_catalog.=) r.tenant_id AND p.is_default;
+        END IF;
+        WITH clocks AS (
+            INSERT INTO aftersales.ticket_sla AS s
+                   (tenant_id, ticket_id, metric, policy_id, agreement_id, target, calendar, pauses_on_hold,
+                    started_at, due_at, paused_since)
+            SELECT r.tenant_id, r.ticket_id, t.metric, policy, agreement, t.target,
+                   CASE WHEN t.clock OPERATOR(pg_catalog.=) 'business' THEN sp.calendar END,
+                   t.pauses_on_hold, r.opened_at,
+                   CASE WHEN t.clock OPERATOR(pg_catalog.=) 'business'
+                        THEN aftersales.business_add(c.calendar, r.opened_at, t.target)
+                        ELSE r.opened_at OPERATOR(pg_catalog.+) t.target END,
+                   CASE WHEN r.status OPERATOR(pg_catalog.=) 'on_hold' AND t.pauses_on_hold THEN r.opened_at END
+              FROM aftersales.sla_policies sp
+              JOIN aftersales.calendars c
+                ON c.tenant_id OPERATOR(pg_catalog.=) sp.tenant_id AND c.name OPERATOR(pg_catalog.=) sp.calendar
+              JOIN aftersales.sla_targets t
+                ON t.tenant_id OPERATOR(pg_catalog.=) sp.tenant_id AND t.policy_id OPERATOR(pg_catalog.=) sp.policy_id
+             WHERE sp.tenant_id OPERATOR(pg_catalog.=) r.tenant_id AND sp.policy_id OPERATOR(pg_catalog.=) policy
+               AND t.priority OPERATOR(pg_catalog.=) r.priority
+               AND (t.metric OPERATOR(pg_catalog.<>) 'arrival' OR r.field)
+            RETURNING s.metric, s.target, s.calendar, s.pauses_on_hold, s.due_at)
+        SELECT pg_catalog.jsonb_object_agg(k.metric, pg_catalog.jsonb_build_object(
+                   'target', k.target, 'calendar', k.calendar, 'pauses', k.pauses_on_hold, 'due', k.due_at))
+          INTO sla
+          FROM clocks k;
+        IF sla IS NULL THEN
+            PERFORM aftersales._no_sla_policy(r.tenant_id, r.ticket_id, r.customer_id, r.priority);
+        END IF;
+        INSERT INTO aftersales.ticket_events (tenant_id, ticket_id, seq, at, actor, event, from_state, to_state, reason, payload)
+        VALUES (r.tenant_id, r.ticket_id, 1, r.opened_at, r.last_actor, 'open', NULL, r.status,
+                CASE WHEN r.status OPERATOR(pg_catalog.=) 'on_hold' THEN reason END,
+                pg_catalog.jsonb_build_object('priority', r.priority, 'tier', r.tier, 'policy', policy,
+                                              'agreement', agreement, 'sla', sla));
+        RETURN NULL;
+    END IF;
+
+    -- Seed 002: entering a request adds one to the occurrences of its
+    -- product and its problem type (as deltas: see 20_domain.sql).
+    INSERT INTO aftersales.occurrences (tenant_id, model_id, problem_type_id, n)
+    SELECT n.tenant_id, n.model_id, NULL, pg_catalog.count(*)
+      FROM new_tickets n WHERE n.model_id IS NOT NULL GROUP BY 1, 2
+    UNION ALL
+    SELECT n.tenant_id, NULL, n.problem_type_id, pg_catalog.count(*)
+      FROM new_tickets n GROUP BY 1, 3;
+
+    WITH policy AS (
+        SELECT n.tenant_id, n.ticket_id, n.priority, n.field, n.status, n.opened_at,
+               COALESCE(a.policy_id, d.policy_id) AS policy_id, a.agreement_id
+          FROM new_tickets n
+          LEFT JOIN (SELECT sa.tenant_id, sa.customer_id, sa.valid, sa.policy_id, sa.agreement_id,
+                            aftersales.calendar_zone(c.calendar) AS zone
+                       FROM aftersales.service_agreements sa
+                       JOIN aftersales.sla_policies p
+                         ON p.tenant_id OPERATOR(pg_catalog.=) sa.tenant_id AND p.policy_id OPERATOR(pg_catalog.=) sa.policy_id
+                       JOIN aftersales.calendars c
+                         ON c.tenant_id OPERATOR(pg_catalog.=) p.tenant_id AND c.name OPERATOR(pg_catalog.=) p.calendar) a
+            ON a.tenant_id OPERATOR(pg_catalog.=) n.tenant_id AND a.customer_id OPERATOR(pg_catalog.=) n.customer_id
+           AND a.valid OPERATOR(pg_catalog.@>) (n.opened_at AT TIME ZONE a.zone)::date
+          LEFT JOIN aftersales.sla_policies d
+            ON d.tenant_id OPERATOR(pg_catalog.=) n.tenant_id AND d.is_default
+    ), clocks AS (
+        INSERT INTO aftersales.ticket_sla AS s
+               (tenant_id, ticket_id, metric, policy_id, agreement_id, target, calendar, pauses_on_hold,
+                started_at, due_at, paused_since)
+        SELECT p.tenant_id, p.ticket_id, t.metric, p.policy_id, p.agreement_id, t.target,
+               CASE WHEN t.clock OPERATOR(pg_catalog.=) 'business' THEN sp.calendar END,
+               t.pauses_on_hold, p.opened_at,
+               CASE WHEN t.clock OPERATOR(pg_catalog.=) 'business'
+                    THEN aftersales.business_add(c.calendar, p.opened_at, t.target)
+                    ELSE p.opened_at OPERATOR(pg_catalog.+) t.target END,
+               CASE WHEN p.status OPERATOR(pg_catalog.=) 'on_hold' AND t.pauses_on_hold THEN p.opened_at END
+          FROM policy p
+          JOIN aftersales.sla_policies sp
+            ON sp.tenant_id OPERATOR(pg_catalog.=) p.tenant_id AND sp.policy_id OPERATOR(pg_catalog.=) p.policy_id
+          JOIN aftersales.calendars c
+            ON c.tenant_id OPERATOR(pg_catalog.=) sp.tenant_id AND c.name OPERATOR(pg_catalog.=) sp.calendar
+          JOIN aftersales.sla_targets t
+            ON t.tenant_id OPERATOR(pg_catalog.=) p.tenant_id AND t.policy_id OPERATOR(pg_catalog.=) p.policy_id
+           AND t.priority OPERATOR(pg_catalog.=) p.priority
+           AND (t.metric OPERATOR(pg_catalog.<>) 'arrival' OR p.field)
+        RETURNING s.tenant_id, s.ticket_id, s.metric, s.policy_id, s.agreement_id, s.target, s.calendar,
+                  s.pauses_on_hold, s.due_at
+    ), snapshot AS (
+        SELECT k.tenant_id, k.ticket_id, pg_catalog.min(k.policy_id) AS policy_id,
+               pg_catalog.min(k.agreement_id) AS agreement_id,
+               pg_catalog.jsonb_object_agg(k.metric, pg_catalog.jsonb_build_object(
+                   'target', k.target, 'calendar', k.calendar, 'pauses', k.pauses_on_hold, 'due', k.due_at)) AS sla
+          FROM clocks k
+         GROUP BY 1, 2
+    )
+    INSERT INTO aftersales.ticket_events (tenant_id, ticket_id, seq, at, actor, event, from_state, to_state, reason, payload)
+    SELECT n.tenant_id, n.ticket_id, 1, n.opened_at, n.last_actor, 'open', NULL, n.status,
+           CASE WHEN n.status OPERATOR(pg_catalog.=) 'on_hold' THEN reason END,
+           pg_catalog.jsonb_build_object(
+               'priority', n.priority, 'tier', n.tier,
+               'policy', COALESCE(s.policy_id, aftersales._no_sla_policy(n.tenant_id, n.ticket_id, n.customer_id, n.priority)),
+               'agreement', s.agreement_id, 'sla', s.sla)
+      FROM new_tickets n
+      LEFT JOIN snapshot s
+        ON s.tenant_id OPERATOR(pg_catalog.=) n.tenant_id AND s.ticket_id OPERATOR(pg_catalog.=) n.ticket_id;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION aftersales._tickets_entered() IS
+  'Trigger, after each INSERT statement on tickets: occurrence counts, SLA clocks and the open events, set-based';
+CREATE TRIGGER tickets_entered
+    AFTER INSERT ON aftersales.tickets
+    REFERENCING NEW TABLE AS new_tickets
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales._tickets_entered();
+
+-- One change of one ticket: its clocks, then its event row.  The clocks
+-- follow the states and the time stamps the guard set, not event names, so
+-- that a direct UPDATE moves them exactly as the API does:
+--   leaving on_hold     pauses end: paused grows by the business time held,
+--                       due_at moves by as much;
+--   first_response_at,  stop first_response, arrival; status resolved stops
+--   arrived_at set      resolution and cancels a running arrival clock (the
+--                       visit was not needed); cancelled cancels them all;
+--   entering on_hold    clocks that pause on hold pause;
+--   resolved/closed     a reopen: the resolution clock runs again, the time
+--     -> new            spent resolved counted as a pause, so the verdict is
+--                       the final resolution's; first_resolved_at is kept;
+--   priority changed    running clocks take the new priority's targets:
+--                       elapsed time and pauses are kept, due_at recomputed.
+CREATE FUNCTION aftersales._ticket_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    at timestamptz := NEW.last_event_at;
+    leaving_hold boolean := OLD.status OPERATOR(pg_catalog.=) 'on_hold' AND NEW.status OPERATOR(pg_catalog.<>) 'on_hold';
+    entering_hold boolean := NEW.status OPERATOR(pg_catalog.=) 'on_hold' AND OLD.status OPERATOR(pg_catalog.<>) 'on_hold';
+    reopening boolean := OLD.status IN ('resolved', 'closed') AND NEW.status OPERATOR(pg_catalog.=) 'new';
+    retargeting boolean := NEW.priority OPERATOR(pg_catalog.<>) OLD.priority;
+    stops aftersales.sla_metric[] := '{}';
+    voids aftersales.sla_metric[] := '{}';
+    touched aftersales.sla_metric[] := '{}';
+    more aftersales.sla_metric[];
+    cal aftersales.calendar;
+    payload jsonb := '{}';
+    sla jsonb;
+    rule text;
+BEGIN
+    IF OLD.first_response_at IS NULL AND NEW.first_response_at IS NOT NULL THEN
+        stops := stops OPERATOR(pg_catalog.||) 'first_response'::aftersales.sla_metric;
+    END IF;
+    IF OLD.arrived_at IS NULL AND NEW.arrived_at IS NOT NULL THEN
+        stops := stops OPERATOR(pg_catalog.||) 'arrival'::aftersales.sla_metric;
+    END IF;
+    IF NEW.status OPERATOR(pg_catalog.=) 'resolved' AND OLD.status OPERATOR(pg_catalog.<>) 'resolved' THEN
+        stops := stops OPERATOR(pg_catalog.||) 'resolution'::aftersales.sla_metric;
+        voids := '{arrival}';
+    ELSIF NEW.status OPERATOR(pg_catalog.=) 'cancelled' THEN
+        voids := '{first_response,arrival,resolution}';
+    END IF;
+
+    IF leaving_hold OR entering_hold OR reopening OR retargeting
+       OR stops OPERATOR(pg_catalog.<>) '{}' OR voids OPERATOR(pg_catalog.<>) '{}' THEN
+        -- A ticket's business-time clocks all run on its policy's calendar.
+        SELECT c.calendar INTO cal
+          FROM aftersales.ticket_sla s
+          JOIN aftersales.calendars c ON c.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND c.name OPERATOR(pg_catalog.=) s.calendar
+         WHERE s.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND s.ticket_id OPERATOR(pg_catalog.=) NEW.ticket_id
+         LIMIT 1;
+    END IF;
+
+    IF leaving_hold THEN
+        WITH u AS (
+            UPDATE aftersales.ticket_sla s
+               SET (paused, paused_since, due_at) =
+                   (SELECT x.p, NULL::timestamptz,
+                           CASE WHEN s.calendar IS NULL THEN s.started_at OPERATOR(pg_catalog.+) s.target OPERATOR(pg_catalog.+) x.p
+                                ELSE aftersales.business_add(cal, s.started_at, s.target OPERATOR(pg_catalog.+) x.p) END
+                      FROM (SELECT s.paused OPERATOR(pg_catalog.+)
+                                   CASE WHEN s.calendar IS NULL THEN at OPERATOR(pg_catalog.-) s.paused_since
+                                        ELSE aftersales.business_diff(cal, s.paused_since, at) END AS p) x)
+             WHERE s.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND s.ticket_id OPERATOR(pg_catalog.=) NEW.ticket_id
+               AND s.paused_since IS NOT NULL
+            RETURNING s.metric)
+        SELECT pg_catalog.array_agg(u.metric) INTO more FROM u;
+        touched := touched OPERATOR(pg_catalog.||) COALESCE(more, '{}');
+    END IF;
+
+    IF stops OPERATOR(pg_catalog.<>) '{}' OR voids OPERATOR(pg_catalog.<>) '{}' THEN
+        WITH u AS (
+            UPDATE aftersales.ticket_sla s
+               SET stopped_at = at,
+                   outcome = CASE WHEN s.metric OPERATOR(pg_catalog.=) ANY (stops)
+                                  THEN CASE WHEN at OPERATOR(pg_catalog.<=) s.due_at THEN 'met' ELSE 'breached' END
+                                  ELSE 'cancelled' END,
+                   elapsed = CASE WHEN s.calendar IS NULL THEN at OPERATOR(pg_catalog.-) s.started_at
+                                  ELSE aftersales.business_diff(cal, s.started_at, at) END OPERATOR(pg_catalog.-) s.paused,
+                   elapsed_wall = at OPERATOR(pg_catalog.-) s.started_at
+             WHERE s.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND s.ticket_id OPERATOR(pg_catalog.=) NEW.ticket_id
+               AND s.stopped_at IS NULL
+               AND (s.metric OPERATOR(pg_catalog.=) ANY (stops) OR s.metric OPERATOR(pg_catalog.=) ANY (voids))
+            RETURNING s.metric)
+        SELECT pg_catalog.array_agg(u.metric) INTO more FROM u;
+        touched := touched OPERATOR(pg_catalog.||) COALESCE(more, '{}');
+    END IF;
+
+    IF entering_hold THEN
+        WITH u AS (
+            UPDATE aftersales.ticket_sla s
+               SET paused_since = at
+             WHERE s.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND s.ticket_id OPERATOR(pg_catalog.=) NEW.ticket_id
+               AND s.stopped_at IS NULL AND s.pauses_on_hold
+            RETURNING s.metric)
+        SELECT pg_catalog.array_agg(u.metric) INTO more FROM u;
+        touched := touched OPERATOR(pg_catalog.||) COALESCE(more, '{}');
+    END IF;
+
+    IF reopening THEN
+        WITH u AS (
+            UPDATE aftersales.ticket_sla s
+               SET (paused, stopped_at, outcome, elapsed, elapsed_wall, due_at) =
+                   (SELECT x.p, NULL::timestamptz, NULL::text, NULL::interval, NULL::interval,
+                           CASE WHEN s.calendar IS NULL THEN s.started_at OPERATOR(pg_catalog.+) s.target OPERATOR(pg_catalog.+) x.p
+                                ELSE aftersales.business_add(cal, s.started_at, s.target OPERATOR(pg_catalog.+) x.p) END
+                      FROM (SELECT s.paused OPERATOR(pg_catalog.+)
+                                   CASE WHEN s.calendar IS NULL THEN at OPERATOR(pg_catalog.-) s.stopped_at
+                                        ELSE aftersales.business_diff(cal, s.stopped_at, at) END AS p) x)
+             WHERE s.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND s.ticket_id OPERATOR(pg_catalog.=) NEW.ticket_id
+               AND s.metric OPERATOR(pg_catalog.=) 'resolution' AND s.stopped_at IS NOT NULL
+            RETURNING s.metric)
+        SELECT pg_catalog.array_agg(u.metric) INTO more FROM u;
+        touched := touched OPERATOR(pg_catalog.||) COALESCE(more, '{}');
+    END IF;
+
+    IF retargeting THEN
+        WITH u AS (
+            UPDATE aftersales.ticket_sla s
+               SET (target, due_at) =
+                   (SELECT x.t,
+                           CASE WHEN s.calendar IS NULL THEN s.started_at OPERATOR(pg_catalog.+) x.t OPERATOR(pg_catalog.+) s.paused
+                                ELSE aftersales.business_add(cal, s.started_at, x.t OPERATOR(pg_catalog.+) s.paused) END
+                      FROM (SELECT COALESCE((SELECT t.target FROM aftersales.sla_targets t
+                                              WHERE t.tenant_id OPERATOR(pg_catalog.=) s.tenant_id
+                                                AND t.policy_id OPERATOR(pg_catalog.=) s.policy_id
+                                                AND t.priority OPERATOR(pg_catalog.=) NEW.priority
+                                                AND t.metric OPERATOR(pg_catalog.=) s.metric), s.target) AS t) x)
+             WHERE s.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND s.ticket_id OPERATOR(pg_catalog.=) NEW.ticket_id
+               AND s.stopped_at IS NULL
+            RETURNING s.metric)
+        SELECT pg_catalog.array_agg(u.metric) INTO more FROM u;
+        touched := touched OPERATOR(pg_catalog.||) COALESCE(more, '{}');
+        payload := payload OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('priority', NEW.priority);
+    END IF;
+
+    -- The event row carries what replay cannot derive from states and times.
+    IF NEW.assignee_id IS DISTINCT FROM OLD.assignee_id AND NEW.assignee_id IS NOT NULL THEN
+        payload := payload OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('assignee', NEW.assignee_id);
+    END IF;
+    IF NEW.tier OPERATOR(pg_catalog.<>) OLD.tier THEN
+        payload := payload OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('tier', NEW.tier);
+    END IF;
+    IF NEW.last_event OPERATOR(pg_catalog.=) 'follow_up' THEN
+        payload := payload OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+            'satisfied', NEW.satisfied, 'csat', NEW.csat, 'nps', NEW.nps, 'comment', NEW.follow_up_comment);
+    END IF;
+    rule := aftersales.ticket_transition_rule(OLD.status, NEW.last_event, NEW.status);
+    IF rule IS NOT NULL AND rule OPERATOR(pg_catalog.<>) 'held_from' THEN
+        payload := payload OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('rule', rule);
+    END IF;
+    IF touched OPERATOR(pg_catalog.<>) '{}' THEN
+        SELECT pg_catalog.jsonb_object_agg(s.metric, pg_catalog.jsonb_build_object(
+                   'target', s.target, 'due', s.due_at, 'paused', s.paused, 'elapsed', s.elapsed))
+          INTO sla
+          FROM aftersales.ticket_sla s
+         WHERE s.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND s.ticket_id OPERATOR(pg_catalog.=) NEW.ticket_id
+           AND s.metric OPERATOR(pg_catalog.=) ANY (touched);
+        payload := payload OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('sla', sla);
+    END IF;
+
+    INSERT INTO aftersales.ticket_events (tenant_id, ticket_id, seq, at, actor, event, from_state, to_state, reason, payload)
+    VALUES (NEW.tenant_id, NEW.ticket_id, NEW.event_seq, at, NEW.last_actor, NEW.last_event, OLD.status, NEW.status,
+            NULLIF(pg_catalog.current_setting('aftersales.event_reason', true), ''), payload);
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION aftersales._ticket_changed() IS
+  'Trigger, after each update of a ticket that recorded an event: moves its SLA clocks and writes the event row';
+CREATE TRIGGER ticket_changed
+    AFTER UPDATE ON aftersales.tickets
+    FOR EACH ROW WHEN (NEW.event_seq IS DISTINCT FROM OLD.event_seq)
+    EXECUTE FUNCTION aftersales._ticket_changed();
+
+-- ---------------------------------------------------------------------------
+-- pg_dump and privileges
+
+SELECT pg_catalog.pg_extension_config_dump('aftersales.tickets', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.ticket_events', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.ticket_sla', '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aftersales.tickets', 'ticket_id')::regclass, '');
+
+-- Trigger functions that write the log and the clocks run as the owner, so
+-- no client needs (or gets) the right to write those tables.
+REVOKE ALL ON FUNCTION aftersales._tickets_entered() FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales._ticket_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales._no_sla_policy(bigint, bigint, bigint, aftersales.priority) FROM PUBLIC;

@@ -1,0 +1,341 @@
+
+-- aftersales install script, part 32: replaying tickets from their events.
+--
+-- replay_ticket() folds a ticket's events into its state, counters, time
+-- stamps and SLA clocks, following the same rules as the trigger (ticket.c)
+-- and the clock trigger (30_tickets.sql) but written a second time, from
+-- the event rows alone: every transition is checked against the closed-loop
+-- table, and what only a calendar or a policy could tell (due times, pauses,
+-- business time elapsed, targets) is read from the events' payloads, so a
+-- later change of a calendar or a policy does not make history differ.
+-- check_tickets() compares every stored ticket with its replay.
+
+-- A ticket's stored state, in the shape replay_ticket() returns.
+CREATE FUNCTION aftersales.ticket_state(tenant bigint, ticket bigint) RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT pg_catalog.jsonb_build_object(
+           'ticket', pg_catalog.jsonb_build_object(
+               'status', t.status, 'held_from', t.held_from, 'priority', t.priority, 'tier', t.tier,
+               'assignee_id', t.assignee_id, 'attempt_count', t.attempt_count, 'reopen_count', t.reopen_count,
+               'opened_at', t.opened_at, 'first_response_at', t.first_response_at, 'assigned_at', t.assigned_at,
+               'arrived_at', t.arrived_at, 'first_resolved_at', t.first_resolved_at, 'resolved_at', t.resolved_at,
+               'followed_up_at', t.followed_up_at, 'closed_at', t.closed_at, 'cancelled_at', t.cancelled_at,
+               'satisfied', t.satisfied, 'csat', t.csat, 'nps', t.nps, 'follow_up_comment', t.follow_up_comment,
+               'event_seq', t.event_seq, 'last_event', t.last_event, 'last_event_at', t.last_event_at,
+               'last_actor', t.last_actor),
+           'sla', COALESCE((SELECT pg_catalog.jsonb_object_agg(s.metric, pg_catalog.jsonb_build_object(
+                                'policy_id', s.policy_id, 'agreement_id', s.agreement_id, 'target', s.target,
+                                'calendar', s.calendar, 'pauses_on_hold', s.pauses_on_hold,
+                                'started_at', s.started_at, 'due_at', s.due_at, 'paused', s.paused,
+                                'paused_since', s.paused_since, 'stopped_at', s.stopped_at, 'outcome', s.outcome,
+                                'elapsed', s.elapsed, 'elapsed_wall', s.elapsed_wall))
+                              FROM aftersales.ticket_sla s
+                             WHERE s.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
+                               AND s.ticket_id OPERATOR(pg_catalog.=) t.ticket_id), '{}'))
+  FROM aftersales.tickets t
+ WHERE t.tenant_id OPERATOR(pg_catalog.=) tenant AND t.ticket_id OPERATOR(pg_catalog.=) ticket
+$$;
+COMMENT ON FUNCTION aftersales.ticket_state(bigint, bigint) IS
+  'A ticket''s stored life-cycle state and SLA clocks as jsonb, in the shape of replay_ticket(); NULL for an unknown ticket';
+
+CREATE FUNCTION aftersales._replay_error(tenant bigint, ticket bigint, seq integer, message text) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RAISE EXCEPTION 'cannot replay ticket % of tenant %: event %: %', ticket, tenant, seq, message
+        USING ERRCODE = 'XX001',
+              DETAIL = 'The event log of the ticket does not follow the closed loop.',
+              HINT = pg_catalog.format('Inspect it with: SELECT * FROM aftersales.ticket_events WHERE tenant_id = %s AND ticket_id = %s ORDER BY seq;', tenant, ticket);
+END
+$$;
+COMMENT ON FUNCTION aftersales._replay_error(bigint, bigint, integer, text) IS 'Internal: the error for an event log that cannot be replayed';
+
+CREATE FUNCTION aftersales.replay_ticket(tenant bigint, ticket bigint) RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    e aftersales.ticket_events;
+    loop_table jsonb;
+    tr jsonb;
+    t jsonb;
+    sla jsonb := '{}';
+    c jsonb;
+    m text;
+    pay jsonb;
+    n integer := 0;
+    at timestamptz;
+    from_s aftersales.ticket_status;
+    to_s aftersales.ticket_status;
+    had_response boolean;
+    had_arrival boolean;
+    leaving_hold boolean;
+    entering_hold boolean;
+    reopening boolean;
+    stops text[];
+    voids text[];
+BEGIN
+    SELECT pg_catalog.jsonb_object_agg(x.from_state::text OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) x.event::text
+                                       OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) x.to_state::text,
+                                       pg_catalog.to_jsonb(x))
+      INTO loop_table
+      FROM aftersales.ticket_transitions() x;
+
+    FOR e IN SELECT * FROM aftersales.ticket_events ev
+              WHERE ev.tenant_id OPERATOR(pg_catalog.=) tenant AND ev.ticket_id OPERATOR(pg_catalog.=) ticket
+              ORDER BY ev.seq
+    LOOP
+        n := n OPERATOR(pg_catalog.+) 1;
+        at := e.at;
+        pay := e.payload;
+        IF e.seq OPERATOR(pg_catalog.<>) n THEN
+            PERFORM aftersales._replay_error(tenant, ticket, n, 'missing');
+        END IF;
+
+        IF n OPERATOR(pg_catalog.=) 1 THEN
+            IF e.event OPERATOR(pg_catalog.<>) 'open' OR e.to_state NOT IN ('new', 'on_hold') THEN
+                PERFORM aftersales._replay_error(tenant, ticket, n, 'the first event does not open the ticket');
+            END IF;
+            t := pg_catalog.jsonb_build_object(
+                'status', e.to_state,
+                'held_from', CASE WHEN e.to_state OPERATOR(pg_catalog.=) 'on_hold' THEN 'new' END,
+                'priority', pay->'priority', 'tier', pay->'tier', 'assignee_id', NULL,
+                'attempt_count', 0, 'reopen_count', 0, 'opened_at', at,
+                'first_response_at', NULL, 'assigned_at', NULL, 'arrived_at', NULL, 'first_resolved_at', NULL,
+                'resolved_at', NULL, 'followed_up_at', NULL, 'closed_at', NULL, 'cancelled_at', NULL,
+                'satisfied', NULL, 'csat', NULL, 'nps', NULL, 'follow_up_comment', NULL,
+                'event_seq', 1, 'last_event', 'open', 'last_event_at', at, 'last_actor', e.actor);
+            FOR m, c IN SELECT * FROM pg_catalog.jsonb_each(COALESCE(pay->'sla', '{}')) LOOP
+                sla := sla OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(m, pg_catalog.jsonb_build_object(
+                    'policy_id', (pay->>'policy')::bigint, 'agreement_id', (pay->>'agreement')::bigint,
+                    'target', (c->>'target')::interval, 'calendar', c->>'calendar',
+                    'pauses_on_hold', (c->>'pauses')::boolean, 'started_at', at,
+                    'due_at', (c->>'due')::timestamptz, 'paused', '0'::interval,
+                    'paused_since', CASE WHEN e.to_state OPERATOR(pg_catalog.=) 'on_hold' AND (c->>'pauses')::boolean
+                                         THEN at END,
+                    'stopped_at', NULL, 'outcome', NULL, 'elapsed', NULL, 'elapsed_wall', NULL));
+            END LOOP;
+            CONTINUE;
+        END IF;
+
+        -- the transition, checked against the table
+        from_s := (t->>'status')::aftersales.ticket_status;
+        to_s := e.to_state;
+        IF e.from_state IS DISTINCT FROM from_s THEN
+            PERFORM aftersales._replay_error(tenant, ticket, n,
+                pg_catalog.format('it starts from %s, but the ticket was %s', e.from_state, from_s));
+        END IF;
+        tr := loop_table->(from_s::text OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) e.event::text
+                           OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) to_s::text);
+        IF tr IS NULL THEN
+            PERFORM aftersales._replay_error(tenant, ticket, n,
+                pg_catalog.format('%s --%s--> %s is not a transition of the closed loop', from_s, e.event, to_s));
+        END IF;
+        IF e.event OPERATOR(pg_catalog.=) 'fail'
+           AND ((t->>'attempt_count')::integer OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) 2)
+               IS DISTINCT FROM (tr->>'rule' IS NOT DISTINCT FROM 'attempts') THEN
+            PERFORM aftersales._replay_error(tenant, ticket, n, 'the attempts rule was not followed');
+        END IF;
+        IF tr->>'rule' OPERATOR(pg_catalog.=) 'held_from' AND to_s::text IS DISTINCT FROM t->>'held_from' THEN
+            PERFORM aftersales._replay_error(tenant, ticket, n, 'resume did not return to the state held from');
+        END IF;
+
+        -- the ticket (ticket.c, apply_transition)
+        had_response := t->'first_response_at' OPERATOR(pg_catalog.<>) 'null';
+        had_arrival := t->'arrived_at' OPERATOR(pg_catalog.<>) 'null';
+        t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+            'status', to_s, 'event_seq', n, 'last_event', e.event, 'last_event_at', at, 'last_actor', e.actor);
+        IF to_s OPERATOR(pg_catalog.=) 'on_hold' AND from_s OPERATOR(pg_catalog.<>) 'on_hold' THEN
+            t := pg_catalog.jsonb_set(t, '{held_from}', pg_catalog.to_jsonb(from_s));
+        ELSIF to_s OPERATOR(pg_catalog.<>) 'on_hold' AND from_s OPERATOR(pg_catalog.=) 'on_hold' THEN
+            t := pg_catalog.jsonb_set(t, '{held_from}', 'null');
+        END IF;
+        IF to_s IN ('new', 'locked') THEN
+            t := pg_catalog.jsonb_set(t, '{assignee_id}', 'null');
+        ELSIF tr->>'supplies' OPERATOR(pg_catalog.=) 'assignee_id' THEN
+            t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('assignee_id', pay->'assignee');
+            IF to_s OPERATOR(pg_catalog.=) 'assigned' THEN
+                t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('assigned_at', at);
+            END IF;
+        END IF;
+        IF pay ? 'tier' THEN
+            t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('tier', pay->'tier');
+        END IF;
+        IF pay ? 'priority' THEN
+            t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('priority', pay->'priority');
+        END IF;
+        IF (tr->>'counts_attempt')::boolean THEN
+            t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+                'attempt_count', (t->>'attempt_count')::integer OPERATOR(pg_catalog.+) 1);
+        END IF;
+        IF (tr->>'first_response')::boolean AND NOT had_response THEN
+            t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('first_response_at', at);
+        END IF;
+        IF e.event OPERATOR(pg_catalog.=) 'arrive' AND NOT had_arrival THEN
+            t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('arrived_at', at);
+        END IF;
+        IF e.event OPERATOR(pg_catalog.=) 'follow_up' THEN
+            t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+                'followed_up_at', at, 'satisfied', pay->'satisfied', 'csat', pay->'csat', 'nps', pay->'nps',
+                'follow_up_comment', pay->'comment');
+        END IF;
+        reopening := from_s IN ('resolved', 'closed') AND to_s OPERATOR(pg_catalog.=) 'new';
+        IF to_s OPERATOR(pg_catalog.=) 'resolved' THEN
+            t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('resolved_at', at);
+            IF t->'first_resolved_at' OPERATOR(pg_catalog.=) 'null' THEN
+                t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('first_resolved_at', at);
+            END IF;
+        ELSIF to_s OPERATOR(pg_catalog.=) 'closed' THEN
+            t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('closed_at', at);
+        ELSIF to_s OPERATOR(pg_catalog.=) 'cancelled' THEN
+            t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('cancelled_at', at);
+        ELSIF reopening THEN
+            t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+                'reopen_count', (t->>'reopen_count')::integer OPERATOR(pg_catalog.+) 1,
+                'resolved_at', NULL, 'closed_at', NULL);
+        END IF;
+
+        -- the clocks (30_tickets.sql, _ticket_changed)
+        leaving_hold := from_s OPERATOR(pg_catalog.=) 'on_hold' AND to_s OPERATOR(pg_catalog.<>) 'on_hold';
+        entering_hold := to_s OPERATOR(pg_catalog.=) 'on_hold' AND from_s OPERATOR(pg_catalog.<>) 'on_hold';
+        stops := '{}';
+        voids := '{}';
+        IF NOT had_response AND t->'first_response_at' OPERATOR(pg_catalog.<>) 'null' THEN
+            stops := stops OPERATOR(pg_catalog.||) 'first_response'::text;
+        END IF;
+        IF NOT had_arrival AND t->'arrived_at' OPERATOR(pg_catalog.<>) 'null' THEN
+            stops := stops OPERATOR(pg_catalog.||) 'arrival'::text;
+        END IF;
+        IF to_s OPERATOR(pg_catalog.=) 'resolved' AND from_s OPERATOR(pg_catalog.<>) 'resolved' THEN
+            stops := stops OPERATOR(pg_catalog.||) 'resolution'::text;
+            voids := '{arrival}';
+        ELSIF to_s OPERATOR(pg_catalog.=) 'cancelled' THEN
+            voids := '{first_response,arrival,resolution}';
+        END IF;
+        FOR m, c IN SELECT * FROM pg_catalog.jsonb_each(sla) LOOP
+            IF leaving_hold THEN
+                c := pg_catalog.jsonb_set(c, '{paused_since}', 'null');
+            END IF;
+            IF pay->'sla' ? m THEN
+                c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+                    'target', (pay->'sla'->m->>'target')::interval,
+                    'due_at', (pay->'sla'->m->>'due')::timestamptz,
+                    'paused', (pay->'sla'->m->>'paused')::interval,
+                    'elapsed', (pay->'sla'->m->>'elapsed')::interval);
+            END IF;
+            IF c->'stopped_at' OPERATOR(pg_catalog.=) 'null' AND (m OPERATOR(pg_catalog.=) ANY (stops) OR m OPERATOR(pg_catalog.=) ANY (voids)) THEN
+                c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+                    'stopped_at', at,
+                    'outcome', CASE WHEN NOT m OPERATOR(pg_catalog.=) ANY (stops) THEN 'cancelled'
+                                    WHEN at OPERATOR(pg_catalog.<=) (c->>'due_at')::timestamptz THEN 'met'
+                                    ELSE 'breached' END,
+                    'elapsed_wall', at OPERATOR(pg_catalog.-) (c->>'started_at')::timestamptz);
+            END IF;
+            IF entering_hold AND c->'stopped_at' OPERATOR(pg_catalog.=) 'null' AND (c->>'pauses_on_hold')::boolean THEN
+                c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('paused_since', at);
+            END IF;
+            IF reopening AND m OPERATOR(pg_catalog.=) 'resolution' AND c->'stopped_at' OPERATOR(pg_catalog.<>) 'null' THEN
+                c := c OPERATOR(pg_catalog.||) '{"stopped_at": null, "outcome": null, "elapsed_wall": null}';
+            END IF;
+            sla := pg_catalog.jsonb_set(sla, ARRAY[m], c);
+        END LOOP;
+    END LOOP;
+
+    IF n OPERATOR(pg_catalog.=) 0 THEN
+        RETURN NULL;
+    END IF;
+    RETURN pg_catalog.jsonb_build_object('ticket', t, 'sla', sla);
+END
+$$;
+COMMENT ON FUNCTION aftersales.replay_ticket(bigint, bigint) IS
+  'Rebuild a ticket''s state, counters, time stamps and SLA clocks from its events alone (shape of ticket_state()); an error when the log breaks the closed loop; NULL for a ticket without events';
+
+CREATE FUNCTION aftersales.check_tickets(tenant bigint DEFAULT NULL)
+    RETURNS TABLE (tenant_id bigint, ticket_id bigint, item text, stored text, replayed text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    k record;
+    s jsonb;
+    r jsonb;
+    m text;
+BEGIN
+    FOR k IN SELECT t.tenant_id, t.ticket_id FROM aftersales.tickets t
+              WHERE check_tickets.tenant IS NULL OR t.tenant_id OPERATOR(pg_catalog.=) check_tickets.tenant
+              ORDER BY 1, 2
+    LOOP
+        tenant_id := k.tenant_id;
+        ticket_id := k.ticket_id;
+        BEGIN
+            r := aftersales.replay_ticket(k.tenant_id, k.ticket_id);
+        EXCEPTION WHEN OTHERS THEN
+            item := 'replay';
+            stored := NULL;
+            replayed := SQLERRM;
+            RETURN NEXT;
+            CONTINUE;
+        END;
+        s := aftersales.ticket_state(k.tenant_id, k.ticket_id);
+        IF r IS NULL THEN
+            item := 'events';
+            stored := NULL;
+            replayed := 'no events';
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
+        FOR item, stored, replayed IN
+            SELECT 'ticket.' OPERATOR(pg_catalog.||) key, s->'ticket'->>key, r->'ticket'->>key
+              FROM (SELECT pg_catalog.jsonb_object_keys(s->'ticket') UNION SELECT pg_catalog.jsonb_object_keys(r->'ticket')) AS keys (key)
+             WHERE (s->'ticket'->key) IS DISTINCT FROM (r->'ticket'->key)
+             ORDER BY 1
+        LOOP
+            RETURN NEXT;
+        END LOOP;
+        FOR m IN SELECT pg_catalog.jsonb_object_keys(s->'sla') UNION SELECT pg_catalog.jsonb_object_keys(r->'sla') ORDER BY 1 LOOP
+            FOR item, stored, replayed IN
+                SELECT 'sla.' OPERATOR(pg_catalog.||) m OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) key,
+                       COALESCE(s->'sla'->m->>key, CASE WHEN NOT s->'sla' ? m THEN '(no clock)' END),
+                       COALESCE(r->'sla'->m->>key, CASE WHEN NOT r->'sla' ? m THEN '(no clock)' END)
+                  FROM (SELECT pg_catalog.jsonb_object_keys(COALESCE(s->'sla'->m, '{}'))
+                        UNION SELECT pg_catalog.jsonb_object_keys(COALESCE(r->'sla'->m, '{}'))) AS keys (key)
+                 WHERE (s->'sla'->m->key) IS DISTINCT FROM (r->'sla'->m->key)
+                 ORDER BY 1
+            LOOP
+                RETURN NEXT;
+            END LOOP;
+        END LOOP;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION aftersales.check_tickets(bigint) IS
+  'Every difference between a stored ticket (and its SLA clocks) and its replay from the event log, for one tenant or all; empty when all agree';
+
+CREATE FUNCTION aftersales.check_occurrences()
+    RETURNS TABLE (tenant_id bigint, kind text, id bigint, counted bigint, tickets bigint)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT c.tenant_id, c.kind, c.id, c.occurrences, COALESCE(t.n, 0)
+  FROM aftersales.occurrence_counts c
+  LEFT JOIN (SELECT k.tenant_id, 'product_model' AS kind, k.model_id AS id, pg_catalog.count(*) AS n
+               FROM aftersales.tickets k WHERE k.model_id IS NOT NULL GROUP BY 1, 2, 3
+             UNION ALL
+             SELECT k.tenant_id, 'problem_type', k.problem_type_id, pg_catalog.count(*)
+               FROM aftersales.tickets k GROUP BY 1, 2, 3) t
+    ON t.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND t.kind OPERATOR(pg_catalog.=) c.kind
+   AND t.id OPERATOR(pg_catalog.=) c.id
+ WHERE c.occurrences OPERATOR(pg_catalog.<>) COALESCE(t.n, 0)
+ ORDER BY 1, 2, 3
+$$;
+COMMENT ON FUNCTION aftersales.check_occurrences() IS
+  'Occurrence counts that differ from the number of tickets entered; empty when all agree';
+
+-- They read every tenant's tickets: granted on purpose only.
+REVOKE ALL ON FUNCTION aftersales.check_tickets(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales.check_occurrences() FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales.replay_ticket(bigint, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales.ticket_state(bigint, bigint) FROM PUBLIC;

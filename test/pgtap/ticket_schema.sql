@@ -1,0 +1,207 @@
+-- ticket_schema.sql: the domain and ticket schema (issue 3): tenant keys,
+-- foreign keys, comments, pg_dump marks, privileges.
+--
+-- Run: pg_prove -h /tmp -p 5499 -U postgres -d tk_tap test/pgtap/ticket_schema.sql
+--      (the database needs: CREATE EXTENSION pgtap; CREATE EXTENSION aftersales CASCADE;)
+-- Everything happens in one transaction that is rolled back.
+\set ON_ERROR_STOP 1
+\set QUIET 1
+\pset format unaligned
+\pset tuples_only true
+\pset pager off
+BEGIN;
+SELECT * FROM no_plan();
+
+CREATE TEMP TABLE my_tables (name text PRIMARY KEY, user_data boolean);
+INSERT INTO my_tables VALUES
+    ('organisations', true), ('customers', true), ('product_lines', true), ('product_models', true),
+    ('units', true), ('problem_types', true), ('engineers', true), ('sla_policies', true),
+    ('sla_targets', true), ('service_agreements', true), ('occurrences', true), ('tickets', true), ('ticket_events', true),
+    ('ticket_sla', true);
+
+SELECT has_table('aftersales', name, 'table aftersales.' || name || ' exists') FROM my_tables ORDER BY name;
+
+-- tenant_id: first column, NOT NULL, leading the primary key, referencing tenants.
+SELECT is((SELECT attname::text FROM pg_attribute WHERE attrelid = ('aftersales.' || name)::regclass AND attnum = 1),
+          'tenant_id', name || ': tenant_id is the first column') FROM my_tables ORDER BY name;
+SELECT col_not_null('aftersales', name, 'tenant_id', name || ': tenant_id is NOT NULL') FROM my_tables ORDER BY name;
+SELECT is((SELECT a.attname::text FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+            WHERE c.conrelid = ('aftersales.' || name)::regclass AND c.contype = 'p'),
+          'tenant_id', name || ': tenant_id leads the primary key') FROM my_tables ORDER BY name;
+SELECT ok(EXISTS (SELECT FROM pg_constraint c
+                   WHERE c.conrelid = ('aftersales.' || name)::regclass AND c.contype = 'f'
+                     AND c.confrelid = 'aftersales.tenants'::regclass),
+          name || ': references aftersales.tenants') FROM my_tables ORDER BY name;
+SELECT is((SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d
+            WHERE d.adrelid = ('aftersales.' || name)::regclass AND d.adnum = 1),
+          'aftersales.current_tenant()', name || ': tenant_id defaults to the current tenant')
+  FROM my_tables WHERE name NOT IN ('ticket_events', 'ticket_sla') ORDER BY name;
+
+-- Every foreign key includes tenant_id, first, matched to the referenced tenant_id.
+SELECT is(array_agg(c.conname::text ORDER BY c.conname) FILTER (
+              WHERE a.attname <> 'tenant_id' OR fa.attname <> 'tenant_id'),
+          NULL, 'every foreign key of the domain and ticket tables starts with tenant_id = tenant_id')
+  FROM pg_constraint c
+  JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+  JOIN pg_attribute fa ON fa.attrelid = c.confrelid AND fa.attnum = c.confkey[1]
+ WHERE c.contype = 'f' AND c.conrelid IN (SELECT ('aftersales.' || name)::regclass FROM my_tables);
+
+SELECT col_is_pk('aftersales', 'tickets', ARRAY['tenant_id', 'ticket_id'], 'tickets: key (tenant_id, ticket_id)');
+SELECT col_is_pk('aftersales', 'ticket_events', ARRAY['tenant_id', 'ticket_id', 'seq'], 'ticket_events: key (tenant_id, ticket_id, seq)');
+SELECT col_is_pk('aftersales', 'ticket_sla', ARRAY['tenant_id', 'ticket_id', 'metric'], 'ticket_sla: key (tenant_id, ticket_id, metric)');
+SELECT fk_ok('aftersales', 'ticket_events', ARRAY['tenant_id', 'ticket_id'], 'aftersales', 'tickets', ARRAY['tenant_id', 'ticket_id']);
+SELECT fk_ok('aftersales', 'ticket_sla', ARRAY['tenant_id', 'ticket_id'], 'aftersales', 'tickets', ARRAY['tenant_id', 'ticket_id']);
+SELECT fk_ok('aftersales', 'tickets', ARRAY['tenant_id', 'customer_id'], 'aftersales', 'customers', ARRAY['tenant_id', 'customer_id']);
+SELECT fk_ok('aftersales', 'tickets', ARRAY['tenant_id', 'unit_id', 'model_id'], 'aftersales', 'units', ARRAY['tenant_id', 'unit_id', 'model_id']);
+SELECT fk_ok('aftersales', 'tickets', ARRAY['tenant_id', 'assignee_id'], 'aftersales', 'engineers', ARRAY['tenant_id', 'engineer_id']);
+SELECT fk_ok('aftersales', 'sla_policies', ARRAY['tenant_id', 'calendar'], 'aftersales', 'calendars', ARRAY['tenant_id', 'name']);
+SELECT fk_ok('aftersales', 'organisations', ARRAY['tenant_id', 'parent_id'], 'aftersales', 'organisations', ARRAY['tenant_id', 'org_id']);
+
+-- Ids are identities.
+SELECT is((SELECT count(*)::int FROM pg_attribute a
+            WHERE a.attrelid = ('aftersales.' || name)::regclass AND a.attidentity = 'a'), 1,
+          name || ': one GENERATED ALWAYS identity')
+  FROM my_tables WHERE name NOT IN ('sla_targets', 'ticket_events', 'ticket_sla') ORDER BY name;
+
+-- The columns the issue names.
+SELECT columns_are('aftersales', 'ticket_events',
+    ARRAY['tenant_id', 'ticket_id', 'seq', 'at', 'actor', 'event', 'from_state', 'to_state', 'reason', 'payload', 'recorded_at']);
+SELECT has_column('aftersales', 'tickets', c, 'tickets.' || c)
+  FROM unnest(ARRAY['channel', 'customer_id', 'unit_id', 'problem_type_id', 'description', 'priority', 'requested_at',
+                    'org_id', 'tier', 'assignee_id', 'status', 'attempt_count', 'reopen_count', 'opened_at',
+                    'first_response_at', 'assigned_at', 'arrived_at', 'first_resolved_at', 'resolved_at', 'closed_at',
+                    'cancelled_at', 'field', 'csat', 'nps']) AS c;
+SELECT col_type_is('aftersales', 'tickets', 'status', 'aftersales.ticket_status', 'tickets.status is aftersales.ticket_status');
+SELECT col_default_is('aftersales', 'tickets', 'status', 'new', 'a ticket is new (awaiting assignment) by default');
+SELECT enum_has_labels('aftersales', 'ticket_status',
+    ARRAY['new', 'on_hold', 'assigned', 'in_progress', 'on_site', 'locked', 'resolved', 'closed', 'cancelled']);
+SELECT has_column('aftersales', 'ticket_sla', c, 'ticket_sla.' || c)
+  FROM unnest(ARRAY['started_at', 'due_at', 'paused', 'stopped_at', 'outcome', 'elapsed', 'elapsed_wall', 'next_due']) AS c;
+SELECT is((SELECT pg_get_expr(i.indpred, i.indrelid) FROM pg_index i
+            WHERE i.indexrelid = 'aftersales.ticket_sla_next_due_idx'::regclass),
+          '(next_due IS NOT NULL)', 'the running clocks have a partial index on next_due');
+SELECT has_column('aftersales', 'organisations', 'org_type', 'organisations.org_type');
+SELECT has_column('aftersales', 'engineers', c, 'engineers.' || c) FROM unnest(ARRAY['skills', 'region', 'capacity', 'on_duty']) AS c;
+SELECT col_type_is('aftersales', 'engineers', 'skills', 'text[]', 'engineers.skills is text[]');
+SELECT col_type_is('aftersales', 'service_agreements', 'valid', 'daterange', 'service_agreements.valid is a daterange');
+SELECT has_view('aftersales', 'occurrence_counts', 'the occurrence counts are a view');
+SELECT columns_are('aftersales', 'occurrence_counts', ARRAY['tenant_id', 'kind', 'id', 'code', 'name', 'occurrences']);
+SELECT throws_ok($$INSERT INTO aftersales.customers (name, region) VALUES ('x', '华中')$$, '23514', NULL,
+                 'regions are the six of the reports');
+
+-- Comments on every table and column.
+SELECT ok(obj_description(('aftersales.' || name)::regclass, 'pg_class') IS NOT NULL, name || ' has a comment')
+  FROM my_tables ORDER BY name;
+SELECT is(array_agg(t.name || '.' || a.attname ORDER BY t.name, a.attnum), NULL, 'every column has a comment')
+  FROM my_tables t JOIN pg_attribute a ON a.attrelid = ('aftersales.' || t.name)::regclass
+ WHERE a.attnum > 0 AND NOT a.attisdropped AND col_description(a.attrelid, a.attnum) IS NULL;
+
+-- pg_dump keeps the user data and the identity sequences.
+SELECT ok(('aftersales.' || name)::regclass = ANY (e.extconfig), name || ' is marked for pg_dump')
+  FROM my_tables, pg_extension e WHERE e.extname = 'aftersales' ORDER BY name;
+SELECT is(array_agg(s.seq ORDER BY s.seq) FILTER (WHERE NOT s.seq::regclass = ANY (e.extconfig)), NULL,
+          'every identity sequence is marked for pg_dump')
+  FROM (SELECT pg_get_serial_sequence('aftersales.' || t.name, a.attname) AS seq
+          FROM my_tables t JOIN pg_attribute a ON a.attrelid = ('aftersales.' || t.name)::regclass AND a.attidentity <> '') s,
+       pg_extension e WHERE e.extname = 'aftersales';
+SELECT is(e.extcondition[array_position(e.extconfig, 'aftersales.sla_policies'::regclass)],
+          'WHERE NOT (tenant_id = 1 AND name = ''default'')', 'the shipped default policy is not dumped')
+  FROM pg_extension e WHERE e.extname = 'aftersales';
+
+-- The shipped seed-001 defaults.
+SELECT results_eq(
+    $$SELECT t.priority::text, t.metric::text, t.target FROM aftersales.sla_targets t
+        JOIN aftersales.sla_policies p USING (tenant_id, policy_id)
+       WHERE p.tenant_id = 1 AND p.name = 'default' AND p.is_default ORDER BY 1, 2$$,
+    $$VALUES ('A', 'arrival', '4 h'::interval), ('A', 'first_response', '5 min'), ('A', 'resolution', '30 min'),
+             ('B', 'arrival', '4 h'), ('B', 'first_response', '30 min'), ('B', 'resolution', '2 h'),
+             ('C', 'arrival', '4 h'), ('C', 'first_response', '4 h'), ('C', 'resolution', '24 h')$$,
+    'tenant 1 ships seed 001''s targets');
+
+-- ---------------------------------------------------------------------------
+-- Privileges.  PUBLIC cannot write (nor read) the domain and ticket tables.
+SELECT is(array_agg(c.relname::text || ':' || x.privilege_type ORDER BY 1), NULL,
+          'PUBLIC has no privilege on the domain and ticket tables')
+  FROM pg_class c
+  CROSS JOIN LATERAL aclexplode(c.relacl) x
+ WHERE c.oid IN (SELECT ('aftersales.' || name)::regclass FROM my_tables UNION ALL SELECT 'aftersales.occurrence_counts'::regclass)
+   AND x.grantee = 0;
+
+CREATE ROLE tk_nobody NOLOGIN;
+SELECT ok(NOT has_table_privilege('tk_nobody', 'aftersales.' || name, p), 'a role without grants cannot ' || p || ' ' || name)
+  FROM my_tables, unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) AS p
+ WHERE name IN ('tickets', 'ticket_events', 'ticket_sla', 'customers') ORDER BY name, p;
+-- Functions that read every tenant's data are revoked from PUBLIC.
+SELECT ok(NOT has_function_privilege('tk_nobody', f, 'EXECUTE'), f || ' is revoked from PUBLIC')
+  FROM unnest(ARRAY['aftersales.check_tickets(bigint)', 'aftersales.check_occurrences()',
+                    'aftersales.replay_ticket(bigint,bigint)', 'aftersales.ticket_state(bigint,bigint)',
+                    'aftersales.compact_occurrences()',
+                    'aftersales._tickets_entered()', 'aftersales._ticket_changed()']) AS f;
+-- The triggers that write the log and the clocks run as the owner.
+SELECT is_definer('aftersales', f, ARRAY[]::name[], f || ' is SECURITY DEFINER')
+  FROM unnest(ARRAY['_tickets_entered', '_ticket_changed']) AS f;
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
+          'the guard and the API run as the caller (the actor defaults to the caller''s role)')
+  FROM pg_proc p
+ WHERE p.pronamespace = 'aftersales'::regnamespace AND p.prosecdef
+   AND p.proname IN ('_ticket_guard', '_ticket_event', '_declare_event', 'open_ticket', 'open_tickets', 'assign_ticket',
+                     'reassign_ticket', 'take_over_ticket', 'release_ticket', 'start_work', 'arrive_on_site',
+                     'resolve_ticket', 'fail_attempt', 'hold_ticket', 'resume_ticket', 'transfer_ticket', 'follow_up',
+                     'cancel_ticket', 'reopen_ticket', 'lock_ticket', 'unlock_ticket', 'set_priority', 'now', 'actor');
+-- Every SQL and PL/pgSQL function of the domain and tickets pins its search_path.
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL, 'every SQL and PL/pgSQL ticket function pins search_path')
+  FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+ WHERE p.pronamespace = 'aftersales'::regnamespace AND l.lanname IN ('sql', 'plpgsql')
+   AND p.proname IN ('_organisation_check', 'compact_occurrences', '_no_sla_policy', '_tickets_entered', '_ticket_changed',
+                     '_append_only', '_ticket_not_found', '_require_reason', '_require_engineer', '_ticket_event',
+                     'open_ticket', '_bad_item', 'open_tickets', 'assign_ticket', 'reassign_ticket', 'take_over_ticket',
+                     'release_ticket', 'start_work', 'arrive_on_site', 'resolve_ticket', 'fail_attempt', 'hold_ticket',
+                     'resume_ticket', 'transfer_ticket', 'follow_up', 'cancel_ticket', 'reopen_ticket', 'lock_ticket',
+                     'unlock_ticket', 'set_priority', 'ticket_state', '_replay_error', 'replay_ticket', 'check_tickets',
+                     'check_occurrences')
+   AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false);
+SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'aftersales'::regnamespace
+            AND proname IN ('open_ticket', 'open_tickets', 'replay_ticket', 'check_tickets', '_ticket_changed')), 5,
+          'the search_path check sees the ticket functions');
+
+-- An application role with what the API needs (read the domain, insert and
+-- update tickets) works through the API, yet cannot forge the log or clocks.
+SELECT aftersales.set_calendar('24x7', 'zone=UTC; mon-sun 00:00-24:00');
+INSERT INTO aftersales.tenants (tenant_id, name) VALUES (9101, 'tk_schema');
+SET LOCAL aftersales.tenant_id = '9101';
+INSERT INTO aftersales.calendars (name, calendar) VALUES ('24x7', 'zone=UTC; mon-sun 00:00-24:00');
+INSERT INTO aftersales.sla_policies (name, is_default) VALUES ('default', true);
+INSERT INTO aftersales.sla_targets (policy_id, priority, metric, target)
+SELECT policy_id, 'B', 'resolution', '2 h' FROM aftersales.sla_policies WHERE tenant_id = 9101;
+INSERT INTO aftersales.organisations (level, org_type, name) VALUES ('hq', 'headquarters', 'HQ 9101');
+INSERT INTO aftersales.customers (name) VALUES ('c9101');
+INSERT INTO aftersales.problem_types (code, name) VALUES ('P', 'p');
+INSERT INTO aftersales.engineers (org_id, name) SELECT org_id, 'e' FROM aftersales.organisations WHERE tenant_id = 9101;
+CREATE ROLE tk_app NOLOGIN;
+GRANT USAGE ON SCHEMA aftersales TO tk_app;
+GRANT SELECT ON ALL TABLES IN SCHEMA aftersales TO tk_app;
+GRANT INSERT, UPDATE ON aftersales.tickets TO tk_app;
+CREATE TEMP TABLE ids (ticket bigint, engineer bigint);
+GRANT ALL ON ids TO tk_app;
+INSERT INTO ids SELECT NULL, engineer_id FROM aftersales.engineers WHERE tenant_id = 9101;
+SET LOCAL ROLE tk_app;
+SELECT lives_ok($$UPDATE ids SET ticket = aftersales.open_ticket(customer => (SELECT customer_id FROM aftersales.customers WHERE tenant_id = 9101),
+                                                        problem_type => (SELECT problem_type_id FROM aftersales.problem_types WHERE tenant_id = 9101),
+                                                        priority => 'B', description => 'by the app role')$$,
+                'the application role opens a ticket');
+SELECT is((SELECT aftersales.assign_ticket(ticket, engineer)::text FROM ids), 'assigned', 'and assigns it');
+SELECT is((SELECT count(*)::int FROM aftersales.ticket_events e JOIN ids ON e.ticket_id = ids.ticket AND e.tenant_id = 9101), 2,
+          'its events are written');
+SELECT is((SELECT last_actor FROM aftersales.tickets t JOIN ids ON t.ticket_id = ids.ticket AND t.tenant_id = 9101), 'tk_app',
+          'the actor defaults to the role');
+SELECT throws_ok($$INSERT INTO aftersales.ticket_events (tenant_id, ticket_id, seq, at, actor, event, from_state, to_state)
+                   SELECT 9101, ticket, 3, now(), 'forger', 'resolve', 'assigned', 'resolved' FROM ids$$,
+                 '42501', NULL, 'the application role cannot write the event log');
+SELECT throws_ok($$UPDATE aftersales.ticket_sla SET outcome = 'met'$$, '42501', NULL, 'nor the SLA clocks');
+SELECT throws_ok($$INSERT INTO aftersales.occurrences (tenant_id, problem_type_id, n) SELECT tenant_id, problem_type_id, 5 FROM aftersales.problem_types WHERE tenant_id = 9101$$,
+                 '42501', NULL, 'nor the occurrence counts');
+SELECT throws_ok($$SELECT * FROM aftersales.check_tickets()$$, '42501', NULL, 'nor run check_tickets()');
+RESET ROLE;
+
+SELECT * FROM finish();
+ROLLBACK;
