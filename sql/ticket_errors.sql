@@ -66,6 +66,7 @@ BEGIN
             WHEN 'lock' THEN aftersales.lock_ticket(t, 'r')::text
             WHEN 'unlock' THEN aftersales.unlock_ticket(t)::text
             WHEN 'retarget' THEN aftersales.set_priority(t, 'A')::text
+            WHEN 'acknowledge' THEN aftersales.acknowledge_ticket(t, 'noted')::text
             WHEN 'open' THEN 'n/a' END;
         RAISE EXCEPTION USING ERRCODE = 'ZZ001', MESSAGE = s;
     EXCEPTION WHEN OTHERS THEN

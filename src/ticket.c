@@ -73,13 +73,15 @@ typedef enum TicketEvent
 	EV_OPEN, EV_ASSIGN, EV_REASSIGN, EV_TAKE_OVER, EV_START, EV_ARRIVE,
 	EV_RESOLVE, EV_FAIL, EV_RELEASE, EV_HOLD, EV_RESUME, EV_TRANSFER,
 	EV_FOLLOW_UP, EV_CANCEL, EV_REOPEN, EV_LOCK, EV_UNLOCK, EV_RETARGET,
+	EV_ACKNOWLEDGE,
 	NUM_EVENTS
 } TicketEvent;
 
 static const char *const event_names[NUM_EVENTS] = {
 	"open", "assign", "reassign", "take_over", "start", "arrive",
 	"resolve", "fail", "release", "hold", "resume", "transfer",
-	"follow_up", "cancel", "reopen", "lock", "unlock", "retarget"
+	"follow_up", "cancel", "reopen", "lock", "unlock", "retarget",
+	"acknowledge"
 };
 
 /* The API function of each event and the rest of an example call. */
@@ -105,7 +107,8 @@ static const struct
 	{"reopen_ticket", ", reason => 'the fault came back'"},
 	{"lock_ticket", ", reason => 'needs the service manager'"},
 	{"unlock_ticket", ""},
-	{"set_priority", ", priority => 'A'"}
+	{"set_priority", ", priority => 'A'"},
+	{"acknowledge_ticket", ", note => 'calling the customer'"}
 };
 
 /* Rules that pick the alternative destination of a transition. */
@@ -134,6 +137,8 @@ static const char *const rule_names[] = {
 #define F_PRIORITY		0x20	/* the caller supplies a new priority */
 #define F_FOLLOW_UP		0x40	/* the caller supplies the follow-up result */
 #define F_SUPPLIES		(F_ASSIGNEE | F_TIER | F_PRIORITY | F_FOLLOW_UP)
+#define F_DECLARED		0x80	/* only when declared: it changes no column,
+								 * so it never explains an undeclared UPDATE */
 
 typedef struct Transition
 {
@@ -148,7 +153,9 @@ typedef struct Transition
 /*
  * The closed loop.  Leaving resolved or closed for new is a reopen (counted
  * in reopen_count); entering new or locked clears the assignee; the clocks
- * follow from the states and time stamps (see 30_tickets.sql).
+ * follow from the states and time stamps (see 30_tickets.sql).  Acknowledge
+ * (a service manager takes note of an escalation, 40_escalation_queue.sql)
+ * changes nothing but the log, in every state that is not final.
  */
 static const Transition closed_loop[] = {
 	/* from          event         to              alt         rule           flags */
@@ -158,12 +165,14 @@ static const Transition closed_loop[] = {
 	{ST_NEW, EV_LOCK, ST_LOCKED, 0, RULE_NONE, F_REASON},
 	{ST_NEW, EV_CANCEL, ST_CANCELLED, 0, RULE_NONE, F_REASON},
 	{ST_NEW, EV_RETARGET, ST_NEW, 0, RULE_NONE, F_PRIORITY},
+	{ST_NEW, EV_ACKNOWLEDGE, ST_NEW, 0, RULE_NONE, F_DECLARED},
 
 	{ST_ON_HOLD, EV_RESUME, ST_HELD_FROM, 0, RULE_HELD_FROM, 0},
 	{ST_ON_HOLD, EV_RESOLVE, ST_RESOLVED, 0, RULE_NONE, F_RESPONSE},
 	{ST_ON_HOLD, EV_LOCK, ST_LOCKED, 0, RULE_NONE, F_REASON},
 	{ST_ON_HOLD, EV_CANCEL, ST_CANCELLED, 0, RULE_NONE, F_REASON},
 	{ST_ON_HOLD, EV_RETARGET, ST_ON_HOLD, 0, RULE_NONE, F_PRIORITY},
+	{ST_ON_HOLD, EV_ACKNOWLEDGE, ST_ON_HOLD, 0, RULE_NONE, F_DECLARED},
 
 	{ST_ASSIGNED, EV_START, ST_IN_PROGRESS, 0, RULE_NONE, F_RESPONSE},
 	{ST_ASSIGNED, EV_ARRIVE, ST_ON_SITE, 0, RULE_NONE, F_RESPONSE},
@@ -176,6 +185,7 @@ static const Transition closed_loop[] = {
 	{ST_ASSIGNED, EV_LOCK, ST_LOCKED, 0, RULE_NONE, F_REASON},
 	{ST_ASSIGNED, EV_CANCEL, ST_CANCELLED, 0, RULE_NONE, F_REASON},
 	{ST_ASSIGNED, EV_RETARGET, ST_ASSIGNED, 0, RULE_NONE, F_PRIORITY},
+	{ST_ASSIGNED, EV_ACKNOWLEDGE, ST_ASSIGNED, 0, RULE_NONE, F_DECLARED},
 
 	{ST_IN_PROGRESS, EV_ARRIVE, ST_ON_SITE, 0, RULE_NONE, F_RESPONSE},
 	{ST_IN_PROGRESS, EV_RESOLVE, ST_RESOLVED, 0, RULE_NONE, F_RESPONSE},
@@ -186,6 +196,7 @@ static const Transition closed_loop[] = {
 	{ST_IN_PROGRESS, EV_LOCK, ST_LOCKED, 0, RULE_NONE, F_REASON},
 	{ST_IN_PROGRESS, EV_CANCEL, ST_CANCELLED, 0, RULE_NONE, F_REASON},
 	{ST_IN_PROGRESS, EV_RETARGET, ST_IN_PROGRESS, 0, RULE_NONE, F_PRIORITY},
+	{ST_IN_PROGRESS, EV_ACKNOWLEDGE, ST_IN_PROGRESS, 0, RULE_NONE, F_DECLARED},
 
 	{ST_ON_SITE, EV_RESOLVE, ST_RESOLVED, 0, RULE_NONE, F_RESPONSE},
 	{ST_ON_SITE, EV_FAIL, ST_NEW, ST_LOCKED, RULE_ATTEMPTS, F_ATTEMPT | F_RESPONSE | F_REASON},
@@ -195,14 +206,17 @@ static const Transition closed_loop[] = {
 	{ST_ON_SITE, EV_LOCK, ST_LOCKED, 0, RULE_NONE, F_REASON},
 	{ST_ON_SITE, EV_CANCEL, ST_CANCELLED, 0, RULE_NONE, F_REASON},
 	{ST_ON_SITE, EV_RETARGET, ST_ON_SITE, 0, RULE_NONE, F_PRIORITY},
+	{ST_ON_SITE, EV_ACKNOWLEDGE, ST_ON_SITE, 0, RULE_NONE, F_DECLARED},
 
 	{ST_LOCKED, EV_TAKE_OVER, ST_ASSIGNED, 0, RULE_NONE, F_ASSIGNEE},
 	{ST_LOCKED, EV_UNLOCK, ST_NEW, 0, RULE_NONE, 0},
 	{ST_LOCKED, EV_TRANSFER, ST_NEW, 0, RULE_NONE, F_TIER | F_REASON},
 	{ST_LOCKED, EV_CANCEL, ST_CANCELLED, 0, RULE_NONE, F_REASON},
 	{ST_LOCKED, EV_RETARGET, ST_LOCKED, 0, RULE_NONE, F_PRIORITY},
+	{ST_LOCKED, EV_ACKNOWLEDGE, ST_LOCKED, 0, RULE_NONE, F_DECLARED},
 
 	{ST_RESOLVED, EV_FOLLOW_UP, ST_CLOSED, ST_NEW, RULE_UNSATISFIED, F_FOLLOW_UP},
+	{ST_RESOLVED, EV_ACKNOWLEDGE, ST_RESOLVED, 0, RULE_NONE, F_DECLARED},
 
 	{ST_CLOSED, EV_REOPEN, ST_NEW, 0, RULE_NONE, F_REASON},
 };
@@ -479,7 +493,7 @@ declared_event(void)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid value for aftersales.event: \"%s\"", v),
-			 errdetail("Events are open, assign, reassign, take_over, start, arrive, resolve, fail, release, hold, resume, transfer, follow_up, cancel, reopen, lock, unlock and retarget."),
+			 errdetail("Events are open, assign, reassign, take_over, start, arrive, resolve, fail, release, hold, resume, transfer, follow_up, cancel, reopen, lock, unlock, retarget and acknowledge."),
 			 errhint("Declare the event of a direct UPDATE, for example: SET LOCAL aftersales.event = 'release';")));
 	return -1;					/* keep compiler quiet */
 }
@@ -611,7 +625,8 @@ infer_transition(int64 id, const Row *old, const Row *new, TupleDesc desc,
 	{
 		const Transition *t = &closed_loop[i];
 
-		if (t->from != from || destination(t, old, new, at) != to)
+		if (t->from != from || (t->flags & F_DECLARED) ||
+			destination(t, old, new, at) != to)
 			continue;
 		if (!supplies_fit(t, old, new, desc, near == NULL ? &why : NULL))
 		{

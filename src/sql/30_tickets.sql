@@ -24,7 +24,7 @@ COMMENT ON TYPE aftersales.ticket_status IS
 
 CREATE TYPE aftersales.ticket_event AS ENUM
     ('open', 'assign', 'reassign', 'take_over', 'start', 'arrive', 'resolve', 'fail', 'release', 'hold',
-     'resume', 'transfer', 'follow_up', 'cancel', 'reopen', 'lock', 'unlock', 'retarget');
+     'resume', 'transfer', 'follow_up', 'cancel', 'reopen', 'lock', 'unlock', 'retarget', 'acknowledge');
 COMMENT ON TYPE aftersales.ticket_event IS
   'Event of the closed loop; aftersales.ticket_transitions() lists which event takes which state where';
 

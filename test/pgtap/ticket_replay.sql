@@ -142,6 +142,7 @@ BEGIN
                 WHEN 'lock' THEN PERFORM aftersales.lock_ticket(t.ticket_id, 'locked ' || i, at => at);
                 WHEN 'unlock' THEN PERFORM aftersales.unlock_ticket(t.ticket_id, at => at);
                 WHEN 'retarget' THEN PERFORM aftersales.set_priority(t.ticket_id, pr, at => at);
+                WHEN 'acknowledge' THEN PERFORM aftersales.acknowledge_ticket(t.ticket_id, 'noted ' || i, at => at);
             END CASE;
         ELSE
             PERFORM set_config('aftersales.event', ev::text, true);
