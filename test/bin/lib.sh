@@ -11,9 +11,13 @@
 # Scripts that source this file run with `set -euo pipefail`.
 
 PG_MAJOR=15
-PGBIN=/usr/lib/postgresql/$PG_MAJOR/bin
+# AFTERSALES_PGBIN points at a relocated copy of the server (for example
+# /opt/pg-b/usr/lib/postgresql/15/bin, a copy of /usr/lib/postgresql/15 and
+# /usr/share/postgresql/15 under /opt/pg-b), so that two checkouts can build,
+# install and test at once without overwriting each other's aftersales.so.
+PGBIN=${AFTERSALES_PGBIN:-/usr/lib/postgresql/$PG_MAJOR/bin}
 PG_CONFIG=$PGBIN/pg_config
-PGXS_DIR=/usr/lib/postgresql/$PG_MAJOR/lib/pgxs
+PGXS_DIR=${PGBIN%/bin}/lib/pgxs
 PG_REGRESS=$PGXS_DIR/src/test/regress/pg_regress
 PG_ISOLATION_REGRESS=$PGXS_DIR/src/test/isolation/pg_isolation_regress
 PG_TAP_PERL=$PGXS_DIR/src/test/perl
