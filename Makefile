@@ -47,4 +47,4 @@ test:
 	test/bin/run-tests
 
 bench:
-	test/bin/bench
+	AFTERSALES_BENCH=$(ONLY) test/bin/bench
