@@ -258,6 +258,7 @@ static const struct
 	{"problem_type_id", COL_FIXED, 0},
 	{"opened_at", COL_FIXED, 0},
 	{"requested_at", COL_FREE, 0},
+	{"field", COL_FREE, 0},
 	{"priority", COL_MANAGED, F_PRIORITY},
 	{"tier", COL_MANAGED, F_TIER},
 	{"assignee_id", COL_MANAGED, F_ASSIGNEE},

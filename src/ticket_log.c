@@ -46,6 +46,8 @@
 #include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
+#include "utils/tuplestore.h"
+#include "executor/tuptable.h"
 
 /* The statements, in the order they run for one event. */
 typedef enum LogPlan
@@ -442,6 +444,403 @@ aftersales_ticket_changed(PG_FUNCTION_ARGS)
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "ticket log: inserting the event row: %s", SPI_result_code_string(rc));
 
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
+/* ------------------------------------------------------------------------
+ * Entry: occurrence counts, SLA clocks and the open event of new tickets.
+ *
+ * AFTER INSERT FOR EACH STATEMENT on tickets, with the new rows as the
+ * transition table new_tickets.  One row, the usual case (open_ticket):
+ * kept plans whose parameters are the row's values, index lookups all.
+ * More rows (open_tickets, INSERT ... SELECT): the same work set-based, in
+ * two statements over new_tickets, planned for the batch at hand.
+ *
+ * A ticket's SLA policy: the customer's agreement valid on the day of
+ * entry (in the zone of the agreement's calendar), else the tenant default.
+ * Every new row gets its clocks; one with none is refused
+ * (aftersales._no_sla_policy raises the error).
+ */
+
+typedef enum EntryPlan
+{
+	E_OCCURRENCES,				/* one each for the model and problem type */
+	E_AGREEMENT,				/* the customer's agreement valid that day */
+	E_DEFAULT,					/* else the tenant's default policy */
+	E_CLOCKS,					/* the clocks, returned as the payload's sla */
+	E_NO_POLICY,				/* the error when there are none */
+	E_OPEN_EVENT,				/* the open event */
+	NUM_ENTRY_PLANS
+} EntryPlan;
+
+static const char *const entry_sql[NUM_ENTRY_PLANS] = {
+	[E_OCCURRENCES] =
+	"INSERT INTO aftersales.occurrences (tenant_id, model_id, problem_type_id, n)"
+	" SELECT $1, x.model, x.problem, 1"
+	"   FROM (VALUES ($2, NULL::pg_catalog.int8), (NULL, $3)) AS x (model, problem)"
+	"  WHERE x.model IS NOT NULL OR x.problem IS NOT NULL",
+
+	[E_AGREEMENT] =
+	"SELECT sa.policy_id, sa.agreement_id"
+	"  FROM aftersales.service_agreements sa"
+	"  JOIN aftersales.sla_policies p"
+	"    ON p.tenant_id OPERATOR(pg_catalog.=) sa.tenant_id AND p.policy_id OPERATOR(pg_catalog.=) sa.policy_id"
+	"  JOIN aftersales.calendars c"
+	"    ON c.tenant_id OPERATOR(pg_catalog.=) p.tenant_id AND c.name OPERATOR(pg_catalog.=) p.calendar"
+	" WHERE sa.tenant_id OPERATOR(pg_catalog.=) $1 AND sa.customer_id OPERATOR(pg_catalog.=) $2"
+	"   AND sa.valid OPERATOR(pg_catalog.@>) ($3 AT TIME ZONE aftersales.calendar_zone(c.calendar))::pg_catalog.date"
+	" LIMIT 1",
+
+	[E_DEFAULT] =
+	"SELECT p.policy_id FROM aftersales.sla_policies p"
+	" WHERE p.tenant_id OPERATOR(pg_catalog.=) $1 AND p.is_default LIMIT 1",
+
+	[E_CLOCKS] =
+	"WITH clocks AS ("
+	"    INSERT INTO aftersales.ticket_sla AS s"
+	"           (tenant_id, ticket_id, metric, policy_id, agreement_id, target, calendar, pauses_on_hold,"
+	"            started_at, due_at, paused_since)"
+	"    SELECT $1, $2, t.metric, $3, $4, t.target,"
+	"           CASE WHEN t.clock OPERATOR(pg_catalog.=) 'business' THEN sp.calendar END,"
+	"           t.pauses_on_hold, $5,"
+	"           CASE WHEN t.clock OPERATOR(pg_catalog.=) 'business'"
+	"                THEN aftersales.business_add(c.calendar, $5, t.target)"
+	"                ELSE $5 OPERATOR(pg_catalog.+) t.target END,"
+	"           CASE WHEN $6 AND t.pauses_on_hold THEN $5 END"
+	"      FROM aftersales.sla_policies sp"
+	"      JOIN aftersales.calendars c"
+	"        ON c.tenant_id OPERATOR(pg_catalog.=) sp.tenant_id AND c.name OPERATOR(pg_catalog.=) sp.calendar"
+	"      JOIN aftersales.sla_targets t"
+	"        ON t.tenant_id OPERATOR(pg_catalog.=) sp.tenant_id AND t.policy_id OPERATOR(pg_catalog.=) sp.policy_id"
+	"     WHERE sp.tenant_id OPERATOR(pg_catalog.=) $1 AND sp.policy_id OPERATOR(pg_catalog.=) $3"
+	"       AND t.priority OPERATOR(pg_catalog.=) $7"
+	"       AND (t.metric OPERATOR(pg_catalog.<>) 'arrival' OR $8)"
+	"    RETURNING s.metric, s.target, s.calendar, s.pauses_on_hold, s.due_at)"
+	"SELECT pg_catalog.jsonb_object_agg(k.metric, pg_catalog.jsonb_build_object("
+	"           'target', k.target, 'calendar', k.calendar, 'pauses', k.pauses_on_hold, 'due', k.due_at))"
+	"  FROM clocks k",
+
+	[E_NO_POLICY] =
+	"SELECT aftersales._no_sla_policy($1, $2, $3, $4)",
+
+	[E_OPEN_EVENT] =
+	"INSERT INTO aftersales.ticket_events"
+	"       (tenant_id, ticket_id, seq, at, actor, event, from_state, to_state, reason, payload)"
+	"VALUES ($1, $2, 1, $3, $4, 'open', NULL, $5, $6,"
+	"        pg_catalog.jsonb_build_object('priority', $7, 'tier', $8, 'policy', $9,"
+	"                                      'agreement', $10, 'sla', $11))"
+};
+
+static SPIPlanPtr entry_plans[NUM_ENTRY_PLANS];
+static Oid	entry_plans_relid = InvalidOid;
+
+static SPIPlanPtr
+entry_plan(EntryPlan p, Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	Oid			priority_type = TupleDescAttr(desc, ticket_cache.attno[C_PRIORITY] - 1)->atttypid;
+	Oid			types[11];
+	int			n = 0;
+
+	if (entry_plans_relid != RelationGetRelid(rel))
+	{
+		for (int i = 0; i < NUM_ENTRY_PLANS; i++)
+		{
+			if (entry_plans[i] != NULL)
+				SPI_freeplan(entry_plans[i]);
+			entry_plans[i] = NULL;
+		}
+		entry_plans_relid = RelationGetRelid(rel);
+	}
+	if (entry_plans[p] != NULL)
+		return entry_plans[p];
+
+	switch (p)
+	{
+		case E_OCCURRENCES:
+			types[n++] = INT8OID;
+			types[n++] = INT8OID;
+			types[n++] = INT8OID;
+			break;
+		case E_AGREEMENT:
+			types[n++] = INT8OID;
+			types[n++] = INT8OID;
+			types[n++] = TIMESTAMPTZOID;
+			break;
+		case E_DEFAULT:
+			types[n++] = INT8OID;
+			break;
+		case E_CLOCKS:
+			types[n++] = INT8OID;	/* tenant */
+			types[n++] = INT8OID;	/* ticket */
+			types[n++] = INT8OID;	/* policy */
+			types[n++] = INT8OID;	/* agreement */
+			types[n++] = TIMESTAMPTZOID;	/* opened_at */
+			types[n++] = BOOLOID;	/* entered on hold */
+			types[n++] = priority_type;
+			types[n++] = BOOLOID;	/* field */
+			break;
+		case E_NO_POLICY:
+			types[n++] = INT8OID;
+			types[n++] = INT8OID;
+			types[n++] = INT8OID;
+			types[n++] = priority_type;
+			break;
+		case E_OPEN_EVENT:
+			types[n++] = INT8OID;
+			types[n++] = INT8OID;
+			types[n++] = TIMESTAMPTZOID;
+			types[n++] = TEXTOID;
+			types[n++] = TupleDescAttr(desc, ticket_cache.attno[C_STATUS] - 1)->atttypid;
+			types[n++] = TEXTOID;
+			types[n++] = priority_type;
+			types[n++] = TupleDescAttr(desc, ticket_cache.attno[C_TIER] - 1)->atttypid;
+			types[n++] = INT8OID;
+			types[n++] = INT8OID;
+			types[n++] = JSONBOID;
+			break;
+		case NUM_ENTRY_PLANS:
+			break;
+	}
+	entry_plans[p] = SPI_prepare(entry_sql[p], n, types);
+	if (entry_plans[p] == NULL)
+		elog(ERROR, "SPI_prepare failed for ticket entry statement %d: %s",
+			 (int) p, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(entry_plans[p]) != 0)
+		elog(ERROR, "SPI_keepplan failed for ticket entry statement %d", (int) p);
+	return entry_plans[p];
+}
+
+static void
+run_entry_plan(EntryPlan p, Relation rel, Datum *values, const char *nulls, int expect)
+{
+	int			rc = SPI_execute_plan(entry_plan(p, rel), values, nulls, false, 0);
+
+	if (rc != expect)
+		elog(ERROR, "ticket entry statement %d: %s", (int) p, SPI_result_code_string(rc));
+}
+
+/* The one new ticket of a statement: kept plans, one lookup each. */
+static void
+enter_one(Relation rel, HeapTuple tuple, const char *reason)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	Datum		v[NUM_COLS];
+	bool		isnull[NUM_COLS];
+	Datum		args[11];
+	char		nulls[11];
+	Datum		policy = (Datum) 0;
+	Datum		agreement = (Datum) 0;
+	bool		no_policy = true;
+	bool		no_agreement = true;
+	Datum		sla = (Datum) 0;
+	bool		no_sla = true;
+	bool		on_hold;
+
+	for (int c = 0; c < NUM_COLS; c++)
+		v[c] = heap_getattr(tuple, ticket_cache.attno[c], desc, &isnull[c]);
+	on_hold = ticket_state_of(v[C_STATUS]) == ST_ON_HOLD;
+
+	/* seed 002: entering a request counts its product and problem type */
+	memset(nulls, ' ', sizeof(nulls));
+	args[0] = v[C_TENANT];
+	args[1] = v[C_MODEL];
+	nulls[1] = isnull[C_MODEL] ? 'n' : ' ';
+	args[2] = v[C_PROBLEM];
+	nulls[2] = isnull[C_PROBLEM] ? 'n' : ' ';
+	run_entry_plan(E_OCCURRENCES, rel, args, nulls, SPI_OK_INSERT);
+
+	memset(nulls, ' ', sizeof(nulls));
+	args[0] = v[C_TENANT];
+	args[1] = v[C_CUSTOMER];
+	args[2] = v[C_OPENED];
+	run_entry_plan(E_AGREEMENT, rel, args, nulls, SPI_OK_SELECT);
+	if (SPI_processed > 0)
+	{
+		policy = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &no_policy);
+		agreement = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &no_agreement);
+	}
+	if (no_policy)
+	{
+		run_entry_plan(E_DEFAULT, rel, args, nulls, SPI_OK_SELECT);
+		if (SPI_processed > 0)
+			policy = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &no_policy);
+	}
+
+	args[0] = v[C_TENANT];
+	args[1] = v[C_TICKET];
+	args[2] = policy;
+	nulls[2] = no_policy ? 'n' : ' ';
+	args[3] = agreement;
+	nulls[3] = no_agreement ? 'n' : ' ';
+	args[4] = v[C_OPENED];
+	args[5] = BoolGetDatum(on_hold);
+	args[6] = v[C_PRIORITY];
+	args[7] = v[C_FIELD];
+	run_entry_plan(E_CLOCKS, rel, args, nulls, SPI_OK_SELECT);
+	if (SPI_processed > 0)
+		sla = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &no_sla);
+	if (no_sla)
+	{
+		memset(nulls, ' ', sizeof(nulls));
+		args[0] = v[C_TENANT];
+		args[1] = v[C_TICKET];
+		args[2] = v[C_CUSTOMER];
+		args[3] = v[C_PRIORITY];
+		run_entry_plan(E_NO_POLICY, rel, args, nulls, SPI_OK_SELECT);
+		elog(ERROR, "aftersales._no_sla_policy returned");
+	}
+
+	memset(nulls, ' ', sizeof(nulls));
+	args[0] = v[C_TENANT];
+	args[1] = v[C_TICKET];
+	args[2] = v[C_OPENED];
+	args[3] = v[C_LAST_ACTOR];
+	args[4] = v[C_STATUS];
+	if (on_hold && reason != NULL)
+		args[5] = CStringGetTextDatum(reason);
+	else
+		nulls[5] = 'n';
+	args[6] = v[C_PRIORITY];
+	args[7] = v[C_TIER];
+	args[8] = policy;
+	nulls[8] = no_policy ? 'n' : ' ';
+	args[9] = agreement;
+	nulls[9] = no_agreement ? 'n' : ' ';
+	args[10] = sla;
+	run_entry_plan(E_OPEN_EVENT, rel, args, nulls, SPI_OK_INSERT);
+}
+
+/* Many new tickets: the set-based statements over new_tickets. */
+static const char *const enter_many_sql[] = {
+	"INSERT INTO aftersales.occurrences (tenant_id, model_id, problem_type_id, n) "
+	"SELECT n.tenant_id, n.model_id, NULL, pg_catalog.count(*) "
+	"  FROM new_tickets n WHERE n.model_id IS NOT NULL GROUP BY 1, 2 "
+	"UNION ALL "
+	"SELECT n.tenant_id, NULL, n.problem_type_id, pg_catalog.count(*) "
+	"  FROM new_tickets n GROUP BY 1, 3 ",
+	"WITH policy AS ( "
+	"    SELECT n.tenant_id, n.ticket_id, n.priority, n.field, n.status, n.opened_at, "
+	"           COALESCE(a.policy_id, d.policy_id) AS policy_id, a.agreement_id "
+	"      FROM new_tickets n "
+	"      LEFT JOIN (SELECT sa.tenant_id, sa.customer_id, sa.valid, sa.policy_id, sa.agreement_id, "
+	"                        aftersales.calendar_zone(c.calendar) AS zone "
+	"                   FROM aftersales.service_agreements sa "
+	"                   JOIN aftersales.sla_policies p "
+	"                     ON p.tenant_id OPERATOR(pg_catalog.=) sa.tenant_id AND p.policy_id OPERATOR(pg_catalog.=) sa.policy_id "
+	"                   JOIN aftersales.calendars c "
+	"                     ON c.tenant_id OPERATOR(pg_catalog.=) p.tenant_id AND c.name OPERATOR(pg_catalog.=) p.calendar) a "
+	"        ON a.tenant_id OPERATOR(pg_catalog.=) n.tenant_id AND a.customer_id OPERATOR(pg_catalog.=) n.customer_id "
+	"       AND a.valid OPERATOR(pg_catalog.@>) (n.opened_at AT TIME ZONE a.zone)::date "
+	"      LEFT JOIN aftersales.sla_policies d "
+	"        ON d.tenant_id OPERATOR(pg_catalog.=) n.tenant_id AND d.is_default "
+	"), clocks AS ( "
+	"    INSERT INTO aftersales.ticket_sla AS s "
+	"           (tenant_id, ticket_id, metric, policy_id, agreement_id, target, calendar, pauses_on_hold, "
+	"            started_at, due_at, paused_since) "
+	"    SELECT p.tenant_id, p.ticket_id, t.metric, p.policy_id, p.agreement_id, t.target, "
+	"           CASE WHEN t.clock OPERATOR(pg_catalog.=) 'business' THEN sp.calendar END, "
+	"           t.pauses_on_hold, p.opened_at, "
+	"           CASE WHEN t.clock OPERATOR(pg_catalog.=) 'business' "
+	"                THEN aftersales.business_add(c.calendar, p.opened_at, t.target) "
+	"                ELSE p.opened_at OPERATOR(pg_catalog.+) t.target END, "
+	"           CASE WHEN p.status OPERATOR(pg_catalog.=) 'on_hold' AND t.pauses_on_hold THEN p.opened_at END "
+	"      FROM policy p "
+	"      JOIN aftersales.sla_policies sp "
+	"        ON sp.tenant_id OPERATOR(pg_catalog.=) p.tenant_id AND sp.policy_id OPERATOR(pg_catalog.=) p.policy_id "
+	"      JOIN aftersales.calendars c "
+	"        ON c.tenant_id OPERATOR(pg_catalog.=) sp.tenant_id AND c.name OPERATOR(pg_catalog.=) sp.calendar "
+	"      JOIN aftersales.sla_targets t "
+	"        ON t.tenant_id OPERATOR(pg_catalog.=) p.tenant_id AND t.policy_id OPERATOR(pg_catalog.=) p.policy_id "
+	"       AND t.priority OPERATOR(pg_catalog.=) p.priority "
+	"       AND (t.metric OPERATOR(pg_catalog.<>) 'arrival' OR p.field) "
+	"    RETURNING s.tenant_id, s.ticket_id, s.metric, s.policy_id, s.agreement_id, s.target, s.calendar, "
+	"              s.pauses_on_hold, s.due_at "
+	"), snapshot AS ( "
+	"    SELECT k.tenant_id, k.ticket_id, pg_catalog.min(k.policy_id) AS policy_id, "
+	"           pg_catalog.min(k.agreement_id) AS agreement_id, "
+	"           pg_catalog.jsonb_object_agg(k.metric, pg_catalog.jsonb_build_object( "
+	"               'target', k.target, 'calendar', k.calendar, 'pauses', k.pauses_on_hold, 'due', k.due_at)) AS sla "
+	"      FROM clocks k "
+	"     GROUP BY 1, 2 "
+	") "
+	"INSERT INTO aftersales.ticket_events (tenant_id, ticket_id, seq, at, actor, event, from_state, to_state, reason, payload) "
+	"SELECT n.tenant_id, n.ticket_id, 1, n.opened_at, n.last_actor, 'open', NULL, n.status, "
+	"       CASE WHEN n.status OPERATOR(pg_catalog.=) 'on_hold' THEN $1 END, "
+	"       pg_catalog.jsonb_build_object( "
+	"           'priority', n.priority, 'tier', n.tier, "
+	"           'policy', COALESCE(s.policy_id, aftersales._no_sla_policy(n.tenant_id, n.ticket_id, n.customer_id, n.priority)), "
+	"           'agreement', s.agreement_id, 'sla', s.sla) "
+	"  FROM new_tickets n "
+	"  LEFT JOIN snapshot s "
+	"    ON s.tenant_id OPERATOR(pg_catalog.=) n.tenant_id AND s.ticket_id OPERATOR(pg_catalog.=) n.ticket_id "
+};
+
+static void
+enter_many(const char *reason)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		args[1];
+	char		nulls[1] = {' '};
+
+	if (reason != NULL)
+		args[0] = CStringGetTextDatum(reason);
+	else
+		nulls[0] = 'n';
+	for (int i = 0; i < lengthof(enter_many_sql); i++)
+	{
+		int			rc = SPI_execute_with_args(enter_many_sql[i], i == 0 ? 0 : 1, types, args, nulls,
+											   false, 0);
+
+		if (rc != SPI_OK_INSERT)
+			elog(ERROR, "ticket entry: set-based statement %d: %s", i, SPI_result_code_string(rc));
+	}
+}
+
+/* Trigger on tickets: what entry starts (see "Entry" above). */
+PG_FUNCTION_INFO_V1(aftersales_tickets_entered);
+Datum
+aftersales_tickets_entered(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	const char *reason;
+	int64		n;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "aftersales_tickets_entered: not called by the trigger manager");
+	if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(td->tg_event) || td->tg_newtable == NULL)
+		elog(ERROR, "aftersales_tickets_entered: must be fired after insert, for each statement, with a new table");
+
+	ticket_cache_ensure(td->tg_relation);
+	reason = GetConfigOption("aftersales.event_reason", true, false);
+	if (reason != NULL && reason[0] == '\0')
+		reason = NULL;
+	n = tuplestore_tuple_count(td->tg_newtable);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "aftersales_tickets_entered: SPI_connect failed");
+	if (n == 1)
+	{
+		TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(td->tg_relation),
+														&TTSOpsMinimalTuple);
+		bool		should_free;
+		HeapTuple	tuple;
+
+		tuplestore_rescan(td->tg_newtable);
+		if (!tuplestore_gettupleslot(td->tg_newtable, true, false, slot))
+			elog(ERROR, "aftersales_tickets_entered: the new table is empty");
+		tuple = ExecFetchSlotHeapTuple(slot, false, &should_free);
+		enter_one(td->tg_relation, tuple, reason);
+		ExecDropSingleTupleTableSlot(slot);
+	}
+	else
+	{
+		if (SPI_register_trigger_data(td) != SPI_OK_TD_REGISTER)
+			elog(ERROR, "aftersales_tickets_entered: SPI_register_trigger_data failed");
+		enter_many(reason);
+	}
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }

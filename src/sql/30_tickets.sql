@@ -6,8 +6,8 @@
 --   ticket_guard (C, src/ticket.c), BEFORE each row: judges every INSERT and
 --     UPDATE of tickets against the closed-loop table and computes the
 --     columns the loop maintains; refuses DELETE.
---   _tickets_entered, AFTER each INSERT statement: occurrence counts, SLA
---     clocks and the open events of all the rows, set-based.
+--   _tickets_entered (C, src/ticket_log.c), AFTER each INSERT statement:
+--     occurrence counts, SLA clocks and the open events of all the rows.
 --   _ticket_changed (C, src/ticket_log.c), AFTER each row whose event_seq
 --     moved: the SLA clocks and the event row.
 -- So the event log and the clocks cannot be missed, whether a change comes
@@ -300,139 +300,14 @@ $$;
 COMMENT ON FUNCTION aftersales._no_sla_policy(bigint, bigint, bigint, aftersales.priority) IS
   'Internal: the error for a ticket without SLA targets';
 
+-- Entry (C, src/ticket_log.c): one new ticket, the usual case, through
+-- statements prepared once per backend; many (open_tickets, INSERT ...
+-- SELECT) set-based over the transition table.  As the owner, like
+-- _ticket_changed.
 CREATE FUNCTION aftersales._tickets_entered() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    reason text := NULLIF(pg_catalog.current_setting('aftersales.event_reason', true), '');
-    r record;
-    policy bigint;
-    agreement bigint;
-    sla jsonb;
-BEGIN
-    -- One row, the usual case (open_ticket): simple statements whose plans
-    -- are index lookups.  The set-based path below does the same for many.
-    IF (SELECT pg_catalog.count(*) FROM new_tickets) OPERATOR(pg_catalog.=) 1 THEN
-        SELECT * INTO r FROM new_tickets;
-        INSERT INTO aftersales.occurrences (tenant_id, model_id, problem_type_id, n)
-        SELECT r.tenant_id, x.model, x.problem, 1
-          FROM (VALUES (r.model_id, NULL::bigint), (NULL, r.problem_type_id)) AS x (model, problem)
-         WHERE x.model IS NOT NULL OR x.problem IS NOT NULL;
-        SELECT sa.policy_id, sa.agreement_id INTO policy, agreement
-          FROM aftersales.service_agreements sa
-          JOIN aftersales.sla_policies p
-            ON p.tenant_id OPERATOR(pg_catalog.=) sa.tenant_id AND p.policy_id OPERATOR(pg_catalog.=) sa.policy_id
-          JOIN aftersales.calendars c
-            ON c.tenant_id OPERATOR(pg_catalog.=) p.tenant_id AND c.name OPERATOR(pg_catalog.=) p.calendar
-         WHERE sa.tenant_id OPERATOR(pg_catalog.=) r.tenant_id AND sa.customer_id OPERATOR(pg_catalog.=) r.customer_id
-           AND sa.valid OPERATOR(pg_catalog.@>) (r.opened_at AT TIME ZONE aftersales.calendar_zone(c.calendar))::date;
-        IF policy IS NULL THEN
-            SELECT p.policy_id INTO policy FROM aftersales.sla_policies p
-             WHERE p.tenant_id OPERATOR(pg_catalog.=) r.tenant_id AND p.is_default;
-        END IF;
-        WITH clocks AS (
-            INSERT INTO aftersales.ticket_sla AS s
-                   (tenant_id, ticket_id, metric, policy_id, agreement_id, target, calendar, pauses_on_hold,
-                    started_at, due_at, paused_since)
-            SELECT r.tenant_id, r.ticket_id, t.metric, policy, agreement, t.target,
-                   CASE WHEN t.clock OPERATOR(pg_catalog.=) 'business' THEN sp.calendar END,
-                   t.pauses_on_hold, r.opened_at,
-                   CASE WHEN t.clock OPERATOR(pg_catalog.=) 'business'
-                        THEN aftersales.business_add(c.calendar, r.opened_at, t.target)
-                        ELSE r.opened_at OPERATOR(pg_catalog.+) t.target END,
-                   CASE WHEN r.status OPERATOR(pg_catalog.=) 'on_hold' AND t.pauses_on_hold THEN r.opened_at END
-              FROM aftersales.sla_policies sp
-              JOIN aftersales.calendars c
-                ON c.tenant_id OPERATOR(pg_catalog.=) sp.tenant_id AND c.name OPERATOR(pg_catalog.=) sp.calendar
-              JOIN aftersales.sla_targets t
-                ON t.tenant_id OPERATOR(pg_catalog.=) sp.tenant_id AND t.policy_id OPERATOR(pg_catalog.=) sp.policy_id
-             WHERE sp.tenant_id OPERATOR(pg_catalog.=) r.tenant_id AND sp.policy_id OPERATOR(pg_catalog.=) policy
-               AND t.priority OPERATOR(pg_catalog.=) r.priority
-               AND (t.metric OPERATOR(pg_catalog.<>) 'arrival' OR r.field)
-            RETURNING s.metric, s.target, s.calendar, s.pauses_on_hold, s.due_at)
-        SELECT pg_catalog.jsonb_object_agg(k.metric, pg_catalog.jsonb_build_object(
-                   'target', k.target, 'calendar', k.calendar, 'pauses', k.pauses_on_hold, 'due', k.due_at))
-          INTO sla
-          FROM clocks k;
-        IF sla IS NULL THEN
-            PERFORM aftersales._no_sla_policy(r.tenant_id, r.ticket_id, r.customer_id, r.priority);
-        END IF;
-        INSERT INTO aftersales.ticket_events (tenant_id, ticket_id, seq, at, actor, event, from_state, to_state, reason, payload)
-        VALUES (r.tenant_id, r.ticket_id, 1, r.opened_at, r.last_actor, 'open', NULL, r.status,
-                CASE WHEN r.status OPERATOR(pg_catalog.=) 'on_hold' THEN reason END,
-                pg_catalog.jsonb_build_object('priority', r.priority, 'tier', r.tier, 'policy', policy,
-                                              'agreement', agreement, 'sla', sla));
-        RETURN NULL;
-    END IF;
-
-    -- Seed 002: entering a request adds one to the occurrences of its
-    -- product and its problem type (as deltas: see 20_domain.sql).
-    INSERT INTO aftersales.occurrences (tenant_id, model_id, problem_type_id, n)
-    SELECT n.tenant_id, n.model_id, NULL, pg_catalog.count(*)
-      FROM new_tickets n WHERE n.model_id IS NOT NULL GROUP BY 1, 2
-    UNION ALL
-    SELECT n.tenant_id, NULL, n.problem_type_id, pg_catalog.count(*)
-      FROM new_tickets n GROUP BY 1, 3;
-
-    WITH policy AS (
-        SELECT n.tenant_id, n.ticket_id, n.priority, n.field, n.status, n.opened_at,
-               COALESCE(a.policy_id, d.policy_id) AS policy_id, a.agreement_id
-          FROM new_tickets n
-          LEFT JOIN (SELECT sa.tenant_id, sa.customer_id, sa.valid, sa.policy_id, sa.agreement_id,
-                            aftersales.calendar_zone(c.calendar) AS zone
-                       FROM aftersales.service_agreements sa
-                       JOIN aftersales.sla_policies p
-                         ON p.tenant_id OPERATOR(pg_catalog.=) sa.tenant_id AND p.policy_id OPERATOR(pg_catalog.=) sa.policy_id
-                       JOIN aftersales.calendars c
-                         ON c.tenant_id OPERATOR(pg_catalog.=) p.tenant_id AND c.name OPERATOR(pg_catalog.=) p.calendar) a
-            ON a.tenant_id OPERATOR(pg_catalog.=) n.tenant_id AND a.customer_id OPERATOR(pg_catalog.=) n.customer_id
-           AND a.valid OPERATOR(pg_catalog.@>) (n.opened_at AT TIME ZONE a.zone)::date
-          LEFT JOIN aftersales.sla_policies d
-            ON d.tenant_id OPERATOR(pg_catalog.=) n.tenant_id AND d.is_default
-    ), clocks AS (
-        INSERT INTO aftersales.ticket_sla AS s
-               (tenant_id, ticket_id, metric, policy_id, agreement_id, target, calendar, pauses_on_hold,
-                started_at, due_at, paused_since)
-        SELECT p.tenant_id, p.ticket_id, t.metric, p.policy_id, p.agreement_id, t.target,
-               CASE WHEN t.clock OPERATOR(pg_catalog.=) 'business' THEN sp.calendar END,
-               t.pauses_on_hold, p.opened_at,
-               CASE WHEN t.clock OPERATOR(pg_catalog.=) 'business'
-                    THEN aftersales.business_add(c.calendar, p.opened_at, t.target)
-                    ELSE p.opened_at OPERATOR(pg_catalog.+) t.target END,
-               CASE WHEN p.status OPERATOR(pg_catalog.=) 'on_hold' AND t.pauses_on_hold THEN p.opened_at END
-          FROM policy p
-          JOIN aftersales.sla_policies sp
-            ON sp.tenant_id OPERATOR(pg_catalog.=) p.tenant_id AND sp.policy_id OPERATOR(pg_catalog.=) p.policy_id
-          JOIN aftersales.calendars c
-            ON c.tenant_id OPERATOR(pg_catalog.=) sp.tenant_id AND c.name OPERATOR(pg_catalog.=) sp.calendar
-          JOIN aftersales.sla_targets t
-            ON t.tenant_id OPERATOR(pg_catalog.=) p.tenant_id AND t.policy_id OPERATOR(pg_catalog.=) p.policy_id
-           AND t.priority OPERATOR(pg_catalog.=) p.priority
-           AND (t.metric OPERATOR(pg_catalog.<>) 'arrival' OR p.field)
-        RETURNING s.tenant_id, s.ticket_id, s.metric, s.policy_id, s.agreement_id, s.target, s.calendar,
-                  s.pauses_on_hold, s.due_at
-    ), snapshot AS (
-        SELECT k.tenant_id, k.ticket_id, pg_catalog.min(k.policy_id) AS policy_id,
-               pg_catalog.min(k.agreement_id) AS agreement_id,
-               pg_catalog.jsonb_object_agg(k.metric, pg_catalog.jsonb_build_object(
-                   'target', k.target, 'calendar', k.calendar, 'pauses', k.pauses_on_hold, 'due', k.due_at)) AS sla
-          FROM clocks k
-         GROUP BY 1, 2
-    )
-    INSERT INTO aftersales.ticket_events (tenant_id, ticket_id, seq, at, actor, event, from_state, to_state, reason, payload)
-    SELECT n.tenant_id, n.ticket_id, 1, n.opened_at, n.last_actor, 'open', NULL, n.status,
-           CASE WHEN n.status OPERATOR(pg_catalog.=) 'on_hold' THEN reason END,
-           pg_catalog.jsonb_build_object(
-               'priority', n.priority, 'tier', n.tier,
-               'policy', COALESCE(s.policy_id, aftersales._no_sla_policy(n.tenant_id, n.ticket_id, n.customer_id, n.priority)),
-               'agreement', s.agreement_id, 'sla', s.sla)
-      FROM new_tickets n
-      LEFT JOIN snapshot s
-        ON s.tenant_id OPERATOR(pg_catalog.=) n.tenant_id AND s.ticket_id OPERATOR(pg_catalog.=) n.ticket_id;
-    RETURN NULL;
-END
-$$;
+    AS 'MODULE_PATHNAME', 'aftersales_tickets_entered'
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION aftersales._tickets_entered() IS
   'Trigger, after each INSERT statement on tickets: occurrence counts, SLA clocks and the open events, set-based';
 CREATE TRIGGER tickets_entered
