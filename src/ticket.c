@@ -21,13 +21,14 @@
  *  - either way the trigger itself computes the columns the loop maintains
  *    (counters, time stamps, held_from, event_seq, last_*), so a client
  *    cannot set them, and bumps event_seq; the AFTER trigger in
- *    30_tickets.sql sees the new event_seq and writes the event row and the
- *    SLA clocks.
+ *    ticket_log.c sees the new event_seq and writes the event row and
+ *    moves the SLA clocks.
  * The trigger runs on the row version it locked, so two sessions changing
  * one ticket serialize on the row lock and the second is judged against
  * the first one's result.
  */
 #include "compat.h"
+#include "ticket.h"
 
 #include "access/htup_details.h"
 #include "catalog/pg_enum.h"
@@ -45,20 +46,6 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
-/* States, in the order of the SQL enum aftersales.ticket_status. */
-typedef enum TicketState
-{
-	ST_NEW,						/* awaiting assignment (等待分配) */
-	ST_ON_HOLD,					/* waiting on the customer (挂起) */
-	ST_ASSIGNED,				/* an engineer has it (已分配) */
-	ST_IN_PROGRESS,
-	ST_ON_SITE,
-	ST_LOCKED,					/* with the service manager (锁定) */
-	ST_RESOLVED,				/* solved, awaiting the follow-up (已处理) */
-	ST_CLOSED,					/* follow-up satisfied (已关闭) */
-	ST_CANCELLED,
-	NUM_STATES
-} TicketState;
 
 #define ST_HELD_FROM	(-1)	/* destination of resume: the held_from column */
 
@@ -67,15 +54,6 @@ static const char *const state_names[NUM_STATES] = {
 	"resolved", "closed", "cancelled"
 };
 
-/* Events, in the order of the SQL enum aftersales.ticket_event. */
-typedef enum TicketEvent
-{
-	EV_OPEN, EV_ASSIGN, EV_REASSIGN, EV_TAKE_OVER, EV_START, EV_ARRIVE,
-	EV_RESOLVE, EV_FAIL, EV_RELEASE, EV_HOLD, EV_RESUME, EV_TRANSFER,
-	EV_FOLLOW_UP, EV_CANCEL, EV_REOPEN, EV_LOCK, EV_UNLOCK, EV_RETARGET,
-	EV_ACKNOWLEDGE,
-	NUM_EVENTS
-} TicketEvent;
 
 static const char *const event_names[NUM_EVENTS] = {
 	"open", "assign", "reassign", "take_over", "start", "arrive",
@@ -264,18 +242,6 @@ typedef enum ColKind
 	COL_MANAGED					/* maintained by the loop */
 } ColKind;
 
-typedef enum TicketCol
-{
-	C_TENANT, C_TICKET, C_CHANNEL, C_CUSTOMER, C_UNIT, C_MODEL, C_PROBLEM,
-	C_OPENED, C_REQUESTED,
-	C_PRIORITY, C_TIER, C_ASSIGNEE, C_STATUS, C_HELD_FROM,
-	C_ATTEMPTS, C_REOPENS,
-	C_FIRST_RESPONSE, C_ASSIGNED_AT, C_ARRIVED, C_FIRST_RESOLVED, C_RESOLVED,
-	C_FOLLOWED_UP, C_CLOSED, C_CANCELLED,
-	C_SATISFIED, C_CSAT, C_NPS, C_COMMENT,
-	C_EVENT_SEQ, C_LAST_EVENT, C_LAST_EVENT_AT, C_LAST_ACTOR,
-	NUM_COLS
-} TicketCol;
 
 static const struct
 {
@@ -292,6 +258,7 @@ static const struct
 	{"problem_type_id", COL_FIXED, 0},
 	{"opened_at", COL_FIXED, 0},
 	{"requested_at", COL_FREE, 0},
+	{"field", COL_FREE, 0},
 	{"priority", COL_MANAGED, F_PRIORITY},
 	{"tier", COL_MANAGED, F_TIER},
 	{"assignee_id", COL_MANAGED, F_ASSIGNEE},
@@ -317,19 +284,8 @@ static const struct
 	{"last_actor", COL_MANAGED, 0},
 };
 
-/*
- * Per-backend knowledge of the table: attribute numbers and enum OIDs.
- * Rebuilt when the table is another one (the extension was recreated).
- */
-typedef struct TicketCache
-{
-	Oid			relid;
-	AttrNumber	attno[NUM_COLS];
-	Oid			state_oid[NUM_STATES];
-	Oid			event_oid[NUM_EVENTS];
-} TicketCache;
-
-static TicketCache cache;
+/* See ticket.h; rebuilt when the table is another one (the extension was recreated). */
+TicketCache ticket_cache;
 
 static Oid
 enum_label_oid(Oid enumtype, const char *label)
@@ -350,7 +306,7 @@ load_cache(Relation rel)
 	Oid			state_type = InvalidOid;
 	Oid			event_type = InvalidOid;
 
-	cache.relid = InvalidOid;
+	ticket_cache.relid = InvalidOid;
 	for (int c = 0; c < NUM_COLS; c++)
 	{
 		int			attno = SPI_fnumber(desc, ticket_cols[c].name);
@@ -358,17 +314,24 @@ load_cache(Relation rel)
 		if (attno <= 0)
 			elog(ERROR, "table \"%s\" has no column \"%s\"",
 				 RelationGetRelationName(rel), ticket_cols[c].name);
-		cache.attno[c] = attno;
+		ticket_cache.attno[c] = attno;
 		if (c == C_STATUS)
 			state_type = TupleDescAttr(desc, attno - 1)->atttypid;
 		else if (c == C_LAST_EVENT)
 			event_type = TupleDescAttr(desc, attno - 1)->atttypid;
 	}
 	for (int s = 0; s < NUM_STATES; s++)
-		cache.state_oid[s] = enum_label_oid(state_type, state_names[s]);
+		ticket_cache.state_oid[s] = enum_label_oid(state_type, state_names[s]);
 	for (int e = 0; e < NUM_EVENTS; e++)
-		cache.event_oid[e] = enum_label_oid(event_type, event_names[e]);
-	cache.relid = RelationGetRelid(rel);
+		ticket_cache.event_oid[e] = enum_label_oid(event_type, event_names[e]);
+	ticket_cache.relid = RelationGetRelid(rel);
+}
+
+void
+ticket_cache_ensure(Relation rel)
+{
+	if (ticket_cache.relid != RelationGetRelid(rel))
+		load_cache(rel);
 }
 
 static int
@@ -377,10 +340,16 @@ state_of(Datum d)
 	Oid			oid = DatumGetObjectId(d);
 
 	for (int s = 0; s < NUM_STATES; s++)
-		if (cache.state_oid[s] == oid)
+		if (ticket_cache.state_oid[s] == oid)
 			return s;
 	elog(ERROR, "unknown ticket state %u", oid);
 	return -1;					/* keep compiler quiet */
+}
+
+int
+ticket_state_of(Datum d)
+{
+	return state_of(d);
 }
 
 /* A row's values, deformed once. */
@@ -394,14 +363,14 @@ static void
 read_row(HeapTuple tuple, TupleDesc desc, Row *row)
 {
 	for (int c = 0; c < NUM_COLS; c++)
-		row->v[c] = heap_getattr(tuple, cache.attno[c], desc, &row->n[c]);
+		row->v[c] = heap_getattr(tuple, ticket_cache.attno[c], desc, &row->n[c]);
 }
 
 /* Whether column c differs between two rows (NULLs equal each other). */
 static bool
 col_changed(const Row *a, const Row *b, int c, TupleDesc desc)
 {
-	Form_pg_attribute att = TupleDescAttr(desc, cache.attno[c] - 1);
+	Form_pg_attribute att = TupleDescAttr(desc, ticket_cache.attno[c] - 1);
 
 	if (a->n[c] || b->n[c])
 		return a->n[c] != b->n[c];
@@ -683,18 +652,18 @@ apply_transition(const Transition *t, int to, HeapTuple newtuple, TupleDesc desc
 	Datum		ts = TimestampTzGetDatum(at);
 
 #define SET(c, val, isnull) \
-	do { cols[n] = cache.attno[c]; vals[n] = (val); nulls[n] = (isnull); n++; } while (0)
+	do { cols[n] = ticket_cache.attno[c]; vals[n] = (val); nulls[n] = (isnull); n++; } while (0)
 #define SET_TIME_IF_NULL(c) \
 	do { if (old->n[c]) SET(c, ts, false); } while (0)
 
-	SET(C_STATUS, ObjectIdGetDatum(cache.state_oid[to]), false);
+	SET(C_STATUS, ObjectIdGetDatum(ticket_cache.state_oid[to]), false);
 	SET(C_EVENT_SEQ, Int32GetDatum(DatumGetInt32(old->v[C_EVENT_SEQ]) + 1), false);
-	SET(C_LAST_EVENT, ObjectIdGetDatum(cache.event_oid[t->event]), false);
+	SET(C_LAST_EVENT, ObjectIdGetDatum(ticket_cache.event_oid[t->event]), false);
 	SET(C_LAST_EVENT_AT, ts, false);
 	SET(C_LAST_ACTOR, CStringGetTextDatum(event_actor()), false);
 
 	if (to == ST_ON_HOLD && from != ST_ON_HOLD)
-		SET(C_HELD_FROM, ObjectIdGetDatum(cache.state_oid[from]), false);
+		SET(C_HELD_FROM, ObjectIdGetDatum(ticket_cache.state_oid[from]), false);
 	else if (to != ST_ON_HOLD && from == ST_ON_HOLD)
 		SET(C_HELD_FROM, (Datum) 0, true);
 
@@ -892,7 +861,7 @@ guard_insert(TriggerData *td)
 		else if (c == C_EVENT_SEQ)
 			is_default = !row.n[c] && DatumGetInt32(row.v[c]) == 1;
 		else if (c == C_LAST_EVENT)
-			is_default = !row.n[c] && DatumGetObjectId(row.v[c]) == cache.event_oid[EV_OPEN];
+			is_default = !row.n[c] && DatumGetObjectId(row.v[c]) == ticket_cache.event_oid[EV_OPEN];
 		else
 			is_default = row.n[c];
 		if (!is_default)
@@ -907,11 +876,11 @@ guard_insert(TriggerData *td)
 		elog(ERROR, "opened_at of a new ticket is NULL");
 
 #define SET(c, val, isnull) \
-	do { cols[n] = cache.attno[c]; vals[n] = (val); nulls[n] = (isnull); n++; } while (0)
+	do { cols[n] = ticket_cache.attno[c]; vals[n] = (val); nulls[n] = (isnull); n++; } while (0)
 	SET(C_LAST_EVENT_AT, row.v[C_OPENED], false);
 	SET(C_LAST_ACTOR, CStringGetTextDatum(event_actor()), false);
 	if (status == ST_ON_HOLD)
-		SET(C_HELD_FROM, ObjectIdGetDatum(cache.state_oid[ST_NEW]), false);
+		SET(C_HELD_FROM, ObjectIdGetDatum(ticket_cache.state_oid[ST_NEW]), false);
 #undef SET
 	return heap_modify_tuple_by_cols(td->tg_trigtuple, desc, n, cols, vals, nulls);
 }
@@ -935,8 +904,7 @@ aftersales_ticket_guard(PG_FUNCTION_ARGS)
 				 errdetail("Every ticket and its events are kept, so that its history can be replayed."),
 				 errhint("Cancel it instead, for example: SELECT aftersales.cancel_ticket(42, reason => 'entered twice');")));
 
-	if (cache.relid != RelationGetRelid(td->tg_relation))
-		load_cache(td->tg_relation);
+	ticket_cache_ensure(td->tg_relation);
 
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 		return PointerGetDatum(guard_insert(td));
@@ -1016,11 +984,21 @@ aftersales_transition_rule(PG_FUNCTION_ARGS)
 	int			from = label_index(PG_GETARG_DATUM(0), state_names, NUM_STATES);
 	int			event = label_index(PG_GETARG_DATUM(1), event_names, NUM_EVENTS);
 	int			to = label_index(PG_GETARG_DATUM(2), state_names, NUM_STATES);
+	const char *rule = ticket_rule_applied(from, event, to);
+
+	if (rule == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(rule));
+}
+
+const char *
+ticket_rule_applied(int from, int event, int to)
+{
 	const Transition *t = find_transition(from, event);
 
 	if (t == NULL || t->rule == RULE_NONE || (t->rule != RULE_HELD_FROM && to != t->alt))
-		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text(rule_names[t->rule]));
+		return NULL;
+	return rule_names[t->rule];
 }
 
 /*

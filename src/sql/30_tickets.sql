@@ -6,10 +6,10 @@
 --   ticket_guard (C, src/ticket.c), BEFORE each row: judges every INSERT and
 --     UPDATE of tickets against the closed-loop table and computes the
 --     columns the loop maintains; refuses DELETE.
---   _tickets_entered, AFTER each INSERT statement: occurrence counts, SLA
---     clocks and the open events of all the rows, set-based.
---   _ticket_changed, AFTER each row whose event_seq moved: the SLA clocks
---     and the event row.
+--   _tickets_entered (C, src/ticket_log.c), AFTER each INSERT statement:
+--     occurrence counts, SLA clocks and the open events of all the rows.
+--   _ticket_changed (C, src/ticket_log.c), AFTER each row whose event_seq
+--     moved: the SLA clocks and the event row.
 -- So the event log and the clocks cannot be missed, whether a change comes
 -- through the API (31_ticket_api.sql) or a direct INSERT or UPDATE.
 --
@@ -300,139 +300,14 @@ $$;
 COMMENT ON FUNCTION aftersales._no_sla_policy(bigint, bigint, bigint, aftersales.priority) IS
   'Internal: the error for a ticket without SLA targets';
 
+-- Entry (C, src/ticket_log.c): one new ticket, the usual case, through
+-- statements prepared once per backend; many (open_tickets, INSERT ...
+-- SELECT) set-based over the transition table.  As the owner, like
+-- _ticket_changed.
 CREATE FUNCTION aftersales._tickets_entered() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    reason text := NULLIF(pg_catalog.current_setting('aftersales.event_reason', true), '');
-    r record;
-    policy bigint;
-    agreement bigint;
-    sla jsonb;
-BEGIN
-    -- One row, the usual case (open_ticket): simple statements whose plans
-    -- are index lookups.  The set-based path below does the same for many.
-    IF (SELECT pg_catalog.count(*) FROM new_tickets) OPERATOR(pg_catalog.=) 1 THEN
-        SELECT * INTO r FROM new_tickets;
-        INSERT INTO aftersales.occurrences (tenant_id, model_id, problem_type_id, n)
-        SELECT r.tenant_id, x.model, x.problem, 1
-          FROM (VALUES (r.model_id, NULL::bigint), (NULL, r.problem_type_id)) AS x (model, problem)
-         WHERE x.model IS NOT NULL OR x.problem IS NOT NULL;
-        SELECT sa.policy_id, sa.agreement_id INTO policy, agreement
-          FROM aftersales.service_agreements sa
-          JOIN aftersales.sla_policies p
-            ON p.tenant_id OPERATOR(pg_catalog.=) sa.tenant_id AND p.policy_id OPERATOR(pg_catalog.=) sa.policy_id
-          JOIN aftersales.calendars c
-            ON c.tenant_id OPERATOR(pg_catalog.=) p.tenant_id AND c.name OPERATOR(pg_catalog.=) p.calendar
-         WHERE sa.tenant_id OPERATOR(pg_catalog.=) r.tenant_id AND sa.customer_id OPERATOR(pg_catalog.=) r.customer_id
-           AND sa.valid OPERATOR(pg_catalog.@>) (r.opened_at AT TIME ZONE aftersales.calendar_zone(c.calendar))::date;
-        IF policy IS NULL THEN
-            SELECT p.policy_id INTO policy FROM aftersales.sla_policies p
-             WHERE p.tenant_id OPERATOR(pg_catalog.=) r.tenant_id AND p.is_default;
-        END IF;
-        WITH clocks AS (
-            INSERT INTO aftersales.ticket_sla AS s
-                   (tenant_id, ticket_id, metric, policy_id, agreement_id, target, calendar, pauses_on_hold,
-                    started_at, due_at, paused_since)
-            SELECT r.tenant_id, r.ticket_id, t.metric, policy, agreement, t.target,
-                   CASE WHEN t.clock OPERATOR(pg_catalog.=) 'business' THEN sp.calendar END,
-                   t.pauses_on_hold, r.opened_at,
-                   CASE WHEN t.clock OPERATOR(pg_catalog.=) 'business'
-                        THEN aftersales.business_add(c.calendar, r.opened_at, t.target)
-                        ELSE r.opened_at OPERATOR(pg_catalog.+) t.target END,
-                   CASE WHEN r.status OPERATOR(pg_catalog.=) 'on_hold' AND t.pauses_on_hold THEN r.opened_at END
-              FROM aftersales.sla_policies sp
-              JOIN aftersales.calendars c
-                ON c.tenant_id OPERATOR(pg_catalog.=) sp.tenant_id AND c.name OPERATOR(pg_catalog.=) sp.calendar
-              JOIN aftersales.sla_targets t
-                ON t.tenant_id OPERATOR(pg_catalog.=) sp.tenant_id AND t.policy_id OPERATOR(pg_catalog.=) sp.policy_id
-             WHERE sp.tenant_id OPERATOR(pg_catalog.=) r.tenant_id AND sp.policy_id OPERATOR(pg_catalog.=) policy
-               AND t.priority OPERATOR(pg_catalog.=) r.priority
-               AND (t.metric OPERATOR(pg_catalog.<>) 'arrival' OR r.field)
-            RETURNING s.metric, s.target, s.calendar, s.pauses_on_hold, s.due_at)
-        SELECT pg_catalog.jsonb_object_agg(k.metric, pg_catalog.jsonb_build_object(
-                   'target', k.target, 'calendar', k.calendar, 'pauses', k.pauses_on_hold, 'due', k.due_at))
-          INTO sla
-          FROM clocks k;
-        IF sla IS NULL THEN
-            PERFORM aftersales._no_sla_policy(r.tenant_id, r.ticket_id, r.customer_id, r.priority);
-        END IF;
-        INSERT INTO aftersales.ticket_events (tenant_id, ticket_id, seq, at, actor, event, from_state, to_state, reason, payload)
-        VALUES (r.tenant_id, r.ticket_id, 1, r.opened_at, r.last_actor, 'open', NULL, r.status,
-                CASE WHEN r.status OPERATOR(pg_catalog.=) 'on_hold' THEN reason END,
-                pg_catalog.jsonb_build_object('priority', r.priority, 'tier', r.tier, 'policy', policy,
-                                              'agreement', agreement, 'sla', sla));
-        RETURN NULL;
-    END IF;
-
-    -- Seed 002: entering a request adds one to the occurrences of its
-    -- product and its problem type (as deltas: see 20_domain.sql).
-    INSERT INTO aftersales.occurrences (tenant_id, model_id, problem_type_id, n)
-    SELECT n.tenant_id, n.model_id, NULL, pg_catalog.count(*)
-      FROM new_tickets n WHERE n.model_id IS NOT NULL GROUP BY 1, 2
-    UNION ALL
-    SELECT n.tenant_id, NULL, n.problem_type_id, pg_catalog.count(*)
-      FROM new_tickets n GROUP BY 1, 3;
-
-    WITH policy AS (
-        SELECT n.tenant_id, n.ticket_id, n.priority, n.field, n.status, n.opened_at,
-               COALESCE(a.policy_id, d.policy_id) AS policy_id, a.agreement_id
-          FROM new_tickets n
-          LEFT JOIN (SELECT sa.tenant_id, sa.customer_id, sa.valid, sa.policy_id, sa.agreement_id,
-                            aftersales.calendar_zone(c.calendar) AS zone
-                       FROM aftersales.service_agreements sa
-                       JOIN aftersales.sla_policies p
-                         ON p.tenant_id OPERATOR(pg_catalog.=) sa.tenant_id AND p.policy_id OPERATOR(pg_catalog.=) sa.policy_id
-                       JOIN aftersales.calendars c
-                         ON c.tenant_id OPERATOR(pg_catalog.=) p.tenant_id AND c.name OPERATOR(pg_catalog.=) p.calendar) a
-            ON a.tenant_id OPERATOR(pg_catalog.=) n.tenant_id AND a.customer_id OPERATOR(pg_catalog.=) n.customer_id
-           AND a.valid OPERATOR(pg_catalog.@>) (n.opened_at AT TIME ZONE a.zone)::date
-          LEFT JOIN aftersales.sla_policies d
-            ON d.tenant_id OPERATOR(pg_catalog.=) n.tenant_id AND d.is_default
-    ), clocks AS (
-        INSERT INTO aftersales.ticket_sla AS s
-               (tenant_id, ticket_id, metric, policy_id, agreement_id, target, calendar, pauses_on_hold,
-                started_at, due_at, paused_since)
-        SELECT p.tenant_id, p.ticket_id, t.metric, p.policy_id, p.agreement_id, t.target,
-               CASE WHEN t.clock OPERATOR(pg_catalog.=) 'business' THEN sp.calendar END,
-               t.pauses_on_hold, p.opened_at,
-               CASE WHEN t.clock OPERATOR(pg_catalog.=) 'business'
-                    THEN aftersales.business_add(c.calendar, p.opened_at, t.target)
-                    ELSE p.opened_at OPERATOR(pg_catalog.+) t.target END,
-               CASE WHEN p.status OPERATOR(pg_catalog.=) 'on_hold' AND t.pauses_on_hold THEN p.opened_at END
-          FROM policy p
-          JOIN aftersales.sla_policies sp
-            ON sp.tenant_id OPERATOR(pg_catalog.=) p.tenant_id AND sp.policy_id OPERATOR(pg_catalog.=) p.policy_id
-          JOIN aftersales.calendars c
-            ON c.tenant_id OPERATOR(pg_catalog.=) sp.tenant_id AND c.name OPERATOR(pg_catalog.=) sp.calendar
-          JOIN aftersales.sla_targets t
-            ON t.tenant_id OPERATOR(pg_catalog.=) p.tenant_id AND t.policy_id OPERATOR(pg_catalog.=) p.policy_id
-           AND t.priority OPERATOR(pg_catalog.=) p.priority
-           AND (t.metric OPERATOR(pg_catalog.<>) 'arrival' OR p.field)
-        RETURNING s.tenant_id, s.ticket_id, s.metric, s.policy_id, s.agreement_id, s.target, s.calendar,
-                  s.pauses_on_hold, s.due_at
-    ), snapshot AS (
-        SELECT k.tenant_id, k.ticket_id, pg_catalog.min(k.policy_id) AS policy_id,
-               pg_catalog.min(k.agreement_id) AS agreement_id,
-               pg_catalog.jsonb_object_agg(k.metric, pg_catalog.jsonb_build_object(
-                   'target', k.target, 'calendar', k.calendar, 'pauses', k.pauses_on_hold, 'due', k.due_at)) AS sla
-          FROM clocks k
-         GROUP BY 1, 2
-    )
-    INSERT INTO aftersales.ticket_events (tenant_id, ticket_id, seq, at, actor, event, from_state, to_state, reason, payload)
-    SELECT n.tenant_id, n.ticket_id, 1, n.opened_at, n.last_actor, 'open', NULL, n.status,
-           CASE WHEN n.status OPERATOR(pg_catalog.=) 'on_hold' THEN reason END,
-           pg_catalog.jsonb_build_object(
-               'priority', n.priority, 'tier', n.tier,
-               'policy', COALESCE(s.policy_id, aftersales._no_sla_policy(n.tenant_id, n.ticket_id, n.customer_id, n.priority)),
-               'agreement', s.agreement_id, 'sla', s.sla)
-      FROM new_tickets n
-      LEFT JOIN snapshot s
-        ON s.tenant_id OPERATOR(pg_catalog.=) n.tenant_id AND s.ticket_id OPERATOR(pg_catalog.=) n.ticket_id;
-    RETURN NULL;
-END
-$$;
+    AS 'MODULE_PATHNAME', 'aftersales_tickets_entered'
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION aftersales._tickets_entered() IS
   'Trigger, after each INSERT statement on tickets: occurrence counts, SLA clocks and the open events, set-based';
 CREATE TRIGGER tickets_entered
@@ -440,176 +315,15 @@ CREATE TRIGGER tickets_entered
     REFERENCING NEW TABLE AS new_tickets
     FOR EACH STATEMENT EXECUTE FUNCTION aftersales._tickets_entered();
 
--- One change of one ticket: its clocks, then its event row.  The clocks
--- follow the states and the time stamps the guard set, not event names, so
--- that a direct UPDATE moves them exactly as the API does:
---   leaving on_hold     pauses end: paused grows by the business time held,
---                       due_at moves by as much;
---   first_response_at,  stop first_response, arrival; status resolved stops
---   arrived_at set      resolution and cancels a running arrival clock (the
---                       visit was not needed); cancelled cancels them all;
---   entering on_hold    clocks that pause on hold pause;
---   resolved/closed     a reopen: the resolution clock runs again, the time
---     -> new            spent resolved counted as a pause, so the verdict is
---                       the final resolution's; first_resolved_at is kept;
---   priority changed    running clocks take the new priority's targets:
---                       elapsed time and pauses are kept, due_at recomputed.
+-- One change of one ticket: its clocks, then its event row.  In C
+-- (src/ticket_log.c, which says how the clocks follow the states and time
+-- stamps), since it runs on every event: the statements it runs are
+-- prepared once per backend.  As the owner, so that no client needs (or
+-- gets) the right to write the log or the clocks.
 CREATE FUNCTION aftersales._ticket_changed() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    at timestamptz := NEW.last_event_at;
-    leaving_hold boolean := OLD.status OPERATOR(pg_catalog.=) 'on_hold' AND NEW.status OPERATOR(pg_catalog.<>) 'on_hold';
-    entering_hold boolean := NEW.status OPERATOR(pg_catalog.=) 'on_hold' AND OLD.status OPERATOR(pg_catalog.<>) 'on_hold';
-    reopening boolean := OLD.status IN ('resolved', 'closed') AND NEW.status OPERATOR(pg_catalog.=) 'new';
-    retargeting boolean := NEW.priority OPERATOR(pg_catalog.<>) OLD.priority;
-    stops aftersales.sla_metric[] := '{}';
-    voids aftersales.sla_metric[] := '{}';
-    touched aftersales.sla_metric[] := '{}';
-    more aftersales.sla_metric[];
-    cal aftersales.calendar;
-    payload jsonb := '{}';
-    sla jsonb;
-    rule text;
-BEGIN
-    IF OLD.first_response_at IS NULL AND NEW.first_response_at IS NOT NULL THEN
-        stops := stops OPERATOR(pg_catalog.||) 'first_response'::aftersales.sla_metric;
-    END IF;
-    IF OLD.arrived_at IS NULL AND NEW.arrived_at IS NOT NULL THEN
-        stops := stops OPERATOR(pg_catalog.||) 'arrival'::aftersales.sla_metric;
-    END IF;
-    IF NEW.status OPERATOR(pg_catalog.=) 'resolved' AND OLD.status OPERATOR(pg_catalog.<>) 'resolved' THEN
-        stops := stops OPERATOR(pg_catalog.||) 'resolution'::aftersales.sla_metric;
-        voids := '{arrival}';
-    ELSIF NEW.status OPERATOR(pg_catalog.=) 'cancelled' THEN
-        voids := '{first_response,arrival,resolution}';
-    END IF;
-
-    IF leaving_hold OR entering_hold OR reopening OR retargeting
-       OR stops OPERATOR(pg_catalog.<>) '{}' OR voids OPERATOR(pg_catalog.<>) '{}' THEN
-        -- A ticket's business-time clocks all run on its policy's calendar.
-        SELECT c.calendar INTO cal
-          FROM aftersales.ticket_sla s
-          JOIN aftersales.calendars c ON c.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND c.name OPERATOR(pg_catalog.=) s.calendar
-         WHERE s.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND s.ticket_id OPERATOR(pg_catalog.=) NEW.ticket_id
-         LIMIT 1;
-    END IF;
-
-    IF leaving_hold THEN
-        WITH u AS (
-            UPDATE aftersales.ticket_sla s
-               SET (paused, paused_since, due_at) =
-                   (SELECT x.p, NULL::timestamptz,
-                           CASE WHEN s.calendar IS NULL THEN s.started_at OPERATOR(pg_catalog.+) s.target OPERATOR(pg_catalog.+) x.p
-                                ELSE aftersales.business_add(cal, s.started_at, s.target OPERATOR(pg_catalog.+) x.p) END
-                      FROM (SELECT s.paused OPERATOR(pg_catalog.+)
-                                   CASE WHEN s.calendar IS NULL THEN at OPERATOR(pg_catalog.-) s.paused_since
-                                        ELSE aftersales.business_diff(cal, s.paused_since, at) END AS p) x)
-             WHERE s.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND s.ticket_id OPERATOR(pg_catalog.=) NEW.ticket_id
-               AND s.paused_since IS NOT NULL
-            RETURNING s.metric)
-        SELECT pg_catalog.array_agg(u.metric) INTO more FROM u;
-        touched := touched OPERATOR(pg_catalog.||) COALESCE(more, '{}');
-    END IF;
-
-    IF stops OPERATOR(pg_catalog.<>) '{}' OR voids OPERATOR(pg_catalog.<>) '{}' THEN
-        WITH u AS (
-            UPDATE aftersales.ticket_sla s
-               SET stopped_at = at,
-                   outcome = CASE WHEN s.metric OPERATOR(pg_catalog.=) ANY (stops)
-                                  THEN CASE WHEN at OPERATOR(pg_catalog.<=) s.due_at THEN 'met' ELSE 'breached' END
-                                  ELSE 'cancelled' END,
-                   elapsed = CASE WHEN s.calendar IS NULL THEN at OPERATOR(pg_catalog.-) s.started_at
-                                  ELSE aftersales.business_diff(cal, s.started_at, at) END OPERATOR(pg_catalog.-) s.paused,
-                   elapsed_wall = at OPERATOR(pg_catalog.-) s.started_at
-             WHERE s.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND s.ticket_id OPERATOR(pg_catalog.=) NEW.ticket_id
-               AND s.stopped_at IS NULL
-               AND (s.metric OPERATOR(pg_catalog.=) ANY (stops) OR s.metric OPERATOR(pg_catalog.=) ANY (voids))
-            RETURNING s.metric)
-        SELECT pg_catalog.array_agg(u.metric) INTO more FROM u;
-        touched := touched OPERATOR(pg_catalog.||) COALESCE(more, '{}');
-    END IF;
-
-    IF entering_hold THEN
-        WITH u AS (
-            UPDATE aftersales.ticket_sla s
-               SET paused_since = at
-             WHERE s.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND s.ticket_id OPERATOR(pg_catalog.=) NEW.ticket_id
-               AND s.stopped_at IS NULL AND s.pauses_on_hold
-            RETURNING s.metric)
-        SELECT pg_catalog.array_agg(u.metric) INTO more FROM u;
-        touched := touched OPERATOR(pg_catalog.||) COALESCE(more, '{}');
-    END IF;
-
-    IF reopening THEN
-        WITH u AS (
-            UPDATE aftersales.ticket_sla s
-               SET (paused, stopped_at, outcome, elapsed, elapsed_wall, due_at) =
-                   (SELECT x.p, NULL::timestamptz, NULL::text, NULL::interval, NULL::interval,
-                           CASE WHEN s.calendar IS NULL THEN s.started_at OPERATOR(pg_catalog.+) s.target OPERATOR(pg_catalog.+) x.p
-                                ELSE aftersales.business_add(cal, s.started_at, s.target OPERATOR(pg_catalog.+) x.p) END
-                      FROM (SELECT s.paused OPERATOR(pg_catalog.+)
-                                   CASE WHEN s.calendar IS NULL THEN at OPERATOR(pg_catalog.-) s.stopped_at
-                                        ELSE aftersales.business_diff(cal, s.stopped_at, at) END AS p) x)
-             WHERE s.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND s.ticket_id OPERATOR(pg_catalog.=) NEW.ticket_id
-               AND s.metric OPERATOR(pg_catalog.=) 'resolution' AND s.stopped_at IS NOT NULL
-            RETURNING s.metric)
-        SELECT pg_catalog.array_agg(u.metric) INTO more FROM u;
-        touched := touched OPERATOR(pg_catalog.||) COALESCE(more, '{}');
-    END IF;
-
-    IF retargeting THEN
-        WITH u AS (
-            UPDATE aftersales.ticket_sla s
-               SET (target, due_at) =
-                   (SELECT x.t,
-                           CASE WHEN s.calendar IS NULL THEN s.started_at OPERATOR(pg_catalog.+) x.t OPERATOR(pg_catalog.+) s.paused
-                                ELSE aftersales.business_add(cal, s.started_at, x.t OPERATOR(pg_catalog.+) s.paused) END
-                      FROM (SELECT COALESCE((SELECT t.target FROM aftersales.sla_targets t
-                                              WHERE t.tenant_id OPERATOR(pg_catalog.=) s.tenant_id
-                                                AND t.policy_id OPERATOR(pg_catalog.=) s.policy_id
-                                                AND t.priority OPERATOR(pg_catalog.=) NEW.priority
-                                                AND t.metric OPERATOR(pg_catalog.=) s.metric), s.target) AS t) x)
-             WHERE s.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND s.ticket_id OPERATOR(pg_catalog.=) NEW.ticket_id
-               AND s.stopped_at IS NULL
-            RETURNING s.metric)
-        SELECT pg_catalog.array_agg(u.metric) INTO more FROM u;
-        touched := touched OPERATOR(pg_catalog.||) COALESCE(more, '{}');
-        payload := payload OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('priority', NEW.priority);
-    END IF;
-
-    -- The event row carries what replay cannot derive from states and times.
-    IF NEW.assignee_id IS DISTINCT FROM OLD.assignee_id AND NEW.assignee_id IS NOT NULL THEN
-        payload := payload OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('assignee', NEW.assignee_id);
-    END IF;
-    IF NEW.tier OPERATOR(pg_catalog.<>) OLD.tier THEN
-        payload := payload OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('tier', NEW.tier);
-    END IF;
-    IF NEW.last_event OPERATOR(pg_catalog.=) 'follow_up' THEN
-        payload := payload OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
-            'satisfied', NEW.satisfied, 'csat', NEW.csat, 'nps', NEW.nps, 'comment', NEW.follow_up_comment);
-    END IF;
-    rule := aftersales.ticket_transition_rule(OLD.status, NEW.last_event, NEW.status);
-    IF rule IS NOT NULL AND rule OPERATOR(pg_catalog.<>) 'held_from' THEN
-        payload := payload OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('rule', rule);
-    END IF;
-    IF touched OPERATOR(pg_catalog.<>) '{}' THEN
-        SELECT pg_catalog.jsonb_object_agg(s.metric, pg_catalog.jsonb_build_object(
-                   'target', s.target, 'due', s.due_at, 'paused', s.paused, 'elapsed', s.elapsed))
-          INTO sla
-          FROM aftersales.ticket_sla s
-         WHERE s.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND s.ticket_id OPERATOR(pg_catalog.=) NEW.ticket_id
-           AND s.metric OPERATOR(pg_catalog.=) ANY (touched);
-        payload := payload OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('sla', sla);
-    END IF;
-
-    INSERT INTO aftersales.ticket_events (tenant_id, ticket_id, seq, at, actor, event, from_state, to_state, reason, payload)
-    VALUES (NEW.tenant_id, NEW.ticket_id, NEW.event_seq, at, NEW.last_actor, NEW.last_event, OLD.status, NEW.status,
-            NULLIF(pg_catalog.current_setting('aftersales.event_reason', true), ''), payload);
-    RETURN NULL;
-END
-$$;
+    AS 'MODULE_PATHNAME', 'aftersales_ticket_changed'
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION aftersales._ticket_changed() IS
   'Trigger, after each update of a ticket that recorded an event: moves its SLA clocks and writes the event row';
 CREATE TRIGGER ticket_changed
