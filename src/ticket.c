@@ -847,7 +847,7 @@ guard_insert(TriggerData *td)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("a ticket cannot be entered as %s", state_names[status]),
-				 errdetail("A ticket enters the closed loop as new (awaiting assignment) or on_hold."),
+				 errdetail("A ticket enters the closed loop as new (awaiting assignment) or on_hold; to restore a dump, restore with session_replication_role = replica."),
 				 errhint("Enter it as new, then assign it, for example: SELECT aftersales.assign_ticket(42, engineer => 7);")));
 	for (int c = 0; c < NUM_COLS; c++)
 	{

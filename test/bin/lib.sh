@@ -13,7 +13,8 @@
 PG_MAJOR=15
 # AFTERSALES_PGBIN points at a relocated copy of the server (for example
 # /opt/pg-b/usr/lib/postgresql/15/bin, a copy of /usr/lib/postgresql/15 and
-# /usr/share/postgresql/15 under /opt/pg-b), so that two checkouts can build,
+# /usr/share/postgresql/15 under /opt/pg-b, with usr/include linked to
+# /usr/include for the server headers), so that two checkouts can build,
 # install and test at once without overwriting each other's aftersales.so.
 PGBIN=${AFTERSALES_PGBIN:-/usr/lib/postgresql/$PG_MAJOR/bin}
 PG_CONFIG=$PGBIN/pg_config

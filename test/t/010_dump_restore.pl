@@ -85,8 +85,8 @@ $node->command_ok([ 'pg_dump', '--format=custom', '--file', $dump, $db ],
 my $plain = new_node('plain');
 $plain->command_fails_like(
 	[ 'pg_restore', '--exit-on-error', '--dbname', $db, $dump ],
-	qr/a ticket cannot be entered as closed/,
-	'a restore with the guard active fails: a ticket cannot be entered as closed');
+	qr/a ticket cannot be entered as closed.*\n.*restore with session_replication_role = replica/,
+	'a restore with the guard active fails, and says how to restore');
 $plain->stop;
 
 my $copy = new_node('copy');
