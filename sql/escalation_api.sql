@@ -89,6 +89,17 @@ BEGIN;
 CALL aftersales.sweep_until_done();
 ROLLBACK;
 
+-- The monitoring table is pruned: sweep_until_done keeps 30 days (these runs
+-- are minutes old, so it kept them all); older runs go on request, per
+-- tenant or all; the alerts stay.
+SELECT count(*) AS runs, count(*) FILTER (WHERE tenant_id = 2) AS of_tenant_2 FROM aftersales.sweep_runs;
+SELECT aftersales.prune_sweep_runs(before => pg_catalog.now() + interval '1 minute', tenant => 2) AS pruned;
+SELECT aftersales.prune_sweep_runs() AS pruned;
+SELECT count(*) AS runs, count(*) FILTER (WHERE tenant_id = 2) AS of_tenant_2 FROM aftersales.sweep_runs;
+SELECT aftersales.prune_sweep_runs(before => NULL);
+SELECT aftersales.prune_sweep_runs(before => 'infinity');
+SELECT count(*) > 0 AS alerts_kept FROM aftersales.alerts;
+
 -- ---------------------------------------------------------------------------
 -- schedule_sweeps(): the arguments, checked before pg_cron is looked for.
 SELECT aftersales._sweep_command(500, 100);
@@ -102,7 +113,7 @@ SELECT aftersales.schedule_sweeps(max_batches => 0);
 SELECT p.oid::regprocedure AS function, has_function_privilege('public', p.oid, 'EXECUTE') AS public_may
   FROM pg_proc p
  WHERE p.pronamespace = 'aftersales'::regnamespace
-   AND p.proname IN ('sweep', 'sweep_until_done', 'schedule_sweeps', 'unschedule_sweeps', 'rearm_watches',
+   AND p.proname IN ('sweep', 'sweep_until_done', 'schedule_sweeps', 'unschedule_sweeps', 'rearm_watches', 'prune_sweep_runs',
                      'unacknowledged_alerts', 'acknowledge_alerts', 'acknowledge_ticket')
  ORDER BY 1::text;
 SELECT * FROM aftersales.check_watches();

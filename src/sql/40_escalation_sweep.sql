@@ -323,6 +323,33 @@ $$;
 COMMENT ON FUNCTION aftersales.sweep(integer, timestamptz, bigint) IS
   'One escalation sweep: claims at most batch due watches (SKIP LOCKED), fires their due warnings, escalations, anomaly alerts and seed 002 locks exactly once, re-arms them, records and returns the run (more_due: call again)';
 
+-- The monitoring table would grow by a row a minute for ever: runs that
+-- finished before `before` are deleted (sweep_until_done does it for the
+-- runs older than 30 days after each call).  Alerts are not touched: they
+-- are the record of what was announced.
+CREATE FUNCTION aftersales.prune_sweep_runs(before timestamptz DEFAULT pg_catalog.now() - interval '30 days',
+                                            tenant bigint DEFAULT NULL)
+    RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+BEGIN
+    IF before IS NULL OR before = 'infinity' THEN
+        PERFORM aftersales._sweep_error(pg_catalog.format('invalid prune instant: %s', COALESCE(before::text, 'NULL')),
+            'Runs finished before it are deleted, for example: SELECT aftersales.prune_sweep_runs(before => now() - interval ''7 days'');');
+    END IF;
+    DELETE FROM aftersales.sweep_runs r
+     WHERE r.finished_at < prune_sweep_runs.before
+       AND (prune_sweep_runs.tenant IS NULL OR r.tenant_id = prune_sweep_runs.tenant);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION aftersales.prune_sweep_runs(timestamptz, bigint) IS
+  'Delete the sweep runs finished before an instant (default: 30 days ago), of one tenant or all; returns how many; sweep_until_done calls it after each call';
+
 -- The cron job's command: sweeps while more is due, each batch its own
 -- transaction (so locks are held one batch at a time), at most max_batches
 -- times.  A procedure that commits cannot pin search_path (PostgreSQL
@@ -346,11 +373,14 @@ BEGIN
         n := n OPERATOR(pg_catalog.+) 1;
         EXIT WHEN NOT r.more_due OR r.claimed OPERATOR(pg_catalog.=) 0 OR n OPERATOR(pg_catalog.>=) max_batches;
     END LOOP;
+    -- a minute's schedule leaves 1440 runs a day: keep 30 days of them
+    PERFORM aftersales.prune_sweep_runs(tenant => tenant);
 END
 $$;
 COMMENT ON PROCEDURE aftersales.sweep_until_done(integer, integer, bigint) IS
-  'What the cron job runs: aftersales.sweep() again and again, one transaction per batch, while more is due (at most max_batches times)';
+  'What the cron job runs: aftersales.sweep() again and again, one transaction per batch, while more is due (at most max_batches times), then drops the runs finished more than 30 days ago';
 
 REVOKE ALL ON FUNCTION aftersales._sweep_claimed(bigint, timestamptz, bigint[], bigint[], text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION aftersales.sweep(integer, timestamptz, bigint) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE aftersales.sweep_until_done(integer, integer, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales.prune_sweep_runs(timestamptz, bigint) FROM PUBLIC;
