@@ -182,7 +182,11 @@ COMMENT ON FUNCTION aftersales._declare_event(text, text, timestamptz, text) IS
 -- The event log
 
 CREATE TABLE aftersales.ticket_events (
-    tenant_id    bigint      NOT NULL REFERENCES aftersales.tenants,
+    -- No foreign key of its own to tenants: (tenant_id, ticket_id) references
+    -- tickets, whose tenant_id references tenants, so it is implied, and
+    -- its check (a row lock on the tenant, shared by every session of the
+    -- tenant) would run once per event.
+    tenant_id    bigint      NOT NULL,
     ticket_id    bigint      NOT NULL,
     seq          integer     NOT NULL CHECK (seq >= 1),
     at           timestamptz NOT NULL,
@@ -236,7 +240,8 @@ CREATE TRIGGER append_only_truncate
 -- SLA clocks
 
 CREATE TABLE aftersales.ticket_sla (
-    tenant_id       bigint      NOT NULL REFERENCES aftersales.tenants,
+    -- Tenant implied by the ticket's foreign key, as in ticket_events.
+    tenant_id       bigint      NOT NULL,
     ticket_id       bigint      NOT NULL,
     metric          aftersales.sla_metric NOT NULL,
     policy_id       bigint      NOT NULL,

@@ -73,7 +73,10 @@ $$;
 COMMENT ON FUNCTION aftersales._require_engineer(bigint, bigint, text) IS 'Internal: the error for an unknown or inactive engineer';
 
 -- The one UPDATE behind every event: declare it, supply the columns the
--- event takes from the caller, let the trigger do the rest.
+-- event takes from the caller, let the trigger do the rest.  In C
+-- (src/ticket.c) since every event runs it: the declaration is C calls
+-- instead of statements, the UPDATE a statement prepared once per backend.
+-- Errors: a NULL ticket (22004), a ticket not of the current tenant (P0002).
 CREATE FUNCTION aftersales._ticket_event(ticket bigint, event aftersales.ticket_event, actor text, at timestamptz,
                                          reason text DEFAULT NULL, assignee bigint DEFAULT NULL,
                                          tier aftersales.ticket_tier DEFAULT NULL,
@@ -81,38 +84,7 @@ CREATE FUNCTION aftersales._ticket_event(ticket bigint, event aftersales.ticket_
                                          satisfied boolean DEFAULT NULL, csat integer DEFAULT NULL,
                                          nps integer DEFAULT NULL, comment text DEFAULT NULL)
     RETURNS aftersales.ticket_status
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    tenant bigint := aftersales.current_tenant();
-    result aftersales.ticket_status;
-    follow boolean := event OPERATOR(pg_catalog.=) 'follow_up';
-BEGIN
-    IF ticket IS NULL THEN
-        RAISE EXCEPTION 'ticket must not be null'
-            USING ERRCODE = '22004',
-                  HINT = pg_catalog.format('Name the ticket by its id, for example: SELECT aftersales.start_work(42);');
-    END IF;
-    PERFORM aftersales._declare_event(event::text, COALESCE(NULLIF(actor, ''), aftersales.actor()),
-                                      COALESCE(at, aftersales.now()), NULLIF(pg_catalog.btrim(reason), ''));
-    UPDATE aftersales.tickets t
-       SET assignee_id = COALESCE(_ticket_event.assignee, t.assignee_id),
-           tier = COALESCE(_ticket_event.tier, t.tier),
-           priority = COALESCE(_ticket_event.priority, t.priority),
-           satisfied = CASE WHEN follow THEN _ticket_event.satisfied ELSE t.satisfied END,
-           csat = CASE WHEN follow THEN _ticket_event.csat::smallint ELSE t.csat END,
-           nps = CASE WHEN follow THEN _ticket_event.nps::smallint ELSE t.nps END,
-           follow_up_comment = CASE WHEN follow THEN _ticket_event.comment ELSE t.follow_up_comment END
-     WHERE t.tenant_id OPERATOR(pg_catalog.=) tenant AND t.ticket_id OPERATOR(pg_catalog.=) _ticket_event.ticket
-    RETURNING t.status INTO result;
-    IF NOT FOUND THEN
-        PERFORM aftersales._ticket_not_found(ticket, tenant);
-    END IF;
-    PERFORM aftersales._declare_event(NULL, NULL, NULL, NULL);
-    RETURN result;
-END
-$$;
+    AS 'MODULE_PATHNAME', 'aftersales_ticket_event' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION aftersales._ticket_event(bigint, aftersales.ticket_event, text, timestamptz, text, bigint,
                                              aftersales.ticket_tier, aftersales.priority, boolean, integer, integer, text) IS
   'Internal: records one event of a ticket through the closed-loop trigger';
