@@ -1044,6 +1044,36 @@ trimmed_or_null(text *t)
 	return *s ? s : NULL;
 }
 
+/*
+ * Declares the event of the next change, as _declare_event does, for the
+ * guard to judge: actor empty or NULL means aftersales.actor(), the reason
+ * is trimmed of spaces (btrim), empty means none.
+ */
+static void
+declare_event(const char *event, text *actor_arg, TimestampTz at, text *reason_arg)
+{
+	const char *actor = actor_arg ? text_to_cstring(actor_arg) : NULL;
+	const char *reason = reason_arg ? trimmed_or_null(reason_arg) : NULL;
+
+	if (actor == NULL || actor[0] == '\0')
+		actor = TextDatumGetCString(DirectFunctionCall1(aftersales_actor, (Datum) 0));
+	set_local("aftersales.event", event);
+	set_local("aftersales.event_actor", actor);
+	set_local("aftersales.event_at",
+			  DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(at))));
+	set_local("aftersales.event_reason", reason ? reason : "");
+}
+
+/* The declaration is over (_declare_event(NULL, ...)). */
+static void
+clear_event(void)
+{
+	set_local("aftersales.event", "");
+	set_local("aftersales.event_actor", "");
+	set_local("aftersales.event_at", "");
+	set_local("aftersales.event_reason", "");
+}
+
 /* aftersales._ticket_event(ticket, event, actor, at, reason, assignee,
  * tier, priority, satisfied, csat, nps, comment): the new status. */
 PG_FUNCTION_INFO_V1(aftersales_ticket_event);
@@ -1055,9 +1085,6 @@ aftersales_ticket_event(PG_FUNCTION_ARGS)
 	BOOLOID, INT4OID, INT4OID, TEXTOID, BOOLOID};
 	Datum		args[TE_NARGS];
 	char		nulls[TE_NARGS];
-	const char *actor;
-	const char *reason;
-	TimestampTz at;
 	bool		follow;
 	bool		isnull;
 	Datum		status;
@@ -1071,17 +1098,10 @@ aftersales_ticket_event(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 		elog(ERROR, "aftersales._ticket_event: the event must not be null");
 
-	/* declare the event, as _declare_event does, for the guard to judge */
-	actor = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
-	if (actor == NULL || actor[0] == '\0')
-		actor = TextDatumGetCString(DirectFunctionCall1(aftersales_actor, (Datum) 0));
-	at = PG_ARGISNULL(3) ? ticket_now() : PG_GETARG_TIMESTAMPTZ(3);
-	reason = PG_ARGISNULL(4) ? NULL : trimmed_or_null(PG_GETARG_TEXT_PP(4));
-	set_local("aftersales.event", DatumGetCString(DirectFunctionCall1(enum_out, PG_GETARG_DATUM(1))));
-	set_local("aftersales.event_actor", actor);
-	set_local("aftersales.event_at",
-			  DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(at))));
-	set_local("aftersales.event_reason", reason ? reason : "");
+	declare_event(DatumGetCString(DirectFunctionCall1(enum_out, PG_GETARG_DATUM(1))),
+				  PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2),
+				  PG_ARGISNULL(3) ? ticket_now() : PG_GETARG_TIMESTAMPTZ(3),
+				  PG_ARGISNULL(4) ? NULL : PG_GETARG_TEXT_PP(4));
 
 	/* the enum types of tier and priority, as this call's arguments have them */
 	types[3] = get_fn_expr_argtype(fcinfo->flinfo, 6);
@@ -1131,12 +1151,81 @@ aftersales_ticket_event(PG_FUNCTION_ARGS)
 	/* an enum: an OID, by value, so it outlives SPI_finish */
 	status = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	SPI_finish();
-
-	set_local("aftersales.event", "");
-	set_local("aftersales.event_actor", "");
-	set_local("aftersales.event_at", "");
-	set_local("aftersales.event_reason", "");
+	clear_event();
 	PG_RETURN_DATUM(status);
+}
+
+/* ------------------------------------------------------------------------
+ * The INSERT behind open_ticket, after its validation: declared as event
+ * open, like every other event, and prepared once per backend (as
+ * _ticket_event; open_ticket was two PERFORMs and an INSERT of PL/pgSQL).
+ */
+#define TO_NARGS 13
+static const char *const ticket_open_sql =
+	"INSERT INTO aftersales.tickets (tenant_id, channel, customer_id, unit_id, model_id, problem_type_id,"
+	"                                description, priority, requested_at, org_id, field, status, opened_at)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+	" RETURNING ticket_id";
+static SPIPlanPtr ticket_open_plan = NULL;
+static Oid	ticket_open_types[TO_NARGS];
+
+/* aftersales._ticket_open(tenant, channel, customer, unit, model,
+ * problem_type, description, priority, requested_at, org, field, status,
+ * opened, actor, reason): the new ticket's id. */
+PG_FUNCTION_INFO_V1(aftersales_ticket_open);
+Datum
+aftersales_ticket_open(PG_FUNCTION_ARGS)
+{
+	Oid			types[TO_NARGS] = {INT8OID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID,
+	InvalidOid, TIMESTAMPTZOID, INT8OID, BOOLOID, InvalidOid, TIMESTAMPTZOID};
+	Datum		args[TO_NARGS];
+	char		nulls[TO_NARGS];
+	bool		isnull;
+	Datum		id;
+	int			rc;
+
+	if (PG_ARGISNULL(12))
+		elog(ERROR, "aftersales._ticket_open: the time of entry must not be null");
+	declare_event("open", PG_ARGISNULL(13) ? NULL : PG_GETARG_TEXT_PP(13), PG_GETARG_TIMESTAMPTZ(12),
+				  PG_ARGISNULL(14) ? NULL : PG_GETARG_TEXT_PP(14));
+
+	/* the enum types of priority and status, as this call's arguments have them */
+	types[7] = get_fn_expr_argtype(fcinfo->flinfo, 7);
+	types[11] = get_fn_expr_argtype(fcinfo->flinfo, 11);
+	if (!OidIsValid(types[7]) || !OidIsValid(types[11]))
+		elog(ERROR, "aftersales._ticket_open: cannot tell the types of priority and status");
+	if (ticket_open_plan != NULL && memcmp(types, ticket_open_types, sizeof(types)) != 0)
+	{
+		/* the extension was recreated: its enums are other types */
+		SPI_freeplan(ticket_open_plan);
+		ticket_open_plan = NULL;
+	}
+	for (int i = 0; i < TO_NARGS; i++)
+	{
+		args[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
+		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+	}
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "aftersales._ticket_open: SPI_connect failed");
+	if (ticket_open_plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(ticket_open_sql, TO_NARGS, types);
+
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "aftersales._ticket_open: cannot prepare the INSERT: %s",
+				 SPI_result_code_string(SPI_result));
+		ticket_open_plan = plan;
+		memcpy(ticket_open_types, types, sizeof(types));
+	}
+	rc = SPI_execute_plan(ticket_open_plan, args, nulls, false, 0);
+	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+		elog(ERROR, "aftersales._ticket_open: INSERT: %s", SPI_result_code_string(rc));
+	/* a bigint: by value, so it outlives SPI_finish */
+	id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	SPI_finish();
+	clear_event();
+	PG_RETURN_DATUM(id);
 }
 
 static int

@@ -92,6 +92,18 @@ COMMENT ON FUNCTION aftersales._ticket_event(bigint, aftersales.ticket_event, te
 -- ---------------------------------------------------------------------------
 -- Entry
 
+-- The INSERT of open_ticket, declared as event open (C, src/ticket.c, like
+-- _ticket_event: open_ticket's PL/pgSQL only validates).
+CREATE FUNCTION aftersales._ticket_open(tenant bigint, channel text, customer bigint, unit bigint, model bigint,
+                                        problem_type bigint, description text, priority aftersales.priority,
+                                        requested_at timestamptz, org bigint, field boolean,
+                                        status aftersales.ticket_status, opened timestamptz, actor text, reason text)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'aftersales_ticket_open' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION aftersales._ticket_open(bigint, text, bigint, bigint, bigint, bigint, text, aftersales.priority,
+                                            timestamptz, bigint, boolean, aftersales.ticket_status, timestamptz, text, text) IS
+  'Internal: enters one validated ticket through the closed-loop trigger, as event open; returns its id';
+
 CREATE FUNCTION aftersales.open_ticket(customer bigint, problem_type bigint, priority aftersales.priority,
                                        description text, channel text DEFAULT 'phone',
                                        unit bigint DEFAULT NULL, model bigint DEFAULT NULL,
@@ -109,7 +121,10 @@ DECLARE
     opened timestamptz := COALESCE(at, aftersales.now());
     unit_customer bigint;
     unit_model bigint;
-    id bigint;
+    customer_ok boolean;
+    problem_type_ok boolean;
+    model_ok boolean;
+    org_ok boolean;
     example constant text := 'SELECT aftersales.open_ticket(customer => 7, problem_type => 3, priority => ''B'', description => ''no power'');';
 BEGIN
     IF customer IS NULL OR problem_type IS NULL OR priority IS NULL OR description IS NULL THEN
@@ -120,14 +135,22 @@ BEGIN
         RAISE EXCEPTION 'description must not be empty'
             USING ERRCODE = '22023', HINT = 'Say what the customer reported, for example: ' OPERATOR(pg_catalog.||) example;
     END IF;
-    IF NOT EXISTS (SELECT FROM aftersales.customers c
-                    WHERE c.tenant_id OPERATOR(pg_catalog.=) tenant AND c.customer_id OPERATOR(pg_catalog.=) open_ticket.customer) THEN
+    -- What must exist, read in one statement; the errors below keep their order.
+    SELECT EXISTS (SELECT FROM aftersales.customers c
+                    WHERE c.tenant_id OPERATOR(pg_catalog.=) tenant AND c.customer_id OPERATOR(pg_catalog.=) open_ticket.customer),
+           EXISTS (SELECT FROM aftersales.problem_types p
+                    WHERE p.tenant_id OPERATOR(pg_catalog.=) tenant AND p.problem_type_id OPERATOR(pg_catalog.=) problem_type),
+           model IS NULL OR EXISTS (SELECT FROM aftersales.product_models m
+                                     WHERE m.tenant_id OPERATOR(pg_catalog.=) tenant AND m.model_id OPERATOR(pg_catalog.=) model),
+           org IS NULL OR EXISTS (SELECT FROM aftersales.organisations o
+                                   WHERE o.tenant_id OPERATOR(pg_catalog.=) tenant AND o.org_id OPERATOR(pg_catalog.=) org)
+      INTO customer_ok, problem_type_ok, model_ok, org_ok;
+    IF NOT customer_ok THEN
         RAISE EXCEPTION 'customer % does not exist for tenant %', customer, tenant
             USING ERRCODE = 'P0002',
                   HINT = 'Register the customer first: INSERT INTO aftersales.customers (name) VALUES (''...'') RETURNING customer_id;';
     END IF;
-    IF NOT EXISTS (SELECT FROM aftersales.problem_types p
-                    WHERE p.tenant_id OPERATOR(pg_catalog.=) tenant AND p.problem_type_id OPERATOR(pg_catalog.=) problem_type) THEN
+    IF NOT problem_type_ok THEN
         RAISE EXCEPTION 'problem type % does not exist for tenant %', problem_type, tenant
             USING ERRCODE = 'P0002',
                   HINT = 'List the problem types with: SELECT problem_type_id, code, name FROM aftersales.problem_types WHERE tenant_id = aftersales.current_tenant();';
@@ -154,14 +177,12 @@ BEGIN
                 USING ERRCODE = '22023', HINT = 'Leave the model out: it is taken from the unit.';
         END IF;
         model := unit_model;
-    ELSIF model IS NOT NULL AND NOT EXISTS (SELECT FROM aftersales.product_models m
-                                             WHERE m.tenant_id OPERATOR(pg_catalog.=) tenant AND m.model_id OPERATOR(pg_catalog.=) model) THEN
+    ELSIF NOT model_ok THEN
         RAISE EXCEPTION 'product model % does not exist for tenant %', model, tenant
             USING ERRCODE = 'P0002',
                   HINT = 'List the models with: SELECT model_id, code, name FROM aftersales.product_models WHERE tenant_id = aftersales.current_tenant();';
     END IF;
-    IF org IS NOT NULL AND NOT EXISTS (SELECT FROM aftersales.organisations o
-                                        WHERE o.tenant_id OPERATOR(pg_catalog.=) tenant AND o.org_id OPERATOR(pg_catalog.=) org) THEN
+    IF NOT org_ok THEN
         RAISE EXCEPTION 'organisation % does not exist for tenant %', org, tenant
             USING ERRCODE = 'P0002',
                   HINT = 'List the organisations with: SELECT org_id, name FROM aftersales.organisations WHERE tenant_id = aftersales.current_tenant();';
@@ -175,16 +196,10 @@ BEGIN
             'SELECT aftersales.open_ticket(customer => 7, problem_type => 3, priority => ''C'', description => ''noise'', on_hold => true, reason => ''customer away until Monday'');');
     END IF;
 
-    PERFORM aftersales._declare_event('open', COALESCE(NULLIF(actor, ''), aftersales.actor()), opened,
-                                      NULLIF(pg_catalog.btrim(reason), ''));
-    INSERT INTO aftersales.tickets (tenant_id, channel, customer_id, unit_id, model_id, problem_type_id, description,
-                                    priority, requested_at, org_id, field, status, opened_at)
-    VALUES (tenant, channel, customer, unit, model, problem_type, description, priority, requested_at, org,
-            COALESCE(field, false),
-            CASE WHEN COALESCE(on_hold, false) THEN 'on_hold' ELSE 'new' END::aftersales.ticket_status, opened)
-    RETURNING ticket_id INTO id;
-    PERFORM aftersales._declare_event(NULL, NULL, NULL, NULL);
-    RETURN id;
+    RETURN aftersales._ticket_open(tenant, channel, customer, unit, model, problem_type, description, priority,
+                                   requested_at, org, COALESCE(field, false),
+                                   CASE WHEN COALESCE(on_hold, false) THEN 'on_hold' ELSE 'new' END::aftersales.ticket_status,
+                                   opened, actor, reason);
 END
 $$;
 COMMENT ON FUNCTION aftersales.open_ticket(bigint, bigint, aftersales.priority, text, text, bigint, bigint, timestamptz,
