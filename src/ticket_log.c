@@ -25,7 +25,9 @@
  * It runs on every event of every ticket, hence C (it was PL/pgSQL).  All
  * writes still go through SPI, as statements: constraints, foreign keys,
  * the append-only and escalation triggers on the log and clock tables apply
- * as to any other statement.  The statements are prepared once per backend
+ * as to any other statement (the clock triggers find the watches of a stop,
+ * a pause or an entry armed by the statement itself: see escalation.c and
+ * DISARM below).  The statements are prepared once per backend
  * and kept (SPI_keepplan); the plan cache replans them after DDL, and they
  * are made anew when the tickets table is another one (the extension was
  * recreated, so the enum types they take are others).  Each clock UPDATE
