@@ -936,6 +936,43 @@ aftersales_actor(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(v ? v : GetUserNameFromId(GetUserId(), false)));
 }
 
+/*
+ * The tenant of the current transaction: setting aftersales.tenant_id, else
+ * 1.  In C because every API call, every tenant-keyed DEFAULT and every
+ * trigger asks for it: as PL/pgSQL with a pinned search_path each call cost
+ * a function start and two search_path changes.  The check is the one the
+ * PL/pgSQL had, '^[1-9][0-9]{0,17}$', so the value always fits a bigint.
+ */
+PG_FUNCTION_INFO_V1(aftersales_current_tenant);
+Datum
+aftersales_current_tenant(PG_FUNCTION_ARGS)
+{
+	const char *v = setting("aftersales.tenant_id");
+	int64		tenant = 0;
+	int			len;
+
+	if (v == NULL)
+		PG_RETURN_INT64(1);
+	len = strlen(v);
+	if (len < 1 || len > 18 || v[0] < '1' || v[0] > '9')
+		len = 0;
+	for (int i = 0; i < len; i++)
+	{
+		if (v[i] < '0' || v[i] > '9')
+		{
+			len = 0;
+			break;
+		}
+		tenant = tenant * 10 + (v[i] - '0');
+	}
+	if (len == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid aftersales.tenant_id: \"%s\"", v),
+				 errhint("Set a positive tenant id, for example: SET LOCAL aftersales.tenant_id = '1';")));
+	PG_RETURN_INT64(tenant);
+}
+
 static void
 set_local(const char *name, const char *value)
 {
@@ -962,6 +999,233 @@ aftersales_declare_event(PG_FUNCTION_ARGS)
 			  DatumGetCString(DirectFunctionCall1(timestamptz_out, PG_GETARG_DATUM(2))));
 	set_local("aftersales.event_reason", PG_ARGISNULL(3) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(3)));
 	PG_RETURN_VOID();
+}
+
+/* ------------------------------------------------------------------------
+ * The one UPDATE behind every event of the API (31_ticket_api.sql).
+ *
+ * It was PL/pgSQL; it runs on every event, and there each call started a
+ * function, set search_path twice and ran two PERFORMs of _declare_event
+ * and one of current_tenant as statements of their own.  Here they are
+ * plain C calls, and the UPDATE is prepared once per backend and kept.
+ * The UPDATE names only qualified objects and operators, so it needs no
+ * pinned search_path.
+ */
+
+/* Parameters of the kept UPDATE: tenant, ticket, assignee, tier, priority,
+ * satisfied, csat, nps, comment, is a follow-up. */
+#define TE_NARGS 10
+static const char *const ticket_event_sql =
+	"UPDATE aftersales.tickets t"
+	"   SET assignee_id = COALESCE($3, t.assignee_id),"
+	"       tier = COALESCE($4, t.tier),"
+	"       priority = COALESCE($5, t.priority),"
+	"       satisfied = CASE WHEN $10 THEN $6 ELSE t.satisfied END,"
+	"       csat = CASE WHEN $10 THEN $7::pg_catalog.int2 ELSE t.csat END,"
+	"       nps = CASE WHEN $10 THEN $8::pg_catalog.int2 ELSE t.nps END,"
+	"       follow_up_comment = CASE WHEN $10 THEN $9 ELSE t.follow_up_comment END"
+	" WHERE t.tenant_id OPERATOR(pg_catalog.=) $1 AND t.ticket_id OPERATOR(pg_catalog.=) $2"
+	" RETURNING t.status";
+static SPIPlanPtr ticket_event_plan = NULL;
+static Oid	ticket_event_types[TE_NARGS];
+
+/* text with the spaces at both ends removed (btrim), NULL when empty */
+static char *
+trimmed_or_null(text *t)
+{
+	char	   *s = text_to_cstring(t);
+	char	   *end = s + strlen(s);
+
+	while (*s == ' ')
+		s++;
+	while (end > s && end[-1] == ' ')
+		end--;
+	*end = '\0';
+	return *s ? s : NULL;
+}
+
+/*
+ * Declares the event of the next change, as _declare_event does, for the
+ * guard to judge: actor empty or NULL means aftersales.actor(), the reason
+ * is trimmed of spaces (btrim), empty means none.
+ */
+static void
+declare_event(const char *event, text *actor_arg, TimestampTz at, text *reason_arg)
+{
+	const char *actor = actor_arg ? text_to_cstring(actor_arg) : NULL;
+	const char *reason = reason_arg ? trimmed_or_null(reason_arg) : NULL;
+
+	if (actor == NULL || actor[0] == '\0')
+		actor = TextDatumGetCString(DirectFunctionCall1(aftersales_actor, (Datum) 0));
+	set_local("aftersales.event", event);
+	set_local("aftersales.event_actor", actor);
+	set_local("aftersales.event_at",
+			  DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(at))));
+	set_local("aftersales.event_reason", reason ? reason : "");
+}
+
+/* The declaration is over (_declare_event(NULL, ...)). */
+static void
+clear_event(void)
+{
+	set_local("aftersales.event", "");
+	set_local("aftersales.event_actor", "");
+	set_local("aftersales.event_at", "");
+	set_local("aftersales.event_reason", "");
+}
+
+/* aftersales._ticket_event(ticket, event, actor, at, reason, assignee,
+ * tier, priority, satisfied, csat, nps, comment): the new status. */
+PG_FUNCTION_INFO_V1(aftersales_ticket_event);
+Datum
+aftersales_ticket_event(PG_FUNCTION_ARGS)
+{
+	int64		tenant = DatumGetInt64(DirectFunctionCall1(aftersales_current_tenant, (Datum) 0));
+	Oid			types[TE_NARGS] = {INT8OID, INT8OID, INT8OID, InvalidOid, InvalidOid,
+	BOOLOID, INT4OID, INT4OID, TEXTOID, BOOLOID};
+	Datum		args[TE_NARGS];
+	char		nulls[TE_NARGS];
+	bool		follow;
+	bool		isnull;
+	Datum		status;
+	int			rc;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("ticket must not be null"),
+				 errhint("Name the ticket by its id, for example: SELECT aftersales.start_work(42);")));
+	if (PG_ARGISNULL(1))
+		elog(ERROR, "aftersales._ticket_event: the event must not be null");
+
+	declare_event(DatumGetCString(DirectFunctionCall1(enum_out, PG_GETARG_DATUM(1))),
+				  PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2),
+				  PG_ARGISNULL(3) ? ticket_now() : PG_GETARG_TIMESTAMPTZ(3),
+				  PG_ARGISNULL(4) ? NULL : PG_GETARG_TEXT_PP(4));
+
+	/* the enum types of tier and priority, as this call's arguments have them */
+	types[3] = get_fn_expr_argtype(fcinfo->flinfo, 6);
+	types[4] = get_fn_expr_argtype(fcinfo->flinfo, 7);
+	if (!OidIsValid(types[3]) || !OidIsValid(types[4]))
+		elog(ERROR, "aftersales._ticket_event: cannot tell the types of tier and priority");
+	if (ticket_event_plan != NULL && memcmp(types, ticket_event_types, sizeof(types)) != 0)
+	{
+		/* the extension was recreated: its enums are other types */
+		SPI_freeplan(ticket_event_plan);
+		ticket_event_plan = NULL;
+	}
+
+	follow = strcmp(DatumGetCString(DirectFunctionCall1(enum_out, PG_GETARG_DATUM(1))), "follow_up") == 0;
+	memset(nulls, ' ', sizeof(nulls));
+	args[0] = Int64GetDatum(tenant);
+	args[1] = PG_GETARG_DATUM(0);
+	for (int i = 2; i < 9; i++)
+	{
+		/* _ticket_event's arguments 6 to 12 are the UPDATE's $3 to $9 */
+		args[i] = PG_ARGISNULL(i + 3) ? (Datum) 0 : PG_GETARG_DATUM(i + 3);
+		nulls[i] = PG_ARGISNULL(i + 3) ? 'n' : ' ';
+	}
+	args[9] = BoolGetDatum(follow);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "aftersales._ticket_event: SPI_connect failed");
+	if (ticket_event_plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(ticket_event_sql, TE_NARGS, types);
+
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "aftersales._ticket_event: cannot prepare the UPDATE: %s",
+				 SPI_result_code_string(SPI_result));
+		ticket_event_plan = plan;
+		memcpy(ticket_event_types, types, sizeof(types));
+	}
+	rc = SPI_execute_plan(ticket_event_plan, args, nulls, false, 0);
+	if (rc != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "aftersales._ticket_event: UPDATE: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("ticket " INT64_FORMAT " does not exist for tenant " INT64_FORMAT,
+						PG_GETARG_INT64(0), tenant),
+				 errhint("Tickets belong to the tenant in the setting aftersales.tenant_id; list them with: SELECT ticket_id, status FROM aftersales.tickets WHERE tenant_id = aftersales.current_tenant();")));
+	/* an enum: an OID, by value, so it outlives SPI_finish */
+	status = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	SPI_finish();
+	clear_event();
+	PG_RETURN_DATUM(status);
+}
+
+/* ------------------------------------------------------------------------
+ * The INSERT behind open_ticket, after its validation: declared as event
+ * open, like every other event, and prepared once per backend (as
+ * _ticket_event; open_ticket was two PERFORMs and an INSERT of PL/pgSQL).
+ */
+#define TO_NARGS 13
+static const char *const ticket_open_sql =
+	"INSERT INTO aftersales.tickets (tenant_id, channel, customer_id, unit_id, model_id, problem_type_id,"
+	"                                description, priority, requested_at, org_id, field, status, opened_at)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+	" RETURNING ticket_id";
+static SPIPlanPtr ticket_open_plan = NULL;
+static Oid	ticket_open_types[TO_NARGS];
+
+/* aftersales._ticket_open(tenant, channel, customer, unit, model,
+ * problem_type, description, priority, requested_at, org, field, status,
+ * opened, actor, reason): the new ticket's id. */
+PG_FUNCTION_INFO_V1(aftersales_ticket_open);
+Datum
+aftersales_ticket_open(PG_FUNCTION_ARGS)
+{
+	Oid			types[TO_NARGS] = {INT8OID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID,
+	InvalidOid, TIMESTAMPTZOID, INT8OID, BOOLOID, InvalidOid, TIMESTAMPTZOID};
+	Datum		args[TO_NARGS];
+	char		nulls[TO_NARGS];
+	bool		isnull;
+	Datum		id;
+	int			rc;
+
+	if (PG_ARGISNULL(12))
+		elog(ERROR, "aftersales._ticket_open: the time of entry must not be null");
+	declare_event("open", PG_ARGISNULL(13) ? NULL : PG_GETARG_TEXT_PP(13), PG_GETARG_TIMESTAMPTZ(12),
+				  PG_ARGISNULL(14) ? NULL : PG_GETARG_TEXT_PP(14));
+
+	/* the enum types of priority and status, as this call's arguments have them */
+	types[7] = get_fn_expr_argtype(fcinfo->flinfo, 7);
+	types[11] = get_fn_expr_argtype(fcinfo->flinfo, 11);
+	if (!OidIsValid(types[7]) || !OidIsValid(types[11]))
+		elog(ERROR, "aftersales._ticket_open: cannot tell the types of priority and status");
+	if (ticket_open_plan != NULL && memcmp(types, ticket_open_types, sizeof(types)) != 0)
+	{
+		/* the extension was recreated: its enums are other types */
+		SPI_freeplan(ticket_open_plan);
+		ticket_open_plan = NULL;
+	}
+	for (int i = 0; i < TO_NARGS; i++)
+	{
+		args[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
+		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+	}
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "aftersales._ticket_open: SPI_connect failed");
+	if (ticket_open_plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(ticket_open_sql, TO_NARGS, types);
+
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "aftersales._ticket_open: cannot prepare the INSERT: %s",
+				 SPI_result_code_string(SPI_result));
+		ticket_open_plan = plan;
+		memcpy(ticket_open_types, types, sizeof(types));
+	}
+	rc = SPI_execute_plan(ticket_open_plan, args, nulls, false, 0);
+	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+		elog(ERROR, "aftersales._ticket_open: INSERT: %s", SPI_result_code_string(rc));
+	/* a bigint: by value, so it outlives SPI_finish */
+	id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	SPI_finish();
+	clear_event();
+	PG_RETURN_DATUM(id);
 }
 
 static int

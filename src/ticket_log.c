@@ -25,7 +25,9 @@
  * It runs on every event of every ticket, hence C (it was PL/pgSQL).  All
  * writes still go through SPI, as statements: constraints, foreign keys,
  * the append-only and escalation triggers on the log and clock tables apply
- * as to any other statement.  The statements are prepared once per backend
+ * as to any other statement (the clock triggers find the watches of a stop,
+ * a pause or an entry armed by the statement itself: see escalation.c and
+ * DISARM below).  The statements are prepared once per backend
  * and kept (SPI_keepplan); the plan cache replans them after DDL, and they
  * are made anew when the tickets table is another one (the extension was
  * recreated, so the enum types they take are others).  Each clock UPDATE
@@ -33,6 +35,7 @@
  * JSON, which saves a statement before and one after.
  */
 #include "compat.h"
+#include "escalation.h"
 #include "ticket.h"
 
 #include "access/htup_details.h"
@@ -77,6 +80,20 @@ typedef enum LogPlan
 	" RETURNING s.metric::pg_catalog.text, pg_catalog.jsonb_build_object('target', s.target," \
 	" 'due', s.due_at, 'paused', s.paused, 'elapsed', s.elapsed)::pg_catalog.text"
 
+/*
+ * Clocks that stop or pause have no stage left to fire until they run
+ * again: their escalation watches' next_check becomes NULL, here, in the
+ * statement that stops or pauses them (escalation.c: the clock trigger then
+ * has nothing to do).  The clock UPDATE is the CTE touched.
+ */
+#define DISARM \
+	" RETURNING s.metric::pg_catalog.text AS metric, pg_catalog.jsonb_build_object('target', s.target," \
+	" 'due', s.due_at, 'paused', s.paused, 'elapsed', s.elapsed)::pg_catalog.text AS json)," \
+	" disarmed AS (UPDATE aftersales.escalation_watches w SET next_check = NULL FROM touched t" \
+	" WHERE w.tenant_id OPERATOR(pg_catalog.=) $1 AND w.ticket_id OPERATOR(pg_catalog.=) $2" \
+	" AND w.clock OPERATOR(pg_catalog.=) t.metric AND w.next_check IS NOT NULL)" \
+	" SELECT t.metric, t.json FROM touched t"
+
 static const char *const plan_sql[NUM_PLANS] = {
 	[P_RESUME] = CAL_CTE
 	"UPDATE aftersales.ticket_sla s"
@@ -91,7 +108,7 @@ static const char *const plan_sql[NUM_PLANS] = {
 	"  FROM k" OF_TICKET " AND s.paused_since IS NOT NULL" CLOCK_JSON,
 
 	[P_STOP] = CAL_CTE
-	"UPDATE aftersales.ticket_sla s"
+	", touched AS (UPDATE aftersales.ticket_sla s"
 	"   SET stopped_at = $3,"
 	"       outcome = CASE WHEN s.metric::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($4)"
 	"                      THEN CASE WHEN $3 OPERATOR(pg_catalog.<=) s.due_at THEN 'met' ELSE 'breached' END"
@@ -101,11 +118,11 @@ static const char *const plan_sql[NUM_PLANS] = {
 	"       elapsed_wall = $3 OPERATOR(pg_catalog.-) s.started_at"
 	"  FROM k" OF_TICKET " AND s.stopped_at IS NULL"
 	"   AND (s.metric::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($4)"
-	"        OR s.metric::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($5))" CLOCK_JSON,
+	"        OR s.metric::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($5))" DISARM,
 
 	[P_PAUSE] =
-	"UPDATE aftersales.ticket_sla s SET paused_since = $3"
-	OF_TICKET " AND s.stopped_at IS NULL AND s.pauses_on_hold" CLOCK_JSON,
+	"WITH touched AS (UPDATE aftersales.ticket_sla s SET paused_since = $3"
+	OF_TICKET " AND s.stopped_at IS NULL AND s.pauses_on_hold" DISARM,
 
 	[P_REOPEN] = CAL_CTE
 	"UPDATE aftersales.ticket_sla s"
@@ -211,9 +228,14 @@ typedef struct Touched
 static void
 run_clock_plan(LogPlan p, Relation rel, Datum *values, Touched *touched)
 {
-	int			rc = SPI_execute_plan(log_plan(p, rel), values, NULL, false, 0);
+	/* stopping and pausing disarm the watches themselves (DISARM) */
+	bool		disarms = p == P_STOP || p == P_PAUSE;
+	int			rc = disarms ?
+		escalation_execute_arming(log_plan(p, rel), values, NULL,
+								  DatumGetInt64(values[0]), DatumGetInt64(values[1])) :
+		SPI_execute_plan(log_plan(p, rel), values, NULL, false, 0);
 
-	if (rc != SPI_OK_UPDATE_RETURNING)
+	if (rc != (disarms ? SPI_OK_SELECT : SPI_OK_UPDATE_RETURNING))
 		elog(ERROR, "ticket log statement %d: %s", (int) p, SPI_result_code_string(rc));
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
@@ -463,253 +485,211 @@ aftersales_ticket_changed(PG_FUNCTION_ARGS)
  * (aftersales._no_sla_policy raises the error).
  */
 
-typedef enum EntryPlan
+/*
+ * One new ticket: one statement, prepared once per backend.  It was five
+ * (occurrences, agreement, default policy, clocks, open event), each with
+ * its executor start; as data-modifying CTEs of one statement they do the
+ * same writes, in the same snapshot, and their triggers fire at its end.
+ * The policy: the customer's agreement valid that day (any one, LIMIT 1),
+ * else the tenant's default.  No clocks (no policy, or no targets for the
+ * priority): aftersales._no_sla_policy raises the error, as the set-based
+ * path does.  It also arms the escalation watches of the new clocks and,
+ * with a requested date or a key customer, of the ticket (escalation.c
+ * says why here and how the triggers learn it).
+ */
+typedef enum EntryArg
 {
-	E_OCCURRENCES,				/* one each for the model and problem type */
-	E_AGREEMENT,				/* the customer's agreement valid that day */
-	E_DEFAULT,					/* else the tenant's default policy */
-	E_CLOCKS,					/* the clocks, returned as the payload's sla */
-	E_NO_POLICY,				/* the error when there are none */
-	E_OPEN_EVENT,				/* the open event */
-	NUM_ENTRY_PLANS
-} EntryPlan;
+	EA_TENANT, EA_TICKET, EA_ACTOR, EA_STATUS, EA_OPENED, EA_REASON,
+	EA_PRIORITY, EA_FIELD, EA_MODEL, EA_PROBLEM, EA_CUSTOMER, EA_TIER,
+	EA_ON_HOLD, EA_REQUESTED,
+	NUM_ENTRY_ARGS
+} EntryArg;
 
-static const char *const entry_sql[NUM_ENTRY_PLANS] = {
-	[E_OCCURRENCES] =
-	"INSERT INTO aftersales.occurrences (tenant_id, model_id, problem_type_id, n)"
-	" SELECT $1, x.model, x.problem, 1"
-	"   FROM (VALUES ($2, NULL::pg_catalog.int8), (NULL, $3)) AS x (model, problem)"
-	"  WHERE x.model IS NOT NULL OR x.problem IS NOT NULL",
-
-	[E_AGREEMENT] =
-	"SELECT sa.policy_id, sa.agreement_id"
-	"  FROM aftersales.service_agreements sa"
-	"  JOIN aftersales.sla_policies p"
-	"    ON p.tenant_id OPERATOR(pg_catalog.=) sa.tenant_id AND p.policy_id OPERATOR(pg_catalog.=) sa.policy_id"
-	"  JOIN aftersales.calendars c"
-	"    ON c.tenant_id OPERATOR(pg_catalog.=) p.tenant_id AND c.name OPERATOR(pg_catalog.=) p.calendar"
-	" WHERE sa.tenant_id OPERATOR(pg_catalog.=) $1 AND sa.customer_id OPERATOR(pg_catalog.=) $2"
-	"   AND sa.valid OPERATOR(pg_catalog.@>) ($3 AT TIME ZONE aftersales.calendar_zone(c.calendar))::pg_catalog.date"
-	" LIMIT 1",
-
-	[E_DEFAULT] =
-	"SELECT p.policy_id FROM aftersales.sla_policies p"
-	" WHERE p.tenant_id OPERATOR(pg_catalog.=) $1 AND p.is_default LIMIT 1",
-
-	[E_CLOCKS] =
-	"WITH clocks AS ("
+static const char *const enter_one_sql =
+	"WITH occurrences AS ("
+	"    INSERT INTO aftersales.occurrences (tenant_id, model_id, problem_type_id, n)"
+	"    SELECT $1, x.model, x.problem, 1"
+	"      FROM (VALUES ($9, NULL::pg_catalog.int8), (NULL, $10)) AS x (model, problem)"
+	"     WHERE x.model IS NOT NULL OR x.problem IS NOT NULL"
+	"), agreement AS MATERIALIZED ("
+	"    SELECT sa.policy_id, sa.agreement_id"
+	"      FROM aftersales.service_agreements sa"
+	"      JOIN aftersales.sla_policies p"
+	"        ON p.tenant_id OPERATOR(pg_catalog.=) sa.tenant_id AND p.policy_id OPERATOR(pg_catalog.=) sa.policy_id"
+	"      JOIN aftersales.calendars c"
+	"        ON c.tenant_id OPERATOR(pg_catalog.=) p.tenant_id AND c.name OPERATOR(pg_catalog.=) p.calendar"
+	"     WHERE sa.tenant_id OPERATOR(pg_catalog.=) $1 AND sa.customer_id OPERATOR(pg_catalog.=) $11"
+	"       AND sa.valid OPERATOR(pg_catalog.@>) ($5 AT TIME ZONE aftersales.calendar_zone(c.calendar))::pg_catalog.date"
+	"     LIMIT 1"
+	"), policy AS MATERIALIZED ("
+	"    SELECT COALESCE((SELECT a.policy_id FROM agreement a),"
+	"                    (SELECT d.policy_id FROM aftersales.sla_policies d"
+	"                      WHERE d.tenant_id OPERATOR(pg_catalog.=) $1 AND d.is_default LIMIT 1)) AS policy_id,"
+	"           (SELECT a.agreement_id FROM agreement a) AS agreement_id"
+	"), clocks AS ("
 	"    INSERT INTO aftersales.ticket_sla AS s"
 	"           (tenant_id, ticket_id, metric, policy_id, agreement_id, target, calendar, pauses_on_hold,"
 	"            started_at, due_at, paused_since)"
-	"    SELECT $1, $2, t.metric, $3, $4, t.target,"
+	"    SELECT $1, $2, t.metric, pol.policy_id, pol.agreement_id, t.target,"
 	"           CASE WHEN t.clock OPERATOR(pg_catalog.=) 'business' THEN sp.calendar END,"
 	"           t.pauses_on_hold, $5,"
 	"           CASE WHEN t.clock OPERATOR(pg_catalog.=) 'business'"
 	"                THEN aftersales.business_add(c.calendar, $5, t.target)"
 	"                ELSE $5 OPERATOR(pg_catalog.+) t.target END,"
-	"           CASE WHEN $6 AND t.pauses_on_hold THEN $5 END"
-	"      FROM aftersales.sla_policies sp"
+	"           CASE WHEN $13 AND t.pauses_on_hold THEN $5 END"
+	"      FROM policy pol"
+	"      JOIN aftersales.sla_policies sp"
+	"        ON sp.tenant_id OPERATOR(pg_catalog.=) $1 AND sp.policy_id OPERATOR(pg_catalog.=) pol.policy_id"
 	"      JOIN aftersales.calendars c"
 	"        ON c.tenant_id OPERATOR(pg_catalog.=) sp.tenant_id AND c.name OPERATOR(pg_catalog.=) sp.calendar"
 	"      JOIN aftersales.sla_targets t"
 	"        ON t.tenant_id OPERATOR(pg_catalog.=) sp.tenant_id AND t.policy_id OPERATOR(pg_catalog.=) sp.policy_id"
-	"     WHERE sp.tenant_id OPERATOR(pg_catalog.=) $1 AND sp.policy_id OPERATOR(pg_catalog.=) $3"
-	"       AND t.priority OPERATOR(pg_catalog.=) $7"
+	"     WHERE t.priority OPERATOR(pg_catalog.=) $7"
 	"       AND (t.metric OPERATOR(pg_catalog.<>) 'arrival' OR $8)"
-	"    RETURNING s.metric, s.target, s.calendar, s.pauses_on_hold, s.due_at)"
-	"SELECT pg_catalog.jsonb_object_agg(k.metric, pg_catalog.jsonb_build_object("
-	"           'target', k.target, 'calendar', k.calendar, 'pauses', k.pauses_on_hold, 'due', k.due_at))"
-	"  FROM clocks k",
-
-	[E_NO_POLICY] =
-	"SELECT aftersales._no_sla_policy($1, $2, $3, $4)",
-
-	[E_OPEN_EVENT] =
+	"    RETURNING s.tenant_id, s.ticket_id, s.metric, s.target, s.calendar, s.pauses_on_hold, s.due_at,"
+	"              s.started_at, s.paused, s.paused_since, s.stopped_at"
+	"), f AS MATERIALIZED ("
+	/* the tenant's rules in force, as 40_escalation.sql's _clocks_started reads them */
+	"    SELECT pg_catalog.min(r.level) FILTER (WHERE r.kind OPERATOR(pg_catalog.=) 'warning') AS pct,"
+	"           (pg_catalog.array_agg(r.after ORDER BY r.level)"
+	"                FILTER (WHERE r.kind OPERATOR(pg_catalog.=) 'escalation'))[1] AS esc,"
+	"           pg_catalog.min(r.after) FILTER (WHERE r.kind OPERATOR(pg_catalog.=) 'not_arrived') AS arr,"
+	"           pg_catalog.min(r.after) FILTER (WHERE r.kind OPERATOR(pg_catalog.=) 'not_completed') AS compl,"
+	"           pg_catalog.min(r.after) FILTER (WHERE r.kind OPERATOR(pg_catalog.=) 'lock') AS lock_after,"
+	"           pg_catalog.min(r.after) FILTER (WHERE r.kind OPERATOR(pg_catalog.=) 'key_customer') AS key_after"
+	"      FROM aftersales.escalation_rules_effective r"
+	"     WHERE r.tenant_id OPERATOR(pg_catalog.=) $1"
+	"     GROUP BY r.tenant_id"
+	"), clock_watches AS ("
+	/* each new clock's watch, armed for its first stage, as _clocks_started arms it */
+	"    INSERT INTO aftersales.escalation_watches (tenant_id, ticket_id, clock, next_check)"
+	"    SELECT k.tenant_id, k.ticket_id, k.metric::pg_catalog.text,"
+	"           CASE WHEN k.stopped_at IS NULL AND k.paused_since IS NULL THEN"
+	"                LEAST("
+	"                    CASE WHEN k.calendar IS NULL"
+	"                         THEN k.started_at OPERATOR(pg_catalog.+) a.amount OPERATOR(pg_catalog.+) k.paused"
+	"                         ELSE aftersales.business_add(c.calendar, k.started_at,"
+	"                                                      a.amount OPERATOR(pg_catalog.+) k.paused) END,"
+	"                    CASE k.metric WHEN 'arrival' THEN k.started_at OPERATOR(pg_catalog.+) f.arr"
+	"                                  WHEN 'resolution' THEN k.started_at OPERATOR(pg_catalog.+) f.compl END)"
+	"           END"
+	"      FROM clocks k"
+	"      LEFT JOIN f ON true"
+	"      LEFT JOIN aftersales.calendars c"
+	"        ON c.tenant_id OPERATOR(pg_catalog.=) k.tenant_id AND c.name OPERATOR(pg_catalog.=) k.calendar"
+	"     CROSS JOIN LATERAL (SELECT COALESCE(k.target OPERATOR(pg_catalog.*)"
+	"                                             (f.pct OPERATOR(pg_catalog./) 100)::pg_catalog.float8,"
+	"                                         k.target OPERATOR(pg_catalog.+) f.esc) AS amount) a"
+	"), ticket_watch AS ("
+	/* a requested date or a key customer: the 'ticket' watch, as escalation.c arms it */
+	"    INSERT INTO aftersales.escalation_watches (tenant_id, ticket_id, clock, next_check)"
+	"    SELECT $1, $2, 'ticket',"
+	"           LEAST(CASE WHEN $4 OPERATOR(pg_catalog.=) 'new' AND $14 IS NOT NULL"
+	"                      THEN $14 OPERATOR(pg_catalog.+) f.lock_after END,"
+	"                 CASE WHEN cu.tier OPERATOR(pg_catalog.=) 'key' THEN $5 OPERATOR(pg_catalog.+) f.key_after END)"
+	"      FROM aftersales.customers cu"
+	"      LEFT JOIN f ON true"
+	"     WHERE cu.tenant_id OPERATOR(pg_catalog.=) $1 AND cu.customer_id OPERATOR(pg_catalog.=) $11"
+	"       AND ($14 IS NOT NULL OR cu.tier OPERATOR(pg_catalog.=) 'key')"
+	"    ON CONFLICT ON CONSTRAINT escalation_watches_pkey DO NOTHING"
+	"), snapshot AS ("
+	"    SELECT pg_catalog.jsonb_object_agg(k.metric, pg_catalog.jsonb_build_object("
+	"               'target', k.target, 'calendar', k.calendar, 'pauses', k.pauses_on_hold, 'due', k.due_at)) AS sla"
+	"      FROM clocks k"
+	")"
 	"INSERT INTO aftersales.ticket_events"
 	"       (tenant_id, ticket_id, seq, at, actor, event, from_state, to_state, reason, payload)"
-	"VALUES ($1, $2, 1, $3, $4, 'open', NULL, $5, $6,"
-	"        pg_catalog.jsonb_build_object('priority', $7, 'tier', $8, 'policy', $9,"
-	"                                      'agreement', $10, 'sla', $11))"
-};
+	"SELECT $1, $2, 1, $5, $3, 'open', NULL, $4, $6,"
+	"       pg_catalog.jsonb_build_object('priority', $7, 'tier', $12,"
+	"           'policy', CASE WHEN s.sla IS NULL THEN aftersales._no_sla_policy($1, $2, $11, $7)"
+	"                          ELSE pol.policy_id END,"
+	"           'agreement', pol.agreement_id, 'sla', s.sla)"
+	"  FROM policy pol, snapshot s";
 
-static SPIPlanPtr entry_plans[NUM_ENTRY_PLANS];
-static Oid	entry_plans_relid = InvalidOid;
+static SPIPlanPtr enter_one_plan = NULL;
+static Oid	enter_one_relid = InvalidOid;
 
-static SPIPlanPtr
-entry_plan(EntryPlan p, Relation rel)
-{
-	TupleDesc	desc = RelationGetDescr(rel);
-	Oid			priority_type = TupleDescAttr(desc, ticket_cache.attno[C_PRIORITY] - 1)->atttypid;
-	Oid			types[11];
-	int			n = 0;
-
-	if (entry_plans_relid != RelationGetRelid(rel))
-	{
-		for (int i = 0; i < NUM_ENTRY_PLANS; i++)
-		{
-			if (entry_plans[i] != NULL)
-				SPI_freeplan(entry_plans[i]);
-			entry_plans[i] = NULL;
-		}
-		entry_plans_relid = RelationGetRelid(rel);
-	}
-	if (entry_plans[p] != NULL)
-		return entry_plans[p];
-
-	switch (p)
-	{
-		case E_OCCURRENCES:
-			types[n++] = INT8OID;
-			types[n++] = INT8OID;
-			types[n++] = INT8OID;
-			break;
-		case E_AGREEMENT:
-			types[n++] = INT8OID;
-			types[n++] = INT8OID;
-			types[n++] = TIMESTAMPTZOID;
-			break;
-		case E_DEFAULT:
-			types[n++] = INT8OID;
-			break;
-		case E_CLOCKS:
-			types[n++] = INT8OID;	/* tenant */
-			types[n++] = INT8OID;	/* ticket */
-			types[n++] = INT8OID;	/* policy */
-			types[n++] = INT8OID;	/* agreement */
-			types[n++] = TIMESTAMPTZOID;	/* opened_at */
-			types[n++] = BOOLOID;	/* entered on hold */
-			types[n++] = priority_type;
-			types[n++] = BOOLOID;	/* field */
-			break;
-		case E_NO_POLICY:
-			types[n++] = INT8OID;
-			types[n++] = INT8OID;
-			types[n++] = INT8OID;
-			types[n++] = priority_type;
-			break;
-		case E_OPEN_EVENT:
-			types[n++] = INT8OID;
-			types[n++] = INT8OID;
-			types[n++] = TIMESTAMPTZOID;
-			types[n++] = TEXTOID;
-			types[n++] = TupleDescAttr(desc, ticket_cache.attno[C_STATUS] - 1)->atttypid;
-			types[n++] = TEXTOID;
-			types[n++] = priority_type;
-			types[n++] = TupleDescAttr(desc, ticket_cache.attno[C_TIER] - 1)->atttypid;
-			types[n++] = INT8OID;
-			types[n++] = INT8OID;
-			types[n++] = JSONBOID;
-			break;
-		case NUM_ENTRY_PLANS:
-			break;
-	}
-	entry_plans[p] = SPI_prepare(entry_sql[p], n, types);
-	if (entry_plans[p] == NULL)
-		elog(ERROR, "SPI_prepare failed for ticket entry statement %d: %s",
-			 (int) p, SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(entry_plans[p]) != 0)
-		elog(ERROR, "SPI_keepplan failed for ticket entry statement %d", (int) p);
-	return entry_plans[p];
-}
-
-static void
-run_entry_plan(EntryPlan p, Relation rel, Datum *values, const char *nulls, int expect)
-{
-	int			rc = SPI_execute_plan(entry_plan(p, rel), values, nulls, false, 0);
-
-	if (rc != expect)
-		elog(ERROR, "ticket entry statement %d: %s", (int) p, SPI_result_code_string(rc));
-}
-
-/* The one new ticket of a statement: kept plans, one lookup each. */
+/* The one new ticket of a statement (see enter_one_sql). */
 static void
 enter_one(Relation rel, HeapTuple tuple, const char *reason)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	Datum		v[NUM_COLS];
 	bool		isnull[NUM_COLS];
-	Datum		args[11];
-	char		nulls[11];
-	Datum		policy = (Datum) 0;
-	Datum		agreement = (Datum) 0;
-	bool		no_policy = true;
-	bool		no_agreement = true;
-	Datum		sla = (Datum) 0;
-	bool		no_sla = true;
+	Datum		args[NUM_ENTRY_ARGS];
+	char		nulls[NUM_ENTRY_ARGS];
 	bool		on_hold;
+	int			rc;
+
+	if (enter_one_plan != NULL && enter_one_relid != RelationGetRelid(rel))
+	{
+		/* the extension was recreated: its enums are other types */
+		SPI_freeplan(enter_one_plan);
+		enter_one_plan = NULL;
+	}
+	if (enter_one_plan == NULL)
+	{
+		Oid			types[NUM_ENTRY_ARGS];
+		SPIPlanPtr	plan;
+
+		types[EA_TENANT] = INT8OID;
+		types[EA_TICKET] = INT8OID;
+		types[EA_ACTOR] = TEXTOID;
+		types[EA_STATUS] = TupleDescAttr(desc, ticket_cache.attno[C_STATUS] - 1)->atttypid;
+		types[EA_OPENED] = TIMESTAMPTZOID;
+		types[EA_REASON] = TEXTOID;
+		types[EA_PRIORITY] = TupleDescAttr(desc, ticket_cache.attno[C_PRIORITY] - 1)->atttypid;
+		types[EA_FIELD] = BOOLOID;
+		types[EA_MODEL] = INT8OID;
+		types[EA_PROBLEM] = INT8OID;
+		types[EA_CUSTOMER] = INT8OID;
+		types[EA_TIER] = TupleDescAttr(desc, ticket_cache.attno[C_TIER] - 1)->atttypid;
+		types[EA_ON_HOLD] = BOOLOID;
+		types[EA_REQUESTED] = TIMESTAMPTZOID;
+		plan = SPI_prepare(enter_one_sql, NUM_ENTRY_ARGS, types);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for the ticket entry statement: %s",
+				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed for the ticket entry statement");
+		enter_one_plan = plan;
+		enter_one_relid = RelationGetRelid(rel);
+	}
 
 	for (int c = 0; c < NUM_COLS; c++)
 		v[c] = heap_getattr(tuple, ticket_cache.attno[c], desc, &isnull[c]);
 	on_hold = ticket_state_of(v[C_STATUS]) == ST_ON_HOLD;
 
-	/* seed 002: entering a request counts its product and problem type */
 	memset(nulls, ' ', sizeof(nulls));
-	args[0] = v[C_TENANT];
-	args[1] = v[C_MODEL];
-	nulls[1] = isnull[C_MODEL] ? 'n' : ' ';
-	args[2] = v[C_PROBLEM];
-	nulls[2] = isnull[C_PROBLEM] ? 'n' : ' ';
-	run_entry_plan(E_OCCURRENCES, rel, args, nulls, SPI_OK_INSERT);
-
-	memset(nulls, ' ', sizeof(nulls));
-	args[0] = v[C_TENANT];
-	args[1] = v[C_CUSTOMER];
-	args[2] = v[C_OPENED];
-	run_entry_plan(E_AGREEMENT, rel, args, nulls, SPI_OK_SELECT);
-	if (SPI_processed > 0)
-	{
-		policy = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &no_policy);
-		agreement = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &no_agreement);
-	}
-	if (no_policy)
-	{
-		run_entry_plan(E_DEFAULT, rel, args, nulls, SPI_OK_SELECT);
-		if (SPI_processed > 0)
-			policy = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &no_policy);
-	}
-
-	args[0] = v[C_TENANT];
-	args[1] = v[C_TICKET];
-	args[2] = policy;
-	nulls[2] = no_policy ? 'n' : ' ';
-	args[3] = agreement;
-	nulls[3] = no_agreement ? 'n' : ' ';
-	args[4] = v[C_OPENED];
-	args[5] = BoolGetDatum(on_hold);
-	args[6] = v[C_PRIORITY];
-	args[7] = v[C_FIELD];
-	run_entry_plan(E_CLOCKS, rel, args, nulls, SPI_OK_SELECT);
-	if (SPI_processed > 0)
-		sla = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &no_sla);
-	if (no_sla)
-	{
-		memset(nulls, ' ', sizeof(nulls));
-		args[0] = v[C_TENANT];
-		args[1] = v[C_TICKET];
-		args[2] = v[C_CUSTOMER];
-		args[3] = v[C_PRIORITY];
-		run_entry_plan(E_NO_POLICY, rel, args, nulls, SPI_OK_SELECT);
-		elog(ERROR, "aftersales._no_sla_policy returned");
-	}
-
-	memset(nulls, ' ', sizeof(nulls));
-	args[0] = v[C_TENANT];
-	args[1] = v[C_TICKET];
-	args[2] = v[C_OPENED];
-	args[3] = v[C_LAST_ACTOR];
-	args[4] = v[C_STATUS];
+	args[EA_TENANT] = v[C_TENANT];
+	args[EA_TICKET] = v[C_TICKET];
+	args[EA_ACTOR] = v[C_LAST_ACTOR];
+	args[EA_STATUS] = v[C_STATUS];
+	args[EA_OPENED] = v[C_OPENED];
+	/* the reason of an entry on hold is its hold's */
 	if (on_hold && reason != NULL)
-		args[5] = CStringGetTextDatum(reason);
+		args[EA_REASON] = CStringGetTextDatum(reason);
 	else
-		nulls[5] = 'n';
-	args[6] = v[C_PRIORITY];
-	args[7] = v[C_TIER];
-	args[8] = policy;
-	nulls[8] = no_policy ? 'n' : ' ';
-	args[9] = agreement;
-	nulls[9] = no_agreement ? 'n' : ' ';
-	args[10] = sla;
-	run_entry_plan(E_OPEN_EVENT, rel, args, nulls, SPI_OK_INSERT);
+		nulls[EA_REASON] = 'n';
+	args[EA_PRIORITY] = v[C_PRIORITY];
+	args[EA_FIELD] = v[C_FIELD];
+	/* seed 002: entering a request counts its product and problem type */
+	args[EA_MODEL] = v[C_MODEL];
+	nulls[EA_MODEL] = isnull[C_MODEL] ? 'n' : ' ';
+	args[EA_PROBLEM] = v[C_PROBLEM];
+	nulls[EA_PROBLEM] = isnull[C_PROBLEM] ? 'n' : ' ';
+	args[EA_CUSTOMER] = v[C_CUSTOMER];
+	args[EA_TIER] = v[C_TIER];
+	args[EA_ON_HOLD] = BoolGetDatum(on_hold);
+	args[EA_REQUESTED] = v[C_REQUESTED];
+	nulls[EA_REQUESTED] = isnull[C_REQUESTED] ? 'n' : ' ';
+	/* it arms the escalation watches of its clocks and ticket itself */
+	rc = escalation_execute_arming(enter_one_plan, args, nulls,
+								   DatumGetInt64(v[C_TENANT]), DatumGetInt64(v[C_TICKET]));
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "ticket entry statement: %s", SPI_result_code_string(rc));
+	if (SPI_processed != 1)
+		elog(ERROR, "ticket entry statement: wrote " UINT64_FORMAT " open events", SPI_processed);
 }
 
 /* Many new tickets: the set-based statements over new_tickets. */
@@ -839,6 +819,7 @@ aftersales_tickets_entered(PG_FUNCTION_ARGS)
 	{
 		if (SPI_register_trigger_data(td) != SPI_OK_TD_REGISTER)
 			elog(ERROR, "aftersales_tickets_entered: SPI_register_trigger_data failed");
+		escalation_watch_new_tickets(RelationGetRelid(td->tg_relation));
 		enter_many(reason);
 	}
 	SPI_finish();

@@ -23,23 +23,10 @@ SELECT pg_catalog.pg_extension_config_dump('aftersales.tenants', 'WHERE tenant_i
 
 -- The tenant of the current transaction: the setting aftersales.tenant_id
 -- (SET LOCAL by the application), else the default tenant 1.
+-- In C (src/ticket.c): every API call, tenant-keyed DEFAULT and trigger
+-- asks for it, and a PL/pgSQL function with a pinned search_path cost a
+-- function start and two search_path changes each time.
 CREATE FUNCTION aftersales.current_tenant() RETURNS bigint
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v text := pg_catalog.current_setting('aftersales.tenant_id', true);
-BEGIN
-    IF v IS NULL OR v = '' THEN
-        RETURN 1;
-    END IF;
-    IF v !~ '^[1-9][0-9]{0,17}$' THEN
-        RAISE EXCEPTION 'invalid aftersales.tenant_id: "%"', v
-            USING ERRCODE = '22023',
-                  HINT = 'Set a positive tenant id, for example: SET LOCAL aftersales.tenant_id = ''1'';';
-    END IF;
-    RETURN v::bigint;
-END
-$$;
+    AS 'MODULE_PATHNAME', 'aftersales_current_tenant' LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION aftersales.current_tenant() IS
   'Tenant of the current transaction: setting aftersales.tenant_id, default 1';

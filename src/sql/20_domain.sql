@@ -247,8 +247,11 @@ COMMENT ON COLUMN aftersales.problem_types.description IS 'Free text';
 -- pile up versions of the same few rows; deltas do neither and cannot lose
 -- an increment.  compact_occurrences() folds them, any time, concurrently.
 CREATE TABLE aftersales.occurrences (
-    tenant_id        bigint NOT NULL DEFAULT aftersales.current_tenant()
-                            REFERENCES aftersales.tenants,
+    -- No foreign key of its own to tenants: exactly one of model_id and
+    -- problem_type_id is set (the CHECK below) and each has a foreign key
+    -- led by tenant_id, so the tenant is implied; its own check would lock
+    -- the tenant's row twice per new ticket.
+    tenant_id        bigint NOT NULL DEFAULT aftersales.current_tenant(),
     occurrence_id    bigint GENERATED ALWAYS AS IDENTITY,
     model_id         bigint,
     problem_type_id  bigint,

@@ -7,7 +7,9 @@
 --     UPDATE of tickets against the closed-loop table and computes the
 --     columns the loop maintains; refuses DELETE.
 --   _tickets_entered (C, src/ticket_log.c), AFTER each INSERT statement:
---     occurrence counts, SLA clocks and the open events of all the rows.
+--     occurrence counts, SLA clocks, their escalation watches (and the
+--     'ticket' watch of a ticket with a requested date or a key customer,
+--     40_escalation.sql) and the open events of all the rows.
 --   _ticket_changed (C, src/ticket_log.c), AFTER each row whose event_seq
 --     moved: the SLA clocks and the event row.
 -- So the event log and the clocks cannot be missed, whether a change comes
@@ -182,7 +184,11 @@ COMMENT ON FUNCTION aftersales._declare_event(text, text, timestamptz, text) IS
 -- The event log
 
 CREATE TABLE aftersales.ticket_events (
-    tenant_id    bigint      NOT NULL REFERENCES aftersales.tenants,
+    -- No foreign key of its own to tenants: (tenant_id, ticket_id) references
+    -- tickets, whose tenant_id references tenants, so it is implied, and
+    -- its check (a row lock on the tenant, shared by every session of the
+    -- tenant) would run once per event.
+    tenant_id    bigint      NOT NULL,
     ticket_id    bigint      NOT NULL,
     seq          integer     NOT NULL CHECK (seq >= 1),
     at           timestamptz NOT NULL,
@@ -236,7 +242,8 @@ CREATE TRIGGER append_only_truncate
 -- SLA clocks
 
 CREATE TABLE aftersales.ticket_sla (
-    tenant_id       bigint      NOT NULL REFERENCES aftersales.tenants,
+    -- Tenant implied by the ticket's foreign key, as in ticket_events.
+    tenant_id       bigint      NOT NULL,
     ticket_id       bigint      NOT NULL,
     metric          aftersales.sla_metric NOT NULL,
     policy_id       bigint      NOT NULL,
@@ -309,7 +316,7 @@ CREATE FUNCTION aftersales._tickets_entered() RETURNS trigger
     LANGUAGE C SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION aftersales._tickets_entered() IS
-  'Trigger, after each INSERT statement on tickets: occurrence counts, SLA clocks and the open events, set-based';
+  'Trigger, after each INSERT statement on tickets: occurrence counts, SLA clocks, escalation watches and the open events, set-based';
 CREATE TRIGGER tickets_entered
     AFTER INSERT ON aftersales.tickets
     REFERENCING NEW TABLE AS new_tickets

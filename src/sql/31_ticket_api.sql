@@ -73,7 +73,10 @@ $$;
 COMMENT ON FUNCTION aftersales._require_engineer(bigint, bigint, text) IS 'Internal: the error for an unknown or inactive engineer';
 
 -- The one UPDATE behind every event: declare it, supply the columns the
--- event takes from the caller, let the trigger do the rest.
+-- event takes from the caller, let the trigger do the rest.  In C
+-- (src/ticket.c) since every event runs it: the declaration is C calls
+-- instead of statements, the UPDATE a statement prepared once per backend.
+-- Errors: a NULL ticket (22004), a ticket not of the current tenant (P0002).
 CREATE FUNCTION aftersales._ticket_event(ticket bigint, event aftersales.ticket_event, actor text, at timestamptz,
                                          reason text DEFAULT NULL, assignee bigint DEFAULT NULL,
                                          tier aftersales.ticket_tier DEFAULT NULL,
@@ -81,44 +84,25 @@ CREATE FUNCTION aftersales._ticket_event(ticket bigint, event aftersales.ticket_
                                          satisfied boolean DEFAULT NULL, csat integer DEFAULT NULL,
                                          nps integer DEFAULT NULL, comment text DEFAULT NULL)
     RETURNS aftersales.ticket_status
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    tenant bigint := aftersales.current_tenant();
-    result aftersales.ticket_status;
-    follow boolean := event OPERATOR(pg_catalog.=) 'follow_up';
-BEGIN
-    IF ticket IS NULL THEN
-        RAISE EXCEPTION 'ticket must not be null'
-            USING ERRCODE = '22004',
-                  HINT = pg_catalog.format('Name the ticket by its id, for example: SELECT aftersales.start_work(42);');
-    END IF;
-    PERFORM aftersales._declare_event(event::text, COALESCE(NULLIF(actor, ''), aftersales.actor()),
-                                      COALESCE(at, aftersales.now()), NULLIF(pg_catalog.btrim(reason), ''));
-    UPDATE aftersales.tickets t
-       SET assignee_id = COALESCE(_ticket_event.assignee, t.assignee_id),
-           tier = COALESCE(_ticket_event.tier, t.tier),
-           priority = COALESCE(_ticket_event.priority, t.priority),
-           satisfied = CASE WHEN follow THEN _ticket_event.satisfied ELSE t.satisfied END,
-           csat = CASE WHEN follow THEN _ticket_event.csat::smallint ELSE t.csat END,
-           nps = CASE WHEN follow THEN _ticket_event.nps::smallint ELSE t.nps END,
-           follow_up_comment = CASE WHEN follow THEN _ticket_event.comment ELSE t.follow_up_comment END
-     WHERE t.tenant_id OPERATOR(pg_catalog.=) tenant AND t.ticket_id OPERATOR(pg_catalog.=) _ticket_event.ticket
-    RETURNING t.status INTO result;
-    IF NOT FOUND THEN
-        PERFORM aftersales._ticket_not_found(ticket, tenant);
-    END IF;
-    PERFORM aftersales._declare_event(NULL, NULL, NULL, NULL);
-    RETURN result;
-END
-$$;
+    AS 'MODULE_PATHNAME', 'aftersales_ticket_event' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION aftersales._ticket_event(bigint, aftersales.ticket_event, text, timestamptz, text, bigint,
                                              aftersales.ticket_tier, aftersales.priority, boolean, integer, integer, text) IS
   'Internal: records one event of a ticket through the closed-loop trigger';
 
 -- ---------------------------------------------------------------------------
 -- Entry
+
+-- The INSERT of open_ticket, declared as event open (C, src/ticket.c, like
+-- _ticket_event: open_ticket's PL/pgSQL only validates).
+CREATE FUNCTION aftersales._ticket_open(tenant bigint, channel text, customer bigint, unit bigint, model bigint,
+                                        problem_type bigint, description text, priority aftersales.priority,
+                                        requested_at timestamptz, org bigint, field boolean,
+                                        status aftersales.ticket_status, opened timestamptz, actor text, reason text)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'aftersales_ticket_open' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION aftersales._ticket_open(bigint, text, bigint, bigint, bigint, bigint, text, aftersales.priority,
+                                            timestamptz, bigint, boolean, aftersales.ticket_status, timestamptz, text, text) IS
+  'Internal: enters one validated ticket through the closed-loop trigger, as event open; returns its id';
 
 CREATE FUNCTION aftersales.open_ticket(customer bigint, problem_type bigint, priority aftersales.priority,
                                        description text, channel text DEFAULT 'phone',
@@ -137,7 +121,10 @@ DECLARE
     opened timestamptz := COALESCE(at, aftersales.now());
     unit_customer bigint;
     unit_model bigint;
-    id bigint;
+    customer_ok boolean;
+    problem_type_ok boolean;
+    model_ok boolean;
+    org_ok boolean;
     example constant text := 'SELECT aftersales.open_ticket(customer => 7, problem_type => 3, priority => ''B'', description => ''no power'');';
 BEGIN
     IF customer IS NULL OR problem_type IS NULL OR priority IS NULL OR description IS NULL THEN
@@ -148,14 +135,22 @@ BEGIN
         RAISE EXCEPTION 'description must not be empty'
             USING ERRCODE = '22023', HINT = 'Say what the customer reported, for example: ' OPERATOR(pg_catalog.||) example;
     END IF;
-    IF NOT EXISTS (SELECT FROM aftersales.customers c
-                    WHERE c.tenant_id OPERATOR(pg_catalog.=) tenant AND c.customer_id OPERATOR(pg_catalog.=) open_ticket.customer) THEN
+    -- What must exist, read in one statement; the errors below keep their order.
+    SELECT EXISTS (SELECT FROM aftersales.customers c
+                    WHERE c.tenant_id OPERATOR(pg_catalog.=) tenant AND c.customer_id OPERATOR(pg_catalog.=) open_ticket.customer),
+           EXISTS (SELECT FROM aftersales.problem_types p
+                    WHERE p.tenant_id OPERATOR(pg_catalog.=) tenant AND p.problem_type_id OPERATOR(pg_catalog.=) problem_type),
+           model IS NULL OR EXISTS (SELECT FROM aftersales.product_models m
+                                     WHERE m.tenant_id OPERATOR(pg_catalog.=) tenant AND m.model_id OPERATOR(pg_catalog.=) model),
+           org IS NULL OR EXISTS (SELECT FROM aftersales.organisations o
+                                   WHERE o.tenant_id OPERATOR(pg_catalog.=) tenant AND o.org_id OPERATOR(pg_catalog.=) org)
+      INTO customer_ok, problem_type_ok, model_ok, org_ok;
+    IF NOT customer_ok THEN
         RAISE EXCEPTION 'customer % does not exist for tenant %', customer, tenant
             USING ERRCODE = 'P0002',
                   HINT = 'Register the customer first: INSERT INTO aftersales.customers (name) VALUES (''...'') RETURNING customer_id;';
     END IF;
-    IF NOT EXISTS (SELECT FROM aftersales.problem_types p
-                    WHERE p.tenant_id OPERATOR(pg_catalog.=) tenant AND p.problem_type_id OPERATOR(pg_catalog.=) problem_type) THEN
+    IF NOT problem_type_ok THEN
         RAISE EXCEPTION 'problem type % does not exist for tenant %', problem_type, tenant
             USING ERRCODE = 'P0002',
                   HINT = 'List the problem types with: SELECT problem_type_id, code, name FROM aftersales.problem_types WHERE tenant_id = aftersales.current_tenant();';
@@ -182,14 +177,12 @@ BEGIN
                 USING ERRCODE = '22023', HINT = 'Leave the model out: it is taken from the unit.';
         END IF;
         model := unit_model;
-    ELSIF model IS NOT NULL AND NOT EXISTS (SELECT FROM aftersales.product_models m
-                                             WHERE m.tenant_id OPERATOR(pg_catalog.=) tenant AND m.model_id OPERATOR(pg_catalog.=) model) THEN
+    ELSIF NOT model_ok THEN
         RAISE EXCEPTION 'product model % does not exist for tenant %', model, tenant
             USING ERRCODE = 'P0002',
                   HINT = 'List the models with: SELECT model_id, code, name FROM aftersales.product_models WHERE tenant_id = aftersales.current_tenant();';
     END IF;
-    IF org IS NOT NULL AND NOT EXISTS (SELECT FROM aftersales.organisations o
-                                        WHERE o.tenant_id OPERATOR(pg_catalog.=) tenant AND o.org_id OPERATOR(pg_catalog.=) org) THEN
+    IF NOT org_ok THEN
         RAISE EXCEPTION 'organisation % does not exist for tenant %', org, tenant
             USING ERRCODE = 'P0002',
                   HINT = 'List the organisations with: SELECT org_id, name FROM aftersales.organisations WHERE tenant_id = aftersales.current_tenant();';
@@ -203,16 +196,10 @@ BEGIN
             'SELECT aftersales.open_ticket(customer => 7, problem_type => 3, priority => ''C'', description => ''noise'', on_hold => true, reason => ''customer away until Monday'');');
     END IF;
 
-    PERFORM aftersales._declare_event('open', COALESCE(NULLIF(actor, ''), aftersales.actor()), opened,
-                                      NULLIF(pg_catalog.btrim(reason), ''));
-    INSERT INTO aftersales.tickets (tenant_id, channel, customer_id, unit_id, model_id, problem_type_id, description,
-                                    priority, requested_at, org_id, field, status, opened_at)
-    VALUES (tenant, channel, customer, unit, model, problem_type, description, priority, requested_at, org,
-            COALESCE(field, false),
-            CASE WHEN COALESCE(on_hold, false) THEN 'on_hold' ELSE 'new' END::aftersales.ticket_status, opened)
-    RETURNING ticket_id INTO id;
-    PERFORM aftersales._declare_event(NULL, NULL, NULL, NULL);
-    RETURN id;
+    RETURN aftersales._ticket_open(tenant, channel, customer, unit, model, problem_type, description, priority,
+                                   requested_at, org, COALESCE(field, false),
+                                   CASE WHEN COALESCE(on_hold, false) THEN 'on_hold' ELSE 'new' END::aftersales.ticket_status,
+                                   opened, actor, reason);
 END
 $$;
 COMMENT ON FUNCTION aftersales.open_ticket(bigint, bigint, aftersales.priority, text, text, bigint, bigint, timestamptz,

@@ -609,7 +609,13 @@ COMMENT ON COLUMN aftersales.sweep_runs.errors IS 'Locks that failed (the lock a
 COMMENT ON COLUMN aftersales.sweep_runs.more_due IS 'Whether stages were still due when it finished: the batch was full, or tickets were busy';
 
 -- ---------------------------------------------------------------------------
--- Arming: triggers on ticket_sla and tickets keep the watches.
+-- Arming: triggers on ticket_sla and tickets keep the watches.  The two
+-- on ticket_sla are C (src/escalation.c: the same statements, each
+-- prepared once per backend), since they fire on every new ticket and most
+-- events; the search_path they pin is what their statements' operators
+-- resolve in.  The ticket triggers (src/ticket_log.c) arm the watches of
+-- one ticket in the statement that writes its clocks (its entry; a stop or
+-- a pause), and these triggers then leave that ticket's rows alone.
 
 -- New clocks: one watch each, armed for its first stage.  Set-based for
 -- bulk entry, so it computes the first stage directly instead of asking
@@ -619,36 +625,9 @@ COMMENT ON COLUMN aftersales.sweep_runs.more_due IS 'Whether stages were still d
 -- stage (wall clock) is the other candidate.  check_watches() proves the
 -- two agree.
 CREATE FUNCTION aftersales._clocks_started() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    WITH f AS (
-        SELECT r.tenant_id,
-               pg_catalog.min(r.level) FILTER (WHERE r.kind = 'warning') AS pct,
-               (pg_catalog.array_agg(r.after ORDER BY r.level) FILTER (WHERE r.kind = 'escalation'))[1] AS esc,
-               pg_catalog.min(r.after) FILTER (WHERE r.kind = 'not_arrived') AS arr,
-               pg_catalog.min(r.after) FILTER (WHERE r.kind = 'not_completed') AS compl
-          FROM aftersales.escalation_rules_effective r
-         WHERE r.tenant_id IN (SELECT DISTINCT n.tenant_id FROM new_clocks n)
-         GROUP BY r.tenant_id
-    )
-    INSERT INTO aftersales.escalation_watches (tenant_id, ticket_id, clock, next_check)
-    SELECT n.tenant_id, n.ticket_id, n.metric::text,
-           CASE WHEN n.stopped_at IS NULL AND n.paused_since IS NULL THEN
-                LEAST(
-                    CASE WHEN n.calendar IS NULL THEN n.started_at + a.amount + n.paused
-                         ELSE aftersales.business_add(c.calendar, n.started_at, a.amount + n.paused) END,
-                    CASE n.metric WHEN 'arrival' THEN n.started_at + f.arr
-                                  WHEN 'resolution' THEN n.started_at + f.compl END)
-           END
-      FROM new_clocks n
-      LEFT JOIN f ON f.tenant_id = n.tenant_id
-      LEFT JOIN aftersales.calendars c ON c.tenant_id = n.tenant_id AND c.name = n.calendar
-      CROSS JOIN LATERAL (SELECT COALESCE(n.target * (f.pct / 100)::float8, n.target + f.esc) AS amount) a;
-    RETURN NULL;
-END
-$$;
+    AS 'MODULE_PATHNAME', 'aftersales_clocks_started'
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION aftersales._clocks_started() IS
   'Trigger, after each INSERT statement on ticket_sla: a watch for each new clock, armed for its first stage';
 CREATE TRIGGER escalation_clocks_started
@@ -660,21 +639,9 @@ CREATE TRIGGER escalation_clocks_started
 -- watches are re-armed from _watch_stages (a stopped or paused clock has
 -- nothing to fire: no need to ask).
 CREATE FUNCTION aftersales._clocks_changed() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    UPDATE aftersales.escalation_watches w
-       SET next_check = x.n
-      FROM (SELECT n.tenant_id, n.ticket_id, n.metric::text AS clock,
-                   CASE WHEN n.stopped_at IS NULL AND n.paused_since IS NULL
-                        THEN aftersales._next_check(n.tenant_id, n.ticket_id, n.metric::text) END AS n
-              FROM new_clocks n) x
-     WHERE w.tenant_id = x.tenant_id AND w.ticket_id = x.ticket_id AND w.clock = x.clock
-       AND w.next_check IS DISTINCT FROM x.n;
-    RETURN NULL;
-END
-$$;
+    AS 'MODULE_PATHNAME', 'aftersales_clocks_changed'
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION aftersales._clocks_changed() IS
   'Trigger, after each UPDATE statement on ticket_sla: re-arms the watches of the clocks changed';
 CREATE TRIGGER escalation_clocks_changed
@@ -682,39 +649,10 @@ CREATE TRIGGER escalation_clocks_changed
     REFERENCING NEW TABLE AS new_clocks
     FOR EACH STATEMENT EXECUTE FUNCTION aftersales._clocks_changed();
 
--- New tickets with a requested date or of a key customer: a 'ticket'
--- watch, armed for the lock rule and the key-customer alert.
-CREATE FUNCTION aftersales._tickets_watched() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    WITH f AS (
-        SELECT r.tenant_id,
-               pg_catalog.min(r.after) FILTER (WHERE r.kind = 'lock') AS lock_after,
-               pg_catalog.min(r.after) FILTER (WHERE r.kind = 'key_customer') AS key_after
-          FROM aftersales.escalation_rules_effective r
-         WHERE r.tenant_id IN (SELECT DISTINCT n.tenant_id FROM new_tickets n)
-         GROUP BY r.tenant_id
-    )
-    INSERT INTO aftersales.escalation_watches (tenant_id, ticket_id, clock, next_check)
-    SELECT n.tenant_id, n.ticket_id, 'ticket',
-           LEAST(CASE WHEN n.status = 'new' AND n.requested_at IS NOT NULL THEN n.requested_at + f.lock_after END,
-                            CASE WHEN cu.tier = 'key' THEN n.opened_at + f.key_after END)
-      FROM new_tickets n
-      JOIN aftersales.customers cu ON cu.tenant_id = n.tenant_id AND cu.customer_id = n.customer_id
-      LEFT JOIN f ON f.tenant_id = n.tenant_id
-     WHERE n.requested_at IS NOT NULL OR cu.tier = 'key'
-    ON CONFLICT ON CONSTRAINT escalation_watches_pkey DO NOTHING;
-    RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION aftersales._tickets_watched() IS
-  'Trigger, after each INSERT statement on tickets: a ''ticket'' watch for tickets with a requested date or of a key customer';
-CREATE TRIGGER escalation_tickets_watched
-    AFTER INSERT ON aftersales.tickets
-    REFERENCING NEW TABLE AS new_tickets
-    FOR EACH STATEMENT EXECUTE FUNCTION aftersales._tickets_watched();
+-- New tickets with a requested date or of a key customer get a 'ticket'
+-- watch, armed for the lock rule and the key-customer alert, from the
+-- entry trigger of tickets (_tickets_entered, 30_tickets.sql), in the
+-- statement that starts their clocks.
 
 -- One ticket changed state or requested date: its 'ticket' watch is
 -- re-armed, and the managers' queue follows the state:
@@ -827,7 +765,6 @@ SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('af
 
 REVOKE ALL ON FUNCTION aftersales._clocks_started() FROM PUBLIC;
 REVOKE ALL ON FUNCTION aftersales._clocks_changed() FROM PUBLIC;
-REVOKE ALL ON FUNCTION aftersales._tickets_watched() FROM PUBLIC;
 REVOKE ALL ON FUNCTION aftersales._ticket_escalation_changed() FROM PUBLIC;
 REVOKE ALL ON FUNCTION aftersales._escalation_rules_changed() FROM PUBLIC;
 REVOKE ALL ON FUNCTION aftersales.rearm_watches(bigint) FROM PUBLIC;

@@ -3,6 +3,12 @@
 # resolve, follow-up; one autocommitted statement per step) under pgbench,
 # through the aftersales API and as the same statements on plain tables.
 # Goal: the API at 0.8x or more of the plain tables' transactions per second.
+# For information, two fuller baselines: plain tables that also write each
+# event row (plain_events.sql), and plain statements writing every row
+# aftersales writes in a life cycle, ticket, events, occurrence deltas, SLA
+# clocks and escalation watches, on tables with the same keys and indexes
+# (plain_writes.sql): the API against that one is the cost of our logic
+# over our storage, and our own goal for it is also 0.8x.
 #
 # Usage: test/bench/tickets_pgbench.sh [-h HOST] [-p PORT] [-U USER] [-d DBNAME]
 # (or the PG* environment); the database must have the extension.  CLIENTS
@@ -37,9 +43,9 @@ run() {
 		sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
 }
 
-declare -A best=([plain]=0 [plain_events]=0 [api]=0)
+declare -A best=([plain]=0 [plain_events]=0 [plain_writes]=0 [api]=0)
 for ((r = 1; r <= rounds; r++)); do
-	for name in plain plain_events api; do
+	for name in plain plain_events plain_writes api; do
 		opts=
 		[[ $name == api ]] && opts="-c aftersales.tenant_id=9301 -c aftersales.actor=pgbench"
 		tps=$(run "$name" "$name.sql" "$opts")
@@ -50,10 +56,12 @@ done
 
 echo
 echo "Ticket life cycle under pgbench, $clients clients, ${seconds} s runs, best of $rounds (life cycles per second):"
-printf '  %-44s %9.1f\n' "plain table, no event log (plain.sql)" "${best[plain]}" \
+printf '  %-60s %9.1f\n' "plain table, no event log (plain.sql)" "${best[plain]}" \
 	"plain tables + event rows (plain_events.sql)" "${best[plain_events]}" \
+	"plain tables, all rows aftersales writes (plain_writes.sql)" "${best[plain_writes]}" \
 	"aftersales API (api.sql)" "${best[api]}"
-awk -v a="${best[api]}" -v p="${best[plain]}" -v e="${best[plain_events]}" 'BEGIN {
-	printf "  API / plain: %.2fx, API / plain + events: %.2fx (goal: >= 0.8x)\n", a / p, a / e }'
+awk -v a="${best[api]}" -v p="${best[plain]}" -v e="${best[plain_events]}" -v w="${best[plain_writes]}" 'BEGIN {
+	printf "  API / plain: %.2fx (goal: >= 0.8x), API / plain + events: %.2fx\n", a / p, a / e
+	printf "  API / plain writes (our logic over our storage): %.2fx (goal: >= 0.8x)\n", a / w }'
 psql -X -q -At "${conn[@]}" "${dbarg[@]}" -c \
 	"SELECT 'check: ' || count(*) || ' tickets of the benchmark differ from their replay' FROM aftersales.check_tickets(9301)"

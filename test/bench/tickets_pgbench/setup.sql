@@ -86,6 +86,54 @@ CREATE TABLE tk_pgbench.events (
     recorded_at timestamptz NOT NULL DEFAULT statement_timestamp(),
     PRIMARY KEY (tenant_id, ticket_id, seq)
 );
+-- For plain_writes.sql: the other tables aftersales writes in a life
+-- cycle (occurrence deltas, SLA clocks, escalation watches), with the keys
+-- and indexes of aftersales.occurrences, ticket_sla and escalation_watches
+-- and the columns the life cycle writes; no triggers, no foreign keys, no
+-- checks.  ticket_sla's generated next_due is a plain column here, which
+-- the statements set.
+CREATE TABLE tk_pgbench.occurrences (
+    tenant_id bigint NOT NULL DEFAULT 9301,
+    occurrence_id bigint GENERATED ALWAYS AS IDENTITY,
+    model_id bigint,
+    problem_type_id bigint,
+    n bigint NOT NULL,
+    PRIMARY KEY (tenant_id, occurrence_id)
+);
+CREATE INDEX ON tk_pgbench.occurrences (tenant_id, model_id) WHERE model_id IS NOT NULL;
+CREATE INDEX ON tk_pgbench.occurrences (tenant_id, problem_type_id) WHERE problem_type_id IS NOT NULL;
+CREATE TABLE tk_pgbench.sla (
+    tenant_id bigint NOT NULL,
+    ticket_id bigint NOT NULL,
+    metric text NOT NULL,
+    policy_id bigint NOT NULL,
+    agreement_id bigint,
+    target interval NOT NULL,
+    calendar text,
+    pauses_on_hold boolean NOT NULL,
+    started_at timestamptz NOT NULL,
+    due_at timestamptz NOT NULL,
+    paused interval NOT NULL DEFAULT '0',
+    paused_since timestamptz,
+    stopped_at timestamptz,
+    outcome text,
+    elapsed interval,
+    elapsed_wall interval,
+    next_due timestamptz,
+    PRIMARY KEY (tenant_id, ticket_id, metric)
+);
+CREATE INDEX ON tk_pgbench.sla (next_due) WHERE next_due IS NOT NULL;
+CREATE TABLE tk_pgbench.watches (
+    tenant_id bigint NOT NULL,
+    ticket_id bigint NOT NULL,
+    clock text NOT NULL,
+    next_check timestamptz,
+    warned numeric NOT NULL DEFAULT 0,
+    level smallint NOT NULL DEFAULT 0,
+    done text[] NOT NULL DEFAULT '{}',
+    PRIMARY KEY (tenant_id, ticket_id, clock)
+);
+CREATE INDEX ON tk_pgbench.watches (next_check) WHERE next_check IS NOT NULL;
 VACUUM ANALYZE aftersales.customers, aftersales.product_models, aftersales.problem_types, aftersales.engineers;
 
 -- The id ranges, for pgbench -D.
