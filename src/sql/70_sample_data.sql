@@ -450,6 +450,7 @@ BEGIN
       JOIN aftersales.organisations o ON o.tenant_id = tid AND o.level = 'province'
                                      AND o.province = so.province
      ORDER BY so.ord, so.k;
+    ANALYZE pg_temp.sample_outlets;
     UPDATE pg_temp.sample_outlets so SET org_id = o.org_id
       FROM aftersales.organisations o
      WHERE o.tenant_id = tid AND o.name = so.name;
@@ -520,6 +521,7 @@ BEGIN
       JOIN (SELECT nm.g, nm.name, pg_catalog.row_number() OVER (PARTITION BY nm.name ORDER BY nm.g) AS dup FROM named nm) k
         ON k.g = c.g
      ORDER BY c.g;
+    ANALYZE pg_temp.sample_customers;
     UPDATE pg_temp.sample_customers c SET customer_id = x.customer_id
       FROM (SELECT cu.customer_id, pg_catalog.row_number() OVER (ORDER BY cu.customer_id) AS g
               FROM aftersales.customers cu WHERE cu.tenant_id = tid) x
@@ -578,29 +580,26 @@ BEGIN
     -- (r - 0.5) / units, so that how many were installed by a date is known
     -- in closed form when a ticket picks one
     CREATE TEMP TABLE sample_units ON COMMIT DROP AS
-    SELECT m.midx, rr.r, c.customer_id, c.org_id, c.tier, m.code, m.warranty,
+    SELECT x.*, x.code || '-' || pg_catalog.to_char(x.installed_on, 'YYMM') || pg_catalog.lpad(x.r::text, 6, '0') AS serial
+      FROM (
+    SELECT m.midx, rr.r, c.customer_id, c.org_id, c.tier, m.code, m.warranty, m.model_id,
            m.launch + pg_catalog.floor(m.span * (rr.r - 0.5) / m.units)::integer AS installed_on,
            NULL::bigint AS unit_id
       FROM pg_temp.sample_models m
      CROSS JOIN LATERAL pg_catalog.generate_series(1, m.units) rr (r)
       JOIN pg_temp.sample_customers c
-        ON c.g = pg_catalog.width_bucket(aftersales._sample_u(s, m.midx::bigint * 10000000 + rr.r, 301), cstarts);
+        ON c.g = pg_catalog.width_bucket(aftersales._sample_u(s, m.midx::bigint * 10000000 + rr.r, 301), cstarts)) x;
+    ANALYZE pg_temp.sample_units;
     INSERT INTO aftersales.units (tenant_id, model_id, customer_id, serial, installed_on, warranty_ends, org_id)
-    SELECT tid, m.model_id, su.customer_id,
-           su.code || '-' || pg_catalog.to_char(su.installed_on, 'YYMM')
-                   || pg_catalog.lpad(su.r::text, 6, '0'),
-           su.installed_on,
+    SELECT tid, su.model_id, su.customer_id, su.serial, su.installed_on,
            CASE WHEN su.tier = 'key'   -- key customers buy a year more
                 THEN (su.installed_on + pg_catalog.make_interval(months => su.warranty + 12))::date - 1 END,
            su.org_id
-      FROM pg_temp.sample_units su JOIN pg_temp.sample_models m ON m.midx = su.midx
+      FROM pg_temp.sample_units su
      ORDER BY su.midx, su.r;
     UPDATE pg_temp.sample_units su SET unit_id = un.unit_id
-      FROM pg_temp.sample_models m, aftersales.units un
-     WHERE m.midx = su.midx AND un.tenant_id = tid
-       AND un.model_id = m.model_id
-       AND un.serial = su.code || '-' || pg_catalog.to_char(su.installed_on, 'YYMM')
-                                        || pg_catalog.lpad(su.r::text, 6, '0');
+      FROM aftersales.units un
+     WHERE un.tenant_id = tid AND un.model_id = su.model_id AND un.serial = su.serial;
     CREATE INDEX ON pg_temp.sample_units (midx, r);
     ANALYZE pg_temp.sample_units;
 
