@@ -712,6 +712,13 @@ BEGIN
         )
         UPDATE pg_temp.sample_plan p SET ticket_id = ids.id
           FROM ids WHERE p.nrank = k * batch + ids.ord;
+        IF k % 10 = 0 THEN
+            -- the triggers' cached plans were made for empty tables: as the
+            -- tables grow, statistics (which count this transaction's rows)
+            -- make them plan again, or each batch would cost more than the last
+            ANALYZE aftersales.tickets, aftersales.ticket_events, aftersales.ticket_sla, aftersales.occurrences,
+                    aftersales.escalation_watches, aftersales.alerts, aftersales.ticket_escalations;
+        END IF;
     END LOOP;
     -- Statistics, now that the tables are full: the triggers' cached plans
     -- were made for empty tables, and are made again (ANALYZE invalidates
