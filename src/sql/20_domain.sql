@@ -442,6 +442,9 @@ CREATE TABLE aftersales.service_agreements (
                         int8range(customer_id, customer_id, '[]') WITH &&,
                         valid WITH &&)
 );
+-- The agreement of a ticket's customer is looked up at every entry: by
+-- customer, not by scanning the tenant's agreements.
+CREATE INDEX service_agreements_customer_idx ON aftersales.service_agreements (tenant_id, customer_id);
 COMMENT ON TABLE aftersales.service_agreements IS
   'Service agreements (服务协议): which SLA policy a customer gets, over which dates; at most one valid per customer and day';
 COMMENT ON COLUMN aftersales.service_agreements.tenant_id IS 'Owning tenant';
