@@ -47,4 +47,4 @@ test:
 	test/bin/run-tests
 
 bench:
-	AFTERSALES_BENCH=$(ONLY) test/bin/bench
+	AFTERSALES_BENCH=$(or $(ONLY),$(AFTERSALES_BENCH)) test/bin/bench

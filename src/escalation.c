@@ -184,6 +184,7 @@ armed_by_statement(TriggerData *td)
 		Datum		tenant = slot_getattr(slot, tenant_att, &n1);
 		Datum		ticket = slot_getattr(slot, ticket_att, &n2);
 
+		CHECK_FOR_INTERRUPTS();
 		all = !n1 && !n2 && DatumGetInt64(tenant) == arming.tenant &&
 			DatumGetInt64(ticket) == arming.ticket;
 	}
