@@ -38,6 +38,7 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
+#include "miscadmin.h"
 #include "utils/rel.h"
 #include "utils/tuplestore.h"
 
