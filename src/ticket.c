@@ -287,8 +287,8 @@ static const struct
 /* See ticket.h; rebuilt when the table is another one (the extension was recreated). */
 TicketCache ticket_cache;
 
-static Oid
-enum_label_oid(Oid enumtype, const char *label)
+Oid
+ticket_enum_label_oid(Oid enumtype, const char *label)
 {
 	Oid			oid;
 
@@ -321,9 +321,9 @@ load_cache(Relation rel)
 			event_type = TupleDescAttr(desc, attno - 1)->atttypid;
 	}
 	for (int s = 0; s < NUM_STATES; s++)
-		ticket_cache.state_oid[s] = enum_label_oid(state_type, state_names[s]);
+		ticket_cache.state_oid[s] = ticket_enum_label_oid(state_type, state_names[s]);
 	for (int e = 0; e < NUM_EVENTS; e++)
-		ticket_cache.event_oid[e] = enum_label_oid(event_type, event_names[e]);
+		ticket_cache.event_oid[e] = ticket_enum_label_oid(event_type, event_names[e]);
 	ticket_cache.relid = RelationGetRelid(rel);
 }
 
@@ -350,6 +350,13 @@ int
 ticket_state_of(Datum d)
 {
 	return state_of(d);
+}
+
+const char *
+ticket_state_name(int s)
+{
+	Assert(s >= 0 && s < NUM_STATES);
+	return state_names[s];
 }
 
 /* A row's values, deformed once. */
@@ -1343,9 +1350,9 @@ aftersales_ticket_transitions(PG_FUNCTION_ARGS)
 		else if (r->t->flags & F_FOLLOW_UP)
 			supplies = "satisfied";
 
-		values[0] = ObjectIdGetDatum(enum_label_oid(state_type, state_names[r->t->from]));
-		values[1] = ObjectIdGetDatum(enum_label_oid(event_type, event_names[r->t->event]));
-		values[2] = ObjectIdGetDatum(enum_label_oid(state_type, state_names[r->to]));
+		values[0] = ObjectIdGetDatum(ticket_enum_label_oid(state_type, state_names[r->t->from]));
+		values[1] = ObjectIdGetDatum(ticket_enum_label_oid(event_type, event_names[r->t->event]));
+		values[2] = ObjectIdGetDatum(ticket_enum_label_oid(state_type, state_names[r->to]));
 		if (r->by_rule)
 			values[3] = CStringGetTextDatum(rule_names[r->t->rule]);
 		else

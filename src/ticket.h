@@ -63,6 +63,10 @@ extern TicketCache ticket_cache;
 
 /* Loads ticket_cache for rel unless it already describes it. */
 extern void ticket_cache_ensure(Relation rel);
+/* The OID of an enum's label; an error when it has none. */
+extern Oid	ticket_enum_label_oid(Oid enumtype, const char *label);
+/* The SQL label of a state. */
+extern const char *ticket_state_name(int s);
 /* The state of a ticket_status datum. */
 extern int	ticket_state_of(Datum d);
 /* The rule that took from --event--> to, or NULL (ticket_transition_rule()). */

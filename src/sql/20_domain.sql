@@ -246,6 +246,13 @@ COMMENT ON COLUMN aftersales.problem_types.description IS 'Free text';
 -- for each other's commit, and a long transaction entering many tickets
 -- pile up versions of the same few rows; deltas do neither and cannot lose
 -- an increment.  compact_occurrences() folds them, any time, concurrently.
+-- Its row rules are one CHECK calling C, as for tickets (30_tickets.sql).
+CREATE FUNCTION aftersales._occurrences_row_check(model_id bigint, problem_type_id bigint, n bigint)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'aftersales_occurrences_row_check' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales._occurrences_row_check(bigint, bigint, bigint) IS
+  'Internal: CHECK occurrences_row_check: exactly one of model and problem type, n > 0; raises check_violation naming the rule';
+
 CREATE TABLE aftersales.occurrences (
     -- No foreign key of its own to tenants: exactly one of model_id and
     -- problem_type_id is set (the CHECK below) and each has a foreign key
@@ -255,11 +262,12 @@ CREATE TABLE aftersales.occurrences (
     occurrence_id    bigint GENERATED ALWAYS AS IDENTITY,
     model_id         bigint,
     problem_type_id  bigint,
-    n                bigint NOT NULL CHECK (n > 0),
+    n                bigint NOT NULL,
     PRIMARY KEY (tenant_id, occurrence_id),
     FOREIGN KEY (tenant_id, model_id) REFERENCES aftersales.product_models (tenant_id, model_id),
     FOREIGN KEY (tenant_id, problem_type_id) REFERENCES aftersales.problem_types (tenant_id, problem_type_id),
-    CHECK (num_nonnulls(model_id, problem_type_id) = 1)
+    -- exactly one of model_id and problem_type_id; n > 0
+    CONSTRAINT occurrences_row_check CHECK (aftersales._occurrences_row_check(model_id, problem_type_id, n))
 );
 CREATE INDEX occurrences_model_idx ON aftersales.occurrences (tenant_id, model_id) WHERE model_id IS NOT NULL;
 CREATE INDEX occurrences_problem_type_idx ON aftersales.occurrences (tenant_id, problem_type_id) WHERE problem_type_id IS NOT NULL;

@@ -47,17 +47,35 @@ COMMENT ON FUNCTION aftersales.actor() IS
 -- ---------------------------------------------------------------------------
 -- Tickets
 
+-- The row rules of tickets (and of ticket_events and ticket_sla below) are
+-- one CHECK each, calling a C function with the columns they read
+-- (src/row_checks.c): PostgreSQL rebuilds every CHECK expression of a table
+-- at each statement that writes it, and the life cycle writes these tables
+-- about twenty times.  A broken rule is check_violation (23514) naming the
+-- constraint, with the rule and the values in the detail.
+CREATE FUNCTION aftersales._tickets_row_check(channel text, description text, status aftersales.ticket_status,
+                                              held_from aftersales.ticket_status, assignee_id bigint,
+                                              attempt_count integer, reopen_count integer, csat smallint,
+                                              nps smallint, event_seq integer, opened_at timestamptz,
+                                              last_event_at timestamptz, resolved_at timestamptz,
+                                              closed_at timestamptz, cancelled_at timestamptz)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'aftersales_tickets_row_check' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales._tickets_row_check(text, text, aftersales.ticket_status, aftersales.ticket_status, bigint,
+                                                  integer, integer, smallint, smallint, integer, timestamptz,
+                                                  timestamptz, timestamptz, timestamptz, timestamptz) IS
+  'Internal: CHECK tickets_row_check: channel, non-empty description, counts, scores, and what each state promises; raises check_violation naming the rule';
+
 CREATE TABLE aftersales.tickets (
     tenant_id          bigint      NOT NULL DEFAULT aftersales.current_tenant()
                                    REFERENCES aftersales.tenants,
     ticket_id          bigint      GENERATED ALWAYS AS IDENTITY,
-    channel            text        NOT NULL DEFAULT 'phone'
-                                   CHECK (channel IN ('phone', 'web', 'app', 'wechat', 'email', 'walk_in', 'field', 'other')),
+    channel            text        NOT NULL DEFAULT 'phone',
     customer_id        bigint      NOT NULL,
     unit_id            bigint,
     model_id           bigint,
     problem_type_id    bigint      NOT NULL,
-    description        text        NOT NULL CHECK (description <> ''),
+    description        text        NOT NULL,
     priority           aftersales.priority NOT NULL DEFAULT 'C',
     requested_at       timestamptz,
     org_id             bigint,
@@ -66,8 +84,8 @@ CREATE TABLE aftersales.tickets (
     assignee_id        bigint,
     status             aftersales.ticket_status NOT NULL DEFAULT 'new',
     held_from          aftersales.ticket_status,
-    attempt_count      integer     NOT NULL DEFAULT 0 CHECK (attempt_count >= 0),
-    reopen_count       integer     NOT NULL DEFAULT 0 CHECK (reopen_count >= 0),
+    attempt_count      integer     NOT NULL DEFAULT 0,
+    reopen_count       integer     NOT NULL DEFAULT 0,
     opened_at          timestamptz NOT NULL DEFAULT aftersales.now(),
     first_response_at  timestamptz,
     assigned_at        timestamptz,
@@ -78,10 +96,10 @@ CREATE TABLE aftersales.tickets (
     closed_at          timestamptz,
     cancelled_at       timestamptz,
     satisfied          boolean,
-    csat               smallint    CHECK (csat BETWEEN 1 AND 5),
-    nps                smallint    CHECK (nps BETWEEN 0 AND 10),
+    csat               smallint,
+    nps                smallint,
     follow_up_comment  text,
-    event_seq          integer     NOT NULL DEFAULT 1 CHECK (event_seq >= 1),
+    event_seq          integer     NOT NULL DEFAULT 1,
     last_event         aftersales.ticket_event NOT NULL DEFAULT 'open',
     last_event_at      timestamptz NOT NULL,
     last_actor         text        NOT NULL,
@@ -92,15 +110,15 @@ CREATE TABLE aftersales.tickets (
     FOREIGN KEY (tenant_id, problem_type_id) REFERENCES aftersales.problem_types (tenant_id, problem_type_id),
     FOREIGN KEY (tenant_id, org_id) REFERENCES aftersales.organisations (tenant_id, org_id),
     FOREIGN KEY (tenant_id, assignee_id) REFERENCES aftersales.engineers (tenant_id, engineer_id),
-    -- what the states promise, whatever wrote the row
-    CHECK (status NOT IN ('assigned', 'in_progress', 'on_site') OR assignee_id IS NOT NULL),
-    CHECK (status NOT IN ('new', 'locked') OR assignee_id IS NULL),
-    CHECK ((status = 'on_hold') = (held_from IS NOT NULL)),
-    CHECK (held_from IN ('new', 'assigned', 'in_progress', 'on_site')),
-    CHECK (status <> 'resolved' OR resolved_at IS NOT NULL),
-    CHECK (status <> 'closed' OR closed_at IS NOT NULL),
-    CHECK (status <> 'cancelled' OR cancelled_at IS NOT NULL),
-    CHECK (last_event_at >= opened_at)
+    -- channel in its list, a non-empty description, counts >= 0, csat 1-5,
+    -- nps 0-10, event_seq >= 1, last_event_at >= opened_at, and what the
+    -- states promise (an assignee while assigned, in progress or on site,
+    -- none while new or locked; held_from exactly while on hold, from new,
+    -- assigned, in_progress or on_site; resolved_at, closed_at, cancelled_at
+    -- set in those states), whatever wrote the row
+    CONSTRAINT tickets_row_check CHECK (aftersales._tickets_row_check(
+        channel, description, status, held_from, assignee_id, attempt_count, reopen_count, csat, nps, event_seq,
+        opened_at, last_event_at, resolved_at, closed_at, cancelled_at))
 );
 CREATE INDEX tickets_customer_idx ON aftersales.tickets (tenant_id, customer_id);
 CREATE INDEX tickets_assignee_idx ON aftersales.tickets (tenant_id, assignee_id) WHERE assignee_id IS NOT NULL;
@@ -183,6 +201,13 @@ COMMENT ON FUNCTION aftersales._declare_event(text, text, timestamptz, text) IS
 -- ---------------------------------------------------------------------------
 -- The event log
 
+CREATE FUNCTION aftersales._ticket_events_row_check(event aftersales.ticket_event, from_state aftersales.ticket_status,
+                                                    seq integer)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'aftersales_ticket_events_row_check' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales._ticket_events_row_check(aftersales.ticket_event, aftersales.ticket_status, integer) IS
+  'Internal: CHECK ticket_events_row_check: seq from 1, and open (only) is first, with no from_state; raises check_violation naming the rule';
+
 CREATE TABLE aftersales.ticket_events (
     -- No foreign key of its own to tenants: (tenant_id, ticket_id) references
     -- tickets, whose tenant_id references tenants, so it is implied, and
@@ -190,7 +215,7 @@ CREATE TABLE aftersales.ticket_events (
     -- tenant) would run once per event.
     tenant_id    bigint      NOT NULL,
     ticket_id    bigint      NOT NULL,
-    seq          integer     NOT NULL CHECK (seq >= 1),
+    seq          integer     NOT NULL,
     at           timestamptz NOT NULL,
     actor        text        NOT NULL,
     event        aftersales.ticket_event NOT NULL,
@@ -201,8 +226,8 @@ CREATE TABLE aftersales.ticket_events (
     recorded_at  timestamptz NOT NULL DEFAULT pg_catalog.statement_timestamp(),
     PRIMARY KEY (tenant_id, ticket_id, seq),
     FOREIGN KEY (tenant_id, ticket_id) REFERENCES aftersales.tickets (tenant_id, ticket_id),
-    CHECK ((event = 'open') = (from_state IS NULL)),
-    CHECK ((event = 'open') = (seq = 1))
+    -- seq >= 1; (event = 'open') = (from_state IS NULL) = (seq = 1)
+    CONSTRAINT ticket_events_row_check CHECK (aftersales._ticket_events_row_check(event, from_state, seq))
 );
 COMMENT ON TABLE aftersales.ticket_events IS
   'Append-only log of every change of every ticket (who, when, from, to, why), written by the tickets triggers; aftersales.replay_ticket() rebuilds a ticket from it';
@@ -241,6 +266,12 @@ CREATE TRIGGER append_only_truncate
 -- ---------------------------------------------------------------------------
 -- SLA clocks
 
+CREATE FUNCTION aftersales._ticket_sla_row_check(stopped_at timestamptz, outcome text, paused_since timestamptz)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'aftersales_ticket_sla_row_check' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales._ticket_sla_row_check(timestamptz, text, timestamptz) IS
+  'Internal: CHECK ticket_sla_row_check: an outcome (met, breached, cancelled) exactly when stopped, never paused when stopped; raises check_violation naming the rule';
+
 CREATE TABLE aftersales.ticket_sla (
     -- Tenant implied by the ticket's foreign key, as in ticket_events.
     tenant_id       bigint      NOT NULL,
@@ -256,15 +287,16 @@ CREATE TABLE aftersales.ticket_sla (
     paused          interval    NOT NULL DEFAULT '0',
     paused_since    timestamptz,
     stopped_at      timestamptz,
-    outcome         text        CHECK (outcome IN ('met', 'breached', 'cancelled')),
+    outcome         text,
     elapsed         interval,
     elapsed_wall    interval,
     next_due        timestamptz GENERATED ALWAYS AS
                     (CASE WHEN stopped_at IS NULL AND paused_since IS NULL THEN due_at END) STORED,
     PRIMARY KEY (tenant_id, ticket_id, metric),
     FOREIGN KEY (tenant_id, ticket_id) REFERENCES aftersales.tickets (tenant_id, ticket_id),
-    CHECK ((stopped_at IS NULL) = (outcome IS NULL)),
-    CHECK (stopped_at IS NULL OR paused_since IS NULL)
+    -- outcome in met, breached, cancelled; set exactly when stopped; a
+    -- stopped clock is not paused
+    CONSTRAINT ticket_sla_row_check CHECK (aftersales._ticket_sla_row_check(stopped_at, outcome, paused_since))
 );
 -- What the escalation sweeps read: the running clocks, by due time.
 CREATE INDEX ticket_sla_next_due_idx ON aftersales.ticket_sla (next_due) WHERE next_due IS NOT NULL;

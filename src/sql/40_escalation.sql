@@ -197,15 +197,24 @@ CREATE TRIGGER escalation_rule_row
 -- ---------------------------------------------------------------------------
 -- Watches: where each clock stands
 
+-- Its row rules are one CHECK calling C, as for tickets (30_tickets.sql).
+CREATE FUNCTION aftersales._escalation_watches_row_check(clock text, warned numeric, level smallint)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'aftersales_escalation_watches_row_check' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales._escalation_watches_row_check(text, numeric, smallint) IS
+  'Internal: CHECK escalation_watches_row_check: a known clock, warned 0 to 100, level >= 0; raises check_violation naming the rule';
+
 CREATE TABLE aftersales.escalation_watches (
     tenant_id   bigint      NOT NULL,
     ticket_id   bigint      NOT NULL,
-    clock       text        NOT NULL CHECK (clock IN ('first_response', 'arrival', 'resolution', 'ticket')),
+    clock       text        NOT NULL,
     next_check  timestamptz,
-    warned      numeric     NOT NULL DEFAULT 0 CHECK (warned >= 0 AND warned <= 100),
-    level       smallint    NOT NULL DEFAULT 0 CHECK (level >= 0),
+    warned      numeric     NOT NULL DEFAULT 0,
+    level       smallint    NOT NULL DEFAULT 0,
     done        text[]      NOT NULL DEFAULT '{}',
-    PRIMARY KEY (tenant_id, ticket_id, clock)
+    PRIMARY KEY (tenant_id, ticket_id, clock),
+    -- clock in first_response, arrival, resolution, ticket; warned 0-100; level >= 0
+    CONSTRAINT escalation_watches_row_check CHECK (aftersales._escalation_watches_row_check(clock, warned, level))
 );
 -- All a sweep reads: what is due, by due time.
 CREATE INDEX escalation_watches_due_idx ON aftersales.escalation_watches (next_check) WHERE next_check IS NOT NULL;
