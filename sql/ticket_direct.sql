@@ -132,3 +132,17 @@ VALUES (1, 1, 'with attempts', 3);
 INSERT INTO aftersales.tickets (customer_id, problem_type_id, description, resolved_at)
 VALUES (1, 1, 'already resolved', '2024-06-03 08:00+00');
 SELECT count(*) AS tickets FROM aftersales.tickets;
+
+-- The row rules (one CHECK per table, src/row_checks.c) hold whatever
+-- writes the row, even with the guard disabled, and say which rule broke.
+ALTER TABLE aftersales.tickets DISABLE TRIGGER zz_ticket_guard;
+UPDATE aftersales.tickets SET status = 'new' WHERE ticket_id = 1;
+UPDATE aftersales.tickets SET csat = 7 WHERE ticket_id = 1;
+UPDATE aftersales.tickets SET channel = 'fax' WHERE ticket_id = 1;
+UPDATE aftersales.tickets SET status = 'on_hold' WHERE ticket_id = 1;
+ALTER TABLE aftersales.tickets ENABLE TRIGGER zz_ticket_guard;
+INSERT INTO aftersales.ticket_events (tenant_id, ticket_id, seq, at, actor, event, from_state, to_state)
+VALUES (1, 1, 99, '2024-06-03 09:00+00', 'dba', 'open', NULL, 'new');
+UPDATE aftersales.ticket_sla SET outcome = 'late' WHERE ticket_id = 1 AND metric = 'resolution';
+UPDATE aftersales.escalation_watches SET warned = 120 WHERE ticket_id = 1 AND clock = 'resolution';
+INSERT INTO aftersales.occurrences (model_id, problem_type_id, n) VALUES (NULL, NULL, 1);

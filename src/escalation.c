@@ -33,6 +33,7 @@
  */
 #include "compat.h"
 #include "escalation.h"
+#include "ticket.h"
 
 #include "access/htup_details.h"
 #include "commands/trigger.h"
@@ -40,6 +41,7 @@
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
 typedef enum ArmPlan
@@ -273,4 +275,36 @@ Datum
 aftersales_clocks_changed(PG_FUNCTION_ARGS)
 {
 	return run_arm_plan(fcinfo, A_CLOCKS_CHANGED, "aftersales_clocks_changed", false);
+}
+
+/*
+ * The WHEN of trigger ticket_escalation_changed on tickets:
+ * (old_requested, new_requested, old_status, new_status).  A change of the
+ * requested date, or of the status of a ticket with a requested date or
+ * into or out of locked, resolved, closed or cancelled: the changes the
+ * ticket watch and the managers' queue care about.  In C because a WHEN
+ * expression is rebuilt from its node text at every UPDATE statement of
+ * tickets, and this one, in SQL, was 3 kB of it.
+ */
+PG_FUNCTION_INFO_V1(aftersales_ticket_escalation_matters);
+Datum
+aftersales_ticket_escalation_matters(PG_FUNCTION_ARGS)
+{
+	bool		old_req_null = PG_ARGISNULL(0);
+	bool		new_req_null = PG_ARGISNULL(1);
+	int			from,
+				to;
+
+	if (old_req_null != new_req_null ||
+		(!new_req_null && PG_GETARG_TIMESTAMPTZ(0) != PG_GETARG_TIMESTAMPTZ(1)))
+		PG_RETURN_BOOL(true);
+	if (PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		PG_RETURN_BOOL(PG_ARGISNULL(2) != PG_ARGISNULL(3));	/* status is NOT NULL */
+	from = ticket_status_arg(fcinfo, 2);
+	to = ticket_status_arg(fcinfo, 3);
+	if (from == to)
+		PG_RETURN_BOOL(false);
+#define SETTLED(s) ((s) == ST_LOCKED || (s) == ST_RESOLVED || (s) == ST_CLOSED || (s) == ST_CANCELLED)
+	PG_RETURN_BOOL(!new_req_null || SETTLED(to) || SETTLED(from));
+#undef SETTLED
 }

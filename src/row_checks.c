@@ -71,14 +71,14 @@ text_of(Datum d)
 }
 
 /*
- * The states of the status and held_from arguments, by enum OID: loaded
- * again when the argument's type is another (the extension was recreated).
+ * The states of ticket_status arguments, by enum OID: loaded again when the
+ * argument's type is another (the extension was recreated).
  */
 static Oid	status_type = InvalidOid;
 static Oid	status_oid[NUM_STATES];
 
-static int
-status_of(FunctionCallInfo fcinfo, int argno)
+int
+ticket_status_arg(FunctionCallInfo fcinfo, int argno)
 {
 	Oid			type = get_fn_expr_argtype(fcinfo->flinfo, argno);
 	Oid			oid = PG_GETARG_OID(argno);
@@ -141,7 +141,7 @@ aftersales_tickets_row_check(PG_FUNCTION_ARGS)
 					  timestamptz_to_str(PG_GETARG_TIMESTAMPTZ(10)));
 	if (!ARG_NULL(3))
 	{
-		int			held = status_of(fcinfo, 3);
+		int			held = ticket_status_arg(fcinfo, 3);
 
 		if (held != ST_NEW && held != ST_ASSIGNED && held != ST_IN_PROGRESS && held != ST_ON_SITE)
 			row_violation("tickets", tickets_hint,
@@ -150,7 +150,7 @@ aftersales_tickets_row_check(PG_FUNCTION_ARGS)
 	}
 	if (!ARG_NULL(2))
 	{
-		int			status = status_of(fcinfo, 2);
+		int			status = ticket_status_arg(fcinfo, 2);
 		const char *name = ticket_state_name(status);
 		bool		assigned = !ARG_NULL(4);
 

@@ -9,6 +9,7 @@
 
 #include "compat.h"
 
+#include "fmgr.h"
 #include "utils/rel.h"
 
 /* States, in the order of the SQL enum aftersales.ticket_status. */
@@ -67,6 +68,8 @@ extern void ticket_cache_ensure(Relation rel);
 extern Oid	ticket_enum_label_oid(Oid enumtype, const char *label);
 /* The SQL label of a state. */
 extern const char *ticket_state_name(int s);
+/* The state of argument argno (not NULL), of type ticket_status (row_checks.c). */
+extern int	ticket_status_arg(FunctionCallInfo fcinfo, int argno);
 /* The state of a ticket_status datum. */
 extern int	ticket_state_of(Datum d);
 /* The rule that took from --event--> to, or NULL (ticket_transition_rule()). */

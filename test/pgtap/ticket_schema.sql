@@ -54,8 +54,85 @@ SELECT ok(NOT EXISTS (SELECT FROM pg_constraint c
 -- occurrences: the check that makes one of its two keys always present.
 SELECT ok(EXISTS (SELECT FROM pg_constraint c
                    WHERE c.conrelid = 'aftersales.occurrences'::regclass AND c.contype = 'c'
-                     AND pg_get_constraintdef(c.oid) LIKE '%num_nonnulls(model_id, problem_type_id) = 1%'),
+                     AND pg_get_constraintdef(c.oid) LIKE '%_occurrences_row_check(model_id, problem_type_id, n)%'),
           'occurrences: exactly one of model_id and problem_type_id, each under a tenant-led foreign key');
+SELECT throws_ok($$SELECT aftersales._occurrences_row_check(NULL, NULL, 1)$$, '23514',
+                 'new row for relation "occurrences" violates check constraint "occurrences_row_check"',
+                 'occurrences: a row with neither key is refused');
+SELECT throws_ok($$SELECT aftersales._occurrences_row_check(1, 1, 1)$$, '23514', NULL,
+                 'occurrences: a row with both keys is refused');
+-- The row rules of the life-cycle tables: one CHECK per table, in C.
+SELECT is(array_agg(c.conrelid::regclass::text || ' ' || c.conname ORDER BY c.conname),
+          ARRAY['aftersales.escalation_watches escalation_watches_row_check', 'aftersales.occurrences occurrences_row_check',
+                'aftersales.ticket_events ticket_events_row_check', 'aftersales.ticket_sla ticket_sla_row_check',
+                'aftersales.tickets tickets_row_check'],
+          'the tables a life cycle writes have one CHECK each')
+  FROM pg_constraint c
+ WHERE c.contype = 'c' AND c.conrelid IN ('aftersales.tickets'::regclass, 'aftersales.ticket_events'::regclass,
+                                          'aftersales.ticket_sla'::regclass, 'aftersales.escalation_watches'::regclass,
+                                          'aftersales.occurrences'::regclass);
+SELECT ok(aftersales._tickets_row_check('phone', 'x', 'assigned', NULL, 7, 0, 0, 5::smallint, 10::smallint, 2,
+                                        '2024-01-01', '2024-01-02', NULL, NULL, NULL),
+          'tickets: a consistent assigned row passes');
+SELECT throws_ok(format($$SELECT aftersales._tickets_row_check(%L, 'x', 'new', NULL, NULL, 0, 0, NULL, NULL, 1,
+                                                                '2024-01-01', '2024-01-01', NULL, NULL, NULL)$$, ch),
+                 '23514', NULL, format('tickets: channel %s is refused', ch))
+  FROM unnest(ARRAY['fax', '', 'Phone']) AS ch;
+SELECT throws_ok(format($$SELECT aftersales._tickets_row_check('web', %s)$$, args), '23514', NULL, 'tickets: ' || what)
+  FROM (VALUES ($$'', 'new', NULL, NULL, 0, 0, NULL, NULL, 1, '2024-01-01', '2024-01-01', NULL, NULL, NULL$$, 'an empty description'),
+               ($$'x', 'new', NULL, NULL, -1, 0, NULL, NULL, 1, '2024-01-01', '2024-01-01', NULL, NULL, NULL$$, 'negative attempts'),
+               ($$'x', 'new', NULL, NULL, 0, -1, NULL, NULL, 1, '2024-01-01', '2024-01-01', NULL, NULL, NULL$$, 'negative reopens'),
+               ($$'x', 'closed', NULL, NULL, 0, 0, 0::smallint, NULL, 5, '2024-01-01', '2024-01-02', '2024-01-02', '2024-01-02', NULL$$, 'csat 0'),
+               ($$'x', 'closed', NULL, NULL, 0, 0, 6::smallint, NULL, 5, '2024-01-01', '2024-01-02', '2024-01-02', '2024-01-02', NULL$$, 'csat 6'),
+               ($$'x', 'closed', NULL, NULL, 0, 0, NULL, 11::smallint, 5, '2024-01-01', '2024-01-02', '2024-01-02', '2024-01-02', NULL$$, 'nps 11'),
+               ($$'x', 'closed', NULL, NULL, 0, 0, NULL, -1::smallint, 5, '2024-01-01', '2024-01-02', '2024-01-02', '2024-01-02', NULL$$, 'nps -1'),
+               ($$'x', 'new', NULL, NULL, 0, 0, NULL, NULL, 0, '2024-01-01', '2024-01-01', NULL, NULL, NULL$$, 'event_seq 0'),
+               ($$'x', 'new', NULL, NULL, 0, 0, NULL, NULL, 1, '2024-01-02', '2024-01-01', NULL, NULL, NULL$$, 'a last event before the opening'),
+               ($$'x', 'assigned', NULL, NULL, 0, 0, NULL, NULL, 2, '2024-01-01', '2024-01-01', NULL, NULL, NULL$$, 'assigned without an assignee'),
+               ($$'x', 'on_site', NULL, NULL, 0, 0, NULL, NULL, 2, '2024-01-01', '2024-01-01', NULL, NULL, NULL$$, 'on site without an assignee'),
+               ($$'x', 'new', NULL, 7, 0, 0, NULL, NULL, 2, '2024-01-01', '2024-01-01', NULL, NULL, NULL$$, 'new with an assignee'),
+               ($$'x', 'locked', NULL, 7, 0, 0, NULL, NULL, 2, '2024-01-01', '2024-01-01', NULL, NULL, NULL$$, 'locked with an assignee'),
+               ($$'x', 'on_hold', NULL, NULL, 0, 0, NULL, NULL, 2, '2024-01-01', '2024-01-01', NULL, NULL, NULL$$, 'on hold without held_from'),
+               ($$'x', 'new', 'new', NULL, 0, 0, NULL, NULL, 2, '2024-01-01', '2024-01-01', NULL, NULL, NULL$$, 'held_from while not on hold'),
+               ($$'x', 'on_hold', 'resolved', NULL, 0, 0, NULL, NULL, 2, '2024-01-01', '2024-01-01', NULL, NULL, NULL$$, 'held from resolved'),
+               ($$'x', 'resolved', NULL, NULL, 0, 0, NULL, NULL, 2, '2024-01-01', '2024-01-01', NULL, NULL, NULL$$, 'resolved without resolved_at'),
+               ($$'x', 'closed', NULL, NULL, 0, 0, NULL, NULL, 2, '2024-01-01', '2024-01-01', '2024-01-01', NULL, NULL$$, 'closed without closed_at'),
+               ($$'x', 'cancelled', NULL, NULL, 0, 0, NULL, NULL, 2, '2024-01-01', '2024-01-01', NULL, NULL, NULL$$, 'cancelled without cancelled_at'))
+       AS t (args, what);
+SELECT ok(aftersales._ticket_events_row_check('open', NULL, 1) AND aftersales._ticket_events_row_check('assign', 'new', 2),
+          'ticket_events: open first with no from_state, then the rest, pass');
+SELECT throws_ok(format($$SELECT aftersales._ticket_events_row_check(%s)$$, args), '23514', NULL, 'ticket_events: ' || what)
+  FROM (VALUES ($$'open', 'new', 1$$, 'open with a from_state'), ($$'assign', NULL, 2$$, 'a later event without one'),
+               ($$'open', NULL, 2$$, 'open not first'), ($$'assign', 'new', 1$$, 'another event first'),
+               ($$'assign', 'new', 0$$, 'seq 0')) AS t (args, what);
+SELECT ok(aftersales._ticket_sla_row_check(NULL, NULL, now()) AND aftersales._ticket_sla_row_check(now(), 'met', NULL),
+          'ticket_sla: a paused running clock and a stopped met one pass');
+SELECT throws_ok(format($$SELECT aftersales._ticket_sla_row_check(%s)$$, args), '23514', NULL, 'ticket_sla: ' || what)
+  FROM (VALUES ($$now(), 'late', NULL$$, 'an unknown outcome'), ($$NULL, 'met', NULL$$, 'an outcome while running'),
+               ($$now(), NULL, NULL$$, 'stopped without an outcome'), ($$now(), 'met', now()$$, 'stopped and paused'))
+       AS t (args, what);
+SELECT ok(aftersales._escalation_watches_row_check('ticket', 100, 3::smallint), 'escalation_watches: a full row passes');
+SELECT throws_ok(format($$SELECT aftersales._escalation_watches_row_check(%s)$$, args), '23514', NULL, 'escalation_watches: ' || what)
+  FROM (VALUES ($$'sla', 0, 0::smallint$$, 'an unknown clock'), ($$'ticket', 100.5, 0::smallint$$, 'warned over 100'),
+               ($$'ticket', -1, 0::smallint$$, 'warned below 0'), ($$'ticket', 0, -1::smallint$$, 'a negative level'))
+       AS t (args, what);
+-- The WHEN of ticket_escalation_changed (C): which updates of a ticket matter to escalation.
+SELECT is(aftersales._ticket_escalation_matters(o_req, n_req, o_st, n_st), expected, what)
+  FROM (VALUES (NULL::timestamptz, NULL::timestamptz, 'new'::aftersales.ticket_status, 'assigned'::aftersales.ticket_status, false,
+                'escalation matters: an undated ticket assigned, no'),
+               (NULL, NULL, 'assigned', 'assigned', false, 'escalation matters: no change, no'),
+               (NULL, '2024-01-01', 'new', 'new', true, 'escalation matters: a requested date set'),
+               ('2024-01-01', '2024-01-02', 'new', 'new', true, 'escalation matters: a requested date moved'),
+               ('2024-01-01', NULL, 'new', 'new', true, 'escalation matters: a requested date cleared'),
+               ('2024-01-01', '2024-01-01', 'new', 'new', false, 'escalation matters: the same date, no'),
+               ('2024-01-01', '2024-01-01', 'new', 'assigned', true, 'escalation matters: a dated ticket changes state'),
+               (NULL, NULL, 'on_site', 'resolved', true, 'escalation matters: into resolved'),
+               (NULL, NULL, 'resolved', 'closed', true, 'escalation matters: into closed'),
+               (NULL, NULL, 'new', 'cancelled', true, 'escalation matters: into cancelled'),
+               (NULL, NULL, 'new', 'locked', true, 'escalation matters: into locked'),
+               (NULL, NULL, 'locked', 'assigned', true, 'escalation matters: out of locked'),
+               (NULL, NULL, 'resolved', 'new', true, 'escalation matters: out of resolved (reopened)'))
+       AS t (o_req, n_req, o_st, n_st, expected, what);
 SELECT is((SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d
             WHERE d.adrelid = ('aftersales.' || name)::regclass AND d.adnum = 1),
           'aftersales.current_tenant()', name || ': tenant_id defaults to the current tenant')
