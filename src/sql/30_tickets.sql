@@ -67,8 +67,12 @@ COMMENT ON FUNCTION aftersales._tickets_row_check(text, text, aftersales.ticket_
   'Internal: CHECK tickets_row_check: channel, non-empty description, counts, scores, and what each state promises; raises check_violation naming the rule';
 
 CREATE TABLE aftersales.tickets (
-    tenant_id          bigint      NOT NULL DEFAULT aftersales.current_tenant()
-                                   REFERENCES aftersales.tenants,
+    -- No foreign key of its own to tenants: (tenant_id, customer_id)
+    -- references customers, whose tenant_id references tenants, so it is
+    -- implied; its check would lock the tenant's one row FOR KEY SHARE at
+    -- every entry, in every session of the tenant (a multixact as soon as
+    -- two sessions enter tickets at once).
+    tenant_id          bigint      NOT NULL DEFAULT aftersales.current_tenant(),
     ticket_id          bigint      GENERATED ALWAYS AS IDENTITY,
     channel            text        NOT NULL DEFAULT 'phone',
     customer_id        bigint      NOT NULL,

@@ -14,6 +14,9 @@
 --   floor              one INSERT of tickets + their open events into plain
 --                      tables (same columns, primary keys; no foreign keys,
 --                      no triggers, no SLA clocks): just storing them.
+--   floor + tickets' FKs  the floor with the foreign keys of tickets to the
+--                      master data (customer, model, problem type): what
+--                      PostgreSQL's per-row checks of those alone cost.
 --   floor + FKs + SLA  the same with the foreign keys aftersales declares on
 --                      tickets and events, plus the SLA clock rows (with
 --                      theirs) from the same policy join: storing what
@@ -80,7 +83,6 @@ CREATE TABLE public.tk_plain_events (LIKE aftersales.ticket_events INCLUDING DEF
     PRIMARY KEY (tenant_id, ticket_id, seq));
 CREATE TABLE public.tk_fk_tickets (LIKE aftersales.tickets INCLUDING DEFAULTS INCLUDING CONSTRAINTS EXCLUDING IDENTITY,
     PRIMARY KEY (tenant_id, ticket_id),
-    FOREIGN KEY (tenant_id) REFERENCES aftersales.tenants,
     FOREIGN KEY (tenant_id, customer_id) REFERENCES aftersales.customers (tenant_id, customer_id),
     FOREIGN KEY (tenant_id, model_id) REFERENCES aftersales.product_models (tenant_id, model_id),
     FOREIGN KEY (tenant_id, problem_type_id) REFERENCES aftersales.problem_types (tenant_id, problem_type_id));
@@ -94,6 +96,14 @@ CREATE TABLE public.tk_fk_sla (LIKE aftersales.ticket_sla INCLUDING DEFAULTS INC
     PRIMARY KEY (tenant_id, ticket_id, metric),
     FOREIGN KEY (tenant_id, ticket_id) REFERENCES public.tk_fk_tickets (tenant_id, ticket_id));
 CREATE INDEX ON public.tk_fk_sla (next_due) WHERE next_due IS NOT NULL;
+-- The floor's tables with only the tickets' foreign keys.
+CREATE TABLE public.tk_fkt_tickets (LIKE public.tk_fk_tickets INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+    PRIMARY KEY (tenant_id, ticket_id),
+    FOREIGN KEY (tenant_id, customer_id) REFERENCES aftersales.customers (tenant_id, customer_id),
+    FOREIGN KEY (tenant_id, model_id) REFERENCES aftersales.product_models (tenant_id, model_id),
+    FOREIGN KEY (tenant_id, problem_type_id) REFERENCES aftersales.problem_types (tenant_id, problem_type_id));
+CREATE TABLE public.tk_fkt_events (LIKE public.tk_plain_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+    PRIMARY KEY (tenant_id, ticket_id, seq));
 CREATE SEQUENCE public.tk_plain_ids;
 CHECKPOINT;
 
@@ -113,6 +123,23 @@ SELECT tenant_id, ticket_id, 1, opened_at, 'bench', 'open', NULL, 'new', jsonb_b
 SELECT 1000 * extract(epoch FROM clock_timestamp() - :'t0') AS ms \gset
 ROLLBACK;
 INSERT INTO results VALUES (1, 'floor: tickets + events, plain tables', :n, :ms);
+
+-- 1b. floor with the tickets' foreign keys to the master data
+BEGIN;
+SELECT clock_timestamp() AS t0 \gset
+WITH t AS (
+    INSERT INTO public.tk_fkt_tickets (tenant_id, ticket_id, customer_id, model_id, problem_type_id, description,
+                                       priority, field, opened_at, last_event_at, last_actor)
+    SELECT 9201, nextval('public.tk_plain_ids'), customer, model, problem_type, description, priority, field,
+           aftersales.now(), aftersales.now(), 'bench'
+      FROM input ORDER BY item
+    RETURNING tenant_id, ticket_id, opened_at, priority, tier)
+INSERT INTO public.tk_fkt_events (tenant_id, ticket_id, seq, at, actor, event, from_state, to_state, payload)
+SELECT tenant_id, ticket_id, 1, opened_at, 'bench', 'open', NULL, 'new', jsonb_build_object('priority', priority, 'tier', tier)
+  FROM t;
+SELECT 1000 * extract(epoch FROM clock_timestamp() - :'t0') AS ms \gset
+ROLLBACK;
+INSERT INTO results VALUES (2, 'floor + the tickets'' foreign keys (customer, model, problem type)', :n, :ms);
 
 -- 2. floor with the foreign keys and the SLA clock rows
 BEGIN;
@@ -138,7 +165,7 @@ SELECT tenant_id, ticket_id, 1, opened_at, 'bench', 'open', NULL, 'new', jsonb_b
   FROM t;
 SELECT 1000 * extract(epoch FROM clock_timestamp() - :'t0') AS ms \gset
 ROLLBACK;
-INSERT INTO results VALUES (2, 'floor + foreign keys + SLA clock rows', :n, :ms);
+INSERT INTO results VALUES (3, 'floor + foreign keys + SLA clock rows', :n, :ms);
 
 -- 3. the set-based API
 BEGIN;
@@ -147,7 +174,7 @@ SELECT count(*) AS entered FROM aftersales.open_tickets((SELECT j FROM input_jso
 SELECT 1000 * extract(epoch FROM clock_timestamp() - :'t0') AS ms \gset
 SELECT count(*) AS problems FROM aftersales.check_occurrences() \gset
 ROLLBACK;
-INSERT INTO results VALUES (3, 'aftersales.open_tickets(jsonb)', :entered, :ms);
+INSERT INTO results VALUES (4, 'aftersales.open_tickets(jsonb)', :entered, :ms);
 \if :problems
 \echo 'occurrence counters disagree after open_tickets'
 \quit 3
@@ -160,7 +187,7 @@ INSERT INTO aftersales.tickets (customer_id, model_id, problem_type_id, descript
 SELECT customer, model, problem_type, description, priority, field FROM input ORDER BY item;
 SELECT 1000 * extract(epoch FROM clock_timestamp() - :'t0') AS ms \gset
 ROLLBACK;
-INSERT INTO results VALUES (4, 'INSERT ... SELECT into aftersales.tickets', :n, :ms);
+INSERT INTO results VALUES (5, 'INSERT ... SELECT into aftersales.tickets', :n, :ms);
 
 -- 5. one open_ticket() call per ticket
 SELECT set_config('tk.n_single', :'n_single', false) \gset
@@ -178,10 +205,11 @@ END
 $$;
 SELECT 1000 * extract(epoch FROM clock_timestamp() - :'t0') AS ms \gset
 ROLLBACK;
-INSERT INTO results VALUES (5, 'aftersales.open_ticket() per ticket', least(:n, :n_single), :ms);
+INSERT INTO results VALUES (6, 'aftersales.open_ticket() per ticket', least(:n, :n_single), :ms);
 
 -- Clean up: the floors' tables and the benchmark tenant.
-DROP TABLE public.tk_fk_events, public.tk_fk_sla, public.tk_fk_tickets, public.tk_plain_events, public.tk_plain_tickets;
+DROP TABLE public.tk_fk_events, public.tk_fk_sla, public.tk_fk_tickets, public.tk_plain_events, public.tk_plain_tickets,
+    public.tk_fkt_events, public.tk_fkt_tickets;
 DROP SEQUENCE public.tk_plain_ids;
 DELETE FROM aftersales.service_agreements WHERE tenant_id = 9201;
 DELETE FROM aftersales.engineers WHERE tenant_id = 9201;
