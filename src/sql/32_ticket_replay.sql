@@ -78,7 +78,31 @@ DECLARE
     e aftersales.ticket_events;
     loop_table jsonb;
     tr jsonb;
-    t jsonb;
+    -- the ticket, column by column (built into jsonb once, at the end: a
+    -- jsonb rebuilt at every change was most of a replay's time)
+    status aftersales.ticket_status;
+    held_from aftersales.ticket_status;
+    priority aftersales.priority;
+    tier aftersales.ticket_tier;
+    assignee_id bigint;
+    attempt_count integer := 0;
+    reopen_count integer := 0;
+    opened_at timestamptz;
+    first_response_at timestamptz;
+    assigned_at timestamptz;
+    arrived_at timestamptz;
+    first_resolved_at timestamptz;
+    resolved_at timestamptz;
+    followed_up_at timestamptz;
+    closed_at timestamptz;
+    cancelled_at timestamptz;
+    satisfied boolean;
+    csat smallint;
+    nps smallint;
+    follow_up_comment text;
+    last_event aftersales.ticket_event;
+    last_event_at timestamptz;
+    last_actor text;
     sla jsonb := '{}';
     c jsonb;
     m text;
@@ -92,6 +116,7 @@ DECLARE
     leaving_hold boolean;
     entering_hold boolean;
     reopening boolean;
+    touched boolean;
     stops text[];
     voids text[];
     -- every metric a clock can have: looping over them beats a query of
@@ -115,15 +140,14 @@ BEGIN
             IF e.event OPERATOR(pg_catalog.<>) 'open' OR e.to_state NOT IN ('new', 'on_hold') THEN
                 PERFORM aftersales._replay_error(tenant, ticket, n, 'the first event does not open the ticket');
             END IF;
-            t := pg_catalog.jsonb_build_object(
-                'status', e.to_state,
-                'held_from', CASE WHEN e.to_state OPERATOR(pg_catalog.=) 'on_hold' THEN 'new' END,
-                'priority', pay->'priority', 'tier', pay->'tier', 'assignee_id', NULL,
-                'attempt_count', 0, 'reopen_count', 0, 'opened_at', at,
-                'first_response_at', NULL, 'assigned_at', NULL, 'arrived_at', NULL, 'first_resolved_at', NULL,
-                'resolved_at', NULL, 'followed_up_at', NULL, 'closed_at', NULL, 'cancelled_at', NULL,
-                'satisfied', NULL, 'csat', NULL, 'nps', NULL, 'follow_up_comment', NULL,
-                'event_seq', 1, 'last_event', 'open', 'last_event_at', at, 'last_actor', e.actor);
+            status := e.to_state;
+            held_from := CASE WHEN e.to_state OPERATOR(pg_catalog.=) 'on_hold' THEN 'new' END;
+            priority := pay->>'priority';
+            tier := pay->>'tier';
+            opened_at := at;
+            last_event := 'open';
+            last_event_at := at;
+            last_actor := e.actor;
             FOR m, c IN SELECT * FROM pg_catalog.jsonb_each(COALESCE(pay->'sla', '{}')) LOOP
                 sla := sla OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(m, pg_catalog.jsonb_build_object(
                     'policy_id', (pay->>'policy')::bigint, 'agreement_id', (pay->>'agreement')::bigint,
@@ -138,7 +162,7 @@ BEGIN
         END IF;
 
         -- the transition, checked against the table
-        from_s := (t->>'status')::aftersales.ticket_status;
+        from_s := status;
         to_s := e.to_state;
         IF e.from_state IS DISTINCT FROM from_s THEN
             PERFORM aftersales._replay_error(tenant, ticket, n,
@@ -151,78 +175,79 @@ BEGIN
                 pg_catalog.format('%s --%s--> %s is not a transition of the closed loop', from_s, e.event, to_s));
         END IF;
         IF e.event OPERATOR(pg_catalog.=) 'fail'
-           AND ((t->>'attempt_count')::integer OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) 2)
+           AND (attempt_count OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) 2)
                IS DISTINCT FROM (tr->>'rule' IS NOT DISTINCT FROM 'attempts') THEN
             PERFORM aftersales._replay_error(tenant, ticket, n, 'the attempts rule was not followed');
         END IF;
-        IF tr->>'rule' OPERATOR(pg_catalog.=) 'held_from' AND to_s::text IS DISTINCT FROM t->>'held_from' THEN
+        IF tr->>'rule' OPERATOR(pg_catalog.=) 'held_from' AND to_s IS DISTINCT FROM held_from THEN
             PERFORM aftersales._replay_error(tenant, ticket, n, 'resume did not return to the state held from');
         END IF;
 
         -- the ticket (ticket.c, apply_transition)
-        had_response := t->'first_response_at' OPERATOR(pg_catalog.<>) 'null';
-        had_arrival := t->'arrived_at' OPERATOR(pg_catalog.<>) 'null';
-        t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
-            'status', to_s, 'event_seq', n, 'last_event', e.event, 'last_event_at', at, 'last_actor', e.actor);
+        had_response := first_response_at IS NOT NULL;
+        had_arrival := arrived_at IS NOT NULL;
+        status := to_s;
+        last_event := e.event;
+        last_event_at := at;
+        last_actor := e.actor;
         IF to_s OPERATOR(pg_catalog.=) 'on_hold' AND from_s OPERATOR(pg_catalog.<>) 'on_hold' THEN
-            t := pg_catalog.jsonb_set(t, '{held_from}', pg_catalog.to_jsonb(from_s));
+            held_from := from_s;
         ELSIF to_s OPERATOR(pg_catalog.<>) 'on_hold' AND from_s OPERATOR(pg_catalog.=) 'on_hold' THEN
-            t := pg_catalog.jsonb_set(t, '{held_from}', 'null');
+            held_from := NULL;
         END IF;
         IF to_s IN ('new', 'locked') THEN
-            t := pg_catalog.jsonb_set(t, '{assignee_id}', 'null');
+            assignee_id := NULL;
         ELSIF tr->>'supplies' OPERATOR(pg_catalog.=) 'assignee_id' THEN
-            t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('assignee_id', pay->'assignee');
+            assignee_id := pay->>'assignee';
             IF to_s OPERATOR(pg_catalog.=) 'assigned' THEN
-                t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('assigned_at', at);
+                assigned_at := at;
             END IF;
         END IF;
         IF pay ? 'tier' THEN
-            t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('tier', pay->'tier');
+            tier := pay->>'tier';
         END IF;
         IF pay ? 'priority' THEN
-            t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('priority', pay->'priority');
+            priority := pay->>'priority';
         END IF;
         IF (tr->>'counts_attempt')::boolean THEN
-            t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
-                'attempt_count', (t->>'attempt_count')::integer OPERATOR(pg_catalog.+) 1);
+            attempt_count := attempt_count OPERATOR(pg_catalog.+) 1;
         END IF;
         IF (tr->>'first_response')::boolean AND NOT had_response THEN
-            t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('first_response_at', at);
+            first_response_at := at;
         END IF;
         IF e.event OPERATOR(pg_catalog.=) 'arrive' AND NOT had_arrival THEN
-            t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('arrived_at', at);
+            arrived_at := at;
         END IF;
         IF e.event OPERATOR(pg_catalog.=) 'follow_up' THEN
-            t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
-                'followed_up_at', at, 'satisfied', pay->'satisfied', 'csat', pay->'csat', 'nps', pay->'nps',
-                'follow_up_comment', pay->'comment');
+            followed_up_at := at;
+            satisfied := pay->>'satisfied';
+            csat := pay->>'csat';
+            nps := pay->>'nps';
+            follow_up_comment := pay->>'comment';
         END IF;
         reopening := from_s IN ('resolved', 'closed') AND to_s OPERATOR(pg_catalog.=) 'new';
         IF to_s OPERATOR(pg_catalog.=) 'resolved' THEN
-            t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('resolved_at', at);
-            IF t->'first_resolved_at' OPERATOR(pg_catalog.=) 'null' THEN
-                t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('first_resolved_at', at);
-            END IF;
+            resolved_at := at;
+            first_resolved_at := COALESCE(first_resolved_at, at);
         ELSIF to_s OPERATOR(pg_catalog.=) 'closed' THEN
-            t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('closed_at', at);
+            closed_at := at;
         ELSIF to_s OPERATOR(pg_catalog.=) 'cancelled' THEN
-            t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('cancelled_at', at);
+            cancelled_at := at;
         ELSIF reopening THEN
-            t := t OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
-                'reopen_count', (t->>'reopen_count')::integer OPERATOR(pg_catalog.+) 1,
-                'resolved_at', NULL, 'closed_at', NULL);
+            reopen_count := reopen_count OPERATOR(pg_catalog.+) 1;
+            resolved_at := NULL;
+            closed_at := NULL;
         END IF;
 
-        -- the clocks (30_tickets.sql, _ticket_changed)
+        -- the clocks (ticket_log.c, _ticket_changed)
         leaving_hold := from_s OPERATOR(pg_catalog.=) 'on_hold' AND to_s OPERATOR(pg_catalog.<>) 'on_hold';
         entering_hold := to_s OPERATOR(pg_catalog.=) 'on_hold' AND from_s OPERATOR(pg_catalog.<>) 'on_hold';
         stops := '{}';
         voids := '{}';
-        IF NOT had_response AND t->'first_response_at' OPERATOR(pg_catalog.<>) 'null' THEN
+        IF NOT had_response AND first_response_at IS NOT NULL THEN
             stops := stops OPERATOR(pg_catalog.||) 'first_response'::text;
         END IF;
-        IF NOT had_arrival AND t->'arrived_at' OPERATOR(pg_catalog.<>) 'null' THEN
+        IF NOT had_arrival AND arrived_at IS NOT NULL THEN
             stops := stops OPERATOR(pg_catalog.||) 'arrival'::text;
         END IF;
         IF to_s OPERATOR(pg_catalog.=) 'resolved' AND from_s OPERATOR(pg_catalog.<>) 'resolved' THEN
@@ -231,11 +256,16 @@ BEGIN
         ELSIF to_s OPERATOR(pg_catalog.=) 'cancelled' THEN
             voids := '{first_response,arrival,resolution}';
         END IF;
+        -- most events (assign, follow-up) touch no clock
+        CONTINUE WHEN NOT (leaving_hold OR entering_hold OR reopening OR pay ? 'sla'
+                           OR stops OPERATOR(pg_catalog.<>) '{}' OR voids OPERATOR(pg_catalog.<>) '{}');
         FOREACH m IN ARRAY metrics LOOP
             c := sla->m;
             CONTINUE WHEN c IS NULL;
+            touched := false;
             IF leaving_hold THEN
                 c := pg_catalog.jsonb_set(c, '{paused_since}', 'null');
+                touched := true;
             END IF;
             IF pay->'sla' ? m THEN
                 c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
@@ -243,6 +273,7 @@ BEGIN
                     'due_at', (pay->'sla'->m->>'due')::timestamptz,
                     'paused', (pay->'sla'->m->>'paused')::interval,
                     'elapsed', (pay->'sla'->m->>'elapsed')::interval);
+                touched := true;
             END IF;
             IF c->'stopped_at' OPERATOR(pg_catalog.=) 'null' AND (m OPERATOR(pg_catalog.=) ANY (stops) OR m OPERATOR(pg_catalog.=) ANY (voids)) THEN
                 c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
@@ -251,21 +282,37 @@ BEGIN
                                     WHEN at OPERATOR(pg_catalog.<=) (c->>'due_at')::timestamptz THEN 'met'
                                     ELSE 'breached' END,
                     'elapsed_wall', at OPERATOR(pg_catalog.-) (c->>'started_at')::timestamptz);
+                touched := true;
             END IF;
             IF entering_hold AND c->'stopped_at' OPERATOR(pg_catalog.=) 'null' AND (c->>'pauses_on_hold')::boolean THEN
                 c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('paused_since', at);
+                touched := true;
             END IF;
             IF reopening AND m OPERATOR(pg_catalog.=) 'resolution' AND c->'stopped_at' OPERATOR(pg_catalog.<>) 'null' THEN
                 c := c OPERATOR(pg_catalog.||) '{"stopped_at": null, "outcome": null, "elapsed_wall": null}';
+                touched := true;
             END IF;
-            sla := pg_catalog.jsonb_set(sla, ARRAY[m], c);
+            IF touched THEN
+                sla := pg_catalog.jsonb_set(sla, ARRAY[m], c);
+            END IF;
         END LOOP;
     END LOOP;
 
     IF n OPERATOR(pg_catalog.=) 0 THEN
         RETURN NULL;
     END IF;
-    RETURN pg_catalog.jsonb_build_object('ticket', t, 'sla', sla);
+    -- the shape of ticket_state(), from typed values as the table holds them
+    RETURN pg_catalog.jsonb_build_object(
+        'ticket', pg_catalog.jsonb_build_object(
+            'status', status, 'held_from', held_from, 'priority', priority, 'tier', tier,
+            'assignee_id', assignee_id, 'attempt_count', attempt_count, 'reopen_count', reopen_count,
+            'opened_at', opened_at, 'first_response_at', first_response_at, 'assigned_at', assigned_at,
+            'arrived_at', arrived_at, 'first_resolved_at', first_resolved_at, 'resolved_at', resolved_at,
+            'followed_up_at', followed_up_at, 'closed_at', closed_at, 'cancelled_at', cancelled_at,
+            'satisfied', satisfied, 'csat', csat, 'nps', nps, 'follow_up_comment', follow_up_comment,
+            'event_seq', n, 'last_event', last_event, 'last_event_at', last_event_at,
+            'last_actor', last_actor),
+        'sla', sla);
 END
 $$;
 COMMENT ON FUNCTION aftersales.replay_ticket(bigint, bigint) IS
