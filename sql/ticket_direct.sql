@@ -143,6 +143,8 @@ UPDATE aftersales.tickets SET status = 'on_hold' WHERE ticket_id = 1;
 ALTER TABLE aftersales.tickets ENABLE TRIGGER zz_ticket_guard;
 INSERT INTO aftersales.ticket_events (tenant_id, ticket_id, seq, at, actor, event, from_state, to_state)
 VALUES (1, 1, 99, '2024-06-03 09:00+00', 'dba', 'open', NULL, 'new');
+INSERT INTO aftersales.ticket_events (tenant_id, ticket_id, seq, at, actor, event, from_state, to_state)
+VALUES (1, 1, 99, '2024-06-03 09:00+00', 'dba', 'assign', NULL, 'assigned');
 UPDATE aftersales.ticket_sla SET outcome = 'late' WHERE ticket_id = 1 AND metric = 'resolution';
 UPDATE aftersales.escalation_watches SET warned = 120 WHERE ticket_id = 1 AND clock = 'resolution';
 INSERT INTO aftersales.occurrences (model_id, problem_type_id, n) VALUES (NULL, NULL, 1);

@@ -23,6 +23,7 @@
 
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
@@ -64,12 +65,6 @@ text_in(Datum d, const char *const *list)
 	return false;
 }
 
-static const char *
-text_of(Datum d)
-{
-	return TextDatumGetCString(d);
-}
-
 /*
  * The states of ticket_status arguments, by enum OID: loaded again when the
  * argument's type is another (the extension was recreated).
@@ -99,8 +94,6 @@ ticket_status_arg(FunctionCallInfo fcinfo, int argno)
 	return -1;					/* keep compiler quiet */
 }
 
-#define ARG_NULL(i) PG_ARGISNULL(i)
-
 static const char *const tickets_hint =
 	"Tickets change through the aftersales functions, which keep these rules, for example: "
 	"SELECT aftersales.assign_ticket(42, engineer => 7);";
@@ -119,27 +112,27 @@ aftersales_tickets_row_check(PG_FUNCTION_ARGS)
 	{"phone", "web", "app", "wechat", "email", "walk_in", "field", "other", NULL};
 	static const char *const counts[] = {"attempt_count", "reopen_count"};
 
-	if (!ARG_NULL(0) && !text_in(PG_GETARG_DATUM(0), channels))
+	if (!PG_ARGISNULL(0) && !text_in(PG_GETARG_DATUM(0), channels))
 		row_violation("tickets", tickets_hint,
 					  "channel \"%s\" is not one of phone, web, app, wechat, email, walk_in, field, other.",
-					  text_of(PG_GETARG_DATUM(0)));
-	if (!ARG_NULL(1) && VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(1)) == 0)
+					  TextDatumGetCString(PG_GETARG_DATUM(0)));
+	if (!PG_ARGISNULL(1) && VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(1)) == 0)
 		row_violation("tickets", tickets_hint, "description is empty.");
 	for (int i = 0; i < 2; i++)
-		if (!ARG_NULL(5 + i) && PG_GETARG_INT32(5 + i) < 0)
+		if (!PG_ARGISNULL(5 + i) && PG_GETARG_INT32(5 + i) < 0)
 			row_violation("tickets", tickets_hint, "%s is %d; it cannot be negative.",
 						  counts[i], PG_GETARG_INT32(5 + i));
-	if (!ARG_NULL(7) && (PG_GETARG_INT16(7) < 1 || PG_GETARG_INT16(7) > 5))
+	if (!PG_ARGISNULL(7) && (PG_GETARG_INT16(7) < 1 || PG_GETARG_INT16(7) > 5))
 		row_violation("tickets", tickets_hint, "csat is %d; it must be between 1 and 5.", PG_GETARG_INT16(7));
-	if (!ARG_NULL(8) && (PG_GETARG_INT16(8) < 0 || PG_GETARG_INT16(8) > 10))
+	if (!PG_ARGISNULL(8) && (PG_GETARG_INT16(8) < 0 || PG_GETARG_INT16(8) > 10))
 		row_violation("tickets", tickets_hint, "nps is %d; it must be between 0 and 10.", PG_GETARG_INT16(8));
-	if (!ARG_NULL(9) && PG_GETARG_INT32(9) < 1)
+	if (!PG_ARGISNULL(9) && PG_GETARG_INT32(9) < 1)
 		row_violation("tickets", tickets_hint, "event_seq is %d; it starts at 1.", PG_GETARG_INT32(9));
-	if (!ARG_NULL(10) && !ARG_NULL(11) && PG_GETARG_TIMESTAMPTZ(11) < PG_GETARG_TIMESTAMPTZ(10))
+	if (!PG_ARGISNULL(10) && !PG_ARGISNULL(11) && PG_GETARG_TIMESTAMPTZ(11) < PG_GETARG_TIMESTAMPTZ(10))
 		row_violation("tickets", tickets_hint, "last_event_at %s is before opened_at %s.",
 					  timestamptz_to_str(PG_GETARG_TIMESTAMPTZ(11)),
 					  timestamptz_to_str(PG_GETARG_TIMESTAMPTZ(10)));
-	if (!ARG_NULL(3))
+	if (!PG_ARGISNULL(3))
 	{
 		int			held = ticket_status_arg(fcinfo, 3);
 
@@ -148,26 +141,49 @@ aftersales_tickets_row_check(PG_FUNCTION_ARGS)
 						  "held_from is %s; a ticket is held from new, assigned, in_progress or on_site.",
 						  ticket_state_name(held));
 	}
-	if (!ARG_NULL(2))
+	if (!PG_ARGISNULL(2))
 	{
 		int			status = ticket_status_arg(fcinfo, 2);
 		const char *name = ticket_state_name(status);
-		bool		assigned = !ARG_NULL(4);
+		bool		assigned = !PG_ARGISNULL(4);
 
 		if ((status == ST_ASSIGNED || status == ST_IN_PROGRESS || status == ST_ON_SITE) && !assigned)
 			row_violation("tickets", tickets_hint, "status is %s but assignee_id is NULL.", name);
 		if ((status == ST_NEW || status == ST_LOCKED) && assigned)
 			row_violation("tickets", tickets_hint, "status is %s but assignee_id is %lld; it must be NULL.",
 						  name, (long long) PG_GETARG_INT64(4));
-		if ((status == ST_ON_HOLD) != !ARG_NULL(3))
+		if ((status == ST_ON_HOLD) != !PG_ARGISNULL(3))
 			row_violation("tickets", tickets_hint,
 						  status == ST_ON_HOLD ? "status is %s but held_from is NULL." :
 						  "status is %s but held_from is set; only a ticket on_hold has one.", name);
-		if ((status == ST_RESOLVED && ARG_NULL(12)) || (status == ST_CLOSED && ARG_NULL(13)) ||
-			(status == ST_CANCELLED && ARG_NULL(14)))
+		if ((status == ST_RESOLVED && PG_ARGISNULL(12)) || (status == ST_CLOSED && PG_ARGISNULL(13)) ||
+			(status == ST_CANCELLED && PG_ARGISNULL(14)))
 			row_violation("tickets", tickets_hint, "status is %s but %s_at is NULL.", name, name);
 	}
 	PG_RETURN_BOOL(true);
+}
+
+/*
+ * Whether argument argno (not NULL), of type ticket_event, is open: by the
+ * label's OID, looked up again when the type is another.  enum_out on
+ * every event row would be a catalog lookup and a copy per row.
+ */
+static bool
+event_is_open(FunctionCallInfo fcinfo, int argno)
+{
+	static Oid	event_type = InvalidOid;
+	static Oid	open_oid = InvalidOid;
+	Oid			type = get_fn_expr_argtype(fcinfo->flinfo, argno);
+
+	if (!OidIsValid(type))
+		elog(ERROR, "cannot determine the type of argument %d", argno + 1);
+	if (type != event_type)
+	{
+		event_type = InvalidOid;
+		open_oid = ticket_enum_label_oid(type, "open");
+		event_type = type;
+	}
+	return PG_GETARG_OID(argno) == open_oid;
 }
 
 /* ticket_events_row_check(event, from_state, seq) */
@@ -178,23 +194,24 @@ aftersales_ticket_events_row_check(PG_FUNCTION_ARGS)
 	static const char *const hint =
 		"Events are written by the tickets triggers; record one through the API, for example: "
 		"SELECT aftersales.hold_ticket(42, reason => 'waiting for the customer');";
-	int32		seq = ARG_NULL(2) ? 0 : PG_GETARG_INT32(2);
+	int32		seq = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2);
 
-	if (!ARG_NULL(2) && seq < 1)
+	if (!PG_ARGISNULL(2) && seq < 1)
 		row_violation("ticket_events", hint, "seq is %d; it starts at 1.", seq);
-	if (!ARG_NULL(0))
+	if (!PG_ARGISNULL(0))
 	{
-		char	   *event = DatumGetCString(DirectFunctionCall1(enum_out, PG_GETARG_DATUM(0)));
-		bool		open = strcmp(event, "open") == 0;
+		bool		open = event_is_open(fcinfo, 0);
 
-		if (open != ARG_NULL(1))
-			row_violation("ticket_events", hint,
-						  open ? "event open has a from_state; the first event has none." :
-						  "event %s has no from_state; only open has none.", event);
-		if (!ARG_NULL(2) && open && seq != 1)
+		if (open && !PG_ARGISNULL(1))
+			row_violation("ticket_events", hint, "event open has a from_state; the first event has none.");
+		if (!open && PG_ARGISNULL(1))
+			row_violation("ticket_events", hint, "event %s has no from_state; only open has none.",
+						  DatumGetCString(DirectFunctionCall1(enum_out, PG_GETARG_DATUM(0))));
+		if (!PG_ARGISNULL(2) && open && seq != 1)
 			row_violation("ticket_events", hint, "event open has seq %d; it is always 1.", seq);
-		if (!ARG_NULL(2) && !open && seq == 1)
-			row_violation("ticket_events", hint, "event %s has seq 1, which is open's.", event);
+		if (!PG_ARGISNULL(2) && !open && seq == 1)
+			row_violation("ticket_events", hint, "event %s has seq 1, which is open's.",
+						  DatumGetCString(DirectFunctionCall1(enum_out, PG_GETARG_DATUM(0))));
 	}
 	PG_RETURN_BOOL(true);
 }
@@ -209,13 +226,13 @@ aftersales_ticket_sla_row_check(PG_FUNCTION_ARGS)
 		"SELECT aftersales.resolve_ticket(42);";
 	static const char *const outcomes[] = {"met", "breached", "cancelled", NULL};
 
-	if (!ARG_NULL(1) && !text_in(PG_GETARG_DATUM(1), outcomes))
+	if (!PG_ARGISNULL(1) && !text_in(PG_GETARG_DATUM(1), outcomes))
 		row_violation("ticket_sla", hint, "outcome \"%s\" is not one of met, breached, cancelled.",
-					  text_of(PG_GETARG_DATUM(1)));
-	if (ARG_NULL(0) != ARG_NULL(1))
-		row_violation("ticket_sla", hint, ARG_NULL(0) ? "a running clock (stopped_at NULL) has an outcome." :
+					  TextDatumGetCString(PG_GETARG_DATUM(1)));
+	if (PG_ARGISNULL(0) != PG_ARGISNULL(1))
+		row_violation("ticket_sla", hint, PG_ARGISNULL(0) ? "a running clock (stopped_at NULL) has an outcome." :
 					  "a stopped clock has no outcome.");
-	if (!ARG_NULL(0) && !ARG_NULL(2))
+	if (!PG_ARGISNULL(0) && !PG_ARGISNULL(2))
 		row_violation("ticket_sla", hint, "a stopped clock cannot be paused (paused_since is set).");
 	PG_RETURN_BOOL(true);
 }
@@ -230,22 +247,32 @@ aftersales_escalation_watches_row_check(PG_FUNCTION_ARGS)
 		"SELECT aftersales.rearm_watches();";
 	static const char *const clocks[] = {"first_response", "arrival", "resolution", "ticket", NULL};
 
-	if (!ARG_NULL(0) && !text_in(PG_GETARG_DATUM(0), clocks))
+	if (!PG_ARGISNULL(0) && !text_in(PG_GETARG_DATUM(0), clocks))
 		row_violation("escalation_watches", hint,
 					  "clock \"%s\" is not one of first_response, arrival, resolution, ticket.",
-					  text_of(PG_GETARG_DATUM(0)));
-	if (!ARG_NULL(1))
+					  TextDatumGetCString(PG_GETARG_DATUM(0)));
+	if (!PG_ARGISNULL(1))
 	{
+		/* the bounds, as numerics made once per backend */
+		static Datum zero = (Datum) 0;
+		static Datum hundred = (Datum) 0;
 		Datum		warned = PG_GETARG_DATUM(1);
-		Datum		zero = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
-		Datum		hundred = DirectFunctionCall1(int4_numeric, Int32GetDatum(100));
+
+		if (hundred == (Datum) 0)
+		{
+			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+			zero = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
+			hundred = DirectFunctionCall1(int4_numeric, Int32GetDatum(100));
+			MemoryContextSwitchTo(old);
+		}
 
 		if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, warned, zero)) < 0 ||
 			DatumGetInt32(DirectFunctionCall2(numeric_cmp, warned, hundred)) > 0)
 			row_violation("escalation_watches", hint, "warned is %s; it is a percent, 0 to 100.",
 						  DatumGetCString(DirectFunctionCall1(numeric_out, warned)));
 	}
-	if (!ARG_NULL(2) && PG_GETARG_INT16(2) < 0)
+	if (!PG_ARGISNULL(2) && PG_GETARG_INT16(2) < 0)
 		row_violation("escalation_watches", hint, "level is %d; it cannot be negative.", PG_GETARG_INT16(2));
 	PG_RETURN_BOOL(true);
 }
@@ -259,9 +286,9 @@ aftersales_occurrences_row_check(PG_FUNCTION_ARGS)
 		"Occurrences are counted when tickets are entered, one row per model or problem type; "
 		"read them with: SELECT * FROM aftersales.occurrence_counts;";
 
-	if (ARG_NULL(0) == ARG_NULL(1))
+	if (PG_ARGISNULL(0) == PG_ARGISNULL(1))
 		row_violation("occurrences", hint, "exactly one of model_id and problem_type_id must be set.");
-	if (!ARG_NULL(2) && PG_GETARG_INT64(2) <= 0)
+	if (!PG_ARGISNULL(2) && PG_GETARG_INT64(2) <= 0)
 		row_violation("occurrences", hint, "n is %lld; it must be positive.", (long long) PG_GETARG_INT64(2));
 	PG_RETURN_BOOL(true);
 }

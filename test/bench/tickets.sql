@@ -107,19 +107,29 @@ CREATE TABLE public.tk_fkt_events (LIKE public.tk_plain_events INCLUDING DEFAULT
 CREATE SEQUENCE public.tk_plain_ids;
 CHECKPOINT;
 
+-- The floor's statement, on the tables given: tickets and their open
+-- events in one INSERT.
+CREATE FUNCTION pg_temp.floor_entry(tickets regclass, events regclass) RETURNS void LANGUAGE plpgsql AS $f$
+BEGIN
+    EXECUTE format($q$
+        WITH t AS (
+            INSERT INTO %s (tenant_id, ticket_id, customer_id, model_id, problem_type_id, description,
+                            priority, field, opened_at, last_event_at, last_actor)
+            SELECT 9201, nextval('public.tk_plain_ids'), customer, model, problem_type, description, priority, field,
+                   aftersales.now(), aftersales.now(), 'bench'
+              FROM input ORDER BY item
+            RETURNING tenant_id, ticket_id, opened_at, priority, tier)
+        INSERT INTO %s (tenant_id, ticket_id, seq, at, actor, event, from_state, to_state, payload)
+        SELECT tenant_id, ticket_id, 1, opened_at, 'bench', 'open', NULL, 'new',
+               jsonb_build_object('priority', priority, 'tier', tier)
+          FROM t$q$, tickets, events);
+END
+$f$;
+
 -- 1. floor
 BEGIN;
 SELECT clock_timestamp() AS t0 \gset
-WITH t AS (
-    INSERT INTO public.tk_plain_tickets (tenant_id, ticket_id, customer_id, model_id, problem_type_id, description,
-                                         priority, field, opened_at, last_event_at, last_actor)
-    SELECT 9201, nextval('public.tk_plain_ids'), customer, model, problem_type, description, priority, field,
-           aftersales.now(), aftersales.now(), 'bench'
-      FROM input ORDER BY item
-    RETURNING tenant_id, ticket_id, opened_at, priority, tier)
-INSERT INTO public.tk_plain_events (tenant_id, ticket_id, seq, at, actor, event, from_state, to_state, payload)
-SELECT tenant_id, ticket_id, 1, opened_at, 'bench', 'open', NULL, 'new', jsonb_build_object('priority', priority, 'tier', tier)
-  FROM t;
+SELECT pg_temp.floor_entry('public.tk_plain_tickets', 'public.tk_plain_events') \g /dev/null
 SELECT 1000 * extract(epoch FROM clock_timestamp() - :'t0') AS ms \gset
 ROLLBACK;
 INSERT INTO results VALUES (1, 'floor: tickets + events, plain tables', :n, :ms);
@@ -127,16 +137,7 @@ INSERT INTO results VALUES (1, 'floor: tickets + events, plain tables', :n, :ms)
 -- 1b. floor with the tickets' foreign keys to the master data
 BEGIN;
 SELECT clock_timestamp() AS t0 \gset
-WITH t AS (
-    INSERT INTO public.tk_fkt_tickets (tenant_id, ticket_id, customer_id, model_id, problem_type_id, description,
-                                       priority, field, opened_at, last_event_at, last_actor)
-    SELECT 9201, nextval('public.tk_plain_ids'), customer, model, problem_type, description, priority, field,
-           aftersales.now(), aftersales.now(), 'bench'
-      FROM input ORDER BY item
-    RETURNING tenant_id, ticket_id, opened_at, priority, tier)
-INSERT INTO public.tk_fkt_events (tenant_id, ticket_id, seq, at, actor, event, from_state, to_state, payload)
-SELECT tenant_id, ticket_id, 1, opened_at, 'bench', 'open', NULL, 'new', jsonb_build_object('priority', priority, 'tier', tier)
-  FROM t;
+SELECT pg_temp.floor_entry('public.tk_fkt_tickets', 'public.tk_fkt_events') \g /dev/null
 SELECT 1000 * extract(epoch FROM clock_timestamp() - :'t0') AS ms \gset
 ROLLBACK;
 INSERT INTO results VALUES (2, 'floor + the tickets'' foreign keys (customer, model, problem type)', :n, :ms);

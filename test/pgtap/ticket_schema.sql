@@ -104,6 +104,16 @@ SELECT throws_ok(format($$SELECT aftersales._tickets_row_check('web', %s)$$, arg
                ($$'x', 'closed', NULL, NULL, 0, 0, NULL, NULL, 2, '2024-01-01', '2024-01-01', '2024-01-01', NULL, NULL$$, 'closed without closed_at'),
                ($$'x', 'cancelled', NULL, NULL, 0, 0, NULL, NULL, 2, '2024-01-01', '2024-01-01', NULL, NULL, NULL$$, 'cancelled without cancelled_at'))
        AS t (args, what);
+-- A NULL passes, as the SQL expressions it replaced gave NULL (a CHECK passes
+-- on NULL); the columns' own NOT NULL constraints refuse what must be set.
+SELECT ok(aftersales._tickets_row_check(NULL::text, NULL::text, NULL::aftersales.ticket_status, NULL::aftersales.ticket_status,
+                                        NULL::bigint, NULL::integer, NULL::integer, NULL::smallint, NULL::smallint,
+                                        NULL::integer, NULL::timestamptz, NULL::timestamptz, NULL::timestamptz,
+                                        NULL::timestamptz, NULL::timestamptz)
+          AND aftersales._ticket_events_row_check(NULL, NULL, NULL)
+          AND aftersales._ticket_sla_row_check(NULL, NULL, NULL)
+          AND aftersales._escalation_watches_row_check(NULL, NULL, NULL),
+          'the row checks pass NULL columns');
 SELECT ok(aftersales._ticket_events_row_check('open', NULL, 1) AND aftersales._ticket_events_row_check('assign', 'new', 2),
           'ticket_events: open first with no from_state, then the rest, pass');
 SELECT throws_ok(format($$SELECT aftersales._ticket_events_row_check(%s)$$, args), '23514', NULL, 'ticket_events: ' || what)
