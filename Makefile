@@ -2,7 +2,8 @@
 #
 # Layout: src/*.c is the C module; src/sql/NN_*.sql, concatenated in name
 # order, is the install script for the current version; src/sql/upgrade/
-# holds the released upgrade scripts (never edited once released).
+# holds the released install scripts and the upgrade scripts (never edited
+# once released; aftersales--0.1.0.sql is 0.1.0 as released, byte for byte).
 # sql/ + expected/ are pg_regress's, test/ holds the other suites and the
 # scripts behind `make demo`, `make test` and `make bench`.
 

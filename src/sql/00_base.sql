@@ -6,6 +6,14 @@ SET LOCAL search_path TO pg_catalog, pg_temp;
 COMMENT ON SCHEMA aftersales IS
   'aftersales: after-sales service tickets, business-calendar SLAs, escalation and KPIs';
 
+-- Everything that is not API lives in aftersales_internal, out of the
+-- user's \df and out of PUBLIC's reach (timescaledb keeps
+-- _timescaledb_functions the same way).
+CREATE SCHEMA aftersales_internal;
+REVOKE ALL ON SCHEMA aftersales_internal FROM PUBLIC;
+COMMENT ON SCHEMA aftersales_internal IS
+  'aftersales internals: triggers, checks and helpers; not API, no privileges for PUBLIC';
+
 -- A tenant is a company.  Every table carries tenant_id in its keys, so that
 -- row-level security and a Citus distribution can build on it.  Single
 -- companies never think about it: tenant 1, "default", always exists.
