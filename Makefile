@@ -19,7 +19,8 @@ REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=aftersales
 
 PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Werror -Wno-unused-parameter \
-              -Wno-missing-field-initializers -Wno-sign-compare
+              -Wno-missing-field-initializers -Wno-sign-compare \
+              -DAFTERSALES_VERSION='"$(EXTVERSION)"'
 
 EXTRA_CLEAN = results regression.diffs regression.out output_iso \
               test/isolation/results test/isolation/output_iso
@@ -34,6 +35,9 @@ PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(PGXS),)
 include $(PGXS)
 endif
+
+# the library knows its version (src/version.c)
+src/version.o: aftersales.control
 
 aftersales--$(EXTVERSION).sql: $(sort $(wildcard src/sql/[0-9]*.sql))
 	cat $^ > $@

@@ -29,6 +29,7 @@
  */
 #include "compat.h"
 #include "ticket.h"
+#include "version.h"
 
 #include "access/htup_details.h"
 #include "catalog/pg_enum.h"
@@ -958,6 +959,7 @@ aftersales_current_tenant(PG_FUNCTION_ARGS)
 	int64		tenant = 0;
 	int			len;
 
+	aftersales_check_version();
 	if (v == NULL)
 		PG_RETURN_INT64(1);
 	len = strlen(v);

@@ -38,3 +38,11 @@ CREATE FUNCTION aftersales.current_tenant() RETURNS bigint
     AS 'MODULE_PATHNAME', 'aftersales_current_tenant' LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION aftersales.current_tenant() IS
   'Tenant of the current transaction: setting aftersales.tenant_id, default 1';
+
+-- The version of the loaded C library.  It serves the SQL objects of its own
+-- version and of older releases (then each session gets one WARNING to run
+-- ALTER EXTENSION aftersales UPDATE), and refuses newer ones with an error.
+CREATE FUNCTION aftersales.library_version() RETURNS text
+    AS 'MODULE_PATHNAME', 'aftersales_library_version' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales.library_version() IS
+  'Version of the loaded aftersales library; compare with extversion in pg_extension';

@@ -85,7 +85,16 @@ for my $from (@released)
 	my $alerts_0 = $node->safe_psql($db, 'SELECT count(*) FROM aftersales.alerts');
 	my $events_0 = $node->safe_psql($db, 'SELECT count(*) FROM aftersales.ticket_events');
 
-	my ($rc, $out, $err) = $node->psql($db, 'ALTER EXTENSION aftersales UPDATE');
+	# Between make install and ALTER EXTENSION UPDATE: the old functions
+	# work, and each session is told once to update.
+	my ($rc, $out, $err) = $node->psql($db,
+		"SELECT aftersales.current_tenant(); SELECT count(*) FROM aftersales.check_tickets()");
+	is($rc, 0, "$from SQL on the $current library: the functions keep working") or diag($err);
+	like($err, qr/WARNING:  aftersales extension version \Q$from\E is older than its library, version \Q$current\E\n.*\nHINT:  Run ALTER EXTENSION aftersales UPDATE; in this database\./,
+		"$from SQL on the $current library: a WARNING says to run ALTER EXTENSION aftersales UPDATE");
+	is(scalar(() = $err =~ /WARNING/g), 1, "$from SQL on the $current library: one WARNING per session");
+
+	($rc, $out, $err) = $node->psql($db, 'ALTER EXTENSION aftersales UPDATE');
 	is($rc, 0, "$from: ALTER EXTENSION aftersales UPDATE succeeds") or diag($err);
 	is($node->safe_psql($db, q{SELECT extversion FROM pg_extension WHERE extname = 'aftersales'}),
 		$current, "$from: the extension is now $current");
@@ -155,6 +164,25 @@ SELECT aftersales.open_ticket(c.customer_id, p.problem_type_id, 'A', 'after the 
 	is($node->safe_psql($db, 'SELECT coalesce(sum(errors), 0) FROM aftersales.sweep_runs'),
 		'0', "$from: no sweep reported errors");
 }
+
+# The current SQL on its library: no warning.
+my ($rc, $out, $err) = $node->psql('fresh', 'SELECT aftersales.library_version(), aftersales.current_tenant()');
+is($out, "$current|1", 'aftersales.library_version() is the version of the control file');
+is($err, '', 'the current SQL on its library: no warning');
+
+# SQL newer than the library (an older build installed over a newer
+# release), made by hand: refused with a hint, before anything runs.
+$node->safe_psql('postgres', 'CREATE DATABASE newer');
+$node->safe_psql('newer', 'CREATE EXTENSION aftersales');
+$node->safe_psql('newer', q{UPDATE pg_extension SET extversion = '99.0.0' WHERE extname = 'aftersales'});
+($rc, $out, $err) = $node->psql('newer', q{SELECT aftersales.current_tenant()});
+isnt($rc, 0, 'SQL newer than the library: refused');
+like($err, qr/ERROR:  aftersales extension version 99\.0\.0 cannot run on its library, version \Q$current\E\n.*\nHINT:  Install the aftersales library of version 99\.0\.0/,
+	'SQL newer than the library: the error names both versions and says what to install');
+($rc, $out, $err) = $node->psql('newer', q{SET aftersales.now = '2026-03-02 09:00+00';
+SELECT aftersales.open_ticket(1, 1, 'A', 'refused')});
+like($err, qr/ERROR:  aftersales extension version 99\.0\.0 cannot run/,
+	'SQL newer than the library: an API call is refused the same way');
 
 $node->stop;
 done_testing();

@@ -10,3 +10,9 @@ CREATE SCHEMA aftersales_internal;
 REVOKE ALL ON SCHEMA aftersales_internal FROM PUBLIC;
 COMMENT ON SCHEMA aftersales_internal IS
   'aftersales internals: triggers, checks and helpers; not API, no privileges for PUBLIC';
+
+-- Library version: aftersales.library_version(), for the SQL/library check.
+CREATE FUNCTION aftersales.library_version() RETURNS text
+    AS 'MODULE_PATHNAME', 'aftersales_library_version' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales.library_version() IS
+  'Version of the loaded aftersales library; compare with extversion in pg_extension';
