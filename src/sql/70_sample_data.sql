@@ -68,7 +68,7 @@ BEGIN
    workday 2026-09-20 09:00-12:00,13:00-18:00; workday 2026-10-10 09:00-12:00,13:00-18:00')::aftersales.calendar;
     END IF;
     y := year::text;
-    RETURN pg_catalog.format('%s; holiday %s-01-01,%s-05-01..%s-05-03,%s-10-01..%s-10-07', week, y, y, y, y, y, y)
+    RETURN pg_catalog.format('%s; holiday %s-01-01,%s-05-01..%s-05-03,%s-10-01..%s-10-07', week, y, y, y, y, y)
         ::aftersales.calendar;
 END
 $$;

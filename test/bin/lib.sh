@@ -35,6 +35,7 @@ PACKAGES=(
 	"postgresql-server-dev-$PG_MAJOR"
 	"postgresql-$PG_MAJOR-cron"
 	"postgresql-$PG_MAJOR-pgtap"
+	"postgresql-$PG_MAJOR-plpgsql-check"
 	libtap-parser-sourcehandler-pgtap-perl
 	libipc-run-perl
 	perl
@@ -133,9 +134,29 @@ build_and_install() {
 	as_root make -C "$ROOT" -s PG_CONFIG="$PG_CONFIG" install
 }
 
+# A relocated server (AFTERSALES_PGBIN) is a copy made before some packages
+# were installed: give it the extensions the tests load from Debian's.
+copy_extensions_into_pgbin() {
+	local sys=/usr/lib/postgresql/$PG_MAJOR pkglibdir sharedir name f
+	[[ ${PGBIN%/bin} == "$sys" ]] && return 0
+	pkglibdir=$("$PG_CONFIG" --pkglibdir)
+	sharedir=$("$PG_CONFIG" --sharedir)/extension
+	for name in plpgsql_check; do
+		for f in "$sys/lib/$name"*.so /usr/share/postgresql/$PG_MAJOR/extension/"$name"*; do
+			[[ -e $f ]] || continue
+			if [[ $f == *.so ]]; then
+				cmp -s "$f" "$pkglibdir/${f##*/}" || as_root cp -- "$f" "$pkglibdir/"
+			else
+				cmp -s "$f" "$sharedir/${f##*/}" || as_root cp -- "$f" "$sharedir/"
+			fi
+		done
+	done
+}
+
 provision() {
 	[[ -r /etc/debian_version ]] || die "provisioning supports Debian 12 only"
 	install_packages
+	copy_extensions_into_pgbin
 	build_and_install
 }
 
