@@ -123,8 +123,22 @@ static const int arm_expect[NUM_ARM_PLANS] = {
 	[A_TICKETS_WATCHED] = SPI_OK_INSERT,
 };
 
-static SPIPlanPtr arm_plans[NUM_ARM_PLANS];
-static Oid	arm_plans_relid[NUM_ARM_PLANS];
+/*
+ * The plans over a transition table are costed with its row count at
+ * preparation; a plan kept from a one-row statement (a nested loop over the
+ * clocks) made a 10,000-row one ten times slower.  So each statement keeps
+ * one plan per size class of the transition table.
+ */
+#define ARM_SIZE_CLASSES 3
+
+static inline int
+arm_size_class(int64 rows)
+{
+	return rows <= 64 ? 0 : rows <= 4096 ? 1 : 2;
+}
+
+static SPIPlanPtr arm_plans[NUM_ARM_PLANS][ARM_SIZE_CLASSES];
+static Oid	arm_plans_relid[NUM_ARM_PLANS][ARM_SIZE_CLASSES];
 
 /* The ticket whose watches the statement running now arms itself. */
 static struct
@@ -195,17 +209,22 @@ armed_by_statement(TriggerData *td)
 	return all;
 }
 
-/* The kept plan of statement p, for the table relid (see the header). */
+/*
+ * The kept plan of statement p, for the table relid (see the header) and a
+ * transition table of `rows` rows (registered with SPI by the caller).
+ */
 static SPIPlanPtr
-arm_plan(ArmPlan p, Oid relid, const char *fn)
+arm_plan(ArmPlan p, Oid relid, int64 rows, const char *fn)
 {
-	if (arm_plans[p] != NULL && arm_plans_relid[p] != relid)
+	int			c = arm_size_class(rows);
+
+	if (arm_plans[p][c] != NULL && arm_plans_relid[p][c] != relid)
 	{
 		/* the extension was recreated: its tables are others */
-		SPI_freeplan(arm_plans[p]);
-		arm_plans[p] = NULL;
+		SPI_freeplan(arm_plans[p][c]);
+		arm_plans[p][c] = NULL;
 	}
-	if (arm_plans[p] == NULL)
+	if (arm_plans[p][c] == NULL)
 	{
 		SPIPlanPtr	plan = SPI_prepare(arm_sql[p], 0, NULL);
 
@@ -213,10 +232,10 @@ arm_plan(ArmPlan p, Oid relid, const char *fn)
 			elog(ERROR, "%s: SPI_prepare failed: %s", fn, SPI_result_code_string(SPI_result));
 		if (SPI_keepplan(plan) != 0)
 			elog(ERROR, "%s: SPI_keepplan failed", fn);
-		arm_plans[p] = plan;
-		arm_plans_relid[p] = relid;
+		arm_plans[p][c] = plan;
+		arm_plans_relid[p][c] = relid;
 	}
-	return arm_plans[p];
+	return arm_plans[p][c];
 }
 
 /*
@@ -244,7 +263,9 @@ run_arm_plan(FunctionCallInfo fcinfo, ArmPlan p, const char *fn, bool by_insert)
 		elog(ERROR, "%s: SPI_connect failed", fn);
 	if (SPI_register_trigger_data(td) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "%s: SPI_register_trigger_data failed", fn);
-	rc = SPI_execute_plan(arm_plan(p, RelationGetRelid(td->tg_relation), fn), NULL, NULL, false, 0);
+	rc = SPI_execute_plan(arm_plan(p, RelationGetRelid(td->tg_relation),
+								   tuplestore_tuple_count(td->tg_newtable), fn),
+						  NULL, NULL, false, 0);
 	if (rc != arm_expect[p])
 		elog(ERROR, "%s: %s", fn, SPI_result_code_string(rc));
 	SPI_finish();
@@ -252,9 +273,10 @@ run_arm_plan(FunctionCallInfo fcinfo, ArmPlan p, const char *fn, bool by_insert)
 }
 
 void
-escalation_watch_new_tickets(Oid tickets_relid)
+escalation_watch_new_tickets(Oid tickets_relid, int64 rows)
 {
-	int			rc = SPI_execute_plan(arm_plan(A_TICKETS_WATCHED, tickets_relid, "escalation_watch_new_tickets"),
+	int			rc = SPI_execute_plan(arm_plan(A_TICKETS_WATCHED, tickets_relid, rows,
+												   "escalation_watch_new_tickets"),
 									  NULL, NULL, false, 0);
 
 	if (rc != SPI_OK_INSERT)

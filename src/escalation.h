@@ -27,6 +27,6 @@ extern int	escalation_execute_arming(SPIPlanPtr plan, Datum *args, const char *n
  * trigger data is registered with SPI (new_tickets); the set-based entry
  * runs it (one new ticket arms its watch in its entry statement).
  */
-extern void escalation_watch_new_tickets(Oid tickets_relid);
+extern void escalation_watch_new_tickets(Oid tickets_relid, int64 rows);
 
 #endif							/* AFTERSALES_ESCALATION_H */

@@ -819,7 +819,8 @@ aftersales_tickets_entered(PG_FUNCTION_ARGS)
 	{
 		if (SPI_register_trigger_data(td) != SPI_OK_TD_REGISTER)
 			elog(ERROR, "aftersales_tickets_entered: SPI_register_trigger_data failed");
-		escalation_watch_new_tickets(RelationGetRelid(td->tg_relation));
+		escalation_watch_new_tickets(RelationGetRelid(td->tg_relation),
+									 tuplestore_tuple_count(td->tg_newtable));
 		enter_many(reason);
 	}
 	SPI_finish();
