@@ -990,6 +990,34 @@ set_local(const char *name, const char *value)
 }
 
 /* Declare the event (actor, time, reason) of the next UPDATE; NULL clears. */
+/*
+ * How far ahead of the database clock (the transaction's start) an event
+ * may be dated: a year, so that a year's plan or sample data loads, while
+ * a slip of the year, 9999-12-31 or infinity, which would freeze the
+ * ticket (every later event would precede it), is refused.
+ */
+#define EVENT_AT_AHEAD	((int64) 366 * USECS_PER_DAY)
+
+static void
+check_event_time(const char *event, TimestampTz at)
+{
+	TimestampTz clock = GetCurrentTransactionStartTimestamp();
+
+	if (TIMESTAMP_NOT_FINITE(at))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("time of event %s must be finite, not %s", event,
+						TIMESTAMP_IS_NOBEGIN(at) ? "-infinity" : "infinity"),
+				 errhint("Pass the time it happened, or none for the current time, for example: at => '2026-03-02 09:00+08'.")));
+	if (at > clock && at - clock > EVENT_AT_AHEAD)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("time of event %s, %s, is more than a year ahead of the database clock, %s", event,
+						pstrdup(timestamptz_to_str(at)), pstrdup(timestamptz_to_str(clock))),
+				 errdetail("An event is dated when it happens; a later event of the ticket could not precede it."),
+				 errhint("Pass the time it happened, or none for the current time.")));
+}
+
 PG_FUNCTION_INFO_V1(aftersales_declare_event);
 Datum
 aftersales_declare_event(PG_FUNCTION_ARGS)
@@ -1002,6 +1030,8 @@ aftersales_declare_event(PG_FUNCTION_ARGS)
 		set_local("aftersales.event_reason", "");
 		PG_RETURN_VOID();
 	}
+	if (!PG_ARGISNULL(2))
+		check_event_time(text_to_cstring(PG_GETARG_TEXT_PP(0)), PG_GETARG_TIMESTAMPTZ(2));
 	set_local("aftersales.event", text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	set_local("aftersales.event_actor", PG_ARGISNULL(1) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	set_local("aftersales.event_at", PG_ARGISNULL(2) ? "" :
@@ -1063,6 +1093,9 @@ declare_event(const char *event, text *actor_arg, TimestampTz at, text *reason_a
 {
 	const char *actor = actor_arg ? text_to_cstring(actor_arg) : NULL;
 	const char *reason = reason_arg ? trimmed_or_null(reason_arg) : NULL;
+
+	if (event != NULL)
+		check_event_time(event, at);
 
 	if (actor == NULL || actor[0] == '\0')
 		actor = TextDatumGetCString(DirectFunctionCall1(aftersales_actor, (Datum) 0));
