@@ -42,7 +42,7 @@ src/version.o: aftersales.control
 aftersales--$(EXTVERSION).sql: $(sort $(wildcard src/sql/[0-9]*.sql))
 	cat $^ > $@
 
-.PHONY: demo test bench
+.PHONY: demo test bench fuzz
 # The README's two commands. Both provision what is missing (Debian
 # packages, a private cluster under .cluster/) before doing their job.
 demo:
@@ -50,6 +50,9 @@ demo:
 
 test:
 	test/bin/run-tests
+
+fuzz:
+	test/bin/fuzz
 
 bench:
 	AFTERSALES_BENCH=$(or $(ONLY),$(AFTERSALES_BENCH)) test/bin/bench
