@@ -28,6 +28,8 @@
  * the first one's result.
  */
 #include "compat.h"
+
+#include <ctype.h>
 #include "ticket.h"
 #include "version.h"
 
@@ -991,6 +993,26 @@ set_local(const char *name, const char *value)
 
 /* Declare the event (actor, time, reason) of the next UPDATE; NULL clears. */
 /*
+ * An actor made of blanks only (spaces, tabs, newlines) names nobody: it
+ * would be recorded as is and show as an empty name in every report.
+ */
+static void
+check_actor(const char *event, const char *actor)
+{
+	const char *c;
+
+	if (actor == NULL || actor[0] == '\0')
+		return;					/* none given: aftersales.actor() */
+	for (c = actor; *c; c++)
+		if (!isspace((unsigned char) *c))
+			return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("actor of event %s must not be blank", event),
+			 errhint("Name who acts, or pass none for aftersales.actor(), for example: actor => 'wang.wei'.")));
+}
+
+/*
  * How far ahead of the database clock (the transaction's start) an event
  * may be dated: a year, so that a year's plan or sample data loads, while
  * a slip of the year, 9999-12-31 or infinity, which would freeze the
@@ -1032,6 +1054,8 @@ aftersales_declare_event(PG_FUNCTION_ARGS)
 	}
 	if (!PG_ARGISNULL(2))
 		check_event_time(text_to_cstring(PG_GETARG_TEXT_PP(0)), PG_GETARG_TIMESTAMPTZ(2));
+	if (!PG_ARGISNULL(1))
+		check_actor(text_to_cstring(PG_GETARG_TEXT_PP(0)), text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	set_local("aftersales.event", text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	set_local("aftersales.event_actor", PG_ARGISNULL(1) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	set_local("aftersales.event_at", PG_ARGISNULL(2) ? "" :
@@ -1095,7 +1119,10 @@ declare_event(const char *event, text *actor_arg, TimestampTz at, text *reason_a
 	const char *reason = reason_arg ? trimmed_or_null(reason_arg) : NULL;
 
 	if (event != NULL)
+	{
 		check_event_time(event, at);
+		check_actor(event, actor);
+	}
 
 	if (actor == NULL || actor[0] == '\0')
 		actor = TextDatumGetCString(DirectFunctionCall1(aftersales_actor, (Datum) 0));

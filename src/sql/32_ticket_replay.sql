@@ -299,6 +299,14 @@ BEGIN
     END LOOP;
 
     IF n OPERATOR(pg_catalog.=) 0 THEN
+        -- a stored ticket without events is for check_tickets() to report
+        IF NOT EXISTS (SELECT FROM aftersales.tickets t
+                        WHERE t.tenant_id OPERATOR(pg_catalog.=) replay_ticket.tenant
+                          AND t.ticket_id OPERATOR(pg_catalog.=) replay_ticket.ticket) THEN
+            RAISE EXCEPTION 'ticket % does not exist for tenant %', ticket, tenant
+                USING ERRCODE = 'P0002',
+                      HINT = 'List the tickets with: SELECT ticket_id, status FROM aftersales.tickets WHERE tenant_id = aftersales.current_tenant();';
+        END IF;
         RETURN NULL;
     END IF;
     -- the shape of ticket_state(), from typed values as the table holds them

@@ -204,15 +204,24 @@ DECLARE
     aid bigint;
 BEGIN
     IF kind IS NULL OR kind NOT IN ('part_not_collected') THEN
-        RAISE EXCEPTION 'alerts of kind "%" cannot be raised by hand', kind
+        RAISE EXCEPTION 'alerts of kind "%" cannot be raised by hand',
+                CASE WHEN pg_catalog.length(kind) > 64 THEN pg_catalog.left(kind, 64) || '...' ELSE kind END
             USING ERRCODE = '22023',
                   DETAIL = 'Warnings, escalations, locks and the anomaly alerts on clocks are raised by the sweep, locked by the tickets trigger.',
                   HINT = 'Kinds raised through this hook: part_not_collected; for example: SELECT aftersales.raise_alert(42, ''part_not_collected'', level => 7);';
     END IF;
-    IF level IS NULL OR level < 0 OR role IS NULL OR role !~ '^[a-z][a-z0-9_]{0,62}$' THEN
-        RAISE EXCEPTION 'invalid level % or role "%" for an alert', COALESCE(level::text, 'NULL'), role
+    -- NOT (0 <= level < 1e18) also refuses NaN and Infinity
+    IF level IS NULL OR NOT (level >= 0 AND level < 1e18) OR role IS NULL OR role !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+        RAISE EXCEPTION 'invalid level % or role "%" for an alert', COALESCE(pg_catalog.left(level::text, 40), 'NULL'),
+                CASE WHEN pg_catalog.length(role) > 64 THEN pg_catalog.left(role, 64) || '...' ELSE role END
             USING ERRCODE = '22023',
                   HINT = 'The level tells one occurrence from another (a shipment number, say) and is never negative; a role is a lowercase name: SELECT aftersales.raise_alert(42, ''part_not_collected'', level => 7, role => ''supervisor'');';
+    END IF;
+    IF NOT pg_catalog.isfinite(t_at) OR t_at < '0001-01-01 00:00+00'
+       OR NOT pg_catalog.isfinite(COALESCE(due_at, t_at)) OR COALESCE(due_at, t_at) < '0001-01-01 00:00+00' THEN
+        RAISE EXCEPTION 'invalid time for an alert: at %, due_at %', t_at, COALESCE(due_at::text, 'NULL')
+            USING ERRCODE = '22008',
+                  HINT = 'Alert times are finite and after year 1, for example: SELECT aftersales.raise_alert(42, ''part_not_collected'', level => 7, due_at => ''2026-03-03 09:00+08'');';
     END IF;
     IF ticket IS NULL OR NOT EXISTS (SELECT FROM aftersales.tickets t
                                       WHERE t.tenant_id = tenant AND t.ticket_id = raise_alert.ticket) THEN

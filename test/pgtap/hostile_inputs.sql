@@ -1,0 +1,60 @@
+-- hostile_inputs.sql: arguments a hostile or careless caller passes, each
+-- refused with a SQLSTATE, a message naming the bad value (cut when long)
+-- and nothing written: blank actors, alert levels and times out of range,
+-- replay of an unknown ticket.  Everything is rolled back.
+\set ON_ERROR_STOP 1
+\set QUIET 1
+\pset format unaligned
+\pset tuples_only true
+\pset pager off
+BEGIN;
+SELECT plan(15);
+SET LOCAL TimeZone = 'UTC';
+SET LOCAL aftersales.now = '2026-03-02 09:00+00';
+INSERT INTO aftersales.organisations (level, org_type, name) VALUES ('hq', 'headquarters', 'hostile HQ')
+RETURNING org_id AS org \gset
+WITH c AS (INSERT INTO aftersales.customers (name, tier) VALUES ('hostile customer', 'standard') RETURNING customer_id),
+     p AS (INSERT INTO aftersales.problem_types (code, name) VALUES ('HOSTILE', 'Hostile test') RETURNING problem_type_id),
+     e AS (INSERT INTO aftersales.engineers (org_id, name) VALUES (:org, 'Li Na') RETURNING engineer_id)
+SELECT c.customer_id AS cu, p.problem_type_id AS pt, e.engineer_id AS en FROM c, p, e \gset
+SELECT aftersales.open_ticket(:cu, :pt, 'B', 'hostile', at => '2026-03-02 09:00+00') AS t \gset
+
+-- blank actors
+SELECT throws_ok(format($$SELECT aftersales.assign_ticket(%s, %s, actor => '   ', at => '2026-03-02 09:05+00')$$, :t, :en),
+    '22023', 'actor of event assign must not be blank', 'assign by an actor of spaces: 22023');
+SELECT throws_ok(format($$SELECT aftersales.assign_ticket(%s, %s, actor => E'\t', at => '2026-03-02 09:05+00')$$, :t, :en),
+    '22023', 'actor of event assign must not be blank', 'assign by a tab: 22023');
+SELECT throws_ok(format($$SELECT aftersales.open_ticket(%s, %s, 'B', 'x', actor => E'\n \n')$$, :cu, :pt),
+    '22023', 'actor of event open must not be blank', 'open by newlines: 22023');
+SELECT is(aftersales.assign_ticket(:t, :en, actor => ' wang.wei ', at => '2026-03-02 09:05+00')::text, 'assigned',
+    'an actor with surrounding spaces is a name');
+SELECT is((SELECT event_seq FROM aftersales.tickets WHERE tenant_id = 1 AND ticket_id = :t), 2,
+    'the refused events left no trace');
+
+-- raise_alert: levels and times
+SELECT throws_ok(format($$SELECT aftersales.raise_alert(%s, 'part_not_collected', level => 'NaN')$$, :t),
+    '22023', NULL, 'raise_alert level NaN: 22023');
+SELECT throws_ok(format($$SELECT aftersales.raise_alert(%s, 'part_not_collected', level => 'Infinity')$$, :t),
+    '22023', NULL, 'raise_alert level Infinity: 22023');
+SELECT throws_ok(format($$SELECT aftersales.raise_alert(%s, 'part_not_collected', level => 1e100)$$, :t),
+    '22023', NULL, 'raise_alert level 1e100: 22023');
+SELECT throws_ok(format($$SELECT aftersales.raise_alert(%s, 'part_not_collected', level => 1, at => 'infinity')$$, :t),
+    '22008', NULL, 'raise_alert at infinity: 22008');
+SELECT throws_ok(format($$SELECT aftersales.raise_alert(%s, 'part_not_collected', level => 1, due_at => '-infinity')$$, :t),
+    '22008', NULL, 'raise_alert due at -infinity: 22008');
+SELECT throws_ok(format($$SELECT aftersales.raise_alert(%s, 'part_not_collected', level => 1, at => '0044-03-15 12:00+00 BC')$$, :t),
+    '22008', NULL, 'raise_alert at a BC time: 22008');
+SELECT throws_like(format($$SELECT aftersales.raise_alert(%s, 'part_not_collected', level => 1, role => repeat('x', 1048576))$$, :t),
+    'invalid level 1 or role "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx..." for an alert',
+    'a 1 MB role is cut to 64 characters in the message');
+SELECT throws_like(format($$SELECT aftersales.raise_alert(%s, repeat('k', 1048576), level => 1)$$, :t),
+    'alerts of kind "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk..." cannot be raised by hand',
+    'a 1 MB kind is cut to 64 characters in the message');
+
+-- replay_ticket of an unknown ticket
+SELECT throws_ok($$SELECT aftersales.replay_ticket(1, 9223372036854775807)$$,
+    'P0002', 'ticket 9223372036854775807 does not exist for tenant 1', 'replay_ticket of an unknown ticket: P0002');
+SELECT ok(aftersales.replay_ticket(1, :t) IS NOT NULL, 'replay_ticket of a ticket replays it');
+
+SELECT * FROM finish();
+ROLLBACK;
