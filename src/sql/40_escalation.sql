@@ -450,8 +450,19 @@ DECLARE
     cur aftersales.escalation_rules;
     dflt aftersales.escalation_rules;
 BEGIN
+    IF tenant IS NULL THEN
+        RAISE EXCEPTION 'tenant must not be null'
+            USING ERRCODE = '22004',
+                  HINT = 'Leave it out for the current tenant, or name one, for example: SELECT aftersales.set_escalation_rule(''escalation'', 2, after => ''2 hours'', tenant => 1);';
+    END IF;
+    IF NOT EXISTS (SELECT FROM aftersales.tenants t WHERE t.tenant_id = set_escalation_rule.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the tenants with: SELECT tenant_id, name FROM aftersales.tenants;';
+    END IF;
     IF kind IS NULL OR kind NOT IN ('warning', 'escalation', 'not_arrived', 'not_completed', 'key_customer', 'lock') THEN
-        PERFORM aftersales._bad_rule(pg_catalog.format('invalid escalation rule kind: "%s"', kind),
+        PERFORM aftersales._bad_rule(pg_catalog.format('invalid escalation rule kind: "%s"',
+                    CASE WHEN pg_catalog.length(kind) > 64 THEN pg_catalog.left(kind, 64) || '...' ELSE kind END),
             'Kinds are warning, escalation, not_arrived, not_completed, key_customer and lock; for example: SELECT aftersales.set_escalation_rule(''warning'', 90);');
     END IF;
     IF level IS NULL
@@ -472,10 +483,13 @@ BEGIN
         PERFORM aftersales._bad_rule(pg_catalog.format('a warning has no after, got %s', after),
             'A warning fires at a percent of the target: SELECT aftersales.set_escalation_rule(''warning'', 90);');
     END IF;
-    IF kind <> 'warning' AND (after IS NULL OR after < '0'::interval OR EXTRACT(DAY FROM after) <> 0
+    -- bounded: a stage years away overflowed the watch arithmetic and
+    -- silenced every stage of the ticket
+    IF kind <> 'warning' AND (after IS NULL OR after < '0'::interval OR after > '8784 hours'::interval
+                              OR EXTRACT(DAY FROM after) <> 0
                               OR EXTRACT(MONTH FROM after) <> 0 OR EXTRACT(YEAR FROM after) <> 0) THEN
         PERFORM aftersales._bad_rule(pg_catalog.format('invalid after for escalation rule %s %s: %s', kind, level, COALESCE(after::text, 'NULL')),
-            'After is hours, minutes and seconds, never negative (a business day is not 24 hours), for example: SELECT aftersales.set_escalation_rule(''escalation'', 3, after => ''16 hours'');');
+            'After is hours, minutes and seconds, never negative and at most 8784 hours (a year; a business day is not 24 hours), for example: SELECT aftersales.set_escalation_rule(''escalation'', 3, after => ''16 hours'');');
     END IF;
     role := COALESCE(role, cur.role, dflt.role,
                      CASE kind WHEN 'warning' THEN 'assignee' WHEN 'escalation' THEN 'supervisor'

@@ -8,7 +8,7 @@
 \pset tuples_only true
 \pset pager off
 BEGIN;
-SELECT plan(15);
+SELECT plan(20);
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL aftersales.now = '2026-03-02 09:00+00';
 INSERT INTO aftersales.organisations (level, org_type, name) VALUES ('hq', 'headquarters', 'hostile HQ')
@@ -50,6 +50,18 @@ SELECT throws_like(format($$SELECT aftersales.raise_alert(%s, 'part_not_collecte
 SELECT throws_like(format($$SELECT aftersales.raise_alert(%s, repeat('k', 1048576), level => 1)$$, :t),
     'alerts of kind "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk..." cannot be raised by hand',
     'a 1 MB kind is cut to 64 characters in the message');
+
+-- escalation rules: bounded, for a tenant that exists
+SELECT throws_like($$SELECT aftersales.set_escalation_rule('escalation', 3, after => '2147483647 hours')$$,
+    'invalid after for escalation rule escalation 3: 2147483647:00:00', 'an escalation 2147483647 hours after: refused');
+SELECT throws_ok($$SELECT aftersales.set_escalation_rule('escalation', 3, after => '8785 hours')$$,
+    '22023', NULL, 'an escalation more than 8784 hours after: 22023');
+SELECT lives_ok($$SELECT aftersales.set_escalation_rule('escalation', 3, after => '8784 hours')$$,
+    'an escalation 8784 hours after: accepted');
+SELECT throws_ok($$SELECT aftersales.set_escalation_rule('escalation', 3, after => '2 hours', tenant => NULL)$$,
+    '22004', 'tenant must not be null', 'set_escalation_rule for a NULL tenant: 22004');
+SELECT throws_ok($$SELECT aftersales.set_escalation_rule('escalation', 3, after => '2 hours', tenant => 987654321)$$,
+    'P0002', 'tenant 987654321 does not exist', 'set_escalation_rule for an unknown tenant: P0002');
 
 -- replay_ticket of an unknown ticket
 SELECT throws_ok($$SELECT aftersales.replay_ticket(1, 9223372036854775807)$$,

@@ -353,3 +353,74 @@ BEGIN
         'sla', sla);
 END
 $$;
+
+-- set_escalation_rule: after bounded to 8784 hours (2147483647 hours silenced
+-- escalation); a NULL or unknown tenant refused with 22004/P0002; a long kind cut.
+CREATE OR REPLACE FUNCTION aftersales.set_escalation_rule(kind text, level numeric DEFAULT 0, after interval DEFAULT NULL,
+                                               role text DEFAULT NULL, enabled boolean DEFAULT true,
+                                               description text DEFAULT NULL,
+                                               tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cur aftersales.escalation_rules;
+    dflt aftersales.escalation_rules;
+BEGIN
+    IF tenant IS NULL THEN
+        RAISE EXCEPTION 'tenant must not be null'
+            USING ERRCODE = '22004',
+                  HINT = 'Leave it out for the current tenant, or name one, for example: SELECT aftersales.set_escalation_rule(''escalation'', 2, after => ''2 hours'', tenant => 1);';
+    END IF;
+    IF NOT EXISTS (SELECT FROM aftersales.tenants t WHERE t.tenant_id = set_escalation_rule.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the tenants with: SELECT tenant_id, name FROM aftersales.tenants;';
+    END IF;
+    IF kind IS NULL OR kind NOT IN ('warning', 'escalation', 'not_arrived', 'not_completed', 'key_customer', 'lock') THEN
+        PERFORM aftersales._bad_rule(pg_catalog.format('invalid escalation rule kind: "%s"',
+                    CASE WHEN pg_catalog.length(kind) > 64 THEN pg_catalog.left(kind, 64) || '...' ELSE kind END),
+            'Kinds are warning, escalation, not_arrived, not_completed, key_customer and lock; for example: SELECT aftersales.set_escalation_rule(''warning'', 90);');
+    END IF;
+    IF level IS NULL
+       OR (kind = 'warning' AND NOT (level > 0 AND level <= 100 AND level = round(level, 2)))
+       OR (kind = 'escalation' AND NOT (level BETWEEN 1 AND 9 AND level = trunc(level)))
+       OR (kind NOT IN ('warning', 'escalation') AND level <> 0) THEN
+        PERFORM aftersales._bad_rule(pg_catalog.format('invalid level %s for escalation rule kind %s', COALESCE(level::text, 'NULL'), kind),
+            CASE kind WHEN 'warning' THEN 'A warning''s level is the percent of the target, above 0 and at most 100, for example: SELECT aftersales.set_escalation_rule(''warning'', 90);'
+                      WHEN 'escalation' THEN 'Escalation levels are 1 to 9, for example: SELECT aftersales.set_escalation_rule(''escalation'', 2, after => ''2 hours'');'
+                      ELSE pg_catalog.format('Rules of kind %s have level 0, for example: SELECT aftersales.set_escalation_rule(%L, after => ''8 hours'');', kind, kind) END);
+    END IF;
+    SELECT * INTO cur FROM aftersales.escalation_rules r
+     WHERE r.tenant_id = set_escalation_rule.tenant AND r.kind = set_escalation_rule.kind AND r.level = set_escalation_rule.level;
+    SELECT * INTO dflt FROM aftersales.escalation_rules r
+     WHERE r.tenant_id = 1 AND r.kind = set_escalation_rule.kind AND r.level = set_escalation_rule.level;
+    after := COALESCE(after, cur.after, dflt.after);
+    IF kind = 'warning' AND after IS NOT NULL THEN
+        PERFORM aftersales._bad_rule(pg_catalog.format('a warning has no after, got %s', after),
+            'A warning fires at a percent of the target: SELECT aftersales.set_escalation_rule(''warning'', 90);');
+    END IF;
+    -- bounded: a stage years away overflowed the watch arithmetic and
+    -- silenced every stage of the ticket
+    IF kind <> 'warning' AND (after IS NULL OR after < '0'::interval OR after > '8784 hours'::interval
+                              OR EXTRACT(DAY FROM after) <> 0
+                              OR EXTRACT(MONTH FROM after) <> 0 OR EXTRACT(YEAR FROM after) <> 0) THEN
+        PERFORM aftersales._bad_rule(pg_catalog.format('invalid after for escalation rule %s %s: %s', kind, level, COALESCE(after::text, 'NULL')),
+            'After is hours, minutes and seconds, never negative and at most 8784 hours (a year; a business day is not 24 hours), for example: SELECT aftersales.set_escalation_rule(''escalation'', 3, after => ''16 hours'');');
+    END IF;
+    role := COALESCE(role, cur.role, dflt.role,
+                     CASE kind WHEN 'warning' THEN 'assignee' WHEN 'escalation' THEN 'supervisor'
+                               WHEN 'not_arrived' THEN 'supervisor' WHEN 'not_completed' THEN 'supervisor'
+                               ELSE 'service_manager' END);
+    IF role !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+        PERFORM aftersales._bad_rule(pg_catalog.format('invalid role: "%s"', role),
+            'A role is a lowercase name such as supervisor, service_manager or head_of_department.');
+    END IF;
+    INSERT INTO aftersales.escalation_rules AS r (tenant_id, kind, level, after, role, enabled, description)
+    VALUES (tenant, kind, level, after, role, COALESCE(enabled, true), COALESCE(description, cur.description, dflt.description))
+    ON CONFLICT ON CONSTRAINT escalation_rules_pkey DO UPDATE
+       SET after = excluded.after, role = excluded.role, enabled = excluded.enabled,
+           description = excluded.description;
+END
+$$;
