@@ -102,8 +102,19 @@ CREATE FUNCTION aftersales.set_calendar(name text, cal aftersales.calendar,
     SET search_path = pg_catalog, pg_temp
     AS $$
 BEGIN
+    IF tenant IS NULL THEN
+        RAISE EXCEPTION 'tenant must not be null'
+            USING ERRCODE = '22004',
+                  HINT = 'Leave it out for the current tenant, or name one, for example: SELECT aftersales.set_calendar(''cn-office'', ''zone=Asia/Shanghai; mon-fri 09:00-18:00'', tenant => 1);';
+    END IF;
+    IF NOT EXISTS (SELECT FROM aftersales.tenants t WHERE t.tenant_id = set_calendar.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the tenants with: SELECT tenant_id, name FROM aftersales.tenants;';
+    END IF;
     IF name IS NULL OR name !~ '^[[:alnum:]_][[:alnum:]_.:+-]{0,62}$' THEN
-        RAISE EXCEPTION 'invalid calendar name: "%"', name
+        RAISE EXCEPTION 'invalid calendar name: "%"',
+                CASE WHEN pg_catalog.length(name) > 64 THEN pg_catalog.left(name, 64) || '...' ELSE name END
             USING ERRCODE = '22023',
                   DETAIL = 'A calendar name has 1 to 63 letters, digits and _ . : + -, and starts with a letter, digit or _.',
                   HINT = 'For example: SELECT aftersales.set_calendar(''cn-office'', ''zone=Asia/Shanghai; mon-fri 09:00-18:00'');';

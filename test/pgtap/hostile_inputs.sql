@@ -8,7 +8,7 @@
 \pset tuples_only true
 \pset pager off
 BEGIN;
-SELECT plan(20);
+SELECT plan(23);
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL aftersales.now = '2026-03-02 09:00+00';
 INSERT INTO aftersales.organisations (level, org_type, name) VALUES ('hq', 'headquarters', 'hostile HQ')
@@ -62,6 +62,13 @@ SELECT throws_ok($$SELECT aftersales.set_escalation_rule('escalation', 3, after 
     '22004', 'tenant must not be null', 'set_escalation_rule for a NULL tenant: 22004');
 SELECT throws_ok($$SELECT aftersales.set_escalation_rule('escalation', 3, after => '2 hours', tenant => 987654321)$$,
     'P0002', 'tenant 987654321 does not exist', 'set_escalation_rule for an unknown tenant: P0002');
+SELECT throws_ok($$SELECT aftersales.set_calendar('x', 'zone=UTC; mon-fri 09:00-17:00', tenant => NULL)$$,
+    '22004', 'tenant must not be null', 'set_calendar for a NULL tenant: 22004');
+SELECT throws_ok($$SELECT aftersales.set_calendar('x', 'zone=UTC; mon-fri 09:00-17:00', tenant => 987654321)$$,
+    'P0002', 'tenant 987654321 does not exist', 'set_calendar for an unknown tenant: P0002');
+SELECT throws_like($$SELECT aftersales.set_calendar(repeat('n', 1048576), 'zone=UTC; mon-fri 09:00-17:00')$$,
+    'invalid calendar name: "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn..."',
+    'a 1 MB calendar name is cut to 64 characters in the message');
 
 -- replay_ticket of an unknown ticket
 SELECT throws_ok($$SELECT aftersales.replay_ticket(1, 9223372036854775807)$$,
