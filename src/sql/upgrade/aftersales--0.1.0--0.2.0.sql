@@ -435,6 +435,17 @@ CREATE OR REPLACE FUNCTION aftersales.set_calendar(name text, cal aftersales.cal
     SET search_path = pg_catalog, pg_temp
     AS $$
 BEGIN
+    IF name IS NULL OR name !~ '^[[:alnum:]_][[:alnum:]_.:+-]{0,62}$' THEN
+        RAISE EXCEPTION 'invalid calendar name: "%"', CASE WHEN pg_catalog.length(name) > 64 THEN pg_catalog.left(name, 64) || '...' ELSE name END
+            USING ERRCODE = '22023',
+                  DETAIL = 'A calendar name has 1 to 63 letters, digits and _ . : + -, and starts with a letter, digit or _.',
+                  HINT = 'For example: SELECT aftersales.set_calendar(''cn-office'', ''zone=Asia/Shanghai; mon-fri 09:00-18:00'');';
+    END IF;
+    IF cal IS NULL THEN
+        RAISE EXCEPTION 'calendar "%" must not be null', name
+            USING ERRCODE = '22004',
+                  HINT = 'For example: SELECT aftersales.set_calendar(''cn-office'', ''zone=Asia/Shanghai; mon-fri 09:00-18:00'');';
+    END IF;
     IF tenant IS NULL THEN
         RAISE EXCEPTION 'tenant must not be null'
             USING ERRCODE = '22004',
@@ -444,18 +455,6 @@ BEGIN
         RAISE EXCEPTION 'tenant % does not exist', tenant
             USING ERRCODE = 'P0002',
                   HINT = 'List the tenants with: SELECT tenant_id, name FROM aftersales.tenants;';
-    END IF;
-    IF name IS NULL OR name !~ '^[[:alnum:]_][[:alnum:]_.:+-]{0,62}$' THEN
-        RAISE EXCEPTION 'invalid calendar name: "%"',
-                CASE WHEN pg_catalog.length(name) > 64 THEN pg_catalog.left(name, 64) || '...' ELSE name END
-            USING ERRCODE = '22023',
-                  DETAIL = 'A calendar name has 1 to 63 letters, digits and _ . : + -, and starts with a letter, digit or _.',
-                  HINT = 'For example: SELECT aftersales.set_calendar(''cn-office'', ''zone=Asia/Shanghai; mon-fri 09:00-18:00'');';
-    END IF;
-    IF cal IS NULL THEN
-        RAISE EXCEPTION 'calendar "%" must not be null', name
-            USING ERRCODE = '22004',
-                  HINT = 'For example: SELECT aftersales.set_calendar(''cn-office'', ''zone=Asia/Shanghai; mon-fri 09:00-18:00'');';
     END IF;
     INSERT INTO aftersales.calendars AS c (tenant_id, name, calendar, description)
     VALUES (tenant, set_calendar.name, cal, set_calendar.description)
