@@ -156,7 +156,7 @@ BEGIN
                   HINT = 'List the problem types with: SELECT problem_type_id, code, name FROM aftersales.problem_types WHERE tenant_id = aftersales.current_tenant();';
     END IF;
     IF channel IS NULL OR channel NOT IN ('phone', 'web', 'app', 'wechat', 'email', 'walk_in', 'field', 'other') THEN
-        RAISE EXCEPTION 'invalid channel: "%"', channel
+        RAISE EXCEPTION 'invalid channel: "%"', CASE WHEN pg_catalog.length(channel) > 64 THEN pg_catalog.left(channel, 64) || '...' ELSE channel END
             USING ERRCODE = '22023',
                   HINT = 'Channels are phone, web, app, wechat, email, walk_in, field and other.';
     END IF;

@@ -8,7 +8,7 @@
 \pset tuples_only true
 \pset pager off
 BEGIN;
-SELECT plan(23);
+SELECT plan(24);
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL aftersales.now = '2026-03-02 09:00+00';
 INSERT INTO aftersales.organisations (level, org_type, name) VALUES ('hq', 'headquarters', 'hostile HQ')
@@ -69,6 +69,9 @@ SELECT throws_ok($$SELECT aftersales.set_calendar('x', 'zone=UTC; mon-fri 09:00-
 SELECT throws_like($$SELECT aftersales.set_calendar(repeat('n', 1048576), 'zone=UTC; mon-fri 09:00-17:00')$$,
     'invalid calendar name: "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn..."',
     'a 1 MB calendar name is cut to 64 characters in the message');
+SELECT throws_like(format($$SELECT aftersales.open_ticket(%s, %s, 'B', 'x', channel => repeat('c', 1048576))$$, :cu, :pt),
+    'invalid channel: "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc..."',
+    'a 1 MB channel is cut to 64 characters in the message');
 
 -- replay_ticket of an unknown ticket
 SELECT throws_ok($$SELECT aftersales.replay_ticket(1, 9223372036854775807)$$,

@@ -464,3 +464,103 @@ BEGIN
            updated_at = pg_catalog.now();
 END
 $$;
+
+-- open_ticket: a long channel is cut in the error message.
+CREATE OR REPLACE FUNCTION aftersales.open_ticket(customer bigint, problem_type bigint, priority aftersales.priority,
+                                       description text, channel text DEFAULT 'phone',
+                                       unit bigint DEFAULT NULL, model bigint DEFAULT NULL,
+                                       requested_at timestamptz DEFAULT NULL, field boolean DEFAULT false,
+                                       org bigint DEFAULT NULL, on_hold boolean DEFAULT false,
+                                       reason text DEFAULT NULL,
+                                       actor text DEFAULT aftersales.actor(),
+                                       at timestamptz DEFAULT aftersales.now())
+    RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    opened timestamptz := COALESCE(at, aftersales.now());
+    unit_customer bigint;
+    unit_model bigint;
+    customer_ok boolean;
+    problem_type_ok boolean;
+    model_ok boolean;
+    org_ok boolean;
+    example constant text := 'SELECT aftersales.open_ticket(customer => 7, problem_type => 3, priority => ''B'', description => ''no power'');';
+BEGIN
+    IF customer IS NULL OR problem_type IS NULL OR priority IS NULL OR description IS NULL THEN
+        RAISE EXCEPTION 'customer, problem_type, priority and description must not be null'
+            USING ERRCODE = '22004', HINT = 'For example: ' OPERATOR(pg_catalog.||) example;
+    END IF;
+    IF pg_catalog.btrim(description) OPERATOR(pg_catalog.=) '' THEN
+        RAISE EXCEPTION 'description must not be empty'
+            USING ERRCODE = '22023', HINT = 'Say what the customer reported, for example: ' OPERATOR(pg_catalog.||) example;
+    END IF;
+    -- What must exist, read in one statement; the errors below keep their order.
+    SELECT EXISTS (SELECT FROM aftersales.customers c
+                    WHERE c.tenant_id OPERATOR(pg_catalog.=) tenant AND c.customer_id OPERATOR(pg_catalog.=) open_ticket.customer),
+           EXISTS (SELECT FROM aftersales.problem_types p
+                    WHERE p.tenant_id OPERATOR(pg_catalog.=) tenant AND p.problem_type_id OPERATOR(pg_catalog.=) problem_type),
+           model IS NULL OR EXISTS (SELECT FROM aftersales.product_models m
+                                     WHERE m.tenant_id OPERATOR(pg_catalog.=) tenant AND m.model_id OPERATOR(pg_catalog.=) model),
+           org IS NULL OR EXISTS (SELECT FROM aftersales.organisations o
+                                   WHERE o.tenant_id OPERATOR(pg_catalog.=) tenant AND o.org_id OPERATOR(pg_catalog.=) org)
+      INTO customer_ok, problem_type_ok, model_ok, org_ok;
+    IF NOT customer_ok THEN
+        RAISE EXCEPTION 'customer % does not exist for tenant %', customer, tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'Register the customer first: INSERT INTO aftersales.customers (name) VALUES (''...'') RETURNING customer_id;';
+    END IF;
+    IF NOT problem_type_ok THEN
+        RAISE EXCEPTION 'problem type % does not exist for tenant %', problem_type, tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the problem types with: SELECT problem_type_id, code, name FROM aftersales.problem_types WHERE tenant_id = aftersales.current_tenant();';
+    END IF;
+    IF channel IS NULL OR channel NOT IN ('phone', 'web', 'app', 'wechat', 'email', 'walk_in', 'field', 'other') THEN
+        RAISE EXCEPTION 'invalid channel: "%"', CASE WHEN pg_catalog.length(channel) > 64 THEN pg_catalog.left(channel, 64) || '...' ELSE channel END
+            USING ERRCODE = '22023',
+                  HINT = 'Channels are phone, web, app, wechat, email, walk_in, field and other.';
+    END IF;
+    IF unit IS NOT NULL THEN
+        SELECT u.customer_id, u.model_id INTO unit_customer, unit_model FROM aftersales.units u
+         WHERE u.tenant_id OPERATOR(pg_catalog.=) tenant AND u.unit_id OPERATOR(pg_catalog.=) unit;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'unit % does not exist for tenant %', unit, tenant
+                USING ERRCODE = 'P0002',
+                      HINT = 'Find the unit by its serial: SELECT unit_id FROM aftersales.units WHERE serial = ''...'';';
+        END IF;
+        IF unit_customer OPERATOR(pg_catalog.<>) customer THEN
+            RAISE EXCEPTION 'unit % belongs to customer %, not to customer %', unit, unit_customer, customer
+                USING ERRCODE = '22023', HINT = 'Open the ticket for the customer who has the unit.';
+        END IF;
+        IF model IS NOT NULL AND model OPERATOR(pg_catalog.<>) unit_model THEN
+            RAISE EXCEPTION 'unit % is of model %, not of model %', unit, unit_model, model
+                USING ERRCODE = '22023', HINT = 'Leave the model out: it is taken from the unit.';
+        END IF;
+        model := unit_model;
+    ELSIF NOT model_ok THEN
+        RAISE EXCEPTION 'product model % does not exist for tenant %', model, tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the models with: SELECT model_id, code, name FROM aftersales.product_models WHERE tenant_id = aftersales.current_tenant();';
+    END IF;
+    IF NOT org_ok THEN
+        RAISE EXCEPTION 'organisation % does not exist for tenant %', org, tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the organisations with: SELECT org_id, name FROM aftersales.organisations WHERE tenant_id = aftersales.current_tenant();';
+    END IF;
+    IF requested_at OPERATOR(pg_catalog.<) opened THEN
+        RAISE EXCEPTION 'requested date % precedes the entry of the ticket at %', requested_at, opened
+            USING ERRCODE = '22023', HINT = 'The customer-requested date is when the customer wants the problem solved, after entry.';
+    END IF;
+    IF COALESCE(on_hold, false) THEN
+        PERFORM aftersales._require_reason(reason, 'hold',
+            'SELECT aftersales.open_ticket(customer => 7, problem_type => 3, priority => ''C'', description => ''noise'', on_hold => true, reason => ''customer away until Monday'');');
+    END IF;
+
+    RETURN aftersales._ticket_open(tenant, channel, customer, unit, model, problem_type, description, priority,
+                                   requested_at, org, COALESCE(field, false),
+                                   CASE WHEN COALESCE(on_hold, false) THEN 'on_hold' ELSE 'new' END::aftersales.ticket_status,
+                                   opened, actor, reason);
+END
+$$;
