@@ -392,7 +392,7 @@ AS $$
 DECLARE
     periods constant text[] := '{day,week,month,quarter,year,all}';
 BEGIN
-    IF period IS NOT NULL OR fn IN ('kpi_service', 'kpi_headline', 'kpi_staff', 'kpi_dispatch', 'kpi_failures', 'kpi_warranty_trend') THEN
+    IF period IS NOT NULL OR fn IN ('kpi_service', 'kpi_headline', 'kpi_staff', 'kpi_dispatch', 'kpi_failures', 'kpi_warranty_trend', 'kpi_durations') THEN
         IF period IS NULL THEN
             RAISE EXCEPTION 'period must not be null'
                 USING ERRCODE = '22004',
@@ -456,6 +456,13 @@ BEGIN
         RAISE EXCEPTION 'tenant % does not exist', tenant
             USING ERRCODE = 'P0002',
                   HINT = 'List the tenants with: SELECT tenant_id, name FROM aftersales.tenants; or pass tenant => NULL for every tenant.';
+    END IF;
+    -- ages are measured from as_of: an infinite one has none
+    IF as_of IS NOT NULL AND NOT pg_catalog.isfinite(as_of) THEN
+        RAISE EXCEPTION '% must be finite, not %', CASE WHEN fn = 'backlog_as_of' THEN 'at' ELSE 'as_of' END, as_of
+            USING ERRCODE = '22008',
+                  DETAIL = 'Ages and backlogs are measured at this instant.',
+                  HINT = 'For example: ' || example;
     END IF;
 END
 $$;

@@ -564,3 +564,91 @@ BEGIN
                                    opened, actor, reason);
 END
 $$;
+
+-- _kpi_check: kpi_durations refuses a NULL period as the other KPI functions
+-- do; an infinite as_of (at) is refused with 22008 (it failed with "cannot
+-- subtract infinite timestamps").
+CREATE OR REPLACE FUNCTION aftersales._kpi_check(fn text, example text, period text, dimension text, dimensions text[],
+                                      since timestamptz, until timestamptz, as_of timestamptz, zone text,
+                                      tenant bigint)
+    RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    periods constant text[] := '{day,week,month,quarter,year,all}';
+BEGIN
+    IF period IS NOT NULL OR fn IN ('kpi_service', 'kpi_headline', 'kpi_staff', 'kpi_dispatch', 'kpi_failures', 'kpi_warranty_trend', 'kpi_durations') THEN
+        IF period IS NULL THEN
+            RAISE EXCEPTION 'period must not be null'
+                USING ERRCODE = '22004',
+                      DETAIL = 'Periods are day, week (from Monday), month, quarter, year and all (the whole range).',
+                      HINT = 'For example: ' || example;
+        END IF;
+        IF NOT period = ANY (periods) THEN
+            RAISE EXCEPTION 'unknown period: "%"', period
+                USING ERRCODE = '22023',
+                      DETAIL = 'Periods are day, week (from Monday), month, quarter, year and all (the whole range).',
+                      HINT = 'For example: ' || example;
+        END IF;
+    END IF;
+    IF dimensions IS NOT NULL AND dimension IS NULL THEN
+        RAISE EXCEPTION 'dimension must not be null'
+            USING ERRCODE = '22004',
+                  DETAIL = pg_catalog.format('Dimensions of %s are %s.', fn, pg_catalog.array_to_string(dimensions, ', ')),
+                  HINT = 'For example: ' || example;
+    END IF;
+    IF dimensions IS NOT NULL AND NOT dimension = ANY (dimensions) THEN
+        RAISE EXCEPTION 'unknown dimension: "%"', dimension
+            USING ERRCODE = '22023',
+                  DETAIL = pg_catalog.format('Dimensions of %s are %s.', fn, pg_catalog.array_to_string(dimensions, ', ')),
+                  HINT = 'For example: ' || example;
+    END IF;
+    IF fn NOT IN ('kpi_backlog', 'kpi_engineer_holdings', 'backlog_as_of') THEN
+        IF since IS NULL OR until IS NULL THEN
+            RAISE EXCEPTION 'since and until must not be null'
+                USING ERRCODE = '22004',
+                      DETAIL = 'The range is [since, until) of the tickets'' entry; use ''-infinity'' or ''infinity'' for no bound.',
+                      HINT = 'For example: ' || example;
+        END IF;
+        IF since >= until THEN
+            RAISE EXCEPTION 'empty range: since % is not before until %', since, until
+                USING ERRCODE = '22023',
+                      DETAIL = 'The range is [since, until) of the tickets'' entry.',
+                      HINT = 'For example: ' || example;
+        END IF;
+    END IF;
+    IF as_of IS NULL AND fn NOT IN ('kpi_dispatch', 'kpi_failures', 'kpi_warranty_trend') THEN
+        RAISE EXCEPTION '% must not be null', CASE WHEN fn = 'backlog_as_of' THEN 'at' ELSE 'as_of' END
+            USING ERRCODE = '22004',
+                  DETAIL = 'It is the instant at which unfinished tickets are judged (default aftersales.now()).',
+                  HINT = 'For example: ' || example;
+    END IF;
+    IF zone IS NULL THEN
+        RAISE EXCEPTION 'zone must not be null'
+            USING ERRCODE = '22004',
+                  DETAIL = 'Periods are cut in this time zone; the default is the session''s TimeZone.',
+                  HINT = 'For example: ' || example;
+    END IF;
+    BEGIN
+        PERFORM pg_catalog.timezone(zone, pg_catalog.timestamptz '2000-01-01 00:00+00');
+    EXCEPTION WHEN invalid_parameter_value OR feature_not_supported THEN
+        RAISE EXCEPTION 'unknown time zone: "%"', zone
+            USING ERRCODE = '22023',
+                  DETAIL = 'Periods are cut in this time zone.',
+                  HINT = 'Use a zone PostgreSQL knows (SELECT name FROM pg_timezone_names), for example: zone => ''Asia/Shanghai''.';
+    END;
+    IF tenant IS NOT NULL AND NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = _kpi_check.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the tenants with: SELECT tenant_id, name FROM aftersales.tenants; or pass tenant => NULL for every tenant.';
+    END IF;
+    -- ages are measured from as_of: an infinite one has none
+    IF as_of IS NOT NULL AND NOT pg_catalog.isfinite(as_of) THEN
+        RAISE EXCEPTION '% must be finite, not %', CASE WHEN fn = 'backlog_as_of' THEN 'at' ELSE 'as_of' END, as_of
+            USING ERRCODE = '22008',
+                  DETAIL = 'Ages and backlogs are measured at this instant.',
+                  HINT = 'For example: ' || example;
+    END IF;
+END
+$$;
