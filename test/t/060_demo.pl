@@ -34,6 +34,7 @@ sub stable
 {
 	my ($out) = @_;
 	$out =~ s/^==> (creating|starting|reusing).*\n//mg;
+	$out =~ s/^note: the demo cluster's port is taken.*\n//mg;    # another server had the port
 	$out =~ s/\| *[0-9.]+ s +\|/| <seconds> |/g;
 	return $out;
 }
