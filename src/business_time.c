@@ -873,7 +873,30 @@ business_usecs(CalCache *c, int64 a, int64 b)
 	return sum;
 }
 
-/* The first business instant >= t, or an error past the 10-year horizon. */
+static void
+result_range_error(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+			 errmsg("business time result is out of range"),
+			 errhint("Business time is computed for instants up to 9999-12-31.")));
+}
+
+static void
+no_business_error(int64 t0)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("calendar has no business time within %d years after %s",
+					CAL_SEARCH_YEARS, timestamptz_to_str(t0)),
+			 errdetail("Holidays or closures cover every working window in that time."),
+			 errhint("Check the calendar's holidays, for example with: SELECT aftersales.next_business_time(cal, now());")));
+}
+
+/*
+ * The first business instant >= t; an error past the 10-year horizon, or
+ * when the instant would lie past the last one computed with.
+ */
 static int64
 next_business(CalCache *c, int64 t0)
 {
@@ -887,8 +910,10 @@ next_business(CalCache *c, int64 t0)
 					x;
 
 		CHECK_FOR_INTERRUPTS();
-		if (t - t0 > CAL_SEARCH_USECS || t > cal_max_ts)
-			break;
+		if (t - t0 > CAL_SEARCH_USECS)
+			no_business_error(t0);
+		if (t > cal_max_ts)
+			result_range_error();
 		segment_at(c, t, &off, &hi);
 		f0 = local_F(c, t + off);
 		if (hi != PG_INT64_MAX && local_F(c, hi + off) == f0)
@@ -898,16 +923,11 @@ next_business(CalCache *c, int64 t0)
 		}
 		x = local_F_inverse(c, f0 + 1) - 1 - off;
 		if (x - t0 > CAL_SEARCH_USECS)
-			break;
+			no_business_error(t0);
+		if (x > cal_max_ts)
+			result_range_error();
 		return x;
 	}
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_EXCEPTION),
-			 errmsg("calendar has no business time within %d years after %s",
-					CAL_SEARCH_YEARS, timestamptz_to_str(t0)),
-			 errdetail("Holidays or closures cover every working window in that time."),
-			 errhint("Check the calendar's holidays, for example with: SELECT aftersales.next_business_time(cal, now());")));
-	return 0;					/* keep compiler quiet */
 }
 
 static int64
@@ -950,10 +970,7 @@ business_add_usecs(CalCache *c, int64 start, int64 amount)
 		return result;
 	}
 	(void) next_business(c, start);
-	ereport(ERROR,
-			(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-			 errmsg("business time result is out of range"),
-			 errhint("Business time is computed for instants up to 9999-12-31.")));
+	result_range_error();
 	return 0;
 }
 
