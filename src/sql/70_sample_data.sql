@@ -42,38 +42,42 @@
 
 -- China's working calendar of a year: Mon-Fri 09:00-12:00,13:00-18:00 in
 -- Asia/Shanghai, with the public holidays and make-up working days (调休)
--- the State Council publishes.  Only 2026's schedule is known here; other
--- years get the holidays with fixed dates (New Year, Labour Day, National
--- Day) and no make-up days.
+-- of the State Council's notice for that year.  The years whose notice is
+-- published are shipped; any other year is refused (its holidays follow
+-- the lunar calendar and a yearly decision, so they cannot be made up).
 CREATE FUNCTION aftersales.sample_calendar(year integer DEFAULT 2026) RETURNS aftersales.calendar
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     week constant text := 'zone=Asia/Shanghai; mon-fri 09:00-12:00,13:00-18:00';
-    y text;
+    w constant text := ' 09:00-12:00,13:00-18:00';
 BEGIN
-    IF year IS NULL OR year NOT BETWEEN 2000 AND 2100 THEN
-        RAISE EXCEPTION 'invalid sample year: %', COALESCE(year::text, 'NULL')
-            USING ERRCODE = '22023',
-                  HINT = 'Years 2000 to 2100 are supported, for example: SELECT aftersales.sample_calendar(2026);';
+    IF year = 2025 THEN
+        RETURN (week || ';
+   holiday 2025-01-01,2025-01-28..2025-02-04,2025-04-04..2025-04-06,2025-05-01..2025-05-05,
+           2025-05-31..2025-06-02,2025-10-01..2025-10-08;
+   workday 2025-01-26' || w || '; workday 2025-02-08' || w || '; workday 2025-04-27' || w || ';
+   workday 2025-09-28' || w || '; workday 2025-10-11' || w)::aftersales.calendar;
     END IF;
     IF year = 2026 THEN
         RETURN (week || ';
    holiday 2026-01-01..2026-01-03,2026-02-15..2026-02-23,2026-04-04..2026-04-06,
            2026-05-01..2026-05-05,2026-06-19..2026-06-21,2026-09-25..2026-09-27,
            2026-10-01..2026-10-07;
-   workday 2026-01-04 09:00-12:00,13:00-18:00; workday 2026-02-14 09:00-12:00,13:00-18:00;
-   workday 2026-02-28 09:00-12:00,13:00-18:00; workday 2026-05-09 09:00-12:00,13:00-18:00;
-   workday 2026-09-20 09:00-12:00,13:00-18:00; workday 2026-10-10 09:00-12:00,13:00-18:00')::aftersales.calendar;
+   workday 2026-01-04' || w || '; workday 2026-02-14' || w || ';
+   workday 2026-02-28' || w || '; workday 2026-05-09' || w || ';
+   workday 2026-09-20' || w || '; workday 2026-10-10' || w)::aftersales.calendar;
     END IF;
-    y := year::text;
-    RETURN pg_catalog.format('%s; holiday %s-01-01,%s-05-01..%s-05-03,%s-10-01..%s-10-07', week, y, y, y, y, y, y)
-        ::aftersales.calendar;
+    RAISE EXCEPTION 'invalid sample year: %', COALESCE(year::text, 'NULL')
+        USING ERRCODE = '22023',
+              DETAIL = 'China''s official holiday schedule is shipped for 2025 and 2026 only.',
+              HINT = 'Use 2025 or 2026, for example: SELECT aftersales.sample_calendar(2026); '
+                     'for another year, build the clauses from a holiday feed with aftersales.calendar_clauses_from_ics().';
 END
 $$;
 COMMENT ON FUNCTION aftersales.sample_calendar(integer) IS
-  'China office hours (Mon-Fri 09:00-12:00, 13:00-18:00, Asia/Shanghai) with the public holidays and make-up working days of a year (the full State Council schedule for 2026; fixed-date holidays only otherwise)';
+  'China office hours (Mon-Fri 09:00-12:00, 13:00-18:00, Asia/Shanghai) with the public holidays and make-up working days of the State Council''s schedule for 2025 or 2026; other years are refused';
 
 -- ---------------------------------------------------------------------------
 -- What was generated
