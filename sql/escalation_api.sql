@@ -102,7 +102,7 @@ SELECT count(*) > 0 AS alerts_kept FROM aftersales.alerts;
 
 -- ---------------------------------------------------------------------------
 -- schedule_sweeps(): the arguments, checked before pg_cron is looked for.
-SELECT aftersales._sweep_command(500, 100);
+SELECT aftersales_internal.sweep_command(500, 100);
 SELECT aftersales.schedule_sweeps('every minute');
 SELECT aftersales.schedule_sweeps('* * * *');
 SELECT aftersales.schedule_sweeps(NULL);

@@ -71,7 +71,7 @@ $$;
 SELECT aftersales.open_ticket(customer => 1, problem_type => 1, priority => 'A', description => 'furnace fan stopped',
                               field => true, at => '2024-04-03 17:00 Asia/Shanghai');
 SELECT clock, kind, level, role, due_at AT TIME ZONE 'Asia/Shanghai' AS due_local
-  FROM aftersales._watch_stages('{1,1,1}', '{1,1,1}', '{first_response,arrival,resolution}', until => 'infinity')
+  FROM aftersales_internal.watch_stages('{1,1,1}', '{1,1,1}', '{first_response,arrival,resolution}', until => 'infinity')
  ORDER BY clock, level;
 
 SELECT * FROM pg_temp.sweep('2024-04-03 17:29');

@@ -3,9 +3,9 @@
  * start and move and tickets are entered (the watches, rules and stages
  * are 40_escalation.sql's).
  *
- *   _clocks_started    AFTER INSERT ON ticket_sla, per statement: a watch
+ *   clocks_started    AFTER INSERT ON ticket_sla, per statement: a watch
  *                      for each new clock, armed for its first stage;
- *   _clocks_changed    AFTER UPDATE ON ticket_sla, per statement: re-arms
+ *   clocks_changed    AFTER UPDATE ON ticket_sla, per statement: re-arms
  *                      the watches of the clocks changed;
  *   new tickets        a 'ticket' watch for tickets with a requested date
  *                      or of a key customer, written by the entry trigger
@@ -27,7 +27,7 @@
  * pauses clocks clears their watches' next_check in the same statement.
  * The clock triggers still fire and check that every row of theirs is of
  * that ticket: then there is nothing left to do; any other write of the
- * clocks (a resume, a reopen, a re-target, whose next stages _next_check
+ * clocks (a resume, a reopen, a re-target, whose next stages next_check
  * must read after the write; a DBA's UPDATE; a bulk entry) is armed by
  * the trigger as before.
  */
@@ -58,7 +58,7 @@ static const char *const arm_sql[NUM_ARM_PLANS] = {
 	 * percent, then levels; business_add is monotonic), so the first is the
 	 * lowest warning, else the lowest level; the anomaly stage (wall clock)
 	 * is the other candidate.  check_watches() proves this agrees with
-	 * _watch_stages.
+	 * watch_stages.
 	 */
 	[A_CLOCKS_STARTED] =
 	"WITH f AS ("
@@ -91,7 +91,7 @@ static const char *const arm_sql[NUM_ARM_PLANS] = {
 	"   SET next_check = x.n"
 	"  FROM (SELECT n.tenant_id, n.ticket_id, n.metric::text AS clock,"
 	"               CASE WHEN n.stopped_at IS NULL AND n.paused_since IS NULL"
-	"                    THEN aftersales._next_check(n.tenant_id, n.ticket_id, n.metric::text) END AS n"
+	"                    THEN aftersales_internal.next_check(n.tenant_id, n.ticket_id, n.metric::text) END AS n"
 	"          FROM new_clocks n) x"
 	" WHERE w.tenant_id = x.tenant_id AND w.ticket_id = x.ticket_id AND w.clock = x.clock"
 	"   AND w.next_check IS DISTINCT FROM x.n",

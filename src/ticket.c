@@ -1012,7 +1012,7 @@ aftersales_declare_event(PG_FUNCTION_ARGS)
  * The one UPDATE behind every event of the API (31_ticket_api.sql).
  *
  * It was PL/pgSQL; it runs on every event, and there each call started a
- * function, set search_path twice and ran two PERFORMs of _declare_event
+ * function, set search_path twice and ran two PERFORMs of declare_event
  * and one of current_tenant as statements of their own.  Here they are
  * plain C calls, and the UPDATE is prepared once per backend and kept.
  * The UPDATE names only qualified objects and operators, so it needs no
@@ -1052,7 +1052,7 @@ trimmed_or_null(text *t)
 }
 
 /*
- * Declares the event of the next change, as _declare_event does, for the
+ * Declares the event of the next change, as declare_event does, for the
  * guard to judge: actor empty or NULL means aftersales.actor(), the reason
  * is trimmed of spaces (btrim), empty means none.
  */
@@ -1071,7 +1071,7 @@ declare_event(const char *event, text *actor_arg, TimestampTz at, text *reason_a
 	set_local("aftersales.event_reason", reason ? reason : "");
 }
 
-/* The declaration is over (_declare_event(NULL, ...)). */
+/* The declaration is over (declare_event(NULL, ...)). */
 static void
 clear_event(void)
 {
@@ -1081,7 +1081,7 @@ clear_event(void)
 	set_local("aftersales.event_reason", "");
 }
 
-/* aftersales._ticket_event(ticket, event, actor, at, reason, assignee,
+/* aftersales_internal.ticket_event(ticket, event, actor, at, reason, assignee,
  * tier, priority, satisfied, csat, nps, comment): the new status. */
 PG_FUNCTION_INFO_V1(aftersales_ticket_event);
 Datum
@@ -1103,7 +1103,7 @@ aftersales_ticket_event(PG_FUNCTION_ARGS)
 				 errmsg("ticket must not be null"),
 				 errhint("Name the ticket by its id, for example: SELECT aftersales.start_work(42);")));
 	if (PG_ARGISNULL(1))
-		elog(ERROR, "aftersales._ticket_event: the event must not be null");
+		elog(ERROR, "aftersales_internal.ticket_event: the event must not be null");
 
 	declare_event(DatumGetCString(DirectFunctionCall1(enum_out, PG_GETARG_DATUM(1))),
 				  PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2),
@@ -1114,7 +1114,7 @@ aftersales_ticket_event(PG_FUNCTION_ARGS)
 	types[3] = get_fn_expr_argtype(fcinfo->flinfo, 6);
 	types[4] = get_fn_expr_argtype(fcinfo->flinfo, 7);
 	if (!OidIsValid(types[3]) || !OidIsValid(types[4]))
-		elog(ERROR, "aftersales._ticket_event: cannot tell the types of tier and priority");
+		elog(ERROR, "aftersales_internal.ticket_event: cannot tell the types of tier and priority");
 	if (ticket_event_plan != NULL && memcmp(types, ticket_event_types, sizeof(types)) != 0)
 	{
 		/* the extension was recreated: its enums are other types */
@@ -1128,27 +1128,27 @@ aftersales_ticket_event(PG_FUNCTION_ARGS)
 	args[1] = PG_GETARG_DATUM(0);
 	for (int i = 2; i < 9; i++)
 	{
-		/* _ticket_event's arguments 6 to 12 are the UPDATE's $3 to $9 */
+		/* ticket_event's arguments 6 to 12 are the UPDATE's $3 to $9 */
 		args[i] = PG_ARGISNULL(i + 3) ? (Datum) 0 : PG_GETARG_DATUM(i + 3);
 		nulls[i] = PG_ARGISNULL(i + 3) ? 'n' : ' ';
 	}
 	args[9] = BoolGetDatum(follow);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "aftersales._ticket_event: SPI_connect failed");
+		elog(ERROR, "aftersales_internal.ticket_event: SPI_connect failed");
 	if (ticket_event_plan == NULL)
 	{
 		SPIPlanPtr	plan = SPI_prepare(ticket_event_sql, TE_NARGS, types);
 
 		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "aftersales._ticket_event: cannot prepare the UPDATE: %s",
+			elog(ERROR, "aftersales_internal.ticket_event: cannot prepare the UPDATE: %s",
 				 SPI_result_code_string(SPI_result));
 		ticket_event_plan = plan;
 		memcpy(ticket_event_types, types, sizeof(types));
 	}
 	rc = SPI_execute_plan(ticket_event_plan, args, nulls, false, 0);
 	if (rc != SPI_OK_UPDATE_RETURNING)
-		elog(ERROR, "aftersales._ticket_event: UPDATE: %s", SPI_result_code_string(rc));
+		elog(ERROR, "aftersales_internal.ticket_event: UPDATE: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
@@ -1165,7 +1165,7 @@ aftersales_ticket_event(PG_FUNCTION_ARGS)
 /* ------------------------------------------------------------------------
  * The INSERT behind open_ticket, after its validation: declared as event
  * open, like every other event, and prepared once per backend (as
- * _ticket_event; open_ticket was two PERFORMs and an INSERT of PL/pgSQL).
+ * ticket_event; open_ticket was two PERFORMs and an INSERT of PL/pgSQL).
  */
 #define TO_NARGS 13
 static const char *const ticket_open_sql =
@@ -1176,7 +1176,7 @@ static const char *const ticket_open_sql =
 static SPIPlanPtr ticket_open_plan = NULL;
 static Oid	ticket_open_types[TO_NARGS];
 
-/* aftersales._ticket_open(tenant, channel, customer, unit, model,
+/* aftersales_internal.ticket_open(tenant, channel, customer, unit, model,
  * problem_type, description, priority, requested_at, org, field, status,
  * opened, actor, reason): the new ticket's id. */
 PG_FUNCTION_INFO_V1(aftersales_ticket_open);
@@ -1192,7 +1192,7 @@ aftersales_ticket_open(PG_FUNCTION_ARGS)
 	int			rc;
 
 	if (PG_ARGISNULL(12))
-		elog(ERROR, "aftersales._ticket_open: the time of entry must not be null");
+		elog(ERROR, "aftersales_internal.ticket_open: the time of entry must not be null");
 	declare_event("open", PG_ARGISNULL(13) ? NULL : PG_GETARG_TEXT_PP(13), PG_GETARG_TIMESTAMPTZ(12),
 				  PG_ARGISNULL(14) ? NULL : PG_GETARG_TEXT_PP(14));
 
@@ -1200,7 +1200,7 @@ aftersales_ticket_open(PG_FUNCTION_ARGS)
 	types[7] = get_fn_expr_argtype(fcinfo->flinfo, 7);
 	types[11] = get_fn_expr_argtype(fcinfo->flinfo, 11);
 	if (!OidIsValid(types[7]) || !OidIsValid(types[11]))
-		elog(ERROR, "aftersales._ticket_open: cannot tell the types of priority and status");
+		elog(ERROR, "aftersales_internal.ticket_open: cannot tell the types of priority and status");
 	if (ticket_open_plan != NULL && memcmp(types, ticket_open_types, sizeof(types)) != 0)
 	{
 		/* the extension was recreated: its enums are other types */
@@ -1214,20 +1214,20 @@ aftersales_ticket_open(PG_FUNCTION_ARGS)
 	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "aftersales._ticket_open: SPI_connect failed");
+		elog(ERROR, "aftersales_internal.ticket_open: SPI_connect failed");
 	if (ticket_open_plan == NULL)
 	{
 		SPIPlanPtr	plan = SPI_prepare(ticket_open_sql, TO_NARGS, types);
 
 		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "aftersales._ticket_open: cannot prepare the INSERT: %s",
+			elog(ERROR, "aftersales_internal.ticket_open: cannot prepare the INSERT: %s",
 				 SPI_result_code_string(SPI_result));
 		ticket_open_plan = plan;
 		memcpy(ticket_open_types, types, sizeof(types));
 	}
 	rc = SPI_execute_plan(ticket_open_plan, args, nulls, false, 0);
 	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
-		elog(ERROR, "aftersales._ticket_open: INSERT: %s", SPI_result_code_string(rc));
+		elog(ERROR, "aftersales_internal.ticket_open: INSERT: %s", SPI_result_code_string(rc));
 	/* a bigint: by value, so it outlives SPI_finish */
 	id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	SPI_finish();

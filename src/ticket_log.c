@@ -482,7 +482,7 @@ aftersales_ticket_changed(PG_FUNCTION_ARGS)
  * A ticket's SLA policy: the customer's agreement valid on the day of
  * entry (in the zone of the agreement's calendar), else the tenant default.
  * Every new row gets its clocks; one with none is refused
- * (aftersales._no_sla_policy raises the error).
+ * (aftersales_internal.no_sla_policy raises the error).
  */
 
 /*
@@ -492,7 +492,7 @@ aftersales_ticket_changed(PG_FUNCTION_ARGS)
  * same writes, in the same snapshot, and their triggers fire at its end.
  * The policy: the customer's agreement valid that day (any one, LIMIT 1),
  * else the tenant's default.  No clocks (no policy, or no targets for the
- * priority): aftersales._no_sla_policy raises the error, as the set-based
+ * priority): aftersales_internal.no_sla_policy raises the error, as the set-based
  * path does.  It also arms the escalation watches of the new clocks and,
  * with a requested date or a key customer, of the ticket (escalation.c
  * says why here and how the triggers learn it).
@@ -549,7 +549,7 @@ static const char *const enter_one_sql =
 	"    RETURNING s.tenant_id, s.ticket_id, s.metric, s.target, s.calendar, s.pauses_on_hold, s.due_at,"
 	"              s.started_at, s.paused, s.paused_since, s.stopped_at"
 	"), f AS MATERIALIZED ("
-	/* the tenant's rules in force, as 40_escalation.sql's _clocks_started reads them */
+	/* the tenant's rules in force, as 40_escalation.sql's clocks_started reads them */
 	"    SELECT pg_catalog.min(r.level) FILTER (WHERE r.kind OPERATOR(pg_catalog.=) 'warning') AS pct,"
 	"           (pg_catalog.array_agg(r.after ORDER BY r.level)"
 	"                FILTER (WHERE r.kind OPERATOR(pg_catalog.=) 'escalation'))[1] AS esc,"
@@ -561,7 +561,7 @@ static const char *const enter_one_sql =
 	"     WHERE r.tenant_id OPERATOR(pg_catalog.=) $1"
 	"     GROUP BY r.tenant_id"
 	"), clock_watches AS ("
-	/* each new clock's watch, armed for its first stage, as _clocks_started arms it */
+	/* each new clock's watch, armed for its first stage, as clocks_started arms it */
 	"    INSERT INTO aftersales.escalation_watches (tenant_id, ticket_id, clock, next_check)"
 	"    SELECT k.tenant_id, k.ticket_id, k.metric::pg_catalog.text,"
 	"           CASE WHEN k.stopped_at IS NULL AND k.paused_since IS NULL THEN"
@@ -601,7 +601,7 @@ static const char *const enter_one_sql =
 	"       (tenant_id, ticket_id, seq, at, actor, event, from_state, to_state, reason, payload)"
 	"SELECT $1, $2, 1, $5, $3, 'open', NULL, $4, $6,"
 	"       pg_catalog.jsonb_build_object('priority', $7, 'tier', $12,"
-	"           'policy', CASE WHEN s.sla IS NULL THEN aftersales._no_sla_policy($1, $2, $11, $7)"
+	"           'policy', CASE WHEN s.sla IS NULL THEN aftersales_internal.no_sla_policy($1, $2, $11, $7)"
 	"                          ELSE pol.policy_id END,"
 	"           'agreement', pol.agreement_id, 'sla', s.sla)"
 	"  FROM policy pol, snapshot s";
@@ -750,7 +750,7 @@ static const char *const enter_many_sql[] = {
 	"       CASE WHEN n.status OPERATOR(pg_catalog.=) 'on_hold' THEN $1 END, "
 	"       pg_catalog.jsonb_build_object( "
 	"           'priority', n.priority, 'tier', n.tier, "
-	"           'policy', COALESCE(s.policy_id, aftersales._no_sla_policy(n.tenant_id, n.ticket_id, n.customer_id, n.priority)), "
+	"           'policy', COALESCE(s.policy_id, aftersales_internal.no_sla_policy(n.tenant_id, n.ticket_id, n.customer_id, n.priority)), "
 	"           'agreement', s.agreement_id, 'sla', s.sla) "
 	"  FROM new_tickets n "
 	"  LEFT JOIN snapshot s "

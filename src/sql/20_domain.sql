@@ -62,7 +62,7 @@ COMMENT ON COLUMN aftersales.organisations.created_at IS 'When the row was creat
 -- relates a row to its parent: the parent is on a strictly higher level (so
 -- there can be no cycle), the level never changes, and region and province
 -- are inherited when omitted and must agree with the parent's otherwise.
-CREATE FUNCTION aftersales._organisation_check() RETURNS trigger
+CREATE FUNCTION aftersales_internal.organisation_check() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -111,11 +111,11 @@ BEGIN
     RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION aftersales._organisation_check() IS
+COMMENT ON FUNCTION aftersales_internal.organisation_check() IS
   'Trigger: an organisation''s parent is on a higher level; region and province are inherited from it';
 CREATE TRIGGER organisation_check
     BEFORE INSERT OR UPDATE ON aftersales.organisations
-    FOR EACH ROW EXECUTE FUNCTION aftersales._organisation_check();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.organisation_check();
 
 -- ---------------------------------------------------------------------------
 -- Customers
@@ -247,10 +247,10 @@ COMMENT ON COLUMN aftersales.problem_types.description IS 'Free text';
 -- pile up versions of the same few rows; deltas do neither and cannot lose
 -- an increment.  compact_occurrences() folds them, any time, concurrently.
 -- Its row rules are one CHECK calling C, as for tickets (30_tickets.sql).
-CREATE FUNCTION aftersales._occurrences_row_check(model_id bigint, problem_type_id bigint, n bigint)
+CREATE FUNCTION aftersales_internal.occurrences_row_check(model_id bigint, problem_type_id bigint, n bigint)
     RETURNS boolean
     AS 'MODULE_PATHNAME', 'aftersales_occurrences_row_check' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION aftersales._occurrences_row_check(bigint, bigint, bigint) IS
+COMMENT ON FUNCTION aftersales_internal.occurrences_row_check(bigint, bigint, bigint) IS
   'Internal: CHECK occurrences_row_check: exactly one of model and problem type, n > 0; raises check_violation naming the rule';
 
 CREATE TABLE aftersales.occurrences (
@@ -267,7 +267,7 @@ CREATE TABLE aftersales.occurrences (
     FOREIGN KEY (tenant_id, model_id) REFERENCES aftersales.product_models (tenant_id, model_id),
     FOREIGN KEY (tenant_id, problem_type_id) REFERENCES aftersales.problem_types (tenant_id, problem_type_id),
     -- exactly one of model_id and problem_type_id; n > 0
-    CONSTRAINT occurrences_row_check CHECK (aftersales._occurrences_row_check(model_id, problem_type_id, n))
+    CONSTRAINT occurrences_row_check CHECK (aftersales_internal.occurrences_row_check(model_id, problem_type_id, n))
 );
 CREATE INDEX occurrences_model_idx ON aftersales.occurrences (tenant_id, model_id) WHERE model_id IS NOT NULL;
 CREATE INDEX occurrences_problem_type_idx ON aftersales.occurrences (tenant_id, problem_type_id) WHERE problem_type_id IS NOT NULL;

@@ -141,7 +141,7 @@ COMMENT ON COLUMN aftersales.escalation_rules_effective.role IS 'Who is told';
 COMMENT ON COLUMN aftersales.escalation_rules_effective.description IS 'What the stage means';
 COMMENT ON COLUMN aftersales.escalation_rules_effective.inherited IS 'True when the row is tenant 1''s default';
 
-CREATE FUNCTION aftersales._bad_rule(message text, hint text) RETURNS void
+CREATE FUNCTION aftersales_internal.bad_rule(message text, hint text) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -151,12 +151,12 @@ BEGIN
               HINT = COALESCE(hint, 'For example: SELECT aftersales.set_escalation_rule(''escalation'', 2, after => ''2 hours'');');
 END
 $$;
-COMMENT ON FUNCTION aftersales._bad_rule(text, text) IS 'Internal: the error for an invalid escalation rule';
+COMMENT ON FUNCTION aftersales_internal.bad_rule(text, text) IS 'Internal: the error for an invalid escalation rule';
 
 -- Shipped rows: a change marks them customised (so pg_dump keeps it); an
 -- INSERT of a key a shipped, unchanged row holds replaces that row (pg_dump
 -- restore); tenant 1's rows cannot be deleted (switch them off instead).
-CREATE FUNCTION aftersales._escalation_rule_row() RETURNS trigger
+CREATE FUNCTION aftersales_internal.escalation_rule_row() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -188,20 +188,20 @@ BEGIN
     RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION aftersales._escalation_rule_row() IS
+COMMENT ON FUNCTION aftersales_internal.escalation_rule_row() IS
   'Trigger on escalation_rules: changes mark a row customised; an INSERT replaces a shipped, unchanged row of the same key (pg_dump restore); tenant 1''s rows cannot be deleted';
 CREATE TRIGGER escalation_rule_row
     BEFORE INSERT OR UPDATE OR DELETE ON aftersales.escalation_rules
-    FOR EACH ROW EXECUTE FUNCTION aftersales._escalation_rule_row();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.escalation_rule_row();
 
 -- ---------------------------------------------------------------------------
 -- Watches: where each clock stands
 
 -- Its row rules are one CHECK calling C, as for tickets (30_tickets.sql).
-CREATE FUNCTION aftersales._escalation_watches_row_check(clock text, warned numeric, level smallint)
+CREATE FUNCTION aftersales_internal.escalation_watches_row_check(clock text, warned numeric, level smallint)
     RETURNS boolean
     AS 'MODULE_PATHNAME', 'aftersales_escalation_watches_row_check' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION aftersales._escalation_watches_row_check(text, numeric, smallint) IS
+COMMENT ON FUNCTION aftersales_internal.escalation_watches_row_check(text, numeric, smallint) IS
   'Internal: CHECK escalation_watches_row_check: a known clock, warned 0 to 100, level >= 0; raises check_violation naming the rule';
 
 CREATE TABLE aftersales.escalation_watches (
@@ -214,7 +214,7 @@ CREATE TABLE aftersales.escalation_watches (
     done        text[]      NOT NULL DEFAULT '{}',
     PRIMARY KEY (tenant_id, ticket_id, clock),
     -- clock in first_response, arrival, resolution, ticket; warned 0-100; level >= 0
-    CONSTRAINT escalation_watches_row_check CHECK (aftersales._escalation_watches_row_check(clock, warned, level))
+    CONSTRAINT escalation_watches_row_check CHECK (aftersales_internal.escalation_watches_row_check(clock, warned, level))
 );
 -- All a sweep reads: what is due, by due time.
 CREATE INDEX escalation_watches_due_idx ON aftersales.escalation_watches (next_check) WHERE next_check IS NOT NULL;
@@ -238,7 +238,7 @@ COMMENT ON COLUMN aftersales.escalation_watches.done IS 'Other kinds fired for i
 -- their keys, and computes their stages only, so its cost is theirs,
 -- however many tickets are open.  PL/pgSQL with a generic plan, cached for
 -- the session.  Watch rows not yet there count as nothing fired.
-CREATE FUNCTION aftersales._watch_stages(tenants bigint[], tickets bigint[], clocks text[],
+CREATE FUNCTION aftersales_internal.watch_stages(tenants bigint[], tickets bigint[], clocks text[],
                                          until timestamptz DEFAULT '-infinity')
     RETURNS TABLE (tenant_id bigint, ticket_id bigint, clock text, kind text, level numeric, role text,
                    due_at timestamptz, target interval, clock_due timestamptz, after interval,
@@ -318,24 +318,24 @@ BEGIN
       ORDER BY s.tenant_id, s.ticket_id, s.clock, s.due_at);
 END
 $$;
-COMMENT ON FUNCTION aftersales._watch_stages(bigint[], bigint[], text[], timestamptz) IS
+COMMENT ON FUNCTION aftersales_internal.watch_stages(bigint[], bigint[], text[], timestamptz) IS
   'Internal: the escalation stages of the given watches (tenant, ticket, clock) due at or before until, and the first one after it, with their instants';
 
 -- The earliest stage still to come of one watch: its next_check.
-CREATE FUNCTION aftersales._next_check(tenant bigint, ticket bigint, clock text) RETURNS timestamptz
+CREATE FUNCTION aftersales_internal.next_check(tenant bigint, ticket bigint, clock text) RETURNS timestamptz
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    RETURN (SELECT pg_catalog.min(s.due_at) FROM aftersales._watch_stages(ARRAY[tenant], ARRAY[ticket], ARRAY[clock]) s);
+    RETURN (SELECT pg_catalog.min(s.due_at) FROM aftersales_internal.watch_stages(ARRAY[tenant], ARRAY[ticket], ARRAY[clock]) s);
 END
 $$;
-COMMENT ON FUNCTION aftersales._next_check(bigint, bigint, text) IS
+COMMENT ON FUNCTION aftersales_internal.next_check(bigint, bigint, text) IS
   'Internal: when the next escalation stage of a clock (or of the ticket, clock ''ticket'') is due; NULL when none can fire';
 
 -- The next checks of watches (all, or one tenant's), as the rules say:
--- set-based, in one call of _watch_stages.
-CREATE FUNCTION aftersales._expected_checks(tenant bigint)
+-- set-based, in one call of watch_stages.
+CREATE FUNCTION aftersales_internal.expected_checks(tenant bigint)
     RETURNS TABLE (tenant_id bigint, ticket_id bigint, clock text, stored timestamptz, expected timestamptz)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -349,18 +349,18 @@ BEGIN
     SELECT pg_catalog.array_agg(w.tenant_id), pg_catalog.array_agg(w.ticket_id), pg_catalog.array_agg(w.clock)
       INTO k_tenants, k_tickets, k_clocks
       FROM aftersales.escalation_watches w
-     WHERE _expected_checks.tenant IS NULL OR w.tenant_id = _expected_checks.tenant;
+     WHERE expected_checks.tenant IS NULL OR w.tenant_id = expected_checks.tenant;
     RETURN QUERY
     SELECT w.tenant_id, w.ticket_id, w.clock, w.next_check, x.n
       FROM aftersales.escalation_watches w
       LEFT JOIN (SELECT s.tenant_id, s.ticket_id, s.clock, pg_catalog.min(s.due_at) AS n
-                   FROM aftersales._watch_stages(k_tenants, k_tickets, k_clocks) s
+                   FROM aftersales_internal.watch_stages(k_tenants, k_tickets, k_clocks) s
                   GROUP BY 1, 2, 3) x
         ON x.tenant_id = w.tenant_id AND x.ticket_id = w.ticket_id AND x.clock = w.clock
-     WHERE _expected_checks.tenant IS NULL OR w.tenant_id = _expected_checks.tenant;
+     WHERE expected_checks.tenant IS NULL OR w.tenant_id = expected_checks.tenant;
 END
 $$;
-COMMENT ON FUNCTION aftersales._expected_checks(bigint) IS
+COMMENT ON FUNCTION aftersales_internal.expected_checks(bigint) IS
   'Internal: each watch (of one tenant, or NULL: of all) with its stored next_check and the one the rules in force give';
 
 -- Recompute the next checks of watches (all, or one tenant's): after a rule
@@ -372,7 +372,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     WITH u AS (
         UPDATE aftersales.escalation_watches w SET next_check = x.expected
-          FROM aftersales._expected_checks(rearm_watches.tenant) x
+          FROM aftersales_internal.expected_checks(rearm_watches.tenant) x
          WHERE w.tenant_id = x.tenant_id AND w.ticket_id = x.ticket_id AND w.clock = x.clock
            AND w.next_check IS DISTINCT FROM x.expected
         RETURNING 1)
@@ -389,7 +389,7 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT x.tenant_id, x.ticket_id, x.clock, x.stored, x.expected
-      FROM aftersales._expected_checks(check_watches.tenant) x
+      FROM aftersales_internal.expected_checks(check_watches.tenant) x
      WHERE x.stored IS DISTINCT FROM x.expected
     UNION ALL
     SELECT s.tenant_id, s.ticket_id, s.metric::text, NULL, NULL
@@ -405,7 +405,7 @@ COMMENT ON FUNCTION aftersales.check_watches(bigint) IS
 -- A rule change: the escalation levels in force must come in order (a
 -- higher level never fires before a lower one), then every watch is
 -- re-armed.
-CREATE FUNCTION aftersales._escalation_rules_changed() RETURNS trigger
+CREATE FUNCTION aftersales_internal.escalation_rules_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -432,11 +432,11 @@ BEGIN
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION aftersales._escalation_rules_changed() IS
+COMMENT ON FUNCTION aftersales_internal.escalation_rules_changed() IS
   'Trigger, after each statement changing escalation_rules: checks that levels come in order, re-arms the watches';
 CREATE TRIGGER escalation_rules_changed
     AFTER INSERT OR UPDATE OR DELETE ON aftersales.escalation_rules
-    FOR EACH STATEMENT EXECUTE FUNCTION aftersales._escalation_rules_changed();
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.escalation_rules_changed();
 
 CREATE FUNCTION aftersales.set_escalation_rule(kind text, level numeric DEFAULT 0, after interval DEFAULT NULL,
                                                role text DEFAULT NULL, enabled boolean DEFAULT true,
@@ -451,14 +451,14 @@ DECLARE
     dflt aftersales.escalation_rules;
 BEGIN
     IF kind IS NULL OR kind NOT IN ('warning', 'escalation', 'not_arrived', 'not_completed', 'key_customer', 'lock') THEN
-        PERFORM aftersales._bad_rule(pg_catalog.format('invalid escalation rule kind: "%s"', kind),
+        PERFORM aftersales_internal.bad_rule(pg_catalog.format('invalid escalation rule kind: "%s"', kind),
             'Kinds are warning, escalation, not_arrived, not_completed, key_customer and lock; for example: SELECT aftersales.set_escalation_rule(''warning'', 90);');
     END IF;
     IF level IS NULL
        OR (kind = 'warning' AND NOT (level > 0 AND level <= 100 AND level = round(level, 2)))
        OR (kind = 'escalation' AND NOT (level BETWEEN 1 AND 9 AND level = trunc(level)))
        OR (kind NOT IN ('warning', 'escalation') AND level <> 0) THEN
-        PERFORM aftersales._bad_rule(pg_catalog.format('invalid level %s for escalation rule kind %s', COALESCE(level::text, 'NULL'), kind),
+        PERFORM aftersales_internal.bad_rule(pg_catalog.format('invalid level %s for escalation rule kind %s', COALESCE(level::text, 'NULL'), kind),
             CASE kind WHEN 'warning' THEN 'A warning''s level is the percent of the target, above 0 and at most 100, for example: SELECT aftersales.set_escalation_rule(''warning'', 90);'
                       WHEN 'escalation' THEN 'Escalation levels are 1 to 9, for example: SELECT aftersales.set_escalation_rule(''escalation'', 2, after => ''2 hours'');'
                       ELSE pg_catalog.format('Rules of kind %s have level 0, for example: SELECT aftersales.set_escalation_rule(%L, after => ''8 hours'');', kind, kind) END);
@@ -469,12 +469,12 @@ BEGIN
      WHERE r.tenant_id = 1 AND r.kind = set_escalation_rule.kind AND r.level = set_escalation_rule.level;
     after := COALESCE(after, cur.after, dflt.after);
     IF kind = 'warning' AND after IS NOT NULL THEN
-        PERFORM aftersales._bad_rule(pg_catalog.format('a warning has no after, got %s', after),
+        PERFORM aftersales_internal.bad_rule(pg_catalog.format('a warning has no after, got %s', after),
             'A warning fires at a percent of the target: SELECT aftersales.set_escalation_rule(''warning'', 90);');
     END IF;
     IF kind <> 'warning' AND (after IS NULL OR after < '0'::interval OR EXTRACT(DAY FROM after) <> 0
                               OR EXTRACT(MONTH FROM after) <> 0 OR EXTRACT(YEAR FROM after) <> 0) THEN
-        PERFORM aftersales._bad_rule(pg_catalog.format('invalid after for escalation rule %s %s: %s', kind, level, COALESCE(after::text, 'NULL')),
+        PERFORM aftersales_internal.bad_rule(pg_catalog.format('invalid after for escalation rule %s %s: %s', kind, level, COALESCE(after::text, 'NULL')),
             'After is hours, minutes and seconds, never negative (a business day is not 24 hours), for example: SELECT aftersales.set_escalation_rule(''escalation'', 3, after => ''16 hours'');');
     END IF;
     role := COALESCE(role, cur.role, dflt.role,
@@ -482,7 +482,7 @@ BEGIN
                                WHEN 'not_arrived' THEN 'supervisor' WHEN 'not_completed' THEN 'supervisor'
                                ELSE 'service_manager' END);
     IF role !~ '^[a-z][a-z0-9_]{0,62}$' THEN
-        PERFORM aftersales._bad_rule(pg_catalog.format('invalid role: "%s"', role),
+        PERFORM aftersales_internal.bad_rule(pg_catalog.format('invalid role: "%s"', role),
             'A role is a lowercase name such as supervisor, service_manager or head_of_department.');
     END IF;
     INSERT INTO aftersales.escalation_rules AS r (tenant_id, kind, level, after, role, enabled, description)
@@ -628,39 +628,39 @@ COMMENT ON COLUMN aftersales.sweep_runs.more_due IS 'Whether stages were still d
 
 -- New clocks: one watch each, armed for its first stage.  Set-based for
 -- bulk entry, so it computes the first stage directly instead of asking
--- _watch_stages for all of them: the stages of a clock come in a fixed
+-- watch_stages for all of them: the stages of a clock come in a fixed
 -- order (warnings by percent, then levels; business_add is monotonic), so
 -- the first is the lowest warning, else the lowest level; the anomaly
 -- stage (wall clock) is the other candidate.  check_watches() proves the
 -- two agree.
-CREATE FUNCTION aftersales._clocks_started() RETURNS trigger
+CREATE FUNCTION aftersales_internal.clocks_started() RETURNS trigger
     AS 'MODULE_PATHNAME', 'aftersales_clocks_started'
     LANGUAGE C SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION aftersales._clocks_started() IS
+COMMENT ON FUNCTION aftersales_internal.clocks_started() IS
   'Trigger, after each INSERT statement on ticket_sla: a watch for each new clock, armed for its first stage';
 CREATE TRIGGER escalation_clocks_started
     AFTER INSERT ON aftersales.ticket_sla
     REFERENCING NEW TABLE AS new_clocks
-    FOR EACH STATEMENT EXECUTE FUNCTION aftersales._clocks_started();
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.clocks_started();
 
 -- Changed clocks (paused, resumed, stopped, reopened, re-targeted): their
--- watches are re-armed from _watch_stages (a stopped or paused clock has
+-- watches are re-armed from watch_stages (a stopped or paused clock has
 -- nothing to fire: no need to ask).
-CREATE FUNCTION aftersales._clocks_changed() RETURNS trigger
+CREATE FUNCTION aftersales_internal.clocks_changed() RETURNS trigger
     AS 'MODULE_PATHNAME', 'aftersales_clocks_changed'
     LANGUAGE C SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION aftersales._clocks_changed() IS
+COMMENT ON FUNCTION aftersales_internal.clocks_changed() IS
   'Trigger, after each UPDATE statement on ticket_sla: re-arms the watches of the clocks changed';
 CREATE TRIGGER escalation_clocks_changed
     AFTER UPDATE ON aftersales.ticket_sla
     REFERENCING NEW TABLE AS new_clocks
-    FOR EACH STATEMENT EXECUTE FUNCTION aftersales._clocks_changed();
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.clocks_changed();
 
 -- New tickets with a requested date or of a key customer get a 'ticket'
 -- watch, armed for the lock rule and the key-customer alert, from the
--- entry trigger of tickets (_tickets_entered, 30_tickets.sql), in the
+-- entry trigger of tickets (tickets_entered, 30_tickets.sql), in the
 -- statement that starts their clocks.
 
 -- One ticket changed state or requested date: its 'ticket' watch is
@@ -678,7 +678,7 @@ CREATE TRIGGER escalation_clocks_changed
 --   cancelled           when its clocks escalate again).
 -- The watch is written first and the queue second, like the sweep, which
 -- holds the ticket row while it touches either.
-CREATE FUNCTION aftersales._ticket_escalation_changed() RETURNS trigger
+CREATE FUNCTION aftersales_internal.ticket_escalation_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -688,11 +688,11 @@ DECLARE
     aid bigint;
 BEGIN
     UPDATE aftersales.escalation_watches w
-       SET next_check = aftersales._next_check(NEW.tenant_id, NEW.ticket_id, 'ticket')
+       SET next_check = aftersales_internal.next_check(NEW.tenant_id, NEW.ticket_id, 'ticket')
      WHERE w.tenant_id = NEW.tenant_id AND w.ticket_id = NEW.ticket_id AND w.clock = 'ticket';
     IF NOT FOUND AND NEW.requested_at IS NOT NULL THEN
         INSERT INTO aftersales.escalation_watches (tenant_id, ticket_id, clock, next_check)
-        VALUES (NEW.tenant_id, NEW.ticket_id, 'ticket', aftersales._next_check(NEW.tenant_id, NEW.ticket_id, 'ticket'))
+        VALUES (NEW.tenant_id, NEW.ticket_id, 'ticket', aftersales_internal.next_check(NEW.tenant_id, NEW.ticket_id, 'ticket'))
         ON CONFLICT ON CONSTRAINT escalation_watches_pkey DO NOTHING;
     END IF;
 
@@ -749,7 +749,7 @@ BEGIN
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION aftersales._ticket_escalation_changed() IS
+COMMENT ON FUNCTION aftersales_internal.ticket_escalation_changed() IS
   'Trigger, after each update of a ticket''s status or requested date: re-arms its ''ticket'' watch, keeps the managers'' queue, raises a locked alert when it is locked other than by the sweep';
 -- Only the changes that matter fire it: most events of most tickets (no
 -- requested date, neither locked nor final) pass by.
@@ -758,18 +758,18 @@ COMMENT ON FUNCTION aftersales._ticket_escalation_changed() IS
 -- OR either status is locked, resolved, closed or cancelled)), in C
 -- (src/escalation.c): PostgreSQL rebuilds a WHEN expression at every UPDATE
 -- statement of the table, and this one in SQL was 3 kB of node text.
-CREATE FUNCTION aftersales._ticket_escalation_matters(old_requested timestamptz, new_requested timestamptz,
+CREATE FUNCTION aftersales_internal.ticket_escalation_matters(old_requested timestamptz, new_requested timestamptz,
                                                       old_status aftersales.ticket_status,
                                                       new_status aftersales.ticket_status)
     RETURNS boolean
     AS 'MODULE_PATHNAME', 'aftersales_ticket_escalation_matters' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION aftersales._ticket_escalation_matters(timestamptz, timestamptz, aftersales.ticket_status,
+COMMENT ON FUNCTION aftersales_internal.ticket_escalation_matters(timestamptz, timestamptz, aftersales.ticket_status,
                                                           aftersales.ticket_status) IS
   'Internal: the WHEN of trigger ticket_escalation_changed: a new requested date, or a status change of a dated ticket or into or out of locked, resolved, closed or cancelled';
 CREATE TRIGGER ticket_escalation_changed
     AFTER UPDATE ON aftersales.tickets
-    FOR EACH ROW WHEN (aftersales._ticket_escalation_matters(OLD.requested_at, NEW.requested_at, OLD.status, NEW.status))
-    EXECUTE FUNCTION aftersales._ticket_escalation_changed();
+    FOR EACH ROW WHEN (aftersales_internal.ticket_escalation_matters(OLD.requested_at, NEW.requested_at, OLD.status, NEW.status))
+    EXECUTE FUNCTION aftersales_internal.ticket_escalation_changed();
 
 -- ---------------------------------------------------------------------------
 -- pg_dump and privileges
@@ -781,9 +781,10 @@ SELECT pg_catalog.pg_extension_config_dump('aftersales.sweep_runs', '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aftersales.alerts', 'alert_id')::regclass, '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aftersales.sweep_runs', 'run_id')::regclass, '');
 
-REVOKE ALL ON FUNCTION aftersales._clocks_started() FROM PUBLIC;
-REVOKE ALL ON FUNCTION aftersales._clocks_changed() FROM PUBLIC;
-REVOKE ALL ON FUNCTION aftersales._ticket_escalation_changed() FROM PUBLIC;
-REVOKE ALL ON FUNCTION aftersales._escalation_rules_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.clocks_started() FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.clocks_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.ticket_escalation_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.escalation_rules_changed() FROM PUBLIC;
 REVOKE ALL ON FUNCTION aftersales.rearm_watches(bigint) FROM PUBLIC;
-REVOKE ALL ON FUNCTION aftersales._expected_checks(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales.check_watches(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.expected_checks(bigint) FROM PUBLIC;

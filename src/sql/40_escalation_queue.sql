@@ -109,7 +109,7 @@ BEGIN
             USING ERRCODE = '22004',
                   HINT = 'Name the ticket by its id, for example: SELECT aftersales.acknowledge_ticket(42, note => ''calling the customer'');';
     END IF;
-    result := aftersales._ticket_event(ticket, 'acknowledge', who, t_at, note);
+    result := aftersales_internal.ticket_event(ticket, 'acknowledge', who, t_at, note);
     UPDATE aftersales.alerts a
        SET acknowledged_at = t_at, acknowledged_by = who
      WHERE a.tenant_id = tenant AND a.ticket_id = acknowledge_ticket.ticket AND a.acknowledged_at IS NULL;
@@ -216,7 +216,7 @@ BEGIN
     END IF;
     IF ticket IS NULL OR NOT EXISTS (SELECT FROM aftersales.tickets t
                                       WHERE t.tenant_id = tenant AND t.ticket_id = raise_alert.ticket) THEN
-        PERFORM aftersales._ticket_not_found(ticket, tenant);
+        PERFORM aftersales_internal.ticket_not_found(ticket, tenant);
     END IF;
     INSERT INTO aftersales.alerts AS a (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, detail)
     VALUES (tenant, ticket, 'ticket', kind, level, role, COALESCE(due_at, t_at), t_at, COALESCE(detail, '{}'))

@@ -103,14 +103,14 @@ COMMENT ON COLUMN aftersales.sample_data_runs.checksum IS 'aftersales.sample_dat
 SELECT pg_catalog.pg_extension_config_dump('aftersales.sample_data_runs', '');
 
 -- A uniform draw in [0, 1) for (seed, item, salt).
-CREATE FUNCTION aftersales._sample_u(seed integer, item bigint, salt integer) RETURNS double precision
+CREATE FUNCTION aftersales_internal.sample_u(seed integer, item bigint, salt integer) RETURNS double precision
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT (pg_catalog.hashint8extended(item, seed::bigint * 1000003 + salt)
             & 9007199254740991)::double precision / 9007199254740992.0
 $$;
-COMMENT ON FUNCTION aftersales._sample_u(integer, bigint, integer) IS
+COMMENT ON FUNCTION aftersales_internal.sample_u(integer, bigint, integer) IS
   'Internal: a deterministic uniform draw in [0, 1) for (seed, item, salt), for the sample data';
 
 -- ---------------------------------------------------------------------------
@@ -238,7 +238,7 @@ COMMENT ON FUNCTION aftersales.sample_data_checksum(bigint) IS
 -- ---------------------------------------------------------------------------
 -- The generator
 
-CREATE FUNCTION aftersales._sample_error(message text, hint text, code text DEFAULT '22023') RETURNS void
+CREATE FUNCTION aftersales_internal.sample_error(message text, hint text, code text DEFAULT '22023') RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -246,7 +246,7 @@ BEGIN
     RAISE EXCEPTION USING MESSAGE = message, ERRCODE = code, HINT = hint;
 END
 $$;
-COMMENT ON FUNCTION aftersales._sample_error(text, text, text) IS 'Internal: the error for a bad argument of generate_sample_data';
+COMMENT ON FUNCTION aftersales_internal.sample_error(text, text, text) IS 'Internal: the error for a bad argument of generate_sample_data';
 
 -- The tickets (n of them, entered over the year in Asia/Shanghai time):
 --   entry      a summer peak (density 1 - 0.3 cos 2 pi t: July about 1.9
@@ -336,23 +336,23 @@ DECLARE
 BEGIN
     -- arguments
     IF tenant_name IS NULL OR pg_catalog.btrim(tenant_name) = '' THEN
-        PERFORM aftersales._sample_error('tenant_name must not be empty',
+        PERFORM aftersales_internal.sample_error('tenant_name must not be empty',
             'Name the tenant to create, for example: ' || example, '22004');
     END IF;
     IF s IS NULL THEN
-        PERFORM aftersales._sample_error('seed must not be null',
+        PERFORM aftersales_internal.sample_error('seed must not be null',
             'Any integer seeds the choices; the same seed gives the same data, for example: ' || example, '22004');
     END IF;
     IF n IS NULL OR n NOT BETWEEN 100 AND 10000000 THEN
-        PERFORM aftersales._sample_error(pg_catalog.format('invalid number of sample tickets: %s', COALESCE(n::text, 'NULL')),
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid number of sample tickets: %s', COALESCE(n::text, 'NULL')),
             'Ask for 100 to 10000000 tickets: 2000 load in seconds, 1000000 in about an hour; for example: ' || example);
     END IF;
     IF yr IS NULL OR yr NOT BETWEEN 2000 AND 2100 THEN
-        PERFORM aftersales._sample_error(pg_catalog.format('invalid sample year: %s', COALESCE(yr::text, 'NULL')),
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid sample year: %s', COALESCE(yr::text, 'NULL')),
             'Years 2000 to 2100 are supported (the full holiday schedule is known for 2026), for example: ' || example);
     END IF;
     IF progress IS NULL OR progress < 0 THEN
-        PERFORM aftersales._sample_error(pg_catalog.format('invalid progress interval: %s', COALESCE(progress::text, 'NULL')),
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid progress interval: %s', COALESCE(progress::text, 'NULL')),
             'progress is how many tickets between two progress NOTICEs, 0 for none, for example: SELECT * FROM aftersales.generate_sample_data(''big'', tickets => 1000000, progress => 50000);');
     END IF;
 
@@ -365,12 +365,12 @@ BEGIN
             RAISE NOTICE 'tenant "%" already holds this sample data: nothing to do', tenant_name;
             RETURN prev;
         END IF;
-        PERFORM aftersales._sample_error(
+        PERFORM aftersales_internal.sample_error(
             pg_catalog.format('tenant "%s" already holds sample data of seed %s, %s tickets, year %s', tenant_name, prev.seed, prev.tickets, prev.year),
             'Use another tenant name, for example: SELECT * FROM aftersales.generate_sample_data(''demo2'', seed => 2);', '42710');
     END IF;
     IF EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.name = tenant_name) THEN
-        PERFORM aftersales._sample_error(pg_catalog.format('tenant "%s" already exists', tenant_name),
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('tenant "%s" already exists', tenant_name),
             'Sample data goes into a new tenant of its own; use another name, for example: ' || example, '42710');
     END IF;
 
@@ -459,19 +459,19 @@ BEGIN
     -- province weight
     INSERT INTO aftersales.engineers (tenant_id, org_id, name, login, skills, region, capacity, phone)
     SELECT tid, e.org_id,
-           ('{王,李,张,刘,陈,杨,黄,赵,吴,周,徐,孙,马,朱,胡,郭,何,高,林,罗}'::text[])[1 + pg_catalog.floor(aftersales._sample_u(s, e.g, 101) * 20)::integer]
+           ('{王,李,张,刘,陈,杨,黄,赵,吴,周,徐,孙,马,朱,胡,郭,何,高,林,罗}'::text[])[1 + pg_catalog.floor(aftersales_internal.sample_u(s, e.g, 101) * 20)::integer]
            ||
-           ('{伟,芳,娜,敏,静,强,磊,军,洋,勇,杰,涛,明,超,霞,平,刚,桂英,建华,志强,海燕,晓东,国平,文博}'::text[])[1 + pg_catalog.floor(aftersales._sample_u(s, e.g, 102) * 24)::integer],
+           ('{伟,芳,娜,敏,静,强,磊,军,洋,勇,杰,涛,明,超,霞,平,刚,桂英,建华,志强,海燕,晓东,国平,文博}'::text[])[1 + pg_catalog.floor(aftersales_internal.sample_u(s, e.g, 102) * 24)::integer],
            'eng' || pg_catalog.lpad(e.g::text, 5, '0'),
            pg_catalog.array_remove(ARRAY[
                ('{CMP,CHL,HP}'::text[])[1 + (e.g % 3)::integer],
-               CASE WHEN aftersales._sample_u(s, e.g, 103) < 0.5
+               CASE WHEN aftersales_internal.sample_u(s, e.g, 103) < 0.5
                     THEN ('{CMP,CHL,HP}'::text[])[1 + ((e.g + 1) % 3)::integer] END,
-               CASE WHEN aftersales._sample_u(s, e.g, 104) < 0.6 THEN 'electrical' END,
-               CASE WHEN aftersales._sample_u(s, e.g, 105) < 0.4 THEN 'refrigeration' END], NULL),
+               CASE WHEN aftersales_internal.sample_u(s, e.g, 104) < 0.6 THEN 'electrical' END,
+               CASE WHEN aftersales_internal.sample_u(s, e.g, 105) < 0.4 THEN 'refrigeration' END], NULL),
            e.region,
-           6 + pg_catalog.floor(aftersales._sample_u(s, e.g, 106) * 7)::integer,
-           '139' || pg_catalog.lpad(pg_catalog.floor(aftersales._sample_u(s, e.g, 107) * 100000000)::bigint::text, 8, '0')
+           6 + pg_catalog.floor(aftersales_internal.sample_u(s, e.g, 106) * 7)::integer,
+           '139' || pg_catalog.lpad(pg_catalog.floor(aftersales_internal.sample_u(s, e.g, 107) * 100000000)::bigint::text, 8, '0')
       FROM (SELECT so.org_id, g.region, pg_catalog.row_number() OVER (ORDER BY so.ord, so.k, j.j) AS g
               FROM pg_temp.sample_outlets so
               JOIN pg_temp.sample_geo g ON g.ord = so.ord
@@ -491,22 +491,22 @@ BEGIN
            CASE c.tier WHEN 'key' THEN 3.0 WHEN 'major' THEN 1.5 ELSE 1.0 END::float8 AS w,
            NULL::bigint AS customer_id
       FROM (SELECT x.g, x.ord, x.province, x.region,
-                   CASE WHEN aftersales._sample_u(s, x.g, 201) < 0.05 THEN 'key'
-                        WHEN aftersales._sample_u(s, x.g, 201) < 0.20 THEN 'major'
+                   CASE WHEN aftersales_internal.sample_u(s, x.g, 201) < 0.05 THEN 'key'
+                        WHEN aftersales_internal.sample_u(s, x.g, 201) < 0.20 THEN 'major'
                         ELSE 'standard' END AS tier,
                    (SELECT so.org_id FROM pg_temp.sample_outlets so WHERE so.ord = x.ord AND so.k = 1) AS station,
                    (SELECT so.org_id FROM pg_temp.sample_outlets so
                      WHERE so.ord = x.ord
-                       AND so.k = 1 + pg_catalog.floor(aftersales._sample_u(s, x.g, 202) * so.serving)::integer) AS dealer
+                       AND so.k = 1 + pg_catalog.floor(aftersales_internal.sample_u(s, x.g, 202) * so.serving)::integer) AS dealer
               FROM (SELECT g.ord, g.province, g.region, pg_catalog.row_number() OVER (ORDER BY g.ord, j.j) AS g
                       FROM pg_temp.sample_geo g
                      CROSS JOIN LATERAL pg_catalog.generate_series(1, GREATEST(2, pg_catalog.round(
                            GREATEST(400, n / 10) * g.weight / w_total)::integer)) j (j)) x) c;
     WITH named AS (
         SELECT c.g, c.province ||
-               ('{华,盛,鑫,宏,恒,泰,达,丰,远,新,金,通,隆,海,嘉,正,永,东,瑞,安}'::text[])[1 + pg_catalog.floor(aftersales._sample_u(s, c.g, 203) * 20)::integer]
+               ('{华,盛,鑫,宏,恒,泰,达,丰,远,新,金,通,隆,海,嘉,正,永,东,瑞,安}'::text[])[1 + pg_catalog.floor(aftersales_internal.sample_u(s, c.g, 203) * 20)::integer]
                ||
-               ('{机械,电子,食品,医药,化工,纺织,物流,能源,建材,汽配,酒店,医院}'::text[])[1 + pg_catalog.floor(aftersales._sample_u(s, c.g, 204) * 12)::integer]
+               ('{机械,电子,食品,医药,化工,纺织,物流,能源,建材,汽配,酒店,医院}'::text[])[1 + pg_catalog.floor(aftersales_internal.sample_u(s, c.g, 204) * 12)::integer]
                || '有限公司' AS name
           FROM pg_temp.sample_customers c
     )
@@ -514,9 +514,9 @@ BEGIN
     SELECT tid,
            CASE WHEN k.dup = 1 THEN k.name ELSE k.name || '第' || k.dup || '分公司' END,
            c.tier, c.region, c.province, c.org_id,
-           ('{王,李,张,刘,陈,杨,黄,赵,吴,周}'::text[])[1 + pg_catalog.floor(aftersales._sample_u(s, c.g, 205) * 10)::integer]
+           ('{王,李,张,刘,陈,杨,黄,赵,吴,周}'::text[])[1 + pg_catalog.floor(aftersales_internal.sample_u(s, c.g, 205) * 10)::integer]
                || '经理',
-           '138' || pg_catalog.lpad(pg_catalog.floor(aftersales._sample_u(s, c.g, 206) * 100000000)::bigint::text, 8, '0')
+           '138' || pg_catalog.lpad(pg_catalog.floor(aftersales_internal.sample_u(s, c.g, 206) * 100000000)::bigint::text, 8, '0')
       FROM pg_temp.sample_customers c
       JOIN (SELECT nm.g, nm.name, pg_catalog.row_number() OVER (PARTITION BY nm.name ORDER BY nm.g) AS dup FROM named nm) k
         ON k.g = c.g
@@ -588,7 +588,7 @@ BEGIN
       FROM pg_temp.sample_models m
      CROSS JOIN LATERAL pg_catalog.generate_series(1, m.units) rr (r)
       JOIN pg_temp.sample_customers c
-        ON c.g = pg_catalog.width_bucket(aftersales._sample_u(s, m.midx::bigint * 10000000 + rr.r, 301), cstarts)) x;
+        ON c.g = pg_catalog.width_bucket(aftersales_internal.sample_u(s, m.midx::bigint * 10000000 + rr.r, 301), cstarts)) x;
     ANALYZE pg_temp.sample_units;
     INSERT INTO aftersales.units (tenant_id, model_id, customer_id, serial, installed_on, warranty_ends, org_id)
     SELECT tid, su.model_id, su.customer_id, su.serial, su.installed_on,
