@@ -77,7 +77,7 @@ ROLLBACK;
 BEGIN;
 SET LOCAL aftersales.event = 'fail';
 SET LOCAL aftersales.event_reason = 'customer not on site';
-SET LOCAL aftersales.event_actor = 'wang';
+SET LOCAL aftersales.actor = 'wang';
 UPDATE aftersales.tickets SET status = 'new' WHERE ticket_id = 1 RETURNING ticket_id, status, assignee_id, attempt_count;
 COMMIT;
 BEGIN;

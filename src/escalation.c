@@ -96,7 +96,7 @@ static const char *const arm_sql[NUM_ARM_PLANS] = {
 	" WHERE w.tenant_id = x.tenant_id AND w.ticket_id = x.ticket_id AND w.clock = x.clock"
 	"   AND w.next_check IS DISTINCT FROM x.n",
 
-	/* New tickets: the lock rule (seed 002) and the key-customer alert. */
+	/* New tickets: the lock rule and the key-customer alert. */
 	[A_TICKETS_WATCHED] =
 	"WITH f AS ("
 	"    SELECT r.tenant_id,"

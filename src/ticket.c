@@ -1,5 +1,5 @@
 /*
- * ticket.c: the closed loop of a service ticket (seed 002) and the trigger
+ * ticket.c: the closed loop of a service ticket and the trigger
  * that holds every change of aftersales.tickets to it.
  *
  * The loop is one static table below, closed_loop[]: from state, event, to
@@ -28,6 +28,7 @@
  * the first one's result.
  */
 #include "compat.h"
+#include "settings.h"
 #include "ticket.h"
 
 #include "access/htup_details.h"
@@ -103,7 +104,7 @@ static const char *const rule_names[] = {
 	NULL, "late", "attempts", "unsatisfied", "held_from"
 };
 
-/* Seed 002: "handled twice and still unresolved" goes to the manager. */
+/* "handled twice and still unresolved" goes to the manager. */
 #define MAX_ATTEMPTS	2
 
 /* Flags of a transition. */
@@ -397,14 +398,6 @@ col_changed(const Row *a, const Row *b, int c, TupleDesc desc)
  * Settings: the event a change declares, its actor, time and reason.
  */
 
-static const char *
-setting(const char *name)
-{
-	const char *v = GetConfigOption(name, true, false);
-
-	return (v != NULL && v[0] != '\0') ? v : NULL;
-}
-
 static void
 setting_error_context(void *arg)
 {
@@ -431,35 +424,33 @@ parse_time_setting(const char *name, const char *value)
 static TimestampTz
 ticket_now(void)
 {
-	const char *v = setting("aftersales.now");
+	const char *v = settings_now();
 
 	return v ? parse_time_setting("aftersales.now", v) : GetCurrentTransactionStartTimestamp();
 }
 
-/* When a declared event happens: aftersales.event_at, else the clock. */
+/* When a declared event happens: the API's time, else the clock. */
 static TimestampTz
 event_time(void)
 {
-	const char *v = setting("aftersales.event_at");
+	TimestampTz at;
 
-	return v ? parse_time_setting("aftersales.event_at", v) : ticket_now();
+	return settings_event_time(&at) ? at : ticket_now();
 }
 
-/* Who makes the change: aftersales.event_actor, aftersales.actor, the role. */
+/* Who makes the change: the API's actor, aftersales.actor, the role. */
 static const char *
 event_actor(void)
 {
-	const char *v = setting("aftersales.event_actor");
+	const char *v = settings_event_actor();
 
-	if (v == NULL)
-		v = setting("aftersales.actor");
 	return v ? v : GetUserNameFromId(GetUserId(), false);
 }
 
 static int
 declared_event(void)
 {
-	const char *v = setting("aftersales.event");
+	const char *v = settings_event();
 
 	if (v == NULL)
 		return -1;
@@ -819,7 +810,7 @@ guard_update(TriggerData *td)
 		ev = t->event;
 	}
 
-	if ((t->flags & F_REASON) && setting("aftersales.event_reason") == NULL)
+	if ((t->flags & F_REASON) && settings_event_reason() == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("event %s of ticket " INT64_FORMAT " needs a reason", event_names[ev], id),
@@ -938,53 +929,21 @@ PG_FUNCTION_INFO_V1(aftersales_actor);
 Datum
 aftersales_actor(PG_FUNCTION_ARGS)
 {
-	const char *v = setting("aftersales.actor");
+	const char *v = settings_actor();
 
 	PG_RETURN_TEXT_P(cstring_to_text(v ? v : GetUserNameFromId(GetUserId(), false)));
 }
 
 /*
  * The tenant of the current transaction: setting aftersales.tenant_id, else
- * 1.  In C because every API call, every tenant-keyed DEFAULT and every
- * trigger asks for it: as PL/pgSQL with a pinned search_path each call cost
- * a function start and two search_path changes.  The check is the one the
- * PL/pgSQL had, '^[1-9][0-9]{0,17}$', so the value always fits a bigint.
+ * 1 (src/settings.c checks it).  In C because every API call, every
+ * tenant-keyed DEFAULT and every trigger asks for it.
  */
 PG_FUNCTION_INFO_V1(aftersales_current_tenant);
 Datum
 aftersales_current_tenant(PG_FUNCTION_ARGS)
 {
-	const char *v = setting("aftersales.tenant_id");
-	int64		tenant = 0;
-	int			len;
-
-	if (v == NULL)
-		PG_RETURN_INT64(1);
-	len = strlen(v);
-	if (len < 1 || len > 18 || v[0] < '1' || v[0] > '9')
-		len = 0;
-	for (int i = 0; i < len; i++)
-	{
-		if (v[i] < '0' || v[i] > '9')
-		{
-			len = 0;
-			break;
-		}
-		tenant = tenant * 10 + (v[i] - '0');
-	}
-	if (len == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid aftersales.tenant_id: \"%s\"", v),
-				 errhint("Set a positive tenant id, for example: SET LOCAL aftersales.tenant_id = '1';")));
-	PG_RETURN_INT64(tenant);
-}
-
-static void
-set_local(const char *name, const char *value)
-{
-	(void) set_config_option(name, value, PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_LOCAL, true, 0, false);
+	PG_RETURN_INT64(settings_tenant());
 }
 
 /* Declare the event (actor, time, reason) of the next UPDATE; NULL clears. */
@@ -994,17 +953,13 @@ aftersales_declare_event(PG_FUNCTION_ARGS)
 {
 	if (PG_ARGISNULL(0))
 	{
-		set_local("aftersales.event", "");
-		set_local("aftersales.event_actor", "");
-		set_local("aftersales.event_at", "");
-		set_local("aftersales.event_reason", "");
+		settings_clear_event();
 		PG_RETURN_VOID();
 	}
-	set_local("aftersales.event", text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	set_local("aftersales.event_actor", PG_ARGISNULL(1) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(1)));
-	set_local("aftersales.event_at", PG_ARGISNULL(2) ? "" :
-			  DatumGetCString(DirectFunctionCall1(timestamptz_out, PG_GETARG_DATUM(2))));
-	set_local("aftersales.event_reason", PG_ARGISNULL(3) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(3)));
+	settings_declare_event(text_to_cstring(PG_GETARG_TEXT_PP(0)),
+						   PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
+						   PG_ARGISNULL(2) ? ticket_now() : PG_GETARG_TIMESTAMPTZ(2),
+						   PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3)));
 	PG_RETURN_VOID();
 }
 
@@ -1064,21 +1019,14 @@ declare_event(const char *event, text *actor_arg, TimestampTz at, text *reason_a
 
 	if (actor == NULL || actor[0] == '\0')
 		actor = TextDatumGetCString(DirectFunctionCall1(aftersales_actor, (Datum) 0));
-	set_local("aftersales.event", event);
-	set_local("aftersales.event_actor", actor);
-	set_local("aftersales.event_at",
-			  DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(at))));
-	set_local("aftersales.event_reason", reason ? reason : "");
+	settings_declare_event(event, actor, at, reason);
 }
 
 /* The declaration is over (declare_event(NULL, ...)). */
 static void
 clear_event(void)
 {
-	set_local("aftersales.event", "");
-	set_local("aftersales.event_actor", "");
-	set_local("aftersales.event_at", "");
-	set_local("aftersales.event_reason", "");
+	settings_clear_event();
 }
 
 /* aftersales_internal.ticket_event(ticket, event, actor, at, reason, assignee,

@@ -36,6 +36,7 @@
  */
 #include "compat.h"
 #include "escalation.h"
+#include "settings.h"
 #include "ticket.h"
 
 #include "access/htup_details.h"
@@ -447,7 +448,7 @@ aftersales_ticket_changed(PG_FUNCTION_ARGS)
 	}
 	appendStringInfoChar(&payload, '}');
 
-	reason = GetConfigOption("aftersales.event_reason", true, false);
+	reason = settings_event_reason();
 	memset(ev_nulls, ' ', sizeof(ev_nulls));
 	ev_values[0] = COL(new, C_TENANT);
 	ev_values[1] = COL(new, C_TICKET);
@@ -673,7 +674,7 @@ enter_one(Relation rel, HeapTuple tuple, const char *reason)
 		nulls[EA_REASON] = 'n';
 	args[EA_PRIORITY] = v[C_PRIORITY];
 	args[EA_FIELD] = v[C_FIELD];
-	/* seed 002: entering a request counts its product and problem type */
+	/* entering a request counts its product and problem type */
 	args[EA_MODEL] = v[C_MODEL];
 	nulls[EA_MODEL] = isnull[C_MODEL] ? 'n' : ' ';
 	args[EA_PROBLEM] = v[C_PROBLEM];
@@ -794,7 +795,7 @@ aftersales_tickets_entered(PG_FUNCTION_ARGS)
 		elog(ERROR, "aftersales_tickets_entered: must be fired after insert, for each statement, with a new table");
 
 	ticket_cache_ensure(td->tg_relation);
-	reason = GetConfigOption("aftersales.event_reason", true, false);
+	reason = settings_event_reason();
 	if (reason != NULL && reason[0] == '\0')
 		reason = NULL;
 	n = tuplestore_tuple_count(td->tg_newtable);

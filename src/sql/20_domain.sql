@@ -239,7 +239,7 @@ COMMENT ON COLUMN aftersales.problem_types.code IS 'Short code, unique per tenan
 COMMENT ON COLUMN aftersales.problem_types.name IS 'Name';
 COMMENT ON COLUMN aftersales.problem_types.description IS 'Free text';
 
--- Occurrence counts (seed 002: entering a request adds one to the count of
+-- Occurrence counts (entering a request adds one to the count of
 -- its product and of its problem type) are kept as insert-only deltas, one
 -- row per entering statement and key, summed by the view below.  A counter
 -- column updated in place would make concurrent entries on one model wait
@@ -292,7 +292,7 @@ SELECT p.tenant_id, 'problem_type', p.problem_type_id, p.code, p.name,
                     AND o.problem_type_id OPERATOR(pg_catalog.=) p.problem_type_id), 0)::bigint
   FROM aftersales.problem_types p;
 COMMENT ON VIEW aftersales.occurrence_counts IS
-  'Tickets entered per product model and per problem type (seed 002''s occurrence counts), for reports';
+  'Tickets entered per product model and per problem type, for reports';
 COMMENT ON COLUMN aftersales.occurrence_counts.tenant_id IS 'Owning tenant';
 COMMENT ON COLUMN aftersales.occurrence_counts.kind IS 'product_model or problem_type';
 COMMENT ON COLUMN aftersales.occurrence_counts.id IS 'model_id or problem_type_id';
@@ -413,12 +413,12 @@ COMMENT ON COLUMN aftersales.sla_targets.clock IS
   'business: counted in business time on the policy''s calendar; 24x7: counted in wall-clock time';
 COMMENT ON COLUMN aftersales.sla_targets.pauses_on_hold IS 'Whether the clock stops while the ticket is on hold (waiting on the customer)';
 
--- Seed 001's defaults for tenant 1, on the shipped 24x7 calendar: A first
+-- The defaults for tenant 1, on the shipped 24x7 calendar: A first
 -- response 5 min / resolution 30 min, B 30 min / 2 h, C 4 h / 24 h, and 4 h
 -- on-site arrival for field tickets.  Waiting on the customer pauses the
 -- resolution clock only.
 INSERT INTO aftersales.sla_policies (tenant_id, name, calendar, is_default, description)
-VALUES (1, 'default', '24x7', true, 'Seed 001 defaults: A 5 min / 30 min, B 30 min / 2 h, C 4 h / 24 h, arrival 4 h');
+VALUES (1, 'default', '24x7', true, 'Default targets: A 5 min / 30 min, B 30 min / 2 h, C 4 h / 24 h, arrival 4 h');
 INSERT INTO aftersales.sla_targets (tenant_id, policy_id, priority, metric, target, clock, pauses_on_hold)
 SELECT 1, p.policy_id, t.priority::aftersales.priority, t.metric::aftersales.sla_metric,
        t.target::interval, 'business', t.metric = 'resolution'

@@ -128,7 +128,7 @@ CREATE INDEX tickets_customer_idx ON aftersales.tickets (tenant_id, customer_id)
 CREATE INDEX tickets_assignee_idx ON aftersales.tickets (tenant_id, assignee_id) WHERE assignee_id IS NOT NULL;
 
 COMMENT ON TABLE aftersales.tickets IS
-  'Service tickets (工单), held to the closed loop of seed 002 by a trigger: change them through the aftersales.*_ticket functions or, equivalently checked, by direct INSERT and UPDATE';
+  'Service tickets (工单), held to the closed loop by a trigger: change them through the aftersales.*_ticket functions or, equivalently checked, by direct INSERT and UPDATE';
 COMMENT ON COLUMN aftersales.tickets.tenant_id IS 'Owning tenant';
 COMMENT ON COLUMN aftersales.tickets.ticket_id IS 'Ticket id';
 COMMENT ON COLUMN aftersales.tickets.channel IS 'How the request came in: phone, web, app, wechat, email, walk_in, field, other';
@@ -139,7 +139,7 @@ COMMENT ON COLUMN aftersales.tickets.problem_type_id IS 'Problem type; counted a
 COMMENT ON COLUMN aftersales.tickets.description IS 'What the customer reported';
 COMMENT ON COLUMN aftersales.tickets.priority IS 'A (urgent), B or C; changed by event retarget, which re-targets the SLA clocks';
 COMMENT ON COLUMN aftersales.tickets.requested_at IS
-  'Date and time the customer asked for; assigning after it locks the ticket (seed 002)';
+  'Date and time the customer asked for; assigning after it locks the ticket';
 COMMENT ON COLUMN aftersales.tickets.org_id IS 'Organisation handling the ticket';
 COMMENT ON COLUMN aftersales.tickets.field IS 'Needs on-site service: the ticket gets an arrival clock at entry';
 COMMENT ON COLUMN aftersales.tickets.tier IS 'Support tier handling it; changed by event transfer';
@@ -148,7 +148,7 @@ COMMENT ON COLUMN aftersales.tickets.assignee_id IS
 COMMENT ON COLUMN aftersales.tickets.status IS 'State in the closed loop';
 COMMENT ON COLUMN aftersales.tickets.held_from IS 'While on hold: the state that resume returns to';
 COMMENT ON COLUMN aftersales.tickets.attempt_count IS
-  'Failed handling attempts (event fail); the second one locks the ticket (seed 002)';
+  'Failed handling attempts (event fail); the second one locks the ticket';
 COMMENT ON COLUMN aftersales.tickets.reopen_count IS
   'Times the ticket went back to new after being resolved: unsatisfied follow-ups and reopens';
 COMMENT ON COLUMN aftersales.tickets.opened_at IS 'When the request was entered; the SLA clocks start here';
@@ -200,7 +200,12 @@ CREATE FUNCTION aftersales_internal.declare_event(event text, actor text, at tim
     RETURNS void
     AS 'MODULE_PATHNAME', 'aftersales_declare_event' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION aftersales_internal.declare_event(text, text, timestamptz, text) IS
-  'Internal: sets aftersales.event, event_actor, event_at and event_reason for the rest of the transaction; NULL clears them';
+  'Internal: declares the event, actor, time and reason of the next change of tickets (backend-local, until cleared or the transaction ends); NULL clears them';
+
+CREATE FUNCTION aftersales_internal.event_reason() RETURNS text
+    AS 'MODULE_PATHNAME', 'aftersales_event_reason' LANGUAGE C STABLE;
+COMMENT ON FUNCTION aftersales_internal.event_reason() IS
+  'Internal: the reason of the event being recorded: the one the API declared, else the setting aftersales.event_reason';
 
 -- ---------------------------------------------------------------------------
 -- The event log

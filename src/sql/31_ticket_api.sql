@@ -303,7 +303,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION aftersales.assign_ticket(bigint, bigint, text, timestamptz) IS
-  'Assign an engineer to a ticket awaiting assignment: assigned, or locked for the service manager when the customer-requested date has passed (seed 002)';
+  'Assign an engineer to a ticket awaiting assignment: assigned, or locked for the service manager when the customer-requested date has passed';
 
 CREATE FUNCTION aftersales.reassign_ticket(ticket bigint, engineer bigint, reason text DEFAULT NULL,
                                            actor text DEFAULT aftersales.actor(),
@@ -349,7 +349,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION aftersales.release_ticket(bigint, text, text, timestamptz) IS
-  'Return an assigned ticket the engineer has not handled to assignment (seed 002: not handled before the requested date); no attempt is counted';
+  'Return an assigned ticket the engineer has not handled to assignment (not handled before the requested date); no attempt is counted';
 
 -- ---------------------------------------------------------------------------
 -- Work
@@ -409,7 +409,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION aftersales.fail_attempt(bigint, text, text, timestamptz) IS
-  'A handling failed: counts an attempt and returns the ticket to assignment, or after the second failure locks it for the service manager (seed 002)';
+  'A handling failed: counts an attempt and returns the ticket to assignment, or after the second failure locks it for the service manager';
 
 CREATE FUNCTION aftersales.hold_ticket(ticket bigint, reason text,
                                        actor text DEFAULT aftersales.actor(),
@@ -538,7 +538,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION aftersales.lock_ticket(bigint, text, text, timestamptz) IS
-  'Lock an open ticket for the service manager (seed 002: e.g. not assigned before the requested date)';
+  'Lock an open ticket for the service manager (e.g. not assigned before the requested date)';
 
 CREATE FUNCTION aftersales.unlock_ticket(ticket bigint, reason text DEFAULT NULL,
                                          actor text DEFAULT aftersales.actor(),

@@ -1,5 +1,5 @@
 
--- aftersales install script, part 40: escalation of late work (issue 4).
+-- aftersales install script, part 40: escalation of late work.
 -- "Late work must never go unnoticed, and must never be announced twice."
 --
 -- This file owns the rules and the bookkeeping; the sweep that acts on them
@@ -35,15 +35,15 @@
 --                  2 working days of 8 hours; head of department and the
 --                  emergency team).  The instant is start + target + after
 --                  + pauses on the calendar.
---   not_arrived    seed 000: a field ticket not on site 4 hours (wall
+--   not_arrived    a field ticket not on site 4 hours (wall
 --                  clock, as the 4-hour arrival rate counts) after entry,
 --                  while its arrival clock runs.
---   not_completed  seed 000: a ticket not resolved 24 hours (wall clock)
+--   not_completed  a ticket not resolved 24 hours (wall clock)
 --                  after entry, while its resolution clock runs (a hold
 --                  that pauses the clock defers it).
---   key_customer   seed 000: a ticket of a key customer (tier 'key') at
+--   key_customer   a ticket of a key customer (tier 'key') at
 --                  entry, unless already resolved.
---   lock           seed 002: a ticket still awaiting assignment (status
+--   lock           a ticket still awaiting assignment (status
 --                  new, no engineer) at its customer-requested date: the
 --                  sweep locks it for the service manager through the
 --                  closed loop (event lock, actor aftersales-sweep).
@@ -57,7 +57,7 @@
 -- Two more kinds are not the sweep's: 'locked' (a ticket entered state
 -- locked by another way: a late assignment, a second failed handling, a
 -- person's lock_ticket; raised by the trigger, level = the event's seq) and
--- 'part_not_collected' (seed 000: a spare part arrived and not picked up),
+-- 'part_not_collected' (a spare part arrived and not picked up),
 -- whose raiser is the spare-parts module, when there is one, through
 -- aftersales.raise_alert() (see 40_escalation_queue.sql).
 --
@@ -92,7 +92,7 @@ COMMENT ON TABLE aftersales.escalation_rules IS
   'When escalation sweeps fire what for whom; tenant 1 holds the shipped defaults, other tenants only their overrides (each kind and level falls back to tenant 1''s); change with aftersales.set_escalation_rule(), read the effective rules in aftersales.escalation_rules_effective';
 COMMENT ON COLUMN aftersales.escalation_rules.tenant_id IS 'Owning tenant';
 COMMENT ON COLUMN aftersales.escalation_rules.kind IS
-  'warning (p% of an SLA target used), escalation (an SLA target missed, by level), not_arrived, not_completed, key_customer (seed 000 anomaly alerts) or lock (seed 002: not assigned by the customer-requested date)';
+  'warning (p% of an SLA target used), escalation (an SLA target missed, by level), not_arrived, not_completed, key_customer (anomaly alerts) or lock (not assigned by the customer-requested date)';
 COMMENT ON COLUMN aftersales.escalation_rules.level IS
   'warning: the percent of the target (0 < p <= 100); escalation: the level (1 to 9, the seed has 1 to 3); 0 for the other kinds';
 COMMENT ON COLUMN aftersales.escalation_rules.after IS
@@ -109,16 +109,16 @@ INSERT INTO aftersales.escalation_rules (tenant_id, kind, level, after, role, de
  (1, 'warning', 75, NULL, 'assignee', 'Three quarters of the SLA target used', false),
  (1, 'warning', 100, NULL, 'assignee', 'SLA target reached: breached', false),
  (1, 'escalation', 1, '0', 'supervisor',
-  'Level 1 (seed 001): the supervisor or second line steps in, a person within 1 hour', false),
+  'Level 1: the supervisor or second line steps in, a person within 1 hour', false),
  (1, 'escalation', 2, '1 hour', 'service_manager',
-  'Level 2 (seed 001): still unsolved an hour after level 1: the service manager coordinates across departments, a solution within 2 working days', false),
+  'Level 2: still unsolved an hour after level 1: the service manager coordinates across departments, a solution within 2 working days', false),
  (1, 'escalation', 3, '17 hours', 'head_of_department',
-  'Level 3 (seed 001): still unsolved 2 working days (16 business hours) after level 2: the head of department and the emergency team', false),
- (1, 'not_arrived', 0, '4 hours', 'supervisor', 'Seed 000: a field ticket not on site 4 hours after entry (未到位)', false),
- (1, 'not_completed', 0, '24 hours', 'supervisor', 'Seed 000: a ticket not resolved 24 hours after entry (未完工)', false),
- (1, 'key_customer', 0, '0', 'service_manager', 'Seed 000: a fault ticket of a key customer (重点客户故障工单)', false),
+  'Level 3: still unsolved 2 working days (16 business hours) after level 2: the head of department and the emergency team', false),
+ (1, 'not_arrived', 0, '4 hours', 'supervisor', 'A field ticket not on site 4 hours after entry (未到位)', false),
+ (1, 'not_completed', 0, '24 hours', 'supervisor', 'A ticket not resolved 24 hours after entry (未完工)', false),
+ (1, 'key_customer', 0, '0', 'service_manager', 'A fault ticket of a key customer (重点客户故障工单)', false),
  (1, 'lock', 0, '0', 'service_manager',
-  'Seed 002: no engineer assigned by the customer-requested date: the ticket is locked for the service manager', false);
+  'No engineer assigned by the customer-requested date: the ticket is locked for the service manager', false);
 SELECT pg_catalog.pg_extension_config_dump('aftersales.escalation_rules', 'WHERE tenant_id <> 1 OR customised');
 
 -- The rules in force for each tenant: its own rows, else tenant 1's, key by
@@ -610,7 +610,7 @@ COMMENT ON COLUMN aftersales.sweep_runs.batch IS 'Most watches the run could cla
 COMMENT ON COLUMN aftersales.sweep_runs.claimed IS 'Watches claimed';
 COMMENT ON COLUMN aftersales.sweep_runs.warnings IS 'Warnings raised';
 COMMENT ON COLUMN aftersales.sweep_runs.escalations IS 'Escalations raised';
-COMMENT ON COLUMN aftersales.sweep_runs.locks IS 'Tickets locked (seed 002 rule)';
+COMMENT ON COLUMN aftersales.sweep_runs.locks IS 'Tickets locked (not assigned by the customer-requested date)';
 COMMENT ON COLUMN aftersales.sweep_runs.not_arrived IS 'Not-arrived alerts raised';
 COMMENT ON COLUMN aftersales.sweep_runs.not_completed IS 'Not-completed alerts raised';
 COMMENT ON COLUMN aftersales.sweep_runs.key_customer IS 'Key-customer alerts raised';
@@ -669,7 +669,7 @@ CREATE TRIGGER escalation_clocks_changed
 --                       locked), waiting for a manager again; unless the
 --                       sweep is the one locking (it raises its own 'lock'
 --                       alert), a 'locked' alert tells the service manager;
---                       locked by the late rule at assignment, the seed 002
+--                       locked by the late rule at assignment, the lock
 --                       lock counts as done;
 --   leaving locked      no longer locked; a take_over counts as the
 --                       manager's acknowledgement; a ticket not escalated
@@ -678,6 +678,15 @@ CREATE TRIGGER escalation_clocks_changed
 --   cancelled           when its clocks escalate again).
 -- The watch is written first and the queue second, like the sweep, which
 -- holds the ticket row while it touches either.
+CREATE FUNCTION aftersales_internal.set_sweep_locking(locking boolean) RETURNS void
+    AS 'MODULE_PATHNAME', 'aftersales_set_sweep_locking' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION aftersales_internal.set_sweep_locking(boolean) IS
+  'Internal: the sweep is (true) or is no longer (false) locking a ticket; backend-local, ends with the transaction';
+CREATE FUNCTION aftersales_internal.sweep_locking() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'aftersales_sweep_locking' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION aftersales_internal.sweep_locking() IS
+  'Internal: whether the sweep is locking a ticket (it then raises the alert itself)';
+
 CREATE FUNCTION aftersales_internal.ticket_escalation_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -703,9 +712,9 @@ BEGIN
         rule := aftersales.ticket_transition_rule(OLD.status, NEW.last_event, NEW.status);
         why := CASE rule WHEN 'late' THEN 'assigned after the customer-requested date'
                          WHEN 'attempts' THEN 'handled twice and still unresolved'
-                         ELSE COALESCE(NULLIF(pg_catalog.current_setting('aftersales.event_reason', true), ''),
+                         ELSE COALESCE(aftersales_internal.event_reason(),
                                        NEW.last_event::text) END;
-        IF COALESCE(pg_catalog.current_setting('aftersales.sweep_locking', true), '') <> 'on' THEN
+        IF NOT aftersales_internal.sweep_locking() THEN
             INSERT INTO aftersales.alerts AS a (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, detail)
             VALUES (NEW.tenant_id, NEW.ticket_id, 'ticket', 'locked', NEW.event_seq, 'service_manager',
                     NEW.last_event_at, NEW.last_event_at,
@@ -719,7 +728,7 @@ BEGIN
                     'kind', 'locked', 'level', NEW.event_seq)::text);
             END IF;
         END IF;
-        -- locked by the late rule at assignment: seed 002's rule has had its
+        -- locked by the late rule at assignment: the lock rule has had its
         -- way, the sweep does not lock it again after an unlock
         IF rule = 'late' THEN
             UPDATE aftersales.escalation_watches w SET done = w.done || '{lock}'::text[]

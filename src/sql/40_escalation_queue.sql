@@ -184,7 +184,7 @@ COMMENT ON COLUMN aftersales.manager_queue.alert_id IS 'The latest escalation or
 -- ---------------------------------------------------------------------------
 -- The hook for alerts raised by other modules
 
--- Seed 000's fourth anomaly, "spare part arrived but not collected"
+-- The fourth anomaly, "spare part arrived but not collected"
 -- (备件到达未取件), belongs to the spare-parts module, which does not exist
 -- yet.  When it does, it calls this when a part has waited too long, with
 -- level = its shipment (or part line) number, so that each shipment is
@@ -230,4 +230,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION aftersales.raise_alert(bigint, text, numeric, text, jsonb, timestamptz, timestamptz) IS
-  'Hook for other modules: raise an alert of a kind the sweep does not raise (part_not_collected: seed 000''s spare part arrived but not collected, for the spare-parts module), once per (ticket, kind, level); returns its id, or NULL when it was raised before';
+  'Hook for other modules: raise an alert of a kind the sweep does not raise (part_not_collected: a spare part arrived but not collected, for the spare-parts module), once per (ticket, kind, level); returns its id, or NULL when it was raised before';

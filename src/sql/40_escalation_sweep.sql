@@ -18,7 +18,7 @@
 --      announce a stage twice; advances the watches and re-arms them for
 --      their next stage; raises the managers' queue; NOTIFYs each new
 --      alert on channel aftersales_alerts;
---   3. locks the tickets that the seed 002 rule says to lock, each in a
+--   3. locks the tickets that the lock rule says to lock, each in a
 --      subtransaction, through the closed loop (lock_ticket, actor
 --      aftersales-sweep);
 --   4. records the run in sweep_runs, with whether more is due.
@@ -148,7 +148,7 @@ BEGIN
            lk_tenants, lk_tickets, lk_due, lk_role, touched
       FROM ins i;
 
-    -- Seed 002: still awaiting assignment at the customer-requested date.
+    -- Still awaiting assignment at the customer-requested date.
     -- The lock alert is inserted first: the unique constraint decides that
     -- this is the one time, then the ticket is locked.  A lock that fails
     -- is rolled back, and the alert raised again without it, with the error.
@@ -167,11 +167,11 @@ BEGIN
             IF aid IS NOT NULL THEN
                 saved_tenant := pg_catalog.current_setting('aftersales.tenant_id', true);
                 PERFORM pg_catalog.set_config('aftersales.tenant_id', lk_tenants[i]::text, true);
-                PERFORM pg_catalog.set_config('aftersales.sweep_locking', 'on', true);
+                PERFORM aftersales_internal.set_sweep_locking(true);
                 PERFORM aftersales.lock_ticket(lk_tickets[i], reason => 'no engineer assigned by the customer-requested date',
                                                actor => 'aftersales-sweep',
                                                at => GREATEST(sweep_claimed.now, last_at));
-                PERFORM pg_catalog.set_config('aftersales.sweep_locking', '', true);
+                PERFORM aftersales_internal.set_sweep_locking(false);
                 PERFORM pg_catalog.set_config('aftersales.tenant_id', COALESCE(saved_tenant, ''), true);
                 UPDATE aftersales.ticket_escalations e SET alert_id = aid
                  WHERE e.tenant_id = lk_tenants[i] AND e.ticket_id = lk_tickets[i];
@@ -211,7 +211,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION aftersales_internal.sweep_claimed(bigint, timestamptz, bigint[], bigint[], text[]) IS
-  'Internal: fires the due stages of claimed watches (the caller holds them and their tickets), re-arms them, locks tickets by the seed 002 rule; returns the counts';
+  'Internal: fires the due stages of claimed watches (the caller holds them and their tickets), re-arms them, locks tickets by the lock rule (not assigned by the customer-requested date); returns the counts';
 
 CREATE FUNCTION aftersales.sweep(batch integer DEFAULT 500, now timestamptz DEFAULT aftersales.now(),
                                  tenant bigint DEFAULT NULL)
@@ -321,7 +321,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION aftersales.sweep(integer, timestamptz, bigint) IS
-  'One escalation sweep: claims at most batch due watches (SKIP LOCKED), fires their due warnings, escalations, anomaly alerts and seed 002 locks exactly once, re-arms them, records and returns the run (more_due: call again)';
+  'One escalation sweep: claims at most batch due watches (SKIP LOCKED), fires their due warnings, escalations, anomaly alerts and the locks of tickets not assigned by the customer-requested date exactly once, re-arms them, records and returns the run (more_due: call again)';
 
 -- The monitoring table would grow by a row a minute for ever: runs that
 -- finished before `before` are deleted (sweep_until_done does it for the

@@ -70,21 +70,21 @@ COMMENT ON COLUMN aftersales.kpi_settings.customised IS
 
 INSERT INTO aftersales.kpi_settings (tenant_id, name, value, unit, description, customised) VALUES
  (1, 'response_target_minutes', 10, 'minutes',
-  'Response rate: a first response within this many minutes of entry (wall clock) is in target (seed 000: 10-minute response)', false),
+  'Response rate: a first response within this many minutes of entry (wall clock) is in target (default 10 minutes)', false),
  (1, 'arrival_target_hours', 4, 'hours',
-  'Arrival rate: a field ticket''s first arrival on site within this many hours of entry (wall clock) is in target (seed 000: 4-hour arrival)', false),
+  'Arrival rate: a field ticket''s first arrival on site within this many hours of entry (wall clock) is in target (default 4 hours)', false),
  (1, 'completion_target_hours', 24, 'hours',
-  'Completion rate: the final resolution within this many hours of entry (wall clock) is in target (seed 000: 24-hour completion)', false),
+  'Completion rate: the final resolution within this many hours of entry (wall clock) is in target (default 24 hours)', false),
  (1, 'repeat_window_days', 30, 'days',
   'Repeat-problem rate: a ticket is a repeat when the same unit had a ticket of the same problem type entered at most this many days before', false),
  (1, 'early_failure_days', 90, 'days',
   'Early failure: a ticket entered at most this many days after its unit''s installation date', false),
  (1, 'early_failure_warning', 400, 'units',
-  'Warning line for early failures per period (seed 000: 400 units a month)', false),
+  'Warning line for early failures per period (default 400 units a month)', false),
  (1, 'in_warranty_warning', 600, 'units',
-  'Warning line for in-warranty failures per period (seed 000: 600 units a month)', false),
+  'Warning line for in-warranty failures per period (default 600 units a month)', false),
  (1, 'out_of_warranty_warning', 600, 'units',
-  'Warning line for out-of-warranty failures per period (seed 000: 600 units a month)', false),
+  'Warning line for out-of-warranty failures per period (default 600 units a month)', false),
  (1, 'csat_good_min', 4, 'score',
   'CSAT good share: a score at or above this (1 to 5) counts as satisfied', false);
 
@@ -113,7 +113,7 @@ COMMENT ON TABLE aftersales.kpi_catalogue IS
   'KPI catalogue per tenant: tenant 1 holds the shipped rows, other tenants only their overrides (each code falls back to tenant 1''s); read the effective catalogue from the view aftersales.kpi_definitions';
 COMMENT ON COLUMN aftersales.kpi_catalogue.tenant_id IS 'Owning tenant';
 COMMENT ON COLUMN aftersales.kpi_catalogue.code IS 'KPI code: the column name under which the KPI functions and views return it';
-COMMENT ON COLUMN aftersales.kpi_catalogue.category IS 'service, backlog, quality or staff (the dashboards of seed 000)';
+COMMENT ON COLUMN aftersales.kpi_catalogue.category IS 'service, backlog, quality or staff: the dashboard the KPI belongs to';
 COMMENT ON COLUMN aftersales.kpi_catalogue.name_en IS 'Name in English';
 COMMENT ON COLUMN aftersales.kpi_catalogue.name_zh IS 'Name in Chinese';
 COMMENT ON COLUMN aftersales.kpi_catalogue.definition IS 'Precise definition: what is counted, over which tickets';

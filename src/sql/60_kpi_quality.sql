@@ -8,7 +8,7 @@
 --                       within the period (top N: the map's top 5
 --                       provinces);
 --   kpi_warranty_trend  early, in-warranty and out-of-warranty failures per
---                       period against the tenant's warning lines (seed 000:
+--                       period against the tenant's warning lines (by default
 --                       400, 600 and 600 units a month).
 --
 -- A failure's warranty class is decided on the date of entry, in the zone

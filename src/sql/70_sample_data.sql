@@ -1,5 +1,5 @@
 
--- aftersales install script, part 70: sample data (issue 6).
+-- aftersales install script, part 70: sample data.
 --
 -- generate_sample_data() builds a whole company as a new tenant and drives a
 -- year of its tickets through the real API (open_tickets, assign_ticket,
@@ -36,7 +36,7 @@
 --                  China's public holidays and make-up days: see
 --                  sample_calendar());
 --   SLA policies   'standard' (the tenant default, on cn-office) and
---                  'key-account' (on 24x7), both with seed 001's targets
+--                  'key-account' (on 24x7), both with the default targets
 --                  copied from tenant 1's shipped 'default' policy.
 -- The tickets and their life cycles are described at generate_sample_data.
 
@@ -266,12 +266,12 @@ COMMENT ON FUNCTION aftersales_internal.sample_error(text, text, text) IS 'Inter
 --   those to R&D); assignment within minutes by day (7% take hours), at
 --   08:30 the next morning for most B and C tickets entered at night; 10%
 --   of tickets with a requested date are assigned after it and so locked
---   (seed 002), then taken over by the province's service manager, who
+--  , then taken over by the province's service manager, who
 --   also locks 0.4% of tickets (3% for key customers) to step in; travel
 --   of about two hours (longer in the west), work of about an hour; 8% are
 --   held (waiting for a part or the customer, hours to days; 0.3% for
 --   weeks); 9% of first handlings fail and a quarter of second ones, which
---   locks the ticket (seed 002, handled twice unresolved); follow-up calls
+--   locks the ticket (handled twice, still unresolved); follow-up calls
 --   (回访) for 93% of resolved tickets, satisfied mostly, CSAT missing in
 --   15% and NPS in 28%; an unsatisfied customer sends the ticket back to
 --   assignment; 2.5% of closed tickets are reopened within a month.
@@ -379,7 +379,7 @@ BEGIN
     ndays := pg_catalog.make_date(yr + 1, 1, 1) - y0;
     sb := s::bigint * 1000003;
 
-    -- the tenant, its calendars and SLA policies (seed 001's targets,
+    -- the tenant, its calendars and SLA policies (the default targets,
     -- copied from tenant 1's shipped default policy)
     LOCK TABLE aftersales.tenants IN SHARE ROW EXCLUSIVE MODE;
     SELECT COALESCE(pg_catalog.max(tn.tenant_id), 1) + 1 INTO tid FROM aftersales.tenants tn;
@@ -389,8 +389,8 @@ BEGIN
     PERFORM aftersales.set_calendar('cn-office', aftersales.sample_calendar(yr),
                                     pg_catalog.format('China office hours, %s holidays and make-up days', yr), tid);
     INSERT INTO aftersales.sla_policies (tenant_id, name, calendar, is_default, description)
-    VALUES (tid, 'standard', 'cn-office', true, 'Seed 001 targets on office hours: the default'),
-           (tid, 'key-account', '24x7', false, 'Seed 001 targets around the clock: key customers'' service agreements');
+    VALUES (tid, 'standard', 'cn-office', true, 'Default targets on office hours'),
+           (tid, 'key-account', '24x7', false, 'Default targets around the clock, for key customers'' service agreements');
     INSERT INTO aftersales.sla_targets (tenant_id, policy_id, priority, metric, target, clock, pauses_on_hold)
     SELECT tid, p.policy_id, d.priority, d.metric, d.target, d.clock, d.pauses_on_hold
       FROM aftersales.sla_targets d
@@ -815,7 +815,7 @@ BEGIN
                     t := t + make_interval(secs => floor(x * 60));
                     EXIT life WHEN t >= cutoff;
                     st := aftersales.assign_ticket(tk, eng, actor => 'dispatcher', at => t);
-                    IF st = 'locked' THEN                        -- assigned too late (seed 002)
+                    IF st = 'locked' THEN                        -- assigned too late
                         t := t + make_interval(secs => floor(900 + u[b + 11] * 14400));
                         EXIT life WHEN t >= cutoff;
                         st := aftersales.take_over_ticket(tk, eng, '服务经理接管并指派', actor => manager, at => t);
@@ -867,7 +867,7 @@ BEGIN
                 t := t + make_interval(secs => floor(x * 60));
                 EXIT life WHEN t >= cutoff;
                 IF cycle = 0 AND (zombie = 4 OR (attempts = 0 AND u[b + 9] < 0.09) OR (attempts = 1 AND u[b + 9] < 0.25)) THEN
-                    -- the handling failed: back to assignment, or locked after the second (seed 002)
+                    -- the handling failed: back to assignment, or locked after the second
                     st := aftersales.fail_attempt(tk, fail_reasons[1 + floor(u[b + 14] * 3)::integer], actor => login, at => t);
                     attempts := attempts + 1;
                     v := v + 1;
@@ -936,7 +936,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION aftersales.generate_sample_data(text, integer, integer, integer, integer) IS
-  'Builds a new tenant with a realistic company (HQ, six regions, 31 provinces, outlets of the three organisation types, engineers, customers, products, installed units, China''s calendar, seed 001''s SLA policies) and drives a year of its tickets through the ticket API; deterministic for a seed; idempotent for the same arguments; returns the run (events, seconds, checksum)';
+  'Builds a new tenant with a realistic company (HQ, six regions, 31 provinces, outlets of the three organisation types, engineers, customers, products, installed units, China''s calendar, the default SLA policies) and drives a year of its tickets through the ticket API; deterministic for a seed; idempotent for the same arguments; returns the run (events, seconds, checksum)';
 REVOKE ALL ON FUNCTION aftersales.generate_sample_data(text, integer, integer, integer, integer) FROM PUBLIC;
 -- It reads a whole tenant, whoever calls: granted on purpose only.
 REVOKE ALL ON FUNCTION aftersales.sample_data_checksum(bigint) FROM PUBLIC;

@@ -105,7 +105,93 @@ ALTER FUNCTION aftersales.duration_stats_final(internal) SET SCHEMA aftersales_i
 ALTER FUNCTION aftersales.duration_stats_serialize(internal) SET SCHEMA aftersales_internal;
 ALTER FUNCTION aftersales.duration_stats_trans(internal,double precision) SET SCHEMA aftersales_internal;
 
--- The functions that call a moved function by name, with the new names.
+-- check_watches reads every tenant's watches, as check_tickets does.
+REVOKE ALL ON FUNCTION aftersales.check_watches(bigint) FROM PUBLIC;
+
+-- Who may call what (as src/sql/90_privileges.sql).
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA aftersales_internal FROM PUBLIC;
+GRANT USAGE ON SCHEMA aftersales_internal TO PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    -- evaluated in the caller's INSERT and UPDATE of tickets
+    aftersales_internal.tickets_row_check(text, text, aftersales.ticket_status, aftersales.ticket_status, bigint,
+                                          integer, integer, smallint, smallint, integer, timestamptz, timestamptz,
+                                          timestamptz, timestamptz, timestamptz),
+    aftersales_internal.ticket_escalation_matters(timestamptz, timestamptz, aftersales.ticket_status,
+                                                  aftersales.ticket_status),
+    -- the write path of the ticket API; the guard on tickets judges every change
+    aftersales_internal.ticket_event(bigint, aftersales.ticket_event, text, timestamptz, text, bigint,
+                                     aftersales.ticket_tier, aftersales.priority, boolean, integer, integer, text),
+    aftersales_internal.ticket_open(bigint, text, bigint, bigint, bigint, bigint, text, aftersales.priority,
+                                    timestamptz, bigint, boolean, aftersales.ticket_status, timestamptz, text, text),
+    aftersales_internal.declare_event(text, text, timestamptz, text),
+    -- errors of the API
+    aftersales_internal.require_reason(text, text, text),
+    aftersales_internal.require_engineer(bigint, bigint, text),
+    aftersales_internal.ticket_not_found(bigint, bigint),
+    aftersales_internal.bad_item(bigint, text),
+    aftersales_internal.bad_rule(text, text),
+    -- the read path of the KPI functions (STABLE or IMMUTABLE: they cannot write)
+    aftersales_internal.kpi_check(text, text, text, text, text[], timestamptz, timestamptz, timestamptz, text, bigint),
+    aftersales_internal.kpi_config(bigint),
+    aftersales_internal.kpi_dimension_sql(text),
+    aftersales_internal.kpi_period_sql(text, text, integer)
+TO PUBLIC;
+
+-- Declared settings (src/settings.c): what the API tells the trigger on
+-- tickets is backend-local state, no longer the settings
+-- aftersales.event_actor, event_at and sweep_locking.
+COMMENT ON FUNCTION aftersales_internal.declare_event(text, text, timestamptz, text) IS
+  'Internal: declares the event, actor, time and reason of the next change of tickets (backend-local, until cleared or the transaction ends); NULL clears them';
+CREATE FUNCTION aftersales_internal.event_reason() RETURNS text
+    AS 'MODULE_PATHNAME', 'aftersales_event_reason' LANGUAGE C STABLE;
+COMMENT ON FUNCTION aftersales_internal.event_reason() IS
+  'Internal: the reason of the event being recorded: the one the API declared, else the setting aftersales.event_reason';
+CREATE FUNCTION aftersales_internal.set_sweep_locking(locking boolean) RETURNS void
+    AS 'MODULE_PATHNAME', 'aftersales_set_sweep_locking' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION aftersales_internal.set_sweep_locking(boolean) IS
+  'Internal: the sweep is (true) or is no longer (false) locking a ticket; backend-local, ends with the transaction';
+CREATE FUNCTION aftersales_internal.sweep_locking() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'aftersales_sweep_locking' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION aftersales_internal.sweep_locking() IS
+  'Internal: whether the sweep is locking a ticket (it then raises the alert itself)';
+REVOKE ALL ON FUNCTION aftersales_internal.event_reason(), aftersales_internal.set_sweep_locking(boolean),
+    aftersales_internal.sweep_locking() FROM PUBLIC;
+
+-- Shipped descriptions say what a rule does; tenant 1's rows still as
+-- shipped take the new texts, and stay marked as shipped.
+SET LOCAL session_replication_role = replica;
+UPDATE aftersales.escalation_rules SET description = 'Level 1: the supervisor or second line steps in, a person within 1 hour'
+ WHERE tenant_id = 1 AND kind = 'escalation' AND level = 1 AND NOT customised;
+UPDATE aftersales.escalation_rules SET description = 'Level 2: still unsolved an hour after level 1: the service manager coordinates across departments, a solution within 2 working days'
+ WHERE tenant_id = 1 AND kind = 'escalation' AND level = 2 AND NOT customised;
+UPDATE aftersales.escalation_rules SET description = 'Level 3: still unsolved 2 working days (16 business hours) after level 2: the head of department and the emergency team'
+ WHERE tenant_id = 1 AND kind = 'escalation' AND level = 3 AND NOT customised;
+UPDATE aftersales.escalation_rules SET description = 'A fault ticket of a key customer (重点客户故障工单)'
+ WHERE tenant_id = 1 AND kind = 'key_customer' AND level = 0 AND NOT customised;
+UPDATE aftersales.escalation_rules SET description = 'No engineer assigned by the customer-requested date: the ticket is locked for the service manager'
+ WHERE tenant_id = 1 AND kind = 'lock' AND level = 0 AND NOT customised;
+UPDATE aftersales.escalation_rules SET description = 'A field ticket not on site 4 hours after entry (未到位)'
+ WHERE tenant_id = 1 AND kind = 'not_arrived' AND level = 0 AND NOT customised;
+UPDATE aftersales.escalation_rules SET description = 'A ticket not resolved 24 hours after entry (未完工)'
+ WHERE tenant_id = 1 AND kind = 'not_completed' AND level = 0 AND NOT customised;
+UPDATE aftersales.kpi_settings SET description = 'Arrival rate: a field ticket''s first arrival on site within this many hours of entry (wall clock) is in target (default 4 hours)'
+ WHERE tenant_id = 1 AND name = 'arrival_target_hours' AND NOT customised;
+UPDATE aftersales.kpi_settings SET description = 'Completion rate: the final resolution within this many hours of entry (wall clock) is in target (default 24 hours)'
+ WHERE tenant_id = 1 AND name = 'completion_target_hours' AND NOT customised;
+UPDATE aftersales.kpi_settings SET description = 'Warning line for early failures per period (default 400 units a month)'
+ WHERE tenant_id = 1 AND name = 'early_failure_warning' AND NOT customised;
+UPDATE aftersales.kpi_settings SET description = 'Warning line for in-warranty failures per period (default 600 units a month)'
+ WHERE tenant_id = 1 AND name = 'in_warranty_warning' AND NOT customised;
+UPDATE aftersales.kpi_settings SET description = 'Warning line for out-of-warranty failures per period (default 600 units a month)'
+ WHERE tenant_id = 1 AND name = 'out_of_warranty_warning' AND NOT customised;
+UPDATE aftersales.kpi_settings SET description = 'Response rate: a first response within this many minutes of entry (wall clock) is in target (default 10 minutes)'
+ WHERE tenant_id = 1 AND name = 'response_target_minutes' AND NOT customised;
+UPDATE aftersales.sla_policies SET description = 'Default targets: A 5 min / 30 min, B 30 min / 2 h, C 4 h / 24 h, arrival 4 h'
+ WHERE tenant_id = 1 AND name = 'default' AND description LIKE '%/ 30 min, B 30 min / 2 h, C 4 h / 24 h, arrival 4 h';
+RESET session_replication_role;
+
+-- Function bodies and comments as in 0.2.0 (names of the internal schema,
+-- the sweep's lock state, descriptions that say what a rule does).
 CREATE OR REPLACE FUNCTION aftersales.acknowledge_ticket(ticket bigint, note text DEFAULT NULL::text, actor text DEFAULT aftersales.actor(), at timestamp with time zone DEFAULT aftersales.now())
  RETURNS aftersales.ticket_status
  LANGUAGE plpgsql
@@ -369,7 +455,7 @@ BEGIN
     ndays := pg_catalog.make_date(yr + 1, 1, 1) - y0;
     sb := s::bigint * 1000003;
 
-    -- the tenant, its calendars and SLA policies (seed 001's targets,
+    -- the tenant, its calendars and SLA policies (the default targets,
     -- copied from tenant 1's shipped default policy)
     LOCK TABLE aftersales.tenants IN SHARE ROW EXCLUSIVE MODE;
     SELECT COALESCE(pg_catalog.max(tn.tenant_id), 1) + 1 INTO tid FROM aftersales.tenants tn;
@@ -379,8 +465,8 @@ BEGIN
     PERFORM aftersales.set_calendar('cn-office', aftersales.sample_calendar(yr),
                                     pg_catalog.format('China office hours, %s holidays and make-up days', yr), tid);
     INSERT INTO aftersales.sla_policies (tenant_id, name, calendar, is_default, description)
-    VALUES (tid, 'standard', 'cn-office', true, 'Seed 001 targets on office hours: the default'),
-           (tid, 'key-account', '24x7', false, 'Seed 001 targets around the clock: key customers'' service agreements');
+    VALUES (tid, 'standard', 'cn-office', true, 'Default targets on office hours'),
+           (tid, 'key-account', '24x7', false, 'Default targets around the clock, for key customers'' service agreements');
     INSERT INTO aftersales.sla_targets (tenant_id, policy_id, priority, metric, target, clock, pauses_on_hold)
     SELECT tid, p.policy_id, d.priority, d.metric, d.target, d.clock, d.pauses_on_hold
       FROM aftersales.sla_targets d
@@ -805,7 +891,7 @@ BEGIN
                     t := t + make_interval(secs => floor(x * 60));
                     EXIT life WHEN t >= cutoff;
                     st := aftersales.assign_ticket(tk, eng, actor => 'dispatcher', at => t);
-                    IF st = 'locked' THEN                        -- assigned too late (seed 002)
+                    IF st = 'locked' THEN                        -- assigned too late
                         t := t + make_interval(secs => floor(900 + u[b + 11] * 14400));
                         EXIT life WHEN t >= cutoff;
                         st := aftersales.take_over_ticket(tk, eng, '服务经理接管并指派', actor => manager, at => t);
@@ -857,7 +943,7 @@ BEGIN
                 t := t + make_interval(secs => floor(x * 60));
                 EXIT life WHEN t >= cutoff;
                 IF cycle = 0 AND (zombie = 4 OR (attempts = 0 AND u[b + 9] < 0.09) OR (attempts = 1 AND u[b + 9] < 0.25)) THEN
-                    -- the handling failed: back to assignment, or locked after the second (seed 002)
+                    -- the handling failed: back to assignment, or locked after the second
                     st := aftersales.fail_attempt(tk, fail_reasons[1 + floor(u[b + 14] * 3)::integer], actor => login, at => t);
                     attempts := attempts + 1;
                     v := v + 1;
@@ -2623,7 +2709,7 @@ BEGIN
            lk_tenants, lk_tickets, lk_due, lk_role, touched
       FROM ins i;
 
-    -- Seed 002: still awaiting assignment at the customer-requested date.
+    -- Still awaiting assignment at the customer-requested date.
     -- The lock alert is inserted first: the unique constraint decides that
     -- this is the one time, then the ticket is locked.  A lock that fails
     -- is rolled back, and the alert raised again without it, with the error.
@@ -2642,11 +2728,11 @@ BEGIN
             IF aid IS NOT NULL THEN
                 saved_tenant := pg_catalog.current_setting('aftersales.tenant_id', true);
                 PERFORM pg_catalog.set_config('aftersales.tenant_id', lk_tenants[i]::text, true);
-                PERFORM pg_catalog.set_config('aftersales.sweep_locking', 'on', true);
+                PERFORM aftersales_internal.set_sweep_locking(true);
                 PERFORM aftersales.lock_ticket(lk_tickets[i], reason => 'no engineer assigned by the customer-requested date',
                                                actor => 'aftersales-sweep',
                                                at => GREATEST(sweep_claimed.now, last_at));
-                PERFORM pg_catalog.set_config('aftersales.sweep_locking', '', true);
+                PERFORM aftersales_internal.set_sweep_locking(false);
                 PERFORM pg_catalog.set_config('aftersales.tenant_id', COALESCE(saved_tenant, ''), true);
                 UPDATE aftersales.ticket_escalations e SET alert_id = aid
                  WHERE e.tenant_id = lk_tenants[i] AND e.ticket_id = lk_tickets[i];
@@ -2714,9 +2800,9 @@ BEGIN
         rule := aftersales.ticket_transition_rule(OLD.status, NEW.last_event, NEW.status);
         why := CASE rule WHEN 'late' THEN 'assigned after the customer-requested date'
                          WHEN 'attempts' THEN 'handled twice and still unresolved'
-                         ELSE COALESCE(NULLIF(pg_catalog.current_setting('aftersales.event_reason', true), ''),
+                         ELSE COALESCE(aftersales_internal.event_reason(),
                                        NEW.last_event::text) END;
-        IF COALESCE(pg_catalog.current_setting('aftersales.sweep_locking', true), '') <> 'on' THEN
+        IF NOT aftersales_internal.sweep_locking() THEN
             INSERT INTO aftersales.alerts AS a (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, detail)
             VALUES (NEW.tenant_id, NEW.ticket_id, 'ticket', 'locked', NEW.event_seq, 'service_manager',
                     NEW.last_event_at, NEW.last_event_at,
@@ -2730,7 +2816,7 @@ BEGIN
                     'kind', 'locked', 'level', NEW.event_seq)::text);
             END IF;
         END IF;
-        -- locked by the late rule at assignment: seed 002's rule has had its
+        -- locked by the late rule at assignment: the lock rule has had its
         -- way, the sweep does not lock it again after an unlock
         IF rule = 'late' THEN
             UPDATE aftersales.escalation_watches w SET done = w.done || '{lock}'::text[]
@@ -2762,34 +2848,19 @@ END
 $function$
 ;
 
--- check_watches reads every tenant's watches, as check_tickets does.
-REVOKE ALL ON FUNCTION aftersales.check_watches(bigint) FROM PUBLIC;
-
--- Who may call what (as src/sql/90_privileges.sql).
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA aftersales_internal FROM PUBLIC;
-GRANT USAGE ON SCHEMA aftersales_internal TO PUBLIC;
-GRANT EXECUTE ON FUNCTION
-    -- evaluated in the caller's INSERT and UPDATE of tickets
-    aftersales_internal.tickets_row_check(text, text, aftersales.ticket_status, aftersales.ticket_status, bigint,
-                                          integer, integer, smallint, smallint, integer, timestamptz, timestamptz,
-                                          timestamptz, timestamptz, timestamptz),
-    aftersales_internal.ticket_escalation_matters(timestamptz, timestamptz, aftersales.ticket_status,
-                                                  aftersales.ticket_status),
-    -- the write path of the ticket API; the guard on tickets judges every change
-    aftersales_internal.ticket_event(bigint, aftersales.ticket_event, text, timestamptz, text, bigint,
-                                     aftersales.ticket_tier, aftersales.priority, boolean, integer, integer, text),
-    aftersales_internal.ticket_open(bigint, text, bigint, bigint, bigint, bigint, text, aftersales.priority,
-                                    timestamptz, bigint, boolean, aftersales.ticket_status, timestamptz, text, text),
-    aftersales_internal.declare_event(text, text, timestamptz, text),
-    -- errors of the API
-    aftersales_internal.require_reason(text, text, text),
-    aftersales_internal.require_engineer(bigint, bigint, text),
-    aftersales_internal.ticket_not_found(bigint, bigint),
-    aftersales_internal.bad_item(bigint, text),
-    aftersales_internal.bad_rule(text, text),
-    -- the read path of the KPI functions (STABLE or IMMUTABLE: they cannot write)
-    aftersales_internal.kpi_check(text, text, text, text, text[], timestamptz, timestamptz, timestamptz, text, bigint),
-    aftersales_internal.kpi_config(bigint),
-    aftersales_internal.kpi_dimension_sql(text),
-    aftersales_internal.kpi_period_sql(text, text, integer)
-TO PUBLIC;
+COMMENT ON COLUMN aftersales.tickets.attempt_count IS 'Failed handling attempts (event fail); the second one locks the ticket';
+COMMENT ON COLUMN aftersales.kpi_catalogue.category IS 'service, backlog, quality or staff: the dashboard the KPI belongs to';
+COMMENT ON COLUMN aftersales.escalation_rules.kind IS 'warning (p% of an SLA target used), escalation (an SLA target missed, by level), not_arrived, not_completed, key_customer (anomaly alerts) or lock (not assigned by the customer-requested date)';
+COMMENT ON COLUMN aftersales.sweep_runs.locks IS 'Tickets locked (not assigned by the customer-requested date)';
+COMMENT ON COLUMN aftersales.tickets.requested_at IS 'Date and time the customer asked for; assigning after it locks the ticket';
+COMMENT ON FUNCTION aftersales.assign_ticket(bigint,bigint,pg_catalog.text,timestamp with time zone) IS 'Assign an engineer to a ticket awaiting assignment: assigned, or locked for the service manager when the customer-requested date has passed';
+COMMENT ON FUNCTION aftersales.fail_attempt(bigint,pg_catalog.text,pg_catalog.text,timestamp with time zone) IS 'A handling failed: counts an attempt and returns the ticket to assignment, or after the second failure locks it for the service manager';
+COMMENT ON FUNCTION aftersales.generate_sample_data(pg_catalog.text,integer,integer,integer,integer) IS 'Builds a new tenant with a realistic company (HQ, six regions, 31 provinces, outlets of the three organisation types, engineers, customers, products, installed units, China''s calendar, the default SLA policies) and drives a year of its tickets through the ticket API; deterministic for a seed; idempotent for the same arguments; returns the run (events, seconds, checksum)';
+COMMENT ON FUNCTION aftersales.lock_ticket(bigint,pg_catalog.text,pg_catalog.text,timestamp with time zone) IS 'Lock an open ticket for the service manager (e.g. not assigned before the requested date)';
+COMMENT ON FUNCTION aftersales.raise_alert(bigint,pg_catalog.text,numeric,pg_catalog.text,pg_catalog.jsonb,timestamp with time zone,timestamp with time zone) IS 'Hook for other modules: raise an alert of a kind the sweep does not raise (part_not_collected: a spare part arrived but not collected, for the spare-parts module), once per (ticket, kind, level); returns its id, or NULL when it was raised before';
+COMMENT ON FUNCTION aftersales.release_ticket(bigint,pg_catalog.text,pg_catalog.text,timestamp with time zone) IS 'Return an assigned ticket the engineer has not handled to assignment (not handled before the requested date); no attempt is counted';
+COMMENT ON FUNCTION aftersales.sweep(integer,timestamp with time zone,bigint) IS 'One escalation sweep: claims at most batch due watches (SKIP LOCKED), fires their due warnings, escalations, anomaly alerts and the locks of tickets not assigned by the customer-requested date exactly once, re-arms them, records and returns the run (more_due: call again)';
+COMMENT ON FUNCTION aftersales_internal.sweep_claimed(bigint,timestamp with time zone,bigint[],bigint[],pg_catalog.text[]) IS 'Internal: fires the due stages of claimed watches (the caller holds them and their tickets), re-arms them, locks tickets by the lock rule (not assigned by the customer-requested date); returns the counts';
+COMMENT ON TABLE aftersales.tickets IS 'Service tickets (工单), held to the closed loop by a trigger: change them through the aftersales.*_ticket functions or, equivalently checked, by direct INSERT and UPDATE';
+COMMENT ON VIEW aftersales.kpi_warranty_monthly IS 'Early, in-warranty and out-of-warranty failures of the current tenant by month of entry, against the warning lines (400, 600, 600)';
+COMMENT ON VIEW aftersales.occurrence_counts IS 'Tickets entered per product model and per problem type, for reports';
