@@ -333,7 +333,7 @@ find_early_mistakes(void)
 		if (!(vars[i]->flags & GUC_CUSTOM_PLACEHOLDER) ||
 			strncmp(vars[i]->name, "aftersales.", strlen("aftersales.")) != 0)
 			continue;
-		for (int k = 0; k < lengthof(setting_names); k++)
+		for (int k = 0; k < (int) lengthof(setting_names); k++)
 			known |= strcmp(vars[i]->name, setting_names[k]) == 0;
 		if (!known)
 			early_name = MemoryContextStrdup(TopMemoryContext, vars[i]->name);

@@ -200,7 +200,7 @@ static const Transition closed_loop[] = {
 	{ST_CLOSED, EV_REOPEN, ST_NEW, 0, RULE_NONE, F_REASON},
 };
 
-#define NUM_TRANSITIONS lengthof(closed_loop)
+#define NUM_TRANSITIONS ((int) lengthof(closed_loop))
 
 /* States a ticket may be held from (hold's sources). */
 static inline bool

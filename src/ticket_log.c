@@ -769,7 +769,7 @@ enter_many(const char *reason)
 		args[0] = CStringGetTextDatum(reason);
 	else
 		nulls[0] = 'n';
-	for (int i = 0; i < lengthof(enter_many_sql); i++)
+	for (int i = 0; i < (int) lengthof(enter_many_sql); i++)
 	{
 		int			rc = SPI_execute_with_args(enter_many_sql[i], i == 0 ? 0 : 1, types, args, nulls,
 											   false, 0);

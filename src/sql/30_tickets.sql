@@ -299,16 +299,12 @@ CREATE TABLE aftersales.ticket_sla (
     outcome         text,
     elapsed         interval,
     elapsed_wall    interval,
-    next_due        timestamptz GENERATED ALWAYS AS
-                    (CASE WHEN stopped_at IS NULL AND paused_since IS NULL THEN due_at END) STORED,
     PRIMARY KEY (tenant_id, ticket_id, metric),
     FOREIGN KEY (tenant_id, ticket_id) REFERENCES aftersales.tickets (tenant_id, ticket_id),
     -- outcome in met, breached, cancelled; set exactly when stopped; a
     -- stopped clock is not paused
     CONSTRAINT ticket_sla_row_check CHECK (aftersales_internal.ticket_sla_row_check(stopped_at, outcome, paused_since))
 );
--- What the escalation sweeps read: the running clocks, by due time.
-CREATE INDEX ticket_sla_next_due_idx ON aftersales.ticket_sla (next_due) WHERE next_due IS NOT NULL;
 
 COMMENT ON TABLE aftersales.ticket_sla IS
   'SLA clocks: one per ticket and metric (first_response, arrival for field tickets, resolution), kept by the tickets triggers';
@@ -328,7 +324,6 @@ COMMENT ON COLUMN aftersales.ticket_sla.stopped_at IS 'When the clock stopped: t
 COMMENT ON COLUMN aftersales.ticket_sla.outcome IS 'met, breached (stopped after due_at), or cancelled (no longer applies); NULL while running';
 COMMENT ON COLUMN aftersales.ticket_sla.elapsed IS 'Once stopped: time counted, in the clock''s time, less pauses';
 COMMENT ON COLUMN aftersales.ticket_sla.elapsed_wall IS 'Once stopped: wall-clock time from start to stop, pauses included';
-COMMENT ON COLUMN aftersales.ticket_sla.next_due IS 'due_at while the clock runs (not stopped, not paused), else NULL: what escalation sweeps scan';
 
 -- A ticket's SLA policy: the customer's agreement valid on the day of
 -- entry (in the zone of the agreement's calendar), else the tenant default.

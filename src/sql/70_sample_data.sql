@@ -24,13 +24,13 @@
 --                  (经销商) and, in the larger provinces, a supplier (供应商);
 --   engineers      about n / 400 (at least 60), by outlet, with skills and a
 --                  capacity of 6 to 12;
---   customers      about n / 20 (at least 120), weighted towards the big
+--   customers      about n / 10 (at least 400), weighted towards the big
 --                  provinces (广东, 江苏, 浙江, 山东, 河南, 四川 ...); 5% key
 --                  customers with a 24x7 service agreement, 15% major;
 --   products       3 lines, 10 models with 12 to 36 months of warranty; two
 --                  models fail far more than the rest and one, launched the
 --                  year before, fails early (a quality problem);
---   units          about n / 3 (at least 300), installed from four years
+--   units          about n / 3 (at least 1000), installed from four years
 --                  before the year to its end;
 --   calendars      '24x7' and 'cn-office' (office hours with a lunch break,
 --                  China's public holidays and make-up days: see
@@ -484,7 +484,7 @@ BEGIN
            pg_catalog.array_agg(e.login ORDER BY e.engineer_id) AS logins
       FROM aftersales.engineers e WHERE e.tenant_id = tid GROUP BY e.org_id;
 
-    -- customers: about n / 20, at least 120, by province weight
+    -- customers: about n / 10, at least 400, by province weight
     CREATE TEMP TABLE sample_customers ON COMMIT DROP AS
     SELECT c.g, c.ord, c.province, c.region, c.tier,
            CASE WHEN c.tier = 'key' THEN c.station ELSE c.dealer END AS org_id,

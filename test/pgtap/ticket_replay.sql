@@ -14,7 +14,7 @@
 \pset tuples_only true
 \pset pager off
 BEGIN;
-SELECT * FROM no_plan();
+SELECT plan(20);
 SET LOCAL TimeZone = 'UTC';
 SELECT setseed(0.2024);
 

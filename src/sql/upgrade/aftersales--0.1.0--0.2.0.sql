@@ -190,6 +190,10 @@ UPDATE aftersales.sla_policies SET description = 'Default targets: A 5 min / 30 
  WHERE tenant_id = 1 AND name = 'default' AND description LIKE '%/ 30 min, B 30 min / 2 h, C 4 h / 24 h, arrival 4 h';
 RESET session_replication_role;
 
+-- ticket_sla.next_due and its index go: nothing read them (the sweeps read
+-- escalation_watches.next_check), yet every clock update wrote them.
+ALTER TABLE aftersales.ticket_sla DROP COLUMN next_due;
+
 -- Function bodies and comments as in 0.2.0 (names of the internal schema,
 -- the sweep's lock state, descriptions that say what a rule does).
 CREATE OR REPLACE FUNCTION aftersales.acknowledge_ticket(ticket bigint, note text DEFAULT NULL::text, actor text DEFAULT aftersales.actor(), at timestamp with time zone DEFAULT aftersales.now())
@@ -560,7 +564,7 @@ BEGIN
            pg_catalog.array_agg(e.login ORDER BY e.engineer_id) AS logins
       FROM aftersales.engineers e WHERE e.tenant_id = tid GROUP BY e.org_id;
 
-    -- customers: about n / 20, at least 120, by province weight
+    -- customers: about n / 10, at least 400, by province weight
     CREATE TEMP TABLE sample_customers ON COMMIT DROP AS
     SELECT c.g, c.ord, c.province, c.region, c.tier,
            CASE WHEN c.tier = 'key' THEN c.station ELSE c.dealer END AS org_id,
