@@ -814,6 +814,7 @@ guard_update(TriggerData *td)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("event %s of ticket " INT64_FORMAT " needs a reason", event_names[ev], id),
+				 errdetail("The reason is recorded in the event log, for the service manager and for audits."),
 				 errhint("Give one, for example: SELECT aftersales.%s(" INT64_FORMAT "%s); or SET LOCAL aftersales.event_reason = '...'; before a direct UPDATE.",
 						 event_api[ev].function, id, event_api[ev].args)));
 	if (at < DatumGetTimestampTz(old.v[C_LAST_EVENT_AT]))

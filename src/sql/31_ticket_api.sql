@@ -30,21 +30,6 @@ END
 $$;
 COMMENT ON FUNCTION aftersales_internal.ticket_not_found(bigint, bigint) IS 'Internal: the error for an unknown ticket';
 
-CREATE FUNCTION aftersales_internal.require_reason(reason text, event text, example text) RETURNS void
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF reason IS NULL OR pg_catalog.btrim(reason) OPERATOR(pg_catalog.=) '' THEN
-        RAISE EXCEPTION 'event % needs a reason', event
-            USING ERRCODE = '22004',
-                  DETAIL = 'The reason is recorded in the event log, for the service manager and for audits.',
-                  HINT = pg_catalog.format('For example: %s', example);
-    END IF;
-END
-$$;
-COMMENT ON FUNCTION aftersales_internal.require_reason(text, text, text) IS 'Internal: the error for a missing reason';
-
 CREATE FUNCTION aftersales_internal.require_engineer(engineer bigint, tenant bigint, fn text) RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -192,8 +177,13 @@ BEGIN
             USING ERRCODE = '22023', HINT = 'The customer-requested date is when the customer wants the problem solved, after entry.';
     END IF;
     IF COALESCE(on_hold, false) THEN
-        PERFORM aftersales_internal.require_reason(reason, 'hold',
-            'SELECT aftersales.open_ticket(customer => 7, problem_type => 3, priority => ''C'', description => ''noise'', on_hold => true, reason => ''customer away until Monday'');');
+        -- entry on hold; the events' reasons are checked by the trigger (src/ticket.c)
+        IF reason IS NULL OR pg_catalog.btrim(reason) OPERATOR(pg_catalog.=) '' THEN
+            RAISE EXCEPTION 'event hold of a new ticket needs a reason'
+                USING ERRCODE = '22004',
+                      DETAIL = 'The reason is recorded in the event log, for the service manager and for audits.',
+                      HINT = 'Give one, for example: SELECT aftersales.open_ticket(customer => 7, problem_type => 3, priority => ''C'', description => ''noise'', on_hold => true, reason => ''customer away until Monday'');';
+        END IF;
     END IF;
 
     RETURN aftersales_internal.ticket_open(tenant, channel, customer, unit, model, problem_type, description, priority,
@@ -343,8 +333,6 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM aftersales_internal.require_reason(reason, 'release',
-        'SELECT aftersales.release_ticket(42, reason => ''not handled before the requested date'');');
     RETURN aftersales_internal.ticket_event(ticket, 'release', actor, at, reason);
 END
 $$;
@@ -404,7 +392,6 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM aftersales_internal.require_reason(reason, 'fail', 'SELECT aftersales.fail_attempt(42, reason => ''spare part missing'');');
     RETURN aftersales_internal.ticket_event(ticket, 'fail', actor, at, reason);
 END
 $$;
@@ -419,7 +406,6 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM aftersales_internal.require_reason(reason, 'hold', 'SELECT aftersales.hold_ticket(42, reason => ''waiting for the customer'');');
     RETURN aftersales_internal.ticket_event(ticket, 'hold', actor, at, reason);
 END
 $$;
@@ -453,8 +439,6 @@ BEGIN
             USING ERRCODE = '22004',
                   HINT = 'Tiers are customer_service, technical_support and rnd; for example: SELECT aftersales.transfer_ticket(42, tier => ''technical_support'', reason => ''needs a specialist'');';
     END IF;
-    PERFORM aftersales_internal.require_reason(reason, 'transfer',
-        'SELECT aftersales.transfer_ticket(42, tier => ''technical_support'', reason => ''needs a specialist'');');
     RETURN aftersales_internal.ticket_event(ticket, 'transfer', actor, at, reason, tier => transfer_ticket.tier);
 END
 $$;
@@ -503,7 +487,6 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM aftersales_internal.require_reason(reason, 'cancel', 'SELECT aftersales.cancel_ticket(42, reason => ''duplicate request'');');
     RETURN aftersales_internal.ticket_event(ticket, 'cancel', actor, at, reason);
 END
 $$;
@@ -518,7 +501,6 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM aftersales_internal.require_reason(reason, 'reopen', 'SELECT aftersales.reopen_ticket(42, reason => ''the fault came back'');');
     RETURN aftersales_internal.ticket_event(ticket, 'reopen', actor, at, reason);
 END
 $$;
@@ -533,7 +515,6 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM aftersales_internal.require_reason(reason, 'lock', 'SELECT aftersales.lock_ticket(42, reason => ''not assigned before the requested date'');');
     RETURN aftersales_internal.ticket_event(ticket, 'lock', actor, at, reason);
 END
 $$;

@@ -24,7 +24,6 @@ GRANT EXECUTE ON FUNCTION
                                     timestamptz, bigint, boolean, aftersales.ticket_status, timestamptz, text, text),
     aftersales_internal.declare_event(text, text, timestamptz, text),
     -- errors of the API
-    aftersales_internal.require_reason(text, text, text),
     aftersales_internal.require_engineer(bigint, bigint, text),
     aftersales_internal.ticket_not_found(bigint, bigint),
     aftersales_internal.bad_item(bigint, text),

@@ -194,6 +194,10 @@ RESET session_replication_role;
 -- escalation_watches.next_check), yet every clock update wrote them.
 ALTER TABLE aftersales.ticket_sla DROP COLUMN next_due;
 
+-- "Needs a reason" is checked in one place, by the trigger on tickets, with
+-- one message; the API's own check goes.
+DROP FUNCTION aftersales_internal.require_reason(text, text, text);
+
 -- Function bodies and comments as in 0.2.0 (names of the internal schema,
 -- the sweep's lock state, descriptions that say what a rule does).
 CREATE OR REPLACE FUNCTION aftersales.acknowledge_ticket(ticket bigint, note text DEFAULT NULL::text, actor text DEFAULT aftersales.actor(), at timestamp with time zone DEFAULT aftersales.now())
@@ -293,7 +297,6 @@ CREATE OR REPLACE FUNCTION aftersales.cancel_ticket(ticket bigint, reason text, 
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 BEGIN
-    PERFORM aftersales_internal.require_reason(reason, 'cancel', 'SELECT aftersales.cancel_ticket(42, reason => ''duplicate request'');');
     RETURN aftersales_internal.ticket_event(ticket, 'cancel', actor, at, reason);
 END
 $function$
@@ -324,7 +327,6 @@ CREATE OR REPLACE FUNCTION aftersales.fail_attempt(ticket bigint, reason text, a
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 BEGIN
-    PERFORM aftersales_internal.require_reason(reason, 'fail', 'SELECT aftersales.fail_attempt(42, reason => ''spare part missing'');');
     RETURN aftersales_internal.ticket_event(ticket, 'fail', actor, at, reason);
 END
 $function$
@@ -1023,7 +1025,6 @@ CREATE OR REPLACE FUNCTION aftersales.hold_ticket(ticket bigint, reason text, ac
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 BEGIN
-    PERFORM aftersales_internal.require_reason(reason, 'hold', 'SELECT aftersales.hold_ticket(42, reason => ''waiting for the customer'');');
     RETURN aftersales_internal.ticket_event(ticket, 'hold', actor, at, reason);
 END
 $function$
@@ -1601,7 +1602,6 @@ CREATE OR REPLACE FUNCTION aftersales.lock_ticket(ticket bigint, reason text, ac
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 BEGIN
-    PERFORM aftersales_internal.require_reason(reason, 'lock', 'SELECT aftersales.lock_ticket(42, reason => ''not assigned before the requested date'');');
     RETURN aftersales_internal.ticket_event(ticket, 'lock', actor, at, reason);
 END
 $function$
@@ -1688,8 +1688,13 @@ BEGIN
             USING ERRCODE = '22023', HINT = 'The customer-requested date is when the customer wants the problem solved, after entry.';
     END IF;
     IF COALESCE(on_hold, false) THEN
-        PERFORM aftersales_internal.require_reason(reason, 'hold',
-            'SELECT aftersales.open_ticket(customer => 7, problem_type => 3, priority => ''C'', description => ''noise'', on_hold => true, reason => ''customer away until Monday'');');
+        -- entry on hold; the events' reasons are checked by the trigger (src/ticket.c)
+        IF reason IS NULL OR pg_catalog.btrim(reason) OPERATOR(pg_catalog.=) '' THEN
+            RAISE EXCEPTION 'event hold of a new ticket needs a reason'
+                USING ERRCODE = '22004',
+                      DETAIL = 'The reason is recorded in the event log, for the service manager and for audits.',
+                      HINT = 'Give one, for example: SELECT aftersales.open_ticket(customer => 7, problem_type => 3, priority => ''C'', description => ''noise'', on_hold => true, reason => ''customer away until Monday'');';
+        END IF;
     END IF;
 
     RETURN aftersales_internal.ticket_open(tenant, channel, customer, unit, model, problem_type, description, priority,
@@ -1856,8 +1861,6 @@ CREATE OR REPLACE FUNCTION aftersales.release_ticket(ticket bigint, reason text,
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 BEGIN
-    PERFORM aftersales_internal.require_reason(reason, 'release',
-        'SELECT aftersales.release_ticket(42, reason => ''not handled before the requested date'');');
     RETURN aftersales_internal.ticket_event(ticket, 'release', actor, at, reason);
 END
 $function$
@@ -1869,7 +1872,6 @@ CREATE OR REPLACE FUNCTION aftersales.reopen_ticket(ticket bigint, reason text, 
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 BEGIN
-    PERFORM aftersales_internal.require_reason(reason, 'reopen', 'SELECT aftersales.reopen_ticket(42, reason => ''the fault came back'');');
     RETURN aftersales_internal.ticket_event(ticket, 'reopen', actor, at, reason);
 END
 $function$
@@ -2425,8 +2427,6 @@ BEGIN
             USING ERRCODE = '22004',
                   HINT = 'Tiers are customer_service, technical_support and rnd; for example: SELECT aftersales.transfer_ticket(42, tier => ''technical_support'', reason => ''needs a specialist'');';
     END IF;
-    PERFORM aftersales_internal.require_reason(reason, 'transfer',
-        'SELECT aftersales.transfer_ticket(42, tier => ''technical_support'', reason => ''needs a specialist'');');
     RETURN aftersales_internal.ticket_event(ticket, 'transfer', actor, at, reason, tier => transfer_ticket.tier);
 END
 $function$
