@@ -325,6 +325,20 @@ COMMENT ON COLUMN aftersales.ticket_sla.outcome IS 'met, breached (stopped after
 COMMENT ON COLUMN aftersales.ticket_sla.elapsed IS 'Once stopped: time counted, in the clock''s time, less pauses';
 COMMENT ON COLUMN aftersales.ticket_sla.elapsed_wall IS 'Once stopped: wall-clock time from start to stop, pauses included';
 
+-- The rule of every clock statement, written once (src/sla_clock.c): a
+-- clock with a calendar counts business time on it, one without counts
+-- wall-clock time.
+CREATE FUNCTION aftersales_internal.clock_add(clock_calendar text, cal aftersales.calendar, start timestamptz,
+                                              amount interval) RETURNS timestamptz
+    AS 'MODULE_PATHNAME', 'aftersales_clock_add' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales_internal.clock_add(text, aftersales.calendar, timestamptz, interval) IS
+  'Internal: when amount of a clock''s time has elapsed since start: business time on cal when the clock has a calendar (clock_calendar), else wall-clock time';
+CREATE FUNCTION aftersales_internal.clock_diff(clock_calendar text, cal aftersales.calendar, a timestamptz,
+                                               b timestamptz) RETURNS interval
+    AS 'MODULE_PATHNAME', 'aftersales_clock_diff' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales_internal.clock_diff(text, aftersales.calendar, timestamptz, timestamptz) IS
+  'Internal: a clock''s time in [a, b): business time on cal when the clock has a calendar (clock_calendar), else wall-clock time';
+
 -- A ticket's SLA policy: the customer's agreement valid on the day of
 -- entry (in the zone of the agreement's calendar), else the tenant default.
 -- At entry, every new row gets its clocks; one with none is refused.

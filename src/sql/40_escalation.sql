@@ -284,8 +284,7 @@ BEGIN
     -- target, levels at the target plus after; the instant as ticket_sla
     -- computes due_at: start + amount + pauses, on the calendar
     SELECT k.tenant_id, k.ticket_id, k.clock, r.kind, r.level, r.role,
-           CASE WHEN k.calendar IS NULL THEN k.started_at + x.amount + k.paused
-                ELSE aftersales.business_add(k.cal, k.started_at, x.amount + k.paused) END AS due_at,
+           aftersales_internal.clock_add(k.calendar, k.cal, k.started_at, x.amount + k.paused) AS due_at,
            k.target, k.due_at AS clock_due, r.after, k.priority, k.status, k.assignee_id
       FROM k
       JOIN r ON r.tenant_id = k.tenant_id

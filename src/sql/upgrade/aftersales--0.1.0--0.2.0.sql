@@ -198,6 +198,21 @@ ALTER TABLE aftersales.ticket_sla DROP COLUMN next_due;
 -- one message; the API's own check goes.
 DROP FUNCTION aftersales_internal.require_reason(text, text, text);
 
+-- One spelling of the SLA-clock rule (src/sla_clock.c): wall clock without
+-- a calendar, business time with one.
+CREATE FUNCTION aftersales_internal.clock_add(clock_calendar text, cal aftersales.calendar, start timestamptz,
+                                              amount interval) RETURNS timestamptz
+    AS 'MODULE_PATHNAME', 'aftersales_clock_add' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales_internal.clock_add(text, aftersales.calendar, timestamptz, interval) IS
+  'Internal: when amount of a clock''s time has elapsed since start: business time on cal when the clock has a calendar (clock_calendar), else wall-clock time';
+CREATE FUNCTION aftersales_internal.clock_diff(clock_calendar text, cal aftersales.calendar, a timestamptz,
+                                               b timestamptz) RETURNS interval
+    AS 'MODULE_PATHNAME', 'aftersales_clock_diff' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales_internal.clock_diff(text, aftersales.calendar, timestamptz, timestamptz) IS
+  'Internal: a clock''s time in [a, b): business time on cal when the clock has a calendar (clock_calendar), else wall-clock time';
+REVOKE ALL ON FUNCTION aftersales_internal.clock_add(text, aftersales.calendar, timestamptz, interval),
+    aftersales_internal.clock_diff(text, aftersales.calendar, timestamptz, timestamptz) FROM PUBLIC;
+
 -- Function bodies and comments as in 0.2.0 (names of the internal schema,
 -- the sweep's lock state, descriptions that say what a rule does).
 CREATE OR REPLACE FUNCTION aftersales.acknowledge_ticket(ticket bigint, note text DEFAULT NULL::text, actor text DEFAULT aftersales.actor(), at timestamp with time zone DEFAULT aftersales.now())
@@ -2848,6 +2863,85 @@ BEGIN
          WHERE e.tenant_id = NEW.tenant_id AND e.ticket_id = NEW.ticket_id;
     END IF;
     RETURN NULL;
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales_internal.watch_stages(tenants bigint[], tickets bigint[], clocks text[], until timestamp with time zone DEFAULT '-infinity'::timestamp with time zone)
+ RETURNS TABLE(tenant_id bigint, ticket_id bigint, clock text, kind text, level numeric, role text, due_at timestamp with time zone, target interval, clock_due timestamp with time zone, after interval, priority aftersales.priority, status aftersales.ticket_status, assignee_id bigint)
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
+AS $function$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    WITH c AS MATERIALIZED (
+        SELECT DISTINCT u.tenant_id, u.ticket_id, u.clock
+          FROM unnest(tenants, tickets, clocks) AS u (tenant_id, ticket_id, clock)
+    ), r AS MATERIALIZED (
+        SELECT e.* FROM aftersales.escalation_rules_effective e
+         WHERE e.tenant_id IN (SELECT c.tenant_id FROM c)
+    ), k AS MATERIALIZED (
+        -- each running clock asked for, its rows read once, by key
+        SELECT c.tenant_id, c.ticket_id, c.clock, s.metric, s.target, s.calendar, s.started_at, s.paused,
+               s.due_at, cal.calendar AS cal, COALESCE(w.warned, 0) AS warned, COALESCE(w.level, 0) AS level,
+               COALESCE(w.done, '{}') AS done, t.priority, t.status, t.assignee_id
+          FROM c
+          JOIN aftersales.ticket_sla s
+            ON s.tenant_id = c.tenant_id AND s.ticket_id = c.ticket_id AND s.metric::text = c.clock
+          JOIN aftersales.tickets t ON t.tenant_id = c.tenant_id AND t.ticket_id = c.ticket_id
+          LEFT JOIN aftersales.escalation_watches w
+            ON w.tenant_id = c.tenant_id AND w.ticket_id = c.ticket_id AND w.clock = c.clock
+          LEFT JOIN aftersales.calendars cal ON cal.tenant_id = s.tenant_id AND cal.name = s.calendar
+         WHERE c.clock <> 'ticket' AND s.stopped_at IS NULL AND s.paused_since IS NULL
+    ), kt AS MATERIALIZED (
+        -- each ticket asked for (clock 'ticket')
+        SELECT c.tenant_id, c.ticket_id, c.clock, t.requested_at, t.opened_at, cu.tier,
+               COALESCE(w.done, '{}') AS done, t.priority, t.status, t.assignee_id
+          FROM c
+          JOIN aftersales.tickets t ON t.tenant_id = c.tenant_id AND t.ticket_id = c.ticket_id
+          JOIN aftersales.customers cu ON cu.tenant_id = t.tenant_id AND cu.customer_id = t.customer_id
+          LEFT JOIN aftersales.escalation_watches w
+            ON w.tenant_id = c.tenant_id AND w.ticket_id = c.ticket_id AND w.clock = c.clock
+         WHERE c.clock = 'ticket'
+    ), s AS MATERIALIZED (
+    -- the stages of a clock in their fixed order: warnings at p% of the
+    -- target, levels at the target plus after; the instant as ticket_sla
+    -- computes due_at: start + amount + pauses, on the calendar
+    SELECT k.tenant_id, k.ticket_id, k.clock, r.kind, r.level, r.role,
+           aftersales_internal.clock_add(k.calendar, k.cal, k.started_at, x.amount + k.paused) AS due_at,
+           k.target, k.due_at AS clock_due, r.after, k.priority, k.status, k.assignee_id
+      FROM k
+      JOIN r ON r.tenant_id = k.tenant_id
+            AND ((r.kind = 'warning' AND k.level = 0 AND r.level > k.warned)
+                 OR (r.kind = 'escalation' AND r.level > k.level))
+      CROSS JOIN LATERAL (SELECT CASE WHEN r.kind = 'warning' THEN k.target * (r.level / 100)::float8
+                                      ELSE k.target + r.after END AS amount) x
+    UNION ALL
+    -- the anomaly stage of a clock: wall-clock time after entry
+    SELECT k.tenant_id, k.ticket_id, k.clock, r.kind, r.level, r.role, k.started_at + r.after,
+           k.target, k.due_at, r.after, k.priority, k.status, k.assignee_id
+      FROM k
+      JOIN r ON r.tenant_id = k.tenant_id
+            AND r.kind = CASE k.metric WHEN 'arrival' THEN 'not_arrived' WHEN 'resolution' THEN 'not_completed' END
+            AND NOT r.kind = ANY (k.done)
+    UNION ALL
+    -- the stages of the ticket itself
+    SELECT kt.tenant_id, kt.ticket_id, kt.clock, r.kind, r.level, r.role,
+           CASE r.kind WHEN 'lock' THEN kt.requested_at ELSE kt.opened_at END + r.after,
+           NULL::interval, NULL::timestamptz, r.after, kt.priority, kt.status, kt.assignee_id
+      FROM kt
+      JOIN r ON r.tenant_id = kt.tenant_id
+            AND ((r.kind = 'lock' AND kt.status = 'new' AND kt.requested_at IS NOT NULL)
+                 OR (r.kind = 'key_customer' AND kt.tier = 'key' AND kt.status NOT IN ('resolved', 'closed', 'cancelled')))
+            AND NOT r.kind = ANY (kt.done)
+    )
+    SELECT s.* FROM s WHERE s.due_at <= until
+    UNION ALL
+    (SELECT DISTINCT ON (s.tenant_id, s.ticket_id, s.clock) s.* FROM s WHERE s.due_at > until
+      ORDER BY s.tenant_id, s.ticket_id, s.clock, s.due_at);
 END
 $function$
 ;
