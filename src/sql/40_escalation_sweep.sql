@@ -180,12 +180,6 @@ BEGIN
                     'kind', 'lock', 'level', 0)::text);
                 locks := locks + 1;
             END IF;
-            UPDATE aftersales.escalation_watches w
-               SET done = w.done || '{lock}'::text[]
-             WHERE w.tenant_id = lk_tenants[i] AND w.ticket_id = lk_tickets[i] AND w.clock = 'ticket';
-            UPDATE aftersales.escalation_watches w
-               SET next_check = aftersales_internal.next_check(w.tenant_id, w.ticket_id, w.clock)
-             WHERE w.tenant_id = lk_tenants[i] AND w.ticket_id = lk_tickets[i] AND w.clock = 'ticket';
         EXCEPTION WHEN OTHERS THEN
             GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
             errors := errors + 1;
@@ -200,13 +194,14 @@ BEGIN
                     'tenant', lk_tenants[i], 'alert', aid, 'ticket', lk_tickets[i], 'clock', 'ticket',
                     'kind', 'lock', 'level', 0)::text);
             END IF;
-            UPDATE aftersales.escalation_watches w
-               SET done = w.done || '{lock}'::text[]
-             WHERE w.tenant_id = lk_tenants[i] AND w.ticket_id = lk_tickets[i] AND w.clock = 'ticket';
-            UPDATE aftersales.escalation_watches w
-               SET next_check = aftersales_internal.next_check(w.tenant_id, w.ticket_id, w.clock)
-             WHERE w.tenant_id = lk_tenants[i] AND w.ticket_id = lk_tickets[i] AND w.clock = 'ticket';
         END;
+        -- locked or not, the lock stage is done: the watch moves on
+        UPDATE aftersales.escalation_watches w
+           SET done = w.done || '{lock}'::text[]
+         WHERE w.tenant_id = lk_tenants[i] AND w.ticket_id = lk_tickets[i] AND w.clock = 'ticket';
+        UPDATE aftersales.escalation_watches w
+           SET next_check = aftersales_internal.next_check(w.tenant_id, w.ticket_id, w.clock)
+         WHERE w.tenant_id = lk_tenants[i] AND w.ticket_id = lk_tickets[i] AND w.clock = 'ticket';
     END LOOP;
 END
 $$;
