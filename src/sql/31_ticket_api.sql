@@ -18,18 +18,6 @@
 -- The tenant is always aftersales.current_tenant(): a ticket of another
 -- tenant is reported as not existing.
 
-CREATE FUNCTION aftersales_internal.ticket_not_found(ticket bigint, tenant bigint) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    RAISE EXCEPTION 'ticket % does not exist for tenant %', ticket, tenant
-        USING ERRCODE = 'P0002',
-              HINT = 'Tickets belong to the tenant in the setting aftersales.tenant_id; list them with: SELECT ticket_id, status FROM aftersales.tickets WHERE tenant_id = aftersales.current_tenant();';
-END
-$$;
-COMMENT ON FUNCTION aftersales_internal.ticket_not_found(bigint, bigint) IS 'Internal: the error for an unknown ticket';
-
 CREATE FUNCTION aftersales_internal.require_engineer(engineer bigint, tenant bigint, fn text) RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp

@@ -141,17 +141,6 @@ COMMENT ON COLUMN aftersales.escalation_rules_effective.role IS 'Who is told';
 COMMENT ON COLUMN aftersales.escalation_rules_effective.description IS 'What the stage means';
 COMMENT ON COLUMN aftersales.escalation_rules_effective.inherited IS 'True when the row is tenant 1''s default';
 
-CREATE FUNCTION aftersales_internal.bad_rule(message text, hint text) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    RAISE EXCEPTION '%', message
-        USING ERRCODE = '22023',
-              HINT = COALESCE(hint, 'For example: SELECT aftersales.set_escalation_rule(''escalation'', 2, after => ''2 hours'');');
-END
-$$;
-COMMENT ON FUNCTION aftersales_internal.bad_rule(text, text) IS 'Internal: the error for an invalid escalation rule';
 
 -- Shipped rows: a change marks them customised (so pg_dump keeps it); an
 -- INSERT of a key a shipped, unchanged row holds replaces that row (pg_dump
@@ -450,17 +439,19 @@ DECLARE
     dflt aftersales.escalation_rules;
 BEGIN
     IF kind IS NULL OR kind NOT IN ('warning', 'escalation', 'not_arrived', 'not_completed', 'key_customer', 'lock') THEN
-        PERFORM aftersales_internal.bad_rule(pg_catalog.format('invalid escalation rule kind: "%s"', kind),
-            'Kinds are warning, escalation, not_arrived, not_completed, key_customer and lock; for example: SELECT aftersales.set_escalation_rule(''warning'', 90);');
+        RAISE EXCEPTION '%', pg_catalog.format('invalid escalation rule kind: "%s"', kind)
+            USING ERRCODE = '22023',
+                  HINT = 'Kinds are warning, escalation, not_arrived, not_completed, key_customer and lock; for example: SELECT aftersales.set_escalation_rule(''warning'', 90);';
     END IF;
     IF level IS NULL
        OR (kind = 'warning' AND NOT (level > 0 AND level <= 100 AND level = round(level, 2)))
        OR (kind = 'escalation' AND NOT (level BETWEEN 1 AND 9 AND level = trunc(level)))
        OR (kind NOT IN ('warning', 'escalation') AND level <> 0) THEN
-        PERFORM aftersales_internal.bad_rule(pg_catalog.format('invalid level %s for escalation rule kind %s', COALESCE(level::text, 'NULL'), kind),
-            CASE kind WHEN 'warning' THEN 'A warning''s level is the percent of the target, above 0 and at most 100, for example: SELECT aftersales.set_escalation_rule(''warning'', 90);'
-                      WHEN 'escalation' THEN 'Escalation levels are 1 to 9, for example: SELECT aftersales.set_escalation_rule(''escalation'', 2, after => ''2 hours'');'
-                      ELSE pg_catalog.format('Rules of kind %s have level 0, for example: SELECT aftersales.set_escalation_rule(%L, after => ''8 hours'');', kind, kind) END);
+        RAISE EXCEPTION '%', pg_catalog.format('invalid level %s for escalation rule kind %s', COALESCE(level::text, 'NULL'), kind)
+            USING ERRCODE = '22023',
+                  HINT = CASE kind WHEN 'warning' THEN 'A warning''s level is the percent of the target, above 0 and at most 100, for example: SELECT aftersales.set_escalation_rule(''warning'', 90);'
+                             WHEN 'escalation' THEN 'Escalation levels are 1 to 9, for example: SELECT aftersales.set_escalation_rule(''escalation'', 2, after => ''2 hours'');'
+                             ELSE pg_catalog.format('Rules of kind %s have level 0, for example: SELECT aftersales.set_escalation_rule(%L, after => ''8 hours'');', kind, kind) END;
     END IF;
     SELECT * INTO cur FROM aftersales.escalation_rules r
      WHERE r.tenant_id = set_escalation_rule.tenant AND r.kind = set_escalation_rule.kind AND r.level = set_escalation_rule.level;
@@ -468,21 +459,24 @@ BEGIN
      WHERE r.tenant_id = 1 AND r.kind = set_escalation_rule.kind AND r.level = set_escalation_rule.level;
     after := COALESCE(after, cur.after, dflt.after);
     IF kind = 'warning' AND after IS NOT NULL THEN
-        PERFORM aftersales_internal.bad_rule(pg_catalog.format('a warning has no after, got %s', after),
-            'A warning fires at a percent of the target: SELECT aftersales.set_escalation_rule(''warning'', 90);');
+        RAISE EXCEPTION '%', pg_catalog.format('a warning has no after, got %s', after)
+            USING ERRCODE = '22023',
+                  HINT = 'A warning fires at a percent of the target: SELECT aftersales.set_escalation_rule(''warning'', 90);';
     END IF;
     IF kind <> 'warning' AND (after IS NULL OR after < '0'::interval OR EXTRACT(DAY FROM after) <> 0
                               OR EXTRACT(MONTH FROM after) <> 0 OR EXTRACT(YEAR FROM after) <> 0) THEN
-        PERFORM aftersales_internal.bad_rule(pg_catalog.format('invalid after for escalation rule %s %s: %s', kind, level, COALESCE(after::text, 'NULL')),
-            'After is hours, minutes and seconds, never negative (a business day is not 24 hours), for example: SELECT aftersales.set_escalation_rule(''escalation'', 3, after => ''16 hours'');');
+        RAISE EXCEPTION '%', pg_catalog.format('invalid after for escalation rule %s %s: %s', kind, level, COALESCE(after::text, 'NULL'))
+            USING ERRCODE = '22023',
+                  HINT = 'After is hours, minutes and seconds, never negative (a business day is not 24 hours), for example: SELECT aftersales.set_escalation_rule(''escalation'', 3, after => ''16 hours'');';
     END IF;
     role := COALESCE(role, cur.role, dflt.role,
                      CASE kind WHEN 'warning' THEN 'assignee' WHEN 'escalation' THEN 'supervisor'
                                WHEN 'not_arrived' THEN 'supervisor' WHEN 'not_completed' THEN 'supervisor'
                                ELSE 'service_manager' END);
     IF role !~ '^[a-z][a-z0-9_]{0,62}$' THEN
-        PERFORM aftersales_internal.bad_rule(pg_catalog.format('invalid role: "%s"', role),
-            'A role is a lowercase name such as supervisor, service_manager or head_of_department.');
+        RAISE EXCEPTION '%', pg_catalog.format('invalid role: "%s"', role)
+            USING ERRCODE = '22023',
+                  HINT = 'A role is a lowercase name such as supervisor, service_manager or head_of_department.';
     END IF;
     INSERT INTO aftersales.escalation_rules AS r (tenant_id, kind, level, after, role, enabled, description)
     VALUES (tenant, kind, level, after, role, COALESCE(enabled, true), COALESCE(description, cur.description, dflt.description))

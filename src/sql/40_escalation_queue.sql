@@ -216,7 +216,9 @@ BEGIN
     END IF;
     IF ticket IS NULL OR NOT EXISTS (SELECT FROM aftersales.tickets t
                                       WHERE t.tenant_id = tenant AND t.ticket_id = raise_alert.ticket) THEN
-        PERFORM aftersales_internal.ticket_not_found(ticket, tenant);
+        RAISE EXCEPTION 'ticket % does not exist for tenant %', ticket, tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'Tickets belong to the tenant in the setting aftersales.tenant_id; list them with: SELECT ticket_id, status FROM aftersales.tickets WHERE tenant_id = aftersales.current_tenant();';
     END IF;
     INSERT INTO aftersales.alerts AS a (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, detail)
     VALUES (tenant, ticket, 'ticket', kind, level, role, COALESCE(due_at, t_at), t_at, COALESCE(detail, '{}'))

@@ -25,9 +25,7 @@ GRANT EXECUTE ON FUNCTION
     aftersales_internal.declare_event(text, text, timestamptz, text),
     -- errors of the API
     aftersales_internal.require_engineer(bigint, bigint, text),
-    aftersales_internal.ticket_not_found(bigint, bigint),
     aftersales_internal.bad_item(bigint, text),
-    aftersales_internal.bad_rule(text, text),
     -- the read path of the KPI functions (STABLE or IMMUTABLE: they cannot write)
     aftersales_internal.kpi_check(text, text, text, text, text[], timestamptz, timestamptz, timestamptz, text, bigint),
     aftersales_internal.kpi_config(bigint),

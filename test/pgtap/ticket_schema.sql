@@ -270,7 +270,7 @@ SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL, 'every SQL and 
   FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
  WHERE p.pronamespace IN ('aftersales'::regnamespace, 'aftersales_internal'::regnamespace) AND l.lanname IN ('sql', 'plpgsql')
    AND p.proname IN ('organisation_check', 'compact_occurrences', 'no_sla_policy', 'tickets_entered', 'ticket_changed',
-                     'append_only', 'ticket_not_found', 'require_engineer', 'ticket_event',
+                     'append_only', 'require_engineer', 'ticket_event',
                      'open_ticket', 'bad_item', 'open_tickets', 'assign_ticket', 'reassign_ticket', 'take_over_ticket',
                      'release_ticket', 'start_work', 'arrive_on_site', 'resolve_ticket', 'fail_attempt', 'hold_ticket',
                      'resume_ticket', 'transfer_ticket', 'follow_up', 'cancel_ticket', 'reopen_ticket', 'lock_ticket',

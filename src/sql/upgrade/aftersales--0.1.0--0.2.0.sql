@@ -213,6 +213,10 @@ COMMENT ON FUNCTION aftersales_internal.clock_diff(text, aftersales.calendar, ti
 REVOKE ALL ON FUNCTION aftersales_internal.clock_add(text, aftersales.calendar, timestamptz, interval),
     aftersales_internal.clock_diff(text, aftersales.calendar, timestamptz, timestamptz) FROM PUBLIC;
 
+-- Helpers that only raised an error, each for one caller, fold into it.
+DROP FUNCTION aftersales_internal.bad_rule(text, text);
+DROP FUNCTION aftersales_internal.ticket_not_found(bigint, bigint);
+
 -- Function bodies and comments as in 0.2.0 (names of the internal schema,
 -- the sweep's lock state, descriptions that say what a rule does).
 CREATE OR REPLACE FUNCTION aftersales.acknowledge_ticket(ticket bigint, note text DEFAULT NULL::text, actor text DEFAULT aftersales.actor(), at timestamp with time zone DEFAULT aftersales.now())
@@ -1828,7 +1832,9 @@ BEGIN
     END IF;
     IF ticket IS NULL OR NOT EXISTS (SELECT FROM aftersales.tickets t
                                       WHERE t.tenant_id = tenant AND t.ticket_id = raise_alert.ticket) THEN
-        PERFORM aftersales_internal.ticket_not_found(ticket, tenant);
+        RAISE EXCEPTION 'ticket % does not exist for tenant %', ticket, tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'Tickets belong to the tenant in the setting aftersales.tenant_id; list them with: SELECT ticket_id, status FROM aftersales.tickets WHERE tenant_id = aftersales.current_tenant();';
     END IF;
     INSERT INTO aftersales.alerts AS a (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, detail)
     VALUES (tenant, ticket, 'ticket', kind, level, role, COALESCE(due_at, t_at), t_at, COALESCE(detail, '{}'))
@@ -2218,17 +2224,19 @@ DECLARE
     dflt aftersales.escalation_rules;
 BEGIN
     IF kind IS NULL OR kind NOT IN ('warning', 'escalation', 'not_arrived', 'not_completed', 'key_customer', 'lock') THEN
-        PERFORM aftersales_internal.bad_rule(pg_catalog.format('invalid escalation rule kind: "%s"', kind),
-            'Kinds are warning, escalation, not_arrived, not_completed, key_customer and lock; for example: SELECT aftersales.set_escalation_rule(''warning'', 90);');
+        RAISE EXCEPTION '%', pg_catalog.format('invalid escalation rule kind: "%s"', kind)
+            USING ERRCODE = '22023',
+                  HINT = 'Kinds are warning, escalation, not_arrived, not_completed, key_customer and lock; for example: SELECT aftersales.set_escalation_rule(''warning'', 90);';
     END IF;
     IF level IS NULL
        OR (kind = 'warning' AND NOT (level > 0 AND level <= 100 AND level = round(level, 2)))
        OR (kind = 'escalation' AND NOT (level BETWEEN 1 AND 9 AND level = trunc(level)))
        OR (kind NOT IN ('warning', 'escalation') AND level <> 0) THEN
-        PERFORM aftersales_internal.bad_rule(pg_catalog.format('invalid level %s for escalation rule kind %s', COALESCE(level::text, 'NULL'), kind),
-            CASE kind WHEN 'warning' THEN 'A warning''s level is the percent of the target, above 0 and at most 100, for example: SELECT aftersales.set_escalation_rule(''warning'', 90);'
-                      WHEN 'escalation' THEN 'Escalation levels are 1 to 9, for example: SELECT aftersales.set_escalation_rule(''escalation'', 2, after => ''2 hours'');'
-                      ELSE pg_catalog.format('Rules of kind %s have level 0, for example: SELECT aftersales.set_escalation_rule(%L, after => ''8 hours'');', kind, kind) END);
+        RAISE EXCEPTION '%', pg_catalog.format('invalid level %s for escalation rule kind %s', COALESCE(level::text, 'NULL'), kind)
+            USING ERRCODE = '22023',
+                  HINT = CASE kind WHEN 'warning' THEN 'A warning''s level is the percent of the target, above 0 and at most 100, for example: SELECT aftersales.set_escalation_rule(''warning'', 90);'
+                             WHEN 'escalation' THEN 'Escalation levels are 1 to 9, for example: SELECT aftersales.set_escalation_rule(''escalation'', 2, after => ''2 hours'');'
+                             ELSE pg_catalog.format('Rules of kind %s have level 0, for example: SELECT aftersales.set_escalation_rule(%L, after => ''8 hours'');', kind, kind) END;
     END IF;
     SELECT * INTO cur FROM aftersales.escalation_rules r
      WHERE r.tenant_id = set_escalation_rule.tenant AND r.kind = set_escalation_rule.kind AND r.level = set_escalation_rule.level;
@@ -2236,21 +2244,24 @@ BEGIN
      WHERE r.tenant_id = 1 AND r.kind = set_escalation_rule.kind AND r.level = set_escalation_rule.level;
     after := COALESCE(after, cur.after, dflt.after);
     IF kind = 'warning' AND after IS NOT NULL THEN
-        PERFORM aftersales_internal.bad_rule(pg_catalog.format('a warning has no after, got %s', after),
-            'A warning fires at a percent of the target: SELECT aftersales.set_escalation_rule(''warning'', 90);');
+        RAISE EXCEPTION '%', pg_catalog.format('a warning has no after, got %s', after)
+            USING ERRCODE = '22023',
+                  HINT = 'A warning fires at a percent of the target: SELECT aftersales.set_escalation_rule(''warning'', 90);';
     END IF;
     IF kind <> 'warning' AND (after IS NULL OR after < '0'::interval OR EXTRACT(DAY FROM after) <> 0
                               OR EXTRACT(MONTH FROM after) <> 0 OR EXTRACT(YEAR FROM after) <> 0) THEN
-        PERFORM aftersales_internal.bad_rule(pg_catalog.format('invalid after for escalation rule %s %s: %s', kind, level, COALESCE(after::text, 'NULL')),
-            'After is hours, minutes and seconds, never negative (a business day is not 24 hours), for example: SELECT aftersales.set_escalation_rule(''escalation'', 3, after => ''16 hours'');');
+        RAISE EXCEPTION '%', pg_catalog.format('invalid after for escalation rule %s %s: %s', kind, level, COALESCE(after::text, 'NULL'))
+            USING ERRCODE = '22023',
+                  HINT = 'After is hours, minutes and seconds, never negative (a business day is not 24 hours), for example: SELECT aftersales.set_escalation_rule(''escalation'', 3, after => ''16 hours'');';
     END IF;
     role := COALESCE(role, cur.role, dflt.role,
                      CASE kind WHEN 'warning' THEN 'assignee' WHEN 'escalation' THEN 'supervisor'
                                WHEN 'not_arrived' THEN 'supervisor' WHEN 'not_completed' THEN 'supervisor'
                                ELSE 'service_manager' END);
     IF role !~ '^[a-z][a-z0-9_]{0,62}$' THEN
-        PERFORM aftersales_internal.bad_rule(pg_catalog.format('invalid role: "%s"', role),
-            'A role is a lowercase name such as supervisor, service_manager or head_of_department.');
+        RAISE EXCEPTION '%', pg_catalog.format('invalid role: "%s"', role)
+            USING ERRCODE = '22023',
+                  HINT = 'A role is a lowercase name such as supervisor, service_manager or head_of_department.';
     END IF;
     INSERT INTO aftersales.escalation_rules AS r (tenant_id, kind, level, after, role, enabled, description)
     VALUES (tenant, kind, level, after, role, COALESCE(enabled, true), COALESCE(description, cur.description, dflt.description))
