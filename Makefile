@@ -19,7 +19,7 @@ REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=aftersales
 
 PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Werror -Wno-unused-parameter \
-              -Wno-missing-field-initializers -Wno-sign-compare
+              -Wno-missing-field-initializers
 
 EXTRA_CLEAN = results regression.diffs regression.out output_iso \
               test/isolation/results test/isolation/output_iso

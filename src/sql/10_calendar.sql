@@ -3,20 +3,20 @@
 
 CREATE TYPE aftersales.calendar;
 
-CREATE FUNCTION aftersales.calendar_in(cstring) RETURNS aftersales.calendar
+CREATE FUNCTION aftersales_internal.calendar_in(cstring) RETURNS aftersales.calendar
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION aftersales.calendar_out(aftersales.calendar) RETURNS cstring
+CREATE FUNCTION aftersales_internal.calendar_out(aftersales.calendar) RETURNS cstring
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION aftersales.calendar_recv(internal) RETURNS aftersales.calendar
+CREATE FUNCTION aftersales_internal.calendar_recv(internal) RETURNS aftersales.calendar
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION aftersales.calendar_send(aftersales.calendar) RETURNS bytea
+CREATE FUNCTION aftersales_internal.calendar_send(aftersales.calendar) RETURNS bytea
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE TYPE aftersales.calendar (
-    INPUT = aftersales.calendar_in,
-    OUTPUT = aftersales.calendar_out,
-    RECEIVE = aftersales.calendar_recv,
-    SEND = aftersales.calendar_send,
+    INPUT = aftersales_internal.calendar_in,
+    OUTPUT = aftersales_internal.calendar_out,
+    RECEIVE = aftersales_internal.calendar_recv,
+    SEND = aftersales_internal.calendar_send,
     INTERNALLENGTH = VARIABLE,
     ALIGNMENT = int4,
     STORAGE = extended
