@@ -295,60 +295,18 @@ json_int(StringInfo buf, const char *key, Datum v, bool isnull, bool is_int8)
 #define COL(row, c)		row##_v[c]
 #define ISNULL(row, c)	row##_n[c]
 
-/* Trigger on tickets: the event row and the SLA clocks (see the file header). */
-PG_FUNCTION_INFO_V1(aftersales_ticket_changed);
-Datum
-aftersales_ticket_changed(PG_FUNCTION_ARGS)
+/*
+ * The clocks an event moves (see the file header), in the order the
+ * statements run; the touched clocks are collected for the payload.
+ */
+static void
+move_clocks(Relation rel, const Datum *old_v, const bool *old_n, const Datum *new_v, const bool *new_n,
+			int from, int to, bool retargeting, Datum *key, Touched *touched)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
-	Relation	rel;
-	TupleDesc	desc;
-	Datum		old_v[NUM_COLS],
-				new_v[NUM_COLS];
-	bool		old_n[NUM_COLS],
-				new_n[NUM_COLS];
-	int			from,
-				to,
-				ev = -1;
 	const char *stops[3];
 	const char *voids[3];
 	int			nstops = 0,
 				nvoids = 0;
-	bool		leaving_hold,
-				entering_hold,
-				reopening,
-				retargeting;
-	Datum		at;
-	Datum		key[5];
-	Touched		touched = {0};
-	StringInfoData payload;
-	const char *rule;
-	const char *reason;
-	Datum		ev_values[10];
-	char		ev_nulls[10];
-	int			rc;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "aftersales_ticket_changed: not called by the trigger manager");
-	if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
-		!TRIGGER_FIRED_BY_UPDATE(td->tg_event))
-		elog(ERROR, "aftersales_ticket_changed: must be fired after update, for each row");
-
-	rel = td->tg_relation;
-	desc = RelationGetDescr(rel);
-	ticket_cache_ensure(rel);
-	for (int c = 0; c < NUM_COLS; c++)
-	{
-		old_v[c] = heap_getattr(td->tg_trigtuple, ticket_cache.attno[c], desc, &old_n[c]);
-		new_v[c] = heap_getattr(td->tg_newtuple, ticket_cache.attno[c], desc, &new_n[c]);
-	}
-	from = ticket_state_of(COL(old, C_STATUS));
-	to = ticket_state_of(COL(new, C_STATUS));
-	for (int e = 0; e < NUM_EVENTS; e++)
-		if (ticket_cache.event_oid[e] == DatumGetObjectId(COL(new, C_LAST_EVENT)))
-			ev = e;
-	if (ev < 0)
-		elog(ERROR, "unknown ticket event %u", DatumGetObjectId(COL(new, C_LAST_EVENT)));
 
 	if (ISNULL(old, C_FIRST_RESPONSE) && !ISNULL(new, C_FIRST_RESPONSE))
 		stops[nstops++] = "first_response";
@@ -365,38 +323,34 @@ aftersales_ticket_changed(PG_FUNCTION_ARGS)
 		voids[nvoids++] = "arrival";
 		voids[nvoids++] = "resolution";
 	}
-	leaving_hold = from == ST_ON_HOLD && to != ST_ON_HOLD;
-	entering_hold = to == ST_ON_HOLD && from != ST_ON_HOLD;
-	reopening = (from == ST_RESOLVED || from == ST_CLOSED) && to == ST_NEW;
-	retargeting = DatumGetObjectId(COL(new, C_PRIORITY)) != DatumGetObjectId(COL(old, C_PRIORITY));
 
-	at = COL(new, C_LAST_EVENT_AT);
-	key[0] = COL(new, C_TENANT);
-	key[1] = COL(new, C_TICKET);
-	key[2] = at;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "aftersales_ticket_changed: SPI_connect failed");
-
-	if (leaving_hold)
-		run_clock_plan(P_RESUME, rel, key, &touched);
+	if (from == ST_ON_HOLD && to != ST_ON_HOLD)
+		run_clock_plan(P_RESUME, rel, key, touched);
 	if (nstops > 0 || nvoids > 0)
 	{
 		key[3] = text_array(stops, nstops);
 		key[4] = text_array(voids, nvoids);
-		run_clock_plan(P_STOP, rel, key, &touched);
+		run_clock_plan(P_STOP, rel, key, touched);
 	}
-	if (entering_hold)
-		run_clock_plan(P_PAUSE, rel, key, &touched);
-	if (reopening)
-		run_clock_plan(P_REOPEN, rel, key, &touched);
+	if (to == ST_ON_HOLD && from != ST_ON_HOLD)
+		run_clock_plan(P_PAUSE, rel, key, touched);
+	if ((from == ST_RESOLVED || from == ST_CLOSED) && to == ST_NEW)
+		run_clock_plan(P_REOPEN, rel, key, touched);
 	if (retargeting)
 	{
 		key[3] = COL(new, C_PRIORITY);
-		run_clock_plan(P_RETARGET, rel, key, &touched);
+		run_clock_plan(P_RETARGET, rel, key, touched);
 	}
+}
 
-	/* The payload, as jsonb_build_object would write it. */
+/* The event row's payload, as jsonb_build_object would write it. */
+static char *
+event_payload(const Datum *old_v, const bool *old_n, const Datum *new_v, const bool *new_n,
+			  int from, int ev, int to, bool retargeting, const Touched *touched)
+{
+	StringInfoData payload;
+	const char *rule;
+
 	initStringInfo(&payload);
 	appendStringInfoChar(&payload, '{');
 	if (retargeting)
@@ -425,22 +379,32 @@ aftersales_ticket_changed(PG_FUNCTION_ARGS)
 		json_key(&payload, "rule");
 		escape_json(&payload, rule);
 	}
-	if (touched.n > 0)
+	if (touched->n > 0)
 	{
 		json_key(&payload, "sla");
 		appendStringInfoChar(&payload, '{');
-		for (int i = 0; i < touched.n; i++)
+		for (int i = 0; i < touched->n; i++)
 		{
 			if (i > 0)
 				appendStringInfoString(&payload, ", ");
-			escape_json(&payload, touched.metric[i]);
-			appendStringInfo(&payload, ": %s", touched.json[i]);
+			escape_json(&payload, touched->metric[i]);
+			appendStringInfo(&payload, ": %s", touched->json[i]);
 		}
 		appendStringInfoChar(&payload, '}');
 	}
 	appendStringInfoChar(&payload, '}');
+	return payload.data;
+}
 
-	reason = settings_event_reason();
+/* Append the event row to the ticket's log. */
+static void
+append_event_row(Relation rel, const Datum *old_v, const Datum *new_v, Datum at, const char *payload)
+{
+	const char *reason = settings_event_reason();
+	Datum		ev_values[10];
+	char		ev_nulls[10];
+	int			rc;
+
 	memset(ev_nulls, ' ', sizeof(ev_nulls));
 	ev_values[0] = COL(new, C_TENANT);
 	ev_values[1] = COL(new, C_TICKET);
@@ -454,11 +418,63 @@ aftersales_ticket_changed(PG_FUNCTION_ARGS)
 		ev_values[8] = CStringGetTextDatum(reason);
 	else
 		ev_nulls[8] = 'n';
-	ev_values[9] = DirectFunctionCall1(jsonb_in, CStringGetDatum(payload.data));
+	ev_values[9] = DirectFunctionCall1(jsonb_in, CStringGetDatum(payload));
 	rc = SPI_execute_plan(log_plan(P_EVENT, rel), ev_values, ev_nulls, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "ticket log: inserting the event row: %s", SPI_result_code_string(rc));
+}
 
+/* Trigger on tickets: the event row and the SLA clocks (see the file header). */
+PG_FUNCTION_INFO_V1(aftersales_ticket_changed);
+Datum
+aftersales_ticket_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	TupleDesc	desc;
+	Datum		old_v[NUM_COLS],
+				new_v[NUM_COLS];
+	bool		old_n[NUM_COLS],
+				new_n[NUM_COLS];
+	int			from,
+				to,
+				ev = -1;
+	bool		retargeting;
+	Datum		key[5];
+	Touched		touched = {0};
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "aftersales_ticket_changed: not called by the trigger manager");
+	if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+		!TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		elog(ERROR, "aftersales_ticket_changed: must be fired after update, for each row");
+
+	rel = td->tg_relation;
+	desc = RelationGetDescr(rel);
+	ticket_cache_ensure(rel);
+	for (int c = 0; c < NUM_COLS; c++)
+	{
+		old_v[c] = heap_getattr(td->tg_trigtuple, ticket_cache.attno[c], desc, &old_n[c]);
+		new_v[c] = heap_getattr(td->tg_newtuple, ticket_cache.attno[c], desc, &new_n[c]);
+	}
+	from = ticket_state_of(COL(old, C_STATUS));
+	to = ticket_state_of(COL(new, C_STATUS));
+	for (int e = 0; e < NUM_EVENTS; e++)
+		if (ticket_cache.event_oid[e] == DatumGetObjectId(COL(new, C_LAST_EVENT)))
+			ev = e;
+	if (ev < 0)
+		elog(ERROR, "unknown ticket event %u", DatumGetObjectId(COL(new, C_LAST_EVENT)));
+	retargeting = DatumGetObjectId(COL(new, C_PRIORITY)) != DatumGetObjectId(COL(old, C_PRIORITY));
+
+	key[0] = COL(new, C_TENANT);
+	key[1] = COL(new, C_TICKET);
+	key[2] = COL(new, C_LAST_EVENT_AT);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "aftersales_ticket_changed: SPI_connect failed");
+	move_clocks(rel, old_v, old_n, new_v, new_n, from, to, retargeting, key, &touched);
+	append_event_row(rel, old_v, new_v, key[2],
+					 event_payload(old_v, old_n, new_v, new_n, from, ev, to, retargeting, &touched));
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }
