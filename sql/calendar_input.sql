@@ -96,11 +96,11 @@ BEGIN
   RETURN (SELECT c::text FROM recv_target);
 END $$;
 -- the byte string written by hand is what send writes
-SELECT aftersales.calendar_send('zone=UTC; mon 09:00-17:00; closed 2026-01-05 12:00-13:00')
+SELECT aftersales_internal.calendar_send('zone=UTC; mon 09:00-17:00; closed 2026-01-05 12:00-13:00')
      = pg_temp.cal_bin('UTC', '{32400,61200}', '{}', pg_temp.dated('2026-01-05', '{43200,46800}')) AS same_bytes;
 -- round trips
 SELECT pg_temp.recv_bin(pg_temp.cal_bin('UTC', '{32400,61200}', '{}', pg_temp.dated('2026-01-05', '{43200,46800}')));
-SELECT pg_temp.recv_bin(aftersales.calendar_send(
+SELECT pg_temp.recv_bin(aftersales_internal.calendar_send(
   'zone=Asia/Shanghai; mon-fri 09:00-12:00,13:00-18:00; sun 22:00-06:00; holiday 2026-01-01..2030-12-31,2031-01-01..2036-12-31,*-12-25; closed 2026-12-24 12:00-24:00; workday 2037-01-10 09:00-18:00'));
 -- refused as the text form would refuse them
 SELECT pg_temp.recv_bin(pg_temp.cal_bin('UTC', '{32400,61200}', '{}', pg_temp.dated('2026-01-05', '{}')));

@@ -18,7 +18,7 @@ CREATE TEMP TABLE api (name text PRIMARY KEY, public boolean NOT NULL);
 INSERT INTO api VALUES
  ('acknowledge_alert', true), ('acknowledge_alerts', true), ('acknowledge_ticket', true), ('actor', true),
  ('arrive_on_site', true), ('assign_ticket', true), ('backlog_as_of', true), ('business_add', true),
- ('business_diff', true), ('business_minutes', true), ('calendar_eq', true), ('calendar_zone', true),
+ ('business_diff', true), ('business_minutes', true), ('calendar_clauses_from_ics', true), ('calendar_eq', true), ('calendar_zone', true),
  ('cancel_ticket', true), ('check_occurrences', false), ('check_tickets', false), ('check_watches', false),
  ('compact_occurrences', false), ('current_tenant', true), ('duration_stats', true), ('fail_attempt', true),
  ('follow_up', true), ('generate_sample_data', false), ('get_calendar', true), ('hold_ticket', true),
