@@ -3,18 +3,17 @@
  *
  * `make install` replaces aftersales.so at once, while the SQL objects stay
  * at the installed version until ALTER EXTENSION aftersales UPDATE.  In
- * between, new sessions run the new library under the old SQL.  The rule:
- *   - SQL at the library's version: nothing to say;
- *   - SQL at an older release this library still serves (every C symbol a
- *     released install script names is kept, as a wrapper when replaced):
- *     the functions keep working, and the session gets one WARNING saying
- *     to run ALTER EXTENSION aftersales UPDATE;
- *   - any other SQL version (newer than the library: an older build was
- *     installed over a newer release): an ERROR, before the library
- *     interprets objects it does not know.
- * The check reads pg_extension once per session (once per call while it
- * fails), from aftersales.current_tenant(), which every write and every API
- * function goes through: a static flag after the first call.
+ * between, new sessions run the new library under the old SQL, which it
+ * cannot serve: its statements name objects of its own version (schema
+ * aftersales_internal, say).  So a session whose SQL is at another version
+ * gets an ERROR before the library runs anything: for an older release,
+ * with the hint to run ALTER EXTENSION aftersales UPDATE; for any other
+ * version (an older build installed over a newer release), with the hint
+ * to install the library of that version.  The check reads pg_extension
+ * once per session (once per call while it fails), from
+ * aftersales.current_tenant(), which every write and every API function
+ * goes through: a static flag after the first call.  Install and update
+ * scripts run with the check off (creating_extension).
  */
 #include "version.h"
 
@@ -28,8 +27,8 @@
 #include "utils/fmgroids.h"
 #include "utils/rel.h"
 
-/* Releases whose SQL objects this library serves, the current one last. */
-static const char *const served_versions[] = {"0.1.0", AFTERSALES_VERSION};
+/* Released versions older than this library: the update path exists. */
+static const char *const older_versions[] = {"0.1.0"};
 
 static bool version_checked = false;
 
@@ -66,7 +65,7 @@ void
 aftersales_check_version(void)
 {
 	char	   *sql;
-	int			i;
+	size_t		i;
 
 	if (likely(version_checked))
 		return;
@@ -81,27 +80,22 @@ aftersales_check_version(void)
 		version_checked = true;
 		return;
 	}
-	for (i = 0; i < lengthof(served_versions); i++)
+	for (i = 0; i < lengthof(older_versions); i++)
 	{
-		if (strcmp(sql, served_versions[i]) == 0)
-		{
-			version_checked = true;
-			ereport(WARNING,
+		if (strcmp(sql, older_versions[i]) == 0)
+			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("aftersales extension version %s is older than its library, version %s",
+					 errmsg("aftersales extension version %s does not match its library, version %s",
 							sql, AFTERSALES_VERSION),
-					 errdetail("The functions of version %s keep working; the changes of version %s are not in effect.",
-							   sql, AFTERSALES_VERSION),
+					 errdetail("The library of version %s was installed; the extension's objects are still those of version %s.",
+							   AFTERSALES_VERSION, sql),
 					 errhint("Run ALTER EXTENSION aftersales UPDATE; in this database.")));
-			return;
-		}
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("aftersales extension version %s cannot run on its library, version %s",
+			 errmsg("aftersales extension version %s does not match its library, version %s",
 					sql, AFTERSALES_VERSION),
-			 errdetail("The library serves extension versions %s to %s.",
-					   served_versions[0], AFTERSALES_VERSION),
+			 errdetail("The library knows no update from or to version %s.", sql),
 			 errhint("Install the aftersales library of version %s (make install from that release) and reconnect.",
 					 sql)));
 }

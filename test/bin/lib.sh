@@ -153,6 +153,37 @@ copy_extensions_into_pgbin() {
 	done
 }
 
+# build_releases: the libraries of the released versions, for the upgrade
+# test.  test/releases lists "VERSION COMMIT"; each is built from git into a
+# copy of this PostgreSQL installation under .releases/VERSION-COMMIT/
+# (kept between runs).  Sets RELEASES to "VERSION=INSTALL_PATH" words.
+build_releases() {
+	local version commit dir pgroot=${PGBIN%/lib/postgresql/$PG_MAJOR/bin}
+	RELEASES=()
+	[[ -r $ROOT/test/releases ]] || return 0
+	state_dir .releases
+	while read -r version commit; do
+		[[ -z $version || $version == \#* ]] && continue
+		dir=$STATE_DIR/$version-$commit
+		if [[ ! -f $dir/done ]]; then
+			step "building the $version library (commit ${commit:0:12}) into $dir"
+			rm -rf -- "$dir"
+			mkdir -p -- "$dir/usr/lib/postgresql" "$dir/usr/share/postgresql" "$dir/src"
+			cp -a -- "$pgroot/lib/postgresql/$PG_MAJOR" "$dir/usr/lib/postgresql/"
+			cp -a -- "$pgroot/share/postgresql/$PG_MAJOR" "$dir/usr/share/postgresql/"
+			ln -s /usr/include "$dir/usr/include"
+			git -C "$ROOT" archive "$commit" src Makefile aftersales.control | tar -x -C "$dir/src"
+			if ! make -C "$dir/src" -s -j"$(nproc)" PG_CONFIG="$dir/usr/lib/postgresql/$PG_MAJOR/bin/pg_config" \
+				install >"$dir/build.log" 2>&1; then
+				cat -- "$dir/build.log" >&2
+				die "could not build the $version library from commit $commit"
+			fi
+			touch -- "$dir/done"
+		fi
+		RELEASES+=("$version=$dir/usr/lib/postgresql/$PG_MAJOR")
+	done <"$ROOT/test/releases"
+}
+
 provision() {
 	[[ -r /etc/debian_version ]] || die "provisioning supports Debian 12 only"
 	install_packages
@@ -202,17 +233,21 @@ state_dir() {
 		STATE_DIR=$link
 		return 0
 	fi
-	# sockets are <dir>/<cluster>/sock/.s.PGSQL.NNNNN, and must stay short
-	if server_can_reach "$ROOT" && ((${#ROOT} <= 64)); then
+	# sockets are <dir>/<cluster>/sock/.s.PGSQL.NNNNN, and must stay short;
+	# the socket directory also goes, unquoted, into settings and libpq
+	# connection strings (pg_cron's cron.host), so it keeps to plain characters
+	if server_can_reach "$ROOT" && ((${#ROOT} <= 64)) && [[ $ROOT =~ ^[A-Za-z0-9/._+-]+$ ]]; then
 		mkdir -p -- "$link"
 		own "$link"
 		STATE_DIR=$link
 		return 0
 	fi
-	if server_can_reach "$ROOT"; then
+	if ! server_can_reach "$ROOT"; then
+		why="$(server_user) cannot reach $ROOT"
+	elif ((${#ROOT} > 64)); then
 		why="$ROOT is too long a path for a Unix socket"
 	else
-		why="$(server_user) cannot reach $ROOT"
+		why="the path $ROOT has characters a socket directory setting cannot hold"
 	fi
 	alt=/var/tmp/aftersales-$(printf '%s' "$ROOT" | sha1sum | cut -c1-12)/${1#.}
 	mkdir -p -- "$alt"
