@@ -139,7 +139,7 @@ $flush->('calendar text');
 # ---------------------------------------------------------------------------
 # Calendar binary receive: COPY BINARY payloads
 my @sends = split /\n/, $node->safe_psql($db,
-	'SELECT encode(aftersales.calendar_send(c::aftersales.calendar), \'hex\') FROM unnest(ARRAY['
+	'SELECT encode(aftersales_internal.calendar_send(c::aftersales.calendar), \'hex\') FROM unnest(ARRAY['
 	  . join(',', map { sql_literal($_) } @valid) . ']) c');
 my $tmp = PostgreSQL::Test::Utils::tempdir();
 my $bin_cases = 300 * $scale;
