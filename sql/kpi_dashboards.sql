@@ -13,6 +13,8 @@ DROP EXTENSION IF EXISTS aftersales CASCADE;
 CREATE EXTENSION aftersales;
 RESET client_min_messages;
 SET TimeZone = 'UTC';
+-- Periods are cut in the tenant's reporting zone: UTC for this file's figures.
+SELECT aftersales.set_reporting_zone('UTC');
 SET DateStyle = 'ISO, YMD';
 SET IntervalStyle = 'postgres';
 SET extra_float_digits = 0;
@@ -415,7 +417,7 @@ SELECT * FROM aftersales.kpi_warranty_trend('all', '-infinity', 'infinity');
 SELECT period_start, failures, early_failures, early_failure_alert FROM aftersales.kpi_warranty_trend('quarter', '2025-01-01', '2025-07-01');
 
 -- ---------------------------------------------------------------------------
--- The views (current tenant, as of aftersales.now(), session TimeZone UTC).
+-- The views (current tenant, as of aftersales.now(), reporting zone UTC).
 SELECT month, tickets, response_rate, completion_rate, first_time_fix_rate, closed_loop_rate, csat_avg, nps
   FROM aftersales.kpi_service_monthly;
 SELECT month, region, tickets, response_rate FROM aftersales.kpi_service_monthly_by_region;
@@ -434,3 +436,27 @@ SELECT count(*) AS facts, sum(first_time_fix) AS first_time_fixes, round(avg(fir
   FROM aftersales.kpi_facts;
 SELECT code, name_zh, unit, target, target_direction FROM aftersales.kpi_definitions WHERE target IS NOT NULL ORDER BY sort_order;
 SELECT name, value, unit FROM aftersales.kpi_settings_current ORDER BY name;
+
+-- ---------------------------------------------------------------------------
+-- Periods are the tenant's, whatever the client's TimeZone: in Shanghai T4
+-- (31 January 20:00 UTC) is a February ticket, for a client at UTC as for
+-- one at Asia/Shanghai; every view with a month gives identical rows.
+SELECT aftersales.set_reporting_zone('Asia/Shanghai');
+CREATE TEMP TABLE months_seen (client_zone text, view_name text, digest text);
+CREATE TEMP VIEW month_digests AS
+SELECT v.view_name,
+       (xpath('//d/text()', query_to_xml(format('SELECT md5(string_agg(x::text, %L ORDER BY x::text)) AS d FROM aftersales.%I x',
+                                                   '|', v.view_name), false, false, '')))[1]::text AS digest
+  FROM (VALUES ('kpi_service_monthly'), ('kpi_service_monthly_by_region'), ('kpi_service_monthly_by_org_type'),
+               ('kpi_failures_monthly'), ('kpi_warranty_monthly'), ('kpi_staff_monthly'),
+               ('kpi_durations_monthly'), ('kpi_dispatch_monthly_by_org_type')) AS v (view_name);
+INSERT INTO months_seen SELECT 'UTC', * FROM month_digests;
+SET TimeZone = 'Asia/Shanghai';
+INSERT INTO months_seen SELECT 'Asia/Shanghai', * FROM month_digests;
+SET TimeZone = 'UTC';
+SELECT view_name, count(DISTINCT digest) AS distinct_results FROM months_seen GROUP BY view_name ORDER BY view_name;
+SELECT month, tickets FROM aftersales.kpi_service_monthly;
+SELECT aftersales.reporting_zone(), aftersales.reporting_zone(NULL);
+SELECT aftersales.set_reporting_zone('Mars/Olympus');
+SELECT aftersales.set_reporting_zone('UTC', tenant => 424242);
+SELECT aftersales.set_reporting_zone('UTC');

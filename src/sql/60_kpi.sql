@@ -18,7 +18,10 @@
 -- 60_kpi_quality.sql; the views for BI tools in 60_kpi_views.sql.
 --
 -- Conventions of every KPI function:
---   * read-only and STABLE (they run on a hot standby); "now" is never read
+--   * read-only and STABLE (they run on a hot standby); PARALLEL UNSAFE,
+--     because _kpi_check opens a subtransaction (its BEGIN ... EXCEPTION),
+--     which no process may do while a parallel query runs (their own
+--     queries still run in parallel); "now" is never read
 --     inside: the instant at which unfinished tickets are judged is the
 --     parameter as_of, whose default aftersales.now() is in the signature;
 --   * tenant bigint DEFAULT aftersales.current_tenant(); NULL means every
@@ -28,9 +31,16 @@
 --     entered on 31 January and resolved in February is January's), except
 --     dispatches, which are events and are dated by the event;
 --   * periods (day, week, month, quarter, year, all) are cut in the time
---     zone zone, default the session's TimeZone; a week starts on Monday;
+--     zone zone, default (NULL) the tenant's reporting zone
+--     (aftersales.reporting_zone()), never the session's TimeZone; a week
+--     starts on Monday;
 --   * durations are numeric minutes (hours for ages), rates are ratios from
 --     0 to 1 (numeric, 4 decimals), never an interval or a custom type;
+--   * plan_cache_mode is pinned to force_custom_plan: a static query's
+--     generic plan (which plpgsql switches to after five calls in a
+--     session) cannot see the range or the tenant and misestimates badly
+--     (a pooled BI connection got 50 times slower); dynamic queries
+--     (EXECUTE) are planned at each call anyway;
 --   * search_path is pinned to pg_catalog, pg_temp, so unqualified
 --     operators are pg_catalog's; every other name is schema-qualified.
 --
@@ -87,6 +97,68 @@ INSERT INTO aftersales.kpi_settings (tenant_id, name, value, unit, description, 
   'Warning line for out-of-warranty failures per period (seed 000: 600 units a month)', false),
  (1, 'csat_good_min', 4, 'score',
   'CSAT good share: a score at or above this (1 to 5) counts as satisfied', false);
+
+-- ---------------------------------------------------------------------------
+-- Reporting zone: the time zone in which a tenant's periods (day, week,
+-- month ...) are cut.  It belongs to the tenant, not to the client: a BI
+-- tool's connection carries the zone of its JVM or its driver (pgjdbc
+-- sends the JVM's at connect, overriding role settings; psycopg2 often
+-- UTC), and a month must not move with it.  Without a row, a tenant
+-- reports in Asia/Shanghai, the zone of the service organisations this
+-- extension is built for (and of its sample calendars).
+
+CREATE TABLE aftersales.reporting_zones (
+    tenant_id  bigint NOT NULL PRIMARY KEY REFERENCES aftersales.tenants,
+    zone       text   NOT NULL
+               CONSTRAINT reporting_zones_zone_check
+               CHECK (pg_catalog.timezone(zone, pg_catalog.timestamptz '2000-01-01 00:00+00') IS NOT NULL)
+);
+COMMENT ON TABLE aftersales.reporting_zones IS
+  'Per tenant, the time zone in which KPI periods are cut (default Asia/Shanghai when a tenant has no row); set with aftersales.set_reporting_zone()';
+COMMENT ON COLUMN aftersales.reporting_zones.tenant_id IS 'Tenant';
+COMMENT ON COLUMN aftersales.reporting_zones.zone IS 'Time zone name, e.g. Asia/Shanghai';
+SELECT pg_catalog.pg_extension_config_dump('aftersales.reporting_zones', '');
+
+-- The reporting zone of a tenant; for tenant NULL (every tenant), the zone
+-- they all share, else NULL.
+CREATE FUNCTION aftersales.reporting_zone(tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE WHEN pg_catalog.count(DISTINCT z.zone) = 1 THEN pg_catalog.min(z.zone) END
+  FROM (SELECT COALESCE(r.zone, 'Asia/Shanghai') AS zone
+          FROM aftersales.tenants tn
+          LEFT JOIN aftersales.reporting_zones r ON r.tenant_id = tn.tenant_id
+         WHERE reporting_zone.tenant IS NULL OR tn.tenant_id = reporting_zone.tenant) z
+$$;
+COMMENT ON FUNCTION aftersales.reporting_zone(bigint) IS
+  'The time zone in which the tenant''s KPI periods are cut (Asia/Shanghai unless set); for tenant NULL, the zone every tenant shares, else NULL';
+
+CREATE FUNCTION aftersales.set_reporting_zone(zone text, tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF zone IS NULL OR NOT EXISTS (SELECT FROM pg_catalog.pg_timezone_names n WHERE n.name = set_reporting_zone.zone) THEN
+        RAISE EXCEPTION 'unknown time zone: "%"', COALESCE(pg_catalog.left(zone, 64), 'NULL')
+            USING ERRCODE = '22023',
+                  DETAIL = 'The reporting zone is a full zone name, so that it follows daylight saving time.',
+                  HINT = 'Use a name of pg_timezone_names, for example: SELECT aftersales.set_reporting_zone(''Asia/Shanghai'');';
+    END IF;
+    IF tenant IS NULL OR NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = set_reporting_zone.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', COALESCE(tenant::text, 'NULL')
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the tenants with: SELECT tenant_id, name FROM aftersales.tenants;';
+    END IF;
+    INSERT INTO aftersales.reporting_zones AS r (tenant_id, zone) VALUES (tenant, zone)
+    ON CONFLICT (tenant_id) DO UPDATE SET zone = excluded.zone;
+    RETURN zone;
+END
+$$;
+COMMENT ON FUNCTION aftersales.set_reporting_zone(text, bigint) IS
+  'Set the time zone in which a tenant''s KPI periods are cut (upsert); returns it';
 
 -- ---------------------------------------------------------------------------
 -- The catalogue
@@ -386,7 +458,7 @@ CREATE FUNCTION aftersales._kpi_check(fn text, example text, period text, dimens
                                       since timestamptz, until timestamptz, as_of timestamptz, zone text,
                                       tenant bigint)
     RETURNS void
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -438,10 +510,16 @@ BEGIN
                   DETAIL = 'It is the instant at which unfinished tickets are judged (default aftersales.now()).',
                   HINT = 'For example: ' || example;
     END IF;
+    -- the tenant first: an unknown tenant has no reporting zone either
+    IF tenant IS NOT NULL AND NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = _kpi_check.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the tenants with: SELECT tenant_id, name FROM aftersales.tenants; or pass tenant => NULL for every tenant.';
+    END IF;
     IF zone IS NULL THEN
         RAISE EXCEPTION 'zone must not be null'
             USING ERRCODE = '22004',
-                  DETAIL = 'Periods are cut in this time zone; the default is the session''s TimeZone.',
+                  DETAIL = 'Periods are cut in this time zone; the default is the tenant''s reporting zone, which tenant => NULL has only when every tenant reports in the same zone.',
                   HINT = 'For example: ' || example;
     END IF;
     BEGIN
@@ -452,11 +530,6 @@ BEGIN
                   DETAIL = 'Periods are cut in this time zone.',
                   HINT = 'Use a zone PostgreSQL knows (SELECT name FROM pg_timezone_names), for example: zone => ''Asia/Shanghai''.';
     END;
-    IF tenant IS NOT NULL AND NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = _kpi_check.tenant) THEN
-        RAISE EXCEPTION 'tenant % does not exist', tenant
-            USING ERRCODE = 'P0002',
-                  HINT = 'List the tenants with: SELECT tenant_id, name FROM aftersales.tenants; or pass tenant => NULL for every tenant.';
-    END IF;
 END
 $$;
 COMMENT ON FUNCTION aftersales._kpi_check(text, text, text, text, text[], timestamptz, timestamptz, timestamptz, text, bigint) IS
@@ -616,8 +689,9 @@ CREATE FUNCTION aftersales.kpi_ticket_facts(since timestamptz, until timestamptz
                    sla_first_response text, sla_arrival text, sla_resolution text,
                    first_time_fix integer, closed_loop integer, reopened integer, repeat_problem integer,
                    csat_score integer, csat_good integer, nps_score integer, nps_promoter integer, nps_detractor integer)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
 AS $$
 BEGIN
     PERFORM aftersales._kpi_check('kpi_ticket_facts',

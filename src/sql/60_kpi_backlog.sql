@@ -21,8 +21,9 @@
 CREATE FUNCTION aftersales.backlog_as_of(at timestamptz, tenant bigint DEFAULT aftersales.current_tenant())
     RETURNS TABLE (tenant_id bigint, ticket_id bigint, status text, priority text, engineer_id bigint,
                    opened_at timestamptz, age_hours numeric)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
 AS $$
 BEGIN
     PERFORM aftersales._kpi_check('backlog_as_of',
@@ -65,8 +66,9 @@ CREATE FUNCTION aftersales.kpi_backlog(dimension text DEFAULT 'organisation_type
     RETURNS TABLE (dim_key text, dim_name text, open_tickets bigint, unassigned bigint, on_hold bigint,
                    in_work bigint, over_24h bigint, over_48h bigint, over_72h bigint, over_96h bigint,
                    over_120h bigint, avg_age_hours numeric, max_age_hours numeric)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     d record;
@@ -111,8 +113,9 @@ CREATE FUNCTION aftersales.kpi_engineer_holdings(as_of timestamptz DEFAULT after
                    org_type text, region text, capacity integer, on_duty boolean, active boolean,
                    holdings bigint, assigned bigint, in_progress bigint, on_site bigint, on_hold bigint,
                    load_ratio numeric, max_age_hours numeric)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
 AS $$
 BEGIN
     PERFORM aftersales._kpi_check('kpi_engineer_holdings',

@@ -21,7 +21,7 @@
 
 CREATE FUNCTION aftersales.kpi_service(period text, dimension text, since timestamptz, until timestamptz,
                                        as_of timestamptz DEFAULT aftersales.now(),
-                                       zone text DEFAULT pg_catalog.current_setting('TimeZone'),
+                                       zone text DEFAULT NULL,
                                        tenant bigint DEFAULT aftersales.current_tenant())
     RETURNS TABLE (period_start date, dim_key text, dim_name text,
                    tickets bigint, cancelled bigint, resolved bigint, closed bigint, unresolved bigint,
@@ -34,12 +34,14 @@ CREATE FUNCTION aftersales.kpi_service(period text, dimension text, since timest
                    first_time_fix_rate numeric, closed_loop_rate numeric, repeat_problem_rate numeric,
                    reopen_rate numeric, csat_avg numeric, csat_good_share numeric, nps numeric,
                    csat_responses bigint, nps_responses bigint)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     d record;
 BEGIN
+    zone := COALESCE(zone, aftersales.reporting_zone(tenant));
     PERFORM aftersales._kpi_check('kpi_service',
         'SELECT * FROM aftersales.kpi_service(''month'', ''region'', ''2026-01-01'', ''2027-01-01'');',
         period, dimension,
@@ -91,7 +93,7 @@ COMMENT ON FUNCTION aftersales.kpi_service(text, text, timestamptz, timestamptz,
 
 CREATE FUNCTION aftersales.kpi_headline(period text, dimension text, since timestamptz, until timestamptz,
                                         as_of timestamptz DEFAULT aftersales.now(),
-                                        zone text DEFAULT pg_catalog.current_setting('TimeZone'),
+                                        zone text DEFAULT NULL,
                                         tenant bigint DEFAULT aftersales.current_tenant())
     RETURNS TABLE (period_start date, dim_key text, dim_name text,
                    tickets bigint, cancelled bigint, resolved bigint, closed bigint, unresolved bigint,
@@ -99,8 +101,9 @@ CREATE FUNCTION aftersales.kpi_headline(period text, dimension text, since times
                    closed_loop_rate numeric, reopen_rate numeric,
                    csat_avg numeric, csat_good_share numeric, nps numeric,
                    csat_responses bigint, nps_responses bigint)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     d record;
@@ -110,6 +113,7 @@ DECLARE
     completion_target interval;
     csat_good_min numeric;
 BEGIN
+    zone := COALESCE(zone, aftersales.reporting_zone(tenant));
     PERFORM aftersales._kpi_check('kpi_headline',
         'SELECT * FROM aftersales.kpi_headline(''month'', ''region'', ''2026-01-01'', ''2027-01-01'');',
         period, dimension,
@@ -181,16 +185,18 @@ COMMENT ON FUNCTION aftersales.kpi_headline(text, text, timestamptz, timestamptz
 
 CREATE FUNCTION aftersales.kpi_staff(period text, since timestamptz, until timestamptz,
                                      as_of timestamptz DEFAULT aftersales.now(),
-                                     zone text DEFAULT pg_catalog.current_setting('TimeZone'),
+                                     zone text DEFAULT NULL,
                                      tenant bigint DEFAULT aftersales.current_tenant())
     RETURNS TABLE (period_start date, engineer_id bigint, engineer_name text, org_id bigint, org_name text,
                    org_type text, tickets bigint, resolved bigint, unresolved bigint,
                    avg_handling_minutes numeric, avg_handling_business_minutes numeric,
                    total_handling_minutes numeric, first_time_fix_rate numeric, csat_avg numeric)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
 AS $$
 BEGIN
+    zone := COALESCE(zone, aftersales.reporting_zone(tenant));
     PERFORM aftersales._kpi_check('kpi_staff',
         'SELECT * FROM aftersales.kpi_staff(''month'', ''2026-01-01'', ''2027-01-01'');',
         period, NULL, NULL, since, until, as_of, zone, tenant);
@@ -220,16 +226,18 @@ COMMENT ON FUNCTION aftersales.kpi_staff(text, timestamptz, timestamptz, timesta
   'Per engineer and period: the tickets entered in [since, until) the engineer holds or resolved (not cancelled), resolved and unresolved counts, handling time (assignment to final resolution, wall and business minutes), first-time fix, CSAT';
 
 CREATE FUNCTION aftersales.kpi_dispatch(period text, dimension text, since timestamptz, until timestamptz,
-                                        zone text DEFAULT pg_catalog.current_setting('TimeZone'),
+                                        zone text DEFAULT NULL,
                                         tenant bigint DEFAULT aftersales.current_tenant())
     RETURNS TABLE (period_start date, dim_key text, dim_name text,
                    dispatches bigint, tickets bigint, assigns bigint, reassigns bigint, take_overs bigint)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     d record;
 BEGIN
+    zone := COALESCE(zone, aftersales.reporting_zone(tenant));
     PERFORM aftersales._kpi_check('kpi_dispatch',
         'SELECT * FROM aftersales.kpi_dispatch(''month'', ''organisation_type'', ''2026-01-01'', ''2027-01-01'');',
         period, dimension,
@@ -269,17 +277,19 @@ COMMENT ON FUNCTION aftersales.kpi_dispatch(text, text, timestamptz, timestamptz
 -- 90th and 95th percentiles (within 0.5%) and maximum, in minutes.
 CREATE FUNCTION aftersales.kpi_durations(period text, dimension text, since timestamptz, until timestamptz,
                                          as_of timestamptz DEFAULT aftersales.now(),
-                                         zone text DEFAULT pg_catalog.current_setting('TimeZone'),
+                                         zone text DEFAULT NULL,
                                          tenant bigint DEFAULT aftersales.current_tenant())
     RETURNS TABLE (period_start date, dim_key text, dim_name text, measure text, clock text,
                    n bigint, mean_minutes numeric, p50_minutes numeric, p90_minutes numeric,
                    p95_minutes numeric, max_minutes numeric)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     d record;
 BEGIN
+    zone := COALESCE(zone, aftersales.reporting_zone(tenant));
     PERFORM aftersales._kpi_check('kpi_durations',
         'SELECT * FROM aftersales.kpi_durations(''month'', ''region'', ''2026-01-01'', ''2027-01-01'');',
         period, dimension,

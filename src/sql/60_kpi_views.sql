@@ -5,8 +5,8 @@
 --   * is security_invoker, so the reader's own privileges (and row-level
 --     security, when a deployment adds it) apply;
 --   * shows the current tenant (aftersales.current_tenant()) as of
---     aftersales.now(), with periods cut in the session's TimeZone (set it
---     in the BI tool's connection, e.g. TimeZone = 'Asia/Shanghai');
+--     aftersales.now(), with periods cut in the tenant's reporting zone
+--     (aftersales.reporting_zone()), whatever the client's TimeZone;
 --   * has plain types only: text, bigint, integer, numeric (durations in
 --     minutes, ages in hours, rates from 0 to 1), boolean, date,
 --     timestamptz: never an interval, an enum or a type of this extension;
@@ -54,7 +54,7 @@ SELECT s.period_start AS month, s.tickets, s.cancelled, s.resolved, s.closed, s.
        s.first_time_fix_rate, s.closed_loop_rate, s.repeat_problem_rate, s.reopen_rate,
        s.csat_avg, s.csat_good_share, s.nps, s.csat_responses, s.nps_responses
   FROM aftersales.kpi_service('month', 'all', '-infinity', 'infinity', aftersales.now(),
-                              pg_catalog.current_setting('TimeZone'), aftersales.current_tenant()) s;
+                              NULL, aftersales.current_tenant()) s;
 COMMENT ON VIEW aftersales.kpi_service_monthly IS
   'Service KPIs of the current tenant by month of entry, as of now';
 
@@ -67,7 +67,7 @@ SELECT s.period_start AS month, s.dim_key AS region, s.tickets, s.cancelled, s.r
        s.first_time_fix_rate, s.closed_loop_rate, s.repeat_problem_rate, s.reopen_rate,
        s.csat_avg, s.csat_good_share, s.nps, s.csat_responses, s.nps_responses
   FROM aftersales.kpi_service('month', 'region', '-infinity', 'infinity', aftersales.now(),
-                              pg_catalog.current_setting('TimeZone'), aftersales.current_tenant()) s;
+                              NULL, aftersales.current_tenant()) s;
 COMMENT ON VIEW aftersales.kpi_service_monthly_by_region IS
   'Service KPIs of the current tenant by month of entry and region, as of now';
 
@@ -81,7 +81,7 @@ SELECT s.period_start AS month, s.dim_key AS org_type, s.dim_name AS org_type_na
        s.first_time_fix_rate, s.closed_loop_rate, s.repeat_problem_rate, s.reopen_rate,
        s.csat_avg, s.csat_good_share, s.nps, s.csat_responses, s.nps_responses
   FROM aftersales.kpi_service('month', 'organisation_type', '-infinity', 'infinity', aftersales.now(),
-                              pg_catalog.current_setting('TimeZone'), aftersales.current_tenant()) s;
+                              NULL, aftersales.current_tenant()) s;
 COMMENT ON VIEW aftersales.kpi_service_monthly_by_org_type IS
   'Service KPIs of the current tenant by month of entry and organisation type (代表处, 经销商, 供应商), as of now';
 
@@ -124,7 +124,7 @@ SELECT d.dimension, f.period_start AS month, f.dim_key, f.dim_name, f.failures, 
        f.in_warranty_failures, f.out_of_warranty_failures, f.warranty_unknown, f.rank
   FROM (VALUES ('region'), ('province'), ('product_model'), ('problem_type')) AS d (dimension)
  CROSS JOIN LATERAL aftersales.kpi_failures('month', d.dimension, '-infinity', 'infinity',
-                                            pg_catalog.current_setting('TimeZone'),
+                                            NULL,
                                             aftersales.current_tenant()) f;
 COMMENT ON VIEW aftersales.kpi_failures_monthly IS
   'Failures of the current tenant by month of entry and by region, province, product model and problem (fault) type (column dimension says which), with warranty classes and rank within the month (rank <= 5 for the top 5)';
@@ -133,7 +133,7 @@ CREATE VIEW aftersales.kpi_durations_monthly WITH (security_invoker = true) AS
 SELECT d.period_start AS month, d.measure, d.clock, d.n, d.mean_minutes, d.p50_minutes, d.p90_minutes,
        d.p95_minutes, d.max_minutes
   FROM aftersales.kpi_durations('month', 'all', '-infinity', 'infinity', aftersales.now(),
-                                pg_catalog.current_setting('TimeZone'), aftersales.current_tenant()) d;
+                                NULL, aftersales.current_tenant()) d;
 COMMENT ON VIEW aftersales.kpi_durations_monthly IS
   'Distributions of first response, arrival, resolution, repair and handling times of the current tenant by month of entry: count, mean, median, p90, p95 (within 0.5%) and maximum, in wall-clock and business minutes';
 
@@ -141,7 +141,7 @@ CREATE VIEW aftersales.kpi_warranty_monthly WITH (security_invoker = true) AS
 SELECT w.period_start AS month, w.failures, w.early_failures, w.early_failure_warning, w.early_failure_alert,
        w.in_warranty_failures, w.in_warranty_warning, w.in_warranty_alert,
        w.out_of_warranty_failures, w.out_of_warranty_warning, w.out_of_warranty_alert, w.warranty_unknown
-  FROM aftersales.kpi_warranty_trend('month', '-infinity', 'infinity', pg_catalog.current_setting('TimeZone'),
+  FROM aftersales.kpi_warranty_trend('month', '-infinity', 'infinity', NULL,
                                      aftersales.current_tenant()) w
  WHERE w.failures > 0;
 COMMENT ON VIEW aftersales.kpi_warranty_monthly IS
@@ -152,7 +152,7 @@ SELECT s.period_start AS month, s.engineer_id, s.engineer_name, s.org_id, s.org_
        s.resolved, s.unresolved, s.avg_handling_minutes, s.avg_handling_business_minutes,
        s.total_handling_minutes, s.first_time_fix_rate, s.csat_avg
   FROM aftersales.kpi_staff('month', '-infinity', 'infinity', aftersales.now(),
-                            pg_catalog.current_setting('TimeZone'), aftersales.current_tenant()) s;
+                            NULL, aftersales.current_tenant()) s;
 COMMENT ON VIEW aftersales.kpi_staff_monthly IS
   'Per engineer of the current tenant and month of entry: tickets, handling time, first-time fix, CSAT';
 
@@ -160,7 +160,7 @@ CREATE VIEW aftersales.kpi_dispatch_monthly_by_org_type WITH (security_invoker =
 SELECT d.period_start AS month, d.dim_key AS org_type, d.dim_name AS org_type_name, d.dispatches, d.tickets,
        d.assigns, d.reassigns, d.take_overs
   FROM aftersales.kpi_dispatch('month', 'organisation_type', '-infinity', 'infinity',
-                               pg_catalog.current_setting('TimeZone'), aftersales.current_tenant()) d;
+                               NULL, aftersales.current_tenant()) d;
 COMMENT ON VIEW aftersales.kpi_dispatch_monthly_by_org_type IS
   'Dispatch volume (派工量) of the current tenant by month of the dispatch and organisation type of the ticket';
 
@@ -190,7 +190,7 @@ BEGIN
      (NULL, 'name', 'Setting name'),
      (NULL, 'value', 'Value, in unit'),
      (NULL, 'description', 'What the setting decides'),
-     (NULL, 'month', 'First day of the month (in the session''s TimeZone)'),
+     (NULL, 'month', 'First day of the month (in the tenant''s reporting zone)'),
      (NULL, 'ticket_id', 'Ticket id'),
      (NULL, 'opened_at', 'When the ticket was entered'),
      (NULL, 'status', 'State of the ticket (new, on_hold, assigned, in_progress, on_site, locked, resolved, closed, cancelled)'),
@@ -287,7 +287,7 @@ BEGIN
      ('kpi_staff_monthly', 'avg_handling_business_minutes', 'As avg_handling_minutes, in business time on the calendar of the ticket''s SLA policy'),
      ('kpi_staff_monthly', 'total_handling_minutes', 'Sum of handling minutes of the resolved tickets'),
      ('kpi_staff_monthly', 'org_id', 'Organisation the engineer works for'),
-     ('kpi_dispatch_monthly_by_org_type', 'month', 'First day of the month of the dispatch (in the session''s TimeZone)'),
+     ('kpi_dispatch_monthly_by_org_type', 'month', 'First day of the month of the dispatch (in the tenant''s reporting zone)'),
      ('kpi_dispatch_monthly_by_org_type', 'tickets', 'Distinct tickets dispatched'),
      (NULL, 'assigns', 'Dispatches by assign (from awaiting assignment)'),
      (NULL, 'reassigns', 'Dispatches by reassign (to another engineer)'),

@@ -71,9 +71,22 @@ SELECT is(p.provolatile::text, 's', p.oid::regprocedure || ' is STABLE')
  ORDER BY f.sig::text;
 SELECT ok(NOT p.prosecdef, p.oid::regprocedure || ' is SECURITY INVOKER')
   FROM kpi_functions f JOIN pg_proc p ON p.oid = f.sig ORDER BY f.sig::text;
-SELECT ok(p.proparallel = 's', p.oid::regprocedure || ' is PARALLEL SAFE')
+-- PARALLEL SAFE only where true: _kpi_check opens a subtransaction (BEGIN
+-- ... EXCEPTION), which no process may do in a parallel query, so it and
+-- every function calling it are PARALLEL UNSAFE.
+SELECT is(p.proparallel::text, CASE WHEN p.proname = '_kpi_check' OR p.prosrc LIKE '%aftersales._kpi_check(%' THEN 'u' ELSE 's' END,
+          p.oid::regprocedure || CASE WHEN p.proname = '_kpi_check' OR p.prosrc LIKE '%aftersales._kpi_check(%'
+                                      THEN ' is PARALLEL UNSAFE (a subtransaction)' ELSE ' is PARALLEL SAFE' END)
   FROM kpi_functions f JOIN pg_proc p ON p.oid = f.sig ORDER BY f.sig::text;
-SELECT is(p.proconfig, '{"search_path=pg_catalog, pg_temp"}', p.oid::regprocedure || ' pins search_path')
+-- Plan stability: every KPI function that runs queries pins search_path
+-- and plan_cache_mode (a generic plan of its static query cannot see the
+-- range or the tenant: 50 times slower after the fifth call of a session).
+SELECT is(p.proconfig,
+          CASE WHEN p.prosrc LIKE '%aftersales._kpi_check(%'
+               THEN '{"search_path=pg_catalog, pg_temp",plan_cache_mode=force_custom_plan}'
+               ELSE '{"search_path=pg_catalog, pg_temp"}' END::text[],
+          p.oid::regprocedure || CASE WHEN p.prosrc LIKE '%aftersales._kpi_check(%'
+                                      THEN ' pins search_path and plan_cache_mode' ELSE ' pins search_path' END)
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname = 'aftersales' AND (p.proname ~ '^_?kpi_' OR p.proname IN ('backlog_as_of', 'set_kpi_setting'))
  ORDER BY p.oid::regprocedure::text;
@@ -275,6 +288,71 @@ SET LOCAL ROLE kpi_tap_reader;
 SELECT lives_ok('SELECT * FROM aftersales.kpi_definitions', 'a reader of the catalogue reads kpi_definitions');
 SELECT throws_ok('SELECT * FROM aftersales.kpi_facts', '42501', NULL, 'but not kpi_facts without the right to read tickets');
 RESET ROLE;
+
+-- ---------------------------------------------------------------------------
+-- Plan stability: each view ten times in one session (a pooled BI
+-- connection); the tenth call gives the first call's rows.
+CREATE TEMP TABLE view_calls (v regclass, call integer, digest text);
+DO $$
+DECLARE
+    r record;
+    d text;
+BEGIN
+    FOR r IN SELECT v FROM kpi_views ORDER BY v::text LOOP
+        FOR i IN 1 .. 10 LOOP
+            EXECUTE format('SELECT md5(COALESCE(string_agg(x::text, %L ORDER BY x::text), %L)) FROM %s x', '|', '', r.v) INTO d;
+            INSERT INTO view_calls VALUES (r.v, i, d);
+        END LOOP;
+    END LOOP;
+END
+$$;
+SELECT is((SELECT digest FROM view_calls c WHERE c.v = k.v AND call = 10), (SELECT digest FROM view_calls c WHERE c.v = k.v AND call = 1),
+          k.v || ': the tenth call in a session gives the first call''s rows')
+  FROM kpi_views k ORDER BY k.v::text;
+
+-- Parallel mode: with every query forced into a parallel plan, each view
+-- (alone, and next to a parallel scan of the event log) gives the serial
+-- answer instead of failing to start a subtransaction.
+CREATE TEMP TABLE serial_rows AS SELECT v, digest FROM view_calls WHERE call = 1;
+SAVEPOINT parallel;
+SET LOCAL force_parallel_mode = on;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL max_parallel_workers_per_gather = 2;
+CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    r record;
+    p text := '';
+BEGIN
+    FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+        p := p || r."QUERY PLAN" || E'\n';
+    END LOOP;
+    RETURN p;
+END
+$$;
+SELECT ok(pg_temp.plan_of('SELECT count(*) FROM aftersales.ticket_events') LIKE '%Gather%',
+          'the settings do give a parallel plan (Gather) to a plain query');
+CREATE TEMP TABLE parallel_rows (v regclass, digest text, digest_beside_scan text);
+DO $$
+DECLARE
+    r record;
+    d text;
+    d2 text;
+BEGIN
+    FOR r IN SELECT v FROM kpi_views ORDER BY v::text LOOP
+        EXECUTE format('SELECT md5(COALESCE(string_agg(x::text, %L ORDER BY x::text), %L)) FROM %s x', '|', '', r.v) INTO d;
+        EXECUTE format('SELECT md5(COALESCE(string_agg(x::text, %L ORDER BY x::text), %L)) FROM %s x, (SELECT count(*) FROM aftersales.ticket_events) e',
+                       '|', '', r.v) INTO d2;
+        INSERT INTO parallel_rows VALUES (r.v, d, d2);
+    END LOOP;
+END
+$$;
+SELECT is(p.digest, s.digest, p.v || ': the serial rows under force_parallel_mode')
+  FROM parallel_rows p JOIN serial_rows s USING (v) ORDER BY p.v::text;
+SELECT ok(p.digest_beside_scan IS NOT NULL, p.v || ': beside a parallel scan of ticket_events too')
+  FROM parallel_rows p ORDER BY p.v::text;
+ROLLBACK TO SAVEPOINT parallel;
 
 -- ---------------------------------------------------------------------------
 -- Bad arguments: SQLSTATE, a message naming the value (the hints are in
