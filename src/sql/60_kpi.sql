@@ -663,9 +663,11 @@ COMMENT ON COLUMN aftersales._kpi_ticket_dims.nps IS 'NPS score of the latest fo
 -- Per-ticket facts: the definitions of the service KPIs, one ticket at a
 -- time.  Flags are integers, 1 (yes), 0 (no) or NULL (not judged), so that
 -- avg(flag) is the rate and sum(flag) the count.  A cancelled ticket is
--- never judged.  Tickets are judged on what is recorded (time stamps,
--- counters, the latest follow-up, the current state); as_of only decides
--- when a stage not yet reached counts as missed.  A ticket on hold that has
+-- never judged.  Tickets are judged on what was known at as_of: a ticket
+-- entered later is left out; one changed since is rebuilt from its event
+-- log up to as_of (state, engineer, priority, time stamps, counters, the
+-- latest follow-up), SLA clocks stopped later count as running; as_of
+-- also decides when a stage not yet reached counts as missed.  A ticket on hold that has
 -- not reached a stage is not judged on it (it waits on the customer).
 -- Where the brief left a definition open, the choice is here and in the
 -- catalogue (kpi_catalogue.definition): e.g. MTTR runs from the first
@@ -700,20 +702,90 @@ BEGIN
     RETURN QUERY
     WITH cfg AS (
         SELECT * FROM aftersales._kpi_config(kpi_ticket_facts.tenant)
+    ), later AS (
+        -- tickets changed after as_of: what was known at as_of is rebuilt
+        -- from their event log (the others' current row is that)
+        SELECT t.tenant_id, t.ticket_id
+          FROM aftersales.tickets t
+         WHERE (kpi_ticket_facts.tenant IS NULL OR t.tenant_id = kpi_ticket_facts.tenant)
+           AND t.opened_at >= kpi_ticket_facts.since AND t.opened_at < kpi_ticket_facts.until
+           AND t.opened_at <= kpi_ticket_facts.as_of AND t.last_event_at > kpi_ticket_facts.as_of
+    ), loop_rules AS (
+        SELECT tr.from_state, tr.event, tr.to_state, tr.first_response, tr.counts_attempt, tr.supplies
+          FROM aftersales.ticket_transitions() tr
+    ), snap AS (
+        -- the columns of the ticket row at as_of, as replay_ticket() builds
+        -- them from the log
+        SELECT x.tenant_id, x.ticket_id, x.status, x.priority, x.first_response_at, x.assigned_at, x.arrived_at,
+               x.first_resolved_at,
+               CASE WHEN x.last_resolve_seq > COALESCE(x.last_reopen_seq, 0) THEN x.last_resolve_at END AS resolved_at,
+               CASE WHEN x.last_close_seq > COALESCE(x.last_reopen_seq, 0) THEN x.last_close_at END AS closed_at,
+               x.attempt_count, x.reopen_count, x.csat, x.nps, x.engineer_id
+          FROM (SELECT ev.tenant_id, ev.ticket_id,
+                       (pg_catalog.array_agg(ev.to_state ORDER BY ev.seq DESC))[1] AS status,
+                       (pg_catalog.array_agg(ev.payload ->> 'priority' ORDER BY ev.seq DESC)
+                            FILTER (WHERE ev.payload ? 'priority'))[1]::aftersales.priority AS priority,
+                       pg_catalog.min(ev.at) FILTER (WHERE r.first_response) AS first_response_at,
+                       pg_catalog.max(ev.at) FILTER (WHERE r.supplies = 'assignee_id' AND ev.to_state = 'assigned') AS assigned_at,
+                       pg_catalog.min(ev.at) FILTER (WHERE ev.event = 'arrive') AS arrived_at,
+                       pg_catalog.min(ev.at) FILTER (WHERE ev.to_state = 'resolved') AS first_resolved_at,
+                       pg_catalog.max(ev.seq) FILTER (WHERE ev.to_state = 'resolved') AS last_resolve_seq,
+                       (pg_catalog.array_agg(ev.at ORDER BY ev.seq DESC) FILTER (WHERE ev.to_state = 'resolved'))[1] AS last_resolve_at,
+                       pg_catalog.max(ev.seq) FILTER (WHERE ev.to_state = 'closed') AS last_close_seq,
+                       (pg_catalog.array_agg(ev.at ORDER BY ev.seq DESC) FILTER (WHERE ev.to_state = 'closed'))[1] AS last_close_at,
+                       pg_catalog.max(ev.seq) FILTER (WHERE ev.from_state IN ('resolved', 'closed') AND ev.to_state = 'new') AS last_reopen_seq,
+                       pg_catalog.count(*) FILTER (WHERE r.counts_attempt)::integer AS attempt_count,
+                       pg_catalog.count(*) FILTER (WHERE ev.from_state IN ('resolved', 'closed') AND ev.to_state = 'new')::integer AS reopen_count,
+                       (pg_catalog.array_agg(ev.payload ->> 'csat' ORDER BY ev.seq DESC) FILTER (WHERE ev.event = 'follow_up'))[1]::smallint AS csat,
+                       (pg_catalog.array_agg(ev.payload ->> 'nps' ORDER BY ev.seq DESC) FILTER (WHERE ev.event = 'follow_up'))[1]::smallint AS nps,
+                       (pg_catalog.array_agg(CASE WHEN ev.to_state IN ('new', 'locked') THEN NULL ELSE (ev.payload ->> 'assignee')::bigint END
+                                             ORDER BY ev.seq DESC)
+                            FILTER (WHERE ev.payload ? 'assignee' OR ev.to_state IN ('new', 'locked')))[1] AS engineer_id
+                  FROM later l
+                  JOIN aftersales.ticket_events ev ON ev.tenant_id = l.tenant_id AND ev.ticket_id = l.ticket_id
+                  LEFT JOIN loop_rules r
+                    ON r.from_state IS NOT DISTINCT FROM ev.from_state AND r.event = ev.event AND r.to_state = ev.to_state
+                 WHERE ev.at <= kpi_ticket_facts.as_of
+                 GROUP BY ev.tenant_id, ev.ticket_id) x
     ), base AS (
-        SELECT k.*, g.response_target, g.arrival_target, g.completion_target, g.csat_good_min,
-               k.status = 'cancelled' AS is_cancelled,
-               k.status = 'on_hold' AS is_held
+        SELECT k.tenant_id, k.tenant_name, k.ticket_id, k.opened_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.status ELSE sn.status END AS status,
+               CASE WHEN sn.ticket_id IS NULL THEN k.priority ELSE COALESCE(sn.priority, k.priority) END AS priority,
+               k.channel, k.field, k.customer_id, k.customer_tier, k.region, k.province, k.org_id, k.org_name,
+               k.org_type, k.unit_id, k.model_id, k.model_name, k.problem_type_id, k.problem_name,
+               CASE WHEN sn.ticket_id IS NULL THEN k.engineer_id ELSE sn.engineer_id END AS engineer_id,
+               CASE WHEN sn.ticket_id IS NULL THEN k.engineer_name ELSE se.name END AS engineer_name,
+               k.requested_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.first_response_at ELSE sn.first_response_at END AS first_response_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.assigned_at ELSE sn.assigned_at END AS assigned_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.arrived_at ELSE sn.arrived_at END AS arrived_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.first_resolved_at ELSE sn.first_resolved_at END AS first_resolved_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.resolved_at ELSE sn.resolved_at END AS resolved_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.closed_at ELSE sn.closed_at END AS closed_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.attempt_count ELSE sn.attempt_count END AS attempt_count,
+               CASE WHEN sn.ticket_id IS NULL THEN k.reopen_count ELSE sn.reopen_count END AS reopen_count,
+               CASE WHEN sn.ticket_id IS NULL THEN k.csat ELSE sn.csat END AS csat,
+               CASE WHEN sn.ticket_id IS NULL THEN k.nps ELSE sn.nps END AS nps,
+               g.response_target, g.arrival_target, g.completion_target, g.csat_good_min
           FROM aftersales._kpi_ticket_dims k
           JOIN cfg g ON g.tenant_id = k.tenant_id
+          LEFT JOIN snap sn ON sn.tenant_id = k.tenant_id AND sn.ticket_id = k.ticket_id
+          LEFT JOIN aftersales.engineers se ON se.tenant_id = sn.tenant_id AND se.engineer_id = sn.engineer_id
          WHERE (kpi_ticket_facts.tenant IS NULL OR k.tenant_id = kpi_ticket_facts.tenant)
            AND k.opened_at >= kpi_ticket_facts.since AND k.opened_at < kpi_ticket_facts.until
+           AND k.opened_at <= kpi_ticket_facts.as_of
+    ), facts AS (
+        SELECT b.*, b.status = 'cancelled' AS is_cancelled, b.status = 'on_hold' AS is_held
+          FROM base b
     ), clocks AS (
         -- one row per ticket: its policy and the state of its three clocks
         SELECT s.tenant_id, s.ticket_id, pg_catalog.min(s.policy_id) AS policy_id,
-               pg_catalog.min(COALESCE(s.outcome, 'running')) FILTER (WHERE s.metric = 'first_response') AS fr,
-               pg_catalog.min(COALESCE(s.outcome, 'running')) FILTER (WHERE s.metric = 'arrival') AS arr,
-               pg_catalog.min(COALESCE(s.outcome, 'running')) FILTER (WHERE s.metric = 'resolution') AS res,
+               pg_catalog.min(CASE WHEN s.stopped_at <= kpi_ticket_facts.as_of THEN s.outcome ELSE 'running' END)
+                   FILTER (WHERE s.metric = 'first_response') AS fr,
+               pg_catalog.min(CASE WHEN s.stopped_at <= kpi_ticket_facts.as_of THEN s.outcome ELSE 'running' END)
+                   FILTER (WHERE s.metric = 'arrival') AS arr,
+               pg_catalog.min(CASE WHEN s.stopped_at <= kpi_ticket_facts.as_of THEN s.outcome ELSE 'running' END)
+                   FILTER (WHERE s.metric = 'resolution') AS res,
                pg_catalog.min(s.due_at) FILTER (WHERE s.metric = 'resolution') AS res_due
           FROM aftersales.ticket_sla s
          WHERE (kpi_ticket_facts.tenant IS NULL OR s.tenant_id = kpi_ticket_facts.tenant)
@@ -729,7 +801,7 @@ BEGIN
                   FROM aftersales.tickets t
                  WHERE (kpi_ticket_facts.tenant IS NULL OR t.tenant_id = kpi_ticket_facts.tenant)
                    AND t.unit_id IS NOT NULL AND t.status <> 'cancelled'
-                   AND t.opened_at < kpi_ticket_facts.until
+                   AND t.opened_at < kpi_ticket_facts.until AND t.opened_at <= kpi_ticket_facts.as_of
                    AND t.opened_at >= kpi_ticket_facts.since - (SELECT pg_catalog.max(c2.repeat_window) FROM cfg c2)) r
           JOIN cfg g ON g.tenant_id = r.tenant_id
          WHERE r.opened_at >= kpi_ticket_facts.since
@@ -739,13 +811,13 @@ BEGIN
         SELECT ev.tenant_id, ev.ticket_id
           FROM aftersales.ticket_events ev
          WHERE (kpi_ticket_facts.tenant IS NULL OR ev.tenant_id = kpi_ticket_facts.tenant)
-           AND ev.event = 'arrive' AND ev.at >= kpi_ticket_facts.since
+           AND ev.event = 'arrive' AND ev.at >= kpi_ticket_facts.since AND ev.at <= kpi_ticket_facts.as_of
          GROUP BY ev.tenant_id, ev.ticket_id
         HAVING pg_catalog.count(*) > 1
     ), judged AS (
         SELECT b.*, cl.fr, cl.arr, cl.res, cal.calendar AS cal, rp.is_repeat, rv.ticket_id IS NOT NULL AS is_revisited,
                COALESCE(b.requested_at, cl.res_due) AS promise
-          FROM base b
+          FROM facts b
           LEFT JOIN clocks cl ON cl.tenant_id = b.tenant_id AND cl.ticket_id = b.ticket_id
           LEFT JOIN aftersales.sla_policies sp ON sp.tenant_id = cl.tenant_id AND sp.policy_id = cl.policy_id
           LEFT JOIN aftersales.calendars cal ON cal.tenant_id = sp.tenant_id AND cal.name = sp.calendar
