@@ -661,7 +661,8 @@ COMMENT ON COLUMN aftersales._kpi_ticket_dims.nps IS 'NPS score of the latest fo
 
 -- ---------------------------------------------------------------------------
 -- Per-ticket facts: the definitions of the service KPIs, one ticket at a
--- time.  Flags are integers, 1 (yes), 0 (no) or NULL (not judged), so that
+-- time.  Minutes are exact (not rounded), so that means over them are too;
+-- the view kpi_facts shows them to 0.01.  Flags are integers, 1 (yes), 0 (no) or NULL (not judged), so that
 -- avg(flag) is the rate and sum(flag) the count.  A cancelled ticket is
 -- never judged.  Tickets are judged on what was known at as_of: a ticket
 -- entered later is left out; one changed since is rebuilt from its event
@@ -831,32 +832,32 @@ BEGIN
            j.engineer_id, j.engineer_name,
            j.is_cancelled::integer,
            -- first response
-           CASE WHEN NOT j.is_cancelled THEN pg_catalog.round(EXTRACT(EPOCH FROM j.first_response_at - j.opened_at) / 60, 2) END,
-           CASE WHEN NOT j.is_cancelled THEN pg_catalog.round(EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.opened_at, j.first_response_at)) / 60, 2) END,
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM j.first_response_at - j.opened_at) / 60 END,
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.opened_at, j.first_response_at)) / 60 END,
            CASE WHEN j.is_cancelled THEN NULL
                 WHEN j.first_response_at IS NOT NULL THEN (j.first_response_at <= j.opened_at + j.response_target)::integer
                 WHEN j.is_held THEN NULL
                 WHEN j.opened_at < kpi_ticket_facts.as_of - j.response_target THEN 0 END,
            -- arrival (field tickets)
-           CASE WHEN NOT j.is_cancelled THEN pg_catalog.round(EXTRACT(EPOCH FROM j.arrived_at - j.opened_at) / 60, 2) END,
-           CASE WHEN NOT j.is_cancelled THEN pg_catalog.round(EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.opened_at, j.arrived_at)) / 60, 2) END,
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM j.arrived_at - j.opened_at) / 60 END,
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.opened_at, j.arrived_at)) / 60 END,
            CASE WHEN j.is_cancelled OR NOT j.field THEN NULL
                 WHEN j.arrived_at IS NOT NULL THEN (j.arrived_at <= j.opened_at + j.arrival_target)::integer
                 WHEN j.first_resolved_at IS NOT NULL OR j.is_held THEN NULL
                 WHEN j.opened_at < kpi_ticket_facts.as_of - j.arrival_target THEN 0 END,
            -- resolution (the final one)
-           CASE WHEN NOT j.is_cancelled THEN pg_catalog.round(EXTRACT(EPOCH FROM j.resolved_at - j.opened_at) / 60, 2) END,
-           CASE WHEN NOT j.is_cancelled THEN pg_catalog.round(EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.opened_at, j.resolved_at)) / 60, 2) END,
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM j.resolved_at - j.opened_at) / 60 END,
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.opened_at, j.resolved_at)) / 60 END,
            CASE WHEN j.is_cancelled THEN NULL
                 WHEN j.resolved_at IS NOT NULL THEN (j.resolved_at <= j.opened_at + j.completion_target)::integer
                 WHEN j.is_held THEN NULL
                 WHEN j.opened_at < kpi_ticket_facts.as_of - j.completion_target THEN 0 END,
            -- repair: from the first response to the final resolution
-           CASE WHEN NOT j.is_cancelled THEN pg_catalog.round(EXTRACT(EPOCH FROM j.resolved_at - j.first_response_at) / 60, 2) END,
-           CASE WHEN NOT j.is_cancelled THEN pg_catalog.round(EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.first_response_at, j.resolved_at)) / 60, 2) END,
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM j.resolved_at - j.first_response_at) / 60 END,
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.first_response_at, j.resolved_at)) / 60 END,
            -- handling: from the assignment to the current engineer to the final resolution
-           CASE WHEN NOT j.is_cancelled THEN pg_catalog.round(EXTRACT(EPOCH FROM j.resolved_at - j.assigned_at) / 60, 2) END,
-           CASE WHEN NOT j.is_cancelled THEN pg_catalog.round(EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.assigned_at, j.resolved_at)) / 60, 2) END,
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM j.resolved_at - j.assigned_at) / 60 END,
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.assigned_at, j.resolved_at)) / 60 END,
            -- on time: by the customer-requested date, else by the resolution clock's due time
            CASE WHEN NOT j.is_cancelled THEN j.promise END,
            CASE WHEN j.is_cancelled OR j.promise IS NULL THEN NULL

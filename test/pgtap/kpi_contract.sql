@@ -117,6 +117,24 @@ SELECT is(array_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) ORD
  WHERE v::text NOT LIKE 'aftersales._kpi%'
  GROUP BY v ORDER BY v::text;
 
+-- A BI driver reports numeric without a typmod as NUMERIC(0,0), and a tool
+-- that trusts the scale rounds a rate to 0 or 1: every numeric column has
+-- a declared precision and scale (rates 4 decimals, minutes and hours 2).
+SELECT is(array_agg(a.attname::text ORDER BY a.attnum) FILTER (WHERE a.atttypid = 'numeric'::regtype AND a.atttypmod = -1), NULL,
+          v || ': every numeric column has a declared scale')
+  FROM kpi_views JOIN pg_attribute a ON a.attrelid = v AND a.attnum > 0 AND NOT a.attisdropped
+ WHERE v::text NOT LIKE 'aftersales._kpi%'
+ GROUP BY v ORDER BY v::text;
+SELECT is(array_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
+              FILTER (WHERE (a.attname ~ '_(rate|share)$' AND format_type(a.atttypid, a.atttypmod) <> 'numeric(5,4)')
+                         OR (a.attname ~ '_minutes$' AND format_type(a.atttypid, a.atttypmod) <> 'numeric(14,2)')),
+          NULL, v || ': rates are numeric(5,4), minutes numeric(14,2)')
+  FROM kpi_views JOIN pg_attribute a ON a.attrelid = v AND a.attnum > 0 AND NOT a.attisdropped
+ WHERE v::text NOT LIKE 'aftersales._kpi%'
+ GROUP BY v ORDER BY v::text;
+SELECT is(format_type(a.atttypid, a.atttypmod), 'numeric(14,2)', 'escalation_rules_effective.after_minutes: the delay as numeric minutes')
+  FROM pg_attribute a WHERE a.attrelid = 'aftersales.escalation_rules_effective'::regclass AND a.attname = 'after_minutes';
+
 -- ---------------------------------------------------------------------------
 -- Settings and catalogue tables
 
@@ -268,13 +286,13 @@ SELECT is((SELECT count(*) FROM aftersales.kpi_definitions), (SELECT count(*) FR
 SELECT is(aftersales.set_kpi_setting('repeat_window_days', 60), 60::numeric, 'set_kpi_setting for the current tenant');
 SELECT is(aftersales.kpi_setting('repeat_window_days'), 60::numeric, 'the tenant''s own value applies');
 SELECT is(aftersales.kpi_setting('repeat_window_days', 1), 30::numeric, 'tenant 1''s is unchanged');
-SELECT is((SELECT value || ' ' || defined_by_tenant FROM aftersales.kpi_settings_current WHERE name = 'repeat_window_days'), '60 9301',
+SELECT is((SELECT value || ' ' || defined_by_tenant FROM aftersales.kpi_settings_current WHERE name = 'repeat_window_days'), '60.0000 9301',
           'kpi_settings_current shows the tenant''s own row');
 SELECT is((SELECT g.repeat_window FROM aftersales._kpi_config(9301) g), interval '60 days', 'and the KPI functions use it');
 INSERT INTO aftersales.kpi_catalogue (code, category, name_en, name_zh, definition, formula, unit, target, target_direction, source)
 SELECT code, category, name_en, name_zh, definition, formula, unit, 0.95, '>=', source
   FROM aftersales.kpi_catalogue WHERE tenant_id = 1 AND code = 'response_rate';
-SELECT is((SELECT target || ' ' || defined_by_tenant FROM aftersales.kpi_definitions WHERE code = 'response_rate'), '0.95 9301',
+SELECT is((SELECT target || ' ' || defined_by_tenant FROM aftersales.kpi_definitions WHERE code = 'response_rate'), '0.9500 9301',
           'a tenant''s own catalogue row overrides tenant 1''s');
 SELECT is((SELECT count(*) FROM aftersales.kpi_definitions), (SELECT count(*) FROM aftersales.kpi_catalogue WHERE tenant_id = 1),
           'still one row per code');
