@@ -29,11 +29,12 @@ CREATE FUNCTION aftersales.kpi_service(period text, dimension text, since timest
                    tickets bigint, cancelled bigint, resolved bigint, closed bigint, unresolved bigint,
                    response_rate numeric, arrival_rate numeric, completion_rate numeric,
                    on_time_completion_rate numeric,
-                   sla_first_response_rate numeric, sla_arrival_rate numeric, sla_resolution_rate numeric,
+                   sla_first_contact_rate numeric, sla_arrival_rate numeric, sla_resolution_rate numeric,
                    avg_first_response_minutes numeric, avg_first_response_business_minutes numeric,
                    avg_resolution_minutes numeric, avg_resolution_business_minutes numeric,
                    mttr_minutes numeric, mttr_business_minutes numeric,
-                   first_time_fix_rate numeric, closed_loop_rate numeric, repeat_problem_rate numeric,
+                   first_time_fix_rate numeric, closed_loop_rate numeric, problem_resolution_rate numeric,
+                   repeat_problem_rate numeric,
                    reopen_rate numeric, csat_avg numeric, csat_good_share numeric, nps numeric,
                    csat_responses bigint, nps_responses bigint)
 LANGUAGE plpgsql STABLE PARALLEL UNSAFE
@@ -76,6 +77,7 @@ SELECT %1$s AS period_start, %2$s AS dim_key, pg_catalog.max(%3$s) AS dim_name,
        pg_catalog.round(pg_catalog.avg(k.repair_business_minutes), 2),
        pg_catalog.round(pg_catalog.avg(k.first_time_fix), 4),
        pg_catalog.round(pg_catalog.avg(k.closed_loop), 4),
+       pg_catalog.round(pg_catalog.avg((k.status IN ('resolved', 'closed'))::integer) FILTER (WHERE k.cancelled = 0), 4),
        pg_catalog.round(pg_catalog.avg(k.repeat_problem), 4),
        pg_catalog.round(pg_catalog.avg(k.reopened), 4),
        pg_catalog.round(pg_catalog.avg(k.csat_score), 2),
@@ -158,17 +160,15 @@ SELECT %1$s AS period_start, %2$s AS dim_key, pg_catalog.max(%3$s) AS dim_name,
        pg_catalog.round(pg_catalog.avg(CASE
            WHEN k.status = 'cancelled' THEN NULL
            WHEN k.first_response_at IS NOT NULL THEN (k.first_response_at <= k.opened_at + %5$s)::integer
-           WHEN k.status = 'on_hold' THEN NULL
            WHEN k.opened_at < $4 - %5$s THEN 0 END), 4),
        pg_catalog.round(pg_catalog.avg(CASE
            WHEN k.status = 'cancelled' OR NOT k.field THEN NULL
            WHEN k.arrived_at IS NOT NULL THEN (k.arrived_at <= k.opened_at + %6$s)::integer
-           WHEN k.first_resolved_at IS NOT NULL OR k.status = 'on_hold' THEN NULL
+           WHEN k.first_resolved_at IS NOT NULL THEN NULL
            WHEN k.opened_at < $4 - %6$s THEN 0 END), 4),
        pg_catalog.round(pg_catalog.avg(CASE
            WHEN k.status = 'cancelled' THEN NULL
            WHEN k.resolved_at IS NOT NULL THEN (k.resolved_at <= k.opened_at + %7$s)::integer
-           WHEN k.status = 'on_hold' THEN NULL
            WHEN k.opened_at < $4 - %7$s THEN 0 END), 4),
        pg_catalog.round(pg_catalog.avg(CASE
            WHEN k.status = 'cancelled' OR k.first_resolved_at IS NULL THEN NULL

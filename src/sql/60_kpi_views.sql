@@ -40,7 +40,7 @@ COMMENT ON VIEW aftersales.kpi_settings_current IS
   'The KPI settings (thresholds) of the current tenant: its own, else tenant 1''s';
 
 CREATE VIEW aftersales.kpi_facts WITH (security_invoker = true) AS
-SELECT f.tenant_id, f.tenant_name, f.ticket_id, f.opened_at, f.status, f.priority, f.channel, f.field, f.customer_tier, f.region, f.province, f.org_id, f.org_name, f.org_type, f.unit_id, f.model_id, f.model_name, f.problem_type_id, f.problem_name, f.engineer_id, f.engineer_name, f.cancelled, f.response_minutes::numeric(14,2) AS response_minutes, f.response_business_minutes::numeric(14,2) AS response_business_minutes, f.responded_in_target, f.arrival_minutes::numeric(14,2) AS arrival_minutes, f.arrival_business_minutes::numeric(14,2) AS arrival_business_minutes, f.arrived_in_target, f.resolution_minutes::numeric(14,2) AS resolution_minutes, f.resolution_business_minutes::numeric(14,2) AS resolution_business_minutes, f.completed_in_target, f.repair_minutes::numeric(14,2) AS repair_minutes, f.repair_business_minutes::numeric(14,2) AS repair_business_minutes, f.handling_minutes::numeric(14,2) AS handling_minutes, f.handling_business_minutes::numeric(14,2) AS handling_business_minutes, f.promised_at, f.completed_on_time, f.sla_first_response, f.sla_arrival, f.sla_resolution, f.first_time_fix, f.closed_loop, f.reopened, f.repeat_problem, f.csat_score, f.csat_good, f.nps_score, f.nps_promoter, f.nps_detractor
+SELECT f.tenant_id, f.tenant_name, f.ticket_id, f.opened_at, f.status, f.priority, f.channel, f.field, f.customer_tier, f.region, f.province, f.org_id, f.org_name, f.org_type, f.unit_id, f.model_id, f.model_name, f.problem_type_id, f.problem_name, f.engineer_id, f.engineer_name, f.cancelled, f.response_minutes::numeric(14,2) AS response_minutes, f.response_business_minutes::numeric(14,2) AS response_business_minutes, f.responded_in_target, f.arrival_minutes::numeric(14,2) AS arrival_minutes, f.arrival_business_minutes::numeric(14,2) AS arrival_business_minutes, f.arrived_in_target, f.resolution_minutes::numeric(14,2) AS resolution_minutes, f.resolution_business_minutes::numeric(14,2) AS resolution_business_minutes, f.completed_in_target, f.repair_minutes::numeric(14,2) AS repair_minutes, f.repair_business_minutes::numeric(14,2) AS repair_business_minutes, f.handling_minutes::numeric(14,2) AS handling_minutes, f.handling_business_minutes::numeric(14,2) AS handling_business_minutes, f.promised_at, f.completed_on_time, f.sla_first_response AS sla_first_contact, f.sla_arrival, f.sla_resolution, f.first_time_fix, f.closed_loop, f.reopened, f.repeat_problem, f.csat_score, f.csat_good, f.nps_score, f.nps_promoter, f.nps_detractor
   FROM aftersales.kpi_ticket_facts('-infinity', 'infinity', aftersales.now(), aftersales.current_tenant()) f;
 COMMENT ON VIEW aftersales.kpi_facts IS
   'One row per ticket of the current tenant with its dimensions and every per-ticket KPI judgement, as of now: flags are 1, 0 or NULL (not judged), so avg(flag) is the rate; the base for any KPI a BI tool wants to slice itself';
@@ -48,10 +48,11 @@ COMMENT ON VIEW aftersales.kpi_facts IS
 CREATE VIEW aftersales.kpi_service_monthly WITH (security_invoker = true) AS
 SELECT s.period_start AS month, s.tickets, s.cancelled, s.resolved, s.closed, s.unresolved,
        s.response_rate::numeric(5,4) AS response_rate, s.arrival_rate::numeric(5,4) AS arrival_rate, s.completion_rate::numeric(5,4) AS completion_rate, s.on_time_completion_rate::numeric(5,4) AS on_time_completion_rate,
-       s.sla_first_response_rate::numeric(5,4) AS sla_first_response_rate, s.sla_arrival_rate::numeric(5,4) AS sla_arrival_rate, s.sla_resolution_rate::numeric(5,4) AS sla_resolution_rate,
+       s.sla_first_contact_rate::numeric(5,4) AS sla_first_contact_rate, s.sla_arrival_rate::numeric(5,4) AS sla_arrival_rate, s.sla_resolution_rate::numeric(5,4) AS sla_resolution_rate,
        s.avg_first_response_minutes::numeric(14,2) AS avg_first_response_minutes, s.avg_first_response_business_minutes::numeric(14,2) AS avg_first_response_business_minutes,
        s.avg_resolution_minutes::numeric(14,2) AS avg_resolution_minutes, s.avg_resolution_business_minutes::numeric(14,2) AS avg_resolution_business_minutes, s.mttr_minutes::numeric(14,2) AS mttr_minutes, s.mttr_business_minutes::numeric(14,2) AS mttr_business_minutes,
-       s.first_time_fix_rate::numeric(5,4) AS first_time_fix_rate, s.closed_loop_rate::numeric(5,4) AS closed_loop_rate, s.repeat_problem_rate::numeric(5,4) AS repeat_problem_rate, s.reopen_rate::numeric(5,4) AS reopen_rate,
+       s.first_time_fix_rate::numeric(5,4) AS first_time_fix_rate, s.closed_loop_rate::numeric(5,4) AS closed_loop_rate,
+       s.problem_resolution_rate::numeric(5,4) AS problem_resolution_rate, s.repeat_problem_rate::numeric(5,4) AS repeat_problem_rate, s.reopen_rate::numeric(5,4) AS reopen_rate,
        s.csat_avg::numeric(3,2) AS csat_avg, s.csat_good_share::numeric(5,4) AS csat_good_share, s.nps::numeric(4,1) AS nps, s.csat_responses, s.nps_responses
   FROM aftersales.kpi_service('month', 'all', '-infinity', 'infinity', aftersales.now(),
                               NULL, aftersales.current_tenant()) s;
@@ -61,10 +62,11 @@ COMMENT ON VIEW aftersales.kpi_service_monthly IS
 CREATE VIEW aftersales.kpi_service_monthly_by_region WITH (security_invoker = true) AS
 SELECT s.period_start AS month, s.dim_key AS region, s.tickets, s.cancelled, s.resolved, s.closed, s.unresolved,
        s.response_rate::numeric(5,4) AS response_rate, s.arrival_rate::numeric(5,4) AS arrival_rate, s.completion_rate::numeric(5,4) AS completion_rate, s.on_time_completion_rate::numeric(5,4) AS on_time_completion_rate,
-       s.sla_first_response_rate::numeric(5,4) AS sla_first_response_rate, s.sla_arrival_rate::numeric(5,4) AS sla_arrival_rate, s.sla_resolution_rate::numeric(5,4) AS sla_resolution_rate,
+       s.sla_first_contact_rate::numeric(5,4) AS sla_first_contact_rate, s.sla_arrival_rate::numeric(5,4) AS sla_arrival_rate, s.sla_resolution_rate::numeric(5,4) AS sla_resolution_rate,
        s.avg_first_response_minutes::numeric(14,2) AS avg_first_response_minutes, s.avg_first_response_business_minutes::numeric(14,2) AS avg_first_response_business_minutes,
        s.avg_resolution_minutes::numeric(14,2) AS avg_resolution_minutes, s.avg_resolution_business_minutes::numeric(14,2) AS avg_resolution_business_minutes, s.mttr_minutes::numeric(14,2) AS mttr_minutes, s.mttr_business_minutes::numeric(14,2) AS mttr_business_minutes,
-       s.first_time_fix_rate::numeric(5,4) AS first_time_fix_rate, s.closed_loop_rate::numeric(5,4) AS closed_loop_rate, s.repeat_problem_rate::numeric(5,4) AS repeat_problem_rate, s.reopen_rate::numeric(5,4) AS reopen_rate,
+       s.first_time_fix_rate::numeric(5,4) AS first_time_fix_rate, s.closed_loop_rate::numeric(5,4) AS closed_loop_rate,
+       s.problem_resolution_rate::numeric(5,4) AS problem_resolution_rate, s.repeat_problem_rate::numeric(5,4) AS repeat_problem_rate, s.reopen_rate::numeric(5,4) AS reopen_rate,
        s.csat_avg::numeric(3,2) AS csat_avg, s.csat_good_share::numeric(5,4) AS csat_good_share, s.nps::numeric(4,1) AS nps, s.csat_responses, s.nps_responses
   FROM aftersales.kpi_service('month', 'region', '-infinity', 'infinity', aftersales.now(),
                               NULL, aftersales.current_tenant()) s;
@@ -75,10 +77,11 @@ CREATE VIEW aftersales.kpi_service_monthly_by_org_type WITH (security_invoker = 
 SELECT s.period_start AS month, s.dim_key AS org_type, s.dim_name AS org_type_name,
        s.tickets, s.cancelled, s.resolved, s.closed, s.unresolved,
        s.response_rate::numeric(5,4) AS response_rate, s.arrival_rate::numeric(5,4) AS arrival_rate, s.completion_rate::numeric(5,4) AS completion_rate, s.on_time_completion_rate::numeric(5,4) AS on_time_completion_rate,
-       s.sla_first_response_rate::numeric(5,4) AS sla_first_response_rate, s.sla_arrival_rate::numeric(5,4) AS sla_arrival_rate, s.sla_resolution_rate::numeric(5,4) AS sla_resolution_rate,
+       s.sla_first_contact_rate::numeric(5,4) AS sla_first_contact_rate, s.sla_arrival_rate::numeric(5,4) AS sla_arrival_rate, s.sla_resolution_rate::numeric(5,4) AS sla_resolution_rate,
        s.avg_first_response_minutes::numeric(14,2) AS avg_first_response_minutes, s.avg_first_response_business_minutes::numeric(14,2) AS avg_first_response_business_minutes,
        s.avg_resolution_minutes::numeric(14,2) AS avg_resolution_minutes, s.avg_resolution_business_minutes::numeric(14,2) AS avg_resolution_business_minutes, s.mttr_minutes::numeric(14,2) AS mttr_minutes, s.mttr_business_minutes::numeric(14,2) AS mttr_business_minutes,
-       s.first_time_fix_rate::numeric(5,4) AS first_time_fix_rate, s.closed_loop_rate::numeric(5,4) AS closed_loop_rate, s.repeat_problem_rate::numeric(5,4) AS repeat_problem_rate, s.reopen_rate::numeric(5,4) AS reopen_rate,
+       s.first_time_fix_rate::numeric(5,4) AS first_time_fix_rate, s.closed_loop_rate::numeric(5,4) AS closed_loop_rate,
+       s.problem_resolution_rate::numeric(5,4) AS problem_resolution_rate, s.repeat_problem_rate::numeric(5,4) AS repeat_problem_rate, s.reopen_rate::numeric(5,4) AS reopen_rate,
        s.csat_avg::numeric(3,2) AS csat_avg, s.csat_good_share::numeric(5,4) AS csat_good_share, s.nps::numeric(4,1) AS nps, s.csat_responses, s.nps_responses
   FROM aftersales.kpi_service('month', 'organisation_type', '-infinity', 'infinity', aftersales.now(),
                               NULL, aftersales.current_tenant()) s;
@@ -221,22 +224,22 @@ BEGIN
      (NULL, 'unresolved', 'Tickets neither resolved, closed nor cancelled'),
      (NULL, 'csat_responses', 'Tickets whose latest follow-up has a CSAT score'),
      (NULL, 'nps_responses', 'Tickets whose latest follow-up has an NPS score'),
-     ('kpi_facts', 'response_minutes', 'Minutes from entry to the first response (wall clock)'),
+     ('kpi_facts', 'response_minutes', 'Minutes from entry to the first response: an engineer engaging (start of work, arrival, resolution or failed attempt); wall clock'),
      ('kpi_facts', 'response_business_minutes', 'Minutes of business time (calendar of the ticket''s SLA policy) from entry to the first response'),
-     ('kpi_facts', 'responded_in_target', '1: first response within the response target (setting response_target_minutes); 0: not; NULL: not judged yet (or on hold, or cancelled)'),
+     ('kpi_facts', 'responded_in_target', '1: first response within the response target (setting response_target_minutes); 0: not (on hold or not); NULL: not judged yet, or cancelled'),
      ('kpi_facts', 'arrival_minutes', 'Minutes from entry to the first arrival on site (wall clock)'),
      ('kpi_facts', 'arrival_business_minutes', 'Minutes of business time from entry to the first arrival on site'),
      ('kpi_facts', 'arrived_in_target', '1: a field ticket arrived within the arrival target (setting arrival_target_hours); 0: not; NULL: not a field ticket, not judged yet, or resolved without a visit'),
      ('kpi_facts', 'resolution_minutes', 'Minutes from entry to the final resolution (wall clock, holds included)'),
      ('kpi_facts', 'resolution_business_minutes', 'Minutes of business time from entry to the final resolution'),
      ('kpi_facts', 'completed_in_target', '1: finally resolved within the completion target (setting completion_target_hours); 0: not; NULL: not judged yet'),
-     ('kpi_facts', 'repair_minutes', 'Minutes from the first response to the final resolution (the repair, for MTTR)'),
+     ('kpi_facts', 'repair_minutes', 'Minutes from the first response to the final resolution, less the time sat resolved or closed before a reopen (the repair, for MTTR)'),
      ('kpi_facts', 'repair_business_minutes', 'Minutes of business time from the first response to the final resolution'),
      ('kpi_facts', 'handling_minutes', 'Minutes from the assignment to the current engineer to the final resolution'),
      ('kpi_facts', 'handling_business_minutes', 'Minutes of business time from the assignment to the current engineer to the final resolution'),
      ('kpi_facts', 'promised_at', 'Promised completion: the customer-requested date, else the resolution SLA clock''s due time'),
      ('kpi_facts', 'completed_on_time', '1: finally resolved by promised_at; 0: not; NULL: not judged yet'),
-     ('kpi_facts', 'sla_first_response', 'First-response SLA clock: met, breached, cancelled, running; NULL without a clock'),
+     ('kpi_facts', 'sla_first_contact', 'First-contact SLA clock (ticket_sla metric first_response: the first contact with the customer, or the first response if earlier): met, breached, cancelled, running at as_of; NULL without a clock'),
      ('kpi_facts', 'sla_arrival', 'Arrival SLA clock (field tickets): met, breached, cancelled, running; NULL without a clock'),
      ('kpi_facts', 'sla_resolution', 'Resolution SLA clock: met, breached, cancelled, running; NULL without a clock'),
      ('kpi_facts', 'first_time_fix', '1: resolved at least once with no failed attempt, no reopen and at most one arrival on site; 0: resolved but not first time; NULL: never resolved'),
