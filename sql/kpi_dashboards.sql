@@ -379,6 +379,15 @@ SELECT count(*) FROM aftersales.backlog_as_of('2025-12-31 00:00+00');
 SELECT * FROM aftersales.kpi_backlog('organisation_type');
 SELECT * FROM aftersales.kpi_backlog('organisation');
 SELECT dim_key, dim_name, open_tickets, unassigned, in_work, max_age_hours FROM aftersales.kpi_backlog('engineer', '2026-02-05 12:00+00');
+-- By stage as of 10 Feb: supplier T5 (on hold since entry, 350 h: no
+-- response, no arrival, unresolved: each stage overdue by 326 h and more,
+-- every bucket) and T7 (12 h, a field ticket assigned, not started:
+-- response 11.83 h and arrival 8 h overdue, completion pending, not
+-- overdue); dealer T10 (111 h, assigned,
+-- not started: response 110.83 h overdue, over 24 to 96; completion 87 h,
+-- over 24 to 72).
+SELECT * FROM aftersales.kpi_backlog_stages('organisation_type');
+SELECT * FROM aftersales.kpi_backlog_stages_by_org_type;
 
 -- Holdings: as of 10 Feb Wang holds T7 (load 1/4), Li nothing (T9
 -- resolved), Zhao T10 (1/8).  As of 5 Feb 12:00 only Li holds T9 (1/2).

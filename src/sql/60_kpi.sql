@@ -279,6 +279,9 @@ SELECT 1, x.code, x.category, x.name_en, x.name_zh, x.definition, x.formula, x.u
   'Open tickets entered more than 96 hours before as_of.', 'count(as_of - opened_at > 96 h)', 'tickets', NULL, NULL, 'kpi_backlog', 340),
  ('backlog_over_120h', 'backlog', 'Open over 120 hours', '超120小时工单',
   'Open tickets entered more than 120 hours before as_of.', 'count(as_of - opened_at > 120 h)', 'tickets', NULL, NULL, 'kpi_backlog', 350),
+ ('overdue', 'backlog', 'Open tickets overdue by stage', '超期工单(按环节)',
+  'Open tickets at as_of past the target of a stage they have not reached: response (no engineer engaged 10 minutes after entry), arrival (a field ticket not on site 4 hours after entry), completion (not resolved 24 hours after entry); the columns over_24h to over_120h count those overdue by more than 24, 48, 72, 96 and 120 hours (cumulative). Seed: response, arrival and completion rates each by tickets over 24/48/72/96/120 hours, per representative office, dealer and supplier. 按响应、到位、完工三个环节统计超24/48/72/96/120小时的工单。',
+  'count(as_of - (opened_at + stage target) > 0)', 'tickets', NULL, NULL, 'kpi_backlog_stages', 355),
  ('holdings', 'backlog', 'Tickets held per engineer', '人员工单保有量',
   'Open tickets whose assignee at as_of is the engineer (assigned, in_progress, on_site, or on hold from one of them).',
   'count(open tickets assigned to the engineer at as_of)', 'tickets', NULL, NULL, 'kpi_engineer_holdings', 360),
@@ -493,7 +496,7 @@ BEGIN
                   DETAIL = pg_catalog.format('Dimensions of %s are %s.', fn, pg_catalog.array_to_string(dimensions, ', ')),
                   HINT = 'For example: ' || example;
     END IF;
-    IF fn NOT IN ('kpi_backlog', 'kpi_engineer_holdings', 'backlog_as_of') THEN
+    IF fn NOT IN ('kpi_backlog', 'kpi_engineer_holdings', 'backlog_as_of', 'kpi_backlog_stages') THEN
         IF since IS NULL OR until IS NULL THEN
             RAISE EXCEPTION 'since and until must not be null'
                 USING ERRCODE = '22004',

@@ -115,6 +115,13 @@ SELECT b.dim_key::bigint AS org_id, b.dim_name AS org_name, o.org_type, b.open_t
 COMMENT ON VIEW aftersales.kpi_backlog_by_organisation IS
   'Open tickets of the current tenant now by organisation, by state and age bucket (over 24 to 120 hours, cumulative)';
 
+CREATE VIEW aftersales.kpi_backlog_stages_by_org_type WITH (security_invoker = true) AS
+SELECT b.dim_key AS org_type, b.dim_name AS org_type_name, b.stage, b.stage_name, b.pending, b.overdue,
+       b.over_24h, b.over_48h, b.over_72h, b.over_96h, b.over_120h, b.max_overdue_hours::numeric(12,2) AS max_overdue_hours
+  FROM aftersales.kpi_backlog_stages('organisation_type', aftersales.now(), aftersales.current_tenant()) b;
+COMMENT ON VIEW aftersales.kpi_backlog_stages_by_org_type IS
+  'Open tickets of the current tenant now by organisation type and by the stage not yet reached (response, arrival, completion): pending, overdue, and overdue by more than 24 to 120 hours (cumulative)';
+
 CREATE VIEW aftersales.kpi_holdings WITH (security_invoker = true) AS
 SELECT h.engineer_id, h.engineer_name, h.org_id, h.org_name, h.org_type, h.region, h.capacity, h.on_duty,
        h.active, h.holdings, h.assigned, h.in_progress, h.on_site, h.on_hold, h.load_ratio::numeric(9,4) AS load_ratio, h.max_age_hours::numeric(12,2) AS max_age_hours
@@ -256,6 +263,15 @@ BEGIN
      (NULL, 'unassigned', 'Open tickets without an engineer (new or locked)'),
      (NULL, 'on_hold', 'Open tickets on hold (waiting on the customer)'),
      (NULL, 'in_work', 'Open tickets with an engineer (assigned, in_progress, on_site)'),
+     ('kpi_backlog_stages_by_org_type', 'stage', 'Stage not yet reached: response, arrival (field tickets) or completion'),
+     ('kpi_backlog_stages_by_org_type', 'stage_name', 'Stage in Chinese: 响应, 到位, 完工'),
+     ('kpi_backlog_stages_by_org_type', 'pending', 'Open tickets that have not reached the stage'),
+     ('kpi_backlog_stages_by_org_type', 'over_24h', 'Pending tickets more than 24 hours past the stage''s target (超24小时; includes the older buckets)'),
+     ('kpi_backlog_stages_by_org_type', 'over_48h', 'Pending tickets more than 48 hours past the stage''s target (超48小时)'),
+     ('kpi_backlog_stages_by_org_type', 'over_72h', 'Pending tickets more than 72 hours past the stage''s target (超72小时)'),
+     ('kpi_backlog_stages_by_org_type', 'over_96h', 'Pending tickets more than 96 hours past the stage''s target (超96小时)'),
+     ('kpi_backlog_stages_by_org_type', 'over_120h', 'Pending tickets more than 120 hours past the stage''s target (超120小时)'),
+     ('kpi_backlog_stages_by_org_type', 'max_overdue_hours', 'Hours past the stage''s target of the most overdue pending ticket'),
      (NULL, 'over_24h', 'Open tickets entered more than 24 hours ago (超24小时; includes the older buckets)'),
      (NULL, 'over_48h', 'Open tickets entered more than 48 hours ago (超48小时)'),
      (NULL, 'over_72h', 'Open tickets entered more than 72 hours ago (超72小时)'),

@@ -43,6 +43,8 @@ INSERT INTO kpi_functions VALUES
   $$SELECT * FROM aftersales.kpi_durations('month', 'engineer', '2026-01-01', '2027-01-01')$$),
  ('aftersales.kpi_backlog(text, timestamptz, bigint)',
   $$SELECT * FROM aftersales.kpi_backlog('organisation', '2026-03-02 12:00+00')$$),
+ ('aftersales.kpi_backlog_stages(text, timestamptz, bigint)',
+  $$SELECT * FROM aftersales.kpi_backlog_stages('region', '2026-03-02 12:00+00')$$),
  ('aftersales.kpi_engineer_holdings(timestamptz, bigint)',
   $$SELECT * FROM aftersales.kpi_engineer_holdings('2026-03-02 12:00+00')$$),
  ('aftersales.kpi_failures(text, text, timestamptz, timestamptz, text, bigint, integer)',
@@ -67,7 +69,7 @@ SELECT is(p.provolatile::text, 's', p.oid::regprocedure || ' is STABLE')
   FROM kpi_functions f JOIN pg_proc p ON p.oid = f.sig
  WHERE p.proname IN ('kpi_ticket_facts', 'kpi_service', 'kpi_headline', 'kpi_staff', 'kpi_dispatch', 'backlog_as_of',
                      'kpi_backlog', 'kpi_engineer_holdings', 'kpi_failures', 'kpi_warranty_trend', 'kpi_setting',
-                     'kpi_durations')
+                     'kpi_durations', 'kpi_backlog_stages')
  ORDER BY f.sig::text;
 SELECT ok(NOT p.prosecdef, p.oid::regprocedure || ' is SECURITY INVOKER')
   FROM kpi_functions f JOIN pg_proc p ON p.oid = f.sig ORDER BY f.sig::text;

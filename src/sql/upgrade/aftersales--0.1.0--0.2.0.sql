@@ -16,7 +16,7 @@ COMMENT ON SCHEMA aftersales_internal IS
 -- reporting_zones, functions reporting_zone and set_reporting_zone); KPI
 -- functions PARALLEL UNSAFE (their checks open a subtransaction) with
 -- plan_cache_mode pinned; the views rebuilt (declared numeric scales).
-DROP VIEW aftersales.kpi_dispatch_monthly_by_org_type, aftersales.kpi_staff_monthly, aftersales.kpi_warranty_monthly, aftersales.kpi_durations_monthly, aftersales.kpi_failures_monthly, aftersales.kpi_holdings, aftersales.kpi_backlog_by_organisation, aftersales.kpi_backlog_by_org_type, aftersales.kpi_open_tickets, aftersales.kpi_service_monthly_by_org_type, aftersales.kpi_service_monthly_by_region, aftersales.kpi_service_monthly, aftersales.kpi_facts, aftersales.kpi_settings_current, aftersales.kpi_definitions;
+DROP VIEW IF EXISTS aftersales.kpi_dispatch_monthly_by_org_type, aftersales.kpi_staff_monthly, aftersales.kpi_warranty_monthly, aftersales.kpi_durations_monthly, aftersales.kpi_failures_monthly, aftersales.kpi_holdings, aftersales.kpi_backlog_stages_by_org_type, aftersales.kpi_backlog_by_organisation, aftersales.kpi_backlog_by_org_type, aftersales.kpi_open_tickets, aftersales.kpi_service_monthly_by_org_type, aftersales.kpi_service_monthly_by_region, aftersales.kpi_service_monthly, aftersales.kpi_facts, aftersales.kpi_settings_current, aftersales.kpi_definitions;
 
 DROP FUNCTION aftersales.kpi_service(text, text, timestamptz, timestamptz, timestamptz, text, bigint);
 
@@ -95,9 +95,10 @@ COMMENT ON COLUMN aftersales.escalation_rules_effective.after_minutes IS
   'The delay of the stage in minutes (after as a number, for BI tools, which cannot chart an interval)';
 
 -- KPI catalogue: the shipped rows as in 0.2.0 (first contact named apart
--- from first response, problem_resolution_rate added, seed targets for the
--- average response and resolution, MTTR without resolved time before a
--- reopen, on-hold tickets judged); rows a tenant changed are kept.
+-- from first response, problem_resolution_rate and overdue added, seed
+-- targets for the average response and resolution, MTTR without resolved
+-- time before a reopen, on-hold tickets judged); rows a tenant changed are
+-- kept.
 ALTER TABLE aftersales.kpi_catalogue DISABLE TRIGGER kpi_config_row;
 UPDATE aftersales.kpi_catalogue SET code = 'sla_first_contact_rate' WHERE code = 'sla_first_response_rate';
 WITH n (tenant_id, code, category, name_en, name_zh, definition, formula, unit, target, target_direction, source, sort_order, customised) AS (
@@ -180,6 +181,9 @@ SELECT 1, x.code, x.category, x.name_en, x.name_zh, x.definition, x.formula, x.u
   'Open tickets entered more than 96 hours before as_of.', 'count(as_of - opened_at > 96 h)', 'tickets', NULL, NULL, 'kpi_backlog', 340),
  ('backlog_over_120h', 'backlog', 'Open over 120 hours', '超120小时工单',
   'Open tickets entered more than 120 hours before as_of.', 'count(as_of - opened_at > 120 h)', 'tickets', NULL, NULL, 'kpi_backlog', 350),
+ ('overdue', 'backlog', 'Open tickets overdue by stage', '超期工单(按环节)',
+  'Open tickets at as_of past the target of a stage they have not reached: response (no engineer engaged 10 minutes after entry), arrival (a field ticket not on site 4 hours after entry), completion (not resolved 24 hours after entry); the columns over_24h to over_120h count those overdue by more than 24, 48, 72, 96 and 120 hours (cumulative). Seed: response, arrival and completion rates each by tickets over 24/48/72/96/120 hours, per representative office, dealer and supplier. 按响应、到位、完工三个环节统计超24/48/72/96/120小时的工单。',
+  'count(as_of - (opened_at + stage target) > 0)', 'tickets', NULL, NULL, 'kpi_backlog_stages', 355),
  ('holdings', 'backlog', 'Tickets held per engineer', '人员工单保有量',
   'Open tickets whose assignee at as_of is the engineer (assigned, in_progress, on_site, or on hold from one of them).',
   'count(open tickets assigned to the engineer at as_of)', 'tickets', NULL, NULL, 'kpi_engineer_holdings', 360),
@@ -288,6 +292,9 @@ SELECT 1, x.code, x.category, x.name_en, x.name_zh, x.definition, x.formula, x.u
   'Open tickets entered more than 96 hours before as_of.', 'count(as_of - opened_at > 96 h)', 'tickets', NULL, NULL, 'kpi_backlog', 340),
  ('backlog_over_120h', 'backlog', 'Open over 120 hours', '超120小时工单',
   'Open tickets entered more than 120 hours before as_of.', 'count(as_of - opened_at > 120 h)', 'tickets', NULL, NULL, 'kpi_backlog', 350),
+ ('overdue', 'backlog', 'Open tickets overdue by stage', '超期工单(按环节)',
+  'Open tickets at as_of past the target of a stage they have not reached: response (no engineer engaged 10 minutes after entry), arrival (a field ticket not on site 4 hours after entry), completion (not resolved 24 hours after entry); the columns over_24h to over_120h count those overdue by more than 24, 48, 72, 96 and 120 hours (cumulative). Seed: response, arrival and completion rates each by tickets over 24/48/72/96/120 hours, per representative office, dealer and supplier. 按响应、到位、完工三个环节统计超24/48/72/96/120小时的工单。',
+  'count(as_of - (opened_at + stage target) > 0)', 'tickets', NULL, NULL, 'kpi_backlog_stages', 355),
  ('holdings', 'backlog', 'Tickets held per engineer', '人员工单保有量',
   'Open tickets whose assignee at as_of is the engineer (assigned, in_progress, on_site, or on hold from one of them).',
   'count(open tickets assigned to the engineer at as_of)', 'tickets', NULL, NULL, 'kpi_engineer_holdings', 360),
@@ -485,7 +492,7 @@ BEGIN
                   DETAIL = pg_catalog.format('Dimensions of %s are %s.', fn, pg_catalog.array_to_string(dimensions, ', ')),
                   HINT = 'For example: ' || example;
     END IF;
-    IF fn NOT IN ('kpi_backlog', 'kpi_engineer_holdings', 'backlog_as_of') THEN
+    IF fn NOT IN ('kpi_backlog', 'kpi_engineer_holdings', 'backlog_as_of', 'kpi_backlog_stages') THEN
         IF since IS NULL OR until IS NULL THEN
             RAISE EXCEPTION 'since and until must not be null'
                 USING ERRCODE = '22004',
@@ -1235,6 +1242,52 @@ $$;
 COMMENT ON FUNCTION aftersales.kpi_engineer_holdings(timestamptz, bigint) IS
   'Per engineer (active, or holding tickets): the open tickets held at as_of (保有量), by state, against capacity (load_ratio = holdings / capacity), and the oldest one''s age in hours';
 
+CREATE OR REPLACE FUNCTION aftersales.kpi_backlog_stages(dimension text DEFAULT 'organisation_type',
+                                              as_of timestamptz DEFAULT aftersales.now(),
+                                              tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS TABLE (dim_key text, dim_name text, stage text, stage_name text, pending bigint, overdue bigint,
+                   over_24h bigint, over_48h bigint, over_72h bigint, over_96h bigint, over_120h bigint,
+                   max_overdue_hours numeric)
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
+AS $$
+DECLARE
+    d record;
+BEGIN
+    PERFORM aftersales._kpi_check('kpi_backlog_stages',
+        'SELECT * FROM aftersales.kpi_backlog_stages(''organisation_type'', as_of => ''2026-03-01 00:00+08'');',
+        NULL, dimension,
+        '{all,tenant,region,province,organisation,organisation_type,product_model,problem_type,engineer,priority,channel}',
+        NULL, NULL, as_of, 'UTC', tenant);
+    d := aftersales._kpi_dimension_sql(dimension);
+    RETURN QUERY EXECUTE pg_catalog.format($q$
+SELECT q.dim_key, q.dim_name, q.stage, q.stage_name, q.pending, q.overdue, q.o24, q.o48, q.o72, q.o96, q.o120, q.max_late
+  FROM (SELECT %1$s AS dim_key, pg_catalog.max(%2$s) AS dim_name, s.ord, s.stage, s.stage_name,
+               pg_catalog.count(*) AS pending,
+               pg_catalog.count(*) FILTER (WHERE l.late > 0) AS overdue,
+               pg_catalog.count(*) FILTER (WHERE l.late > 24) AS o24,
+               pg_catalog.count(*) FILTER (WHERE l.late > 48) AS o48,
+               pg_catalog.count(*) FILTER (WHERE l.late > 72) AS o72,
+               pg_catalog.count(*) FILTER (WHERE l.late > 96) AS o96,
+               pg_catalog.count(*) FILTER (WHERE l.late > 120) AS o120,
+               pg_catalog.round(pg_catalog.max(l.late) FILTER (WHERE l.late > 0), 2) AS max_late
+          FROM aftersales.kpi_ticket_facts('-infinity', 'infinity', $2, $1) k
+          JOIN aftersales._kpi_config($1) g ON g.tenant_id = k.tenant_id
+         CROSS JOIN LATERAL (VALUES
+               (1, 'response', '响应', k.response_minutes IS NULL, g.response_target),
+               (2, 'arrival', '到位', k.field AND k.arrival_minutes IS NULL, g.arrival_target),
+               (3, 'completion', '完工', true, g.completion_target)) AS s (ord, stage, stage_name, is_pending, target)
+         CROSS JOIN LATERAL (SELECT EXTRACT(EPOCH FROM $2 - (k.opened_at + s.target)) / 3600 AS late) l
+         WHERE k.status IN ('new', 'on_hold', 'assigned', 'in_progress', 'on_site', 'locked') AND s.is_pending
+         GROUP BY 1, s.ord, s.stage, s.stage_name) q
+ ORDER BY %3$s, q.ord$q$, d.key_sql, d.name_sql, d.order_sql)
+    USING tenant, as_of;
+END
+$$;
+COMMENT ON FUNCTION aftersales.kpi_backlog_stages(text, timestamptz, bigint) IS
+  'Open tickets at as_of by dimension and by the stage they have not reached (response, arrival, completion): pending, overdue (past the stage''s target), and overdue by more than 24, 48, 72, 96, 120 hours (cumulative), as known at as_of';
+
 CREATE OR REPLACE FUNCTION aftersales.kpi_failures(period text, dimension text, since timestamptz, until timestamptz,
                                         zone text DEFAULT NULL,
                                         tenant bigint DEFAULT aftersales.current_tenant(),
@@ -1455,6 +1508,13 @@ SELECT b.dim_key::bigint AS org_id, b.dim_name AS org_name, o.org_type, b.open_t
 COMMENT ON VIEW aftersales.kpi_backlog_by_organisation IS
   'Open tickets of the current tenant now by organisation, by state and age bucket (over 24 to 120 hours, cumulative)';
 
+CREATE VIEW aftersales.kpi_backlog_stages_by_org_type WITH (security_invoker = true) AS
+SELECT b.dim_key AS org_type, b.dim_name AS org_type_name, b.stage, b.stage_name, b.pending, b.overdue,
+       b.over_24h, b.over_48h, b.over_72h, b.over_96h, b.over_120h, b.max_overdue_hours::numeric(12,2) AS max_overdue_hours
+  FROM aftersales.kpi_backlog_stages('organisation_type', aftersales.now(), aftersales.current_tenant()) b;
+COMMENT ON VIEW aftersales.kpi_backlog_stages_by_org_type IS
+  'Open tickets of the current tenant now by organisation type and by the stage not yet reached (response, arrival, completion): pending, overdue, and overdue by more than 24 to 120 hours (cumulative)';
+
 CREATE VIEW aftersales.kpi_holdings WITH (security_invoker = true) AS
 SELECT h.engineer_id, h.engineer_name, h.org_id, h.org_name, h.org_type, h.region, h.capacity, h.on_duty,
        h.active, h.holdings, h.assigned, h.in_progress, h.on_site, h.on_hold, h.load_ratio::numeric(9,4) AS load_ratio, h.max_age_hours::numeric(12,2) AS max_age_hours
@@ -1596,6 +1656,15 @@ BEGIN
      (NULL, 'unassigned', 'Open tickets without an engineer (new or locked)'),
      (NULL, 'on_hold', 'Open tickets on hold (waiting on the customer)'),
      (NULL, 'in_work', 'Open tickets with an engineer (assigned, in_progress, on_site)'),
+     ('kpi_backlog_stages_by_org_type', 'stage', 'Stage not yet reached: response, arrival (field tickets) or completion'),
+     ('kpi_backlog_stages_by_org_type', 'stage_name', 'Stage in Chinese: 响应, 到位, 完工'),
+     ('kpi_backlog_stages_by_org_type', 'pending', 'Open tickets that have not reached the stage'),
+     ('kpi_backlog_stages_by_org_type', 'over_24h', 'Pending tickets more than 24 hours past the stage''s target (超24小时; includes the older buckets)'),
+     ('kpi_backlog_stages_by_org_type', 'over_48h', 'Pending tickets more than 48 hours past the stage''s target (超48小时)'),
+     ('kpi_backlog_stages_by_org_type', 'over_72h', 'Pending tickets more than 72 hours past the stage''s target (超72小时)'),
+     ('kpi_backlog_stages_by_org_type', 'over_96h', 'Pending tickets more than 96 hours past the stage''s target (超96小时)'),
+     ('kpi_backlog_stages_by_org_type', 'over_120h', 'Pending tickets more than 120 hours past the stage''s target (超120小时)'),
+     ('kpi_backlog_stages_by_org_type', 'max_overdue_hours', 'Hours past the stage''s target of the most overdue pending ticket'),
      (NULL, 'over_24h', 'Open tickets entered more than 24 hours ago (超24小时; includes the older buckets)'),
      (NULL, 'over_48h', 'Open tickets entered more than 48 hours ago (超48小时)'),
      (NULL, 'over_72h', 'Open tickets entered more than 72 hours ago (超72小时)'),
