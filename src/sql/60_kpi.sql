@@ -99,6 +99,18 @@ INSERT INTO aftersales.kpi_settings (tenant_id, name, value, unit, description, 
   'CSAT good share: a score at or above this (1 to 5) counts as satisfied', false);
 
 -- ---------------------------------------------------------------------------
+-- What a problem type is: failure statistics count faults only, not the
+-- tickets a service desk also logs for a consultation, a parameter setting
+-- or an installation (set the kind of those problem types).
+
+ALTER TABLE aftersales.problem_types
+    ADD COLUMN kind text NOT NULL DEFAULT 'fault'
+        CONSTRAINT problem_types_kind_check
+        CHECK (kind IN ('fault', 'consultation', 'parameter_setting', 'installation'));
+COMMENT ON COLUMN aftersales.problem_types.kind IS
+  'fault (counted by the failure statistics: kpi_failures, kpi_warranty_trend), consultation, parameter_setting or installation (not failures)';
+
+-- ---------------------------------------------------------------------------
 -- Reporting zone: the time zone in which a tenant's periods (day, week,
 -- month ...) are cut.  It belongs to the tenant, not to the client: a BI
 -- tool's connection carries the zone of its JVM or its driver (pgjdbc
@@ -286,8 +298,8 @@ SELECT 1, x.code, x.category, x.name_en, x.name_zh, x.definition, x.formula, x.u
   'Open tickets whose assignee at as_of is the engineer (assigned, in_progress, on_site, or on hold from one of them).',
   'count(open tickets assigned to the engineer at as_of)', 'tickets', NULL, NULL, 'kpi_engineer_holdings', 360),
  ('failures', 'quality', 'Failures', '故障数',
-  'Tickets entered in the period, not cancelled: each is a failure report of its product model and fault (problem) type.',
-  'count(tickets not cancelled)', 'tickets', NULL, NULL, 'kpi_failures', 400),
+  'Tickets entered in the period, not cancelled, whose problem type is a fault (problem_types.kind = fault): consultations, parameter settings and installations are not failures. Each is a failure report of its product model and fault type. 故障数: 仅统计故障类问题(不含咨询、参数设置、安装调试)。',
+  'count(tickets not cancelled, problem kind fault)', 'tickets', NULL, NULL, 'kpi_failures', 400),
  ('early_failures', 'quality', 'Early failures', '早期故障',
   'Failures of a unit entered at most early_failure_days (90) after its installation date; warning line: setting early_failure_warning (400 a month).',
   'count(0 <= entry date - installed_on <= 90)', 'tickets', NULL, NULL, 'kpi_failures, kpi_warranty_trend', 410),

@@ -1,7 +1,8 @@
 
 -- aftersales install script, part 60: product quality.
 --
---   kpi_failures        failures (tickets entered, not cancelled) by period
+--   kpi_failures        failures (tickets entered, not cancelled, of a
+--                       problem type of kind fault) by period
 --                       and dimension (region, province, product model,
 --                       problem (fault) type ...), split into early,
 --                       in-warranty and out-of-warranty failures, ranked
@@ -60,6 +61,8 @@ SELECT r.period_start, r.dim_key, r.dim_name, r.failures, r.early, r.inw, r.outw
                        pg_catalog.count(*) FILTER (WHERE w.class = 'unknown') AS unknown
                   FROM aftersales._kpi_ticket_dims k
                   JOIN aftersales._kpi_config($1) g ON g.tenant_id = k.tenant_id
+                  JOIN aftersales.problem_types pk
+                    ON pk.tenant_id = k.tenant_id AND pk.problem_type_id = k.problem_type_id AND pk.kind = 'fault'
                   LEFT JOIN aftersales.units u ON u.tenant_id = k.tenant_id AND u.unit_id = k.unit_id
                   LEFT JOIN aftersales.product_models um ON um.tenant_id = u.tenant_id AND um.model_id = u.model_id
                  CROSS JOIN LATERAL (
@@ -83,7 +86,7 @@ SELECT r.period_start, r.dim_key, r.dim_name, r.failures, r.early, r.inw, r.outw
 END
 $$;
 COMMENT ON FUNCTION aftersales.kpi_failures(text, text, timestamptz, timestamptz, text, bigint, integer) IS
-  'Failures (tickets entered in [since, until), not cancelled) by period and dimension, split into early, in-warranty, out-of-warranty and unknown; rank 1 has the most failures in its period (ties by key); top => N keeps ranks 1 to N';
+  'Failures (tickets entered in [since, until), not cancelled, of a problem type of kind fault) by period and dimension, split into early, in-warranty, out-of-warranty and unknown; rank 1 has the most failures in its period (ties by key); top => N keeps ranks 1 to N';
 
 CREATE FUNCTION aftersales.kpi_warranty_trend(period text, since timestamptz, until timestamptz,
                                               zone text DEFAULT NULL,

@@ -3,6 +3,7 @@
 -- kpi_service and kpi_headline (as_of => the instant) agree with the event
 -- log read directly and with backlog_as_of: tickets entered by then,
 -- unresolved (backlog), resolved, closed, cancelled, scored follow-ups.
+-- And the failure statistics count faults only.
 --
 -- Run: pg_prove -d <db with pgtap and aftersales> test/pgtap/kpi_snapshot.sql
 -- Everything is rolled back.
@@ -12,7 +13,7 @@
 \pset tuples_only true
 \pset pager off
 BEGIN;
-SELECT plan(29);
+SELECT plan(31);
 SET LOCAL client_min_messages = warning;
 SET LOCAL TimeZone = 'UTC';
 
@@ -61,6 +62,18 @@ SELECT is((SELECT row(h.tickets, h.cancelled, h.resolved, h.closed, h.unresolved
               s.completion_rate, s.closed_loop_rate, s.reopen_rate, s.csat_avg, s.csat_good_share, s.nps)::text,
           'kpi_headline = kpi_service at ' || s.at)
   FROM service s ORDER BY s.at;
+
+-- Failure statistics count faults only: not the consultation, parameter
+-- setting and installation tickets of the sample.
+SELECT is((SELECT failures FROM aftersales.kpi_failures('all', 'all', '-infinity', 'infinity')),
+          (SELECT count(*) FROM aftersales.tickets t JOIN run USING (tenant_id)
+             JOIN aftersales.problem_types p ON p.tenant_id = t.tenant_id AND p.problem_type_id = t.problem_type_id
+            WHERE t.status <> 'cancelled' AND p.kind = 'fault'),
+          'failures: the tickets of fault problem types');
+SELECT cmp_ok((SELECT count(*) FROM aftersales.tickets t JOIN run USING (tenant_id)
+                 JOIN aftersales.problem_types p ON p.tenant_id = t.tenant_id AND p.problem_type_id = t.problem_type_id
+                WHERE t.status <> 'cancelled' AND p.kind <> 'fault'), '>', 0::bigint,
+              'while the sample has consultation, parameter-setting and installation tickets, left out');
 
 SELECT * FROM finish();
 ROLLBACK;
