@@ -2107,7 +2107,8 @@ COMMENT ON VIEW aftersales.kpi_definitions IS
   'The KPI catalogue of the current tenant: its own rows, else tenant 1''s (code, names in English and Chinese, definition, formula, unit, target)';
 
 CREATE VIEW aftersales.kpi_settings_current WITH (security_invoker = true) AS
-SELECT aftersales.current_tenant() AS tenant_id, s.name, s.value::numeric(14,4) AS value, s.unit, s.description,
+SELECT aftersales.current_tenant() AS tenant_id, s.name, s.value::numeric(14,4) AS value, s.unit,
+       s.description,
        s.tenant_id AS defined_by_tenant
   FROM aftersales.kpi_settings s
  WHERE s.tenant_id = aftersales.current_tenant()
@@ -2118,20 +2119,46 @@ COMMENT ON VIEW aftersales.kpi_settings_current IS
   'The KPI settings (thresholds) of the current tenant: its own, else tenant 1''s';
 
 CREATE VIEW aftersales.kpi_facts WITH (security_invoker = true) AS
-SELECT f.tenant_id, f.tenant_name, f.ticket_id, f.opened_at, f.status, f.priority, f.channel, f.field, f.customer_tier, f.region, f.province, f.org_id, f.org_name, f.org_type, f.unit_id, f.model_id, f.model_name, f.problem_type_id, f.problem_name, f.engineer_id, f.engineer_name, f.cancelled, f.response_minutes::numeric(14,2) AS response_minutes, f.response_business_minutes::numeric(14,2) AS response_business_minutes, f.responded_in_target, f.arrival_minutes::numeric(14,2) AS arrival_minutes, f.arrival_business_minutes::numeric(14,2) AS arrival_business_minutes, f.arrived_in_target, f.resolution_minutes::numeric(14,2) AS resolution_minutes, f.resolution_business_minutes::numeric(14,2) AS resolution_business_minutes, f.completed_in_target, f.repair_minutes::numeric(14,2) AS repair_minutes, f.repair_business_minutes::numeric(14,2) AS repair_business_minutes, f.handling_minutes::numeric(14,2) AS handling_minutes, f.handling_business_minutes::numeric(14,2) AS handling_business_minutes, f.promised_at, f.completed_on_time, f.sla_first_response AS sla_first_contact, f.sla_arrival, f.sla_resolution, f.first_time_fix, f.closed_loop, f.reopened, f.repeat_problem, f.csat_score, f.csat_good, f.nps_score, f.nps_promoter, f.nps_detractor
+SELECT f.tenant_id, f.tenant_name, f.ticket_id, f.opened_at, f.status, f.priority, f.channel, f.field,
+       f.customer_tier, f.region, f.province, f.org_id, f.org_name, f.org_type, f.unit_id, f.model_id,
+       f.model_name, f.problem_type_id, f.problem_name, f.engineer_id, f.engineer_name, f.cancelled,
+       f.response_minutes::numeric(14,2) AS response_minutes,
+       f.response_business_minutes::numeric(14,2) AS response_business_minutes, f.responded_in_target,
+       f.arrival_minutes::numeric(14,2) AS arrival_minutes,
+       f.arrival_business_minutes::numeric(14,2) AS arrival_business_minutes, f.arrived_in_target,
+       f.resolution_minutes::numeric(14,2) AS resolution_minutes,
+       f.resolution_business_minutes::numeric(14,2) AS resolution_business_minutes, f.completed_in_target,
+       f.repair_minutes::numeric(14,2) AS repair_minutes,
+       f.repair_business_minutes::numeric(14,2) AS repair_business_minutes,
+       f.handling_minutes::numeric(14,2) AS handling_minutes,
+       f.handling_business_minutes::numeric(14,2) AS handling_business_minutes, f.promised_at,
+       f.completed_on_time, f.sla_first_response AS sla_first_contact, f.sla_arrival, f.sla_resolution,
+       f.first_time_fix, f.closed_loop, f.reopened, f.repeat_problem, f.csat_score, f.csat_good, f.nps_score,
+       f.nps_promoter, f.nps_detractor
   FROM aftersales.kpi_ticket_facts('-infinity', 'infinity', aftersales.now(), aftersales.current_tenant()) f;
 COMMENT ON VIEW aftersales.kpi_facts IS
   'One row per ticket of the current tenant with its dimensions and every per-ticket KPI judgement, as of now: flags are 1, 0 or NULL (not judged), so avg(flag) is the rate; the base for any KPI a BI tool wants to slice itself';
 
 CREATE VIEW aftersales.kpi_service_monthly WITH (security_invoker = true) AS
 SELECT s.period_start AS month, s.tickets, s.cancelled, s.resolved, s.closed, s.unresolved,
-       s.response_rate::numeric(5,4) AS response_rate, s.arrival_rate::numeric(5,4) AS arrival_rate, s.completion_rate::numeric(5,4) AS completion_rate, s.on_time_completion_rate::numeric(5,4) AS on_time_completion_rate,
-       s.sla_first_contact_rate::numeric(5,4) AS sla_first_contact_rate, s.sla_arrival_rate::numeric(5,4) AS sla_arrival_rate, s.sla_resolution_rate::numeric(5,4) AS sla_resolution_rate,
-       s.avg_first_response_minutes::numeric(14,2) AS avg_first_response_minutes, s.avg_first_response_business_minutes::numeric(14,2) AS avg_first_response_business_minutes,
-       s.avg_resolution_minutes::numeric(14,2) AS avg_resolution_minutes, s.avg_resolution_business_minutes::numeric(14,2) AS avg_resolution_business_minutes, s.mttr_minutes::numeric(14,2) AS mttr_minutes, s.mttr_business_minutes::numeric(14,2) AS mttr_business_minutes,
-       s.first_time_fix_rate::numeric(5,4) AS first_time_fix_rate, s.closed_loop_rate::numeric(5,4) AS closed_loop_rate,
-       s.problem_resolution_rate::numeric(5,4) AS problem_resolution_rate, s.repeat_problem_rate::numeric(5,4) AS repeat_problem_rate, s.reopen_rate::numeric(5,4) AS reopen_rate,
-       s.csat_avg::numeric(3,2) AS csat_avg, s.csat_good_share::numeric(5,4) AS csat_good_share, s.nps::numeric(4,1) AS nps, s.csat_responses, s.nps_responses
+       s.response_rate::numeric(5,4) AS response_rate, s.arrival_rate::numeric(5,4) AS arrival_rate,
+       s.completion_rate::numeric(5,4) AS completion_rate,
+       s.on_time_completion_rate::numeric(5,4) AS on_time_completion_rate,
+       s.sla_first_contact_rate::numeric(5,4) AS sla_first_contact_rate,
+       s.sla_arrival_rate::numeric(5,4) AS sla_arrival_rate,
+       s.sla_resolution_rate::numeric(5,4) AS sla_resolution_rate,
+       s.avg_first_response_minutes::numeric(14,2) AS avg_first_response_minutes,
+       s.avg_first_response_business_minutes::numeric(14,2) AS avg_first_response_business_minutes,
+       s.avg_resolution_minutes::numeric(14,2) AS avg_resolution_minutes,
+       s.avg_resolution_business_minutes::numeric(14,2) AS avg_resolution_business_minutes,
+       s.mttr_minutes::numeric(14,2) AS mttr_minutes,
+       s.mttr_business_minutes::numeric(14,2) AS mttr_business_minutes,
+       s.first_time_fix_rate::numeric(5,4) AS first_time_fix_rate,
+       s.closed_loop_rate::numeric(5,4) AS closed_loop_rate,
+       s.problem_resolution_rate::numeric(5,4) AS problem_resolution_rate,
+       s.repeat_problem_rate::numeric(5,4) AS repeat_problem_rate, s.reopen_rate::numeric(5,4) AS reopen_rate,
+       s.csat_avg::numeric(3,2) AS csat_avg, s.csat_good_share::numeric(5,4) AS csat_good_share,
+       s.nps::numeric(4,1) AS nps, s.csat_responses, s.nps_responses
   FROM aftersales.kpi_service('month', 'all', '-infinity', 'infinity', aftersales.now(),
                               NULL, aftersales.current_tenant()) s;
 COMMENT ON VIEW aftersales.kpi_service_monthly IS
@@ -2139,13 +2166,24 @@ COMMENT ON VIEW aftersales.kpi_service_monthly IS
 
 CREATE VIEW aftersales.kpi_service_monthly_by_region WITH (security_invoker = true) AS
 SELECT s.period_start AS month, s.dim_key AS region, s.tickets, s.cancelled, s.resolved, s.closed, s.unresolved,
-       s.response_rate::numeric(5,4) AS response_rate, s.arrival_rate::numeric(5,4) AS arrival_rate, s.completion_rate::numeric(5,4) AS completion_rate, s.on_time_completion_rate::numeric(5,4) AS on_time_completion_rate,
-       s.sla_first_contact_rate::numeric(5,4) AS sla_first_contact_rate, s.sla_arrival_rate::numeric(5,4) AS sla_arrival_rate, s.sla_resolution_rate::numeric(5,4) AS sla_resolution_rate,
-       s.avg_first_response_minutes::numeric(14,2) AS avg_first_response_minutes, s.avg_first_response_business_minutes::numeric(14,2) AS avg_first_response_business_minutes,
-       s.avg_resolution_minutes::numeric(14,2) AS avg_resolution_minutes, s.avg_resolution_business_minutes::numeric(14,2) AS avg_resolution_business_minutes, s.mttr_minutes::numeric(14,2) AS mttr_minutes, s.mttr_business_minutes::numeric(14,2) AS mttr_business_minutes,
-       s.first_time_fix_rate::numeric(5,4) AS first_time_fix_rate, s.closed_loop_rate::numeric(5,4) AS closed_loop_rate,
-       s.problem_resolution_rate::numeric(5,4) AS problem_resolution_rate, s.repeat_problem_rate::numeric(5,4) AS repeat_problem_rate, s.reopen_rate::numeric(5,4) AS reopen_rate,
-       s.csat_avg::numeric(3,2) AS csat_avg, s.csat_good_share::numeric(5,4) AS csat_good_share, s.nps::numeric(4,1) AS nps, s.csat_responses, s.nps_responses
+       s.response_rate::numeric(5,4) AS response_rate, s.arrival_rate::numeric(5,4) AS arrival_rate,
+       s.completion_rate::numeric(5,4) AS completion_rate,
+       s.on_time_completion_rate::numeric(5,4) AS on_time_completion_rate,
+       s.sla_first_contact_rate::numeric(5,4) AS sla_first_contact_rate,
+       s.sla_arrival_rate::numeric(5,4) AS sla_arrival_rate,
+       s.sla_resolution_rate::numeric(5,4) AS sla_resolution_rate,
+       s.avg_first_response_minutes::numeric(14,2) AS avg_first_response_minutes,
+       s.avg_first_response_business_minutes::numeric(14,2) AS avg_first_response_business_minutes,
+       s.avg_resolution_minutes::numeric(14,2) AS avg_resolution_minutes,
+       s.avg_resolution_business_minutes::numeric(14,2) AS avg_resolution_business_minutes,
+       s.mttr_minutes::numeric(14,2) AS mttr_minutes,
+       s.mttr_business_minutes::numeric(14,2) AS mttr_business_minutes,
+       s.first_time_fix_rate::numeric(5,4) AS first_time_fix_rate,
+       s.closed_loop_rate::numeric(5,4) AS closed_loop_rate,
+       s.problem_resolution_rate::numeric(5,4) AS problem_resolution_rate,
+       s.repeat_problem_rate::numeric(5,4) AS repeat_problem_rate, s.reopen_rate::numeric(5,4) AS reopen_rate,
+       s.csat_avg::numeric(3,2) AS csat_avg, s.csat_good_share::numeric(5,4) AS csat_good_share,
+       s.nps::numeric(4,1) AS nps, s.csat_responses, s.nps_responses
   FROM aftersales.kpi_service('month', 'region', '-infinity', 'infinity', aftersales.now(),
                               NULL, aftersales.current_tenant()) s;
 COMMENT ON VIEW aftersales.kpi_service_monthly_by_region IS
@@ -2154,20 +2192,32 @@ COMMENT ON VIEW aftersales.kpi_service_monthly_by_region IS
 CREATE VIEW aftersales.kpi_service_monthly_by_org_type WITH (security_invoker = true) AS
 SELECT s.period_start AS month, s.dim_key AS org_type, s.dim_name AS org_type_name,
        s.tickets, s.cancelled, s.resolved, s.closed, s.unresolved,
-       s.response_rate::numeric(5,4) AS response_rate, s.arrival_rate::numeric(5,4) AS arrival_rate, s.completion_rate::numeric(5,4) AS completion_rate, s.on_time_completion_rate::numeric(5,4) AS on_time_completion_rate,
-       s.sla_first_contact_rate::numeric(5,4) AS sla_first_contact_rate, s.sla_arrival_rate::numeric(5,4) AS sla_arrival_rate, s.sla_resolution_rate::numeric(5,4) AS sla_resolution_rate,
-       s.avg_first_response_minutes::numeric(14,2) AS avg_first_response_minutes, s.avg_first_response_business_minutes::numeric(14,2) AS avg_first_response_business_minutes,
-       s.avg_resolution_minutes::numeric(14,2) AS avg_resolution_minutes, s.avg_resolution_business_minutes::numeric(14,2) AS avg_resolution_business_minutes, s.mttr_minutes::numeric(14,2) AS mttr_minutes, s.mttr_business_minutes::numeric(14,2) AS mttr_business_minutes,
-       s.first_time_fix_rate::numeric(5,4) AS first_time_fix_rate, s.closed_loop_rate::numeric(5,4) AS closed_loop_rate,
-       s.problem_resolution_rate::numeric(5,4) AS problem_resolution_rate, s.repeat_problem_rate::numeric(5,4) AS repeat_problem_rate, s.reopen_rate::numeric(5,4) AS reopen_rate,
-       s.csat_avg::numeric(3,2) AS csat_avg, s.csat_good_share::numeric(5,4) AS csat_good_share, s.nps::numeric(4,1) AS nps, s.csat_responses, s.nps_responses
+       s.response_rate::numeric(5,4) AS response_rate, s.arrival_rate::numeric(5,4) AS arrival_rate,
+       s.completion_rate::numeric(5,4) AS completion_rate,
+       s.on_time_completion_rate::numeric(5,4) AS on_time_completion_rate,
+       s.sla_first_contact_rate::numeric(5,4) AS sla_first_contact_rate,
+       s.sla_arrival_rate::numeric(5,4) AS sla_arrival_rate,
+       s.sla_resolution_rate::numeric(5,4) AS sla_resolution_rate,
+       s.avg_first_response_minutes::numeric(14,2) AS avg_first_response_minutes,
+       s.avg_first_response_business_minutes::numeric(14,2) AS avg_first_response_business_minutes,
+       s.avg_resolution_minutes::numeric(14,2) AS avg_resolution_minutes,
+       s.avg_resolution_business_minutes::numeric(14,2) AS avg_resolution_business_minutes,
+       s.mttr_minutes::numeric(14,2) AS mttr_minutes,
+       s.mttr_business_minutes::numeric(14,2) AS mttr_business_minutes,
+       s.first_time_fix_rate::numeric(5,4) AS first_time_fix_rate,
+       s.closed_loop_rate::numeric(5,4) AS closed_loop_rate,
+       s.problem_resolution_rate::numeric(5,4) AS problem_resolution_rate,
+       s.repeat_problem_rate::numeric(5,4) AS repeat_problem_rate, s.reopen_rate::numeric(5,4) AS reopen_rate,
+       s.csat_avg::numeric(3,2) AS csat_avg, s.csat_good_share::numeric(5,4) AS csat_good_share,
+       s.nps::numeric(4,1) AS nps, s.csat_responses, s.nps_responses
   FROM aftersales.kpi_service('month', 'organisation_type', '-infinity', 'infinity', aftersales.now(),
                               NULL, aftersales.current_tenant()) s;
 COMMENT ON VIEW aftersales.kpi_service_monthly_by_org_type IS
   'Service KPIs of the current tenant by month of entry and organisation type (代表处, 经销商, 供应商), as of now';
 
 CREATE VIEW aftersales.kpi_open_tickets WITH (security_invoker = true) AS
-SELECT b.ticket_id, b.status, b.priority, b.opened_at, b.age_hours::numeric(12,2) AS age_hours, t.region, t.province, t.org_id,
+SELECT b.ticket_id, b.status, b.priority, b.opened_at, b.age_hours::numeric(12,2) AS age_hours, t.region,
+       t.province, t.org_id,
        t.org_name, t.org_type, b.engineer_id, e.name AS engineer_name, t.customer_tier, t.model_name,
        t.problem_name, t.channel, t.field
   FROM aftersales.backlog_as_of(aftersales.now(), aftersales.current_tenant()) b
@@ -2178,7 +2228,8 @@ COMMENT ON VIEW aftersales.kpi_open_tickets IS
 
 CREATE VIEW aftersales.kpi_backlog_by_org_type WITH (security_invoker = true) AS
 SELECT b.dim_key AS org_type, b.dim_name AS org_type_name, b.open_tickets, b.unassigned, b.on_hold, b.in_work,
-       b.over_24h, b.over_48h, b.over_72h, b.over_96h, b.over_120h, b.avg_age_hours::numeric(12,2) AS avg_age_hours, b.max_age_hours::numeric(12,2) AS max_age_hours
+       b.over_24h, b.over_48h, b.over_72h, b.over_96h, b.over_120h,
+       b.avg_age_hours::numeric(12,2) AS avg_age_hours, b.max_age_hours::numeric(12,2) AS max_age_hours
   FROM aftersales.kpi_backlog('organisation_type', aftersales.now(), aftersales.current_tenant()) b;
 COMMENT ON VIEW aftersales.kpi_backlog_by_org_type IS
   'Open tickets of the current tenant now by organisation type, by state and age bucket (over 24 to 120 hours, cumulative)';
@@ -2195,14 +2246,16 @@ COMMENT ON VIEW aftersales.kpi_backlog_by_organisation IS
 
 CREATE VIEW aftersales.kpi_backlog_stages_by_org_type WITH (security_invoker = true) AS
 SELECT b.dim_key AS org_type, b.dim_name AS org_type_name, b.stage, b.stage_name, b.pending, b.overdue,
-       b.over_24h, b.over_48h, b.over_72h, b.over_96h, b.over_120h, b.max_overdue_hours::numeric(12,2) AS max_overdue_hours
+       b.over_24h, b.over_48h, b.over_72h, b.over_96h, b.over_120h,
+       b.max_overdue_hours::numeric(12,2) AS max_overdue_hours
   FROM aftersales.kpi_backlog_stages('organisation_type', aftersales.now(), aftersales.current_tenant()) b;
 COMMENT ON VIEW aftersales.kpi_backlog_stages_by_org_type IS
   'Open tickets of the current tenant now by organisation type and by the stage not yet reached (response, arrival, completion): pending, overdue, and overdue by more than 24 to 120 hours (cumulative)';
 
 CREATE VIEW aftersales.kpi_holdings WITH (security_invoker = true) AS
 SELECT h.engineer_id, h.engineer_name, h.org_id, h.org_name, h.org_type, h.region, h.capacity, h.on_duty,
-       h.active, h.holdings, h.assigned, h.in_progress, h.on_site, h.on_hold, h.load_ratio::numeric(9,4) AS load_ratio, h.max_age_hours::numeric(12,2) AS max_age_hours
+       h.active, h.holdings, h.assigned, h.in_progress, h.on_site, h.on_hold,
+       h.load_ratio::numeric(9,4) AS load_ratio, h.max_age_hours::numeric(12,2) AS max_age_hours
   FROM aftersales.kpi_engineer_holdings(aftersales.now(), aftersales.current_tenant()) h;
 COMMENT ON VIEW aftersales.kpi_holdings IS
   'Open tickets held now per engineer of the current tenant (保有量), against capacity';
@@ -2218,7 +2271,8 @@ COMMENT ON VIEW aftersales.kpi_failures_monthly IS
   'Failures of the current tenant by month of entry and by region, province, product model and problem (fault) type (column dimension says which), with warranty classes and rank within the month (rank <= 5 for the top 5)';
 
 CREATE VIEW aftersales.kpi_durations_monthly WITH (security_invoker = true) AS
-SELECT d.period_start AS month, d.measure, d.clock, d.n, d.mean_minutes::numeric(14,2) AS mean_minutes, d.p50_minutes::numeric(14,2) AS p50_minutes, d.p90_minutes::numeric(14,2) AS p90_minutes,
+SELECT d.period_start AS month, d.measure, d.clock, d.n, d.mean_minutes::numeric(14,2) AS mean_minutes,
+       d.p50_minutes::numeric(14,2) AS p50_minutes, d.p90_minutes::numeric(14,2) AS p90_minutes,
        d.p95_minutes::numeric(14,2) AS p95_minutes, d.max_minutes::numeric(14,2) AS max_minutes
   FROM aftersales.kpi_durations('month', 'all', '-infinity', 'infinity', aftersales.now(),
                                 NULL, aftersales.current_tenant()) d;
@@ -2226,9 +2280,12 @@ COMMENT ON VIEW aftersales.kpi_durations_monthly IS
   'Distributions of first response, arrival, resolution, repair and handling times of the current tenant by month of entry: count, mean, median, p90, p95 (within 0.5%) and maximum, in wall-clock and business minutes';
 
 CREATE VIEW aftersales.kpi_warranty_monthly WITH (security_invoker = true) AS
-SELECT w.period_start AS month, w.failures, w.early_failures, w.early_failure_warning::numeric(14,4) AS early_failure_warning, w.early_failure_alert,
-       w.in_warranty_failures, w.in_warranty_warning::numeric(14,4) AS in_warranty_warning, w.in_warranty_alert,
-       w.out_of_warranty_failures, w.out_of_warranty_warning::numeric(14,4) AS out_of_warranty_warning, w.out_of_warranty_alert, w.warranty_unknown
+SELECT w.period_start AS month, w.failures, w.early_failures,
+       w.early_failure_warning::numeric(14,4) AS early_failure_warning, w.early_failure_alert,
+       w.in_warranty_failures, w.in_warranty_warning::numeric(14,4) AS in_warranty_warning,
+       w.in_warranty_alert,
+       w.out_of_warranty_failures, w.out_of_warranty_warning::numeric(14,4) AS out_of_warranty_warning,
+       w.out_of_warranty_alert, w.warranty_unknown
   FROM aftersales.kpi_warranty_trend('month', '-infinity', 'infinity', NULL,
                                      aftersales.current_tenant()) w
  WHERE w.failures > 0;
@@ -2237,8 +2294,10 @@ COMMENT ON VIEW aftersales.kpi_warranty_monthly IS
 
 CREATE VIEW aftersales.kpi_staff_monthly WITH (security_invoker = true) AS
 SELECT s.period_start AS month, s.engineer_id, s.engineer_name, s.org_id, s.org_name, s.org_type, s.tickets,
-       s.resolved, s.unresolved, s.avg_handling_minutes::numeric(14,2) AS avg_handling_minutes, s.avg_handling_business_minutes::numeric(14,2) AS avg_handling_business_minutes,
-       s.total_handling_minutes::numeric(14,2) AS total_handling_minutes, s.first_time_fix_rate::numeric(5,4) AS first_time_fix_rate, s.csat_avg::numeric(3,2) AS csat_avg
+       s.resolved, s.unresolved, s.avg_handling_minutes::numeric(14,2) AS avg_handling_minutes,
+       s.avg_handling_business_minutes::numeric(14,2) AS avg_handling_business_minutes,
+       s.total_handling_minutes::numeric(14,2) AS total_handling_minutes,
+       s.first_time_fix_rate::numeric(5,4) AS first_time_fix_rate, s.csat_avg::numeric(3,2) AS csat_avg
   FROM aftersales.kpi_staff('month', '-infinity', 'infinity', aftersales.now(),
                             NULL, aftersales.current_tenant()) s;
 COMMENT ON VIEW aftersales.kpi_staff_monthly IS
