@@ -19,7 +19,7 @@
 \pset tuples_only true
 \pset pager off
 BEGIN;
-SELECT * FROM no_plan();
+SELECT plan(339);
 SET LOCAL TimeZone = 'UTC';
 
 -- ---------------------------------------------------------------------------
