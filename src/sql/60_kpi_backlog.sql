@@ -29,7 +29,7 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan
 AS $$
 BEGIN
-    PERFORM aftersales._kpi_check('backlog_as_of',
+    PERFORM aftersales_internal.kpi_check('backlog_as_of',
         'SELECT * FROM aftersales.backlog_as_of(''2026-03-01 00:00+08'');',
         NULL, NULL, NULL, NULL, NULL, at, 'UTC', tenant);
     RETURN QUERY
@@ -76,12 +76,12 @@ AS $$
 DECLARE
     d record;
 BEGIN
-    PERFORM aftersales._kpi_check('kpi_backlog',
+    PERFORM aftersales_internal.kpi_check('kpi_backlog',
         'SELECT * FROM aftersales.kpi_backlog(''organisation_type'', as_of => ''2026-03-01 00:00+08'');',
         NULL, dimension,
         '{all,tenant,region,province,organisation,organisation_type,product_model,problem_type,engineer,priority,channel}',
         NULL, NULL, as_of, 'UTC', tenant);
-    d := aftersales._kpi_dimension_sql(dimension);
+    d := aftersales_internal.kpi_dimension_sql(dimension);
     RETURN QUERY EXECUTE pg_catalog.format($q$
 SELECT q.* FROM (
 SELECT %1$s AS dim_key, pg_catalog.max(%2$s) AS dim_name,
@@ -121,7 +121,7 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan
 AS $$
 BEGIN
-    PERFORM aftersales._kpi_check('kpi_engineer_holdings',
+    PERFORM aftersales_internal.kpi_check('kpi_engineer_holdings',
         'SELECT * FROM aftersales.kpi_engineer_holdings(as_of => ''2026-03-01 00:00+08'');',
         NULL, NULL, NULL, NULL, NULL, as_of, 'UTC', tenant);
     RETURN QUERY
@@ -167,12 +167,12 @@ AS $$
 DECLARE
     d record;
 BEGIN
-    PERFORM aftersales._kpi_check('kpi_backlog_stages',
+    PERFORM aftersales_internal.kpi_check('kpi_backlog_stages',
         'SELECT * FROM aftersales.kpi_backlog_stages(''organisation_type'', as_of => ''2026-03-01 00:00+08'');',
         NULL, dimension,
         '{all,tenant,region,province,organisation,organisation_type,product_model,problem_type,engineer,priority,channel}',
         NULL, NULL, as_of, 'UTC', tenant);
-    d := aftersales._kpi_dimension_sql(dimension);
+    d := aftersales_internal.kpi_dimension_sql(dimension);
     RETURN QUERY EXECUTE pg_catalog.format($q$
 SELECT q.dim_key, q.dim_name, q.stage, q.stage_name, q.pending, q.overdue, q.o24, q.o48, q.o72, q.o96, q.o120, q.max_late
   FROM (SELECT %1$s AS dim_key, pg_catalog.max(%2$s) AS dim_name, s.ord, s.stage, s.stage_name,
@@ -185,7 +185,7 @@ SELECT q.dim_key, q.dim_name, q.stage, q.stage_name, q.pending, q.overdue, q.o24
                pg_catalog.count(*) FILTER (WHERE l.late > 120) AS o120,
                pg_catalog.round(pg_catalog.max(l.late) FILTER (WHERE l.late > 0), 2) AS max_late
           FROM aftersales.kpi_ticket_facts('-infinity', 'infinity', $2, $1) k
-          JOIN aftersales._kpi_config($1) g ON g.tenant_id = k.tenant_id
+          JOIN aftersales_internal.kpi_config($1) g ON g.tenant_id = k.tenant_id
          CROSS JOIN LATERAL (VALUES
                (1, 'response', '响应', k.response_minutes IS NULL, g.response_target),
                (2, 'arrival', '到位', k.field AND k.arrival_minutes IS NULL, g.arrival_target),

@@ -52,15 +52,15 @@ INSERT INTO kpi_functions VALUES
  ('aftersales.kpi_warranty_trend(text, timestamptz, timestamptz, text, bigint)',
   $$SELECT * FROM aftersales.kpi_warranty_trend('month', '2026-01-01', '2027-01-01')$$),
  ('aftersales.kpi_setting(text, bigint)', $$SELECT aftersales.kpi_setting('repeat_window_days')$$),
- ('aftersales._kpi_config(bigint)', $$SELECT * FROM aftersales._kpi_config(NULL)$$),
- ('aftersales._kpi_check(text, text, text, text, text[], timestamptz, timestamptz, timestamptz, text, bigint)',
-  $$SELECT aftersales._kpi_check('kpi_service', '', 'month', 'all', '{all}', '2026-01-01', '2027-01-01', now(), 'UTC', 1)$$),
- ('aftersales._kpi_dimension_sql(text)', $$SELECT * FROM aftersales._kpi_dimension_sql('region')$$),
- ('aftersales._kpi_period_sql(text, text, integer)', $$SELECT aftersales._kpi_period_sql('month', 'k.opened_at', 5)$$);
+ ('aftersales_internal.kpi_config(bigint)', $$SELECT * FROM aftersales_internal.kpi_config(NULL)$$),
+ ('aftersales_internal.kpi_check(text, text, text, text, text[], timestamptz, timestamptz, timestamptz, text, bigint)',
+  $$SELECT aftersales_internal.kpi_check('kpi_service', '', 'month', 'all', '{all}', '2026-01-01', '2027-01-01', now(), 'UTC', 1)$$),
+ ('aftersales_internal.kpi_dimension_sql(text)', $$SELECT * FROM aftersales_internal.kpi_dimension_sql('region')$$),
+ ('aftersales_internal.kpi_period_sql(text, text, integer)', $$SELECT aftersales_internal.kpi_period_sql('month', 'k.opened_at', 5)$$);
 
 SELECT is((SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-            WHERE n.nspname = 'aftersales' AND (p.proname ~ '^_?kpi_' OR p.proname = 'backlog_as_of')
-              AND p.proname NOT IN ('set_kpi_setting', '_kpi_config_row')
+            WHERE n.nspname IN ('aftersales', 'aftersales_internal') AND (p.proname ~ '^_?kpi_' OR p.proname = 'backlog_as_of')
+              AND p.proname NOT IN ('set_kpi_setting', 'kpi_config_row')
               AND p.oid NOT IN (SELECT sig FROM kpi_functions)),
           NULL, 'every KPI function of the read path is listed here (and so tested below)');
 SELECT ok(p.provolatile IN ('s', 'i'), p.oid::regprocedure || ' is STABLE or IMMUTABLE: it cannot write')
@@ -73,28 +73,28 @@ SELECT is(p.provolatile::text, 's', p.oid::regprocedure || ' is STABLE')
  ORDER BY f.sig::text;
 SELECT ok(NOT p.prosecdef, p.oid::regprocedure || ' is SECURITY INVOKER')
   FROM kpi_functions f JOIN pg_proc p ON p.oid = f.sig ORDER BY f.sig::text;
--- PARALLEL SAFE only where true: _kpi_check opens a subtransaction (BEGIN
+-- PARALLEL SAFE only where true: kpi_check opens a subtransaction (BEGIN
 -- ... EXCEPTION), which no process may do in a parallel query, so it and
 -- every function calling it are PARALLEL UNSAFE.
-SELECT is(p.proparallel::text, CASE WHEN p.proname = '_kpi_check' OR p.prosrc LIKE '%aftersales._kpi_check(%' THEN 'u' ELSE 's' END,
-          p.oid::regprocedure || CASE WHEN p.proname = '_kpi_check' OR p.prosrc LIKE '%aftersales._kpi_check(%'
+SELECT is(p.proparallel::text, CASE WHEN p.proname = 'kpi_check' OR p.prosrc LIKE '%aftersales_internal.kpi_check(%' THEN 'u' ELSE 's' END,
+          p.oid::regprocedure || CASE WHEN p.proname = 'kpi_check' OR p.prosrc LIKE '%aftersales_internal.kpi_check(%'
                                       THEN ' is PARALLEL UNSAFE (a subtransaction)' ELSE ' is PARALLEL SAFE' END)
   FROM kpi_functions f JOIN pg_proc p ON p.oid = f.sig ORDER BY f.sig::text;
 -- Plan stability: every KPI function that runs queries pins search_path
 -- and plan_cache_mode (a generic plan of its static query cannot see the
 -- range or the tenant: 50 times slower after the fifth call of a session).
 SELECT is(p.proconfig,
-          CASE WHEN p.prosrc LIKE '%aftersales._kpi_check(%'
+          CASE WHEN p.prosrc LIKE '%aftersales_internal.kpi_check(%'
                THEN '{"search_path=pg_catalog, pg_temp",plan_cache_mode=force_custom_plan}'
                ELSE '{"search_path=pg_catalog, pg_temp"}' END::text[],
-          p.oid::regprocedure || CASE WHEN p.prosrc LIKE '%aftersales._kpi_check(%'
+          p.oid::regprocedure || CASE WHEN p.prosrc LIKE '%aftersales_internal.kpi_check(%'
                                       THEN ' pins search_path and plan_cache_mode' ELSE ' pins search_path' END)
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
- WHERE n.nspname = 'aftersales' AND (p.proname ~ '^_?kpi_' OR p.proname IN ('backlog_as_of', 'set_kpi_setting'))
+ WHERE n.nspname IN ('aftersales', 'aftersales_internal') AND (p.proname ~ '^_?kpi_' OR p.proname IN ('backlog_as_of', 'set_kpi_setting'))
  ORDER BY p.oid::regprocedure::text;
 SELECT ok(obj_description(p.oid, 'pg_proc') IS NOT NULL, p.oid::regprocedure || ' has a comment')
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
- WHERE n.nspname = 'aftersales' AND (p.proname ~ '^_?kpi_' OR p.proname IN ('backlog_as_of', 'set_kpi_setting'))
+ WHERE n.nspname IN ('aftersales', 'aftersales_internal') AND (p.proname ~ '^_?kpi_' OR p.proname IN ('backlog_as_of', 'set_kpi_setting'))
  ORDER BY p.oid::regprocedure::text;
 
 -- ---------------------------------------------------------------------------
@@ -291,7 +291,7 @@ SELECT is(aftersales.kpi_setting('repeat_window_days'), 60::numeric, 'the tenant
 SELECT is(aftersales.kpi_setting('repeat_window_days', 1), 30::numeric, 'tenant 1''s is unchanged');
 SELECT is((SELECT value || ' ' || defined_by_tenant FROM aftersales.kpi_settings_current WHERE name = 'repeat_window_days'), '60.0000 9301',
           'kpi_settings_current shows the tenant''s own row');
-SELECT is((SELECT g.repeat_window FROM aftersales._kpi_config(9301) g), interval '60 days', 'and the KPI functions use it');
+SELECT is((SELECT g.repeat_window FROM aftersales_internal.kpi_config(9301) g), interval '60 days', 'and the KPI functions use it');
 INSERT INTO aftersales.kpi_catalogue (code, category, name_en, name_zh, definition, formula, unit, target, target_direction, source)
 SELECT code, category, name_en, name_zh, definition, formula, unit, 0.95, '>=', source
   FROM aftersales.kpi_catalogue WHERE tenant_id = 1 AND code = 'response_rate';
