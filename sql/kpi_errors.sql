@@ -26,7 +26,13 @@ SELECT * FROM aftersales.backlog_as_of(NULL);
 SELECT * FROM aftersales.kpi_engineer_holdings(NULL);
 -- zones and tenants
 SELECT * FROM aftersales.kpi_service('month', 'all', '2026-01-01', '2027-01-01', zone => 'Mars/Olympus');
-SELECT * FROM aftersales.kpi_failures('month', 'all', '2026-01-01', '2027-01-01', zone => NULL);
+-- zone NULL is the tenant's reporting zone; every tenant's (tenant => NULL)
+-- only when they all share one
+BEGIN;
+INSERT INTO aftersales.tenants (tenant_id, name) VALUES (7, 'Paris office');
+SELECT aftersales.set_reporting_zone('Europe/Paris', tenant => 7);
+SELECT * FROM aftersales.kpi_failures('month', 'all', '2026-01-01', '2027-01-01', zone => NULL, tenant => NULL);
+ROLLBACK;
 SELECT * FROM aftersales.kpi_service('month', 'all', '2026-01-01', '2027-01-01', tenant => 424242);
 SELECT * FROM aftersales.backlog_as_of('2026-01-01', tenant => 424242);
 SELECT * FROM aftersales.kpi_failures('month', 'province', '2026-01-01', '2027-01-01', top => 0);

@@ -124,7 +124,8 @@ SELECT pg_catalog.pg_extension_config_dump('aftersales.escalation_rules', 'WHERE
 -- The rules in force for each tenant: its own rows, else tenant 1's, key by
 -- key; disabled rows switch a stage off.
 CREATE VIEW aftersales.escalation_rules_effective WITH (security_invoker = true) AS
-SELECT tn.tenant_id, r.kind, r.level, r.after, r.role, r.description, r.tenant_id <> tn.tenant_id AS inherited
+SELECT tn.tenant_id, r.kind, r.level, r.after, r.role, r.description, r.tenant_id <> tn.tenant_id AS inherited,
+       (EXTRACT(EPOCH FROM r.after) / 60)::numeric(14,2) AS after_minutes
   FROM aftersales.tenants tn
   JOIN aftersales.escalation_rules r ON r.tenant_id IN (tn.tenant_id, 1)
  WHERE r.enabled
@@ -140,6 +141,8 @@ COMMENT ON COLUMN aftersales.escalation_rules_effective.after IS 'Delay of the s
 COMMENT ON COLUMN aftersales.escalation_rules_effective.role IS 'Who is told';
 COMMENT ON COLUMN aftersales.escalation_rules_effective.description IS 'What the stage means';
 COMMENT ON COLUMN aftersales.escalation_rules_effective.inherited IS 'True when the row is tenant 1''s default';
+COMMENT ON COLUMN aftersales.escalation_rules_effective.after_minutes IS
+  'The delay of the stage in minutes (after as a number, for BI tools, which cannot chart an interval)';
 
 
 -- Shipped rows: a change marks them customised (so pg_dump keeps it); an

@@ -7,7 +7,10 @@
 --   kpi_backlog            open tickets by age bucket (over 24, 48, 72, 96,
 --                          120 hours; cumulative) and dimension;
 --   kpi_engineer_holdings  open tickets held per engineer (保有量) against
---                          capacity.
+--                          capacity;
+--   kpi_backlog_stages     open tickets by stage still to reach (response,
+--                          arrival, completion) and by how long that
+--                          stage is overdue (over 24 ... 120 hours).
 -- Open means unresolved: new, on_hold, assigned, in_progress, on_site or
 -- locked.  A resolved ticket awaiting its follow-up is not backlog.  Age is
 -- wall-clock time since entry.
@@ -21,8 +24,9 @@
 CREATE FUNCTION aftersales.backlog_as_of(at timestamptz, tenant bigint DEFAULT aftersales.current_tenant())
     RETURNS TABLE (tenant_id bigint, ticket_id bigint, status text, priority text, engineer_id bigint,
                    opened_at timestamptz, age_hours numeric)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
 AS $$
 BEGIN
     PERFORM aftersales_internal.kpi_check('backlog_as_of',
@@ -65,8 +69,9 @@ CREATE FUNCTION aftersales.kpi_backlog(dimension text DEFAULT 'organisation_type
     RETURNS TABLE (dim_key text, dim_name text, open_tickets bigint, unassigned bigint, on_hold bigint,
                    in_work bigint, over_24h bigint, over_48h bigint, over_72h bigint, over_96h bigint,
                    over_120h bigint, avg_age_hours numeric, max_age_hours numeric)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     d record;
@@ -111,8 +116,9 @@ CREATE FUNCTION aftersales.kpi_engineer_holdings(as_of timestamptz DEFAULT after
                    org_type text, region text, capacity integer, on_duty boolean, active boolean,
                    holdings bigint, assigned bigint, in_progress bigint, on_site bigint, on_hold bigint,
                    load_ratio numeric, max_age_hours numeric)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
 AS $$
 BEGIN
     PERFORM aftersales_internal.kpi_check('kpi_engineer_holdings',
@@ -140,3 +146,56 @@ END
 $$;
 COMMENT ON FUNCTION aftersales.kpi_engineer_holdings(timestamptz, bigint) IS
   'Per engineer (active, or holding tickets): the open tickets held at as_of (保有量), by state, against capacity (load_ratio = holdings / capacity), and the oldest one''s age in hours';
+
+-- Backlog aging by stage: each open ticket at as_of (its state and time
+-- stamps as known then, kpi_ticket_facts) is pending at every stage it
+-- has not reached: response (no engineer engaged yet), arrival (a field
+-- ticket not yet on site) and completion (not resolved: every open
+-- ticket).  A stage is overdue once its target has passed (entry plus the
+-- settings response_target_minutes, arrival_target_hours,
+-- completion_target_hours); the buckets count how far past (cumulative).
+CREATE FUNCTION aftersales.kpi_backlog_stages(dimension text DEFAULT 'organisation_type',
+                                              as_of timestamptz DEFAULT aftersales.now(),
+                                              tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS TABLE (dim_key text, dim_name text, stage text, stage_name text, pending bigint, overdue bigint,
+                   over_24h bigint, over_48h bigint, over_72h bigint, over_96h bigint, over_120h bigint,
+                   max_overdue_hours numeric)
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
+AS $$
+DECLARE
+    d record;
+BEGIN
+    PERFORM aftersales_internal.kpi_check('kpi_backlog_stages',
+        'SELECT * FROM aftersales.kpi_backlog_stages(''organisation_type'', as_of => ''2026-03-01 00:00+08'');',
+        NULL, dimension,
+        '{all,tenant,region,province,organisation,organisation_type,product_model,problem_type,engineer,priority,channel}',
+        NULL, NULL, as_of, 'UTC', tenant);
+    d := aftersales_internal.kpi_dimension_sql(dimension);
+    RETURN QUERY EXECUTE pg_catalog.format($q$
+SELECT q.dim_key, q.dim_name, q.stage, q.stage_name, q.pending, q.overdue, q.o24, q.o48, q.o72, q.o96, q.o120, q.max_late
+  FROM (SELECT %1$s AS dim_key, pg_catalog.max(%2$s) AS dim_name, s.ord, s.stage, s.stage_name,
+               pg_catalog.count(*) AS pending,
+               pg_catalog.count(*) FILTER (WHERE l.late > 0) AS overdue,
+               pg_catalog.count(*) FILTER (WHERE l.late > 24) AS o24,
+               pg_catalog.count(*) FILTER (WHERE l.late > 48) AS o48,
+               pg_catalog.count(*) FILTER (WHERE l.late > 72) AS o72,
+               pg_catalog.count(*) FILTER (WHERE l.late > 96) AS o96,
+               pg_catalog.count(*) FILTER (WHERE l.late > 120) AS o120,
+               pg_catalog.round(pg_catalog.max(l.late) FILTER (WHERE l.late > 0), 2) AS max_late
+          FROM aftersales.kpi_ticket_facts('-infinity', 'infinity', $2, $1) k
+          JOIN aftersales_internal.kpi_config($1) g ON g.tenant_id = k.tenant_id
+         CROSS JOIN LATERAL (VALUES
+               (1, 'response', '响应', k.response_minutes IS NULL, g.response_target),
+               (2, 'arrival', '到位', k.field AND k.arrival_minutes IS NULL, g.arrival_target),
+               (3, 'completion', '完工', true, g.completion_target)) AS s (ord, stage, stage_name, is_pending, target)
+         CROSS JOIN LATERAL (SELECT EXTRACT(EPOCH FROM $2 - (k.opened_at + s.target)) / 3600 AS late) l
+         WHERE k.status IN ('new', 'on_hold', 'assigned', 'in_progress', 'on_site', 'locked') AND s.is_pending
+         GROUP BY 1, s.ord, s.stage, s.stage_name) q
+ ORDER BY %3$s, q.ord$q$, d.key_sql, d.name_sql, d.order_sql)
+    USING tenant, as_of;
+END
+$$;
+COMMENT ON FUNCTION aftersales.kpi_backlog_stages(text, timestamptz, bigint) IS
+  'Open tickets at as_of by dimension and by the stage they have not reached (response, arrival, completion): pending, overdue (past the stage''s target), and overdue by more than 24, 48, 72, 96, 120 hours (cumulative), as known at as_of';

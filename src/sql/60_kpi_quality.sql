@@ -1,7 +1,8 @@
 
 -- aftersales install script, part 60: product quality.
 --
---   kpi_failures        failures (tickets entered, not cancelled) by period
+--   kpi_failures        failures (tickets entered, not cancelled, of a
+--                       problem type of kind fault) by period
 --                       and dimension (region, province, product model,
 --                       problem (fault) type ...), split into early,
 --                       in-warranty and out-of-warranty failures, ranked
@@ -23,18 +24,20 @@
 -- The classes do not overlap and add up to the failures.
 
 CREATE FUNCTION aftersales.kpi_failures(period text, dimension text, since timestamptz, until timestamptz,
-                                        zone text DEFAULT pg_catalog.current_setting('TimeZone'),
+                                        zone text DEFAULT NULL,
                                         tenant bigint DEFAULT aftersales.current_tenant(),
                                         top integer DEFAULT NULL)
     RETURNS TABLE (period_start date, dim_key text, dim_name text, failures bigint, early_failures bigint,
                    in_warranty_failures bigint, out_of_warranty_failures bigint, warranty_unknown bigint,
                    rank bigint)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     d record;
 BEGIN
+    zone := COALESCE(zone, aftersales.reporting_zone(tenant));
     PERFORM aftersales_internal.kpi_check('kpi_failures',
         'SELECT * FROM aftersales.kpi_failures(''month'', ''province'', ''2026-01-01'', ''2027-01-01'', top => 5);',
         period, dimension,
@@ -58,6 +61,8 @@ SELECT r.period_start, r.dim_key, r.dim_name, r.failures, r.early, r.inw, r.outw
                        pg_catalog.count(*) FILTER (WHERE w.class = 'unknown') AS unknown
                   FROM aftersales._kpi_ticket_dims k
                   JOIN aftersales_internal.kpi_config($1) g ON g.tenant_id = k.tenant_id
+                  JOIN aftersales.problem_types pk
+                    ON pk.tenant_id = k.tenant_id AND pk.problem_type_id = k.problem_type_id AND pk.kind = 'fault'
                   LEFT JOIN aftersales.units u ON u.tenant_id = k.tenant_id AND u.unit_id = k.unit_id
                   LEFT JOIN aftersales.product_models um ON um.tenant_id = u.tenant_id AND um.model_id = u.model_id
                  CROSS JOIN LATERAL (
@@ -81,20 +86,22 @@ SELECT r.period_start, r.dim_key, r.dim_name, r.failures, r.early, r.inw, r.outw
 END
 $$;
 COMMENT ON FUNCTION aftersales.kpi_failures(text, text, timestamptz, timestamptz, text, bigint, integer) IS
-  'Failures (tickets entered in [since, until), not cancelled) by period and dimension, split into early, in-warranty, out-of-warranty and unknown; rank 1 has the most failures in its period (ties by key); top => N keeps ranks 1 to N';
+  'Failures (tickets entered in [since, until), not cancelled, of a problem type of kind fault) by period and dimension, split into early, in-warranty, out-of-warranty and unknown; rank 1 has the most failures in its period (ties by key); top => N keeps ranks 1 to N';
 
 CREATE FUNCTION aftersales.kpi_warranty_trend(period text, since timestamptz, until timestamptz,
-                                              zone text DEFAULT pg_catalog.current_setting('TimeZone'),
+                                              zone text DEFAULT NULL,
                                               tenant bigint DEFAULT aftersales.current_tenant())
     RETURNS TABLE (period_start date, tenant_id bigint, failures bigint,
                    early_failures bigint, early_failure_warning numeric, early_failure_alert integer,
                    in_warranty_failures bigint, in_warranty_warning numeric, in_warranty_alert integer,
                    out_of_warranty_failures bigint, out_of_warranty_warning numeric, out_of_warranty_alert integer,
                    warranty_unknown bigint)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
 AS $$
 BEGIN
+    zone := COALESCE(zone, aftersales.reporting_zone(tenant));
     PERFORM aftersales_internal.kpi_check('kpi_warranty_trend',
         'SELECT * FROM aftersales.kpi_warranty_trend(''month'', ''2026-01-01'', ''2026-07-01'');',
         period, NULL, NULL, since, until, NULL, zone, tenant);

@@ -8,8 +8,10 @@
 --   kpi_headline  the headline subset that the ticket row alone decides
 --                 (response, arrival and completion rates, closed loop,
 --                 reopens, CSAT, NPS), in one pass over the tickets without
---                 the clocks or the event log: the dashboard's fast path.
---                 It gives the same numbers as kpi_service (tested);
+--                 the clocks or the event log: the dashboard's fast path,
+--                 taken when no ticket of the range changed after as_of
+--                 (else kpi_service's snapshot).  It gives the same numbers
+--                 as kpi_service (tested);
 --   kpi_staff     per engineer: tickets, handling time, first-time fix;
 --   kpi_dispatch  dispatch volume (assignment events), dated by the event;
 --   kpi_durations distributions (n, mean, p50, p90, p95, max) of the
@@ -21,25 +23,28 @@
 
 CREATE FUNCTION aftersales.kpi_service(period text, dimension text, since timestamptz, until timestamptz,
                                        as_of timestamptz DEFAULT aftersales.now(),
-                                       zone text DEFAULT pg_catalog.current_setting('TimeZone'),
+                                       zone text DEFAULT NULL,
                                        tenant bigint DEFAULT aftersales.current_tenant())
     RETURNS TABLE (period_start date, dim_key text, dim_name text,
                    tickets bigint, cancelled bigint, resolved bigint, closed bigint, unresolved bigint,
                    response_rate numeric, arrival_rate numeric, completion_rate numeric,
                    on_time_completion_rate numeric,
-                   sla_first_response_rate numeric, sla_arrival_rate numeric, sla_resolution_rate numeric,
+                   sla_first_contact_rate numeric, sla_arrival_rate numeric, sla_resolution_rate numeric,
                    avg_first_response_minutes numeric, avg_first_response_business_minutes numeric,
                    avg_resolution_minutes numeric, avg_resolution_business_minutes numeric,
                    mttr_minutes numeric, mttr_business_minutes numeric,
-                   first_time_fix_rate numeric, closed_loop_rate numeric, repeat_problem_rate numeric,
+                   first_time_fix_rate numeric, closed_loop_rate numeric, problem_resolution_rate numeric,
+                   repeat_problem_rate numeric,
                    reopen_rate numeric, csat_avg numeric, csat_good_share numeric, nps numeric,
                    csat_responses bigint, nps_responses bigint)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     d record;
 BEGIN
+    zone := COALESCE(zone, aftersales.reporting_zone(tenant));
     PERFORM aftersales_internal.kpi_check('kpi_service',
         'SELECT * FROM aftersales.kpi_service(''month'', ''region'', ''2026-01-01'', ''2027-01-01'');',
         period, dimension,
@@ -72,6 +77,7 @@ SELECT %1$s AS period_start, %2$s AS dim_key, pg_catalog.max(%3$s) AS dim_name,
        pg_catalog.round(pg_catalog.avg(k.repair_business_minutes), 2),
        pg_catalog.round(pg_catalog.avg(k.first_time_fix), 4),
        pg_catalog.round(pg_catalog.avg(k.closed_loop), 4),
+       pg_catalog.round(pg_catalog.avg((k.status IN ('resolved', 'closed'))::integer) FILTER (WHERE k.cancelled = 0), 4),
        pg_catalog.round(pg_catalog.avg(k.repeat_problem), 4),
        pg_catalog.round(pg_catalog.avg(k.reopened), 4),
        pg_catalog.round(pg_catalog.avg(k.csat_score), 2),
@@ -91,7 +97,7 @@ COMMENT ON FUNCTION aftersales.kpi_service(text, text, timestamptz, timestamptz,
 
 CREATE FUNCTION aftersales.kpi_headline(period text, dimension text, since timestamptz, until timestamptz,
                                         as_of timestamptz DEFAULT aftersales.now(),
-                                        zone text DEFAULT pg_catalog.current_setting('TimeZone'),
+                                        zone text DEFAULT NULL,
                                         tenant bigint DEFAULT aftersales.current_tenant())
     RETURNS TABLE (period_start date, dim_key text, dim_name text,
                    tickets bigint, cancelled bigint, resolved bigint, closed bigint, unresolved bigint,
@@ -99,8 +105,9 @@ CREATE FUNCTION aftersales.kpi_headline(period text, dimension text, since times
                    closed_loop_rate numeric, reopen_rate numeric,
                    csat_avg numeric, csat_good_share numeric, nps numeric,
                    csat_responses bigint, nps_responses bigint)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     d record;
@@ -110,12 +117,28 @@ DECLARE
     completion_target interval;
     csat_good_min numeric;
 BEGIN
+    zone := COALESCE(zone, aftersales.reporting_zone(tenant));
     PERFORM aftersales_internal.kpi_check('kpi_headline',
         'SELECT * FROM aftersales.kpi_headline(''month'', ''region'', ''2026-01-01'', ''2027-01-01'');',
         period, dimension,
         '{all,tenant,region,province,organisation,organisation_type,product_model,problem_type,engineer,priority,channel}',
         since, until, as_of, zone, tenant);
     d := aftersales_internal.kpi_dimension_sql(dimension);
+    -- Its one pass reads the current ticket rows, which are what was known
+    -- at as_of unless a ticket of the range changed (or was entered) after
+    -- it: then the snapshot of kpi_service, rebuilt from the event log.
+    IF EXISTS (SELECT FROM aftersales.tickets t
+                WHERE (kpi_headline.tenant IS NULL OR t.tenant_id = kpi_headline.tenant)
+                  AND t.opened_at >= kpi_headline.since AND t.opened_at < kpi_headline.until
+                  AND t.last_event_at > kpi_headline.as_of) THEN
+        RETURN QUERY
+        SELECT s.period_start, s.dim_key, s.dim_name, s.tickets, s.cancelled, s.resolved, s.closed, s.unresolved,
+               s.response_rate, s.arrival_rate, s.completion_rate, s.closed_loop_rate, s.reopen_rate,
+               s.csat_avg, s.csat_good_share, s.nps, s.csat_responses, s.nps_responses
+          FROM aftersales.kpi_service(kpi_headline.period, kpi_headline.dimension, kpi_headline.since, kpi_headline.until,
+                                      kpi_headline.as_of, kpi_headline.zone, kpi_headline.tenant) s;
+        RETURN;
+    END IF;
     -- The thresholds: parameters $6 to $9 for one tenant (which keeps the
     -- plan a plain parallel scan), a join for every tenant.
     IF tenant IS NULL THEN
@@ -137,17 +160,15 @@ SELECT %1$s AS period_start, %2$s AS dim_key, pg_catalog.max(%3$s) AS dim_name,
        pg_catalog.round(pg_catalog.avg(CASE
            WHEN k.status = 'cancelled' THEN NULL
            WHEN k.first_response_at IS NOT NULL THEN (k.first_response_at <= k.opened_at + %5$s)::integer
-           WHEN k.status = 'on_hold' THEN NULL
            WHEN k.opened_at < $4 - %5$s THEN 0 END), 4),
        pg_catalog.round(pg_catalog.avg(CASE
            WHEN k.status = 'cancelled' OR NOT k.field THEN NULL
            WHEN k.arrived_at IS NOT NULL THEN (k.arrived_at <= k.opened_at + %6$s)::integer
-           WHEN k.first_resolved_at IS NOT NULL OR k.status = 'on_hold' THEN NULL
+           WHEN k.first_resolved_at IS NOT NULL THEN NULL
            WHEN k.opened_at < $4 - %6$s THEN 0 END), 4),
        pg_catalog.round(pg_catalog.avg(CASE
            WHEN k.status = 'cancelled' THEN NULL
            WHEN k.resolved_at IS NOT NULL THEN (k.resolved_at <= k.opened_at + %7$s)::integer
-           WHEN k.status = 'on_hold' THEN NULL
            WHEN k.opened_at < $4 - %7$s THEN 0 END), 4),
        pg_catalog.round(pg_catalog.avg(CASE
            WHEN k.status = 'cancelled' OR k.first_resolved_at IS NULL THEN NULL
@@ -181,16 +202,18 @@ COMMENT ON FUNCTION aftersales.kpi_headline(text, text, timestamptz, timestamptz
 
 CREATE FUNCTION aftersales.kpi_staff(period text, since timestamptz, until timestamptz,
                                      as_of timestamptz DEFAULT aftersales.now(),
-                                     zone text DEFAULT pg_catalog.current_setting('TimeZone'),
+                                     zone text DEFAULT NULL,
                                      tenant bigint DEFAULT aftersales.current_tenant())
     RETURNS TABLE (period_start date, engineer_id bigint, engineer_name text, org_id bigint, org_name text,
                    org_type text, tickets bigint, resolved bigint, unresolved bigint,
                    avg_handling_minutes numeric, avg_handling_business_minutes numeric,
                    total_handling_minutes numeric, first_time_fix_rate numeric, csat_avg numeric)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
 AS $$
 BEGIN
+    zone := COALESCE(zone, aftersales.reporting_zone(tenant));
     PERFORM aftersales_internal.kpi_check('kpi_staff',
         'SELECT * FROM aftersales.kpi_staff(''month'', ''2026-01-01'', ''2027-01-01'');',
         period, NULL, NULL, since, until, as_of, zone, tenant);
@@ -220,16 +243,18 @@ COMMENT ON FUNCTION aftersales.kpi_staff(text, timestamptz, timestamptz, timesta
   'Per engineer and period: the tickets entered in [since, until) the engineer holds or resolved (not cancelled), resolved and unresolved counts, handling time (assignment to final resolution, wall and business minutes), first-time fix, CSAT';
 
 CREATE FUNCTION aftersales.kpi_dispatch(period text, dimension text, since timestamptz, until timestamptz,
-                                        zone text DEFAULT pg_catalog.current_setting('TimeZone'),
+                                        zone text DEFAULT NULL,
                                         tenant bigint DEFAULT aftersales.current_tenant())
     RETURNS TABLE (period_start date, dim_key text, dim_name text,
                    dispatches bigint, tickets bigint, assigns bigint, reassigns bigint, take_overs bigint)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     d record;
 BEGIN
+    zone := COALESCE(zone, aftersales.reporting_zone(tenant));
     PERFORM aftersales_internal.kpi_check('kpi_dispatch',
         'SELECT * FROM aftersales.kpi_dispatch(''month'', ''organisation_type'', ''2026-01-01'', ''2027-01-01'');',
         period, dimension,
@@ -269,17 +294,19 @@ COMMENT ON FUNCTION aftersales.kpi_dispatch(text, text, timestamptz, timestamptz
 -- 90th and 95th percentiles (within 0.5%) and maximum, in minutes.
 CREATE FUNCTION aftersales.kpi_durations(period text, dimension text, since timestamptz, until timestamptz,
                                          as_of timestamptz DEFAULT aftersales.now(),
-                                         zone text DEFAULT pg_catalog.current_setting('TimeZone'),
+                                         zone text DEFAULT NULL,
                                          tenant bigint DEFAULT aftersales.current_tenant())
     RETURNS TABLE (period_start date, dim_key text, dim_name text, measure text, clock text,
                    n bigint, mean_minutes numeric, p50_minutes numeric, p90_minutes numeric,
                    p95_minutes numeric, max_minutes numeric)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     d record;
 BEGIN
+    zone := COALESCE(zone, aftersales.reporting_zone(tenant));
     PERFORM aftersales_internal.kpi_check('kpi_durations',
         'SELECT * FROM aftersales.kpi_durations(''month'', ''region'', ''2026-01-01'', ''2027-01-01'');',
         period, dimension,

@@ -5,8 +5,8 @@
 --   * is security_invoker, so the reader's own privileges (and row-level
 --     security, when a deployment adds it) apply;
 --   * shows the current tenant (aftersales.current_tenant()) as of
---     aftersales.now(), with periods cut in the session's TimeZone (set it
---     in the BI tool's connection, e.g. TimeZone = 'Asia/Shanghai');
+--     aftersales.now(), with periods cut in the tenant's reporting zone
+--     (aftersales.reporting_zone()), whatever the client's TimeZone;
 --   * has plain types only: text, bigint, integer, numeric (durations in
 --     minutes, ages in hours, rates from 0 to 1), boolean, date,
 --     timestamptz: never an interval, an enum or a type of this extension;
@@ -18,7 +18,7 @@
 
 CREATE VIEW aftersales.kpi_definitions WITH (security_invoker = true) AS
 SELECT aftersales.current_tenant() AS tenant_id, k.code, k.category, k.name_en, k.name_zh, k.definition,
-       k.formula, k.unit, k.target, k.target_direction, k.source, k.sort_order,
+       k.formula, k.unit, k.target::numeric(14,4) AS target, k.target_direction, k.source, k.sort_order,
        k.tenant_id AS defined_by_tenant
   FROM aftersales.kpi_catalogue k
  WHERE k.tenant_id = aftersales.current_tenant()
@@ -29,7 +29,8 @@ COMMENT ON VIEW aftersales.kpi_definitions IS
   'The KPI catalogue of the current tenant: its own rows, else tenant 1''s (code, names in English and Chinese, definition, formula, unit, target)';
 
 CREATE VIEW aftersales.kpi_settings_current WITH (security_invoker = true) AS
-SELECT aftersales.current_tenant() AS tenant_id, s.name, s.value, s.unit, s.description,
+SELECT aftersales.current_tenant() AS tenant_id, s.name, s.value::numeric(14,4) AS value, s.unit,
+       s.description,
        s.tenant_id AS defined_by_tenant
   FROM aftersales.kpi_settings s
  WHERE s.tenant_id = aftersales.current_tenant()
@@ -40,53 +41,105 @@ COMMENT ON VIEW aftersales.kpi_settings_current IS
   'The KPI settings (thresholds) of the current tenant: its own, else tenant 1''s';
 
 CREATE VIEW aftersales.kpi_facts WITH (security_invoker = true) AS
-SELECT f.*
+SELECT f.tenant_id, f.tenant_name, f.ticket_id, f.opened_at, f.status, f.priority, f.channel, f.field,
+       f.customer_tier, f.region, f.province, f.org_id, f.org_name, f.org_type, f.unit_id, f.model_id,
+       f.model_name, f.problem_type_id, f.problem_name, f.engineer_id, f.engineer_name, f.cancelled,
+       f.response_minutes::numeric(14,2) AS response_minutes,
+       f.response_business_minutes::numeric(14,2) AS response_business_minutes, f.responded_in_target,
+       f.arrival_minutes::numeric(14,2) AS arrival_minutes,
+       f.arrival_business_minutes::numeric(14,2) AS arrival_business_minutes, f.arrived_in_target,
+       f.resolution_minutes::numeric(14,2) AS resolution_minutes,
+       f.resolution_business_minutes::numeric(14,2) AS resolution_business_minutes, f.completed_in_target,
+       f.repair_minutes::numeric(14,2) AS repair_minutes,
+       f.repair_business_minutes::numeric(14,2) AS repair_business_minutes,
+       f.handling_minutes::numeric(14,2) AS handling_minutes,
+       f.handling_business_minutes::numeric(14,2) AS handling_business_minutes, f.promised_at,
+       f.completed_on_time, f.sla_first_response AS sla_first_contact, f.sla_arrival, f.sla_resolution,
+       f.first_time_fix, f.closed_loop, f.reopened, f.repeat_problem, f.csat_score, f.csat_good, f.nps_score,
+       f.nps_promoter, f.nps_detractor
   FROM aftersales.kpi_ticket_facts('-infinity', 'infinity', aftersales.now(), aftersales.current_tenant()) f;
 COMMENT ON VIEW aftersales.kpi_facts IS
   'One row per ticket of the current tenant with its dimensions and every per-ticket KPI judgement, as of now: flags are 1, 0 or NULL (not judged), so avg(flag) is the rate; the base for any KPI a BI tool wants to slice itself';
 
 CREATE VIEW aftersales.kpi_service_monthly WITH (security_invoker = true) AS
 SELECT s.period_start AS month, s.tickets, s.cancelled, s.resolved, s.closed, s.unresolved,
-       s.response_rate, s.arrival_rate, s.completion_rate, s.on_time_completion_rate,
-       s.sla_first_response_rate, s.sla_arrival_rate, s.sla_resolution_rate,
-       s.avg_first_response_minutes, s.avg_first_response_business_minutes,
-       s.avg_resolution_minutes, s.avg_resolution_business_minutes, s.mttr_minutes, s.mttr_business_minutes,
-       s.first_time_fix_rate, s.closed_loop_rate, s.repeat_problem_rate, s.reopen_rate,
-       s.csat_avg, s.csat_good_share, s.nps, s.csat_responses, s.nps_responses
+       s.response_rate::numeric(5,4) AS response_rate, s.arrival_rate::numeric(5,4) AS arrival_rate,
+       s.completion_rate::numeric(5,4) AS completion_rate,
+       s.on_time_completion_rate::numeric(5,4) AS on_time_completion_rate,
+       s.sla_first_contact_rate::numeric(5,4) AS sla_first_contact_rate,
+       s.sla_arrival_rate::numeric(5,4) AS sla_arrival_rate,
+       s.sla_resolution_rate::numeric(5,4) AS sla_resolution_rate,
+       s.avg_first_response_minutes::numeric(14,2) AS avg_first_response_minutes,
+       s.avg_first_response_business_minutes::numeric(14,2) AS avg_first_response_business_minutes,
+       s.avg_resolution_minutes::numeric(14,2) AS avg_resolution_minutes,
+       s.avg_resolution_business_minutes::numeric(14,2) AS avg_resolution_business_minutes,
+       s.mttr_minutes::numeric(14,2) AS mttr_minutes,
+       s.mttr_business_minutes::numeric(14,2) AS mttr_business_minutes,
+       s.first_time_fix_rate::numeric(5,4) AS first_time_fix_rate,
+       s.closed_loop_rate::numeric(5,4) AS closed_loop_rate,
+       s.problem_resolution_rate::numeric(5,4) AS problem_resolution_rate,
+       s.repeat_problem_rate::numeric(5,4) AS repeat_problem_rate, s.reopen_rate::numeric(5,4) AS reopen_rate,
+       s.csat_avg::numeric(3,2) AS csat_avg, s.csat_good_share::numeric(5,4) AS csat_good_share,
+       s.nps::numeric(4,1) AS nps, s.csat_responses, s.nps_responses
   FROM aftersales.kpi_service('month', 'all', '-infinity', 'infinity', aftersales.now(),
-                              pg_catalog.current_setting('TimeZone'), aftersales.current_tenant()) s;
+                              NULL, aftersales.current_tenant()) s;
 COMMENT ON VIEW aftersales.kpi_service_monthly IS
   'Service KPIs of the current tenant by month of entry, as of now';
 
 CREATE VIEW aftersales.kpi_service_monthly_by_region WITH (security_invoker = true) AS
 SELECT s.period_start AS month, s.dim_key AS region, s.tickets, s.cancelled, s.resolved, s.closed, s.unresolved,
-       s.response_rate, s.arrival_rate, s.completion_rate, s.on_time_completion_rate,
-       s.sla_first_response_rate, s.sla_arrival_rate, s.sla_resolution_rate,
-       s.avg_first_response_minutes, s.avg_first_response_business_minutes,
-       s.avg_resolution_minutes, s.avg_resolution_business_minutes, s.mttr_minutes, s.mttr_business_minutes,
-       s.first_time_fix_rate, s.closed_loop_rate, s.repeat_problem_rate, s.reopen_rate,
-       s.csat_avg, s.csat_good_share, s.nps, s.csat_responses, s.nps_responses
+       s.response_rate::numeric(5,4) AS response_rate, s.arrival_rate::numeric(5,4) AS arrival_rate,
+       s.completion_rate::numeric(5,4) AS completion_rate,
+       s.on_time_completion_rate::numeric(5,4) AS on_time_completion_rate,
+       s.sla_first_contact_rate::numeric(5,4) AS sla_first_contact_rate,
+       s.sla_arrival_rate::numeric(5,4) AS sla_arrival_rate,
+       s.sla_resolution_rate::numeric(5,4) AS sla_resolution_rate,
+       s.avg_first_response_minutes::numeric(14,2) AS avg_first_response_minutes,
+       s.avg_first_response_business_minutes::numeric(14,2) AS avg_first_response_business_minutes,
+       s.avg_resolution_minutes::numeric(14,2) AS avg_resolution_minutes,
+       s.avg_resolution_business_minutes::numeric(14,2) AS avg_resolution_business_minutes,
+       s.mttr_minutes::numeric(14,2) AS mttr_minutes,
+       s.mttr_business_minutes::numeric(14,2) AS mttr_business_minutes,
+       s.first_time_fix_rate::numeric(5,4) AS first_time_fix_rate,
+       s.closed_loop_rate::numeric(5,4) AS closed_loop_rate,
+       s.problem_resolution_rate::numeric(5,4) AS problem_resolution_rate,
+       s.repeat_problem_rate::numeric(5,4) AS repeat_problem_rate, s.reopen_rate::numeric(5,4) AS reopen_rate,
+       s.csat_avg::numeric(3,2) AS csat_avg, s.csat_good_share::numeric(5,4) AS csat_good_share,
+       s.nps::numeric(4,1) AS nps, s.csat_responses, s.nps_responses
   FROM aftersales.kpi_service('month', 'region', '-infinity', 'infinity', aftersales.now(),
-                              pg_catalog.current_setting('TimeZone'), aftersales.current_tenant()) s;
+                              NULL, aftersales.current_tenant()) s;
 COMMENT ON VIEW aftersales.kpi_service_monthly_by_region IS
   'Service KPIs of the current tenant by month of entry and region, as of now';
 
 CREATE VIEW aftersales.kpi_service_monthly_by_org_type WITH (security_invoker = true) AS
 SELECT s.period_start AS month, s.dim_key AS org_type, s.dim_name AS org_type_name,
        s.tickets, s.cancelled, s.resolved, s.closed, s.unresolved,
-       s.response_rate, s.arrival_rate, s.completion_rate, s.on_time_completion_rate,
-       s.sla_first_response_rate, s.sla_arrival_rate, s.sla_resolution_rate,
-       s.avg_first_response_minutes, s.avg_first_response_business_minutes,
-       s.avg_resolution_minutes, s.avg_resolution_business_minutes, s.mttr_minutes, s.mttr_business_minutes,
-       s.first_time_fix_rate, s.closed_loop_rate, s.repeat_problem_rate, s.reopen_rate,
-       s.csat_avg, s.csat_good_share, s.nps, s.csat_responses, s.nps_responses
+       s.response_rate::numeric(5,4) AS response_rate, s.arrival_rate::numeric(5,4) AS arrival_rate,
+       s.completion_rate::numeric(5,4) AS completion_rate,
+       s.on_time_completion_rate::numeric(5,4) AS on_time_completion_rate,
+       s.sla_first_contact_rate::numeric(5,4) AS sla_first_contact_rate,
+       s.sla_arrival_rate::numeric(5,4) AS sla_arrival_rate,
+       s.sla_resolution_rate::numeric(5,4) AS sla_resolution_rate,
+       s.avg_first_response_minutes::numeric(14,2) AS avg_first_response_minutes,
+       s.avg_first_response_business_minutes::numeric(14,2) AS avg_first_response_business_minutes,
+       s.avg_resolution_minutes::numeric(14,2) AS avg_resolution_minutes,
+       s.avg_resolution_business_minutes::numeric(14,2) AS avg_resolution_business_minutes,
+       s.mttr_minutes::numeric(14,2) AS mttr_minutes,
+       s.mttr_business_minutes::numeric(14,2) AS mttr_business_minutes,
+       s.first_time_fix_rate::numeric(5,4) AS first_time_fix_rate,
+       s.closed_loop_rate::numeric(5,4) AS closed_loop_rate,
+       s.problem_resolution_rate::numeric(5,4) AS problem_resolution_rate,
+       s.repeat_problem_rate::numeric(5,4) AS repeat_problem_rate, s.reopen_rate::numeric(5,4) AS reopen_rate,
+       s.csat_avg::numeric(3,2) AS csat_avg, s.csat_good_share::numeric(5,4) AS csat_good_share,
+       s.nps::numeric(4,1) AS nps, s.csat_responses, s.nps_responses
   FROM aftersales.kpi_service('month', 'organisation_type', '-infinity', 'infinity', aftersales.now(),
-                              pg_catalog.current_setting('TimeZone'), aftersales.current_tenant()) s;
+                              NULL, aftersales.current_tenant()) s;
 COMMENT ON VIEW aftersales.kpi_service_monthly_by_org_type IS
   'Service KPIs of the current tenant by month of entry and organisation type (代表处, 经销商, 供应商), as of now';
 
 CREATE VIEW aftersales.kpi_open_tickets WITH (security_invoker = true) AS
-SELECT b.ticket_id, b.status, b.priority, b.opened_at, b.age_hours, t.region, t.province, t.org_id,
+SELECT b.ticket_id, b.status, b.priority, b.opened_at, b.age_hours::numeric(12,2) AS age_hours, t.region,
+       t.province, t.org_id,
        t.org_name, t.org_type, b.engineer_id, e.name AS engineer_name, t.customer_tier, t.model_name,
        t.problem_name, t.channel, t.field
   FROM aftersales.backlog_as_of(aftersales.now(), aftersales.current_tenant()) b
@@ -97,7 +150,8 @@ COMMENT ON VIEW aftersales.kpi_open_tickets IS
 
 CREATE VIEW aftersales.kpi_backlog_by_org_type WITH (security_invoker = true) AS
 SELECT b.dim_key AS org_type, b.dim_name AS org_type_name, b.open_tickets, b.unassigned, b.on_hold, b.in_work,
-       b.over_24h, b.over_48h, b.over_72h, b.over_96h, b.over_120h, b.avg_age_hours, b.max_age_hours
+       b.over_24h, b.over_48h, b.over_72h, b.over_96h, b.over_120h,
+       b.avg_age_hours::numeric(12,2) AS avg_age_hours, b.max_age_hours::numeric(12,2) AS max_age_hours
   FROM aftersales.kpi_backlog('organisation_type', aftersales.now(), aftersales.current_tenant()) b;
 COMMENT ON VIEW aftersales.kpi_backlog_by_org_type IS
   'Open tickets of the current tenant now by organisation type, by state and age bucket (over 24 to 120 hours, cumulative)';
@@ -105,16 +159,25 @@ COMMENT ON VIEW aftersales.kpi_backlog_by_org_type IS
 CREATE VIEW aftersales.kpi_backlog_by_organisation WITH (security_invoker = true) AS
 SELECT b.dim_key::bigint AS org_id, b.dim_name AS org_name, o.org_type, b.open_tickets, b.unassigned,
        b.on_hold, b.in_work, b.over_24h, b.over_48h, b.over_72h, b.over_96h, b.over_120h,
-       b.avg_age_hours, b.max_age_hours
+       b.avg_age_hours::numeric(12,2) AS avg_age_hours, b.max_age_hours::numeric(12,2) AS max_age_hours
   FROM aftersales.kpi_backlog('organisation', aftersales.now(), aftersales.current_tenant()) b
   LEFT JOIN aftersales.organisations o
     ON o.tenant_id = aftersales.current_tenant() AND o.org_id = b.dim_key::bigint;
 COMMENT ON VIEW aftersales.kpi_backlog_by_organisation IS
   'Open tickets of the current tenant now by organisation, by state and age bucket (over 24 to 120 hours, cumulative)';
 
+CREATE VIEW aftersales.kpi_backlog_stages_by_org_type WITH (security_invoker = true) AS
+SELECT b.dim_key AS org_type, b.dim_name AS org_type_name, b.stage, b.stage_name, b.pending, b.overdue,
+       b.over_24h, b.over_48h, b.over_72h, b.over_96h, b.over_120h,
+       b.max_overdue_hours::numeric(12,2) AS max_overdue_hours
+  FROM aftersales.kpi_backlog_stages('organisation_type', aftersales.now(), aftersales.current_tenant()) b;
+COMMENT ON VIEW aftersales.kpi_backlog_stages_by_org_type IS
+  'Open tickets of the current tenant now by organisation type and by the stage not yet reached (response, arrival, completion): pending, overdue, and overdue by more than 24 to 120 hours (cumulative)';
+
 CREATE VIEW aftersales.kpi_holdings WITH (security_invoker = true) AS
 SELECT h.engineer_id, h.engineer_name, h.org_id, h.org_name, h.org_type, h.region, h.capacity, h.on_duty,
-       h.active, h.holdings, h.assigned, h.in_progress, h.on_site, h.on_hold, h.load_ratio, h.max_age_hours
+       h.active, h.holdings, h.assigned, h.in_progress, h.on_site, h.on_hold,
+       h.load_ratio::numeric(9,4) AS load_ratio, h.max_age_hours::numeric(12,2) AS max_age_hours
   FROM aftersales.kpi_engineer_holdings(aftersales.now(), aftersales.current_tenant()) h;
 COMMENT ON VIEW aftersales.kpi_holdings IS
   'Open tickets held now per engineer of the current tenant (保有量), against capacity';
@@ -124,24 +187,28 @@ SELECT d.dimension, f.period_start AS month, f.dim_key, f.dim_name, f.failures, 
        f.in_warranty_failures, f.out_of_warranty_failures, f.warranty_unknown, f.rank
   FROM (VALUES ('region'), ('province'), ('product_model'), ('problem_type')) AS d (dimension)
  CROSS JOIN LATERAL aftersales.kpi_failures('month', d.dimension, '-infinity', 'infinity',
-                                            pg_catalog.current_setting('TimeZone'),
+                                            NULL,
                                             aftersales.current_tenant()) f;
 COMMENT ON VIEW aftersales.kpi_failures_monthly IS
   'Failures of the current tenant by month of entry and by region, province, product model and problem (fault) type (column dimension says which), with warranty classes and rank within the month (rank <= 5 for the top 5)';
 
 CREATE VIEW aftersales.kpi_durations_monthly WITH (security_invoker = true) AS
-SELECT d.period_start AS month, d.measure, d.clock, d.n, d.mean_minutes, d.p50_minutes, d.p90_minutes,
-       d.p95_minutes, d.max_minutes
+SELECT d.period_start AS month, d.measure, d.clock, d.n, d.mean_minutes::numeric(14,2) AS mean_minutes,
+       d.p50_minutes::numeric(14,2) AS p50_minutes, d.p90_minutes::numeric(14,2) AS p90_minutes,
+       d.p95_minutes::numeric(14,2) AS p95_minutes, d.max_minutes::numeric(14,2) AS max_minutes
   FROM aftersales.kpi_durations('month', 'all', '-infinity', 'infinity', aftersales.now(),
-                                pg_catalog.current_setting('TimeZone'), aftersales.current_tenant()) d;
+                                NULL, aftersales.current_tenant()) d;
 COMMENT ON VIEW aftersales.kpi_durations_monthly IS
   'Distributions of first response, arrival, resolution, repair and handling times of the current tenant by month of entry: count, mean, median, p90, p95 (within 0.5%) and maximum, in wall-clock and business minutes';
 
 CREATE VIEW aftersales.kpi_warranty_monthly WITH (security_invoker = true) AS
-SELECT w.period_start AS month, w.failures, w.early_failures, w.early_failure_warning, w.early_failure_alert,
-       w.in_warranty_failures, w.in_warranty_warning, w.in_warranty_alert,
-       w.out_of_warranty_failures, w.out_of_warranty_warning, w.out_of_warranty_alert, w.warranty_unknown
-  FROM aftersales.kpi_warranty_trend('month', '-infinity', 'infinity', pg_catalog.current_setting('TimeZone'),
+SELECT w.period_start AS month, w.failures, w.early_failures,
+       w.early_failure_warning::numeric(14,4) AS early_failure_warning, w.early_failure_alert,
+       w.in_warranty_failures, w.in_warranty_warning::numeric(14,4) AS in_warranty_warning,
+       w.in_warranty_alert,
+       w.out_of_warranty_failures, w.out_of_warranty_warning::numeric(14,4) AS out_of_warranty_warning,
+       w.out_of_warranty_alert, w.warranty_unknown
+  FROM aftersales.kpi_warranty_trend('month', '-infinity', 'infinity', NULL,
                                      aftersales.current_tenant()) w
  WHERE w.failures > 0;
 COMMENT ON VIEW aftersales.kpi_warranty_monthly IS
@@ -149,10 +216,12 @@ COMMENT ON VIEW aftersales.kpi_warranty_monthly IS
 
 CREATE VIEW aftersales.kpi_staff_monthly WITH (security_invoker = true) AS
 SELECT s.period_start AS month, s.engineer_id, s.engineer_name, s.org_id, s.org_name, s.org_type, s.tickets,
-       s.resolved, s.unresolved, s.avg_handling_minutes, s.avg_handling_business_minutes,
-       s.total_handling_minutes, s.first_time_fix_rate, s.csat_avg
+       s.resolved, s.unresolved, s.avg_handling_minutes::numeric(14,2) AS avg_handling_minutes,
+       s.avg_handling_business_minutes::numeric(14,2) AS avg_handling_business_minutes,
+       s.total_handling_minutes::numeric(14,2) AS total_handling_minutes,
+       s.first_time_fix_rate::numeric(5,4) AS first_time_fix_rate, s.csat_avg::numeric(3,2) AS csat_avg
   FROM aftersales.kpi_staff('month', '-infinity', 'infinity', aftersales.now(),
-                            pg_catalog.current_setting('TimeZone'), aftersales.current_tenant()) s;
+                            NULL, aftersales.current_tenant()) s;
 COMMENT ON VIEW aftersales.kpi_staff_monthly IS
   'Per engineer of the current tenant and month of entry: tickets, handling time, first-time fix, CSAT';
 
@@ -160,7 +229,7 @@ CREATE VIEW aftersales.kpi_dispatch_monthly_by_org_type WITH (security_invoker =
 SELECT d.period_start AS month, d.dim_key AS org_type, d.dim_name AS org_type_name, d.dispatches, d.tickets,
        d.assigns, d.reassigns, d.take_overs
   FROM aftersales.kpi_dispatch('month', 'organisation_type', '-infinity', 'infinity',
-                               pg_catalog.current_setting('TimeZone'), aftersales.current_tenant()) d;
+                               NULL, aftersales.current_tenant()) d;
 COMMENT ON VIEW aftersales.kpi_dispatch_monthly_by_org_type IS
   'Dispatch volume (派工量) of the current tenant by month of the dispatch and organisation type of the ticket';
 
@@ -190,7 +259,7 @@ BEGIN
      (NULL, 'name', 'Setting name'),
      (NULL, 'value', 'Value, in unit'),
      (NULL, 'description', 'What the setting decides'),
-     (NULL, 'month', 'First day of the month (in the session''s TimeZone)'),
+     (NULL, 'month', 'First day of the month (in the tenant''s reporting zone)'),
      (NULL, 'ticket_id', 'Ticket id'),
      (NULL, 'opened_at', 'When the ticket was entered'),
      (NULL, 'status', 'State of the ticket (new, on_hold, assigned, in_progress, on_site, locked, resolved, closed, cancelled)'),
@@ -221,22 +290,22 @@ BEGIN
      (NULL, 'unresolved', 'Tickets neither resolved, closed nor cancelled'),
      (NULL, 'csat_responses', 'Tickets whose latest follow-up has a CSAT score'),
      (NULL, 'nps_responses', 'Tickets whose latest follow-up has an NPS score'),
-     ('kpi_facts', 'response_minutes', 'Minutes from entry to the first response (wall clock)'),
+     ('kpi_facts', 'response_minutes', 'Minutes from entry to the first response: an engineer engaging (start of work, arrival, resolution or failed attempt); wall clock'),
      ('kpi_facts', 'response_business_minutes', 'Minutes of business time (calendar of the ticket''s SLA policy) from entry to the first response'),
-     ('kpi_facts', 'responded_in_target', '1: first response within the response target (setting response_target_minutes); 0: not; NULL: not judged yet (or on hold, or cancelled)'),
+     ('kpi_facts', 'responded_in_target', '1: first response within the response target (setting response_target_minutes); 0: not (on hold or not); NULL: not judged yet, or cancelled'),
      ('kpi_facts', 'arrival_minutes', 'Minutes from entry to the first arrival on site (wall clock)'),
      ('kpi_facts', 'arrival_business_minutes', 'Minutes of business time from entry to the first arrival on site'),
      ('kpi_facts', 'arrived_in_target', '1: a field ticket arrived within the arrival target (setting arrival_target_hours); 0: not; NULL: not a field ticket, not judged yet, or resolved without a visit'),
      ('kpi_facts', 'resolution_minutes', 'Minutes from entry to the final resolution (wall clock, holds included)'),
      ('kpi_facts', 'resolution_business_minutes', 'Minutes of business time from entry to the final resolution'),
      ('kpi_facts', 'completed_in_target', '1: finally resolved within the completion target (setting completion_target_hours); 0: not; NULL: not judged yet'),
-     ('kpi_facts', 'repair_minutes', 'Minutes from the first response to the final resolution (the repair, for MTTR)'),
+     ('kpi_facts', 'repair_minutes', 'Minutes from the first response to the final resolution, less the time sat resolved or closed before a reopen (the repair, for MTTR)'),
      ('kpi_facts', 'repair_business_minutes', 'Minutes of business time from the first response to the final resolution'),
      ('kpi_facts', 'handling_minutes', 'Minutes from the assignment to the current engineer to the final resolution'),
      ('kpi_facts', 'handling_business_minutes', 'Minutes of business time from the assignment to the current engineer to the final resolution'),
      ('kpi_facts', 'promised_at', 'Promised completion: the customer-requested date, else the resolution SLA clock''s due time'),
      ('kpi_facts', 'completed_on_time', '1: finally resolved by promised_at; 0: not; NULL: not judged yet'),
-     ('kpi_facts', 'sla_first_response', 'First-response SLA clock: met, breached, cancelled, running; NULL without a clock'),
+     ('kpi_facts', 'sla_first_contact', 'First-contact SLA clock (ticket_sla metric first_response: the first contact with the customer, or the first response if earlier): met, breached, cancelled, running at as_of; NULL without a clock'),
      ('kpi_facts', 'sla_arrival', 'Arrival SLA clock (field tickets): met, breached, cancelled, running; NULL without a clock'),
      ('kpi_facts', 'sla_resolution', 'Resolution SLA clock: met, breached, cancelled, running; NULL without a clock'),
      ('kpi_facts', 'first_time_fix', '1: resolved at least once with no failed attempt, no reopen and at most one arrival on site; 0: resolved but not first time; NULL: never resolved'),
@@ -253,6 +322,15 @@ BEGIN
      (NULL, 'unassigned', 'Open tickets without an engineer (new or locked)'),
      (NULL, 'on_hold', 'Open tickets on hold (waiting on the customer)'),
      (NULL, 'in_work', 'Open tickets with an engineer (assigned, in_progress, on_site)'),
+     ('kpi_backlog_stages_by_org_type', 'stage', 'Stage not yet reached: response, arrival (field tickets) or completion'),
+     ('kpi_backlog_stages_by_org_type', 'stage_name', 'Stage in Chinese: 响应, 到位, 完工'),
+     ('kpi_backlog_stages_by_org_type', 'pending', 'Open tickets that have not reached the stage'),
+     ('kpi_backlog_stages_by_org_type', 'over_24h', 'Pending tickets more than 24 hours past the stage''s target (超24小时; includes the older buckets)'),
+     ('kpi_backlog_stages_by_org_type', 'over_48h', 'Pending tickets more than 48 hours past the stage''s target (超48小时)'),
+     ('kpi_backlog_stages_by_org_type', 'over_72h', 'Pending tickets more than 72 hours past the stage''s target (超72小时)'),
+     ('kpi_backlog_stages_by_org_type', 'over_96h', 'Pending tickets more than 96 hours past the stage''s target (超96小时)'),
+     ('kpi_backlog_stages_by_org_type', 'over_120h', 'Pending tickets more than 120 hours past the stage''s target (超120小时)'),
+     ('kpi_backlog_stages_by_org_type', 'max_overdue_hours', 'Hours past the stage''s target of the most overdue pending ticket'),
      (NULL, 'over_24h', 'Open tickets entered more than 24 hours ago (超24小时; includes the older buckets)'),
      (NULL, 'over_48h', 'Open tickets entered more than 48 hours ago (超48小时)'),
      (NULL, 'over_72h', 'Open tickets entered more than 72 hours ago (超72小时)'),
@@ -287,7 +365,7 @@ BEGIN
      ('kpi_staff_monthly', 'avg_handling_business_minutes', 'As avg_handling_minutes, in business time on the calendar of the ticket''s SLA policy'),
      ('kpi_staff_monthly', 'total_handling_minutes', 'Sum of handling minutes of the resolved tickets'),
      ('kpi_staff_monthly', 'org_id', 'Organisation the engineer works for'),
-     ('kpi_dispatch_monthly_by_org_type', 'month', 'First day of the month of the dispatch (in the session''s TimeZone)'),
+     ('kpi_dispatch_monthly_by_org_type', 'month', 'First day of the month of the dispatch (in the tenant''s reporting zone)'),
      ('kpi_dispatch_monthly_by_org_type', 'tickets', 'Distinct tickets dispatched'),
      (NULL, 'assigns', 'Dispatches by assign (from awaiting assignment)'),
      (NULL, 'reassigns', 'Dispatches by reassign (to another engineer)'),

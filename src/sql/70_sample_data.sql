@@ -616,8 +616,11 @@ BEGIN
                    ( 7, 'E07', '传感器报警', 8.0, 0.85), ( 8, 'E08', '参数设置问题', 6.0, 0.25),
                    ( 9, 'E09', '安装调试', 5.0, 0.85), (10, 'E10', '操作咨询', 3.0, 0.05))
            AS p (pidx, code, name, weight, field);
-    INSERT INTO aftersales.problem_types (tenant_id, code, name)
-    SELECT tid, p.code, p.name FROM pg_temp.sample_problems p ORDER BY p.pidx;
+    INSERT INTO aftersales.problem_types (tenant_id, code, name, kind)
+    SELECT tid, p.code, p.name,
+           CASE p.code WHEN 'E08' THEN 'parameter_setting' WHEN 'E09' THEN 'installation'
+                       WHEN 'E10' THEN 'consultation' ELSE 'fault' END
+      FROM pg_temp.sample_problems p ORDER BY p.pidx;
     UPDATE pg_temp.sample_problems p SET problem_type_id = pt.problem_type_id
       FROM aftersales.problem_types pt
      WHERE pt.tenant_id = tid AND pt.code = p.code;

@@ -42,6 +42,10 @@ PACKAGES=(
 	make
 	gcc
 	libc6-dev
+	# the BI clients of test/t/080_kpi_bi_clients.pl
+	libpostgresql-jdbc-java
+	default-jdk-headless
+	python3-psycopg2
 )
 
 say() { printf '%s\n' "$*"; }

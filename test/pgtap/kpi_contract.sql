@@ -19,7 +19,7 @@
 \pset tuples_only true
 \pset pager off
 BEGIN;
-SELECT plan(242);
+SELECT plan(339);
 SET LOCAL TimeZone = 'UTC';
 
 -- ---------------------------------------------------------------------------
@@ -43,6 +43,8 @@ INSERT INTO kpi_functions VALUES
   $$SELECT * FROM aftersales.kpi_durations('month', 'engineer', '2026-01-01', '2027-01-01')$$),
  ('aftersales.kpi_backlog(text, timestamptz, bigint)',
   $$SELECT * FROM aftersales.kpi_backlog('organisation', '2026-03-02 12:00+00')$$),
+ ('aftersales.kpi_backlog_stages(text, timestamptz, bigint)',
+  $$SELECT * FROM aftersales.kpi_backlog_stages('region', '2026-03-02 12:00+00')$$),
  ('aftersales.kpi_engineer_holdings(timestamptz, bigint)',
   $$SELECT * FROM aftersales.kpi_engineer_holdings('2026-03-02 12:00+00')$$),
  ('aftersales.kpi_failures(text, text, timestamptz, timestamptz, text, bigint, integer)',
@@ -67,13 +69,26 @@ SELECT is(p.provolatile::text, 's', p.oid::regprocedure || ' is STABLE')
   FROM kpi_functions f JOIN pg_proc p ON p.oid = f.sig
  WHERE p.proname IN ('kpi_ticket_facts', 'kpi_service', 'kpi_headline', 'kpi_staff', 'kpi_dispatch', 'backlog_as_of',
                      'kpi_backlog', 'kpi_engineer_holdings', 'kpi_failures', 'kpi_warranty_trend', 'kpi_setting',
-                     'kpi_durations')
+                     'kpi_durations', 'kpi_backlog_stages')
  ORDER BY f.sig::text;
 SELECT ok(NOT p.prosecdef, p.oid::regprocedure || ' is SECURITY INVOKER')
   FROM kpi_functions f JOIN pg_proc p ON p.oid = f.sig ORDER BY f.sig::text;
-SELECT ok(p.proparallel = 's', p.oid::regprocedure || ' is PARALLEL SAFE')
+-- PARALLEL SAFE only where true: kpi_check opens a subtransaction (BEGIN
+-- ... EXCEPTION), which no process may do in a parallel query, so it and
+-- every function calling it are PARALLEL UNSAFE.
+SELECT is(p.proparallel::text, CASE WHEN p.proname = 'kpi_check' OR p.prosrc LIKE '%aftersales_internal.kpi_check(%' THEN 'u' ELSE 's' END,
+          p.oid::regprocedure || CASE WHEN p.proname = 'kpi_check' OR p.prosrc LIKE '%aftersales_internal.kpi_check(%'
+                                      THEN ' is PARALLEL UNSAFE (a subtransaction)' ELSE ' is PARALLEL SAFE' END)
   FROM kpi_functions f JOIN pg_proc p ON p.oid = f.sig ORDER BY f.sig::text;
-SELECT is(p.proconfig, '{"search_path=pg_catalog, pg_temp"}', p.oid::regprocedure || ' pins search_path')
+-- Plan stability: every KPI function that runs queries pins search_path
+-- and plan_cache_mode (a generic plan of its static query cannot see the
+-- range or the tenant: 50 times slower after the fifth call of a session).
+SELECT is(p.proconfig,
+          CASE WHEN p.prosrc LIKE '%aftersales_internal.kpi_check(%'
+               THEN '{"search_path=pg_catalog, pg_temp",plan_cache_mode=force_custom_plan}'
+               ELSE '{"search_path=pg_catalog, pg_temp"}' END::text[],
+          p.oid::regprocedure || CASE WHEN p.prosrc LIKE '%aftersales_internal.kpi_check(%'
+                                      THEN ' pins search_path and plan_cache_mode' ELSE ' pins search_path' END)
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname IN ('aftersales', 'aftersales_internal') AND (p.proname ~ '^_?kpi_' OR p.proname IN ('backlog_as_of', 'set_kpi_setting'))
  ORDER BY p.oid::regprocedure::text;
@@ -104,6 +119,24 @@ SELECT is(array_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) ORD
  WHERE v::text NOT LIKE 'aftersales._kpi%'
  GROUP BY v ORDER BY v::text;
 
+-- A BI driver reports numeric without a typmod as NUMERIC(0,0), and a tool
+-- that trusts the scale rounds a rate to 0 or 1: every numeric column has
+-- a declared precision and scale (rates 4 decimals, minutes and hours 2).
+SELECT is(array_agg(a.attname::text ORDER BY a.attnum) FILTER (WHERE a.atttypid = 'numeric'::regtype AND a.atttypmod = -1), NULL,
+          v || ': every numeric column has a declared scale')
+  FROM kpi_views JOIN pg_attribute a ON a.attrelid = v AND a.attnum > 0 AND NOT a.attisdropped
+ WHERE v::text NOT LIKE 'aftersales._kpi%'
+ GROUP BY v ORDER BY v::text;
+SELECT is(array_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
+              FILTER (WHERE (a.attname ~ '_(rate|share)$' AND format_type(a.atttypid, a.atttypmod) <> 'numeric(5,4)')
+                         OR (a.attname ~ '_minutes$' AND format_type(a.atttypid, a.atttypmod) <> 'numeric(14,2)')),
+          NULL, v || ': rates are numeric(5,4), minutes numeric(14,2)')
+  FROM kpi_views JOIN pg_attribute a ON a.attrelid = v AND a.attnum > 0 AND NOT a.attisdropped
+ WHERE v::text NOT LIKE 'aftersales._kpi%'
+ GROUP BY v ORDER BY v::text;
+SELECT is(format_type(a.atttypid, a.atttypmod), 'numeric(14,2)', 'escalation_rules_effective.after_minutes: the delay as numeric minutes')
+  FROM pg_attribute a WHERE a.attrelid = 'aftersales.escalation_rules_effective'::regclass AND a.attname = 'after_minutes';
+
 -- ---------------------------------------------------------------------------
 -- Settings and catalogue tables
 
@@ -121,7 +154,8 @@ SELECT ok((SELECT count(*) FROM aftersales.kpi_catalogue WHERE tenant_id = 1 AND
           'the shipped catalogue has every KPI');
 SELECT is((SELECT array_agg(code || ' ' || target || ' ' || target_direction ORDER BY sort_order)
              FROM aftersales.kpi_catalogue WHERE tenant_id = 1 AND target IS NOT NULL),
-          '{"first_time_fix_rate 0.85 >=","closed_loop_rate 0.98 >=","csat_avg 4.5 >="}', 'the default targets of the brief');
+          '{"avg_first_response_minutes 15 <=","avg_resolution_minutes 30 <=","first_time_fix_rate 0.85 >=","problem_resolution_rate 0.98 >=","csat_avg 4.5 >="}',
+          'the default targets of the brief and the seeds (average response 15 min, resolution 30 min, problem resolution 98%)');
 SELECT is(array_agg(c.code ORDER BY c.code) FILTER (WHERE NOT EXISTS (
               SELECT FROM pg_attribute a WHERE a.attrelid IN (SELECT v FROM kpi_views) AND a.attname IN (c.code, substr(c.code, 9)))),
           NULL, 'every catalogued KPI is a column of a view')
@@ -255,13 +289,13 @@ SELECT is((SELECT count(*) FROM aftersales.kpi_definitions), (SELECT count(*) FR
 SELECT is(aftersales.set_kpi_setting('repeat_window_days', 60), 60::numeric, 'set_kpi_setting for the current tenant');
 SELECT is(aftersales.kpi_setting('repeat_window_days'), 60::numeric, 'the tenant''s own value applies');
 SELECT is(aftersales.kpi_setting('repeat_window_days', 1), 30::numeric, 'tenant 1''s is unchanged');
-SELECT is((SELECT value || ' ' || defined_by_tenant FROM aftersales.kpi_settings_current WHERE name = 'repeat_window_days'), '60 9301',
+SELECT is((SELECT value || ' ' || defined_by_tenant FROM aftersales.kpi_settings_current WHERE name = 'repeat_window_days'), '60.0000 9301',
           'kpi_settings_current shows the tenant''s own row');
 SELECT is((SELECT g.repeat_window FROM aftersales_internal.kpi_config(9301) g), interval '60 days', 'and the KPI functions use it');
 INSERT INTO aftersales.kpi_catalogue (code, category, name_en, name_zh, definition, formula, unit, target, target_direction, source)
 SELECT code, category, name_en, name_zh, definition, formula, unit, 0.95, '>=', source
   FROM aftersales.kpi_catalogue WHERE tenant_id = 1 AND code = 'response_rate';
-SELECT is((SELECT target || ' ' || defined_by_tenant FROM aftersales.kpi_definitions WHERE code = 'response_rate'), '0.95 9301',
+SELECT is((SELECT target || ' ' || defined_by_tenant FROM aftersales.kpi_definitions WHERE code = 'response_rate'), '0.9500 9301',
           'a tenant''s own catalogue row overrides tenant 1''s');
 SELECT is((SELECT count(*) FROM aftersales.kpi_definitions), (SELECT count(*) FROM aftersales.kpi_catalogue WHERE tenant_id = 1),
           'still one row per code');
@@ -275,6 +309,71 @@ SET LOCAL ROLE kpi_tap_reader;
 SELECT lives_ok('SELECT * FROM aftersales.kpi_definitions', 'a reader of the catalogue reads kpi_definitions');
 SELECT throws_ok('SELECT * FROM aftersales.kpi_facts', '42501', NULL, 'but not kpi_facts without the right to read tickets');
 RESET ROLE;
+
+-- ---------------------------------------------------------------------------
+-- Plan stability: each view ten times in one session (a pooled BI
+-- connection); the tenth call gives the first call's rows.
+CREATE TEMP TABLE view_calls (v regclass, call integer, digest text);
+DO $$
+DECLARE
+    r record;
+    d text;
+BEGIN
+    FOR r IN SELECT v FROM kpi_views ORDER BY v::text LOOP
+        FOR i IN 1 .. 10 LOOP
+            EXECUTE format('SELECT md5(COALESCE(string_agg(x::text, %L ORDER BY x::text), %L)) FROM %s x', '|', '', r.v) INTO d;
+            INSERT INTO view_calls VALUES (r.v, i, d);
+        END LOOP;
+    END LOOP;
+END
+$$;
+SELECT is((SELECT digest FROM view_calls c WHERE c.v = k.v AND call = 10), (SELECT digest FROM view_calls c WHERE c.v = k.v AND call = 1),
+          k.v || ': the tenth call in a session gives the first call''s rows')
+  FROM kpi_views k ORDER BY k.v::text;
+
+-- Parallel mode: with every query forced into a parallel plan, each view
+-- (alone, and next to a parallel scan of the event log) gives the serial
+-- answer instead of failing to start a subtransaction.
+CREATE TEMP TABLE serial_rows AS SELECT v, digest FROM view_calls WHERE call = 1;
+SAVEPOINT parallel;
+SET LOCAL force_parallel_mode = on;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL max_parallel_workers_per_gather = 2;
+CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    r record;
+    p text := '';
+BEGIN
+    FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+        p := p || r."QUERY PLAN" || E'\n';
+    END LOOP;
+    RETURN p;
+END
+$$;
+SELECT ok(pg_temp.plan_of('SELECT count(*) FROM aftersales.ticket_events') LIKE '%Gather%',
+          'the settings do give a parallel plan (Gather) to a plain query');
+CREATE TEMP TABLE parallel_rows (v regclass, digest text, digest_beside_scan text);
+DO $$
+DECLARE
+    r record;
+    d text;
+    d2 text;
+BEGIN
+    FOR r IN SELECT v FROM kpi_views ORDER BY v::text LOOP
+        EXECUTE format('SELECT md5(COALESCE(string_agg(x::text, %L ORDER BY x::text), %L)) FROM %s x', '|', '', r.v) INTO d;
+        EXECUTE format('SELECT md5(COALESCE(string_agg(x::text, %L ORDER BY x::text), %L)) FROM %s x, (SELECT count(*) FROM aftersales.ticket_events) e',
+                       '|', '', r.v) INTO d2;
+        INSERT INTO parallel_rows VALUES (r.v, d, d2);
+    END LOOP;
+END
+$$;
+SELECT is(p.digest, s.digest, p.v || ': the serial rows under force_parallel_mode')
+  FROM parallel_rows p JOIN serial_rows s USING (v) ORDER BY p.v::text;
+SELECT ok(p.digest_beside_scan IS NOT NULL, p.v || ': beside a parallel scan of ticket_events too')
+  FROM parallel_rows p ORDER BY p.v::text;
+ROLLBACK TO SAVEPOINT parallel;
 
 -- ---------------------------------------------------------------------------
 -- Bad arguments: SQLSTATE, a message naming the value (the hints are in
