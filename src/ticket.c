@@ -29,6 +29,7 @@
  */
 #include "compat.h"
 #include "ticket.h"
+#include "access.h"
 
 #include "access/htup_details.h"
 #include "catalog/pg_enum.h"
@@ -453,6 +454,9 @@ event_actor(void)
 
 	if (v == NULL)
 		v = setting("aftersales.actor");
+	/* access control (src/access.c): a non-superuser is who they logged in as */
+	if (access_applies())
+		return access_actor(v);
 	return v ? v : GetUserNameFromId(GetUserId(), false);
 }
 
@@ -813,6 +817,10 @@ guard_update(TriggerData *td)
 			for (int c = 0; c < NUM_COLS; c++)
 				if (ticket_cols[c].kind == COL_MANAGED && col_changed(&old, &new, c, desc))
 					managed_column_changed(id, from, c);
+			/* access control (src/access.c): the right to edit, after close a manager's */
+			access_check_event(DatumGetInt64(old.v[C_TENANT]), id,
+							   (from == ST_CLOSED || from == ST_CANCELLED) ? "edit_closed" : "edit",
+							   state_names[from], !old.n[C_ASSIGNEE], DatumGetInt64(old.v[C_ASSIGNEE]));
 			return td->tg_newtuple;
 		}
 		to = state_of(new.v[C_STATUS]);
@@ -834,6 +842,9 @@ guard_update(TriggerData *td)
 				 errdetail("The events of a ticket are recorded in the order they happen."),
 				 errhint("Pass a later time, or none for the current time.")));
 
+	/* access control (src/access.c): may this caller fire this event here */
+	access_check_event(DatumGetInt64(old.v[C_TENANT]), id, event_names[ev], state_names[from],
+					   !old.n[C_ASSIGNEE], DatumGetInt64(old.v[C_ASSIGNEE]));
 	return apply_transition(t, to, td->tg_newtuple, desc, &old, &new, at);
 }
 
@@ -881,6 +892,9 @@ guard_insert(TriggerData *td)
 	}
 	if (row.n[C_OPENED])
 		elog(ERROR, "opened_at of a new ticket is NULL");
+	/* access control (src/access.c): may this caller open tickets */
+	access_check_event(DatumGetInt64(row.v[C_TENANT]), DatumGetInt64(row.v[C_TICKET]), "open",
+					   state_names[status], false, 0);
 
 #define SET(c, val, isnull) \
 	do { cols[n] = ticket_cache.attno[c]; vals[n] = (val); nulls[n] = (isnull); n++; } while (0)
@@ -940,6 +954,9 @@ aftersales_actor(PG_FUNCTION_ARGS)
 {
 	const char *v = setting("aftersales.actor");
 
+	/* access control (src/access.c): a non-superuser is who they logged in as */
+	if (access_applies())
+		PG_RETURN_TEXT_P(cstring_to_text(access_actor(v)));
 	PG_RETURN_TEXT_P(cstring_to_text(v ? v : GetUserNameFromId(GetUserId(), false)));
 }
 
@@ -958,6 +975,9 @@ aftersales_current_tenant(PG_FUNCTION_ARGS)
 	int64		tenant = 0;
 	int			len;
 
+	/* access control (src/access.c): a non-superuser's tenant is checked membership */
+	if (access_applies())
+		PG_RETURN_INT64(access_tenant());
 	if (v == NULL)
 		PG_RETURN_INT64(1);
 	len = strlen(v);
