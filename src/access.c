@@ -266,6 +266,34 @@ resolve_member(const char *tenant_setting)
 	SPI_finish();
 }
 
+/*
+ * A pool acting for a user acts with that user's privileges: it holds every
+ * kind's group role, so it must SET LOCAL ROLE to the asserted user's one
+ * (aftersales_agent for an agent ...).  Table and column privileges then
+ * apply exactly as to a login of that kind (analysts see no contact data).
+ * Skipped when the current user is a superuser: the extension's own
+ * SECURITY DEFINER code, on behalf of a caller already checked.
+ */
+static void
+check_pool_role(void)
+{
+	Oid			cur = GetUserId();
+	char		role[32];
+
+	if (caller.mode != CALLER_MEMBER || strcmp(caller.via, "app") != 0 || superuser_arg(cur))
+		return;
+	snprintf(role, sizeof(role), "aftersales_%s", caller.kind);
+	if (cur != group_role(role))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("application role \"%s\" acts for %s \"%s\" as role \"%s\", not %s",
+						GetUserNameFromId(GetSessionUserId(), false), caller.kind, caller.name,
+						GetUserNameFromId(cur, false), role),
+				 errdetail("A pool takes the privileges of the user it asserts, and no more."),
+				 errhint("After SET LOCAL aftersales.app_user = '%s', run: SET LOCAL ROLE %s;",
+						 caller.name, role)));
+}
+
 static const Caller *
 current_caller(void)
 {
@@ -278,7 +306,10 @@ current_caller(void)
 	if (caller.valid && caller.lxid == lxid && caller.cid == cid && caller.session_user == su &&
 		strncmp(caller.tenant_setting, ts, MAX_SETTING) == 0 &&
 		strncmp(caller.user_setting, us, MAX_SETTING) == 0)
+	{
+		check_pool_role();
 		return &caller;
+	}
 
 	caller.valid = false;
 	if (strlen(us) > MAX_SETTING)
@@ -340,6 +371,7 @@ current_caller(void)
 	strlcpy(caller.tenant_setting, ts, sizeof(caller.tenant_setting));
 	strlcpy(caller.user_setting, us, sizeof(caller.user_setting));
 	caller.valid = true;
+	check_pool_role();
 	return &caller;
 }
 
@@ -474,4 +506,20 @@ aftersales_whoami(PG_FUNCTION_ARGS)
 		n[5] = !c->has_engineer;
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, v, n)));
+}
+
+/*
+ * aftersales.current_member_kind(): the caller's kind (admin ... auditor,
+ * sweep for the sweep's login); NULL for superusers.  The write and read
+ * policies compare it with the kinds whose group role holds the privilege,
+ * so that an application pool, which holds every kind's privileges, gets
+ * only those of the user it asserted.
+ */
+PG_FUNCTION_INFO_V1(aftersales_current_member_kind);
+Datum
+aftersales_current_member_kind(PG_FUNCTION_ARGS)
+{
+	if (!access_applies())
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(current_caller()->kind));
 }

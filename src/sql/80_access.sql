@@ -101,6 +101,11 @@ CREATE FUNCTION aftersales.current_org_scope() RETURNS bigint[]
 COMMENT ON FUNCTION aftersales.current_org_scope() IS
   'The organisations the caller sees (their organisation and everything below); NULL for the whole tenant (HQ members, superusers)';
 
+CREATE FUNCTION aftersales.current_member_kind() RETURNS text
+    AS 'MODULE_PATHNAME', 'aftersales_current_member_kind' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales.current_member_kind() IS
+  'The caller''s kind of member (admin, manager, agent, engineer, analyst, auditor; sweep for the sweep''s login); NULL for superusers';
+
 CREATE FUNCTION aftersales.whoami(OUT tenant_id bigint, OUT member text, OUT kind text, OUT via text,
                                   OUT org_id bigint, OUT engineer_id bigint)
     AS 'MODULE_PATHNAME', 'aftersales_whoami' LANGUAGE C STABLE;

@@ -59,11 +59,17 @@ BEGIN
         END IF;
         n := n + 1;
     END LOOP;
+    -- Views read with the caller's rights, so the policies above apply
+    -- through them (a view defined without it reads as its owner).
+    FOR t IN SELECT c.oid::regclass AS rel FROM pg_catalog.pg_class c
+              WHERE c.relnamespace = 'aftersales'::regnamespace AND c.relkind = 'v' LOOP
+        EXECUTE pg_catalog.format('ALTER VIEW %s SET (security_invoker = true)', t.rel);
+    END LOOP;
     RETURN n;
 END
 $$;
 REVOKE ALL ON FUNCTION aftersales_internal.apply_row_security() FROM PUBLIC;
 COMMENT ON FUNCTION aftersales_internal.apply_row_security() IS
-  'Enables and forces row-level security, with the tenant and scope policies, on every table of schema aftersales with a tenant_id; returns how many';
+  'Enables and forces row-level security, with the tenant and scope policies, on every table of schema aftersales with a tenant_id, and makes every view security_invoker; returns how many tables';
 
 SELECT aftersales_internal.apply_row_security();

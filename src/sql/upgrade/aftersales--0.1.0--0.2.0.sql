@@ -113,6 +113,11 @@ CREATE FUNCTION aftersales.current_org_scope() RETURNS bigint[]
 COMMENT ON FUNCTION aftersales.current_org_scope() IS
   'The organisations the caller sees (their organisation and everything below); NULL for the whole tenant (HQ members, superusers)';
 
+CREATE FUNCTION aftersales.current_member_kind() RETURNS text
+    AS 'MODULE_PATHNAME', 'aftersales_current_member_kind' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales.current_member_kind() IS
+  'The caller''s kind of member (admin, manager, agent, engineer, analyst, auditor; sweep for the sweep''s login); NULL for superusers';
+
 CREATE FUNCTION aftersales.whoami(OUT tenant_id bigint, OUT member text, OUT kind text, OUT via text,
                                   OUT org_id bigint, OUT engineer_id bigint)
     AS 'MODULE_PATHNAME', 'aftersales_whoami' LANGUAGE C STABLE;
@@ -228,11 +233,17 @@ BEGIN
         END IF;
         n := n + 1;
     END LOOP;
+    -- Views read with the caller's rights, so the policies above apply
+    -- through them (a view defined without it reads as its owner).
+    FOR t IN SELECT c.oid::regclass AS rel FROM pg_catalog.pg_class c
+              WHERE c.relnamespace = 'aftersales'::regnamespace AND c.relkind = 'v' LOOP
+        EXECUTE pg_catalog.format('ALTER VIEW %s SET (security_invoker = true)', t.rel);
+    END LOOP;
     RETURN n;
 END
 $$;
 REVOKE ALL ON FUNCTION aftersales_internal.apply_row_security() FROM PUBLIC;
 COMMENT ON FUNCTION aftersales_internal.apply_row_security() IS
-  'Enables and forces row-level security, with the tenant and scope policies, on every table of schema aftersales with a tenant_id; returns how many';
+  'Enables and forces row-level security, with the tenant and scope policies, on every table of schema aftersales with a tenant_id, and makes every view security_invoker; returns how many tables';
 
 SELECT aftersales_internal.apply_row_security();
