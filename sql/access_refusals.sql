@@ -5,7 +5,7 @@ SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS aftersales CASCADE;
 CREATE EXTENSION aftersales;
 DROP ROLE IF EXISTS regress_acl_agent, regress_acl_eng, regress_acl_mgr, regress_acl_two, regress_acl_none,
-    regress_acl_pool, regress_acl_owner;
+    regress_acl_pool, regress_acl_owner, regress_acl_sweep;
 RESET client_min_messages;
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';
@@ -29,6 +29,8 @@ SELECT aftersales.open_ticket(customer => 1, problem_type => 1, priority => 'B',
 SELECT aftersales.assign_ticket(1, 1), aftersales.assign_ticket(2, 2), aftersales.assign_ticket(3, 2),
        aftersales.assign_ticket(4, 1);
 SELECT aftersales.resolve_ticket(4, 'fixed'), aftersales.follow_up(4, satisfied => true);
+SELECT aftersales.open_ticket(customer => 1, problem_type => 1, priority => 'C', description => 'Nanjing, wanted by noon',
+                              org => 4, requested_at => '2024-05-06 12:00+00');
 SET aftersales.tenant_id = 2;
 INSERT INTO aftersales.organisations (level, org_type, name) VALUES ('hq', 'headquarters', 'Other HQ');
 RESET aftersales.tenant_id;
@@ -156,6 +158,18 @@ SET session_replication_role = replica;
 ALTER TABLE aftersales.tickets DISABLE TRIGGER zz_ticket_guard;
 RESET SESSION AUTHORIZATION;
 
+-- The sweep's login: across tenants (BYPASSRLS), least privilege, and it
+-- fires only what event_rights grants kind sweep (the lock at the
+-- customer-requested date).
+CREATE ROLE regress_acl_sweep LOGIN BYPASSRLS IN ROLE aftersales_sweep;
+SET SESSION AUTHORIZATION regress_acl_sweep;
+SELECT claimed, locks, errors FROM aftersales.sweep(now => '2024-05-06 13:00+00');
+SELECT ticket_id, status, last_actor FROM aftersales.tickets WHERE ticket_id = 5;
+SET aftersales.tenant_id = '1';
+SELECT aftersales.cancel_ticket(5, reason => 'the sweep does not cancel', at => '2024-05-06 14:00+00');
+RESET aftersales.tenant_id;
+RESET SESSION AUTHORIZATION;
+
 -- Pitfalls.
 -- 1. A function in public shadowing an unqualified name changes nothing:
 --    policies and functions name everything qualified.
@@ -208,4 +222,4 @@ SELECT count(*) FROM aftersales.tickets;
 DELETE FROM aftersales.members;
 REVOKE USAGE ON SCHEMA aftersales FROM regress_acl_owner;
 DROP ROLE regress_acl_agent, regress_acl_eng, regress_acl_mgr, regress_acl_two, regress_acl_none,
-    regress_acl_pool, regress_acl_owner;
+    regress_acl_pool, regress_acl_owner, regress_acl_sweep;

@@ -63,7 +63,8 @@ SELECT pg_catalog.pg_extension_config_dump('aftersales.members', '');
 -- so the API and a direct UPDATE obey the same rule.  Besides the events of
 -- the closed loop: edit (a plain change of a ticket's free fields) and
 -- edit_closed (the same once closed or cancelled); kind sweep is the
--- scheduled sweep's login.
+-- scheduled sweep's login.  Shipped data, recreated by CREATE EXTENSION and
+-- not dumped: a change of it is a change of the install script.
 CREATE TABLE aftersales.event_rights (
     kind              text    NOT NULL CHECK (kind = 'sweep' OR kind::aftersales.member_kind IS NOT NULL),
     event             text    NOT NULL CHECK (event IN ('edit', 'edit_closed') OR event::aftersales.ticket_event IS NOT NULL),
@@ -91,7 +92,6 @@ UNION ALL
 SELECT 'engineer', e, true
   FROM pg_catalog.unnest(ARRAY['start', 'arrive', 'resolve', 'fail', 'release', 'hold', 'resume']) e
 UNION ALL VALUES ('sweep', 'lock', false);
-SELECT pg_catalog.pg_extension_config_dump('aftersales.event_rights', '');
 
 -- ---------------------------------------------------------------------------
 -- The caller (C, src/access.c)
@@ -176,3 +176,17 @@ GRANT UPDATE ON aftersales.tickets TO aftersales_sweep;
 GRANT EXECUTE ON FUNCTION aftersales.sweep(integer, timestamptz, bigint) TO aftersales_sweep;
 GRANT EXECUTE ON PROCEDURE aftersales.sweep_until_done(integer, integer, bigint) TO aftersales_sweep;
 GRANT EXECUTE ON FUNCTION aftersales.prune_sweep_runs(timestamptz, bigint) TO aftersales_sweep;
+-- The sweep's internal step, wherever the internals live (schema
+-- aftersales_internal holds them as they move out of aftersales).
+GRANT USAGE ON SCHEMA aftersales_internal TO aftersales_sweep;
+DO $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+              WHERE p.proname = '_sweep_claimed'
+                AND p.pronamespace IN ('aftersales'::regnamespace, 'aftersales_internal'::regnamespace) LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO aftersales_sweep', f);
+    END LOOP;
+END
+$$;

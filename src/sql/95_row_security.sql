@@ -8,8 +8,13 @@
 --                      caller's scope, or the caller sees the whole tenant;
 --   ticket_scope       (tables with a ticket_id and no org_id: events, clocks,
 --                      watches, alerts) the ticket is one the caller sees.
+--   shared_defaults    (kpi_settings, kpi_catalogue, escalation_rules) tenant 1's
+--                      rows are the defaults every tenant falls back to: all
+--                      read them, only tenant 1 writes them.
 -- Both functions called are STABLE C, written as (SELECT ...) so that they
--- are initplans evaluated once per statement, and compared with int8 = and
+-- are initplans evaluated once per statement; ticket_scope's IN is
+-- uncorrelated, so it is one hashed subplan per statement, not a probe of
+-- tickets per row; and compared with int8 = and
 -- = ANY, which are leakproof: no row reaches a user's function before the
 -- policies have filtered it.  ENABLE and FORCE: the owner is a superuser
 -- and bypasses them anyway; FORCE keeps a non-superuser owner (after ALTER
@@ -38,6 +43,12 @@ BEGIN
         EXECUTE pg_catalog.format('DROP POLICY IF EXISTS tenant_isolation ON %s', t.rel);
         EXECUTE pg_catalog.format('DROP POLICY IF EXISTS org_scope ON %s', t.rel);
         EXECUTE pg_catalog.format('DROP POLICY IF EXISTS ticket_scope ON %s', t.rel);
+        EXECUTE pg_catalog.format('DROP POLICY IF EXISTS shared_defaults ON %s', t.rel);
+        IF t.rel IN ('aftersales.kpi_settings'::regclass, 'aftersales.kpi_catalogue'::regclass,
+                     'aftersales.escalation_rules'::regclass) THEN
+            EXECUTE pg_catalog.format(
+                'CREATE POLICY shared_defaults ON %s FOR SELECT USING (tenant_id OPERATOR(pg_catalog.=) 1)', t.rel);
+        END IF;
         EXECUTE pg_catalog.format(
             'CREATE POLICY tenant_isolation ON %s'
             ' USING (tenant_id OPERATOR(pg_catalog.=) (SELECT aftersales.current_tenant()))'
@@ -51,11 +62,9 @@ BEGIN
                 '        OR org_id OPERATOR(pg_catalog.=) ANY ((SELECT aftersales.current_org_scope())::bigint[]))', t.rel);
         ELSIF t.has_ticket THEN
             EXECUTE pg_catalog.format(
-                'CREATE POLICY ticket_scope ON %1$s AS RESTRICTIVE'
+                'CREATE POLICY ticket_scope ON %s AS RESTRICTIVE'
                 ' USING ((SELECT aftersales.current_org_scope()) IS NULL'
-                '        OR EXISTS (SELECT FROM aftersales.tickets t'
-                '                    WHERE t.tenant_id OPERATOR(pg_catalog.=) %1$s.tenant_id'
-                '                      AND t.ticket_id OPERATOR(pg_catalog.=) %1$s.ticket_id))', t.rel);
+                '        OR (tenant_id, ticket_id) IN (SELECT t.tenant_id, t.ticket_id FROM aftersales.tickets t))', t.rel);
         END IF;
         n := n + 1;
     END LOOP;

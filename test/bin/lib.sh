@@ -41,6 +41,7 @@ PACKAGES=(
 	make
 	gcc
 	libc6-dev
+	openssl
 )
 
 say() { printf '%s\n' "$*"; }

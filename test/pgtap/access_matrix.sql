@@ -19,7 +19,7 @@
 \pset tuples_only true
 \pset pager off
 BEGIN;
-SELECT plan(6);
+SELECT plan(8);
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL client_min_messages = warning;
 SELECT current_user AS superuser \gset
@@ -150,8 +150,10 @@ BEGIN
         FOREACH s IN ARRAY ARRAY['hq', 'region', 'outlet'] LOOP
             EXECUTE format(
                 'INSERT INTO forbidden SELECT %L, %L, coalesce(array_agg(x.ctid) FILTER (WHERE c), ''{}''), count(*) FILTER (WHERE NOT c)'
-                ' FROM aftersales.%I x, LATERAL (SELECT x.tenant_id <> %s %s AS c) f',
+                ' FROM aftersales.%I x, LATERAL (SELECT x.tenant_id <> %s %s %s AS c) f',
                 r.rel, s, r.rel, a,
+                -- tenant 1's rows of these are every tenant's defaults
+                CASE WHEN r.rel IN ('kpi_settings', 'kpi_catalogue', 'escalation_rules') THEN 'AND x.tenant_id <> 1' ELSE '' END,
                 CASE WHEN s = 'hq' THEN ''
                      WHEN r.has_org THEN format('OR x.org_id IS NULL OR x.org_id NOT IN (SELECT org_id FROM scope_orgs WHERE scope = %L)', s)
                      WHEN r.has_ticket THEN format('OR NOT EXISTS (SELECT FROM aftersales.tickets t WHERE t.tenant_id = x.tenant_id AND t.ticket_id = x.ticket_id AND t.org_id IN (SELECT org_id FROM scope_orgs WHERE scope = %L))', s)
@@ -308,6 +310,25 @@ SELECT is_empty($$SELECT DISTINCT p, state, verb, rel, outcome FROM results
                 'another tenant or garbage in the setting reaches no row, whatever the verb');
 -- The matrix's line.
 SELECT diag(format('%s cases, %s leaks', (SELECT count(*) FROM results), (SELECT count(*) FROM results WHERE leaked > 0)));
+
+-- The dashboards: an HQ analyst's figures are the tenant's, a region
+-- manager's those of the region's tickets.
+CREATE TEMP TABLE kpi_seen (who text, tickets numeric) ON COMMIT DROP;
+GRANT INSERT ON kpi_seen TO PUBLIC;
+SELECT set_config('aftersales.tenant_id', a::text, true) FROM fx;
+INSERT INTO kpi_seen SELECT 'superuser', sum(tickets) FROM aftersales.kpi_service_monthly;
+INSERT INTO kpi_seen SELECT 'region tickets', count(*) FROM aftersales.tickets t
+ WHERE t.tenant_id = (SELECT a FROM fx) AND t.org_id IN (SELECT org_id FROM scope_orgs WHERE scope = 'region');
+SELECT set_config('aftersales.tenant_id', '', true);
+SELECT set_config('session_authorization', 'acl_analyst_hq', true);
+INSERT INTO kpi_seen SELECT 'analyst@hq', sum(tickets) FROM aftersales.kpi_service_monthly;
+SELECT set_config('session_authorization', 'acl_manager_region', true);
+INSERT INTO kpi_seen SELECT 'manager@region', sum(tickets) FROM aftersales.kpi_service_monthly;
+SELECT set_config('session_authorization', :'superuser', true);
+SELECT is((SELECT tickets FROM kpi_seen WHERE who = 'analyst@hq'), (SELECT tickets FROM kpi_seen WHERE who = 'superuser'),
+          'an HQ analyst''s kpi_service_monthly counts every ticket of the tenant');
+SELECT is((SELECT tickets FROM kpi_seen WHERE who = 'manager@region'), (SELECT tickets FROM kpi_seen WHERE who = 'region tickets'),
+          'a region manager''s counts the region''s tickets only');
 
 -- Analysts: the customers' non-personal columns, never the contact data.
 SELECT set_config('session_authorization', 'acl_analyst_hq', true);

@@ -75,7 +75,8 @@ SELECT pg_catalog.pg_extension_config_dump('aftersales.members', '');
 -- so the API and a direct UPDATE obey the same rule.  Besides the events of
 -- the closed loop: edit (a plain change of a ticket's free fields) and
 -- edit_closed (the same once closed or cancelled); kind sweep is the
--- scheduled sweep's login.
+-- scheduled sweep's login.  Shipped data, recreated by CREATE EXTENSION and
+-- not dumped: a change of it is a change of the install script.
 CREATE TABLE aftersales.event_rights (
     kind              text    NOT NULL CHECK (kind = 'sweep' OR kind::aftersales.member_kind IS NOT NULL),
     event             text    NOT NULL CHECK (event IN ('edit', 'edit_closed') OR event::aftersales.ticket_event IS NOT NULL),
@@ -103,7 +104,6 @@ UNION ALL
 SELECT 'engineer', e, true
   FROM pg_catalog.unnest(ARRAY['start', 'arrive', 'resolve', 'fail', 'release', 'hold', 'resume']) e
 UNION ALL VALUES ('sweep', 'lock', false);
-SELECT pg_catalog.pg_extension_config_dump('aftersales.event_rights', '');
 
 -- ---------------------------------------------------------------------------
 -- The caller (C, src/access.c)
@@ -188,6 +188,20 @@ GRANT UPDATE ON aftersales.tickets TO aftersales_sweep;
 GRANT EXECUTE ON FUNCTION aftersales.sweep(integer, timestamptz, bigint) TO aftersales_sweep;
 GRANT EXECUTE ON PROCEDURE aftersales.sweep_until_done(integer, integer, bigint) TO aftersales_sweep;
 GRANT EXECUTE ON FUNCTION aftersales.prune_sweep_runs(timestamptz, bigint) TO aftersales_sweep;
+-- The sweep's internal step, wherever the internals live (schema
+-- aftersales_internal holds them as they move out of aftersales).
+GRANT USAGE ON SCHEMA aftersales_internal TO aftersales_sweep;
+DO $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+              WHERE p.proname = '_sweep_claimed'
+                AND p.pronamespace IN ('aftersales'::regnamespace, 'aftersales_internal'::regnamespace) LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO aftersales_sweep', f);
+    END LOOP;
+END
+$$;
 
 CREATE FUNCTION aftersales_internal.apply_row_security() RETURNS integer
 LANGUAGE plpgsql
@@ -212,6 +226,12 @@ BEGIN
         EXECUTE pg_catalog.format('DROP POLICY IF EXISTS tenant_isolation ON %s', t.rel);
         EXECUTE pg_catalog.format('DROP POLICY IF EXISTS org_scope ON %s', t.rel);
         EXECUTE pg_catalog.format('DROP POLICY IF EXISTS ticket_scope ON %s', t.rel);
+        EXECUTE pg_catalog.format('DROP POLICY IF EXISTS shared_defaults ON %s', t.rel);
+        IF t.rel IN ('aftersales.kpi_settings'::regclass, 'aftersales.kpi_catalogue'::regclass,
+                     'aftersales.escalation_rules'::regclass) THEN
+            EXECUTE pg_catalog.format(
+                'CREATE POLICY shared_defaults ON %s FOR SELECT USING (tenant_id OPERATOR(pg_catalog.=) 1)', t.rel);
+        END IF;
         EXECUTE pg_catalog.format(
             'CREATE POLICY tenant_isolation ON %s'
             ' USING (tenant_id OPERATOR(pg_catalog.=) (SELECT aftersales.current_tenant()))'
@@ -225,11 +245,9 @@ BEGIN
                 '        OR org_id OPERATOR(pg_catalog.=) ANY ((SELECT aftersales.current_org_scope())::bigint[]))', t.rel);
         ELSIF t.has_ticket THEN
             EXECUTE pg_catalog.format(
-                'CREATE POLICY ticket_scope ON %1$s AS RESTRICTIVE'
+                'CREATE POLICY ticket_scope ON %s AS RESTRICTIVE'
                 ' USING ((SELECT aftersales.current_org_scope()) IS NULL'
-                '        OR EXISTS (SELECT FROM aftersales.tickets t'
-                '                    WHERE t.tenant_id OPERATOR(pg_catalog.=) %1$s.tenant_id'
-                '                      AND t.ticket_id OPERATOR(pg_catalog.=) %1$s.ticket_id))', t.rel);
+                '        OR (tenant_id, ticket_id) IN (SELECT t.tenant_id, t.ticket_id FROM aftersales.tickets t))', t.rel);
         END IF;
         n := n + 1;
     END LOOP;
