@@ -19,7 +19,7 @@ REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=aftersales
 
 PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Werror -Wno-unused-parameter \
-              -Wno-missing-field-initializers -Wno-sign-compare
+              -Wno-missing-field-initializers
 
 EXTRA_CLEAN = results regression.diffs regression.out output_iso \
               test/isolation/results test/isolation/output_iso
@@ -39,7 +39,8 @@ aftersales--$(EXTVERSION).sql: $(sort $(wildcard src/sql/[0-9]*.sql))
 	cat $^ > $@
 
 .PHONY: demo test bench
-# The README's two commands. Both provision what is missing (Debian
+# The README's two commands are test/bin/demo and test/bin/run-tests (they
+# need no make); these targets run them. Both provision what is missing (Debian
 # packages, a private cluster under .cluster/) before doing their job.
 demo:
 	test/bin/demo

@@ -1,16 +1,11 @@
 -- Access control: the refusals, word for word, and the known pitfalls of
 -- row-level security.  Logins are switched with SET SESSION AUTHORIZATION,
 -- which changes the session user the way a new connection would.
+\i sql/fixtures/fresh_extension.sql
 SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS aftersales CASCADE;
-CREATE EXTENSION aftersales;
 DROP ROLE IF EXISTS regress_acl_agent, regress_acl_eng, regress_acl_mgr, regress_acl_two, regress_acl_none,
     regress_acl_pool, regress_acl_owner, regress_acl_sweep;
 RESET client_min_messages;
-SET TimeZone = 'UTC';
-SET DateStyle = 'ISO, YMD';
-\set VERBOSITY default
-\set SHOW_CONTEXT never
 SET aftersales.now = '2024-05-06 08:00:00+00';
 
 -- Tenant 1: HQ, a region, two outlets; tenant 2: an HQ.

@@ -3,15 +3,7 @@
 -- arguments and guards; the procedure the cron job runs; the arguments of
 -- schedule_sweeps() (what it does with pg_cron is in test/t/, where the
 -- cluster's pg_cron setup is known); privileges.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS aftersales CASCADE;
-CREATE EXTENSION aftersales;
-RESET client_min_messages;
-SET TimeZone = 'UTC';
-SET DateStyle = 'ISO, YMD';
-SET IntervalStyle = 'postgres';
-\set VERBOSITY default
-\set SHOW_CONTEXT never
+\i sql/fixtures/fresh_extension.sql
 SET aftersales.now = '2024-07-01 09:00:00+00';
 
 INSERT INTO aftersales.tenants VALUES (2, 'acme');
@@ -102,7 +94,7 @@ SELECT count(*) > 0 AS alerts_kept FROM aftersales.alerts;
 
 -- ---------------------------------------------------------------------------
 -- schedule_sweeps(): the arguments, checked before pg_cron is looked for.
-SELECT aftersales._sweep_command(500, 100);
+SELECT aftersales_internal.sweep_command(500, 100);
 SELECT aftersales.schedule_sweeps('every minute');
 SELECT aftersales.schedule_sweeps('* * * *');
 SELECT aftersales.schedule_sweeps(NULL);

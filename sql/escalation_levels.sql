@@ -7,15 +7,7 @@
 -- A stopped clock escalates no further; each level fires once per clock,
 -- for ever, also across a reopen.  The managers' queue follows; a
 -- manager's acknowledgement is an event of the ticket.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS aftersales CASCADE;
-CREATE EXTENSION aftersales;
-RESET client_min_messages;
-SET TimeZone = 'UTC';
-SET DateStyle = 'ISO, YMD';
-SET IntervalStyle = 'postgres';
-\set VERBOSITY default
-\set SHOW_CONTEXT never
+\i sql/fixtures/fresh_extension.sql
 SET aftersales.now = '2024-04-01 00:00:00+00';
 
 INSERT INTO aftersales.organisations (level, org_type, name) VALUES ('hq', 'headquarters', 'HQ');
@@ -71,7 +63,7 @@ $$;
 SELECT aftersales.open_ticket(customer => 1, problem_type => 1, priority => 'A', description => 'furnace fan stopped',
                               field => true, at => '2024-04-03 17:00 Asia/Shanghai');
 SELECT clock, kind, level, role, due_at AT TIME ZONE 'Asia/Shanghai' AS due_local
-  FROM aftersales._watch_stages('{1,1,1}', '{1,1,1}', '{first_response,arrival,resolution}', until => 'infinity')
+  FROM aftersales_internal.watch_stages('{1,1,1}', '{1,1,1}', '{first_response,arrival,resolution}', until => 'infinity')
  ORDER BY clock, level;
 
 SELECT * FROM pg_temp.sweep('2024-04-03 17:29');

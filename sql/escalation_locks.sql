@@ -6,15 +6,7 @@
 -- after the date, handled twice in vain, locked by a person) raises a
 -- 'locked' alert from the trigger.  Locked tickets wait in the managers'
 -- queue until taken over, unlocked, transferred or cancelled.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS aftersales CASCADE;
-CREATE EXTENSION aftersales;
-RESET client_min_messages;
-SET TimeZone = 'UTC';
-SET DateStyle = 'ISO, YMD';
-SET IntervalStyle = 'postgres';
-\set VERBOSITY default
-\set SHOW_CONTEXT never
+\i sql/fixtures/fresh_extension.sql
 SET aftersales.now = '2024-05-06 00:00:00+00';
 
 INSERT INTO aftersales.organisations (level, org_type, name) VALUES ('hq', 'headquarters', 'HQ');

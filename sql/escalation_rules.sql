@@ -1,15 +1,7 @@
 -- Escalation rules: shipped defaults in tenant 1, other tenants override key
 -- by key; validation with a hint; levels must come in order; a change
 -- re-arms every watch; shipped rows stay out of pg_dump until changed.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS aftersales CASCADE;
-CREATE EXTENSION aftersales;
-RESET client_min_messages;
-SET TimeZone = 'UTC';
-SET DateStyle = 'ISO, YMD';
-SET IntervalStyle = 'postgres';
-\set VERBOSITY default
-\set SHOW_CONTEXT never
+\i sql/fixtures/fresh_extension.sql
 SET aftersales.now = '2024-06-03 00:00:00+00';
 
 SELECT tenant_id, kind, level, after, role, enabled, customised FROM aftersales.escalation_rules ORDER BY kind, level;

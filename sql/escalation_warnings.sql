@@ -4,15 +4,7 @@
 -- due_at.  Paused time does not count; each warning fires once, however
 -- often the sweep runs; a sweep after downtime fires everything that came
 -- due, oldest first, and only what is due at its now.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS aftersales CASCADE;
-CREATE EXTENSION aftersales;
-RESET client_min_messages;
-SET TimeZone = 'UTC';
-SET DateStyle = 'ISO, YMD';
-SET IntervalStyle = 'postgres';
-\set VERBOSITY default
-\set SHOW_CONTEXT never
+\i sql/fixtures/fresh_extension.sql
 SET aftersales.now = '2024-04-01 00:00:00+00';
 
 INSERT INTO aftersales.organisations (level, org_type, name) VALUES ('hq', 'headquarters', 'HQ');

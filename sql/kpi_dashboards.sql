@@ -8,16 +8,8 @@
 -- resolved in February (T4); a follow-up without a score (T4); a
 -- cancelled ticket (T6); a failed attempt (T2); a ticket locked by a late
 -- assignment and taken over (T10); a priority change (T9).
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS aftersales CASCADE;
-CREATE EXTENSION aftersales;
-RESET client_min_messages;
-SET TimeZone = 'UTC';
-SET DateStyle = 'ISO, YMD';
-SET IntervalStyle = 'postgres';
+\i sql/fixtures/fresh_extension.sql
 SET extra_float_digits = 0;
-\set VERBOSITY default
-\set SHOW_CONTEXT never
 SET aftersales.now = '2026-01-01 00:00+00';
 SET aftersales.actor = 'kpi.test';
 

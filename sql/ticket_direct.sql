@@ -3,15 +3,7 @@
 -- explains it; a declared one (SET LOCAL aftersales.event) is checked like
 -- an API call; every change writes its event and moves the clocks.  The
 -- event log is append-only; check_tickets() finds a tampered ticket.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS aftersales CASCADE;
-CREATE EXTENSION aftersales;
-RESET client_min_messages;
-SET TimeZone = 'UTC';
-SET DateStyle = 'ISO, YMD';
-SET IntervalStyle = 'postgres';
-\set VERBOSITY default
-\set SHOW_CONTEXT never
+\i sql/fixtures/fresh_extension.sql
 SET aftersales.now = '2024-06-03 08:00:00+00';
 SET aftersales.actor = 'sql.console';
 
@@ -77,7 +69,7 @@ ROLLBACK;
 BEGIN;
 SET LOCAL aftersales.event = 'fail';
 SET LOCAL aftersales.event_reason = 'customer not on site';
-SET LOCAL aftersales.event_actor = 'wang';
+SET LOCAL aftersales.actor = 'wang';
 UPDATE aftersales.tickets SET status = 'new' WHERE ticket_id = 1 RETURNING ticket_id, status, assignee_id, attempt_count;
 COMMIT;
 BEGIN;

@@ -1,14 +1,7 @@
 -- Ticket errors: every event in every state (the illegal ones must fail
 -- with the ticket, its state, the event and the allowed events), and every
 -- input check of the API.  Nothing is half-written by a failed call.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS aftersales CASCADE;
-CREATE EXTENSION aftersales;
-RESET client_min_messages;
-SET TimeZone = 'UTC';
-SET DateStyle = 'ISO, YMD';
-\set VERBOSITY default
-\set SHOW_CONTEXT never
+\i sql/fixtures/fresh_extension.sql
 SET aftersales.now = '2024-05-06 08:00:00+00';
 
 INSERT INTO aftersales.organisations (level, org_type, name) VALUES ('hq', 'headquarters', 'HQ');

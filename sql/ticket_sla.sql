@@ -2,15 +2,7 @@
 -- default, on a business calendar with a holiday and a make-up working day
 -- (调休); pauses on hold measured in business time; resolving straight from
 -- hold; priority changes (retarget); reopen; breaches; the 24x7 clock.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS aftersales CASCADE;
-CREATE EXTENSION aftersales;
-RESET client_min_messages;
-SET TimeZone = 'UTC';
-SET DateStyle = 'ISO, YMD';
-SET IntervalStyle = 'postgres';
-\set VERBOSITY default
-\set SHOW_CONTEXT never
+\i sql/fixtures/fresh_extension.sql
 SET aftersales.now = '2024-04-01 00:00:00+00';
 
 INSERT INTO aftersales.organisations (level, org_type, name) VALUES ('hq', 'headquarters', 'HQ');
@@ -44,7 +36,7 @@ CREATE FUNCTION clocks(t bigint) RETURNS TABLE (metric aftersales.sla_metric, po
 LANGUAGE sql AS $$
 SELECT metric, policy_id, agreement_id, target, calendar, due_at AT TIME ZONE 'Asia/Shanghai', paused,
        paused_since AT TIME ZONE 'Asia/Shanghai', stopped_at AT TIME ZONE 'Asia/Shanghai', outcome, elapsed,
-       elapsed_wall, next_due AT TIME ZONE 'Asia/Shanghai'
+       elapsed_wall, CASE WHEN stopped_at IS NULL AND paused_since IS NULL THEN due_at END AT TIME ZONE 'Asia/Shanghai'
   FROM aftersales.ticket_sla WHERE ticket_id = t ORDER BY metric
 $$;
 
@@ -132,11 +124,12 @@ SELECT aftersales.hold_ticket(6, reason => 'customer unreachable', at => '2025-0
 SELECT aftersales.cancel_ticket(6, reason => 'duplicate of a web request', at => '2025-01-02 09:00 Asia/Shanghai');
 SELECT * FROM clocks(6);
 
--- What the escalation sweeps will scan: the running clocks by due time.
-SELECT ticket_id, metric, next_due AT TIME ZONE 'Asia/Shanghai' AS next_due_local
-  FROM aftersales.ticket_sla WHERE next_due IS NOT NULL ORDER BY next_due, ticket_id, metric;
+-- The running clocks (not stopped, not paused) by due time.
+SELECT ticket_id, metric, due_at AT TIME ZONE 'Asia/Shanghai' AS next_due_local
+  FROM aftersales.ticket_sla WHERE stopped_at IS NULL AND paused_since IS NULL ORDER BY due_at, ticket_id, metric;
+-- What the escalation sweeps scan: the watches, by when they next need a look.
 SET enable_seqscan = off;
-EXPLAIN (COSTS OFF) SELECT ticket_id FROM aftersales.ticket_sla WHERE next_due < '2024-04-08';
+EXPLAIN (COSTS OFF) SELECT ticket_id FROM aftersales.escalation_watches WHERE next_check < '2024-04-08';
 RESET enable_seqscan;
 
 -- A tenant without a default policy cannot take tickets until it has one.

@@ -14,11 +14,16 @@
  *    (about twice a year).  Inside a segment, local time = UTC + offset.
  *  - On local time, F(x) = business microseconds from a fixed origin to x is
  *    computed in closed form: whole weeks times the weekly total, a weekday
- *    prefix sum, plus the prefix sum of "deltas" of exceptional dates
- *    (holidays, closures, make-up days and the day after each) found by
- *    binary search.  F's inverse is a binary search over the same arrays.
+ *    prefix sum, plus the prefix sums of "deltas" of exceptional dates found
+ *    by binary search.  Every-year holidays (and the day after each) repeat
+ *    with the 400-year Gregorian cycle, a whole number of weeks: their deltas
+ *    are kept for one cycle and counted per cycle arithmetically.  Dated
+ *    holidays, closures and make-up days (and the day after each) are kept
+ *    as corrections against that periodic pattern.  F's inverse is a binary
+ *    search over the same arrays.
  *  - Business time in [a, b) is then the sum over segments of F differences.
- * Each calendar's derived arrays are built once per backend and cached.
+ * Each calendar's arrays are built in full once per backend and cached; they
+ * do not depend on the instants asked for, so neither do the answers.
  */
 #include "calendar.h"
 
@@ -33,7 +38,8 @@
 #define UNIX_SHIFT_SECS ((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)
 #define CAL_CACHE_SLOTS 16
 #define CAL_MAX_EXCEPTIONS	1000000
-#define CAL_MAX_COVER_YEARS 1000
+#define CAL_CYCLE_DAYS	146097	/* 400 Gregorian years, 20871 weeks */
+#define CAL_MAX_CYCLES	64		/* 0001..9999 lies within cycles -5..20 */
 #define CAL_SEARCH_YEARS	10
 #define CAL_SEARCH_USECS	(INT64CONST(3653) * CAL_DAY_USECS)
 #define CAL_NSEG		4
@@ -54,7 +60,6 @@ typedef struct CalCache
 	Size		keylen;
 	char	   *key;			/* the calendar's bytes, as looked up */
 	MemoryContext mcxt;
-	MemoryContext exc_mcxt;		/* exceptional-date arrays, rebuilt on demand */
 	Calendar   *cal;			/* aligned copy */
 	pg_tz	   *tz;
 
@@ -63,18 +68,33 @@ typedef struct CalCache
 	int64	   *reg_iv[7];		/* regular day slices, [start, end) pairs */
 	int			reg_n[7];
 
-	/* exceptional dates: sorted; cum[k] = sum of deltas of dates before k */
+	/*
+	 * The periodic pattern (weekly windows and every-year holidays): the
+	 * slices of the 28 kinds of date (weekday, holiday or not, day before
+	 * holiday or not), and the dates whose slice differs from the weekly one,
+	 * as residues modulo CAL_CYCLE_DAYS, sorted; per_cum[k] = sum of their
+	 * deltas before k.
+	 */
+	int64	   *per_kind_iv[28];
+	int			per_kind_n[28];
+	int64		per_kind_delta[28];
+	int			nper;
+	int32	   *per_res;
+	uint8	   *per_kind;
+	int64	   *per_cum;		/* nper + 1 entries */
+	int64		per_total;		/* deltas of one cycle */
+	int64		cycle_total;	/* business usecs of one cycle */
+
+	/*
+	 * Dated entries (holidays, closures, make-up days and the day after
+	 * each) whose slice differs from the periodic one: sorted; exc_cum[k] =
+	 * sum of their corrections before k.
+	 */
 	int			nexc;
 	int32	   *exc_date;
 	int64	   *exc_cum;		/* nexc + 1 entries */
 	int64	  **exc_iv;
 	int		   *exc_n;
-	int64		cum_anchor;		/* cum before date 0, so F never shifts */
-
-	/* recurring holidays are expanded over [cov_lo, cov_hi] only */
-	bool		bounded;
-	int32		cov_lo;
-	int32		cov_hi;
 
 	SegCache	seg[CAL_NSEG];
 	int			seg_next;
@@ -104,8 +124,6 @@ init_limits(void)
 		cal_max_ts = ((int64) date2j(9999, 12, 31) - POSTGRES_EPOCH_JDATE) * CAL_DAY_USECS;
 	}
 }
-
-static inline int exc_lower_bound(const CalCache *c, int32 date);
 
 /* ---------- day slices ---------- */
 
@@ -268,46 +286,146 @@ datelist_add(DateList *l, int32 date)
 	l->d[l->n++] = date;
 }
 
+/* Sort a date list and drop duplicates. */
+static void
+datelist_sort_unique(DateList *l)
+{
+	int			k = 0;
+
+	if (l->n > 1)
+		qsort(l->d, l->n, sizeof(int32), cmp_int32);
+	for (int i = 0; i < l->n; i++)
+		if (k == 0 || l->d[i] != l->d[k - 1])
+			l->d[k++] = l->d[i];
+	l->n = k;
+}
+
+/* Is the date's month-day an every-year holiday? */
+static bool
+is_recurring(const Calendar *cal, int32 date)
+{
+	const int32 *r = cal_recurring(cal);
+	int			lo = 0,
+				hi = cal->nrecurring,
+				y,
+				m,
+				d;
+	int32		md;
+
+	if (hi == 0)
+		return false;
+	j2date(date + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+	md = m * 100 + d;
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) >> 1;
+
+		if (r[mid] < md)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < cal->nrecurring && r[lo] == md;
+}
+
 /*
- * (Re)build the exceptional-date arrays.  Every date whose slice may differ
- * from its weekday's regular slice is a candidate: holidays, closures and
- * make-up days, and the day after each (overnight tails).  Recurring
- * holidays are expanded over the years [ylo, yhi] only.
+ * The kind of a date under the periodic pattern (weekly windows and
+ * every-year holidays only): its weekday, whether it is an every-year
+ * holiday, whether the day before is one.  Its slice depends on nothing else.
+ */
+static inline int
+periodic_kind(const Calendar *cal, int32 date)
+{
+	return cal_weekday(date) * 4 + (is_recurring(cal, date) ? 2 : 0) +
+		(is_recurring(cal, date - 1) ? 1 : 0);
+}
+
+/*
+ * Build everything F needs, once per calendar; nothing here depends on
+ * which instants are asked for later.
+ *
+ * The periodic pattern repeats every 400 Gregorian years (146097 days, a
+ * whole number of weeks), so its exceptional dates are kept for one cycle,
+ * as residues of the date modulo CAL_CYCLE_DAYS.  The dated entries
+ * (holidays, closures, make-up days and the day after each) are kept as
+ * corrections against the periodic pattern.
  */
 static void
-build_exceptions(CalCache *c, int ylo, int yhi)
+build_exceptions(CalCache *c)
 {
 	const Calendar *cal = c->cal;
-	MemoryContext old;
 	DateList	l = {0};
 	int			k;
 
-	MemoryContextReset(c->exc_mcxt);
-	old = MemoryContextSwitchTo(c->exc_mcxt);
+	/* slices of the 28 periodic kinds */
+	for (int kind = 0; kind < 28; kind++)
+	{
+		int			wd = kind / 4,
+					pwd = (wd + 6) % 7;
+		const CalWindow *w = cal_windows(cal);
+		bool		own_off = (kind & 2) != 0,
+					prev_off = (kind & 1) != 0;
 
+		c->per_kind_iv[kind] = build_slice(w + cal->week_first[wd],
+										   own_off ? 0 : cal->week_first[wd + 1] - cal->week_first[wd],
+										   w + cal->week_first[pwd],
+										   prev_off ? 0 : cal->week_first[pwd + 1] - cal->week_first[pwd],
+										   NULL, 0, &c->per_kind_n[kind]);
+		c->per_kind_delta[kind] = slice_measure(c->per_kind_iv[kind], c->per_kind_n[kind]) -
+			(c->prefix[wd + 1] - c->prefix[wd]);
+	}
+
+	/* every-year holidays over one cycle, 2000-01-01 .. 2399-12-31 */
+	for (int y = 2000; y < 2400 && cal->nrecurring > 0; y++)
+	{
+		for (int i = 0; i < cal->nrecurring; i++)
+		{
+			int			m = cal_recurring(cal)[i] / 100,
+						d = cal_recurring(cal)[i] % 100;
+			int32		date;
+
+			if (d > day_tab[isleap(y)][m - 1])
+				continue;		/* 29 February in a common year */
+			date = date2j(y, m, d) - POSTGRES_EPOCH_JDATE;
+			datelist_add(&l, date);
+			datelist_add(&l, (date + 1) % CAL_CYCLE_DAYS);
+		}
+	}
+	datelist_sort_unique(&l);
+	c->per_res = palloc(sizeof(int32) * Max(l.n, 1));
+	c->per_kind = palloc(sizeof(uint8) * Max(l.n, 1));
+	c->per_cum = palloc(sizeof(int64) * (l.n + 1));
+	c->per_cum[0] = 0;
+	k = 0;
+	for (int i = 0; i < l.n; i++)
+	{
+		int			kind = periodic_kind(cal, l.d[i]);
+		int			wd = kind / 4;
+
+		if ((i & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (c->per_kind_n[kind] == c->reg_n[wd] &&
+			memcmp(c->per_kind_iv[kind], c->reg_iv[wd], sizeof(int64) * 2 * c->reg_n[wd]) == 0)
+			continue;
+		c->per_res[k] = l.d[i];
+		c->per_kind[k] = (uint8) kind;
+		c->per_cum[k + 1] = c->per_cum[k] + c->per_kind_delta[kind];
+		k++;
+	}
+	c->nper = k;
+	c->per_total = c->per_cum[k];
+	c->cycle_total = (CAL_CYCLE_DAYS / 7) * c->week_total + c->per_total;
+	if (l.d)
+		pfree(l.d);
+
+	/* dated entries, as corrections against the periodic pattern */
+	memset(&l, 0, sizeof(l));
 	for (int i = 0; i < cal->nholidays; i++)
 	{
 		for (int32 d = cal_holidays(cal)[i].first; d <= cal_holidays(cal)[i].last; d++)
 			datelist_add(&l, d);
 		datelist_add(&l, cal_holidays(cal)[i].last + 1);
 	}
-	if (c->bounded)
-		for (int y = ylo; y <= yhi; y++)
-		{
-			CHECK_FOR_INTERRUPTS();
-			for (int i = 0; i < cal->nrecurring; i++)
-			{
-				int			m = cal_recurring(cal)[i] / 100,
-							d = cal_recurring(cal)[i] % 100;
-				int32		date;
-
-				if (d > day_tab[isleap(y)][m - 1])
-					continue;	/* 29 February in a common year */
-				date = date2j(y, m, d) - POSTGRES_EPOCH_JDATE;
-				datelist_add(&l, date);
-				datelist_add(&l, date + 1);
-			}
-		}
 	for (int i = 0; i < cal->nclosed; i++)
 		datelist_add(&l, cal_closed(cal)[i].date);
 	for (int i = 0; i < cal->nworkdays; i++)
@@ -315,31 +433,27 @@ build_exceptions(CalCache *c, int ylo, int yhi)
 		datelist_add(&l, cal_workdays(cal)[i].date);
 		datelist_add(&l, cal_workdays(cal)[i].date + 1);
 	}
-	if (l.n > 1)
-		qsort(l.d, l.n, sizeof(int32), cmp_int32);
+	datelist_sort_unique(&l);
 
 	c->exc_date = palloc(sizeof(int32) * Max(l.n, 1));
 	c->exc_cum = palloc(sizeof(int64) * (l.n + 1));
 	c->exc_iv = palloc(sizeof(int64 *) * Max(l.n, 1));
 	c->exc_n = palloc(sizeof(int) * Max(l.n, 1));
 	c->exc_cum[0] = 0;
-	c->cum_anchor = 0;
 	k = 0;
 	for (int i = 0; i < l.n; i++)
 	{
 		int32		date = l.d[i];
 		int			n,
-					wd = cal_weekday(date);
+					kind = periodic_kind(cal, date);
 		int64	   *iv;
 
-		if (i > 0 && date == l.d[i - 1])
-			continue;
 		if ((i & 1023) == 0)
 			CHECK_FOR_INTERRUPTS();
 		iv = date_slice(cal, date, &n);
-		/* a date that turns out regular needs no entry */
-		if (n == c->reg_n[wd] &&
-			memcmp(iv, c->reg_iv[wd], sizeof(int64) * 2 * n) == 0)
+		/* a date that turns out periodic needs no entry */
+		if (n == c->per_kind_n[kind] &&
+			memcmp(iv, c->per_kind_iv[kind], sizeof(int64) * 2 * n) == 0)
 		{
 			pfree(iv);
 			continue;
@@ -348,60 +462,12 @@ build_exceptions(CalCache *c, int ylo, int yhi)
 		c->exc_iv[k] = iv;
 		c->exc_n[k] = n;
 		c->exc_cum[k + 1] = c->exc_cum[k] + slice_measure(iv, n) -
-			(c->prefix[wd + 1] - c->prefix[wd]);
+			slice_measure(c->per_kind_iv[kind], c->per_kind_n[kind]);
 		k++;
 	}
 	c->nexc = k;
-	c->cum_anchor = c->exc_cum[exc_lower_bound(c, 0)];
-	if (c->bounded)
-	{
-		c->cov_lo = date2j(ylo, 1, 1) - POSTGRES_EPOCH_JDATE;
-		c->cov_hi = date2j(yhi, 12, 31) - POSTGRES_EPOCH_JDATE;
-	}
-	MemoryContextSwitchTo(old);
-}
-
-static int
-date_year(int32 date)
-{
-	int			y,
-				m,
-				d;
-
-	j2date(date + POSTGRES_EPOCH_JDATE, &y, &m, &d);
-	return y;
-}
-
-/*
- * Make sure recurring holidays are expanded around [lo, hi] (with a date of
- * margin, for overnight tails).  Anchoring F at date 0 keeps F's values
- * stable when the coverage grows.
- */
-static inline void
-ensure_cover(CalCache *c, int32 lo, int32 hi)
-{
-	int			ylo,
-				yhi;
-
-	if (!c->bounded || (lo > c->cov_lo && hi < c->cov_hi))
-		return;
-	ylo = date_year(lo - 1);
-	yhi = date_year(hi + 1);
-	if (c->cov_lo <= c->cov_hi)
-	{
-		ylo = Min(ylo, date_year(c->cov_lo));
-		yhi = Max(yhi, date_year(c->cov_hi));
-	}
-	/* grow generously, so that a sweep over many rows rebuilds rarely */
-	ylo = Max(ylo - 1, 1);
-	yhi = Min(yhi + 10, 10000);
-	if (yhi - ylo > CAL_MAX_COVER_YEARS)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("business time over more than %d years is not supported for calendars with every-year holidays",
-						CAL_MAX_COVER_YEARS),
-				 errhint("Use instants closer together.")));
-	build_exceptions(c, ylo, yhi);
+	if (l.d)
+		pfree(l.d);
 }
 
 static CalCache *
@@ -416,14 +482,12 @@ build_cache(const char *key, Size keylen, uint32 hash)
 											   "aftersales calendar cache",
 											   ALLOCSET_SMALL_SIZES);
 	mcxt = AllocSetContextCreate(cal_cache_mcxt, "aftersales calendar",
-								 ALLOCSET_SMALL_SIZES);
+								 ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(mcxt);
 	PG_TRY();
 	{
 		c = palloc0(sizeof(CalCache));
 		c->mcxt = mcxt;
-		c->exc_mcxt = AllocSetContextCreate(mcxt, "aftersales calendar dates",
-											ALLOCSET_DEFAULT_SIZES);
 		c->hash = hash;
 		c->keylen = keylen;
 		c->key = palloc(keylen);
@@ -449,12 +513,7 @@ build_cache(const char *key, Size keylen, uint32 hash)
 		c->week_total = c->prefix[7];
 		if (c->week_total <= 0)
 			elog(ERROR, "calendar without weekly business time");
-
-		c->bounded = c->cal->nrecurring > 0;
-		c->cov_lo = 1;
-		c->cov_hi = 0;			/* empty: built on first use */
-		if (!c->bounded)
-			build_exceptions(c, 0, 0);
+		build_exceptions(c);
 	}
 	PG_CATCH();
 	{
@@ -532,7 +591,26 @@ regular_before(const CalCache *c, int32 date)
 	return w * c->week_total + c->prefix[n - 7 * w];
 }
 
-/* Index of the first exceptional date >= date. */
+/* Index of the first periodic exceptional residue >= r. */
+static inline int
+per_lower_bound(const CalCache *c, int32 r)
+{
+	int			lo = 0,
+				hi = c->nper;
+
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) >> 1;
+
+		if (c->per_res[mid] < r)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Index of the first dated exceptional date >= date. */
 static inline int
 exc_lower_bound(const CalCache *c, int32 date)
 {
@@ -551,21 +629,42 @@ exc_lower_bound(const CalCache *c, int32 date)
 	return lo;
 }
 
+/* H(date): business usecs before the date under the periodic pattern. */
+static inline int64
+periodic_before(const CalCache *c, int32 date)
+{
+	int64		q = cal_floordiv(date, CAL_CYCLE_DAYS);
+	int32		r = (int32) (date - q * CAL_CYCLE_DAYS);
+
+	return regular_before(c, date) + q * c->per_total + c->per_cum[per_lower_bound(c, r)];
+}
+
 /* G(date): business usecs from the origin to the date's local midnight. */
 static inline int64
 before_date(const CalCache *c, int32 date, int *idx)
 {
 	*idx = exc_lower_bound(c, date);
-	return regular_before(c, date) + c->exc_cum[*idx] - c->cum_anchor;
+	return periodic_before(c, date) + c->exc_cum[*idx];
 }
 
+/* The slice of a date; idx is exc_lower_bound(c, date). */
 static inline const int64 *
 slice_of(const CalCache *c, int32 date, int idx, int *n)
 {
+	int32		r;
+	int			p;
+
 	if (idx < c->nexc && c->exc_date[idx] == date)
 	{
 		*n = c->exc_n[idx];
 		return c->exc_iv[idx];
+	}
+	r = (int32) cal_floormod(date, CAL_CYCLE_DAYS);
+	p = per_lower_bound(c, r);
+	if (p < c->nper && c->per_res[p] == r)
+	{
+		*n = c->per_kind_n[c->per_kind[p]];
+		return c->per_kind_iv[c->per_kind[p]];
 	}
 	*n = c->reg_n[cal_weekday(date)];
 	return c->reg_iv[cal_weekday(date)];
@@ -573,7 +672,7 @@ slice_of(const CalCache *c, int32 date, int idx, int *n)
 
 /* F(x): business usecs from the origin to local time x (usecs since 2000-01-01). */
 static int64
-local_F(CalCache *c, int64 x)
+local_F(const CalCache *c, int64 x)
 {
 	int32		date = (int32) cal_floordiv(x, CAL_DAY_USECS);
 	int64		tod = x - (int64) date * CAL_DAY_USECS;
@@ -582,7 +681,6 @@ local_F(CalCache *c, int64 x)
 	int64		g;
 	const int64 *iv;
 
-	ensure_cover(c, date, date);
 	g = before_date(c, date, &idx);
 	iv = slice_of(c, date, idx, &n);
 	for (int i = 0; i < n && iv[2 * i] < tod; i++)
@@ -591,7 +689,7 @@ local_F(CalCache *c, int64 x)
 }
 
 /* The date d with R(d) < t <= R(d + 1), for the regular pattern alone. */
-static inline int32
+static inline int64
 regular_find_day(const CalCache *c, int64 t)
 {
 	int64		w = cal_floordiv(t - 1, c->week_total);
@@ -600,65 +698,98 @@ regular_find_day(const CalCache *c, int64 t)
 
 	while (j > 0 && c->prefix[j] >= rem)
 		j--;
-	return (int32) (7 * w + j + 2);
+	return 7 * w + j + 2;
 }
 
-/* The least local time x with F(x) >= t. */
-static int64
-local_F_inverse(CalCache *c, int64 t)
+/*
+ * The date d with H(d) < t <= H(d + 1), for the periodic pattern alone;
+ * false when there is none (a pattern without business time).
+ */
+static bool
+periodic_find_day(const CalCache *c, int64 t, int32 *date)
 {
-	for (int round = 0;; round++)
+	int64		h0 = regular_before(c, 0),
+				q,
+				base,
+				off,
+				d;
+	int			lo,
+				hi;
+
+	if (c->cycle_total <= 0)
+		return false;
+	/* the cycle [base, base + CAL_CYCLE_DAYS) with H(base) < t <= H(its end) */
+	q = cal_floordiv(t - 1 - h0, c->cycle_total);
+	if (q < -CAL_MAX_CYCLES || q > CAL_MAX_CYCLES)
+		return false;			/* far outside the dates computed with */
+	base = q * CAL_CYCLE_DAYS;
+	off = q * c->per_total;
+	lo = 0;
+	hi = c->nper;
+	while (lo < hi)
 	{
-		int			lo = 0,
-					hi = c->nexc,
-					idx,
-					n;
-		int32		date;
-		int64		need;
-		const int64 *iv;
+		int			mid = (lo + hi) >> 1;
 
-		while (lo < hi)
-		{
-			int			mid = (lo + hi) >> 1;
-			int64		g = regular_before(c, c->exc_date[mid]) + c->exc_cum[mid] - c->cum_anchor;
-
-			if (g >= t)
-				hi = mid;
-			else
-				lo = mid + 1;
-		}
-		if (lo == 0)
-			date = regular_find_day(c, t - (c->exc_cum[0] - c->cum_anchor));
+		if (regular_before(c, base + c->per_res[mid]) + off + c->per_cum[mid] >= t)
+			hi = mid;
 		else
-		{
-			int			k = lo - 1;
-			int32		e = c->exc_date[k];
-
-			if (regular_before(c, e + 1) + c->exc_cum[k + 1] - c->cum_anchor >= t)
-				date = e;
-			else
-				date = regular_find_day(c, t - (c->exc_cum[k + 1] - c->cum_anchor));
-		}
-		if (c->bounded && (date <= c->cov_lo || date >= c->cov_hi))
-		{
-			/* recurring holidays not expanded there yet: widen and retry */
-			if (round > CAL_MAX_COVER_YEARS)
-				elog(ERROR, "calendar coverage did not converge");
-			ensure_cover(c, date, date);
-			continue;
-		}
-		need = t - before_date(c, date, &idx);
-		iv = slice_of(c, date, idx, &n);
-		for (int i = 0; i < n; i++)
-		{
-			int64		len = iv[2 * i + 1] - iv[2 * i];
-
-			if (need <= len)
-				return (int64) date * CAL_DAY_USECS + iv[2 * i] + need;
-			need -= len;
-		}
-		elog(ERROR, "business time inverse fell outside its day");
+			lo = mid + 1;
 	}
+	if (lo > 0)
+	{
+		int32		e = base + c->per_res[lo - 1];
+
+		if (regular_before(c, e + 1) + off + c->per_cum[lo] >= t)
+		{
+			*date = e;
+			return true;
+		}
+	}
+	d = regular_find_day(c, t - off - c->per_cum[lo]);
+	if (d < base || d >= base + CAL_CYCLE_DAYS)
+		elog(ERROR, "business time inverse fell outside its cycle");
+	*date = (int32) d;
+	return true;
+}
+
+/* The least local time x with F(x) >= t; PG_INT64_MAX / 4 when there is none. */
+static int64
+local_F_inverse(const CalCache *c, int64 t)
+{
+	int			lo = 0,
+				hi = c->nexc,
+				idx,
+				n;
+	int32		date;
+	int64		need;
+	const int64 *iv;
+
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) >> 1;
+
+		if (periodic_before(c, c->exc_date[mid]) + c->exc_cum[mid] >= t)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (lo > 0 &&
+		periodic_before(c, c->exc_date[lo - 1] + 1) + c->exc_cum[lo] >= t)
+		date = c->exc_date[lo - 1];
+	else if (!periodic_find_day(c, t - c->exc_cum[lo], &date))
+		return PG_INT64_MAX / 4;	/* no business time after the last dated entry */
+	need = t - before_date(c, date, &idx);
+	iv = slice_of(c, date, idx, &n);
+	for (int i = 0; i < n; i++)
+	{
+		int64		len = iv[2 * i + 1] - iv[2 * i];
+
+		if (need <= len)
+			return (int64) date * CAL_DAY_USECS + iv[2 * i] + need;
+		need -= len;
+	}
+	elog(ERROR, "business time inverse fell outside its day");
+	return 0;					/* keep compiler quiet */
 }
 
 /* ---------- UTC segments ---------- */
@@ -742,7 +873,30 @@ business_usecs(CalCache *c, int64 a, int64 b)
 	return sum;
 }
 
-/* The first business instant >= t, or an error past the 10-year horizon. */
+static void
+result_range_error(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+			 errmsg("business time result is out of range"),
+			 errhint("Business time is computed for instants up to 9999-12-31.")));
+}
+
+static void
+no_business_error(int64 t0)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("calendar has no business time within %d years after %s",
+					CAL_SEARCH_YEARS, timestamptz_to_str(t0)),
+			 errdetail("Holidays or closures cover every working window in that time."),
+			 errhint("Check the calendar's holidays, for example with: SELECT aftersales.next_business_time(cal, now());")));
+}
+
+/*
+ * The first business instant >= t; an error past the 10-year horizon, or
+ * when the instant would lie past the last one computed with.
+ */
 static int64
 next_business(CalCache *c, int64 t0)
 {
@@ -756,8 +910,10 @@ next_business(CalCache *c, int64 t0)
 					x;
 
 		CHECK_FOR_INTERRUPTS();
-		if (t - t0 > CAL_SEARCH_USECS || t > cal_max_ts)
-			break;
+		if (t - t0 > CAL_SEARCH_USECS)
+			no_business_error(t0);
+		if (t > cal_max_ts)
+			result_range_error();
 		segment_at(c, t, &off, &hi);
 		f0 = local_F(c, t + off);
 		if (hi != PG_INT64_MAX && local_F(c, hi + off) == f0)
@@ -767,16 +923,11 @@ next_business(CalCache *c, int64 t0)
 		}
 		x = local_F_inverse(c, f0 + 1) - 1 - off;
 		if (x - t0 > CAL_SEARCH_USECS)
-			break;
+			no_business_error(t0);
+		if (x > cal_max_ts)
+			result_range_error();
 		return x;
 	}
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_EXCEPTION),
-			 errmsg("calendar has no business time within %d years after %s",
-					CAL_SEARCH_YEARS, timestamptz_to_str(t0)),
-			 errdetail("Holidays or closures cover every working window in that time."),
-			 errhint("Check the calendar's holidays, for example with: SELECT aftersales.next_business_time(cal, now());")));
-	return 0;					/* keep compiler quiet */
 }
 
 static int64
@@ -819,10 +970,7 @@ business_add_usecs(CalCache *c, int64 start, int64 amount)
 		return result;
 	}
 	(void) next_business(c, start);
-	ereport(ERROR,
-			(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-			 errmsg("business time result is out of range"),
-			 errhint("Business time is computed for instants up to 9999-12-31.")));
+	result_range_error();
 	return 0;
 }
 
@@ -895,7 +1043,6 @@ is_business_time(PG_FUNCTION_ARGS)
 	x = t + off;
 	date = (int32) cal_floordiv(x, CAL_DAY_USECS);
 	tod = x - (int64) date * CAL_DAY_USECS;
-	ensure_cover(c, date, date);
 	idx = exc_lower_bound(c, date);
 	iv = slice_of(c, date, idx, &n);
 	for (int i = 0; i < n; i++)

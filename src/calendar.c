@@ -20,11 +20,13 @@
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/date.h"
+#include "utils/memutils.h"
 
 PG_MODULE_MAGIC;
 
 #define CAL_MAX_ENTRIES		PG_UINT16_MAX
 #define CAL_MAX_HOLIDAY_DAYS 200000	/* dated holidays in all; each is cached */
+#define CAL_MAX_RANGE_DAYS	3660	/* one holiday range: ten years */
 
 static const char *const weekday_names[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
@@ -98,6 +100,66 @@ cal_lookup_zone(const char *name, bool missing_ok)
 				 errmsg("unknown time zone in calendar: \"%s\"", name),
 				 errhint("Use an IANA time zone name, for example: zone=Asia/Shanghai")));
 	return tz;
+}
+
+static int
+cmp_cstring(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/*
+ * Is this canonical zone name one of the IANA tz database's?  pg_tzset also
+ * reads any string it cannot find as a file as a POSIX TZ rule, so that a
+ * misspelt "Amer2ica/Sao_Paulo" becomes a made-up zone with DST.  A POSIX
+ * rule always holds a digit (its UTC offset), so a name without one was read
+ * from a file; a name with one is looked up among the zones PostgreSQL
+ * enumerates (listed once per backend, only when such a name comes up).
+ * "localtime" (the host's setting), "posixrules", "Factory" and the posix/
+ * and right/ copies are in that directory but are not zones to plan work by.
+ */
+static bool
+zone_is_iana(const char *name)
+{
+	static char **names = NULL;
+	static int	nnames = 0;
+	const char *p;
+
+	if (pg_strcasecmp(name, "localtime") == 0 || pg_strcasecmp(name, "posixrules") == 0 ||
+		pg_strcasecmp(name, "Factory") == 0 || pg_strncasecmp(name, "posix/", 6) == 0 ||
+		pg_strncasecmp(name, "right/", 6) == 0)
+		return false;
+	for (p = name; *p && !isdigit((unsigned char) *p); p++)
+		;
+	if (*p == '\0')
+		return true;
+	if (names == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+		pg_tzenum  *e = pg_tzenumerate_start();
+		pg_tz	   *tz;
+		char	  **arr = NULL;
+		int			n = 0,
+					cap = 0;
+
+		while ((tz = pg_tzenumerate_next(e)) != NULL)
+		{
+			if (n >= cap)
+			{
+				cap = cap ? cap * 2 : 1024;
+				arr = arr ? repalloc(arr, cap * sizeof(char *)) : palloc(cap * sizeof(char *));
+			}
+			arr[n++] = pstrdup(pg_get_timezone_name(tz));
+		}
+		pg_tzenumerate_end(e);
+		if (n > 1)
+			qsort(arr, n, sizeof(char *), cmp_cstring);
+		MemoryContextSwitchTo(old);
+		names = arr;
+		nnames = n;
+	}
+	return nnames > 0 &&
+		bsearch(&name, names, nnames, sizeof(char *), cmp_cstring) != NULL;
 }
 
 bool
@@ -255,7 +317,7 @@ trim(char *s)
 	return s;
 }
 
-/* Parse H:MM or HH:MM[:SS] (00:00 .. 24:00) into seconds; -1 when invalid. */
+/* Parse HH:MM or HH:MM:SS (00:00 .. 24:00) into seconds; -1 when invalid. */
 static int32
 parse_time(const char *s)
 {
@@ -266,7 +328,7 @@ parse_time(const char *s)
 
 	while (isdigit((unsigned char) *s) && nh < 3)
 		h = h * 10 + (*s++ - '0'), nh++;
-	if (nh < 1 || nh > 2 || *s++ != ':')
+	if (nh != 2 || *s++ != ':')
 		return -1;
 	if (!isdigit((unsigned char) s[0]) || !isdigit((unsigned char) s[1]))
 		return -1;
@@ -307,6 +369,30 @@ parse_date(const char *s, int32 *date)
 	return true;
 }
 
+/* Reject an empty item in a comma-separated list: "mon,,fri", "a,", ",a". */
+static void
+check_list(const char *s, const char *clause, const char *example)
+{
+	bool		empty = true;
+
+	for (;; s++)
+	{
+		if (*s == ',' || *s == '\0')
+		{
+			if (empty)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						 errmsg("empty list item in calendar clause: \"%s\"", clause),
+						 errhint("Separate items with single commas, for example: %s", example)));
+			if (*s == '\0')
+				return;
+			empty = true;
+		}
+		else if (!isspace((unsigned char) *s))
+			empty = false;
+	}
+}
+
 static void
 bad_date(const char *frag)
 {
@@ -333,6 +419,7 @@ parse_windows(char *s, CalWindow **arr, int *n, int *cap, bool overnight,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("calendar clause has no windows: \"%s\"", clause),
 				 errhint("Give windows as HH:MM-HH:MM, for example: mon-fri 09:00-12:00,13:00-18:00")));
+	check_list(s, clause, "mon-fri 09:00-12:00,13:00-18:00");
 	for (item = strtok_r(s, ",", &save); item; item = strtok_r(NULL, ",", &save))
 	{
 		char	   *w = trim(item);
@@ -394,6 +481,7 @@ parse_days(char *s, const char *clause)
 	char	   *item;
 	char	   *save = NULL;
 
+	check_list(s, clause, "mon,wed,fri 09:00-18:00");
 	for (item = strtok_r(s, ",", &save); item; item = strtok_r(NULL, ",", &save))
 	{
 		char	   *d = trim(item);
@@ -430,6 +518,30 @@ parse_days(char *s, const char *clause)
 	return mask;
 }
 
+/*
+ * One holiday range as written covers at most CAL_MAX_RANGE_DAYS days.
+ * Touching ranges still merge into a longer one, which the output writes
+ * back as consecutive pieces of at most that length.
+ */
+static void
+check_range_length(const CalDateRange *r)
+{
+	if ((int64) r->last - r->first + 1 > CAL_MAX_RANGE_DAYS)
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		append_date(&buf, r->first);
+		appendStringInfoString(&buf, "..");
+		append_date(&buf, r->last);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("holiday range too long in calendar: \"%s\"", buf.data),
+				 errdetail("A holiday range covers at most %d days.", CAL_MAX_RANGE_DAYS),
+				 errhint("Split a longer time into ranges that touch, for example: holiday 2026-01-01..2030-12-31,2031-01-01..2035-12-31")));
+	}
+}
+
 static void
 parse_holidays(CalSpec *spec, char *s, const char *clause)
 {
@@ -439,6 +551,7 @@ parse_holidays(CalSpec *spec, char *s, const char *clause)
 	s = trim(s);
 	if (*s == '\0')
 		bad_date(clause);
+	check_list(s, clause, "holiday 2026-10-01..2026-10-07,*-12-25");
 	for (item = strtok_r(s, ",", &save); item; item = strtok_r(NULL, ",", &save))
 	{
 		char	   *h = trim(item);
@@ -483,6 +596,7 @@ parse_holidays(CalSpec *spec, char *s, const char *clause)
 						 errmsg("invalid date range in calendar: \"%s\"", h),
 						 errdetail("The range ends before it starts."),
 						 errhint("Write the first date first, for example: holiday 2026-10-01..2026-10-07")));
+			check_range_length(&r);
 			*(CalDateRange *) grow((void **) &spec->hol, &spec->nhol, &spec->caphol, sizeof(CalDateRange)) = r;
 		}
 	}
@@ -675,6 +789,12 @@ spec_build(CalSpec *spec)
 				 errhint("Start with a zone clause, for example: %s", CAL_EXAMPLE)));
 	tz = cal_lookup_zone(spec->zone, false);
 	zone = pg_get_timezone_name(tz);
+	if (!zone_is_iana(zone))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("unknown time zone in calendar: \"%s\"", spec->zone),
+				 errdetail("Only zone names of the IANA time zone database are accepted, not POSIX TZ rules, \"localtime\" or \"Factory\"."),
+				 errhint("Use an IANA time zone name, for example: zone=Asia/Shanghai")));
 
 	/* weekly windows: sorted, no overlap within a day or across midnight */
 	for (int d = 0; d < 7; d++)
@@ -729,6 +849,27 @@ spec_build(CalSpec *spec)
 		if (k == 0 || spec->rec[i] != spec->rec[k - 1])
 			spec->rec[k++] = spec->rec[i];
 	spec->nrec = k;
+
+	/* closures and make-up days have windows (binary input could omit them) */
+	for (int kind = 0; kind < 2; kind++)
+		for (int i = 0; i < (kind ? spec->nwork : spec->nclosed); i++)
+		{
+			SpecDated  *d = kind ? &spec->work[i] : &spec->closed[i];
+
+			if (d->nw == 0)
+			{
+				StringInfoData buf;
+
+				initStringInfo(&buf);
+				appendStringInfoString(&buf, kind ? "workday " : "closed ");
+				append_date(&buf, d->date);
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						 errmsg("calendar clause has no windows: \"%s\"", buf.data),
+						 errhint("Give a date and windows, for example: %s",
+								 kind ? "workday 2026-10-10 09:00-18:00" : "closed 2026-12-24 12:00-24:00")));
+			}
+		}
 
 	/* closures: one entry per date, windows merged */
 	qsort(spec->closed, spec->nclosed, sizeof(SpecDated), cmp_dated);
@@ -870,16 +1011,37 @@ calendar_in(PG_FUNCTION_ARGS)
 	char	   *str = pstrdup(PG_GETARG_CSTRING(0));
 	CalSpec		spec;
 	char	   *clause;
-	char	   *save = NULL;
+	char	   *next;
 
 	memset(&spec, 0, sizeof(spec));
-	for (clause = strtok_r(str, ";", &save); clause; clause = strtok_r(NULL, ";", &save))
+	/* clauses between semicolons are never empty; one ";" may end the text */
+	for (clause = str; clause; clause = next)
 	{
+		next = strchr(clause, ';');
+		if (next)
+			*next++ = '\0';
 		clause = trim(clause);
 		if (*clause)
 			parse_clause(&spec, clause);
+		else if (next != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("empty clause in calendar"),
+					 errdetail("The text starts with \";\" or has two with nothing between them."),
+					 errhint("Separate clauses with single semicolons, for example: %s", CAL_EXAMPLE)));
 	}
 	PG_RETURN_CALENDAR_P(spec_build(&spec));
+}
+
+/* The piece of a merged holiday range starting at f, at most CAL_MAX_RANGE_DAYS long. */
+static CalDateRange
+range_piece(const CalDateRange *r, int32 f)
+{
+	CalDateRange p;
+
+	p.first = f;
+	p.last = (int64) r->last - f + 1 > CAL_MAX_RANGE_DAYS ? f + CAL_MAX_RANGE_DAYS - 1 : r->last;
+	return p;
 }
 
 /* Canonical text form: zone, weekly groups Monday first, holidays, closures, make-up days. */
@@ -920,21 +1082,30 @@ calendar_out(PG_FUNCTION_ARGS)
 	{
 		const CalDateRange *h = cal_holidays(cal);
 		const int32 *r = cal_recurring(cal);
+		bool		first = true;
 
 		appendStringInfoString(&buf, "; holiday ");
+
 		for (int i = 0; i < cal->nholidays; i++)
 		{
-			if (i > 0)
-				appendStringInfoChar(&buf, ',');
-			append_date(&buf, h[i].first);
-			if (h[i].last != h[i].first)
+			CalDateRange piece;
+
+			for (int32 f = h[i].first; f <= h[i].last; f = piece.last + 1)
 			{
-				appendStringInfoString(&buf, "..");
-				append_date(&buf, h[i].last);
+				piece = range_piece(&h[i], f);
+				if (!first)
+					appendStringInfoChar(&buf, ',');
+				first = false;
+				append_date(&buf, piece.first);
+				if (piece.last != piece.first)
+				{
+					appendStringInfoString(&buf, "..");
+					append_date(&buf, piece.last);
+				}
 			}
 		}
 		for (int i = 0; i < cal->nrecurring; i++)
-			appendStringInfo(&buf, "%s*-%02d-%02d", (i > 0 || cal->nholidays > 0) ? "," : "",
+			appendStringInfo(&buf, "%s*-%02d-%02d", (i > 0 || !first) ? "," : "",
 							 r[i] / 100, r[i] % 100);
 	}
 	for (int i = 0; i < cal->nclosed; i++)
@@ -981,11 +1152,21 @@ calendar_send(PG_FUNCTION_ARGS)
 			pq_sendint32(&buf, win[i].end);
 		}
 	}
-	pq_sendint16(&buf, cal->nholidays);
-	for (int i = 0; i < cal->nholidays; i++)
 	{
-		pq_sendint32(&buf, cal_holidays(cal)[i].first);
-		pq_sendint32(&buf, cal_holidays(cal)[i].last);
+		const CalDateRange *h = cal_holidays(cal);
+		int			npieces = 0;
+		CalDateRange piece;
+
+		for (int i = 0; i < cal->nholidays; i++)
+			npieces += 1 + (h[i].last - h[i].first) / CAL_MAX_RANGE_DAYS;
+		pq_sendint16(&buf, npieces);
+		for (int i = 0; i < cal->nholidays; i++)
+			for (int32 f = h[i].first; f <= h[i].last; f = piece.last + 1)
+			{
+				piece = range_piece(&h[i], f);
+				pq_sendint32(&buf, piece.first);
+				pq_sendint32(&buf, piece.last);
+			}
 	}
 	pq_sendint16(&buf, cal->nrecurring);
 	for (int i = 0; i < cal->nrecurring; i++)
@@ -1029,10 +1210,13 @@ recv_date(StringInfo buf)
 {
 	int32		d = pq_getmsgint(buf, 4);
 
-	if (d < -POSTGRES_EPOCH_JDATE || d > (int32) (date2j(9999, 12, 31) - POSTGRES_EPOCH_JDATE))
+	/* the dates the text form can write: 0001-01-01 .. 9999-12-31 */
+	if (d < (int32) (date2j(1, 1, 1) - POSTGRES_EPOCH_JDATE) ||
+		d > (int32) (date2j(9999, 12, 31) - POSTGRES_EPOCH_JDATE))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid date in binary calendar: %d", d)));
+				 errmsg("invalid date in binary calendar: %d", d),
+				 errdetail("Dates are days since 2000-01-01, from 0001-01-01 to 9999-12-31.")));
 	return d;
 }
 
@@ -1068,6 +1252,7 @@ calendar_recv(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 					 errmsg("invalid holiday range in binary calendar: %d..%d", r->first, r->last)));
+		check_range_length(r);
 	}
 	for (int i = 0, n = pq_getmsgint(buf, 2); i < n; i++)
 	{

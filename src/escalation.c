@@ -3,9 +3,9 @@
  * start and move and tickets are entered (the watches, rules and stages
  * are 40_escalation.sql's).
  *
- *   _clocks_started    AFTER INSERT ON ticket_sla, per statement: a watch
+ *   clocks_started    AFTER INSERT ON ticket_sla, per statement: a watch
  *                      for each new clock, armed for its first stage;
- *   _clocks_changed    AFTER UPDATE ON ticket_sla, per statement: re-arms
+ *   clocks_changed    AFTER UPDATE ON ticket_sla, per statement: re-arms
  *                      the watches of the clocks changed;
  *   new tickets        a 'ticket' watch for tickets with a requested date
  *                      or of a key customer, written by the entry trigger
@@ -27,12 +27,13 @@
  * pauses clocks clears their watches' next_check in the same statement.
  * The clock triggers still fire and check that every row of theirs is of
  * that ticket: then there is nothing left to do; any other write of the
- * clocks (a resume, a reopen, a re-target, whose next stages _next_check
+ * clocks (a resume, a reopen, a re-target, whose next stages next_check
  * must read after the write; a DBA's UPDATE; a bulk entry) is armed by
  * the trigger as before.
  */
 #include "compat.h"
 #include "escalation.h"
+#include "sla_clock.h"
 #include "ticket.h"
 
 #include "access/htup_details.h"
@@ -53,37 +54,14 @@ typedef enum ArmPlan
 } ArmPlan;
 
 static const char *const arm_sql[NUM_ARM_PLANS] = {
-	/*
-	 * New clocks.  The stages of a clock come in a fixed order (warnings by
-	 * percent, then levels; business_add is monotonic), so the first is the
-	 * lowest warning, else the lowest level; the anomaly stage (wall clock)
-	 * is the other candidate.  check_watches() proves this agrees with
-	 * _watch_stages.
-	 */
+	/* New clocks: each watch armed for its first stage (sla_clock.h). */
 	[A_CLOCKS_STARTED] =
-	"WITH f AS ("
-	"    SELECT r.tenant_id,"
-	"           pg_catalog.min(r.level) FILTER (WHERE r.kind = 'warning') AS pct,"
-	"           (pg_catalog.array_agg(r.after ORDER BY r.level) FILTER (WHERE r.kind = 'escalation'))[1] AS esc,"
-	"           pg_catalog.min(r.after) FILTER (WHERE r.kind = 'not_arrived') AS arr,"
-	"           pg_catalog.min(r.after) FILTER (WHERE r.kind = 'not_completed') AS compl"
-	"      FROM aftersales.escalation_rules_effective r"
-	"     WHERE r.tenant_id IN (SELECT DISTINCT n.tenant_id FROM new_clocks n)"
-	"     GROUP BY r.tenant_id"
-	") "
+	"WITH f AS (" SLA_RULES_IN_FORCE("r.tenant_id IN (SELECT DISTINCT n.tenant_id FROM new_clocks n)") ") "
 	"INSERT INTO aftersales.escalation_watches (tenant_id, ticket_id, clock, next_check)"
-	"SELECT n.tenant_id, n.ticket_id, n.metric::text,"
-	"       CASE WHEN n.stopped_at IS NULL AND n.paused_since IS NULL THEN"
-	"            LEAST("
-	"                CASE WHEN n.calendar IS NULL THEN n.started_at + a.amount + n.paused"
-	"                     ELSE aftersales.business_add(c.calendar, n.started_at, a.amount + n.paused) END,"
-	"                CASE n.metric WHEN 'arrival' THEN n.started_at + f.arr"
-	"                              WHEN 'resolution' THEN n.started_at + f.compl END)"
-	"       END"
+	"SELECT n.tenant_id, n.ticket_id, n.metric::text, " SLA_FIRST_CHECK("n", "c.calendar", "f")
 	"  FROM new_clocks n"
 	"  LEFT JOIN f ON f.tenant_id = n.tenant_id"
-	"  LEFT JOIN aftersales.calendars c ON c.tenant_id = n.tenant_id AND c.name = n.calendar"
-	"  CROSS JOIN LATERAL (SELECT COALESCE(n.target * (f.pct / 100)::float8, n.target + f.esc) AS amount) a",
+	"  LEFT JOIN aftersales.calendars c ON c.tenant_id = n.tenant_id AND c.name = n.calendar",
 
 	/* Changed clocks: a stopped or paused clock has nothing to fire. */
 	[A_CLOCKS_CHANGED] =
@@ -91,25 +69,17 @@ static const char *const arm_sql[NUM_ARM_PLANS] = {
 	"   SET next_check = x.n"
 	"  FROM (SELECT n.tenant_id, n.ticket_id, n.metric::text AS clock,"
 	"               CASE WHEN n.stopped_at IS NULL AND n.paused_since IS NULL"
-	"                    THEN aftersales._next_check(n.tenant_id, n.ticket_id, n.metric::text) END AS n"
+	"                    THEN aftersales_internal.next_check(n.tenant_id, n.ticket_id, n.metric::text) END AS n"
 	"          FROM new_clocks n) x"
 	" WHERE w.tenant_id = x.tenant_id AND w.ticket_id = x.ticket_id AND w.clock = x.clock"
 	"   AND w.next_check IS DISTINCT FROM x.n",
 
-	/* New tickets: the lock rule (seed 002) and the key-customer alert. */
+	/* New tickets: the lock rule and the key-customer alert. */
 	[A_TICKETS_WATCHED] =
-	"WITH f AS ("
-	"    SELECT r.tenant_id,"
-	"           pg_catalog.min(r.after) FILTER (WHERE r.kind = 'lock') AS lock_after,"
-	"           pg_catalog.min(r.after) FILTER (WHERE r.kind = 'key_customer') AS key_after"
-	"      FROM aftersales.escalation_rules_effective r"
-	"     WHERE r.tenant_id IN (SELECT DISTINCT n.tenant_id FROM new_tickets n)"
-	"     GROUP BY r.tenant_id"
-	") "
+	"WITH f AS (" SLA_RULES_IN_FORCE("r.tenant_id IN (SELECT DISTINCT n.tenant_id FROM new_tickets n)") ") "
 	"INSERT INTO aftersales.escalation_watches (tenant_id, ticket_id, clock, next_check)"
-	"SELECT n.tenant_id, n.ticket_id, 'ticket',"
-	"       LEAST(CASE WHEN n.status = 'new' AND n.requested_at IS NOT NULL THEN n.requested_at + f.lock_after END,"
-	"             CASE WHEN cu.tier = 'key' THEN n.opened_at + f.key_after END)"
+	"SELECT n.tenant_id, n.ticket_id, 'ticket', "
+	SLA_TICKET_CHECK("n.status", "n.requested_at", "n.opened_at", "cu.tier", "f")
 	"  FROM new_tickets n"
 	"  JOIN aftersales.customers cu ON cu.tenant_id = n.tenant_id AND cu.customer_id = n.customer_id"
 	"  LEFT JOIN f ON f.tenant_id = n.tenant_id"

@@ -15,7 +15,7 @@
 /*
  * Runs the kept plan plan (a statement of ticket_log.c) with args, having
  * said that it arms the watches of the clocks it writes of ticket (tenant,
- * ticket) itself: the clock triggers _clocks_started and _clocks_changed
+ * ticket) itself: the clock triggers clocks_started and clocks_changed
  * then leave the statement's rows of that ticket alone.  Returns what
  * SPI_execute_plan returned.
  */

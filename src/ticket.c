@@ -1,5 +1,5 @@
 /*
- * ticket.c: the closed loop of a service ticket (seed 002) and the trigger
+ * ticket.c: the closed loop of a service ticket and the trigger
  * that holds every change of aftersales.tickets to it.
  *
  * The loop is one static table below, closed_loop[]: from state, event, to
@@ -28,6 +28,7 @@
  * the first one's result.
  */
 #include "compat.h"
+#include "settings.h"
 #include "ticket.h"
 #include "access.h"
 
@@ -104,7 +105,7 @@ static const char *const rule_names[] = {
 	NULL, "late", "attempts", "unsatisfied", "held_from"
 };
 
-/* Seed 002: "handled twice and still unresolved" goes to the manager. */
+/* "handled twice and still unresolved" goes to the manager. */
 #define MAX_ATTEMPTS	2
 
 /* Flags of a transition. */
@@ -200,7 +201,7 @@ static const Transition closed_loop[] = {
 	{ST_CLOSED, EV_REOPEN, ST_NEW, 0, RULE_NONE, F_REASON},
 };
 
-#define NUM_TRANSITIONS lengthof(closed_loop)
+#define NUM_TRANSITIONS ((int) lengthof(closed_loop))
 
 /* States a ticket may be held from (hold's sources). */
 static inline bool
@@ -398,14 +399,6 @@ col_changed(const Row *a, const Row *b, int c, TupleDesc desc)
  * Settings: the event a change declares, its actor, time and reason.
  */
 
-static const char *
-setting(const char *name)
-{
-	const char *v = GetConfigOption(name, true, false);
-
-	return (v != NULL && v[0] != '\0') ? v : NULL;
-}
-
 static void
 setting_error_context(void *arg)
 {
@@ -432,28 +425,26 @@ parse_time_setting(const char *name, const char *value)
 static TimestampTz
 ticket_now(void)
 {
-	const char *v = setting("aftersales.now");
+	const char *v = settings_now();
 
 	return v ? parse_time_setting("aftersales.now", v) : GetCurrentTransactionStartTimestamp();
 }
 
-/* When a declared event happens: aftersales.event_at, else the clock. */
+/* When a declared event happens: the API's time, else the clock. */
 static TimestampTz
 event_time(void)
 {
-	const char *v = setting("aftersales.event_at");
+	TimestampTz at;
 
-	return v ? parse_time_setting("aftersales.event_at", v) : ticket_now();
+	return settings_event_time(&at) ? at : ticket_now();
 }
 
-/* Who makes the change: aftersales.event_actor, aftersales.actor, the role. */
+/* Who makes the change: the API's actor, aftersales.actor, the role. */
 static const char *
 event_actor(void)
 {
-	const char *v = setting("aftersales.event_actor");
+	const char *v = settings_event_actor();
 
-	if (v == NULL)
-		v = setting("aftersales.actor");
 	/* access control (src/access.c): a non-superuser is who they logged in as */
 	if (access_applies())
 		return access_actor(v);
@@ -463,7 +454,7 @@ event_actor(void)
 static int
 declared_event(void)
 {
-	const char *v = setting("aftersales.event");
+	const char *v = settings_event();
 
 	if (v == NULL)
 		return -1;
@@ -827,10 +818,11 @@ guard_update(TriggerData *td)
 		ev = t->event;
 	}
 
-	if ((t->flags & F_REASON) && setting("aftersales.event_reason") == NULL)
+	if ((t->flags & F_REASON) && settings_event_reason() == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("event %s of ticket " INT64_FORMAT " needs a reason", event_names[ev], id),
+				 errdetail("The reason is recorded in the event log, for the service manager and for audits."),
 				 errhint("Give one, for example: SELECT aftersales.%s(" INT64_FORMAT "%s); or SET LOCAL aftersales.event_reason = '...'; before a direct UPDATE.",
 						 event_api[ev].function, id, event_api[ev].args)));
 	if (at < DatumGetTimestampTz(old.v[C_LAST_EVENT_AT]))
@@ -952,7 +944,7 @@ PG_FUNCTION_INFO_V1(aftersales_actor);
 Datum
 aftersales_actor(PG_FUNCTION_ARGS)
 {
-	const char *v = setting("aftersales.actor");
+	const char *v = settings_actor();
 
 	/* access control (src/access.c): a non-superuser is who they logged in as */
 	if (access_applies())
@@ -962,49 +954,17 @@ aftersales_actor(PG_FUNCTION_ARGS)
 
 /*
  * The tenant of the current transaction: setting aftersales.tenant_id, else
- * 1.  In C because every API call, every tenant-keyed DEFAULT and every
- * trigger asks for it: as PL/pgSQL with a pinned search_path each call cost
- * a function start and two search_path changes.  The check is the one the
- * PL/pgSQL had, '^[1-9][0-9]{0,17}$', so the value always fits a bigint.
+ * 1 (src/settings.c checks it).  In C because every API call, every
+ * tenant-keyed DEFAULT and every trigger asks for it.
  */
 PG_FUNCTION_INFO_V1(aftersales_current_tenant);
 Datum
 aftersales_current_tenant(PG_FUNCTION_ARGS)
 {
-	const char *v = setting("aftersales.tenant_id");
-	int64		tenant = 0;
-	int			len;
-
 	/* access control (src/access.c): a non-superuser's tenant is checked membership */
 	if (access_applies())
 		PG_RETURN_INT64(access_tenant());
-	if (v == NULL)
-		PG_RETURN_INT64(1);
-	len = strlen(v);
-	if (len < 1 || len > 18 || v[0] < '1' || v[0] > '9')
-		len = 0;
-	for (int i = 0; i < len; i++)
-	{
-		if (v[i] < '0' || v[i] > '9')
-		{
-			len = 0;
-			break;
-		}
-		tenant = tenant * 10 + (v[i] - '0');
-	}
-	if (len == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid aftersales.tenant_id: \"%s\"", v),
-				 errhint("Set a positive tenant id, for example: SET LOCAL aftersales.tenant_id = '1';")));
-	PG_RETURN_INT64(tenant);
-}
-
-static void
-set_local(const char *name, const char *value)
-{
-	(void) set_config_option(name, value, PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_LOCAL, true, 0, false);
+	PG_RETURN_INT64(settings_tenant());
 }
 
 /* Declare the event (actor, time, reason) of the next UPDATE; NULL clears. */
@@ -1014,17 +974,13 @@ aftersales_declare_event(PG_FUNCTION_ARGS)
 {
 	if (PG_ARGISNULL(0))
 	{
-		set_local("aftersales.event", "");
-		set_local("aftersales.event_actor", "");
-		set_local("aftersales.event_at", "");
-		set_local("aftersales.event_reason", "");
+		settings_clear_event();
 		PG_RETURN_VOID();
 	}
-	set_local("aftersales.event", text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	set_local("aftersales.event_actor", PG_ARGISNULL(1) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(1)));
-	set_local("aftersales.event_at", PG_ARGISNULL(2) ? "" :
-			  DatumGetCString(DirectFunctionCall1(timestamptz_out, PG_GETARG_DATUM(2))));
-	set_local("aftersales.event_reason", PG_ARGISNULL(3) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(3)));
+	settings_declare_event(text_to_cstring(PG_GETARG_TEXT_PP(0)),
+						   PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
+						   PG_ARGISNULL(2) ? ticket_now() : PG_GETARG_TIMESTAMPTZ(2),
+						   PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3)));
 	PG_RETURN_VOID();
 }
 
@@ -1032,7 +988,7 @@ aftersales_declare_event(PG_FUNCTION_ARGS)
  * The one UPDATE behind every event of the API (31_ticket_api.sql).
  *
  * It was PL/pgSQL; it runs on every event, and there each call started a
- * function, set search_path twice and ran two PERFORMs of _declare_event
+ * function, set search_path twice and ran two PERFORMs of declare_event
  * and one of current_tenant as statements of their own.  Here they are
  * plain C calls, and the UPDATE is prepared once per backend and kept.
  * The UPDATE names only qualified objects and operators, so it needs no
@@ -1072,7 +1028,7 @@ trimmed_or_null(text *t)
 }
 
 /*
- * Declares the event of the next change, as _declare_event does, for the
+ * Declares the event of the next change, as declare_event does, for the
  * guard to judge: actor empty or NULL means aftersales.actor(), the reason
  * is trimmed of spaces (btrim), empty means none.
  */
@@ -1084,24 +1040,17 @@ declare_event(const char *event, text *actor_arg, TimestampTz at, text *reason_a
 
 	if (actor == NULL || actor[0] == '\0')
 		actor = TextDatumGetCString(DirectFunctionCall1(aftersales_actor, (Datum) 0));
-	set_local("aftersales.event", event);
-	set_local("aftersales.event_actor", actor);
-	set_local("aftersales.event_at",
-			  DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(at))));
-	set_local("aftersales.event_reason", reason ? reason : "");
+	settings_declare_event(event, actor, at, reason);
 }
 
-/* The declaration is over (_declare_event(NULL, ...)). */
+/* The declaration is over (declare_event(NULL, ...)). */
 static void
 clear_event(void)
 {
-	set_local("aftersales.event", "");
-	set_local("aftersales.event_actor", "");
-	set_local("aftersales.event_at", "");
-	set_local("aftersales.event_reason", "");
+	settings_clear_event();
 }
 
-/* aftersales._ticket_event(ticket, event, actor, at, reason, assignee,
+/* aftersales_internal.ticket_event(ticket, event, actor, at, reason, assignee,
  * tier, priority, satisfied, csat, nps, comment): the new status. */
 PG_FUNCTION_INFO_V1(aftersales_ticket_event);
 Datum
@@ -1123,7 +1072,7 @@ aftersales_ticket_event(PG_FUNCTION_ARGS)
 				 errmsg("ticket must not be null"),
 				 errhint("Name the ticket by its id, for example: SELECT aftersales.start_work(42);")));
 	if (PG_ARGISNULL(1))
-		elog(ERROR, "aftersales._ticket_event: the event must not be null");
+		elog(ERROR, "aftersales_internal.ticket_event: the event must not be null");
 
 	declare_event(DatumGetCString(DirectFunctionCall1(enum_out, PG_GETARG_DATUM(1))),
 				  PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2),
@@ -1134,7 +1083,7 @@ aftersales_ticket_event(PG_FUNCTION_ARGS)
 	types[3] = get_fn_expr_argtype(fcinfo->flinfo, 6);
 	types[4] = get_fn_expr_argtype(fcinfo->flinfo, 7);
 	if (!OidIsValid(types[3]) || !OidIsValid(types[4]))
-		elog(ERROR, "aftersales._ticket_event: cannot tell the types of tier and priority");
+		elog(ERROR, "aftersales_internal.ticket_event: cannot tell the types of tier and priority");
 	if (ticket_event_plan != NULL && memcmp(types, ticket_event_types, sizeof(types)) != 0)
 	{
 		/* the extension was recreated: its enums are other types */
@@ -1148,27 +1097,27 @@ aftersales_ticket_event(PG_FUNCTION_ARGS)
 	args[1] = PG_GETARG_DATUM(0);
 	for (int i = 2; i < 9; i++)
 	{
-		/* _ticket_event's arguments 6 to 12 are the UPDATE's $3 to $9 */
+		/* ticket_event's arguments 6 to 12 are the UPDATE's $3 to $9 */
 		args[i] = PG_ARGISNULL(i + 3) ? (Datum) 0 : PG_GETARG_DATUM(i + 3);
 		nulls[i] = PG_ARGISNULL(i + 3) ? 'n' : ' ';
 	}
 	args[9] = BoolGetDatum(follow);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "aftersales._ticket_event: SPI_connect failed");
+		elog(ERROR, "aftersales_internal.ticket_event: SPI_connect failed");
 	if (ticket_event_plan == NULL)
 	{
 		SPIPlanPtr	plan = SPI_prepare(ticket_event_sql, TE_NARGS, types);
 
 		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "aftersales._ticket_event: cannot prepare the UPDATE: %s",
+			elog(ERROR, "aftersales_internal.ticket_event: cannot prepare the UPDATE: %s",
 				 SPI_result_code_string(SPI_result));
 		ticket_event_plan = plan;
 		memcpy(ticket_event_types, types, sizeof(types));
 	}
 	rc = SPI_execute_plan(ticket_event_plan, args, nulls, false, 0);
 	if (rc != SPI_OK_UPDATE_RETURNING)
-		elog(ERROR, "aftersales._ticket_event: UPDATE: %s", SPI_result_code_string(rc));
+		elog(ERROR, "aftersales_internal.ticket_event: UPDATE: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
@@ -1185,7 +1134,7 @@ aftersales_ticket_event(PG_FUNCTION_ARGS)
 /* ------------------------------------------------------------------------
  * The INSERT behind open_ticket, after its validation: declared as event
  * open, like every other event, and prepared once per backend (as
- * _ticket_event; open_ticket was two PERFORMs and an INSERT of PL/pgSQL).
+ * ticket_event; open_ticket was two PERFORMs and an INSERT of PL/pgSQL).
  */
 #define TO_NARGS 13
 static const char *const ticket_open_sql =
@@ -1196,7 +1145,7 @@ static const char *const ticket_open_sql =
 static SPIPlanPtr ticket_open_plan = NULL;
 static Oid	ticket_open_types[TO_NARGS];
 
-/* aftersales._ticket_open(tenant, channel, customer, unit, model,
+/* aftersales_internal.ticket_open(tenant, channel, customer, unit, model,
  * problem_type, description, priority, requested_at, org, field, status,
  * opened, actor, reason): the new ticket's id. */
 PG_FUNCTION_INFO_V1(aftersales_ticket_open);
@@ -1212,7 +1161,7 @@ aftersales_ticket_open(PG_FUNCTION_ARGS)
 	int			rc;
 
 	if (PG_ARGISNULL(12))
-		elog(ERROR, "aftersales._ticket_open: the time of entry must not be null");
+		elog(ERROR, "aftersales_internal.ticket_open: the time of entry must not be null");
 	declare_event("open", PG_ARGISNULL(13) ? NULL : PG_GETARG_TEXT_PP(13), PG_GETARG_TIMESTAMPTZ(12),
 				  PG_ARGISNULL(14) ? NULL : PG_GETARG_TEXT_PP(14));
 
@@ -1220,7 +1169,7 @@ aftersales_ticket_open(PG_FUNCTION_ARGS)
 	types[7] = get_fn_expr_argtype(fcinfo->flinfo, 7);
 	types[11] = get_fn_expr_argtype(fcinfo->flinfo, 11);
 	if (!OidIsValid(types[7]) || !OidIsValid(types[11]))
-		elog(ERROR, "aftersales._ticket_open: cannot tell the types of priority and status");
+		elog(ERROR, "aftersales_internal.ticket_open: cannot tell the types of priority and status");
 	if (ticket_open_plan != NULL && memcmp(types, ticket_open_types, sizeof(types)) != 0)
 	{
 		/* the extension was recreated: its enums are other types */
@@ -1234,20 +1183,20 @@ aftersales_ticket_open(PG_FUNCTION_ARGS)
 	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "aftersales._ticket_open: SPI_connect failed");
+		elog(ERROR, "aftersales_internal.ticket_open: SPI_connect failed");
 	if (ticket_open_plan == NULL)
 	{
 		SPIPlanPtr	plan = SPI_prepare(ticket_open_sql, TO_NARGS, types);
 
 		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "aftersales._ticket_open: cannot prepare the INSERT: %s",
+			elog(ERROR, "aftersales_internal.ticket_open: cannot prepare the INSERT: %s",
 				 SPI_result_code_string(SPI_result));
 		ticket_open_plan = plan;
 		memcpy(ticket_open_types, types, sizeof(types));
 	}
 	rc = SPI_execute_plan(ticket_open_plan, args, nulls, false, 0);
 	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
-		elog(ERROR, "aftersales._ticket_open: INSERT: %s", SPI_result_code_string(rc));
+		elog(ERROR, "aftersales_internal.ticket_open: INSERT: %s", SPI_result_code_string(rc));
 	/* a bigint: by value, so it outlives SPI_finish */
 	id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	SPI_finish();

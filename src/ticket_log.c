@@ -36,6 +36,8 @@
  */
 #include "compat.h"
 #include "escalation.h"
+#include "settings.h"
+#include "sla_clock.h"
 #include "ticket.h"
 
 #include "access/htup_details.h"
@@ -99,12 +101,9 @@ static const char *const plan_sql[NUM_PLANS] = {
 	"UPDATE aftersales.ticket_sla s"
 	"   SET (paused, paused_since, due_at) ="
 	"       (SELECT x.p, NULL::pg_catalog.timestamptz,"
-	"               CASE WHEN s.calendar IS NULL"
-	"                    THEN s.started_at OPERATOR(pg_catalog.+) s.target OPERATOR(pg_catalog.+) x.p"
-	"                    ELSE aftersales.business_add(k.cal, s.started_at, s.target OPERATOR(pg_catalog.+) x.p) END"
+	"               aftersales_internal.clock_add(s.calendar, k.cal, s.started_at, s.target OPERATOR(pg_catalog.+) x.p)"
 	"          FROM (SELECT s.paused OPERATOR(pg_catalog.+)"
-	"                       CASE WHEN s.calendar IS NULL THEN $3 OPERATOR(pg_catalog.-) s.paused_since"
-	"                            ELSE aftersales.business_diff(k.cal, s.paused_since, $3) END AS p) x)"
+	"                       aftersales_internal.clock_diff(s.calendar, k.cal, s.paused_since, $3) AS p) x)"
 	"  FROM k" OF_TICKET " AND s.paused_since IS NOT NULL" CLOCK_JSON,
 
 	[P_STOP] = CAL_CTE
@@ -113,8 +112,7 @@ static const char *const plan_sql[NUM_PLANS] = {
 	"       outcome = CASE WHEN s.metric::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($4)"
 	"                      THEN CASE WHEN $3 OPERATOR(pg_catalog.<=) s.due_at THEN 'met' ELSE 'breached' END"
 	"                      ELSE 'cancelled' END,"
-	"       elapsed = CASE WHEN s.calendar IS NULL THEN $3 OPERATOR(pg_catalog.-) s.started_at"
-	"                      ELSE aftersales.business_diff(k.cal, s.started_at, $3) END OPERATOR(pg_catalog.-) s.paused,"
+	"       elapsed = aftersales_internal.clock_diff(s.calendar, k.cal, s.started_at, $3) OPERATOR(pg_catalog.-) s.paused,"
 	"       elapsed_wall = $3 OPERATOR(pg_catalog.-) s.started_at"
 	"  FROM k" OF_TICKET " AND s.stopped_at IS NULL"
 	"   AND (s.metric::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($4)"
@@ -129,12 +127,9 @@ static const char *const plan_sql[NUM_PLANS] = {
 	"   SET (paused, stopped_at, outcome, elapsed, elapsed_wall, due_at) ="
 	"       (SELECT x.p, NULL::pg_catalog.timestamptz, NULL::pg_catalog.text, NULL::pg_catalog.interval,"
 	"               NULL::pg_catalog.interval,"
-	"               CASE WHEN s.calendar IS NULL"
-	"                    THEN s.started_at OPERATOR(pg_catalog.+) s.target OPERATOR(pg_catalog.+) x.p"
-	"                    ELSE aftersales.business_add(k.cal, s.started_at, s.target OPERATOR(pg_catalog.+) x.p) END"
+	"               aftersales_internal.clock_add(s.calendar, k.cal, s.started_at, s.target OPERATOR(pg_catalog.+) x.p)"
 	"          FROM (SELECT s.paused OPERATOR(pg_catalog.+)"
-	"                       CASE WHEN s.calendar IS NULL THEN $3 OPERATOR(pg_catalog.-) s.stopped_at"
-	"                            ELSE aftersales.business_diff(k.cal, s.stopped_at, $3) END AS p) x)"
+	"                       aftersales_internal.clock_diff(s.calendar, k.cal, s.stopped_at, $3) AS p) x)"
 	"  FROM k" OF_TICKET
 	"   AND s.metric OPERATOR(pg_catalog.=) 'resolution' AND s.stopped_at IS NOT NULL" CLOCK_JSON,
 
@@ -142,9 +137,7 @@ static const char *const plan_sql[NUM_PLANS] = {
 	"UPDATE aftersales.ticket_sla s"
 	"   SET (target, due_at) ="
 	"       (SELECT x.t,"
-	"               CASE WHEN s.calendar IS NULL"
-	"                    THEN s.started_at OPERATOR(pg_catalog.+) x.t OPERATOR(pg_catalog.+) s.paused"
-	"                    ELSE aftersales.business_add(k.cal, s.started_at, x.t OPERATOR(pg_catalog.+) s.paused) END"
+	"               aftersales_internal.clock_add(s.calendar, k.cal, s.started_at, x.t OPERATOR(pg_catalog.+) s.paused)"
 	"          FROM (SELECT COALESCE((SELECT t.target FROM aftersales.sla_targets t"
 	"                                  WHERE t.tenant_id OPERATOR(pg_catalog.=) s.tenant_id"
 	"                                    AND t.policy_id OPERATOR(pg_catalog.=) s.policy_id"
@@ -302,60 +295,18 @@ json_int(StringInfo buf, const char *key, Datum v, bool isnull, bool is_int8)
 #define COL(row, c)		row##_v[c]
 #define ISNULL(row, c)	row##_n[c]
 
-/* Trigger on tickets: the event row and the SLA clocks (see the file header). */
-PG_FUNCTION_INFO_V1(aftersales_ticket_changed);
-Datum
-aftersales_ticket_changed(PG_FUNCTION_ARGS)
+/*
+ * The clocks an event moves (see the file header), in the order the
+ * statements run; the touched clocks are collected for the payload.
+ */
+static void
+move_clocks(Relation rel, const Datum *old_v, const bool *old_n, const Datum *new_v, const bool *new_n,
+			int from, int to, bool retargeting, Datum *key, Touched *touched)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
-	Relation	rel;
-	TupleDesc	desc;
-	Datum		old_v[NUM_COLS],
-				new_v[NUM_COLS];
-	bool		old_n[NUM_COLS],
-				new_n[NUM_COLS];
-	int			from,
-				to,
-				ev = -1;
 	const char *stops[3];
 	const char *voids[3];
 	int			nstops = 0,
 				nvoids = 0;
-	bool		leaving_hold,
-				entering_hold,
-				reopening,
-				retargeting;
-	Datum		at;
-	Datum		key[5];
-	Touched		touched = {0};
-	StringInfoData payload;
-	const char *rule;
-	const char *reason;
-	Datum		ev_values[10];
-	char		ev_nulls[10];
-	int			rc;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "aftersales_ticket_changed: not called by the trigger manager");
-	if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
-		!TRIGGER_FIRED_BY_UPDATE(td->tg_event))
-		elog(ERROR, "aftersales_ticket_changed: must be fired after update, for each row");
-
-	rel = td->tg_relation;
-	desc = RelationGetDescr(rel);
-	ticket_cache_ensure(rel);
-	for (int c = 0; c < NUM_COLS; c++)
-	{
-		old_v[c] = heap_getattr(td->tg_trigtuple, ticket_cache.attno[c], desc, &old_n[c]);
-		new_v[c] = heap_getattr(td->tg_newtuple, ticket_cache.attno[c], desc, &new_n[c]);
-	}
-	from = ticket_state_of(COL(old, C_STATUS));
-	to = ticket_state_of(COL(new, C_STATUS));
-	for (int e = 0; e < NUM_EVENTS; e++)
-		if (ticket_cache.event_oid[e] == DatumGetObjectId(COL(new, C_LAST_EVENT)))
-			ev = e;
-	if (ev < 0)
-		elog(ERROR, "unknown ticket event %u", DatumGetObjectId(COL(new, C_LAST_EVENT)));
 
 	if (ISNULL(old, C_FIRST_RESPONSE) && !ISNULL(new, C_FIRST_RESPONSE))
 		stops[nstops++] = "first_response";
@@ -372,38 +323,34 @@ aftersales_ticket_changed(PG_FUNCTION_ARGS)
 		voids[nvoids++] = "arrival";
 		voids[nvoids++] = "resolution";
 	}
-	leaving_hold = from == ST_ON_HOLD && to != ST_ON_HOLD;
-	entering_hold = to == ST_ON_HOLD && from != ST_ON_HOLD;
-	reopening = (from == ST_RESOLVED || from == ST_CLOSED) && to == ST_NEW;
-	retargeting = DatumGetObjectId(COL(new, C_PRIORITY)) != DatumGetObjectId(COL(old, C_PRIORITY));
 
-	at = COL(new, C_LAST_EVENT_AT);
-	key[0] = COL(new, C_TENANT);
-	key[1] = COL(new, C_TICKET);
-	key[2] = at;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "aftersales_ticket_changed: SPI_connect failed");
-
-	if (leaving_hold)
-		run_clock_plan(P_RESUME, rel, key, &touched);
+	if (from == ST_ON_HOLD && to != ST_ON_HOLD)
+		run_clock_plan(P_RESUME, rel, key, touched);
 	if (nstops > 0 || nvoids > 0)
 	{
 		key[3] = text_array(stops, nstops);
 		key[4] = text_array(voids, nvoids);
-		run_clock_plan(P_STOP, rel, key, &touched);
+		run_clock_plan(P_STOP, rel, key, touched);
 	}
-	if (entering_hold)
-		run_clock_plan(P_PAUSE, rel, key, &touched);
-	if (reopening)
-		run_clock_plan(P_REOPEN, rel, key, &touched);
+	if (to == ST_ON_HOLD && from != ST_ON_HOLD)
+		run_clock_plan(P_PAUSE, rel, key, touched);
+	if ((from == ST_RESOLVED || from == ST_CLOSED) && to == ST_NEW)
+		run_clock_plan(P_REOPEN, rel, key, touched);
 	if (retargeting)
 	{
 		key[3] = COL(new, C_PRIORITY);
-		run_clock_plan(P_RETARGET, rel, key, &touched);
+		run_clock_plan(P_RETARGET, rel, key, touched);
 	}
+}
 
-	/* The payload, as jsonb_build_object would write it. */
+/* The event row's payload, as jsonb_build_object would write it. */
+static char *
+event_payload(const Datum *old_v, const bool *old_n, const Datum *new_v, const bool *new_n,
+			  int from, int ev, int to, bool retargeting, const Touched *touched)
+{
+	StringInfoData payload;
+	const char *rule;
+
 	initStringInfo(&payload);
 	appendStringInfoChar(&payload, '{');
 	if (retargeting)
@@ -432,22 +379,32 @@ aftersales_ticket_changed(PG_FUNCTION_ARGS)
 		json_key(&payload, "rule");
 		escape_json(&payload, rule);
 	}
-	if (touched.n > 0)
+	if (touched->n > 0)
 	{
 		json_key(&payload, "sla");
 		appendStringInfoChar(&payload, '{');
-		for (int i = 0; i < touched.n; i++)
+		for (int i = 0; i < touched->n; i++)
 		{
 			if (i > 0)
 				appendStringInfoString(&payload, ", ");
-			escape_json(&payload, touched.metric[i]);
-			appendStringInfo(&payload, ": %s", touched.json[i]);
+			escape_json(&payload, touched->metric[i]);
+			appendStringInfo(&payload, ": %s", touched->json[i]);
 		}
 		appendStringInfoChar(&payload, '}');
 	}
 	appendStringInfoChar(&payload, '}');
+	return payload.data;
+}
 
-	reason = GetConfigOption("aftersales.event_reason", true, false);
+/* Append the event row to the ticket's log. */
+static void
+append_event_row(Relation rel, const Datum *old_v, const Datum *new_v, Datum at, const char *payload)
+{
+	const char *reason = settings_event_reason();
+	Datum		ev_values[10];
+	char		ev_nulls[10];
+	int			rc;
+
 	memset(ev_nulls, ' ', sizeof(ev_nulls));
 	ev_values[0] = COL(new, C_TENANT);
 	ev_values[1] = COL(new, C_TICKET);
@@ -461,11 +418,63 @@ aftersales_ticket_changed(PG_FUNCTION_ARGS)
 		ev_values[8] = CStringGetTextDatum(reason);
 	else
 		ev_nulls[8] = 'n';
-	ev_values[9] = DirectFunctionCall1(jsonb_in, CStringGetDatum(payload.data));
+	ev_values[9] = DirectFunctionCall1(jsonb_in, CStringGetDatum(payload));
 	rc = SPI_execute_plan(log_plan(P_EVENT, rel), ev_values, ev_nulls, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "ticket log: inserting the event row: %s", SPI_result_code_string(rc));
+}
 
+/* Trigger on tickets: the event row and the SLA clocks (see the file header). */
+PG_FUNCTION_INFO_V1(aftersales_ticket_changed);
+Datum
+aftersales_ticket_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	TupleDesc	desc;
+	Datum		old_v[NUM_COLS],
+				new_v[NUM_COLS];
+	bool		old_n[NUM_COLS],
+				new_n[NUM_COLS];
+	int			from,
+				to,
+				ev = -1;
+	bool		retargeting;
+	Datum		key[5];
+	Touched		touched = {0};
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "aftersales_ticket_changed: not called by the trigger manager");
+	if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+		!TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		elog(ERROR, "aftersales_ticket_changed: must be fired after update, for each row");
+
+	rel = td->tg_relation;
+	desc = RelationGetDescr(rel);
+	ticket_cache_ensure(rel);
+	for (int c = 0; c < NUM_COLS; c++)
+	{
+		old_v[c] = heap_getattr(td->tg_trigtuple, ticket_cache.attno[c], desc, &old_n[c]);
+		new_v[c] = heap_getattr(td->tg_newtuple, ticket_cache.attno[c], desc, &new_n[c]);
+	}
+	from = ticket_state_of(COL(old, C_STATUS));
+	to = ticket_state_of(COL(new, C_STATUS));
+	for (int e = 0; e < NUM_EVENTS; e++)
+		if (ticket_cache.event_oid[e] == DatumGetObjectId(COL(new, C_LAST_EVENT)))
+			ev = e;
+	if (ev < 0)
+		elog(ERROR, "unknown ticket event %u", DatumGetObjectId(COL(new, C_LAST_EVENT)));
+	retargeting = DatumGetObjectId(COL(new, C_PRIORITY)) != DatumGetObjectId(COL(old, C_PRIORITY));
+
+	key[0] = COL(new, C_TENANT);
+	key[1] = COL(new, C_TICKET);
+	key[2] = COL(new, C_LAST_EVENT_AT);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "aftersales_ticket_changed: SPI_connect failed");
+	move_clocks(rel, old_v, old_n, new_v, new_n, from, to, retargeting, key, &touched);
+	append_event_row(rel, old_v, new_v, key[2],
+					 event_payload(old_v, old_n, new_v, new_n, from, ev, to, retargeting, &touched));
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }
@@ -482,7 +491,7 @@ aftersales_ticket_changed(PG_FUNCTION_ARGS)
  * A ticket's SLA policy: the customer's agreement valid on the day of
  * entry (in the zone of the agreement's calendar), else the tenant default.
  * Every new row gets its clocks; one with none is refused
- * (aftersales._no_sla_policy raises the error).
+ * (aftersales_internal.no_sla_policy raises the error).
  */
 
 /*
@@ -492,7 +501,7 @@ aftersales_ticket_changed(PG_FUNCTION_ARGS)
  * same writes, in the same snapshot, and their triggers fire at its end.
  * The policy: the customer's agreement valid that day (any one, LIMIT 1),
  * else the tenant's default.  No clocks (no policy, or no targets for the
- * priority): aftersales._no_sla_policy raises the error, as the set-based
+ * priority): aftersales_internal.no_sla_policy raises the error, as the set-based
  * path does.  It also arms the escalation watches of the new clocks and,
  * with a requested date or a key customer, of the ticket (escalation.c
  * says why here and how the triggers learn it).
@@ -533,9 +542,8 @@ static const char *const enter_one_sql =
 	"    SELECT $1, $2, t.metric, pol.policy_id, pol.agreement_id, t.target,"
 	"           CASE WHEN t.clock OPERATOR(pg_catalog.=) 'business' THEN sp.calendar END,"
 	"           t.pauses_on_hold, $5,"
-	"           CASE WHEN t.clock OPERATOR(pg_catalog.=) 'business'"
-	"                THEN aftersales.business_add(c.calendar, $5, t.target)"
-	"                ELSE $5 OPERATOR(pg_catalog.+) t.target END,"
+	"           aftersales_internal.clock_add(CASE WHEN t.clock OPERATOR(pg_catalog.=) 'business' THEN sp.calendar END,"
+	"                                         c.calendar, $5, t.target),"
 	"           CASE WHEN $13 AND t.pauses_on_hold THEN $5 END"
 	"      FROM policy pol"
 	"      JOIN aftersales.sla_policies sp"
@@ -548,45 +556,19 @@ static const char *const enter_one_sql =
 	"       AND (t.metric OPERATOR(pg_catalog.<>) 'arrival' OR $8)"
 	"    RETURNING s.tenant_id, s.ticket_id, s.metric, s.target, s.calendar, s.pauses_on_hold, s.due_at,"
 	"              s.started_at, s.paused, s.paused_since, s.stopped_at"
-	"), f AS MATERIALIZED ("
-	/* the tenant's rules in force, as 40_escalation.sql's _clocks_started reads them */
-	"    SELECT pg_catalog.min(r.level) FILTER (WHERE r.kind OPERATOR(pg_catalog.=) 'warning') AS pct,"
-	"           (pg_catalog.array_agg(r.after ORDER BY r.level)"
-	"                FILTER (WHERE r.kind OPERATOR(pg_catalog.=) 'escalation'))[1] AS esc,"
-	"           pg_catalog.min(r.after) FILTER (WHERE r.kind OPERATOR(pg_catalog.=) 'not_arrived') AS arr,"
-	"           pg_catalog.min(r.after) FILTER (WHERE r.kind OPERATOR(pg_catalog.=) 'not_completed') AS compl,"
-	"           pg_catalog.min(r.after) FILTER (WHERE r.kind OPERATOR(pg_catalog.=) 'lock') AS lock_after,"
-	"           pg_catalog.min(r.after) FILTER (WHERE r.kind OPERATOR(pg_catalog.=) 'key_customer') AS key_after"
-	"      FROM aftersales.escalation_rules_effective r"
-	"     WHERE r.tenant_id OPERATOR(pg_catalog.=) $1"
-	"     GROUP BY r.tenant_id"
+	"), f AS MATERIALIZED (" SLA_RULES_IN_FORCE("r.tenant_id OPERATOR(pg_catalog.=) $1")
 	"), clock_watches AS ("
-	/* each new clock's watch, armed for its first stage, as _clocks_started arms it */
+	/* each new clock's watch, armed for its first stage, as clocks_started arms it */
 	"    INSERT INTO aftersales.escalation_watches (tenant_id, ticket_id, clock, next_check)"
-	"    SELECT k.tenant_id, k.ticket_id, k.metric::pg_catalog.text,"
-	"           CASE WHEN k.stopped_at IS NULL AND k.paused_since IS NULL THEN"
-	"                LEAST("
-	"                    CASE WHEN k.calendar IS NULL"
-	"                         THEN k.started_at OPERATOR(pg_catalog.+) a.amount OPERATOR(pg_catalog.+) k.paused"
-	"                         ELSE aftersales.business_add(c.calendar, k.started_at,"
-	"                                                      a.amount OPERATOR(pg_catalog.+) k.paused) END,"
-	"                    CASE k.metric WHEN 'arrival' THEN k.started_at OPERATOR(pg_catalog.+) f.arr"
-	"                                  WHEN 'resolution' THEN k.started_at OPERATOR(pg_catalog.+) f.compl END)"
-	"           END"
+	"    SELECT k.tenant_id, k.ticket_id, k.metric::pg_catalog.text, " SLA_FIRST_CHECK("k", "c.calendar", "f")
 	"      FROM clocks k"
 	"      LEFT JOIN f ON true"
 	"      LEFT JOIN aftersales.calendars c"
 	"        ON c.tenant_id OPERATOR(pg_catalog.=) k.tenant_id AND c.name OPERATOR(pg_catalog.=) k.calendar"
-	"     CROSS JOIN LATERAL (SELECT COALESCE(k.target OPERATOR(pg_catalog.*)"
-	"                                             (f.pct OPERATOR(pg_catalog./) 100)::pg_catalog.float8,"
-	"                                         k.target OPERATOR(pg_catalog.+) f.esc) AS amount) a"
 	"), ticket_watch AS ("
 	/* a requested date or a key customer: the 'ticket' watch, as escalation.c arms it */
 	"    INSERT INTO aftersales.escalation_watches (tenant_id, ticket_id, clock, next_check)"
-	"    SELECT $1, $2, 'ticket',"
-	"           LEAST(CASE WHEN $4 OPERATOR(pg_catalog.=) 'new' AND $14 IS NOT NULL"
-	"                      THEN $14 OPERATOR(pg_catalog.+) f.lock_after END,"
-	"                 CASE WHEN cu.tier OPERATOR(pg_catalog.=) 'key' THEN $5 OPERATOR(pg_catalog.+) f.key_after END)"
+	"    SELECT $1, $2, 'ticket', " SLA_TICKET_CHECK("$4", "$14", "$5", "cu.tier", "f")
 	"      FROM aftersales.customers cu"
 	"      LEFT JOIN f ON true"
 	"     WHERE cu.tenant_id OPERATOR(pg_catalog.=) $1 AND cu.customer_id OPERATOR(pg_catalog.=) $11"
@@ -601,7 +583,7 @@ static const char *const enter_one_sql =
 	"       (tenant_id, ticket_id, seq, at, actor, event, from_state, to_state, reason, payload)"
 	"SELECT $1, $2, 1, $5, $3, 'open', NULL, $4, $6,"
 	"       pg_catalog.jsonb_build_object('priority', $7, 'tier', $12,"
-	"           'policy', CASE WHEN s.sla IS NULL THEN aftersales._no_sla_policy($1, $2, $11, $7)"
+	"           'policy', CASE WHEN s.sla IS NULL THEN aftersales_internal.no_sla_policy($1, $2, $11, $7)"
 	"                          ELSE pol.policy_id END,"
 	"           'agreement', pol.agreement_id, 'sla', s.sla)"
 	"  FROM policy pol, snapshot s";
@@ -673,7 +655,7 @@ enter_one(Relation rel, HeapTuple tuple, const char *reason)
 		nulls[EA_REASON] = 'n';
 	args[EA_PRIORITY] = v[C_PRIORITY];
 	args[EA_FIELD] = v[C_FIELD];
-	/* seed 002: entering a request counts its product and problem type */
+	/* entering a request counts its product and problem type */
 	args[EA_MODEL] = v[C_MODEL];
 	nulls[EA_MODEL] = isnull[C_MODEL] ? 'n' : ' ';
 	args[EA_PROBLEM] = v[C_PROBLEM];
@@ -722,9 +704,8 @@ static const char *const enter_many_sql[] = {
 	"    SELECT p.tenant_id, p.ticket_id, t.metric, p.policy_id, p.agreement_id, t.target, "
 	"           CASE WHEN t.clock OPERATOR(pg_catalog.=) 'business' THEN sp.calendar END, "
 	"           t.pauses_on_hold, p.opened_at, "
-	"           CASE WHEN t.clock OPERATOR(pg_catalog.=) 'business' "
-	"                THEN aftersales.business_add(c.calendar, p.opened_at, t.target) "
-	"                ELSE p.opened_at OPERATOR(pg_catalog.+) t.target END, "
+	"           aftersales_internal.clock_add(CASE WHEN t.clock OPERATOR(pg_catalog.=) 'business' THEN sp.calendar END, "
+	"                                         c.calendar, p.opened_at, t.target), "
 	"           CASE WHEN p.status OPERATOR(pg_catalog.=) 'on_hold' AND t.pauses_on_hold THEN p.opened_at END "
 	"      FROM policy p "
 	"      JOIN aftersales.sla_policies sp "
@@ -750,7 +731,7 @@ static const char *const enter_many_sql[] = {
 	"       CASE WHEN n.status OPERATOR(pg_catalog.=) 'on_hold' THEN $1 END, "
 	"       pg_catalog.jsonb_build_object( "
 	"           'priority', n.priority, 'tier', n.tier, "
-	"           'policy', COALESCE(s.policy_id, aftersales._no_sla_policy(n.tenant_id, n.ticket_id, n.customer_id, n.priority)), "
+	"           'policy', COALESCE(s.policy_id, aftersales_internal.no_sla_policy(n.tenant_id, n.ticket_id, n.customer_id, n.priority)), "
 	"           'agreement', s.agreement_id, 'sla', s.sla) "
 	"  FROM new_tickets n "
 	"  LEFT JOIN snapshot s "
@@ -768,7 +749,7 @@ enter_many(const char *reason)
 		args[0] = CStringGetTextDatum(reason);
 	else
 		nulls[0] = 'n';
-	for (int i = 0; i < lengthof(enter_many_sql); i++)
+	for (int i = 0; i < (int) lengthof(enter_many_sql); i++)
 	{
 		int			rc = SPI_execute_with_args(enter_many_sql[i], i == 0 ? 0 : 1, types, args, nulls,
 											   false, 0);
@@ -794,7 +775,7 @@ aftersales_tickets_entered(PG_FUNCTION_ARGS)
 		elog(ERROR, "aftersales_tickets_entered: must be fired after insert, for each statement, with a new table");
 
 	ticket_cache_ensure(td->tg_relation);
-	reason = GetConfigOption("aftersales.event_reason", true, false);
+	reason = settings_event_reason();
 	if (reason != NULL && reason[0] == '\0')
 		reason = NULL;
 	n = tuplestore_tuple_count(td->tg_newtable);

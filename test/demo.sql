@@ -8,7 +8,7 @@
 --      the demo tenant, so that the views, the sweeps and a BI tool all see
 --      the same instant and company;
 --   3. the escalation sweep at that instant, then scheduled with pg_cron;
---   4. the dashboard of seed 000's headline figures.
+--   4. the dashboard of the headline service figures.
 \set ON_ERROR_STOP on
 \pset footer off
 \pset null '-'
@@ -50,7 +50,7 @@ SELECT jobname, schedule, command, active FROM cron.job WHERE jobid = :sweep_job
 \echo ' Dashboard: demo company, tickets entered in 2026, as of 2027-01-01 00:00'
 \echo '======================================================================'
 \echo
-\echo '== Headline service figures (seed 000) =='
+\echo '== Headline service figures =='
 SELECT x.kpi, x.value, x.target
   FROM aftersales.kpi_service('all', 'all', '2026-01-01 00:00+08', '2027-01-01 00:00+08') k
  CROSS JOIN LATERAL (VALUES
@@ -95,7 +95,7 @@ SELECT count(*) AS in_queue, count(*) FILTER (WHERE locked) AS locked,
   FROM aftersales.manager_queue;
 
 \echo
-\echo '== SLA deadlines on business time (seed 001 targets), calendar cn-office =='
+\echo '== SLA deadlines on business time (targets of the default SLA policy), calendar cn-office =='
 WITH cal AS (SELECT aftersales.get_calendar('cn-office') AS c),
      req(opened, priority, response, resolution) AS (VALUES
        ('2026-09-30 16:30'::timestamptz, 'A', interval '5 minutes', interval '30 minutes'),

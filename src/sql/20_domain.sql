@@ -62,7 +62,7 @@ COMMENT ON COLUMN aftersales.organisations.created_at IS 'When the row was creat
 -- relates a row to its parent: the parent is on a strictly higher level (so
 -- there can be no cycle), the level never changes, and region and province
 -- are inherited when omitted and must agree with the parent's otherwise.
-CREATE FUNCTION aftersales._organisation_check() RETURNS trigger
+CREATE FUNCTION aftersales_internal.organisation_check() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -111,11 +111,11 @@ BEGIN
     RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION aftersales._organisation_check() IS
+COMMENT ON FUNCTION aftersales_internal.organisation_check() IS
   'Trigger: an organisation''s parent is on a higher level; region and province are inherited from it';
 CREATE TRIGGER organisation_check
     BEFORE INSERT OR UPDATE ON aftersales.organisations
-    FOR EACH ROW EXECUTE FUNCTION aftersales._organisation_check();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.organisation_check();
 
 -- ---------------------------------------------------------------------------
 -- Customers
@@ -239,7 +239,7 @@ COMMENT ON COLUMN aftersales.problem_types.code IS 'Short code, unique per tenan
 COMMENT ON COLUMN aftersales.problem_types.name IS 'Name';
 COMMENT ON COLUMN aftersales.problem_types.description IS 'Free text';
 
--- Occurrence counts (seed 002: entering a request adds one to the count of
+-- Occurrence counts (entering a request adds one to the count of
 -- its product and of its problem type) are kept as insert-only deltas, one
 -- row per entering statement and key, summed by the view below.  A counter
 -- column updated in place would make concurrent entries on one model wait
@@ -247,10 +247,10 @@ COMMENT ON COLUMN aftersales.problem_types.description IS 'Free text';
 -- pile up versions of the same few rows; deltas do neither and cannot lose
 -- an increment.  compact_occurrences() folds them, any time, concurrently.
 -- Its row rules are one CHECK calling C, as for tickets (30_tickets.sql).
-CREATE FUNCTION aftersales._occurrences_row_check(model_id bigint, problem_type_id bigint, n bigint)
+CREATE FUNCTION aftersales_internal.occurrences_row_check(model_id bigint, problem_type_id bigint, n bigint)
     RETURNS boolean
     AS 'MODULE_PATHNAME', 'aftersales_occurrences_row_check' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION aftersales._occurrences_row_check(bigint, bigint, bigint) IS
+COMMENT ON FUNCTION aftersales_internal.occurrences_row_check(bigint, bigint, bigint) IS
   'Internal: CHECK occurrences_row_check: exactly one of model and problem type, n > 0; raises check_violation naming the rule';
 
 CREATE TABLE aftersales.occurrences (
@@ -267,7 +267,7 @@ CREATE TABLE aftersales.occurrences (
     FOREIGN KEY (tenant_id, model_id) REFERENCES aftersales.product_models (tenant_id, model_id),
     FOREIGN KEY (tenant_id, problem_type_id) REFERENCES aftersales.problem_types (tenant_id, problem_type_id),
     -- exactly one of model_id and problem_type_id; n > 0
-    CONSTRAINT occurrences_row_check CHECK (aftersales._occurrences_row_check(model_id, problem_type_id, n))
+    CONSTRAINT occurrences_row_check CHECK (aftersales_internal.occurrences_row_check(model_id, problem_type_id, n))
 );
 CREATE INDEX occurrences_model_idx ON aftersales.occurrences (tenant_id, model_id) WHERE model_id IS NOT NULL;
 CREATE INDEX occurrences_problem_type_idx ON aftersales.occurrences (tenant_id, problem_type_id) WHERE problem_type_id IS NOT NULL;
@@ -292,7 +292,7 @@ SELECT p.tenant_id, 'problem_type', p.problem_type_id, p.code, p.name,
                     AND o.problem_type_id OPERATOR(pg_catalog.=) p.problem_type_id), 0)::bigint
   FROM aftersales.problem_types p;
 COMMENT ON VIEW aftersales.occurrence_counts IS
-  'Tickets entered per product model and per problem type (seed 002''s occurrence counts), for reports';
+  'Tickets entered per product model and per problem type, for reports';
 COMMENT ON COLUMN aftersales.occurrence_counts.tenant_id IS 'Owning tenant';
 COMMENT ON COLUMN aftersales.occurrence_counts.kind IS 'product_model or problem_type';
 COMMENT ON COLUMN aftersales.occurrence_counts.id IS 'model_id or problem_type_id';
@@ -413,12 +413,12 @@ COMMENT ON COLUMN aftersales.sla_targets.clock IS
   'business: counted in business time on the policy''s calendar; 24x7: counted in wall-clock time';
 COMMENT ON COLUMN aftersales.sla_targets.pauses_on_hold IS 'Whether the clock stops while the ticket is on hold (waiting on the customer)';
 
--- Seed 001's defaults for tenant 1, on the shipped 24x7 calendar: A first
+-- The defaults for tenant 1, on the shipped 24x7 calendar: A first
 -- response 5 min / resolution 30 min, B 30 min / 2 h, C 4 h / 24 h, and 4 h
 -- on-site arrival for field tickets.  Waiting on the customer pauses the
 -- resolution clock only.
 INSERT INTO aftersales.sla_policies (tenant_id, name, calendar, is_default, description)
-VALUES (1, 'default', '24x7', true, 'Seed 001 defaults: A 5 min / 30 min, B 30 min / 2 h, C 4 h / 24 h, arrival 4 h');
+VALUES (1, 'default', '24x7', true, 'Default targets: A 5 min / 30 min, B 30 min / 2 h, C 4 h / 24 h, arrival 4 h');
 INSERT INTO aftersales.sla_targets (tenant_id, policy_id, priority, metric, target, clock, pauses_on_hold)
 SELECT 1, p.policy_id, t.priority::aftersales.priority, t.metric::aftersales.sla_metric,
        t.target::interval, 'business', t.metric = 'resolution'

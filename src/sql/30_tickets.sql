@@ -6,11 +6,11 @@
 --   ticket_guard (C, src/ticket.c), BEFORE each row: judges every INSERT and
 --     UPDATE of tickets against the closed-loop table and computes the
 --     columns the loop maintains; refuses DELETE.
---   _tickets_entered (C, src/ticket_log.c), AFTER each INSERT statement:
+--   tickets_entered (C, src/ticket_log.c), AFTER each INSERT statement:
 --     occurrence counts, SLA clocks, their escalation watches (and the
 --     'ticket' watch of a ticket with a requested date or a key customer,
 --     40_escalation.sql) and the open events of all the rows.
---   _ticket_changed (C, src/ticket_log.c), AFTER each row whose event_seq
+--   ticket_changed (C, src/ticket_log.c), AFTER each row whose event_seq
 --     moved: the SLA clocks and the event row.
 -- So the event log and the clocks cannot be missed, whether a change comes
 -- through the API (31_ticket_api.sql) or a direct INSERT or UPDATE.
@@ -53,7 +53,7 @@ COMMENT ON FUNCTION aftersales.actor() IS
 -- at each statement that writes it, and the life cycle writes these tables
 -- about twenty times.  A broken rule is check_violation (23514) naming the
 -- constraint, with the rule and the values in the detail.
-CREATE FUNCTION aftersales._tickets_row_check(channel text, description text, status aftersales.ticket_status,
+CREATE FUNCTION aftersales_internal.tickets_row_check(channel text, description text, status aftersales.ticket_status,
                                               held_from aftersales.ticket_status, assignee_id bigint,
                                               attempt_count integer, reopen_count integer, csat smallint,
                                               nps smallint, event_seq integer, opened_at timestamptz,
@@ -61,7 +61,7 @@ CREATE FUNCTION aftersales._tickets_row_check(channel text, description text, st
                                               closed_at timestamptz, cancelled_at timestamptz)
     RETURNS boolean
     AS 'MODULE_PATHNAME', 'aftersales_tickets_row_check' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION aftersales._tickets_row_check(text, text, aftersales.ticket_status, aftersales.ticket_status, bigint,
+COMMENT ON FUNCTION aftersales_internal.tickets_row_check(text, text, aftersales.ticket_status, aftersales.ticket_status, bigint,
                                                   integer, integer, smallint, smallint, integer, timestamptz,
                                                   timestamptz, timestamptz, timestamptz, timestamptz) IS
   'Internal: CHECK tickets_row_check: channel, non-empty description, counts, scores, and what each state promises; raises check_violation naming the rule';
@@ -120,7 +120,7 @@ CREATE TABLE aftersales.tickets (
     -- none while new or locked; held_from exactly while on hold, from new,
     -- assigned, in_progress or on_site; resolved_at, closed_at, cancelled_at
     -- set in those states), whatever wrote the row
-    CONSTRAINT tickets_row_check CHECK (aftersales._tickets_row_check(
+    CONSTRAINT tickets_row_check CHECK (aftersales_internal.tickets_row_check(
         channel, description, status, held_from, assignee_id, attempt_count, reopen_count, csat, nps, event_seq,
         opened_at, last_event_at, resolved_at, closed_at, cancelled_at))
 );
@@ -128,7 +128,7 @@ CREATE INDEX tickets_customer_idx ON aftersales.tickets (tenant_id, customer_id)
 CREATE INDEX tickets_assignee_idx ON aftersales.tickets (tenant_id, assignee_id) WHERE assignee_id IS NOT NULL;
 
 COMMENT ON TABLE aftersales.tickets IS
-  'Service tickets (工单), held to the closed loop of seed 002 by a trigger: change them through the aftersales.*_ticket functions or, equivalently checked, by direct INSERT and UPDATE';
+  'Service tickets (工单), held to the closed loop by a trigger: change them through the aftersales.*_ticket functions or, equivalently checked, by direct INSERT and UPDATE';
 COMMENT ON COLUMN aftersales.tickets.tenant_id IS 'Owning tenant';
 COMMENT ON COLUMN aftersales.tickets.ticket_id IS 'Ticket id';
 COMMENT ON COLUMN aftersales.tickets.channel IS 'How the request came in: phone, web, app, wechat, email, walk_in, field, other';
@@ -139,7 +139,7 @@ COMMENT ON COLUMN aftersales.tickets.problem_type_id IS 'Problem type; counted a
 COMMENT ON COLUMN aftersales.tickets.description IS 'What the customer reported';
 COMMENT ON COLUMN aftersales.tickets.priority IS 'A (urgent), B or C; changed by event retarget, which re-targets the SLA clocks';
 COMMENT ON COLUMN aftersales.tickets.requested_at IS
-  'Date and time the customer asked for; assigning after it locks the ticket (seed 002)';
+  'Date and time the customer asked for; assigning after it locks the ticket';
 COMMENT ON COLUMN aftersales.tickets.org_id IS 'Organisation handling the ticket';
 COMMENT ON COLUMN aftersales.tickets.field IS 'Needs on-site service: the ticket gets an arrival clock at entry';
 COMMENT ON COLUMN aftersales.tickets.tier IS 'Support tier handling it; changed by event transfer';
@@ -148,7 +148,7 @@ COMMENT ON COLUMN aftersales.tickets.assignee_id IS
 COMMENT ON COLUMN aftersales.tickets.status IS 'State in the closed loop';
 COMMENT ON COLUMN aftersales.tickets.held_from IS 'While on hold: the state that resume returns to';
 COMMENT ON COLUMN aftersales.tickets.attempt_count IS
-  'Failed handling attempts (event fail); the second one locks the ticket (seed 002)';
+  'Failed handling attempts (event fail); the second one locks the ticket';
 COMMENT ON COLUMN aftersales.tickets.reopen_count IS
   'Times the ticket went back to new after being resolved: unsatisfied follow-ups and reopens';
 COMMENT ON COLUMN aftersales.tickets.opened_at IS 'When the request was entered; the SLA clocks start here';
@@ -170,15 +170,15 @@ COMMENT ON COLUMN aftersales.tickets.last_event IS 'Latest event';
 COMMENT ON COLUMN aftersales.tickets.last_event_at IS 'When the latest event happened';
 COMMENT ON COLUMN aftersales.tickets.last_actor IS 'Who made the latest event';
 
-CREATE FUNCTION aftersales._ticket_guard() RETURNS trigger
+CREATE FUNCTION aftersales_internal.ticket_guard() RETURNS trigger
     AS 'MODULE_PATHNAME', 'aftersales_ticket_guard' LANGUAGE C;
-COMMENT ON FUNCTION aftersales._ticket_guard() IS
+COMMENT ON FUNCTION aftersales_internal.ticket_guard() IS
   'Trigger: holds every INSERT and UPDATE of tickets to the closed loop and maintains its columns; refuses DELETE';
 -- "zz" so that it fires after any other BEFORE trigger a DBA may add: it
 -- must judge the row as it will be written.
 CREATE TRIGGER zz_ticket_guard
     BEFORE INSERT OR UPDATE OR DELETE ON aftersales.tickets
-    FOR EACH ROW EXECUTE FUNCTION aftersales._ticket_guard();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.ticket_guard();
 
 CREATE FUNCTION aftersales.ticket_transitions(
         OUT from_state aftersales.ticket_status, OUT event aftersales.ticket_event,
@@ -196,20 +196,25 @@ CREATE FUNCTION aftersales.ticket_transition_rule(aftersales.ticket_status, afte
 COMMENT ON FUNCTION aftersales.ticket_transition_rule(aftersales.ticket_status, aftersales.ticket_event, aftersales.ticket_status) IS
   'The rule that sent a transition to its alternative destination, or NULL';
 
-CREATE FUNCTION aftersales._declare_event(event text, actor text, at timestamptz, reason text)
+CREATE FUNCTION aftersales_internal.declare_event(event text, actor text, at timestamptz, reason text)
     RETURNS void
     AS 'MODULE_PATHNAME', 'aftersales_declare_event' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION aftersales._declare_event(text, text, timestamptz, text) IS
-  'Internal: sets aftersales.event, event_actor, event_at and event_reason for the rest of the transaction; NULL clears them';
+COMMENT ON FUNCTION aftersales_internal.declare_event(text, text, timestamptz, text) IS
+  'Internal: declares the event, actor, time and reason of the next change of tickets (backend-local, until cleared or the transaction ends); NULL clears them';
+
+CREATE FUNCTION aftersales_internal.event_reason() RETURNS text
+    AS 'MODULE_PATHNAME', 'aftersales_event_reason' LANGUAGE C STABLE;
+COMMENT ON FUNCTION aftersales_internal.event_reason() IS
+  'Internal: the reason of the event being recorded: the one the API declared, else the setting aftersales.event_reason';
 
 -- ---------------------------------------------------------------------------
 -- The event log
 
-CREATE FUNCTION aftersales._ticket_events_row_check(event aftersales.ticket_event, from_state aftersales.ticket_status,
+CREATE FUNCTION aftersales_internal.ticket_events_row_check(event aftersales.ticket_event, from_state aftersales.ticket_status,
                                                     seq integer)
     RETURNS boolean
     AS 'MODULE_PATHNAME', 'aftersales_ticket_events_row_check' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION aftersales._ticket_events_row_check(aftersales.ticket_event, aftersales.ticket_status, integer) IS
+COMMENT ON FUNCTION aftersales_internal.ticket_events_row_check(aftersales.ticket_event, aftersales.ticket_status, integer) IS
   'Internal: CHECK ticket_events_row_check: seq from 1, and open (only) is first, with no from_state; raises check_violation naming the rule';
 
 CREATE TABLE aftersales.ticket_events (
@@ -231,7 +236,7 @@ CREATE TABLE aftersales.ticket_events (
     PRIMARY KEY (tenant_id, ticket_id, seq),
     FOREIGN KEY (tenant_id, ticket_id) REFERENCES aftersales.tickets (tenant_id, ticket_id),
     -- seq >= 1; (event = 'open') = (from_state IS NULL) = (seq = 1)
-    CONSTRAINT ticket_events_row_check CHECK (aftersales._ticket_events_row_check(event, from_state, seq))
+    CONSTRAINT ticket_events_row_check CHECK (aftersales_internal.ticket_events_row_check(event, from_state, seq))
 );
 COMMENT ON TABLE aftersales.ticket_events IS
   'Append-only log of every change of every ticket (who, when, from, to, why), written by the tickets triggers; aftersales.replay_ticket() rebuilds a ticket from it';
@@ -248,7 +253,7 @@ COMMENT ON COLUMN aftersales.ticket_events.payload IS
   'What else changed: assignee, tier, priority, follow-up scores, the rule that applied, and the SLA clocks'' targets, due times, pauses and elapsed times';
 COMMENT ON COLUMN aftersales.ticket_events.recorded_at IS 'When the row was written (wall clock), whatever at says';
 
-CREATE FUNCTION aftersales._append_only() RETURNS trigger
+CREATE FUNCTION aftersales_internal.append_only() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -259,21 +264,21 @@ BEGIN
               HINT = 'Record a new event instead, for example: SELECT aftersales.reopen_ticket(42, reason => ''closed by mistake'');';
 END
 $$;
-COMMENT ON FUNCTION aftersales._append_only() IS 'Trigger: refuses UPDATE, DELETE and TRUNCATE';
+COMMENT ON FUNCTION aftersales_internal.append_only() IS 'Trigger: refuses UPDATE, DELETE and TRUNCATE';
 CREATE TRIGGER append_only
     BEFORE UPDATE OR DELETE ON aftersales.ticket_events
-    FOR EACH ROW EXECUTE FUNCTION aftersales._append_only();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only();
 CREATE TRIGGER append_only_truncate
     BEFORE TRUNCATE ON aftersales.ticket_events
-    FOR EACH STATEMENT EXECUTE FUNCTION aftersales._append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.append_only();
 
 -- ---------------------------------------------------------------------------
 -- SLA clocks
 
-CREATE FUNCTION aftersales._ticket_sla_row_check(stopped_at timestamptz, outcome text, paused_since timestamptz)
+CREATE FUNCTION aftersales_internal.ticket_sla_row_check(stopped_at timestamptz, outcome text, paused_since timestamptz)
     RETURNS boolean
     AS 'MODULE_PATHNAME', 'aftersales_ticket_sla_row_check' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION aftersales._ticket_sla_row_check(timestamptz, text, timestamptz) IS
+COMMENT ON FUNCTION aftersales_internal.ticket_sla_row_check(timestamptz, text, timestamptz) IS
   'Internal: CHECK ticket_sla_row_check: an outcome (met, breached, cancelled) exactly when stopped, never paused when stopped; raises check_violation naming the rule';
 
 CREATE TABLE aftersales.ticket_sla (
@@ -294,16 +299,12 @@ CREATE TABLE aftersales.ticket_sla (
     outcome         text,
     elapsed         interval,
     elapsed_wall    interval,
-    next_due        timestamptz GENERATED ALWAYS AS
-                    (CASE WHEN stopped_at IS NULL AND paused_since IS NULL THEN due_at END) STORED,
     PRIMARY KEY (tenant_id, ticket_id, metric),
     FOREIGN KEY (tenant_id, ticket_id) REFERENCES aftersales.tickets (tenant_id, ticket_id),
     -- outcome in met, breached, cancelled; set exactly when stopped; a
     -- stopped clock is not paused
-    CONSTRAINT ticket_sla_row_check CHECK (aftersales._ticket_sla_row_check(stopped_at, outcome, paused_since))
+    CONSTRAINT ticket_sla_row_check CHECK (aftersales_internal.ticket_sla_row_check(stopped_at, outcome, paused_since))
 );
--- What the escalation sweeps read: the running clocks, by due time.
-CREATE INDEX ticket_sla_next_due_idx ON aftersales.ticket_sla (next_due) WHERE next_due IS NOT NULL;
 
 COMMENT ON TABLE aftersales.ticket_sla IS
   'SLA clocks: one per ticket and metric (first_response, arrival for field tickets, resolution), kept by the tickets triggers';
@@ -323,12 +324,25 @@ COMMENT ON COLUMN aftersales.ticket_sla.stopped_at IS 'When the clock stopped: t
 COMMENT ON COLUMN aftersales.ticket_sla.outcome IS 'met, breached (stopped after due_at), or cancelled (no longer applies); NULL while running';
 COMMENT ON COLUMN aftersales.ticket_sla.elapsed IS 'Once stopped: time counted, in the clock''s time, less pauses';
 COMMENT ON COLUMN aftersales.ticket_sla.elapsed_wall IS 'Once stopped: wall-clock time from start to stop, pauses included';
-COMMENT ON COLUMN aftersales.ticket_sla.next_due IS 'due_at while the clock runs (not stopped, not paused), else NULL: what escalation sweeps scan';
+
+-- The rule of every clock statement, written once (src/sla_clock.c): a
+-- clock with a calendar counts business time on it, one without counts
+-- wall-clock time.
+CREATE FUNCTION aftersales_internal.clock_add(clock_calendar text, cal aftersales.calendar, start timestamptz,
+                                              amount interval) RETURNS timestamptz
+    AS 'MODULE_PATHNAME', 'aftersales_clock_add' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales_internal.clock_add(text, aftersales.calendar, timestamptz, interval) IS
+  'Internal: when amount of a clock''s time has elapsed since start: business time on cal when the clock has a calendar (clock_calendar), else wall-clock time';
+CREATE FUNCTION aftersales_internal.clock_diff(clock_calendar text, cal aftersales.calendar, a timestamptz,
+                                               b timestamptz) RETURNS interval
+    AS 'MODULE_PATHNAME', 'aftersales_clock_diff' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales_internal.clock_diff(text, aftersales.calendar, timestamptz, timestamptz) IS
+  'Internal: a clock''s time in [a, b): business time on cal when the clock has a calendar (clock_calendar), else wall-clock time';
 
 -- A ticket's SLA policy: the customer's agreement valid on the day of
 -- entry (in the zone of the agreement's calendar), else the tenant default.
 -- At entry, every new row gets its clocks; one with none is refused.
-CREATE FUNCTION aftersales._no_sla_policy(tenant bigint, ticket bigint, customer bigint, priority aftersales.priority)
+CREATE FUNCTION aftersales_internal.no_sla_policy(tenant bigint, ticket bigint, customer bigint, priority aftersales.priority)
     RETURNS bigint
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -340,39 +354,39 @@ BEGIN
               HINT = 'Give the tenant a default policy, for example: INSERT INTO aftersales.sla_policies (name, is_default) VALUES (''default'', true); then its targets in aftersales.sla_targets.';
 END
 $$;
-COMMENT ON FUNCTION aftersales._no_sla_policy(bigint, bigint, bigint, aftersales.priority) IS
+COMMENT ON FUNCTION aftersales_internal.no_sla_policy(bigint, bigint, bigint, aftersales.priority) IS
   'Internal: the error for a ticket without SLA targets';
 
 -- Entry (C, src/ticket_log.c): one new ticket, the usual case, through
 -- statements prepared once per backend; many (open_tickets, INSERT ...
 -- SELECT) set-based over the transition table.  As the owner, like
--- _ticket_changed.
-CREATE FUNCTION aftersales._tickets_entered() RETURNS trigger
+-- ticket_changed.
+CREATE FUNCTION aftersales_internal.tickets_entered() RETURNS trigger
     AS 'MODULE_PATHNAME', 'aftersales_tickets_entered'
     LANGUAGE C SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION aftersales._tickets_entered() IS
+COMMENT ON FUNCTION aftersales_internal.tickets_entered() IS
   'Trigger, after each INSERT statement on tickets: occurrence counts, SLA clocks, escalation watches and the open events, set-based';
 CREATE TRIGGER tickets_entered
     AFTER INSERT ON aftersales.tickets
     REFERENCING NEW TABLE AS new_tickets
-    FOR EACH STATEMENT EXECUTE FUNCTION aftersales._tickets_entered();
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.tickets_entered();
 
 -- One change of one ticket: its clocks, then its event row.  In C
 -- (src/ticket_log.c, which says how the clocks follow the states and time
 -- stamps), since it runs on every event: the statements it runs are
 -- prepared once per backend.  As the owner, so that no client needs (or
 -- gets) the right to write the log or the clocks.
-CREATE FUNCTION aftersales._ticket_changed() RETURNS trigger
+CREATE FUNCTION aftersales_internal.ticket_changed() RETURNS trigger
     AS 'MODULE_PATHNAME', 'aftersales_ticket_changed'
     LANGUAGE C SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION aftersales._ticket_changed() IS
+COMMENT ON FUNCTION aftersales_internal.ticket_changed() IS
   'Trigger, after each update of a ticket that recorded an event: moves its SLA clocks and writes the event row';
 CREATE TRIGGER ticket_changed
     AFTER UPDATE ON aftersales.tickets
     FOR EACH ROW WHEN (NEW.event_seq IS DISTINCT FROM OLD.event_seq)
-    EXECUTE FUNCTION aftersales._ticket_changed();
+    EXECUTE FUNCTION aftersales_internal.ticket_changed();
 
 -- ---------------------------------------------------------------------------
 -- pg_dump and privileges
@@ -384,6 +398,6 @@ SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('af
 
 -- Trigger functions that write the log and the clocks run as the owner, so
 -- no client needs (or gets) the right to write those tables.
-REVOKE ALL ON FUNCTION aftersales._tickets_entered() FROM PUBLIC;
-REVOKE ALL ON FUNCTION aftersales._ticket_changed() FROM PUBLIC;
-REVOKE ALL ON FUNCTION aftersales._no_sla_policy(bigint, bigint, bigint, aftersales.priority) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.tickets_entered() FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.ticket_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.no_sla_policy(bigint, bigint, bigint, aftersales.priority) FROM PUBLIC;

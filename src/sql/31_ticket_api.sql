@@ -18,34 +18,7 @@
 -- The tenant is always aftersales.current_tenant(): a ticket of another
 -- tenant is reported as not existing.
 
-CREATE FUNCTION aftersales._ticket_not_found(ticket bigint, tenant bigint) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    RAISE EXCEPTION 'ticket % does not exist for tenant %', ticket, tenant
-        USING ERRCODE = 'P0002',
-              HINT = 'Tickets belong to the tenant in the setting aftersales.tenant_id; list them with: SELECT ticket_id, status FROM aftersales.tickets WHERE tenant_id = aftersales.current_tenant();';
-END
-$$;
-COMMENT ON FUNCTION aftersales._ticket_not_found(bigint, bigint) IS 'Internal: the error for an unknown ticket';
-
-CREATE FUNCTION aftersales._require_reason(reason text, event text, example text) RETURNS void
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF reason IS NULL OR pg_catalog.btrim(reason) OPERATOR(pg_catalog.=) '' THEN
-        RAISE EXCEPTION 'event % needs a reason', event
-            USING ERRCODE = '22004',
-                  DETAIL = 'The reason is recorded in the event log, for the service manager and for audits.',
-                  HINT = pg_catalog.format('For example: %s', example);
-    END IF;
-END
-$$;
-COMMENT ON FUNCTION aftersales._require_reason(text, text, text) IS 'Internal: the error for a missing reason';
-
-CREATE FUNCTION aftersales._require_engineer(engineer bigint, tenant bigint, fn text) RETURNS void
+CREATE FUNCTION aftersales_internal.require_engineer(engineer bigint, tenant bigint, fn text) RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -70,14 +43,14 @@ BEGIN
     END IF;
 END
 $$;
-COMMENT ON FUNCTION aftersales._require_engineer(bigint, bigint, text) IS 'Internal: the error for an unknown or inactive engineer';
+COMMENT ON FUNCTION aftersales_internal.require_engineer(bigint, bigint, text) IS 'Internal: the error for an unknown or inactive engineer';
 
 -- The one UPDATE behind every event: declare it, supply the columns the
 -- event takes from the caller, let the trigger do the rest.  In C
 -- (src/ticket.c) since every event runs it: the declaration is C calls
 -- instead of statements, the UPDATE a statement prepared once per backend.
 -- Errors: a NULL ticket (22004), a ticket not of the current tenant (P0002).
-CREATE FUNCTION aftersales._ticket_event(ticket bigint, event aftersales.ticket_event, actor text, at timestamptz,
+CREATE FUNCTION aftersales_internal.ticket_event(ticket bigint, event aftersales.ticket_event, actor text, at timestamptz,
                                          reason text DEFAULT NULL, assignee bigint DEFAULT NULL,
                                          tier aftersales.ticket_tier DEFAULT NULL,
                                          priority aftersales.priority DEFAULT NULL,
@@ -85,7 +58,7 @@ CREATE FUNCTION aftersales._ticket_event(ticket bigint, event aftersales.ticket_
                                          nps integer DEFAULT NULL, comment text DEFAULT NULL)
     RETURNS aftersales.ticket_status
     AS 'MODULE_PATHNAME', 'aftersales_ticket_event' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION aftersales._ticket_event(bigint, aftersales.ticket_event, text, timestamptz, text, bigint,
+COMMENT ON FUNCTION aftersales_internal.ticket_event(bigint, aftersales.ticket_event, text, timestamptz, text, bigint,
                                              aftersales.ticket_tier, aftersales.priority, boolean, integer, integer, text) IS
   'Internal: records one event of a ticket through the closed-loop trigger';
 
@@ -93,14 +66,14 @@ COMMENT ON FUNCTION aftersales._ticket_event(bigint, aftersales.ticket_event, te
 -- Entry
 
 -- The INSERT of open_ticket, declared as event open (C, src/ticket.c, like
--- _ticket_event: open_ticket's PL/pgSQL only validates).
-CREATE FUNCTION aftersales._ticket_open(tenant bigint, channel text, customer bigint, unit bigint, model bigint,
+-- ticket_event: open_ticket's PL/pgSQL only validates).
+CREATE FUNCTION aftersales_internal.ticket_open(tenant bigint, channel text, customer bigint, unit bigint, model bigint,
                                         problem_type bigint, description text, priority aftersales.priority,
                                         requested_at timestamptz, org bigint, field boolean,
                                         status aftersales.ticket_status, opened timestamptz, actor text, reason text)
     RETURNS bigint
     AS 'MODULE_PATHNAME', 'aftersales_ticket_open' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION aftersales._ticket_open(bigint, text, bigint, bigint, bigint, bigint, text, aftersales.priority,
+COMMENT ON FUNCTION aftersales_internal.ticket_open(bigint, text, bigint, bigint, bigint, bigint, text, aftersales.priority,
                                             timestamptz, bigint, boolean, aftersales.ticket_status, timestamptz, text, text) IS
   'Internal: enters one validated ticket through the closed-loop trigger, as event open; returns its id';
 
@@ -192,11 +165,16 @@ BEGIN
             USING ERRCODE = '22023', HINT = 'The customer-requested date is when the customer wants the problem solved, after entry.';
     END IF;
     IF COALESCE(on_hold, false) THEN
-        PERFORM aftersales._require_reason(reason, 'hold',
-            'SELECT aftersales.open_ticket(customer => 7, problem_type => 3, priority => ''C'', description => ''noise'', on_hold => true, reason => ''customer away until Monday'');');
+        -- entry on hold; the events' reasons are checked by the trigger (src/ticket.c)
+        IF reason IS NULL OR pg_catalog.btrim(reason) OPERATOR(pg_catalog.=) '' THEN
+            RAISE EXCEPTION 'event hold of a new ticket needs a reason'
+                USING ERRCODE = '22004',
+                      DETAIL = 'The reason is recorded in the event log, for the service manager and for audits.',
+                      HINT = 'Give one, for example: SELECT aftersales.open_ticket(customer => 7, problem_type => 3, priority => ''C'', description => ''noise'', on_hold => true, reason => ''customer away until Monday'');';
+        END IF;
     END IF;
 
-    RETURN aftersales._ticket_open(tenant, channel, customer, unit, model, problem_type, description, priority,
+    RETURN aftersales_internal.ticket_open(tenant, channel, customer, unit, model, problem_type, description, priority,
                                    requested_at, org, COALESCE(field, false),
                                    CASE WHEN COALESCE(on_hold, false) THEN 'on_hold' ELSE 'new' END::aftersales.ticket_status,
                                    opened, actor, reason);
@@ -206,7 +184,7 @@ COMMENT ON FUNCTION aftersales.open_ticket(bigint, bigint, aftersales.priority, 
                                            boolean, bigint, boolean, text, text, timestamptz) IS
   'Enter a service request: new (awaiting assignment) or, with on_hold and a reason, on hold; counts its model and problem type and starts its SLA clocks; returns the ticket id';
 
-CREATE FUNCTION aftersales._bad_item(item bigint, message text) RETURNS bigint
+CREATE FUNCTION aftersales_internal.bad_item(item bigint, message text) RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -216,7 +194,7 @@ BEGIN
               HINT = 'Each element is an object like {"customer": 7, "problem_type": 3, "priority": "B", "description": "no power"}; optional keys: channel, unit, model, requested_at, field, org, on_hold, opened_at.';
 END
 $$;
-COMMENT ON FUNCTION aftersales._bad_item(bigint, text) IS 'Internal: the error for an invalid element of open_tickets';
+COMMENT ON FUNCTION aftersales_internal.bad_item(bigint, text) IS 'Internal: the error for an invalid element of open_tickets';
 
 -- Set-based entry: one INSERT for the whole batch, so the statement-level
 -- trigger counts, starts clocks and logs for all tickets at once.
@@ -236,7 +214,7 @@ BEGIN
             USING ERRCODE = '22023',
                   HINT = 'For example: SELECT aftersales.open_tickets(''[{"customer": 7, "problem_type": 3, "priority": "B", "description": "no power"}]'');';
     END IF;
-    PERFORM aftersales._declare_event('open', COALESCE(NULLIF(actor, ''), aftersales.actor()), opened,
+    PERFORM aftersales_internal.declare_event('open', COALESCE(NULLIF(actor, ''), aftersales.actor()), opened,
                                       NULLIF(pg_catalog.btrim(reason), ''));
     RETURN QUERY
     INSERT INTO aftersales.tickets AS tk (tenant_id, channel, customer_id, unit_id, model_id, problem_type_id,
@@ -244,28 +222,28 @@ BEGIN
     SELECT tenant,
            CASE WHEN COALESCE(x.channel, 'phone') IN ('phone', 'web', 'app', 'wechat', 'email', 'walk_in', 'field', 'other')
                 THEN COALESCE(x.channel, 'phone')
-                ELSE aftersales._bad_item(x.item, pg_catalog.format('invalid channel "%s"', x.channel))::text END,
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('invalid channel "%s"', x.channel))::text END,
            CASE WHEN c.customer_id IS NOT NULL THEN x.customer
-                ELSE aftersales._bad_item(x.item, pg_catalog.format('customer %s does not exist', x.customer)) END,
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('customer %s does not exist', x.customer)) END,
            CASE WHEN x.unit IS NULL OR u.customer_id OPERATOR(pg_catalog.=) x.customer THEN x.unit
-                ELSE aftersales._bad_item(x.item, pg_catalog.format('unit %s does not exist or belongs to another customer', x.unit)) END,
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('unit %s does not exist or belongs to another customer', x.unit)) END,
            CASE WHEN x.model IS NULL OR u.unit_id IS NULL OR x.model OPERATOR(pg_catalog.=) u.model_id
                 THEN COALESCE(u.model_id, x.model)
-                ELSE aftersales._bad_item(x.item, pg_catalog.format('unit %s is not of model %s', x.unit, x.model)) END,
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('unit %s is not of model %s', x.unit, x.model)) END,
            CASE WHEN p.problem_type_id IS NOT NULL THEN x.problem_type
-                ELSE aftersales._bad_item(x.item, pg_catalog.format('problem type %s does not exist', x.problem_type)) END,
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('problem type %s does not exist', x.problem_type)) END,
            CASE WHEN pg_catalog.btrim(x.description) OPERATOR(pg_catalog.<>) '' THEN x.description
-                ELSE aftersales._bad_item(x.item, 'description is missing')::text END,
+                ELSE aftersales_internal.bad_item(x.item, 'description is missing')::text END,
            CASE WHEN x.priority IS NOT NULL THEN x.priority
-                ELSE aftersales._bad_item(x.item, 'priority is missing')::text::aftersales.priority END,
+                ELSE aftersales_internal.bad_item(x.item, 'priority is missing')::text::aftersales.priority END,
            CASE WHEN x.requested_at IS NULL OR x.requested_at OPERATOR(pg_catalog.>=) COALESCE(x.opened_at, opened)
                 THEN x.requested_at
-                ELSE aftersales._bad_item(x.item, 'requested_at precedes the entry')::text::timestamptz END,
+                ELSE aftersales_internal.bad_item(x.item, 'requested_at precedes the entry')::text::timestamptz END,
            x.org,
            COALESCE(x.field, false),
            CASE WHEN NOT COALESCE(x.on_hold, false) THEN 'new'::aftersales.ticket_status
                 WHEN reason IS NOT NULL THEN 'on_hold'::aftersales.ticket_status
-                ELSE aftersales._bad_item(x.item, 'on_hold needs the reason argument')::text::aftersales.ticket_status END,
+                ELSE aftersales_internal.bad_item(x.item, 'on_hold needs the reason argument')::text::aftersales.ticket_status END,
            COALESCE(x.opened_at, opened)
       FROM ROWS FROM (pg_catalog.jsonb_to_recordset(tickets)
                       AS (customer bigint, problem_type bigint, priority aftersales.priority, description text,
@@ -281,7 +259,7 @@ BEGIN
         ON u.tenant_id OPERATOR(pg_catalog.=) tenant AND u.unit_id OPERATOR(pg_catalog.=) x.unit
      ORDER BY x.item
     RETURNING tk.ticket_id;
-    PERFORM aftersales._declare_event(NULL, NULL, NULL, NULL);
+    PERFORM aftersales_internal.declare_event(NULL, NULL, NULL, NULL);
 END
 $$;
 COMMENT ON FUNCTION aftersales.open_tickets(jsonb, text, text, timestamptz) IS
@@ -298,12 +276,12 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM aftersales._require_engineer(engineer, aftersales.current_tenant(), 'assign_ticket');
-    RETURN aftersales._ticket_event(ticket, 'assign', actor, at, assignee => engineer);
+    PERFORM aftersales_internal.require_engineer(engineer, aftersales.current_tenant(), 'assign_ticket');
+    RETURN aftersales_internal.ticket_event(ticket, 'assign', actor, at, assignee => engineer);
 END
 $$;
 COMMENT ON FUNCTION aftersales.assign_ticket(bigint, bigint, text, timestamptz) IS
-  'Assign an engineer to a ticket awaiting assignment: assigned, or locked for the service manager when the customer-requested date has passed (seed 002)';
+  'Assign an engineer to a ticket awaiting assignment: assigned, or locked for the service manager when the customer-requested date has passed';
 
 CREATE FUNCTION aftersales.reassign_ticket(ticket bigint, engineer bigint, reason text DEFAULT NULL,
                                            actor text DEFAULT aftersales.actor(),
@@ -313,8 +291,8 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM aftersales._require_engineer(engineer, aftersales.current_tenant(), 'reassign_ticket');
-    RETURN aftersales._ticket_event(ticket, 'reassign', actor, at, reason, assignee => engineer);
+    PERFORM aftersales_internal.require_engineer(engineer, aftersales.current_tenant(), 'reassign_ticket');
+    RETURN aftersales_internal.ticket_event(ticket, 'reassign', actor, at, reason, assignee => engineer);
 END
 $$;
 COMMENT ON FUNCTION aftersales.reassign_ticket(bigint, bigint, text, text, timestamptz) IS
@@ -328,8 +306,8 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM aftersales._require_engineer(engineer, aftersales.current_tenant(), 'take_over_ticket');
-    RETURN aftersales._ticket_event(ticket, 'take_over', actor, at, reason, assignee => engineer);
+    PERFORM aftersales_internal.require_engineer(engineer, aftersales.current_tenant(), 'take_over_ticket');
+    RETURN aftersales_internal.ticket_event(ticket, 'take_over', actor, at, reason, assignee => engineer);
 END
 $$;
 COMMENT ON FUNCTION aftersales.take_over_ticket(bigint, bigint, text, text, timestamptz) IS
@@ -343,13 +321,11 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM aftersales._require_reason(reason, 'release',
-        'SELECT aftersales.release_ticket(42, reason => ''not handled before the requested date'');');
-    RETURN aftersales._ticket_event(ticket, 'release', actor, at, reason);
+    RETURN aftersales_internal.ticket_event(ticket, 'release', actor, at, reason);
 END
 $$;
 COMMENT ON FUNCTION aftersales.release_ticket(bigint, text, text, timestamptz) IS
-  'Return an assigned ticket the engineer has not handled to assignment (seed 002: not handled before the requested date); no attempt is counted';
+  'Return an assigned ticket the engineer has not handled to assignment (not handled before the requested date); no attempt is counted';
 
 -- ---------------------------------------------------------------------------
 -- Work
@@ -362,7 +338,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    RETURN aftersales._ticket_event(ticket, 'start', actor, at);
+    RETURN aftersales_internal.ticket_event(ticket, 'start', actor, at);
 END
 $$;
 COMMENT ON FUNCTION aftersales.start_work(bigint, text, timestamptz) IS
@@ -376,7 +352,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    RETURN aftersales._ticket_event(ticket, 'arrive', actor, at);
+    RETURN aftersales_internal.ticket_event(ticket, 'arrive', actor, at);
 END
 $$;
 COMMENT ON FUNCTION aftersales.arrive_on_site(bigint, text, timestamptz) IS
@@ -390,7 +366,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    RETURN aftersales._ticket_event(ticket, 'resolve', actor, at, resolution);
+    RETURN aftersales_internal.ticket_event(ticket, 'resolve', actor, at, resolution);
 END
 $$;
 COMMENT ON FUNCTION aftersales.resolve_ticket(bigint, text, text, timestamptz) IS
@@ -404,12 +380,11 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM aftersales._require_reason(reason, 'fail', 'SELECT aftersales.fail_attempt(42, reason => ''spare part missing'');');
-    RETURN aftersales._ticket_event(ticket, 'fail', actor, at, reason);
+    RETURN aftersales_internal.ticket_event(ticket, 'fail', actor, at, reason);
 END
 $$;
 COMMENT ON FUNCTION aftersales.fail_attempt(bigint, text, text, timestamptz) IS
-  'A handling failed: counts an attempt and returns the ticket to assignment, or after the second failure locks it for the service manager (seed 002)';
+  'A handling failed: counts an attempt and returns the ticket to assignment, or after the second failure locks it for the service manager';
 
 CREATE FUNCTION aftersales.hold_ticket(ticket bigint, reason text,
                                        actor text DEFAULT aftersales.actor(),
@@ -419,8 +394,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM aftersales._require_reason(reason, 'hold', 'SELECT aftersales.hold_ticket(42, reason => ''waiting for the customer'');');
-    RETURN aftersales._ticket_event(ticket, 'hold', actor, at, reason);
+    RETURN aftersales_internal.ticket_event(ticket, 'hold', actor, at, reason);
 END
 $$;
 COMMENT ON FUNCTION aftersales.hold_ticket(bigint, text, text, timestamptz) IS
@@ -434,7 +408,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    RETURN aftersales._ticket_event(ticket, 'resume', actor, at);
+    RETURN aftersales_internal.ticket_event(ticket, 'resume', actor, at);
 END
 $$;
 COMMENT ON FUNCTION aftersales.resume_ticket(bigint, text, timestamptz) IS
@@ -453,9 +427,7 @@ BEGIN
             USING ERRCODE = '22004',
                   HINT = 'Tiers are customer_service, technical_support and rnd; for example: SELECT aftersales.transfer_ticket(42, tier => ''technical_support'', reason => ''needs a specialist'');';
     END IF;
-    PERFORM aftersales._require_reason(reason, 'transfer',
-        'SELECT aftersales.transfer_ticket(42, tier => ''technical_support'', reason => ''needs a specialist'');');
-    RETURN aftersales._ticket_event(ticket, 'transfer', actor, at, reason, tier => transfer_ticket.tier);
+    RETURN aftersales_internal.ticket_event(ticket, 'transfer', actor, at, reason, tier => transfer_ticket.tier);
 END
 $$;
 COMMENT ON FUNCTION aftersales.transfer_ticket(bigint, aftersales.ticket_tier, text, text, timestamptz) IS
@@ -488,7 +460,7 @@ BEGIN
             USING ERRCODE = '22003',
                   HINT = 'NPS is the likelihood to recommend, from 0 to 10, or NULL when not asked.';
     END IF;
-    RETURN aftersales._ticket_event(ticket, 'follow_up', actor, at, NULL, satisfied => follow_up.satisfied,
+    RETURN aftersales_internal.ticket_event(ticket, 'follow_up', actor, at, NULL, satisfied => follow_up.satisfied,
                                     csat => follow_up.csat, nps => follow_up.nps, comment => follow_up.comment);
 END
 $$;
@@ -503,8 +475,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM aftersales._require_reason(reason, 'cancel', 'SELECT aftersales.cancel_ticket(42, reason => ''duplicate request'');');
-    RETURN aftersales._ticket_event(ticket, 'cancel', actor, at, reason);
+    RETURN aftersales_internal.ticket_event(ticket, 'cancel', actor, at, reason);
 END
 $$;
 COMMENT ON FUNCTION aftersales.cancel_ticket(bigint, text, text, timestamptz) IS
@@ -518,8 +489,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM aftersales._require_reason(reason, 'reopen', 'SELECT aftersales.reopen_ticket(42, reason => ''the fault came back'');');
-    RETURN aftersales._ticket_event(ticket, 'reopen', actor, at, reason);
+    RETURN aftersales_internal.ticket_event(ticket, 'reopen', actor, at, reason);
 END
 $$;
 COMMENT ON FUNCTION aftersales.reopen_ticket(bigint, text, text, timestamptz) IS
@@ -533,12 +503,11 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM aftersales._require_reason(reason, 'lock', 'SELECT aftersales.lock_ticket(42, reason => ''not assigned before the requested date'');');
-    RETURN aftersales._ticket_event(ticket, 'lock', actor, at, reason);
+    RETURN aftersales_internal.ticket_event(ticket, 'lock', actor, at, reason);
 END
 $$;
 COMMENT ON FUNCTION aftersales.lock_ticket(bigint, text, text, timestamptz) IS
-  'Lock an open ticket for the service manager (seed 002: e.g. not assigned before the requested date)';
+  'Lock an open ticket for the service manager (e.g. not assigned before the requested date)';
 
 CREATE FUNCTION aftersales.unlock_ticket(ticket bigint, reason text DEFAULT NULL,
                                          actor text DEFAULT aftersales.actor(),
@@ -548,7 +517,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    RETURN aftersales._ticket_event(ticket, 'unlock', actor, at, reason);
+    RETURN aftersales_internal.ticket_event(ticket, 'unlock', actor, at, reason);
 END
 $$;
 COMMENT ON FUNCTION aftersales.unlock_ticket(bigint, text, text, timestamptz) IS
@@ -567,7 +536,7 @@ BEGIN
             USING ERRCODE = '22004',
                   HINT = 'Priorities are A, B and C; for example: SELECT aftersales.set_priority(42, priority => ''A'');';
     END IF;
-    RETURN aftersales._ticket_event(ticket, 'retarget', actor, at, reason, priority => set_priority.priority);
+    RETURN aftersales_internal.ticket_event(ticket, 'retarget', actor, at, reason, priority => set_priority.priority);
 END
 $$;
 COMMENT ON FUNCTION aftersales.set_priority(bigint, aftersales.priority, text, text, timestamptz) IS

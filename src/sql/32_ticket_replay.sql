@@ -40,7 +40,7 @@ $$;
 COMMENT ON FUNCTION aftersales.ticket_state(bigint, bigint) IS
   'A ticket''s stored life-cycle state and SLA clocks as jsonb, in the shape of replay_ticket(); NULL for an unknown ticket';
 
-CREATE FUNCTION aftersales._replay_error(tenant bigint, ticket bigint, seq integer, message text) RETURNS void
+CREATE FUNCTION aftersales_internal.replay_error(tenant bigint, ticket bigint, seq integer, message text) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -51,14 +51,14 @@ BEGIN
               HINT = pg_catalog.format('Inspect it with: SELECT * FROM aftersales.ticket_events WHERE tenant_id = %s AND ticket_id = %s ORDER BY seq;', tenant, ticket);
 END
 $$;
-COMMENT ON FUNCTION aftersales._replay_error(bigint, bigint, integer, text) IS 'Internal: the error for an event log that cannot be replayed';
+COMMENT ON FUNCTION aftersales_internal.replay_error(bigint, bigint, integer, text) IS 'Internal: the error for an event log that cannot be replayed';
 
 -- The closed-loop table as jsonb, keyed 'from/event/to'.  IMMUTABLE (the
 -- table is compiled into the module) and without arguments, so the planner
 -- evaluates it once when replay_ticket() first plans the assignment, and
 -- each later replay in the session reads the constant: building it took
 -- three quarters of a replay.
-CREATE FUNCTION aftersales._transition_table() RETURNS jsonb
+CREATE FUNCTION aftersales_internal.transition_table() RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -67,7 +67,7 @@ SELECT pg_catalog.jsonb_object_agg(x.from_state::text OPERATOR(pg_catalog.||) '/
                                    pg_catalog.to_jsonb(x))
   FROM aftersales.ticket_transitions() x
 $$;
-COMMENT ON FUNCTION aftersales._transition_table() IS
+COMMENT ON FUNCTION aftersales_internal.transition_table() IS
   'Internal: aftersales.ticket_transitions() as one jsonb object keyed from/event/to, for replay_ticket()';
 
 CREATE FUNCTION aftersales.replay_ticket(tenant bigint, ticket bigint) RETURNS jsonb
@@ -123,7 +123,7 @@ DECLARE
     -- jsonb_each(sla) at every event
     metrics constant text[] := pg_catalog.enum_range(NULL::aftersales.sla_metric)::text[];
 BEGIN
-    loop_table := aftersales._transition_table();
+    loop_table := aftersales_internal.transition_table();
 
     FOR e IN SELECT * FROM aftersales.ticket_events ev
               WHERE ev.tenant_id OPERATOR(pg_catalog.=) tenant AND ev.ticket_id OPERATOR(pg_catalog.=) ticket
@@ -133,12 +133,12 @@ BEGIN
         at := e.at;
         pay := e.payload;
         IF e.seq OPERATOR(pg_catalog.<>) n THEN
-            PERFORM aftersales._replay_error(tenant, ticket, n, 'missing');
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'missing');
         END IF;
 
         IF n OPERATOR(pg_catalog.=) 1 THEN
             IF e.event OPERATOR(pg_catalog.<>) 'open' OR e.to_state NOT IN ('new', 'on_hold') THEN
-                PERFORM aftersales._replay_error(tenant, ticket, n, 'the first event does not open the ticket');
+                PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'the first event does not open the ticket');
             END IF;
             status := e.to_state;
             held_from := CASE WHEN e.to_state OPERATOR(pg_catalog.=) 'on_hold' THEN 'new' END;
@@ -165,22 +165,22 @@ BEGIN
         from_s := status;
         to_s := e.to_state;
         IF e.from_state IS DISTINCT FROM from_s THEN
-            PERFORM aftersales._replay_error(tenant, ticket, n,
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n,
                 pg_catalog.format('it starts from %s, but the ticket was %s', e.from_state, from_s));
         END IF;
         tr := loop_table->(from_s::text OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) e.event::text
                            OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) to_s::text);
         IF tr IS NULL THEN
-            PERFORM aftersales._replay_error(tenant, ticket, n,
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n,
                 pg_catalog.format('%s --%s--> %s is not a transition of the closed loop', from_s, e.event, to_s));
         END IF;
         IF e.event OPERATOR(pg_catalog.=) 'fail'
            AND (attempt_count OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) 2)
                IS DISTINCT FROM (tr->>'rule' IS NOT DISTINCT FROM 'attempts') THEN
-            PERFORM aftersales._replay_error(tenant, ticket, n, 'the attempts rule was not followed');
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'the attempts rule was not followed');
         END IF;
         IF tr->>'rule' OPERATOR(pg_catalog.=) 'held_from' AND to_s IS DISTINCT FROM held_from THEN
-            PERFORM aftersales._replay_error(tenant, ticket, n, 'resume did not return to the state held from');
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'resume did not return to the state held from');
         END IF;
 
         -- the ticket (ticket.c, apply_transition)
@@ -239,7 +239,7 @@ BEGIN
             closed_at := NULL;
         END IF;
 
-        -- the clocks (ticket_log.c, _ticket_changed)
+        -- the clocks (ticket_log.c, ticket_changed)
         leaving_hold := from_s OPERATOR(pg_catalog.=) 'on_hold' AND to_s OPERATOR(pg_catalog.<>) 'on_hold';
         entering_hold := to_s OPERATOR(pg_catalog.=) 'on_hold' AND from_s OPERATOR(pg_catalog.<>) 'on_hold';
         stops := '{}';

@@ -1,5 +1,5 @@
 
--- aftersales install script, part 40: escalation of late work (issue 4).
+-- aftersales install script, part 40: escalation of late work.
 -- "Late work must never go unnoticed, and must never be announced twice."
 --
 -- This file owns the rules and the bookkeeping; the sweep that acts on them
@@ -35,15 +35,15 @@
 --                  2 working days of 8 hours; head of department and the
 --                  emergency team).  The instant is start + target + after
 --                  + pauses on the calendar.
---   not_arrived    seed 000: a field ticket not on site 4 hours (wall
+--   not_arrived    a field ticket not on site 4 hours (wall
 --                  clock, as the 4-hour arrival rate counts) after entry,
 --                  while its arrival clock runs.
---   not_completed  seed 000: a ticket not resolved 24 hours (wall clock)
+--   not_completed  a ticket not resolved 24 hours (wall clock)
 --                  after entry, while its resolution clock runs (a hold
 --                  that pauses the clock defers it).
---   key_customer   seed 000: a ticket of a key customer (tier 'key') at
+--   key_customer   a ticket of a key customer (tier 'key') at
 --                  entry, unless already resolved.
---   lock           seed 002: a ticket still awaiting assignment (status
+--   lock           a ticket still awaiting assignment (status
 --                  new, no engineer) at its customer-requested date: the
 --                  sweep locks it for the service manager through the
 --                  closed loop (event lock, actor aftersales-sweep).
@@ -57,7 +57,7 @@
 -- Two more kinds are not the sweep's: 'locked' (a ticket entered state
 -- locked by another way: a late assignment, a second failed handling, a
 -- person's lock_ticket; raised by the trigger, level = the event's seq) and
--- 'part_not_collected' (seed 000: a spare part arrived and not picked up),
+-- 'part_not_collected' (a spare part arrived and not picked up),
 -- whose raiser is the spare-parts module, when there is one, through
 -- aftersales.raise_alert() (see 40_escalation_queue.sql).
 --
@@ -92,7 +92,7 @@ COMMENT ON TABLE aftersales.escalation_rules IS
   'When escalation sweeps fire what for whom; tenant 1 holds the shipped defaults, other tenants only their overrides (each kind and level falls back to tenant 1''s); change with aftersales.set_escalation_rule(), read the effective rules in aftersales.escalation_rules_effective';
 COMMENT ON COLUMN aftersales.escalation_rules.tenant_id IS 'Owning tenant';
 COMMENT ON COLUMN aftersales.escalation_rules.kind IS
-  'warning (p% of an SLA target used), escalation (an SLA target missed, by level), not_arrived, not_completed, key_customer (seed 000 anomaly alerts) or lock (seed 002: not assigned by the customer-requested date)';
+  'warning (p% of an SLA target used), escalation (an SLA target missed, by level), not_arrived, not_completed, key_customer (anomaly alerts) or lock (not assigned by the customer-requested date)';
 COMMENT ON COLUMN aftersales.escalation_rules.level IS
   'warning: the percent of the target (0 < p <= 100); escalation: the level (1 to 9, the seed has 1 to 3); 0 for the other kinds';
 COMMENT ON COLUMN aftersales.escalation_rules.after IS
@@ -109,16 +109,16 @@ INSERT INTO aftersales.escalation_rules (tenant_id, kind, level, after, role, de
  (1, 'warning', 75, NULL, 'assignee', 'Three quarters of the SLA target used', false),
  (1, 'warning', 100, NULL, 'assignee', 'SLA target reached: breached', false),
  (1, 'escalation', 1, '0', 'supervisor',
-  'Level 1 (seed 001): the supervisor or second line steps in, a person within 1 hour', false),
+  'Level 1: the supervisor or second line steps in, a person within 1 hour', false),
  (1, 'escalation', 2, '1 hour', 'service_manager',
-  'Level 2 (seed 001): still unsolved an hour after level 1: the service manager coordinates across departments, a solution within 2 working days', false),
+  'Level 2: still unsolved an hour after level 1: the service manager coordinates across departments, a solution within 2 working days', false),
  (1, 'escalation', 3, '17 hours', 'head_of_department',
-  'Level 3 (seed 001): still unsolved 2 working days (16 business hours) after level 2: the head of department and the emergency team', false),
- (1, 'not_arrived', 0, '4 hours', 'supervisor', 'Seed 000: a field ticket not on site 4 hours after entry (未到位)', false),
- (1, 'not_completed', 0, '24 hours', 'supervisor', 'Seed 000: a ticket not resolved 24 hours after entry (未完工)', false),
- (1, 'key_customer', 0, '0', 'service_manager', 'Seed 000: a fault ticket of a key customer (重点客户故障工单)', false),
+  'Level 3: still unsolved 2 working days (16 business hours) after level 2: the head of department and the emergency team', false),
+ (1, 'not_arrived', 0, '4 hours', 'supervisor', 'A field ticket not on site 4 hours after entry (未到位)', false),
+ (1, 'not_completed', 0, '24 hours', 'supervisor', 'A ticket not resolved 24 hours after entry (未完工)', false),
+ (1, 'key_customer', 0, '0', 'service_manager', 'A fault ticket of a key customer (重点客户故障工单)', false),
  (1, 'lock', 0, '0', 'service_manager',
-  'Seed 002: no engineer assigned by the customer-requested date: the ticket is locked for the service manager', false);
+  'No engineer assigned by the customer-requested date: the ticket is locked for the service manager', false);
 SELECT pg_catalog.pg_extension_config_dump('aftersales.escalation_rules', 'WHERE tenant_id <> 1 OR customised');
 
 -- The rules in force for each tenant: its own rows, else tenant 1's, key by
@@ -141,22 +141,11 @@ COMMENT ON COLUMN aftersales.escalation_rules_effective.role IS 'Who is told';
 COMMENT ON COLUMN aftersales.escalation_rules_effective.description IS 'What the stage means';
 COMMENT ON COLUMN aftersales.escalation_rules_effective.inherited IS 'True when the row is tenant 1''s default';
 
-CREATE FUNCTION aftersales._bad_rule(message text, hint text) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    RAISE EXCEPTION '%', message
-        USING ERRCODE = '22023',
-              HINT = COALESCE(hint, 'For example: SELECT aftersales.set_escalation_rule(''escalation'', 2, after => ''2 hours'');');
-END
-$$;
-COMMENT ON FUNCTION aftersales._bad_rule(text, text) IS 'Internal: the error for an invalid escalation rule';
 
 -- Shipped rows: a change marks them customised (so pg_dump keeps it); an
 -- INSERT of a key a shipped, unchanged row holds replaces that row (pg_dump
 -- restore); tenant 1's rows cannot be deleted (switch them off instead).
-CREATE FUNCTION aftersales._escalation_rule_row() RETURNS trigger
+CREATE FUNCTION aftersales_internal.escalation_rule_row() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -188,20 +177,20 @@ BEGIN
     RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION aftersales._escalation_rule_row() IS
+COMMENT ON FUNCTION aftersales_internal.escalation_rule_row() IS
   'Trigger on escalation_rules: changes mark a row customised; an INSERT replaces a shipped, unchanged row of the same key (pg_dump restore); tenant 1''s rows cannot be deleted';
 CREATE TRIGGER escalation_rule_row
     BEFORE INSERT OR UPDATE OR DELETE ON aftersales.escalation_rules
-    FOR EACH ROW EXECUTE FUNCTION aftersales._escalation_rule_row();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.escalation_rule_row();
 
 -- ---------------------------------------------------------------------------
 -- Watches: where each clock stands
 
 -- Its row rules are one CHECK calling C, as for tickets (30_tickets.sql).
-CREATE FUNCTION aftersales._escalation_watches_row_check(clock text, warned numeric, level smallint)
+CREATE FUNCTION aftersales_internal.escalation_watches_row_check(clock text, warned numeric, level smallint)
     RETURNS boolean
     AS 'MODULE_PATHNAME', 'aftersales_escalation_watches_row_check' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION aftersales._escalation_watches_row_check(text, numeric, smallint) IS
+COMMENT ON FUNCTION aftersales_internal.escalation_watches_row_check(text, numeric, smallint) IS
   'Internal: CHECK escalation_watches_row_check: a known clock, warned 0 to 100, level >= 0; raises check_violation naming the rule';
 
 CREATE TABLE aftersales.escalation_watches (
@@ -214,7 +203,7 @@ CREATE TABLE aftersales.escalation_watches (
     done        text[]      NOT NULL DEFAULT '{}',
     PRIMARY KEY (tenant_id, ticket_id, clock),
     -- clock in first_response, arrival, resolution, ticket; warned 0-100; level >= 0
-    CONSTRAINT escalation_watches_row_check CHECK (aftersales._escalation_watches_row_check(clock, warned, level))
+    CONSTRAINT escalation_watches_row_check CHECK (aftersales_internal.escalation_watches_row_check(clock, warned, level))
 );
 -- All a sweep reads: what is due, by due time.
 CREATE INDEX escalation_watches_due_idx ON aftersales.escalation_watches (next_check) WHERE next_check IS NOT NULL;
@@ -238,7 +227,7 @@ COMMENT ON COLUMN aftersales.escalation_watches.done IS 'Other kinds fired for i
 -- their keys, and computes their stages only, so its cost is theirs,
 -- however many tickets are open.  PL/pgSQL with a generic plan, cached for
 -- the session.  Watch rows not yet there count as nothing fired.
-CREATE FUNCTION aftersales._watch_stages(tenants bigint[], tickets bigint[], clocks text[],
+CREATE FUNCTION aftersales_internal.watch_stages(tenants bigint[], tickets bigint[], clocks text[],
                                          until timestamptz DEFAULT '-infinity')
     RETURNS TABLE (tenant_id bigint, ticket_id bigint, clock text, kind text, level numeric, role text,
                    due_at timestamptz, target interval, clock_due timestamptz, after interval,
@@ -284,8 +273,7 @@ BEGIN
     -- target, levels at the target plus after; the instant as ticket_sla
     -- computes due_at: start + amount + pauses, on the calendar
     SELECT k.tenant_id, k.ticket_id, k.clock, r.kind, r.level, r.role,
-           CASE WHEN k.calendar IS NULL THEN k.started_at + x.amount + k.paused
-                ELSE aftersales.business_add(k.cal, k.started_at, x.amount + k.paused) END AS due_at,
+           aftersales_internal.clock_add(k.calendar, k.cal, k.started_at, x.amount + k.paused) AS due_at,
            k.target, k.due_at AS clock_due, r.after, k.priority, k.status, k.assignee_id
       FROM k
       JOIN r ON r.tenant_id = k.tenant_id
@@ -318,24 +306,24 @@ BEGIN
       ORDER BY s.tenant_id, s.ticket_id, s.clock, s.due_at);
 END
 $$;
-COMMENT ON FUNCTION aftersales._watch_stages(bigint[], bigint[], text[], timestamptz) IS
+COMMENT ON FUNCTION aftersales_internal.watch_stages(bigint[], bigint[], text[], timestamptz) IS
   'Internal: the escalation stages of the given watches (tenant, ticket, clock) due at or before until, and the first one after it, with their instants';
 
 -- The earliest stage still to come of one watch: its next_check.
-CREATE FUNCTION aftersales._next_check(tenant bigint, ticket bigint, clock text) RETURNS timestamptz
+CREATE FUNCTION aftersales_internal.next_check(tenant bigint, ticket bigint, clock text) RETURNS timestamptz
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    RETURN (SELECT pg_catalog.min(s.due_at) FROM aftersales._watch_stages(ARRAY[tenant], ARRAY[ticket], ARRAY[clock]) s);
+    RETURN (SELECT pg_catalog.min(s.due_at) FROM aftersales_internal.watch_stages(ARRAY[tenant], ARRAY[ticket], ARRAY[clock]) s);
 END
 $$;
-COMMENT ON FUNCTION aftersales._next_check(bigint, bigint, text) IS
+COMMENT ON FUNCTION aftersales_internal.next_check(bigint, bigint, text) IS
   'Internal: when the next escalation stage of a clock (or of the ticket, clock ''ticket'') is due; NULL when none can fire';
 
 -- The next checks of watches (all, or one tenant's), as the rules say:
--- set-based, in one call of _watch_stages.
-CREATE FUNCTION aftersales._expected_checks(tenant bigint)
+-- set-based, in one call of watch_stages.
+CREATE FUNCTION aftersales_internal.expected_checks(tenant bigint)
     RETURNS TABLE (tenant_id bigint, ticket_id bigint, clock text, stored timestamptz, expected timestamptz)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -349,18 +337,18 @@ BEGIN
     SELECT pg_catalog.array_agg(w.tenant_id), pg_catalog.array_agg(w.ticket_id), pg_catalog.array_agg(w.clock)
       INTO k_tenants, k_tickets, k_clocks
       FROM aftersales.escalation_watches w
-     WHERE _expected_checks.tenant IS NULL OR w.tenant_id = _expected_checks.tenant;
+     WHERE expected_checks.tenant IS NULL OR w.tenant_id = expected_checks.tenant;
     RETURN QUERY
     SELECT w.tenant_id, w.ticket_id, w.clock, w.next_check, x.n
       FROM aftersales.escalation_watches w
       LEFT JOIN (SELECT s.tenant_id, s.ticket_id, s.clock, pg_catalog.min(s.due_at) AS n
-                   FROM aftersales._watch_stages(k_tenants, k_tickets, k_clocks) s
+                   FROM aftersales_internal.watch_stages(k_tenants, k_tickets, k_clocks) s
                   GROUP BY 1, 2, 3) x
         ON x.tenant_id = w.tenant_id AND x.ticket_id = w.ticket_id AND x.clock = w.clock
-     WHERE _expected_checks.tenant IS NULL OR w.tenant_id = _expected_checks.tenant;
+     WHERE expected_checks.tenant IS NULL OR w.tenant_id = expected_checks.tenant;
 END
 $$;
-COMMENT ON FUNCTION aftersales._expected_checks(bigint) IS
+COMMENT ON FUNCTION aftersales_internal.expected_checks(bigint) IS
   'Internal: each watch (of one tenant, or NULL: of all) with its stored next_check and the one the rules in force give';
 
 -- Recompute the next checks of watches (all, or one tenant's): after a rule
@@ -372,7 +360,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     WITH u AS (
         UPDATE aftersales.escalation_watches w SET next_check = x.expected
-          FROM aftersales._expected_checks(rearm_watches.tenant) x
+          FROM aftersales_internal.expected_checks(rearm_watches.tenant) x
          WHERE w.tenant_id = x.tenant_id AND w.ticket_id = x.ticket_id AND w.clock = x.clock
            AND w.next_check IS DISTINCT FROM x.expected
         RETURNING 1)
@@ -389,7 +377,7 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT x.tenant_id, x.ticket_id, x.clock, x.stored, x.expected
-      FROM aftersales._expected_checks(check_watches.tenant) x
+      FROM aftersales_internal.expected_checks(check_watches.tenant) x
      WHERE x.stored IS DISTINCT FROM x.expected
     UNION ALL
     SELECT s.tenant_id, s.ticket_id, s.metric::text, NULL, NULL
@@ -405,7 +393,7 @@ COMMENT ON FUNCTION aftersales.check_watches(bigint) IS
 -- A rule change: the escalation levels in force must come in order (a
 -- higher level never fires before a lower one), then every watch is
 -- re-armed.
-CREATE FUNCTION aftersales._escalation_rules_changed() RETURNS trigger
+CREATE FUNCTION aftersales_internal.escalation_rules_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -432,11 +420,11 @@ BEGIN
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION aftersales._escalation_rules_changed() IS
+COMMENT ON FUNCTION aftersales_internal.escalation_rules_changed() IS
   'Trigger, after each statement changing escalation_rules: checks that levels come in order, re-arms the watches';
 CREATE TRIGGER escalation_rules_changed
     AFTER INSERT OR UPDATE OR DELETE ON aftersales.escalation_rules
-    FOR EACH STATEMENT EXECUTE FUNCTION aftersales._escalation_rules_changed();
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.escalation_rules_changed();
 
 CREATE FUNCTION aftersales.set_escalation_rule(kind text, level numeric DEFAULT 0, after interval DEFAULT NULL,
                                                role text DEFAULT NULL, enabled boolean DEFAULT true,
@@ -451,17 +439,19 @@ DECLARE
     dflt aftersales.escalation_rules;
 BEGIN
     IF kind IS NULL OR kind NOT IN ('warning', 'escalation', 'not_arrived', 'not_completed', 'key_customer', 'lock') THEN
-        PERFORM aftersales._bad_rule(pg_catalog.format('invalid escalation rule kind: "%s"', kind),
-            'Kinds are warning, escalation, not_arrived, not_completed, key_customer and lock; for example: SELECT aftersales.set_escalation_rule(''warning'', 90);');
+        RAISE EXCEPTION '%', pg_catalog.format('invalid escalation rule kind: "%s"', kind)
+            USING ERRCODE = '22023',
+                  HINT = 'Kinds are warning, escalation, not_arrived, not_completed, key_customer and lock; for example: SELECT aftersales.set_escalation_rule(''warning'', 90);';
     END IF;
     IF level IS NULL
        OR (kind = 'warning' AND NOT (level > 0 AND level <= 100 AND level = round(level, 2)))
        OR (kind = 'escalation' AND NOT (level BETWEEN 1 AND 9 AND level = trunc(level)))
        OR (kind NOT IN ('warning', 'escalation') AND level <> 0) THEN
-        PERFORM aftersales._bad_rule(pg_catalog.format('invalid level %s for escalation rule kind %s', COALESCE(level::text, 'NULL'), kind),
-            CASE kind WHEN 'warning' THEN 'A warning''s level is the percent of the target, above 0 and at most 100, for example: SELECT aftersales.set_escalation_rule(''warning'', 90);'
-                      WHEN 'escalation' THEN 'Escalation levels are 1 to 9, for example: SELECT aftersales.set_escalation_rule(''escalation'', 2, after => ''2 hours'');'
-                      ELSE pg_catalog.format('Rules of kind %s have level 0, for example: SELECT aftersales.set_escalation_rule(%L, after => ''8 hours'');', kind, kind) END);
+        RAISE EXCEPTION '%', pg_catalog.format('invalid level %s for escalation rule kind %s', COALESCE(level::text, 'NULL'), kind)
+            USING ERRCODE = '22023',
+                  HINT = CASE kind WHEN 'warning' THEN 'A warning''s level is the percent of the target, above 0 and at most 100, for example: SELECT aftersales.set_escalation_rule(''warning'', 90);'
+                             WHEN 'escalation' THEN 'Escalation levels are 1 to 9, for example: SELECT aftersales.set_escalation_rule(''escalation'', 2, after => ''2 hours'');'
+                             ELSE pg_catalog.format('Rules of kind %s have level 0, for example: SELECT aftersales.set_escalation_rule(%L, after => ''8 hours'');', kind, kind) END;
     END IF;
     SELECT * INTO cur FROM aftersales.escalation_rules r
      WHERE r.tenant_id = set_escalation_rule.tenant AND r.kind = set_escalation_rule.kind AND r.level = set_escalation_rule.level;
@@ -469,21 +459,24 @@ BEGIN
      WHERE r.tenant_id = 1 AND r.kind = set_escalation_rule.kind AND r.level = set_escalation_rule.level;
     after := COALESCE(after, cur.after, dflt.after);
     IF kind = 'warning' AND after IS NOT NULL THEN
-        PERFORM aftersales._bad_rule(pg_catalog.format('a warning has no after, got %s', after),
-            'A warning fires at a percent of the target: SELECT aftersales.set_escalation_rule(''warning'', 90);');
+        RAISE EXCEPTION '%', pg_catalog.format('a warning has no after, got %s', after)
+            USING ERRCODE = '22023',
+                  HINT = 'A warning fires at a percent of the target: SELECT aftersales.set_escalation_rule(''warning'', 90);';
     END IF;
     IF kind <> 'warning' AND (after IS NULL OR after < '0'::interval OR EXTRACT(DAY FROM after) <> 0
                               OR EXTRACT(MONTH FROM after) <> 0 OR EXTRACT(YEAR FROM after) <> 0) THEN
-        PERFORM aftersales._bad_rule(pg_catalog.format('invalid after for escalation rule %s %s: %s', kind, level, COALESCE(after::text, 'NULL')),
-            'After is hours, minutes and seconds, never negative (a business day is not 24 hours), for example: SELECT aftersales.set_escalation_rule(''escalation'', 3, after => ''16 hours'');');
+        RAISE EXCEPTION '%', pg_catalog.format('invalid after for escalation rule %s %s: %s', kind, level, COALESCE(after::text, 'NULL'))
+            USING ERRCODE = '22023',
+                  HINT = 'After is hours, minutes and seconds, never negative (a business day is not 24 hours), for example: SELECT aftersales.set_escalation_rule(''escalation'', 3, after => ''16 hours'');';
     END IF;
     role := COALESCE(role, cur.role, dflt.role,
                      CASE kind WHEN 'warning' THEN 'assignee' WHEN 'escalation' THEN 'supervisor'
                                WHEN 'not_arrived' THEN 'supervisor' WHEN 'not_completed' THEN 'supervisor'
                                ELSE 'service_manager' END);
     IF role !~ '^[a-z][a-z0-9_]{0,62}$' THEN
-        PERFORM aftersales._bad_rule(pg_catalog.format('invalid role: "%s"', role),
-            'A role is a lowercase name such as supervisor, service_manager or head_of_department.');
+        RAISE EXCEPTION '%', pg_catalog.format('invalid role: "%s"', role)
+            USING ERRCODE = '22023',
+                  HINT = 'A role is a lowercase name such as supervisor, service_manager or head_of_department.';
     END IF;
     INSERT INTO aftersales.escalation_rules AS r (tenant_id, kind, level, after, role, enabled, description)
     VALUES (tenant, kind, level, after, role, COALESCE(enabled, true), COALESCE(description, cur.description, dflt.description))
@@ -610,7 +603,7 @@ COMMENT ON COLUMN aftersales.sweep_runs.batch IS 'Most watches the run could cla
 COMMENT ON COLUMN aftersales.sweep_runs.claimed IS 'Watches claimed';
 COMMENT ON COLUMN aftersales.sweep_runs.warnings IS 'Warnings raised';
 COMMENT ON COLUMN aftersales.sweep_runs.escalations IS 'Escalations raised';
-COMMENT ON COLUMN aftersales.sweep_runs.locks IS 'Tickets locked (seed 002 rule)';
+COMMENT ON COLUMN aftersales.sweep_runs.locks IS 'Tickets locked (not assigned by the customer-requested date)';
 COMMENT ON COLUMN aftersales.sweep_runs.not_arrived IS 'Not-arrived alerts raised';
 COMMENT ON COLUMN aftersales.sweep_runs.not_completed IS 'Not-completed alerts raised';
 COMMENT ON COLUMN aftersales.sweep_runs.key_customer IS 'Key-customer alerts raised';
@@ -628,39 +621,39 @@ COMMENT ON COLUMN aftersales.sweep_runs.more_due IS 'Whether stages were still d
 
 -- New clocks: one watch each, armed for its first stage.  Set-based for
 -- bulk entry, so it computes the first stage directly instead of asking
--- _watch_stages for all of them: the stages of a clock come in a fixed
+-- watch_stages for all of them: the stages of a clock come in a fixed
 -- order (warnings by percent, then levels; business_add is monotonic), so
 -- the first is the lowest warning, else the lowest level; the anomaly
 -- stage (wall clock) is the other candidate.  check_watches() proves the
 -- two agree.
-CREATE FUNCTION aftersales._clocks_started() RETURNS trigger
+CREATE FUNCTION aftersales_internal.clocks_started() RETURNS trigger
     AS 'MODULE_PATHNAME', 'aftersales_clocks_started'
     LANGUAGE C SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION aftersales._clocks_started() IS
+COMMENT ON FUNCTION aftersales_internal.clocks_started() IS
   'Trigger, after each INSERT statement on ticket_sla: a watch for each new clock, armed for its first stage';
 CREATE TRIGGER escalation_clocks_started
     AFTER INSERT ON aftersales.ticket_sla
     REFERENCING NEW TABLE AS new_clocks
-    FOR EACH STATEMENT EXECUTE FUNCTION aftersales._clocks_started();
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.clocks_started();
 
 -- Changed clocks (paused, resumed, stopped, reopened, re-targeted): their
--- watches are re-armed from _watch_stages (a stopped or paused clock has
+-- watches are re-armed from watch_stages (a stopped or paused clock has
 -- nothing to fire: no need to ask).
-CREATE FUNCTION aftersales._clocks_changed() RETURNS trigger
+CREATE FUNCTION aftersales_internal.clocks_changed() RETURNS trigger
     AS 'MODULE_PATHNAME', 'aftersales_clocks_changed'
     LANGUAGE C SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION aftersales._clocks_changed() IS
+COMMENT ON FUNCTION aftersales_internal.clocks_changed() IS
   'Trigger, after each UPDATE statement on ticket_sla: re-arms the watches of the clocks changed';
 CREATE TRIGGER escalation_clocks_changed
     AFTER UPDATE ON aftersales.ticket_sla
     REFERENCING NEW TABLE AS new_clocks
-    FOR EACH STATEMENT EXECUTE FUNCTION aftersales._clocks_changed();
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.clocks_changed();
 
 -- New tickets with a requested date or of a key customer get a 'ticket'
 -- watch, armed for the lock rule and the key-customer alert, from the
--- entry trigger of tickets (_tickets_entered, 30_tickets.sql), in the
+-- entry trigger of tickets (tickets_entered, 30_tickets.sql), in the
 -- statement that starts their clocks.
 
 -- One ticket changed state or requested date: its 'ticket' watch is
@@ -669,7 +662,7 @@ CREATE TRIGGER escalation_clocks_changed
 --                       locked), waiting for a manager again; unless the
 --                       sweep is the one locking (it raises its own 'lock'
 --                       alert), a 'locked' alert tells the service manager;
---                       locked by the late rule at assignment, the seed 002
+--                       locked by the late rule at assignment, the lock
 --                       lock counts as done;
 --   leaving locked      no longer locked; a take_over counts as the
 --                       manager's acknowledgement; a ticket not escalated
@@ -678,7 +671,16 @@ CREATE TRIGGER escalation_clocks_changed
 --   cancelled           when its clocks escalate again).
 -- The watch is written first and the queue second, like the sweep, which
 -- holds the ticket row while it touches either.
-CREATE FUNCTION aftersales._ticket_escalation_changed() RETURNS trigger
+CREATE FUNCTION aftersales_internal.set_sweep_locking(locking boolean) RETURNS void
+    AS 'MODULE_PATHNAME', 'aftersales_set_sweep_locking' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION aftersales_internal.set_sweep_locking(boolean) IS
+  'Internal: the sweep is (true) or is no longer (false) locking a ticket; backend-local, ends with the transaction';
+CREATE FUNCTION aftersales_internal.sweep_locking() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'aftersales_sweep_locking' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION aftersales_internal.sweep_locking() IS
+  'Internal: whether the sweep is locking a ticket (it then raises the alert itself)';
+
+CREATE FUNCTION aftersales_internal.ticket_escalation_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -688,11 +690,11 @@ DECLARE
     aid bigint;
 BEGIN
     UPDATE aftersales.escalation_watches w
-       SET next_check = aftersales._next_check(NEW.tenant_id, NEW.ticket_id, 'ticket')
+       SET next_check = aftersales_internal.next_check(NEW.tenant_id, NEW.ticket_id, 'ticket')
      WHERE w.tenant_id = NEW.tenant_id AND w.ticket_id = NEW.ticket_id AND w.clock = 'ticket';
     IF NOT FOUND AND NEW.requested_at IS NOT NULL THEN
         INSERT INTO aftersales.escalation_watches (tenant_id, ticket_id, clock, next_check)
-        VALUES (NEW.tenant_id, NEW.ticket_id, 'ticket', aftersales._next_check(NEW.tenant_id, NEW.ticket_id, 'ticket'))
+        VALUES (NEW.tenant_id, NEW.ticket_id, 'ticket', aftersales_internal.next_check(NEW.tenant_id, NEW.ticket_id, 'ticket'))
         ON CONFLICT ON CONSTRAINT escalation_watches_pkey DO NOTHING;
     END IF;
 
@@ -703,9 +705,9 @@ BEGIN
         rule := aftersales.ticket_transition_rule(OLD.status, NEW.last_event, NEW.status);
         why := CASE rule WHEN 'late' THEN 'assigned after the customer-requested date'
                          WHEN 'attempts' THEN 'handled twice and still unresolved'
-                         ELSE COALESCE(NULLIF(pg_catalog.current_setting('aftersales.event_reason', true), ''),
+                         ELSE COALESCE(aftersales_internal.event_reason(),
                                        NEW.last_event::text) END;
-        IF COALESCE(pg_catalog.current_setting('aftersales.sweep_locking', true), '') <> 'on' THEN
+        IF NOT aftersales_internal.sweep_locking() THEN
             INSERT INTO aftersales.alerts AS a (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, detail)
             VALUES (NEW.tenant_id, NEW.ticket_id, 'ticket', 'locked', NEW.event_seq, 'service_manager',
                     NEW.last_event_at, NEW.last_event_at,
@@ -719,7 +721,7 @@ BEGIN
                     'kind', 'locked', 'level', NEW.event_seq)::text);
             END IF;
         END IF;
-        -- locked by the late rule at assignment: seed 002's rule has had its
+        -- locked by the late rule at assignment: the lock rule has had its
         -- way, the sweep does not lock it again after an unlock
         IF rule = 'late' THEN
             UPDATE aftersales.escalation_watches w SET done = w.done || '{lock}'::text[]
@@ -749,7 +751,7 @@ BEGIN
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION aftersales._ticket_escalation_changed() IS
+COMMENT ON FUNCTION aftersales_internal.ticket_escalation_changed() IS
   'Trigger, after each update of a ticket''s status or requested date: re-arms its ''ticket'' watch, keeps the managers'' queue, raises a locked alert when it is locked other than by the sweep';
 -- Only the changes that matter fire it: most events of most tickets (no
 -- requested date, neither locked nor final) pass by.
@@ -758,18 +760,18 @@ COMMENT ON FUNCTION aftersales._ticket_escalation_changed() IS
 -- OR either status is locked, resolved, closed or cancelled)), in C
 -- (src/escalation.c): PostgreSQL rebuilds a WHEN expression at every UPDATE
 -- statement of the table, and this one in SQL was 3 kB of node text.
-CREATE FUNCTION aftersales._ticket_escalation_matters(old_requested timestamptz, new_requested timestamptz,
+CREATE FUNCTION aftersales_internal.ticket_escalation_matters(old_requested timestamptz, new_requested timestamptz,
                                                       old_status aftersales.ticket_status,
                                                       new_status aftersales.ticket_status)
     RETURNS boolean
     AS 'MODULE_PATHNAME', 'aftersales_ticket_escalation_matters' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION aftersales._ticket_escalation_matters(timestamptz, timestamptz, aftersales.ticket_status,
+COMMENT ON FUNCTION aftersales_internal.ticket_escalation_matters(timestamptz, timestamptz, aftersales.ticket_status,
                                                           aftersales.ticket_status) IS
   'Internal: the WHEN of trigger ticket_escalation_changed: a new requested date, or a status change of a dated ticket or into or out of locked, resolved, closed or cancelled';
 CREATE TRIGGER ticket_escalation_changed
     AFTER UPDATE ON aftersales.tickets
-    FOR EACH ROW WHEN (aftersales._ticket_escalation_matters(OLD.requested_at, NEW.requested_at, OLD.status, NEW.status))
-    EXECUTE FUNCTION aftersales._ticket_escalation_changed();
+    FOR EACH ROW WHEN (aftersales_internal.ticket_escalation_matters(OLD.requested_at, NEW.requested_at, OLD.status, NEW.status))
+    EXECUTE FUNCTION aftersales_internal.ticket_escalation_changed();
 
 -- ---------------------------------------------------------------------------
 -- pg_dump and privileges
@@ -781,9 +783,10 @@ SELECT pg_catalog.pg_extension_config_dump('aftersales.sweep_runs', '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aftersales.alerts', 'alert_id')::regclass, '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aftersales.sweep_runs', 'run_id')::regclass, '');
 
-REVOKE ALL ON FUNCTION aftersales._clocks_started() FROM PUBLIC;
-REVOKE ALL ON FUNCTION aftersales._clocks_changed() FROM PUBLIC;
-REVOKE ALL ON FUNCTION aftersales._ticket_escalation_changed() FROM PUBLIC;
-REVOKE ALL ON FUNCTION aftersales._escalation_rules_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.clocks_started() FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.clocks_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.ticket_escalation_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.escalation_rules_changed() FROM PUBLIC;
 REVOKE ALL ON FUNCTION aftersales.rearm_watches(bigint) FROM PUBLIC;
-REVOKE ALL ON FUNCTION aftersales._expected_checks(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales.check_watches(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.expected_checks(bigint) FROM PUBLIC;

@@ -15,7 +15,7 @@
 -- The job runs CALL aftersales.sweep_until_done(...).  pg_cron 1.4 runs at
 -- most one instance of a job at a time; concurrent sweeps are safe anyway.
 
-CREATE FUNCTION aftersales._sweep_command(batch integer, max_batches integer) RETURNS text
+CREATE FUNCTION aftersales_internal.sweep_command(batch integer, max_batches integer) RETURNS text
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -33,13 +33,13 @@ BEGIN
     RETURN pg_catalog.format('CALL aftersales.sweep_until_done(batch => %s, max_batches => %s)', batch, max_batches);
 END
 $$;
-COMMENT ON FUNCTION aftersales._sweep_command(integer, integer) IS 'Internal: the command of the aftersales-sweep job';
+COMMENT ON FUNCTION aftersales_internal.sweep_command(integer, integer) IS 'Internal: the command of the aftersales-sweep job';
 
 -- Where pg_cron stands for this database: 'here' (installed in this
 -- database, which is its database), 'elsewhere' (loaded, its database is
 -- another one), 'not_installed' (loaded for this database, extension not
 -- created), 'absent' (not loaded).
-CREATE FUNCTION aftersales._pg_cron_status(OUT status text, OUT cron_database text, OUT new_api boolean)
+CREATE FUNCTION aftersales_internal.pg_cron_status(OUT status text, OUT cron_database text, OUT new_api boolean)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -65,7 +65,7 @@ BEGIN
     END IF;
 END
 $$;
-COMMENT ON FUNCTION aftersales._pg_cron_status() IS
+COMMENT ON FUNCTION aftersales_internal.pg_cron_status() IS
   'Internal: whether pg_cron can run jobs for this database (here, elsewhere, not_installed, absent), its database, and whether it has schedule_in_database';
 
 CREATE FUNCTION aftersales.schedule_sweeps(schedule text DEFAULT '* * * * *', batch integer DEFAULT 500,
@@ -76,7 +76,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     job constant text := 'aftersales-sweep';
-    command text := aftersales._sweep_command(batch, max_batches);
+    command text := aftersales_internal.sweep_command(batch, max_batches);
     cron record;
     jobid bigint;
 BEGIN
@@ -86,7 +86,7 @@ BEGIN
                   DETAIL = 'pg_cron 1.4 takes the five fields of cron: minute, hour, day of month, month, day of week.',
                   HINT = 'Every minute: SELECT aftersales.schedule_sweeps(''* * * * *'');';
     END IF;
-    cron := aftersales._pg_cron_status();
+    cron := aftersales_internal.pg_cron_status();
     IF cron.status = 'here' THEN
         EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO jobid USING job, schedule, command;
         RETURN jobid;
@@ -124,7 +124,7 @@ DECLARE
     cron record;
     found_job boolean;
 BEGIN
-    cron := aftersales._pg_cron_status();
+    cron := aftersales_internal.pg_cron_status();
     IF cron.status = 'here' THEN
         EXECUTE 'SELECT EXISTS (SELECT FROM cron.job j WHERE j.jobname = $1 AND j.username = CURRENT_USER)'
            INTO found_job USING job;

@@ -109,7 +109,7 @@ BEGIN
             USING ERRCODE = '22004',
                   HINT = 'Name the ticket by its id, for example: SELECT aftersales.acknowledge_ticket(42, note => ''calling the customer'');';
     END IF;
-    result := aftersales._ticket_event(ticket, 'acknowledge', who, t_at, note);
+    result := aftersales_internal.ticket_event(ticket, 'acknowledge', who, t_at, note);
     UPDATE aftersales.alerts a
        SET acknowledged_at = t_at, acknowledged_by = who
      WHERE a.tenant_id = tenant AND a.ticket_id = acknowledge_ticket.ticket AND a.acknowledged_at IS NULL;
@@ -184,7 +184,7 @@ COMMENT ON COLUMN aftersales.manager_queue.alert_id IS 'The latest escalation or
 -- ---------------------------------------------------------------------------
 -- The hook for alerts raised by other modules
 
--- Seed 000's fourth anomaly, "spare part arrived but not collected"
+-- The fourth anomaly, "spare part arrived but not collected"
 -- (备件到达未取件), belongs to the spare-parts module, which does not exist
 -- yet.  When it does, it calls this when a part has waited too long, with
 -- level = its shipment (or part line) number, so that each shipment is
@@ -216,7 +216,9 @@ BEGIN
     END IF;
     IF ticket IS NULL OR NOT EXISTS (SELECT FROM aftersales.tickets t
                                       WHERE t.tenant_id = tenant AND t.ticket_id = raise_alert.ticket) THEN
-        PERFORM aftersales._ticket_not_found(ticket, tenant);
+        RAISE EXCEPTION 'ticket % does not exist for tenant %', ticket, tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'Tickets belong to the tenant in the setting aftersales.tenant_id; list them with: SELECT ticket_id, status FROM aftersales.tickets WHERE tenant_id = aftersales.current_tenant();';
     END IF;
     INSERT INTO aftersales.alerts AS a (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, detail)
     VALUES (tenant, ticket, 'ticket', kind, level, role, COALESCE(due_at, t_at), t_at, COALESCE(detail, '{}'))
@@ -230,4 +232,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION aftersales.raise_alert(bigint, text, numeric, text, jsonb, timestamptz, timestamptz) IS
-  'Hook for other modules: raise an alert of a kind the sweep does not raise (part_not_collected: seed 000''s spare part arrived but not collected, for the spare-parts module), once per (ticket, kind, level); returns its id, or NULL when it was raised before';
+  'Hook for other modules: raise an alert of a kind the sweep does not raise (part_not_collected: a spare part arrived but not collected, for the spare-parts module), once per (ticket, kind, level); returns its id, or NULL when it was raised before';

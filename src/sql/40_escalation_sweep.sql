@@ -18,7 +18,7 @@
 --      announce a stage twice; advances the watches and re-arms them for
 --      their next stage; raises the managers' queue; NOTIFYs each new
 --      alert on channel aftersales_alerts;
---   3. locks the tickets that the seed 002 rule says to lock, each in a
+--   3. locks the tickets that the lock rule says to lock, each in a
 --      subtransaction, through the closed loop (lock_ticket, actor
 --      aftersales-sweep);
 --   4. records the run in sweep_runs, with whether more is due.
@@ -34,10 +34,10 @@
 --
 -- Plans: the claim is planned with the real now (its range on next_check
 -- is what makes the plan an index range); the work on the claimed keys
--- (_sweep_claimed, _watch_stages) uses generic plans, made once per
+-- (sweep_claimed, watch_stages) uses generic plans, made once per
 -- session, whose arrays drive nested loops on primary keys.
 
-CREATE FUNCTION aftersales._sweep_error(message text, hint text) RETURNS void
+CREATE FUNCTION aftersales_internal.sweep_error(message text, hint text) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -45,11 +45,11 @@ BEGIN
     RAISE EXCEPTION '%', message USING ERRCODE = '22023', HINT = hint;
 END
 $$;
-COMMENT ON FUNCTION aftersales._sweep_error(text, text) IS 'Internal: the error for an invalid sweep argument';
+COMMENT ON FUNCTION aftersales_internal.sweep_error(text, text) IS 'Internal: the error for an invalid sweep argument';
 
 -- Step 2 and 3 for a set of claimed watches (the caller holds them and
 -- their tickets).  Returns the counts by kind.
-CREATE FUNCTION aftersales._sweep_claimed(run bigint, now timestamptz, tenants bigint[], tickets bigint[], clocks text[],
+CREATE FUNCTION aftersales_internal.sweep_claimed(run bigint, now timestamptz, tenants bigint[], tickets bigint[], clocks text[],
                                           OUT warnings integer, OUT escalations integer, OUT locks integer,
                                           OUT not_arrived integer, OUT not_completed integer,
                                           OUT key_customer integer, OUT errors integer)
@@ -73,12 +73,12 @@ BEGIN
     WITH c AS (
         SELECT * FROM unnest(tenants, tickets, clocks) AS c (tenant_id, ticket_id, clock)
     ), st AS MATERIALIZED (
-        SELECT s.* FROM aftersales._watch_stages(tenants, tickets, clocks, _sweep_claimed.now) s
+        SELECT s.* FROM aftersales_internal.watch_stages(tenants, tickets, clocks, sweep_claimed.now) s
     ), fire AS (
-        SELECT st.* FROM st WHERE st.due_at <= _sweep_claimed.now AND st.kind <> 'lock'
+        SELECT st.* FROM st WHERE st.due_at <= sweep_claimed.now AND st.kind <> 'lock'
     ), ins AS (
         INSERT INTO aftersales.alerts AS a (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, run_id, detail)
-        SELECT f.tenant_id, f.ticket_id, f.clock, f.kind, f.level, f.role, f.due_at, _sweep_claimed.now, run,
+        SELECT f.tenant_id, f.ticket_id, f.clock, f.kind, f.level, f.role, f.due_at, sweep_claimed.now, run,
                pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
                    'target', f.target, 'clock_due', f.clock_due, 'after', f.after, 'priority', f.priority,
                    'status', f.status, 'assignee', f.assignee_id))
@@ -89,12 +89,12 @@ BEGIN
         RETURNING a.tenant_id, a.alert_id, a.ticket_id, a.clock, a.kind, a.level, a.role, a.due_at
     ), adv AS (
         SELECT c.tenant_id, c.ticket_id, c.clock,
-               pg_catalog.max(st.level) FILTER (WHERE st.kind = 'warning' AND st.due_at <= _sweep_claimed.now) AS warned,
-               pg_catalog.max(st.level) FILTER (WHERE st.kind = 'escalation' AND st.due_at <= _sweep_claimed.now) AS level,
+               pg_catalog.max(st.level) FILTER (WHERE st.kind = 'warning' AND st.due_at <= sweep_claimed.now) AS warned,
+               pg_catalog.max(st.level) FILTER (WHERE st.kind = 'escalation' AND st.due_at <= sweep_claimed.now) AS level,
                pg_catalog.array_agg(st.kind) FILTER (WHERE st.kind IN ('not_arrived', 'not_completed', 'key_customer')
-                                                     AND st.due_at <= _sweep_claimed.now) AS done,
+                                                     AND st.due_at <= sweep_claimed.now) AS done,
                -- a due lock stays due until step 3 has locked the ticket
-               pg_catalog.min(st.due_at) FILTER (WHERE st.due_at > _sweep_claimed.now OR st.kind = 'lock') AS next_check
+               pg_catalog.min(st.due_at) FILTER (WHERE st.due_at > sweep_claimed.now OR st.kind = 'lock') AS next_check
           FROM c
           LEFT JOIN st ON st.tenant_id = c.tenant_id AND st.ticket_id = c.ticket_id AND st.clock = c.clock
          GROUP BY c.tenant_id, c.ticket_id, c.clock
@@ -117,7 +117,7 @@ BEGIN
          ORDER BY i.tenant_id, i.ticket_id, i.level DESC, f.clock_due, i.clock
     ), q AS (
         INSERT INTO aftersales.ticket_escalations AS e (tenant_id, ticket_id, level, clock, role, due_at, escalated_at, alert_id)
-        SELECT esc.tenant_id, esc.ticket_id, esc.level, esc.clock, esc.role, esc.clock_due, _sweep_claimed.now, esc.alert_id
+        SELECT esc.tenant_id, esc.ticket_id, esc.level, esc.clock, esc.role, esc.clock_due, sweep_claimed.now, esc.alert_id
           FROM esc
         ON CONFLICT ON CONSTRAINT ticket_escalations_pkey DO UPDATE
            SET level = excluded.level, clock = excluded.clock, role = excluded.role, due_at = excluded.due_at,
@@ -135,7 +135,7 @@ BEGIN
                pg_catalog.array_agg(st.ticket_id ORDER BY st.due_at, st.tenant_id, st.ticket_id) AS tickets,
                pg_catalog.array_agg(st.due_at ORDER BY st.due_at, st.tenant_id, st.ticket_id) AS due,
                pg_catalog.array_agg(st.role ORDER BY st.due_at, st.tenant_id, st.ticket_id) AS roles
-          FROM st WHERE st.kind = 'lock' AND st.due_at <= _sweep_claimed.now
+          FROM st WHERE st.kind = 'lock' AND st.due_at <= sweep_claimed.now
     )
     SELECT pg_catalog.count(*) FILTER (WHERE i.kind = 'warning'),
            pg_catalog.count(*) FILTER (WHERE i.kind = 'escalation'),
@@ -148,7 +148,7 @@ BEGIN
            lk_tenants, lk_tickets, lk_due, lk_role, touched
       FROM ins i;
 
-    -- Seed 002: still awaiting assignment at the customer-requested date.
+    -- Still awaiting assignment at the customer-requested date.
     -- The lock alert is inserted first: the unique constraint decides that
     -- this is the one time, then the ticket is locked.  A lock that fails
     -- is rolled back, and the alert raised again without it, with the error.
@@ -158,7 +158,7 @@ BEGIN
             SELECT t.last_event_at INTO last_at FROM aftersales.tickets t
              WHERE t.tenant_id = lk_tenants[i] AND t.ticket_id = lk_tickets[i];
             INSERT INTO aftersales.alerts AS a (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, run_id, detail)
-            SELECT t.tenant_id, t.ticket_id, 'ticket', 'lock', 0, lk_role[i], lk_due[i], _sweep_claimed.now, run,
+            SELECT t.tenant_id, t.ticket_id, 'ticket', 'lock', 0, lk_role[i], lk_due[i], sweep_claimed.now, run,
                    pg_catalog.jsonb_build_object('requested_at', t.requested_at, 'priority', t.priority, 'locked', true)
               FROM aftersales.tickets t
              WHERE t.tenant_id = lk_tenants[i] AND t.ticket_id = lk_tickets[i]
@@ -167,11 +167,11 @@ BEGIN
             IF aid IS NOT NULL THEN
                 saved_tenant := pg_catalog.current_setting('aftersales.tenant_id', true);
                 PERFORM pg_catalog.set_config('aftersales.tenant_id', lk_tenants[i]::text, true);
-                PERFORM pg_catalog.set_config('aftersales.sweep_locking', 'on', true);
+                PERFORM aftersales_internal.set_sweep_locking(true);
                 PERFORM aftersales.lock_ticket(lk_tickets[i], reason => 'no engineer assigned by the customer-requested date',
                                                actor => 'aftersales-sweep',
-                                               at => GREATEST(_sweep_claimed.now, last_at));
-                PERFORM pg_catalog.set_config('aftersales.sweep_locking', '', true);
+                                               at => GREATEST(sweep_claimed.now, last_at));
+                PERFORM aftersales_internal.set_sweep_locking(false);
                 PERFORM pg_catalog.set_config('aftersales.tenant_id', COALESCE(saved_tenant, ''), true);
                 UPDATE aftersales.ticket_escalations e SET alert_id = aid
                  WHERE e.tenant_id = lk_tenants[i] AND e.ticket_id = lk_tickets[i];
@@ -180,18 +180,12 @@ BEGIN
                     'kind', 'lock', 'level', 0)::text);
                 locks := locks + 1;
             END IF;
-            UPDATE aftersales.escalation_watches w
-               SET done = w.done || '{lock}'::text[]
-             WHERE w.tenant_id = lk_tenants[i] AND w.ticket_id = lk_tickets[i] AND w.clock = 'ticket';
-            UPDATE aftersales.escalation_watches w
-               SET next_check = aftersales._next_check(w.tenant_id, w.ticket_id, w.clock)
-             WHERE w.tenant_id = lk_tenants[i] AND w.ticket_id = lk_tickets[i] AND w.clock = 'ticket';
         EXCEPTION WHEN OTHERS THEN
             GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
             errors := errors + 1;
             RAISE WARNING 'aftersales sweep: could not lock ticket % of tenant %: %', lk_tickets[i], lk_tenants[i], msg;
             INSERT INTO aftersales.alerts AS a (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, run_id, detail)
-            VALUES (lk_tenants[i], lk_tickets[i], 'ticket', 'lock', 0, lk_role[i], lk_due[i], _sweep_claimed.now, run,
+            VALUES (lk_tenants[i], lk_tickets[i], 'ticket', 'lock', 0, lk_role[i], lk_due[i], sweep_claimed.now, run,
                     pg_catalog.jsonb_build_object('locked', false, 'error', msg))
             ON CONFLICT ON CONSTRAINT alerts_once DO NOTHING
             RETURNING a.alert_id INTO aid;
@@ -200,18 +194,19 @@ BEGIN
                     'tenant', lk_tenants[i], 'alert', aid, 'ticket', lk_tickets[i], 'clock', 'ticket',
                     'kind', 'lock', 'level', 0)::text);
             END IF;
-            UPDATE aftersales.escalation_watches w
-               SET done = w.done || '{lock}'::text[]
-             WHERE w.tenant_id = lk_tenants[i] AND w.ticket_id = lk_tickets[i] AND w.clock = 'ticket';
-            UPDATE aftersales.escalation_watches w
-               SET next_check = aftersales._next_check(w.tenant_id, w.ticket_id, w.clock)
-             WHERE w.tenant_id = lk_tenants[i] AND w.ticket_id = lk_tickets[i] AND w.clock = 'ticket';
         END;
+        -- locked or not, the lock stage is done: the watch moves on
+        UPDATE aftersales.escalation_watches w
+           SET done = w.done || '{lock}'::text[]
+         WHERE w.tenant_id = lk_tenants[i] AND w.ticket_id = lk_tickets[i] AND w.clock = 'ticket';
+        UPDATE aftersales.escalation_watches w
+           SET next_check = aftersales_internal.next_check(w.tenant_id, w.ticket_id, w.clock)
+         WHERE w.tenant_id = lk_tenants[i] AND w.ticket_id = lk_tickets[i] AND w.clock = 'ticket';
     END LOOP;
 END
 $$;
-COMMENT ON FUNCTION aftersales._sweep_claimed(bigint, timestamptz, bigint[], bigint[], text[]) IS
-  'Internal: fires the due stages of claimed watches (the caller holds them and their tickets), re-arms them, locks tickets by the seed 002 rule; returns the counts';
+COMMENT ON FUNCTION aftersales_internal.sweep_claimed(bigint, timestamptz, bigint[], bigint[], text[]) IS
+  'Internal: fires the due stages of claimed watches (the caller holds them and their tickets), re-arms them, locks tickets by the lock rule (not assigned by the customer-requested date); returns the counts';
 
 CREATE FUNCTION aftersales.sweep(batch integer DEFAULT 500, now timestamptz DEFAULT aftersales.now(),
                                  tenant bigint DEFAULT NULL)
@@ -230,11 +225,11 @@ DECLARE
     msg text;
 BEGIN
     IF batch IS NULL OR batch < 1 OR batch > 100000 THEN
-        PERFORM aftersales._sweep_error(pg_catalog.format('invalid sweep batch: %s', COALESCE(batch::text, 'NULL')),
+        PERFORM aftersales_internal.sweep_error(pg_catalog.format('invalid sweep batch: %s', COALESCE(batch::text, 'NULL')),
             'The batch is how many watches one call claims, 1 to 100000, for example: SELECT * FROM aftersales.sweep(batch => 500);');
     END IF;
     IF now IS NULL OR NOT pg_catalog.isfinite(now) THEN
-        PERFORM aftersales._sweep_error(pg_catalog.format('invalid sweep time: %s', COALESCE(now::text, 'NULL')),
+        PERFORM aftersales_internal.sweep_error(pg_catalog.format('invalid sweep time: %s', COALESCE(now::text, 'NULL')),
             'Omit it for the current time, or pass a finite instant, for example: SELECT * FROM aftersales.sweep(now => ''2024-07-01 09:00+08'');');
     END IF;
     IF tenant IS NOT NULL AND NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = sweep.tenant) THEN
@@ -275,7 +270,7 @@ BEGIN
     -- 2, 3. fire; on error, watch by watch (see the header)
     IF claimed > 0 THEN
         BEGIN
-            SELECT * INTO c FROM aftersales._sweep_claimed(run.run_id, now, k_tenants, k_tickets, k_clocks);
+            SELECT * INTO c FROM aftersales_internal.sweep_claimed(run.run_id, now, k_tenants, k_tickets, k_clocks);
             run.warnings := c.warnings;
             run.escalations := c.escalations;
             run.locks := c.locks;
@@ -286,7 +281,7 @@ BEGIN
         EXCEPTION WHEN OTHERS THEN
             FOR i IN 1 .. claimed LOOP
                 BEGIN
-                    SELECT * INTO c FROM aftersales._sweep_claimed(run.run_id, now, ARRAY[k_tenants[i]],
+                    SELECT * INTO c FROM aftersales_internal.sweep_claimed(run.run_id, now, ARRAY[k_tenants[i]],
                                                                    ARRAY[k_tickets[i]], ARRAY[k_clocks[i]]);
                     run.warnings := run.warnings + c.warnings;
                     run.escalations := run.escalations + c.escalations;
@@ -321,7 +316,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION aftersales.sweep(integer, timestamptz, bigint) IS
-  'One escalation sweep: claims at most batch due watches (SKIP LOCKED), fires their due warnings, escalations, anomaly alerts and seed 002 locks exactly once, re-arms them, records and returns the run (more_due: call again)';
+  'One escalation sweep: claims at most batch due watches (SKIP LOCKED), fires their due warnings, escalations, anomaly alerts and the locks of tickets not assigned by the customer-requested date exactly once, re-arms them, records and returns the run (more_due: call again)';
 
 -- The monitoring table would grow by a row a minute for ever: runs that
 -- finished before `before` are deleted (sweep_until_done does it for the
@@ -337,7 +332,7 @@ DECLARE
     n bigint;
 BEGIN
     IF before IS NULL OR before = 'infinity' THEN
-        PERFORM aftersales._sweep_error(pg_catalog.format('invalid prune instant: %s', COALESCE(before::text, 'NULL')),
+        PERFORM aftersales_internal.sweep_error(pg_catalog.format('invalid prune instant: %s', COALESCE(before::text, 'NULL')),
             'Runs finished before it are deleted, for example: SELECT aftersales.prune_sweep_runs(before => now() - interval ''7 days'');');
     END IF;
     DELETE FROM aftersales.sweep_runs r
@@ -364,7 +359,7 @@ DECLARE
     n integer := 0;
 BEGIN
     IF max_batches IS NULL OR max_batches OPERATOR(pg_catalog.<) 1 THEN
-        PERFORM aftersales._sweep_error(pg_catalog.format('invalid max_batches: %s', COALESCE(max_batches::text, 'NULL')),
+        PERFORM aftersales_internal.sweep_error(pg_catalog.format('invalid max_batches: %s', COALESCE(max_batches::text, 'NULL')),
             'It bounds the batches of one call, for example: CALL aftersales.sweep_until_done(batch => 500, max_batches => 100);');
     END IF;
     LOOP
@@ -380,7 +375,7 @@ $$;
 COMMENT ON PROCEDURE aftersales.sweep_until_done(integer, integer, bigint) IS
   'What the cron job runs: aftersales.sweep() again and again, one transaction per batch, while more is due (at most max_batches times), then drops the runs finished more than 30 days ago';
 
-REVOKE ALL ON FUNCTION aftersales._sweep_claimed(bigint, timestamptz, bigint[], bigint[], text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.sweep_claimed(bigint, timestamptz, bigint[], bigint[], text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION aftersales.sweep(integer, timestamptz, bigint) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE aftersales.sweep_until_done(integer, integer, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION aftersales.prune_sweep_runs(timestamptz, bigint) FROM PUBLIC;

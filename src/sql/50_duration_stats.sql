@@ -12,24 +12,24 @@ CREATE TYPE aftersales.duration_summary AS (
 COMMENT ON TYPE aftersales.duration_summary IS
   'Distribution of durations: count, mean, median, 90th and 95th percentiles (within 0.5% relative error) and maximum, in the unit of the input';
 
-CREATE FUNCTION aftersales.duration_stats_trans(internal, double precision) RETURNS internal
+CREATE FUNCTION aftersales_internal.duration_stats_trans(internal, double precision) RETURNS internal
     AS 'MODULE_PATHNAME' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
-CREATE FUNCTION aftersales.duration_stats_combine(internal, internal) RETURNS internal
+CREATE FUNCTION aftersales_internal.duration_stats_combine(internal, internal) RETURNS internal
     AS 'MODULE_PATHNAME' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
-CREATE FUNCTION aftersales.duration_stats_serialize(internal) RETURNS bytea
+CREATE FUNCTION aftersales_internal.duration_stats_serialize(internal) RETURNS bytea
     AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
-CREATE FUNCTION aftersales.duration_stats_deserialize(bytea, internal) RETURNS internal
+CREATE FUNCTION aftersales_internal.duration_stats_deserialize(bytea, internal) RETURNS internal
     AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
-CREATE FUNCTION aftersales.duration_stats_final(internal) RETURNS aftersales.duration_summary
+CREATE FUNCTION aftersales_internal.duration_stats_final(internal) RETURNS aftersales.duration_summary
     AS 'MODULE_PATHNAME' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
 
 CREATE AGGREGATE aftersales.duration_stats(double precision) (
-    SFUNC = aftersales.duration_stats_trans,
+    SFUNC = aftersales_internal.duration_stats_trans,
     STYPE = internal,
-    FINALFUNC = aftersales.duration_stats_final,
-    COMBINEFUNC = aftersales.duration_stats_combine,
-    SERIALFUNC = aftersales.duration_stats_serialize,
-    DESERIALFUNC = aftersales.duration_stats_deserialize,
+    FINALFUNC = aftersales_internal.duration_stats_final,
+    COMBINEFUNC = aftersales_internal.duration_stats_combine,
+    SERIALFUNC = aftersales_internal.duration_stats_serialize,
+    DESERIALFUNC = aftersales_internal.duration_stats_deserialize,
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE aftersales.duration_stats(double precision) IS

@@ -7,7 +7,7 @@
 --                     failure, warning lines), read by kpi_setting();
 --   kpi_catalogue     the KPI catalogue (code, names in English and Chinese,
 --                     definition, formula, unit, default target);
---   _kpi_check()      validation of period, dimension, range, zone, tenant;
+--   kpi_check()      validation of period, dimension, range, zone, tenant;
 --   _kpi_ticket_dims  a ticket with the labels of every dimension;
 --   kpi_ticket_facts  one row per ticket with every per-ticket judgement
 --                     (durations, in-target flags, first-time fix ...): the
@@ -40,7 +40,7 @@
 -- a change to tenant 1's row is the new template).  Shipped rows are left
 -- out of pg_dump while they are unchanged (customised = false); once
 -- changed they are dumped, and on restore the INSERT of a row whose key a
--- shipped, unchanged row holds replaces that row (trigger _kpi_config_row).
+-- shipped, unchanged row holds replaces that row (trigger kpi_config_row).
 
 -- ---------------------------------------------------------------------------
 -- Settings
@@ -70,21 +70,21 @@ COMMENT ON COLUMN aftersales.kpi_settings.customised IS
 
 INSERT INTO aftersales.kpi_settings (tenant_id, name, value, unit, description, customised) VALUES
  (1, 'response_target_minutes', 10, 'minutes',
-  'Response rate: a first response within this many minutes of entry (wall clock) is in target (seed 000: 10-minute response)', false),
+  'Response rate: a first response within this many minutes of entry (wall clock) is in target (default 10 minutes)', false),
  (1, 'arrival_target_hours', 4, 'hours',
-  'Arrival rate: a field ticket''s first arrival on site within this many hours of entry (wall clock) is in target (seed 000: 4-hour arrival)', false),
+  'Arrival rate: a field ticket''s first arrival on site within this many hours of entry (wall clock) is in target (default 4 hours)', false),
  (1, 'completion_target_hours', 24, 'hours',
-  'Completion rate: the final resolution within this many hours of entry (wall clock) is in target (seed 000: 24-hour completion)', false),
+  'Completion rate: the final resolution within this many hours of entry (wall clock) is in target (default 24 hours)', false),
  (1, 'repeat_window_days', 30, 'days',
   'Repeat-problem rate: a ticket is a repeat when the same unit had a ticket of the same problem type entered at most this many days before', false),
  (1, 'early_failure_days', 90, 'days',
   'Early failure: a ticket entered at most this many days after its unit''s installation date', false),
  (1, 'early_failure_warning', 400, 'units',
-  'Warning line for early failures per period (seed 000: 400 units a month)', false),
+  'Warning line for early failures per period (default 400 units a month)', false),
  (1, 'in_warranty_warning', 600, 'units',
-  'Warning line for in-warranty failures per period (seed 000: 600 units a month)', false),
+  'Warning line for in-warranty failures per period (default 600 units a month)', false),
  (1, 'out_of_warranty_warning', 600, 'units',
-  'Warning line for out-of-warranty failures per period (seed 000: 600 units a month)', false),
+  'Warning line for out-of-warranty failures per period (default 600 units a month)', false),
  (1, 'csat_good_min', 4, 'score',
   'CSAT good share: a score at or above this (1 to 5) counts as satisfied', false);
 
@@ -113,7 +113,7 @@ COMMENT ON TABLE aftersales.kpi_catalogue IS
   'KPI catalogue per tenant: tenant 1 holds the shipped rows, other tenants only their overrides (each code falls back to tenant 1''s); read the effective catalogue from the view aftersales.kpi_definitions';
 COMMENT ON COLUMN aftersales.kpi_catalogue.tenant_id IS 'Owning tenant';
 COMMENT ON COLUMN aftersales.kpi_catalogue.code IS 'KPI code: the column name under which the KPI functions and views return it';
-COMMENT ON COLUMN aftersales.kpi_catalogue.category IS 'service, backlog, quality or staff (the dashboards of seed 000)';
+COMMENT ON COLUMN aftersales.kpi_catalogue.category IS 'service, backlog, quality or staff: the dashboard the KPI belongs to';
 COMMENT ON COLUMN aftersales.kpi_catalogue.name_en IS 'Name in English';
 COMMENT ON COLUMN aftersales.kpi_catalogue.name_zh IS 'Name in Chinese';
 COMMENT ON COLUMN aftersales.kpi_catalogue.definition IS 'Precise definition: what is counted, over which tickets';
@@ -232,7 +232,7 @@ SELECT 1, x.code, x.category, x.name_en, x.name_zh, x.definition, x.formula, x.u
 -- restore, which runs CREATE EXTENSION and then loads the dumped rows,
 -- succeeds); tenant 1's rows, the fallback of every tenant, cannot be
 -- deleted.
-CREATE FUNCTION aftersales._kpi_config_row() RETURNS trigger
+CREATE FUNCTION aftersales_internal.kpi_config_row() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -278,21 +278,21 @@ BEGIN
     RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION aftersales._kpi_config_row() IS
+COMMENT ON FUNCTION aftersales_internal.kpi_config_row() IS
   'Trigger on kpi_settings and kpi_catalogue: changes mark a row customised; an INSERT replaces a shipped, unchanged row of the same key (pg_dump restore); tenant 1''s rows cannot be deleted';
 CREATE TRIGGER kpi_config_row
     BEFORE INSERT OR UPDATE OR DELETE ON aftersales.kpi_settings
-    FOR EACH ROW EXECUTE FUNCTION aftersales._kpi_config_row();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.kpi_config_row();
 CREATE TRIGGER kpi_config_row
     BEFORE INSERT OR UPDATE OR DELETE ON aftersales.kpi_catalogue
-    FOR EACH ROW EXECUTE FUNCTION aftersales._kpi_config_row();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.kpi_config_row();
 
 SELECT pg_catalog.pg_extension_config_dump('aftersales.kpi_settings', 'WHERE tenant_id <> 1 OR customised');
 SELECT pg_catalog.pg_extension_config_dump('aftersales.kpi_catalogue', 'WHERE tenant_id <> 1 OR customised');
 
 -- The settings of a tenant (NULL: of every tenant), one row per tenant,
 -- each setting falling back to tenant 1's.
-CREATE FUNCTION aftersales._kpi_config(tenant bigint)
+CREATE FUNCTION aftersales_internal.kpi_config(tenant bigint)
     RETURNS TABLE (tenant_id bigint, response_target interval, arrival_target interval,
                    completion_target interval, repeat_window interval, early_failure_days integer,
                    early_failure_warning numeric, in_warranty_warning numeric,
@@ -314,10 +314,10 @@ SELECT v.tenant_id,
           FROM aftersales.tenants tn
           JOIN aftersales.kpi_settings d ON d.tenant_id = 1
           LEFT JOIN aftersales.kpi_settings o ON o.tenant_id = tn.tenant_id AND o.name = d.name
-         WHERE _kpi_config.tenant IS NULL OR tn.tenant_id = _kpi_config.tenant) v
+         WHERE kpi_config.tenant IS NULL OR tn.tenant_id = kpi_config.tenant) v
  GROUP BY v.tenant_id
 $$;
-COMMENT ON FUNCTION aftersales._kpi_config(bigint) IS
+COMMENT ON FUNCTION aftersales_internal.kpi_config(bigint) IS
   'Internal: the KPI settings of a tenant (NULL: every tenant) as one typed row per tenant, with tenant 1''s as fallback';
 
 CREATE FUNCTION aftersales.kpi_setting(name text, tenant bigint DEFAULT aftersales.current_tenant())
@@ -382,7 +382,7 @@ COMMENT ON FUNCTION aftersales.set_kpi_setting(text, numeric, bigint) IS
 -- Validation shared by every KPI function: raises an error naming the bad
 -- value, with a hint that shows a correct call of the function fn.
 
-CREATE FUNCTION aftersales._kpi_check(fn text, example text, period text, dimension text, dimensions text[],
+CREATE FUNCTION aftersales_internal.kpi_check(fn text, example text, period text, dimension text, dimensions text[],
                                       since timestamptz, until timestamptz, as_of timestamptz, zone text,
                                       tenant bigint)
     RETURNS void
@@ -452,22 +452,22 @@ BEGIN
                   DETAIL = 'Periods are cut in this time zone.',
                   HINT = 'Use a zone PostgreSQL knows (SELECT name FROM pg_timezone_names), for example: zone => ''Asia/Shanghai''.';
     END;
-    IF tenant IS NOT NULL AND NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = _kpi_check.tenant) THEN
+    IF tenant IS NOT NULL AND NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = kpi_check.tenant) THEN
         RAISE EXCEPTION 'tenant % does not exist', tenant
             USING ERRCODE = 'P0002',
                   HINT = 'List the tenants with: SELECT tenant_id, name FROM aftersales.tenants; or pass tenant => NULL for every tenant.';
     END IF;
 END
 $$;
-COMMENT ON FUNCTION aftersales._kpi_check(text, text, text, text, text[], timestamptz, timestamptz, timestamptz, text, bigint) IS
+COMMENT ON FUNCTION aftersales_internal.kpi_check(text, text, text, text, text[], timestamptz, timestamptz, timestamptz, text, bigint) IS
   'Internal: validates the parameters of a KPI function; errors name the bad value and show a correct call';
 
 -- SQL text for the dynamic queries of the KPI functions (their arguments
--- are validated by _kpi_check first).  Dimensions read the columns of
+-- are validated by kpi_check first).  Dimensions read the columns of
 -- _kpi_ticket_dims (and of kpi_ticket_facts, which has the same names)
 -- under the alias k.  Keys are ordered bytewise (COLLATE "C"), ids
 -- numerically, so that the order does not depend on the database's locale.
-CREATE FUNCTION aftersales._kpi_dimension_sql(dimension text, OUT key_sql text, OUT name_sql text, OUT order_sql text)
+CREATE FUNCTION aftersales_internal.kpi_dimension_sql(dimension text, OUT key_sql text, OUT name_sql text, OUT order_sql text)
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -489,19 +489,19 @@ SELECT x.k, x.n,
                ('channel', 'k.channel', 'k.channel')) AS x (d, k, n)
  WHERE x.d = dimension
 $$;
-COMMENT ON FUNCTION aftersales._kpi_dimension_sql(text) IS
+COMMENT ON FUNCTION aftersales_internal.kpi_dimension_sql(text) IS
   'Internal: SQL expressions of a dimension''s key and label over alias k, and of the order of its keys';
 
 -- The first day of the period of the timestamp expression ts, cut in the
 -- zone passed as query parameter number zone_param; NULL for period all.
-CREATE FUNCTION aftersales._kpi_period_sql(period text, ts text, zone_param integer) RETURNS text
+CREATE FUNCTION aftersales_internal.kpi_period_sql(period text, ts text, zone_param integer) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 SELECT CASE WHEN period = 'all' THEN 'NULL::date'
             ELSE pg_catalog.format('pg_catalog.date_trunc(%L, pg_catalog.timezone($%s, %s))::date', period, zone_param, ts) END
 $$;
-COMMENT ON FUNCTION aftersales._kpi_period_sql(text, text, integer) IS
+COMMENT ON FUNCTION aftersales_internal.kpi_period_sql(text, text, integer) IS
   'Internal: SQL expression of the first day of the period of a timestamp, in a zone given as a query parameter';
 
 -- ---------------------------------------------------------------------------
@@ -620,12 +620,12 @@ LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM aftersales._kpi_check('kpi_ticket_facts',
+    PERFORM aftersales_internal.kpi_check('kpi_ticket_facts',
         'SELECT * FROM aftersales.kpi_ticket_facts(''2026-01-01'', ''2026-02-01'', as_of => ''2026-02-01'');',
         NULL, NULL, NULL, since, until, as_of, 'UTC', tenant);
     RETURN QUERY
     WITH cfg AS (
-        SELECT * FROM aftersales._kpi_config(kpi_ticket_facts.tenant)
+        SELECT * FROM aftersales_internal.kpi_config(kpi_ticket_facts.tenant)
     ), base AS (
         SELECT k.*, g.response_target, g.arrival_target, g.completion_target, g.csat_good_min,
                k.status = 'cancelled' AS is_cancelled,

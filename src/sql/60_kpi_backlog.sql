@@ -25,7 +25,7 @@ LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM aftersales._kpi_check('backlog_as_of',
+    PERFORM aftersales_internal.kpi_check('backlog_as_of',
         'SELECT * FROM aftersales.backlog_as_of(''2026-03-01 00:00+08'');',
         NULL, NULL, NULL, NULL, NULL, at, 'UTC', tenant);
     RETURN QUERY
@@ -71,12 +71,12 @@ AS $$
 DECLARE
     d record;
 BEGIN
-    PERFORM aftersales._kpi_check('kpi_backlog',
+    PERFORM aftersales_internal.kpi_check('kpi_backlog',
         'SELECT * FROM aftersales.kpi_backlog(''organisation_type'', as_of => ''2026-03-01 00:00+08'');',
         NULL, dimension,
         '{all,tenant,region,province,organisation,organisation_type,product_model,problem_type,engineer,priority,channel}',
         NULL, NULL, as_of, 'UTC', tenant);
-    d := aftersales._kpi_dimension_sql(dimension);
+    d := aftersales_internal.kpi_dimension_sql(dimension);
     RETURN QUERY EXECUTE pg_catalog.format($q$
 SELECT q.* FROM (
 SELECT %1$s AS dim_key, pg_catalog.max(%2$s) AS dim_name,
@@ -115,7 +115,7 @@ LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM aftersales._kpi_check('kpi_engineer_holdings',
+    PERFORM aftersales_internal.kpi_check('kpi_engineer_holdings',
         'SELECT * FROM aftersales.kpi_engineer_holdings(as_of => ''2026-03-01 00:00+08'');',
         NULL, NULL, NULL, NULL, NULL, as_of, 'UTC', tenant);
     RETURN QUERY

@@ -8,7 +8,7 @@
 --                       within the period (top N: the map's top 5
 --                       provinces);
 --   kpi_warranty_trend  early, in-warranty and out-of-warranty failures per
---                       period against the tenant's warning lines (seed 000:
+--                       period against the tenant's warning lines (by default
 --                       400, 600 and 600 units a month).
 --
 -- A failure's warranty class is decided on the date of entry, in the zone
@@ -35,7 +35,7 @@ AS $$
 DECLARE
     d record;
 BEGIN
-    PERFORM aftersales._kpi_check('kpi_failures',
+    PERFORM aftersales_internal.kpi_check('kpi_failures',
         'SELECT * FROM aftersales.kpi_failures(''month'', ''province'', ''2026-01-01'', ''2027-01-01'', top => 5);',
         period, dimension,
         '{all,tenant,region,province,organisation,organisation_type,product_model,problem_type,priority,channel}',
@@ -45,7 +45,7 @@ BEGIN
             USING ERRCODE = '22023',
                   HINT = 'top => 5 keeps the five dimension values with the most failures in each period; NULL keeps them all.';
     END IF;
-    d := aftersales._kpi_dimension_sql(dimension);
+    d := aftersales_internal.kpi_dimension_sql(dimension);
     RETURN QUERY EXECUTE pg_catalog.format($q$
 SELECT r.period_start, r.dim_key, r.dim_name, r.failures, r.early, r.inw, r.outw, r.unknown, r.rank
   FROM (SELECT a.*, pg_catalog.row_number() OVER (PARTITION BY a.period_start
@@ -57,7 +57,7 @@ SELECT r.period_start, r.dim_key, r.dim_name, r.failures, r.early, r.inw, r.outw
                        pg_catalog.count(*) FILTER (WHERE w.class = 'out_of_warranty') AS outw,
                        pg_catalog.count(*) FILTER (WHERE w.class = 'unknown') AS unknown
                   FROM aftersales._kpi_ticket_dims k
-                  JOIN aftersales._kpi_config($1) g ON g.tenant_id = k.tenant_id
+                  JOIN aftersales_internal.kpi_config($1) g ON g.tenant_id = k.tenant_id
                   LEFT JOIN aftersales.units u ON u.tenant_id = k.tenant_id AND u.unit_id = k.unit_id
                   LEFT JOIN aftersales.product_models um ON um.tenant_id = u.tenant_id AND um.model_id = u.model_id
                  CROSS JOIN LATERAL (
@@ -75,7 +75,7 @@ SELECT r.period_start, r.dim_key, r.dim_name, r.failures, r.early, r.inw, r.outw
                  GROUP BY 1, 2) a) r
  WHERE $5::integer IS NULL OR r.rank <= $5
  ORDER BY r.period_start, r.rank$q$,
-        aftersales._kpi_period_sql(period, 'k.opened_at', 4), d.key_sql, d.name_sql,
+        aftersales_internal.kpi_period_sql(period, 'k.opened_at', 4), d.key_sql, d.name_sql,
         pg_catalog.replace(d.order_sql, 'q.', 'a.'))
     USING tenant, since, until, zone, top;
 END
@@ -95,7 +95,7 @@ LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM aftersales._kpi_check('kpi_warranty_trend',
+    PERFORM aftersales_internal.kpi_check('kpi_warranty_trend',
         'SELECT * FROM aftersales.kpi_warranty_trend(''month'', ''2026-01-01'', ''2026-07-01'');',
         period, NULL, NULL, since, until, NULL, zone, tenant);
     -- Every period of a bounded range has a row, with zeros when nothing failed.
@@ -130,7 +130,7 @@ BEGIN
            (COALESCE(f.out_of_warranty_failures, 0) >= g.out_of_warranty_warning)::integer,
            COALESCE(f.warranty_unknown, 0)
       FROM periods p
-     CROSS JOIN aftersales._kpi_config(kpi_warranty_trend.tenant) g
+     CROSS JOIN aftersales_internal.kpi_config(kpi_warranty_trend.tenant) g
       LEFT JOIN f ON f.period_start IS NOT DISTINCT FROM p.period_start AND f.tenant_id = g.tenant_id
      WHERE f.tenant_id IS NOT NULL OR kpi_warranty_trend.tenant IS NOT NULL
      ORDER BY p.period_start, g.tenant_id;

@@ -40,12 +40,12 @@ AS $$
 DECLARE
     d record;
 BEGIN
-    PERFORM aftersales._kpi_check('kpi_service',
+    PERFORM aftersales_internal.kpi_check('kpi_service',
         'SELECT * FROM aftersales.kpi_service(''month'', ''region'', ''2026-01-01'', ''2027-01-01'');',
         period, dimension,
         '{all,tenant,region,province,organisation,organisation_type,product_model,problem_type,engineer,priority,channel}',
         since, until, as_of, zone, tenant);
-    d := aftersales._kpi_dimension_sql(dimension);
+    d := aftersales_internal.kpi_dimension_sql(dimension);
     RETURN QUERY EXECUTE pg_catalog.format($q$
 SELECT q.* FROM (
 SELECT %1$s AS period_start, %2$s AS dim_key, pg_catalog.max(%3$s) AS dim_name,
@@ -82,7 +82,7 @@ SELECT %1$s AS period_start, %2$s AS dim_key, pg_catalog.max(%3$s) AS dim_name,
   FROM aftersales.kpi_ticket_facts($2, $3, $4, $1) k
  GROUP BY 1, 2) q
  ORDER BY q.period_start, %4$s$q$,
-        aftersales._kpi_period_sql(period, 'k.opened_at', 5), d.key_sql, d.name_sql, d.order_sql)
+        aftersales_internal.kpi_period_sql(period, 'k.opened_at', 5), d.key_sql, d.name_sql, d.order_sql)
     USING tenant, since, until, as_of, zone;
 END
 $$;
@@ -110,20 +110,20 @@ DECLARE
     completion_target interval;
     csat_good_min numeric;
 BEGIN
-    PERFORM aftersales._kpi_check('kpi_headline',
+    PERFORM aftersales_internal.kpi_check('kpi_headline',
         'SELECT * FROM aftersales.kpi_headline(''month'', ''region'', ''2026-01-01'', ''2027-01-01'');',
         period, dimension,
         '{all,tenant,region,province,organisation,organisation_type,product_model,problem_type,engineer,priority,channel}',
         since, until, as_of, zone, tenant);
-    d := aftersales._kpi_dimension_sql(dimension);
+    d := aftersales_internal.kpi_dimension_sql(dimension);
     -- The thresholds: parameters $6 to $9 for one tenant (which keeps the
     -- plan a plain parallel scan), a join for every tenant.
     IF tenant IS NULL THEN
-        cfg_join := 'JOIN aftersales._kpi_config(NULL) g ON g.tenant_id = k.tenant_id';
+        cfg_join := 'JOIN aftersales_internal.kpi_config(NULL) g ON g.tenant_id = k.tenant_id';
     ELSE
         SELECT g.response_target, g.arrival_target, g.completion_target, g.csat_good_min
           INTO response_target, arrival_target, completion_target, csat_good_min
-          FROM aftersales._kpi_config(tenant) g;
+          FROM aftersales_internal.kpi_config(tenant) g;
     END IF;
     -- The same judgements as kpi_ticket_facts, inlined.
     RETURN QUERY EXECUTE pg_catalog.format($q$
@@ -167,7 +167,7 @@ SELECT %1$s AS period_start, %2$s AS dim_key, pg_catalog.max(%3$s) AS dim_name,
  WHERE ($1::bigint IS NULL OR k.tenant_id = $1) AND k.opened_at >= $2 AND k.opened_at < $3
  GROUP BY 1, 2) q
  ORDER BY q.period_start, %4$s$q$,
-        aftersales._kpi_period_sql(period, 'k.opened_at', 5), d.key_sql, d.name_sql, d.order_sql,
+        aftersales_internal.kpi_period_sql(period, 'k.opened_at', 5), d.key_sql, d.name_sql, d.order_sql,
         CASE WHEN tenant IS NULL THEN 'g.response_target' ELSE '$6' END,
         CASE WHEN tenant IS NULL THEN 'g.arrival_target' ELSE '$7' END,
         CASE WHEN tenant IS NULL THEN 'g.completion_target' ELSE '$8' END,
@@ -191,7 +191,7 @@ LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM aftersales._kpi_check('kpi_staff',
+    PERFORM aftersales_internal.kpi_check('kpi_staff',
         'SELECT * FROM aftersales.kpi_staff(''month'', ''2026-01-01'', ''2027-01-01'');',
         period, NULL, NULL, since, until, as_of, zone, tenant);
     RETURN QUERY EXECUTE pg_catalog.format($q$
@@ -212,7 +212,7 @@ SELECT %1$s AS period_start, k.engineer_id, pg_catalog.max(k.engineer_name),
  WHERE k.cancelled = 0
  GROUP BY 1, k.tenant_id, k.engineer_id) q
  ORDER BY q.period_start, q.engineer_id$q$,
-        aftersales._kpi_period_sql(period, 'k.opened_at', 5))
+        aftersales_internal.kpi_period_sql(period, 'k.opened_at', 5))
     USING tenant, since, until, as_of, zone;
 END
 $$;
@@ -230,12 +230,12 @@ AS $$
 DECLARE
     d record;
 BEGIN
-    PERFORM aftersales._kpi_check('kpi_dispatch',
+    PERFORM aftersales_internal.kpi_check('kpi_dispatch',
         'SELECT * FROM aftersales.kpi_dispatch(''month'', ''organisation_type'', ''2026-01-01'', ''2027-01-01'');',
         period, dimension,
         '{all,tenant,region,province,organisation,organisation_type,product_model,problem_type,engineer,priority,channel}',
         since, until, NULL, zone, tenant);
-    d := aftersales._kpi_dimension_sql(dimension);
+    d := aftersales_internal.kpi_dimension_sql(dimension);
     -- a dispatch is an event, dated by the event; its engineer is the one
     -- it gave the ticket to, the other dimensions are the ticket's
     RETURN QUERY EXECUTE pg_catalog.format($q$
@@ -257,7 +257,7 @@ SELECT %1$s AS period_start, %2$s AS dim_key, pg_catalog.max(%3$s) AS dim_name,
            AND ($1::bigint IS NULL OR ev.tenant_id = $1) AND ev.at >= $2 AND ev.at < $3) k
  GROUP BY 1, 2) q
  ORDER BY q.period_start, %4$s$q$,
-        aftersales._kpi_period_sql(period, 'k.at', 4), d.key_sql, d.name_sql, d.order_sql)
+        aftersales_internal.kpi_period_sql(period, 'k.at', 4), d.key_sql, d.name_sql, d.order_sql)
     USING tenant, since, until, zone;
 END
 $$;
@@ -280,12 +280,12 @@ AS $$
 DECLARE
     d record;
 BEGIN
-    PERFORM aftersales._kpi_check('kpi_durations',
+    PERFORM aftersales_internal.kpi_check('kpi_durations',
         'SELECT * FROM aftersales.kpi_durations(''month'', ''region'', ''2026-01-01'', ''2027-01-01'');',
         period, dimension,
         '{all,tenant,region,province,organisation,organisation_type,product_model,problem_type,engineer,priority,channel}',
         since, until, as_of, zone, tenant);
-    d := aftersales._kpi_dimension_sql(dimension);
+    d := aftersales_internal.kpi_dimension_sql(dimension);
     RETURN QUERY EXECUTE pg_catalog.format($q$
 SELECT q.period_start, q.dim_key, q.dim_name, q.measure, q.clock, (q.s).n,
        pg_catalog.round((q.s).mean::numeric, 2), pg_catalog.round((q.s).p50::numeric, 2),
@@ -308,7 +308,7 @@ SELECT q.period_start, q.dim_key, q.dim_name, q.measure, q.clock, (q.s).n,
          GROUP BY 1, 2, m.ord, m.measure, m.clock) q
  WHERE (q.s).n > 0
  ORDER BY q.period_start, %4$s, q.ord$q$,
-        aftersales._kpi_period_sql(period, 'k.opened_at', 5), d.key_sql, d.name_sql, d.order_sql)
+        aftersales_internal.kpi_period_sql(period, 'k.opened_at', 5), d.key_sql, d.name_sql, d.order_sql)
     USING tenant, since, until, as_of, zone;
 END
 $$;

@@ -145,7 +145,7 @@ SELECT w.period_start AS month, w.failures, w.early_failures, w.early_failure_wa
                                      aftersales.current_tenant()) w
  WHERE w.failures > 0;
 COMMENT ON VIEW aftersales.kpi_warranty_monthly IS
-  'Early, in-warranty and out-of-warranty failures of the current tenant by month of entry, against the warning lines (seed 000: 400, 600, 600)';
+  'Early, in-warranty and out-of-warranty failures of the current tenant by month of entry, against the warning lines (400, 600, 600)';
 
 CREATE VIEW aftersales.kpi_staff_monthly WITH (security_invoker = true) AS
 SELECT s.period_start AS month, s.engineer_id, s.engineer_name, s.org_id, s.org_name, s.org_type, s.tickets,

@@ -1,5 +1,5 @@
 
--- aftersales install script, part 70: sample data (issue 6).
+-- aftersales install script, part 70: sample data.
 --
 -- generate_sample_data() builds a whole company as a new tenant and drives a
 -- year of its tickets through the real API (open_tickets, assign_ticket,
@@ -24,56 +24,60 @@
 --                  (经销商) and, in the larger provinces, a supplier (供应商);
 --   engineers      about n / 400 (at least 60), by outlet, with skills and a
 --                  capacity of 6 to 12;
---   customers      about n / 20 (at least 120), weighted towards the big
+--   customers      about n / 10 (at least 400), weighted towards the big
 --                  provinces (广东, 江苏, 浙江, 山东, 河南, 四川 ...); 5% key
 --                  customers with a 24x7 service agreement, 15% major;
 --   products       3 lines, 10 models with 12 to 36 months of warranty; two
 --                  models fail far more than the rest and one, launched the
 --                  year before, fails early (a quality problem);
---   units          about n / 3 (at least 300), installed from four years
+--   units          about n / 3 (at least 1000), installed from four years
 --                  before the year to its end;
 --   calendars      '24x7' and 'cn-office' (office hours with a lunch break,
 --                  China's public holidays and make-up days: see
 --                  sample_calendar());
 --   SLA policies   'standard' (the tenant default, on cn-office) and
---                  'key-account' (on 24x7), both with seed 001's targets
+--                  'key-account' (on 24x7), both with the default targets
 --                  copied from tenant 1's shipped 'default' policy.
 -- The tickets and their life cycles are described at generate_sample_data.
 
 -- China's working calendar of a year: Mon-Fri 09:00-12:00,13:00-18:00 in
 -- Asia/Shanghai, with the public holidays and make-up working days (调休)
--- the State Council publishes.  Only 2026's schedule is known here; other
--- years get the holidays with fixed dates (New Year, Labour Day, National
--- Day) and no make-up days.
+-- of the State Council's notice for that year.  The years whose notice is
+-- published are shipped; any other year is refused (its holidays follow
+-- the lunar calendar and a yearly decision, so they cannot be made up).
 CREATE FUNCTION aftersales.sample_calendar(year integer DEFAULT 2026) RETURNS aftersales.calendar
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     week constant text := 'zone=Asia/Shanghai; mon-fri 09:00-12:00,13:00-18:00';
-    y text;
+    w constant text := ' 09:00-12:00,13:00-18:00';
 BEGIN
-    IF year IS NULL OR year NOT BETWEEN 2000 AND 2100 THEN
-        RAISE EXCEPTION 'invalid sample year: %', COALESCE(year::text, 'NULL')
-            USING ERRCODE = '22023',
-                  HINT = 'Years 2000 to 2100 are supported, for example: SELECT aftersales.sample_calendar(2026);';
+    IF year = 2025 THEN
+        RETURN (week || ';
+   holiday 2025-01-01,2025-01-28..2025-02-04,2025-04-04..2025-04-06,2025-05-01..2025-05-05,
+           2025-05-31..2025-06-02,2025-10-01..2025-10-08;
+   workday 2025-01-26' || w || '; workday 2025-02-08' || w || '; workday 2025-04-27' || w || ';
+   workday 2025-09-28' || w || '; workday 2025-10-11' || w)::aftersales.calendar;
     END IF;
     IF year = 2026 THEN
         RETURN (week || ';
    holiday 2026-01-01..2026-01-03,2026-02-15..2026-02-23,2026-04-04..2026-04-06,
            2026-05-01..2026-05-05,2026-06-19..2026-06-21,2026-09-25..2026-09-27,
            2026-10-01..2026-10-07;
-   workday 2026-01-04 09:00-12:00,13:00-18:00; workday 2026-02-14 09:00-12:00,13:00-18:00;
-   workday 2026-02-28 09:00-12:00,13:00-18:00; workday 2026-05-09 09:00-12:00,13:00-18:00;
-   workday 2026-09-20 09:00-12:00,13:00-18:00; workday 2026-10-10 09:00-12:00,13:00-18:00')::aftersales.calendar;
+   workday 2026-01-04' || w || '; workday 2026-02-14' || w || ';
+   workday 2026-02-28' || w || '; workday 2026-05-09' || w || ';
+   workday 2026-09-20' || w || '; workday 2026-10-10' || w)::aftersales.calendar;
     END IF;
-    y := year::text;
-    RETURN pg_catalog.format('%s; holiday %s-01-01,%s-05-01..%s-05-03,%s-10-01..%s-10-07', week, y, y, y, y, y, y)
-        ::aftersales.calendar;
+    RAISE EXCEPTION 'invalid sample year: %', COALESCE(year::text, 'NULL')
+        USING ERRCODE = '22023',
+              DETAIL = 'China''s official holiday schedule is shipped for 2025 and 2026 only.',
+              HINT = 'Use 2025 or 2026, for example: SELECT aftersales.sample_calendar(2026); '
+                     'for another year, build the clauses from a holiday feed with aftersales.calendar_clauses_from_ics().';
 END
 $$;
 COMMENT ON FUNCTION aftersales.sample_calendar(integer) IS
-  'China office hours (Mon-Fri 09:00-12:00, 13:00-18:00, Asia/Shanghai) with the public holidays and make-up working days of a year (the full State Council schedule for 2026; fixed-date holidays only otherwise)';
+  'China office hours (Mon-Fri 09:00-12:00, 13:00-18:00, Asia/Shanghai) with the public holidays and make-up working days of the State Council''s schedule for 2025 or 2026; other years are refused';
 
 -- ---------------------------------------------------------------------------
 -- What was generated
@@ -103,14 +107,14 @@ COMMENT ON COLUMN aftersales.sample_data_runs.checksum IS 'aftersales.sample_dat
 SELECT pg_catalog.pg_extension_config_dump('aftersales.sample_data_runs', '');
 
 -- A uniform draw in [0, 1) for (seed, item, salt).
-CREATE FUNCTION aftersales._sample_u(seed integer, item bigint, salt integer) RETURNS double precision
+CREATE FUNCTION aftersales_internal.sample_u(seed integer, item bigint, salt integer) RETURNS double precision
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT (pg_catalog.hashint8extended(item, seed::bigint * 1000003 + salt)
             & 9007199254740991)::double precision / 9007199254740992.0
 $$;
-COMMENT ON FUNCTION aftersales._sample_u(integer, bigint, integer) IS
+COMMENT ON FUNCTION aftersales_internal.sample_u(integer, bigint, integer) IS
   'Internal: a deterministic uniform draw in [0, 1) for (seed, item, salt), for the sample data';
 
 -- ---------------------------------------------------------------------------
@@ -238,7 +242,7 @@ COMMENT ON FUNCTION aftersales.sample_data_checksum(bigint) IS
 -- ---------------------------------------------------------------------------
 -- The generator
 
-CREATE FUNCTION aftersales._sample_error(message text, hint text, code text DEFAULT '22023') RETURNS void
+CREATE FUNCTION aftersales_internal.sample_error(message text, hint text, code text DEFAULT '22023') RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -246,7 +250,7 @@ BEGIN
     RAISE EXCEPTION USING MESSAGE = message, ERRCODE = code, HINT = hint;
 END
 $$;
-COMMENT ON FUNCTION aftersales._sample_error(text, text, text) IS 'Internal: the error for a bad argument of generate_sample_data';
+COMMENT ON FUNCTION aftersales_internal.sample_error(text, text, text) IS 'Internal: the error for a bad argument of generate_sample_data';
 
 -- The tickets (n of them, entered over the year in Asia/Shanghai time):
 --   entry      a summer peak (density 1 - 0.3 cos 2 pi t: July about 1.9
@@ -266,12 +270,12 @@ COMMENT ON FUNCTION aftersales._sample_error(text, text, text) IS 'Internal: the
 --   those to R&D); assignment within minutes by day (7% take hours), at
 --   08:30 the next morning for most B and C tickets entered at night; 10%
 --   of tickets with a requested date are assigned after it and so locked
---   (seed 002), then taken over by the province's service manager, who
+--  , then taken over by the province's service manager, who
 --   also locks 0.4% of tickets (3% for key customers) to step in; travel
 --   of about two hours (longer in the west), work of about an hour; 8% are
 --   held (waiting for a part or the customer, hours to days; 0.3% for
 --   weeks); 9% of first handlings fail and a quarter of second ones, which
---   locks the ticket (seed 002, handled twice unresolved); follow-up calls
+--   locks the ticket (handled twice, still unresolved); follow-up calls
 --   (回访) for 93% of resolved tickets, satisfied mostly, CSAT missing in
 --   15% and NPS in 28%; an unsatisfied customer sends the ticket back to
 --   assignment; 2.5% of closed tickets are reopened within a month.
@@ -336,23 +340,23 @@ DECLARE
 BEGIN
     -- arguments
     IF tenant_name IS NULL OR pg_catalog.btrim(tenant_name) = '' THEN
-        PERFORM aftersales._sample_error('tenant_name must not be empty',
+        PERFORM aftersales_internal.sample_error('tenant_name must not be empty',
             'Name the tenant to create, for example: ' || example, '22004');
     END IF;
     IF s IS NULL THEN
-        PERFORM aftersales._sample_error('seed must not be null',
+        PERFORM aftersales_internal.sample_error('seed must not be null',
             'Any integer seeds the choices; the same seed gives the same data, for example: ' || example, '22004');
     END IF;
     IF n IS NULL OR n NOT BETWEEN 100 AND 10000000 THEN
-        PERFORM aftersales._sample_error(pg_catalog.format('invalid number of sample tickets: %s', COALESCE(n::text, 'NULL')),
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid number of sample tickets: %s', COALESCE(n::text, 'NULL')),
             'Ask for 100 to 10000000 tickets: 2000 load in seconds, 1000000 in about an hour; for example: ' || example);
     END IF;
     IF yr IS NULL OR yr NOT BETWEEN 2000 AND 2100 THEN
-        PERFORM aftersales._sample_error(pg_catalog.format('invalid sample year: %s', COALESCE(yr::text, 'NULL')),
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid sample year: %s', COALESCE(yr::text, 'NULL')),
             'Years 2000 to 2100 are supported (the full holiday schedule is known for 2026), for example: ' || example);
     END IF;
     IF progress IS NULL OR progress < 0 THEN
-        PERFORM aftersales._sample_error(pg_catalog.format('invalid progress interval: %s', COALESCE(progress::text, 'NULL')),
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid progress interval: %s', COALESCE(progress::text, 'NULL')),
             'progress is how many tickets between two progress NOTICEs, 0 for none, for example: SELECT * FROM aftersales.generate_sample_data(''big'', tickets => 1000000, progress => 50000);');
     END IF;
 
@@ -365,12 +369,12 @@ BEGIN
             RAISE NOTICE 'tenant "%" already holds this sample data: nothing to do', tenant_name;
             RETURN prev;
         END IF;
-        PERFORM aftersales._sample_error(
+        PERFORM aftersales_internal.sample_error(
             pg_catalog.format('tenant "%s" already holds sample data of seed %s, %s tickets, year %s', tenant_name, prev.seed, prev.tickets, prev.year),
             'Use another tenant name, for example: SELECT * FROM aftersales.generate_sample_data(''demo2'', seed => 2);', '42710');
     END IF;
     IF EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.name = tenant_name) THEN
-        PERFORM aftersales._sample_error(pg_catalog.format('tenant "%s" already exists', tenant_name),
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('tenant "%s" already exists', tenant_name),
             'Sample data goes into a new tenant of its own; use another name, for example: ' || example, '42710');
     END IF;
 
@@ -379,7 +383,7 @@ BEGIN
     ndays := pg_catalog.make_date(yr + 1, 1, 1) - y0;
     sb := s::bigint * 1000003;
 
-    -- the tenant, its calendars and SLA policies (seed 001's targets,
+    -- the tenant, its calendars and SLA policies (the default targets,
     -- copied from tenant 1's shipped default policy)
     LOCK TABLE aftersales.tenants IN SHARE ROW EXCLUSIVE MODE;
     SELECT COALESCE(pg_catalog.max(tn.tenant_id), 1) + 1 INTO tid FROM aftersales.tenants tn;
@@ -389,8 +393,8 @@ BEGIN
     PERFORM aftersales.set_calendar('cn-office', aftersales.sample_calendar(yr),
                                     pg_catalog.format('China office hours, %s holidays and make-up days', yr), tid);
     INSERT INTO aftersales.sla_policies (tenant_id, name, calendar, is_default, description)
-    VALUES (tid, 'standard', 'cn-office', true, 'Seed 001 targets on office hours: the default'),
-           (tid, 'key-account', '24x7', false, 'Seed 001 targets around the clock: key customers'' service agreements');
+    VALUES (tid, 'standard', 'cn-office', true, 'Default targets on office hours'),
+           (tid, 'key-account', '24x7', false, 'Default targets around the clock, for key customers'' service agreements');
     INSERT INTO aftersales.sla_targets (tenant_id, policy_id, priority, metric, target, clock, pauses_on_hold)
     SELECT tid, p.policy_id, d.priority, d.metric, d.target, d.clock, d.pauses_on_hold
       FROM aftersales.sla_targets d
@@ -459,19 +463,19 @@ BEGIN
     -- province weight
     INSERT INTO aftersales.engineers (tenant_id, org_id, name, login, skills, region, capacity, phone)
     SELECT tid, e.org_id,
-           ('{王,李,张,刘,陈,杨,黄,赵,吴,周,徐,孙,马,朱,胡,郭,何,高,林,罗}'::text[])[1 + pg_catalog.floor(aftersales._sample_u(s, e.g, 101) * 20)::integer]
+           ('{王,李,张,刘,陈,杨,黄,赵,吴,周,徐,孙,马,朱,胡,郭,何,高,林,罗}'::text[])[1 + pg_catalog.floor(aftersales_internal.sample_u(s, e.g, 101) * 20)::integer]
            ||
-           ('{伟,芳,娜,敏,静,强,磊,军,洋,勇,杰,涛,明,超,霞,平,刚,桂英,建华,志强,海燕,晓东,国平,文博}'::text[])[1 + pg_catalog.floor(aftersales._sample_u(s, e.g, 102) * 24)::integer],
+           ('{伟,芳,娜,敏,静,强,磊,军,洋,勇,杰,涛,明,超,霞,平,刚,桂英,建华,志强,海燕,晓东,国平,文博}'::text[])[1 + pg_catalog.floor(aftersales_internal.sample_u(s, e.g, 102) * 24)::integer],
            'eng' || pg_catalog.lpad(e.g::text, 5, '0'),
            pg_catalog.array_remove(ARRAY[
                ('{CMP,CHL,HP}'::text[])[1 + (e.g % 3)::integer],
-               CASE WHEN aftersales._sample_u(s, e.g, 103) < 0.5
+               CASE WHEN aftersales_internal.sample_u(s, e.g, 103) < 0.5
                     THEN ('{CMP,CHL,HP}'::text[])[1 + ((e.g + 1) % 3)::integer] END,
-               CASE WHEN aftersales._sample_u(s, e.g, 104) < 0.6 THEN 'electrical' END,
-               CASE WHEN aftersales._sample_u(s, e.g, 105) < 0.4 THEN 'refrigeration' END], NULL),
+               CASE WHEN aftersales_internal.sample_u(s, e.g, 104) < 0.6 THEN 'electrical' END,
+               CASE WHEN aftersales_internal.sample_u(s, e.g, 105) < 0.4 THEN 'refrigeration' END], NULL),
            e.region,
-           6 + pg_catalog.floor(aftersales._sample_u(s, e.g, 106) * 7)::integer,
-           '139' || pg_catalog.lpad(pg_catalog.floor(aftersales._sample_u(s, e.g, 107) * 100000000)::bigint::text, 8, '0')
+           6 + pg_catalog.floor(aftersales_internal.sample_u(s, e.g, 106) * 7)::integer,
+           '139' || pg_catalog.lpad(pg_catalog.floor(aftersales_internal.sample_u(s, e.g, 107) * 100000000)::bigint::text, 8, '0')
       FROM (SELECT so.org_id, g.region, pg_catalog.row_number() OVER (ORDER BY so.ord, so.k, j.j) AS g
               FROM pg_temp.sample_outlets so
               JOIN pg_temp.sample_geo g ON g.ord = so.ord
@@ -484,29 +488,29 @@ BEGIN
            pg_catalog.array_agg(e.login ORDER BY e.engineer_id) AS logins
       FROM aftersales.engineers e WHERE e.tenant_id = tid GROUP BY e.org_id;
 
-    -- customers: about n / 20, at least 120, by province weight
+    -- customers: about n / 10, at least 400, by province weight
     CREATE TEMP TABLE sample_customers ON COMMIT DROP AS
     SELECT c.g, c.ord, c.province, c.region, c.tier,
            CASE WHEN c.tier = 'key' THEN c.station ELSE c.dealer END AS org_id,
            CASE c.tier WHEN 'key' THEN 3.0 WHEN 'major' THEN 1.5 ELSE 1.0 END::float8 AS w,
            NULL::bigint AS customer_id
       FROM (SELECT x.g, x.ord, x.province, x.region,
-                   CASE WHEN aftersales._sample_u(s, x.g, 201) < 0.05 THEN 'key'
-                        WHEN aftersales._sample_u(s, x.g, 201) < 0.20 THEN 'major'
+                   CASE WHEN aftersales_internal.sample_u(s, x.g, 201) < 0.05 THEN 'key'
+                        WHEN aftersales_internal.sample_u(s, x.g, 201) < 0.20 THEN 'major'
                         ELSE 'standard' END AS tier,
                    (SELECT so.org_id FROM pg_temp.sample_outlets so WHERE so.ord = x.ord AND so.k = 1) AS station,
                    (SELECT so.org_id FROM pg_temp.sample_outlets so
                      WHERE so.ord = x.ord
-                       AND so.k = 1 + pg_catalog.floor(aftersales._sample_u(s, x.g, 202) * so.serving)::integer) AS dealer
+                       AND so.k = 1 + pg_catalog.floor(aftersales_internal.sample_u(s, x.g, 202) * so.serving)::integer) AS dealer
               FROM (SELECT g.ord, g.province, g.region, pg_catalog.row_number() OVER (ORDER BY g.ord, j.j) AS g
                       FROM pg_temp.sample_geo g
                      CROSS JOIN LATERAL pg_catalog.generate_series(1, GREATEST(2, pg_catalog.round(
                            GREATEST(400, n / 10) * g.weight / w_total)::integer)) j (j)) x) c;
     WITH named AS (
         SELECT c.g, c.province ||
-               ('{华,盛,鑫,宏,恒,泰,达,丰,远,新,金,通,隆,海,嘉,正,永,东,瑞,安}'::text[])[1 + pg_catalog.floor(aftersales._sample_u(s, c.g, 203) * 20)::integer]
+               ('{华,盛,鑫,宏,恒,泰,达,丰,远,新,金,通,隆,海,嘉,正,永,东,瑞,安}'::text[])[1 + pg_catalog.floor(aftersales_internal.sample_u(s, c.g, 203) * 20)::integer]
                ||
-               ('{机械,电子,食品,医药,化工,纺织,物流,能源,建材,汽配,酒店,医院}'::text[])[1 + pg_catalog.floor(aftersales._sample_u(s, c.g, 204) * 12)::integer]
+               ('{机械,电子,食品,医药,化工,纺织,物流,能源,建材,汽配,酒店,医院}'::text[])[1 + pg_catalog.floor(aftersales_internal.sample_u(s, c.g, 204) * 12)::integer]
                || '有限公司' AS name
           FROM pg_temp.sample_customers c
     )
@@ -514,9 +518,9 @@ BEGIN
     SELECT tid,
            CASE WHEN k.dup = 1 THEN k.name ELSE k.name || '第' || k.dup || '分公司' END,
            c.tier, c.region, c.province, c.org_id,
-           ('{王,李,张,刘,陈,杨,黄,赵,吴,周}'::text[])[1 + pg_catalog.floor(aftersales._sample_u(s, c.g, 205) * 10)::integer]
+           ('{王,李,张,刘,陈,杨,黄,赵,吴,周}'::text[])[1 + pg_catalog.floor(aftersales_internal.sample_u(s, c.g, 205) * 10)::integer]
                || '经理',
-           '138' || pg_catalog.lpad(pg_catalog.floor(aftersales._sample_u(s, c.g, 206) * 100000000)::bigint::text, 8, '0')
+           '138' || pg_catalog.lpad(pg_catalog.floor(aftersales_internal.sample_u(s, c.g, 206) * 100000000)::bigint::text, 8, '0')
       FROM pg_temp.sample_customers c
       JOIN (SELECT nm.g, nm.name, pg_catalog.row_number() OVER (PARTITION BY nm.name ORDER BY nm.g) AS dup FROM named nm) k
         ON k.g = c.g
@@ -588,7 +592,7 @@ BEGIN
       FROM pg_temp.sample_models m
      CROSS JOIN LATERAL pg_catalog.generate_series(1, m.units) rr (r)
       JOIN pg_temp.sample_customers c
-        ON c.g = pg_catalog.width_bucket(aftersales._sample_u(s, m.midx::bigint * 10000000 + rr.r, 301), cstarts)) x;
+        ON c.g = pg_catalog.width_bucket(aftersales_internal.sample_u(s, m.midx::bigint * 10000000 + rr.r, 301), cstarts)) x;
     ANALYZE pg_temp.sample_units;
     INSERT INTO aftersales.units (tenant_id, model_id, customer_id, serial, installed_on, warranty_ends, org_id)
     SELECT tid, su.model_id, su.customer_id, su.serial, su.installed_on,
@@ -815,7 +819,7 @@ BEGIN
                     t := t + make_interval(secs => floor(x * 60));
                     EXIT life WHEN t >= cutoff;
                     st := aftersales.assign_ticket(tk, eng, actor => 'dispatcher', at => t);
-                    IF st = 'locked' THEN                        -- assigned too late (seed 002)
+                    IF st = 'locked' THEN                        -- assigned too late
                         t := t + make_interval(secs => floor(900 + u[b + 11] * 14400));
                         EXIT life WHEN t >= cutoff;
                         st := aftersales.take_over_ticket(tk, eng, '服务经理接管并指派', actor => manager, at => t);
@@ -867,7 +871,7 @@ BEGIN
                 t := t + make_interval(secs => floor(x * 60));
                 EXIT life WHEN t >= cutoff;
                 IF cycle = 0 AND (zombie = 4 OR (attempts = 0 AND u[b + 9] < 0.09) OR (attempts = 1 AND u[b + 9] < 0.25)) THEN
-                    -- the handling failed: back to assignment, or locked after the second (seed 002)
+                    -- the handling failed: back to assignment, or locked after the second
                     st := aftersales.fail_attempt(tk, fail_reasons[1 + floor(u[b + 14] * 3)::integer], actor => login, at => t);
                     attempts := attempts + 1;
                     v := v + 1;
@@ -936,7 +940,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION aftersales.generate_sample_data(text, integer, integer, integer, integer) IS
-  'Builds a new tenant with a realistic company (HQ, six regions, 31 provinces, outlets of the three organisation types, engineers, customers, products, installed units, China''s calendar, seed 001''s SLA policies) and drives a year of its tickets through the ticket API; deterministic for a seed; idempotent for the same arguments; returns the run (events, seconds, checksum)';
+  'Builds a new tenant with a realistic company (HQ, six regions, 31 provinces, outlets of the three organisation types, engineers, customers, products, installed units, China''s calendar, the default SLA policies) and drives a year of its tickets through the ticket API; deterministic for a seed; idempotent for the same arguments; returns the run (events, seconds, checksum)';
 REVOKE ALL ON FUNCTION aftersales.generate_sample_data(text, integer, integer, integer, integer) FROM PUBLIC;
 -- It reads a whole tenant, whoever calls: granted on purpose only.
 REVOKE ALL ON FUNCTION aftersales.sample_data_checksum(bigint) FROM PUBLIC;

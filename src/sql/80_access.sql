@@ -176,16 +176,17 @@ GRANT UPDATE ON aftersales.tickets TO aftersales_sweep;
 GRANT EXECUTE ON FUNCTION aftersales.sweep(integer, timestamptz, bigint) TO aftersales_sweep;
 GRANT EXECUTE ON PROCEDURE aftersales.sweep_until_done(integer, integer, bigint) TO aftersales_sweep;
 GRANT EXECUTE ON FUNCTION aftersales.prune_sweep_runs(timestamptz, bigint) TO aftersales_sweep;
--- The sweep's internal step, wherever the internals live (schema
--- aftersales_internal holds them as they move out of aftersales).
-GRANT USAGE ON SCHEMA aftersales_internal TO aftersales_sweep;
+-- The sweep's internal steps and the checks of what it writes, which run
+-- with its rights.
 DO $$
 DECLARE
     f regprocedure;
 BEGIN
     FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
-              WHERE p.proname = '_sweep_claimed'
-                AND p.pronamespace IN ('aftersales'::regnamespace, 'aftersales_internal'::regnamespace) LOOP
+              WHERE p.pronamespace = 'aftersales_internal'::regnamespace
+                AND p.proname IN ('sweep_claimed', 'sweep_error', 'set_sweep_locking', 'watch_stages', 'next_check',
+                                  'clock_add', 'clock_diff', 'escalation_watches_row_check')
+              ORDER BY 1 LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO aftersales_sweep', f);
     END LOOP;
 END

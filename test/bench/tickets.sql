@@ -95,7 +95,6 @@ CREATE TABLE public.tk_fk_events (LIKE aftersales.ticket_events INCLUDING DEFAUL
 CREATE TABLE public.tk_fk_sla (LIKE aftersales.ticket_sla INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED,
     PRIMARY KEY (tenant_id, ticket_id, metric),
     FOREIGN KEY (tenant_id, ticket_id) REFERENCES public.tk_fk_tickets (tenant_id, ticket_id));
-CREATE INDEX ON public.tk_fk_sla (next_due) WHERE next_due IS NOT NULL;
 -- The floor's tables with only the tickets' foreign keys.
 CREATE TABLE public.tk_fkt_tickets (LIKE public.tk_fk_tickets INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
     PRIMARY KEY (tenant_id, ticket_id),

@@ -182,17 +182,21 @@ state_dir() {
 		STATE_DIR=$link
 		return 0
 	fi
-	# sockets are <dir>/<cluster>/sock/.s.PGSQL.NNNNN, and must stay short
-	if server_can_reach "$ROOT" && ((${#ROOT} <= 64)); then
+	# sockets are <dir>/<cluster>/sock/.s.PGSQL.NNNNN, and must stay short;
+	# the socket directory also goes, unquoted, into settings and libpq
+	# connection strings (pg_cron's cron.host), so it keeps to plain characters
+	if server_can_reach "$ROOT" && ((${#ROOT} <= 64)) && [[ $ROOT =~ ^[A-Za-z0-9/._+-]+$ ]]; then
 		mkdir -p -- "$link"
 		own "$link"
 		STATE_DIR=$link
 		return 0
 	fi
-	if server_can_reach "$ROOT"; then
+	if ! server_can_reach "$ROOT"; then
+		why="$(server_user) cannot reach $ROOT"
+	elif ((${#ROOT} > 64)); then
 		why="$ROOT is too long a path for a Unix socket"
 	else
-		why="$(server_user) cannot reach $ROOT"
+		why="the path $ROOT has characters a socket directory setting cannot hold"
 	fi
 	alt=/var/tmp/aftersales-$(printf '%s' "$ROOT" | sha1sum | cut -c1-12)/${1#.}
 	mkdir -p -- "$alt"

@@ -195,10 +195,11 @@ DECLARE
     seen bigint := 0;
     me text := current_user;
 BEGIN
-    PERFORM set_config('aftersales.tenant_id', coalesce(st.value, ''), true);
     PERFORM set_config('aftersales.app_user', coalesce(pr.app_user, ''), true);
     PERFORM set_config('session_authorization', pr.login, true);
     BEGIN
+        -- garbage is refused already here, by the setting's check
+        PERFORM set_config('aftersales.tenant_id', coalesce(st.value, ''), true);
         -- a pool takes the asserted user's group role (refused for admins:
         -- a pool never holds aftersales_admin)
         IF pr.app_user IS NOT NULL THEN

@@ -508,7 +508,7 @@ BEGIN
 END $$;
 SELECT is((SELECT count(*) FROM rt JOIN rt2 USING (i)
            WHERE rt2.cal::text = rt.cal::text
-             AND aftersales.calendar_send(rt2.cal) = aftersales.calendar_send(rt.cal)),
+             AND aftersales_internal.calendar_send(rt2.cal) = aftersales_internal.calendar_send(rt.cal)),
           (SELECT count(*) FROM rt), 'binary round trip (COPY FORMAT binary): same text, same send bytes');
 SELECT diag(format('%s  ->  %s', cal, berr)) FROM rt WHERE berr IS NOT NULL;
 SELECT is((SELECT count(*) FROM rt JOIN rt2 USING (i), generate_series(timestamptz '2026-12-20 00:00+00', '2027-01-10', '5 hours 7 minutes') t

@@ -714,7 +714,7 @@ BEGIN
   EXECUTE format('COPY (SELECT 1 WHERE false) TO %L', f);   -- leave the file empty
 END $$;
 SELECT ok((SELECT count(*) FROM pc_cal p JOIN r_bin b USING (cal_id)
-           WHERE b.cal::text = p.cal::text AND aftersales.calendar_send(b.cal) = aftersales.calendar_send(p.cal))
+           WHERE b.cal::text = p.cal::text AND aftersales_internal.calendar_send(b.cal) = aftersales_internal.calendar_send(p.cal))
           = (SELECT count(*) FROM pc_cal WHERE cal IS NOT NULL) AND (SELECT count(*) FROM r_bin) >= 70,
           'generated calendars: binary round trip (COPY FORMAT binary) gives the same text and send bytes');
 SELECT diag(format('cal %s: %s  <- %s', e.cal_id, e.err, p.cal)) FROM r_binerr e JOIN pc_cal p USING (cal_id)

@@ -19,7 +19,7 @@
 \pset tuples_only true
 \pset pager off
 BEGIN;
-SELECT * FROM no_plan();
+SELECT plan(242);
 SET LOCAL TimeZone = 'UTC';
 
 -- ---------------------------------------------------------------------------
@@ -50,15 +50,15 @@ INSERT INTO kpi_functions VALUES
  ('aftersales.kpi_warranty_trend(text, timestamptz, timestamptz, text, bigint)',
   $$SELECT * FROM aftersales.kpi_warranty_trend('month', '2026-01-01', '2027-01-01')$$),
  ('aftersales.kpi_setting(text, bigint)', $$SELECT aftersales.kpi_setting('repeat_window_days')$$),
- ('aftersales._kpi_config(bigint)', $$SELECT * FROM aftersales._kpi_config(NULL)$$),
- ('aftersales._kpi_check(text, text, text, text, text[], timestamptz, timestamptz, timestamptz, text, bigint)',
-  $$SELECT aftersales._kpi_check('kpi_service', '', 'month', 'all', '{all}', '2026-01-01', '2027-01-01', now(), 'UTC', 1)$$),
- ('aftersales._kpi_dimension_sql(text)', $$SELECT * FROM aftersales._kpi_dimension_sql('region')$$),
- ('aftersales._kpi_period_sql(text, text, integer)', $$SELECT aftersales._kpi_period_sql('month', 'k.opened_at', 5)$$);
+ ('aftersales_internal.kpi_config(bigint)', $$SELECT * FROM aftersales_internal.kpi_config(NULL)$$),
+ ('aftersales_internal.kpi_check(text, text, text, text, text[], timestamptz, timestamptz, timestamptz, text, bigint)',
+  $$SELECT aftersales_internal.kpi_check('kpi_service', '', 'month', 'all', '{all}', '2026-01-01', '2027-01-01', now(), 'UTC', 1)$$),
+ ('aftersales_internal.kpi_dimension_sql(text)', $$SELECT * FROM aftersales_internal.kpi_dimension_sql('region')$$),
+ ('aftersales_internal.kpi_period_sql(text, text, integer)', $$SELECT aftersales_internal.kpi_period_sql('month', 'k.opened_at', 5)$$);
 
 SELECT is((SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-            WHERE n.nspname = 'aftersales' AND (p.proname ~ '^_?kpi_' OR p.proname = 'backlog_as_of')
-              AND p.proname NOT IN ('set_kpi_setting', '_kpi_config_row')
+            WHERE n.nspname IN ('aftersales', 'aftersales_internal') AND (p.proname ~ '^_?kpi_' OR p.proname = 'backlog_as_of')
+              AND p.proname NOT IN ('set_kpi_setting', 'kpi_config_row')
               AND p.oid NOT IN (SELECT sig FROM kpi_functions)),
           NULL, 'every KPI function of the read path is listed here (and so tested below)');
 SELECT ok(p.provolatile IN ('s', 'i'), p.oid::regprocedure || ' is STABLE or IMMUTABLE: it cannot write')
@@ -75,11 +75,11 @@ SELECT ok(p.proparallel = 's', p.oid::regprocedure || ' is PARALLEL SAFE')
   FROM kpi_functions f JOIN pg_proc p ON p.oid = f.sig ORDER BY f.sig::text;
 SELECT is(p.proconfig, '{"search_path=pg_catalog, pg_temp"}', p.oid::regprocedure || ' pins search_path')
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
- WHERE n.nspname = 'aftersales' AND (p.proname ~ '^_?kpi_' OR p.proname IN ('backlog_as_of', 'set_kpi_setting'))
+ WHERE n.nspname IN ('aftersales', 'aftersales_internal') AND (p.proname ~ '^_?kpi_' OR p.proname IN ('backlog_as_of', 'set_kpi_setting'))
  ORDER BY p.oid::regprocedure::text;
 SELECT ok(obj_description(p.oid, 'pg_proc') IS NOT NULL, p.oid::regprocedure || ' has a comment')
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
- WHERE n.nspname = 'aftersales' AND (p.proname ~ '^_?kpi_' OR p.proname IN ('backlog_as_of', 'set_kpi_setting'))
+ WHERE n.nspname IN ('aftersales', 'aftersales_internal') AND (p.proname ~ '^_?kpi_' OR p.proname IN ('backlog_as_of', 'set_kpi_setting'))
  ORDER BY p.oid::regprocedure::text;
 
 -- ---------------------------------------------------------------------------
@@ -257,7 +257,7 @@ SELECT is(aftersales.kpi_setting('repeat_window_days'), 60::numeric, 'the tenant
 SELECT is(aftersales.kpi_setting('repeat_window_days', 1), 30::numeric, 'tenant 1''s is unchanged');
 SELECT is((SELECT value || ' ' || defined_by_tenant FROM aftersales.kpi_settings_current WHERE name = 'repeat_window_days'), '60 9301',
           'kpi_settings_current shows the tenant''s own row');
-SELECT is((SELECT g.repeat_window FROM aftersales._kpi_config(9301) g), interval '60 days', 'and the KPI functions use it');
+SELECT is((SELECT g.repeat_window FROM aftersales_internal.kpi_config(9301) g), interval '60 days', 'and the KPI functions use it');
 INSERT INTO aftersales.kpi_catalogue (code, category, name_en, name_zh, definition, formula, unit, target, target_direction, source)
 SELECT code, category, name_en, name_zh, definition, formula, unit, 0.95, '>=', source
   FROM aftersales.kpi_catalogue WHERE tenant_id = 1 AND code = 'response_rate';

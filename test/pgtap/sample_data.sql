@@ -169,7 +169,7 @@ SELECT ok((SELECT open_tickets > 0 AND over_120h > 0 FROM aftersales.kpi_backlog
 SELECT ok(NOT aftersales.is_business_time(aftersales.sample_calendar(2026), '2026-10-01 10:00+08'), '2026: National Day is a holiday');
 SELECT ok(aftersales.is_business_time(aftersales.sample_calendar(2026), '2026-10-10 10:00+08'), '2026: Saturday 10 October is a make-up working day');
 SELECT ok(NOT aftersales.is_business_time(aftersales.sample_calendar(2026), '2026-02-17 10:00+08'), '2026: Spring Festival');
-SELECT ok(NOT aftersales.is_business_time(aftersales.sample_calendar(2025), '2025-10-02 10:00+08'), 'another year: the fixed-date holidays');
+SELECT ok(NOT aftersales.is_business_time(aftersales.sample_calendar(2025), '2025-10-08 10:00+08'), '2025: National Day and Mid-Autumn run to 8 October');
 SELECT throws_ok($$SELECT aftersales.sample_calendar(1900)$$, '22023', 'invalid sample year: 1900', 'sample_calendar validates the year');
 
 SELECT * FROM finish();

@@ -14,7 +14,7 @@
 \pset tuples_only true
 \pset pager off
 BEGIN;
-SELECT * FROM no_plan();
+SELECT plan(20);
 SET LOCAL TimeZone = 'UTC';
 SELECT setseed(0.2024);
 
@@ -101,6 +101,7 @@ DECLARE
     legal boolean;
     state text := NULL;
     seq_after int;
+    prev_now text := current_setting('aftersales.now', true);
 BEGIN
     -- an open ticket when there is one; by position, not heap order
     SELECT * INTO t FROM aftersales.tickets k WHERE k.tenant_id = 9102 AND k.status NOT IN ('closed', 'cancelled')
@@ -147,8 +148,8 @@ BEGIN
         ELSE
             PERFORM set_config('aftersales.event', ev::text, true);
             PERFORM set_config('aftersales.event_reason', 'direct ' || i, true);
-            PERFORM set_config('aftersales.event_actor', 'sql ' || i, true);
-            PERFORM set_config('aftersales.event_at', at::text, true);
+            PERFORM set_config('aftersales.actor', 'sql ' || i, true);
+            PERFORM set_config('aftersales.now', at::text, true);
             UPDATE aftersales.tickets k
                SET assignee_id = CASE WHEN ev IN ('assign', 'reassign', 'take_over') THEN eng ELSE k.assignee_id END,
                    tier = CASE WHEN ev = 'transfer' THEN new_tier ELSE k.tier END,
@@ -158,7 +159,8 @@ BEGIN
                    nps = CASE WHEN ev = 'follow_up' THEN new_nps ELSE k.nps END
              WHERE k.tenant_id = 9102 AND k.ticket_id = t.ticket_id;
             PERFORM set_config(s, '', true)
-               FROM unnest('{aftersales.event,aftersales.event_reason,aftersales.event_actor,aftersales.event_at}'::text[]) s;
+               FROM unnest('{aftersales.event,aftersales.event_reason,aftersales.actor}'::text[]) s;
+            PERFORM set_config('aftersales.now', prev_now, true);
         END IF;
     EXCEPTION WHEN OTHERS THEN
         state := SQLSTATE;

@@ -10,7 +10,7 @@
 \pset tuples_only true
 \pset pager off
 BEGIN;
-SELECT * FROM no_plan();
+SELECT plan(281);
 
 CREATE TEMP TABLE my_tables (name text PRIMARY KEY, user_data boolean);
 INSERT INTO my_tables VALUES
@@ -59,12 +59,12 @@ SELECT ok(NOT EXISTS (SELECT FROM pg_constraint c
 -- occurrences: the check that makes one of its two keys always present.
 SELECT ok(EXISTS (SELECT FROM pg_constraint c
                    WHERE c.conrelid = 'aftersales.occurrences'::regclass AND c.contype = 'c'
-                     AND pg_get_constraintdef(c.oid) LIKE '%_occurrences_row_check(model_id, problem_type_id, n)%'),
+                     AND pg_get_constraintdef(c.oid) LIKE '%occurrences_row_check(model_id, problem_type_id, n)%'),
           'occurrences: exactly one of model_id and problem_type_id, each under a tenant-led foreign key');
-SELECT throws_ok($$SELECT aftersales._occurrences_row_check(NULL, NULL, 1)$$, '23514',
+SELECT throws_ok($$SELECT aftersales_internal.occurrences_row_check(NULL, NULL, 1)$$, '23514',
                  'new row for relation "occurrences" violates check constraint "occurrences_row_check"',
                  'occurrences: a row with neither key is refused');
-SELECT throws_ok($$SELECT aftersales._occurrences_row_check(1, 1, 1)$$, '23514', NULL,
+SELECT throws_ok($$SELECT aftersales_internal.occurrences_row_check(1, 1, 1)$$, '23514', NULL,
                  'occurrences: a row with both keys is refused');
 -- The row rules of the life-cycle tables: one CHECK per table, in C.
 SELECT is(array_agg(c.conrelid::regclass::text || ' ' || c.conname ORDER BY c.conname),
@@ -76,14 +76,14 @@ SELECT is(array_agg(c.conrelid::regclass::text || ' ' || c.conname ORDER BY c.co
  WHERE c.contype = 'c' AND c.conrelid IN ('aftersales.tickets'::regclass, 'aftersales.ticket_events'::regclass,
                                           'aftersales.ticket_sla'::regclass, 'aftersales.escalation_watches'::regclass,
                                           'aftersales.occurrences'::regclass);
-SELECT ok(aftersales._tickets_row_check('phone', 'x', 'assigned', NULL, 7, 0, 0, 5::smallint, 10::smallint, 2,
+SELECT ok(aftersales_internal.tickets_row_check('phone', 'x', 'assigned', NULL, 7, 0, 0, 5::smallint, 10::smallint, 2,
                                         '2024-01-01', '2024-01-02', NULL, NULL, NULL),
           'tickets: a consistent assigned row passes');
-SELECT throws_ok(format($$SELECT aftersales._tickets_row_check(%L, 'x', 'new', NULL, NULL, 0, 0, NULL, NULL, 1,
+SELECT throws_ok(format($$SELECT aftersales_internal.tickets_row_check(%L, 'x', 'new', NULL, NULL, 0, 0, NULL, NULL, 1,
                                                                 '2024-01-01', '2024-01-01', NULL, NULL, NULL)$$, ch),
                  '23514', NULL, format('tickets: channel %s is refused', ch))
   FROM unnest(ARRAY['fax', '', 'Phone']) AS ch;
-SELECT throws_ok(format($$SELECT aftersales._tickets_row_check('web', %s)$$, args), '23514', NULL, 'tickets: ' || what)
+SELECT throws_ok(format($$SELECT aftersales_internal.tickets_row_check('web', %s)$$, args), '23514', NULL, 'tickets: ' || what)
   FROM (VALUES ($$'', 'new', NULL, NULL, 0, 0, NULL, NULL, 1, '2024-01-01', '2024-01-01', NULL, NULL, NULL$$, 'an empty description'),
                ($$'x', 'new', NULL, NULL, -1, 0, NULL, NULL, 1, '2024-01-01', '2024-01-01', NULL, NULL, NULL$$, 'negative attempts'),
                ($$'x', 'new', NULL, NULL, 0, -1, NULL, NULL, 1, '2024-01-01', '2024-01-01', NULL, NULL, NULL$$, 'negative reopens'),
@@ -106,33 +106,33 @@ SELECT throws_ok(format($$SELECT aftersales._tickets_row_check('web', %s)$$, arg
        AS t (args, what);
 -- A NULL passes, as the SQL expressions it replaced gave NULL (a CHECK passes
 -- on NULL); the columns' own NOT NULL constraints refuse what must be set.
-SELECT ok(aftersales._tickets_row_check(NULL::text, NULL::text, NULL::aftersales.ticket_status, NULL::aftersales.ticket_status,
+SELECT ok(aftersales_internal.tickets_row_check(NULL::text, NULL::text, NULL::aftersales.ticket_status, NULL::aftersales.ticket_status,
                                         NULL::bigint, NULL::integer, NULL::integer, NULL::smallint, NULL::smallint,
                                         NULL::integer, NULL::timestamptz, NULL::timestamptz, NULL::timestamptz,
                                         NULL::timestamptz, NULL::timestamptz)
-          AND aftersales._ticket_events_row_check(NULL, NULL, NULL)
-          AND aftersales._ticket_sla_row_check(NULL, NULL, NULL)
-          AND aftersales._escalation_watches_row_check(NULL, NULL, NULL),
+          AND aftersales_internal.ticket_events_row_check(NULL, NULL, NULL)
+          AND aftersales_internal.ticket_sla_row_check(NULL, NULL, NULL)
+          AND aftersales_internal.escalation_watches_row_check(NULL, NULL, NULL),
           'the row checks pass NULL columns');
-SELECT ok(aftersales._ticket_events_row_check('open', NULL, 1) AND aftersales._ticket_events_row_check('assign', 'new', 2),
+SELECT ok(aftersales_internal.ticket_events_row_check('open', NULL, 1) AND aftersales_internal.ticket_events_row_check('assign', 'new', 2),
           'ticket_events: open first with no from_state, then the rest, pass');
-SELECT throws_ok(format($$SELECT aftersales._ticket_events_row_check(%s)$$, args), '23514', NULL, 'ticket_events: ' || what)
+SELECT throws_ok(format($$SELECT aftersales_internal.ticket_events_row_check(%s)$$, args), '23514', NULL, 'ticket_events: ' || what)
   FROM (VALUES ($$'open', 'new', 1$$, 'open with a from_state'), ($$'assign', NULL, 2$$, 'a later event without one'),
                ($$'open', NULL, 2$$, 'open not first'), ($$'assign', 'new', 1$$, 'another event first'),
                ($$'assign', 'new', 0$$, 'seq 0')) AS t (args, what);
-SELECT ok(aftersales._ticket_sla_row_check(NULL, NULL, now()) AND aftersales._ticket_sla_row_check(now(), 'met', NULL),
+SELECT ok(aftersales_internal.ticket_sla_row_check(NULL, NULL, now()) AND aftersales_internal.ticket_sla_row_check(now(), 'met', NULL),
           'ticket_sla: a paused running clock and a stopped met one pass');
-SELECT throws_ok(format($$SELECT aftersales._ticket_sla_row_check(%s)$$, args), '23514', NULL, 'ticket_sla: ' || what)
+SELECT throws_ok(format($$SELECT aftersales_internal.ticket_sla_row_check(%s)$$, args), '23514', NULL, 'ticket_sla: ' || what)
   FROM (VALUES ($$now(), 'late', NULL$$, 'an unknown outcome'), ($$NULL, 'met', NULL$$, 'an outcome while running'),
                ($$now(), NULL, NULL$$, 'stopped without an outcome'), ($$now(), 'met', now()$$, 'stopped and paused'))
        AS t (args, what);
-SELECT ok(aftersales._escalation_watches_row_check('ticket', 100, 3::smallint), 'escalation_watches: a full row passes');
-SELECT throws_ok(format($$SELECT aftersales._escalation_watches_row_check(%s)$$, args), '23514', NULL, 'escalation_watches: ' || what)
+SELECT ok(aftersales_internal.escalation_watches_row_check('ticket', 100, 3::smallint), 'escalation_watches: a full row passes');
+SELECT throws_ok(format($$SELECT aftersales_internal.escalation_watches_row_check(%s)$$, args), '23514', NULL, 'escalation_watches: ' || what)
   FROM (VALUES ($$'sla', 0, 0::smallint$$, 'an unknown clock'), ($$'ticket', 100.5, 0::smallint$$, 'warned over 100'),
                ($$'ticket', -1, 0::smallint$$, 'warned below 0'), ($$'ticket', 0, -1::smallint$$, 'a negative level'))
        AS t (args, what);
 -- The WHEN of ticket_escalation_changed (C): which updates of a ticket matter to escalation.
-SELECT is(aftersales._ticket_escalation_matters(o_req, n_req, o_st, n_st), expected, what)
+SELECT is(aftersales_internal.ticket_escalation_matters(o_req, n_req, o_st, n_st), expected, what)
   FROM (VALUES (NULL::timestamptz, NULL::timestamptz, 'new'::aftersales.ticket_status, 'assigned'::aftersales.ticket_status, false,
                 'escalation matters: an undated ticket assigned, no'),
                (NULL, NULL, 'assigned', 'assigned', false, 'escalation matters: no change, no'),
@@ -192,10 +192,11 @@ SELECT col_default_is('aftersales', 'tickets', 'status', 'new', 'a ticket is new
 SELECT enum_has_labels('aftersales', 'ticket_status',
     ARRAY['new', 'on_hold', 'assigned', 'in_progress', 'on_site', 'locked', 'resolved', 'closed', 'cancelled']);
 SELECT has_column('aftersales', 'ticket_sla', c, 'ticket_sla.' || c)
-  FROM unnest(ARRAY['started_at', 'due_at', 'paused', 'stopped_at', 'outcome', 'elapsed', 'elapsed_wall', 'next_due']) AS c;
+  FROM unnest(ARRAY['started_at', 'due_at', 'paused', 'stopped_at', 'outcome', 'elapsed', 'elapsed_wall']) AS c;
+SELECT hasnt_column('aftersales', 'ticket_sla', 'next_due', 'ticket_sla has no next_due: the sweeps read escalation_watches.next_check');
 SELECT is((SELECT pg_get_expr(i.indpred, i.indrelid) FROM pg_index i
-            WHERE i.indexrelid = 'aftersales.ticket_sla_next_due_idx'::regclass),
-          '(next_due IS NOT NULL)', 'the running clocks have a partial index on next_due');
+            WHERE i.indexrelid = 'aftersales.escalation_watches_due_idx'::regclass),
+          '(next_check IS NOT NULL)', 'the watches the sweeps scan have a partial index on next_check');
 SELECT has_column('aftersales', 'organisations', 'org_type', 'organisations.org_type');
 SELECT has_column('aftersales', 'engineers', c, 'engineers.' || c) FROM unnest(ARRAY['skills', 'region', 'capacity', 'on_duty']) AS c;
 SELECT col_type_is('aftersales', 'engineers', 'skills', 'text[]', 'engineers.skills is text[]');
@@ -252,32 +253,32 @@ SELECT ok(NOT has_function_privilege('tk_nobody', f, 'EXECUTE'), f || ' is revok
   FROM unnest(ARRAY['aftersales.check_tickets(bigint)', 'aftersales.check_occurrences()',
                     'aftersales.replay_ticket(bigint,bigint)', 'aftersales.ticket_state(bigint,bigint)',
                     'aftersales.compact_occurrences()',
-                    'aftersales._tickets_entered()', 'aftersales._ticket_changed()']) AS f;
+                    'aftersales_internal.tickets_entered()', 'aftersales_internal.ticket_changed()']) AS f;
 -- The triggers that write the log and the clocks run as the owner.
-SELECT is_definer('aftersales', f, ARRAY[]::name[], f || ' is SECURITY DEFINER')
-  FROM unnest(ARRAY['_tickets_entered', '_ticket_changed']) AS f;
+SELECT is_definer('aftersales_internal', f, ARRAY[]::name[], f || ' is SECURITY DEFINER')
+  FROM unnest(ARRAY['tickets_entered', 'ticket_changed']) AS f;
 SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
           'the guard and the API run as the caller (the actor defaults to the caller''s role)')
   FROM pg_proc p
- WHERE p.pronamespace = 'aftersales'::regnamespace AND p.prosecdef
-   AND p.proname IN ('_ticket_guard', '_ticket_event', '_declare_event', 'open_ticket', 'open_tickets', 'assign_ticket',
+ WHERE p.pronamespace IN ('aftersales'::regnamespace, 'aftersales_internal'::regnamespace) AND p.prosecdef
+   AND p.proname IN ('ticket_guard', 'ticket_event', 'declare_event', 'open_ticket', 'open_tickets', 'assign_ticket',
                      'reassign_ticket', 'take_over_ticket', 'release_ticket', 'start_work', 'arrive_on_site',
                      'resolve_ticket', 'fail_attempt', 'hold_ticket', 'resume_ticket', 'transfer_ticket', 'follow_up',
                      'cancel_ticket', 'reopen_ticket', 'lock_ticket', 'unlock_ticket', 'set_priority', 'now', 'actor');
 -- Every SQL and PL/pgSQL function of the domain and tickets pins its search_path.
 SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL, 'every SQL and PL/pgSQL ticket function pins search_path')
   FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
- WHERE p.pronamespace = 'aftersales'::regnamespace AND l.lanname IN ('sql', 'plpgsql')
-   AND p.proname IN ('_organisation_check', 'compact_occurrences', '_no_sla_policy', '_tickets_entered', '_ticket_changed',
-                     '_append_only', '_ticket_not_found', '_require_reason', '_require_engineer', '_ticket_event',
-                     'open_ticket', '_bad_item', 'open_tickets', 'assign_ticket', 'reassign_ticket', 'take_over_ticket',
+ WHERE p.pronamespace IN ('aftersales'::regnamespace, 'aftersales_internal'::regnamespace) AND l.lanname IN ('sql', 'plpgsql')
+   AND p.proname IN ('organisation_check', 'compact_occurrences', 'no_sla_policy', 'tickets_entered', 'ticket_changed',
+                     'append_only', 'require_engineer', 'ticket_event',
+                     'open_ticket', 'bad_item', 'open_tickets', 'assign_ticket', 'reassign_ticket', 'take_over_ticket',
                      'release_ticket', 'start_work', 'arrive_on_site', 'resolve_ticket', 'fail_attempt', 'hold_ticket',
                      'resume_ticket', 'transfer_ticket', 'follow_up', 'cancel_ticket', 'reopen_ticket', 'lock_ticket',
-                     'unlock_ticket', 'set_priority', 'ticket_state', '_replay_error', 'replay_ticket', 'check_tickets',
+                     'unlock_ticket', 'set_priority', 'ticket_state', 'replay_error', 'replay_ticket', 'check_tickets',
                      'check_occurrences')
    AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false);
-SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'aftersales'::regnamespace
-            AND proname IN ('open_ticket', 'open_tickets', 'replay_ticket', 'check_tickets', '_ticket_changed')), 5,
+SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace IN ('aftersales'::regnamespace, 'aftersales_internal'::regnamespace)
+            AND proname IN ('open_ticket', 'open_tickets', 'replay_ticket', 'check_tickets', 'ticket_changed')), 5,
           'the search_path check sees the ticket functions');
 
 -- An application role with what the API needs (read the domain, insert and

@@ -14,6 +14,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run qw(run);
 
+# AFTERSALES_ROOT is a copy of the scripts that the server user can read
+# (run-tests makes it): the checkout itself may be out of its reach.
 my $root = $ENV{AFTERSALES_ROOT};
 plan skip_all => 'AFTERSALES_ROOT is not set (run through make test)' unless $root;
 
@@ -68,8 +70,8 @@ unlike($out2, qr/creating the demo cluster/, 'and creates none');
 is(stable($out2), stable($out), 'the second run prints the same dashboard');
 
 # In the database: once, not twice.
-my $port = `sed -n "s/^port = //p" $dir/data/aftersales.conf`;
-chomp $port;
+my ($port) = slurp_file("$dir/data/aftersales.conf") =~ /^port = (\d+)$/m
+  or die "no port in $dir/data/aftersales.conf";
 sub sql
 {
 	my ($q) = @_;

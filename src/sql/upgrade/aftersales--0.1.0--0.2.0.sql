@@ -11,6 +11,3113 @@ REVOKE ALL ON SCHEMA aftersales_internal FROM PUBLIC;
 COMMENT ON SCHEMA aftersales_internal IS
   'aftersales internals: triggers, checks and helpers; not API, no privileges for PUBLIC';
 
+-- Non-API functions move to aftersales_internal, without the leading
+-- underscore; the type's I/O and the aggregate's support functions too.
+ALTER FUNCTION aftersales._append_only() SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._append_only() RENAME TO append_only;
+ALTER FUNCTION aftersales._bad_item(bigint,text) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._bad_item(bigint,text) RENAME TO bad_item;
+ALTER FUNCTION aftersales._bad_rule(text,text) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._bad_rule(text,text) RENAME TO bad_rule;
+ALTER FUNCTION aftersales._clocks_changed() SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._clocks_changed() RENAME TO clocks_changed;
+ALTER FUNCTION aftersales._clocks_started() SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._clocks_started() RENAME TO clocks_started;
+ALTER FUNCTION aftersales._declare_event(text,text,timestamp with time zone,text) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._declare_event(text,text,timestamp with time zone,text) RENAME TO declare_event;
+ALTER FUNCTION aftersales._escalation_rule_row() SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._escalation_rule_row() RENAME TO escalation_rule_row;
+ALTER FUNCTION aftersales._escalation_rules_changed() SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._escalation_rules_changed() RENAME TO escalation_rules_changed;
+ALTER FUNCTION aftersales._escalation_watches_row_check(text,numeric,smallint) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._escalation_watches_row_check(text,numeric,smallint) RENAME TO escalation_watches_row_check;
+ALTER FUNCTION aftersales._expected_checks(bigint) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._expected_checks(bigint) RENAME TO expected_checks;
+ALTER FUNCTION aftersales._kpi_check(text,text,text,text,text[],timestamp with time zone,timestamp with time zone,timestamp with time zone,text,bigint) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._kpi_check(text,text,text,text,text[],timestamp with time zone,timestamp with time zone,timestamp with time zone,text,bigint) RENAME TO kpi_check;
+ALTER FUNCTION aftersales._kpi_config(bigint) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._kpi_config(bigint) RENAME TO kpi_config;
+ALTER FUNCTION aftersales._kpi_config_row() SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._kpi_config_row() RENAME TO kpi_config_row;
+ALTER FUNCTION aftersales._kpi_dimension_sql(text) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._kpi_dimension_sql(text) RENAME TO kpi_dimension_sql;
+ALTER FUNCTION aftersales._kpi_period_sql(text,text,integer) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._kpi_period_sql(text,text,integer) RENAME TO kpi_period_sql;
+ALTER FUNCTION aftersales._next_check(bigint,bigint,text) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._next_check(bigint,bigint,text) RENAME TO next_check;
+ALTER FUNCTION aftersales._no_sla_policy(bigint,bigint,bigint,aftersales.priority) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._no_sla_policy(bigint,bigint,bigint,aftersales.priority) RENAME TO no_sla_policy;
+ALTER FUNCTION aftersales._occurrences_row_check(bigint,bigint,bigint) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._occurrences_row_check(bigint,bigint,bigint) RENAME TO occurrences_row_check;
+ALTER FUNCTION aftersales._organisation_check() SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._organisation_check() RENAME TO organisation_check;
+ALTER FUNCTION aftersales._pg_cron_status() SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._pg_cron_status() RENAME TO pg_cron_status;
+ALTER FUNCTION aftersales._replay_error(bigint,bigint,integer,text) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._replay_error(bigint,bigint,integer,text) RENAME TO replay_error;
+ALTER FUNCTION aftersales._require_engineer(bigint,bigint,text) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._require_engineer(bigint,bigint,text) RENAME TO require_engineer;
+ALTER FUNCTION aftersales._require_reason(text,text,text) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._require_reason(text,text,text) RENAME TO require_reason;
+ALTER FUNCTION aftersales._sample_error(text,text,text) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._sample_error(text,text,text) RENAME TO sample_error;
+ALTER FUNCTION aftersales._sample_u(integer,bigint,integer) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._sample_u(integer,bigint,integer) RENAME TO sample_u;
+ALTER FUNCTION aftersales._sweep_claimed(bigint,timestamp with time zone,bigint[],bigint[],text[]) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._sweep_claimed(bigint,timestamp with time zone,bigint[],bigint[],text[]) RENAME TO sweep_claimed;
+ALTER FUNCTION aftersales._sweep_command(integer,integer) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._sweep_command(integer,integer) RENAME TO sweep_command;
+ALTER FUNCTION aftersales._sweep_error(text,text) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._sweep_error(text,text) RENAME TO sweep_error;
+ALTER FUNCTION aftersales._ticket_changed() SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._ticket_changed() RENAME TO ticket_changed;
+ALTER FUNCTION aftersales._ticket_escalation_changed() SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._ticket_escalation_changed() RENAME TO ticket_escalation_changed;
+ALTER FUNCTION aftersales._ticket_escalation_matters(timestamp with time zone,timestamp with time zone,aftersales.ticket_status,aftersales.ticket_status) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._ticket_escalation_matters(timestamp with time zone,timestamp with time zone,aftersales.ticket_status,aftersales.ticket_status) RENAME TO ticket_escalation_matters;
+ALTER FUNCTION aftersales._ticket_event(bigint,aftersales.ticket_event,text,timestamp with time zone,text,bigint,aftersales.ticket_tier,aftersales.priority,boolean,integer,integer,text) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._ticket_event(bigint,aftersales.ticket_event,text,timestamp with time zone,text,bigint,aftersales.ticket_tier,aftersales.priority,boolean,integer,integer,text) RENAME TO ticket_event;
+ALTER FUNCTION aftersales._ticket_events_row_check(aftersales.ticket_event,aftersales.ticket_status,integer) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._ticket_events_row_check(aftersales.ticket_event,aftersales.ticket_status,integer) RENAME TO ticket_events_row_check;
+ALTER FUNCTION aftersales._ticket_guard() SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._ticket_guard() RENAME TO ticket_guard;
+ALTER FUNCTION aftersales._ticket_not_found(bigint,bigint) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._ticket_not_found(bigint,bigint) RENAME TO ticket_not_found;
+ALTER FUNCTION aftersales._ticket_open(bigint,text,bigint,bigint,bigint,bigint,text,aftersales.priority,timestamp with time zone,bigint,boolean,aftersales.ticket_status,timestamp with time zone,text,text) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._ticket_open(bigint,text,bigint,bigint,bigint,bigint,text,aftersales.priority,timestamp with time zone,bigint,boolean,aftersales.ticket_status,timestamp with time zone,text,text) RENAME TO ticket_open;
+ALTER FUNCTION aftersales._ticket_sla_row_check(timestamp with time zone,text,timestamp with time zone) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._ticket_sla_row_check(timestamp with time zone,text,timestamp with time zone) RENAME TO ticket_sla_row_check;
+ALTER FUNCTION aftersales._tickets_entered() SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._tickets_entered() RENAME TO tickets_entered;
+ALTER FUNCTION aftersales._tickets_row_check(text,text,aftersales.ticket_status,aftersales.ticket_status,bigint,integer,integer,smallint,smallint,integer,timestamp with time zone,timestamp with time zone,timestamp with time zone,timestamp with time zone,timestamp with time zone) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._tickets_row_check(text,text,aftersales.ticket_status,aftersales.ticket_status,bigint,integer,integer,smallint,smallint,integer,timestamp with time zone,timestamp with time zone,timestamp with time zone,timestamp with time zone,timestamp with time zone) RENAME TO tickets_row_check;
+ALTER FUNCTION aftersales._transition_table() SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._transition_table() RENAME TO transition_table;
+ALTER FUNCTION aftersales._watch_stages(bigint[],bigint[],text[],timestamp with time zone) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales_internal._watch_stages(bigint[],bigint[],text[],timestamp with time zone) RENAME TO watch_stages;
+ALTER FUNCTION aftersales.calendar_in(cstring) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales.calendar_out(aftersales.calendar) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales.calendar_recv(internal) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales.calendar_send(aftersales.calendar) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales.duration_stats_combine(internal,internal) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales.duration_stats_deserialize(bytea,internal) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales.duration_stats_final(internal) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales.duration_stats_serialize(internal) SET SCHEMA aftersales_internal;
+ALTER FUNCTION aftersales.duration_stats_trans(internal,double precision) SET SCHEMA aftersales_internal;
+
+-- check_watches reads every tenant's watches, as check_tickets does.
+REVOKE ALL ON FUNCTION aftersales.check_watches(bigint) FROM PUBLIC;
+
+-- Who may call what (as src/sql/90_privileges.sql).
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA aftersales_internal FROM PUBLIC;
+GRANT USAGE ON SCHEMA aftersales_internal TO PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    -- evaluated in the caller's INSERT and UPDATE of tickets
+    aftersales_internal.tickets_row_check(text, text, aftersales.ticket_status, aftersales.ticket_status, bigint,
+                                          integer, integer, smallint, smallint, integer, timestamptz, timestamptz,
+                                          timestamptz, timestamptz, timestamptz),
+    aftersales_internal.ticket_escalation_matters(timestamptz, timestamptz, aftersales.ticket_status,
+                                                  aftersales.ticket_status),
+    -- the write path of the ticket API; the guard on tickets judges every change
+    aftersales_internal.ticket_event(bigint, aftersales.ticket_event, text, timestamptz, text, bigint,
+                                     aftersales.ticket_tier, aftersales.priority, boolean, integer, integer, text),
+    aftersales_internal.ticket_open(bigint, text, bigint, bigint, bigint, bigint, text, aftersales.priority,
+                                    timestamptz, bigint, boolean, aftersales.ticket_status, timestamptz, text, text),
+    aftersales_internal.declare_event(text, text, timestamptz, text),
+    -- errors of the API
+    aftersales_internal.require_reason(text, text, text),
+    aftersales_internal.require_engineer(bigint, bigint, text),
+    aftersales_internal.ticket_not_found(bigint, bigint),
+    aftersales_internal.bad_item(bigint, text),
+    aftersales_internal.bad_rule(text, text),
+    -- the read path of the KPI functions (STABLE or IMMUTABLE: they cannot write)
+    aftersales_internal.kpi_check(text, text, text, text, text[], timestamptz, timestamptz, timestamptz, text, bigint),
+    aftersales_internal.kpi_config(bigint),
+    aftersales_internal.kpi_dimension_sql(text),
+    aftersales_internal.kpi_period_sql(text, text, integer)
+TO PUBLIC;
+
+-- Declared settings (src/settings.c): what the API tells the trigger on
+-- tickets is backend-local state, no longer the settings
+-- aftersales.event_actor, event_at and sweep_locking.
+COMMENT ON FUNCTION aftersales_internal.declare_event(text, text, timestamptz, text) IS
+  'Internal: declares the event, actor, time and reason of the next change of tickets (backend-local, until cleared or the transaction ends); NULL clears them';
+CREATE FUNCTION aftersales_internal.event_reason() RETURNS text
+    AS 'MODULE_PATHNAME', 'aftersales_event_reason' LANGUAGE C STABLE;
+COMMENT ON FUNCTION aftersales_internal.event_reason() IS
+  'Internal: the reason of the event being recorded: the one the API declared, else the setting aftersales.event_reason';
+CREATE FUNCTION aftersales_internal.set_sweep_locking(locking boolean) RETURNS void
+    AS 'MODULE_PATHNAME', 'aftersales_set_sweep_locking' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION aftersales_internal.set_sweep_locking(boolean) IS
+  'Internal: the sweep is (true) or is no longer (false) locking a ticket; backend-local, ends with the transaction';
+CREATE FUNCTION aftersales_internal.sweep_locking() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'aftersales_sweep_locking' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION aftersales_internal.sweep_locking() IS
+  'Internal: whether the sweep is locking a ticket (it then raises the alert itself)';
+REVOKE ALL ON FUNCTION aftersales_internal.event_reason(), aftersales_internal.set_sweep_locking(boolean),
+    aftersales_internal.sweep_locking() FROM PUBLIC;
+
+-- Shipped descriptions say what a rule does; tenant 1's rows still as
+-- shipped take the new texts, and stay marked as shipped.
+SET LOCAL session_replication_role = replica;
+UPDATE aftersales.escalation_rules SET description = 'Level 1: the supervisor or second line steps in, a person within 1 hour'
+ WHERE tenant_id = 1 AND kind = 'escalation' AND level = 1 AND NOT customised;
+UPDATE aftersales.escalation_rules SET description = 'Level 2: still unsolved an hour after level 1: the service manager coordinates across departments, a solution within 2 working days'
+ WHERE tenant_id = 1 AND kind = 'escalation' AND level = 2 AND NOT customised;
+UPDATE aftersales.escalation_rules SET description = 'Level 3: still unsolved 2 working days (16 business hours) after level 2: the head of department and the emergency team'
+ WHERE tenant_id = 1 AND kind = 'escalation' AND level = 3 AND NOT customised;
+UPDATE aftersales.escalation_rules SET description = 'A fault ticket of a key customer (重点客户故障工单)'
+ WHERE tenant_id = 1 AND kind = 'key_customer' AND level = 0 AND NOT customised;
+UPDATE aftersales.escalation_rules SET description = 'No engineer assigned by the customer-requested date: the ticket is locked for the service manager'
+ WHERE tenant_id = 1 AND kind = 'lock' AND level = 0 AND NOT customised;
+UPDATE aftersales.escalation_rules SET description = 'A field ticket not on site 4 hours after entry (未到位)'
+ WHERE tenant_id = 1 AND kind = 'not_arrived' AND level = 0 AND NOT customised;
+UPDATE aftersales.escalation_rules SET description = 'A ticket not resolved 24 hours after entry (未完工)'
+ WHERE tenant_id = 1 AND kind = 'not_completed' AND level = 0 AND NOT customised;
+UPDATE aftersales.kpi_settings SET description = 'Arrival rate: a field ticket''s first arrival on site within this many hours of entry (wall clock) is in target (default 4 hours)'
+ WHERE tenant_id = 1 AND name = 'arrival_target_hours' AND NOT customised;
+UPDATE aftersales.kpi_settings SET description = 'Completion rate: the final resolution within this many hours of entry (wall clock) is in target (default 24 hours)'
+ WHERE tenant_id = 1 AND name = 'completion_target_hours' AND NOT customised;
+UPDATE aftersales.kpi_settings SET description = 'Warning line for early failures per period (default 400 units a month)'
+ WHERE tenant_id = 1 AND name = 'early_failure_warning' AND NOT customised;
+UPDATE aftersales.kpi_settings SET description = 'Warning line for in-warranty failures per period (default 600 units a month)'
+ WHERE tenant_id = 1 AND name = 'in_warranty_warning' AND NOT customised;
+UPDATE aftersales.kpi_settings SET description = 'Warning line for out-of-warranty failures per period (default 600 units a month)'
+ WHERE tenant_id = 1 AND name = 'out_of_warranty_warning' AND NOT customised;
+UPDATE aftersales.kpi_settings SET description = 'Response rate: a first response within this many minutes of entry (wall clock) is in target (default 10 minutes)'
+ WHERE tenant_id = 1 AND name = 'response_target_minutes' AND NOT customised;
+UPDATE aftersales.sla_policies SET description = 'Default targets: A 5 min / 30 min, B 30 min / 2 h, C 4 h / 24 h, arrival 4 h'
+ WHERE tenant_id = 1 AND name = 'default' AND description LIKE '%/ 30 min, B 30 min / 2 h, C 4 h / 24 h, arrival 4 h';
+RESET session_replication_role;
+
+-- ticket_sla.next_due and its index go: nothing read them (the sweeps read
+-- escalation_watches.next_check), yet every clock update wrote them.
+ALTER TABLE aftersales.ticket_sla DROP COLUMN next_due;
+
+-- "Needs a reason" is checked in one place, by the trigger on tickets, with
+-- one message; the API's own check goes.
+DROP FUNCTION aftersales_internal.require_reason(text, text, text);
+
+-- One spelling of the SLA-clock rule (src/sla_clock.c): wall clock without
+-- a calendar, business time with one.
+CREATE FUNCTION aftersales_internal.clock_add(clock_calendar text, cal aftersales.calendar, start timestamptz,
+                                              amount interval) RETURNS timestamptz
+    AS 'MODULE_PATHNAME', 'aftersales_clock_add' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales_internal.clock_add(text, aftersales.calendar, timestamptz, interval) IS
+  'Internal: when amount of a clock''s time has elapsed since start: business time on cal when the clock has a calendar (clock_calendar), else wall-clock time';
+CREATE FUNCTION aftersales_internal.clock_diff(clock_calendar text, cal aftersales.calendar, a timestamptz,
+                                               b timestamptz) RETURNS interval
+    AS 'MODULE_PATHNAME', 'aftersales_clock_diff' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales_internal.clock_diff(text, aftersales.calendar, timestamptz, timestamptz) IS
+  'Internal: a clock''s time in [a, b): business time on cal when the clock has a calendar (clock_calendar), else wall-clock time';
+REVOKE ALL ON FUNCTION aftersales_internal.clock_add(text, aftersales.calendar, timestamptz, interval),
+    aftersales_internal.clock_diff(text, aftersales.calendar, timestamptz, timestamptz) FROM PUBLIC;
+
+-- Helpers that only raised an error, each for one caller, fold into it.
+DROP FUNCTION aftersales_internal.bad_rule(text, text);
+DROP FUNCTION aftersales_internal.ticket_not_found(bigint, bigint);
+
+-- Function bodies and comments as in 0.2.0 (names of the internal schema,
+-- the sweep's lock state, descriptions that say what a rule does).
+CREATE OR REPLACE FUNCTION aftersales.acknowledge_ticket(ticket bigint, note text DEFAULT NULL::text, actor text DEFAULT aftersales.actor(), at timestamp with time zone DEFAULT aftersales.now())
+ RETURNS aftersales.ticket_status
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    who text := COALESCE(NULLIF(actor, ''), aftersales.actor());
+    t_at timestamptz := COALESCE(at, aftersales.now());
+    result aftersales.ticket_status;
+BEGIN
+    IF ticket IS NULL THEN
+        RAISE EXCEPTION 'ticket must not be null'
+            USING ERRCODE = '22004',
+                  HINT = 'Name the ticket by its id, for example: SELECT aftersales.acknowledge_ticket(42, note => ''calling the customer'');';
+    END IF;
+    result := aftersales_internal.ticket_event(ticket, 'acknowledge', who, t_at, note);
+    UPDATE aftersales.alerts a
+       SET acknowledged_at = t_at, acknowledged_by = who
+     WHERE a.tenant_id = tenant AND a.ticket_id = acknowledge_ticket.ticket AND a.acknowledged_at IS NULL;
+    UPDATE aftersales.ticket_escalations e
+       SET acknowledged_at = t_at, acknowledged_by = who, note = NULLIF(pg_catalog.btrim(acknowledge_ticket.note), '')
+     WHERE e.tenant_id = tenant AND e.ticket_id = acknowledge_ticket.ticket;
+    RETURN result;
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.arrive_on_site(ticket bigint, actor text DEFAULT aftersales.actor(), at timestamp with time zone DEFAULT aftersales.now())
+ RETURNS aftersales.ticket_status
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    RETURN aftersales_internal.ticket_event(ticket, 'arrive', actor, at);
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.assign_ticket(ticket bigint, engineer bigint, actor text DEFAULT aftersales.actor(), at timestamp with time zone DEFAULT aftersales.now())
+ RETURNS aftersales.ticket_status
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    PERFORM aftersales_internal.require_engineer(engineer, aftersales.current_tenant(), 'assign_ticket');
+    RETURN aftersales_internal.ticket_event(ticket, 'assign', actor, at, assignee => engineer);
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.backlog_as_of(at timestamp with time zone, tenant bigint DEFAULT aftersales.current_tenant())
+ RETURNS TABLE(tenant_id bigint, ticket_id bigint, status text, priority text, engineer_id bigint, opened_at timestamp with time zone, age_hours numeric)
+ LANGUAGE plpgsql
+ STABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    PERFORM aftersales_internal.kpi_check('backlog_as_of',
+        'SELECT * FROM aftersales.backlog_as_of(''2026-03-01 00:00+08'');',
+        NULL, NULL, NULL, NULL, NULL, at, 'UTC', tenant);
+    RETURN QUERY
+    SELECT t.tenant_id, t.ticket_id, x.st::text, x.pr::text, x.eng, t.opened_at,
+           pg_catalog.round(EXTRACT(EPOCH FROM backlog_as_of.at - t.opened_at) / 3600, 2)
+      FROM aftersales.tickets t
+     CROSS JOIN LATERAL (
+           SELECT t.status AS st, t.priority AS pr, t.assignee_id AS eng
+            WHERE t.last_event_at <= backlog_as_of.at
+           UNION ALL
+           SELECT (SELECT ev.to_state FROM aftersales.ticket_events ev
+                    WHERE ev.tenant_id = t.tenant_id AND ev.ticket_id = t.ticket_id AND ev.at <= backlog_as_of.at
+                    ORDER BY ev.seq DESC LIMIT 1),
+                  (SELECT (ev.payload ->> 'priority')::aftersales.priority FROM aftersales.ticket_events ev
+                    WHERE ev.tenant_id = t.tenant_id AND ev.ticket_id = t.ticket_id AND ev.at <= backlog_as_of.at
+                      AND ev.payload ? 'priority'
+                    ORDER BY ev.seq DESC LIMIT 1),
+                  (SELECT CASE WHEN ev.to_state IN ('new', 'locked') THEN NULL
+                               ELSE (ev.payload ->> 'assignee')::bigint END
+                     FROM aftersales.ticket_events ev
+                    WHERE ev.tenant_id = t.tenant_id AND ev.ticket_id = t.ticket_id AND ev.at <= backlog_as_of.at
+                      AND (ev.payload ? 'assignee' OR ev.to_state IN ('new', 'locked'))
+                    ORDER BY ev.seq DESC LIMIT 1)
+            WHERE t.last_event_at > backlog_as_of.at) x
+     WHERE (backlog_as_of.tenant IS NULL OR t.tenant_id = backlog_as_of.tenant)
+       AND t.opened_at <= backlog_as_of.at
+       AND x.st IN ('new', 'on_hold', 'assigned', 'in_progress', 'on_site', 'locked')
+     ORDER BY t.tenant_id, t.ticket_id;
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.cancel_ticket(ticket bigint, reason text, actor text DEFAULT aftersales.actor(), at timestamp with time zone DEFAULT aftersales.now())
+ RETURNS aftersales.ticket_status
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    RETURN aftersales_internal.ticket_event(ticket, 'cancel', actor, at, reason);
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.check_watches(tenant bigint DEFAULT NULL::bigint)
+ RETURNS TABLE(tenant_id bigint, ticket_id bigint, clock text, stored timestamp with time zone, expected timestamp with time zone)
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    SELECT x.tenant_id, x.ticket_id, x.clock, x.stored, x.expected
+      FROM aftersales_internal.expected_checks(check_watches.tenant) x
+     WHERE x.stored IS DISTINCT FROM x.expected
+    UNION ALL
+    SELECT s.tenant_id, s.ticket_id, s.metric::text, NULL, NULL
+      FROM aftersales.ticket_sla s
+     WHERE (check_watches.tenant IS NULL OR s.tenant_id = check_watches.tenant)
+       AND NOT EXISTS (SELECT FROM aftersales.escalation_watches w
+                        WHERE w.tenant_id = s.tenant_id AND w.ticket_id = s.ticket_id AND w.clock = s.metric::text)
+     ORDER BY 1, 2, 3
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.fail_attempt(ticket bigint, reason text, actor text DEFAULT aftersales.actor(), at timestamp with time zone DEFAULT aftersales.now())
+ RETURNS aftersales.ticket_status
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    RETURN aftersales_internal.ticket_event(ticket, 'fail', actor, at, reason);
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.follow_up(ticket bigint, satisfied boolean, csat integer DEFAULT NULL::integer, nps integer DEFAULT NULL::integer, comment text DEFAULT NULL::text, actor text DEFAULT aftersales.actor(), at timestamp with time zone DEFAULT aftersales.now())
+ RETURNS aftersales.ticket_status
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    IF satisfied IS NULL THEN
+        RAISE EXCEPTION 'satisfied must not be null'
+            USING ERRCODE = '22004',
+                  HINT = 'Record whether the customer is satisfied, for example: SELECT aftersales.follow_up(42, satisfied => true, csat => 5, nps => 9);';
+    END IF;
+    IF csat NOT BETWEEN 1 AND 5 THEN
+        RAISE EXCEPTION 'csat must be between 1 and 5, not %', csat
+            USING ERRCODE = '22003',
+                  HINT = 'CSAT is a score from 1 (very unsatisfied) to 5 (very satisfied), or NULL when not asked.';
+    END IF;
+    IF nps NOT BETWEEN 0 AND 10 THEN
+        RAISE EXCEPTION 'nps must be between 0 and 10, not %', nps
+            USING ERRCODE = '22003',
+                  HINT = 'NPS is the likelihood to recommend, from 0 to 10, or NULL when not asked.';
+    END IF;
+    RETURN aftersales_internal.ticket_event(ticket, 'follow_up', actor, at, NULL, satisfied => follow_up.satisfied,
+                                    csat => follow_up.csat, nps => follow_up.nps, comment => follow_up.comment);
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.generate_sample_data(tenant_name text, seed integer DEFAULT 1, tickets integer DEFAULT 2000, year integer DEFAULT 2026, progress integer DEFAULT 100000)
+ RETURNS aftersales.sample_data_runs
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    example constant text := 'SELECT * FROM aftersales.generate_sample_data(''demo'', seed => 1, tickets => 2000, year => 2026);';
+    n integer := tickets;
+    s integer := seed;
+    yr integer := year;
+    started constant timestamptz := pg_catalog.clock_timestamp();
+    old_tenant text := pg_catalog.current_setting('aftersales.tenant_id', true);
+    prev aftersales.sample_data_runs;
+    result aftersales.sample_data_runs;
+    tid bigint;
+    y0 date;
+    cutoff timestamptz;
+    ndays integer;
+    sb bigint;
+    w_total float8;
+    cstarts float8[];
+    mstarts float8[];
+    pstarts float8[];
+    chstarts constant float8[] := '{0,0.38,0.58,0.72,0.82,0.87,0.93,0.97}';
+    channels constant text[] := '{phone,wechat,app,web,email,field,walk_in,other}';
+    hold_reasons constant text[] := '{等待备件到货,等待客户确认上门时间}';
+    fail_reasons constant text[] := '{备件型号不符，需重新申请,故障未能复现，需再次上门,需要专用工具}';
+    resolutions constant text[] := '{更换启动电容,清洗冷凝器并补充冷媒,更换主控板,紧固接线端子,更新控制程序参数,更换温度传感器,调整安装并重新调试}';
+    cancel_reasons constant text[] := '{客户已自行解决,重复报修,客户取消服务}';
+    comments constant text[] := '{工程师很专业,上门及时,希望提前电话联系,维修时间太长,问题已解决，感谢}';
+    r record;
+    u float8[];
+    t timestamptz;
+    st aftersales.ticket_status;
+    tk bigint;
+    eng bigint;
+    login text;
+    manager text;
+    agent text;
+    v integer;
+    b integer;
+    x float8;
+    loc timestamp;
+    attempts integer;
+    manual_locked boolean;
+    sat boolean;
+    zombie integer;
+    cycle integer;
+    fb integer;
+    ei integer;
+    score_csat integer;
+    score_nps integer;
+    remark text;
+    events_n bigint;
+    done integer := 0;
+    batch constant integer := 5000;
+BEGIN
+    -- arguments
+    IF tenant_name IS NULL OR pg_catalog.btrim(tenant_name) = '' THEN
+        PERFORM aftersales_internal.sample_error('tenant_name must not be empty',
+            'Name the tenant to create, for example: ' || example, '22004');
+    END IF;
+    IF s IS NULL THEN
+        PERFORM aftersales_internal.sample_error('seed must not be null',
+            'Any integer seeds the choices; the same seed gives the same data, for example: ' || example, '22004');
+    END IF;
+    IF n IS NULL OR n NOT BETWEEN 100 AND 10000000 THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid number of sample tickets: %s', COALESCE(n::text, 'NULL')),
+            'Ask for 100 to 10000000 tickets: 2000 load in seconds, 1000000 in about an hour; for example: ' || example);
+    END IF;
+    IF yr IS NULL OR yr NOT BETWEEN 2000 AND 2100 THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid sample year: %s', COALESCE(yr::text, 'NULL')),
+            'Years 2000 to 2100 are supported (the full holiday schedule is known for 2026), for example: ' || example);
+    END IF;
+    IF progress IS NULL OR progress < 0 THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid progress interval: %s', COALESCE(progress::text, 'NULL')),
+            'progress is how many tickets between two progress NOTICEs, 0 for none, for example: SELECT * FROM aftersales.generate_sample_data(''big'', tickets => 1000000, progress => 50000);');
+    END IF;
+
+    -- idempotent: the same call again returns what the first one built
+    SELECT sr.* INTO prev FROM aftersales.sample_data_runs sr
+      JOIN aftersales.tenants tn ON tn.tenant_id = sr.tenant_id
+     WHERE tn.name = generate_sample_data.tenant_name;
+    IF FOUND THEN
+        IF prev.seed = s AND prev.tickets = n AND prev.year = yr THEN
+            RAISE NOTICE 'tenant "%" already holds this sample data: nothing to do', tenant_name;
+            RETURN prev;
+        END IF;
+        PERFORM aftersales_internal.sample_error(
+            pg_catalog.format('tenant "%s" already holds sample data of seed %s, %s tickets, year %s', tenant_name, prev.seed, prev.tickets, prev.year),
+            'Use another tenant name, for example: SELECT * FROM aftersales.generate_sample_data(''demo2'', seed => 2);', '42710');
+    END IF;
+    IF EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.name = tenant_name) THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('tenant "%s" already exists', tenant_name),
+            'Sample data goes into a new tenant of its own; use another name, for example: ' || example, '42710');
+    END IF;
+
+    y0 := pg_catalog.make_date(yr, 1, 1);
+    cutoff := pg_catalog.make_timestamptz(yr + 1, 1, 1, 0, 0, 0, 'Asia/Shanghai');
+    ndays := pg_catalog.make_date(yr + 1, 1, 1) - y0;
+    sb := s::bigint * 1000003;
+
+    -- the tenant, its calendars and SLA policies (the default targets,
+    -- copied from tenant 1's shipped default policy)
+    LOCK TABLE aftersales.tenants IN SHARE ROW EXCLUSIVE MODE;
+    SELECT COALESCE(pg_catalog.max(tn.tenant_id), 1) + 1 INTO tid FROM aftersales.tenants tn;
+    INSERT INTO aftersales.tenants (tenant_id, name) VALUES (tid, tenant_name);
+    PERFORM pg_catalog.set_config('aftersales.tenant_id', tid::text, true);
+    PERFORM aftersales.set_calendar('24x7', 'zone=Asia/Shanghai; mon-sun 00:00-24:00', 'Around the clock, China time', tid);
+    PERFORM aftersales.set_calendar('cn-office', aftersales.sample_calendar(yr),
+                                    pg_catalog.format('China office hours, %s holidays and make-up days', yr), tid);
+    INSERT INTO aftersales.sla_policies (tenant_id, name, calendar, is_default, description)
+    VALUES (tid, 'standard', 'cn-office', true, 'Default targets on office hours'),
+           (tid, 'key-account', '24x7', false, 'Default targets around the clock, for key customers'' service agreements');
+    INSERT INTO aftersales.sla_targets (tenant_id, policy_id, priority, metric, target, clock, pauses_on_hold)
+    SELECT tid, p.policy_id, d.priority, d.metric, d.target, d.clock, d.pauses_on_hold
+      FROM aftersales.sla_targets d
+      JOIN aftersales.sla_policies dp ON dp.tenant_id = 1 AND dp.policy_id = d.policy_id
+                                     AND dp.name = 'default'
+     CROSS JOIN aftersales.sla_policies p
+     WHERE d.tenant_id = 1 AND p.tenant_id = tid
+     ORDER BY p.policy_id, d.priority, d.metric;
+
+    -- geography: the six regions, 31 provinces and their weights (share of
+    -- customers, hence of units and failures)
+    CREATE TEMP TABLE sample_geo ON COMMIT DROP AS
+    SELECT g.ord, g.region, g.province, g.weight, g.remote
+      FROM (VALUES ( 1, '华东', '上海', 4.0, false), ( 2, '华东', '江苏', 8.0, false), ( 3, '华东', '浙江', 7.0, false),
+                   ( 4, '华东', '安徽', 3.0, false), ( 5, '华东', '福建', 3.0, false), ( 6, '华东', '江西', 2.0, false),
+                   ( 7, '华东', '山东', 6.0, false), ( 8, '华北', '北京', 4.0, false), ( 9, '华北', '天津', 2.0, false),
+                   (10, '华北', '河北', 4.0, false), (11, '华北', '山西', 2.0, false), (12, '华北', '内蒙古', 1.0, true),
+                   (13, '东北', '辽宁', 3.0, false), (14, '东北', '吉林', 1.5, false), (15, '东北', '黑龙江', 1.5, false),
+                   (16, '中南', '河南', 5.0, false), (17, '中南', '湖北', 4.0, false), (18, '中南', '湖南', 3.0, false),
+                   (19, '中南', '广东', 11.0, false), (20, '中南', '广西', 2.0, false), (21, '中南', '海南', 1.0, false),
+                   (22, '西北', '陕西', 3.0, false), (23, '西北', '甘肃', 1.5, true), (24, '西北', '青海', 0.5, true),
+                   (25, '西北', '宁夏', 0.5, true), (26, '西北', '新疆', 2.0, true), (27, '西南', '重庆', 3.0, false),
+                   (28, '西南', '四川', 5.0, false), (29, '西南', '贵州', 1.5, false), (30, '西南', '云南', 2.0, false),
+                   (31, '西南', '西藏', 0.5, true))
+           AS g (ord, region, province, weight, remote);
+    SELECT pg_catalog.sum(g.weight) INTO w_total FROM pg_temp.sample_geo g;
+
+    -- organisations: HQ, regions, provinces (代表处), outlets
+    INSERT INTO aftersales.organisations (tenant_id, level, org_type, name) VALUES (tid, 'hq', 'headquarters', '总部');
+    INSERT INTO aftersales.organisations (tenant_id, parent_id, level, org_type, name, region)
+    SELECT tid, (SELECT o.org_id FROM aftersales.organisations o WHERE o.tenant_id = tid AND o.level = 'hq'),
+           'region', 'representative_office', rg.region || '大区', rg.region
+      FROM (SELECT g.region, pg_catalog.min(g.ord) AS ord FROM pg_temp.sample_geo g GROUP BY g.region) rg
+     ORDER BY rg.ord;
+    INSERT INTO aftersales.organisations (tenant_id, parent_id, level, org_type, name, province)
+    SELECT tid, o.org_id, 'province', 'representative_office', g.province || '代表处', g.province
+      FROM pg_temp.sample_geo g
+      JOIN aftersales.organisations o ON o.tenant_id = tid AND o.level = 'region'
+                                     AND o.region = g.region
+     ORDER BY g.ord;
+    CREATE TEMP TABLE sample_outlets ON COMMIT DROP AS
+    SELECT g.ord, g.province, g.weight, x.k, x.org_type, x.name, NULL::bigint AS org_id,
+           1 + LEAST(4, 1 + pg_catalog.floor(g.weight / 3)::integer) AS serving,
+           pg_catalog.count(*) OVER (PARTITION BY g.ord) AS outlets
+      FROM pg_temp.sample_geo g
+     CROSS JOIN LATERAL (
+           SELECT 1 AS k, 'representative_office' AS org_type, g.province || '服务站' AS name
+           UNION ALL
+           SELECT 1 + d, 'dealer',
+                  g.province || ('{东,西,南,北}'::text[])[d] || '区经销商'
+             FROM pg_catalog.generate_series(1, LEAST(4, 1 + pg_catalog.floor(g.weight / 3)::integer)) d
+           UNION ALL
+           SELECT 6, 'supplier', g.province || '供应商服务点' WHERE g.weight >= 3) x;
+    INSERT INTO aftersales.organisations (tenant_id, parent_id, level, org_type, name)
+    SELECT tid, o.org_id, 'outlet', so.org_type, so.name
+      FROM pg_temp.sample_outlets so
+      JOIN aftersales.organisations o ON o.tenant_id = tid AND o.level = 'province'
+                                     AND o.province = so.province
+     ORDER BY so.ord, so.k;
+    ANALYZE pg_temp.sample_outlets;
+    UPDATE pg_temp.sample_outlets so SET org_id = o.org_id
+      FROM aftersales.organisations o
+     WHERE o.tenant_id = tid AND o.name = so.name;
+
+    -- engineers: about n / 400, at least 60, spread over the outlets by
+    -- province weight
+    INSERT INTO aftersales.engineers (tenant_id, org_id, name, login, skills, region, capacity, phone)
+    SELECT tid, e.org_id,
+           ('{王,李,张,刘,陈,杨,黄,赵,吴,周,徐,孙,马,朱,胡,郭,何,高,林,罗}'::text[])[1 + pg_catalog.floor(aftersales_internal.sample_u(s, e.g, 101) * 20)::integer]
+           ||
+           ('{伟,芳,娜,敏,静,强,磊,军,洋,勇,杰,涛,明,超,霞,平,刚,桂英,建华,志强,海燕,晓东,国平,文博}'::text[])[1 + pg_catalog.floor(aftersales_internal.sample_u(s, e.g, 102) * 24)::integer],
+           'eng' || pg_catalog.lpad(e.g::text, 5, '0'),
+           pg_catalog.array_remove(ARRAY[
+               ('{CMP,CHL,HP}'::text[])[1 + (e.g % 3)::integer],
+               CASE WHEN aftersales_internal.sample_u(s, e.g, 103) < 0.5
+                    THEN ('{CMP,CHL,HP}'::text[])[1 + ((e.g + 1) % 3)::integer] END,
+               CASE WHEN aftersales_internal.sample_u(s, e.g, 104) < 0.6 THEN 'electrical' END,
+               CASE WHEN aftersales_internal.sample_u(s, e.g, 105) < 0.4 THEN 'refrigeration' END], NULL),
+           e.region,
+           6 + pg_catalog.floor(aftersales_internal.sample_u(s, e.g, 106) * 7)::integer,
+           '139' || pg_catalog.lpad(pg_catalog.floor(aftersales_internal.sample_u(s, e.g, 107) * 100000000)::bigint::text, 8, '0')
+      FROM (SELECT so.org_id, g.region, pg_catalog.row_number() OVER (ORDER BY so.ord, so.k, j.j) AS g
+              FROM pg_temp.sample_outlets so
+              JOIN pg_temp.sample_geo g ON g.ord = so.ord
+             CROSS JOIN LATERAL pg_catalog.generate_series(1, GREATEST(1, pg_catalog.round(
+                   GREATEST(60, n / 400) * so.weight
+                   / w_total / so.outlets)::integer)) j (j)) e
+     ORDER BY e.g;
+    CREATE TEMP TABLE sample_org_engineers ON COMMIT DROP AS
+    SELECT e.org_id, pg_catalog.array_agg(e.engineer_id ORDER BY e.engineer_id) AS engs,
+           pg_catalog.array_agg(e.login ORDER BY e.engineer_id) AS logins
+      FROM aftersales.engineers e WHERE e.tenant_id = tid GROUP BY e.org_id;
+
+    -- customers: about n / 10, at least 400, by province weight
+    CREATE TEMP TABLE sample_customers ON COMMIT DROP AS
+    SELECT c.g, c.ord, c.province, c.region, c.tier,
+           CASE WHEN c.tier = 'key' THEN c.station ELSE c.dealer END AS org_id,
+           CASE c.tier WHEN 'key' THEN 3.0 WHEN 'major' THEN 1.5 ELSE 1.0 END::float8 AS w,
+           NULL::bigint AS customer_id
+      FROM (SELECT x.g, x.ord, x.province, x.region,
+                   CASE WHEN aftersales_internal.sample_u(s, x.g, 201) < 0.05 THEN 'key'
+                        WHEN aftersales_internal.sample_u(s, x.g, 201) < 0.20 THEN 'major'
+                        ELSE 'standard' END AS tier,
+                   (SELECT so.org_id FROM pg_temp.sample_outlets so WHERE so.ord = x.ord AND so.k = 1) AS station,
+                   (SELECT so.org_id FROM pg_temp.sample_outlets so
+                     WHERE so.ord = x.ord
+                       AND so.k = 1 + pg_catalog.floor(aftersales_internal.sample_u(s, x.g, 202) * so.serving)::integer) AS dealer
+              FROM (SELECT g.ord, g.province, g.region, pg_catalog.row_number() OVER (ORDER BY g.ord, j.j) AS g
+                      FROM pg_temp.sample_geo g
+                     CROSS JOIN LATERAL pg_catalog.generate_series(1, GREATEST(2, pg_catalog.round(
+                           GREATEST(400, n / 10) * g.weight / w_total)::integer)) j (j)) x) c;
+    WITH named AS (
+        SELECT c.g, c.province ||
+               ('{华,盛,鑫,宏,恒,泰,达,丰,远,新,金,通,隆,海,嘉,正,永,东,瑞,安}'::text[])[1 + pg_catalog.floor(aftersales_internal.sample_u(s, c.g, 203) * 20)::integer]
+               ||
+               ('{机械,电子,食品,医药,化工,纺织,物流,能源,建材,汽配,酒店,医院}'::text[])[1 + pg_catalog.floor(aftersales_internal.sample_u(s, c.g, 204) * 12)::integer]
+               || '有限公司' AS name
+          FROM pg_temp.sample_customers c
+    )
+    INSERT INTO aftersales.customers (tenant_id, name, tier, region, province, org_id, contact_name, contact_phone)
+    SELECT tid,
+           CASE WHEN k.dup = 1 THEN k.name ELSE k.name || '第' || k.dup || '分公司' END,
+           c.tier, c.region, c.province, c.org_id,
+           ('{王,李,张,刘,陈,杨,黄,赵,吴,周}'::text[])[1 + pg_catalog.floor(aftersales_internal.sample_u(s, c.g, 205) * 10)::integer]
+               || '经理',
+           '138' || pg_catalog.lpad(pg_catalog.floor(aftersales_internal.sample_u(s, c.g, 206) * 100000000)::bigint::text, 8, '0')
+      FROM pg_temp.sample_customers c
+      JOIN (SELECT nm.g, nm.name, pg_catalog.row_number() OVER (PARTITION BY nm.name ORDER BY nm.g) AS dup FROM named nm) k
+        ON k.g = c.g
+     ORDER BY c.g;
+    ANALYZE pg_temp.sample_customers;
+    UPDATE pg_temp.sample_customers c SET customer_id = x.customer_id
+      FROM (SELECT cu.customer_id, pg_catalog.row_number() OVER (ORDER BY cu.customer_id) AS g
+              FROM aftersales.customers cu WHERE cu.tenant_id = tid) x
+     WHERE x.g = c.g;
+    SELECT pg_catalog.array_agg(c.start ORDER BY c.g) INTO cstarts
+      FROM (SELECT sc.g, (pg_catalog.sum(sc.w) OVER (ORDER BY sc.g) - sc.w)
+                         / pg_catalog.sum(sc.w) OVER () AS start
+              FROM pg_temp.sample_customers sc) c;
+    -- key customers have a 24x7 service agreement (服务协议)
+    INSERT INTO aftersales.service_agreements (tenant_id, customer_id, policy_id, name, valid, terms, service_items, charging)
+    SELECT tid, c.customer_id, p.policy_id,
+           pg_catalog.format('SA-%s-%s', yr, pg_catalog.lpad(c.g::text, 5, '0')),
+           pg_catalog.daterange((y0 - 365), (y0 + 730)),
+           '7x24 小时响应，重点客户专属工程师', '{上门维修,定期巡检,备件优先}', '年度服务费，备件另计'
+      FROM pg_temp.sample_customers c
+      JOIN aftersales.sla_policies p ON p.tenant_id = tid AND p.name = 'key-account'
+     WHERE c.tier = 'key'
+     ORDER BY c.g;
+
+    -- products: 3 lines, 10 models (install share, failure weight)
+    INSERT INTO aftersales.product_lines (tenant_id, code, name, description)
+    VALUES (tid, 'CMP', '商用压缩机', 'Commercial compressors'),
+           (tid, 'CHL', '冷水机组', 'Water chillers'),
+           (tid, 'HP', '空气源热泵', 'Air-source heat pumps');
+    CREATE TEMP TABLE sample_models ON COMMIT DROP AS
+    SELECT m.midx, m.line, m.code, m.name, m.warranty, m.launch, m.share, m.fail,
+           (pg_catalog.make_date(yr + 1, 1, 1) - m.launch) AS span,
+           NULL::bigint AS model_id, 0 AS units
+      FROM (VALUES ( 1, 'CMP', 'CMP-110', '涡旋压缩机 110', 24, pg_catalog.make_date(yr - 4, 1, 1), 14.0, 10.0),
+                   ( 2, 'CMP', 'CMP-220', '螺杆压缩机 220', 24, pg_catalog.make_date(yr - 4, 1, 1), 12.0, 22.0),
+                   ( 3, 'CMP', 'CMP-350', '螺杆压缩机 350', 36, pg_catalog.make_date(yr - 3, 1, 1),  8.0,  6.0),
+                   ( 4, 'CHL', 'CHL-50',  '风冷冷水机组 50RT', 12, pg_catalog.make_date(yr - 4, 1, 1), 12.0,  9.0),
+                   ( 5, 'CHL', 'CHL-80',  '风冷冷水机组 80RT', 12, pg_catalog.make_date(yr - 4, 1, 1), 10.0,  8.0),
+                   ( 6, 'CHL', 'CHL-120X', '水冷冷水机组 120RT', 24, pg_catalog.make_date(yr - 2, 1, 1),  8.0, 20.0),
+                   ( 7, 'HP',  'HP-10',   '热泵 10P', 12, pg_catalog.make_date(yr - 4, 1, 1), 12.0,  6.0),
+                   ( 8, 'HP',  'HP-16',   '热泵 16P', 12, pg_catalog.make_date(yr - 3, 1, 1), 10.0,  5.0),
+                   ( 9, 'HP',  'HP-20N',  '变频热泵 20P（新品）', 24, pg_catalog.make_date(yr - 1, 7, 1),  8.0, 12.0),
+                   (10, 'HP',  'HP-30',   '热泵 30P', 36, pg_catalog.make_date(yr - 2, 1, 1),  6.0,  2.0))
+           AS m (midx, line, code, name, warranty, launch, share, fail);
+    INSERT INTO aftersales.product_models (tenant_id, product_line_id, code, name, warranty_months)
+    SELECT tid, l.product_line_id, m.code, m.name, m.warranty
+      FROM pg_temp.sample_models m
+      JOIN aftersales.product_lines l ON l.tenant_id = tid AND l.code = m.line
+     ORDER BY m.midx;
+    UPDATE pg_temp.sample_models m
+       SET model_id = pm.model_id,
+           units = GREATEST(5, pg_catalog.round(GREATEST(1000, n / 3) * m.share / 100)::integer)
+      FROM aftersales.product_models pm
+     WHERE pm.tenant_id = tid AND pm.code = m.code;
+    SELECT pg_catalog.array_agg(x.start ORDER BY x.midx) INTO mstarts
+      FROM (SELECT m.midx, (pg_catalog.sum(m.fail) OVER (ORDER BY m.midx) - m.fail)
+                           / pg_catalog.sum(m.fail) OVER () AS start
+              FROM pg_temp.sample_models m) x;
+
+    -- installed units: unit r of a model was installed at launch + span *
+    -- (r - 0.5) / units, so that how many were installed by a date is known
+    -- in closed form when a ticket picks one
+    CREATE TEMP TABLE sample_units ON COMMIT DROP AS
+    SELECT x.*, x.code || '-' || pg_catalog.to_char(x.installed_on, 'YYMM') || pg_catalog.lpad(x.r::text, 6, '0') AS serial
+      FROM (
+    SELECT m.midx, rr.r, c.customer_id, c.org_id, c.tier, m.code, m.warranty, m.model_id,
+           m.launch + pg_catalog.floor(m.span * (rr.r - 0.5) / m.units)::integer AS installed_on,
+           NULL::bigint AS unit_id
+      FROM pg_temp.sample_models m
+     CROSS JOIN LATERAL pg_catalog.generate_series(1, m.units) rr (r)
+      JOIN pg_temp.sample_customers c
+        ON c.g = pg_catalog.width_bucket(aftersales_internal.sample_u(s, m.midx::bigint * 10000000 + rr.r, 301), cstarts)) x;
+    ANALYZE pg_temp.sample_units;
+    INSERT INTO aftersales.units (tenant_id, model_id, customer_id, serial, installed_on, warranty_ends, org_id)
+    SELECT tid, su.model_id, su.customer_id, su.serial, su.installed_on,
+           CASE WHEN su.tier = 'key'   -- key customers buy a year more
+                THEN (su.installed_on + pg_catalog.make_interval(months => su.warranty + 12))::date - 1 END,
+           su.org_id
+      FROM pg_temp.sample_units su
+     ORDER BY su.midx, su.r;
+    UPDATE pg_temp.sample_units su SET unit_id = un.unit_id
+      FROM aftersales.units un
+     WHERE un.tenant_id = tid AND un.model_id = su.model_id AND un.serial = su.serial;
+    CREATE INDEX ON pg_temp.sample_units (midx, r);
+    ANALYZE pg_temp.sample_units;
+
+    -- fault types (weight, share needing on-site service)
+    CREATE TEMP TABLE sample_problems ON COMMIT DROP AS
+    SELECT p.pidx, p.code, p.name, p.weight, p.field, NULL::bigint AS problem_type_id
+      FROM (VALUES ( 1, 'E01', '不制冷/不制热', 22.0, 0.85), ( 2, 'E02', '异响振动', 14.0, 0.85),
+                   ( 3, 'E03', '漏水漏氟', 12.0, 0.85), ( 4, 'E04', '无法启动', 11.0, 0.85),
+                   ( 5, 'E05', '控制板故障', 10.0, 0.85), ( 6, 'E06', '电气故障', 9.0, 0.85),
+                   ( 7, 'E07', '传感器报警', 8.0, 0.85), ( 8, 'E08', '参数设置问题', 6.0, 0.25),
+                   ( 9, 'E09', '安装调试', 5.0, 0.85), (10, 'E10', '操作咨询', 3.0, 0.05))
+           AS p (pidx, code, name, weight, field);
+    INSERT INTO aftersales.problem_types (tenant_id, code, name)
+    SELECT tid, p.code, p.name FROM pg_temp.sample_problems p ORDER BY p.pidx;
+    UPDATE pg_temp.sample_problems p SET problem_type_id = pt.problem_type_id
+      FROM aftersales.problem_types pt
+     WHERE pt.tenant_id = tid AND pt.code = p.code;
+    SELECT pg_catalog.array_agg(x.start ORDER BY x.pidx) INTO pstarts
+      FROM (SELECT p.pidx, (pg_catalog.sum(p.weight) OVER (ORDER BY p.pidx) - p.weight)
+                           / pg_catalog.sum(p.weight) OVER () AS start
+              FROM pg_temp.sample_problems p) x;
+
+    -- the tickets: entry and what they are about, set-based
+    CREATE TEMP TABLE sample_plan ON COMMIT DROP AS
+    WITH d AS (
+        SELECT i.i,
+               ARRAY(SELECT LEAST(GREATEST((pg_catalog.hashint8extended(i.i, sb + k) & 9007199254740991)::float8
+                                           / 9007199254740992.0, 1e-9), 1 - 1e-9)
+                       FROM pg_catalog.generate_series(1, 16) k) AS u
+          FROM pg_catalog.generate_series(1, n) i (i)
+    ), e AS (
+        SELECT d.i, d.u, x.day, y0 + x.day AS entry_date,
+               ((y0 + x.day)::timestamp
+                 + pg_catalog.make_interval(
+                     mins => CASE WHEN d.u[2] < 0.87
+                                  THEN 480 + pg_catalog.floor(d.u[3] * 720)::integer
+                                  ELSE pg_catalog.floor(d.u[3] * 1440)::integer END,
+                     secs => pg_catalog.floor(d.u[4] * 60)))
+                 AT TIME ZONE 'Asia/Shanghai' AS opened_at,
+               pg_catalog.width_bucket(d.u[5], mstarts) AS midx,
+               pg_catalog.width_bucket(d.u[9], pstarts) AS pidx
+          FROM d
+         CROSS JOIN LATERAL (
+               SELECT LEAST(ndays - 1, pg_catalog.floor(ndays * (x0 + 0.3 / (2 * pg_catalog.pi())
+                             * pg_catalog.sin(2 * pg_catalog.pi() * x0)))::integer) AS day
+                 FROM (SELECT (d.i - 1 + d.u[1]) / n AS x0) z) x
+    ), pick AS (
+        SELECT e.*, m.code AS model_code, m.model_id, m.name AS model_name, m.units,
+               LEAST(m.units, GREATEST(0, pg_catalog.floor(m.units * (e.entry_date - m.launch)::float8
+                                                           / m.span + 0.5)::integer)) AS rmax,
+               LEAST(m.units, GREATEST(0, pg_catalog.floor(m.units * (e.entry_date - 80 - m.launch)::float8
+                                                           / m.span + 0.5)::integer)) AS rearly,
+               e.u[6] < CASE WHEN m.code = 'HP-20N' THEN 0.35 ELSE 0.08 END AS early
+          FROM e JOIN pg_temp.sample_models m ON m.midx = e.midx
+    ), unit_pick AS (
+        SELECT p.*,
+               CASE WHEN p.u[7] < 0.03 OR p.rmax < 1 THEN NULL
+                    WHEN p.early AND p.rmax > p.rearly
+                    THEN p.rearly + 1 + pg_catalog.floor(p.u[8] * (p.rmax - p.rearly))::integer
+                    ELSE 1 + pg_catalog.floor(p.u[8] * p.rmax)::integer END AS r
+          FROM pick p
+    )
+    SELECT up.i, up.opened_at, up.model_id, up.model_code, su.unit_id,
+           COALESCE(su.customer_id, c.customer_id) AS customer_id,
+           COALESCE(cs.tier, c.tier) AS tier,
+           g.province, g.remote,
+           CASE WHEN m.line = 'HP' AND up.u[15] < 0.4 AND sup.org_id IS NOT NULL
+                THEN sup.org_id ELSE COALESCE(cs.org_id, c.org_id) END AS org_id,
+           pr.problem_type_id,
+           CASE WHEN COALESCE(cs.tier, c.tier) = 'key'
+                THEN CASE WHEN up.u[10] < 0.30 THEN 'A' WHEN up.u[10] < 0.75 THEN 'B' ELSE 'C' END
+                ELSE CASE WHEN up.u[10] < 0.10 THEN 'A' WHEN up.u[10] < 0.45 THEN 'B' ELSE 'C' END
+           END::aftersales.priority AS priority,
+           channels[pg_catalog.width_bucket(up.u[11], chstarts)] AS channel,
+           up.u[12] < pr.field AS field,
+           CASE WHEN up.u[13] < 0.35
+                THEN up.opened_at + pg_catalog.make_interval(mins => 240 + 30 * pg_catalog.floor(up.u[14] * 137)::integer) END
+               AS requested_at,
+           pr.name || '：' || up.model_name ||
+               ('{，客户来电报修,，设备停机,，间歇性发生,，影响生产,，已持续两天,，报警代码闪烁}'::text[])[1 + pg_catalog.floor(up.u[16] * 6)::integer]
+               AS description,
+           pg_catalog.row_number() OVER (ORDER BY up.opened_at, up.i) AS nrank,
+           NULL::bigint AS ticket_id
+      FROM unit_pick up
+      JOIN pg_temp.sample_models m ON m.midx = up.midx
+      JOIN pg_temp.sample_problems pr ON pr.pidx = up.pidx
+      LEFT JOIN pg_temp.sample_units su ON su.midx = up.midx AND su.r = up.r
+      LEFT JOIN pg_temp.sample_customers cs ON cs.customer_id = su.customer_id
+      LEFT JOIN pg_temp.sample_customers c ON su.unit_id IS NULL AND c.g = pg_catalog.width_bucket(up.u[8], cstarts)
+      JOIN pg_temp.sample_geo g ON g.ord = COALESCE(cs.ord, c.ord)
+      LEFT JOIN pg_temp.sample_outlets sup ON sup.ord = g.ord AND sup.org_type = 'supplier';
+    CREATE UNIQUE INDEX ON pg_temp.sample_plan (nrank);
+    ANALYZE pg_temp.sample_plan;
+
+    -- entry through open_tickets, in batches, in time order
+    FOR k IN 0 .. (n - 1) / batch LOOP
+        WITH ids AS (
+            SELECT x.id, x.ord
+              FROM aftersales.open_tickets(
+                       (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                                   'customer', p.customer_id, 'problem_type', p.problem_type_id, 'priority', p.priority,
+                                   'description', p.description, 'channel', p.channel, 'unit', p.unit_id, 'model', p.model_id,
+                                   'requested_at', p.requested_at, 'field', p.field, 'org', p.org_id, 'opened_at', p.opened_at)
+                                ORDER BY p.nrank)
+                          FROM pg_temp.sample_plan p
+                         WHERE p.nrank > k * batch
+                           AND p.nrank <= (k + 1) * batch),
+                       actor => 'callcenter', at => y0::timestamp AT TIME ZONE 'Asia/Shanghai')
+                   WITH ORDINALITY AS x (id, ord)
+        )
+        UPDATE pg_temp.sample_plan p SET ticket_id = ids.id
+          FROM ids WHERE p.nrank = k * batch + ids.ord;
+        IF k % 10 = 0 THEN
+            -- the triggers' cached plans were made for empty tables: as the
+            -- tables grow, statistics (which count this transaction's rows)
+            -- make them plan again, or each batch would cost more than the last
+            ANALYZE aftersales.tickets, aftersales.ticket_events, aftersales.ticket_sla, aftersales.occurrences,
+                    aftersales.escalation_watches, aftersales.alerts, aftersales.ticket_escalations;
+        END IF;
+    END LOOP;
+    -- Statistics, now that the tables are full: the triggers' cached plans
+    -- were made for empty tables, and are made again (ANALYZE invalidates
+    -- them) for what is there; it counts this transaction's rows.
+    ANALYZE aftersales.tickets, aftersales.ticket_events, aftersales.ticket_sla, aftersales.occurrences,
+            aftersales.escalation_watches, aftersales.alerts, aftersales.ticket_escalations;
+    IF progress > 0 AND n >= progress THEN
+        RAISE NOTICE 'sample data: % tickets entered after % s', n,
+            pg_catalog.round(EXTRACT(EPOCH FROM pg_catalog.clock_timestamp() - started)::numeric, 1);
+    END IF;
+
+    -- the life cycles, ticket by ticket, event by event, through the API.
+    -- Draws (u[1..160] per ticket): 1-16 entry (the plan above), 19-27
+    -- the first minutes, 40 + 15 v .. 54 + 15 v visit v (v <= 3), 100-128
+    -- the follow-up, 130-158 the follow-up after a revisit.
+    FOR r IN SELECT p.nrank, p.ticket_id, p.opened_at,
+                    ARRAY(SELECT LEAST(GREATEST((pg_catalog.hashint8extended(p.i, sb + k) & 9007199254740991)::float8
+                                                / 9007199254740992.0, 1e-9), 1 - 1e-9)
+                            FROM pg_catalog.generate_series(1, 160) k) AS u, p.priority, p.tier, p.field, p.requested_at,
+                    p.province, p.remote, oe.engs, oe.logins
+               FROM pg_temp.sample_plan p
+               JOIN pg_temp.sample_org_engineers oe ON oe.org_id = p.org_id
+              ORDER BY p.nrank
+    LOOP
+        tk := r.ticket_id;
+        u := r.u;
+        t := r.opened_at;
+        st := 'new';
+        manager := 'manager:' || r.province;
+        agent := 'agent:cs' || lpad((1 + floor(u[19] * 12))::integer::text, 2, '0');
+        attempts := 0;
+        manual_locked := false;
+        v := 0;
+        cycle := 0;
+        -- 1.2% get stuck for good: on hold for a discontinued part, with
+        -- R&D and never assigned, assigned and never started, locked after
+        -- two failed handlings and never taken over
+        zombie := CASE WHEN u[28] >= 0.012 THEN 0 WHEN u[29] < 0.3 THEN 1 WHEN u[29] < 0.55 THEN 2
+                       WHEN u[29] < 0.8 THEN 3 ELSE 4 END;
+        <<life>>
+        BEGIN
+            IF u[20] < 0.02 AND r.priority <> 'A' THEN          -- the customer presses: priority up
+                t := t + make_interval(secs => floor(60 + u[21] * 540));
+                EXIT life WHEN t >= cutoff;
+                PERFORM aftersales.set_priority(tk, CASE r.priority WHEN 'C' THEN 'B' ELSE 'A' END::aftersales.priority,
+                                                '客户要求加急', actor => agent, at => t);
+            END IF;
+            IF u[22] < 0.018 THEN                                -- cancelled before assignment
+                t := t + make_interval(secs => floor(300 + u[23] * 36000));
+                EXIT life WHEN t >= cutoff;
+                PERFORM aftersales.cancel_ticket(tk, cancel_reasons[1 + floor(u[24] * 3)::integer], actor => agent, at => t);
+                EXIT life;
+            END IF;
+            IF u[25] < 0.035 OR zombie = 2 THEN                  -- needs a specialist
+                t := t + make_interval(secs => floor(180 + u[26] * 2400));
+                EXIT life WHEN t >= cutoff;
+                PERFORM aftersales.transfer_ticket(tk, CASE WHEN u[27] < 0.15 OR zombie = 2 THEN 'rnd' ELSE 'technical_support' END::aftersales.ticket_tier,
+                                                   '需要技术支持工程师判断', actor => agent, at => t);
+                EXIT life WHEN zombie = 2;
+            END IF;
+
+            LOOP                                                 -- visits, until closed
+                EXIT life WHEN v > 5;
+                b := 40 + 15 * v;
+                ei := 1 + floor(u[b + 3] * cardinality(r.engs))::integer;
+                eng := r.engs[ei];
+                login := r.logins[ei];
+                IF st = 'locked' THEN                            -- the service manager takes over
+                    EXIT life WHEN zombie = 4;
+                    t := t + make_interval(secs => floor(900 + u[b + 11] * 14400));
+                    EXIT life WHEN t >= cutoff;
+                    st := aftersales.take_over_ticket(tk, eng, '服务经理接管并指派', actor => manager, at => t);
+                ELSE
+                    IF v > 0 THEN                                -- another visit, hours later
+                        x := 60 + u[b] * 1200;
+                    ELSIF r.requested_at IS NOT NULL AND u[b + 1] < 0.10 THEN
+                        -- dispatched after the customer's requested date
+                        x := extract(epoch FROM r.requested_at - t) / 60 + 10 + u[b + 2] * 170;
+                    ELSE
+                        loc := t AT TIME ZONE 'Asia/Shanghai';
+                        IF (extract(hour FROM loc) < 8 OR extract(hour FROM loc) >= 20) AND r.priority <> 'A' AND u[b + 2] < 0.6 THEN
+                            -- entered at night: the morning shift, from 08:30
+                            x := extract(epoch FROM date_trunc('day', loc - interval '8 hours 30 minutes')
+                                                    + interval '1 day 8 hours 30 minutes' - loc) / 60 + u[b] * 30;
+                        ELSE
+                            x := CASE WHEN u[b] < 0.80 THEN 1 + u[b] / 0.80 * 6
+                                      WHEN u[b] < 0.95 THEN 7 + (u[b] - 0.80) / 0.15 * 50
+                                      ELSE 57 + (u[b] - 0.95) / 0.05 * 300 END;
+                            IF r.priority = 'A' THEN
+                                x := x / 2;
+                            END IF;
+                        END IF;
+                    END IF;
+                    t := t + make_interval(secs => floor(x * 60));
+                    EXIT life WHEN t >= cutoff;
+                    st := aftersales.assign_ticket(tk, eng, actor => 'dispatcher', at => t);
+                    IF st = 'locked' THEN                        -- assigned too late
+                        t := t + make_interval(secs => floor(900 + u[b + 11] * 14400));
+                        EXIT life WHEN t >= cutoff;
+                        st := aftersales.take_over_ticket(tk, eng, '服务经理接管并指派', actor => manager, at => t);
+                    END IF;
+                END IF;
+                EXIT life WHEN zombie = 3;
+
+                t := t + make_interval(secs => floor(30 + u[b + 4] * 240));
+                EXIT life WHEN t >= cutoff;
+                st := aftersales.start_work(tk, actor => login, at => t);
+                x := CASE WHEN r.tier = 'key' THEN 0.03 ELSE 0.004 END;
+                IF v = 0 AND NOT manual_locked AND u[b + 13] < x THEN
+                    manual_locked := true;                       -- the manager steps in
+                    t := t + make_interval(secs => floor(600 + u[b + 14] * 3600));
+                    EXIT life WHEN t >= cutoff;
+                    st := aftersales.lock_ticket(tk, '重点客户投诉，服务经理介入', actor => manager, at => t);
+                    CONTINUE;
+                END IF;
+                IF v = 0 AND u[b + 10] < 0.006 THEN              -- cancelled while in work
+                    t := t + make_interval(secs => floor(600 + u[b + 14] * 6600));
+                    EXIT life WHEN t >= cutoff;
+                    PERFORM aftersales.cancel_ticket(tk, cancel_reasons[1 + floor(u[24] * 3)::integer], actor => agent, at => t);
+                    EXIT life;
+                END IF;
+                IF r.field THEN                                  -- travel
+                    x := 120 * exp(0.36 * ln(u[b + 5] / (1 - u[b + 5])));
+                    IF r.remote THEN
+                        x := x * 1.8;
+                    END IF;
+                    t := t + make_interval(secs => floor(x * 60));
+                    EXIT life WHEN t >= cutoff;
+                    st := aftersales.arrive_on_site(tk, actor => login, at => t);
+                END IF;
+                IF cycle = 0 AND (u[b + 6] < 0.08 OR zombie = 1) THEN  -- waiting for a part or the customer
+                    t := t + make_interval(secs => floor(300 + u[b + 14] * 2700));
+                    EXIT life WHEN t >= cutoff;
+                    st := aftersales.hold_ticket(tk, CASE WHEN zombie = 1 THEN '备件停产，等待替代件'
+                                                          ELSE hold_reasons[CASE WHEN u[b + 8] < 0.6 THEN 1 ELSE 2 END] END,
+                                                 actor => login, at => t);
+                    EXIT life WHEN zombie = 1;
+                    x := CASE WHEN u[b + 7] < 0.04 THEN 28800 + u[b + 9] * 100000       -- weeks: a discontinued part
+                              WHEN u[b + 8] < 0.6 THEN 240 + u[b + 7] * 6960
+                              ELSE 60 + u[b + 7] * 2820 END;
+                    t := t + make_interval(secs => floor(x * 60));
+                    EXIT life WHEN t >= cutoff;
+                    st := aftersales.resume_ticket(tk, actor => login, at => t);
+                END IF;
+                x := CASE WHEN r.field THEN 75 ELSE 25 END * exp(0.36 * ln(u[b + 12] / (1 - u[b + 12])));
+                t := t + make_interval(secs => floor(x * 60));
+                EXIT life WHEN t >= cutoff;
+                IF cycle = 0 AND (zombie = 4 OR (attempts = 0 AND u[b + 9] < 0.09) OR (attempts = 1 AND u[b + 9] < 0.25)) THEN
+                    -- the handling failed: back to assignment, or locked after the second
+                    st := aftersales.fail_attempt(tk, fail_reasons[1 + floor(u[b + 14] * 3)::integer], actor => login, at => t);
+                    attempts := attempts + 1;
+                    v := v + 1;
+                    CONTINUE;
+                END IF;
+                st := aftersales.resolve_ticket(tk, resolutions[1 + floor(u[b + 10] * 7)::integer], actor => login, at => t);
+
+                -- the follow-up call (回访)
+                fb := CASE WHEN cycle = 0 THEN 100 ELSE 130 END;
+                EXIT life WHEN cycle = 0 AND u[fb + 27] >= 0.93;  -- never called back: stays resolved
+                t := t + make_interval(secs => floor(14400 + u[fb + 28] * 244800));
+                EXIT life WHEN t >= cutoff;
+                sat := cycle > 0 OR u[fb + 2] < CASE WHEN t - r.opened_at > interval '72 hours' THEN 0.85 ELSE 0.96 END;
+                score_csat := CASE WHEN u[fb + 4] < 0.15 THEN NULL
+                                   WHEN sat THEN CASE WHEN u[fb + 3] < 0.58 THEN 5 WHEN u[fb + 3] < 0.90 THEN 4 ELSE 3 END
+                                   ELSE CASE WHEN u[fb + 3] < 0.40 THEN 1 WHEN u[fb + 3] < 0.75 THEN 2 ELSE 3 END END;
+                score_nps := CASE WHEN u[fb + 6] < 0.28 THEN NULL
+                                  WHEN sat THEN ('{10,10,10,10,9,9,9,8,8,7,6,5}'::integer[])[1 + floor(u[fb + 5] * 12)::integer]
+                                  ELSE floor(u[fb + 5] * 7)::integer END;
+                remark := CASE WHEN u[fb + 7] >= 0.35 THEN NULL
+                               WHEN sat THEN comments[1 + floor(u[fb + 8] * 3)::integer]
+                               WHEN u[fb + 8] < 0.5 THEN comments[4] ELSE comments[3] END;
+                st := aftersales.follow_up(tk, sat, score_csat, score_nps, remark, actor => agent, at => t);
+                IF st = 'new' THEN                               -- not satisfied: back to assignment
+                    cycle := cycle + 1;
+                    v := v + 1;
+                    CONTINUE;
+                END IF;
+                IF cycle = 0 AND u[fb + 9] < 0.025 THEN          -- the fault comes back
+                    t := t + make_interval(secs => floor(259200 + u[fb + 10] * 2332800));
+                    EXIT life WHEN t >= cutoff;
+                    st := aftersales.reopen_ticket(tk, '故障复发，客户再次报修', actor => agent, at => t);
+                    cycle := cycle + 1;
+                    v := v + 1;
+                    CONTINUE;
+                END IF;
+                EXIT life;
+            END LOOP;
+        END;
+        done := done + 1;
+        IF done % 200000 = 0 THEN   -- the event log grows sevenfold meanwhile
+            ANALYZE aftersales.ticket_events, aftersales.alerts, aftersales.ticket_escalations;
+        END IF;
+        IF progress > 0 AND done % progress = 0 THEN
+            RAISE NOTICE 'sample data: % of % tickets through their life cycle after % s', done, n,
+                round(extract(epoch FROM clock_timestamp() - started)::numeric, 1);
+        END IF;
+    END LOOP;
+
+    -- a bulk load leaves the planner blind until autovacuum comes by: the
+    -- KPI queries right after it would plan for empty tables
+    ANALYZE aftersales.organisations, aftersales.customers, aftersales.engineers, aftersales.product_models,
+            aftersales.units, aftersales.problem_types, aftersales.service_agreements, aftersales.sla_policies,
+            aftersales.calendars, aftersales.tickets, aftersales.ticket_events, aftersales.ticket_sla,
+            aftersales.occurrences, aftersales.escalation_watches, aftersales.alerts, aftersales.ticket_escalations;
+    SELECT count(*) INTO events_n FROM aftersales.ticket_events ev WHERE ev.tenant_id = tid;
+    INSERT INTO aftersales.sample_data_runs AS sr (tenant_id, tenant_name, seed, tickets, year, events, started_at, seconds, checksum)
+    VALUES (tid, generate_sample_data.tenant_name, s, n, yr, events_n, started,
+            round(extract(epoch FROM clock_timestamp() - started)::numeric, 1),
+            aftersales.sample_data_checksum(tid))
+    RETURNING sr.* INTO result;
+    PERFORM set_config('aftersales.tenant_id', COALESCE(old_tenant, ''), true);
+    DROP TABLE pg_temp.sample_geo, pg_temp.sample_outlets, pg_temp.sample_customers, pg_temp.sample_models,
+               pg_temp.sample_units, pg_temp.sample_problems, pg_temp.sample_plan, pg_temp.sample_org_engineers;
+    RETURN result;
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.hold_ticket(ticket bigint, reason text, actor text DEFAULT aftersales.actor(), at timestamp with time zone DEFAULT aftersales.now())
+ RETURNS aftersales.ticket_status
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    RETURN aftersales_internal.ticket_event(ticket, 'hold', actor, at, reason);
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.kpi_backlog(dimension text DEFAULT 'organisation_type'::text, as_of timestamp with time zone DEFAULT aftersales.now(), tenant bigint DEFAULT aftersales.current_tenant())
+ RETURNS TABLE(dim_key text, dim_name text, open_tickets bigint, unassigned bigint, on_hold bigint, in_work bigint, over_24h bigint, over_48h bigint, over_72h bigint, over_96h bigint, over_120h bigint, avg_age_hours numeric, max_age_hours numeric)
+ LANGUAGE plpgsql
+ STABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    d record;
+BEGIN
+    PERFORM aftersales_internal.kpi_check('kpi_backlog',
+        'SELECT * FROM aftersales.kpi_backlog(''organisation_type'', as_of => ''2026-03-01 00:00+08'');',
+        NULL, dimension,
+        '{all,tenant,region,province,organisation,organisation_type,product_model,problem_type,engineer,priority,channel}',
+        NULL, NULL, as_of, 'UTC', tenant);
+    d := aftersales_internal.kpi_dimension_sql(dimension);
+    RETURN QUERY EXECUTE pg_catalog.format($q$
+SELECT q.* FROM (
+SELECT %1$s AS dim_key, pg_catalog.max(%2$s) AS dim_name,
+       pg_catalog.count(*),
+       pg_catalog.count(*) FILTER (WHERE k.status IN ('new', 'locked')),
+       pg_catalog.count(*) FILTER (WHERE k.status = 'on_hold'),
+       pg_catalog.count(*) FILTER (WHERE k.status IN ('assigned', 'in_progress', 'on_site')),
+       pg_catalog.count(*) FILTER (WHERE k.age_hours > 24),
+       pg_catalog.count(*) FILTER (WHERE k.age_hours > 48),
+       pg_catalog.count(*) FILTER (WHERE k.age_hours > 72),
+       pg_catalog.count(*) FILTER (WHERE k.age_hours > 96),
+       pg_catalog.count(*) FILTER (WHERE k.age_hours > 120),
+       pg_catalog.round(pg_catalog.avg(k.age_hours), 2),
+       pg_catalog.max(k.age_hours)
+  FROM (SELECT b.tenant_id, b.ticket_id, b.status, b.priority, b.engineer_id, b.age_hours,
+               t.tenant_name, t.region, t.province, t.org_id, t.org_name, t.org_type, t.model_id,
+               t.model_name, t.problem_type_id, t.problem_name, t.channel, be.name AS engineer_name
+          FROM aftersales.backlog_as_of($2, $1) b
+          JOIN aftersales._kpi_ticket_dims t ON t.tenant_id = b.tenant_id AND t.ticket_id = b.ticket_id
+          LEFT JOIN aftersales.engineers be ON be.tenant_id = b.tenant_id AND be.engineer_id = b.engineer_id) k
+ GROUP BY 1) q
+ ORDER BY %3$s$q$, d.key_sql, d.name_sql, d.order_sql)
+    USING tenant, as_of;
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.kpi_dispatch(period text, dimension text, since timestamp with time zone, until timestamp with time zone, zone text DEFAULT current_setting('TimeZone'::text), tenant bigint DEFAULT aftersales.current_tenant())
+ RETURNS TABLE(period_start date, dim_key text, dim_name text, dispatches bigint, tickets bigint, assigns bigint, reassigns bigint, take_overs bigint)
+ LANGUAGE plpgsql
+ STABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    d record;
+BEGIN
+    PERFORM aftersales_internal.kpi_check('kpi_dispatch',
+        'SELECT * FROM aftersales.kpi_dispatch(''month'', ''organisation_type'', ''2026-01-01'', ''2027-01-01'');',
+        period, dimension,
+        '{all,tenant,region,province,organisation,organisation_type,product_model,problem_type,engineer,priority,channel}',
+        since, until, NULL, zone, tenant);
+    d := aftersales_internal.kpi_dimension_sql(dimension);
+    -- a dispatch is an event, dated by the event; its engineer is the one
+    -- it gave the ticket to, the other dimensions are the ticket's
+    RETURN QUERY EXECUTE pg_catalog.format($q$
+SELECT q.* FROM (
+SELECT %1$s AS period_start, %2$s AS dim_key, pg_catalog.max(%3$s) AS dim_name,
+       pg_catalog.count(*) AS dispatches,
+       pg_catalog.count(DISTINCT k.ticket_id),
+       pg_catalog.count(*) FILTER (WHERE k.event = 'assign'),
+       pg_catalog.count(*) FILTER (WHERE k.event = 'reassign'),
+       pg_catalog.count(*) FILTER (WHERE k.event = 'take_over')
+  FROM (SELECT ev.tenant_id, ev.ticket_id, ev.at, ev.event, t.tenant_name, t.region, t.province, t.org_id,
+               t.org_name, t.org_type, t.model_id, t.model_name, t.problem_type_id, t.problem_name,
+               t.priority, t.channel, de.engineer_id, de.name AS engineer_name
+          FROM aftersales.ticket_events ev
+          JOIN aftersales._kpi_ticket_dims t ON t.tenant_id = ev.tenant_id AND t.ticket_id = ev.ticket_id
+          LEFT JOIN aftersales.engineers de
+            ON de.tenant_id = ev.tenant_id AND de.engineer_id = (ev.payload ->> 'assignee')::bigint
+         WHERE ev.event IN ('assign', 'reassign', 'take_over') AND ev.to_state = 'assigned'
+           AND ($1::bigint IS NULL OR ev.tenant_id = $1) AND ev.at >= $2 AND ev.at < $3) k
+ GROUP BY 1, 2) q
+ ORDER BY q.period_start, %4$s$q$,
+        aftersales_internal.kpi_period_sql(period, 'k.at', 4), d.key_sql, d.name_sql, d.order_sql)
+    USING tenant, since, until, zone;
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.kpi_durations(period text, dimension text, since timestamp with time zone, until timestamp with time zone, as_of timestamp with time zone DEFAULT aftersales.now(), zone text DEFAULT current_setting('TimeZone'::text), tenant bigint DEFAULT aftersales.current_tenant())
+ RETURNS TABLE(period_start date, dim_key text, dim_name text, measure text, clock text, n bigint, mean_minutes numeric, p50_minutes numeric, p90_minutes numeric, p95_minutes numeric, max_minutes numeric)
+ LANGUAGE plpgsql
+ STABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    d record;
+BEGIN
+    PERFORM aftersales_internal.kpi_check('kpi_durations',
+        'SELECT * FROM aftersales.kpi_durations(''month'', ''region'', ''2026-01-01'', ''2027-01-01'');',
+        period, dimension,
+        '{all,tenant,region,province,organisation,organisation_type,product_model,problem_type,engineer,priority,channel}',
+        since, until, as_of, zone, tenant);
+    d := aftersales_internal.kpi_dimension_sql(dimension);
+    RETURN QUERY EXECUTE pg_catalog.format($q$
+SELECT q.period_start, q.dim_key, q.dim_name, q.measure, q.clock, (q.s).n,
+       pg_catalog.round((q.s).mean::numeric, 2), pg_catalog.round((q.s).p50::numeric, 2),
+       pg_catalog.round((q.s).p90::numeric, 2), pg_catalog.round((q.s).p95::numeric, 2),
+       pg_catalog.round((q.s).max::numeric, 2)
+  FROM (SELECT %1$s AS period_start, %2$s AS dim_key, pg_catalog.max(%3$s) AS dim_name, m.ord, m.measure, m.clock,
+               aftersales.duration_stats(m.minutes::double precision) AS s
+          FROM aftersales.kpi_ticket_facts($2, $3, $4, $1) k
+         CROSS JOIN LATERAL (VALUES
+               (1, 'first_response', 'wall', k.response_minutes),
+               (2, 'first_response', 'business', k.response_business_minutes),
+               (3, 'arrival', 'wall', k.arrival_minutes),
+               (4, 'arrival', 'business', k.arrival_business_minutes),
+               (5, 'resolution', 'wall', k.resolution_minutes),
+               (6, 'resolution', 'business', k.resolution_business_minutes),
+               (7, 'repair', 'wall', k.repair_minutes),
+               (8, 'repair', 'business', k.repair_business_minutes),
+               (9, 'handling', 'wall', k.handling_minutes),
+               (10, 'handling', 'business', k.handling_business_minutes)) AS m (ord, measure, clock, minutes)
+         GROUP BY 1, 2, m.ord, m.measure, m.clock) q
+ WHERE (q.s).n > 0
+ ORDER BY q.period_start, %4$s, q.ord$q$,
+        aftersales_internal.kpi_period_sql(period, 'k.opened_at', 5), d.key_sql, d.name_sql, d.order_sql)
+    USING tenant, since, until, as_of, zone;
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.kpi_engineer_holdings(as_of timestamp with time zone DEFAULT aftersales.now(), tenant bigint DEFAULT aftersales.current_tenant())
+ RETURNS TABLE(tenant_id bigint, engineer_id bigint, engineer_name text, org_id bigint, org_name text, org_type text, region text, capacity integer, on_duty boolean, active boolean, holdings bigint, assigned bigint, in_progress bigint, on_site bigint, on_hold bigint, load_ratio numeric, max_age_hours numeric)
+ LANGUAGE plpgsql
+ STABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    PERFORM aftersales_internal.kpi_check('kpi_engineer_holdings',
+        'SELECT * FROM aftersales.kpi_engineer_holdings(as_of => ''2026-03-01 00:00+08'');',
+        NULL, NULL, NULL, NULL, NULL, as_of, 'UTC', tenant);
+    RETURN QUERY
+    SELECT e.tenant_id, e.engineer_id, e.name, e.org_id, o.name, o.org_type, e.region::text, e.capacity,
+           e.on_duty, e.active,
+           pg_catalog.count(b.ticket_id),
+           pg_catalog.count(*) FILTER (WHERE b.status = 'assigned'),
+           pg_catalog.count(*) FILTER (WHERE b.status = 'in_progress'),
+           pg_catalog.count(*) FILTER (WHERE b.status = 'on_site'),
+           pg_catalog.count(*) FILTER (WHERE b.status = 'on_hold'),
+           pg_catalog.round(pg_catalog.count(b.ticket_id)::numeric / e.capacity, 4),
+           pg_catalog.max(b.age_hours)
+      FROM aftersales.engineers e
+      LEFT JOIN aftersales.organisations o ON o.tenant_id = e.tenant_id AND o.org_id = e.org_id
+      LEFT JOIN aftersales.backlog_as_of(kpi_engineer_holdings.as_of, kpi_engineer_holdings.tenant) b
+        ON b.tenant_id = e.tenant_id AND b.engineer_id = e.engineer_id
+     WHERE (kpi_engineer_holdings.tenant IS NULL OR e.tenant_id = kpi_engineer_holdings.tenant)
+     GROUP BY e.tenant_id, e.engineer_id, o.name, o.org_type
+    HAVING e.active OR pg_catalog.count(b.ticket_id) > 0
+     ORDER BY e.tenant_id, e.engineer_id;
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.kpi_failures(period text, dimension text, since timestamp with time zone, until timestamp with time zone, zone text DEFAULT current_setting('TimeZone'::text), tenant bigint DEFAULT aftersales.current_tenant(), top integer DEFAULT NULL::integer)
+ RETURNS TABLE(period_start date, dim_key text, dim_name text, failures bigint, early_failures bigint, in_warranty_failures bigint, out_of_warranty_failures bigint, warranty_unknown bigint, rank bigint)
+ LANGUAGE plpgsql
+ STABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    d record;
+BEGIN
+    PERFORM aftersales_internal.kpi_check('kpi_failures',
+        'SELECT * FROM aftersales.kpi_failures(''month'', ''province'', ''2026-01-01'', ''2027-01-01'', top => 5);',
+        period, dimension,
+        '{all,tenant,region,province,organisation,organisation_type,product_model,problem_type,priority,channel}',
+        since, until, NULL, zone, tenant);
+    IF top IS NOT NULL AND top < 1 THEN
+        RAISE EXCEPTION 'top must be positive, not %', top
+            USING ERRCODE = '22023',
+                  HINT = 'top => 5 keeps the five dimension values with the most failures in each period; NULL keeps them all.';
+    END IF;
+    d := aftersales_internal.kpi_dimension_sql(dimension);
+    RETURN QUERY EXECUTE pg_catalog.format($q$
+SELECT r.period_start, r.dim_key, r.dim_name, r.failures, r.early, r.inw, r.outw, r.unknown, r.rank
+  FROM (SELECT a.*, pg_catalog.row_number() OVER (PARTITION BY a.period_start
+                                                   ORDER BY a.failures DESC, %4$s) AS rank
+          FROM (SELECT %1$s AS period_start, %2$s AS dim_key, pg_catalog.max(%3$s) AS dim_name,
+                       pg_catalog.count(*) AS failures,
+                       pg_catalog.count(*) FILTER (WHERE w.class = 'early') AS early,
+                       pg_catalog.count(*) FILTER (WHERE w.class = 'in_warranty') AS inw,
+                       pg_catalog.count(*) FILTER (WHERE w.class = 'out_of_warranty') AS outw,
+                       pg_catalog.count(*) FILTER (WHERE w.class = 'unknown') AS unknown
+                  FROM aftersales._kpi_ticket_dims k
+                  JOIN aftersales_internal.kpi_config($1) g ON g.tenant_id = k.tenant_id
+                  LEFT JOIN aftersales.units u ON u.tenant_id = k.tenant_id AND u.unit_id = k.unit_id
+                  LEFT JOIN aftersales.product_models um ON um.tenant_id = u.tenant_id AND um.model_id = u.model_id
+                 CROSS JOIN LATERAL (
+                       SELECT CASE
+                                WHEN x.entry - u.installed_on BETWEEN 0 AND g.early_failure_days THEN 'early'
+                                WHEN x.warranty_end IS NULL THEN 'unknown'
+                                WHEN x.entry <= x.warranty_end THEN 'in_warranty'
+                                ELSE 'out_of_warranty' END AS class
+                         FROM (SELECT pg_catalog.timezone($4, k.opened_at)::date AS entry,
+                                      COALESCE(u.warranty_ends,
+                                               (u.installed_on + pg_catalog.make_interval(months => um.warranty_months))::date - 1)
+                                          AS warranty_end) x) w
+                 WHERE ($1::bigint IS NULL OR k.tenant_id = $1) AND k.opened_at >= $2 AND k.opened_at < $3
+                   AND k.status <> 'cancelled'
+                 GROUP BY 1, 2) a) r
+ WHERE $5::integer IS NULL OR r.rank <= $5
+ ORDER BY r.period_start, r.rank$q$,
+        aftersales_internal.kpi_period_sql(period, 'k.opened_at', 4), d.key_sql, d.name_sql,
+        pg_catalog.replace(d.order_sql, 'q.', 'a.'))
+    USING tenant, since, until, zone, top;
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.kpi_headline(period text, dimension text, since timestamp with time zone, until timestamp with time zone, as_of timestamp with time zone DEFAULT aftersales.now(), zone text DEFAULT current_setting('TimeZone'::text), tenant bigint DEFAULT aftersales.current_tenant())
+ RETURNS TABLE(period_start date, dim_key text, dim_name text, tickets bigint, cancelled bigint, resolved bigint, closed bigint, unresolved bigint, response_rate numeric, arrival_rate numeric, completion_rate numeric, closed_loop_rate numeric, reopen_rate numeric, csat_avg numeric, csat_good_share numeric, nps numeric, csat_responses bigint, nps_responses bigint)
+ LANGUAGE plpgsql
+ STABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    d record;
+    cfg_join text := '';
+    response_target interval;
+    arrival_target interval;
+    completion_target interval;
+    csat_good_min numeric;
+BEGIN
+    PERFORM aftersales_internal.kpi_check('kpi_headline',
+        'SELECT * FROM aftersales.kpi_headline(''month'', ''region'', ''2026-01-01'', ''2027-01-01'');',
+        period, dimension,
+        '{all,tenant,region,province,organisation,organisation_type,product_model,problem_type,engineer,priority,channel}',
+        since, until, as_of, zone, tenant);
+    d := aftersales_internal.kpi_dimension_sql(dimension);
+    -- The thresholds: parameters $6 to $9 for one tenant (which keeps the
+    -- plan a plain parallel scan), a join for every tenant.
+    IF tenant IS NULL THEN
+        cfg_join := 'JOIN aftersales_internal.kpi_config(NULL) g ON g.tenant_id = k.tenant_id';
+    ELSE
+        SELECT g.response_target, g.arrival_target, g.completion_target, g.csat_good_min
+          INTO response_target, arrival_target, completion_target, csat_good_min
+          FROM aftersales_internal.kpi_config(tenant) g;
+    END IF;
+    -- The same judgements as kpi_ticket_facts, inlined.
+    RETURN QUERY EXECUTE pg_catalog.format($q$
+SELECT q.* FROM (
+SELECT %1$s AS period_start, %2$s AS dim_key, pg_catalog.max(%3$s) AS dim_name,
+       pg_catalog.count(*) AS tickets,
+       pg_catalog.count(*) FILTER (WHERE k.status = 'cancelled') AS cancelled,
+       pg_catalog.count(*) FILTER (WHERE k.status <> 'cancelled' AND k.resolved_at IS NOT NULL) AS resolved,
+       pg_catalog.count(*) FILTER (WHERE k.status = 'closed') AS closed,
+       pg_catalog.count(*) FILTER (WHERE k.status NOT IN ('resolved', 'closed', 'cancelled')) AS unresolved,
+       pg_catalog.round(pg_catalog.avg(CASE
+           WHEN k.status = 'cancelled' THEN NULL
+           WHEN k.first_response_at IS NOT NULL THEN (k.first_response_at <= k.opened_at + %5$s)::integer
+           WHEN k.status = 'on_hold' THEN NULL
+           WHEN k.opened_at < $4 - %5$s THEN 0 END), 4),
+       pg_catalog.round(pg_catalog.avg(CASE
+           WHEN k.status = 'cancelled' OR NOT k.field THEN NULL
+           WHEN k.arrived_at IS NOT NULL THEN (k.arrived_at <= k.opened_at + %6$s)::integer
+           WHEN k.first_resolved_at IS NOT NULL OR k.status = 'on_hold' THEN NULL
+           WHEN k.opened_at < $4 - %6$s THEN 0 END), 4),
+       pg_catalog.round(pg_catalog.avg(CASE
+           WHEN k.status = 'cancelled' THEN NULL
+           WHEN k.resolved_at IS NOT NULL THEN (k.resolved_at <= k.opened_at + %7$s)::integer
+           WHEN k.status = 'on_hold' THEN NULL
+           WHEN k.opened_at < $4 - %7$s THEN 0 END), 4),
+       pg_catalog.round(pg_catalog.avg(CASE
+           WHEN k.status = 'cancelled' OR k.first_resolved_at IS NULL THEN NULL
+           ELSE (k.status = 'closed')::integer END), 4),
+       pg_catalog.round(pg_catalog.avg(CASE
+           WHEN k.status = 'cancelled' OR k.first_resolved_at IS NULL THEN NULL
+           ELSE (k.reopen_count > 0)::integer END), 4),
+       pg_catalog.round(pg_catalog.avg(k.csat) FILTER (WHERE k.status <> 'cancelled'), 2),
+       pg_catalog.round(pg_catalog.avg((k.csat >= %8$s)::integer) FILTER (WHERE k.status <> 'cancelled'), 4),
+       pg_catalog.round(100 * (pg_catalog.count(*) FILTER (WHERE k.nps >= 9 AND k.status <> 'cancelled')
+                               - pg_catalog.count(*) FILTER (WHERE k.nps <= 6 AND k.status <> 'cancelled'))::numeric
+                        / NULLIF(pg_catalog.count(k.nps) FILTER (WHERE k.status <> 'cancelled'), 0), 1),
+       pg_catalog.count(k.csat) FILTER (WHERE k.status <> 'cancelled'),
+       pg_catalog.count(k.nps) FILTER (WHERE k.status <> 'cancelled')
+  FROM aftersales._kpi_ticket_dims k
+  %9$s
+ WHERE ($1::bigint IS NULL OR k.tenant_id = $1) AND k.opened_at >= $2 AND k.opened_at < $3
+ GROUP BY 1, 2) q
+ ORDER BY q.period_start, %4$s$q$,
+        aftersales_internal.kpi_period_sql(period, 'k.opened_at', 5), d.key_sql, d.name_sql, d.order_sql,
+        CASE WHEN tenant IS NULL THEN 'g.response_target' ELSE '$6' END,
+        CASE WHEN tenant IS NULL THEN 'g.arrival_target' ELSE '$7' END,
+        CASE WHEN tenant IS NULL THEN 'g.completion_target' ELSE '$8' END,
+        CASE WHEN tenant IS NULL THEN 'g.csat_good_min' ELSE '$9' END,
+        cfg_join)
+    USING tenant, since, until, as_of, zone, response_target, arrival_target, completion_target, csat_good_min;
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.kpi_service(period text, dimension text, since timestamp with time zone, until timestamp with time zone, as_of timestamp with time zone DEFAULT aftersales.now(), zone text DEFAULT current_setting('TimeZone'::text), tenant bigint DEFAULT aftersales.current_tenant())
+ RETURNS TABLE(period_start date, dim_key text, dim_name text, tickets bigint, cancelled bigint, resolved bigint, closed bigint, unresolved bigint, response_rate numeric, arrival_rate numeric, completion_rate numeric, on_time_completion_rate numeric, sla_first_response_rate numeric, sla_arrival_rate numeric, sla_resolution_rate numeric, avg_first_response_minutes numeric, avg_first_response_business_minutes numeric, avg_resolution_minutes numeric, avg_resolution_business_minutes numeric, mttr_minutes numeric, mttr_business_minutes numeric, first_time_fix_rate numeric, closed_loop_rate numeric, repeat_problem_rate numeric, reopen_rate numeric, csat_avg numeric, csat_good_share numeric, nps numeric, csat_responses bigint, nps_responses bigint)
+ LANGUAGE plpgsql
+ STABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    d record;
+BEGIN
+    PERFORM aftersales_internal.kpi_check('kpi_service',
+        'SELECT * FROM aftersales.kpi_service(''month'', ''region'', ''2026-01-01'', ''2027-01-01'');',
+        period, dimension,
+        '{all,tenant,region,province,organisation,organisation_type,product_model,problem_type,engineer,priority,channel}',
+        since, until, as_of, zone, tenant);
+    d := aftersales_internal.kpi_dimension_sql(dimension);
+    RETURN QUERY EXECUTE pg_catalog.format($q$
+SELECT q.* FROM (
+SELECT %1$s AS period_start, %2$s AS dim_key, pg_catalog.max(%3$s) AS dim_name,
+       pg_catalog.count(*) AS tickets,
+       pg_catalog.sum(k.cancelled)::bigint AS cancelled,
+       pg_catalog.count(k.resolution_minutes) AS resolved,
+       pg_catalog.count(*) FILTER (WHERE k.status = 'closed') AS closed,
+       pg_catalog.count(*) FILTER (WHERE k.status NOT IN ('resolved', 'closed', 'cancelled')) AS unresolved,
+       pg_catalog.round(pg_catalog.avg(k.responded_in_target), 4),
+       pg_catalog.round(pg_catalog.avg(k.arrived_in_target), 4),
+       pg_catalog.round(pg_catalog.avg(k.completed_in_target), 4),
+       pg_catalog.round(pg_catalog.avg(k.completed_on_time), 4),
+       pg_catalog.round(pg_catalog.count(*) FILTER (WHERE k.sla_first_response = 'met')::numeric
+                        / NULLIF(pg_catalog.count(*) FILTER (WHERE k.sla_first_response IN ('met', 'breached')), 0), 4),
+       pg_catalog.round(pg_catalog.count(*) FILTER (WHERE k.sla_arrival = 'met')::numeric
+                        / NULLIF(pg_catalog.count(*) FILTER (WHERE k.sla_arrival IN ('met', 'breached')), 0), 4),
+       pg_catalog.round(pg_catalog.count(*) FILTER (WHERE k.sla_resolution = 'met')::numeric
+                        / NULLIF(pg_catalog.count(*) FILTER (WHERE k.sla_resolution IN ('met', 'breached')), 0), 4),
+       pg_catalog.round(pg_catalog.avg(k.response_minutes), 2),
+       pg_catalog.round(pg_catalog.avg(k.response_business_minutes), 2),
+       pg_catalog.round(pg_catalog.avg(k.resolution_minutes), 2),
+       pg_catalog.round(pg_catalog.avg(k.resolution_business_minutes), 2),
+       pg_catalog.round(pg_catalog.avg(k.repair_minutes), 2),
+       pg_catalog.round(pg_catalog.avg(k.repair_business_minutes), 2),
+       pg_catalog.round(pg_catalog.avg(k.first_time_fix), 4),
+       pg_catalog.round(pg_catalog.avg(k.closed_loop), 4),
+       pg_catalog.round(pg_catalog.avg(k.repeat_problem), 4),
+       pg_catalog.round(pg_catalog.avg(k.reopened), 4),
+       pg_catalog.round(pg_catalog.avg(k.csat_score), 2),
+       pg_catalog.round(pg_catalog.avg(k.csat_good), 4),
+       pg_catalog.round(100 * (pg_catalog.avg(k.nps_promoter) - pg_catalog.avg(k.nps_detractor)), 1),
+       pg_catalog.count(k.csat_score),
+       pg_catalog.count(k.nps_score)
+  FROM aftersales.kpi_ticket_facts($2, $3, $4, $1) k
+ GROUP BY 1, 2) q
+ ORDER BY q.period_start, %4$s$q$,
+        aftersales_internal.kpi_period_sql(period, 'k.opened_at', 5), d.key_sql, d.name_sql, d.order_sql)
+    USING tenant, since, until, as_of, zone;
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.kpi_staff(period text, since timestamp with time zone, until timestamp with time zone, as_of timestamp with time zone DEFAULT aftersales.now(), zone text DEFAULT current_setting('TimeZone'::text), tenant bigint DEFAULT aftersales.current_tenant())
+ RETURNS TABLE(period_start date, engineer_id bigint, engineer_name text, org_id bigint, org_name text, org_type text, tickets bigint, resolved bigint, unresolved bigint, avg_handling_minutes numeric, avg_handling_business_minutes numeric, total_handling_minutes numeric, first_time_fix_rate numeric, csat_avg numeric)
+ LANGUAGE plpgsql
+ STABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    PERFORM aftersales_internal.kpi_check('kpi_staff',
+        'SELECT * FROM aftersales.kpi_staff(''month'', ''2026-01-01'', ''2027-01-01'');',
+        period, NULL, NULL, since, until, as_of, zone, tenant);
+    RETURN QUERY EXECUTE pg_catalog.format($q$
+SELECT q.* FROM (
+SELECT %1$s AS period_start, k.engineer_id, pg_catalog.max(k.engineer_name),
+       pg_catalog.max(e.org_id), pg_catalog.max(o.name), pg_catalog.max(o.org_type),
+       pg_catalog.count(*) AS tickets,
+       pg_catalog.count(k.resolution_minutes),
+       pg_catalog.count(*) FILTER (WHERE k.status NOT IN ('resolved', 'closed')),
+       pg_catalog.round(pg_catalog.avg(k.handling_minutes), 2),
+       pg_catalog.round(pg_catalog.avg(k.handling_business_minutes), 2),
+       pg_catalog.round(pg_catalog.sum(k.handling_minutes), 2),
+       pg_catalog.round(pg_catalog.avg(k.first_time_fix), 4),
+       pg_catalog.round(pg_catalog.avg(k.csat_score), 2)
+  FROM aftersales.kpi_ticket_facts($2, $3, $4, $1) k
+  JOIN aftersales.engineers e ON e.tenant_id = k.tenant_id AND e.engineer_id = k.engineer_id
+  LEFT JOIN aftersales.organisations o ON o.tenant_id = e.tenant_id AND o.org_id = e.org_id
+ WHERE k.cancelled = 0
+ GROUP BY 1, k.tenant_id, k.engineer_id) q
+ ORDER BY q.period_start, q.engineer_id$q$,
+        aftersales_internal.kpi_period_sql(period, 'k.opened_at', 5))
+    USING tenant, since, until, as_of, zone;
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.kpi_ticket_facts(since timestamp with time zone, until timestamp with time zone, as_of timestamp with time zone DEFAULT aftersales.now(), tenant bigint DEFAULT aftersales.current_tenant())
+ RETURNS TABLE(tenant_id bigint, tenant_name text, ticket_id bigint, opened_at timestamp with time zone, status text, priority text, channel text, field boolean, customer_tier text, region text, province text, org_id bigint, org_name text, org_type text, unit_id bigint, model_id bigint, model_name text, problem_type_id bigint, problem_name text, engineer_id bigint, engineer_name text, cancelled integer, response_minutes numeric, response_business_minutes numeric, responded_in_target integer, arrival_minutes numeric, arrival_business_minutes numeric, arrived_in_target integer, resolution_minutes numeric, resolution_business_minutes numeric, completed_in_target integer, repair_minutes numeric, repair_business_minutes numeric, handling_minutes numeric, handling_business_minutes numeric, promised_at timestamp with time zone, completed_on_time integer, sla_first_response text, sla_arrival text, sla_resolution text, first_time_fix integer, closed_loop integer, reopened integer, repeat_problem integer, csat_score integer, csat_good integer, nps_score integer, nps_promoter integer, nps_detractor integer)
+ LANGUAGE plpgsql
+ STABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    PERFORM aftersales_internal.kpi_check('kpi_ticket_facts',
+        'SELECT * FROM aftersales.kpi_ticket_facts(''2026-01-01'', ''2026-02-01'', as_of => ''2026-02-01'');',
+        NULL, NULL, NULL, since, until, as_of, 'UTC', tenant);
+    RETURN QUERY
+    WITH cfg AS (
+        SELECT * FROM aftersales_internal.kpi_config(kpi_ticket_facts.tenant)
+    ), base AS (
+        SELECT k.*, g.response_target, g.arrival_target, g.completion_target, g.csat_good_min,
+               k.status = 'cancelled' AS is_cancelled,
+               k.status = 'on_hold' AS is_held
+          FROM aftersales._kpi_ticket_dims k
+          JOIN cfg g ON g.tenant_id = k.tenant_id
+         WHERE (kpi_ticket_facts.tenant IS NULL OR k.tenant_id = kpi_ticket_facts.tenant)
+           AND k.opened_at >= kpi_ticket_facts.since AND k.opened_at < kpi_ticket_facts.until
+    ), clocks AS (
+        -- one row per ticket: its policy and the state of its three clocks
+        SELECT s.tenant_id, s.ticket_id, pg_catalog.min(s.policy_id) AS policy_id,
+               pg_catalog.min(COALESCE(s.outcome, 'running')) FILTER (WHERE s.metric = 'first_response') AS fr,
+               pg_catalog.min(COALESCE(s.outcome, 'running')) FILTER (WHERE s.metric = 'arrival') AS arr,
+               pg_catalog.min(COALESCE(s.outcome, 'running')) FILTER (WHERE s.metric = 'resolution') AS res,
+               pg_catalog.min(s.due_at) FILTER (WHERE s.metric = 'resolution') AS res_due
+          FROM aftersales.ticket_sla s
+         WHERE (kpi_ticket_facts.tenant IS NULL OR s.tenant_id = kpi_ticket_facts.tenant)
+           AND s.started_at >= kpi_ticket_facts.since AND s.started_at < kpi_ticket_facts.until
+         GROUP BY s.tenant_id, s.ticket_id
+    ), repeats AS (
+        -- the previous ticket of the same unit and problem type, not cancelled
+        SELECT r.tenant_id, r.ticket_id, r.gap <= g.repeat_window AS is_repeat
+          FROM (SELECT t.tenant_id, t.ticket_id, t.opened_at,
+                       t.opened_at - pg_catalog.lag(t.opened_at) OVER (
+                           PARTITION BY t.tenant_id, t.unit_id, t.problem_type_id
+                           ORDER BY t.opened_at, t.ticket_id) AS gap
+                  FROM aftersales.tickets t
+                 WHERE (kpi_ticket_facts.tenant IS NULL OR t.tenant_id = kpi_ticket_facts.tenant)
+                   AND t.unit_id IS NOT NULL AND t.status <> 'cancelled'
+                   AND t.opened_at < kpi_ticket_facts.until
+                   AND t.opened_at >= kpi_ticket_facts.since - (SELECT pg_catalog.max(c2.repeat_window) FROM cfg c2)) r
+          JOIN cfg g ON g.tenant_id = r.tenant_id
+         WHERE r.opened_at >= kpi_ticket_facts.since
+    ), revisited AS (
+        -- tickets with more than one arrival on site (an arrival is never
+        -- earlier than the ticket's entry)
+        SELECT ev.tenant_id, ev.ticket_id
+          FROM aftersales.ticket_events ev
+         WHERE (kpi_ticket_facts.tenant IS NULL OR ev.tenant_id = kpi_ticket_facts.tenant)
+           AND ev.event = 'arrive' AND ev.at >= kpi_ticket_facts.since
+         GROUP BY ev.tenant_id, ev.ticket_id
+        HAVING pg_catalog.count(*) > 1
+    ), judged AS (
+        SELECT b.*, cl.fr, cl.arr, cl.res, cal.calendar AS cal, rp.is_repeat, rv.ticket_id IS NOT NULL AS is_revisited,
+               COALESCE(b.requested_at, cl.res_due) AS promise
+          FROM base b
+          LEFT JOIN clocks cl ON cl.tenant_id = b.tenant_id AND cl.ticket_id = b.ticket_id
+          LEFT JOIN aftersales.sla_policies sp ON sp.tenant_id = cl.tenant_id AND sp.policy_id = cl.policy_id
+          LEFT JOIN aftersales.calendars cal ON cal.tenant_id = sp.tenant_id AND cal.name = sp.calendar
+          LEFT JOIN repeats rp ON rp.tenant_id = b.tenant_id AND rp.ticket_id = b.ticket_id
+          LEFT JOIN revisited rv ON rv.tenant_id = b.tenant_id AND rv.ticket_id = b.ticket_id
+    )
+    SELECT j.tenant_id, j.tenant_name, j.ticket_id, j.opened_at,
+           j.status::text, j.priority::text, j.channel, j.field, j.customer_tier,
+           j.region, j.province, j.org_id, j.org_name, j.org_type,
+           j.unit_id, j.model_id, j.model_name, j.problem_type_id, j.problem_name,
+           j.engineer_id, j.engineer_name,
+           j.is_cancelled::integer,
+           -- first response
+           CASE WHEN NOT j.is_cancelled THEN pg_catalog.round(EXTRACT(EPOCH FROM j.first_response_at - j.opened_at) / 60, 2) END,
+           CASE WHEN NOT j.is_cancelled THEN pg_catalog.round(EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.opened_at, j.first_response_at)) / 60, 2) END,
+           CASE WHEN j.is_cancelled THEN NULL
+                WHEN j.first_response_at IS NOT NULL THEN (j.first_response_at <= j.opened_at + j.response_target)::integer
+                WHEN j.is_held THEN NULL
+                WHEN j.opened_at < kpi_ticket_facts.as_of - j.response_target THEN 0 END,
+           -- arrival (field tickets)
+           CASE WHEN NOT j.is_cancelled THEN pg_catalog.round(EXTRACT(EPOCH FROM j.arrived_at - j.opened_at) / 60, 2) END,
+           CASE WHEN NOT j.is_cancelled THEN pg_catalog.round(EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.opened_at, j.arrived_at)) / 60, 2) END,
+           CASE WHEN j.is_cancelled OR NOT j.field THEN NULL
+                WHEN j.arrived_at IS NOT NULL THEN (j.arrived_at <= j.opened_at + j.arrival_target)::integer
+                WHEN j.first_resolved_at IS NOT NULL OR j.is_held THEN NULL
+                WHEN j.opened_at < kpi_ticket_facts.as_of - j.arrival_target THEN 0 END,
+           -- resolution (the final one)
+           CASE WHEN NOT j.is_cancelled THEN pg_catalog.round(EXTRACT(EPOCH FROM j.resolved_at - j.opened_at) / 60, 2) END,
+           CASE WHEN NOT j.is_cancelled THEN pg_catalog.round(EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.opened_at, j.resolved_at)) / 60, 2) END,
+           CASE WHEN j.is_cancelled THEN NULL
+                WHEN j.resolved_at IS NOT NULL THEN (j.resolved_at <= j.opened_at + j.completion_target)::integer
+                WHEN j.is_held THEN NULL
+                WHEN j.opened_at < kpi_ticket_facts.as_of - j.completion_target THEN 0 END,
+           -- repair: from the first response to the final resolution
+           CASE WHEN NOT j.is_cancelled THEN pg_catalog.round(EXTRACT(EPOCH FROM j.resolved_at - j.first_response_at) / 60, 2) END,
+           CASE WHEN NOT j.is_cancelled THEN pg_catalog.round(EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.first_response_at, j.resolved_at)) / 60, 2) END,
+           -- handling: from the assignment to the current engineer to the final resolution
+           CASE WHEN NOT j.is_cancelled THEN pg_catalog.round(EXTRACT(EPOCH FROM j.resolved_at - j.assigned_at) / 60, 2) END,
+           CASE WHEN NOT j.is_cancelled THEN pg_catalog.round(EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.assigned_at, j.resolved_at)) / 60, 2) END,
+           -- on time: by the customer-requested date, else by the resolution clock's due time
+           CASE WHEN NOT j.is_cancelled THEN j.promise END,
+           CASE WHEN j.is_cancelled OR j.promise IS NULL THEN NULL
+                WHEN j.resolved_at IS NOT NULL THEN (j.resolved_at <= j.promise)::integer
+                WHEN j.is_held THEN NULL
+                WHEN kpi_ticket_facts.as_of > j.promise THEN 0 END,
+           CASE WHEN NOT j.is_cancelled THEN j.fr END,
+           CASE WHEN NOT j.is_cancelled THEN j.arr END,
+           CASE WHEN NOT j.is_cancelled THEN j.res END,
+           -- first-time fix, closed loop, reopen: over tickets resolved at least once
+           CASE WHEN j.is_cancelled OR j.first_resolved_at IS NULL THEN NULL
+                WHEN j.attempt_count > 0 OR j.reopen_count > 0 OR j.is_revisited THEN 0
+                ELSE 1 END,
+           CASE WHEN j.is_cancelled OR j.first_resolved_at IS NULL THEN NULL
+                ELSE (j.status = 'closed')::integer END,
+           CASE WHEN j.is_cancelled OR j.first_resolved_at IS NULL THEN NULL
+                ELSE (j.reopen_count > 0)::integer END,
+           CASE WHEN j.is_cancelled OR j.unit_id IS NULL THEN NULL
+                ELSE COALESCE(j.is_repeat, false)::integer END,
+           -- the latest follow-up's scores
+           CASE WHEN NOT j.is_cancelled THEN j.csat::integer END,
+           CASE WHEN NOT j.is_cancelled THEN (j.csat >= j.csat_good_min)::integer END,
+           CASE WHEN NOT j.is_cancelled THEN j.nps::integer END,
+           CASE WHEN NOT j.is_cancelled THEN (j.nps >= 9)::integer END,
+           CASE WHEN NOT j.is_cancelled THEN (j.nps <= 6)::integer END
+      FROM judged j;
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.kpi_warranty_trend(period text, since timestamp with time zone, until timestamp with time zone, zone text DEFAULT current_setting('TimeZone'::text), tenant bigint DEFAULT aftersales.current_tenant())
+ RETURNS TABLE(period_start date, tenant_id bigint, failures bigint, early_failures bigint, early_failure_warning numeric, early_failure_alert integer, in_warranty_failures bigint, in_warranty_warning numeric, in_warranty_alert integer, out_of_warranty_failures bigint, out_of_warranty_warning numeric, out_of_warranty_alert integer, warranty_unknown bigint)
+ LANGUAGE plpgsql
+ STABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    PERFORM aftersales_internal.kpi_check('kpi_warranty_trend',
+        'SELECT * FROM aftersales.kpi_warranty_trend(''month'', ''2026-01-01'', ''2026-07-01'');',
+        period, NULL, NULL, since, until, NULL, zone, tenant);
+    -- Every period of a bounded range has a row, with zeros when nothing failed.
+    RETURN QUERY
+    WITH f AS (
+        SELECT x.period_start, x.dim_key::bigint AS tenant_id, x.failures, x.early_failures,
+               x.in_warranty_failures, x.out_of_warranty_failures, x.warranty_unknown
+          FROM aftersales.kpi_failures(kpi_warranty_trend.period, 'tenant', kpi_warranty_trend.since,
+                                       kpi_warranty_trend.until, kpi_warranty_trend.zone,
+                                       kpi_warranty_trend.tenant) x
+    ), periods AS (
+        SELECT f.period_start FROM f
+        UNION
+        SELECT p::date
+          FROM pg_catalog.generate_series(
+                   pg_catalog.date_trunc(kpi_warranty_trend.period,
+                                         pg_catalog.timezone(kpi_warranty_trend.zone, kpi_warranty_trend.since)),
+                   pg_catalog.timezone(kpi_warranty_trend.zone, kpi_warranty_trend.until) - interval '1 microsecond',
+                   CASE kpi_warranty_trend.period WHEN 'quarter' THEN interval '3 months'
+                        ELSE ('1 ' || kpi_warranty_trend.period)::interval END) p
+         WHERE kpi_warranty_trend.period <> 'all'
+           AND pg_catalog.isfinite(kpi_warranty_trend.since) AND pg_catalog.isfinite(kpi_warranty_trend.until)
+        UNION
+        SELECT NULL::date WHERE kpi_warranty_trend.period = 'all'
+    )
+    SELECT p.period_start, g.tenant_id, COALESCE(f.failures, 0),
+           COALESCE(f.early_failures, 0), g.early_failure_warning,
+           (COALESCE(f.early_failures, 0) >= g.early_failure_warning)::integer,
+           COALESCE(f.in_warranty_failures, 0), g.in_warranty_warning,
+           (COALESCE(f.in_warranty_failures, 0) >= g.in_warranty_warning)::integer,
+           COALESCE(f.out_of_warranty_failures, 0), g.out_of_warranty_warning,
+           (COALESCE(f.out_of_warranty_failures, 0) >= g.out_of_warranty_warning)::integer,
+           COALESCE(f.warranty_unknown, 0)
+      FROM periods p
+     CROSS JOIN aftersales_internal.kpi_config(kpi_warranty_trend.tenant) g
+      LEFT JOIN f ON f.period_start IS NOT DISTINCT FROM p.period_start AND f.tenant_id = g.tenant_id
+     WHERE f.tenant_id IS NOT NULL OR kpi_warranty_trend.tenant IS NOT NULL
+     ORDER BY p.period_start, g.tenant_id;
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.lock_ticket(ticket bigint, reason text, actor text DEFAULT aftersales.actor(), at timestamp with time zone DEFAULT aftersales.now())
+ RETURNS aftersales.ticket_status
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    RETURN aftersales_internal.ticket_event(ticket, 'lock', actor, at, reason);
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.open_ticket(customer bigint, problem_type bigint, priority aftersales.priority, description text, channel text DEFAULT 'phone'::text, unit bigint DEFAULT NULL::bigint, model bigint DEFAULT NULL::bigint, requested_at timestamp with time zone DEFAULT NULL::timestamp with time zone, field boolean DEFAULT false, org bigint DEFAULT NULL::bigint, on_hold boolean DEFAULT false, reason text DEFAULT NULL::text, actor text DEFAULT aftersales.actor(), at timestamp with time zone DEFAULT aftersales.now())
+ RETURNS bigint
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    opened timestamptz := COALESCE(at, aftersales.now());
+    unit_customer bigint;
+    unit_model bigint;
+    customer_ok boolean;
+    problem_type_ok boolean;
+    model_ok boolean;
+    org_ok boolean;
+    example constant text := 'SELECT aftersales.open_ticket(customer => 7, problem_type => 3, priority => ''B'', description => ''no power'');';
+BEGIN
+    IF customer IS NULL OR problem_type IS NULL OR priority IS NULL OR description IS NULL THEN
+        RAISE EXCEPTION 'customer, problem_type, priority and description must not be null'
+            USING ERRCODE = '22004', HINT = 'For example: ' OPERATOR(pg_catalog.||) example;
+    END IF;
+    IF pg_catalog.btrim(description) OPERATOR(pg_catalog.=) '' THEN
+        RAISE EXCEPTION 'description must not be empty'
+            USING ERRCODE = '22023', HINT = 'Say what the customer reported, for example: ' OPERATOR(pg_catalog.||) example;
+    END IF;
+    -- What must exist, read in one statement; the errors below keep their order.
+    SELECT EXISTS (SELECT FROM aftersales.customers c
+                    WHERE c.tenant_id OPERATOR(pg_catalog.=) tenant AND c.customer_id OPERATOR(pg_catalog.=) open_ticket.customer),
+           EXISTS (SELECT FROM aftersales.problem_types p
+                    WHERE p.tenant_id OPERATOR(pg_catalog.=) tenant AND p.problem_type_id OPERATOR(pg_catalog.=) problem_type),
+           model IS NULL OR EXISTS (SELECT FROM aftersales.product_models m
+                                     WHERE m.tenant_id OPERATOR(pg_catalog.=) tenant AND m.model_id OPERATOR(pg_catalog.=) model),
+           org IS NULL OR EXISTS (SELECT FROM aftersales.organisations o
+                                   WHERE o.tenant_id OPERATOR(pg_catalog.=) tenant AND o.org_id OPERATOR(pg_catalog.=) org)
+      INTO customer_ok, problem_type_ok, model_ok, org_ok;
+    IF NOT customer_ok THEN
+        RAISE EXCEPTION 'customer % does not exist for tenant %', customer, tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'Register the customer first: INSERT INTO aftersales.customers (name) VALUES (''...'') RETURNING customer_id;';
+    END IF;
+    IF NOT problem_type_ok THEN
+        RAISE EXCEPTION 'problem type % does not exist for tenant %', problem_type, tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the problem types with: SELECT problem_type_id, code, name FROM aftersales.problem_types WHERE tenant_id = aftersales.current_tenant();';
+    END IF;
+    IF channel IS NULL OR channel NOT IN ('phone', 'web', 'app', 'wechat', 'email', 'walk_in', 'field', 'other') THEN
+        RAISE EXCEPTION 'invalid channel: "%"', channel
+            USING ERRCODE = '22023',
+                  HINT = 'Channels are phone, web, app, wechat, email, walk_in, field and other.';
+    END IF;
+    IF unit IS NOT NULL THEN
+        SELECT u.customer_id, u.model_id INTO unit_customer, unit_model FROM aftersales.units u
+         WHERE u.tenant_id OPERATOR(pg_catalog.=) tenant AND u.unit_id OPERATOR(pg_catalog.=) unit;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'unit % does not exist for tenant %', unit, tenant
+                USING ERRCODE = 'P0002',
+                      HINT = 'Find the unit by its serial: SELECT unit_id FROM aftersales.units WHERE serial = ''...'';';
+        END IF;
+        IF unit_customer OPERATOR(pg_catalog.<>) customer THEN
+            RAISE EXCEPTION 'unit % belongs to customer %, not to customer %', unit, unit_customer, customer
+                USING ERRCODE = '22023', HINT = 'Open the ticket for the customer who has the unit.';
+        END IF;
+        IF model IS NOT NULL AND model OPERATOR(pg_catalog.<>) unit_model THEN
+            RAISE EXCEPTION 'unit % is of model %, not of model %', unit, unit_model, model
+                USING ERRCODE = '22023', HINT = 'Leave the model out: it is taken from the unit.';
+        END IF;
+        model := unit_model;
+    ELSIF NOT model_ok THEN
+        RAISE EXCEPTION 'product model % does not exist for tenant %', model, tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the models with: SELECT model_id, code, name FROM aftersales.product_models WHERE tenant_id = aftersales.current_tenant();';
+    END IF;
+    IF NOT org_ok THEN
+        RAISE EXCEPTION 'organisation % does not exist for tenant %', org, tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the organisations with: SELECT org_id, name FROM aftersales.organisations WHERE tenant_id = aftersales.current_tenant();';
+    END IF;
+    IF requested_at OPERATOR(pg_catalog.<) opened THEN
+        RAISE EXCEPTION 'requested date % precedes the entry of the ticket at %', requested_at, opened
+            USING ERRCODE = '22023', HINT = 'The customer-requested date is when the customer wants the problem solved, after entry.';
+    END IF;
+    IF COALESCE(on_hold, false) THEN
+        -- entry on hold; the events' reasons are checked by the trigger (src/ticket.c)
+        IF reason IS NULL OR pg_catalog.btrim(reason) OPERATOR(pg_catalog.=) '' THEN
+            RAISE EXCEPTION 'event hold of a new ticket needs a reason'
+                USING ERRCODE = '22004',
+                      DETAIL = 'The reason is recorded in the event log, for the service manager and for audits.',
+                      HINT = 'Give one, for example: SELECT aftersales.open_ticket(customer => 7, problem_type => 3, priority => ''C'', description => ''noise'', on_hold => true, reason => ''customer away until Monday'');';
+        END IF;
+    END IF;
+
+    RETURN aftersales_internal.ticket_open(tenant, channel, customer, unit, model, problem_type, description, priority,
+                                   requested_at, org, COALESCE(field, false),
+                                   CASE WHEN COALESCE(on_hold, false) THEN 'on_hold' ELSE 'new' END::aftersales.ticket_status,
+                                   opened, actor, reason);
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.open_tickets(tickets jsonb, reason text DEFAULT NULL::text, actor text DEFAULT aftersales.actor(), at timestamp with time zone DEFAULT aftersales.now())
+ RETURNS SETOF bigint
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    opened timestamptz := COALESCE(at, aftersales.now());
+BEGIN
+    IF tickets IS NULL OR pg_catalog.jsonb_typeof(tickets) OPERATOR(pg_catalog.<>) 'array' THEN
+        RAISE EXCEPTION 'tickets must be a JSON array'
+            USING ERRCODE = '22023',
+                  HINT = 'For example: SELECT aftersales.open_tickets(''[{"customer": 7, "problem_type": 3, "priority": "B", "description": "no power"}]'');';
+    END IF;
+    PERFORM aftersales_internal.declare_event('open', COALESCE(NULLIF(actor, ''), aftersales.actor()), opened,
+                                      NULLIF(pg_catalog.btrim(reason), ''));
+    RETURN QUERY
+    INSERT INTO aftersales.tickets AS tk (tenant_id, channel, customer_id, unit_id, model_id, problem_type_id,
+                                          description, priority, requested_at, org_id, field, status, opened_at)
+    SELECT tenant,
+           CASE WHEN COALESCE(x.channel, 'phone') IN ('phone', 'web', 'app', 'wechat', 'email', 'walk_in', 'field', 'other')
+                THEN COALESCE(x.channel, 'phone')
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('invalid channel "%s"', x.channel))::text END,
+           CASE WHEN c.customer_id IS NOT NULL THEN x.customer
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('customer %s does not exist', x.customer)) END,
+           CASE WHEN x.unit IS NULL OR u.customer_id OPERATOR(pg_catalog.=) x.customer THEN x.unit
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('unit %s does not exist or belongs to another customer', x.unit)) END,
+           CASE WHEN x.model IS NULL OR u.unit_id IS NULL OR x.model OPERATOR(pg_catalog.=) u.model_id
+                THEN COALESCE(u.model_id, x.model)
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('unit %s is not of model %s', x.unit, x.model)) END,
+           CASE WHEN p.problem_type_id IS NOT NULL THEN x.problem_type
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('problem type %s does not exist', x.problem_type)) END,
+           CASE WHEN pg_catalog.btrim(x.description) OPERATOR(pg_catalog.<>) '' THEN x.description
+                ELSE aftersales_internal.bad_item(x.item, 'description is missing')::text END,
+           CASE WHEN x.priority IS NOT NULL THEN x.priority
+                ELSE aftersales_internal.bad_item(x.item, 'priority is missing')::text::aftersales.priority END,
+           CASE WHEN x.requested_at IS NULL OR x.requested_at OPERATOR(pg_catalog.>=) COALESCE(x.opened_at, opened)
+                THEN x.requested_at
+                ELSE aftersales_internal.bad_item(x.item, 'requested_at precedes the entry')::text::timestamptz END,
+           x.org,
+           COALESCE(x.field, false),
+           CASE WHEN NOT COALESCE(x.on_hold, false) THEN 'new'::aftersales.ticket_status
+                WHEN reason IS NOT NULL THEN 'on_hold'::aftersales.ticket_status
+                ELSE aftersales_internal.bad_item(x.item, 'on_hold needs the reason argument')::text::aftersales.ticket_status END,
+           COALESCE(x.opened_at, opened)
+      FROM ROWS FROM (pg_catalog.jsonb_to_recordset(tickets)
+                      AS (customer bigint, problem_type bigint, priority aftersales.priority, description text,
+                          channel text, unit bigint, model bigint, requested_at timestamptz, field boolean,
+                          org bigint, on_hold boolean, opened_at timestamptz)) WITH ORDINALITY
+           AS x (customer, problem_type, priority, description, channel, unit, model, requested_at, field, org,
+                 on_hold, opened_at, item)
+      LEFT JOIN aftersales.customers c
+        ON c.tenant_id OPERATOR(pg_catalog.=) tenant AND c.customer_id OPERATOR(pg_catalog.=) x.customer
+      LEFT JOIN aftersales.problem_types p
+        ON p.tenant_id OPERATOR(pg_catalog.=) tenant AND p.problem_type_id OPERATOR(pg_catalog.=) x.problem_type
+      LEFT JOIN aftersales.units u
+        ON u.tenant_id OPERATOR(pg_catalog.=) tenant AND u.unit_id OPERATOR(pg_catalog.=) x.unit
+     ORDER BY x.item
+    RETURNING tk.ticket_id;
+    PERFORM aftersales_internal.declare_event(NULL, NULL, NULL, NULL);
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.prune_sweep_runs(before timestamp with time zone DEFAULT (now() - '30 days'::interval), tenant bigint DEFAULT NULL::bigint)
+ RETURNS bigint
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    n bigint;
+BEGIN
+    IF before IS NULL OR before = 'infinity' THEN
+        PERFORM aftersales_internal.sweep_error(pg_catalog.format('invalid prune instant: %s', COALESCE(before::text, 'NULL')),
+            'Runs finished before it are deleted, for example: SELECT aftersales.prune_sweep_runs(before => now() - interval ''7 days'');');
+    END IF;
+    DELETE FROM aftersales.sweep_runs r
+     WHERE r.finished_at < prune_sweep_runs.before
+       AND (prune_sweep_runs.tenant IS NULL OR r.tenant_id = prune_sweep_runs.tenant);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.raise_alert(ticket bigint, kind text, level numeric DEFAULT 0, role text DEFAULT 'supervisor'::text, detail jsonb DEFAULT '{}'::jsonb, due_at timestamp with time zone DEFAULT NULL::timestamp with time zone, at timestamp with time zone DEFAULT aftersales.now())
+ RETURNS bigint
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    t_at timestamptz := COALESCE(at, aftersales.now());
+    aid bigint;
+BEGIN
+    IF kind IS NULL OR kind NOT IN ('part_not_collected') THEN
+        RAISE EXCEPTION 'alerts of kind "%" cannot be raised by hand', kind
+            USING ERRCODE = '22023',
+                  DETAIL = 'Warnings, escalations, locks and the anomaly alerts on clocks are raised by the sweep, locked by the tickets trigger.',
+                  HINT = 'Kinds raised through this hook: part_not_collected; for example: SELECT aftersales.raise_alert(42, ''part_not_collected'', level => 7);';
+    END IF;
+    IF level IS NULL OR level < 0 OR role IS NULL OR role !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+        RAISE EXCEPTION 'invalid level % or role "%" for an alert', COALESCE(level::text, 'NULL'), role
+            USING ERRCODE = '22023',
+                  HINT = 'The level tells one occurrence from another (a shipment number, say) and is never negative; a role is a lowercase name: SELECT aftersales.raise_alert(42, ''part_not_collected'', level => 7, role => ''supervisor'');';
+    END IF;
+    IF ticket IS NULL OR NOT EXISTS (SELECT FROM aftersales.tickets t
+                                      WHERE t.tenant_id = tenant AND t.ticket_id = raise_alert.ticket) THEN
+        RAISE EXCEPTION 'ticket % does not exist for tenant %', ticket, tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'Tickets belong to the tenant in the setting aftersales.tenant_id; list them with: SELECT ticket_id, status FROM aftersales.tickets WHERE tenant_id = aftersales.current_tenant();';
+    END IF;
+    INSERT INTO aftersales.alerts AS a (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, detail)
+    VALUES (tenant, ticket, 'ticket', kind, level, role, COALESCE(due_at, t_at), t_at, COALESCE(detail, '{}'))
+    ON CONFLICT ON CONSTRAINT alerts_once DO NOTHING
+    RETURNING a.alert_id INTO aid;
+    IF aid IS NOT NULL THEN
+        PERFORM pg_catalog.pg_notify('aftersales_alerts', pg_catalog.json_build_object(
+            'tenant', tenant, 'alert', aid, 'ticket', ticket, 'clock', 'ticket', 'kind', kind, 'level', level)::text);
+    END IF;
+    RETURN aid;
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.rearm_watches(tenant bigint DEFAULT NULL::bigint)
+ RETURNS bigint
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    WITH u AS (
+        UPDATE aftersales.escalation_watches w SET next_check = x.expected
+          FROM aftersales_internal.expected_checks(rearm_watches.tenant) x
+         WHERE w.tenant_id = x.tenant_id AND w.ticket_id = x.ticket_id AND w.clock = x.clock
+           AND w.next_check IS DISTINCT FROM x.expected
+        RETURNING 1)
+    SELECT pg_catalog.count(*) FROM u
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.reassign_ticket(ticket bigint, engineer bigint, reason text DEFAULT NULL::text, actor text DEFAULT aftersales.actor(), at timestamp with time zone DEFAULT aftersales.now())
+ RETURNS aftersales.ticket_status
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    PERFORM aftersales_internal.require_engineer(engineer, aftersales.current_tenant(), 'reassign_ticket');
+    RETURN aftersales_internal.ticket_event(ticket, 'reassign', actor, at, reason, assignee => engineer);
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.release_ticket(ticket bigint, reason text, actor text DEFAULT aftersales.actor(), at timestamp with time zone DEFAULT aftersales.now())
+ RETURNS aftersales.ticket_status
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    RETURN aftersales_internal.ticket_event(ticket, 'release', actor, at, reason);
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.reopen_ticket(ticket bigint, reason text, actor text DEFAULT aftersales.actor(), at timestamp with time zone DEFAULT aftersales.now())
+ RETURNS aftersales.ticket_status
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    RETURN aftersales_internal.ticket_event(ticket, 'reopen', actor, at, reason);
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.replay_ticket(tenant bigint, ticket bigint)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    e aftersales.ticket_events;
+    loop_table jsonb;
+    tr jsonb;
+    -- the ticket, column by column (built into jsonb once, at the end: a
+    -- jsonb rebuilt at every change was most of a replay's time)
+    status aftersales.ticket_status;
+    held_from aftersales.ticket_status;
+    priority aftersales.priority;
+    tier aftersales.ticket_tier;
+    assignee_id bigint;
+    attempt_count integer := 0;
+    reopen_count integer := 0;
+    opened_at timestamptz;
+    first_response_at timestamptz;
+    assigned_at timestamptz;
+    arrived_at timestamptz;
+    first_resolved_at timestamptz;
+    resolved_at timestamptz;
+    followed_up_at timestamptz;
+    closed_at timestamptz;
+    cancelled_at timestamptz;
+    satisfied boolean;
+    csat smallint;
+    nps smallint;
+    follow_up_comment text;
+    last_event aftersales.ticket_event;
+    last_event_at timestamptz;
+    last_actor text;
+    sla jsonb := '{}';
+    c jsonb;
+    m text;
+    pay jsonb;
+    n integer := 0;
+    at timestamptz;
+    from_s aftersales.ticket_status;
+    to_s aftersales.ticket_status;
+    had_response boolean;
+    had_arrival boolean;
+    leaving_hold boolean;
+    entering_hold boolean;
+    reopening boolean;
+    touched boolean;
+    stops text[];
+    voids text[];
+    -- every metric a clock can have: looping over them beats a query of
+    -- jsonb_each(sla) at every event
+    metrics constant text[] := pg_catalog.enum_range(NULL::aftersales.sla_metric)::text[];
+BEGIN
+    loop_table := aftersales_internal.transition_table();
+
+    FOR e IN SELECT * FROM aftersales.ticket_events ev
+              WHERE ev.tenant_id OPERATOR(pg_catalog.=) tenant AND ev.ticket_id OPERATOR(pg_catalog.=) ticket
+              ORDER BY ev.seq
+    LOOP
+        n := n OPERATOR(pg_catalog.+) 1;
+        at := e.at;
+        pay := e.payload;
+        IF e.seq OPERATOR(pg_catalog.<>) n THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'missing');
+        END IF;
+
+        IF n OPERATOR(pg_catalog.=) 1 THEN
+            IF e.event OPERATOR(pg_catalog.<>) 'open' OR e.to_state NOT IN ('new', 'on_hold') THEN
+                PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'the first event does not open the ticket');
+            END IF;
+            status := e.to_state;
+            held_from := CASE WHEN e.to_state OPERATOR(pg_catalog.=) 'on_hold' THEN 'new' END;
+            priority := pay->>'priority';
+            tier := pay->>'tier';
+            opened_at := at;
+            last_event := 'open';
+            last_event_at := at;
+            last_actor := e.actor;
+            FOR m, c IN SELECT * FROM pg_catalog.jsonb_each(COALESCE(pay->'sla', '{}')) LOOP
+                sla := sla OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(m, pg_catalog.jsonb_build_object(
+                    'policy_id', (pay->>'policy')::bigint, 'agreement_id', (pay->>'agreement')::bigint,
+                    'target', (c->>'target')::interval, 'calendar', c->>'calendar',
+                    'pauses_on_hold', (c->>'pauses')::boolean, 'started_at', at,
+                    'due_at', (c->>'due')::timestamptz, 'paused', '0'::interval,
+                    'paused_since', CASE WHEN e.to_state OPERATOR(pg_catalog.=) 'on_hold' AND (c->>'pauses')::boolean
+                                         THEN at END,
+                    'stopped_at', NULL, 'outcome', NULL, 'elapsed', NULL, 'elapsed_wall', NULL));
+            END LOOP;
+            CONTINUE;
+        END IF;
+
+        -- the transition, checked against the table
+        from_s := status;
+        to_s := e.to_state;
+        IF e.from_state IS DISTINCT FROM from_s THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+                pg_catalog.format('it starts from %s, but the ticket was %s', e.from_state, from_s));
+        END IF;
+        tr := loop_table->(from_s::text OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) e.event::text
+                           OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) to_s::text);
+        IF tr IS NULL THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+                pg_catalog.format('%s --%s--> %s is not a transition of the closed loop', from_s, e.event, to_s));
+        END IF;
+        IF e.event OPERATOR(pg_catalog.=) 'fail'
+           AND (attempt_count OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) 2)
+               IS DISTINCT FROM (tr->>'rule' IS NOT DISTINCT FROM 'attempts') THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'the attempts rule was not followed');
+        END IF;
+        IF tr->>'rule' OPERATOR(pg_catalog.=) 'held_from' AND to_s IS DISTINCT FROM held_from THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'resume did not return to the state held from');
+        END IF;
+
+        -- the ticket (ticket.c, apply_transition)
+        had_response := first_response_at IS NOT NULL;
+        had_arrival := arrived_at IS NOT NULL;
+        status := to_s;
+        last_event := e.event;
+        last_event_at := at;
+        last_actor := e.actor;
+        IF to_s OPERATOR(pg_catalog.=) 'on_hold' AND from_s OPERATOR(pg_catalog.<>) 'on_hold' THEN
+            held_from := from_s;
+        ELSIF to_s OPERATOR(pg_catalog.<>) 'on_hold' AND from_s OPERATOR(pg_catalog.=) 'on_hold' THEN
+            held_from := NULL;
+        END IF;
+        IF to_s IN ('new', 'locked') THEN
+            assignee_id := NULL;
+        ELSIF tr->>'supplies' OPERATOR(pg_catalog.=) 'assignee_id' THEN
+            assignee_id := pay->>'assignee';
+            IF to_s OPERATOR(pg_catalog.=) 'assigned' THEN
+                assigned_at := at;
+            END IF;
+        END IF;
+        IF pay ? 'tier' THEN
+            tier := pay->>'tier';
+        END IF;
+        IF pay ? 'priority' THEN
+            priority := pay->>'priority';
+        END IF;
+        IF (tr->>'counts_attempt')::boolean THEN
+            attempt_count := attempt_count OPERATOR(pg_catalog.+) 1;
+        END IF;
+        IF (tr->>'first_response')::boolean AND NOT had_response THEN
+            first_response_at := at;
+        END IF;
+        IF e.event OPERATOR(pg_catalog.=) 'arrive' AND NOT had_arrival THEN
+            arrived_at := at;
+        END IF;
+        IF e.event OPERATOR(pg_catalog.=) 'follow_up' THEN
+            followed_up_at := at;
+            satisfied := pay->>'satisfied';
+            csat := pay->>'csat';
+            nps := pay->>'nps';
+            follow_up_comment := pay->>'comment';
+        END IF;
+        reopening := from_s IN ('resolved', 'closed') AND to_s OPERATOR(pg_catalog.=) 'new';
+        IF to_s OPERATOR(pg_catalog.=) 'resolved' THEN
+            resolved_at := at;
+            first_resolved_at := COALESCE(first_resolved_at, at);
+        ELSIF to_s OPERATOR(pg_catalog.=) 'closed' THEN
+            closed_at := at;
+        ELSIF to_s OPERATOR(pg_catalog.=) 'cancelled' THEN
+            cancelled_at := at;
+        ELSIF reopening THEN
+            reopen_count := reopen_count OPERATOR(pg_catalog.+) 1;
+            resolved_at := NULL;
+            closed_at := NULL;
+        END IF;
+
+        -- the clocks (ticket_log.c, ticket_changed)
+        leaving_hold := from_s OPERATOR(pg_catalog.=) 'on_hold' AND to_s OPERATOR(pg_catalog.<>) 'on_hold';
+        entering_hold := to_s OPERATOR(pg_catalog.=) 'on_hold' AND from_s OPERATOR(pg_catalog.<>) 'on_hold';
+        stops := '{}';
+        voids := '{}';
+        IF NOT had_response AND first_response_at IS NOT NULL THEN
+            stops := stops OPERATOR(pg_catalog.||) 'first_response'::text;
+        END IF;
+        IF NOT had_arrival AND arrived_at IS NOT NULL THEN
+            stops := stops OPERATOR(pg_catalog.||) 'arrival'::text;
+        END IF;
+        IF to_s OPERATOR(pg_catalog.=) 'resolved' AND from_s OPERATOR(pg_catalog.<>) 'resolved' THEN
+            stops := stops OPERATOR(pg_catalog.||) 'resolution'::text;
+            voids := '{arrival}';
+        ELSIF to_s OPERATOR(pg_catalog.=) 'cancelled' THEN
+            voids := '{first_response,arrival,resolution}';
+        END IF;
+        -- most events (assign, follow-up) touch no clock
+        CONTINUE WHEN NOT (leaving_hold OR entering_hold OR reopening OR pay ? 'sla'
+                           OR stops OPERATOR(pg_catalog.<>) '{}' OR voids OPERATOR(pg_catalog.<>) '{}');
+        FOREACH m IN ARRAY metrics LOOP
+            c := sla->m;
+            CONTINUE WHEN c IS NULL;
+            touched := false;
+            IF leaving_hold THEN
+                c := pg_catalog.jsonb_set(c, '{paused_since}', 'null');
+                touched := true;
+            END IF;
+            IF pay->'sla' ? m THEN
+                c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+                    'target', (pay->'sla'->m->>'target')::interval,
+                    'due_at', (pay->'sla'->m->>'due')::timestamptz,
+                    'paused', (pay->'sla'->m->>'paused')::interval,
+                    'elapsed', (pay->'sla'->m->>'elapsed')::interval);
+                touched := true;
+            END IF;
+            IF c->'stopped_at' OPERATOR(pg_catalog.=) 'null' AND (m OPERATOR(pg_catalog.=) ANY (stops) OR m OPERATOR(pg_catalog.=) ANY (voids)) THEN
+                c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+                    'stopped_at', at,
+                    'outcome', CASE WHEN NOT m OPERATOR(pg_catalog.=) ANY (stops) THEN 'cancelled'
+                                    WHEN at OPERATOR(pg_catalog.<=) (c->>'due_at')::timestamptz THEN 'met'
+                                    ELSE 'breached' END,
+                    'elapsed_wall', at OPERATOR(pg_catalog.-) (c->>'started_at')::timestamptz);
+                touched := true;
+            END IF;
+            IF entering_hold AND c->'stopped_at' OPERATOR(pg_catalog.=) 'null' AND (c->>'pauses_on_hold')::boolean THEN
+                c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('paused_since', at);
+                touched := true;
+            END IF;
+            IF reopening AND m OPERATOR(pg_catalog.=) 'resolution' AND c->'stopped_at' OPERATOR(pg_catalog.<>) 'null' THEN
+                c := c OPERATOR(pg_catalog.||) '{"stopped_at": null, "outcome": null, "elapsed_wall": null}';
+                touched := true;
+            END IF;
+            IF touched THEN
+                sla := pg_catalog.jsonb_set(sla, ARRAY[m], c);
+            END IF;
+        END LOOP;
+    END LOOP;
+
+    IF n OPERATOR(pg_catalog.=) 0 THEN
+        RETURN NULL;
+    END IF;
+    -- the shape of ticket_state(), from typed values as the table holds them
+    RETURN pg_catalog.jsonb_build_object(
+        'ticket', pg_catalog.jsonb_build_object(
+            'status', status, 'held_from', held_from, 'priority', priority, 'tier', tier,
+            'assignee_id', assignee_id, 'attempt_count', attempt_count, 'reopen_count', reopen_count,
+            'opened_at', opened_at, 'first_response_at', first_response_at, 'assigned_at', assigned_at,
+            'arrived_at', arrived_at, 'first_resolved_at', first_resolved_at, 'resolved_at', resolved_at,
+            'followed_up_at', followed_up_at, 'closed_at', closed_at, 'cancelled_at', cancelled_at,
+            'satisfied', satisfied, 'csat', csat, 'nps', nps, 'follow_up_comment', follow_up_comment,
+            'event_seq', n, 'last_event', last_event, 'last_event_at', last_event_at,
+            'last_actor', last_actor),
+        'sla', sla);
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.resolve_ticket(ticket bigint, resolution text DEFAULT NULL::text, actor text DEFAULT aftersales.actor(), at timestamp with time zone DEFAULT aftersales.now())
+ RETURNS aftersales.ticket_status
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    RETURN aftersales_internal.ticket_event(ticket, 'resolve', actor, at, resolution);
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.resume_ticket(ticket bigint, actor text DEFAULT aftersales.actor(), at timestamp with time zone DEFAULT aftersales.now())
+ RETURNS aftersales.ticket_status
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    RETURN aftersales_internal.ticket_event(ticket, 'resume', actor, at);
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.schedule_sweeps(schedule text DEFAULT '* * * * *'::text, batch integer DEFAULT 500, max_batches integer DEFAULT 100)
+ RETURNS bigint
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    job constant text := 'aftersales-sweep';
+    command text := aftersales_internal.sweep_command(batch, max_batches);
+    cron record;
+    jobid bigint;
+BEGIN
+    IF schedule IS NULL OR schedule !~ '^\s*([0-9A-Za-z*/,-]+\s+){4}[0-9A-Za-z*/,-]+\s*$' THEN
+        RAISE EXCEPTION 'invalid schedule: "%"', schedule
+            USING ERRCODE = '22023',
+                  DETAIL = 'pg_cron 1.4 takes the five fields of cron: minute, hour, day of month, month, day of week.',
+                  HINT = 'Every minute: SELECT aftersales.schedule_sweeps(''* * * * *'');';
+    END IF;
+    cron := aftersales_internal.pg_cron_status();
+    IF cron.status = 'here' THEN
+        EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO jobid USING job, schedule, command;
+        RETURN jobid;
+    ELSIF cron.status = 'elsewhere' THEN
+        RAISE NOTICE 'pg_cron runs in database "%": schedule the sweeps from there', cron.cron_database
+            USING DETAIL = pg_catalog.format('Connect to database %I as a superuser and run: %s', cron.cron_database,
+                    CASE WHEN cron.new_api
+                         THEN pg_catalog.format('SELECT cron.schedule_in_database(%L, %L, %L, %L);',
+                                                job, schedule, command, pg_catalog.current_database())
+                         ELSE pg_catalog.format('SELECT cron.schedule(%L, %L, %L); UPDATE cron.job SET database = %L WHERE jobname = %L;',
+                                                job, schedule, command, pg_catalog.current_database(), job) END),
+                  HINT = 'Or make this database pg_cron''s: cron.database_name = ''' || pg_catalog.current_database()
+                         || ''' in postgresql.conf, restart, CREATE EXTENSION pg_cron; then SELECT aftersales.schedule_sweeps();';
+    ELSIF cron.status = 'not_installed' THEN
+        RAISE NOTICE 'pg_cron is not installed in this database: the sweeps are not scheduled'
+            USING HINT = pg_catalog.format('Run CREATE EXTENSION pg_cron; then SELECT aftersales.schedule_sweeps(%L);', schedule);
+    ELSE
+        RAISE NOTICE 'pg_cron is not loaded: the sweeps are not scheduled'
+            USING DETAIL = pg_catalog.format('Without pg_cron, run %s; every minute from another scheduler.', command),
+                  HINT = pg_catalog.format('To use pg_cron: shared_preload_libraries = ''pg_cron'' and cron.database_name = %L in postgresql.conf, restart, CREATE EXTENSION pg_cron; then SELECT aftersales.schedule_sweeps();',
+                                           pg_catalog.current_database());
+    END IF;
+    RETURN NULL;
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.set_escalation_rule(kind text, level numeric DEFAULT 0, after interval DEFAULT NULL::interval, role text DEFAULT NULL::text, enabled boolean DEFAULT true, description text DEFAULT NULL::text, tenant bigint DEFAULT aftersales.current_tenant())
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    cur aftersales.escalation_rules;
+    dflt aftersales.escalation_rules;
+BEGIN
+    IF kind IS NULL OR kind NOT IN ('warning', 'escalation', 'not_arrived', 'not_completed', 'key_customer', 'lock') THEN
+        RAISE EXCEPTION '%', pg_catalog.format('invalid escalation rule kind: "%s"', kind)
+            USING ERRCODE = '22023',
+                  HINT = 'Kinds are warning, escalation, not_arrived, not_completed, key_customer and lock; for example: SELECT aftersales.set_escalation_rule(''warning'', 90);';
+    END IF;
+    IF level IS NULL
+       OR (kind = 'warning' AND NOT (level > 0 AND level <= 100 AND level = round(level, 2)))
+       OR (kind = 'escalation' AND NOT (level BETWEEN 1 AND 9 AND level = trunc(level)))
+       OR (kind NOT IN ('warning', 'escalation') AND level <> 0) THEN
+        RAISE EXCEPTION '%', pg_catalog.format('invalid level %s for escalation rule kind %s', COALESCE(level::text, 'NULL'), kind)
+            USING ERRCODE = '22023',
+                  HINT = CASE kind WHEN 'warning' THEN 'A warning''s level is the percent of the target, above 0 and at most 100, for example: SELECT aftersales.set_escalation_rule(''warning'', 90);'
+                             WHEN 'escalation' THEN 'Escalation levels are 1 to 9, for example: SELECT aftersales.set_escalation_rule(''escalation'', 2, after => ''2 hours'');'
+                             ELSE pg_catalog.format('Rules of kind %s have level 0, for example: SELECT aftersales.set_escalation_rule(%L, after => ''8 hours'');', kind, kind) END;
+    END IF;
+    SELECT * INTO cur FROM aftersales.escalation_rules r
+     WHERE r.tenant_id = set_escalation_rule.tenant AND r.kind = set_escalation_rule.kind AND r.level = set_escalation_rule.level;
+    SELECT * INTO dflt FROM aftersales.escalation_rules r
+     WHERE r.tenant_id = 1 AND r.kind = set_escalation_rule.kind AND r.level = set_escalation_rule.level;
+    after := COALESCE(after, cur.after, dflt.after);
+    IF kind = 'warning' AND after IS NOT NULL THEN
+        RAISE EXCEPTION '%', pg_catalog.format('a warning has no after, got %s', after)
+            USING ERRCODE = '22023',
+                  HINT = 'A warning fires at a percent of the target: SELECT aftersales.set_escalation_rule(''warning'', 90);';
+    END IF;
+    IF kind <> 'warning' AND (after IS NULL OR after < '0'::interval OR EXTRACT(DAY FROM after) <> 0
+                              OR EXTRACT(MONTH FROM after) <> 0 OR EXTRACT(YEAR FROM after) <> 0) THEN
+        RAISE EXCEPTION '%', pg_catalog.format('invalid after for escalation rule %s %s: %s', kind, level, COALESCE(after::text, 'NULL'))
+            USING ERRCODE = '22023',
+                  HINT = 'After is hours, minutes and seconds, never negative (a business day is not 24 hours), for example: SELECT aftersales.set_escalation_rule(''escalation'', 3, after => ''16 hours'');';
+    END IF;
+    role := COALESCE(role, cur.role, dflt.role,
+                     CASE kind WHEN 'warning' THEN 'assignee' WHEN 'escalation' THEN 'supervisor'
+                               WHEN 'not_arrived' THEN 'supervisor' WHEN 'not_completed' THEN 'supervisor'
+                               ELSE 'service_manager' END);
+    IF role !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+        RAISE EXCEPTION '%', pg_catalog.format('invalid role: "%s"', role)
+            USING ERRCODE = '22023',
+                  HINT = 'A role is a lowercase name such as supervisor, service_manager or head_of_department.';
+    END IF;
+    INSERT INTO aftersales.escalation_rules AS r (tenant_id, kind, level, after, role, enabled, description)
+    VALUES (tenant, kind, level, after, role, COALESCE(enabled, true), COALESCE(description, cur.description, dflt.description))
+    ON CONFLICT ON CONSTRAINT escalation_rules_pkey DO UPDATE
+       SET after = excluded.after, role = excluded.role, enabled = excluded.enabled,
+           description = excluded.description;
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.set_priority(ticket bigint, priority aftersales.priority, reason text DEFAULT NULL::text, actor text DEFAULT aftersales.actor(), at timestamp with time zone DEFAULT aftersales.now())
+ RETURNS aftersales.ticket_status
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    IF priority IS NULL THEN
+        RAISE EXCEPTION 'priority must not be null'
+            USING ERRCODE = '22004',
+                  HINT = 'Priorities are A, B and C; for example: SELECT aftersales.set_priority(42, priority => ''A'');';
+    END IF;
+    RETURN aftersales_internal.ticket_event(ticket, 'retarget', actor, at, reason, priority => set_priority.priority);
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.start_work(ticket bigint, actor text DEFAULT aftersales.actor(), at timestamp with time zone DEFAULT aftersales.now())
+ RETURNS aftersales.ticket_status
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    RETURN aftersales_internal.ticket_event(ticket, 'start', actor, at);
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.sweep(batch integer DEFAULT 500, now timestamp with time zone DEFAULT aftersales.now(), tenant bigint DEFAULT NULL::bigint)
+ RETURNS aftersales.sweep_runs
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    started constant timestamptz := pg_catalog.clock_timestamp();
+    run aftersales.sweep_runs;
+    k_tenants bigint[];
+    k_tickets bigint[];
+    k_clocks text[];
+    claimed integer;
+    c record;
+    msg text;
+BEGIN
+    IF batch IS NULL OR batch < 1 OR batch > 100000 THEN
+        PERFORM aftersales_internal.sweep_error(pg_catalog.format('invalid sweep batch: %s', COALESCE(batch::text, 'NULL')),
+            'The batch is how many watches one call claims, 1 to 100000, for example: SELECT * FROM aftersales.sweep(batch => 500);');
+    END IF;
+    IF now IS NULL OR NOT pg_catalog.isfinite(now) THEN
+        PERFORM aftersales_internal.sweep_error(pg_catalog.format('invalid sweep time: %s', COALESCE(now::text, 'NULL')),
+            'Omit it for the current time, or pass a finite instant, for example: SELECT * FROM aftersales.sweep(now => ''2024-07-01 09:00+08'');');
+    END IF;
+    IF tenant IS NOT NULL AND NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = sweep.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'Omit it to sweep every tenant: SELECT * FROM aftersales.sweep();';
+    END IF;
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'aftersales.sweep() must run at READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+            USING ERRCODE = '25000',
+                  DETAIL = 'It claims watches with SKIP LOCKED and then reads them in a fresh snapshot.',
+                  HINT = 'Call it in its own transaction, as pg_cron does: SELECT * FROM aftersales.sweep();';
+    END IF;
+
+    INSERT INTO aftersales.sweep_runs AS r (tenant_id, started_at, finished_at, as_of, batch, claimed, warnings, escalations,
+                                            locks, not_arrived, not_completed, key_customer, errors, more_due)
+    VALUES (COALESCE(tenant, 0), started, started, now, batch, 0, 0, 0, 0, 0, 0, 0, 0, false)
+    RETURNING r.* INTO run;
+
+    -- 1. claim
+    WITH due AS MATERIALIZED (
+        SELECT w.tenant_id, w.ticket_id, w.clock
+          FROM aftersales.escalation_watches w
+          JOIN aftersales.tickets t ON t.tenant_id = w.tenant_id AND t.ticket_id = w.ticket_id
+         WHERE w.next_check <= sweep.now
+           AND (sweep.tenant IS NULL OR w.tenant_id = sweep.tenant)
+         ORDER BY w.next_check
+         LIMIT sweep.batch
+           FOR UPDATE OF w SKIP LOCKED
+           FOR NO KEY UPDATE OF t SKIP LOCKED
+    )
+    SELECT pg_catalog.array_agg(d.tenant_id), pg_catalog.array_agg(d.ticket_id), pg_catalog.array_agg(d.clock),
+           pg_catalog.count(*)
+      INTO k_tenants, k_tickets, k_clocks, claimed
+      FROM due d;
+    run.claimed := claimed;
+
+    -- 2, 3. fire; on error, watch by watch (see the header)
+    IF claimed > 0 THEN
+        BEGIN
+            SELECT * INTO c FROM aftersales_internal.sweep_claimed(run.run_id, now, k_tenants, k_tickets, k_clocks);
+            run.warnings := c.warnings;
+            run.escalations := c.escalations;
+            run.locks := c.locks;
+            run.not_arrived := c.not_arrived;
+            run.not_completed := c.not_completed;
+            run.key_customer := c.key_customer;
+            run.errors := c.errors;
+        EXCEPTION WHEN OTHERS THEN
+            FOR i IN 1 .. claimed LOOP
+                BEGIN
+                    SELECT * INTO c FROM aftersales_internal.sweep_claimed(run.run_id, now, ARRAY[k_tenants[i]],
+                                                                   ARRAY[k_tickets[i]], ARRAY[k_clocks[i]]);
+                    run.warnings := run.warnings + c.warnings;
+                    run.escalations := run.escalations + c.escalations;
+                    run.locks := run.locks + c.locks;
+                    run.not_arrived := run.not_arrived + c.not_arrived;
+                    run.not_completed := run.not_completed + c.not_completed;
+                    run.key_customer := run.key_customer + c.key_customer;
+                    run.errors := run.errors + c.errors;
+                EXCEPTION WHEN OTHERS THEN
+                    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+                    RAISE WARNING 'aftersales sweep: watch % of ticket % of tenant % failed, retried in an hour: %',
+                                  k_clocks[i], k_tickets[i], k_tenants[i], msg;
+                    UPDATE aftersales.escalation_watches w SET next_check = now + '1 hour'::interval
+                     WHERE w.tenant_id = k_tenants[i] AND w.ticket_id = k_tickets[i] AND w.clock = k_clocks[i];
+                    run.errors := run.errors + 1;
+                END;
+            END LOOP;
+        END;
+    END IF;
+
+    -- 4. record
+    run.more_due := EXISTS (SELECT FROM aftersales.escalation_watches w
+                             WHERE w.next_check <= sweep.now AND (sweep.tenant IS NULL OR w.tenant_id = sweep.tenant));
+    run.finished_at := pg_catalog.clock_timestamp();
+    UPDATE aftersales.sweep_runs r
+       SET finished_at = run.finished_at, claimed = run.claimed, warnings = run.warnings,
+           escalations = run.escalations, locks = run.locks, not_arrived = run.not_arrived,
+           not_completed = run.not_completed, key_customer = run.key_customer, errors = run.errors,
+           more_due = run.more_due
+     WHERE r.tenant_id = run.tenant_id AND r.run_id = run.run_id;
+    RETURN run;
+END
+$function$
+;
+
+CREATE OR REPLACE PROCEDURE aftersales.sweep_until_done(IN batch integer DEFAULT 500, IN max_batches integer DEFAULT 100, IN tenant bigint DEFAULT NULL::bigint)
+ LANGUAGE plpgsql
+AS $procedure$
+DECLARE
+    r aftersales.sweep_runs;
+    n integer := 0;
+BEGIN
+    IF max_batches IS NULL OR max_batches OPERATOR(pg_catalog.<) 1 THEN
+        PERFORM aftersales_internal.sweep_error(pg_catalog.format('invalid max_batches: %s', COALESCE(max_batches::text, 'NULL')),
+            'It bounds the batches of one call, for example: CALL aftersales.sweep_until_done(batch => 500, max_batches => 100);');
+    END IF;
+    LOOP
+        r := aftersales.sweep(batch, aftersales.now(), tenant);
+        COMMIT;
+        n := n OPERATOR(pg_catalog.+) 1;
+        EXIT WHEN NOT r.more_due OR r.claimed OPERATOR(pg_catalog.=) 0 OR n OPERATOR(pg_catalog.>=) max_batches;
+    END LOOP;
+    -- a minute's schedule leaves 1440 runs a day: keep 30 days of them
+    PERFORM aftersales.prune_sweep_runs(tenant => tenant);
+END
+$procedure$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.take_over_ticket(ticket bigint, engineer bigint, reason text DEFAULT NULL::text, actor text DEFAULT aftersales.actor(), at timestamp with time zone DEFAULT aftersales.now())
+ RETURNS aftersales.ticket_status
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    PERFORM aftersales_internal.require_engineer(engineer, aftersales.current_tenant(), 'take_over_ticket');
+    RETURN aftersales_internal.ticket_event(ticket, 'take_over', actor, at, reason, assignee => engineer);
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.transfer_ticket(ticket bigint, tier aftersales.ticket_tier, reason text, actor text DEFAULT aftersales.actor(), at timestamp with time zone DEFAULT aftersales.now())
+ RETURNS aftersales.ticket_status
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    IF tier IS NULL THEN
+        RAISE EXCEPTION 'tier must not be null'
+            USING ERRCODE = '22004',
+                  HINT = 'Tiers are customer_service, technical_support and rnd; for example: SELECT aftersales.transfer_ticket(42, tier => ''technical_support'', reason => ''needs a specialist'');';
+    END IF;
+    RETURN aftersales_internal.ticket_event(ticket, 'transfer', actor, at, reason, tier => transfer_ticket.tier);
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.unlock_ticket(ticket bigint, reason text DEFAULT NULL::text, actor text DEFAULT aftersales.actor(), at timestamp with time zone DEFAULT aftersales.now())
+ RETURNS aftersales.ticket_status
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    RETURN aftersales_internal.ticket_event(ticket, 'unlock', actor, at, reason);
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales.unschedule_sweeps()
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    job constant text := 'aftersales-sweep';
+    cron record;
+    found_job boolean;
+BEGIN
+    cron := aftersales_internal.pg_cron_status();
+    IF cron.status = 'here' THEN
+        EXECUTE 'SELECT EXISTS (SELECT FROM cron.job j WHERE j.jobname = $1 AND j.username = CURRENT_USER)'
+           INTO found_job USING job;
+        IF found_job THEN
+            EXECUTE 'SELECT cron.unschedule($1)' USING job;
+        END IF;
+        RETURN found_job;
+    ELSIF cron.status = 'elsewhere' THEN
+        RAISE NOTICE 'pg_cron runs in database "%": unschedule the sweeps from there', cron.cron_database
+            USING DETAIL = pg_catalog.format('Connect to database %I as the job''s owner and run: SELECT cron.unschedule(%L);',
+                                             cron.cron_database, job);
+    ELSE
+        RAISE NOTICE 'pg_cron is not installed in this database: no sweeps are scheduled by it';
+    END IF;
+    RETURN NULL;
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales_internal.expected_checks(tenant bigint)
+ RETURNS TABLE(tenant_id bigint, ticket_id bigint, clock text, stored timestamp with time zone, expected timestamp with time zone)
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+#variable_conflict use_column
+DECLARE
+    k_tenants bigint[];
+    k_tickets bigint[];
+    k_clocks text[];
+BEGIN
+    SELECT pg_catalog.array_agg(w.tenant_id), pg_catalog.array_agg(w.ticket_id), pg_catalog.array_agg(w.clock)
+      INTO k_tenants, k_tickets, k_clocks
+      FROM aftersales.escalation_watches w
+     WHERE expected_checks.tenant IS NULL OR w.tenant_id = expected_checks.tenant;
+    RETURN QUERY
+    SELECT w.tenant_id, w.ticket_id, w.clock, w.next_check, x.n
+      FROM aftersales.escalation_watches w
+      LEFT JOIN (SELECT s.tenant_id, s.ticket_id, s.clock, pg_catalog.min(s.due_at) AS n
+                   FROM aftersales_internal.watch_stages(k_tenants, k_tickets, k_clocks) s
+                  GROUP BY 1, 2, 3) x
+        ON x.tenant_id = w.tenant_id AND x.ticket_id = w.ticket_id AND x.clock = w.clock
+     WHERE expected_checks.tenant IS NULL OR w.tenant_id = expected_checks.tenant;
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales_internal.kpi_check(fn text, example text, period text, dimension text, dimensions text[], since timestamp with time zone, until timestamp with time zone, as_of timestamp with time zone, zone text, tenant bigint)
+ RETURNS void
+ LANGUAGE plpgsql
+ STABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    periods constant text[] := '{day,week,month,quarter,year,all}';
+BEGIN
+    IF period IS NOT NULL OR fn IN ('kpi_service', 'kpi_headline', 'kpi_staff', 'kpi_dispatch', 'kpi_failures', 'kpi_warranty_trend') THEN
+        IF period IS NULL THEN
+            RAISE EXCEPTION 'period must not be null'
+                USING ERRCODE = '22004',
+                      DETAIL = 'Periods are day, week (from Monday), month, quarter, year and all (the whole range).',
+                      HINT = 'For example: ' || example;
+        END IF;
+        IF NOT period = ANY (periods) THEN
+            RAISE EXCEPTION 'unknown period: "%"', period
+                USING ERRCODE = '22023',
+                      DETAIL = 'Periods are day, week (from Monday), month, quarter, year and all (the whole range).',
+                      HINT = 'For example: ' || example;
+        END IF;
+    END IF;
+    IF dimensions IS NOT NULL AND dimension IS NULL THEN
+        RAISE EXCEPTION 'dimension must not be null'
+            USING ERRCODE = '22004',
+                  DETAIL = pg_catalog.format('Dimensions of %s are %s.', fn, pg_catalog.array_to_string(dimensions, ', ')),
+                  HINT = 'For example: ' || example;
+    END IF;
+    IF dimensions IS NOT NULL AND NOT dimension = ANY (dimensions) THEN
+        RAISE EXCEPTION 'unknown dimension: "%"', dimension
+            USING ERRCODE = '22023',
+                  DETAIL = pg_catalog.format('Dimensions of %s are %s.', fn, pg_catalog.array_to_string(dimensions, ', ')),
+                  HINT = 'For example: ' || example;
+    END IF;
+    IF fn NOT IN ('kpi_backlog', 'kpi_engineer_holdings', 'backlog_as_of') THEN
+        IF since IS NULL OR until IS NULL THEN
+            RAISE EXCEPTION 'since and until must not be null'
+                USING ERRCODE = '22004',
+                      DETAIL = 'The range is [since, until) of the tickets'' entry; use ''-infinity'' or ''infinity'' for no bound.',
+                      HINT = 'For example: ' || example;
+        END IF;
+        IF since >= until THEN
+            RAISE EXCEPTION 'empty range: since % is not before until %', since, until
+                USING ERRCODE = '22023',
+                      DETAIL = 'The range is [since, until) of the tickets'' entry.',
+                      HINT = 'For example: ' || example;
+        END IF;
+    END IF;
+    IF as_of IS NULL AND fn NOT IN ('kpi_dispatch', 'kpi_failures', 'kpi_warranty_trend') THEN
+        RAISE EXCEPTION '% must not be null', CASE WHEN fn = 'backlog_as_of' THEN 'at' ELSE 'as_of' END
+            USING ERRCODE = '22004',
+                  DETAIL = 'It is the instant at which unfinished tickets are judged (default aftersales.now()).',
+                  HINT = 'For example: ' || example;
+    END IF;
+    IF zone IS NULL THEN
+        RAISE EXCEPTION 'zone must not be null'
+            USING ERRCODE = '22004',
+                  DETAIL = 'Periods are cut in this time zone; the default is the session''s TimeZone.',
+                  HINT = 'For example: ' || example;
+    END IF;
+    BEGIN
+        PERFORM pg_catalog.timezone(zone, pg_catalog.timestamptz '2000-01-01 00:00+00');
+    EXCEPTION WHEN invalid_parameter_value OR feature_not_supported THEN
+        RAISE EXCEPTION 'unknown time zone: "%"', zone
+            USING ERRCODE = '22023',
+                  DETAIL = 'Periods are cut in this time zone.',
+                  HINT = 'Use a zone PostgreSQL knows (SELECT name FROM pg_timezone_names), for example: zone => ''Asia/Shanghai''.';
+    END;
+    IF tenant IS NOT NULL AND NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = kpi_check.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the tenants with: SELECT tenant_id, name FROM aftersales.tenants; or pass tenant => NULL for every tenant.';
+    END IF;
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales_internal.kpi_config(tenant bigint)
+ RETURNS TABLE(tenant_id bigint, response_target interval, arrival_target interval, completion_target interval, repeat_window interval, early_failure_days integer, early_failure_warning numeric, in_warranty_warning numeric, out_of_warranty_warning numeric, csat_good_min numeric)
+ LANGUAGE sql
+ STABLE PARALLEL SAFE ROWS 1
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+SELECT v.tenant_id,
+       pg_catalog.make_interval(secs => (60 * pg_catalog.max(v.value) FILTER (WHERE v.name = 'response_target_minutes'))::float8),
+       pg_catalog.make_interval(secs => (3600 * pg_catalog.max(v.value) FILTER (WHERE v.name = 'arrival_target_hours'))::float8),
+       pg_catalog.make_interval(secs => (3600 * pg_catalog.max(v.value) FILTER (WHERE v.name = 'completion_target_hours'))::float8),
+       pg_catalog.make_interval(secs => (86400 * pg_catalog.max(v.value) FILTER (WHERE v.name = 'repeat_window_days'))::float8),
+       pg_catalog.floor(pg_catalog.max(v.value) FILTER (WHERE v.name = 'early_failure_days'))::integer,
+       pg_catalog.max(v.value) FILTER (WHERE v.name = 'early_failure_warning'),
+       pg_catalog.max(v.value) FILTER (WHERE v.name = 'in_warranty_warning'),
+       pg_catalog.max(v.value) FILTER (WHERE v.name = 'out_of_warranty_warning'),
+       pg_catalog.max(v.value) FILTER (WHERE v.name = 'csat_good_min')
+  FROM (SELECT tn.tenant_id, d.name, COALESCE(o.value, d.value) AS value
+          FROM aftersales.tenants tn
+          JOIN aftersales.kpi_settings d ON d.tenant_id = 1
+          LEFT JOIN aftersales.kpi_settings o ON o.tenant_id = tn.tenant_id AND o.name = d.name
+         WHERE kpi_config.tenant IS NULL OR tn.tenant_id = kpi_config.tenant) v
+ GROUP BY v.tenant_id
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales_internal.next_check(tenant bigint, ticket bigint, clock text)
+ RETURNS timestamp with time zone
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    RETURN (SELECT pg_catalog.min(s.due_at) FROM aftersales_internal.watch_stages(ARRAY[tenant], ARRAY[ticket], ARRAY[clock]) s);
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales_internal.sweep_claimed(run bigint, now timestamp with time zone, tenants bigint[], tickets bigint[], clocks text[], OUT warnings integer, OUT escalations integer, OUT locks integer, OUT not_arrived integer, OUT not_completed integer, OUT key_customer integer, OUT errors integer)
+ RETURNS record
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
+AS $function$
+DECLARE
+    lk_tenants bigint[];
+    lk_tickets bigint[];
+    lk_due timestamptz[];
+    lk_role text[];
+    aid bigint;
+    touched bigint;  -- only to make the CTEs n, upd, q run
+    last_at timestamptz;
+    saved_tenant text;
+    msg text;
+BEGIN
+    locks := 0;
+    errors := 0;
+    WITH c AS (
+        SELECT * FROM unnest(tenants, tickets, clocks) AS c (tenant_id, ticket_id, clock)
+    ), st AS MATERIALIZED (
+        SELECT s.* FROM aftersales_internal.watch_stages(tenants, tickets, clocks, sweep_claimed.now) s
+    ), fire AS (
+        SELECT st.* FROM st WHERE st.due_at <= sweep_claimed.now AND st.kind <> 'lock'
+    ), ins AS (
+        INSERT INTO aftersales.alerts AS a (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, run_id, detail)
+        SELECT f.tenant_id, f.ticket_id, f.clock, f.kind, f.level, f.role, f.due_at, sweep_claimed.now, run,
+               pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+                   'target', f.target, 'clock_due', f.clock_due, 'after', f.after, 'priority', f.priority,
+                   'status', f.status, 'assignee', f.assignee_id))
+          FROM fire f
+         ORDER BY f.due_at, f.tenant_id, f.ticket_id, f.clock,
+                  CASE f.kind WHEN 'warning' THEN 0 WHEN 'escalation' THEN 1 ELSE 2 END, f.kind, f.level
+        ON CONFLICT ON CONSTRAINT alerts_once DO NOTHING
+        RETURNING a.tenant_id, a.alert_id, a.ticket_id, a.clock, a.kind, a.level, a.role, a.due_at
+    ), adv AS (
+        SELECT c.tenant_id, c.ticket_id, c.clock,
+               pg_catalog.max(st.level) FILTER (WHERE st.kind = 'warning' AND st.due_at <= sweep_claimed.now) AS warned,
+               pg_catalog.max(st.level) FILTER (WHERE st.kind = 'escalation' AND st.due_at <= sweep_claimed.now) AS level,
+               pg_catalog.array_agg(st.kind) FILTER (WHERE st.kind IN ('not_arrived', 'not_completed', 'key_customer')
+                                                     AND st.due_at <= sweep_claimed.now) AS done,
+               -- a due lock stays due until step 3 has locked the ticket
+               pg_catalog.min(st.due_at) FILTER (WHERE st.due_at > sweep_claimed.now OR st.kind = 'lock') AS next_check
+          FROM c
+          LEFT JOIN st ON st.tenant_id = c.tenant_id AND st.ticket_id = c.ticket_id AND st.clock = c.clock
+         GROUP BY c.tenant_id, c.ticket_id, c.clock
+    ), upd AS (
+        UPDATE aftersales.escalation_watches w
+           SET warned = GREATEST(w.warned, COALESCE(adv.warned, 0)),
+               level = GREATEST(w.level, COALESCE(adv.level, 0)),
+               done = w.done || COALESCE(adv.done, '{}'),
+               next_check = adv.next_check
+          FROM adv
+         WHERE w.tenant_id = adv.tenant_id AND w.ticket_id = adv.ticket_id AND w.clock = adv.clock
+        RETURNING 1
+    ), esc AS (
+        SELECT DISTINCT ON (i.tenant_id, i.ticket_id)
+               i.tenant_id, i.ticket_id, i.level::smallint AS level, i.clock, i.role, f.clock_due, i.alert_id
+          FROM ins i
+          JOIN fire f ON f.tenant_id = i.tenant_id AND f.ticket_id = i.ticket_id AND f.clock = i.clock
+                     AND f.kind = i.kind AND f.level = i.level
+         WHERE i.kind = 'escalation'
+         ORDER BY i.tenant_id, i.ticket_id, i.level DESC, f.clock_due, i.clock
+    ), q AS (
+        INSERT INTO aftersales.ticket_escalations AS e (tenant_id, ticket_id, level, clock, role, due_at, escalated_at, alert_id)
+        SELECT esc.tenant_id, esc.ticket_id, esc.level, esc.clock, esc.role, esc.clock_due, sweep_claimed.now, esc.alert_id
+          FROM esc
+        ON CONFLICT ON CONSTRAINT ticket_escalations_pkey DO UPDATE
+           SET level = excluded.level, clock = excluded.clock, role = excluded.role, due_at = excluded.due_at,
+               escalated_at = excluded.escalated_at, alert_id = excluded.alert_id,
+               acknowledged_at = NULL, acknowledged_by = NULL, note = NULL
+         WHERE excluded.level > e.level
+        RETURNING 1
+    ), n AS (
+        SELECT pg_catalog.pg_notify('aftersales_alerts', pg_catalog.json_build_object(
+                   'tenant', i.tenant_id, 'alert', i.alert_id, 'ticket', i.ticket_id, 'clock', i.clock,
+                   'kind', i.kind, 'level', i.level)::text)
+          FROM (SELECT * FROM ins ORDER BY ins.alert_id) i
+    ), lk AS (
+        SELECT pg_catalog.array_agg(st.tenant_id ORDER BY st.due_at, st.tenant_id, st.ticket_id) AS tenants,
+               pg_catalog.array_agg(st.ticket_id ORDER BY st.due_at, st.tenant_id, st.ticket_id) AS tickets,
+               pg_catalog.array_agg(st.due_at ORDER BY st.due_at, st.tenant_id, st.ticket_id) AS due,
+               pg_catalog.array_agg(st.role ORDER BY st.due_at, st.tenant_id, st.ticket_id) AS roles
+          FROM st WHERE st.kind = 'lock' AND st.due_at <= sweep_claimed.now
+    )
+    SELECT pg_catalog.count(*) FILTER (WHERE i.kind = 'warning'),
+           pg_catalog.count(*) FILTER (WHERE i.kind = 'escalation'),
+           pg_catalog.count(*) FILTER (WHERE i.kind = 'not_arrived'),
+           pg_catalog.count(*) FILTER (WHERE i.kind = 'not_completed'),
+           pg_catalog.count(*) FILTER (WHERE i.kind = 'key_customer'),
+           (SELECT lk.tenants FROM lk), (SELECT lk.tickets FROM lk), (SELECT lk.due FROM lk), (SELECT lk.roles FROM lk),
+           (SELECT pg_catalog.count(*) FROM n) + (SELECT pg_catalog.count(*) FROM upd) + (SELECT pg_catalog.count(*) FROM q)
+      INTO warnings, escalations, not_arrived, not_completed, key_customer,
+           lk_tenants, lk_tickets, lk_due, lk_role, touched
+      FROM ins i;
+
+    -- Still awaiting assignment at the customer-requested date.
+    -- The lock alert is inserted first: the unique constraint decides that
+    -- this is the one time, then the ticket is locked.  A lock that fails
+    -- is rolled back, and the alert raised again without it, with the error.
+    FOR i IN 1 .. COALESCE(pg_catalog.array_length(lk_tickets, 1), 0) LOOP
+        BEGIN
+            aid := NULL;
+            SELECT t.last_event_at INTO last_at FROM aftersales.tickets t
+             WHERE t.tenant_id = lk_tenants[i] AND t.ticket_id = lk_tickets[i];
+            INSERT INTO aftersales.alerts AS a (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, run_id, detail)
+            SELECT t.tenant_id, t.ticket_id, 'ticket', 'lock', 0, lk_role[i], lk_due[i], sweep_claimed.now, run,
+                   pg_catalog.jsonb_build_object('requested_at', t.requested_at, 'priority', t.priority, 'locked', true)
+              FROM aftersales.tickets t
+             WHERE t.tenant_id = lk_tenants[i] AND t.ticket_id = lk_tickets[i]
+            ON CONFLICT ON CONSTRAINT alerts_once DO NOTHING
+            RETURNING a.alert_id INTO aid;
+            IF aid IS NOT NULL THEN
+                saved_tenant := pg_catalog.current_setting('aftersales.tenant_id', true);
+                PERFORM pg_catalog.set_config('aftersales.tenant_id', lk_tenants[i]::text, true);
+                PERFORM aftersales_internal.set_sweep_locking(true);
+                PERFORM aftersales.lock_ticket(lk_tickets[i], reason => 'no engineer assigned by the customer-requested date',
+                                               actor => 'aftersales-sweep',
+                                               at => GREATEST(sweep_claimed.now, last_at));
+                PERFORM aftersales_internal.set_sweep_locking(false);
+                PERFORM pg_catalog.set_config('aftersales.tenant_id', COALESCE(saved_tenant, ''), true);
+                UPDATE aftersales.ticket_escalations e SET alert_id = aid
+                 WHERE e.tenant_id = lk_tenants[i] AND e.ticket_id = lk_tickets[i];
+                PERFORM pg_catalog.pg_notify('aftersales_alerts', pg_catalog.json_build_object(
+                    'tenant', lk_tenants[i], 'alert', aid, 'ticket', lk_tickets[i], 'clock', 'ticket',
+                    'kind', 'lock', 'level', 0)::text);
+                locks := locks + 1;
+            END IF;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+            errors := errors + 1;
+            RAISE WARNING 'aftersales sweep: could not lock ticket % of tenant %: %', lk_tickets[i], lk_tenants[i], msg;
+            INSERT INTO aftersales.alerts AS a (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, run_id, detail)
+            VALUES (lk_tenants[i], lk_tickets[i], 'ticket', 'lock', 0, lk_role[i], lk_due[i], sweep_claimed.now, run,
+                    pg_catalog.jsonb_build_object('locked', false, 'error', msg))
+            ON CONFLICT ON CONSTRAINT alerts_once DO NOTHING
+            RETURNING a.alert_id INTO aid;
+            IF aid IS NOT NULL THEN
+                PERFORM pg_catalog.pg_notify('aftersales_alerts', pg_catalog.json_build_object(
+                    'tenant', lk_tenants[i], 'alert', aid, 'ticket', lk_tickets[i], 'clock', 'ticket',
+                    'kind', 'lock', 'level', 0)::text);
+            END IF;
+        END;
+        -- locked or not, the lock stage is done: the watch moves on
+        UPDATE aftersales.escalation_watches w
+           SET done = w.done || '{lock}'::text[]
+         WHERE w.tenant_id = lk_tenants[i] AND w.ticket_id = lk_tickets[i] AND w.clock = 'ticket';
+        UPDATE aftersales.escalation_watches w
+           SET next_check = aftersales_internal.next_check(w.tenant_id, w.ticket_id, w.clock)
+         WHERE w.tenant_id = lk_tenants[i] AND w.ticket_id = lk_tickets[i] AND w.clock = 'ticket';
+    END LOOP;
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales_internal.ticket_escalation_changed()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    rule text;
+    why text;
+    aid bigint;
+BEGIN
+    UPDATE aftersales.escalation_watches w
+       SET next_check = aftersales_internal.next_check(NEW.tenant_id, NEW.ticket_id, 'ticket')
+     WHERE w.tenant_id = NEW.tenant_id AND w.ticket_id = NEW.ticket_id AND w.clock = 'ticket';
+    IF NOT FOUND AND NEW.requested_at IS NOT NULL THEN
+        INSERT INTO aftersales.escalation_watches (tenant_id, ticket_id, clock, next_check)
+        VALUES (NEW.tenant_id, NEW.ticket_id, 'ticket', aftersales_internal.next_check(NEW.tenant_id, NEW.ticket_id, 'ticket'))
+        ON CONFLICT ON CONSTRAINT escalation_watches_pkey DO NOTHING;
+    END IF;
+
+    IF NEW.status = OLD.status THEN
+        RETURN NULL;
+    END IF;
+    IF NEW.status = 'locked' THEN
+        rule := aftersales.ticket_transition_rule(OLD.status, NEW.last_event, NEW.status);
+        why := CASE rule WHEN 'late' THEN 'assigned after the customer-requested date'
+                         WHEN 'attempts' THEN 'handled twice and still unresolved'
+                         ELSE COALESCE(aftersales_internal.event_reason(),
+                                       NEW.last_event::text) END;
+        IF NOT aftersales_internal.sweep_locking() THEN
+            INSERT INTO aftersales.alerts AS a (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, detail)
+            VALUES (NEW.tenant_id, NEW.ticket_id, 'ticket', 'locked', NEW.event_seq, 'service_manager',
+                    NEW.last_event_at, NEW.last_event_at,
+                    pg_catalog.jsonb_build_object('reason', why, 'rule', rule, 'event', NEW.last_event,
+                                                  'actor', NEW.last_actor, 'priority', NEW.priority))
+            ON CONFLICT ON CONSTRAINT alerts_once DO NOTHING
+            RETURNING a.alert_id INTO aid;
+            IF aid IS NOT NULL THEN
+                PERFORM pg_catalog.pg_notify('aftersales_alerts', pg_catalog.json_build_object(
+                    'tenant', NEW.tenant_id, 'alert', aid, 'ticket', NEW.ticket_id, 'clock', 'ticket',
+                    'kind', 'locked', 'level', NEW.event_seq)::text);
+            END IF;
+        END IF;
+        -- locked by the late rule at assignment: the lock rule has had its
+        -- way, the sweep does not lock it again after an unlock
+        IF rule = 'late' THEN
+            UPDATE aftersales.escalation_watches w SET done = w.done || '{lock}'::text[]
+             WHERE w.tenant_id = NEW.tenant_id AND w.ticket_id = NEW.ticket_id AND w.clock = 'ticket'
+               AND NOT 'lock' = ANY (w.done);
+        END IF;
+        INSERT INTO aftersales.ticket_escalations AS e (tenant_id, ticket_id, locked_at, lock_reason, alert_id)
+        VALUES (NEW.tenant_id, NEW.ticket_id, NEW.last_event_at, why, aid)
+        ON CONFLICT ON CONSTRAINT ticket_escalations_pkey DO UPDATE
+           SET locked_at = excluded.locked_at, lock_reason = excluded.lock_reason,
+               alert_id = COALESCE(excluded.alert_id, e.alert_id),
+               acknowledged_at = NULL, acknowledged_by = NULL, note = NULL;
+    ELSIF NEW.status IN ('resolved', 'closed', 'cancelled') THEN
+        DELETE FROM aftersales.ticket_escalations e
+         WHERE e.tenant_id = NEW.tenant_id AND e.ticket_id = NEW.ticket_id;
+    ELSIF OLD.status = 'locked' THEN
+        DELETE FROM aftersales.ticket_escalations e
+         WHERE e.tenant_id = NEW.tenant_id AND e.ticket_id = NEW.ticket_id AND e.level = 0;
+        UPDATE aftersales.ticket_escalations e
+           SET locked_at = NULL, lock_reason = NULL,
+               acknowledged_at = CASE WHEN NEW.last_event = 'take_over' AND e.acknowledged_at IS NULL
+                                      THEN NEW.last_event_at ELSE e.acknowledged_at END,
+               acknowledged_by = CASE WHEN NEW.last_event = 'take_over' AND e.acknowledged_at IS NULL
+                                      THEN NEW.last_actor ELSE e.acknowledged_by END
+         WHERE e.tenant_id = NEW.tenant_id AND e.ticket_id = NEW.ticket_id;
+    END IF;
+    RETURN NULL;
+END
+$function$
+;
+
+CREATE OR REPLACE FUNCTION aftersales_internal.watch_stages(tenants bigint[], tickets bigint[], clocks text[], until timestamp with time zone DEFAULT '-infinity'::timestamp with time zone)
+ RETURNS TABLE(tenant_id bigint, ticket_id bigint, clock text, kind text, level numeric, role text, due_at timestamp with time zone, target interval, clock_due timestamp with time zone, after interval, priority aftersales.priority, status aftersales.ticket_status, assignee_id bigint)
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
+AS $function$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    WITH c AS MATERIALIZED (
+        SELECT DISTINCT u.tenant_id, u.ticket_id, u.clock
+          FROM unnest(tenants, tickets, clocks) AS u (tenant_id, ticket_id, clock)
+    ), r AS MATERIALIZED (
+        SELECT e.* FROM aftersales.escalation_rules_effective e
+         WHERE e.tenant_id IN (SELECT c.tenant_id FROM c)
+    ), k AS MATERIALIZED (
+        -- each running clock asked for, its rows read once, by key
+        SELECT c.tenant_id, c.ticket_id, c.clock, s.metric, s.target, s.calendar, s.started_at, s.paused,
+               s.due_at, cal.calendar AS cal, COALESCE(w.warned, 0) AS warned, COALESCE(w.level, 0) AS level,
+               COALESCE(w.done, '{}') AS done, t.priority, t.status, t.assignee_id
+          FROM c
+          JOIN aftersales.ticket_sla s
+            ON s.tenant_id = c.tenant_id AND s.ticket_id = c.ticket_id AND s.metric::text = c.clock
+          JOIN aftersales.tickets t ON t.tenant_id = c.tenant_id AND t.ticket_id = c.ticket_id
+          LEFT JOIN aftersales.escalation_watches w
+            ON w.tenant_id = c.tenant_id AND w.ticket_id = c.ticket_id AND w.clock = c.clock
+          LEFT JOIN aftersales.calendars cal ON cal.tenant_id = s.tenant_id AND cal.name = s.calendar
+         WHERE c.clock <> 'ticket' AND s.stopped_at IS NULL AND s.paused_since IS NULL
+    ), kt AS MATERIALIZED (
+        -- each ticket asked for (clock 'ticket')
+        SELECT c.tenant_id, c.ticket_id, c.clock, t.requested_at, t.opened_at, cu.tier,
+               COALESCE(w.done, '{}') AS done, t.priority, t.status, t.assignee_id
+          FROM c
+          JOIN aftersales.tickets t ON t.tenant_id = c.tenant_id AND t.ticket_id = c.ticket_id
+          JOIN aftersales.customers cu ON cu.tenant_id = t.tenant_id AND cu.customer_id = t.customer_id
+          LEFT JOIN aftersales.escalation_watches w
+            ON w.tenant_id = c.tenant_id AND w.ticket_id = c.ticket_id AND w.clock = c.clock
+         WHERE c.clock = 'ticket'
+    ), s AS MATERIALIZED (
+    -- the stages of a clock in their fixed order: warnings at p% of the
+    -- target, levels at the target plus after; the instant as ticket_sla
+    -- computes due_at: start + amount + pauses, on the calendar
+    SELECT k.tenant_id, k.ticket_id, k.clock, r.kind, r.level, r.role,
+           aftersales_internal.clock_add(k.calendar, k.cal, k.started_at, x.amount + k.paused) AS due_at,
+           k.target, k.due_at AS clock_due, r.after, k.priority, k.status, k.assignee_id
+      FROM k
+      JOIN r ON r.tenant_id = k.tenant_id
+            AND ((r.kind = 'warning' AND k.level = 0 AND r.level > k.warned)
+                 OR (r.kind = 'escalation' AND r.level > k.level))
+      CROSS JOIN LATERAL (SELECT CASE WHEN r.kind = 'warning' THEN k.target * (r.level / 100)::float8
+                                      ELSE k.target + r.after END AS amount) x
+    UNION ALL
+    -- the anomaly stage of a clock: wall-clock time after entry
+    SELECT k.tenant_id, k.ticket_id, k.clock, r.kind, r.level, r.role, k.started_at + r.after,
+           k.target, k.due_at, r.after, k.priority, k.status, k.assignee_id
+      FROM k
+      JOIN r ON r.tenant_id = k.tenant_id
+            AND r.kind = CASE k.metric WHEN 'arrival' THEN 'not_arrived' WHEN 'resolution' THEN 'not_completed' END
+            AND NOT r.kind = ANY (k.done)
+    UNION ALL
+    -- the stages of the ticket itself
+    SELECT kt.tenant_id, kt.ticket_id, kt.clock, r.kind, r.level, r.role,
+           CASE r.kind WHEN 'lock' THEN kt.requested_at ELSE kt.opened_at END + r.after,
+           NULL::interval, NULL::timestamptz, r.after, kt.priority, kt.status, kt.assignee_id
+      FROM kt
+      JOIN r ON r.tenant_id = kt.tenant_id
+            AND ((r.kind = 'lock' AND kt.status = 'new' AND kt.requested_at IS NOT NULL)
+                 OR (r.kind = 'key_customer' AND kt.tier = 'key' AND kt.status NOT IN ('resolved', 'closed', 'cancelled')))
+            AND NOT r.kind = ANY (kt.done)
+    )
+    SELECT s.* FROM s WHERE s.due_at <= until
+    UNION ALL
+    (SELECT DISTINCT ON (s.tenant_id, s.ticket_id, s.clock) s.* FROM s WHERE s.due_at > until
+      ORDER BY s.tenant_id, s.ticket_id, s.clock, s.due_at);
+END
+$function$
+;
+
+COMMENT ON COLUMN aftersales.tickets.attempt_count IS 'Failed handling attempts (event fail); the second one locks the ticket';
+COMMENT ON COLUMN aftersales.kpi_catalogue.category IS 'service, backlog, quality or staff: the dashboard the KPI belongs to';
+COMMENT ON COLUMN aftersales.escalation_rules.kind IS 'warning (p% of an SLA target used), escalation (an SLA target missed, by level), not_arrived, not_completed, key_customer (anomaly alerts) or lock (not assigned by the customer-requested date)';
+COMMENT ON COLUMN aftersales.sweep_runs.locks IS 'Tickets locked (not assigned by the customer-requested date)';
+COMMENT ON COLUMN aftersales.tickets.requested_at IS 'Date and time the customer asked for; assigning after it locks the ticket';
+COMMENT ON FUNCTION aftersales.assign_ticket(bigint,bigint,pg_catalog.text,timestamp with time zone) IS 'Assign an engineer to a ticket awaiting assignment: assigned, or locked for the service manager when the customer-requested date has passed';
+COMMENT ON FUNCTION aftersales.fail_attempt(bigint,pg_catalog.text,pg_catalog.text,timestamp with time zone) IS 'A handling failed: counts an attempt and returns the ticket to assignment, or after the second failure locks it for the service manager';
+COMMENT ON FUNCTION aftersales.generate_sample_data(pg_catalog.text,integer,integer,integer,integer) IS 'Builds a new tenant with a realistic company (HQ, six regions, 31 provinces, outlets of the three organisation types, engineers, customers, products, installed units, China''s calendar, the default SLA policies) and drives a year of its tickets through the ticket API; deterministic for a seed; idempotent for the same arguments; returns the run (events, seconds, checksum)';
+COMMENT ON FUNCTION aftersales.lock_ticket(bigint,pg_catalog.text,pg_catalog.text,timestamp with time zone) IS 'Lock an open ticket for the service manager (e.g. not assigned before the requested date)';
+COMMENT ON FUNCTION aftersales.raise_alert(bigint,pg_catalog.text,numeric,pg_catalog.text,pg_catalog.jsonb,timestamp with time zone,timestamp with time zone) IS 'Hook for other modules: raise an alert of a kind the sweep does not raise (part_not_collected: a spare part arrived but not collected, for the spare-parts module), once per (ticket, kind, level); returns its id, or NULL when it was raised before';
+COMMENT ON FUNCTION aftersales.release_ticket(bigint,pg_catalog.text,pg_catalog.text,timestamp with time zone) IS 'Return an assigned ticket the engineer has not handled to assignment (not handled before the requested date); no attempt is counted';
+COMMENT ON FUNCTION aftersales.sweep(integer,timestamp with time zone,bigint) IS 'One escalation sweep: claims at most batch due watches (SKIP LOCKED), fires their due warnings, escalations, anomaly alerts and the locks of tickets not assigned by the customer-requested date exactly once, re-arms them, records and returns the run (more_due: call again)';
+COMMENT ON FUNCTION aftersales_internal.sweep_claimed(bigint,timestamp with time zone,bigint[],bigint[],pg_catalog.text[]) IS 'Internal: fires the due stages of claimed watches (the caller holds them and their tickets), re-arms them, locks tickets by the lock rule (not assigned by the customer-requested date); returns the counts';
+COMMENT ON TABLE aftersales.tickets IS 'Service tickets (工单), held to the closed loop by a trigger: change them through the aftersales.*_ticket functions or, equivalently checked, by direct INSERT and UPDATE';
+COMMENT ON VIEW aftersales.kpi_warranty_monthly IS 'Early, in-warranty and out-of-warranty failures of the current tenant by month of entry, against the warning lines (400, 600, 600)';
+COMMENT ON VIEW aftersales.occurrence_counts IS 'Tickets entered per product model and per problem type, for reports';
+
+-- Calendars: China's official 2025 schedule in sample_calendar(), other years
+-- refused; calendar clauses from an iCalendar holiday feed.
+-- China's working calendar of a year: Mon-Fri 09:00-12:00,13:00-18:00 in
+-- Asia/Shanghai, with the public holidays and make-up working days (调休)
+-- of the State Council's notice for that year.  The years whose notice is
+-- published are shipped; any other year is refused (its holidays follow
+-- the lunar calendar and a yearly decision, so they cannot be made up).
+CREATE OR REPLACE FUNCTION aftersales.sample_calendar(year integer DEFAULT 2026) RETURNS aftersales.calendar
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    week constant text := 'zone=Asia/Shanghai; mon-fri 09:00-12:00,13:00-18:00';
+    w constant text := ' 09:00-12:00,13:00-18:00';
+BEGIN
+    IF year = 2025 THEN
+        RETURN (week || ';
+   holiday 2025-01-01,2025-01-28..2025-02-04,2025-04-04..2025-04-06,2025-05-01..2025-05-05,
+           2025-05-31..2025-06-02,2025-10-01..2025-10-08;
+   workday 2025-01-26' || w || '; workday 2025-02-08' || w || '; workday 2025-04-27' || w || ';
+   workday 2025-09-28' || w || '; workday 2025-10-11' || w)::aftersales.calendar;
+    END IF;
+    IF year = 2026 THEN
+        RETURN (week || ';
+   holiday 2026-01-01..2026-01-03,2026-02-15..2026-02-23,2026-04-04..2026-04-06,
+           2026-05-01..2026-05-05,2026-06-19..2026-06-21,2026-09-25..2026-09-27,
+           2026-10-01..2026-10-07;
+   workday 2026-01-04' || w || '; workday 2026-02-14' || w || ';
+   workday 2026-02-28' || w || '; workday 2026-05-09' || w || ';
+   workday 2026-09-20' || w || '; workday 2026-10-10' || w)::aftersales.calendar;
+    END IF;
+    RAISE EXCEPTION 'invalid sample year: %', COALESCE(year::text, 'NULL')
+        USING ERRCODE = '22023',
+              DETAIL = 'China''s official holiday schedule is shipped for 2025 and 2026 only.',
+              HINT = 'Use 2025 or 2026, for example: SELECT aftersales.sample_calendar(2026); '
+                     'for another year, build the clauses from a holiday feed with aftersales.calendar_clauses_from_ics().';
+END
+$$;
+COMMENT ON FUNCTION aftersales.sample_calendar(integer) IS
+  'China office hours (Mon-Fri 09:00-12:00, 13:00-18:00, Asia/Shanghai) with the public holidays and make-up working days of the State Council''s schedule for 2025 or 2026; other years are refused';
+-- Holidays and make-up working days from an iCalendar (RFC 5545) feed, the
+-- format public holiday calendars are published in, as calendar clauses to
+-- append to a zone and a week.  Each all-day VEVENT (DTSTART;VALUE=DATE,
+-- DTEND exclusive, or DURATION in days, or one day) is a holiday range;
+-- one whose SUMMARY or CATEGORIES contains workday_marker (case-insensitive)
+-- is a make-up working day on each of its dates, with workday_windows.
+CREATE FUNCTION aftersales.calendar_clauses_from_ics(feed text, workday_marker text DEFAULT NULL,
+                                                     workday_windows text DEFAULT '09:00-18:00')
+    RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    example constant text := 'BEGIN:VEVENT / DTSTART;VALUE=DATE:20251001 / DTEND;VALUE=DATE:20251009 / SUMMARY:National Day / END:VEVENT';
+    ln text;
+    prop text;
+    val text;
+    in_event boolean := false;
+    dstart date;
+    dend date;
+    label text;
+    hol text[] := '{}';
+    work text[] := '{}';
+    nevents integer := 0;
+    lineno integer := 0;
+BEGIN
+    IF feed IS NULL OR workday_windows IS NULL THEN
+        RAISE EXCEPTION 'iCalendar feed and make-up windows must not be NULL'
+            USING ERRCODE = '22004',
+                  HINT = 'For example: SELECT aftersales.calendar_clauses_from_ics(feed, ''补班'', ''09:00-18:00'');';
+    END IF;
+    -- unfold continuation lines (a line break followed by a space or a tab)
+    FOREACH ln IN ARRAY regexp_split_to_array(regexp_replace(feed, E'\\r?\\n[ \\t]', '', 'g'), E'\\r?\\n') LOOP
+        lineno := lineno + 1;
+        ln := rtrim(ln, E'\r');
+        CONTINUE WHEN ln = '' OR position(':' IN ln) = 0;
+        prop := upper(split_part(split_part(ln, ':', 1), ';', 1));
+        val := substr(ln, position(':' IN ln) + 1);
+        IF prop = 'BEGIN' AND upper(val) = 'VEVENT' THEN
+            in_event := true;
+            dstart := NULL;
+            dend := NULL;
+            label := '';
+        ELSIF NOT in_event THEN
+            CONTINUE;
+        ELSIF prop IN ('DTSTART', 'DTEND') THEN
+            IF val !~ '^[0-9]{8}$' THEN
+                RAISE EXCEPTION 'not an all-day date in iCalendar feed: "%"', left(ln, 80)
+                    USING ERRCODE = '22P02',
+                          DETAIL = pg_catalog.format('Line %s. Holidays are all-day events: DTSTART;VALUE=DATE:YYYYMMDD.', lineno),
+                          HINT = 'For example: ' || example;
+            END IF;
+            BEGIN
+                IF prop = 'DTSTART' THEN
+                    dstart := make_date(substr(val, 1, 4)::integer, substr(val, 5, 2)::integer, substr(val, 7, 2)::integer);
+                ELSE
+                    dend := make_date(substr(val, 1, 4)::integer, substr(val, 5, 2)::integer, substr(val, 7, 2)::integer);
+                END IF;
+            EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
+                RAISE EXCEPTION 'invalid date in iCalendar feed: "%"', left(ln, 80)
+                    USING ERRCODE = '22P02', DETAIL = pg_catalog.format('Line %s.', lineno), HINT = 'For example: ' || example;
+            END;
+        ELSIF prop = 'DURATION' AND dend IS NULL THEN
+            IF upper(val) !~ '^P[0-9]{1,4}D$' THEN
+                RAISE EXCEPTION 'unsupported duration in iCalendar feed: "%"', left(ln, 80)
+                    USING ERRCODE = '22P02',
+                          DETAIL = pg_catalog.format('Line %s. Durations of all-day events are given in days, like P3D.', lineno),
+                          HINT = 'For example: ' || example;
+            END IF;
+            dend := dstart + substr(val, 2, length(val) - 2)::integer;
+        ELSIF prop IN ('SUMMARY', 'CATEGORIES') THEN
+            label := label || ' ' || replace(replace(replace(val, '\,', ','), '\;', ';'), '\\', '\');
+        ELSIF prop = 'END' AND upper(val) = 'VEVENT' THEN
+            in_event := false;
+            IF dstart IS NULL THEN
+                RAISE EXCEPTION 'event without DTSTART in iCalendar feed'
+                    USING ERRCODE = '22P02', DETAIL = pg_catalog.format('The event ends at line %s.', lineno),
+                          HINT = 'For example: ' || example;
+            END IF;
+            dend := COALESCE(dend, dstart + 1);
+            IF dend <= dstart THEN
+                RAISE EXCEPTION 'event ends before it starts in iCalendar feed: % to %', to_char(dstart, 'YYYY-MM-DD'), to_char(dend, 'YYYY-MM-DD')
+                    USING ERRCODE = '22P02', DETAIL = pg_catalog.format('The event ends at line %s; DTEND is the day after the last one.', lineno),
+                          HINT = 'For example: ' || example;
+            END IF;
+            nevents := nevents + 1;
+            IF workday_marker IS NOT NULL AND workday_marker <> ''
+               AND position(lower(workday_marker) IN lower(label)) > 0 THEN
+                SELECT work || array_agg(pg_catalog.format('workday %s %s', to_char(d, 'YYYY-MM-DD'), workday_windows) ORDER BY d)
+                  INTO work
+                  FROM generate_series(dstart, dend - 1, interval '1 day') g(d);
+            ELSE
+                hol := hol || (to_char(dstart, 'YYYY-MM-DD')
+                               || CASE WHEN dend - dstart > 1 THEN '..' || to_char(dend - 1, 'YYYY-MM-DD') ELSE '' END);
+            END IF;
+        END IF;
+    END LOOP;
+    IF nevents = 0 THEN
+        RAISE EXCEPTION 'no events in iCalendar feed'
+            USING ERRCODE = '22P02',
+                  HINT = 'Give the feed''s text with its VEVENTs, for example: ' || example;
+    END IF;
+    RETURN array_to_string(CASE WHEN cardinality(hol) > 0 THEN ARRAY['holiday ' || array_to_string(hol, ',')] ELSE '{}' END
+                           || work, '; ');
+END
+$$;
+COMMENT ON FUNCTION aftersales.calendar_clauses_from_ics(text, text, text) IS
+  'Calendar clauses (holiday, workday) from an iCalendar feed''s all-day events; events whose SUMMARY or CATEGORIES contain workday_marker become make-up working days with workday_windows';
+
 -- Access control: members, group roles and grants, event rights, the
 -- caller functions, and row-level security on every table with a tenant_id:
 -- the statements of install parts 80_access.sql and 95_row_security.sql.
@@ -188,16 +3295,17 @@ GRANT UPDATE ON aftersales.tickets TO aftersales_sweep;
 GRANT EXECUTE ON FUNCTION aftersales.sweep(integer, timestamptz, bigint) TO aftersales_sweep;
 GRANT EXECUTE ON PROCEDURE aftersales.sweep_until_done(integer, integer, bigint) TO aftersales_sweep;
 GRANT EXECUTE ON FUNCTION aftersales.prune_sweep_runs(timestamptz, bigint) TO aftersales_sweep;
--- The sweep's internal step, wherever the internals live (schema
--- aftersales_internal holds them as they move out of aftersales).
-GRANT USAGE ON SCHEMA aftersales_internal TO aftersales_sweep;
+-- The sweep's internal steps and the checks of what it writes, which run
+-- with its rights.
 DO $$
 DECLARE
     f regprocedure;
 BEGIN
     FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
-              WHERE p.proname = '_sweep_claimed'
-                AND p.pronamespace IN ('aftersales'::regnamespace, 'aftersales_internal'::regnamespace) LOOP
+              WHERE p.pronamespace = 'aftersales_internal'::regnamespace
+                AND p.proname IN ('sweep_claimed', 'sweep_error', 'set_sweep_locking', 'watch_stages', 'next_check',
+                                  'clock_add', 'clock_diff', 'escalation_watches_row_check')
+              ORDER BY 1 LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO aftersales_sweep', f);
     END LOOP;
 END

@@ -24,9 +24,9 @@ WITH t AS (INSERT INTO tk_pgbench.tickets (customer_id, problem_type_id, priorit
 o AS (INSERT INTO tk_pgbench.occurrences (tenant_id, model_id, problem_type_id, n)
       SELECT t.tenant_id, x.m, x.p, 1 FROM t, (VALUES ((:m)::bigint, NULL::bigint), (NULL, (:p)::bigint)) AS x (m, p)),
 s AS (INSERT INTO tk_pgbench.sla (tenant_id, ticket_id, metric, policy_id, target, calendar, pauses_on_hold,
-                                  started_at, due_at, next_due)
+                                  started_at, due_at)
       SELECT t.tenant_id, t.ticket_id, k.metric, 2, k.target, '24x7', k.pauses, t.opened_at,
-             t.opened_at + k.target, t.opened_at + k.target
+             t.opened_at + k.target
         FROM t, (VALUES ('first_response', interval '30 min', false), ('arrival', interval '4 h', false),
                         ('resolution', interval '2 h', true)) AS k (metric, target, pauses)
       RETURNING tenant_id, ticket_id, metric, target, calendar, pauses_on_hold, started_at, due_at),
@@ -49,7 +49,7 @@ WITH t AS (UPDATE tk_pgbench.tickets SET status = 'on_site', arrived_at = now(),
                   event_seq = event_seq + 1, last_event = 'arrive', last_event_at = now()
             WHERE tenant_id = 9301 AND ticket_id = :id RETURNING tenant_id, ticket_id),
 s AS (UPDATE tk_pgbench.sla SET stopped_at = now(), outcome = CASE WHEN now() <= due_at THEN 'met' ELSE 'breached' END,
-             elapsed = now() - started_at, elapsed_wall = now() - started_at, next_due = NULL
+             elapsed = now() - started_at, elapsed_wall = now() - started_at
        WHERE tenant_id = 9301 AND ticket_id = :id AND metric IN ('first_response', 'arrival') AND stopped_at IS NULL
       RETURNING metric, target, due_at, paused, elapsed),
 w AS (UPDATE tk_pgbench.watches SET next_check = NULL
@@ -64,7 +64,7 @@ WITH t AS (UPDATE tk_pgbench.tickets SET status = 'resolved', resolved_at = now(
                   event_seq = event_seq + 1, last_event = 'resolve', last_event_at = now()
             WHERE tenant_id = 9301 AND ticket_id = :id RETURNING tenant_id, ticket_id),
 s AS (UPDATE tk_pgbench.sla SET stopped_at = now(), outcome = CASE WHEN now() <= due_at THEN 'met' ELSE 'breached' END,
-             elapsed = now() - started_at, elapsed_wall = now() - started_at, next_due = NULL
+             elapsed = now() - started_at, elapsed_wall = now() - started_at
        WHERE tenant_id = 9301 AND ticket_id = :id AND metric = 'resolution' AND stopped_at IS NULL
       RETURNING metric, target, due_at, paused, elapsed),
 w AS (UPDATE tk_pgbench.watches SET next_check = NULL

@@ -90,8 +90,7 @@ CREATE TABLE tk_pgbench.events (
 -- cycle (occurrence deltas, SLA clocks, escalation watches), with the keys
 -- and indexes of aftersales.occurrences, ticket_sla and escalation_watches
 -- and the columns the life cycle writes; no triggers, no foreign keys, no
--- checks.  ticket_sla's generated next_due is a plain column here, which
--- the statements set.
+-- checks.
 CREATE TABLE tk_pgbench.occurrences (
     tenant_id bigint NOT NULL DEFAULT 9301,
     occurrence_id bigint GENERATED ALWAYS AS IDENTITY,
@@ -119,10 +118,8 @@ CREATE TABLE tk_pgbench.sla (
     outcome text,
     elapsed interval,
     elapsed_wall interval,
-    next_due timestamptz,
     PRIMARY KEY (tenant_id, ticket_id, metric)
 );
-CREATE INDEX ON tk_pgbench.sla (next_due) WHERE next_due IS NOT NULL;
 CREATE TABLE tk_pgbench.watches (
     tenant_id bigint NOT NULL,
     ticket_id bigint NOT NULL,
