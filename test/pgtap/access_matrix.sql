@@ -273,7 +273,8 @@ $$;
 -- an admin's) and the setting is unset, '' or its own tenant.  Then a verb
 -- succeeds exactly when its cell lists the kind.  A principal that does not
 -- resolve may only succeed where no row was scanned (the policies are
--- never evaluated), or on event_rights, the one table without tenant.  API
+-- never evaluated), or on event_rights, the one table without tenant.
+-- Garbage in the setting is refused when it is set, whatever follows.  API
 -- calls aimed out of reach are judged by their leaks alone.
 UPDATE results r
    SET resolves = p.kind IS NOT NULL AND r.state IN ('unset', 'empty', 'own')
@@ -281,6 +282,7 @@ UPDATE results r
        expect_ok = CASE WHEN r.verb = 'api' THEN NULL
                         WHEN r.rel = 'event_rights' AND r.verb = 'select'
                         THEN p.p <> 'PUBLIC' AND NOT (p.app_user IS NOT NULL AND p.kind = 'admin')
+                             AND r.state <> 'garbage'   -- refused by the setting's own check
                         ELSE p.kind IS NOT NULL AND r.state IN ('unset', 'empty', 'own')
                              AND NOT (p.app_user IS NOT NULL AND p.kind = 'admin')
                              AND (EXISTS (SELECT FROM expected_cells e
