@@ -34,10 +34,12 @@ static char *actor_setting = NULL;
 static char *now_setting = NULL;
 static char *event_setting = NULL;
 static char *event_reason_setting = NULL;
+static char *app_user_setting = NULL;
 
 static const char *const setting_names[] = {
 	"aftersales.tenant_id", "aftersales.actor", "aftersales.now",
-	"aftersales.event", "aftersales.event_reason"
+	"aftersales.event", "aftersales.event_reason",
+	"aftersales.app_user"		/* access control (src/access.c) */
 };
 
 /*
@@ -379,6 +381,12 @@ _PG_init(void)
 							   "The reason recorded with the event of a direct UPDATE.",
 							   "Empty: none; some events need one.",
 							   &event_reason_setting, "", PGC_USERSET, 0, NULL, forget_early_mistake, NULL);
+	/* access control (src/access.c reads it): the user a pool acts for */
+	DefineCustomStringVariable("aftersales.app_user",
+							   "The user an application pool acts for in this transaction.",
+							   "Set only by a member of aftersales_app, with SET LOCAL, together with "
+							   "SET LOCAL ROLE to the user's kind; empty: no user.",
+							   &app_user_setting, "", PGC_USERSET, 0, NULL, forget_early_mistake, NULL);
 	MarkGUCPrefixReserved("aftersales");
 	loading = false;
 

@@ -33,6 +33,7 @@
 #include "settings.h"
 #include "ticket.h"
 #include "version.h"
+#include "access.h"
 
 #include "access/htup_details.h"
 #include "catalog/pg_enum.h"
@@ -447,6 +448,9 @@ event_actor(void)
 {
 	const char *v = settings_event_actor();
 
+	/* access control (src/access.c): a non-superuser is who they logged in as */
+	if (access_applies())
+		return access_actor(v);
 	return v ? v : GetUserNameFromId(GetUserId(), false);
 }
 
@@ -807,6 +811,10 @@ guard_update(TriggerData *td)
 			for (int c = 0; c < NUM_COLS; c++)
 				if (ticket_cols[c].kind == COL_MANAGED && col_changed(&old, &new, c, desc))
 					managed_column_changed(id, from, c);
+			/* access control (src/access.c): the right to edit, after close a manager's */
+			access_check_event(DatumGetInt64(old.v[C_TENANT]), id,
+							   (from == ST_CLOSED || from == ST_CANCELLED) ? "edit_closed" : "edit",
+							   state_names[from], !old.n[C_ASSIGNEE], DatumGetInt64(old.v[C_ASSIGNEE]));
 			return td->tg_newtuple;
 		}
 		to = state_of(new.v[C_STATUS]);
@@ -829,6 +837,9 @@ guard_update(TriggerData *td)
 				 errdetail("The events of a ticket are recorded in the order they happen."),
 				 errhint("Pass a later time, or none for the current time.")));
 
+	/* access control (src/access.c): may this caller fire this event here */
+	access_check_event(DatumGetInt64(old.v[C_TENANT]), id, event_names[ev], state_names[from],
+					   !old.n[C_ASSIGNEE], DatumGetInt64(old.v[C_ASSIGNEE]));
 	return apply_transition(t, to, td->tg_newtuple, desc, &old, &new, at);
 }
 
@@ -876,6 +887,9 @@ guard_insert(TriggerData *td)
 	}
 	if (row.n[C_OPENED])
 		elog(ERROR, "opened_at of a new ticket is NULL");
+	/* access control (src/access.c): may this caller open tickets */
+	access_check_event(DatumGetInt64(row.v[C_TENANT]), DatumGetInt64(row.v[C_TICKET]), "open",
+					   state_names[status], false, 0);
 
 #define SET(c, val, isnull) \
 	do { cols[n] = ticket_cache.attno[c]; vals[n] = (val); nulls[n] = (isnull); n++; } while (0)
@@ -935,6 +949,9 @@ aftersales_actor(PG_FUNCTION_ARGS)
 {
 	const char *v = settings_actor();
 
+	/* access control (src/access.c): a non-superuser is who they logged in as */
+	if (access_applies())
+		PG_RETURN_TEXT_P(cstring_to_text(access_actor(v)));
 	PG_RETURN_TEXT_P(cstring_to_text(v ? v : GetUserNameFromId(GetUserId(), false)));
 }
 
@@ -948,6 +965,9 @@ Datum
 aftersales_current_tenant(PG_FUNCTION_ARGS)
 {
 	aftersales_check_version();
+	/* access control (src/access.c): a non-superuser's tenant is checked membership */
+	if (access_applies())
+		PG_RETURN_INT64(access_tenant());
 	PG_RETURN_INT64(settings_tenant());
 }
 

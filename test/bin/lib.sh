@@ -42,6 +42,7 @@ PACKAGES=(
 	make
 	gcc
 	libc6-dev
+	openssl
 	# the BI clients of test/t/080_kpi_bi_clients.pl
 	libpostgresql-jdbc-java
 	default-jdk-headless

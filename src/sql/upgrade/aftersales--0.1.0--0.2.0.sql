@@ -6303,3 +6303,259 @@ END
 $$;
 COMMENT ON FUNCTION aftersales_internal.kpi_check(text, text, text, text, text[], timestamptz, timestamptz, timestamptz, text, bigint) IS
   'Internal: validates the parameters of a KPI function; errors name the bad value and show a correct call';
+
+-- Access control: members, group roles and grants, event rights, the
+-- caller functions, and row-level security on every table with a tenant_id:
+-- the statements of install parts 80_access.sql and 95_row_security.sql.
+
+-- ---------------------------------------------------------------------------
+-- Group roles
+--
+-- Roles are cluster-wide and outlive DROP EXTENSION, so the install script
+-- creates each one only when it is missing: the grants below need them at
+-- once, a second database of the cluster finds them in place, and a
+-- reinstall neither fails nor duplicates them.  They are NOLOGIN groups:
+-- a DBA grants them to logins (README, "Security").
+DO $$
+DECLARE
+    r text;
+BEGIN
+    FOREACH r IN ARRAY ARRAY['aftersales_admin', 'aftersales_manager', 'aftersales_agent', 'aftersales_engineer',
+                             'aftersales_analyst', 'aftersales_auditor', 'aftersales_app', 'aftersales_sweep'] LOOP
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = r) THEN
+            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
+        END IF;
+    END LOOP;
+END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Members
+
+CREATE TYPE aftersales.member_kind AS ENUM ('admin', 'manager', 'agent', 'engineer', 'analyst', 'auditor');
+COMMENT ON TYPE aftersales.member_kind IS
+  'What a member does: admin (configuration), manager (service manager), agent (客服), engineer, analyst (BI, read-only), auditor (read-only, with the event log)';
+
+CREATE TABLE aftersales.members (
+    tenant_id    bigint      NOT NULL DEFAULT aftersales.current_tenant()
+                             REFERENCES aftersales.tenants,
+    name         text        NOT NULL CHECK (name <> '' AND pg_catalog.length(name) <= 200),
+    via          text        NOT NULL DEFAULT 'login' CHECK (via IN ('login', 'app')),
+    kind         aftersales.member_kind NOT NULL,
+    org_id       bigint      NOT NULL,
+    engineer_id  bigint,
+    active       boolean     NOT NULL DEFAULT true,
+    created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (tenant_id, via, name),
+    FOREIGN KEY (tenant_id, org_id) REFERENCES aftersales.organisations (tenant_id, org_id),
+    FOREIGN KEY (tenant_id, engineer_id) REFERENCES aftersales.engineers (tenant_id, engineer_id),
+    CHECK ((kind = 'engineer') = (engineer_id IS NOT NULL))
+);
+COMMENT ON TABLE aftersales.members IS
+  'People who use a tenant: a database login (via login) or a user an application pool acts for (via app), with a kind and the organisation they see (it and everything below)';
+COMMENT ON COLUMN aftersales.members.tenant_id IS 'Tenant the member belongs to';
+COMMENT ON COLUMN aftersales.members.name IS 'Login role name (via login) or the application''s user name (via app, set by the pool in aftersales.app_user)';
+COMMENT ON COLUMN aftersales.members.via IS 'login: the member connects as this role; app: an application pool asserts this name';
+COMMENT ON COLUMN aftersales.members.kind IS 'admin, manager, agent, engineer, analyst or auditor: decides the events the member may fire (aftersales.event_rights)';
+COMMENT ON COLUMN aftersales.members.org_id IS 'Scope: this organisation and everything below it; HQ sees the whole tenant';
+COMMENT ON COLUMN aftersales.members.engineer_id IS 'For engineers: their engineers row; they act only on tickets assigned to it';
+COMMENT ON COLUMN aftersales.members.active IS 'False: the member no longer resolves';
+COMMENT ON COLUMN aftersales.members.created_at IS 'When the row was created';
+SELECT pg_catalog.pg_extension_config_dump('aftersales.members', '');
+
+-- ---------------------------------------------------------------------------
+-- Who may fire which event: one table, read by the tickets' guard trigger,
+-- so the API and a direct UPDATE obey the same rule.  Besides the events of
+-- the closed loop: edit (a plain change of a ticket's free fields) and
+-- edit_closed (the same once closed or cancelled); kind sweep is the
+-- scheduled sweep's login.  Shipped data, recreated by CREATE EXTENSION and
+-- not dumped: a change of it is a change of the install script.
+CREATE TABLE aftersales.event_rights (
+    kind              text    NOT NULL CHECK (kind = 'sweep' OR kind::aftersales.member_kind IS NOT NULL),
+    event             text    NOT NULL CHECK (event IN ('edit', 'edit_closed') OR event::aftersales.ticket_event IS NOT NULL),
+    own_tickets_only  boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (kind, event)
+);
+COMMENT ON TABLE aftersales.event_rights IS
+  'The events each kind of member may fire on a ticket (edit: a plain change of free fields; edit_closed: after close); no row, no right';
+COMMENT ON COLUMN aftersales.event_rights.kind IS 'Member kind, or sweep for the scheduled sweep';
+COMMENT ON COLUMN aftersales.event_rights.event IS 'Event of the closed loop, edit or edit_closed';
+COMMENT ON COLUMN aftersales.event_rights.own_tickets_only IS 'Only on tickets assigned to the member''s engineer row';
+INSERT INTO aftersales.event_rights (kind, event, own_tickets_only)
+SELECT 'admin', e::text, false FROM pg_catalog.unnest(pg_catalog.enum_range(NULL::aftersales.ticket_event)) e
+UNION ALL VALUES ('admin', 'edit', false), ('admin', 'edit_closed', false)
+UNION ALL
+SELECT 'manager', e, false
+  FROM pg_catalog.unnest(ARRAY['open', 'assign', 'reassign', 'take_over', 'release', 'hold', 'resume', 'transfer',
+                               'follow_up', 'cancel', 'reopen', 'lock', 'unlock', 'retarget', 'acknowledge',
+                               'edit', 'edit_closed']) e
+UNION ALL
+SELECT 'agent', e, false
+  FROM pg_catalog.unnest(ARRAY['open', 'assign', 'reassign', 'hold', 'resume', 'follow_up', 'cancel', 'reopen',
+                               'edit']) e
+UNION ALL
+SELECT 'engineer', e, true
+  FROM pg_catalog.unnest(ARRAY['start', 'arrive', 'resolve', 'fail', 'release', 'hold', 'resume']) e
+UNION ALL VALUES ('sweep', 'lock', false);
+
+-- ---------------------------------------------------------------------------
+-- The caller (C, src/access.c)
+
+CREATE FUNCTION aftersales.current_org_scope() RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'aftersales_current_org_scope' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales.current_org_scope() IS
+  'The organisations the caller sees (their organisation and everything below); NULL for the whole tenant (HQ members, superusers)';
+
+CREATE FUNCTION aftersales.current_member_kind() RETURNS text
+    AS 'MODULE_PATHNAME', 'aftersales_current_member_kind' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales.current_member_kind() IS
+  'The caller''s kind of member (admin, manager, agent, engineer, analyst, auditor; sweep for the sweep''s login); NULL for superusers';
+
+CREATE FUNCTION aftersales.whoami(OUT tenant_id bigint, OUT member text, OUT kind text, OUT via text,
+                                  OUT org_id bigint, OUT engineer_id bigint)
+    AS 'MODULE_PATHNAME', 'aftersales_whoami' LANGUAGE C STABLE;
+COMMENT ON FUNCTION aftersales.whoami() IS
+  'The caller as access control sees it: tenant, member name, kind (superuser for superusers), via login or app, scope organisation, engineer row';
+
+-- ---------------------------------------------------------------------------
+-- Grants per kind.  Reading is the same for every kind but the analyst
+-- (no customers' personal data, no members, no sweep runs; the KPIs read
+-- the event log, so analysts do too); writing is what each
+-- kind's events and work need.  The logs (ticket_events, ticket_sla,
+-- escalation_watches, occurrences) are written by the extension's own
+-- triggers, as their owner: nobody is granted INSERT, UPDATE or DELETE.
+-- Row-level security (95_row_security.sql) then limits every grant to the
+-- caller's tenant and organisation scope.
+GRANT USAGE ON SCHEMA aftersales TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer,
+                                   aftersales_analyst, aftersales_auditor, aftersales_app, aftersales_sweep;
+
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT c.relname FROM pg_catalog.pg_class c
+              WHERE c.relnamespace = 'aftersales'::regnamespace AND c.relkind IN ('r', 'v', 'p')
+                AND c.relname <> 'customers' LOOP
+        EXECUTE pg_catalog.format('GRANT SELECT ON aftersales.%I TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer, aftersales_auditor', t.relname);
+        IF t.relname NOT IN ('members', 'sweep_runs', 'sample_data_runs') THEN
+            EXECUTE pg_catalog.format('GRANT SELECT ON aftersales.%I TO aftersales_analyst', t.relname);
+        END IF;
+    END LOOP;
+END
+$$;
+GRANT SELECT ON aftersales.customers TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer,
+                                        aftersales_auditor;
+-- Analysts: customers without contact names, phones, e-mails and addresses.
+GRANT SELECT (tenant_id, customer_id, name, tier, region, province, city, org_id, created_at)
+    ON aftersales.customers TO aftersales_analyst;
+
+-- Tickets: entered by agents and managers, moved by events.
+GRANT INSERT ON aftersales.tickets TO aftersales_admin, aftersales_manager, aftersales_agent;
+GRANT UPDATE ON aftersales.tickets TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer;
+-- Alerts: acknowledged and raised by managers.
+GRANT INSERT, UPDATE ON aftersales.alerts TO aftersales_admin, aftersales_manager;
+GRANT UPDATE ON aftersales.ticket_escalations TO aftersales_admin, aftersales_manager;
+-- Agents register customers and their units.
+GRANT INSERT, UPDATE ON aftersales.customers, aftersales.units TO aftersales_admin, aftersales_agent, aftersales_manager;
+-- Admins: the tenant's configuration and its people.
+GRANT INSERT, UPDATE, DELETE ON aftersales.organisations, aftersales.engineers, aftersales.product_lines,
+    aftersales.product_models, aftersales.problem_types, aftersales.sla_policies, aftersales.sla_targets,
+    aftersales.service_agreements, aftersales.calendars, aftersales.kpi_settings, aftersales.kpi_catalogue,
+    aftersales.escalation_rules, aftersales.members
+    TO aftersales_admin;
+
+-- An application pool acts for agents, engineers, managers, analysts and
+-- auditors (not admins): it holds their privileges, and the guard and the
+-- policies narrow them to the asserted user's kind and scope.
+GRANT aftersales_manager, aftersales_agent, aftersales_engineer, aftersales_analyst, aftersales_auditor
+    TO aftersales_app;
+
+-- The sweep: reads the clocks and watches, raises alerts, locks tickets.
+GRANT SELECT ON aftersales.tickets, aftersales.ticket_sla, aftersales.escalation_rules, aftersales.calendars,
+    aftersales.customers, aftersales.tenants, aftersales.escalation_rules_effective
+    TO aftersales_sweep;
+GRANT SELECT, UPDATE ON aftersales.escalation_watches, aftersales.ticket_escalations TO aftersales_sweep;
+GRANT SELECT, INSERT, UPDATE ON aftersales.alerts, aftersales.ticket_escalations TO aftersales_sweep;
+GRANT SELECT, INSERT, UPDATE, DELETE ON aftersales.sweep_runs TO aftersales_sweep;
+GRANT UPDATE ON aftersales.tickets TO aftersales_sweep;
+GRANT EXECUTE ON FUNCTION aftersales.sweep(integer, timestamptz, bigint) TO aftersales_sweep;
+GRANT EXECUTE ON PROCEDURE aftersales.sweep_until_done(integer, integer, bigint) TO aftersales_sweep;
+GRANT EXECUTE ON FUNCTION aftersales.prune_sweep_runs(timestamptz, bigint) TO aftersales_sweep;
+-- The sweep's internal steps and the checks of what it writes, which run
+-- with its rights.
+DO $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+              WHERE p.pronamespace = 'aftersales_internal'::regnamespace
+                AND p.proname IN ('sweep_claimed', 'sweep_error', 'set_sweep_locking', 'watch_stages', 'next_check',
+                                  'clock_add', 'clock_diff', 'escalation_watches_row_check')
+              ORDER BY 1 LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO aftersales_sweep', f);
+    END LOOP;
+END
+$$;
+
+CREATE FUNCTION aftersales_internal.apply_row_security() RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t record;
+    n integer := 0;
+BEGIN
+    FOR t IN SELECT c.oid::regclass AS rel,
+                    EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'org_id'
+                                                                    AND NOT a.attisdropped) AS has_org,
+                    EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'ticket_id'
+                                                                    AND NOT a.attisdropped) AS has_ticket
+               FROM pg_catalog.pg_class c
+              WHERE c.relnamespace = 'aftersales'::regnamespace AND c.relkind IN ('r', 'p')
+                AND EXISTS (SELECT FROM pg_catalog.pg_attribute a
+                             WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)
+              ORDER BY c.relname LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t.rel);
+        EXECUTE pg_catalog.format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', t.rel);
+        EXECUTE pg_catalog.format('DROP POLICY IF EXISTS tenant_isolation ON %s', t.rel);
+        EXECUTE pg_catalog.format('DROP POLICY IF EXISTS org_scope ON %s', t.rel);
+        EXECUTE pg_catalog.format('DROP POLICY IF EXISTS ticket_scope ON %s', t.rel);
+        EXECUTE pg_catalog.format('DROP POLICY IF EXISTS shared_defaults ON %s', t.rel);
+        IF t.rel IN ('aftersales.kpi_settings'::regclass, 'aftersales.kpi_catalogue'::regclass,
+                     'aftersales.escalation_rules'::regclass) THEN
+            EXECUTE pg_catalog.format(
+                'CREATE POLICY shared_defaults ON %s FOR SELECT USING (tenant_id OPERATOR(pg_catalog.=) 1)', t.rel);
+        END IF;
+        EXECUTE pg_catalog.format(
+            'CREATE POLICY tenant_isolation ON %s'
+            ' USING (tenant_id OPERATOR(pg_catalog.=) (SELECT aftersales.current_tenant()))'
+            ' WITH CHECK (tenant_id OPERATOR(pg_catalog.=) (SELECT aftersales.current_tenant()))', t.rel);
+        IF t.has_org THEN
+            EXECUTE pg_catalog.format(
+                'CREATE POLICY org_scope ON %s AS RESTRICTIVE'
+                ' USING ((SELECT aftersales.current_org_scope()) IS NULL'
+                '        OR org_id OPERATOR(pg_catalog.=) ANY ((SELECT aftersales.current_org_scope())::bigint[]))'
+                ' WITH CHECK ((SELECT aftersales.current_org_scope()) IS NULL'
+                '        OR org_id OPERATOR(pg_catalog.=) ANY ((SELECT aftersales.current_org_scope())::bigint[]))', t.rel);
+        ELSIF t.has_ticket THEN
+            EXECUTE pg_catalog.format(
+                'CREATE POLICY ticket_scope ON %s AS RESTRICTIVE'
+                ' USING ((SELECT aftersales.current_org_scope()) IS NULL'
+                '        OR (tenant_id, ticket_id) IN (SELECT t.tenant_id, t.ticket_id FROM aftersales.tickets t))', t.rel);
+        END IF;
+        n := n + 1;
+    END LOOP;
+    -- Views read with the caller's rights, so the policies above apply
+    -- through them (a view defined without it reads as its owner).
+    FOR t IN SELECT c.oid::regclass AS rel FROM pg_catalog.pg_class c
+              WHERE c.relnamespace = 'aftersales'::regnamespace AND c.relkind = 'v' LOOP
+        EXECUTE pg_catalog.format('ALTER VIEW %s SET (security_invoker = true)', t.rel);
+    END LOOP;
+    RETURN n;
+END
+$$;
+REVOKE ALL ON FUNCTION aftersales_internal.apply_row_security() FROM PUBLIC;
+COMMENT ON FUNCTION aftersales_internal.apply_row_security() IS
+  'Enables and forces row-level security, with the tenant and scope policies, on every table of schema aftersales with a tenant_id, and makes every view security_invoker; returns how many tables';
+
+SELECT aftersales_internal.apply_row_security();
