@@ -59,6 +59,12 @@ BEGIN;
 SET LOCAL aftersales.event = 'edit';
 UPDATE aftersales.tickets SET status = 'cancelled' WHERE ticket_id = 1;
 ROLLBACK;
+-- One UPDATE, one event: a field change does not ride along with another event.
+UPDATE aftersales.tickets SET priority = 'A', description = 'urgent now' WHERE ticket_id = 1;
+BEGIN;
+SET LOCAL aftersales.event = 'retarget';
+UPDATE aftersales.tickets SET priority = 'A', org_id = 5 WHERE ticket_id = 1;
+ROLLBACK;
 -- Fields fixed at entry stay fixed.
 UPDATE aftersales.tickets SET channel = 'web' WHERE ticket_id = 1;
 

@@ -891,6 +891,17 @@ guard_update(TriggerData *td)
 						 event_api[ev].function, id, event_api[ev].args)));
 	check_event_order(id, ev, at, &old);
 
+	/* one UPDATE, one event: a field change rides on no other event unrecorded */
+	for (int c = 0; c < NUM_COLS; c++)
+		if (ticket_cols[c].kind == COL_FREE && col_changed(&old, &new, c, desc))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("update of ticket " INT64_FORMAT " changes column %s along with event %s",
+							id, ticket_cols[c].name, event_names[ev]),
+					 errdetail("A change of %s is event edit, recorded with its old and new values; an UPDATE records one event.",
+							   ticket_cols[c].name),
+					 errhint("Change it in an UPDATE of its own, or with: SELECT aftersales.edit_ticket(" INT64_FORMAT ", changes => '{\"%s\": ...}');",
+							 id, ticket_cols[c].name)));
 	/* access control (src/access.c): may this caller fire this event here */
 	access_check_event(DatumGetInt64(old.v[C_TENANT]), id, event_names[ev], state_names[from],
 					   !old.n[C_ASSIGNEE], DatumGetInt64(old.v[C_ASSIGNEE]));
