@@ -7103,3 +7103,54 @@ BEGIN
 END
 $$;
 SELECT aftersales_internal.apply_row_security();
+
+-- ---------------------------------------------------------------------------
+-- kpi_backlog: the mean age and the counts over 24 ... 120 hours from the exact
+-- ages (backlog_as_of rounds each to 0.01 h).
+CREATE OR REPLACE FUNCTION aftersales.kpi_backlog(dimension text DEFAULT 'organisation_type',
+                                       as_of timestamptz DEFAULT aftersales.now(),
+                                       tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS TABLE (dim_key text, dim_name text, open_tickets bigint, unassigned bigint, on_hold bigint,
+                   in_work bigint, over_24h bigint, over_48h bigint, over_72h bigint, over_96h bigint,
+                   over_120h bigint, avg_age_hours numeric, max_age_hours numeric)
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
+AS $$
+DECLARE
+    d record;
+BEGIN
+    PERFORM aftersales_internal.kpi_check('kpi_backlog',
+        'SELECT * FROM aftersales.kpi_backlog(''organisation_type'', as_of => ''2026-03-01 00:00+08'');',
+        NULL, dimension,
+        '{all,tenant,region,province,organisation,organisation_type,product_model,problem_type,engineer,priority,channel}',
+        NULL, NULL, as_of, 'UTC', tenant);
+    d := aftersales_internal.kpi_dimension_sql(dimension);
+    RETURN QUERY EXECUTE pg_catalog.format($q$
+SELECT q.* FROM (
+SELECT %1$s AS dim_key, pg_catalog.max(%2$s) AS dim_name,
+       pg_catalog.count(*),
+       pg_catalog.count(*) FILTER (WHERE k.status IN ('new', 'locked')),
+       pg_catalog.count(*) FILTER (WHERE k.status = 'on_hold'),
+       pg_catalog.count(*) FILTER (WHERE k.status IN ('assigned', 'in_progress', 'on_site')),
+       pg_catalog.count(*) FILTER (WHERE k.exact_age_hours > 24),
+       pg_catalog.count(*) FILTER (WHERE k.exact_age_hours > 48),
+       pg_catalog.count(*) FILTER (WHERE k.exact_age_hours > 72),
+       pg_catalog.count(*) FILTER (WHERE k.exact_age_hours > 96),
+       pg_catalog.count(*) FILTER (WHERE k.exact_age_hours > 120),
+       pg_catalog.round(pg_catalog.avg(k.exact_age_hours), 2),
+       pg_catalog.max(k.age_hours)
+  FROM (SELECT b.tenant_id, b.ticket_id, b.status, b.priority, b.engineer_id, b.age_hours,
+               -- backlog_as_of rounds each age to 0.01 h: the mean and the
+               -- thresholds take the exact age
+               EXTRACT(EPOCH FROM $2 - b.opened_at) / 3600 AS exact_age_hours,
+               t.tenant_name, t.region, t.province, t.org_id, t.org_name, t.org_type, t.model_id,
+               t.model_name, t.problem_type_id, t.problem_name, t.channel, be.name AS engineer_name
+          FROM aftersales.backlog_as_of($2, $1) b
+          JOIN aftersales._kpi_ticket_dims t ON t.tenant_id = b.tenant_id AND t.ticket_id = b.ticket_id
+          LEFT JOIN aftersales.engineers be ON be.tenant_id = b.tenant_id AND be.engineer_id = b.engineer_id) k
+ GROUP BY 1) q
+ ORDER BY %3$s$q$, d.key_sql, d.name_sql, d.order_sql)
+    USING tenant, as_of;
+END
+$$;
