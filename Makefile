@@ -39,6 +39,10 @@ endif
 # the library knows its version (src/version.c)
 src/version.o: aftersales.control
 
+# PGXS tracks no header dependencies: rebuild every object when a header
+# (the SQL of src/sla_clock.h, say) changes.
+$(OBJS): $(wildcard src/*.h)
+
 aftersales--$(EXTVERSION).sql: $(sort $(wildcard src/sql/[0-9]*.sql))
 	cat $^ > $@
 
