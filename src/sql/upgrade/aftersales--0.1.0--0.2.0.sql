@@ -6559,3 +6559,205 @@ COMMENT ON FUNCTION aftersales_internal.apply_row_security() IS
   'Enables and forces row-level security, with the tenant and scope policies, on every table of schema aftersales with a tenant_id, and makes every view security_invoker; returns how many tables';
 
 SELECT aftersales_internal.apply_row_security();
+
+-- ---------------------------------------------------------------------------
+-- The closed value lists declared once: ticket channels as enum type
+-- aftersales.ticket_channel, watched clocks as aftersales.sla_metric plus
+-- ticket; open_ticket, open_tickets, the tickets row check and the CHECK of
+-- alerts read them (aftersales_internal.value_listed, value_list,
+-- is_watch_clock).
+CREATE TYPE aftersales.ticket_channel AS ENUM ('phone', 'web', 'app', 'wechat', 'email', 'walk_in', 'field', 'other');
+COMMENT ON TYPE aftersales.ticket_channel IS
+  'How a request can come in: the values tickets.channel and open_ticket accept';
+
+CREATE FUNCTION aftersales_internal.value_listed(list regtype, value text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'aftersales_value_listed' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales_internal.value_listed(regtype, text) IS
+  'Internal: whether value is a label of enum type list (a declared value list)';
+CREATE FUNCTION aftersales_internal.value_list(list regtype) RETURNS text
+    AS 'MODULE_PATHNAME', 'aftersales_value_list' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales_internal.value_list(regtype) IS
+  'Internal: the labels of enum type list in order, for a hint: "a, b and c"';
+CREATE FUNCTION aftersales_internal.is_watch_clock(clock text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'aftersales_is_watch_clock' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales_internal.is_watch_clock(text) IS
+  'Internal: whether clock names what a watch or alert is about: a label of aftersales.sla_metric, or ticket';
+REVOKE ALL ON FUNCTION aftersales_internal.value_listed(regtype, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.value_list(regtype) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.is_watch_clock(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aftersales_internal.value_listed(regtype, text), aftersales_internal.value_list(regtype),
+    aftersales_internal.is_watch_clock(text) TO PUBLIC;
+COMMENT ON COLUMN aftersales.tickets.channel IS 'How the request came in: a label of aftersales.ticket_channel';
+ALTER TABLE aftersales.alerts DROP CONSTRAINT alerts_clock_check,
+    ADD CONSTRAINT alerts_clock_check CHECK (aftersales_internal.is_watch_clock(clock));
+
+CREATE OR REPLACE FUNCTION aftersales.open_ticket(customer bigint, problem_type bigint, priority aftersales.priority,
+                                       description text, channel text DEFAULT 'phone',
+                                       unit bigint DEFAULT NULL, model bigint DEFAULT NULL,
+                                       requested_at timestamptz DEFAULT NULL, field boolean DEFAULT false,
+                                       org bigint DEFAULT NULL, on_hold boolean DEFAULT false,
+                                       reason text DEFAULT NULL,
+                                       actor text DEFAULT aftersales.actor(),
+                                       at timestamptz DEFAULT aftersales.now())
+    RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    opened timestamptz := COALESCE(at, aftersales.now());
+    unit_customer bigint;
+    unit_model bigint;
+    customer_ok boolean;
+    problem_type_ok boolean;
+    model_ok boolean;
+    org_ok boolean;
+    example constant text := 'SELECT aftersales.open_ticket(customer => 7, problem_type => 3, priority => ''B'', description => ''no power'');';
+BEGIN
+    IF customer IS NULL OR problem_type IS NULL OR priority IS NULL OR description IS NULL THEN
+        RAISE EXCEPTION 'customer, problem_type, priority and description must not be null'
+            USING ERRCODE = '22004', HINT = 'For example: ' OPERATOR(pg_catalog.||) example;
+    END IF;
+    IF pg_catalog.btrim(description) OPERATOR(pg_catalog.=) '' THEN
+        RAISE EXCEPTION 'description must not be empty'
+            USING ERRCODE = '22023', HINT = 'Say what the customer reported, for example: ' OPERATOR(pg_catalog.||) example;
+    END IF;
+    -- What must exist, read in one statement; the errors below keep their order.
+    SELECT EXISTS (SELECT FROM aftersales.customers c
+                    WHERE c.tenant_id OPERATOR(pg_catalog.=) tenant AND c.customer_id OPERATOR(pg_catalog.=) open_ticket.customer),
+           EXISTS (SELECT FROM aftersales.problem_types p
+                    WHERE p.tenant_id OPERATOR(pg_catalog.=) tenant AND p.problem_type_id OPERATOR(pg_catalog.=) problem_type),
+           model IS NULL OR EXISTS (SELECT FROM aftersales.product_models m
+                                     WHERE m.tenant_id OPERATOR(pg_catalog.=) tenant AND m.model_id OPERATOR(pg_catalog.=) model),
+           org IS NULL OR EXISTS (SELECT FROM aftersales.organisations o
+                                   WHERE o.tenant_id OPERATOR(pg_catalog.=) tenant AND o.org_id OPERATOR(pg_catalog.=) org)
+      INTO customer_ok, problem_type_ok, model_ok, org_ok;
+    IF NOT customer_ok THEN
+        RAISE EXCEPTION 'customer % does not exist for tenant %', customer, tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'Register the customer first: INSERT INTO aftersales.customers (name) VALUES (''...'') RETURNING customer_id;';
+    END IF;
+    IF NOT problem_type_ok THEN
+        RAISE EXCEPTION 'problem type % does not exist for tenant %', problem_type, tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the problem types with: SELECT problem_type_id, code, name FROM aftersales.problem_types WHERE tenant_id = aftersales.current_tenant();';
+    END IF;
+    IF channel IS NULL OR NOT aftersales_internal.value_listed('aftersales.ticket_channel', channel) THEN
+        RAISE EXCEPTION 'invalid channel: "%"', CASE WHEN pg_catalog.length(channel) > 64 THEN pg_catalog.left(channel, 64) || '...' ELSE channel END
+            USING ERRCODE = '22023',
+                  HINT = 'Channels are ' || aftersales_internal.value_list('aftersales.ticket_channel') || '.';
+    END IF;
+    IF unit IS NOT NULL THEN
+        SELECT u.customer_id, u.model_id INTO unit_customer, unit_model FROM aftersales.units u
+         WHERE u.tenant_id OPERATOR(pg_catalog.=) tenant AND u.unit_id OPERATOR(pg_catalog.=) unit;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'unit % does not exist for tenant %', unit, tenant
+                USING ERRCODE = 'P0002',
+                      HINT = 'Find the unit by its serial: SELECT unit_id FROM aftersales.units WHERE serial = ''...'';';
+        END IF;
+        IF unit_customer OPERATOR(pg_catalog.<>) customer THEN
+            RAISE EXCEPTION 'unit % belongs to customer %, not to customer %', unit, unit_customer, customer
+                USING ERRCODE = '22023', HINT = 'Open the ticket for the customer who has the unit.';
+        END IF;
+        IF model IS NOT NULL AND model OPERATOR(pg_catalog.<>) unit_model THEN
+            RAISE EXCEPTION 'unit % is of model %, not of model %', unit, unit_model, model
+                USING ERRCODE = '22023', HINT = 'Leave the model out: it is taken from the unit.';
+        END IF;
+        model := unit_model;
+    ELSIF NOT model_ok THEN
+        RAISE EXCEPTION 'product model % does not exist for tenant %', model, tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the models with: SELECT model_id, code, name FROM aftersales.product_models WHERE tenant_id = aftersales.current_tenant();';
+    END IF;
+    IF NOT org_ok THEN
+        RAISE EXCEPTION 'organisation % does not exist for tenant %', org, tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the organisations with: SELECT org_id, name FROM aftersales.organisations WHERE tenant_id = aftersales.current_tenant();';
+    END IF;
+    IF requested_at OPERATOR(pg_catalog.<) opened THEN
+        RAISE EXCEPTION 'requested date % precedes the entry of the ticket at %', requested_at, opened
+            USING ERRCODE = '22023', HINT = 'The customer-requested date is when the customer wants the problem solved, after entry.';
+    END IF;
+    IF COALESCE(on_hold, false) THEN
+        -- entry on hold; the events' reasons are checked by the trigger (src/ticket.c)
+        IF reason IS NULL OR pg_catalog.btrim(reason) OPERATOR(pg_catalog.=) '' THEN
+            RAISE EXCEPTION 'event hold of a new ticket needs a reason'
+                USING ERRCODE = '22004',
+                      DETAIL = 'The reason is recorded in the event log, for the service manager and for audits.',
+                      HINT = 'Give one, for example: SELECT aftersales.open_ticket(customer => 7, problem_type => 3, priority => ''C'', description => ''noise'', on_hold => true, reason => ''customer away until Monday'');';
+        END IF;
+    END IF;
+
+    RETURN aftersales_internal.ticket_open(tenant, channel, customer, unit, model, problem_type, description, priority,
+                                   requested_at, org, COALESCE(field, false),
+                                   CASE WHEN COALESCE(on_hold, false) THEN 'on_hold' ELSE 'new' END::aftersales.ticket_status,
+                                   opened, actor, reason);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION aftersales.open_tickets(tickets jsonb, reason text DEFAULT NULL,
+                                        actor text DEFAULT aftersales.actor(),
+                                        at timestamptz DEFAULT aftersales.now())
+    RETURNS SETOF bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    opened timestamptz := COALESCE(at, aftersales.now());
+BEGIN
+    IF tickets IS NULL OR pg_catalog.jsonb_typeof(tickets) OPERATOR(pg_catalog.<>) 'array' THEN
+        RAISE EXCEPTION 'tickets must be a JSON array'
+            USING ERRCODE = '22023',
+                  HINT = 'For example: SELECT aftersales.open_tickets(''[{"customer": 7, "problem_type": 3, "priority": "B", "description": "no power"}]'');';
+    END IF;
+    PERFORM aftersales_internal.declare_event('open', COALESCE(NULLIF(actor, ''), aftersales.actor()), opened,
+                                      NULLIF(pg_catalog.btrim(reason), ''));
+    RETURN QUERY
+    INSERT INTO aftersales.tickets AS tk (tenant_id, channel, customer_id, unit_id, model_id, problem_type_id,
+                                          description, priority, requested_at, org_id, field, status, opened_at)
+    SELECT tenant,
+           CASE WHEN aftersales_internal.value_listed('aftersales.ticket_channel', COALESCE(x.channel, 'phone'))
+                THEN COALESCE(x.channel, 'phone')
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('invalid channel "%s"', x.channel))::text END,
+           CASE WHEN c.customer_id IS NOT NULL THEN x.customer
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('customer %s does not exist', x.customer)) END,
+           CASE WHEN x.unit IS NULL OR u.customer_id OPERATOR(pg_catalog.=) x.customer THEN x.unit
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('unit %s does not exist or belongs to another customer', x.unit)) END,
+           CASE WHEN x.model IS NULL OR u.unit_id IS NULL OR x.model OPERATOR(pg_catalog.=) u.model_id
+                THEN COALESCE(u.model_id, x.model)
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('unit %s is not of model %s', x.unit, x.model)) END,
+           CASE WHEN p.problem_type_id IS NOT NULL THEN x.problem_type
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('problem type %s does not exist', x.problem_type)) END,
+           CASE WHEN pg_catalog.btrim(x.description) OPERATOR(pg_catalog.<>) '' THEN x.description
+                ELSE aftersales_internal.bad_item(x.item, 'description is missing')::text END,
+           CASE WHEN x.priority IS NOT NULL THEN x.priority
+                ELSE aftersales_internal.bad_item(x.item, 'priority is missing')::text::aftersales.priority END,
+           CASE WHEN x.requested_at IS NULL OR x.requested_at OPERATOR(pg_catalog.>=) COALESCE(x.opened_at, opened)
+                THEN x.requested_at
+                ELSE aftersales_internal.bad_item(x.item, 'requested_at precedes the entry')::text::timestamptz END,
+           x.org,
+           COALESCE(x.field, false),
+           CASE WHEN NOT COALESCE(x.on_hold, false) THEN 'new'::aftersales.ticket_status
+                WHEN reason IS NOT NULL THEN 'on_hold'::aftersales.ticket_status
+                ELSE aftersales_internal.bad_item(x.item, 'on_hold needs the reason argument')::text::aftersales.ticket_status END,
+           COALESCE(x.opened_at, opened)
+      FROM ROWS FROM (pg_catalog.jsonb_to_recordset(tickets)
+                      AS (customer bigint, problem_type bigint, priority aftersales.priority, description text,
+                          channel text, unit bigint, model bigint, requested_at timestamptz, field boolean,
+                          org bigint, on_hold boolean, opened_at timestamptz)) WITH ORDINALITY
+           AS x (customer, problem_type, priority, description, channel, unit, model, requested_at, field, org,
+                 on_hold, opened_at, item)
+      LEFT JOIN aftersales.customers c
+        ON c.tenant_id OPERATOR(pg_catalog.=) tenant AND c.customer_id OPERATOR(pg_catalog.=) x.customer
+      LEFT JOIN aftersales.problem_types p
+        ON p.tenant_id OPERATOR(pg_catalog.=) tenant AND p.problem_type_id OPERATOR(pg_catalog.=) x.problem_type
+      LEFT JOIN aftersales.units u
+        ON u.tenant_id OPERATOR(pg_catalog.=) tenant AND u.unit_id OPERATOR(pg_catalog.=) x.unit
+     ORDER BY x.item
+    RETURNING tk.ticket_id;
+    PERFORM aftersales_internal.declare_event(NULL, NULL, NULL, NULL);
+END
+$$;
+
+SELECT aftersales_internal.apply_row_security();
