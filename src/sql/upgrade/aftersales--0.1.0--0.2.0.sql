@@ -7616,3 +7616,190 @@ BEGIN
     RETURN result;
 END
 $$;
+
+-- ---------------------------------------------------------------------------
+-- The sweep's step 3 (locking one ticket) as its own function,
+-- aftersales_internal.sweep_lock, called by sweep_claimed; behaviour unchanged.
+-- Step 3 for one ticket still awaiting assignment at the customer-requested
+-- date.  The lock alert is inserted first: the unique constraint decides that
+-- this is the one time, then the ticket is locked.  A lock that fails
+-- is rolled back, and the alert raised again without it, with the error.
+-- Returns locked 1 when it locked the ticket, failed 1 when the lock failed.
+CREATE FUNCTION aftersales_internal.sweep_lock(run bigint, now timestamptz, lk_tenant bigint, lk_ticket bigint,
+                                               lk_due timestamptz, lk_role text, OUT locked integer, OUT failed integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    aid bigint;
+    last_at timestamptz;
+    saved_tenant text;
+    msg text;
+BEGIN
+    locked := 0;
+    failed := 0;
+    BEGIN
+        aid := NULL;
+        SELECT t.last_event_at INTO last_at FROM aftersales.tickets t
+         WHERE t.tenant_id = lk_tenant AND t.ticket_id = lk_ticket;
+        INSERT INTO aftersales.alerts AS a (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, run_id, detail)
+        SELECT t.tenant_id, t.ticket_id, 'ticket', 'lock', 0, lk_role, lk_due, sweep_lock.now, run,
+               pg_catalog.jsonb_build_object('requested_at', t.requested_at, 'priority', t.priority, 'locked', true)
+          FROM aftersales.tickets t
+         WHERE t.tenant_id = lk_tenant AND t.ticket_id = lk_ticket
+        ON CONFLICT ON CONSTRAINT alerts_once DO NOTHING
+        RETURNING a.alert_id INTO aid;
+        IF aid IS NOT NULL THEN
+            saved_tenant := pg_catalog.current_setting('aftersales.tenant_id', true);
+            PERFORM pg_catalog.set_config('aftersales.tenant_id', lk_tenant::text, true);
+            PERFORM aftersales_internal.set_sweep_locking(true);
+            PERFORM aftersales.lock_ticket(lk_ticket, reason => 'no engineer assigned by the customer-requested date',
+                                           actor => 'aftersales-sweep',
+                                           at => GREATEST(sweep_lock.now, last_at));
+            PERFORM aftersales_internal.set_sweep_locking(false);
+            PERFORM pg_catalog.set_config('aftersales.tenant_id', COALESCE(saved_tenant, ''), true);
+            UPDATE aftersales.ticket_escalations e SET alert_id = aid
+             WHERE e.tenant_id = lk_tenant AND e.ticket_id = lk_ticket;
+            PERFORM pg_catalog.pg_notify('aftersales_alerts', pg_catalog.json_build_object(
+                'tenant', lk_tenant, 'alert', aid, 'ticket', lk_ticket, 'clock', 'ticket',
+                'kind', 'lock', 'level', 0)::text);
+            locked := 1;
+        END IF;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+        failed := 1;
+        RAISE WARNING 'aftersales sweep: could not lock ticket % of tenant %: %', lk_ticket, lk_tenant, msg;
+        INSERT INTO aftersales.alerts AS a (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, run_id, detail)
+        VALUES (lk_tenant, lk_ticket, 'ticket', 'lock', 0, lk_role, lk_due, sweep_lock.now, run,
+                pg_catalog.jsonb_build_object('locked', false, 'error', msg))
+        ON CONFLICT ON CONSTRAINT alerts_once DO NOTHING
+        RETURNING a.alert_id INTO aid;
+        IF aid IS NOT NULL THEN
+            PERFORM pg_catalog.pg_notify('aftersales_alerts', pg_catalog.json_build_object(
+                'tenant', lk_tenant, 'alert', aid, 'ticket', lk_ticket, 'clock', 'ticket',
+                'kind', 'lock', 'level', 0)::text);
+        END IF;
+    END;
+    -- locked or not, the lock stage is done: the watch moves on
+    UPDATE aftersales.escalation_watches w
+       SET done = w.done || '{lock}'::text[]
+     WHERE w.tenant_id = lk_tenant AND w.ticket_id = lk_ticket AND w.clock = 'ticket';
+    UPDATE aftersales.escalation_watches w
+       SET next_check = aftersales_internal.next_check(w.tenant_id, w.ticket_id, w.clock)
+     WHERE w.tenant_id = lk_tenant AND w.ticket_id = lk_ticket AND w.clock = 'ticket';
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sweep_lock(bigint, timestamptz, bigint, bigint, timestamptz, text) IS
+  'Internal: the sweep''s lock of one ticket not assigned by the customer-requested date, with its lock alert (or the alert of a failed lock) and its watch moved on';
+REVOKE ALL ON FUNCTION aftersales_internal.sweep_lock(bigint, timestamptz, bigint, bigint, timestamptz, text) FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION aftersales_internal.sweep_lock(bigint, timestamptz, bigint, bigint, timestamptz, text) TO aftersales_sweep;
+
+CREATE OR REPLACE FUNCTION aftersales_internal.sweep_claimed(run bigint, now timestamptz, tenants bigint[], tickets bigint[], clocks text[],
+                                          OUT warnings integer, OUT escalations integer, OUT locks integer,
+                                          OUT not_arrived integer, OUT not_completed integer,
+                                          OUT key_customer integer, OUT errors integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    lk_tenants bigint[];
+    lk_tickets bigint[];
+    lk_due timestamptz[];
+    lk_role text[];
+    touched bigint;  -- only to make the CTEs n, upd, q run
+    one_lock integer;
+    one_error integer;
+BEGIN
+    locks := 0;
+    errors := 0;
+    WITH c AS (
+        SELECT * FROM unnest(tenants, tickets, clocks) AS c (tenant_id, ticket_id, clock)
+    ), st AS MATERIALIZED (
+        SELECT s.* FROM aftersales_internal.watch_stages(tenants, tickets, clocks, sweep_claimed.now) s
+    ), fire AS (
+        SELECT st.* FROM st WHERE st.due_at <= sweep_claimed.now AND st.kind <> 'lock'
+    ), ins AS (
+        INSERT INTO aftersales.alerts AS a (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, run_id, detail)
+        SELECT f.tenant_id, f.ticket_id, f.clock, f.kind, f.level, f.role, f.due_at, sweep_claimed.now, run,
+               pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+                   'target', f.target, 'clock_due', f.clock_due, 'after', f.after, 'priority', f.priority,
+                   'status', f.status, 'assignee', f.assignee_id))
+          FROM fire f
+         ORDER BY f.due_at, f.tenant_id, f.ticket_id, f.clock,
+                  CASE f.kind WHEN 'warning' THEN 0 WHEN 'escalation' THEN 1 ELSE 2 END, f.kind, f.level
+        ON CONFLICT ON CONSTRAINT alerts_once DO NOTHING
+        RETURNING a.tenant_id, a.alert_id, a.ticket_id, a.clock, a.kind, a.level, a.role, a.due_at
+    ), adv AS (
+        SELECT c.tenant_id, c.ticket_id, c.clock,
+               pg_catalog.max(st.level) FILTER (WHERE st.kind = 'warning' AND st.due_at <= sweep_claimed.now) AS warned,
+               pg_catalog.max(st.level) FILTER (WHERE st.kind = 'escalation' AND st.due_at <= sweep_claimed.now) AS level,
+               pg_catalog.array_agg(st.kind) FILTER (WHERE st.kind IN ('not_arrived', 'not_completed', 'key_customer')
+                                                     AND st.due_at <= sweep_claimed.now) AS done,
+               -- a due lock stays due until step 3 has locked the ticket
+               pg_catalog.min(st.due_at) FILTER (WHERE st.due_at > sweep_claimed.now OR st.kind = 'lock') AS next_check
+          FROM c
+          LEFT JOIN st ON st.tenant_id = c.tenant_id AND st.ticket_id = c.ticket_id AND st.clock = c.clock
+         GROUP BY c.tenant_id, c.ticket_id, c.clock
+    ), upd AS (
+        UPDATE aftersales.escalation_watches w
+           SET warned = GREATEST(w.warned, COALESCE(adv.warned, 0)),
+               level = GREATEST(w.level, COALESCE(adv.level, 0)),
+               done = w.done || COALESCE(adv.done, '{}'),
+               next_check = adv.next_check
+          FROM adv
+         WHERE w.tenant_id = adv.tenant_id AND w.ticket_id = adv.ticket_id AND w.clock = adv.clock
+        RETURNING 1
+    ), esc AS (
+        SELECT DISTINCT ON (i.tenant_id, i.ticket_id)
+               i.tenant_id, i.ticket_id, i.level::smallint AS level, i.clock, i.role, f.clock_due, i.alert_id
+          FROM ins i
+          JOIN fire f ON f.tenant_id = i.tenant_id AND f.ticket_id = i.ticket_id AND f.clock = i.clock
+                     AND f.kind = i.kind AND f.level = i.level
+         WHERE i.kind = 'escalation'
+         ORDER BY i.tenant_id, i.ticket_id, i.level DESC, f.clock_due, i.clock
+    ), q AS (
+        INSERT INTO aftersales.ticket_escalations AS e (tenant_id, ticket_id, level, clock, role, due_at, escalated_at, alert_id)
+        SELECT esc.tenant_id, esc.ticket_id, esc.level, esc.clock, esc.role, esc.clock_due, sweep_claimed.now, esc.alert_id
+          FROM esc
+        ON CONFLICT ON CONSTRAINT ticket_escalations_pkey DO UPDATE
+           SET level = excluded.level, clock = excluded.clock, role = excluded.role, due_at = excluded.due_at,
+               escalated_at = excluded.escalated_at, alert_id = excluded.alert_id,
+               acknowledged_at = NULL, acknowledged_by = NULL, note = NULL
+         WHERE excluded.level > e.level
+        RETURNING 1
+    ), n AS (
+        SELECT pg_catalog.pg_notify('aftersales_alerts', pg_catalog.json_build_object(
+                   'tenant', i.tenant_id, 'alert', i.alert_id, 'ticket', i.ticket_id, 'clock', i.clock,
+                   'kind', i.kind, 'level', i.level)::text)
+          FROM (SELECT * FROM ins ORDER BY ins.alert_id) i
+    ), lk AS (
+        SELECT pg_catalog.array_agg(st.tenant_id ORDER BY st.due_at, st.tenant_id, st.ticket_id) AS tenants,
+               pg_catalog.array_agg(st.ticket_id ORDER BY st.due_at, st.tenant_id, st.ticket_id) AS tickets,
+               pg_catalog.array_agg(st.due_at ORDER BY st.due_at, st.tenant_id, st.ticket_id) AS due,
+               pg_catalog.array_agg(st.role ORDER BY st.due_at, st.tenant_id, st.ticket_id) AS roles
+          FROM st WHERE st.kind = 'lock' AND st.due_at <= sweep_claimed.now
+    )
+    SELECT pg_catalog.count(*) FILTER (WHERE i.kind = 'warning'),
+           pg_catalog.count(*) FILTER (WHERE i.kind = 'escalation'),
+           pg_catalog.count(*) FILTER (WHERE i.kind = 'not_arrived'),
+           pg_catalog.count(*) FILTER (WHERE i.kind = 'not_completed'),
+           pg_catalog.count(*) FILTER (WHERE i.kind = 'key_customer'),
+           (SELECT lk.tenants FROM lk), (SELECT lk.tickets FROM lk), (SELECT lk.due FROM lk), (SELECT lk.roles FROM lk),
+           (SELECT pg_catalog.count(*) FROM n) + (SELECT pg_catalog.count(*) FROM upd) + (SELECT pg_catalog.count(*) FROM q)
+      INTO warnings, escalations, not_arrived, not_completed, key_customer,
+           lk_tenants, lk_tickets, lk_due, lk_role, touched
+      FROM ins i;
+
+    -- Step 3: lock the tickets still awaiting assignment at the
+    -- customer-requested date, one by one (sweep_lock).
+    FOR i IN 1 .. COALESCE(pg_catalog.array_length(lk_tickets, 1), 0) LOOP
+        SELECT l.locked, l.failed INTO one_lock, one_error
+          FROM aftersales_internal.sweep_lock(run, sweep_claimed.now, lk_tenants[i], lk_tickets[i], lk_due[i], lk_role[i]) l;
+        locks := locks + one_lock;
+        errors := errors + one_error;
+    END LOOP;
+END
+$$;
