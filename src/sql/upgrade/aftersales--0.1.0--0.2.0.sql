@@ -6561,6 +6561,1085 @@ COMMENT ON FUNCTION aftersales_internal.apply_row_security() IS
 SELECT aftersales_internal.apply_row_security();
 
 -- ---------------------------------------------------------------------------
+-- Field changes are events: event edit (a change of description, org_id,
+-- requested_at or field, in any state; after close or cancel a manager's or
+-- admin's), recorded with the old and new values whether made by a direct
+-- UPDATE or by the new aftersales.edit_ticket(); replay_ticket(),
+-- ticket_state() and check_tickets() follow the edited fields.  The new
+-- label is not used as an enum value in this script (ADD VALUE's value
+-- cannot be used before the transaction commits): the functions compare
+-- event::text.
+
+ALTER TYPE aftersales.ticket_event ADD VALUE 'edit';
+COMMENT ON TYPE aftersales.ticket_event IS
+  'Event of the closed loop; aftersales.ticket_transitions() lists which event takes which state where; edit, outside the loop, changes a ticket''s free fields (description, org_id, requested_at, field) in any state';
+COMMENT ON COLUMN aftersales.tickets.description IS 'What the customer reported; a change is event edit';
+COMMENT ON COLUMN aftersales.tickets.requested_at IS
+  'Date and time the customer asked for; assigning after it locks the ticket; a change is event edit';
+COMMENT ON COLUMN aftersales.tickets.org_id IS 'Organisation handling the ticket; a change is event edit';
+COMMENT ON COLUMN aftersales.tickets.field IS 'Needs on-site service: the ticket gets an arrival clock at entry; a change is event edit';
+COMMENT ON COLUMN aftersales.ticket_events.payload IS
+  'What else changed: assignee, tier, priority, follow-up scores, the rule that applied, the SLA clocks'' targets, due times, pauses and elapsed times, and for edit the changes ({"changes": {column: {"old": ..., "new": ...}}})';
+CREATE OR REPLACE FUNCTION aftersales.ticket_state(tenant bigint, ticket bigint) RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT pg_catalog.jsonb_build_object(
+           'ticket', pg_catalog.jsonb_build_object(
+               'status', t.status, 'held_from', t.held_from, 'priority', t.priority, 'tier', t.tier,
+               'assignee_id', t.assignee_id, 'attempt_count', t.attempt_count, 'reopen_count', t.reopen_count,
+               'opened_at', t.opened_at, 'first_response_at', t.first_response_at, 'assigned_at', t.assigned_at,
+               'arrived_at', t.arrived_at, 'first_resolved_at', t.first_resolved_at, 'resolved_at', t.resolved_at,
+               'followed_up_at', t.followed_up_at, 'closed_at', t.closed_at, 'cancelled_at', t.cancelled_at,
+               'satisfied', t.satisfied, 'csat', t.csat, 'nps', t.nps, 'follow_up_comment', t.follow_up_comment,
+               'event_seq', t.event_seq, 'last_event', t.last_event, 'last_event_at', t.last_event_at,
+               'last_actor', t.last_actor),
+           'sla', COALESCE((SELECT pg_catalog.jsonb_object_agg(s.metric, pg_catalog.jsonb_build_object(
+                                'policy_id', s.policy_id, 'agreement_id', s.agreement_id, 'target', s.target,
+                                'calendar', s.calendar, 'pauses_on_hold', s.pauses_on_hold,
+                                'started_at', s.started_at, 'due_at', s.due_at, 'paused', s.paused,
+                                'paused_since', s.paused_since, 'stopped_at', s.stopped_at, 'outcome', s.outcome,
+                                'elapsed', s.elapsed, 'elapsed_wall', s.elapsed_wall))
+                              FROM aftersales.ticket_sla s
+                             WHERE s.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
+                               AND s.ticket_id OPERATOR(pg_catalog.=) t.ticket_id), '{}'))
+       -- the free fields the log has recorded edits of (replay knows those)
+       OPERATOR(pg_catalog.||)
+       COALESCE((SELECT pg_catalog.jsonb_build_object('fields', pg_catalog.jsonb_object_agg(f.key, pg_catalog.to_jsonb(t) OPERATOR(pg_catalog.->) f.key))
+                   FROM (SELECT DISTINCT pg_catalog.jsonb_object_keys(ev.payload OPERATOR(pg_catalog.->) 'changes') AS key
+                           FROM aftersales.ticket_events ev
+                          WHERE ev.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
+                            AND ev.ticket_id OPERATOR(pg_catalog.=) t.ticket_id
+                            AND ev.event::text OPERATOR(pg_catalog.=) 'edit') f
+                 HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0), '{}')
+  FROM aftersales.tickets t
+ WHERE t.tenant_id OPERATOR(pg_catalog.=) tenant AND t.ticket_id OPERATOR(pg_catalog.=) ticket
+$$;
+COMMENT ON FUNCTION aftersales.ticket_state(bigint, bigint) IS
+  'A ticket''s stored life-cycle state and SLA clocks as jsonb, in the shape of replay_ticket(), with the free fields its log has recorded edits of (key fields, when there are some); NULL for an unknown ticket';
+
+CREATE OR REPLACE FUNCTION aftersales.replay_ticket(tenant bigint, ticket bigint) RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    e aftersales.ticket_events;
+    loop_table jsonb;
+    tr jsonb;
+    -- the ticket, column by column (built into jsonb once, at the end: a
+    -- jsonb rebuilt at every change was most of a replay's time)
+    status aftersales.ticket_status;
+    held_from aftersales.ticket_status;
+    priority aftersales.priority;
+    tier aftersales.ticket_tier;
+    assignee_id bigint;
+    attempt_count integer := 0;
+    reopen_count integer := 0;
+    opened_at timestamptz;
+    first_response_at timestamptz;
+    assigned_at timestamptz;
+    arrived_at timestamptz;
+    first_resolved_at timestamptz;
+    resolved_at timestamptz;
+    followed_up_at timestamptz;
+    closed_at timestamptz;
+    cancelled_at timestamptz;
+    satisfied boolean;
+    csat smallint;
+    nps smallint;
+    follow_up_comment text;
+    last_event aftersales.ticket_event;
+    last_event_at timestamptz;
+    last_actor text;
+    sla jsonb := '{}';
+    -- free fields as the edits left them (only those the log recorded)
+    fields jsonb := '{}';
+    f text;
+    fv jsonb;
+    c jsonb;
+    m text;
+    pay jsonb;
+    n integer := 0;
+    at timestamptz;
+    from_s aftersales.ticket_status;
+    to_s aftersales.ticket_status;
+    had_response boolean;
+    had_arrival boolean;
+    leaving_hold boolean;
+    entering_hold boolean;
+    reopening boolean;
+    touched boolean;
+    stops text[];
+    voids text[];
+    -- every metric a clock can have: looping over them beats a query of
+    -- jsonb_each(sla) at every event
+    metrics constant text[] := pg_catalog.enum_range(NULL::aftersales.sla_metric)::text[];
+BEGIN
+    loop_table := aftersales_internal.transition_table();
+
+    FOR e IN SELECT * FROM aftersales.ticket_events ev
+              WHERE ev.tenant_id OPERATOR(pg_catalog.=) tenant AND ev.ticket_id OPERATOR(pg_catalog.=) ticket
+              ORDER BY ev.seq
+    LOOP
+        n := n OPERATOR(pg_catalog.+) 1;
+        at := e.at;
+        pay := e.payload;
+        IF e.seq OPERATOR(pg_catalog.<>) n THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'missing');
+        END IF;
+
+        IF n OPERATOR(pg_catalog.=) 1 THEN
+            IF e.event OPERATOR(pg_catalog.<>) 'open' OR e.to_state NOT IN ('new', 'on_hold') THEN
+                PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'the first event does not open the ticket');
+            END IF;
+            status := e.to_state;
+            held_from := CASE WHEN e.to_state OPERATOR(pg_catalog.=) 'on_hold' THEN 'new' END;
+            priority := pay->>'priority';
+            tier := pay->>'tier';
+            opened_at := at;
+            last_event := 'open';
+            last_event_at := at;
+            last_actor := e.actor;
+            FOR m, c IN SELECT * FROM pg_catalog.jsonb_each(COALESCE(pay->'sla', '{}')) LOOP
+                sla := sla OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(m, pg_catalog.jsonb_build_object(
+                    'policy_id', (pay->>'policy')::bigint, 'agreement_id', (pay->>'agreement')::bigint,
+                    'target', (c->>'target')::interval, 'calendar', c->>'calendar',
+                    'pauses_on_hold', (c->>'pauses')::boolean, 'started_at', at,
+                    'due_at', (c->>'due')::timestamptz, 'paused', '0'::interval,
+                    'paused_since', CASE WHEN e.to_state OPERATOR(pg_catalog.=) 'on_hold' AND (c->>'pauses')::boolean
+                                         THEN at END,
+                    'stopped_at', NULL, 'outcome', NULL, 'elapsed', NULL, 'elapsed_wall', NULL));
+            END LOOP;
+            CONTINUE;
+        END IF;
+
+        -- edit, outside the closed loop: free fields change, the state does not
+        IF e.event::text OPERATOR(pg_catalog.=) 'edit' THEN
+            IF e.from_state IS DISTINCT FROM status OR e.to_state IS DISTINCT FROM status THEN
+                PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+                    pg_catalog.format('edit takes it from %s to %s, but the ticket was %s', e.from_state, e.to_state, status));
+            END IF;
+            IF pg_catalog.jsonb_typeof(pay OPERATOR(pg_catalog.->) 'changes') IS DISTINCT FROM 'object'
+               OR pay OPERATOR(pg_catalog.->) 'changes' OPERATOR(pg_catalog.=) '{}' THEN
+                PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'edit records no changes');
+            END IF;
+            FOR f, c IN SELECT * FROM pg_catalog.jsonb_each(pay OPERATOR(pg_catalog.->) 'changes') LOOP
+                -- timestamps in the session's zone, as ticket_state() writes them
+                IF f OPERATOR(pg_catalog.=) 'requested_at' THEN
+                    c := pg_catalog.jsonb_build_object(
+                        'old', (c OPERATOR(pg_catalog.->>) 'old')::timestamptz,
+                        'new', (c OPERATOR(pg_catalog.->>) 'new')::timestamptz);
+                END IF;
+                fv := fields OPERATOR(pg_catalog.->) f;
+                IF fv IS NOT NULL AND fv OPERATOR(pg_catalog.<>) (c OPERATOR(pg_catalog.->) 'old') THEN
+                    PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+                        pg_catalog.format('%s was %s before this edit, but the last edit of it left %s',
+                                          f, c OPERATOR(pg_catalog.->) 'old', fv));
+                END IF;
+                fields := fields OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(f, c OPERATOR(pg_catalog.->) 'new');
+            END LOOP;
+            last_event := e.event;
+            last_event_at := at;
+            last_actor := e.actor;
+            CONTINUE;
+        END IF;
+
+        -- the transition, checked against the table
+        from_s := status;
+        to_s := e.to_state;
+        IF e.from_state IS DISTINCT FROM from_s THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+                pg_catalog.format('it starts from %s, but the ticket was %s', e.from_state, from_s));
+        END IF;
+        tr := loop_table->(from_s::text OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) e.event::text
+                           OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) to_s::text);
+        IF tr IS NULL THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+                pg_catalog.format('%s --%s--> %s is not a transition of the closed loop', from_s, e.event, to_s));
+        END IF;
+        IF e.event OPERATOR(pg_catalog.=) 'fail'
+           AND (attempt_count OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) 2)
+               IS DISTINCT FROM (tr->>'rule' IS NOT DISTINCT FROM 'attempts') THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'the attempts rule was not followed');
+        END IF;
+        IF tr->>'rule' OPERATOR(pg_catalog.=) 'held_from' AND to_s IS DISTINCT FROM held_from THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'resume did not return to the state held from');
+        END IF;
+
+        -- the ticket (ticket.c, apply_transition)
+        had_response := first_response_at IS NOT NULL;
+        had_arrival := arrived_at IS NOT NULL;
+        status := to_s;
+        last_event := e.event;
+        last_event_at := at;
+        last_actor := e.actor;
+        IF to_s OPERATOR(pg_catalog.=) 'on_hold' AND from_s OPERATOR(pg_catalog.<>) 'on_hold' THEN
+            held_from := from_s;
+        ELSIF to_s OPERATOR(pg_catalog.<>) 'on_hold' AND from_s OPERATOR(pg_catalog.=) 'on_hold' THEN
+            held_from := NULL;
+        END IF;
+        IF to_s IN ('new', 'locked') THEN
+            assignee_id := NULL;
+        ELSIF tr->>'supplies' OPERATOR(pg_catalog.=) 'assignee_id' THEN
+            assignee_id := pay->>'assignee';
+            IF to_s OPERATOR(pg_catalog.=) 'assigned' THEN
+                assigned_at := at;
+            END IF;
+        END IF;
+        IF pay ? 'tier' THEN
+            tier := pay->>'tier';
+        END IF;
+        IF pay ? 'priority' THEN
+            priority := pay->>'priority';
+        END IF;
+        IF (tr->>'counts_attempt')::boolean THEN
+            attempt_count := attempt_count OPERATOR(pg_catalog.+) 1;
+        END IF;
+        IF (tr->>'first_response')::boolean AND NOT had_response THEN
+            first_response_at := at;
+        END IF;
+        IF e.event OPERATOR(pg_catalog.=) 'arrive' AND NOT had_arrival THEN
+            arrived_at := at;
+        END IF;
+        IF e.event OPERATOR(pg_catalog.=) 'follow_up' THEN
+            followed_up_at := at;
+            satisfied := pay->>'satisfied';
+            csat := pay->>'csat';
+            nps := pay->>'nps';
+            follow_up_comment := pay->>'comment';
+        END IF;
+        reopening := from_s IN ('resolved', 'closed') AND to_s OPERATOR(pg_catalog.=) 'new';
+        IF to_s OPERATOR(pg_catalog.=) 'resolved' THEN
+            resolved_at := at;
+            first_resolved_at := COALESCE(first_resolved_at, at);
+        ELSIF to_s OPERATOR(pg_catalog.=) 'closed' THEN
+            closed_at := at;
+        ELSIF to_s OPERATOR(pg_catalog.=) 'cancelled' THEN
+            cancelled_at := at;
+        ELSIF reopening THEN
+            reopen_count := reopen_count OPERATOR(pg_catalog.+) 1;
+            resolved_at := NULL;
+            closed_at := NULL;
+        END IF;
+
+        -- the clocks (ticket_log.c, ticket_changed)
+        leaving_hold := from_s OPERATOR(pg_catalog.=) 'on_hold' AND to_s OPERATOR(pg_catalog.<>) 'on_hold';
+        entering_hold := to_s OPERATOR(pg_catalog.=) 'on_hold' AND from_s OPERATOR(pg_catalog.<>) 'on_hold';
+        stops := '{}';
+        voids := '{}';
+        IF NOT had_response AND first_response_at IS NOT NULL THEN
+            stops := stops OPERATOR(pg_catalog.||) 'first_response'::text;
+        END IF;
+        IF NOT had_arrival AND arrived_at IS NOT NULL THEN
+            stops := stops OPERATOR(pg_catalog.||) 'arrival'::text;
+        END IF;
+        IF to_s OPERATOR(pg_catalog.=) 'resolved' AND from_s OPERATOR(pg_catalog.<>) 'resolved' THEN
+            stops := stops OPERATOR(pg_catalog.||) 'resolution'::text;
+            voids := '{arrival}';
+        ELSIF to_s OPERATOR(pg_catalog.=) 'cancelled' THEN
+            voids := '{first_response,arrival,resolution}';
+        END IF;
+        -- most events (assign, follow-up) touch no clock
+        CONTINUE WHEN NOT (leaving_hold OR entering_hold OR reopening OR pay ? 'sla'
+                           OR stops OPERATOR(pg_catalog.<>) '{}' OR voids OPERATOR(pg_catalog.<>) '{}');
+        FOREACH m IN ARRAY metrics LOOP
+            c := sla->m;
+            CONTINUE WHEN c IS NULL;
+            touched := false;
+            IF leaving_hold THEN
+                c := pg_catalog.jsonb_set(c, '{paused_since}', 'null');
+                touched := true;
+            END IF;
+            IF pay->'sla' ? m THEN
+                c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+                    'target', (pay->'sla'->m->>'target')::interval,
+                    'due_at', (pay->'sla'->m->>'due')::timestamptz,
+                    'paused', (pay->'sla'->m->>'paused')::interval,
+                    'elapsed', (pay->'sla'->m->>'elapsed')::interval);
+                touched := true;
+            END IF;
+            IF c->'stopped_at' OPERATOR(pg_catalog.=) 'null' AND (m OPERATOR(pg_catalog.=) ANY (stops) OR m OPERATOR(pg_catalog.=) ANY (voids)) THEN
+                c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+                    'stopped_at', at,
+                    'outcome', CASE WHEN NOT m OPERATOR(pg_catalog.=) ANY (stops) THEN 'cancelled'
+                                    WHEN at OPERATOR(pg_catalog.<=) (c->>'due_at')::timestamptz THEN 'met'
+                                    ELSE 'breached' END,
+                    'elapsed_wall', at OPERATOR(pg_catalog.-) (c->>'started_at')::timestamptz);
+                touched := true;
+            END IF;
+            IF entering_hold AND c->'stopped_at' OPERATOR(pg_catalog.=) 'null' AND (c->>'pauses_on_hold')::boolean THEN
+                c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('paused_since', at);
+                touched := true;
+            END IF;
+            IF reopening AND m OPERATOR(pg_catalog.=) 'resolution' AND c->'stopped_at' OPERATOR(pg_catalog.<>) 'null' THEN
+                c := c OPERATOR(pg_catalog.||) '{"stopped_at": null, "outcome": null, "elapsed_wall": null}';
+                touched := true;
+            END IF;
+            IF touched THEN
+                sla := pg_catalog.jsonb_set(sla, ARRAY[m], c);
+            END IF;
+        END LOOP;
+    END LOOP;
+
+    IF n OPERATOR(pg_catalog.=) 0 THEN
+        -- a stored ticket without events is for check_tickets() to report
+        IF NOT EXISTS (SELECT FROM aftersales.tickets t
+                        WHERE t.tenant_id OPERATOR(pg_catalog.=) replay_ticket.tenant
+                          AND t.ticket_id OPERATOR(pg_catalog.=) replay_ticket.ticket) THEN
+            RAISE EXCEPTION 'ticket % does not exist for tenant %', ticket, tenant
+                USING ERRCODE = 'P0002',
+                      HINT = 'List the tickets with: SELECT ticket_id, status FROM aftersales.tickets WHERE tenant_id = aftersales.current_tenant();';
+        END IF;
+        RETURN NULL;
+    END IF;
+    -- the shape of ticket_state(), from typed values as the table holds them
+    RETURN pg_catalog.jsonb_build_object(
+        'ticket', pg_catalog.jsonb_build_object(
+            'status', status, 'held_from', held_from, 'priority', priority, 'tier', tier,
+            'assignee_id', assignee_id, 'attempt_count', attempt_count, 'reopen_count', reopen_count,
+            'opened_at', opened_at, 'first_response_at', first_response_at, 'assigned_at', assigned_at,
+            'arrived_at', arrived_at, 'first_resolved_at', first_resolved_at, 'resolved_at', resolved_at,
+            'followed_up_at', followed_up_at, 'closed_at', closed_at, 'cancelled_at', cancelled_at,
+            'satisfied', satisfied, 'csat', csat, 'nps', nps, 'follow_up_comment', follow_up_comment,
+            'event_seq', n, 'last_event', last_event, 'last_event_at', last_event_at,
+            'last_actor', last_actor),
+        'sla', sla)
+        OPERATOR(pg_catalog.||) CASE WHEN fields OPERATOR(pg_catalog.=) '{}' THEN '{}'::jsonb
+                                     ELSE pg_catalog.jsonb_build_object('fields', fields) END;
+END
+$$;
+COMMENT ON FUNCTION aftersales.replay_ticket(bigint, bigint) IS
+  'Rebuild a ticket''s state, counters, time stamps and SLA clocks from its events alone (shape of ticket_state()), with the free fields its edits set; an error when the log breaks the closed loop or an edit''s old value is not what the previous edit left; NULL for a ticket without events';
+
+CREATE OR REPLACE FUNCTION aftersales.check_tickets(tenant bigint DEFAULT NULL)
+    RETURNS TABLE (tenant_id bigint, ticket_id bigint, item text, stored text, replayed text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    k record;
+    s jsonb;
+    r jsonb;
+    m text;
+BEGIN
+    FOR k IN SELECT t.tenant_id, t.ticket_id FROM aftersales.tickets t
+              WHERE check_tickets.tenant IS NULL OR t.tenant_id OPERATOR(pg_catalog.=) check_tickets.tenant
+              ORDER BY 1, 2
+    LOOP
+        tenant_id := k.tenant_id;
+        ticket_id := k.ticket_id;
+        BEGIN
+            r := aftersales.replay_ticket(k.tenant_id, k.ticket_id);
+        EXCEPTION WHEN OTHERS THEN
+            item := 'replay';
+            stored := NULL;
+            replayed := SQLERRM;
+            RETURN NEXT;
+            CONTINUE;
+        END;
+        s := aftersales.ticket_state(k.tenant_id, k.ticket_id);
+        IF s OPERATOR(pg_catalog.=) r THEN
+            CONTINUE;           -- the common case: nothing to itemize
+        END IF;
+        IF r IS NULL THEN
+            item := 'events';
+            stored := NULL;
+            replayed := 'no events';
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
+        FOR item, stored, replayed IN
+            SELECT 'ticket.' OPERATOR(pg_catalog.||) key, s->'ticket'->>key, r->'ticket'->>key
+              FROM (SELECT pg_catalog.jsonb_object_keys(s->'ticket') UNION SELECT pg_catalog.jsonb_object_keys(r->'ticket')) AS keys (key)
+             WHERE (s->'ticket'->key) IS DISTINCT FROM (r->'ticket'->key)
+             ORDER BY 1
+        LOOP
+            RETURN NEXT;
+        END LOOP;
+        FOR item, stored, replayed IN
+            SELECT 'fields.' OPERATOR(pg_catalog.||) key, s->'fields'->>key, r->'fields'->>key
+              FROM (SELECT pg_catalog.jsonb_object_keys(COALESCE(s->'fields', '{}'))
+                    UNION SELECT pg_catalog.jsonb_object_keys(COALESCE(r->'fields', '{}'))) AS keys (key)
+             WHERE (s->'fields'->key) IS DISTINCT FROM (r->'fields'->key)
+             ORDER BY 1
+        LOOP
+            RETURN NEXT;
+        END LOOP;
+        FOR m IN SELECT pg_catalog.jsonb_object_keys(s->'sla') UNION SELECT pg_catalog.jsonb_object_keys(r->'sla') ORDER BY 1 LOOP
+            FOR item, stored, replayed IN
+                SELECT 'sla.' OPERATOR(pg_catalog.||) m OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) key,
+                       COALESCE(s->'sla'->m->>key, CASE WHEN NOT s->'sla' ? m THEN '(no clock)' END),
+                       COALESCE(r->'sla'->m->>key, CASE WHEN NOT r->'sla' ? m THEN '(no clock)' END)
+                  FROM (SELECT pg_catalog.jsonb_object_keys(COALESCE(s->'sla'->m, '{}'))
+                        UNION SELECT pg_catalog.jsonb_object_keys(COALESCE(r->'sla'->m, '{}'))) AS keys (key)
+                 WHERE (s->'sla'->m->key) IS DISTINCT FROM (r->'sla'->m->key)
+                 ORDER BY 1
+            LOOP
+                RETURN NEXT;
+            END LOOP;
+        END LOOP;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION aftersales.check_tickets(bigint) IS
+  'Every difference between a stored ticket (and its SLA clocks) and its replay from the event log, for one tenant or all; empty when all agree';
+
+-- Event edit: a change of description, org_id, requested_at or field, in
+-- any state.  A direct UPDATE of those columns is the same event (the
+-- trigger records it); this function validates the keys and names the
+-- event, reason, actor and time.
+CREATE FUNCTION aftersales.edit_ticket(ticket bigint, changes jsonb, reason text DEFAULT NULL,
+                                       actor text DEFAULT aftersales.actor(),
+                                       at timestamptz DEFAULT aftersales.now())
+    RETURNS aftersales.ticket_status
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    bad text;
+    result aftersales.ticket_status;
+BEGIN
+    IF ticket IS NULL THEN
+        RAISE EXCEPTION 'ticket must not be null'
+            USING ERRCODE = '22004',
+                  HINT = 'Name the ticket by its id, for example: SELECT aftersales.edit_ticket(42, changes => ''{"description": "no heating"}'');';
+    END IF;
+    IF changes IS NULL OR pg_catalog.jsonb_typeof(changes) OPERATOR(pg_catalog.<>) 'object'
+       OR changes OPERATOR(pg_catalog.=) '{}' THEN
+        RAISE EXCEPTION 'changes must be a non-empty JSON object, not %',
+                        COALESCE(pg_catalog.left(changes::text, 60), 'null')
+            USING ERRCODE = '22023',
+                  DETAIL = 'Its keys are the fields to change: description, org_id, requested_at, field.',
+                  HINT = 'For example: SELECT aftersales.edit_ticket(42, changes => ''{"description": "no heating", "org_id": 7}'');';
+    END IF;
+    SELECT k INTO bad FROM pg_catalog.jsonb_object_keys(changes) k
+     WHERE k NOT IN ('description', 'org_id', 'requested_at', 'field')
+     ORDER BY k LIMIT 1;
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot edit "%" of a ticket', pg_catalog.left(bad, 60)
+            USING ERRCODE = '22023',
+                  DETAIL = 'edit_ticket changes description, org_id, requested_at and field; the closed loop''s events change the rest, and channel, customer, unit, model and problem type are fixed at entry.',
+                  HINT = 'For example: SELECT aftersales.edit_ticket(42, changes => ''{"requested_at": "2026-03-02 09:00+08"}'');';
+    END IF;
+    PERFORM aftersales_internal.declare_event('edit', actor, at, reason);
+    UPDATE aftersales.tickets t
+       SET description = CASE WHEN changes OPERATOR(pg_catalog.?) 'description' THEN changes OPERATOR(pg_catalog.->>) 'description' ELSE t.description END,
+           org_id = CASE WHEN changes OPERATOR(pg_catalog.?) 'org_id' THEN (changes OPERATOR(pg_catalog.->>) 'org_id')::bigint ELSE t.org_id END,
+           requested_at = CASE WHEN changes OPERATOR(pg_catalog.?) 'requested_at' THEN (changes OPERATOR(pg_catalog.->>) 'requested_at')::timestamptz
+                               ELSE t.requested_at END,
+           field = CASE WHEN changes OPERATOR(pg_catalog.?) 'field' THEN (changes OPERATOR(pg_catalog.->>) 'field')::boolean ELSE t.field END
+     WHERE t.tenant_id OPERATOR(pg_catalog.=) aftersales.current_tenant()
+       AND t.ticket_id OPERATOR(pg_catalog.=) edit_ticket.ticket
+    RETURNING t.status INTO result;
+    PERFORM aftersales_internal.declare_event(NULL, NULL, NULL, NULL);
+    IF result IS NULL THEN
+        RAISE EXCEPTION 'ticket % does not exist for tenant %', ticket, aftersales.current_tenant()
+            USING ERRCODE = 'P0002',
+                  HINT = 'Tickets belong to the tenant in the setting aftersales.tenant_id; list them with: SELECT ticket_id, status FROM aftersales.tickets WHERE tenant_id = aftersales.current_tenant();';
+    END IF;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION aftersales.edit_ticket(bigint, jsonb, text, text, timestamptz) IS
+  'Change a ticket''s fields outside the closed loop (keys of changes: description, org_id, requested_at, field) as event edit, recorded with the old and new values; in any state, after close or cancel only by a service manager or admin; returns the status';
+
+SELECT aftersales_internal.apply_row_security();
+
+-- Views BI tools read, in plain types: escalation_rules_effective without
+-- the interval after (after_minutes holds it) and with level numeric(5,2);
+-- manager_queue.overdue_minutes numeric(14,1).  The escalation code takes
+-- the delay as an interval from escalation_rules.
+DROP VIEW aftersales.escalation_rules_effective;
+CREATE VIEW aftersales.escalation_rules_effective WITH (security_invoker = true) AS
+SELECT tn.tenant_id, r.kind, r.level::numeric(5,2) AS level, r.role, r.description,
+       r.tenant_id <> tn.tenant_id AS inherited,
+       (EXTRACT(EPOCH FROM r.after) / 60)::numeric(14,2) AS after_minutes
+  FROM aftersales.tenants tn
+  JOIN aftersales.escalation_rules r ON r.tenant_id IN (tn.tenant_id, 1)
+ WHERE r.enabled
+   AND (r.tenant_id = tn.tenant_id
+        OR NOT EXISTS (SELECT FROM aftersales.escalation_rules o
+                        WHERE o.tenant_id = tn.tenant_id AND o.kind = r.kind AND o.level = r.level));
+COMMENT ON VIEW aftersales.escalation_rules_effective IS
+  'The escalation rules in force for every tenant: its own rows, else tenant 1''s, key by key; enabled stages only';
+COMMENT ON COLUMN aftersales.escalation_rules_effective.tenant_id IS 'Tenant the rule applies to';
+COMMENT ON COLUMN aftersales.escalation_rules_effective.kind IS 'Kind of stage (see aftersales.escalation_rules.kind)';
+COMMENT ON COLUMN aftersales.escalation_rules_effective.level IS 'Warning percent, escalation level, or 0';
+COMMENT ON COLUMN aftersales.escalation_rules_effective.role IS 'Who is told';
+COMMENT ON COLUMN aftersales.escalation_rules_effective.description IS 'What the stage means';
+COMMENT ON COLUMN aftersales.escalation_rules_effective.inherited IS 'True when the row is tenant 1''s default';
+COMMENT ON COLUMN aftersales.escalation_rules_effective.after_minutes IS
+  'The delay of the stage in minutes (see aftersales.escalation_rules.after, an interval); NULL for warnings';
+GRANT SELECT ON aftersales.escalation_rules_effective TO aftersales_admin, aftersales_manager, aftersales_agent,
+    aftersales_engineer, aftersales_auditor;
+GRANT SELECT ON aftersales.escalation_rules_effective TO aftersales_analyst;
+GRANT SELECT ON aftersales.escalation_rules_effective TO aftersales_sweep;
+CREATE OR REPLACE FUNCTION aftersales_internal.watch_stages(tenants bigint[], tickets bigint[], clocks text[],
+                                         until timestamptz DEFAULT '-infinity')
+    RETURNS TABLE (tenant_id bigint, ticket_id bigint, clock text, kind text, level numeric, role text,
+                   due_at timestamptz, target interval, clock_due timestamptz, after interval,
+                   priority aftersales.priority, status aftersales.ticket_status, assignee_id bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    WITH c AS MATERIALIZED (
+        SELECT DISTINCT u.tenant_id, u.ticket_id, u.clock
+          FROM unnest(tenants, tickets, clocks) AS u (tenant_id, ticket_id, clock)
+    ), r AS MATERIALIZED (
+        SELECT e.tenant_id, x.kind, x.level, x.role, x.after
+          FROM aftersales.escalation_rules_effective e
+          JOIN aftersales.escalation_rules x
+            ON x.tenant_id = CASE WHEN e.inherited THEN 1 ELSE e.tenant_id END
+           AND x.kind = e.kind AND x.level = e.level
+         WHERE e.tenant_id IN (SELECT c.tenant_id FROM c)
+    ), k AS MATERIALIZED (
+        -- each running clock asked for, its rows read once, by key
+        SELECT c.tenant_id, c.ticket_id, c.clock, s.metric, s.target, s.calendar, s.started_at, s.paused,
+               s.due_at, cal.calendar AS cal, COALESCE(w.warned, 0) AS warned, COALESCE(w.level, 0) AS level,
+               COALESCE(w.done, '{}') AS done, t.priority, t.status, t.assignee_id
+          FROM c
+          JOIN aftersales.ticket_sla s
+            ON s.tenant_id = c.tenant_id AND s.ticket_id = c.ticket_id AND s.metric::text = c.clock
+          JOIN aftersales.tickets t ON t.tenant_id = c.tenant_id AND t.ticket_id = c.ticket_id
+          LEFT JOIN aftersales.escalation_watches w
+            ON w.tenant_id = c.tenant_id AND w.ticket_id = c.ticket_id AND w.clock = c.clock
+          LEFT JOIN aftersales.calendars cal ON cal.tenant_id = s.tenant_id AND cal.name = s.calendar
+         WHERE c.clock <> 'ticket' AND s.stopped_at IS NULL AND s.paused_since IS NULL
+    ), kt AS MATERIALIZED (
+        -- each ticket asked for (clock 'ticket')
+        SELECT c.tenant_id, c.ticket_id, c.clock, t.requested_at, t.opened_at, cu.tier,
+               COALESCE(w.done, '{}') AS done, t.priority, t.status, t.assignee_id
+          FROM c
+          JOIN aftersales.tickets t ON t.tenant_id = c.tenant_id AND t.ticket_id = c.ticket_id
+          JOIN aftersales.customers cu ON cu.tenant_id = t.tenant_id AND cu.customer_id = t.customer_id
+          LEFT JOIN aftersales.escalation_watches w
+            ON w.tenant_id = c.tenant_id AND w.ticket_id = c.ticket_id AND w.clock = c.clock
+         WHERE c.clock = 'ticket'
+    ), s AS MATERIALIZED (
+    -- the stages of a clock in their fixed order: warnings at p% of the
+    -- target, levels at the target plus after; the instant as ticket_sla
+    -- computes due_at: start + amount + pauses, on the calendar
+    SELECT k.tenant_id, k.ticket_id, k.clock, r.kind, r.level, r.role,
+           aftersales_internal.clock_add(k.calendar, k.cal, k.started_at, x.amount + k.paused) AS due_at,
+           k.target, k.due_at AS clock_due, r.after, k.priority, k.status, k.assignee_id
+      FROM k
+      JOIN r ON r.tenant_id = k.tenant_id
+            AND ((r.kind = 'warning' AND k.level = 0 AND r.level > k.warned)
+                 OR (r.kind = 'escalation' AND r.level > k.level))
+      CROSS JOIN LATERAL (SELECT CASE WHEN r.kind = 'warning' THEN k.target * (r.level / 100)::float8
+                                      ELSE k.target + r.after END AS amount) x
+    UNION ALL
+    -- the anomaly stage of a clock: wall-clock time after entry
+    SELECT k.tenant_id, k.ticket_id, k.clock, r.kind, r.level, r.role, k.started_at + r.after,
+           k.target, k.due_at, r.after, k.priority, k.status, k.assignee_id
+      FROM k
+      JOIN r ON r.tenant_id = k.tenant_id
+            AND r.kind = CASE k.metric WHEN 'arrival' THEN 'not_arrived' WHEN 'resolution' THEN 'not_completed' END
+            AND NOT r.kind = ANY (k.done)
+    UNION ALL
+    -- the stages of the ticket itself
+    SELECT kt.tenant_id, kt.ticket_id, kt.clock, r.kind, r.level, r.role,
+           CASE r.kind WHEN 'lock' THEN kt.requested_at ELSE kt.opened_at END + r.after,
+           NULL::interval, NULL::timestamptz, r.after, kt.priority, kt.status, kt.assignee_id
+      FROM kt
+      JOIN r ON r.tenant_id = kt.tenant_id
+            AND ((r.kind = 'lock' AND kt.status = 'new' AND kt.requested_at IS NOT NULL)
+                 OR (r.kind = 'key_customer' AND kt.tier = 'key' AND kt.status NOT IN ('resolved', 'closed', 'cancelled')))
+            AND NOT r.kind = ANY (kt.done)
+    )
+    SELECT s.* FROM s WHERE s.due_at <= until
+    UNION ALL
+    (SELECT DISTINCT ON (s.tenant_id, s.ticket_id, s.clock) s.* FROM s WHERE s.due_at > until
+      ORDER BY s.tenant_id, s.ticket_id, s.clock, s.due_at);
+END
+$$;
+CREATE OR REPLACE FUNCTION aftersales_internal.escalation_rules_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    bad record;
+BEGIN
+    SELECT e.tenant_id, e.level, e.after, e.prev_level, e.prev_after INTO bad
+      FROM (SELECT r.tenant_id, x.level, x.after,
+                   pg_catalog.lag(x.level) OVER w AS prev_level, pg_catalog.lag(x.after) OVER w AS prev_after
+              FROM aftersales.escalation_rules_effective r
+              JOIN aftersales.escalation_rules x
+                ON x.tenant_id = CASE WHEN r.inherited THEN 1 ELSE r.tenant_id END
+               AND x.kind = r.kind AND x.level = r.level
+             WHERE r.kind = 'escalation'
+            WINDOW w AS (PARTITION BY r.tenant_id ORDER BY x.level)) e
+     WHERE e.after < e.prev_after
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'escalation level % of tenant % fires % past due, before level % (% past due)',
+                        bad.level, bad.tenant_id, bad.after, bad.prev_level, bad.prev_after
+            USING ERRCODE = '23514',
+                  DETAIL = 'A higher level must not fire before a lower one.',
+                  HINT = pg_catalog.format('Give level %s an after of at least %s, for example: SELECT aftersales.set_escalation_rule(''escalation'', %s, after => %L);',
+                                           bad.level, bad.prev_after, bad.level, bad.prev_after);
+    END IF;
+    PERFORM aftersales.rearm_watches();
+    RETURN NULL;
+END
+$$;
+DROP VIEW aftersales.manager_queue;
+CREATE VIEW aftersales.manager_queue WITH (security_invoker = true) AS
+SELECT q.tenant_id, q.ticket_id, q.urgency, q.waiting, q.level, q.role, q.locked, q.reason,
+       q.status, q.priority, q.key_customer, q.customer_id, q.customer, q.assignee_id, q.org_id,
+       q.due_at, q.overdue_minutes, q.escalated_at, q.locked_at, q.next_check,
+       q.acknowledged_at, q.acknowledged_by, q.note, q.alert_id
+  FROM (SELECT e.tenant_id, e.ticket_id,
+               pg_catalog.row_number() OVER (
+                   ORDER BY e.acknowledged_at IS NOT NULL, e.level DESC, t.status = 'locked' DESC, t.priority,
+                            cu.tier = 'key' DESC, COALESCE(e.due_at, e.locked_at), e.ticket_id) AS urgency,
+               e.acknowledged_at IS NULL AS waiting,
+               e.level::integer AS level,
+               COALESCE(e.role, 'service_manager') AS role,
+               t.status = 'locked' AS locked,
+               pg_catalog.concat_ws('; ',
+                   CASE WHEN t.status = 'locked' THEN 'locked: ' || e.lock_reason END,
+                   CASE WHEN e.level > 0 THEN pg_catalog.format('level %s: %s target missed', e.level, e.clock) END) AS reason,
+               t.status::text AS status, t.priority::text AS priority, cu.tier = 'key' AS key_customer,
+               t.customer_id, cu.name AS customer, t.assignee_id, t.org_id,
+               e.due_at,
+               (EXTRACT(EPOCH FROM aftersales.now() - e.due_at) / 60)::numeric(14,1) AS overdue_minutes,
+               e.escalated_at, e.locked_at,
+               (SELECT pg_catalog.min(w.next_check) FROM aftersales.escalation_watches w
+                 WHERE w.tenant_id = e.tenant_id AND w.ticket_id = e.ticket_id) AS next_check,
+               e.acknowledged_at, e.acknowledged_by, e.note, e.alert_id
+          FROM aftersales.ticket_escalations e
+          JOIN aftersales.tickets t ON t.tenant_id = e.tenant_id AND t.ticket_id = e.ticket_id
+          JOIN aftersales.customers cu ON cu.tenant_id = t.tenant_id AND cu.customer_id = t.customer_id
+         WHERE e.tenant_id = aftersales.current_tenant()) q
+ ORDER BY q.urgency;
+COMMENT ON VIEW aftersales.manager_queue IS
+  'The service managers'' queue of the current tenant: open tickets that are locked or escalated, most urgent first (waiting before acknowledged, then higher level, locked, priority A first, key customers, longest overdue)';
+COMMENT ON COLUMN aftersales.manager_queue.tenant_id IS 'Tenant';
+COMMENT ON COLUMN aftersales.manager_queue.ticket_id IS 'Ticket';
+COMMENT ON COLUMN aftersales.manager_queue.urgency IS 'Rank, 1 the most urgent';
+COMMENT ON COLUMN aftersales.manager_queue.waiting IS 'True until a manager acknowledges or takes over the ticket (again after each new level or lock)';
+COMMENT ON COLUMN aftersales.manager_queue.level IS 'Highest escalation level reached (1 supervisor, 2 service manager, 3 head of department); 0 when only locked';
+COMMENT ON COLUMN aftersales.manager_queue.role IS 'Who the level calls for';
+COMMENT ON COLUMN aftersales.manager_queue.locked IS 'Whether the ticket is locked (waiting for the service manager to take it over, unlock it or transfer it)';
+COMMENT ON COLUMN aftersales.manager_queue.reason IS 'Why it is here: the lock''s reason, and the SLA target missed';
+COMMENT ON COLUMN aftersales.manager_queue.status IS 'Ticket status';
+COMMENT ON COLUMN aftersales.manager_queue.priority IS 'Ticket priority: A, B or C';
+COMMENT ON COLUMN aftersales.manager_queue.key_customer IS 'Whether the customer is a key customer';
+COMMENT ON COLUMN aftersales.manager_queue.customer_id IS 'Customer';
+COMMENT ON COLUMN aftersales.manager_queue.customer IS 'Customer name';
+COMMENT ON COLUMN aftersales.manager_queue.assignee_id IS 'Engineer who has the ticket, if any';
+COMMENT ON COLUMN aftersales.manager_queue.org_id IS 'Organisation handling the ticket';
+COMMENT ON COLUMN aftersales.manager_queue.due_at IS 'When the SLA clock that escalated was due; NULL when only locked';
+COMMENT ON COLUMN aftersales.manager_queue.overdue_minutes IS 'Minutes since due_at, as of now (wall clock)';
+COMMENT ON COLUMN aftersales.manager_queue.escalated_at IS 'When the level was raised';
+COMMENT ON COLUMN aftersales.manager_queue.locked_at IS 'When the ticket was locked, while it is';
+COMMENT ON COLUMN aftersales.manager_queue.next_check IS 'When a sweep next has something to fire for the ticket (the next level, say)';
+COMMENT ON COLUMN aftersales.manager_queue.acknowledged_at IS 'When a manager acknowledged or took it over';
+COMMENT ON COLUMN aftersales.manager_queue.acknowledged_by IS 'Who';
+COMMENT ON COLUMN aftersales.manager_queue.note IS 'The manager''s note';
+COMMENT ON COLUMN aftersales.manager_queue.alert_id IS 'The latest escalation or lock alert (aftersales.alerts)';
+GRANT SELECT ON aftersales.manager_queue TO aftersales_admin, aftersales_manager, aftersales_agent,
+    aftersales_engineer, aftersales_auditor;
+GRANT SELECT ON aftersales.manager_queue TO aftersales_analyst;
+SELECT aftersales_internal.apply_row_security();
+
+-- ---------------------------------------------------------------------------
+-- _kpi_ticket_dims (read by BI tools' metadata like any view of the schema):
+-- status and priority as text, not the enum types a driver cannot chart;
+-- kpi_open_tickets, built on it, again; kpi_ticket_facts reads them as text.
+DROP VIEW aftersales.kpi_open_tickets;
+DROP VIEW aftersales._kpi_ticket_dims;
+CREATE VIEW aftersales._kpi_ticket_dims WITH (security_invoker = true) AS
+SELECT t.tenant_id,
+       tn.name                                  AS tenant_name,
+       t.ticket_id,
+       t.opened_at,
+       t.status::text                           AS status,
+       t.priority::text                         AS priority,
+       t.channel,
+       t.field,
+       t.customer_id,
+       c.tier                                   AS customer_tier,
+       COALESCE(c.region, o.region)::text       AS region,
+       COALESCE(c.province, o.province)         AS province,
+       o.org_id,
+       o.name                                   AS org_name,
+       o.org_type,
+       t.unit_id,
+       t.model_id,
+       m.name                                   AS model_name,
+       t.problem_type_id,
+       p.name                                   AS problem_name,
+       t.assignee_id                            AS engineer_id,
+       e.name                                   AS engineer_name,
+       t.requested_at,
+       t.first_response_at,
+       t.assigned_at,
+       t.arrived_at,
+       t.first_resolved_at,
+       t.resolved_at,
+       t.closed_at,
+       t.attempt_count,
+       t.reopen_count,
+       t.csat,
+       t.nps
+  FROM aftersales.tickets t
+  LEFT JOIN aftersales.tenants tn ON tn.tenant_id = t.tenant_id
+  LEFT JOIN aftersales.customers c ON c.tenant_id = t.tenant_id AND c.customer_id = t.customer_id
+  LEFT JOIN aftersales.organisations o ON o.tenant_id = t.tenant_id AND o.org_id = COALESCE(t.org_id, c.org_id)
+  LEFT JOIN aftersales.product_models m ON m.tenant_id = t.tenant_id AND m.model_id = t.model_id
+  LEFT JOIN aftersales.problem_types p ON p.tenant_id = t.tenant_id AND p.problem_type_id = t.problem_type_id
+  LEFT JOIN aftersales.engineers e ON e.tenant_id = t.tenant_id AND e.engineer_id = t.assignee_id;
+COMMENT ON VIEW aftersales._kpi_ticket_dims IS
+  'Internal: each ticket with its dimensions (tenant, region, province, organisation and its type, model, problem type, engineer, priority, channel); unused joins cost nothing';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.tenant_name IS 'Tenant name';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.ticket_id IS 'Ticket id';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.opened_at IS 'Entry of the ticket';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.status IS 'Current state';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.priority IS 'Current priority';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.channel IS 'Channel of the request';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.field IS 'Whether the ticket needs on-site service';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.customer_id IS 'Customer';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.customer_tier IS 'Customer tier: key, major or standard';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.region IS 'Region: the customer''s, else the organisation''s';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.province IS 'Province: the customer''s, else the organisation''s';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.org_id IS 'Organisation: the ticket''s handling organisation, else the customer''s';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.org_name IS 'Organisation name';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.org_type IS 'Organisation type: headquarters, representative_office, dealer, supplier';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.unit_id IS 'Installed unit, when known';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.model_id IS 'Product model';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.model_name IS 'Product model name';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.problem_type_id IS 'Problem (fault) type';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.problem_name IS 'Problem type name';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.engineer_id IS 'Engineer holding the ticket now (for a resolved ticket: the one who resolved it)';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.engineer_name IS 'Engineer name';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.requested_at IS 'Customer-requested date';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.first_response_at IS 'First response';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.assigned_at IS 'Assignment to the current engineer';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.arrived_at IS 'First arrival on site';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.first_resolved_at IS 'First resolution';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.resolved_at IS 'Final resolution (NULL while a reopened ticket is unresolved)';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.closed_at IS 'Closing by a satisfied follow-up';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.attempt_count IS 'Failed handling attempts';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.reopen_count IS 'Reopens';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.csat IS 'CSAT of the latest follow-up';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.nps IS 'NPS score of the latest follow-up';
+GRANT SELECT ON aftersales._kpi_ticket_dims TO aftersales_admin, aftersales_manager, aftersales_agent,
+    aftersales_engineer, aftersales_auditor;
+GRANT SELECT ON aftersales._kpi_ticket_dims TO aftersales_analyst;
+CREATE VIEW aftersales.kpi_open_tickets WITH (security_invoker = true) AS
+SELECT b.ticket_id, b.status, b.priority, b.opened_at, b.age_hours::numeric(12,2) AS age_hours, t.region,
+       t.province, t.org_id,
+       t.org_name, t.org_type, b.engineer_id, e.name AS engineer_name, t.customer_tier, t.model_name,
+       t.problem_name, t.channel, t.field
+  FROM aftersales.backlog_as_of(aftersales.now(), aftersales.current_tenant()) b
+  JOIN aftersales._kpi_ticket_dims t ON t.tenant_id = b.tenant_id AND t.ticket_id = b.ticket_id
+  LEFT JOIN aftersales.engineers e ON e.tenant_id = b.tenant_id AND e.engineer_id = b.engineer_id;
+COMMENT ON VIEW aftersales.kpi_open_tickets IS
+  'The open (unresolved) tickets of the current tenant now, with their age: the detail list behind the backlog';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.ticket_id IS 'Ticket id';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.status IS 'State of the ticket (new, on_hold, assigned, in_progress, on_site, locked, resolved, closed, cancelled)';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.priority IS 'Priority: A (urgent), B or C';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.opened_at IS 'When the ticket was entered';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.age_hours IS 'Hours since entry';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.region IS 'Region (华东, 华北, 东北, 中南, 西北, 西南): the customer''s, else the organisation''s';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.province IS 'Province: the customer''s, else the organisation''s';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.org_id IS 'Organisation id';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.org_name IS 'Organisation name';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.org_type IS 'Organisation type: headquarters, representative_office, dealer or supplier';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.engineer_id IS 'Engineer id';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.engineer_name IS 'Engineer name';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.customer_tier IS 'Customer tier: key (重点客户), major or standard';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.model_name IS 'Product model name';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.problem_name IS 'Problem (fault) type name';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.channel IS 'Channel of the request: phone, web, app, wechat, email, walk_in, field, other';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.field IS 'Whether the ticket needs on-site service';
+GRANT SELECT ON aftersales.kpi_open_tickets TO aftersales_admin, aftersales_manager, aftersales_agent,
+    aftersales_engineer, aftersales_auditor;
+GRANT SELECT ON aftersales.kpi_open_tickets TO aftersales_analyst;
+CREATE OR REPLACE FUNCTION aftersales.kpi_ticket_facts(since timestamptz, until timestamptz,
+                                            as_of timestamptz DEFAULT aftersales.now(),
+                                            tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS TABLE (tenant_id bigint, tenant_name text, ticket_id bigint, opened_at timestamptz,
+                   status text, priority text, channel text, field boolean, customer_tier text,
+                   region text, province text, org_id bigint, org_name text, org_type text,
+                   unit_id bigint, model_id bigint, model_name text, problem_type_id bigint, problem_name text,
+                   engineer_id bigint, engineer_name text, cancelled integer,
+                   response_minutes numeric, response_business_minutes numeric, responded_in_target integer,
+                   arrival_minutes numeric, arrival_business_minutes numeric, arrived_in_target integer,
+                   resolution_minutes numeric, resolution_business_minutes numeric, completed_in_target integer,
+                   repair_minutes numeric, repair_business_minutes numeric,
+                   handling_minutes numeric, handling_business_minutes numeric,
+                   promised_at timestamptz, completed_on_time integer,
+                   sla_first_response text, sla_arrival text, sla_resolution text,
+                   first_time_fix integer, closed_loop integer, reopened integer, repeat_problem integer,
+                   csat_score integer, csat_good integer, nps_score integer, nps_promoter integer, nps_detractor integer)
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
+AS $$
+BEGIN
+    PERFORM aftersales_internal.kpi_check('kpi_ticket_facts',
+        'SELECT * FROM aftersales.kpi_ticket_facts(''2026-01-01'', ''2026-02-01'', as_of => ''2026-02-01'');',
+        NULL, NULL, NULL, since, until, as_of, 'UTC', tenant);
+    RETURN QUERY
+    WITH cfg AS (
+        SELECT * FROM aftersales_internal.kpi_config(kpi_ticket_facts.tenant)
+    ), later AS (
+        -- tickets changed after as_of: what was known at as_of is rebuilt
+        -- from their event log (the others' current row is that)
+        SELECT t.tenant_id, t.ticket_id
+          FROM aftersales.tickets t
+         WHERE (kpi_ticket_facts.tenant IS NULL OR t.tenant_id = kpi_ticket_facts.tenant)
+           AND t.opened_at >= kpi_ticket_facts.since AND t.opened_at < kpi_ticket_facts.until
+           AND t.opened_at <= kpi_ticket_facts.as_of AND t.last_event_at > kpi_ticket_facts.as_of
+    ), loop_rules AS (
+        SELECT tr.from_state, tr.event, tr.to_state, tr.first_response, tr.counts_attempt, tr.supplies
+          FROM aftersales.ticket_transitions() tr
+    ), snap AS (
+        -- the columns of the ticket row at as_of, as replay_ticket() builds
+        -- them from the log
+        SELECT x.tenant_id, x.ticket_id, x.status, x.priority, x.first_response_at, x.assigned_at, x.arrived_at,
+               x.first_resolved_at,
+               CASE WHEN x.last_resolve_seq > COALESCE(x.last_reopen_seq, 0) THEN x.last_resolve_at END AS resolved_at,
+               CASE WHEN x.last_close_seq > COALESCE(x.last_reopen_seq, 0) THEN x.last_close_at END AS closed_at,
+               x.attempt_count, x.reopen_count, x.csat, x.nps, x.engineer_id
+          FROM (SELECT ev.tenant_id, ev.ticket_id,
+                       (pg_catalog.array_agg(ev.to_state ORDER BY ev.seq DESC))[1] AS status,
+                       (pg_catalog.array_agg(ev.payload ->> 'priority' ORDER BY ev.seq DESC)
+                            FILTER (WHERE ev.payload ? 'priority'))[1]::aftersales.priority AS priority,
+                       pg_catalog.min(ev.at) FILTER (WHERE r.first_response) AS first_response_at,
+                       pg_catalog.max(ev.at) FILTER (WHERE r.supplies = 'assignee_id' AND ev.to_state = 'assigned') AS assigned_at,
+                       pg_catalog.min(ev.at) FILTER (WHERE ev.event = 'arrive') AS arrived_at,
+                       pg_catalog.min(ev.at) FILTER (WHERE ev.to_state = 'resolved') AS first_resolved_at,
+                       pg_catalog.max(ev.seq) FILTER (WHERE ev.to_state = 'resolved') AS last_resolve_seq,
+                       (pg_catalog.array_agg(ev.at ORDER BY ev.seq DESC) FILTER (WHERE ev.to_state = 'resolved'))[1] AS last_resolve_at,
+                       pg_catalog.max(ev.seq) FILTER (WHERE ev.to_state = 'closed') AS last_close_seq,
+                       (pg_catalog.array_agg(ev.at ORDER BY ev.seq DESC) FILTER (WHERE ev.to_state = 'closed'))[1] AS last_close_at,
+                       pg_catalog.max(ev.seq) FILTER (WHERE ev.from_state IN ('resolved', 'closed') AND ev.to_state = 'new') AS last_reopen_seq,
+                       pg_catalog.count(*) FILTER (WHERE r.counts_attempt)::integer AS attempt_count,
+                       pg_catalog.count(*) FILTER (WHERE ev.from_state IN ('resolved', 'closed') AND ev.to_state = 'new')::integer AS reopen_count,
+                       (pg_catalog.array_agg(ev.payload ->> 'csat' ORDER BY ev.seq DESC) FILTER (WHERE ev.event = 'follow_up'))[1]::smallint AS csat,
+                       (pg_catalog.array_agg(ev.payload ->> 'nps' ORDER BY ev.seq DESC) FILTER (WHERE ev.event = 'follow_up'))[1]::smallint AS nps,
+                       (pg_catalog.array_agg(CASE WHEN ev.to_state IN ('new', 'locked') THEN NULL ELSE (ev.payload ->> 'assignee')::bigint END
+                                             ORDER BY ev.seq DESC)
+                            FILTER (WHERE ev.payload ? 'assignee' OR ev.to_state IN ('new', 'locked')))[1] AS engineer_id
+                  FROM later l
+                  JOIN aftersales.ticket_events ev ON ev.tenant_id = l.tenant_id AND ev.ticket_id = l.ticket_id
+                  LEFT JOIN loop_rules r
+                    ON r.from_state IS NOT DISTINCT FROM ev.from_state AND r.event = ev.event AND r.to_state = ev.to_state
+                 WHERE ev.at <= kpi_ticket_facts.as_of
+                 GROUP BY ev.tenant_id, ev.ticket_id) x
+    ), base AS (
+        SELECT k.tenant_id, k.tenant_name, k.ticket_id, k.opened_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.status ELSE sn.status::text END AS status,
+               CASE WHEN sn.ticket_id IS NULL THEN k.priority ELSE COALESCE(sn.priority::text, k.priority) END AS priority,
+               k.channel, k.field, k.customer_id, k.customer_tier, k.region, k.province, k.org_id, k.org_name,
+               k.org_type, k.unit_id, k.model_id, k.model_name, k.problem_type_id, k.problem_name,
+               CASE WHEN sn.ticket_id IS NULL THEN k.engineer_id ELSE sn.engineer_id END AS engineer_id,
+               CASE WHEN sn.ticket_id IS NULL THEN k.engineer_name ELSE se.name END AS engineer_name,
+               k.requested_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.first_response_at ELSE sn.first_response_at END AS first_response_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.assigned_at ELSE sn.assigned_at END AS assigned_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.arrived_at ELSE sn.arrived_at END AS arrived_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.first_resolved_at ELSE sn.first_resolved_at END AS first_resolved_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.resolved_at ELSE sn.resolved_at END AS resolved_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.closed_at ELSE sn.closed_at END AS closed_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.attempt_count ELSE sn.attempt_count END AS attempt_count,
+               CASE WHEN sn.ticket_id IS NULL THEN k.reopen_count ELSE sn.reopen_count END AS reopen_count,
+               CASE WHEN sn.ticket_id IS NULL THEN k.csat ELSE sn.csat END AS csat,
+               CASE WHEN sn.ticket_id IS NULL THEN k.nps ELSE sn.nps END AS nps,
+               g.response_target, g.arrival_target, g.completion_target, g.csat_good_min
+          FROM aftersales._kpi_ticket_dims k
+          JOIN cfg g ON g.tenant_id = k.tenant_id
+          LEFT JOIN snap sn ON sn.tenant_id = k.tenant_id AND sn.ticket_id = k.ticket_id
+          LEFT JOIN aftersales.engineers se ON se.tenant_id = sn.tenant_id AND se.engineer_id = sn.engineer_id
+         WHERE (kpi_ticket_facts.tenant IS NULL OR k.tenant_id = kpi_ticket_facts.tenant)
+           AND k.opened_at >= kpi_ticket_facts.since AND k.opened_at < kpi_ticket_facts.until
+           AND k.opened_at <= kpi_ticket_facts.as_of
+    ), facts AS (
+        SELECT b.*, b.status = 'cancelled' AS is_cancelled
+          FROM base b
+    ), clocks AS (
+        -- one row per ticket: its policy and the state of its three clocks
+        SELECT s.tenant_id, s.ticket_id, pg_catalog.min(s.policy_id) AS policy_id,
+               pg_catalog.min(CASE WHEN s.stopped_at <= kpi_ticket_facts.as_of THEN s.outcome ELSE 'running' END)
+                   FILTER (WHERE s.metric = 'first_response') AS fr,
+               pg_catalog.min(CASE WHEN s.stopped_at <= kpi_ticket_facts.as_of THEN s.outcome ELSE 'running' END)
+                   FILTER (WHERE s.metric = 'arrival') AS arr,
+               pg_catalog.min(CASE WHEN s.stopped_at <= kpi_ticket_facts.as_of THEN s.outcome ELSE 'running' END)
+                   FILTER (WHERE s.metric = 'resolution') AS res,
+               pg_catalog.min(s.due_at) FILTER (WHERE s.metric = 'resolution') AS res_due
+          FROM aftersales.ticket_sla s
+         WHERE (kpi_ticket_facts.tenant IS NULL OR s.tenant_id = kpi_ticket_facts.tenant)
+           AND s.started_at >= kpi_ticket_facts.since AND s.started_at < kpi_ticket_facts.until
+         GROUP BY s.tenant_id, s.ticket_id
+    ), repeats AS (
+        -- the previous ticket of the same unit and problem type, not cancelled
+        SELECT r.tenant_id, r.ticket_id, r.gap <= g.repeat_window AS is_repeat
+          FROM (SELECT t.tenant_id, t.ticket_id, t.opened_at,
+                       t.opened_at - pg_catalog.lag(t.opened_at) OVER (
+                           PARTITION BY t.tenant_id, t.unit_id, t.problem_type_id
+                           ORDER BY t.opened_at, t.ticket_id) AS gap
+                  FROM aftersales.tickets t
+                 WHERE (kpi_ticket_facts.tenant IS NULL OR t.tenant_id = kpi_ticket_facts.tenant)
+                   AND t.unit_id IS NOT NULL AND t.status <> 'cancelled'
+                   AND t.opened_at < kpi_ticket_facts.until AND t.opened_at <= kpi_ticket_facts.as_of
+                   AND t.opened_at >= kpi_ticket_facts.since - (SELECT pg_catalog.max(c2.repeat_window) FROM cfg c2)) r
+          JOIN cfg g ON g.tenant_id = r.tenant_id
+         WHERE r.opened_at >= kpi_ticket_facts.since
+    ), revisited AS (
+        -- tickets with more than one arrival on site (an arrival is never
+        -- earlier than the ticket's entry)
+        SELECT ev.tenant_id, ev.ticket_id
+          FROM aftersales.ticket_events ev
+         WHERE (kpi_ticket_facts.tenant IS NULL OR ev.tenant_id = kpi_ticket_facts.tenant)
+           AND ev.event = 'arrive' AND ev.at >= kpi_ticket_facts.since AND ev.at <= kpi_ticket_facts.as_of
+         GROUP BY ev.tenant_id, ev.ticket_id
+        HAVING pg_catalog.count(*) > 1
+    ), judged AS (
+        SELECT b.*, cl.fr, cl.arr, cl.res, cal.calendar AS cal, rp.is_repeat, rv.ticket_id IS NOT NULL AS is_revisited,
+               COALESCE(b.requested_at, cl.res_due) AS promise
+          FROM facts b
+          LEFT JOIN clocks cl ON cl.tenant_id = b.tenant_id AND cl.ticket_id = b.ticket_id
+          LEFT JOIN aftersales.sla_policies sp ON sp.tenant_id = cl.tenant_id AND sp.policy_id = cl.policy_id
+          LEFT JOIN aftersales.calendars cal ON cal.tenant_id = sp.tenant_id AND cal.name = sp.calendar
+          LEFT JOIN repeats rp ON rp.tenant_id = b.tenant_id AND rp.ticket_id = b.ticket_id
+          LEFT JOIN revisited rv ON rv.tenant_id = b.tenant_id AND rv.ticket_id = b.ticket_id
+    ), idle AS (
+        -- a reopened ticket's time sat resolved or closed before its final
+        -- resolution: not repair time
+        SELECT w.tenant_id, w.ticket_id, pg_catalog.sum(w.next_at - w.at) AS wall,
+               pg_catalog.sum(aftersales.business_diff(w.cal, w.at, w.next_at)) AS business
+          FROM (SELECT ev.tenant_id, ev.ticket_id, ev.at, ev.to_state, r.cal, r.resolved_at,
+                       pg_catalog.lead(ev.at) OVER (PARTITION BY ev.tenant_id, ev.ticket_id ORDER BY ev.seq) AS next_at
+                  FROM judged r
+                  JOIN aftersales.ticket_events ev ON ev.tenant_id = r.tenant_id AND ev.ticket_id = r.ticket_id
+                 WHERE r.reopen_count > 0 AND r.resolved_at IS NOT NULL AND ev.at <= kpi_ticket_facts.as_of) w
+         WHERE w.to_state IN ('resolved', 'closed') AND w.next_at <= w.resolved_at
+         GROUP BY w.tenant_id, w.ticket_id
+    )
+    SELECT j.tenant_id, j.tenant_name, j.ticket_id, j.opened_at,
+           j.status::text, j.priority::text, j.channel, j.field, j.customer_tier,
+           j.region, j.province, j.org_id, j.org_name, j.org_type,
+           j.unit_id, j.model_id, j.model_name, j.problem_type_id, j.problem_name,
+           j.engineer_id, j.engineer_name,
+           j.is_cancelled::integer,
+           -- first response
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM j.first_response_at - j.opened_at) / 60 END,
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.opened_at, j.first_response_at)) / 60 END,
+           CASE WHEN j.is_cancelled THEN NULL
+                WHEN j.first_response_at IS NOT NULL THEN (j.first_response_at <= j.opened_at + j.response_target)::integer
+                WHEN j.opened_at < kpi_ticket_facts.as_of - j.response_target THEN 0 END,
+           -- arrival (field tickets)
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM j.arrived_at - j.opened_at) / 60 END,
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.opened_at, j.arrived_at)) / 60 END,
+           CASE WHEN j.is_cancelled OR NOT j.field THEN NULL
+                WHEN j.arrived_at IS NOT NULL THEN (j.arrived_at <= j.opened_at + j.arrival_target)::integer
+                WHEN j.first_resolved_at IS NOT NULL THEN NULL
+                WHEN j.opened_at < kpi_ticket_facts.as_of - j.arrival_target THEN 0 END,
+           -- resolution (the final one)
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM j.resolved_at - j.opened_at) / 60 END,
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.opened_at, j.resolved_at)) / 60 END,
+           CASE WHEN j.is_cancelled THEN NULL
+                WHEN j.resolved_at IS NOT NULL THEN (j.resolved_at <= j.opened_at + j.completion_target)::integer
+                WHEN j.opened_at < kpi_ticket_facts.as_of - j.completion_target THEN 0 END,
+           -- repair: from the first response to the final resolution, less
+           -- the time sat resolved or closed before a reopen
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM j.resolved_at - j.first_response_at - COALESCE(i.wall, interval '0')) / 60 END,
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.first_response_at, j.resolved_at)
+                                                                - COALESCE(i.business, interval '0')) / 60 END,
+           -- handling: from the assignment to the current engineer to the final resolution
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM j.resolved_at - j.assigned_at) / 60 END,
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.assigned_at, j.resolved_at)) / 60 END,
+           -- on time: by the customer-requested date, else by the resolution clock's due time
+           CASE WHEN NOT j.is_cancelled THEN j.promise END,
+           CASE WHEN j.is_cancelled OR j.promise IS NULL THEN NULL
+                WHEN j.resolved_at IS NOT NULL THEN (j.resolved_at <= j.promise)::integer
+                WHEN kpi_ticket_facts.as_of > j.promise THEN 0 END,
+           CASE WHEN NOT j.is_cancelled THEN j.fr END,
+           CASE WHEN NOT j.is_cancelled THEN j.arr END,
+           CASE WHEN NOT j.is_cancelled THEN j.res END,
+           -- first-time fix, closed loop, reopen: over tickets resolved at least once
+           CASE WHEN j.is_cancelled OR j.first_resolved_at IS NULL THEN NULL
+                WHEN j.attempt_count > 0 OR j.reopen_count > 0 OR j.is_revisited THEN 0
+                ELSE 1 END,
+           CASE WHEN j.is_cancelled OR j.first_resolved_at IS NULL THEN NULL
+                ELSE (j.status = 'closed')::integer END,
+           CASE WHEN j.is_cancelled OR j.first_resolved_at IS NULL THEN NULL
+                ELSE (j.reopen_count > 0)::integer END,
+           CASE WHEN j.is_cancelled OR j.unit_id IS NULL THEN NULL
+                ELSE COALESCE(j.is_repeat, false)::integer END,
+           -- the latest follow-up's scores
+           CASE WHEN NOT j.is_cancelled THEN j.csat::integer END,
+           CASE WHEN NOT j.is_cancelled THEN (j.csat >= j.csat_good_min)::integer END,
+           CASE WHEN NOT j.is_cancelled THEN j.nps::integer END,
+           CASE WHEN NOT j.is_cancelled THEN (j.nps >= 9)::integer END,
+           CASE WHEN NOT j.is_cancelled THEN (j.nps <= 6)::integer END
+      FROM judged j
+      LEFT JOIN idle i ON i.tenant_id = j.tenant_id AND i.ticket_id = j.ticket_id;
+END
+$$;
+SELECT aftersales_internal.apply_row_security();
+
+-- ---------------------------------------------------------------------------
+-- kpi_backlog: the mean age and the counts over 24 ... 120 hours from the exact
+-- ages (backlog_as_of rounds each to 0.01 h).
+CREATE OR REPLACE FUNCTION aftersales.kpi_backlog(dimension text DEFAULT 'organisation_type',
+                                       as_of timestamptz DEFAULT aftersales.now(),
+                                       tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS TABLE (dim_key text, dim_name text, open_tickets bigint, unassigned bigint, on_hold bigint,
+                   in_work bigint, over_24h bigint, over_48h bigint, over_72h bigint, over_96h bigint,
+                   over_120h bigint, avg_age_hours numeric, max_age_hours numeric)
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
+AS $$
+DECLARE
+    d record;
+BEGIN
+    PERFORM aftersales_internal.kpi_check('kpi_backlog',
+        'SELECT * FROM aftersales.kpi_backlog(''organisation_type'', as_of => ''2026-03-01 00:00+08'');',
+        NULL, dimension,
+        '{all,tenant,region,province,organisation,organisation_type,product_model,problem_type,engineer,priority,channel}',
+        NULL, NULL, as_of, 'UTC', tenant);
+    d := aftersales_internal.kpi_dimension_sql(dimension);
+    RETURN QUERY EXECUTE pg_catalog.format($q$
+SELECT q.* FROM (
+SELECT %1$s AS dim_key, pg_catalog.max(%2$s) AS dim_name,
+       pg_catalog.count(*),
+       pg_catalog.count(*) FILTER (WHERE k.status IN ('new', 'locked')),
+       pg_catalog.count(*) FILTER (WHERE k.status = 'on_hold'),
+       pg_catalog.count(*) FILTER (WHERE k.status IN ('assigned', 'in_progress', 'on_site')),
+       pg_catalog.count(*) FILTER (WHERE k.exact_age_hours > 24),
+       pg_catalog.count(*) FILTER (WHERE k.exact_age_hours > 48),
+       pg_catalog.count(*) FILTER (WHERE k.exact_age_hours > 72),
+       pg_catalog.count(*) FILTER (WHERE k.exact_age_hours > 96),
+       pg_catalog.count(*) FILTER (WHERE k.exact_age_hours > 120),
+       pg_catalog.round(pg_catalog.avg(k.exact_age_hours), 2),
+       pg_catalog.max(k.age_hours)
+  FROM (SELECT b.tenant_id, b.ticket_id, b.status, b.priority, b.engineer_id, b.age_hours,
+               -- backlog_as_of rounds each age to 0.01 h: the mean and the
+               -- thresholds take the exact age
+               EXTRACT(EPOCH FROM $2 - b.opened_at) / 3600 AS exact_age_hours,
+               t.tenant_name, t.region, t.province, t.org_id, t.org_name, t.org_type, t.model_id,
+               t.model_name, t.problem_type_id, t.problem_name, t.channel, be.name AS engineer_name
+          FROM aftersales.backlog_as_of($2, $1) b
+          JOIN aftersales._kpi_ticket_dims t ON t.tenant_id = b.tenant_id AND t.ticket_id = b.ticket_id
+          LEFT JOIN aftersales.engineers be ON be.tenant_id = b.tenant_id AND be.engineer_id = b.engineer_id) k
+ GROUP BY 1) q
+ ORDER BY %3$s$q$, d.key_sql, d.name_sql, d.order_sql)
+    USING tenant, as_of;
+END
+$$;
+
+-- ---------------------------------------------------------------------------
 -- The closed value lists declared once: ticket channels as enum type
 -- aftersales.ticket_channel, watched clocks as aftersales.sla_metric plus
 -- ticket; open_ticket, open_tickets, the tickets row check and the CHECK of
