@@ -767,18 +767,10 @@ merge_windows(CalWindow *w, int n)
 	return k;
 }
 
-static Calendar *
-spec_build(CalSpec *spec)
+/* The calendar's time zone, an IANA name: the canonical spelling. */
+static const char *
+spec_zone(const CalSpec *spec)
 {
-	int			nweekly = 0,
-				nwin,
-				k;
-	Size		size;
-	Calendar   *cal;
-	CalWindow  *win;
-	CalDateRange *hol;
-	int32	   *rec;
-	CalDated   *dated;
 	pg_tz	   *tz;
 	const char *zone;
 
@@ -795,8 +787,16 @@ spec_build(CalSpec *spec)
 				 errmsg("unknown time zone in calendar: \"%s\"", spec->zone),
 				 errdetail("Only zone names of the IANA time zone database are accepted, not POSIX TZ rules, \"localtime\" or \"Factory\"."),
 				 errhint("Use an IANA time zone name, for example: zone=Asia/Shanghai")));
+	return zone;
+}
 
-	/* weekly windows: sorted, no overlap within a day or across midnight */
+/* Sorts the weekly windows and checks them; returns how many there are. */
+static int
+spec_check_week(CalSpec *spec)
+{
+	int			nweekly = 0;
+
+	/* sorted, no overlap within a day or across midnight */
 	for (int d = 0; d < 7; d++)
 	{
 		check_day_windows(spec->week[d], spec->nweek[d]);
@@ -819,8 +819,15 @@ spec_build(CalSpec *spec)
 				 errmsg("calendar has no weekly working windows"),
 				 errdetail("An empty week has no business time to count."),
 				 errhint("Give at least one weekly window, for example: zone=UTC; mon-fri 09:00-17:00")));
+	return nweekly;
+}
 
-	/* holidays: sorted, overlapping and adjacent ranges merged */
+/* Holidays sorted, overlapping and adjacent ranges merged; recurring dates unique. */
+static void
+spec_normalise_holidays(CalSpec *spec)
+{
+	int			k;
+
 	qsort(spec->hol, spec->nhol, sizeof(CalDateRange), cmp_range);
 	k = 0;
 	for (int i = 0; i < spec->nhol; i++)
@@ -849,6 +856,13 @@ spec_build(CalSpec *spec)
 		if (k == 0 || spec->rec[i] != spec->rec[k - 1])
 			spec->rec[k++] = spec->rec[i];
 	spec->nrec = k;
+}
+
+/* Closures and make-up days: windows given, closures merged per date, make-up days unique. */
+static void
+spec_normalise_dated(CalSpec *spec)
+{
+	int			k;
 
 	/* closures and make-up days have windows (binary input could omit them) */
 	for (int kind = 0; kind < 2; kind++)
@@ -907,8 +921,21 @@ spec_build(CalSpec *spec)
 					 errhint("Give each make-up day once with all its windows, for example: workday 2026-10-10 09:00-12:00,13:00-18:00")));
 		}
 	}
+}
 
-	/* serialise */
+/* The varlena of a checked and normalised spec. */
+static Calendar *
+spec_serialise(const CalSpec *spec, int nweekly, const char *zone)
+{
+	int			nwin,
+				k;
+	Size		size;
+	Calendar   *cal;
+	CalWindow  *win;
+	CalDateRange *hol;
+	int32	   *rec;
+	CalDated   *dated;
+
 	nwin = nweekly;
 	for (int i = 0; i < spec->nclosed; i++)
 		nwin += spec->closed[i].nw;
@@ -966,7 +993,13 @@ spec_build(CalSpec *spec)
 		k += spec->work[i].nw;
 	}
 	memcpy((char *) cal_zone(cal), zone, strlen(zone) + 1);
+	return cal;
+}
 
+/* A make-up day neither on a holiday nor overlapping its neighbours' overnight windows. */
+static void
+cal_check_workdays(const Calendar *cal)
+{
 	/* a make-up day on a holiday is a contradiction, not a preference */
 	for (int i = 0; i < cal->nworkdays; i++)
 	{
@@ -998,6 +1031,19 @@ spec_build(CalSpec *spec)
 				overlap_error(&a[na - 1], &b[0]);
 		}
 	}
+}
+
+static Calendar *
+spec_build(CalSpec *spec)
+{
+	const char *zone = spec_zone(spec);
+	int			nweekly = spec_check_week(spec);
+	Calendar   *cal;
+
+	spec_normalise_holidays(spec);
+	spec_normalise_dated(spec);
+	cal = spec_serialise(spec, nweekly, zone);
+	cal_check_workdays(cal);
 	return cal;
 }
 

@@ -21,8 +21,15 @@
 #include "compat.h"
 #include "ticket.h"
 
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_enum.h"
+#include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/catcache.h"
+#include "utils/syscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
@@ -63,6 +70,118 @@ text_in(Datum d, const char *const *list)
 		if ((int) strlen(*list) == len && memcmp(VARDATA_ANY(t), *list, len) == 0)
 			return true;
 	return false;
+}
+
+/*
+ * The closed value lists (ticket channels, SLA clocks) are declared once,
+ * as enum types of schema aftersales; the checks here and in the API read
+ * their labels from the catalogue, so adding a value is one ALTER TYPE.
+ * Columns holding them stay text: the lists only judge them.
+ */
+static Oid
+value_list_type(const char *name)
+{
+	Oid			nsp = get_namespace_oid("aftersales", false);
+	Oid			type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+									   CStringGetDatum(name), ObjectIdGetDatum(nsp));
+
+	if (!OidIsValid(type))
+		elog(ERROR, "type aftersales.%s does not exist", name);
+	return type;
+}
+
+/* Whether text datum d is a label of enum type. */
+static bool
+enum_has(Oid type, Datum d)
+{
+	char	   *label = TextDatumGetCString(d);
+	bool		found;
+
+	found = strlen(label) < NAMEDATALEN &&
+		SearchSysCacheExists2(ENUMTYPOIDNAME, ObjectIdGetDatum(type), CStringGetDatum(label));
+	pfree(label);
+	return found;
+}
+
+typedef struct EnumLabel
+{
+	float4		order;
+	const char *label;
+} EnumLabel;
+
+static int
+enum_label_cmp(const void *a, const void *b)
+{
+	float4		x = ((const EnumLabel *) a)->order;
+	float4		y = ((const EnumLabel *) b)->order;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The labels of enum type in their order, joined by ", "; with last_and,
+ * the last one joined by " and " (for hints).
+ */
+static char *
+enum_labels(Oid type, bool last_and)
+{
+	CatCList   *list = SearchSysCacheList1(ENUMTYPOIDNAME, ObjectIdGetDatum(type));
+	EnumLabel  *labels = palloc(sizeof(EnumLabel) * Max(list->n_members, 1));
+	StringInfoData buf;
+
+	for (int i = 0; i < list->n_members; i++)
+	{
+		Form_pg_enum e = (Form_pg_enum) GETSTRUCT(&list->members[i]->tuple);
+
+		labels[i].order = e->enumsortorder;
+		labels[i].label = pstrdup(NameStr(e->enumlabel));
+	}
+	qsort(labels, list->n_members, sizeof(EnumLabel), enum_label_cmp);
+	initStringInfo(&buf);
+	for (int i = 0; i < list->n_members; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&buf, last_and && i == list->n_members - 1 ? " and " : ", ");
+		appendStringInfoString(&buf, labels[i].label);
+	}
+	ReleaseSysCacheList(list);
+	return buf.data;
+}
+
+/* The pseudo-clock of a watch or alert about the whole ticket. */
+#define TICKET_CLOCK "ticket"
+
+/* Whether text datum d names a watched clock: an SLA metric or the ticket. */
+static bool
+watch_clock_ok(Datum d)
+{
+	static const char *const ticket[] = {TICKET_CLOCK, NULL};
+
+	return text_in(d, ticket) || enum_has(value_list_type("sla_metric"), d);
+}
+
+/* value_listed(list regtype, value text): whether value is a label of list */
+PG_FUNCTION_INFO_V1(aftersales_value_listed);
+Datum
+aftersales_value_listed(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(enum_has(PG_GETARG_OID(0), PG_GETARG_DATUM(1)));
+}
+
+/* value_list(list regtype): its labels for a hint, "a, b and c" */
+PG_FUNCTION_INFO_V1(aftersales_value_list);
+Datum
+aftersales_value_list(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(enum_labels(PG_GETARG_OID(0), true)));
+}
+
+/* is_watch_clock(clock text): first_response, arrival, resolution or ticket */
+PG_FUNCTION_INFO_V1(aftersales_is_watch_clock);
+Datum
+aftersales_is_watch_clock(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(watch_clock_ok(PG_GETARG_DATUM(0)));
 }
 
 /*
@@ -108,14 +227,16 @@ PG_FUNCTION_INFO_V1(aftersales_tickets_row_check);
 Datum
 aftersales_tickets_row_check(PG_FUNCTION_ARGS)
 {
-	static const char *const channels[] =
-	{"phone", "web", "app", "wechat", "email", "walk_in", "field", "other", NULL};
 	static const char *const counts[] = {"attempt_count", "reopen_count"};
 
-	if (!PG_ARGISNULL(0) && !text_in(PG_GETARG_DATUM(0), channels))
-		row_violation("tickets", tickets_hint,
-					  "channel \"%s\" is not one of phone, web, app, wechat, email, walk_in, field, other.",
-					  TextDatumGetCString(PG_GETARG_DATUM(0)));
+	if (!PG_ARGISNULL(0))
+	{
+		Oid			channels = value_list_type("ticket_channel");
+
+		if (!enum_has(channels, PG_GETARG_DATUM(0)))
+			row_violation("tickets", tickets_hint, "channel \"%s\" is not one of %s.",
+						  TextDatumGetCString(PG_GETARG_DATUM(0)), enum_labels(channels, false));
+	}
 	if (!PG_ARGISNULL(1) && VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(1)) == 0)
 		row_violation("tickets", tickets_hint, "description is empty.");
 	for (int i = 0; i < 2; i++)
@@ -245,12 +366,11 @@ aftersales_escalation_watches_row_check(PG_FUNCTION_ARGS)
 	static const char *const hint =
 		"The watches are kept by the clock triggers and the sweep; rebuild them with: "
 		"SELECT aftersales.rearm_watches();";
-	static const char *const clocks[] = {"first_response", "arrival", "resolution", "ticket", NULL};
 
-	if (!PG_ARGISNULL(0) && !text_in(PG_GETARG_DATUM(0), clocks))
-		row_violation("escalation_watches", hint,
-					  "clock \"%s\" is not one of first_response, arrival, resolution, ticket.",
-					  TextDatumGetCString(PG_GETARG_DATUM(0)));
+	if (!PG_ARGISNULL(0) && !watch_clock_ok(PG_GETARG_DATUM(0)))
+		row_violation("escalation_watches", hint, "clock \"%s\" is not one of %s, " TICKET_CLOCK ".",
+					  TextDatumGetCString(PG_GETARG_DATUM(0)),
+					  enum_labels(value_list_type("sla_metric"), false));
 	if (!PG_ARGISNULL(1))
 	{
 		/* the bounds, as numerics made once per backend */

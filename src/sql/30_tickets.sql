@@ -47,6 +47,26 @@ COMMENT ON FUNCTION aftersales.actor() IS
 -- ---------------------------------------------------------------------------
 -- Tickets
 
+-- The closed value lists are declared once, as enum types that the checks
+-- read from the catalogue (src/row_checks.c): adding a channel is one
+-- ALTER TYPE aftersales.ticket_channel ADD VALUE.  The columns stay text.
+CREATE TYPE aftersales.ticket_channel AS ENUM ('phone', 'web', 'app', 'wechat', 'email', 'walk_in', 'field', 'other');
+COMMENT ON TYPE aftersales.ticket_channel IS
+  'How a request can come in: the values tickets.channel and open_ticket accept';
+
+CREATE FUNCTION aftersales_internal.value_listed(list regtype, value text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'aftersales_value_listed' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales_internal.value_listed(regtype, text) IS
+  'Internal: whether value is a label of enum type list (a declared value list)';
+CREATE FUNCTION aftersales_internal.value_list(list regtype) RETURNS text
+    AS 'MODULE_PATHNAME', 'aftersales_value_list' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales_internal.value_list(regtype) IS
+  'Internal: the labels of enum type list in order, for a hint: "a, b and c"';
+CREATE FUNCTION aftersales_internal.is_watch_clock(clock text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'aftersales_is_watch_clock' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales_internal.is_watch_clock(text) IS
+  'Internal: whether clock names what a watch or alert is about: a label of aftersales.sla_metric, or ticket';
+
 -- The row rules of tickets (and of ticket_events and ticket_sla below) are
 -- one CHECK each, calling a C function with the columns they read
 -- (src/row_checks.c): PostgreSQL rebuilds every CHECK expression of a table
@@ -131,7 +151,7 @@ COMMENT ON TABLE aftersales.tickets IS
   'Service tickets (工单), held to the closed loop by a trigger: change them through the aftersales.*_ticket functions or, equivalently checked, by direct INSERT and UPDATE';
 COMMENT ON COLUMN aftersales.tickets.tenant_id IS 'Owning tenant';
 COMMENT ON COLUMN aftersales.tickets.ticket_id IS 'Ticket id';
-COMMENT ON COLUMN aftersales.tickets.channel IS 'How the request came in: phone, web, app, wechat, email, walk_in, field, other';
+COMMENT ON COLUMN aftersales.tickets.channel IS 'How the request came in: a label of aftersales.ticket_channel';
 COMMENT ON COLUMN aftersales.tickets.customer_id IS 'Customer who asked; fixed at entry';
 COMMENT ON COLUMN aftersales.tickets.unit_id IS 'Installed unit concerned, when known; fixed at entry';
 COMMENT ON COLUMN aftersales.tickets.model_id IS 'Product model concerned (the unit''s, when a unit is given); counted at entry; fixed';

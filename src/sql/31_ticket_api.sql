@@ -128,10 +128,10 @@ BEGIN
             USING ERRCODE = 'P0002',
                   HINT = 'List the problem types with: SELECT problem_type_id, code, name FROM aftersales.problem_types WHERE tenant_id = aftersales.current_tenant();';
     END IF;
-    IF channel IS NULL OR channel NOT IN ('phone', 'web', 'app', 'wechat', 'email', 'walk_in', 'field', 'other') THEN
+    IF channel IS NULL OR NOT aftersales_internal.value_listed('aftersales.ticket_channel', channel) THEN
         RAISE EXCEPTION 'invalid channel: "%"', CASE WHEN pg_catalog.length(channel) > 64 THEN pg_catalog.left(channel, 64) || '...' ELSE channel END
             USING ERRCODE = '22023',
-                  HINT = 'Channels are phone, web, app, wechat, email, walk_in, field and other.';
+                  HINT = 'Channels are ' || aftersales_internal.value_list('aftersales.ticket_channel') || '.';
     END IF;
     IF unit IS NOT NULL THEN
         SELECT u.customer_id, u.model_id INTO unit_customer, unit_model FROM aftersales.units u
@@ -220,7 +220,7 @@ BEGIN
     INSERT INTO aftersales.tickets AS tk (tenant_id, channel, customer_id, unit_id, model_id, problem_type_id,
                                           description, priority, requested_at, org_id, field, status, opened_at)
     SELECT tenant,
-           CASE WHEN COALESCE(x.channel, 'phone') IN ('phone', 'web', 'app', 'wechat', 'email', 'walk_in', 'field', 'other')
+           CASE WHEN aftersales_internal.value_listed('aftersales.ticket_channel', COALESCE(x.channel, 'phone'))
                 THEN COALESCE(x.channel, 'phone')
                 ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('invalid channel "%s"', x.channel))::text END,
            CASE WHEN c.customer_id IS NOT NULL THEN x.customer

@@ -522,7 +522,7 @@ CREATE TABLE aftersales.alerts (
     tenant_id        bigint      NOT NULL REFERENCES aftersales.tenants,
     alert_id         bigint      GENERATED ALWAYS AS IDENTITY,
     ticket_id        bigint      NOT NULL,
-    clock            text        NOT NULL CHECK (clock IN ('first_response', 'arrival', 'resolution', 'ticket')),
+    clock            text        NOT NULL CONSTRAINT alerts_clock_check CHECK (aftersales_internal.is_watch_clock(clock)),
     kind             text        NOT NULL
                                  CHECK (kind IN ('warning', 'escalation', 'not_arrived', 'not_completed', 'key_customer',
                                                  'lock', 'locked', 'part_not_collected')),

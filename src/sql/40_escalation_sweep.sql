@@ -47,6 +47,80 @@ END
 $$;
 COMMENT ON FUNCTION aftersales_internal.sweep_error(text, text) IS 'Internal: the error for an invalid sweep argument';
 
+-- Step 3 for one ticket still awaiting assignment at the customer-requested
+-- date.  The lock alert is inserted first: the unique constraint decides that
+-- this is the one time, then the ticket is locked.  A lock that fails
+-- is rolled back, and the alert raised again without it, with the error.
+-- Returns locked 1 when it locked the ticket, failed 1 when the lock failed.
+CREATE FUNCTION aftersales_internal.sweep_lock(run bigint, now timestamptz, lk_tenant bigint, lk_ticket bigint,
+                                               lk_due timestamptz, lk_role text, OUT locked integer, OUT failed integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    aid bigint;
+    last_at timestamptz;
+    saved_tenant text;
+    msg text;
+BEGIN
+    locked := 0;
+    failed := 0;
+    BEGIN
+        aid := NULL;
+        SELECT t.last_event_at INTO last_at FROM aftersales.tickets t
+         WHERE t.tenant_id = lk_tenant AND t.ticket_id = lk_ticket;
+        INSERT INTO aftersales.alerts AS a (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, run_id, detail)
+        SELECT t.tenant_id, t.ticket_id, 'ticket', 'lock', 0, lk_role, lk_due, sweep_lock.now, run,
+               pg_catalog.jsonb_build_object('requested_at', t.requested_at, 'priority', t.priority, 'locked', true)
+          FROM aftersales.tickets t
+         WHERE t.tenant_id = lk_tenant AND t.ticket_id = lk_ticket
+        ON CONFLICT ON CONSTRAINT alerts_once DO NOTHING
+        RETURNING a.alert_id INTO aid;
+        IF aid IS NOT NULL THEN
+            saved_tenant := pg_catalog.current_setting('aftersales.tenant_id', true);
+            PERFORM pg_catalog.set_config('aftersales.tenant_id', lk_tenant::text, true);
+            PERFORM aftersales_internal.set_sweep_locking(true);
+            PERFORM aftersales.lock_ticket(lk_ticket, reason => 'no engineer assigned by the customer-requested date',
+                                           actor => 'aftersales-sweep',
+                                           at => GREATEST(sweep_lock.now, last_at));
+            PERFORM aftersales_internal.set_sweep_locking(false);
+            PERFORM pg_catalog.set_config('aftersales.tenant_id', COALESCE(saved_tenant, ''), true);
+            UPDATE aftersales.ticket_escalations e SET alert_id = aid
+             WHERE e.tenant_id = lk_tenant AND e.ticket_id = lk_ticket;
+            PERFORM pg_catalog.pg_notify('aftersales_alerts', pg_catalog.json_build_object(
+                'tenant', lk_tenant, 'alert', aid, 'ticket', lk_ticket, 'clock', 'ticket',
+                'kind', 'lock', 'level', 0)::text);
+            locked := 1;
+        END IF;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+        failed := 1;
+        RAISE WARNING 'aftersales sweep: could not lock ticket % of tenant %: %', lk_ticket, lk_tenant, msg;
+        INSERT INTO aftersales.alerts AS a (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, run_id, detail)
+        VALUES (lk_tenant, lk_ticket, 'ticket', 'lock', 0, lk_role, lk_due, sweep_lock.now, run,
+                pg_catalog.jsonb_build_object('locked', false, 'error', msg))
+        ON CONFLICT ON CONSTRAINT alerts_once DO NOTHING
+        RETURNING a.alert_id INTO aid;
+        IF aid IS NOT NULL THEN
+            PERFORM pg_catalog.pg_notify('aftersales_alerts', pg_catalog.json_build_object(
+                'tenant', lk_tenant, 'alert', aid, 'ticket', lk_ticket, 'clock', 'ticket',
+                'kind', 'lock', 'level', 0)::text);
+        END IF;
+    END;
+    -- locked or not, the lock stage is done: the watch moves on
+    UPDATE aftersales.escalation_watches w
+       SET done = w.done || '{lock}'::text[]
+     WHERE w.tenant_id = lk_tenant AND w.ticket_id = lk_ticket AND w.clock = 'ticket';
+    UPDATE aftersales.escalation_watches w
+       SET next_check = aftersales_internal.next_check(w.tenant_id, w.ticket_id, w.clock)
+     WHERE w.tenant_id = lk_tenant AND w.ticket_id = lk_ticket AND w.clock = 'ticket';
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sweep_lock(bigint, timestamptz, bigint, bigint, timestamptz, text) IS
+  'Internal: the sweep''s lock of one ticket not assigned by the customer-requested date, with its lock alert (or the alert of a failed lock) and its watch moved on';
+REVOKE ALL ON FUNCTION aftersales_internal.sweep_lock(bigint, timestamptz, bigint, bigint, timestamptz, text) FROM PUBLIC;
+
 -- Step 2 and 3 for a set of claimed watches (the caller holds them and
 -- their tickets).  Returns the counts by kind.
 CREATE FUNCTION aftersales_internal.sweep_claimed(run bigint, now timestamptz, tenants bigint[], tickets bigint[], clocks text[],
@@ -62,11 +136,9 @@ DECLARE
     lk_tickets bigint[];
     lk_due timestamptz[];
     lk_role text[];
-    aid bigint;
     touched bigint;  -- only to make the CTEs n, upd, q run
-    last_at timestamptz;
-    saved_tenant text;
-    msg text;
+    one_lock integer;
+    one_error integer;
 BEGIN
     locks := 0;
     errors := 0;
@@ -148,60 +220,13 @@ BEGIN
            lk_tenants, lk_tickets, lk_due, lk_role, touched
       FROM ins i;
 
-    -- Still awaiting assignment at the customer-requested date.
-    -- The lock alert is inserted first: the unique constraint decides that
-    -- this is the one time, then the ticket is locked.  A lock that fails
-    -- is rolled back, and the alert raised again without it, with the error.
+    -- Step 3: lock the tickets still awaiting assignment at the
+    -- customer-requested date, one by one (sweep_lock).
     FOR i IN 1 .. COALESCE(pg_catalog.array_length(lk_tickets, 1), 0) LOOP
-        BEGIN
-            aid := NULL;
-            SELECT t.last_event_at INTO last_at FROM aftersales.tickets t
-             WHERE t.tenant_id = lk_tenants[i] AND t.ticket_id = lk_tickets[i];
-            INSERT INTO aftersales.alerts AS a (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, run_id, detail)
-            SELECT t.tenant_id, t.ticket_id, 'ticket', 'lock', 0, lk_role[i], lk_due[i], sweep_claimed.now, run,
-                   pg_catalog.jsonb_build_object('requested_at', t.requested_at, 'priority', t.priority, 'locked', true)
-              FROM aftersales.tickets t
-             WHERE t.tenant_id = lk_tenants[i] AND t.ticket_id = lk_tickets[i]
-            ON CONFLICT ON CONSTRAINT alerts_once DO NOTHING
-            RETURNING a.alert_id INTO aid;
-            IF aid IS NOT NULL THEN
-                saved_tenant := pg_catalog.current_setting('aftersales.tenant_id', true);
-                PERFORM pg_catalog.set_config('aftersales.tenant_id', lk_tenants[i]::text, true);
-                PERFORM aftersales_internal.set_sweep_locking(true);
-                PERFORM aftersales.lock_ticket(lk_tickets[i], reason => 'no engineer assigned by the customer-requested date',
-                                               actor => 'aftersales-sweep',
-                                               at => GREATEST(sweep_claimed.now, last_at));
-                PERFORM aftersales_internal.set_sweep_locking(false);
-                PERFORM pg_catalog.set_config('aftersales.tenant_id', COALESCE(saved_tenant, ''), true);
-                UPDATE aftersales.ticket_escalations e SET alert_id = aid
-                 WHERE e.tenant_id = lk_tenants[i] AND e.ticket_id = lk_tickets[i];
-                PERFORM pg_catalog.pg_notify('aftersales_alerts', pg_catalog.json_build_object(
-                    'tenant', lk_tenants[i], 'alert', aid, 'ticket', lk_tickets[i], 'clock', 'ticket',
-                    'kind', 'lock', 'level', 0)::text);
-                locks := locks + 1;
-            END IF;
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
-            errors := errors + 1;
-            RAISE WARNING 'aftersales sweep: could not lock ticket % of tenant %: %', lk_tickets[i], lk_tenants[i], msg;
-            INSERT INTO aftersales.alerts AS a (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, run_id, detail)
-            VALUES (lk_tenants[i], lk_tickets[i], 'ticket', 'lock', 0, lk_role[i], lk_due[i], sweep_claimed.now, run,
-                    pg_catalog.jsonb_build_object('locked', false, 'error', msg))
-            ON CONFLICT ON CONSTRAINT alerts_once DO NOTHING
-            RETURNING a.alert_id INTO aid;
-            IF aid IS NOT NULL THEN
-                PERFORM pg_catalog.pg_notify('aftersales_alerts', pg_catalog.json_build_object(
-                    'tenant', lk_tenants[i], 'alert', aid, 'ticket', lk_tickets[i], 'clock', 'ticket',
-                    'kind', 'lock', 'level', 0)::text);
-            END IF;
-        END;
-        -- locked or not, the lock stage is done: the watch moves on
-        UPDATE aftersales.escalation_watches w
-           SET done = w.done || '{lock}'::text[]
-         WHERE w.tenant_id = lk_tenants[i] AND w.ticket_id = lk_tickets[i] AND w.clock = 'ticket';
-        UPDATE aftersales.escalation_watches w
-           SET next_check = aftersales_internal.next_check(w.tenant_id, w.ticket_id, w.clock)
-         WHERE w.tenant_id = lk_tenants[i] AND w.ticket_id = lk_tickets[i] AND w.clock = 'ticket';
+        SELECT l.locked, l.failed INTO one_lock, one_error
+          FROM aftersales_internal.sweep_lock(run, sweep_claimed.now, lk_tenants[i], lk_tickets[i], lk_due[i], lk_role[i]) l;
+        locks := locks + one_lock;
+        errors := errors + one_error;
     END LOOP;
 END
 $$;

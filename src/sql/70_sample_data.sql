@@ -252,158 +252,13 @@ END
 $$;
 COMMENT ON FUNCTION aftersales_internal.sample_error(text, text, text) IS 'Internal: the error for a bad argument of generate_sample_data';
 
--- The tickets (n of them, entered over the year in Asia/Shanghai time):
---   entry      a summer peak (density 1 - 0.3 cos 2 pi t: July about 1.9
---              times January), 87% between 08:00 and 20:00;
---   what       a unit chosen by model (two models fail most) and then by
---              age (8% early failures within 80 days of installation, 35%
---              for the new model HP-20N); 3% without a unit; the unit's
---              customer and province; 10 fault types, skewed;
---   priority   A 10%, B 35%, C 55% (key customers: 30 / 45 / 25);
---   channel    phone 38%, WeChat 20%, app 14%, web 10%, field 6%, email 5%,
---              walk-in 4%, other 3%; on-site service for 85% of faults
---              (25% of parameter problems, 5% of questions);
---   requested  35% carry a customer-requested date, 4 to 72 hours ahead.
--- Their life cycles, through the API:
---   2% have their priority raised; 1.8% are cancelled before assignment
---   and 0.6% after; 3.5% are transferred to technical support (15% of
---   those to R&D); assignment within minutes by day (7% take hours), at
---   08:30 the next morning for most B and C tickets entered at night; 10%
---   of tickets with a requested date are assigned after it and so locked
---  , then taken over by the province's service manager, who
---   also locks 0.4% of tickets (3% for key customers) to step in; travel
---   of about two hours (longer in the west), work of about an hour; 8% are
---   held (waiting for a part or the customer, hours to days; 0.3% for
---   weeks); 9% of first handlings fail and a quarter of second ones, which
---   locks the ticket (handled twice, still unresolved); follow-up calls
---   (回访) for 93% of resolved tickets, satisfied mostly, CSAT missing in
---   15% and NPS in 28%; an unsatisfied customer sends the ticket back to
---   assignment; 2.5% of closed tickets are reopened within a month.
--- Nothing happens after the end of the year: what would, is the backlog.
-CREATE FUNCTION aftersales.generate_sample_data(tenant_name text, seed integer DEFAULT 1, tickets integer DEFAULT 2000,
-                                                year integer DEFAULT 2026, progress integer DEFAULT 100000)
-    RETURNS aftersales.sample_data_runs
+-- generate_sample_data in steps, each an internal function; they hand on
+-- what they built in temporary tables dropped at commit.
+CREATE FUNCTION aftersales_internal.sample_organisations(tid bigint) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    example constant text := 'SELECT * FROM aftersales.generate_sample_data(''demo'', seed => 1, tickets => 2000, year => 2026);';
-    n integer := tickets;
-    s integer := seed;
-    yr integer := year;
-    started constant timestamptz := pg_catalog.clock_timestamp();
-    old_tenant text := pg_catalog.current_setting('aftersales.tenant_id', true);
-    prev aftersales.sample_data_runs;
-    result aftersales.sample_data_runs;
-    tid bigint;
-    y0 date;
-    cutoff timestamptz;
-    ndays integer;
-    sb bigint;
-    w_total float8;
-    cstarts float8[];
-    mstarts float8[];
-    pstarts float8[];
-    chstarts constant float8[] := '{0,0.38,0.58,0.72,0.82,0.87,0.93,0.97}';
-    channels constant text[] := '{phone,wechat,app,web,email,field,walk_in,other}';
-    hold_reasons constant text[] := '{等待备件到货,等待客户确认上门时间}';
-    fail_reasons constant text[] := '{备件型号不符，需重新申请,故障未能复现，需再次上门,需要专用工具}';
-    resolutions constant text[] := '{更换启动电容,清洗冷凝器并补充冷媒,更换主控板,紧固接线端子,更新控制程序参数,更换温度传感器,调整安装并重新调试}';
-    cancel_reasons constant text[] := '{客户已自行解决,重复报修,客户取消服务}';
-    comments constant text[] := '{工程师很专业,上门及时,希望提前电话联系,维修时间太长,问题已解决，感谢}';
-    r record;
-    u float8[];
-    t timestamptz;
-    st aftersales.ticket_status;
-    tk bigint;
-    eng bigint;
-    login text;
-    manager text;
-    agent text;
-    v integer;
-    b integer;
-    x float8;
-    loc timestamp;
-    attempts integer;
-    manual_locked boolean;
-    sat boolean;
-    zombie integer;
-    cycle integer;
-    fb integer;
-    ei integer;
-    score_csat integer;
-    score_nps integer;
-    remark text;
-    events_n bigint;
-    done integer := 0;
-    batch constant integer := 5000;
 BEGIN
-    -- arguments
-    IF tenant_name IS NULL OR pg_catalog.btrim(tenant_name) = '' THEN
-        PERFORM aftersales_internal.sample_error('tenant_name must not be empty',
-            'Name the tenant to create, for example: ' || example, '22004');
-    END IF;
-    IF s IS NULL THEN
-        PERFORM aftersales_internal.sample_error('seed must not be null',
-            'Any integer seeds the choices; the same seed gives the same data, for example: ' || example, '22004');
-    END IF;
-    IF n IS NULL OR n NOT BETWEEN 100 AND 10000000 THEN
-        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid number of sample tickets: %s', COALESCE(n::text, 'NULL')),
-            'Ask for 100 to 10000000 tickets: 2000 load in seconds, 1000000 in about an hour; for example: ' || example);
-    END IF;
-    IF yr IS NULL OR yr NOT BETWEEN 2000 AND 2100 THEN
-        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid sample year: %s', COALESCE(yr::text, 'NULL')),
-            'Years 2000 to 2100 are supported (the full holiday schedule is known for 2026), for example: ' || example);
-    END IF;
-    IF progress IS NULL OR progress < 0 THEN
-        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid progress interval: %s', COALESCE(progress::text, 'NULL')),
-            'progress is how many tickets between two progress NOTICEs, 0 for none, for example: SELECT * FROM aftersales.generate_sample_data(''big'', tickets => 1000000, progress => 50000);');
-    END IF;
-
-    -- idempotent: the same call again returns what the first one built
-    SELECT sr.* INTO prev FROM aftersales.sample_data_runs sr
-      JOIN aftersales.tenants tn ON tn.tenant_id = sr.tenant_id
-     WHERE tn.name = generate_sample_data.tenant_name;
-    IF FOUND THEN
-        IF prev.seed = s AND prev.tickets = n AND prev.year = yr THEN
-            RAISE NOTICE 'tenant "%" already holds this sample data: nothing to do', tenant_name;
-            RETURN prev;
-        END IF;
-        PERFORM aftersales_internal.sample_error(
-            pg_catalog.format('tenant "%s" already holds sample data of seed %s, %s tickets, year %s', tenant_name, prev.seed, prev.tickets, prev.year),
-            'Use another tenant name, for example: SELECT * FROM aftersales.generate_sample_data(''demo2'', seed => 2);', '42710');
-    END IF;
-    IF EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.name = tenant_name) THEN
-        PERFORM aftersales_internal.sample_error(pg_catalog.format('tenant "%s" already exists', tenant_name),
-            'Sample data goes into a new tenant of its own; use another name, for example: ' || example, '42710');
-    END IF;
-
-    y0 := pg_catalog.make_date(yr, 1, 1);
-    cutoff := pg_catalog.make_timestamptz(yr + 1, 1, 1, 0, 0, 0, 'Asia/Shanghai');
-    ndays := pg_catalog.make_date(yr + 1, 1, 1) - y0;
-    sb := s::bigint * 1000003;
-
-    -- the tenant, its calendars and SLA policies (the default targets,
-    -- copied from tenant 1's shipped default policy)
-    LOCK TABLE aftersales.tenants IN SHARE ROW EXCLUSIVE MODE;
-    SELECT COALESCE(pg_catalog.max(tn.tenant_id), 1) + 1 INTO tid FROM aftersales.tenants tn;
-    INSERT INTO aftersales.tenants (tenant_id, name) VALUES (tid, tenant_name);
-    PERFORM pg_catalog.set_config('aftersales.tenant_id', tid::text, true);
-    PERFORM aftersales.set_calendar('24x7', 'zone=Asia/Shanghai; mon-sun 00:00-24:00', 'Around the clock, China time', tid);
-    PERFORM aftersales.set_calendar('cn-office', aftersales.sample_calendar(yr),
-                                    pg_catalog.format('China office hours, %s holidays and make-up days', yr), tid);
-    INSERT INTO aftersales.sla_policies (tenant_id, name, calendar, is_default, description)
-    VALUES (tid, 'standard', 'cn-office', true, 'Default targets on office hours'),
-           (tid, 'key-account', '24x7', false, 'Default targets around the clock, for key customers'' service agreements');
-    INSERT INTO aftersales.sla_targets (tenant_id, policy_id, priority, metric, target, clock, pauses_on_hold)
-    SELECT tid, p.policy_id, d.priority, d.metric, d.target, d.clock, d.pauses_on_hold
-      FROM aftersales.sla_targets d
-      JOIN aftersales.sla_policies dp ON dp.tenant_id = 1 AND dp.policy_id = d.policy_id
-                                     AND dp.name = 'default'
-     CROSS JOIN aftersales.sla_policies p
-     WHERE d.tenant_id = 1 AND p.tenant_id = tid
-     ORDER BY p.policy_id, d.priority, d.metric;
-
     -- geography: the six regions, 31 provinces and their weights (share of
     -- customers, hence of units and failures)
     CREATE TEMP TABLE sample_geo ON COMMIT DROP AS
@@ -420,7 +275,6 @@ BEGIN
                    (28, '西南', '四川', 5.0, false), (29, '西南', '贵州', 1.5, false), (30, '西南', '云南', 2.0, false),
                    (31, '西南', '西藏', 0.5, true))
            AS g (ord, region, province, weight, remote);
-    SELECT pg_catalog.sum(g.weight) INTO w_total FROM pg_temp.sample_geo g;
 
     -- organisations: HQ, regions, provinces (代表处), outlets
     INSERT INTO aftersales.organisations (tenant_id, level, org_type, name) VALUES (tid, 'hq', 'headquarters', '总部');
@@ -459,6 +313,19 @@ BEGIN
       FROM aftersales.organisations o
      WHERE o.tenant_id = tid AND o.name = so.name;
 
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_organisations(bigint) IS
+  'Internal step of generate_sample_data: the geography (temporary table sample_geo), headquarters, regions, provinces and outlets (sample_outlets)';
+
+CREATE FUNCTION aftersales_internal.sample_engineers(tid bigint, s integer, n integer) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    w_total float8;
+BEGIN
+    SELECT pg_catalog.sum(g.weight) INTO w_total FROM pg_temp.sample_geo g;
     -- engineers: about n / 400, at least 60, spread over the outlets by
     -- province weight
     INSERT INTO aftersales.engineers (tenant_id, org_id, name, login, skills, region, capacity, phone)
@@ -488,6 +355,20 @@ BEGIN
            pg_catalog.array_agg(e.login ORDER BY e.engineer_id) AS logins
       FROM aftersales.engineers e WHERE e.tenant_id = tid GROUP BY e.org_id;
 
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_engineers(bigint, integer, integer) IS
+  'Internal step of generate_sample_data: about n / 400 engineers over the outlets by province weight (sample_org_engineers)';
+
+CREATE FUNCTION aftersales_internal.sample_customers(tid bigint, s integer, n integer, yr integer, y0 date) RETURNS float8[]
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    w_total float8;
+    cstarts float8[];
+BEGIN
+    SELECT pg_catalog.sum(g.weight) INTO w_total FROM pg_temp.sample_geo g;
     -- customers: about n / 10, at least 400, by province weight
     CREATE TEMP TABLE sample_customers ON COMMIT DROP AS
     SELECT c.g, c.ord, c.province, c.region, c.tier,
@@ -545,6 +426,19 @@ BEGIN
      WHERE c.tier = 'key'
      ORDER BY c.g;
 
+    RETURN cstarts;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_customers(bigint, integer, integer, integer, date) IS
+  'Internal step of generate_sample_data: about n / 10 customers by province weight (sample_customers), the key customers service agreements; returns the customers cumulative weights';
+
+CREATE FUNCTION aftersales_internal.sample_products(tid bigint, s integer, n integer, yr integer, cstarts float8[]) RETURNS float8[]
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    mstarts float8[];
+BEGIN
     -- products: 3 lines, 10 models (install share, failure weight)
     INSERT INTO aftersales.product_lines (tenant_id, code, name, description)
     VALUES (tid, 'CMP', '商用压缩机', 'Commercial compressors'),
@@ -607,6 +501,19 @@ BEGIN
     CREATE INDEX ON pg_temp.sample_units (midx, r);
     ANALYZE pg_temp.sample_units;
 
+    RETURN mstarts;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_products(bigint, integer, integer, integer, float8[]) IS
+  'Internal step of generate_sample_data: product lines, models (sample_models) and installed units (sample_units); returns the models cumulative failure weights';
+
+CREATE FUNCTION aftersales_internal.sample_problem_types(tid bigint) RETURNS float8[]
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    pstarts float8[];
+BEGIN
     -- fault types (weight, share needing on-site service)
     CREATE TEMP TABLE sample_problems ON COMMIT DROP AS
     SELECT p.pidx, p.code, p.name, p.weight, p.field, NULL::bigint AS problem_type_id
@@ -629,6 +536,22 @@ BEGIN
                            / pg_catalog.sum(p.weight) OVER () AS start
               FROM pg_temp.sample_problems p) x;
 
+    RETURN pstarts;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_problem_types(bigint) IS
+  'Internal step of generate_sample_data: the fault types (sample_problems); returns their cumulative weights';
+
+CREATE FUNCTION aftersales_internal.sample_ticket_plan(n integer, y0 date, ndays integer, sb bigint, cstarts float8[], mstarts float8[], pstarts float8[]) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    -- the sample's own shares, in this order (the draws depend on it);
+    -- every label is one of aftersales.ticket_channel
+    chstarts constant float8[] := '{0,0.38,0.58,0.72,0.82,0.87,0.93,0.97}'::float8[];
+    channels constant text[] := '{phone,wechat,app,web,email,field,walk_in,other}'::text[];
+BEGIN
     -- the tickets: entry and what they are about, set-based
     CREATE TEMP TABLE sample_plan ON COMMIT DROP AS
     WITH d AS (
@@ -701,6 +624,18 @@ BEGIN
     CREATE UNIQUE INDEX ON pg_temp.sample_plan (nrank);
     ANALYZE pg_temp.sample_plan;
 
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_ticket_plan(integer, date, integer, bigint, float8[], float8[], float8[]) IS
+  'Internal step of generate_sample_data: each tickets entry and what it is about, drawn set-based (sample_plan)';
+
+CREATE FUNCTION aftersales_internal.sample_entry(n integer, y0 date, progress integer, started timestamptz) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    batch constant integer := 5000;
+BEGIN
     -- entry through open_tickets, in batches, in time order
     FOR k IN 0 .. (n - 1) / batch LOOP
         WITH ids AS (
@@ -737,6 +672,274 @@ BEGIN
             pg_catalog.round(EXTRACT(EPOCH FROM pg_catalog.clock_timestamp() - started)::numeric, 1);
     END IF;
 
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_entry(integer, date, integer, timestamptz) IS
+  'Internal step of generate_sample_data: the planned tickets entered through open_tickets, in batches, in time order';
+
+CREATE FUNCTION aftersales_internal.sample_first_minutes(tk bigint, u float8[], priority aftersales.priority, zombie integer,
+                                                     agent text, t timestamptz, cutoff timestamptz) RETURNS timestamptz
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cancel_reasons constant text[] := '{客户已自行解决,重复报修,客户取消服务}'::text[];
+BEGIN
+    IF u[20] < 0.02 AND priority <> 'A' THEN          -- the customer presses: priority up
+        t := t + make_interval(secs => floor(60 + u[21] * 540));
+        IF t >= cutoff THEN
+            RETURN NULL;
+        END IF;
+        PERFORM aftersales.set_priority(tk, CASE priority WHEN 'C' THEN 'B' ELSE 'A' END::aftersales.priority,
+                                        '客户要求加急', actor => agent, at => t);
+    END IF;
+    IF u[22] < 0.018 THEN                                -- cancelled before assignment
+        t := t + make_interval(secs => floor(300 + u[23] * 36000));
+        IF t >= cutoff THEN
+            RETURN NULL;
+        END IF;
+        PERFORM aftersales.cancel_ticket(tk, cancel_reasons[1 + floor(u[24] * 3)::integer], actor => agent, at => t);
+        RETURN NULL;
+    END IF;
+    IF u[25] < 0.035 OR zombie = 2 THEN                  -- needs a specialist
+        t := t + make_interval(secs => floor(180 + u[26] * 2400));
+        IF t >= cutoff THEN
+            RETURN NULL;
+        END IF;
+        PERFORM aftersales.transfer_ticket(tk, CASE WHEN u[27] < 0.15 OR zombie = 2 THEN 'rnd' ELSE 'technical_support' END::aftersales.ticket_tier,
+                                           '需要技术支持工程师判断', actor => agent, at => t);
+        IF zombie = 2 THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    RETURN t;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_first_minutes(bigint, double precision[], aftersales.priority, integer, text, timestamptz, timestamptz) IS
+  'Internal step of generate_sample_data: a ticket''s first minutes (priority raised, cancelled, transferred to a specialist); returns the time reached, NULL when its life ends there';
+
+CREATE FUNCTION aftersales_internal.sample_dispatch_minutes(u float8[], b integer, v integer, requested_at timestamptz,
+                                                        priority aftersales.priority, t timestamptz) RETURNS float8
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    m float8;
+    loc timestamp;
+BEGIN
+    IF v > 0 THEN                                -- another visit, hours later
+        m := 60 + u[b] * 1200;
+    ELSIF requested_at IS NOT NULL AND u[b + 1] < 0.10 THEN
+        -- dispatched after the customer's requested date
+        m := extract(epoch FROM requested_at - t) / 60 + 10 + u[b + 2] * 170;
+    ELSE
+        loc := t AT TIME ZONE 'Asia/Shanghai';
+        IF (extract(hour FROM loc) < 8 OR extract(hour FROM loc) >= 20) AND priority <> 'A' AND u[b + 2] < 0.6 THEN
+            -- entered at night: the morning shift, from 08:30
+            m := extract(epoch FROM date_trunc('day', loc - interval '8 hours 30 minutes')
+                                    + interval '1 day 8 hours 30 minutes' - loc) / 60 + u[b] * 30;
+        ELSE
+            m := CASE WHEN u[b] < 0.80 THEN 1 + u[b] / 0.80 * 6
+                      WHEN u[b] < 0.95 THEN 7 + (u[b] - 0.80) / 0.15 * 50
+                      ELSE 57 + (u[b] - 0.95) / 0.05 * 300 END;
+            IF priority = 'A' THEN
+                m := m / 2;
+            END IF;
+        END IF;
+    END IF;
+    RETURN m;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_dispatch_minutes(double precision[], integer, integer, timestamptz, aftersales.priority, timestamptz) IS
+  'Internal step of generate_sample_data: minutes from t until visit v of a ticket is assigned';
+
+CREATE FUNCTION aftersales_internal.sample_follow_up(tk bigint, u float8[], fb integer, revisit boolean, age interval,
+                                                 agent text, t timestamptz) RETURNS aftersales.ticket_status
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    comments constant text[] := '{工程师很专业,上门及时,希望提前电话联系,维修时间太长,问题已解决，感谢}'::text[];
+    sat boolean;
+    score_csat integer;
+    score_nps integer;
+    remark text;
+BEGIN
+    sat := revisit OR u[fb + 2] < CASE WHEN age > interval '72 hours' THEN 0.85 ELSE 0.96 END;
+    score_csat := CASE WHEN u[fb + 4] < 0.15 THEN NULL
+                       WHEN sat THEN CASE WHEN u[fb + 3] < 0.58 THEN 5 WHEN u[fb + 3] < 0.90 THEN 4 ELSE 3 END
+                       ELSE CASE WHEN u[fb + 3] < 0.40 THEN 1 WHEN u[fb + 3] < 0.75 THEN 2 ELSE 3 END END;
+    score_nps := CASE WHEN u[fb + 6] < 0.28 THEN NULL
+                      WHEN sat THEN ('{10,10,10,10,9,9,9,8,8,7,6,5}'::integer[])[1 + floor(u[fb + 5] * 12)::integer]
+                      ELSE floor(u[fb + 5] * 7)::integer END;
+    remark := CASE WHEN u[fb + 7] >= 0.35 THEN NULL
+                   WHEN sat THEN comments[1 + floor(u[fb + 8] * 3)::integer]
+                   WHEN u[fb + 8] < 0.5 THEN comments[4] ELSE comments[3] END;
+    RETURN aftersales.follow_up(tk, sat, score_csat, score_nps, remark, actor => agent, at => t);
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_follow_up(bigint, double precision[], integer, boolean, interval, text, timestamptz) IS
+  'Internal step of generate_sample_data: the follow-up call of a resolved ticket, its satisfaction and scores drawn; returns the new status';
+
+CREATE FUNCTION aftersales_internal.sample_life_cycle(tk bigint, opened_at timestamptz, u float8[], priority aftersales.priority,
+                                                  tier text, field boolean, requested_at timestamptz, province text,
+                                                  remote boolean, engs bigint[], logins text[], cutoff timestamptz)
+    RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    hold_reasons constant text[] := '{等待备件到货,等待客户确认上门时间}'::text[];
+    fail_reasons constant text[] := '{备件型号不符，需重新申请,故障未能复现，需再次上门,需要专用工具}'::text[];
+    resolutions constant text[] := '{更换启动电容,清洗冷凝器并补充冷媒,更换主控板,紧固接线端子,更新控制程序参数,更换温度传感器,调整安装并重新调试}'::text[];
+    cancel_reasons constant text[] := '{客户已自行解决,重复报修,客户取消服务}'::text[];
+    t timestamptz;
+    st aftersales.ticket_status;
+    eng bigint;
+    login text;
+    manager text;
+    agent text;
+    v integer;
+    b integer;
+    x float8;
+    attempts integer;
+    manual_locked boolean;
+    zombie integer;
+    cycle integer;
+    fb integer;
+    ei integer;
+BEGIN
+    t := opened_at;
+    st := 'new';
+    manager := 'manager:' || province;
+    agent := 'agent:cs' || lpad((1 + floor(u[19] * 12))::integer::text, 2, '0');
+    attempts := 0;
+    manual_locked := false;
+    v := 0;
+    cycle := 0;
+    -- 1.2% get stuck for good: on hold for a discontinued part, with
+    -- R&D and never assigned, assigned and never started, locked after
+    -- two failed handlings and never taken over
+    zombie := CASE WHEN u[28] >= 0.012 THEN 0 WHEN u[29] < 0.3 THEN 1 WHEN u[29] < 0.55 THEN 2
+                   WHEN u[29] < 0.8 THEN 3 ELSE 4 END;
+    <<life>>
+    BEGIN
+        t := aftersales_internal.sample_first_minutes(tk, u, priority, zombie, agent, t, cutoff);
+        EXIT life WHEN t IS NULL;
+
+        LOOP                                                 -- visits, until closed
+            EXIT life WHEN v > 5;
+            b := 40 + 15 * v;
+            ei := 1 + floor(u[b + 3] * cardinality(engs))::integer;
+            eng := engs[ei];
+            login := logins[ei];
+            IF st = 'locked' THEN                            -- the service manager takes over
+                EXIT life WHEN zombie = 4;
+                t := t + make_interval(secs => floor(900 + u[b + 11] * 14400));
+                EXIT life WHEN t >= cutoff;
+                st := aftersales.take_over_ticket(tk, eng, '服务经理接管并指派', actor => manager, at => t);
+            ELSE
+                x := aftersales_internal.sample_dispatch_minutes(u, b, v, requested_at, priority, t);
+                t := t + make_interval(secs => floor(x * 60));
+                EXIT life WHEN t >= cutoff;
+                st := aftersales.assign_ticket(tk, eng, actor => 'dispatcher', at => t);
+                IF st = 'locked' THEN                        -- assigned too late
+                    t := t + make_interval(secs => floor(900 + u[b + 11] * 14400));
+                    EXIT life WHEN t >= cutoff;
+                    st := aftersales.take_over_ticket(tk, eng, '服务经理接管并指派', actor => manager, at => t);
+                END IF;
+            END IF;
+            EXIT life WHEN zombie = 3;
+
+            t := t + make_interval(secs => floor(30 + u[b + 4] * 240));
+            EXIT life WHEN t >= cutoff;
+            st := aftersales.start_work(tk, actor => login, at => t);
+            x := CASE WHEN tier = 'key' THEN 0.03 ELSE 0.004 END;
+            IF v = 0 AND NOT manual_locked AND u[b + 13] < x THEN
+                manual_locked := true;                       -- the manager steps in
+                t := t + make_interval(secs => floor(600 + u[b + 14] * 3600));
+                EXIT life WHEN t >= cutoff;
+                st := aftersales.lock_ticket(tk, '重点客户投诉，服务经理介入', actor => manager, at => t);
+                CONTINUE;
+            END IF;
+            IF v = 0 AND u[b + 10] < 0.006 THEN              -- cancelled while in work
+                t := t + make_interval(secs => floor(600 + u[b + 14] * 6600));
+                EXIT life WHEN t >= cutoff;
+                PERFORM aftersales.cancel_ticket(tk, cancel_reasons[1 + floor(u[24] * 3)::integer], actor => agent, at => t);
+                EXIT life;
+            END IF;
+            IF field THEN                                  -- travel
+                x := 120 * exp(0.36 * ln(u[b + 5] / (1 - u[b + 5])));
+                IF remote THEN
+                    x := x * 1.8;
+                END IF;
+                t := t + make_interval(secs => floor(x * 60));
+                EXIT life WHEN t >= cutoff;
+                st := aftersales.arrive_on_site(tk, actor => login, at => t);
+            END IF;
+            IF cycle = 0 AND (u[b + 6] < 0.08 OR zombie = 1) THEN  -- waiting for a part or the customer
+                t := t + make_interval(secs => floor(300 + u[b + 14] * 2700));
+                EXIT life WHEN t >= cutoff;
+                st := aftersales.hold_ticket(tk, CASE WHEN zombie = 1 THEN '备件停产，等待替代件'
+                                                      ELSE hold_reasons[CASE WHEN u[b + 8] < 0.6 THEN 1 ELSE 2 END] END,
+                                             actor => login, at => t);
+                EXIT life WHEN zombie = 1;
+                x := CASE WHEN u[b + 7] < 0.04 THEN 28800 + u[b + 9] * 100000       -- weeks: a discontinued part
+                          WHEN u[b + 8] < 0.6 THEN 240 + u[b + 7] * 6960
+                          ELSE 60 + u[b + 7] * 2820 END;
+                t := t + make_interval(secs => floor(x * 60));
+                EXIT life WHEN t >= cutoff;
+                st := aftersales.resume_ticket(tk, actor => login, at => t);
+            END IF;
+            x := CASE WHEN field THEN 75 ELSE 25 END * exp(0.36 * ln(u[b + 12] / (1 - u[b + 12])));
+            t := t + make_interval(secs => floor(x * 60));
+            EXIT life WHEN t >= cutoff;
+            IF cycle = 0 AND (zombie = 4 OR (attempts = 0 AND u[b + 9] < 0.09) OR (attempts = 1 AND u[b + 9] < 0.25)) THEN
+                -- the handling failed: back to assignment, or locked after the second
+                st := aftersales.fail_attempt(tk, fail_reasons[1 + floor(u[b + 14] * 3)::integer], actor => login, at => t);
+                attempts := attempts + 1;
+                v := v + 1;
+                CONTINUE;
+            END IF;
+            st := aftersales.resolve_ticket(tk, resolutions[1 + floor(u[b + 10] * 7)::integer], actor => login, at => t);
+
+            -- the follow-up call (回访)
+            fb := CASE WHEN cycle = 0 THEN 100 ELSE 130 END;
+            EXIT life WHEN cycle = 0 AND u[fb + 27] >= 0.93;  -- never called back: stays resolved
+            t := t + make_interval(secs => floor(14400 + u[fb + 28] * 244800));
+            EXIT life WHEN t >= cutoff;
+            st := aftersales_internal.sample_follow_up(tk, u, fb, cycle > 0, t - opened_at, agent, t);
+            IF st = 'new' THEN                               -- not satisfied: back to assignment
+                cycle := cycle + 1;
+                v := v + 1;
+                CONTINUE;
+            END IF;
+            IF cycle = 0 AND u[fb + 9] < 0.025 THEN          -- the fault comes back
+                t := t + make_interval(secs => floor(259200 + u[fb + 10] * 2332800));
+                EXIT life WHEN t >= cutoff;
+                st := aftersales.reopen_ticket(tk, '故障复发，客户再次报修', actor => agent, at => t);
+                cycle := cycle + 1;
+                v := v + 1;
+                CONTINUE;
+            END IF;
+            EXIT life;
+        END LOOP;
+    END;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_life_cycle(bigint, timestamptz, double precision[], aftersales.priority, text, boolean,
+                                                          timestamptz, text, boolean, bigint[], text[], timestamptz) IS
+  'Internal step of generate_sample_data: one ticket''s life cycle, event by event through the ticket API, up to cutoff';
+
+CREATE FUNCTION aftersales_internal.sample_life_cycles(n integer, sb bigint, cutoff timestamptz, progress integer,
+                                                   started timestamptz) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+    done integer := 0;
+BEGIN
     -- the life cycles, ticket by ticket, event by event, through the API.
     -- Draws (u[1..160] per ticket): 1-16 entry (the plan above), 19-27
     -- the first minutes, 40 + 15 v .. 54 + 15 v visit v (v <= 3), 100-128
@@ -750,170 +953,8 @@ BEGIN
                JOIN pg_temp.sample_org_engineers oe ON oe.org_id = p.org_id
               ORDER BY p.nrank
     LOOP
-        tk := r.ticket_id;
-        u := r.u;
-        t := r.opened_at;
-        st := 'new';
-        manager := 'manager:' || r.province;
-        agent := 'agent:cs' || lpad((1 + floor(u[19] * 12))::integer::text, 2, '0');
-        attempts := 0;
-        manual_locked := false;
-        v := 0;
-        cycle := 0;
-        -- 1.2% get stuck for good: on hold for a discontinued part, with
-        -- R&D and never assigned, assigned and never started, locked after
-        -- two failed handlings and never taken over
-        zombie := CASE WHEN u[28] >= 0.012 THEN 0 WHEN u[29] < 0.3 THEN 1 WHEN u[29] < 0.55 THEN 2
-                       WHEN u[29] < 0.8 THEN 3 ELSE 4 END;
-        <<life>>
-        BEGIN
-            IF u[20] < 0.02 AND r.priority <> 'A' THEN          -- the customer presses: priority up
-                t := t + make_interval(secs => floor(60 + u[21] * 540));
-                EXIT life WHEN t >= cutoff;
-                PERFORM aftersales.set_priority(tk, CASE r.priority WHEN 'C' THEN 'B' ELSE 'A' END::aftersales.priority,
-                                                '客户要求加急', actor => agent, at => t);
-            END IF;
-            IF u[22] < 0.018 THEN                                -- cancelled before assignment
-                t := t + make_interval(secs => floor(300 + u[23] * 36000));
-                EXIT life WHEN t >= cutoff;
-                PERFORM aftersales.cancel_ticket(tk, cancel_reasons[1 + floor(u[24] * 3)::integer], actor => agent, at => t);
-                EXIT life;
-            END IF;
-            IF u[25] < 0.035 OR zombie = 2 THEN                  -- needs a specialist
-                t := t + make_interval(secs => floor(180 + u[26] * 2400));
-                EXIT life WHEN t >= cutoff;
-                PERFORM aftersales.transfer_ticket(tk, CASE WHEN u[27] < 0.15 OR zombie = 2 THEN 'rnd' ELSE 'technical_support' END::aftersales.ticket_tier,
-                                                   '需要技术支持工程师判断', actor => agent, at => t);
-                EXIT life WHEN zombie = 2;
-            END IF;
-
-            LOOP                                                 -- visits, until closed
-                EXIT life WHEN v > 5;
-                b := 40 + 15 * v;
-                ei := 1 + floor(u[b + 3] * cardinality(r.engs))::integer;
-                eng := r.engs[ei];
-                login := r.logins[ei];
-                IF st = 'locked' THEN                            -- the service manager takes over
-                    EXIT life WHEN zombie = 4;
-                    t := t + make_interval(secs => floor(900 + u[b + 11] * 14400));
-                    EXIT life WHEN t >= cutoff;
-                    st := aftersales.take_over_ticket(tk, eng, '服务经理接管并指派', actor => manager, at => t);
-                ELSE
-                    IF v > 0 THEN                                -- another visit, hours later
-                        x := 60 + u[b] * 1200;
-                    ELSIF r.requested_at IS NOT NULL AND u[b + 1] < 0.10 THEN
-                        -- dispatched after the customer's requested date
-                        x := extract(epoch FROM r.requested_at - t) / 60 + 10 + u[b + 2] * 170;
-                    ELSE
-                        loc := t AT TIME ZONE 'Asia/Shanghai';
-                        IF (extract(hour FROM loc) < 8 OR extract(hour FROM loc) >= 20) AND r.priority <> 'A' AND u[b + 2] < 0.6 THEN
-                            -- entered at night: the morning shift, from 08:30
-                            x := extract(epoch FROM date_trunc('day', loc - interval '8 hours 30 minutes')
-                                                    + interval '1 day 8 hours 30 minutes' - loc) / 60 + u[b] * 30;
-                        ELSE
-                            x := CASE WHEN u[b] < 0.80 THEN 1 + u[b] / 0.80 * 6
-                                      WHEN u[b] < 0.95 THEN 7 + (u[b] - 0.80) / 0.15 * 50
-                                      ELSE 57 + (u[b] - 0.95) / 0.05 * 300 END;
-                            IF r.priority = 'A' THEN
-                                x := x / 2;
-                            END IF;
-                        END IF;
-                    END IF;
-                    t := t + make_interval(secs => floor(x * 60));
-                    EXIT life WHEN t >= cutoff;
-                    st := aftersales.assign_ticket(tk, eng, actor => 'dispatcher', at => t);
-                    IF st = 'locked' THEN                        -- assigned too late
-                        t := t + make_interval(secs => floor(900 + u[b + 11] * 14400));
-                        EXIT life WHEN t >= cutoff;
-                        st := aftersales.take_over_ticket(tk, eng, '服务经理接管并指派', actor => manager, at => t);
-                    END IF;
-                END IF;
-                EXIT life WHEN zombie = 3;
-
-                t := t + make_interval(secs => floor(30 + u[b + 4] * 240));
-                EXIT life WHEN t >= cutoff;
-                st := aftersales.start_work(tk, actor => login, at => t);
-                x := CASE WHEN r.tier = 'key' THEN 0.03 ELSE 0.004 END;
-                IF v = 0 AND NOT manual_locked AND u[b + 13] < x THEN
-                    manual_locked := true;                       -- the manager steps in
-                    t := t + make_interval(secs => floor(600 + u[b + 14] * 3600));
-                    EXIT life WHEN t >= cutoff;
-                    st := aftersales.lock_ticket(tk, '重点客户投诉，服务经理介入', actor => manager, at => t);
-                    CONTINUE;
-                END IF;
-                IF v = 0 AND u[b + 10] < 0.006 THEN              -- cancelled while in work
-                    t := t + make_interval(secs => floor(600 + u[b + 14] * 6600));
-                    EXIT life WHEN t >= cutoff;
-                    PERFORM aftersales.cancel_ticket(tk, cancel_reasons[1 + floor(u[24] * 3)::integer], actor => agent, at => t);
-                    EXIT life;
-                END IF;
-                IF r.field THEN                                  -- travel
-                    x := 120 * exp(0.36 * ln(u[b + 5] / (1 - u[b + 5])));
-                    IF r.remote THEN
-                        x := x * 1.8;
-                    END IF;
-                    t := t + make_interval(secs => floor(x * 60));
-                    EXIT life WHEN t >= cutoff;
-                    st := aftersales.arrive_on_site(tk, actor => login, at => t);
-                END IF;
-                IF cycle = 0 AND (u[b + 6] < 0.08 OR zombie = 1) THEN  -- waiting for a part or the customer
-                    t := t + make_interval(secs => floor(300 + u[b + 14] * 2700));
-                    EXIT life WHEN t >= cutoff;
-                    st := aftersales.hold_ticket(tk, CASE WHEN zombie = 1 THEN '备件停产，等待替代件'
-                                                          ELSE hold_reasons[CASE WHEN u[b + 8] < 0.6 THEN 1 ELSE 2 END] END,
-                                                 actor => login, at => t);
-                    EXIT life WHEN zombie = 1;
-                    x := CASE WHEN u[b + 7] < 0.04 THEN 28800 + u[b + 9] * 100000       -- weeks: a discontinued part
-                              WHEN u[b + 8] < 0.6 THEN 240 + u[b + 7] * 6960
-                              ELSE 60 + u[b + 7] * 2820 END;
-                    t := t + make_interval(secs => floor(x * 60));
-                    EXIT life WHEN t >= cutoff;
-                    st := aftersales.resume_ticket(tk, actor => login, at => t);
-                END IF;
-                x := CASE WHEN r.field THEN 75 ELSE 25 END * exp(0.36 * ln(u[b + 12] / (1 - u[b + 12])));
-                t := t + make_interval(secs => floor(x * 60));
-                EXIT life WHEN t >= cutoff;
-                IF cycle = 0 AND (zombie = 4 OR (attempts = 0 AND u[b + 9] < 0.09) OR (attempts = 1 AND u[b + 9] < 0.25)) THEN
-                    -- the handling failed: back to assignment, or locked after the second
-                    st := aftersales.fail_attempt(tk, fail_reasons[1 + floor(u[b + 14] * 3)::integer], actor => login, at => t);
-                    attempts := attempts + 1;
-                    v := v + 1;
-                    CONTINUE;
-                END IF;
-                st := aftersales.resolve_ticket(tk, resolutions[1 + floor(u[b + 10] * 7)::integer], actor => login, at => t);
-
-                -- the follow-up call (回访)
-                fb := CASE WHEN cycle = 0 THEN 100 ELSE 130 END;
-                EXIT life WHEN cycle = 0 AND u[fb + 27] >= 0.93;  -- never called back: stays resolved
-                t := t + make_interval(secs => floor(14400 + u[fb + 28] * 244800));
-                EXIT life WHEN t >= cutoff;
-                sat := cycle > 0 OR u[fb + 2] < CASE WHEN t - r.opened_at > interval '72 hours' THEN 0.85 ELSE 0.96 END;
-                score_csat := CASE WHEN u[fb + 4] < 0.15 THEN NULL
-                                   WHEN sat THEN CASE WHEN u[fb + 3] < 0.58 THEN 5 WHEN u[fb + 3] < 0.90 THEN 4 ELSE 3 END
-                                   ELSE CASE WHEN u[fb + 3] < 0.40 THEN 1 WHEN u[fb + 3] < 0.75 THEN 2 ELSE 3 END END;
-                score_nps := CASE WHEN u[fb + 6] < 0.28 THEN NULL
-                                  WHEN sat THEN ('{10,10,10,10,9,9,9,8,8,7,6,5}'::integer[])[1 + floor(u[fb + 5] * 12)::integer]
-                                  ELSE floor(u[fb + 5] * 7)::integer END;
-                remark := CASE WHEN u[fb + 7] >= 0.35 THEN NULL
-                               WHEN sat THEN comments[1 + floor(u[fb + 8] * 3)::integer]
-                               WHEN u[fb + 8] < 0.5 THEN comments[4] ELSE comments[3] END;
-                st := aftersales.follow_up(tk, sat, score_csat, score_nps, remark, actor => agent, at => t);
-                IF st = 'new' THEN                               -- not satisfied: back to assignment
-                    cycle := cycle + 1;
-                    v := v + 1;
-                    CONTINUE;
-                END IF;
-                IF cycle = 0 AND u[fb + 9] < 0.025 THEN          -- the fault comes back
-                    t := t + make_interval(secs => floor(259200 + u[fb + 10] * 2332800));
-                    EXIT life WHEN t >= cutoff;
-                    st := aftersales.reopen_ticket(tk, '故障复发，客户再次报修', actor => agent, at => t);
-                    cycle := cycle + 1;
-                    v := v + 1;
-                    CONTINUE;
-                END IF;
-                EXIT life;
-            END LOOP;
-        END;
+        PERFORM aftersales_internal.sample_life_cycle(r.ticket_id, r.opened_at, r.u, r.priority, r.tier, r.field, r.requested_at,
+                                                      r.province, r.remote, r.engs, r.logins, cutoff);
         done := done + 1;
         IF done % 200000 = 0 THEN   -- the event log grows sevenfold meanwhile
             ANALYZE aftersales.ticket_events, aftersales.alerts, aftersales.ticket_escalations;
@@ -923,6 +964,142 @@ BEGIN
                 round(extract(epoch FROM clock_timestamp() - started)::numeric, 1);
         END IF;
     END LOOP;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_life_cycles(integer, bigint, timestamptz, integer, timestamptz) IS
+  'Internal step of generate_sample_data: the planned tickets'' life cycles, in entry order';
+
+-- The tickets (n of them, entered over the year in Asia/Shanghai time):
+--   entry      a summer peak (density 1 - 0.3 cos 2 pi t: July about 1.9
+--              times January), 87% between 08:00 and 20:00;
+--   what       a unit chosen by model (two models fail most) and then by
+--              age (8% early failures within 80 days of installation, 35%
+--              for the new model HP-20N); 3% without a unit; the unit's
+--              customer and province; 10 fault types, skewed;
+--   priority   A 10%, B 35%, C 55% (key customers: 30 / 45 / 25);
+--   channel    phone 38%, WeChat 20%, app 14%, web 10%, field 6%, email 5%,
+--              walk-in 4%, other 3%; on-site service for 85% of faults
+--              (25% of parameter problems, 5% of questions);
+--   requested  35% carry a customer-requested date, 4 to 72 hours ahead.
+-- Their life cycles, through the API:
+--   2% have their priority raised; 1.8% are cancelled before assignment
+--   and 0.6% after; 3.5% are transferred to technical support (15% of
+--   those to R&D); assignment within minutes by day (7% take hours), at
+--   08:30 the next morning for most B and C tickets entered at night; 10%
+--   of tickets with a requested date are assigned after it and so locked
+--  , then taken over by the province's service manager, who
+--   also locks 0.4% of tickets (3% for key customers) to step in; travel
+--   of about two hours (longer in the west), work of about an hour; 8% are
+--   held (waiting for a part or the customer, hours to days; 0.3% for
+--   weeks); 9% of first handlings fail and a quarter of second ones, which
+--   locks the ticket (handled twice, still unresolved); follow-up calls
+--   (回访) for 93% of resolved tickets, satisfied mostly, CSAT missing in
+--   15% and NPS in 28%; an unsatisfied customer sends the ticket back to
+--   assignment; 2.5% of closed tickets are reopened within a month.
+-- Nothing happens after the end of the year: what would, is the backlog.
+CREATE FUNCTION aftersales.generate_sample_data(tenant_name text, seed integer DEFAULT 1, tickets integer DEFAULT 2000,
+                                                year integer DEFAULT 2026, progress integer DEFAULT 100000)
+    RETURNS aftersales.sample_data_runs
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    example constant text := 'SELECT * FROM aftersales.generate_sample_data(''demo'', seed => 1, tickets => 2000, year => 2026);';
+    n integer := tickets;
+    s integer := seed;
+    yr integer := year;
+    started constant timestamptz := pg_catalog.clock_timestamp();
+    old_tenant text := pg_catalog.current_setting('aftersales.tenant_id', true);
+    prev aftersales.sample_data_runs;
+    result aftersales.sample_data_runs;
+    tid bigint;
+    y0 date;
+    cutoff timestamptz;
+    ndays integer;
+    sb bigint;
+    cstarts float8[];
+    mstarts float8[];
+    pstarts float8[];
+    events_n bigint;
+BEGIN
+    -- arguments
+    IF tenant_name IS NULL OR pg_catalog.btrim(tenant_name) = '' THEN
+        PERFORM aftersales_internal.sample_error('tenant_name must not be empty',
+            'Name the tenant to create, for example: ' || example, '22004');
+    END IF;
+    IF s IS NULL THEN
+        PERFORM aftersales_internal.sample_error('seed must not be null',
+            'Any integer seeds the choices; the same seed gives the same data, for example: ' || example, '22004');
+    END IF;
+    IF n IS NULL OR n NOT BETWEEN 100 AND 10000000 THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid number of sample tickets: %s', COALESCE(n::text, 'NULL')),
+            'Ask for 100 to 10000000 tickets: 2000 load in seconds, 1000000 in about an hour; for example: ' || example);
+    END IF;
+    IF yr IS NULL OR yr NOT BETWEEN 2000 AND 2100 THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid sample year: %s', COALESCE(yr::text, 'NULL')),
+            'Years 2000 to 2100 are supported (the full holiday schedule is known for 2026), for example: ' || example);
+    END IF;
+    IF progress IS NULL OR progress < 0 THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid progress interval: %s', COALESCE(progress::text, 'NULL')),
+            'progress is how many tickets between two progress NOTICEs, 0 for none, for example: SELECT * FROM aftersales.generate_sample_data(''big'', tickets => 1000000, progress => 50000);');
+    END IF;
+
+    -- idempotent: the same call again returns what the first one built
+    SELECT sr.* INTO prev FROM aftersales.sample_data_runs sr
+      JOIN aftersales.tenants tn ON tn.tenant_id = sr.tenant_id
+     WHERE tn.name = generate_sample_data.tenant_name;
+    IF FOUND THEN
+        IF prev.seed = s AND prev.tickets = n AND prev.year = yr THEN
+            RAISE NOTICE 'tenant "%" already holds this sample data: nothing to do', tenant_name;
+            RETURN prev;
+        END IF;
+        PERFORM aftersales_internal.sample_error(
+            pg_catalog.format('tenant "%s" already holds sample data of seed %s, %s tickets, year %s', tenant_name, prev.seed, prev.tickets, prev.year),
+            'Use another tenant name, for example: SELECT * FROM aftersales.generate_sample_data(''demo2'', seed => 2);', '42710');
+    END IF;
+    IF EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.name = tenant_name) THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('tenant "%s" already exists', tenant_name),
+            'Sample data goes into a new tenant of its own; use another name, for example: ' || example, '42710');
+    END IF;
+
+    y0 := pg_catalog.make_date(yr, 1, 1);
+    cutoff := pg_catalog.make_timestamptz(yr + 1, 1, 1, 0, 0, 0, 'Asia/Shanghai');
+    ndays := pg_catalog.make_date(yr + 1, 1, 1) - y0;
+    sb := s::bigint * 1000003;
+
+    -- the tenant, its calendars and SLA policies (the default targets,
+    -- copied from tenant 1's shipped default policy)
+    LOCK TABLE aftersales.tenants IN SHARE ROW EXCLUSIVE MODE;
+    SELECT COALESCE(pg_catalog.max(tn.tenant_id), 1) + 1 INTO tid FROM aftersales.tenants tn;
+    INSERT INTO aftersales.tenants (tenant_id, name) VALUES (tid, tenant_name);
+    PERFORM pg_catalog.set_config('aftersales.tenant_id', tid::text, true);
+    PERFORM aftersales.set_calendar('24x7', 'zone=Asia/Shanghai; mon-sun 00:00-24:00', 'Around the clock, China time', tid);
+    PERFORM aftersales.set_calendar('cn-office', aftersales.sample_calendar(yr),
+                                    pg_catalog.format('China office hours, %s holidays and make-up days', yr), tid);
+    INSERT INTO aftersales.sla_policies (tenant_id, name, calendar, is_default, description)
+    VALUES (tid, 'standard', 'cn-office', true, 'Default targets on office hours'),
+           (tid, 'key-account', '24x7', false, 'Default targets around the clock, for key customers'' service agreements');
+    INSERT INTO aftersales.sla_targets (tenant_id, policy_id, priority, metric, target, clock, pauses_on_hold)
+    SELECT tid, p.policy_id, d.priority, d.metric, d.target, d.clock, d.pauses_on_hold
+      FROM aftersales.sla_targets d
+      JOIN aftersales.sla_policies dp ON dp.tenant_id = 1 AND dp.policy_id = d.policy_id
+                                     AND dp.name = 'default'
+     CROSS JOIN aftersales.sla_policies p
+     WHERE d.tenant_id = 1 AND p.tenant_id = tid
+     ORDER BY p.policy_id, d.priority, d.metric;
+
+    -- the company, in steps that pass what they built on in temporary
+    -- tables (sample_geo, sample_outlets, sample_customers ...) and the
+    -- cumulative weights the draws bucket into
+    PERFORM aftersales_internal.sample_organisations(tid);
+    PERFORM aftersales_internal.sample_engineers(tid, s, n);
+    cstarts := aftersales_internal.sample_customers(tid, s, n, yr, y0);
+    mstarts := aftersales_internal.sample_products(tid, s, n, yr, cstarts);
+    pstarts := aftersales_internal.sample_problem_types(tid);
+    -- the tickets: planned set-based, entered, then driven through their lives
+    PERFORM aftersales_internal.sample_ticket_plan(n, y0, ndays, sb, cstarts, mstarts, pstarts);
+    PERFORM aftersales_internal.sample_entry(n, y0, progress, started);
+    PERFORM aftersales_internal.sample_life_cycles(n, sb, cutoff, progress, started);
 
     -- a bulk load leaves the planner blind until autovacuum comes by: the
     -- KPI queries right after it would plan for empty tables

@@ -17,6 +17,10 @@ GRANT EXECUTE ON FUNCTION
                                           timestamptz, timestamptz, timestamptz),
     aftersales_internal.ticket_escalation_matters(timestamptz, timestamptz, aftersales.ticket_status,
                                                   aftersales.ticket_status),
+    -- the declared value lists: open_ticket's checks and the CHECK of alerts
+    aftersales_internal.value_listed(regtype, text),
+    aftersales_internal.value_list(regtype),
+    aftersales_internal.is_watch_clock(text),
     -- the write path of the ticket API; the guard on tickets judges every change
     aftersales_internal.ticket_event(bigint, aftersales.ticket_event, text, timestamptz, text, bigint,
                                      aftersales.ticket_tier, aftersales.priority, boolean, integer, integer, text),

@@ -39,7 +39,7 @@ INSERT INTO api VALUES
 CREATE TEMP TABLE caller_path (name text PRIMARY KEY);
 INSERT INTO caller_path VALUES
  ('tickets_row_check'), ('ticket_escalation_matters'), ('ticket_event'), ('ticket_open'), ('declare_event'),
- ('require_engineer'), ('bad_item'),
+ ('require_engineer'), ('bad_item'), ('value_listed'), ('value_list'), ('is_watch_clock'),
  ('kpi_check'), ('kpi_config'), ('kpi_dimension_sql'), ('kpi_period_sql');
 
 -- \df aftersales.* lists the API and nothing else.

@@ -7638,3 +7638,1247 @@ SELECT %1$s AS dim_key, pg_catalog.max(%2$s) AS dim_name,
     USING tenant, as_of;
 END
 $$;
+
+-- ---------------------------------------------------------------------------
+-- The closed value lists declared once: ticket channels as enum type
+-- aftersales.ticket_channel, watched clocks as aftersales.sla_metric plus
+-- ticket; open_ticket, open_tickets, the tickets row check and the CHECK of
+-- alerts read them (aftersales_internal.value_listed, value_list,
+-- is_watch_clock).
+CREATE TYPE aftersales.ticket_channel AS ENUM ('phone', 'web', 'app', 'wechat', 'email', 'walk_in', 'field', 'other');
+COMMENT ON TYPE aftersales.ticket_channel IS
+  'How a request can come in: the values tickets.channel and open_ticket accept';
+
+CREATE FUNCTION aftersales_internal.value_listed(list regtype, value text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'aftersales_value_listed' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales_internal.value_listed(regtype, text) IS
+  'Internal: whether value is a label of enum type list (a declared value list)';
+CREATE FUNCTION aftersales_internal.value_list(list regtype) RETURNS text
+    AS 'MODULE_PATHNAME', 'aftersales_value_list' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales_internal.value_list(regtype) IS
+  'Internal: the labels of enum type list in order, for a hint: "a, b and c"';
+CREATE FUNCTION aftersales_internal.is_watch_clock(clock text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'aftersales_is_watch_clock' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales_internal.is_watch_clock(text) IS
+  'Internal: whether clock names what a watch or alert is about: a label of aftersales.sla_metric, or ticket';
+REVOKE ALL ON FUNCTION aftersales_internal.value_listed(regtype, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.value_list(regtype) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.is_watch_clock(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aftersales_internal.value_listed(regtype, text), aftersales_internal.value_list(regtype),
+    aftersales_internal.is_watch_clock(text) TO PUBLIC;
+COMMENT ON COLUMN aftersales.tickets.channel IS 'How the request came in: a label of aftersales.ticket_channel';
+ALTER TABLE aftersales.alerts DROP CONSTRAINT alerts_clock_check,
+    ADD CONSTRAINT alerts_clock_check CHECK (aftersales_internal.is_watch_clock(clock));
+
+CREATE OR REPLACE FUNCTION aftersales.open_ticket(customer bigint, problem_type bigint, priority aftersales.priority,
+                                       description text, channel text DEFAULT 'phone',
+                                       unit bigint DEFAULT NULL, model bigint DEFAULT NULL,
+                                       requested_at timestamptz DEFAULT NULL, field boolean DEFAULT false,
+                                       org bigint DEFAULT NULL, on_hold boolean DEFAULT false,
+                                       reason text DEFAULT NULL,
+                                       actor text DEFAULT aftersales.actor(),
+                                       at timestamptz DEFAULT aftersales.now())
+    RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    opened timestamptz := COALESCE(at, aftersales.now());
+    unit_customer bigint;
+    unit_model bigint;
+    customer_ok boolean;
+    problem_type_ok boolean;
+    model_ok boolean;
+    org_ok boolean;
+    example constant text := 'SELECT aftersales.open_ticket(customer => 7, problem_type => 3, priority => ''B'', description => ''no power'');';
+BEGIN
+    IF customer IS NULL OR problem_type IS NULL OR priority IS NULL OR description IS NULL THEN
+        RAISE EXCEPTION 'customer, problem_type, priority and description must not be null'
+            USING ERRCODE = '22004', HINT = 'For example: ' OPERATOR(pg_catalog.||) example;
+    END IF;
+    IF pg_catalog.btrim(description) OPERATOR(pg_catalog.=) '' THEN
+        RAISE EXCEPTION 'description must not be empty'
+            USING ERRCODE = '22023', HINT = 'Say what the customer reported, for example: ' OPERATOR(pg_catalog.||) example;
+    END IF;
+    -- What must exist, read in one statement; the errors below keep their order.
+    SELECT EXISTS (SELECT FROM aftersales.customers c
+                    WHERE c.tenant_id OPERATOR(pg_catalog.=) tenant AND c.customer_id OPERATOR(pg_catalog.=) open_ticket.customer),
+           EXISTS (SELECT FROM aftersales.problem_types p
+                    WHERE p.tenant_id OPERATOR(pg_catalog.=) tenant AND p.problem_type_id OPERATOR(pg_catalog.=) problem_type),
+           model IS NULL OR EXISTS (SELECT FROM aftersales.product_models m
+                                     WHERE m.tenant_id OPERATOR(pg_catalog.=) tenant AND m.model_id OPERATOR(pg_catalog.=) model),
+           org IS NULL OR EXISTS (SELECT FROM aftersales.organisations o
+                                   WHERE o.tenant_id OPERATOR(pg_catalog.=) tenant AND o.org_id OPERATOR(pg_catalog.=) org)
+      INTO customer_ok, problem_type_ok, model_ok, org_ok;
+    IF NOT customer_ok THEN
+        RAISE EXCEPTION 'customer % does not exist for tenant %', customer, tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'Register the customer first: INSERT INTO aftersales.customers (name) VALUES (''...'') RETURNING customer_id;';
+    END IF;
+    IF NOT problem_type_ok THEN
+        RAISE EXCEPTION 'problem type % does not exist for tenant %', problem_type, tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the problem types with: SELECT problem_type_id, code, name FROM aftersales.problem_types WHERE tenant_id = aftersales.current_tenant();';
+    END IF;
+    IF channel IS NULL OR NOT aftersales_internal.value_listed('aftersales.ticket_channel', channel) THEN
+        RAISE EXCEPTION 'invalid channel: "%"', CASE WHEN pg_catalog.length(channel) > 64 THEN pg_catalog.left(channel, 64) || '...' ELSE channel END
+            USING ERRCODE = '22023',
+                  HINT = 'Channels are ' || aftersales_internal.value_list('aftersales.ticket_channel') || '.';
+    END IF;
+    IF unit IS NOT NULL THEN
+        SELECT u.customer_id, u.model_id INTO unit_customer, unit_model FROM aftersales.units u
+         WHERE u.tenant_id OPERATOR(pg_catalog.=) tenant AND u.unit_id OPERATOR(pg_catalog.=) unit;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'unit % does not exist for tenant %', unit, tenant
+                USING ERRCODE = 'P0002',
+                      HINT = 'Find the unit by its serial: SELECT unit_id FROM aftersales.units WHERE serial = ''...'';';
+        END IF;
+        IF unit_customer OPERATOR(pg_catalog.<>) customer THEN
+            RAISE EXCEPTION 'unit % belongs to customer %, not to customer %', unit, unit_customer, customer
+                USING ERRCODE = '22023', HINT = 'Open the ticket for the customer who has the unit.';
+        END IF;
+        IF model IS NOT NULL AND model OPERATOR(pg_catalog.<>) unit_model THEN
+            RAISE EXCEPTION 'unit % is of model %, not of model %', unit, unit_model, model
+                USING ERRCODE = '22023', HINT = 'Leave the model out: it is taken from the unit.';
+        END IF;
+        model := unit_model;
+    ELSIF NOT model_ok THEN
+        RAISE EXCEPTION 'product model % does not exist for tenant %', model, tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the models with: SELECT model_id, code, name FROM aftersales.product_models WHERE tenant_id = aftersales.current_tenant();';
+    END IF;
+    IF NOT org_ok THEN
+        RAISE EXCEPTION 'organisation % does not exist for tenant %', org, tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the organisations with: SELECT org_id, name FROM aftersales.organisations WHERE tenant_id = aftersales.current_tenant();';
+    END IF;
+    IF requested_at OPERATOR(pg_catalog.<) opened THEN
+        RAISE EXCEPTION 'requested date % precedes the entry of the ticket at %', requested_at, opened
+            USING ERRCODE = '22023', HINT = 'The customer-requested date is when the customer wants the problem solved, after entry.';
+    END IF;
+    IF COALESCE(on_hold, false) THEN
+        -- entry on hold; the events' reasons are checked by the trigger (src/ticket.c)
+        IF reason IS NULL OR pg_catalog.btrim(reason) OPERATOR(pg_catalog.=) '' THEN
+            RAISE EXCEPTION 'event hold of a new ticket needs a reason'
+                USING ERRCODE = '22004',
+                      DETAIL = 'The reason is recorded in the event log, for the service manager and for audits.',
+                      HINT = 'Give one, for example: SELECT aftersales.open_ticket(customer => 7, problem_type => 3, priority => ''C'', description => ''noise'', on_hold => true, reason => ''customer away until Monday'');';
+        END IF;
+    END IF;
+
+    RETURN aftersales_internal.ticket_open(tenant, channel, customer, unit, model, problem_type, description, priority,
+                                   requested_at, org, COALESCE(field, false),
+                                   CASE WHEN COALESCE(on_hold, false) THEN 'on_hold' ELSE 'new' END::aftersales.ticket_status,
+                                   opened, actor, reason);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION aftersales.open_tickets(tickets jsonb, reason text DEFAULT NULL,
+                                        actor text DEFAULT aftersales.actor(),
+                                        at timestamptz DEFAULT aftersales.now())
+    RETURNS SETOF bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    opened timestamptz := COALESCE(at, aftersales.now());
+BEGIN
+    IF tickets IS NULL OR pg_catalog.jsonb_typeof(tickets) OPERATOR(pg_catalog.<>) 'array' THEN
+        RAISE EXCEPTION 'tickets must be a JSON array'
+            USING ERRCODE = '22023',
+                  HINT = 'For example: SELECT aftersales.open_tickets(''[{"customer": 7, "problem_type": 3, "priority": "B", "description": "no power"}]'');';
+    END IF;
+    PERFORM aftersales_internal.declare_event('open', COALESCE(NULLIF(actor, ''), aftersales.actor()), opened,
+                                      NULLIF(pg_catalog.btrim(reason), ''));
+    RETURN QUERY
+    INSERT INTO aftersales.tickets AS tk (tenant_id, channel, customer_id, unit_id, model_id, problem_type_id,
+                                          description, priority, requested_at, org_id, field, status, opened_at)
+    SELECT tenant,
+           CASE WHEN aftersales_internal.value_listed('aftersales.ticket_channel', COALESCE(x.channel, 'phone'))
+                THEN COALESCE(x.channel, 'phone')
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('invalid channel "%s"', x.channel))::text END,
+           CASE WHEN c.customer_id IS NOT NULL THEN x.customer
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('customer %s does not exist', x.customer)) END,
+           CASE WHEN x.unit IS NULL OR u.customer_id OPERATOR(pg_catalog.=) x.customer THEN x.unit
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('unit %s does not exist or belongs to another customer', x.unit)) END,
+           CASE WHEN x.model IS NULL OR u.unit_id IS NULL OR x.model OPERATOR(pg_catalog.=) u.model_id
+                THEN COALESCE(u.model_id, x.model)
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('unit %s is not of model %s', x.unit, x.model)) END,
+           CASE WHEN p.problem_type_id IS NOT NULL THEN x.problem_type
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('problem type %s does not exist', x.problem_type)) END,
+           CASE WHEN pg_catalog.btrim(x.description) OPERATOR(pg_catalog.<>) '' THEN x.description
+                ELSE aftersales_internal.bad_item(x.item, 'description is missing')::text END,
+           CASE WHEN x.priority IS NOT NULL THEN x.priority
+                ELSE aftersales_internal.bad_item(x.item, 'priority is missing')::text::aftersales.priority END,
+           CASE WHEN x.requested_at IS NULL OR x.requested_at OPERATOR(pg_catalog.>=) COALESCE(x.opened_at, opened)
+                THEN x.requested_at
+                ELSE aftersales_internal.bad_item(x.item, 'requested_at precedes the entry')::text::timestamptz END,
+           x.org,
+           COALESCE(x.field, false),
+           CASE WHEN NOT COALESCE(x.on_hold, false) THEN 'new'::aftersales.ticket_status
+                WHEN reason IS NOT NULL THEN 'on_hold'::aftersales.ticket_status
+                ELSE aftersales_internal.bad_item(x.item, 'on_hold needs the reason argument')::text::aftersales.ticket_status END,
+           COALESCE(x.opened_at, opened)
+      FROM ROWS FROM (pg_catalog.jsonb_to_recordset(tickets)
+                      AS (customer bigint, problem_type bigint, priority aftersales.priority, description text,
+                          channel text, unit bigint, model bigint, requested_at timestamptz, field boolean,
+                          org bigint, on_hold boolean, opened_at timestamptz)) WITH ORDINALITY
+           AS x (customer, problem_type, priority, description, channel, unit, model, requested_at, field, org,
+                 on_hold, opened_at, item)
+      LEFT JOIN aftersales.customers c
+        ON c.tenant_id OPERATOR(pg_catalog.=) tenant AND c.customer_id OPERATOR(pg_catalog.=) x.customer
+      LEFT JOIN aftersales.problem_types p
+        ON p.tenant_id OPERATOR(pg_catalog.=) tenant AND p.problem_type_id OPERATOR(pg_catalog.=) x.problem_type
+      LEFT JOIN aftersales.units u
+        ON u.tenant_id OPERATOR(pg_catalog.=) tenant AND u.unit_id OPERATOR(pg_catalog.=) x.unit
+     ORDER BY x.item
+    RETURNING tk.ticket_id;
+    PERFORM aftersales_internal.declare_event(NULL, NULL, NULL, NULL);
+END
+$$;
+
+SELECT aftersales_internal.apply_row_security();
+
+-- ---------------------------------------------------------------------------
+-- generate_sample_data in named steps (aftersales_internal.sample_*),
+-- behaviour and data unchanged.
+CREATE FUNCTION aftersales_internal.sample_organisations(tid bigint) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- geography: the six regions, 31 provinces and their weights (share of
+    -- customers, hence of units and failures)
+    CREATE TEMP TABLE sample_geo ON COMMIT DROP AS
+    SELECT g.ord, g.region, g.province, g.weight, g.remote
+      FROM (VALUES ( 1, '华东', '上海', 4.0, false), ( 2, '华东', '江苏', 8.0, false), ( 3, '华东', '浙江', 7.0, false),
+                   ( 4, '华东', '安徽', 3.0, false), ( 5, '华东', '福建', 3.0, false), ( 6, '华东', '江西', 2.0, false),
+                   ( 7, '华东', '山东', 6.0, false), ( 8, '华北', '北京', 4.0, false), ( 9, '华北', '天津', 2.0, false),
+                   (10, '华北', '河北', 4.0, false), (11, '华北', '山西', 2.0, false), (12, '华北', '内蒙古', 1.0, true),
+                   (13, '东北', '辽宁', 3.0, false), (14, '东北', '吉林', 1.5, false), (15, '东北', '黑龙江', 1.5, false),
+                   (16, '中南', '河南', 5.0, false), (17, '中南', '湖北', 4.0, false), (18, '中南', '湖南', 3.0, false),
+                   (19, '中南', '广东', 11.0, false), (20, '中南', '广西', 2.0, false), (21, '中南', '海南', 1.0, false),
+                   (22, '西北', '陕西', 3.0, false), (23, '西北', '甘肃', 1.5, true), (24, '西北', '青海', 0.5, true),
+                   (25, '西北', '宁夏', 0.5, true), (26, '西北', '新疆', 2.0, true), (27, '西南', '重庆', 3.0, false),
+                   (28, '西南', '四川', 5.0, false), (29, '西南', '贵州', 1.5, false), (30, '西南', '云南', 2.0, false),
+                   (31, '西南', '西藏', 0.5, true))
+           AS g (ord, region, province, weight, remote);
+
+    -- organisations: HQ, regions, provinces (代表处), outlets
+    INSERT INTO aftersales.organisations (tenant_id, level, org_type, name) VALUES (tid, 'hq', 'headquarters', '总部');
+    INSERT INTO aftersales.organisations (tenant_id, parent_id, level, org_type, name, region)
+    SELECT tid, (SELECT o.org_id FROM aftersales.organisations o WHERE o.tenant_id = tid AND o.level = 'hq'),
+           'region', 'representative_office', rg.region || '大区', rg.region
+      FROM (SELECT g.region, pg_catalog.min(g.ord) AS ord FROM pg_temp.sample_geo g GROUP BY g.region) rg
+     ORDER BY rg.ord;
+    INSERT INTO aftersales.organisations (tenant_id, parent_id, level, org_type, name, province)
+    SELECT tid, o.org_id, 'province', 'representative_office', g.province || '代表处', g.province
+      FROM pg_temp.sample_geo g
+      JOIN aftersales.organisations o ON o.tenant_id = tid AND o.level = 'region'
+                                     AND o.region = g.region
+     ORDER BY g.ord;
+    CREATE TEMP TABLE sample_outlets ON COMMIT DROP AS
+    SELECT g.ord, g.province, g.weight, x.k, x.org_type, x.name, NULL::bigint AS org_id,
+           1 + LEAST(4, 1 + pg_catalog.floor(g.weight / 3)::integer) AS serving,
+           pg_catalog.count(*) OVER (PARTITION BY g.ord) AS outlets
+      FROM pg_temp.sample_geo g
+     CROSS JOIN LATERAL (
+           SELECT 1 AS k, 'representative_office' AS org_type, g.province || '服务站' AS name
+           UNION ALL
+           SELECT 1 + d, 'dealer',
+                  g.province || ('{东,西,南,北}'::text[])[d] || '区经销商'
+             FROM pg_catalog.generate_series(1, LEAST(4, 1 + pg_catalog.floor(g.weight / 3)::integer)) d
+           UNION ALL
+           SELECT 6, 'supplier', g.province || '供应商服务点' WHERE g.weight >= 3) x;
+    INSERT INTO aftersales.organisations (tenant_id, parent_id, level, org_type, name)
+    SELECT tid, o.org_id, 'outlet', so.org_type, so.name
+      FROM pg_temp.sample_outlets so
+      JOIN aftersales.organisations o ON o.tenant_id = tid AND o.level = 'province'
+                                     AND o.province = so.province
+     ORDER BY so.ord, so.k;
+    ANALYZE pg_temp.sample_outlets;
+    UPDATE pg_temp.sample_outlets so SET org_id = o.org_id
+      FROM aftersales.organisations o
+     WHERE o.tenant_id = tid AND o.name = so.name;
+
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_organisations(bigint) IS
+  'Internal step of generate_sample_data: the geography (temporary table sample_geo), headquarters, regions, provinces and outlets (sample_outlets)';
+
+CREATE FUNCTION aftersales_internal.sample_engineers(tid bigint, s integer, n integer) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    w_total float8;
+BEGIN
+    SELECT pg_catalog.sum(g.weight) INTO w_total FROM pg_temp.sample_geo g;
+    -- engineers: about n / 400, at least 60, spread over the outlets by
+    -- province weight
+    INSERT INTO aftersales.engineers (tenant_id, org_id, name, login, skills, region, capacity, phone)
+    SELECT tid, e.org_id,
+           ('{王,李,张,刘,陈,杨,黄,赵,吴,周,徐,孙,马,朱,胡,郭,何,高,林,罗}'::text[])[1 + pg_catalog.floor(aftersales_internal.sample_u(s, e.g, 101) * 20)::integer]
+           ||
+           ('{伟,芳,娜,敏,静,强,磊,军,洋,勇,杰,涛,明,超,霞,平,刚,桂英,建华,志强,海燕,晓东,国平,文博}'::text[])[1 + pg_catalog.floor(aftersales_internal.sample_u(s, e.g, 102) * 24)::integer],
+           'eng' || pg_catalog.lpad(e.g::text, 5, '0'),
+           pg_catalog.array_remove(ARRAY[
+               ('{CMP,CHL,HP}'::text[])[1 + (e.g % 3)::integer],
+               CASE WHEN aftersales_internal.sample_u(s, e.g, 103) < 0.5
+                    THEN ('{CMP,CHL,HP}'::text[])[1 + ((e.g + 1) % 3)::integer] END,
+               CASE WHEN aftersales_internal.sample_u(s, e.g, 104) < 0.6 THEN 'electrical' END,
+               CASE WHEN aftersales_internal.sample_u(s, e.g, 105) < 0.4 THEN 'refrigeration' END], NULL),
+           e.region,
+           6 + pg_catalog.floor(aftersales_internal.sample_u(s, e.g, 106) * 7)::integer,
+           '139' || pg_catalog.lpad(pg_catalog.floor(aftersales_internal.sample_u(s, e.g, 107) * 100000000)::bigint::text, 8, '0')
+      FROM (SELECT so.org_id, g.region, pg_catalog.row_number() OVER (ORDER BY so.ord, so.k, j.j) AS g
+              FROM pg_temp.sample_outlets so
+              JOIN pg_temp.sample_geo g ON g.ord = so.ord
+             CROSS JOIN LATERAL pg_catalog.generate_series(1, GREATEST(1, pg_catalog.round(
+                   GREATEST(60, n / 400) * so.weight
+                   / w_total / so.outlets)::integer)) j (j)) e
+     ORDER BY e.g;
+    CREATE TEMP TABLE sample_org_engineers ON COMMIT DROP AS
+    SELECT e.org_id, pg_catalog.array_agg(e.engineer_id ORDER BY e.engineer_id) AS engs,
+           pg_catalog.array_agg(e.login ORDER BY e.engineer_id) AS logins
+      FROM aftersales.engineers e WHERE e.tenant_id = tid GROUP BY e.org_id;
+
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_engineers(bigint, integer, integer) IS
+  'Internal step of generate_sample_data: about n / 400 engineers over the outlets by province weight (sample_org_engineers)';
+
+CREATE FUNCTION aftersales_internal.sample_customers(tid bigint, s integer, n integer, yr integer, y0 date) RETURNS float8[]
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    w_total float8;
+    cstarts float8[];
+BEGIN
+    SELECT pg_catalog.sum(g.weight) INTO w_total FROM pg_temp.sample_geo g;
+    -- customers: about n / 10, at least 400, by province weight
+    CREATE TEMP TABLE sample_customers ON COMMIT DROP AS
+    SELECT c.g, c.ord, c.province, c.region, c.tier,
+           CASE WHEN c.tier = 'key' THEN c.station ELSE c.dealer END AS org_id,
+           CASE c.tier WHEN 'key' THEN 3.0 WHEN 'major' THEN 1.5 ELSE 1.0 END::float8 AS w,
+           NULL::bigint AS customer_id
+      FROM (SELECT x.g, x.ord, x.province, x.region,
+                   CASE WHEN aftersales_internal.sample_u(s, x.g, 201) < 0.05 THEN 'key'
+                        WHEN aftersales_internal.sample_u(s, x.g, 201) < 0.20 THEN 'major'
+                        ELSE 'standard' END AS tier,
+                   (SELECT so.org_id FROM pg_temp.sample_outlets so WHERE so.ord = x.ord AND so.k = 1) AS station,
+                   (SELECT so.org_id FROM pg_temp.sample_outlets so
+                     WHERE so.ord = x.ord
+                       AND so.k = 1 + pg_catalog.floor(aftersales_internal.sample_u(s, x.g, 202) * so.serving)::integer) AS dealer
+              FROM (SELECT g.ord, g.province, g.region, pg_catalog.row_number() OVER (ORDER BY g.ord, j.j) AS g
+                      FROM pg_temp.sample_geo g
+                     CROSS JOIN LATERAL pg_catalog.generate_series(1, GREATEST(2, pg_catalog.round(
+                           GREATEST(400, n / 10) * g.weight / w_total)::integer)) j (j)) x) c;
+    WITH named AS (
+        SELECT c.g, c.province ||
+               ('{华,盛,鑫,宏,恒,泰,达,丰,远,新,金,通,隆,海,嘉,正,永,东,瑞,安}'::text[])[1 + pg_catalog.floor(aftersales_internal.sample_u(s, c.g, 203) * 20)::integer]
+               ||
+               ('{机械,电子,食品,医药,化工,纺织,物流,能源,建材,汽配,酒店,医院}'::text[])[1 + pg_catalog.floor(aftersales_internal.sample_u(s, c.g, 204) * 12)::integer]
+               || '有限公司' AS name
+          FROM pg_temp.sample_customers c
+    )
+    INSERT INTO aftersales.customers (tenant_id, name, tier, region, province, org_id, contact_name, contact_phone)
+    SELECT tid,
+           CASE WHEN k.dup = 1 THEN k.name ELSE k.name || '第' || k.dup || '分公司' END,
+           c.tier, c.region, c.province, c.org_id,
+           ('{王,李,张,刘,陈,杨,黄,赵,吴,周}'::text[])[1 + pg_catalog.floor(aftersales_internal.sample_u(s, c.g, 205) * 10)::integer]
+               || '经理',
+           '138' || pg_catalog.lpad(pg_catalog.floor(aftersales_internal.sample_u(s, c.g, 206) * 100000000)::bigint::text, 8, '0')
+      FROM pg_temp.sample_customers c
+      JOIN (SELECT nm.g, nm.name, pg_catalog.row_number() OVER (PARTITION BY nm.name ORDER BY nm.g) AS dup FROM named nm) k
+        ON k.g = c.g
+     ORDER BY c.g;
+    ANALYZE pg_temp.sample_customers;
+    UPDATE pg_temp.sample_customers c SET customer_id = x.customer_id
+      FROM (SELECT cu.customer_id, pg_catalog.row_number() OVER (ORDER BY cu.customer_id) AS g
+              FROM aftersales.customers cu WHERE cu.tenant_id = tid) x
+     WHERE x.g = c.g;
+    SELECT pg_catalog.array_agg(c.start ORDER BY c.g) INTO cstarts
+      FROM (SELECT sc.g, (pg_catalog.sum(sc.w) OVER (ORDER BY sc.g) - sc.w)
+                         / pg_catalog.sum(sc.w) OVER () AS start
+              FROM pg_temp.sample_customers sc) c;
+    -- key customers have a 24x7 service agreement (服务协议)
+    INSERT INTO aftersales.service_agreements (tenant_id, customer_id, policy_id, name, valid, terms, service_items, charging)
+    SELECT tid, c.customer_id, p.policy_id,
+           pg_catalog.format('SA-%s-%s', yr, pg_catalog.lpad(c.g::text, 5, '0')),
+           pg_catalog.daterange((y0 - 365), (y0 + 730)),
+           '7x24 小时响应，重点客户专属工程师', '{上门维修,定期巡检,备件优先}', '年度服务费，备件另计'
+      FROM pg_temp.sample_customers c
+      JOIN aftersales.sla_policies p ON p.tenant_id = tid AND p.name = 'key-account'
+     WHERE c.tier = 'key'
+     ORDER BY c.g;
+
+    RETURN cstarts;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_customers(bigint, integer, integer, integer, date) IS
+  'Internal step of generate_sample_data: about n / 10 customers by province weight (sample_customers), the key customers service agreements; returns the customers cumulative weights';
+
+CREATE FUNCTION aftersales_internal.sample_products(tid bigint, s integer, n integer, yr integer, cstarts float8[]) RETURNS float8[]
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    mstarts float8[];
+BEGIN
+    -- products: 3 lines, 10 models (install share, failure weight)
+    INSERT INTO aftersales.product_lines (tenant_id, code, name, description)
+    VALUES (tid, 'CMP', '商用压缩机', 'Commercial compressors'),
+           (tid, 'CHL', '冷水机组', 'Water chillers'),
+           (tid, 'HP', '空气源热泵', 'Air-source heat pumps');
+    CREATE TEMP TABLE sample_models ON COMMIT DROP AS
+    SELECT m.midx, m.line, m.code, m.name, m.warranty, m.launch, m.share, m.fail,
+           (pg_catalog.make_date(yr + 1, 1, 1) - m.launch) AS span,
+           NULL::bigint AS model_id, 0 AS units
+      FROM (VALUES ( 1, 'CMP', 'CMP-110', '涡旋压缩机 110', 24, pg_catalog.make_date(yr - 4, 1, 1), 14.0, 10.0),
+                   ( 2, 'CMP', 'CMP-220', '螺杆压缩机 220', 24, pg_catalog.make_date(yr - 4, 1, 1), 12.0, 22.0),
+                   ( 3, 'CMP', 'CMP-350', '螺杆压缩机 350', 36, pg_catalog.make_date(yr - 3, 1, 1),  8.0,  6.0),
+                   ( 4, 'CHL', 'CHL-50',  '风冷冷水机组 50RT', 12, pg_catalog.make_date(yr - 4, 1, 1), 12.0,  9.0),
+                   ( 5, 'CHL', 'CHL-80',  '风冷冷水机组 80RT', 12, pg_catalog.make_date(yr - 4, 1, 1), 10.0,  8.0),
+                   ( 6, 'CHL', 'CHL-120X', '水冷冷水机组 120RT', 24, pg_catalog.make_date(yr - 2, 1, 1),  8.0, 20.0),
+                   ( 7, 'HP',  'HP-10',   '热泵 10P', 12, pg_catalog.make_date(yr - 4, 1, 1), 12.0,  6.0),
+                   ( 8, 'HP',  'HP-16',   '热泵 16P', 12, pg_catalog.make_date(yr - 3, 1, 1), 10.0,  5.0),
+                   ( 9, 'HP',  'HP-20N',  '变频热泵 20P（新品）', 24, pg_catalog.make_date(yr - 1, 7, 1),  8.0, 12.0),
+                   (10, 'HP',  'HP-30',   '热泵 30P', 36, pg_catalog.make_date(yr - 2, 1, 1),  6.0,  2.0))
+           AS m (midx, line, code, name, warranty, launch, share, fail);
+    INSERT INTO aftersales.product_models (tenant_id, product_line_id, code, name, warranty_months)
+    SELECT tid, l.product_line_id, m.code, m.name, m.warranty
+      FROM pg_temp.sample_models m
+      JOIN aftersales.product_lines l ON l.tenant_id = tid AND l.code = m.line
+     ORDER BY m.midx;
+    UPDATE pg_temp.sample_models m
+       SET model_id = pm.model_id,
+           units = GREATEST(5, pg_catalog.round(GREATEST(1000, n / 3) * m.share / 100)::integer)
+      FROM aftersales.product_models pm
+     WHERE pm.tenant_id = tid AND pm.code = m.code;
+    SELECT pg_catalog.array_agg(x.start ORDER BY x.midx) INTO mstarts
+      FROM (SELECT m.midx, (pg_catalog.sum(m.fail) OVER (ORDER BY m.midx) - m.fail)
+                           / pg_catalog.sum(m.fail) OVER () AS start
+              FROM pg_temp.sample_models m) x;
+
+    -- installed units: unit r of a model was installed at launch + span *
+    -- (r - 0.5) / units, so that how many were installed by a date is known
+    -- in closed form when a ticket picks one
+    CREATE TEMP TABLE sample_units ON COMMIT DROP AS
+    SELECT x.*, x.code || '-' || pg_catalog.to_char(x.installed_on, 'YYMM') || pg_catalog.lpad(x.r::text, 6, '0') AS serial
+      FROM (
+    SELECT m.midx, rr.r, c.customer_id, c.org_id, c.tier, m.code, m.warranty, m.model_id,
+           m.launch + pg_catalog.floor(m.span * (rr.r - 0.5) / m.units)::integer AS installed_on,
+           NULL::bigint AS unit_id
+      FROM pg_temp.sample_models m
+     CROSS JOIN LATERAL pg_catalog.generate_series(1, m.units) rr (r)
+      JOIN pg_temp.sample_customers c
+        ON c.g = pg_catalog.width_bucket(aftersales_internal.sample_u(s, m.midx::bigint * 10000000 + rr.r, 301), cstarts)) x;
+    ANALYZE pg_temp.sample_units;
+    INSERT INTO aftersales.units (tenant_id, model_id, customer_id, serial, installed_on, warranty_ends, org_id)
+    SELECT tid, su.model_id, su.customer_id, su.serial, su.installed_on,
+           CASE WHEN su.tier = 'key'   -- key customers buy a year more
+                THEN (su.installed_on + pg_catalog.make_interval(months => su.warranty + 12))::date - 1 END,
+           su.org_id
+      FROM pg_temp.sample_units su
+     ORDER BY su.midx, su.r;
+    UPDATE pg_temp.sample_units su SET unit_id = un.unit_id
+      FROM aftersales.units un
+     WHERE un.tenant_id = tid AND un.model_id = su.model_id AND un.serial = su.serial;
+    CREATE INDEX ON pg_temp.sample_units (midx, r);
+    ANALYZE pg_temp.sample_units;
+
+    RETURN mstarts;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_products(bigint, integer, integer, integer, float8[]) IS
+  'Internal step of generate_sample_data: product lines, models (sample_models) and installed units (sample_units); returns the models cumulative failure weights';
+
+CREATE FUNCTION aftersales_internal.sample_problem_types(tid bigint) RETURNS float8[]
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    pstarts float8[];
+BEGIN
+    -- fault types (weight, share needing on-site service)
+    CREATE TEMP TABLE sample_problems ON COMMIT DROP AS
+    SELECT p.pidx, p.code, p.name, p.weight, p.field, NULL::bigint AS problem_type_id
+      FROM (VALUES ( 1, 'E01', '不制冷/不制热', 22.0, 0.85), ( 2, 'E02', '异响振动', 14.0, 0.85),
+                   ( 3, 'E03', '漏水漏氟', 12.0, 0.85), ( 4, 'E04', '无法启动', 11.0, 0.85),
+                   ( 5, 'E05', '控制板故障', 10.0, 0.85), ( 6, 'E06', '电气故障', 9.0, 0.85),
+                   ( 7, 'E07', '传感器报警', 8.0, 0.85), ( 8, 'E08', '参数设置问题', 6.0, 0.25),
+                   ( 9, 'E09', '安装调试', 5.0, 0.85), (10, 'E10', '操作咨询', 3.0, 0.05))
+           AS p (pidx, code, name, weight, field);
+    INSERT INTO aftersales.problem_types (tenant_id, code, name, kind)
+    SELECT tid, p.code, p.name,
+           CASE p.code WHEN 'E08' THEN 'parameter_setting' WHEN 'E09' THEN 'installation'
+                       WHEN 'E10' THEN 'consultation' ELSE 'fault' END
+      FROM pg_temp.sample_problems p ORDER BY p.pidx;
+    UPDATE pg_temp.sample_problems p SET problem_type_id = pt.problem_type_id
+      FROM aftersales.problem_types pt
+     WHERE pt.tenant_id = tid AND pt.code = p.code;
+    SELECT pg_catalog.array_agg(x.start ORDER BY x.pidx) INTO pstarts
+      FROM (SELECT p.pidx, (pg_catalog.sum(p.weight) OVER (ORDER BY p.pidx) - p.weight)
+                           / pg_catalog.sum(p.weight) OVER () AS start
+              FROM pg_temp.sample_problems p) x;
+
+    RETURN pstarts;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_problem_types(bigint) IS
+  'Internal step of generate_sample_data: the fault types (sample_problems); returns their cumulative weights';
+
+CREATE FUNCTION aftersales_internal.sample_ticket_plan(n integer, y0 date, ndays integer, sb bigint, cstarts float8[], mstarts float8[], pstarts float8[]) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    -- the sample's own shares, in this order (the draws depend on it);
+    -- every label is one of aftersales.ticket_channel
+    chstarts constant float8[] := '{0,0.38,0.58,0.72,0.82,0.87,0.93,0.97}'::float8[];
+    channels constant text[] := '{phone,wechat,app,web,email,field,walk_in,other}'::text[];
+BEGIN
+    -- the tickets: entry and what they are about, set-based
+    CREATE TEMP TABLE sample_plan ON COMMIT DROP AS
+    WITH d AS (
+        SELECT i.i,
+               ARRAY(SELECT LEAST(GREATEST((pg_catalog.hashint8extended(i.i, sb + k) & 9007199254740991)::float8
+                                           / 9007199254740992.0, 1e-9), 1 - 1e-9)
+                       FROM pg_catalog.generate_series(1, 16) k) AS u
+          FROM pg_catalog.generate_series(1, n) i (i)
+    ), e AS (
+        SELECT d.i, d.u, x.day, y0 + x.day AS entry_date,
+               ((y0 + x.day)::timestamp
+                 + pg_catalog.make_interval(
+                     mins => CASE WHEN d.u[2] < 0.87
+                                  THEN 480 + pg_catalog.floor(d.u[3] * 720)::integer
+                                  ELSE pg_catalog.floor(d.u[3] * 1440)::integer END,
+                     secs => pg_catalog.floor(d.u[4] * 60)))
+                 AT TIME ZONE 'Asia/Shanghai' AS opened_at,
+               pg_catalog.width_bucket(d.u[5], mstarts) AS midx,
+               pg_catalog.width_bucket(d.u[9], pstarts) AS pidx
+          FROM d
+         CROSS JOIN LATERAL (
+               SELECT LEAST(ndays - 1, pg_catalog.floor(ndays * (x0 + 0.3 / (2 * pg_catalog.pi())
+                             * pg_catalog.sin(2 * pg_catalog.pi() * x0)))::integer) AS day
+                 FROM (SELECT (d.i - 1 + d.u[1]) / n AS x0) z) x
+    ), pick AS (
+        SELECT e.*, m.code AS model_code, m.model_id, m.name AS model_name, m.units,
+               LEAST(m.units, GREATEST(0, pg_catalog.floor(m.units * (e.entry_date - m.launch)::float8
+                                                           / m.span + 0.5)::integer)) AS rmax,
+               LEAST(m.units, GREATEST(0, pg_catalog.floor(m.units * (e.entry_date - 80 - m.launch)::float8
+                                                           / m.span + 0.5)::integer)) AS rearly,
+               e.u[6] < CASE WHEN m.code = 'HP-20N' THEN 0.35 ELSE 0.08 END AS early
+          FROM e JOIN pg_temp.sample_models m ON m.midx = e.midx
+    ), unit_pick AS (
+        SELECT p.*,
+               CASE WHEN p.u[7] < 0.03 OR p.rmax < 1 THEN NULL
+                    WHEN p.early AND p.rmax > p.rearly
+                    THEN p.rearly + 1 + pg_catalog.floor(p.u[8] * (p.rmax - p.rearly))::integer
+                    ELSE 1 + pg_catalog.floor(p.u[8] * p.rmax)::integer END AS r
+          FROM pick p
+    )
+    SELECT up.i, up.opened_at, up.model_id, up.model_code, su.unit_id,
+           COALESCE(su.customer_id, c.customer_id) AS customer_id,
+           COALESCE(cs.tier, c.tier) AS tier,
+           g.province, g.remote,
+           CASE WHEN m.line = 'HP' AND up.u[15] < 0.4 AND sup.org_id IS NOT NULL
+                THEN sup.org_id ELSE COALESCE(cs.org_id, c.org_id) END AS org_id,
+           pr.problem_type_id,
+           CASE WHEN COALESCE(cs.tier, c.tier) = 'key'
+                THEN CASE WHEN up.u[10] < 0.30 THEN 'A' WHEN up.u[10] < 0.75 THEN 'B' ELSE 'C' END
+                ELSE CASE WHEN up.u[10] < 0.10 THEN 'A' WHEN up.u[10] < 0.45 THEN 'B' ELSE 'C' END
+           END::aftersales.priority AS priority,
+           channels[pg_catalog.width_bucket(up.u[11], chstarts)] AS channel,
+           up.u[12] < pr.field AS field,
+           CASE WHEN up.u[13] < 0.35
+                THEN up.opened_at + pg_catalog.make_interval(mins => 240 + 30 * pg_catalog.floor(up.u[14] * 137)::integer) END
+               AS requested_at,
+           pr.name || '：' || up.model_name ||
+               ('{，客户来电报修,，设备停机,，间歇性发生,，影响生产,，已持续两天,，报警代码闪烁}'::text[])[1 + pg_catalog.floor(up.u[16] * 6)::integer]
+               AS description,
+           pg_catalog.row_number() OVER (ORDER BY up.opened_at, up.i) AS nrank,
+           NULL::bigint AS ticket_id
+      FROM unit_pick up
+      JOIN pg_temp.sample_models m ON m.midx = up.midx
+      JOIN pg_temp.sample_problems pr ON pr.pidx = up.pidx
+      LEFT JOIN pg_temp.sample_units su ON su.midx = up.midx AND su.r = up.r
+      LEFT JOIN pg_temp.sample_customers cs ON cs.customer_id = su.customer_id
+      LEFT JOIN pg_temp.sample_customers c ON su.unit_id IS NULL AND c.g = pg_catalog.width_bucket(up.u[8], cstarts)
+      JOIN pg_temp.sample_geo g ON g.ord = COALESCE(cs.ord, c.ord)
+      LEFT JOIN pg_temp.sample_outlets sup ON sup.ord = g.ord AND sup.org_type = 'supplier';
+    CREATE UNIQUE INDEX ON pg_temp.sample_plan (nrank);
+    ANALYZE pg_temp.sample_plan;
+
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_ticket_plan(integer, date, integer, bigint, float8[], float8[], float8[]) IS
+  'Internal step of generate_sample_data: each tickets entry and what it is about, drawn set-based (sample_plan)';
+
+CREATE FUNCTION aftersales_internal.sample_entry(n integer, y0 date, progress integer, started timestamptz) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    batch constant integer := 5000;
+BEGIN
+    -- entry through open_tickets, in batches, in time order
+    FOR k IN 0 .. (n - 1) / batch LOOP
+        WITH ids AS (
+            SELECT x.id, x.ord
+              FROM aftersales.open_tickets(
+                       (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                                   'customer', p.customer_id, 'problem_type', p.problem_type_id, 'priority', p.priority,
+                                   'description', p.description, 'channel', p.channel, 'unit', p.unit_id, 'model', p.model_id,
+                                   'requested_at', p.requested_at, 'field', p.field, 'org', p.org_id, 'opened_at', p.opened_at)
+                                ORDER BY p.nrank)
+                          FROM pg_temp.sample_plan p
+                         WHERE p.nrank > k * batch
+                           AND p.nrank <= (k + 1) * batch),
+                       actor => 'callcenter', at => y0::timestamp AT TIME ZONE 'Asia/Shanghai')
+                   WITH ORDINALITY AS x (id, ord)
+        )
+        UPDATE pg_temp.sample_plan p SET ticket_id = ids.id
+          FROM ids WHERE p.nrank = k * batch + ids.ord;
+        IF k % 10 = 0 THEN
+            -- the triggers' cached plans were made for empty tables: as the
+            -- tables grow, statistics (which count this transaction's rows)
+            -- make them plan again, or each batch would cost more than the last
+            ANALYZE aftersales.tickets, aftersales.ticket_events, aftersales.ticket_sla, aftersales.occurrences,
+                    aftersales.escalation_watches, aftersales.alerts, aftersales.ticket_escalations;
+        END IF;
+    END LOOP;
+    -- Statistics, now that the tables are full: the triggers' cached plans
+    -- were made for empty tables, and are made again (ANALYZE invalidates
+    -- them) for what is there; it counts this transaction's rows.
+    ANALYZE aftersales.tickets, aftersales.ticket_events, aftersales.ticket_sla, aftersales.occurrences,
+            aftersales.escalation_watches, aftersales.alerts, aftersales.ticket_escalations;
+    IF progress > 0 AND n >= progress THEN
+        RAISE NOTICE 'sample data: % tickets entered after % s', n,
+            pg_catalog.round(EXTRACT(EPOCH FROM pg_catalog.clock_timestamp() - started)::numeric, 1);
+    END IF;
+
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_entry(integer, date, integer, timestamptz) IS
+  'Internal step of generate_sample_data: the planned tickets entered through open_tickets, in batches, in time order';
+
+CREATE FUNCTION aftersales_internal.sample_first_minutes(tk bigint, u float8[], priority aftersales.priority, zombie integer,
+                                                     agent text, t timestamptz, cutoff timestamptz) RETURNS timestamptz
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cancel_reasons constant text[] := '{客户已自行解决,重复报修,客户取消服务}'::text[];
+BEGIN
+    IF u[20] < 0.02 AND priority <> 'A' THEN          -- the customer presses: priority up
+        t := t + make_interval(secs => floor(60 + u[21] * 540));
+        IF t >= cutoff THEN
+            RETURN NULL;
+        END IF;
+        PERFORM aftersales.set_priority(tk, CASE priority WHEN 'C' THEN 'B' ELSE 'A' END::aftersales.priority,
+                                        '客户要求加急', actor => agent, at => t);
+    END IF;
+    IF u[22] < 0.018 THEN                                -- cancelled before assignment
+        t := t + make_interval(secs => floor(300 + u[23] * 36000));
+        IF t >= cutoff THEN
+            RETURN NULL;
+        END IF;
+        PERFORM aftersales.cancel_ticket(tk, cancel_reasons[1 + floor(u[24] * 3)::integer], actor => agent, at => t);
+        RETURN NULL;
+    END IF;
+    IF u[25] < 0.035 OR zombie = 2 THEN                  -- needs a specialist
+        t := t + make_interval(secs => floor(180 + u[26] * 2400));
+        IF t >= cutoff THEN
+            RETURN NULL;
+        END IF;
+        PERFORM aftersales.transfer_ticket(tk, CASE WHEN u[27] < 0.15 OR zombie = 2 THEN 'rnd' ELSE 'technical_support' END::aftersales.ticket_tier,
+                                           '需要技术支持工程师判断', actor => agent, at => t);
+        IF zombie = 2 THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    RETURN t;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_first_minutes(bigint, double precision[], aftersales.priority, integer, text, timestamptz, timestamptz) IS
+  'Internal step of generate_sample_data: a ticket''s first minutes (priority raised, cancelled, transferred to a specialist); returns the time reached, NULL when its life ends there';
+
+CREATE FUNCTION aftersales_internal.sample_dispatch_minutes(u float8[], b integer, v integer, requested_at timestamptz,
+                                                        priority aftersales.priority, t timestamptz) RETURNS float8
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    m float8;
+    loc timestamp;
+BEGIN
+    IF v > 0 THEN                                -- another visit, hours later
+        m := 60 + u[b] * 1200;
+    ELSIF requested_at IS NOT NULL AND u[b + 1] < 0.10 THEN
+        -- dispatched after the customer's requested date
+        m := extract(epoch FROM requested_at - t) / 60 + 10 + u[b + 2] * 170;
+    ELSE
+        loc := t AT TIME ZONE 'Asia/Shanghai';
+        IF (extract(hour FROM loc) < 8 OR extract(hour FROM loc) >= 20) AND priority <> 'A' AND u[b + 2] < 0.6 THEN
+            -- entered at night: the morning shift, from 08:30
+            m := extract(epoch FROM date_trunc('day', loc - interval '8 hours 30 minutes')
+                                    + interval '1 day 8 hours 30 minutes' - loc) / 60 + u[b] * 30;
+        ELSE
+            m := CASE WHEN u[b] < 0.80 THEN 1 + u[b] / 0.80 * 6
+                      WHEN u[b] < 0.95 THEN 7 + (u[b] - 0.80) / 0.15 * 50
+                      ELSE 57 + (u[b] - 0.95) / 0.05 * 300 END;
+            IF priority = 'A' THEN
+                m := m / 2;
+            END IF;
+        END IF;
+    END IF;
+    RETURN m;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_dispatch_minutes(double precision[], integer, integer, timestamptz, aftersales.priority, timestamptz) IS
+  'Internal step of generate_sample_data: minutes from t until visit v of a ticket is assigned';
+
+CREATE FUNCTION aftersales_internal.sample_follow_up(tk bigint, u float8[], fb integer, revisit boolean, age interval,
+                                                 agent text, t timestamptz) RETURNS aftersales.ticket_status
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    comments constant text[] := '{工程师很专业,上门及时,希望提前电话联系,维修时间太长,问题已解决，感谢}'::text[];
+    sat boolean;
+    score_csat integer;
+    score_nps integer;
+    remark text;
+BEGIN
+    sat := revisit OR u[fb + 2] < CASE WHEN age > interval '72 hours' THEN 0.85 ELSE 0.96 END;
+    score_csat := CASE WHEN u[fb + 4] < 0.15 THEN NULL
+                       WHEN sat THEN CASE WHEN u[fb + 3] < 0.58 THEN 5 WHEN u[fb + 3] < 0.90 THEN 4 ELSE 3 END
+                       ELSE CASE WHEN u[fb + 3] < 0.40 THEN 1 WHEN u[fb + 3] < 0.75 THEN 2 ELSE 3 END END;
+    score_nps := CASE WHEN u[fb + 6] < 0.28 THEN NULL
+                      WHEN sat THEN ('{10,10,10,10,9,9,9,8,8,7,6,5}'::integer[])[1 + floor(u[fb + 5] * 12)::integer]
+                      ELSE floor(u[fb + 5] * 7)::integer END;
+    remark := CASE WHEN u[fb + 7] >= 0.35 THEN NULL
+                   WHEN sat THEN comments[1 + floor(u[fb + 8] * 3)::integer]
+                   WHEN u[fb + 8] < 0.5 THEN comments[4] ELSE comments[3] END;
+    RETURN aftersales.follow_up(tk, sat, score_csat, score_nps, remark, actor => agent, at => t);
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_follow_up(bigint, double precision[], integer, boolean, interval, text, timestamptz) IS
+  'Internal step of generate_sample_data: the follow-up call of a resolved ticket, its satisfaction and scores drawn; returns the new status';
+
+CREATE FUNCTION aftersales_internal.sample_life_cycle(tk bigint, opened_at timestamptz, u float8[], priority aftersales.priority,
+                                                  tier text, field boolean, requested_at timestamptz, province text,
+                                                  remote boolean, engs bigint[], logins text[], cutoff timestamptz)
+    RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    hold_reasons constant text[] := '{等待备件到货,等待客户确认上门时间}'::text[];
+    fail_reasons constant text[] := '{备件型号不符，需重新申请,故障未能复现，需再次上门,需要专用工具}'::text[];
+    resolutions constant text[] := '{更换启动电容,清洗冷凝器并补充冷媒,更换主控板,紧固接线端子,更新控制程序参数,更换温度传感器,调整安装并重新调试}'::text[];
+    cancel_reasons constant text[] := '{客户已自行解决,重复报修,客户取消服务}'::text[];
+    t timestamptz;
+    st aftersales.ticket_status;
+    eng bigint;
+    login text;
+    manager text;
+    agent text;
+    v integer;
+    b integer;
+    x float8;
+    attempts integer;
+    manual_locked boolean;
+    zombie integer;
+    cycle integer;
+    fb integer;
+    ei integer;
+BEGIN
+    t := opened_at;
+    st := 'new';
+    manager := 'manager:' || province;
+    agent := 'agent:cs' || lpad((1 + floor(u[19] * 12))::integer::text, 2, '0');
+    attempts := 0;
+    manual_locked := false;
+    v := 0;
+    cycle := 0;
+    -- 1.2% get stuck for good: on hold for a discontinued part, with
+    -- R&D and never assigned, assigned and never started, locked after
+    -- two failed handlings and never taken over
+    zombie := CASE WHEN u[28] >= 0.012 THEN 0 WHEN u[29] < 0.3 THEN 1 WHEN u[29] < 0.55 THEN 2
+                   WHEN u[29] < 0.8 THEN 3 ELSE 4 END;
+    <<life>>
+    BEGIN
+        t := aftersales_internal.sample_first_minutes(tk, u, priority, zombie, agent, t, cutoff);
+        EXIT life WHEN t IS NULL;
+
+        LOOP                                                 -- visits, until closed
+            EXIT life WHEN v > 5;
+            b := 40 + 15 * v;
+            ei := 1 + floor(u[b + 3] * cardinality(engs))::integer;
+            eng := engs[ei];
+            login := logins[ei];
+            IF st = 'locked' THEN                            -- the service manager takes over
+                EXIT life WHEN zombie = 4;
+                t := t + make_interval(secs => floor(900 + u[b + 11] * 14400));
+                EXIT life WHEN t >= cutoff;
+                st := aftersales.take_over_ticket(tk, eng, '服务经理接管并指派', actor => manager, at => t);
+            ELSE
+                x := aftersales_internal.sample_dispatch_minutes(u, b, v, requested_at, priority, t);
+                t := t + make_interval(secs => floor(x * 60));
+                EXIT life WHEN t >= cutoff;
+                st := aftersales.assign_ticket(tk, eng, actor => 'dispatcher', at => t);
+                IF st = 'locked' THEN                        -- assigned too late
+                    t := t + make_interval(secs => floor(900 + u[b + 11] * 14400));
+                    EXIT life WHEN t >= cutoff;
+                    st := aftersales.take_over_ticket(tk, eng, '服务经理接管并指派', actor => manager, at => t);
+                END IF;
+            END IF;
+            EXIT life WHEN zombie = 3;
+
+            t := t + make_interval(secs => floor(30 + u[b + 4] * 240));
+            EXIT life WHEN t >= cutoff;
+            st := aftersales.start_work(tk, actor => login, at => t);
+            x := CASE WHEN tier = 'key' THEN 0.03 ELSE 0.004 END;
+            IF v = 0 AND NOT manual_locked AND u[b + 13] < x THEN
+                manual_locked := true;                       -- the manager steps in
+                t := t + make_interval(secs => floor(600 + u[b + 14] * 3600));
+                EXIT life WHEN t >= cutoff;
+                st := aftersales.lock_ticket(tk, '重点客户投诉，服务经理介入', actor => manager, at => t);
+                CONTINUE;
+            END IF;
+            IF v = 0 AND u[b + 10] < 0.006 THEN              -- cancelled while in work
+                t := t + make_interval(secs => floor(600 + u[b + 14] * 6600));
+                EXIT life WHEN t >= cutoff;
+                PERFORM aftersales.cancel_ticket(tk, cancel_reasons[1 + floor(u[24] * 3)::integer], actor => agent, at => t);
+                EXIT life;
+            END IF;
+            IF field THEN                                  -- travel
+                x := 120 * exp(0.36 * ln(u[b + 5] / (1 - u[b + 5])));
+                IF remote THEN
+                    x := x * 1.8;
+                END IF;
+                t := t + make_interval(secs => floor(x * 60));
+                EXIT life WHEN t >= cutoff;
+                st := aftersales.arrive_on_site(tk, actor => login, at => t);
+            END IF;
+            IF cycle = 0 AND (u[b + 6] < 0.08 OR zombie = 1) THEN  -- waiting for a part or the customer
+                t := t + make_interval(secs => floor(300 + u[b + 14] * 2700));
+                EXIT life WHEN t >= cutoff;
+                st := aftersales.hold_ticket(tk, CASE WHEN zombie = 1 THEN '备件停产，等待替代件'
+                                                      ELSE hold_reasons[CASE WHEN u[b + 8] < 0.6 THEN 1 ELSE 2 END] END,
+                                             actor => login, at => t);
+                EXIT life WHEN zombie = 1;
+                x := CASE WHEN u[b + 7] < 0.04 THEN 28800 + u[b + 9] * 100000       -- weeks: a discontinued part
+                          WHEN u[b + 8] < 0.6 THEN 240 + u[b + 7] * 6960
+                          ELSE 60 + u[b + 7] * 2820 END;
+                t := t + make_interval(secs => floor(x * 60));
+                EXIT life WHEN t >= cutoff;
+                st := aftersales.resume_ticket(tk, actor => login, at => t);
+            END IF;
+            x := CASE WHEN field THEN 75 ELSE 25 END * exp(0.36 * ln(u[b + 12] / (1 - u[b + 12])));
+            t := t + make_interval(secs => floor(x * 60));
+            EXIT life WHEN t >= cutoff;
+            IF cycle = 0 AND (zombie = 4 OR (attempts = 0 AND u[b + 9] < 0.09) OR (attempts = 1 AND u[b + 9] < 0.25)) THEN
+                -- the handling failed: back to assignment, or locked after the second
+                st := aftersales.fail_attempt(tk, fail_reasons[1 + floor(u[b + 14] * 3)::integer], actor => login, at => t);
+                attempts := attempts + 1;
+                v := v + 1;
+                CONTINUE;
+            END IF;
+            st := aftersales.resolve_ticket(tk, resolutions[1 + floor(u[b + 10] * 7)::integer], actor => login, at => t);
+
+            -- the follow-up call (回访)
+            fb := CASE WHEN cycle = 0 THEN 100 ELSE 130 END;
+            EXIT life WHEN cycle = 0 AND u[fb + 27] >= 0.93;  -- never called back: stays resolved
+            t := t + make_interval(secs => floor(14400 + u[fb + 28] * 244800));
+            EXIT life WHEN t >= cutoff;
+            st := aftersales_internal.sample_follow_up(tk, u, fb, cycle > 0, t - opened_at, agent, t);
+            IF st = 'new' THEN                               -- not satisfied: back to assignment
+                cycle := cycle + 1;
+                v := v + 1;
+                CONTINUE;
+            END IF;
+            IF cycle = 0 AND u[fb + 9] < 0.025 THEN          -- the fault comes back
+                t := t + make_interval(secs => floor(259200 + u[fb + 10] * 2332800));
+                EXIT life WHEN t >= cutoff;
+                st := aftersales.reopen_ticket(tk, '故障复发，客户再次报修', actor => agent, at => t);
+                cycle := cycle + 1;
+                v := v + 1;
+                CONTINUE;
+            END IF;
+            EXIT life;
+        END LOOP;
+    END;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_life_cycle(bigint, timestamptz, double precision[], aftersales.priority, text, boolean,
+                                                          timestamptz, text, boolean, bigint[], text[], timestamptz) IS
+  'Internal step of generate_sample_data: one ticket''s life cycle, event by event through the ticket API, up to cutoff';
+
+CREATE FUNCTION aftersales_internal.sample_life_cycles(n integer, sb bigint, cutoff timestamptz, progress integer,
+                                                   started timestamptz) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+    done integer := 0;
+BEGIN
+    -- the life cycles, ticket by ticket, event by event, through the API.
+    -- Draws (u[1..160] per ticket): 1-16 entry (the plan above), 19-27
+    -- the first minutes, 40 + 15 v .. 54 + 15 v visit v (v <= 3), 100-128
+    -- the follow-up, 130-158 the follow-up after a revisit.
+    FOR r IN SELECT p.nrank, p.ticket_id, p.opened_at,
+                    ARRAY(SELECT LEAST(GREATEST((pg_catalog.hashint8extended(p.i, sb + k) & 9007199254740991)::float8
+                                                / 9007199254740992.0, 1e-9), 1 - 1e-9)
+                            FROM pg_catalog.generate_series(1, 160) k) AS u, p.priority, p.tier, p.field, p.requested_at,
+                    p.province, p.remote, oe.engs, oe.logins
+               FROM pg_temp.sample_plan p
+               JOIN pg_temp.sample_org_engineers oe ON oe.org_id = p.org_id
+              ORDER BY p.nrank
+    LOOP
+        PERFORM aftersales_internal.sample_life_cycle(r.ticket_id, r.opened_at, r.u, r.priority, r.tier, r.field, r.requested_at,
+                                                      r.province, r.remote, r.engs, r.logins, cutoff);
+        done := done + 1;
+        IF done % 200000 = 0 THEN   -- the event log grows sevenfold meanwhile
+            ANALYZE aftersales.ticket_events, aftersales.alerts, aftersales.ticket_escalations;
+        END IF;
+        IF progress > 0 AND done % progress = 0 THEN
+            RAISE NOTICE 'sample data: % of % tickets through their life cycle after % s', done, n,
+                round(extract(epoch FROM clock_timestamp() - started)::numeric, 1);
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_life_cycles(integer, bigint, timestamptz, integer, timestamptz) IS
+  'Internal step of generate_sample_data: the planned tickets'' life cycles, in entry order';
+
+REVOKE ALL ON FUNCTION aftersales_internal.sample_organisations(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.sample_engineers(bigint, integer, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.sample_customers(bigint, integer, integer, integer, date) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.sample_products(bigint, integer, integer, integer, float8[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.sample_problem_types(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.sample_ticket_plan(integer, date, integer, bigint, float8[], float8[], float8[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.sample_entry(integer, date, integer, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.sample_first_minutes(bigint, double precision[], aftersales.priority, integer, text, timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.sample_dispatch_minutes(double precision[], integer, integer, timestamptz, aftersales.priority, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.sample_follow_up(bigint, double precision[], integer, boolean, interval, text, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.sample_life_cycle(bigint, timestamptz, double precision[], aftersales.priority, text, boolean,
+                                                          timestamptz, text, boolean, bigint[], text[], timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aftersales_internal.sample_life_cycles(integer, bigint, timestamptz, integer, timestamptz) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION aftersales.generate_sample_data(tenant_name text, seed integer DEFAULT 1, tickets integer DEFAULT 2000,
+                                                year integer DEFAULT 2026, progress integer DEFAULT 100000)
+    RETURNS aftersales.sample_data_runs
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    example constant text := 'SELECT * FROM aftersales.generate_sample_data(''demo'', seed => 1, tickets => 2000, year => 2026);';
+    n integer := tickets;
+    s integer := seed;
+    yr integer := year;
+    started constant timestamptz := pg_catalog.clock_timestamp();
+    old_tenant text := pg_catalog.current_setting('aftersales.tenant_id', true);
+    prev aftersales.sample_data_runs;
+    result aftersales.sample_data_runs;
+    tid bigint;
+    y0 date;
+    cutoff timestamptz;
+    ndays integer;
+    sb bigint;
+    cstarts float8[];
+    mstarts float8[];
+    pstarts float8[];
+    events_n bigint;
+BEGIN
+    -- arguments
+    IF tenant_name IS NULL OR pg_catalog.btrim(tenant_name) = '' THEN
+        PERFORM aftersales_internal.sample_error('tenant_name must not be empty',
+            'Name the tenant to create, for example: ' || example, '22004');
+    END IF;
+    IF s IS NULL THEN
+        PERFORM aftersales_internal.sample_error('seed must not be null',
+            'Any integer seeds the choices; the same seed gives the same data, for example: ' || example, '22004');
+    END IF;
+    IF n IS NULL OR n NOT BETWEEN 100 AND 10000000 THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid number of sample tickets: %s', COALESCE(n::text, 'NULL')),
+            'Ask for 100 to 10000000 tickets: 2000 load in seconds, 1000000 in about an hour; for example: ' || example);
+    END IF;
+    IF yr IS NULL OR yr NOT BETWEEN 2000 AND 2100 THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid sample year: %s', COALESCE(yr::text, 'NULL')),
+            'Years 2000 to 2100 are supported (the full holiday schedule is known for 2026), for example: ' || example);
+    END IF;
+    IF progress IS NULL OR progress < 0 THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid progress interval: %s', COALESCE(progress::text, 'NULL')),
+            'progress is how many tickets between two progress NOTICEs, 0 for none, for example: SELECT * FROM aftersales.generate_sample_data(''big'', tickets => 1000000, progress => 50000);');
+    END IF;
+
+    -- idempotent: the same call again returns what the first one built
+    SELECT sr.* INTO prev FROM aftersales.sample_data_runs sr
+      JOIN aftersales.tenants tn ON tn.tenant_id = sr.tenant_id
+     WHERE tn.name = generate_sample_data.tenant_name;
+    IF FOUND THEN
+        IF prev.seed = s AND prev.tickets = n AND prev.year = yr THEN
+            RAISE NOTICE 'tenant "%" already holds this sample data: nothing to do', tenant_name;
+            RETURN prev;
+        END IF;
+        PERFORM aftersales_internal.sample_error(
+            pg_catalog.format('tenant "%s" already holds sample data of seed %s, %s tickets, year %s', tenant_name, prev.seed, prev.tickets, prev.year),
+            'Use another tenant name, for example: SELECT * FROM aftersales.generate_sample_data(''demo2'', seed => 2);', '42710');
+    END IF;
+    IF EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.name = tenant_name) THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('tenant "%s" already exists', tenant_name),
+            'Sample data goes into a new tenant of its own; use another name, for example: ' || example, '42710');
+    END IF;
+
+    y0 := pg_catalog.make_date(yr, 1, 1);
+    cutoff := pg_catalog.make_timestamptz(yr + 1, 1, 1, 0, 0, 0, 'Asia/Shanghai');
+    ndays := pg_catalog.make_date(yr + 1, 1, 1) - y0;
+    sb := s::bigint * 1000003;
+
+    -- the tenant, its calendars and SLA policies (the default targets,
+    -- copied from tenant 1's shipped default policy)
+    LOCK TABLE aftersales.tenants IN SHARE ROW EXCLUSIVE MODE;
+    SELECT COALESCE(pg_catalog.max(tn.tenant_id), 1) + 1 INTO tid FROM aftersales.tenants tn;
+    INSERT INTO aftersales.tenants (tenant_id, name) VALUES (tid, tenant_name);
+    PERFORM pg_catalog.set_config('aftersales.tenant_id', tid::text, true);
+    PERFORM aftersales.set_calendar('24x7', 'zone=Asia/Shanghai; mon-sun 00:00-24:00', 'Around the clock, China time', tid);
+    PERFORM aftersales.set_calendar('cn-office', aftersales.sample_calendar(yr),
+                                    pg_catalog.format('China office hours, %s holidays and make-up days', yr), tid);
+    INSERT INTO aftersales.sla_policies (tenant_id, name, calendar, is_default, description)
+    VALUES (tid, 'standard', 'cn-office', true, 'Default targets on office hours'),
+           (tid, 'key-account', '24x7', false, 'Default targets around the clock, for key customers'' service agreements');
+    INSERT INTO aftersales.sla_targets (tenant_id, policy_id, priority, metric, target, clock, pauses_on_hold)
+    SELECT tid, p.policy_id, d.priority, d.metric, d.target, d.clock, d.pauses_on_hold
+      FROM aftersales.sla_targets d
+      JOIN aftersales.sla_policies dp ON dp.tenant_id = 1 AND dp.policy_id = d.policy_id
+                                     AND dp.name = 'default'
+     CROSS JOIN aftersales.sla_policies p
+     WHERE d.tenant_id = 1 AND p.tenant_id = tid
+     ORDER BY p.policy_id, d.priority, d.metric;
+
+    -- the company, in steps that pass what they built on in temporary
+    -- tables (sample_geo, sample_outlets, sample_customers ...) and the
+    -- cumulative weights the draws bucket into
+    PERFORM aftersales_internal.sample_organisations(tid);
+    PERFORM aftersales_internal.sample_engineers(tid, s, n);
+    cstarts := aftersales_internal.sample_customers(tid, s, n, yr, y0);
+    mstarts := aftersales_internal.sample_products(tid, s, n, yr, cstarts);
+    pstarts := aftersales_internal.sample_problem_types(tid);
+    -- the tickets: planned set-based, entered, then driven through their lives
+    PERFORM aftersales_internal.sample_ticket_plan(n, y0, ndays, sb, cstarts, mstarts, pstarts);
+    PERFORM aftersales_internal.sample_entry(n, y0, progress, started);
+    PERFORM aftersales_internal.sample_life_cycles(n, sb, cutoff, progress, started);
+
+    -- a bulk load leaves the planner blind until autovacuum comes by: the
+    -- KPI queries right after it would plan for empty tables
+    ANALYZE aftersales.organisations, aftersales.customers, aftersales.engineers, aftersales.product_models,
+            aftersales.units, aftersales.problem_types, aftersales.service_agreements, aftersales.sla_policies,
+            aftersales.calendars, aftersales.tickets, aftersales.ticket_events, aftersales.ticket_sla,
+            aftersales.occurrences, aftersales.escalation_watches, aftersales.alerts, aftersales.ticket_escalations;
+    SELECT count(*) INTO events_n FROM aftersales.ticket_events ev WHERE ev.tenant_id = tid;
+    INSERT INTO aftersales.sample_data_runs AS sr (tenant_id, tenant_name, seed, tickets, year, events, started_at, seconds, checksum)
+    VALUES (tid, generate_sample_data.tenant_name, s, n, yr, events_n, started,
+            round(extract(epoch FROM clock_timestamp() - started)::numeric, 1),
+            aftersales.sample_data_checksum(tid))
+    RETURNING sr.* INTO result;
+    PERFORM set_config('aftersales.tenant_id', COALESCE(old_tenant, ''), true);
+    DROP TABLE pg_temp.sample_geo, pg_temp.sample_outlets, pg_temp.sample_customers, pg_temp.sample_models,
+               pg_temp.sample_units, pg_temp.sample_problems, pg_temp.sample_plan, pg_temp.sample_org_engineers;
+    RETURN result;
+END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- The sweep's step 3 (locking one ticket) as its own function,
+-- aftersales_internal.sweep_lock, called by sweep_claimed; behaviour unchanged.
+-- Step 3 for one ticket still awaiting assignment at the customer-requested
+-- date.  The lock alert is inserted first: the unique constraint decides that
+-- this is the one time, then the ticket is locked.  A lock that fails
+-- is rolled back, and the alert raised again without it, with the error.
+-- Returns locked 1 when it locked the ticket, failed 1 when the lock failed.
+CREATE FUNCTION aftersales_internal.sweep_lock(run bigint, now timestamptz, lk_tenant bigint, lk_ticket bigint,
+                                               lk_due timestamptz, lk_role text, OUT locked integer, OUT failed integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    aid bigint;
+    last_at timestamptz;
+    saved_tenant text;
+    msg text;
+BEGIN
+    locked := 0;
+    failed := 0;
+    BEGIN
+        aid := NULL;
+        SELECT t.last_event_at INTO last_at FROM aftersales.tickets t
+         WHERE t.tenant_id = lk_tenant AND t.ticket_id = lk_ticket;
+        INSERT INTO aftersales.alerts AS a (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, run_id, detail)
+        SELECT t.tenant_id, t.ticket_id, 'ticket', 'lock', 0, lk_role, lk_due, sweep_lock.now, run,
+               pg_catalog.jsonb_build_object('requested_at', t.requested_at, 'priority', t.priority, 'locked', true)
+          FROM aftersales.tickets t
+         WHERE t.tenant_id = lk_tenant AND t.ticket_id = lk_ticket
+        ON CONFLICT ON CONSTRAINT alerts_once DO NOTHING
+        RETURNING a.alert_id INTO aid;
+        IF aid IS NOT NULL THEN
+            saved_tenant := pg_catalog.current_setting('aftersales.tenant_id', true);
+            PERFORM pg_catalog.set_config('aftersales.tenant_id', lk_tenant::text, true);
+            PERFORM aftersales_internal.set_sweep_locking(true);
+            PERFORM aftersales.lock_ticket(lk_ticket, reason => 'no engineer assigned by the customer-requested date',
+                                           actor => 'aftersales-sweep',
+                                           at => GREATEST(sweep_lock.now, last_at));
+            PERFORM aftersales_internal.set_sweep_locking(false);
+            PERFORM pg_catalog.set_config('aftersales.tenant_id', COALESCE(saved_tenant, ''), true);
+            UPDATE aftersales.ticket_escalations e SET alert_id = aid
+             WHERE e.tenant_id = lk_tenant AND e.ticket_id = lk_ticket;
+            PERFORM pg_catalog.pg_notify('aftersales_alerts', pg_catalog.json_build_object(
+                'tenant', lk_tenant, 'alert', aid, 'ticket', lk_ticket, 'clock', 'ticket',
+                'kind', 'lock', 'level', 0)::text);
+            locked := 1;
+        END IF;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+        failed := 1;
+        RAISE WARNING 'aftersales sweep: could not lock ticket % of tenant %: %', lk_ticket, lk_tenant, msg;
+        INSERT INTO aftersales.alerts AS a (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, run_id, detail)
+        VALUES (lk_tenant, lk_ticket, 'ticket', 'lock', 0, lk_role, lk_due, sweep_lock.now, run,
+                pg_catalog.jsonb_build_object('locked', false, 'error', msg))
+        ON CONFLICT ON CONSTRAINT alerts_once DO NOTHING
+        RETURNING a.alert_id INTO aid;
+        IF aid IS NOT NULL THEN
+            PERFORM pg_catalog.pg_notify('aftersales_alerts', pg_catalog.json_build_object(
+                'tenant', lk_tenant, 'alert', aid, 'ticket', lk_ticket, 'clock', 'ticket',
+                'kind', 'lock', 'level', 0)::text);
+        END IF;
+    END;
+    -- locked or not, the lock stage is done: the watch moves on
+    UPDATE aftersales.escalation_watches w
+       SET done = w.done || '{lock}'::text[]
+     WHERE w.tenant_id = lk_tenant AND w.ticket_id = lk_ticket AND w.clock = 'ticket';
+    UPDATE aftersales.escalation_watches w
+       SET next_check = aftersales_internal.next_check(w.tenant_id, w.ticket_id, w.clock)
+     WHERE w.tenant_id = lk_tenant AND w.ticket_id = lk_ticket AND w.clock = 'ticket';
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sweep_lock(bigint, timestamptz, bigint, bigint, timestamptz, text) IS
+  'Internal: the sweep''s lock of one ticket not assigned by the customer-requested date, with its lock alert (or the alert of a failed lock) and its watch moved on';
+REVOKE ALL ON FUNCTION aftersales_internal.sweep_lock(bigint, timestamptz, bigint, bigint, timestamptz, text) FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION aftersales_internal.sweep_lock(bigint, timestamptz, bigint, bigint, timestamptz, text) TO aftersales_sweep;
+
+CREATE OR REPLACE FUNCTION aftersales_internal.sweep_claimed(run bigint, now timestamptz, tenants bigint[], tickets bigint[], clocks text[],
+                                          OUT warnings integer, OUT escalations integer, OUT locks integer,
+                                          OUT not_arrived integer, OUT not_completed integer,
+                                          OUT key_customer integer, OUT errors integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    lk_tenants bigint[];
+    lk_tickets bigint[];
+    lk_due timestamptz[];
+    lk_role text[];
+    touched bigint;  -- only to make the CTEs n, upd, q run
+    one_lock integer;
+    one_error integer;
+BEGIN
+    locks := 0;
+    errors := 0;
+    WITH c AS (
+        SELECT * FROM unnest(tenants, tickets, clocks) AS c (tenant_id, ticket_id, clock)
+    ), st AS MATERIALIZED (
+        SELECT s.* FROM aftersales_internal.watch_stages(tenants, tickets, clocks, sweep_claimed.now) s
+    ), fire AS (
+        SELECT st.* FROM st WHERE st.due_at <= sweep_claimed.now AND st.kind <> 'lock'
+    ), ins AS (
+        INSERT INTO aftersales.alerts AS a (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, run_id, detail)
+        SELECT f.tenant_id, f.ticket_id, f.clock, f.kind, f.level, f.role, f.due_at, sweep_claimed.now, run,
+               pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+                   'target', f.target, 'clock_due', f.clock_due, 'after', f.after, 'priority', f.priority,
+                   'status', f.status, 'assignee', f.assignee_id))
+          FROM fire f
+         ORDER BY f.due_at, f.tenant_id, f.ticket_id, f.clock,
+                  CASE f.kind WHEN 'warning' THEN 0 WHEN 'escalation' THEN 1 ELSE 2 END, f.kind, f.level
+        ON CONFLICT ON CONSTRAINT alerts_once DO NOTHING
+        RETURNING a.tenant_id, a.alert_id, a.ticket_id, a.clock, a.kind, a.level, a.role, a.due_at
+    ), adv AS (
+        SELECT c.tenant_id, c.ticket_id, c.clock,
+               pg_catalog.max(st.level) FILTER (WHERE st.kind = 'warning' AND st.due_at <= sweep_claimed.now) AS warned,
+               pg_catalog.max(st.level) FILTER (WHERE st.kind = 'escalation' AND st.due_at <= sweep_claimed.now) AS level,
+               pg_catalog.array_agg(st.kind) FILTER (WHERE st.kind IN ('not_arrived', 'not_completed', 'key_customer')
+                                                     AND st.due_at <= sweep_claimed.now) AS done,
+               -- a due lock stays due until step 3 has locked the ticket
+               pg_catalog.min(st.due_at) FILTER (WHERE st.due_at > sweep_claimed.now OR st.kind = 'lock') AS next_check
+          FROM c
+          LEFT JOIN st ON st.tenant_id = c.tenant_id AND st.ticket_id = c.ticket_id AND st.clock = c.clock
+         GROUP BY c.tenant_id, c.ticket_id, c.clock
+    ), upd AS (
+        UPDATE aftersales.escalation_watches w
+           SET warned = GREATEST(w.warned, COALESCE(adv.warned, 0)),
+               level = GREATEST(w.level, COALESCE(adv.level, 0)),
+               done = w.done || COALESCE(adv.done, '{}'),
+               next_check = adv.next_check
+          FROM adv
+         WHERE w.tenant_id = adv.tenant_id AND w.ticket_id = adv.ticket_id AND w.clock = adv.clock
+        RETURNING 1
+    ), esc AS (
+        SELECT DISTINCT ON (i.tenant_id, i.ticket_id)
+               i.tenant_id, i.ticket_id, i.level::smallint AS level, i.clock, i.role, f.clock_due, i.alert_id
+          FROM ins i
+          JOIN fire f ON f.tenant_id = i.tenant_id AND f.ticket_id = i.ticket_id AND f.clock = i.clock
+                     AND f.kind = i.kind AND f.level = i.level
+         WHERE i.kind = 'escalation'
+         ORDER BY i.tenant_id, i.ticket_id, i.level DESC, f.clock_due, i.clock
+    ), q AS (
+        INSERT INTO aftersales.ticket_escalations AS e (tenant_id, ticket_id, level, clock, role, due_at, escalated_at, alert_id)
+        SELECT esc.tenant_id, esc.ticket_id, esc.level, esc.clock, esc.role, esc.clock_due, sweep_claimed.now, esc.alert_id
+          FROM esc
+        ON CONFLICT ON CONSTRAINT ticket_escalations_pkey DO UPDATE
+           SET level = excluded.level, clock = excluded.clock, role = excluded.role, due_at = excluded.due_at,
+               escalated_at = excluded.escalated_at, alert_id = excluded.alert_id,
+               acknowledged_at = NULL, acknowledged_by = NULL, note = NULL
+         WHERE excluded.level > e.level
+        RETURNING 1
+    ), n AS (
+        SELECT pg_catalog.pg_notify('aftersales_alerts', pg_catalog.json_build_object(
+                   'tenant', i.tenant_id, 'alert', i.alert_id, 'ticket', i.ticket_id, 'clock', i.clock,
+                   'kind', i.kind, 'level', i.level)::text)
+          FROM (SELECT * FROM ins ORDER BY ins.alert_id) i
+    ), lk AS (
+        SELECT pg_catalog.array_agg(st.tenant_id ORDER BY st.due_at, st.tenant_id, st.ticket_id) AS tenants,
+               pg_catalog.array_agg(st.ticket_id ORDER BY st.due_at, st.tenant_id, st.ticket_id) AS tickets,
+               pg_catalog.array_agg(st.due_at ORDER BY st.due_at, st.tenant_id, st.ticket_id) AS due,
+               pg_catalog.array_agg(st.role ORDER BY st.due_at, st.tenant_id, st.ticket_id) AS roles
+          FROM st WHERE st.kind = 'lock' AND st.due_at <= sweep_claimed.now
+    )
+    SELECT pg_catalog.count(*) FILTER (WHERE i.kind = 'warning'),
+           pg_catalog.count(*) FILTER (WHERE i.kind = 'escalation'),
+           pg_catalog.count(*) FILTER (WHERE i.kind = 'not_arrived'),
+           pg_catalog.count(*) FILTER (WHERE i.kind = 'not_completed'),
+           pg_catalog.count(*) FILTER (WHERE i.kind = 'key_customer'),
+           (SELECT lk.tenants FROM lk), (SELECT lk.tickets FROM lk), (SELECT lk.due FROM lk), (SELECT lk.roles FROM lk),
+           (SELECT pg_catalog.count(*) FROM n) + (SELECT pg_catalog.count(*) FROM upd) + (SELECT pg_catalog.count(*) FROM q)
+      INTO warnings, escalations, not_arrived, not_completed, key_customer,
+           lk_tenants, lk_tickets, lk_due, lk_role, touched
+      FROM ins i;
+
+    -- Step 3: lock the tickets still awaiting assignment at the
+    -- customer-requested date, one by one (sweep_lock).
+    FOR i IN 1 .. COALESCE(pg_catalog.array_length(lk_tickets, 1), 0) LOOP
+        SELECT l.locked, l.failed INTO one_lock, one_error
+          FROM aftersales_internal.sweep_lock(run, sweep_claimed.now, lk_tenants[i], lk_tickets[i], lk_due[i], lk_role[i]) l;
+        locks := locks + one_lock;
+        errors := errors + one_error;
+    END LOOP;
+END
+$$;
