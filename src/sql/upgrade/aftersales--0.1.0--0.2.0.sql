@@ -6559,3 +6559,269 @@ COMMENT ON FUNCTION aftersales_internal.apply_row_security() IS
   'Enables and forces row-level security, with the tenant and scope policies, on every table of schema aftersales with a tenant_id, and makes every view security_invoker; returns how many tables';
 
 SELECT aftersales_internal.apply_row_security();
+
+-- Refusals name the bad value, cut when long: open_tickets names the element
+-- whose value fails its cast (with a hint) and cuts a long channel;
+-- get_calendar, kpi_setting, set_kpi_setting and the KPI functions cut long
+-- arguments in their messages.
+CREATE OR REPLACE FUNCTION aftersales.get_calendar(name text, tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS aftersales.calendar
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    result aftersales.calendar;
+BEGIN
+    SELECT c.calendar INTO result
+      FROM aftersales.calendars c
+     WHERE c.tenant_id OPERATOR(pg_catalog.=) tenant AND c.name OPERATOR(pg_catalog.=) get_calendar.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'calendar "%" does not exist for tenant %', CASE WHEN pg_catalog.length(name) > 64 THEN pg_catalog.left(name, 64) || '...' ELSE name END, tenant
+            USING ERRCODE = '42704',
+                  HINT = 'Create it first, for example: SELECT aftersales.set_calendar(''office'', ''zone=Asia/Shanghai; mon-fri 09:00-18:00'');';
+    END IF;
+    RETURN result;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION aftersales.open_tickets(tickets jsonb, reason text DEFAULT NULL,
+                                        actor text DEFAULT aftersales.actor(),
+                                        at timestamptz DEFAULT aftersales.now())
+    RETURNS SETOF bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    opened timestamptz := COALESCE(at, aftersales.now());
+    element jsonb;
+    item bigint;
+    bad bigint;
+    message text;
+    state text;
+BEGIN
+    IF tickets IS NULL OR pg_catalog.jsonb_typeof(tickets) OPERATOR(pg_catalog.<>) 'array' THEN
+        RAISE EXCEPTION 'tickets must be a JSON array'
+            USING ERRCODE = '22023',
+                  HINT = 'For example: SELECT aftersales.open_tickets(''[{"customer": 7, "problem_type": 3, "priority": "B", "description": "no power"}]'');';
+    END IF;
+    PERFORM aftersales_internal.declare_event('open', COALESCE(NULLIF(actor, ''), aftersales.actor()), opened,
+                                      NULLIF(pg_catalog.btrim(reason), ''));
+    BEGIN
+    RETURN QUERY
+    INSERT INTO aftersales.tickets AS tk (tenant_id, channel, customer_id, unit_id, model_id, problem_type_id,
+                                          description, priority, requested_at, org_id, field, status, opened_at)
+    SELECT tenant,
+           CASE WHEN COALESCE(x.channel, 'phone') IN ('phone', 'web', 'app', 'wechat', 'email', 'walk_in', 'field', 'other')
+                THEN COALESCE(x.channel, 'phone')
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('invalid channel "%s"', CASE WHEN pg_catalog.length(x.channel) > 64 THEN pg_catalog.left(x.channel, 64) || '...' ELSE x.channel END))::text END,
+           CASE WHEN c.customer_id IS NOT NULL THEN x.customer
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('customer %s does not exist', x.customer)) END,
+           CASE WHEN x.unit IS NULL OR u.customer_id OPERATOR(pg_catalog.=) x.customer THEN x.unit
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('unit %s does not exist or belongs to another customer', x.unit)) END,
+           CASE WHEN x.model IS NULL OR u.unit_id IS NULL OR x.model OPERATOR(pg_catalog.=) u.model_id
+                THEN COALESCE(u.model_id, x.model)
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('unit %s is not of model %s', x.unit, x.model)) END,
+           CASE WHEN p.problem_type_id IS NOT NULL THEN x.problem_type
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('problem type %s does not exist', x.problem_type)) END,
+           CASE WHEN pg_catalog.btrim(x.description) OPERATOR(pg_catalog.<>) '' THEN x.description
+                ELSE aftersales_internal.bad_item(x.item, 'description is missing')::text END,
+           CASE WHEN x.priority IS NOT NULL THEN x.priority
+                ELSE aftersales_internal.bad_item(x.item, 'priority is missing')::text::aftersales.priority END,
+           CASE WHEN x.requested_at IS NULL OR x.requested_at OPERATOR(pg_catalog.>=) COALESCE(x.opened_at, opened)
+                THEN x.requested_at
+                ELSE aftersales_internal.bad_item(x.item, 'requested_at precedes the entry')::text::timestamptz END,
+           x.org,
+           COALESCE(x.field, false),
+           CASE WHEN NOT COALESCE(x.on_hold, false) THEN 'new'::aftersales.ticket_status
+                WHEN reason IS NOT NULL THEN 'on_hold'::aftersales.ticket_status
+                ELSE aftersales_internal.bad_item(x.item, 'on_hold needs the reason argument')::text::aftersales.ticket_status END,
+           COALESCE(x.opened_at, opened)
+      FROM ROWS FROM (pg_catalog.jsonb_to_recordset(tickets)
+                      AS (customer bigint, problem_type bigint, priority aftersales.priority, description text,
+                          channel text, unit bigint, model bigint, requested_at timestamptz, field boolean,
+                          org bigint, on_hold boolean, opened_at timestamptz)) WITH ORDINALITY
+           AS x (customer, problem_type, priority, description, channel, unit, model, requested_at, field, org,
+                 on_hold, opened_at, item)
+      LEFT JOIN aftersales.customers c
+        ON c.tenant_id OPERATOR(pg_catalog.=) tenant AND c.customer_id OPERATOR(pg_catalog.=) x.customer
+      LEFT JOIN aftersales.problem_types p
+        ON p.tenant_id OPERATOR(pg_catalog.=) tenant AND p.problem_type_id OPERATOR(pg_catalog.=) x.problem_type
+      LEFT JOIN aftersales.units u
+        ON u.tenant_id OPERATOR(pg_catalog.=) tenant AND u.unit_id OPERATOR(pg_catalog.=) x.unit
+     ORDER BY x.item
+    RETURNING tk.ticket_id;
+    EXCEPTION WHEN data_exception THEN
+        -- a value of the wrong type fails in jsonb_to_recordset's casts,
+        -- which name neither the element nor a correct one: find the first
+        -- element that fails alone and refuse that one (else re-raise)
+        GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+        IF state OPERATOR(pg_catalog.=) '22023' AND message OPERATOR(pg_catalog.~~) 'ticket % of the batch: %' THEN
+            RAISE;
+        END IF;
+        FOR element, item IN SELECT e.value, e.ordinality FROM pg_catalog.jsonb_array_elements(tickets) WITH ORDINALITY e LOOP
+            IF pg_catalog.jsonb_typeof(element) OPERATOR(pg_catalog.<>) 'object' THEN
+                bad := item;
+                message := pg_catalog.format('a JSON %s, not an object', pg_catalog.jsonb_typeof(element));
+                EXIT;
+            END IF;
+            BEGIN
+                PERFORM FROM pg_catalog.jsonb_to_record(element)
+                          AS (customer bigint, problem_type bigint, priority aftersales.priority, description text,
+                              channel text, unit bigint, model bigint, requested_at timestamptz, field boolean,
+                              org bigint, on_hold boolean, opened_at timestamptz);
+            EXCEPTION WHEN data_exception THEN
+                GET STACKED DIAGNOSTICS message = MESSAGE_TEXT;
+                bad := item;
+            END;
+            EXIT WHEN bad IS NOT NULL;
+        END LOOP;
+        IF bad IS NULL THEN
+            RAISE;
+        END IF;
+        PERFORM aftersales_internal.bad_item(bad, CASE WHEN pg_catalog.length(message) > 200
+                                                       THEN pg_catalog.left(message, 200) || '...' ELSE message END);
+    END;
+    PERFORM aftersales_internal.declare_event(NULL, NULL, NULL, NULL);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION aftersales.kpi_setting(name text, tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS numeric
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result numeric;
+BEGIN
+    SELECT COALESCE(o.value, d.value) INTO result
+      FROM aftersales.kpi_settings d
+      LEFT JOIN aftersales.kpi_settings o ON o.tenant_id = kpi_setting.tenant AND o.name = d.name
+     WHERE d.tenant_id = 1 AND d.name = kpi_setting.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown KPI setting: "%"', CASE WHEN pg_catalog.length(name) > 64 THEN pg_catalog.left(name, 64) || '...' ELSE name END
+            USING ERRCODE = '22023',
+                  HINT = 'Settings are listed by: SELECT name, value, unit FROM aftersales.kpi_settings_current; for example: SELECT aftersales.kpi_setting(''repeat_window_days'');';
+    END IF;
+    RETURN result;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION aftersales.set_kpi_setting(name text, value numeric,
+                                           tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS numeric
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    d aftersales.kpi_settings;
+BEGIN
+    SELECT * INTO d FROM aftersales.kpi_settings s WHERE s.tenant_id = 1 AND s.name = set_kpi_setting.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown KPI setting: "%"', CASE WHEN pg_catalog.length(name) > 64 THEN pg_catalog.left(name, 64) || '...' ELSE name END
+            USING ERRCODE = '22023',
+                  HINT = 'Settings are listed by: SELECT name, value, unit FROM aftersales.kpi_settings_current; for example: SELECT aftersales.set_kpi_setting(''repeat_window_days'', 60);';
+    END IF;
+    IF value IS NULL OR value < 0 OR value >= 1000000 THEN
+        RAISE EXCEPTION 'invalid value for KPI setting %: %', name, COALESCE(CASE WHEN pg_catalog.length(value::text) > 64 THEN pg_catalog.left(value::text, 64) || '...' ELSE value::text END, 'NULL')
+            USING ERRCODE = '22003',
+                  HINT = pg_catalog.format('The value is a number from 0 to 999999, in %s; for example: SELECT aftersales.set_kpi_setting(%L, %s);',
+                                           d.unit, name, d.value);
+    END IF;
+    IF tenant IS NULL OR NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = set_kpi_setting.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', COALESCE(tenant::text, 'NULL')
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the tenants with: SELECT tenant_id, name FROM aftersales.tenants;';
+    END IF;
+    INSERT INTO aftersales.kpi_settings AS s (tenant_id, name, value, unit, description)
+    VALUES (tenant, name, value, d.unit, d.description)
+    ON CONFLICT ON CONSTRAINT kpi_settings_pkey DO UPDATE SET value = excluded.value;
+    RETURN value;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION aftersales_internal.kpi_check(fn text, example text, period text, dimension text, dimensions text[],
+                                      since timestamptz, until timestamptz, as_of timestamptz, zone text,
+                                      tenant bigint)
+    RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    periods constant text[] := '{day,week,month,quarter,year,all}';
+BEGIN
+    IF period IS NOT NULL OR fn IN ('kpi_service', 'kpi_headline', 'kpi_staff', 'kpi_dispatch', 'kpi_failures', 'kpi_warranty_trend', 'kpi_durations') THEN
+        IF period IS NULL THEN
+            RAISE EXCEPTION 'period must not be null'
+                USING ERRCODE = '22004',
+                      DETAIL = 'Periods are day, week (from Monday), month, quarter, year and all (the whole range).',
+                      HINT = 'For example: ' || example;
+        END IF;
+        IF NOT period = ANY (periods) THEN
+            RAISE EXCEPTION 'unknown period: "%"', CASE WHEN pg_catalog.length(period) > 64 THEN pg_catalog.left(period, 64) || '...' ELSE period END
+                USING ERRCODE = '22023',
+                      DETAIL = 'Periods are day, week (from Monday), month, quarter, year and all (the whole range).',
+                      HINT = 'For example: ' || example;
+        END IF;
+    END IF;
+    IF dimensions IS NOT NULL AND dimension IS NULL THEN
+        RAISE EXCEPTION 'dimension must not be null'
+            USING ERRCODE = '22004',
+                  DETAIL = pg_catalog.format('Dimensions of %s are %s.', fn, pg_catalog.array_to_string(dimensions, ', ')),
+                  HINT = 'For example: ' || example;
+    END IF;
+    IF dimensions IS NOT NULL AND NOT dimension = ANY (dimensions) THEN
+        RAISE EXCEPTION 'unknown dimension: "%"', CASE WHEN pg_catalog.length(dimension) > 64 THEN pg_catalog.left(dimension, 64) || '...' ELSE dimension END
+            USING ERRCODE = '22023',
+                  DETAIL = pg_catalog.format('Dimensions of %s are %s.', fn, pg_catalog.array_to_string(dimensions, ', ')),
+                  HINT = 'For example: ' || example;
+    END IF;
+    IF fn NOT IN ('kpi_backlog', 'kpi_engineer_holdings', 'backlog_as_of', 'kpi_backlog_stages') THEN
+        IF since IS NULL OR until IS NULL THEN
+            RAISE EXCEPTION 'since and until must not be null'
+                USING ERRCODE = '22004',
+                      DETAIL = 'The range is [since, until) of the tickets'' entry; use ''-infinity'' or ''infinity'' for no bound.',
+                      HINT = 'For example: ' || example;
+        END IF;
+        IF since >= until THEN
+            RAISE EXCEPTION 'empty range: since % is not before until %', since, until
+                USING ERRCODE = '22023',
+                      DETAIL = 'The range is [since, until) of the tickets'' entry.',
+                      HINT = 'For example: ' || example;
+        END IF;
+    END IF;
+    IF as_of IS NULL AND fn NOT IN ('kpi_dispatch', 'kpi_failures', 'kpi_warranty_trend') THEN
+        RAISE EXCEPTION '% must not be null', CASE WHEN fn = 'backlog_as_of' THEN 'at' ELSE 'as_of' END
+            USING ERRCODE = '22004',
+                  DETAIL = 'It is the instant at which unfinished tickets are judged (default aftersales.now()).',
+                  HINT = 'For example: ' || example;
+    END IF;
+    -- the tenant first: an unknown tenant has no reporting zone either
+    IF tenant IS NOT NULL AND NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = kpi_check.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the tenants with: SELECT tenant_id, name FROM aftersales.tenants; or pass tenant => NULL for every tenant.';
+    END IF;
+    IF zone IS NULL THEN
+        RAISE EXCEPTION 'zone must not be null'
+            USING ERRCODE = '22004',
+                  DETAIL = 'Periods are cut in this time zone; the default is the tenant''s reporting zone, which tenant => NULL has only when every tenant reports in the same zone.',
+                  HINT = 'For example: ' || example;
+    END IF;
+    BEGIN
+        PERFORM pg_catalog.timezone(zone, pg_catalog.timestamptz '2000-01-01 00:00+00');
+    EXCEPTION WHEN invalid_parameter_value OR feature_not_supported THEN
+        RAISE EXCEPTION 'unknown time zone: "%"', CASE WHEN pg_catalog.length(zone) > 64 THEN pg_catalog.left(zone, 64) || '...' ELSE zone END
+            USING ERRCODE = '22023',
+                  DETAIL = 'Periods are cut in this time zone.',
+                  HINT = 'Use a zone PostgreSQL knows (SELECT name FROM pg_timezone_names), for example: zone => ''Asia/Shanghai''.';
+    END;
+    -- ages are measured from as_of: an infinite one has none
+    IF as_of IS NOT NULL AND NOT pg_catalog.isfinite(as_of) THEN
+        RAISE EXCEPTION '% must be finite, not %', CASE WHEN fn = 'backlog_as_of' THEN 'at' ELSE 'as_of' END, as_of
+            USING ERRCODE = '22008',
+                  DETAIL = 'Ages and backlogs are measured at this instant.',
+                  HINT = 'For example: ' || example;
+    END IF;
+END
+$$;
