@@ -6887,3 +6887,151 @@ BEGIN
     RETURN n;
 END
 $$;
+
+-- One bad escalation stage never stops the others: a timed rule whose after
+-- is beyond 8784 hours (0.1.0 did not bound it) is not in force; every
+-- sweep names it in a WARNING and in the new sweep_runs.skipped_rules.
+ALTER TABLE aftersales.sweep_runs ADD COLUMN skipped_rules text[];
+UPDATE aftersales.sweep_runs SET skipped_rules = '{}';
+ALTER TABLE aftersales.sweep_runs ALTER COLUMN skipped_rules SET NOT NULL;
+COMMENT ON COLUMN aftersales.sweep_runs.skipped_rules IS 'Enabled rules of the tenants swept that it skipped, their after beyond 8784 hours (as kind, level, tenant and after); empty when none';
+CREATE OR REPLACE VIEW aftersales.escalation_rules_effective WITH (security_invoker = true) AS
+SELECT tn.tenant_id, r.kind, r.level, r.after, r.role, r.description, r.tenant_id <> tn.tenant_id AS inherited,
+       (EXTRACT(EPOCH FROM r.after) / 60)::numeric(14,2) AS after_minutes
+  FROM aftersales.tenants tn
+  JOIN aftersales.escalation_rules r ON r.tenant_id IN (tn.tenant_id, 1)
+ WHERE r.enabled
+   AND (r.kind = 'warning' OR r.after <= '8784 hours'::interval)
+   AND (r.tenant_id = tn.tenant_id
+        OR NOT EXISTS (SELECT FROM aftersales.escalation_rules o
+                        WHERE o.tenant_id = tn.tenant_id AND o.kind = r.kind AND o.level = r.level));
+COMMENT ON VIEW aftersales.escalation_rules_effective IS
+  'The escalation rules in force for every tenant: its own rows, else tenant 1''s, key by key; enabled stages only, and only those whose after is at most 8784 hours (the sweep skips and reports the others)';
+CREATE OR REPLACE FUNCTION aftersales.sweep(batch integer DEFAULT 500, now timestamptz DEFAULT aftersales.now(),
+                                 tenant bigint DEFAULT NULL)
+    RETURNS aftersales.sweep_runs
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    started constant timestamptz := pg_catalog.clock_timestamp();
+    run aftersales.sweep_runs;
+    k_tenants bigint[];
+    k_tickets bigint[];
+    k_clocks text[];
+    claimed integer;
+    c record;
+    msg text;
+    skipped text[] := '{}';
+BEGIN
+    IF batch IS NULL OR batch < 1 OR batch > 100000 THEN
+        PERFORM aftersales_internal.sweep_error(pg_catalog.format('invalid sweep batch: %s', COALESCE(batch::text, 'NULL')),
+            'The batch is how many watches one call claims, 1 to 100000, for example: SELECT * FROM aftersales.sweep(batch => 500);');
+    END IF;
+    IF now IS NULL OR NOT pg_catalog.isfinite(now) THEN
+        PERFORM aftersales_internal.sweep_error(pg_catalog.format('invalid sweep time: %s', COALESCE(now::text, 'NULL')),
+            'Omit it for the current time, or pass a finite instant, for example: SELECT * FROM aftersales.sweep(now => ''2024-07-01 09:00+08'');');
+    END IF;
+    IF tenant IS NOT NULL AND NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = sweep.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'Omit it to sweep every tenant: SELECT * FROM aftersales.sweep();';
+    END IF;
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'aftersales.sweep() must run at READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+            USING ERRCODE = '25000',
+                  DETAIL = 'It claims watches with SKIP LOCKED and then reads them in a fresh snapshot.',
+                  HINT = 'Call it in its own transaction, as pg_cron does: SELECT * FROM aftersales.sweep();';
+    END IF;
+
+    -- enabled rules of the tenants swept that are not in force because
+    -- their after is out of range (escalation_rules_effective leaves them
+    -- out): named, so that one bad stage is seen and the others still fire
+    FOR c IN SELECT r.tenant_id, r.kind, r.level, r.after
+               FROM aftersales.escalation_rules r
+              WHERE r.enabled AND r.kind <> 'warning' AND (r.after IS NULL OR r.after > '8784 hours'::interval)
+                AND (sweep.tenant IS NULL OR r.tenant_id = sweep.tenant
+                     OR (r.tenant_id = 1 AND NOT EXISTS (SELECT FROM aftersales.escalation_rules o
+                                                          WHERE o.tenant_id = sweep.tenant AND o.kind = r.kind
+                                                            AND o.level = r.level)))
+              ORDER BY r.tenant_id, r.kind, r.level LOOP
+        msg := pg_catalog.format('%s %s of tenant %s (after %s)', c.kind, c.level, c.tenant_id, COALESCE(c.after::text, 'NULL'));
+        skipped := skipped || msg;
+        RAISE WARNING 'aftersales sweep: escalation rule % is beyond 8784 hours, its stage is skipped', msg
+            USING HINT = pg_catalog.format('Bound it, for example: SELECT aftersales.set_escalation_rule(%L, %s, after => ''16 hours'', tenant => %s);',
+                                           c.kind, c.level, c.tenant_id);
+    END LOOP;
+
+    INSERT INTO aftersales.sweep_runs AS r (tenant_id, started_at, finished_at, as_of, batch, claimed, warnings, escalations,
+                                            locks, not_arrived, not_completed, key_customer, errors, more_due, skipped_rules)
+    VALUES (COALESCE(tenant, 0), started, started, now, batch, 0, 0, 0, 0, 0, 0, 0, 0, false, skipped)
+    RETURNING r.* INTO run;
+
+    -- 1. claim
+    WITH due AS MATERIALIZED (
+        SELECT w.tenant_id, w.ticket_id, w.clock
+          FROM aftersales.escalation_watches w
+          JOIN aftersales.tickets t ON t.tenant_id = w.tenant_id AND t.ticket_id = w.ticket_id
+         WHERE w.next_check <= sweep.now
+           AND (sweep.tenant IS NULL OR w.tenant_id = sweep.tenant)
+         ORDER BY w.next_check
+         LIMIT sweep.batch
+           FOR UPDATE OF w SKIP LOCKED
+           FOR NO KEY UPDATE OF t SKIP LOCKED
+    )
+    SELECT pg_catalog.array_agg(d.tenant_id), pg_catalog.array_agg(d.ticket_id), pg_catalog.array_agg(d.clock),
+           pg_catalog.count(*)
+      INTO k_tenants, k_tickets, k_clocks, claimed
+      FROM due d;
+    run.claimed := claimed;
+
+    -- 2, 3. fire; on error, watch by watch (see the header)
+    IF claimed > 0 THEN
+        BEGIN
+            SELECT * INTO c FROM aftersales_internal.sweep_claimed(run.run_id, now, k_tenants, k_tickets, k_clocks);
+            run.warnings := c.warnings;
+            run.escalations := c.escalations;
+            run.locks := c.locks;
+            run.not_arrived := c.not_arrived;
+            run.not_completed := c.not_completed;
+            run.key_customer := c.key_customer;
+            run.errors := c.errors;
+        EXCEPTION WHEN OTHERS THEN
+            FOR i IN 1 .. claimed LOOP
+                BEGIN
+                    SELECT * INTO c FROM aftersales_internal.sweep_claimed(run.run_id, now, ARRAY[k_tenants[i]],
+                                                                   ARRAY[k_tickets[i]], ARRAY[k_clocks[i]]);
+                    run.warnings := run.warnings + c.warnings;
+                    run.escalations := run.escalations + c.escalations;
+                    run.locks := run.locks + c.locks;
+                    run.not_arrived := run.not_arrived + c.not_arrived;
+                    run.not_completed := run.not_completed + c.not_completed;
+                    run.key_customer := run.key_customer + c.key_customer;
+                    run.errors := run.errors + c.errors;
+                EXCEPTION WHEN OTHERS THEN
+                    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+                    RAISE WARNING 'aftersales sweep: watch % of ticket % of tenant % failed, retried in an hour: %',
+                                  k_clocks[i], k_tickets[i], k_tenants[i], msg;
+                    UPDATE aftersales.escalation_watches w SET next_check = now + '1 hour'::interval
+                     WHERE w.tenant_id = k_tenants[i] AND w.ticket_id = k_tickets[i] AND w.clock = k_clocks[i];
+                    run.errors := run.errors + 1;
+                END;
+            END LOOP;
+        END;
+    END IF;
+
+    -- 4. record
+    run.more_due := EXISTS (SELECT FROM aftersales.escalation_watches w
+                             WHERE w.next_check <= sweep.now AND (sweep.tenant IS NULL OR w.tenant_id = sweep.tenant));
+    run.finished_at := pg_catalog.clock_timestamp();
+    UPDATE aftersales.sweep_runs r
+       SET finished_at = run.finished_at, claimed = run.claimed, warnings = run.warnings,
+           escalations = run.escalations, locks = run.locks, not_arrived = run.not_arrived,
+           not_completed = run.not_completed, key_customer = run.key_customer, errors = run.errors,
+           more_due = run.more_due
+     WHERE r.tenant_id = run.tenant_id AND r.run_id = run.run_id;
+    RETURN run;
+END
+$$;
+
+SELECT aftersales_internal.apply_row_security();
