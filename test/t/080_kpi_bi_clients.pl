@@ -42,9 +42,10 @@ $node->safe_psql($db, 'CREATE EXTENSION aftersales CASCADE');
 my $tenant = $node->safe_psql($db,
 	q{SELECT tenant_id FROM aftersales.generate_sample_data('bi clients', seed => 5, tickets => 400)});
 $node->safe_psql($db, qq{
-CREATE ROLE bi_reader LOGIN PASSWORD '$password';
-GRANT USAGE ON SCHEMA aftersales TO bi_reader;
-GRANT SELECT ON ALL TABLES IN SCHEMA aftersales TO bi_reader;
+CREATE ROLE bi_reader LOGIN PASSWORD '$password' IN ROLE aftersales_analyst;
+INSERT INTO aftersales.members (tenant_id, name, kind, org_id)
+SELECT $tenant, 'bi_reader', 'analyst', org_id FROM aftersales.organisations
+ WHERE tenant_id = $tenant AND parent_id IS NULL;
 ALTER ROLE bi_reader SET aftersales.tenant_id = '$tenant';
 ALTER ROLE bi_reader SET TimeZone = 'Asia/Shanghai';
 });
