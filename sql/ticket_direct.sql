@@ -51,7 +51,8 @@ UPDATE aftersales.tickets SET status = 'assigned', assignee_id = 2 WHERE ticket_
 UPDATE aftersales.tickets SET status = 'new' WHERE ticket_id = 3;
 
 -- The columns the loop maintains change only through events; those fixed
--- at entry never; the others are plain edits without an event.
+-- at entry never; the others (description, org_id, requested_at, field)
+-- are event edit, recorded with their old and new values.
 UPDATE aftersales.tickets SET attempt_count = 5 WHERE ticket_id = 1;
 UPDATE aftersales.tickets SET resolved_at = '2024-06-03 09:00+00' WHERE ticket_id = 1;
 UPDATE aftersales.tickets SET event_seq = 99 WHERE ticket_id = 1;

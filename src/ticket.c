@@ -64,7 +64,7 @@ static const char *const event_names[NUM_EVENTS] = {
 	"open", "assign", "reassign", "take_over", "start", "arrive",
 	"resolve", "fail", "release", "hold", "resume", "transfer",
 	"follow_up", "cancel", "reopen", "lock", "unlock", "retarget",
-	"acknowledge"
+	"acknowledge", "edit"
 };
 
 /* The API function of each event and the rest of an example call. */
@@ -91,7 +91,8 @@ static const struct
 	{"lock_ticket", ", reason => 'needs the service manager'"},
 	{"unlock_ticket", ""},
 	{"set_priority", ", priority => 'A'"},
-	{"acknowledge_ticket", ", note => 'calling the customer'"}
+	{"acknowledge_ticket", ", note => 'calling the customer'"},
+	{"edit_ticket", ", changes => '{\"description\": \"no heating\"}'"}
 };
 
 /* Rules that pick the alternative destination of a transition. */
@@ -264,6 +265,8 @@ static const struct
 	{"opened_at", COL_FIXED, 0},
 	{"requested_at", COL_FREE, 0},
 	{"field", COL_FREE, 0},
+	{"description", COL_FREE, 0},
+	{"org_id", COL_FREE, 0},
 	{"priority", COL_MANAGED, F_PRIORITY},
 	{"tier", COL_MANAGED, F_TIER},
 	{"assignee_id", COL_MANAGED, F_ASSIGNEE},
@@ -467,7 +470,7 @@ declared_event(void)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid value for aftersales.event: \"%s\"", v),
-			 errdetail("Events are open, assign, reassign, take_over, start, arrive, resolve, fail, release, hold, resume, transfer, follow_up, cancel, reopen, lock, unlock, retarget and acknowledge."),
+			 errdetail("Events are open, assign, reassign, take_over, start, arrive, resolve, fail, release, hold, resume, transfer, follow_up, cancel, reopen, lock, unlock, retarget, acknowledge and edit."),
 			 errhint("Declare the event of a direct UPDATE, for example: SET LOCAL aftersales.event = 'release';")));
 	return -1;					/* keep compiler quiet */
 }
@@ -743,6 +746,72 @@ managed_column_changed(int64 id, int from, int c)
 			 errhint("The closed loop maintains it; aftersales.ticket_transitions() lists the events and the column each takes from the caller.")));
 }
 
+/* The error for an event dated before the ticket's last one. */
+static void
+check_event_order(int64 id, int ev, TimestampTz at, const Row *old)
+{
+	if (at < DatumGetTimestampTz(old->v[C_LAST_EVENT_AT]))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("event %s of ticket " INT64_FORMAT " at %s precedes its last event at %s",
+						event_names[ev], id, pstrdup(timestamptz_to_str(at)),
+						pstrdup(timestamptz_to_str(DatumGetTimestampTz(old->v[C_LAST_EVENT_AT])))),
+				 errdetail("The events of a ticket are recorded in the order they happen."),
+				 errhint("Pass a later time, or none for the current time.")));
+}
+
+/*
+ * An update that changes no state: a change of the free columns
+ * (description, org_id, requested_at, field), declared as event edit or
+ * not.  It is event edit, outside the closed loop: allowed in every state,
+ * after close or cancel only with the right edit_closed (a manager's), and
+ * recorded like any event (event_seq moves: ticket_log.c writes the row
+ * with the old and new values), so no field changes without an event.  An
+ * UPDATE that writes the row as it was records nothing.
+ */
+static HeapTuple
+guard_edit(TriggerData *td, TupleDesc desc, const Row *old, const Row *new, int64 id,
+		   int from, TimestampTz at, bool declared)
+{
+	int			cols[4];
+	Datum		vals[4];
+	bool		nulls[4];
+	bool		changed = false;
+
+	for (int c = 0; c < NUM_COLS; c++)
+		if (ticket_cols[c].kind == COL_MANAGED && col_changed(old, new, c, desc))
+			managed_column_changed(id, from, c);
+	/* access control (src/access.c): the right to edit, after close a manager's */
+	access_check_event(DatumGetInt64(old->v[C_TENANT]), id,
+					   (from == ST_CLOSED || from == ST_CANCELLED) ? "edit_closed" : "edit",
+					   state_names[from], !old->n[C_ASSIGNEE], DatumGetInt64(old->v[C_ASSIGNEE]));
+	for (int c = 0; c < NUM_COLS && !changed; c++)
+		if (ticket_cols[c].kind == COL_FREE && col_changed(old, new, c, desc))
+			changed = true;
+	if (!changed)
+		return td->tg_newtuple;
+	/*
+	 * A direct UPDATE is dated by the clock, or by the ticket's last event
+	 * when that is later (events may be dated ahead of the clock: loaded
+	 * plans, sample data), so that the log stays in order; a declared time
+	 * (the API's at) must not precede it.
+	 */
+	if (!declared && at < DatumGetTimestampTz(old->v[C_LAST_EVENT_AT]))
+		at = DatumGetTimestampTz(old->v[C_LAST_EVENT_AT]);
+	check_event_order(id, EV_EDIT, at, old);
+
+	cols[0] = ticket_cache.attno[C_EVENT_SEQ];
+	vals[0] = Int32GetDatum(DatumGetInt32(old->v[C_EVENT_SEQ]) + 1);
+	cols[1] = ticket_cache.attno[C_LAST_EVENT];
+	vals[1] = ObjectIdGetDatum(ticket_cache.event_oid[EV_EDIT]);
+	cols[2] = ticket_cache.attno[C_LAST_EVENT_AT];
+	vals[2] = TimestampTzGetDatum(at);
+	cols[3] = ticket_cache.attno[C_LAST_ACTOR];
+	vals[3] = CStringGetTextDatum(event_actor());
+	memset(nulls, false, sizeof(nulls));
+	return heap_modify_tuple_by_cols(td->tg_newtuple, desc, 4, cols, vals, nulls);
+}
+
 static HeapTuple
 guard_update(TriggerData *td)
 {
@@ -774,6 +843,8 @@ guard_update(TriggerData *td)
 
 	ev = declared_event();
 	at = ev >= 0 ? event_time() : ticket_now();
+	if (ev == EV_EDIT)
+		return guard_edit(td, desc, &old, &new, id, from, at, true);
 	if (ev == EV_OPEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -806,17 +877,7 @@ guard_update(TriggerData *td)
 	{
 		t = infer_transition(id, &old, &new, desc, at);
 		if (t == NULL)
-		{
-			/* a plain edit: managed columns must not move */
-			for (int c = 0; c < NUM_COLS; c++)
-				if (ticket_cols[c].kind == COL_MANAGED && col_changed(&old, &new, c, desc))
-					managed_column_changed(id, from, c);
-			/* access control (src/access.c): the right to edit, after close a manager's */
-			access_check_event(DatumGetInt64(old.v[C_TENANT]), id,
-							   (from == ST_CLOSED || from == ST_CANCELLED) ? "edit_closed" : "edit",
-							   state_names[from], !old.n[C_ASSIGNEE], DatumGetInt64(old.v[C_ASSIGNEE]));
-			return td->tg_newtuple;
-		}
+			return guard_edit(td, desc, &old, &new, id, from, at, false);
 		to = state_of(new.v[C_STATUS]);
 		ev = t->event;
 	}
@@ -828,15 +889,19 @@ guard_update(TriggerData *td)
 				 errdetail("The reason is recorded in the event log, for the service manager and for audits."),
 				 errhint("Give one, for example: SELECT aftersales.%s(" INT64_FORMAT "%s); or SET LOCAL aftersales.event_reason = '...'; before a direct UPDATE.",
 						 event_api[ev].function, id, event_api[ev].args)));
-	if (at < DatumGetTimestampTz(old.v[C_LAST_EVENT_AT]))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("event %s of ticket " INT64_FORMAT " at %s precedes its last event at %s",
-						event_names[ev], id, pstrdup(timestamptz_to_str(at)),
-						pstrdup(timestamptz_to_str(DatumGetTimestampTz(old.v[C_LAST_EVENT_AT])))),
-				 errdetail("The events of a ticket are recorded in the order they happen."),
-				 errhint("Pass a later time, or none for the current time.")));
+	check_event_order(id, ev, at, &old);
 
+	/* one UPDATE, one event: a field change rides on no other event unrecorded */
+	for (int c = 0; c < NUM_COLS; c++)
+		if (ticket_cols[c].kind == COL_FREE && col_changed(&old, &new, c, desc))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("update of ticket " INT64_FORMAT " changes column %s along with event %s",
+							id, ticket_cols[c].name, event_names[ev]),
+					 errdetail("A change of %s is event edit, recorded with its old and new values; an UPDATE records one event.",
+							   ticket_cols[c].name),
+					 errhint("Change it in an UPDATE of its own, or with: SELECT aftersales.edit_ticket(" INT64_FORMAT ", changes => '{\"%s\": ...}');",
+							 id, ticket_cols[c].name)));
 	/* access control (src/access.c): may this caller fire this event here */
 	access_check_event(DatumGetInt64(old.v[C_TENANT]), id, event_names[ev], state_names[from],
 					   !old.n[C_ASSIGNEE], DatumGetInt64(old.v[C_ASSIGNEE]));

@@ -41,6 +41,7 @@
 #include "ticket.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -49,6 +50,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
+#include "utils/datetime.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
@@ -343,6 +345,74 @@ move_clocks(Relation rel, const Datum *old_v, const bool *old_n, const Datum *ne
 	}
 }
 
+/* A free column's value as JSON, as to_jsonb would write it. */
+static void
+json_free_value(StringInfo buf, int c, Datum v, bool isnull)
+{
+	char		tsbuf[MAXDATELEN + 1];
+
+	if (isnull)
+		appendStringInfoString(buf, "null");
+	else if (c == C_DESCRIPTION)
+		escape_json(buf, TextDatumGetCString(v));
+	else if (c == C_ORG)
+		appendStringInfo(buf, INT64_FORMAT, DatumGetInt64(v));
+	else if (c == C_REQUESTED)
+		appendStringInfo(buf, "\"%s\"", JsonEncodeDateTime(tsbuf, v, TIMESTAMPTZOID, NULL));
+	else if (c == C_FIELD)
+		appendStringInfoString(buf, DatumGetBool(v) ? "true" : "false");
+	else
+		elog(ERROR, "ticket log: column %d is not a free column", c);
+}
+
+/*
+ * What an edit changed: {"changes": {column: {"old": ..., "new": ...}}},
+ * so that replay_ticket() follows each free column from edit to edit.
+ */
+static void
+json_changes(StringInfo buf, const Datum *old_v, const bool *old_n, const Datum *new_v, const bool *new_n)
+{
+	static const struct
+	{
+		int			col;
+		const char *name;
+	}			free_cols[] = {
+		{C_DESCRIPTION, "description"}, {C_ORG, "org_id"},
+		{C_REQUESTED, "requested_at"}, {C_FIELD, "field"}
+	};
+	int			n = 0;
+
+	json_key(buf, "changes");
+	appendStringInfoChar(buf, '{');
+	for (int i = 0; i < (int) lengthof(free_cols); i++)
+	{
+		int			c = free_cols[i].col;
+		bool		same;
+
+		if (ISNULL(old, c) || ISNULL(new, c))
+			same = ISNULL(old, c) == ISNULL(new, c);
+		else if (c == C_DESCRIPTION)
+			same = DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID, COL(old, c), COL(new, c)));
+		else if (c == C_ORG)
+			same = DatumGetInt64(COL(old, c)) == DatumGetInt64(COL(new, c));
+		else if (c == C_REQUESTED)
+			same = DatumGetTimestampTz(COL(old, c)) == DatumGetTimestampTz(COL(new, c));
+		else
+			same = DatumGetBool(COL(old, c)) == DatumGetBool(COL(new, c));
+		if (same)
+			continue;
+		if (n++ > 0)
+			appendStringInfoString(buf, ", ");
+		escape_json(buf, free_cols[i].name);
+		appendStringInfoString(buf, ": {\"old\": ");
+		json_free_value(buf, c, COL(old, c), ISNULL(old, c));
+		appendStringInfoString(buf, ", \"new\": ");
+		json_free_value(buf, c, COL(new, c), ISNULL(new, c));
+		appendStringInfoChar(buf, '}');
+	}
+	appendStringInfoChar(buf, '}');
+}
+
 /* The event row's payload, as jsonb_build_object would write it. */
 static char *
 event_payload(const Datum *old_v, const bool *old_n, const Datum *new_v, const bool *new_n,
@@ -373,7 +443,9 @@ event_payload(const Datum *old_v, const bool *old_n, const Datum *new_v, const b
 		else
 			escape_json(&payload, TextDatumGetCString(COL(new, C_COMMENT)));
 	}
-	rule = ticket_rule_applied(from, ev, to);
+	if (ev == EV_EDIT)
+		json_changes(&payload, old_v, old_n, new_v, new_n);
+	rule = ev == EV_EDIT ? NULL : ticket_rule_applied(from, ev, to);
 	if (rule != NULL && strcmp(rule, "held_from") != 0)
 	{
 		json_key(&payload, "rule");

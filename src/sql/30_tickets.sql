@@ -26,9 +26,9 @@ COMMENT ON TYPE aftersales.ticket_status IS
 
 CREATE TYPE aftersales.ticket_event AS ENUM
     ('open', 'assign', 'reassign', 'take_over', 'start', 'arrive', 'resolve', 'fail', 'release', 'hold',
-     'resume', 'transfer', 'follow_up', 'cancel', 'reopen', 'lock', 'unlock', 'retarget', 'acknowledge');
+     'resume', 'transfer', 'follow_up', 'cancel', 'reopen', 'lock', 'unlock', 'retarget', 'acknowledge', 'edit');
 COMMENT ON TYPE aftersales.ticket_event IS
-  'Event of the closed loop; aftersales.ticket_transitions() lists which event takes which state where';
+  'Event of the closed loop; aftersales.ticket_transitions() lists which event takes which state where; edit, outside the loop, changes a ticket''s free fields (description, org_id, requested_at, field) in any state';
 
 CREATE TYPE aftersales.ticket_tier AS ENUM ('customer_service', 'technical_support', 'rnd');
 COMMENT ON TYPE aftersales.ticket_tier IS
@@ -136,12 +136,12 @@ COMMENT ON COLUMN aftersales.tickets.customer_id IS 'Customer who asked; fixed a
 COMMENT ON COLUMN aftersales.tickets.unit_id IS 'Installed unit concerned, when known; fixed at entry';
 COMMENT ON COLUMN aftersales.tickets.model_id IS 'Product model concerned (the unit''s, when a unit is given); counted at entry; fixed';
 COMMENT ON COLUMN aftersales.tickets.problem_type_id IS 'Problem type; counted at entry; fixed';
-COMMENT ON COLUMN aftersales.tickets.description IS 'What the customer reported';
+COMMENT ON COLUMN aftersales.tickets.description IS 'What the customer reported; a change is event edit';
 COMMENT ON COLUMN aftersales.tickets.priority IS 'A (urgent), B or C; changed by event retarget, which re-targets the SLA clocks';
 COMMENT ON COLUMN aftersales.tickets.requested_at IS
-  'Date and time the customer asked for; assigning after it locks the ticket';
-COMMENT ON COLUMN aftersales.tickets.org_id IS 'Organisation handling the ticket';
-COMMENT ON COLUMN aftersales.tickets.field IS 'Needs on-site service: the ticket gets an arrival clock at entry';
+  'Date and time the customer asked for; assigning after it locks the ticket; a change is event edit';
+COMMENT ON COLUMN aftersales.tickets.org_id IS 'Organisation handling the ticket; a change is event edit';
+COMMENT ON COLUMN aftersales.tickets.field IS 'Needs on-site service: the ticket gets an arrival clock at entry; a change is event edit';
 COMMENT ON COLUMN aftersales.tickets.tier IS 'Support tier handling it; changed by event transfer';
 COMMENT ON COLUMN aftersales.tickets.assignee_id IS
   'Engineer who has the ticket; set by assign, reassign and take_over, cleared when it returns to new or is locked';
@@ -250,7 +250,7 @@ COMMENT ON COLUMN aftersales.ticket_events.from_state IS 'State before; NULL for
 COMMENT ON COLUMN aftersales.ticket_events.to_state IS 'State after';
 COMMENT ON COLUMN aftersales.ticket_events.reason IS 'Why (required for fail, release, hold, transfer, cancel, reopen, lock), or the resolution';
 COMMENT ON COLUMN aftersales.ticket_events.payload IS
-  'What else changed: assignee, tier, priority, follow-up scores, the rule that applied, and the SLA clocks'' targets, due times, pauses and elapsed times';
+  'What else changed: assignee, tier, priority, follow-up scores, the rule that applied, the SLA clocks'' targets, due times, pauses and elapsed times, and for edit the changes ({"changes": {column: {"old": ..., "new": ...}}})';
 COMMENT ON COLUMN aftersales.ticket_events.recorded_at IS 'When the row was written (wall clock), whatever at says';
 
 CREATE FUNCTION aftersales_internal.append_only() RETURNS trigger

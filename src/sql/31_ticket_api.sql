@@ -578,3 +578,65 @@ END
 $$;
 COMMENT ON FUNCTION aftersales.set_priority(bigint, aftersales.priority, text, text, timestamptz) IS
   'Change the priority of an open ticket (event retarget): running SLA clocks take the new priority''s targets, keeping their elapsed time and pauses';
+
+-- ---------------------------------------------------------------------------
+-- Fields outside the closed loop
+
+-- Event edit: a change of description, org_id, requested_at or field, in
+-- any state.  A direct UPDATE of those columns is the same event (the
+-- trigger records it); this function validates the keys and names the
+-- event, reason, actor and time.
+CREATE FUNCTION aftersales.edit_ticket(ticket bigint, changes jsonb, reason text DEFAULT NULL,
+                                       actor text DEFAULT aftersales.actor(),
+                                       at timestamptz DEFAULT aftersales.now())
+    RETURNS aftersales.ticket_status
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    bad text;
+    result aftersales.ticket_status;
+BEGIN
+    IF ticket IS NULL THEN
+        RAISE EXCEPTION 'ticket must not be null'
+            USING ERRCODE = '22004',
+                  HINT = 'Name the ticket by its id, for example: SELECT aftersales.edit_ticket(42, changes => ''{"description": "no heating"}'');';
+    END IF;
+    IF changes IS NULL OR pg_catalog.jsonb_typeof(changes) OPERATOR(pg_catalog.<>) 'object'
+       OR changes OPERATOR(pg_catalog.=) '{}' THEN
+        RAISE EXCEPTION 'changes must be a non-empty JSON object, not %',
+                        COALESCE(pg_catalog.left(changes::text, 60), 'null')
+            USING ERRCODE = '22023',
+                  DETAIL = 'Its keys are the fields to change: description, org_id, requested_at, field.',
+                  HINT = 'For example: SELECT aftersales.edit_ticket(42, changes => ''{"description": "no heating", "org_id": 7}'');';
+    END IF;
+    SELECT k INTO bad FROM pg_catalog.jsonb_object_keys(changes) k
+     WHERE k NOT IN ('description', 'org_id', 'requested_at', 'field')
+     ORDER BY k LIMIT 1;
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot edit "%" of a ticket', pg_catalog.left(bad, 60)
+            USING ERRCODE = '22023',
+                  DETAIL = 'edit_ticket changes description, org_id, requested_at and field; the closed loop''s events change the rest, and channel, customer, unit, model and problem type are fixed at entry.',
+                  HINT = 'For example: SELECT aftersales.edit_ticket(42, changes => ''{"requested_at": "2026-03-02 09:00+08"}'');';
+    END IF;
+    PERFORM aftersales_internal.declare_event('edit', actor, at, reason);
+    UPDATE aftersales.tickets t
+       SET description = CASE WHEN changes OPERATOR(pg_catalog.?) 'description' THEN changes OPERATOR(pg_catalog.->>) 'description' ELSE t.description END,
+           org_id = CASE WHEN changes OPERATOR(pg_catalog.?) 'org_id' THEN (changes OPERATOR(pg_catalog.->>) 'org_id')::bigint ELSE t.org_id END,
+           requested_at = CASE WHEN changes OPERATOR(pg_catalog.?) 'requested_at' THEN (changes OPERATOR(pg_catalog.->>) 'requested_at')::timestamptz
+                               ELSE t.requested_at END,
+           field = CASE WHEN changes OPERATOR(pg_catalog.?) 'field' THEN (changes OPERATOR(pg_catalog.->>) 'field')::boolean ELSE t.field END
+     WHERE t.tenant_id OPERATOR(pg_catalog.=) aftersales.current_tenant()
+       AND t.ticket_id OPERATOR(pg_catalog.=) edit_ticket.ticket
+    RETURNING t.status INTO result;
+    PERFORM aftersales_internal.declare_event(NULL, NULL, NULL, NULL);
+    IF result IS NULL THEN
+        RAISE EXCEPTION 'ticket % does not exist for tenant %', ticket, aftersales.current_tenant()
+            USING ERRCODE = 'P0002',
+                  HINT = 'Tickets belong to the tenant in the setting aftersales.tenant_id; list them with: SELECT ticket_id, status FROM aftersales.tickets WHERE tenant_id = aftersales.current_tenant();';
+    END IF;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION aftersales.edit_ticket(bigint, jsonb, text, text, timestamptz) IS
+  'Change a ticket''s fields outside the closed loop (keys of changes: description, org_id, requested_at, field) as event edit, recorded with the old and new values; in any state, after close or cancel only by a service manager or admin; returns the status';

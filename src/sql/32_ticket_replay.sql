@@ -34,11 +34,20 @@ SELECT pg_catalog.jsonb_build_object(
                               FROM aftersales.ticket_sla s
                              WHERE s.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
                                AND s.ticket_id OPERATOR(pg_catalog.=) t.ticket_id), '{}'))
+       -- the free fields the log has recorded edits of (replay knows those)
+       OPERATOR(pg_catalog.||)
+       COALESCE((SELECT pg_catalog.jsonb_build_object('fields', pg_catalog.jsonb_object_agg(f.key, pg_catalog.to_jsonb(t) OPERATOR(pg_catalog.->) f.key))
+                   FROM (SELECT DISTINCT pg_catalog.jsonb_object_keys(ev.payload OPERATOR(pg_catalog.->) 'changes') AS key
+                           FROM aftersales.ticket_events ev
+                          WHERE ev.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
+                            AND ev.ticket_id OPERATOR(pg_catalog.=) t.ticket_id
+                            AND ev.event::text OPERATOR(pg_catalog.=) 'edit') f
+                 HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0), '{}')
   FROM aftersales.tickets t
  WHERE t.tenant_id OPERATOR(pg_catalog.=) tenant AND t.ticket_id OPERATOR(pg_catalog.=) ticket
 $$;
 COMMENT ON FUNCTION aftersales.ticket_state(bigint, bigint) IS
-  'A ticket''s stored life-cycle state and SLA clocks as jsonb, in the shape of replay_ticket(); NULL for an unknown ticket';
+  'A ticket''s stored life-cycle state and SLA clocks as jsonb, in the shape of replay_ticket(), with the free fields its log has recorded edits of (key fields, when there are some); NULL for an unknown ticket';
 
 CREATE FUNCTION aftersales_internal.replay_error(tenant bigint, ticket bigint, seq integer, message text) RETURNS void
 LANGUAGE plpgsql
@@ -104,6 +113,10 @@ DECLARE
     last_event_at timestamptz;
     last_actor text;
     sla jsonb := '{}';
+    -- free fields as the edits left them (only those the log recorded)
+    fields jsonb := '{}';
+    f text;
+    fv jsonb;
     c jsonb;
     m text;
     pay jsonb;
@@ -158,6 +171,37 @@ BEGIN
                                          THEN at END,
                     'stopped_at', NULL, 'outcome', NULL, 'elapsed', NULL, 'elapsed_wall', NULL));
             END LOOP;
+            CONTINUE;
+        END IF;
+
+        -- edit, outside the closed loop: free fields change, the state does not
+        IF e.event::text OPERATOR(pg_catalog.=) 'edit' THEN
+            IF e.from_state IS DISTINCT FROM status OR e.to_state IS DISTINCT FROM status THEN
+                PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+                    pg_catalog.format('edit takes it from %s to %s, but the ticket was %s', e.from_state, e.to_state, status));
+            END IF;
+            IF pg_catalog.jsonb_typeof(pay OPERATOR(pg_catalog.->) 'changes') IS DISTINCT FROM 'object'
+               OR pay OPERATOR(pg_catalog.->) 'changes' OPERATOR(pg_catalog.=) '{}' THEN
+                PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'edit records no changes');
+            END IF;
+            FOR f, c IN SELECT * FROM pg_catalog.jsonb_each(pay OPERATOR(pg_catalog.->) 'changes') LOOP
+                -- timestamps in the session's zone, as ticket_state() writes them
+                IF f OPERATOR(pg_catalog.=) 'requested_at' THEN
+                    c := pg_catalog.jsonb_build_object(
+                        'old', (c OPERATOR(pg_catalog.->>) 'old')::timestamptz,
+                        'new', (c OPERATOR(pg_catalog.->>) 'new')::timestamptz);
+                END IF;
+                fv := fields OPERATOR(pg_catalog.->) f;
+                IF fv IS NOT NULL AND fv OPERATOR(pg_catalog.<>) (c OPERATOR(pg_catalog.->) 'old') THEN
+                    PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+                        pg_catalog.format('%s was %s before this edit, but the last edit of it left %s',
+                                          f, c OPERATOR(pg_catalog.->) 'old', fv));
+                END IF;
+                fields := fields OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(f, c OPERATOR(pg_catalog.->) 'new');
+            END LOOP;
+            last_event := e.event;
+            last_event_at := at;
+            last_actor := e.actor;
             CONTINUE;
         END IF;
 
@@ -320,11 +364,13 @@ BEGIN
             'satisfied', satisfied, 'csat', csat, 'nps', nps, 'follow_up_comment', follow_up_comment,
             'event_seq', n, 'last_event', last_event, 'last_event_at', last_event_at,
             'last_actor', last_actor),
-        'sla', sla);
+        'sla', sla)
+        OPERATOR(pg_catalog.||) CASE WHEN fields OPERATOR(pg_catalog.=) '{}' THEN '{}'::jsonb
+                                     ELSE pg_catalog.jsonb_build_object('fields', fields) END;
 END
 $$;
 COMMENT ON FUNCTION aftersales.replay_ticket(bigint, bigint) IS
-  'Rebuild a ticket''s state, counters, time stamps and SLA clocks from its events alone (shape of ticket_state()); an error when the log breaks the closed loop; NULL for a ticket without events';
+  'Rebuild a ticket''s state, counters, time stamps and SLA clocks from its events alone (shape of ticket_state()), with the free fields its edits set; an error when the log breaks the closed loop or an edit''s old value is not what the previous edit left; NULL for a ticket without events';
 
 CREATE FUNCTION aftersales.check_tickets(tenant bigint DEFAULT NULL)
     RETURNS TABLE (tenant_id bigint, ticket_id bigint, item text, stored text, replayed text)
@@ -367,6 +413,15 @@ BEGIN
             SELECT 'ticket.' OPERATOR(pg_catalog.||) key, s->'ticket'->>key, r->'ticket'->>key
               FROM (SELECT pg_catalog.jsonb_object_keys(s->'ticket') UNION SELECT pg_catalog.jsonb_object_keys(r->'ticket')) AS keys (key)
              WHERE (s->'ticket'->key) IS DISTINCT FROM (r->'ticket'->key)
+             ORDER BY 1
+        LOOP
+            RETURN NEXT;
+        END LOOP;
+        FOR item, stored, replayed IN
+            SELECT 'fields.' OPERATOR(pg_catalog.||) key, s->'fields'->>key, r->'fields'->>key
+              FROM (SELECT pg_catalog.jsonb_object_keys(COALESCE(s->'fields', '{}'))
+                    UNION SELECT pg_catalog.jsonb_object_keys(COALESCE(r->'fields', '{}'))) AS keys (key)
+             WHERE (s->'fields'->key) IS DISTINCT FROM (r->'fields'->key)
              ORDER BY 1
         LOOP
             RETURN NEXT;

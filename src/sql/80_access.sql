@@ -78,6 +78,7 @@ COMMENT ON COLUMN aftersales.event_rights.event IS 'Event of the closed loop, ed
 COMMENT ON COLUMN aftersales.event_rights.own_tickets_only IS 'Only on tickets assigned to the member''s engineer row';
 INSERT INTO aftersales.event_rights (kind, event, own_tickets_only)
 SELECT 'admin', e::text, false FROM pg_catalog.unnest(pg_catalog.enum_range(NULL::aftersales.ticket_event)) e
+ WHERE e::text OPERATOR(pg_catalog.<>) 'edit'   -- the right to edit is edit and edit_closed, below
 UNION ALL VALUES ('admin', 'edit', false), ('admin', 'edit_closed', false)
 UNION ALL
 SELECT 'manager', e, false

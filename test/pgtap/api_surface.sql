@@ -20,7 +20,7 @@ INSERT INTO api VALUES
  ('arrive_on_site', true), ('assign_ticket', true), ('backlog_as_of', true), ('business_add', true),
  ('business_diff', true), ('business_minutes', true), ('calendar_clauses_from_ics', true), ('calendar_eq', true), ('calendar_zone', true),
  ('cancel_ticket', true), ('check_occurrences', false), ('check_tickets', false), ('check_watches', false),
- ('compact_occurrences', false), ('current_member_kind', true), ('current_org_scope', true), ('current_tenant', true), ('duration_stats', true), ('fail_attempt', true),
+ ('compact_occurrences', false), ('current_member_kind', true), ('current_org_scope', true), ('current_tenant', true), ('duration_stats', true), ('edit_ticket', true), ('fail_attempt', true),
  ('follow_up', true), ('generate_sample_data', false), ('get_calendar', true), ('hold_ticket', true),
  ('is_business_time', true), ('kpi_backlog', true), ('kpi_backlog_stages', true), ('kpi_dispatch', true), ('kpi_durations', true),
  ('kpi_engineer_holdings', true), ('kpi_failures', true), ('kpi_headline', true), ('kpi_service', true),

@@ -14,7 +14,7 @@
 \pset tuples_only true
 \pset pager off
 BEGIN;
-SELECT plan(20);
+SELECT plan(23);
 SET LOCAL TimeZone = 'UTC';
 SELECT setseed(0.2024);
 
@@ -117,7 +117,11 @@ BEGIN
     IF ev IS NULL THEN
         ev := pg_temp.pick(ARRAY(SELECT e FROM unnest(enum_range(NULL::aftersales.ticket_event)) e WHERE e <> 'open' ORDER BY 1));
     END IF;
-    legal := EXISTS (SELECT FROM aftersales.ticket_transitions() x WHERE x.from_state = t.status AND x.event = ev);
+    -- edit (free fields, outside the loop) is legal in every state
+    IF random() < 0.06 THEN
+        ev := 'edit';
+    END IF;
+    legal := ev = 'edit' OR EXISTS (SELECT FROM aftersales.ticket_transitions() x WHERE x.from_state = t.status AND x.event = ev);
     at := t.last_event_at + floor(random() * random() * 3000) * interval '1 min';
     eng := pg_temp.pick(ARRAY(SELECT engineer_id FROM aftersales.engineers WHERE tenant_id = 9102
                                  AND engineer_id IS DISTINCT FROM t.assignee_id ORDER BY 1));
@@ -144,9 +148,14 @@ BEGIN
                 WHEN 'unlock' THEN PERFORM aftersales.unlock_ticket(t.ticket_id, at => at);
                 WHEN 'retarget' THEN PERFORM aftersales.set_priority(t.ticket_id, pr, at => at);
                 WHEN 'acknowledge' THEN PERFORM aftersales.acknowledge_ticket(t.ticket_id, 'noted ' || i, at => at);
+                WHEN 'edit' THEN PERFORM aftersales.edit_ticket(t.ticket_id,
+                    jsonb_build_object('description', 'edited ' || i, 'field', NOT t.field)
+                    || CASE WHEN random() < 0.5 THEN jsonb_build_object('requested_at', at + interval '1 day') ELSE '{}' END,
+                    'edit ' || i, at => at);
             END CASE;
         ELSE
-            PERFORM set_config('aftersales.event', ev::text, true);
+            -- an edit, declared or not, is recorded alike
+            PERFORM set_config('aftersales.event', CASE WHEN ev = 'edit' AND random() < 0.5 THEN '' ELSE ev::text END, true);
             PERFORM set_config('aftersales.event_reason', 'direct ' || i, true);
             PERFORM set_config('aftersales.actor', 'sql ' || i, true);
             PERFORM set_config('aftersales.now', at::text, true);
@@ -156,7 +165,9 @@ BEGIN
                    priority = CASE WHEN ev = 'retarget' THEN pr ELSE k.priority END,
                    satisfied = CASE WHEN ev = 'follow_up' THEN sat ELSE k.satisfied END,
                    csat = CASE WHEN ev = 'follow_up' THEN new_csat ELSE k.csat END,
-                   nps = CASE WHEN ev = 'follow_up' THEN new_nps ELSE k.nps END
+                   nps = CASE WHEN ev = 'follow_up' THEN new_nps ELSE k.nps END,
+                   description = CASE WHEN ev = 'edit' THEN 'edited ' || i ELSE k.description END,
+                   requested_at = CASE WHEN ev = 'edit' AND random() < 0.5 THEN NULL ELSE k.requested_at END
              WHERE k.tenant_id = 9102 AND k.ticket_id = t.ticket_id;
             PERFORM set_config(s, '', true)
                FROM unnest('{aftersales.event,aftersales.event_reason,aftersales.actor}'::text[]) s;
@@ -208,6 +219,13 @@ SELECT ok((SELECT count(*) FROM aftersales.ticket_sla WHERE tenant_id = 9102 AND
 SELECT ok((SELECT count(*) FROM aftersales.ticket_sla WHERE tenant_id = 9102 AND agreement_id IS NOT NULL) > 10,
           'some clocks came from an agreement on the business calendar');
 
+SELECT cmp_ok((SELECT count(*)::int FROM attempts WHERE event = 'edit' AND via = 'api' AND sqlstate IS NULL), '>=', 20,
+              'edits through edit_ticket');
+SELECT cmp_ok((SELECT count(*)::int FROM attempts WHERE event = 'edit' AND via = 'update' AND sqlstate IS NULL), '>=', 5,
+              'edits through direct UPDATEs, declared or not');
+SELECT cmp_ok((SELECT count(*)::int FROM aftersales.tickets k WHERE k.tenant_id = 9102
+                 AND aftersales.ticket_state(9102, k.ticket_id) ? 'fields'), '>=', 20,
+              'replay follows the edited fields of many tickets');
 SELECT is((SELECT count(*)::int FROM aftersales.ticket_events WHERE tenant_id = 9102),
           (SELECT sum(event_seq)::int FROM aftersales.tickets WHERE tenant_id = 9102), 'one event row per change');
 SELECT is_empty($$SELECT * FROM aftersales.check_tickets(9102)$$, 'every ticket equals its replay');

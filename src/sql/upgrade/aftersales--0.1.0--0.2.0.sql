@@ -6560,6 +6560,488 @@ COMMENT ON FUNCTION aftersales_internal.apply_row_security() IS
 
 SELECT aftersales_internal.apply_row_security();
 
+-- ---------------------------------------------------------------------------
+-- Field changes are events: event edit (a change of description, org_id,
+-- requested_at or field, in any state; after close or cancel a manager's or
+-- admin's), recorded with the old and new values whether made by a direct
+-- UPDATE or by the new aftersales.edit_ticket(); replay_ticket(),
+-- ticket_state() and check_tickets() follow the edited fields.  The new
+-- label is not used as an enum value in this script (ADD VALUE's value
+-- cannot be used before the transaction commits): the functions compare
+-- event::text.
+
+ALTER TYPE aftersales.ticket_event ADD VALUE 'edit';
+COMMENT ON TYPE aftersales.ticket_event IS
+  'Event of the closed loop; aftersales.ticket_transitions() lists which event takes which state where; edit, outside the loop, changes a ticket''s free fields (description, org_id, requested_at, field) in any state';
+COMMENT ON COLUMN aftersales.tickets.description IS 'What the customer reported; a change is event edit';
+COMMENT ON COLUMN aftersales.tickets.requested_at IS
+  'Date and time the customer asked for; assigning after it locks the ticket; a change is event edit';
+COMMENT ON COLUMN aftersales.tickets.org_id IS 'Organisation handling the ticket; a change is event edit';
+COMMENT ON COLUMN aftersales.tickets.field IS 'Needs on-site service: the ticket gets an arrival clock at entry; a change is event edit';
+COMMENT ON COLUMN aftersales.ticket_events.payload IS
+  'What else changed: assignee, tier, priority, follow-up scores, the rule that applied, the SLA clocks'' targets, due times, pauses and elapsed times, and for edit the changes ({"changes": {column: {"old": ..., "new": ...}}})';
+CREATE OR REPLACE FUNCTION aftersales.ticket_state(tenant bigint, ticket bigint) RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT pg_catalog.jsonb_build_object(
+           'ticket', pg_catalog.jsonb_build_object(
+               'status', t.status, 'held_from', t.held_from, 'priority', t.priority, 'tier', t.tier,
+               'assignee_id', t.assignee_id, 'attempt_count', t.attempt_count, 'reopen_count', t.reopen_count,
+               'opened_at', t.opened_at, 'first_response_at', t.first_response_at, 'assigned_at', t.assigned_at,
+               'arrived_at', t.arrived_at, 'first_resolved_at', t.first_resolved_at, 'resolved_at', t.resolved_at,
+               'followed_up_at', t.followed_up_at, 'closed_at', t.closed_at, 'cancelled_at', t.cancelled_at,
+               'satisfied', t.satisfied, 'csat', t.csat, 'nps', t.nps, 'follow_up_comment', t.follow_up_comment,
+               'event_seq', t.event_seq, 'last_event', t.last_event, 'last_event_at', t.last_event_at,
+               'last_actor', t.last_actor),
+           'sla', COALESCE((SELECT pg_catalog.jsonb_object_agg(s.metric, pg_catalog.jsonb_build_object(
+                                'policy_id', s.policy_id, 'agreement_id', s.agreement_id, 'target', s.target,
+                                'calendar', s.calendar, 'pauses_on_hold', s.pauses_on_hold,
+                                'started_at', s.started_at, 'due_at', s.due_at, 'paused', s.paused,
+                                'paused_since', s.paused_since, 'stopped_at', s.stopped_at, 'outcome', s.outcome,
+                                'elapsed', s.elapsed, 'elapsed_wall', s.elapsed_wall))
+                              FROM aftersales.ticket_sla s
+                             WHERE s.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
+                               AND s.ticket_id OPERATOR(pg_catalog.=) t.ticket_id), '{}'))
+       -- the free fields the log has recorded edits of (replay knows those)
+       OPERATOR(pg_catalog.||)
+       COALESCE((SELECT pg_catalog.jsonb_build_object('fields', pg_catalog.jsonb_object_agg(f.key, pg_catalog.to_jsonb(t) OPERATOR(pg_catalog.->) f.key))
+                   FROM (SELECT DISTINCT pg_catalog.jsonb_object_keys(ev.payload OPERATOR(pg_catalog.->) 'changes') AS key
+                           FROM aftersales.ticket_events ev
+                          WHERE ev.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
+                            AND ev.ticket_id OPERATOR(pg_catalog.=) t.ticket_id
+                            AND ev.event::text OPERATOR(pg_catalog.=) 'edit') f
+                 HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0), '{}')
+  FROM aftersales.tickets t
+ WHERE t.tenant_id OPERATOR(pg_catalog.=) tenant AND t.ticket_id OPERATOR(pg_catalog.=) ticket
+$$;
+COMMENT ON FUNCTION aftersales.ticket_state(bigint, bigint) IS
+  'A ticket''s stored life-cycle state and SLA clocks as jsonb, in the shape of replay_ticket(), with the free fields its log has recorded edits of (key fields, when there are some); NULL for an unknown ticket';
+
+CREATE OR REPLACE FUNCTION aftersales.replay_ticket(tenant bigint, ticket bigint) RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    e aftersales.ticket_events;
+    loop_table jsonb;
+    tr jsonb;
+    -- the ticket, column by column (built into jsonb once, at the end: a
+    -- jsonb rebuilt at every change was most of a replay's time)
+    status aftersales.ticket_status;
+    held_from aftersales.ticket_status;
+    priority aftersales.priority;
+    tier aftersales.ticket_tier;
+    assignee_id bigint;
+    attempt_count integer := 0;
+    reopen_count integer := 0;
+    opened_at timestamptz;
+    first_response_at timestamptz;
+    assigned_at timestamptz;
+    arrived_at timestamptz;
+    first_resolved_at timestamptz;
+    resolved_at timestamptz;
+    followed_up_at timestamptz;
+    closed_at timestamptz;
+    cancelled_at timestamptz;
+    satisfied boolean;
+    csat smallint;
+    nps smallint;
+    follow_up_comment text;
+    last_event aftersales.ticket_event;
+    last_event_at timestamptz;
+    last_actor text;
+    sla jsonb := '{}';
+    -- free fields as the edits left them (only those the log recorded)
+    fields jsonb := '{}';
+    f text;
+    fv jsonb;
+    c jsonb;
+    m text;
+    pay jsonb;
+    n integer := 0;
+    at timestamptz;
+    from_s aftersales.ticket_status;
+    to_s aftersales.ticket_status;
+    had_response boolean;
+    had_arrival boolean;
+    leaving_hold boolean;
+    entering_hold boolean;
+    reopening boolean;
+    touched boolean;
+    stops text[];
+    voids text[];
+    -- every metric a clock can have: looping over them beats a query of
+    -- jsonb_each(sla) at every event
+    metrics constant text[] := pg_catalog.enum_range(NULL::aftersales.sla_metric)::text[];
+BEGIN
+    loop_table := aftersales_internal.transition_table();
+
+    FOR e IN SELECT * FROM aftersales.ticket_events ev
+              WHERE ev.tenant_id OPERATOR(pg_catalog.=) tenant AND ev.ticket_id OPERATOR(pg_catalog.=) ticket
+              ORDER BY ev.seq
+    LOOP
+        n := n OPERATOR(pg_catalog.+) 1;
+        at := e.at;
+        pay := e.payload;
+        IF e.seq OPERATOR(pg_catalog.<>) n THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'missing');
+        END IF;
+
+        IF n OPERATOR(pg_catalog.=) 1 THEN
+            IF e.event OPERATOR(pg_catalog.<>) 'open' OR e.to_state NOT IN ('new', 'on_hold') THEN
+                PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'the first event does not open the ticket');
+            END IF;
+            status := e.to_state;
+            held_from := CASE WHEN e.to_state OPERATOR(pg_catalog.=) 'on_hold' THEN 'new' END;
+            priority := pay->>'priority';
+            tier := pay->>'tier';
+            opened_at := at;
+            last_event := 'open';
+            last_event_at := at;
+            last_actor := e.actor;
+            FOR m, c IN SELECT * FROM pg_catalog.jsonb_each(COALESCE(pay->'sla', '{}')) LOOP
+                sla := sla OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(m, pg_catalog.jsonb_build_object(
+                    'policy_id', (pay->>'policy')::bigint, 'agreement_id', (pay->>'agreement')::bigint,
+                    'target', (c->>'target')::interval, 'calendar', c->>'calendar',
+                    'pauses_on_hold', (c->>'pauses')::boolean, 'started_at', at,
+                    'due_at', (c->>'due')::timestamptz, 'paused', '0'::interval,
+                    'paused_since', CASE WHEN e.to_state OPERATOR(pg_catalog.=) 'on_hold' AND (c->>'pauses')::boolean
+                                         THEN at END,
+                    'stopped_at', NULL, 'outcome', NULL, 'elapsed', NULL, 'elapsed_wall', NULL));
+            END LOOP;
+            CONTINUE;
+        END IF;
+
+        -- edit, outside the closed loop: free fields change, the state does not
+        IF e.event::text OPERATOR(pg_catalog.=) 'edit' THEN
+            IF e.from_state IS DISTINCT FROM status OR e.to_state IS DISTINCT FROM status THEN
+                PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+                    pg_catalog.format('edit takes it from %s to %s, but the ticket was %s', e.from_state, e.to_state, status));
+            END IF;
+            IF pg_catalog.jsonb_typeof(pay OPERATOR(pg_catalog.->) 'changes') IS DISTINCT FROM 'object'
+               OR pay OPERATOR(pg_catalog.->) 'changes' OPERATOR(pg_catalog.=) '{}' THEN
+                PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'edit records no changes');
+            END IF;
+            FOR f, c IN SELECT * FROM pg_catalog.jsonb_each(pay OPERATOR(pg_catalog.->) 'changes') LOOP
+                -- timestamps in the session's zone, as ticket_state() writes them
+                IF f OPERATOR(pg_catalog.=) 'requested_at' THEN
+                    c := pg_catalog.jsonb_build_object(
+                        'old', (c OPERATOR(pg_catalog.->>) 'old')::timestamptz,
+                        'new', (c OPERATOR(pg_catalog.->>) 'new')::timestamptz);
+                END IF;
+                fv := fields OPERATOR(pg_catalog.->) f;
+                IF fv IS NOT NULL AND fv OPERATOR(pg_catalog.<>) (c OPERATOR(pg_catalog.->) 'old') THEN
+                    PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+                        pg_catalog.format('%s was %s before this edit, but the last edit of it left %s',
+                                          f, c OPERATOR(pg_catalog.->) 'old', fv));
+                END IF;
+                fields := fields OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(f, c OPERATOR(pg_catalog.->) 'new');
+            END LOOP;
+            last_event := e.event;
+            last_event_at := at;
+            last_actor := e.actor;
+            CONTINUE;
+        END IF;
+
+        -- the transition, checked against the table
+        from_s := status;
+        to_s := e.to_state;
+        IF e.from_state IS DISTINCT FROM from_s THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+                pg_catalog.format('it starts from %s, but the ticket was %s', e.from_state, from_s));
+        END IF;
+        tr := loop_table->(from_s::text OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) e.event::text
+                           OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) to_s::text);
+        IF tr IS NULL THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+                pg_catalog.format('%s --%s--> %s is not a transition of the closed loop', from_s, e.event, to_s));
+        END IF;
+        IF e.event OPERATOR(pg_catalog.=) 'fail'
+           AND (attempt_count OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) 2)
+               IS DISTINCT FROM (tr->>'rule' IS NOT DISTINCT FROM 'attempts') THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'the attempts rule was not followed');
+        END IF;
+        IF tr->>'rule' OPERATOR(pg_catalog.=) 'held_from' AND to_s IS DISTINCT FROM held_from THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'resume did not return to the state held from');
+        END IF;
+
+        -- the ticket (ticket.c, apply_transition)
+        had_response := first_response_at IS NOT NULL;
+        had_arrival := arrived_at IS NOT NULL;
+        status := to_s;
+        last_event := e.event;
+        last_event_at := at;
+        last_actor := e.actor;
+        IF to_s OPERATOR(pg_catalog.=) 'on_hold' AND from_s OPERATOR(pg_catalog.<>) 'on_hold' THEN
+            held_from := from_s;
+        ELSIF to_s OPERATOR(pg_catalog.<>) 'on_hold' AND from_s OPERATOR(pg_catalog.=) 'on_hold' THEN
+            held_from := NULL;
+        END IF;
+        IF to_s IN ('new', 'locked') THEN
+            assignee_id := NULL;
+        ELSIF tr->>'supplies' OPERATOR(pg_catalog.=) 'assignee_id' THEN
+            assignee_id := pay->>'assignee';
+            IF to_s OPERATOR(pg_catalog.=) 'assigned' THEN
+                assigned_at := at;
+            END IF;
+        END IF;
+        IF pay ? 'tier' THEN
+            tier := pay->>'tier';
+        END IF;
+        IF pay ? 'priority' THEN
+            priority := pay->>'priority';
+        END IF;
+        IF (tr->>'counts_attempt')::boolean THEN
+            attempt_count := attempt_count OPERATOR(pg_catalog.+) 1;
+        END IF;
+        IF (tr->>'first_response')::boolean AND NOT had_response THEN
+            first_response_at := at;
+        END IF;
+        IF e.event OPERATOR(pg_catalog.=) 'arrive' AND NOT had_arrival THEN
+            arrived_at := at;
+        END IF;
+        IF e.event OPERATOR(pg_catalog.=) 'follow_up' THEN
+            followed_up_at := at;
+            satisfied := pay->>'satisfied';
+            csat := pay->>'csat';
+            nps := pay->>'nps';
+            follow_up_comment := pay->>'comment';
+        END IF;
+        reopening := from_s IN ('resolved', 'closed') AND to_s OPERATOR(pg_catalog.=) 'new';
+        IF to_s OPERATOR(pg_catalog.=) 'resolved' THEN
+            resolved_at := at;
+            first_resolved_at := COALESCE(first_resolved_at, at);
+        ELSIF to_s OPERATOR(pg_catalog.=) 'closed' THEN
+            closed_at := at;
+        ELSIF to_s OPERATOR(pg_catalog.=) 'cancelled' THEN
+            cancelled_at := at;
+        ELSIF reopening THEN
+            reopen_count := reopen_count OPERATOR(pg_catalog.+) 1;
+            resolved_at := NULL;
+            closed_at := NULL;
+        END IF;
+
+        -- the clocks (ticket_log.c, ticket_changed)
+        leaving_hold := from_s OPERATOR(pg_catalog.=) 'on_hold' AND to_s OPERATOR(pg_catalog.<>) 'on_hold';
+        entering_hold := to_s OPERATOR(pg_catalog.=) 'on_hold' AND from_s OPERATOR(pg_catalog.<>) 'on_hold';
+        stops := '{}';
+        voids := '{}';
+        IF NOT had_response AND first_response_at IS NOT NULL THEN
+            stops := stops OPERATOR(pg_catalog.||) 'first_response'::text;
+        END IF;
+        IF NOT had_arrival AND arrived_at IS NOT NULL THEN
+            stops := stops OPERATOR(pg_catalog.||) 'arrival'::text;
+        END IF;
+        IF to_s OPERATOR(pg_catalog.=) 'resolved' AND from_s OPERATOR(pg_catalog.<>) 'resolved' THEN
+            stops := stops OPERATOR(pg_catalog.||) 'resolution'::text;
+            voids := '{arrival}';
+        ELSIF to_s OPERATOR(pg_catalog.=) 'cancelled' THEN
+            voids := '{first_response,arrival,resolution}';
+        END IF;
+        -- most events (assign, follow-up) touch no clock
+        CONTINUE WHEN NOT (leaving_hold OR entering_hold OR reopening OR pay ? 'sla'
+                           OR stops OPERATOR(pg_catalog.<>) '{}' OR voids OPERATOR(pg_catalog.<>) '{}');
+        FOREACH m IN ARRAY metrics LOOP
+            c := sla->m;
+            CONTINUE WHEN c IS NULL;
+            touched := false;
+            IF leaving_hold THEN
+                c := pg_catalog.jsonb_set(c, '{paused_since}', 'null');
+                touched := true;
+            END IF;
+            IF pay->'sla' ? m THEN
+                c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+                    'target', (pay->'sla'->m->>'target')::interval,
+                    'due_at', (pay->'sla'->m->>'due')::timestamptz,
+                    'paused', (pay->'sla'->m->>'paused')::interval,
+                    'elapsed', (pay->'sla'->m->>'elapsed')::interval);
+                touched := true;
+            END IF;
+            IF c->'stopped_at' OPERATOR(pg_catalog.=) 'null' AND (m OPERATOR(pg_catalog.=) ANY (stops) OR m OPERATOR(pg_catalog.=) ANY (voids)) THEN
+                c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+                    'stopped_at', at,
+                    'outcome', CASE WHEN NOT m OPERATOR(pg_catalog.=) ANY (stops) THEN 'cancelled'
+                                    WHEN at OPERATOR(pg_catalog.<=) (c->>'due_at')::timestamptz THEN 'met'
+                                    ELSE 'breached' END,
+                    'elapsed_wall', at OPERATOR(pg_catalog.-) (c->>'started_at')::timestamptz);
+                touched := true;
+            END IF;
+            IF entering_hold AND c->'stopped_at' OPERATOR(pg_catalog.=) 'null' AND (c->>'pauses_on_hold')::boolean THEN
+                c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('paused_since', at);
+                touched := true;
+            END IF;
+            IF reopening AND m OPERATOR(pg_catalog.=) 'resolution' AND c->'stopped_at' OPERATOR(pg_catalog.<>) 'null' THEN
+                c := c OPERATOR(pg_catalog.||) '{"stopped_at": null, "outcome": null, "elapsed_wall": null}';
+                touched := true;
+            END IF;
+            IF touched THEN
+                sla := pg_catalog.jsonb_set(sla, ARRAY[m], c);
+            END IF;
+        END LOOP;
+    END LOOP;
+
+    IF n OPERATOR(pg_catalog.=) 0 THEN
+        -- a stored ticket without events is for check_tickets() to report
+        IF NOT EXISTS (SELECT FROM aftersales.tickets t
+                        WHERE t.tenant_id OPERATOR(pg_catalog.=) replay_ticket.tenant
+                          AND t.ticket_id OPERATOR(pg_catalog.=) replay_ticket.ticket) THEN
+            RAISE EXCEPTION 'ticket % does not exist for tenant %', ticket, tenant
+                USING ERRCODE = 'P0002',
+                      HINT = 'List the tickets with: SELECT ticket_id, status FROM aftersales.tickets WHERE tenant_id = aftersales.current_tenant();';
+        END IF;
+        RETURN NULL;
+    END IF;
+    -- the shape of ticket_state(), from typed values as the table holds them
+    RETURN pg_catalog.jsonb_build_object(
+        'ticket', pg_catalog.jsonb_build_object(
+            'status', status, 'held_from', held_from, 'priority', priority, 'tier', tier,
+            'assignee_id', assignee_id, 'attempt_count', attempt_count, 'reopen_count', reopen_count,
+            'opened_at', opened_at, 'first_response_at', first_response_at, 'assigned_at', assigned_at,
+            'arrived_at', arrived_at, 'first_resolved_at', first_resolved_at, 'resolved_at', resolved_at,
+            'followed_up_at', followed_up_at, 'closed_at', closed_at, 'cancelled_at', cancelled_at,
+            'satisfied', satisfied, 'csat', csat, 'nps', nps, 'follow_up_comment', follow_up_comment,
+            'event_seq', n, 'last_event', last_event, 'last_event_at', last_event_at,
+            'last_actor', last_actor),
+        'sla', sla)
+        OPERATOR(pg_catalog.||) CASE WHEN fields OPERATOR(pg_catalog.=) '{}' THEN '{}'::jsonb
+                                     ELSE pg_catalog.jsonb_build_object('fields', fields) END;
+END
+$$;
+COMMENT ON FUNCTION aftersales.replay_ticket(bigint, bigint) IS
+  'Rebuild a ticket''s state, counters, time stamps and SLA clocks from its events alone (shape of ticket_state()), with the free fields its edits set; an error when the log breaks the closed loop or an edit''s old value is not what the previous edit left; NULL for a ticket without events';
+
+CREATE OR REPLACE FUNCTION aftersales.check_tickets(tenant bigint DEFAULT NULL)
+    RETURNS TABLE (tenant_id bigint, ticket_id bigint, item text, stored text, replayed text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    k record;
+    s jsonb;
+    r jsonb;
+    m text;
+BEGIN
+    FOR k IN SELECT t.tenant_id, t.ticket_id FROM aftersales.tickets t
+              WHERE check_tickets.tenant IS NULL OR t.tenant_id OPERATOR(pg_catalog.=) check_tickets.tenant
+              ORDER BY 1, 2
+    LOOP
+        tenant_id := k.tenant_id;
+        ticket_id := k.ticket_id;
+        BEGIN
+            r := aftersales.replay_ticket(k.tenant_id, k.ticket_id);
+        EXCEPTION WHEN OTHERS THEN
+            item := 'replay';
+            stored := NULL;
+            replayed := SQLERRM;
+            RETURN NEXT;
+            CONTINUE;
+        END;
+        s := aftersales.ticket_state(k.tenant_id, k.ticket_id);
+        IF s OPERATOR(pg_catalog.=) r THEN
+            CONTINUE;           -- the common case: nothing to itemize
+        END IF;
+        IF r IS NULL THEN
+            item := 'events';
+            stored := NULL;
+            replayed := 'no events';
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
+        FOR item, stored, replayed IN
+            SELECT 'ticket.' OPERATOR(pg_catalog.||) key, s->'ticket'->>key, r->'ticket'->>key
+              FROM (SELECT pg_catalog.jsonb_object_keys(s->'ticket') UNION SELECT pg_catalog.jsonb_object_keys(r->'ticket')) AS keys (key)
+             WHERE (s->'ticket'->key) IS DISTINCT FROM (r->'ticket'->key)
+             ORDER BY 1
+        LOOP
+            RETURN NEXT;
+        END LOOP;
+        FOR item, stored, replayed IN
+            SELECT 'fields.' OPERATOR(pg_catalog.||) key, s->'fields'->>key, r->'fields'->>key
+              FROM (SELECT pg_catalog.jsonb_object_keys(COALESCE(s->'fields', '{}'))
+                    UNION SELECT pg_catalog.jsonb_object_keys(COALESCE(r->'fields', '{}'))) AS keys (key)
+             WHERE (s->'fields'->key) IS DISTINCT FROM (r->'fields'->key)
+             ORDER BY 1
+        LOOP
+            RETURN NEXT;
+        END LOOP;
+        FOR m IN SELECT pg_catalog.jsonb_object_keys(s->'sla') UNION SELECT pg_catalog.jsonb_object_keys(r->'sla') ORDER BY 1 LOOP
+            FOR item, stored, replayed IN
+                SELECT 'sla.' OPERATOR(pg_catalog.||) m OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) key,
+                       COALESCE(s->'sla'->m->>key, CASE WHEN NOT s->'sla' ? m THEN '(no clock)' END),
+                       COALESCE(r->'sla'->m->>key, CASE WHEN NOT r->'sla' ? m THEN '(no clock)' END)
+                  FROM (SELECT pg_catalog.jsonb_object_keys(COALESCE(s->'sla'->m, '{}'))
+                        UNION SELECT pg_catalog.jsonb_object_keys(COALESCE(r->'sla'->m, '{}'))) AS keys (key)
+                 WHERE (s->'sla'->m->key) IS DISTINCT FROM (r->'sla'->m->key)
+                 ORDER BY 1
+            LOOP
+                RETURN NEXT;
+            END LOOP;
+        END LOOP;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION aftersales.check_tickets(bigint) IS
+  'Every difference between a stored ticket (and its SLA clocks) and its replay from the event log, for one tenant or all; empty when all agree';
+
+-- Event edit: a change of description, org_id, requested_at or field, in
+-- any state.  A direct UPDATE of those columns is the same event (the
+-- trigger records it); this function validates the keys and names the
+-- event, reason, actor and time.
+CREATE FUNCTION aftersales.edit_ticket(ticket bigint, changes jsonb, reason text DEFAULT NULL,
+                                       actor text DEFAULT aftersales.actor(),
+                                       at timestamptz DEFAULT aftersales.now())
+    RETURNS aftersales.ticket_status
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    bad text;
+    result aftersales.ticket_status;
+BEGIN
+    IF ticket IS NULL THEN
+        RAISE EXCEPTION 'ticket must not be null'
+            USING ERRCODE = '22004',
+                  HINT = 'Name the ticket by its id, for example: SELECT aftersales.edit_ticket(42, changes => ''{"description": "no heating"}'');';
+    END IF;
+    IF changes IS NULL OR pg_catalog.jsonb_typeof(changes) OPERATOR(pg_catalog.<>) 'object'
+       OR changes OPERATOR(pg_catalog.=) '{}' THEN
+        RAISE EXCEPTION 'changes must be a non-empty JSON object, not %',
+                        COALESCE(pg_catalog.left(changes::text, 60), 'null')
+            USING ERRCODE = '22023',
+                  DETAIL = 'Its keys are the fields to change: description, org_id, requested_at, field.',
+                  HINT = 'For example: SELECT aftersales.edit_ticket(42, changes => ''{"description": "no heating", "org_id": 7}'');';
+    END IF;
+    SELECT k INTO bad FROM pg_catalog.jsonb_object_keys(changes) k
+     WHERE k NOT IN ('description', 'org_id', 'requested_at', 'field')
+     ORDER BY k LIMIT 1;
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot edit "%" of a ticket', pg_catalog.left(bad, 60)
+            USING ERRCODE = '22023',
+                  DETAIL = 'edit_ticket changes description, org_id, requested_at and field; the closed loop''s events change the rest, and channel, customer, unit, model and problem type are fixed at entry.',
+                  HINT = 'For example: SELECT aftersales.edit_ticket(42, changes => ''{"requested_at": "2026-03-02 09:00+08"}'');';
+    END IF;
+    PERFORM aftersales_internal.declare_event('edit', actor, at, reason);
+    UPDATE aftersales.tickets t
+       SET description = CASE WHEN changes OPERATOR(pg_catalog.?) 'description' THEN changes OPERATOR(pg_catalog.->>) 'description' ELSE t.description END,
+           org_id = CASE WHEN changes OPERATOR(pg_catalog.?) 'org_id' THEN (changes OPERATOR(pg_catalog.->>) 'org_id')::bigint ELSE t.org_id END,
+           requested_at = CASE WHEN changes OPERATOR(pg_catalog.?) 'requested_at' THEN (changes OPERATOR(pg_catalog.->>) 'requested_at')::timestamptz
+                               ELSE t.requested_at END,
+           field = CASE WHEN changes OPERATOR(pg_catalog.?) 'field' THEN (changes OPERATOR(pg_catalog.->>) 'field')::boolean ELSE t.field END
+     WHERE t.tenant_id OPERATOR(pg_catalog.=) aftersales.current_tenant()
+       AND t.ticket_id OPERATOR(pg_catalog.=) edit_ticket.ticket
+    RETURNING t.status INTO result;
+    PERFORM aftersales_internal.declare_event(NULL, NULL, NULL, NULL);
+    IF result IS NULL THEN
+        RAISE EXCEPTION 'ticket % does not exist for tenant %', ticket, aftersales.current_tenant()
+            USING ERRCODE = 'P0002',
+                  HINT = 'Tickets belong to the tenant in the setting aftersales.tenant_id; list them with: SELECT ticket_id, status FROM aftersales.tickets WHERE tenant_id = aftersales.current_tenant();';
+    END IF;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION aftersales.edit_ticket(bigint, jsonb, text, text, timestamptz) IS
+  'Change a ticket''s fields outside the closed loop (keys of changes: description, org_id, requested_at, field) as event edit, recorded with the old and new values; in any state, after close or cancel only by a service manager or admin; returns the status';
 -- Refusals name the bad value, cut when long: open_tickets names the element
 -- whose value fails its cast (with a hint) and cuts a long channel;
 -- get_calendar, kpi_setting, set_kpi_setting and the KPI functions cut long
