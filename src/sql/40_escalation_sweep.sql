@@ -223,7 +223,7 @@ DECLARE
     claimed integer;
     c record;
     msg text;
-    skipped text[] := '{}';
+    skipped text[] := '{}'::text[];
 BEGIN
     IF batch IS NULL OR batch < 1 OR batch > 100000 THEN
         PERFORM aftersales_internal.sweep_error(pg_catalog.format('invalid sweep batch: %s', COALESCE(batch::text, 'NULL')),
