@@ -15,7 +15,7 @@ INSERT INTO aftersales.engineers (org_id, name) VALUES (1, 'Wang Wei');
 SELECT aftersales.set_escalation_rule(k, l, enabled => false)
   FROM (VALUES ('warning', 50), ('warning', 75), ('warning', 100), ('escalation', 1), ('escalation', 2),
                ('escalation', 3), ('lock', 0)) AS r (k, l);
-SELECT kind, level, after, role FROM aftersales.escalation_rules_effective WHERE tenant_id = 1 ORDER BY kind;
+SELECT kind, level, after_minutes, role FROM aftersales.escalation_rules_effective WHERE tenant_id = 1 ORDER BY kind;
 
 CREATE FUNCTION pg_temp.alerts(since bigint DEFAULT 0)
     RETURNS TABLE (id bigint, ticket bigint, clock text, kind text, level numeric, role text, due_at timestamptz,

@@ -14,7 +14,7 @@ SELECT aftersales.set_escalation_rule('escalation', 3, after => '2147483647 hour
 -- ... but written directly, as an unbounded 0.1.0 rule stays after an upgrade
 UPDATE aftersales.escalation_rules SET after = '2147483647 hours' WHERE tenant_id = 1 AND kind = 'escalation' AND level = 3;
 UPDATE aftersales.escalation_rules SET after = '2147483647 hours' WHERE tenant_id = 1 AND kind = 'not_completed';
-SELECT kind, level, after FROM aftersales.escalation_rules_effective WHERE tenant_id = 1 ORDER BY kind, level;
+SELECT kind, level, after_minutes FROM aftersales.escalation_rules_effective WHERE tenant_id = 1 ORDER BY kind, level;
 
 SELECT aftersales.open_ticket(1, 1, 'A', 'no power', at => '2024-06-03 09:00+00');
 SELECT claimed, warnings, escalations, key_customer, not_completed, errors, skipped_rules

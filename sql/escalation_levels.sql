@@ -25,7 +25,7 @@ INSERT INTO aftersales.service_agreements (customer_id, policy_id, name, valid) 
 SELECT aftersales.set_escalation_rule(k, l, enabled => false)
   FROM (VALUES ('warning', 50), ('warning', 75), ('warning', 100), ('not_arrived', 0), ('not_completed', 0),
                ('key_customer', 0), ('lock', 0)) AS r (k, l);
-SELECT kind, level, after, role, description FROM aftersales.escalation_rules_effective
+SELECT kind, level, after_minutes, role, description FROM aftersales.escalation_rules_effective
  WHERE tenant_id = 1 ORDER BY kind, level;
 
 CREATE FUNCTION pg_temp.alerts(since bigint DEFAULT 0)

@@ -17,7 +17,7 @@ INSERT INTO aftersales.tenants VALUES (2, 'acme');
 SELECT aftersales.set_escalation_rule('escalation', 2, after => '2 hours', role => 'regional_manager', tenant => 2);
 SELECT aftersales.set_escalation_rule('warning', 50, enabled => false, tenant => 2);
 SELECT aftersales.set_escalation_rule('warning', 90, tenant => 2);
-SELECT tenant_id, kind, level, after, role, inherited FROM aftersales.escalation_rules_effective
+SELECT tenant_id, kind, level, after_minutes, role, inherited FROM aftersales.escalation_rules_effective
  WHERE tenant_id = 2 ORDER BY kind, level;
 SELECT tenant_id, kind, level, after, role, enabled, description FROM aftersales.escalation_rules
  WHERE tenant_id = 2 ORDER BY kind, level;

@@ -8,17 +8,27 @@
 #ifndef AFTERSALES_SLA_CLOCK_H
 #define AFTERSALES_SLA_CLOCK_H
 
-/* The escalation rules in force of the tenants that pass `where` (over r), a row per tenant. */
+/*
+ * The escalation rules in force of the tenants that pass `where` (over r,
+ * the view of the rules in force), a row per tenant.  Levels and delays
+ * are taken from the rule each row comes from (x: the tenant's own, or
+ * tenant 1's when inherited), as the table holds them: the view shows
+ * them in BI tools' plain types (the delay in minutes).
+ */
 #define SLA_RULES_IN_FORCE(where) \
 	"SELECT r.tenant_id," \
-	" pg_catalog.min(r.level) FILTER (WHERE r.kind OPERATOR(pg_catalog.=) 'warning') AS pct," \
-	" (pg_catalog.array_agg(r.after ORDER BY r.level)" \
+	" pg_catalog.min(x.level) FILTER (WHERE r.kind OPERATOR(pg_catalog.=) 'warning') AS pct," \
+	" (pg_catalog.array_agg(x.after ORDER BY x.level)" \
 	"      FILTER (WHERE r.kind OPERATOR(pg_catalog.=) 'escalation'))[1] AS esc," \
-	" pg_catalog.min(r.after) FILTER (WHERE r.kind OPERATOR(pg_catalog.=) 'not_arrived') AS arr," \
-	" pg_catalog.min(r.after) FILTER (WHERE r.kind OPERATOR(pg_catalog.=) 'not_completed') AS compl," \
-	" pg_catalog.min(r.after) FILTER (WHERE r.kind OPERATOR(pg_catalog.=) 'lock') AS lock_after," \
-	" pg_catalog.min(r.after) FILTER (WHERE r.kind OPERATOR(pg_catalog.=) 'key_customer') AS key_after" \
-	" FROM aftersales.escalation_rules_effective r WHERE " where " GROUP BY r.tenant_id"
+	" pg_catalog.min(x.after) FILTER (WHERE r.kind OPERATOR(pg_catalog.=) 'not_arrived') AS arr," \
+	" pg_catalog.min(x.after) FILTER (WHERE r.kind OPERATOR(pg_catalog.=) 'not_completed') AS compl," \
+	" pg_catalog.min(x.after) FILTER (WHERE r.kind OPERATOR(pg_catalog.=) 'lock') AS lock_after," \
+	" pg_catalog.min(x.after) FILTER (WHERE r.kind OPERATOR(pg_catalog.=) 'key_customer') AS key_after" \
+	" FROM aftersales.escalation_rules_effective r" \
+	" JOIN aftersales.escalation_rules x" \
+	"   ON x.tenant_id OPERATOR(pg_catalog.=) CASE WHEN r.inherited THEN 1 ELSE r.tenant_id END" \
+	"  AND x.kind OPERATOR(pg_catalog.=) r.kind AND x.level OPERATOR(pg_catalog.=) r.level" \
+	" WHERE " where " GROUP BY r.tenant_id"
 
 /*
  * When a new clock k (a ticket_sla row; cal its calendar, f its tenant's

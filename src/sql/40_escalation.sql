@@ -122,13 +122,18 @@ INSERT INTO aftersales.escalation_rules (tenant_id, kind, level, after, role, de
 SELECT pg_catalog.pg_extension_config_dump('aftersales.escalation_rules', 'WHERE tenant_id <> 1 OR customised');
 
 -- The rules in force for each tenant: its own rows, else tenant 1's, key by
--- key; disabled rows switch a stage off.  A timed stage whose after is
--- beyond the 8784 hours set_escalation_rule allows (a row stored before
+-- key; disabled rows switch a stage off.  Read by BI tools, so plain types
+-- only: the level with a declared scale, the delay in minutes (a JDBC
+-- driver reports an interval as OTHER).  The sweep's code takes the delay
+-- as an interval from the rule the row comes from (escalation_rules, the
+-- tenant's own row or tenant 1's when inherited).  A timed stage whose after
+-- is beyond the 8784 hours set_escalation_rule allows (a row stored before
 -- that bound, or written directly) is not in force: its instant may be out
 -- of range, and it must not stop the other stages.  The sweep names it in
 -- a WARNING and in sweep_runs.skipped_rules.
 CREATE VIEW aftersales.escalation_rules_effective WITH (security_invoker = true) AS
-SELECT tn.tenant_id, r.kind, r.level, r.after, r.role, r.description, r.tenant_id <> tn.tenant_id AS inherited,
+SELECT tn.tenant_id, r.kind, r.level::numeric(5,2) AS level, r.role, r.description,
+       r.tenant_id <> tn.tenant_id AS inherited,
        (EXTRACT(EPOCH FROM r.after) / 60)::numeric(14,2) AS after_minutes
   FROM aftersales.tenants tn
   JOIN aftersales.escalation_rules r ON r.tenant_id IN (tn.tenant_id, 1)
@@ -142,12 +147,11 @@ COMMENT ON VIEW aftersales.escalation_rules_effective IS
 COMMENT ON COLUMN aftersales.escalation_rules_effective.tenant_id IS 'Tenant the rule applies to';
 COMMENT ON COLUMN aftersales.escalation_rules_effective.kind IS 'Kind of stage (see aftersales.escalation_rules.kind)';
 COMMENT ON COLUMN aftersales.escalation_rules_effective.level IS 'Warning percent, escalation level, or 0';
-COMMENT ON COLUMN aftersales.escalation_rules_effective.after IS 'Delay of the stage (see aftersales.escalation_rules.after)';
 COMMENT ON COLUMN aftersales.escalation_rules_effective.role IS 'Who is told';
 COMMENT ON COLUMN aftersales.escalation_rules_effective.description IS 'What the stage means';
 COMMENT ON COLUMN aftersales.escalation_rules_effective.inherited IS 'True when the row is tenant 1''s default';
 COMMENT ON COLUMN aftersales.escalation_rules_effective.after_minutes IS
-  'The delay of the stage in minutes (after as a number, for BI tools, which cannot chart an interval)';
+  'The delay of the stage in minutes (see aftersales.escalation_rules.after, an interval); NULL for warnings';
 
 
 -- Shipped rows: a change marks them customised (so pg_dump keeps it); an
@@ -251,7 +255,11 @@ BEGIN
         SELECT DISTINCT u.tenant_id, u.ticket_id, u.clock
           FROM unnest(tenants, tickets, clocks) AS u (tenant_id, ticket_id, clock)
     ), r AS MATERIALIZED (
-        SELECT e.* FROM aftersales.escalation_rules_effective e
+        SELECT e.tenant_id, x.kind, x.level, x.role, x.after
+          FROM aftersales.escalation_rules_effective e
+          JOIN aftersales.escalation_rules x
+            ON x.tenant_id = CASE WHEN e.inherited THEN 1 ELSE e.tenant_id END
+           AND x.kind = e.kind AND x.level = e.level
          WHERE e.tenant_id IN (SELECT c.tenant_id FROM c)
     ), k AS MATERIALIZED (
         -- each running clock asked for, its rows read once, by key
@@ -409,11 +417,14 @@ DECLARE
     bad record;
 BEGIN
     SELECT e.tenant_id, e.level, e.after, e.prev_level, e.prev_after INTO bad
-      FROM (SELECT r.tenant_id, r.level, r.after,
-                   pg_catalog.lag(r.level) OVER w AS prev_level, pg_catalog.lag(r.after) OVER w AS prev_after
+      FROM (SELECT r.tenant_id, x.level, x.after,
+                   pg_catalog.lag(x.level) OVER w AS prev_level, pg_catalog.lag(x.after) OVER w AS prev_after
               FROM aftersales.escalation_rules_effective r
+              JOIN aftersales.escalation_rules x
+                ON x.tenant_id = CASE WHEN r.inherited THEN 1 ELSE r.tenant_id END
+               AND x.kind = r.kind AND x.level = r.level
              WHERE r.kind = 'escalation'
-            WINDOW w AS (PARTITION BY r.tenant_id ORDER BY r.level)) e
+            WINDOW w AS (PARTITION BY r.tenant_id ORDER BY x.level)) e
      WHERE e.after < e.prev_after
      LIMIT 1;
     IF FOUND THEN

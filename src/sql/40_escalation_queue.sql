@@ -168,7 +168,7 @@ SELECT q.tenant_id, q.ticket_id, q.urgency, q.waiting, q.level, q.role, q.locked
                t.status::text AS status, t.priority::text AS priority, cu.tier = 'key' AS key_customer,
                t.customer_id, cu.name AS customer, t.assignee_id, t.org_id,
                e.due_at,
-               pg_catalog.round(EXTRACT(EPOCH FROM aftersales.now() - e.due_at) / 60, 1) AS overdue_minutes,
+               (EXTRACT(EPOCH FROM aftersales.now() - e.due_at) / 60)::numeric(14,1) AS overdue_minutes,
                e.escalated_at, e.locked_at,
                (SELECT pg_catalog.min(w.next_check) FROM aftersales.escalation_watches w
                  WHERE w.tenant_id = e.tenant_id AND w.ticket_id = e.ticket_id) AS next_check,

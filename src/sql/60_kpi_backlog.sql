@@ -89,14 +89,17 @@ SELECT %1$s AS dim_key, pg_catalog.max(%2$s) AS dim_name,
        pg_catalog.count(*) FILTER (WHERE k.status IN ('new', 'locked')),
        pg_catalog.count(*) FILTER (WHERE k.status = 'on_hold'),
        pg_catalog.count(*) FILTER (WHERE k.status IN ('assigned', 'in_progress', 'on_site')),
-       pg_catalog.count(*) FILTER (WHERE k.age_hours > 24),
-       pg_catalog.count(*) FILTER (WHERE k.age_hours > 48),
-       pg_catalog.count(*) FILTER (WHERE k.age_hours > 72),
-       pg_catalog.count(*) FILTER (WHERE k.age_hours > 96),
-       pg_catalog.count(*) FILTER (WHERE k.age_hours > 120),
-       pg_catalog.round(pg_catalog.avg(k.age_hours), 2),
+       pg_catalog.count(*) FILTER (WHERE k.exact_age_hours > 24),
+       pg_catalog.count(*) FILTER (WHERE k.exact_age_hours > 48),
+       pg_catalog.count(*) FILTER (WHERE k.exact_age_hours > 72),
+       pg_catalog.count(*) FILTER (WHERE k.exact_age_hours > 96),
+       pg_catalog.count(*) FILTER (WHERE k.exact_age_hours > 120),
+       pg_catalog.round(pg_catalog.avg(k.exact_age_hours), 2),
        pg_catalog.max(k.age_hours)
   FROM (SELECT b.tenant_id, b.ticket_id, b.status, b.priority, b.engineer_id, b.age_hours,
+               -- backlog_as_of rounds each age to 0.01 h: the mean and the
+               -- thresholds take the exact age
+               EXTRACT(EPOCH FROM $2 - b.opened_at) / 3600 AS exact_age_hours,
                t.tenant_name, t.region, t.province, t.org_id, t.org_name, t.org_type, t.model_id,
                t.model_name, t.problem_type_id, t.problem_name, t.channel, be.name AS engineer_name
           FROM aftersales.backlog_as_of($2, $1) b

@@ -19,7 +19,7 @@
 \pset tuples_only true
 \pset pager off
 BEGIN;
-SELECT plan(339);
+SELECT plan(340);
 SET LOCAL TimeZone = 'UTC';
 
 -- ---------------------------------------------------------------------------
@@ -134,6 +134,14 @@ SELECT is(array_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) ORD
   FROM kpi_views JOIN pg_attribute a ON a.attrelid = v AND a.attnum > 0 AND NOT a.attisdropped
  WHERE v::text NOT LIKE 'aftersales._kpi%'
  GROUP BY v ORDER BY v::text;
+SELECT is(array_agg(c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod) ORDER BY c.relname, a.attnum),
+          NULL, 'every view of schema aftersales has plain types only: no interval, enum or other type, no numeric without a scale')
+  FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+ WHERE c.relnamespace = 'aftersales'::regnamespace AND c.relkind = 'v'
+   AND (a.atttypid NOT IN ('boolean'::regtype, 'smallint'::regtype, 'integer'::regtype, 'bigint'::regtype, 'text'::regtype,
+                           'character varying'::regtype, 'date'::regtype, 'timestamp with time zone'::regtype,
+                           'numeric'::regtype)
+        OR (a.atttypid = 'numeric'::regtype AND a.atttypmod = -1));
 SELECT is(format_type(a.atttypid, a.atttypmod), 'numeric(14,2)', 'escalation_rules_effective.after_minutes: the delay as numeric minutes')
   FROM pg_attribute a WHERE a.attrelid = 'aftersales.escalation_rules_effective'::regclass AND a.attname = 'after_minutes';
 

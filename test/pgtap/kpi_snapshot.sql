@@ -3,7 +3,9 @@
 -- kpi_service and kpi_headline (as_of => the instant) agree with the event
 -- log read directly and with backlog_as_of: tickets entered by then,
 -- unresolved (backlog), resolved, closed, cancelled, scored follow-ups.
--- And the failure statistics count faults only.
+-- And the failure statistics count faults only; kpi_backlog's mean age and
+-- its age thresholds are taken over the exact ages, not over the ages
+-- backlog_as_of rounds to 0.01 h.
 --
 -- Run: pg_prove -d <db with pgtap and aftersales> test/pgtap/kpi_snapshot.sql
 -- Everything is rolled back.
@@ -13,7 +15,7 @@
 \pset tuples_only true
 \pset pager off
 BEGIN;
-SELECT plan(31);
+SELECT plan(34);
 SET LOCAL client_min_messages = warning;
 SET LOCAL TimeZone = 'UTC';
 
@@ -74,6 +76,34 @@ SELECT cmp_ok((SELECT count(*) FROM aftersales.tickets t JOIN run USING (tenant_
                  JOIN aftersales.problem_types p ON p.tenant_id = t.tenant_id AND p.problem_type_id = t.problem_type_id
                 WHERE t.status <> 'cancelled' AND p.kind <> 'fault'), '>', 0::bigint,
               'while the sample has consultation, parameter-setting and installation tickets, left out');
+
+-- Backlog ages: at 60 instants, each half an hour and 18 s after a
+-- ticket's entry (so that several tickets are open, of ages not whole
+-- hundredths of an hour), the mean and the counts over 24, 48, 72, 96 and
+-- 120 hours from the exact ages.
+CREATE TEMP TABLE age_instants AS
+SELECT DISTINCT t.opened_at + interval '30 minutes 18 seconds' AS at
+  FROM aftersales.tickets t JOIN run r ON r.tenant_id = t.tenant_id ORDER BY 1 LIMIT 60;
+CREATE TEMP TABLE ages AS
+SELECT i.at, 'all'::text AS dim_key, EXTRACT(EPOCH FROM i.at - b.opened_at) / 3600 AS exact, b.age_hours AS rounded
+  FROM age_instants i
+ CROSS JOIN LATERAL aftersales.backlog_as_of(i.at) b;
+CREATE TEMP TABLE backlog AS
+SELECT i.at, k.* FROM age_instants i CROSS JOIN LATERAL aftersales.kpi_backlog('all', as_of => i.at) k;
+SELECT ok((SELECT count(*) FROM (SELECT round(avg(a.exact), 2) <> round(avg(a.rounded), 2) AS differs
+                                   FROM ages a GROUP BY a.at, a.dim_key) x WHERE x.differs) > 0,
+          'the mean of rounded ages differs from the exact mean somewhere (so the exact mean is put to work)');
+SELECT is((SELECT array_agg(k.at || ' ' || k.dim_key ORDER BY k.at, k.dim_key) FROM backlog k
+            WHERE k.avg_age_hours IS DISTINCT FROM (SELECT round(avg(a.exact), 2) FROM ages a
+                                                     WHERE a.at = k.at AND a.dim_key = k.dim_key)),
+          NULL, 'kpi_backlog avg_age_hours is the mean of the exact ages');
+SELECT is((SELECT array_agg(k.at || ' ' || k.dim_key ORDER BY k.at, k.dim_key) FROM backlog k
+            WHERE row(k.over_24h, k.over_48h, k.over_72h, k.over_96h, k.over_120h, k.open_tickets)::text
+                  IS DISTINCT FROM (SELECT row(count(*) FILTER (WHERE a.exact > 24), count(*) FILTER (WHERE a.exact > 48),
+                                               count(*) FILTER (WHERE a.exact > 72), count(*) FILTER (WHERE a.exact > 96),
+                                               count(*) FILTER (WHERE a.exact > 120), count(*))::text
+                                      FROM ages a WHERE a.at = k.at AND a.dim_key = k.dim_key)),
+          NULL, 'kpi_backlog counts over 24 to 120 hours by exact age');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -7517,3 +7517,613 @@ END
 $$;
 
 SELECT aftersales_internal.apply_row_security();
+
+-- Views BI tools read, in plain types: escalation_rules_effective without
+-- the interval after (after_minutes holds it) and with level numeric(5,2);
+-- manager_queue.overdue_minutes numeric(14,1).  The escalation code takes
+-- the delay as an interval from escalation_rules.
+DROP VIEW aftersales.escalation_rules_effective;
+CREATE VIEW aftersales.escalation_rules_effective WITH (security_invoker = true) AS
+SELECT tn.tenant_id, r.kind, r.level::numeric(5,2) AS level, r.role, r.description,
+       r.tenant_id <> tn.tenant_id AS inherited,
+       (EXTRACT(EPOCH FROM r.after) / 60)::numeric(14,2) AS after_minutes
+  FROM aftersales.tenants tn
+  JOIN aftersales.escalation_rules r ON r.tenant_id IN (tn.tenant_id, 1)
+ WHERE r.enabled
+   AND (r.tenant_id = tn.tenant_id
+        OR NOT EXISTS (SELECT FROM aftersales.escalation_rules o
+                        WHERE o.tenant_id = tn.tenant_id AND o.kind = r.kind AND o.level = r.level));
+COMMENT ON VIEW aftersales.escalation_rules_effective IS
+  'The escalation rules in force for every tenant: its own rows, else tenant 1''s, key by key; enabled stages only';
+COMMENT ON COLUMN aftersales.escalation_rules_effective.tenant_id IS 'Tenant the rule applies to';
+COMMENT ON COLUMN aftersales.escalation_rules_effective.kind IS 'Kind of stage (see aftersales.escalation_rules.kind)';
+COMMENT ON COLUMN aftersales.escalation_rules_effective.level IS 'Warning percent, escalation level, or 0';
+COMMENT ON COLUMN aftersales.escalation_rules_effective.role IS 'Who is told';
+COMMENT ON COLUMN aftersales.escalation_rules_effective.description IS 'What the stage means';
+COMMENT ON COLUMN aftersales.escalation_rules_effective.inherited IS 'True when the row is tenant 1''s default';
+COMMENT ON COLUMN aftersales.escalation_rules_effective.after_minutes IS
+  'The delay of the stage in minutes (see aftersales.escalation_rules.after, an interval); NULL for warnings';
+GRANT SELECT ON aftersales.escalation_rules_effective TO aftersales_admin, aftersales_manager, aftersales_agent,
+    aftersales_engineer, aftersales_auditor;
+GRANT SELECT ON aftersales.escalation_rules_effective TO aftersales_analyst;
+GRANT SELECT ON aftersales.escalation_rules_effective TO aftersales_sweep;
+CREATE OR REPLACE FUNCTION aftersales_internal.watch_stages(tenants bigint[], tickets bigint[], clocks text[],
+                                         until timestamptz DEFAULT '-infinity')
+    RETURNS TABLE (tenant_id bigint, ticket_id bigint, clock text, kind text, level numeric, role text,
+                   due_at timestamptz, target interval, clock_due timestamptz, after interval,
+                   priority aftersales.priority, status aftersales.ticket_status, assignee_id bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    WITH c AS MATERIALIZED (
+        SELECT DISTINCT u.tenant_id, u.ticket_id, u.clock
+          FROM unnest(tenants, tickets, clocks) AS u (tenant_id, ticket_id, clock)
+    ), r AS MATERIALIZED (
+        SELECT e.tenant_id, x.kind, x.level, x.role, x.after
+          FROM aftersales.escalation_rules_effective e
+          JOIN aftersales.escalation_rules x
+            ON x.tenant_id = CASE WHEN e.inherited THEN 1 ELSE e.tenant_id END
+           AND x.kind = e.kind AND x.level = e.level
+         WHERE e.tenant_id IN (SELECT c.tenant_id FROM c)
+    ), k AS MATERIALIZED (
+        -- each running clock asked for, its rows read once, by key
+        SELECT c.tenant_id, c.ticket_id, c.clock, s.metric, s.target, s.calendar, s.started_at, s.paused,
+               s.due_at, cal.calendar AS cal, COALESCE(w.warned, 0) AS warned, COALESCE(w.level, 0) AS level,
+               COALESCE(w.done, '{}') AS done, t.priority, t.status, t.assignee_id
+          FROM c
+          JOIN aftersales.ticket_sla s
+            ON s.tenant_id = c.tenant_id AND s.ticket_id = c.ticket_id AND s.metric::text = c.clock
+          JOIN aftersales.tickets t ON t.tenant_id = c.tenant_id AND t.ticket_id = c.ticket_id
+          LEFT JOIN aftersales.escalation_watches w
+            ON w.tenant_id = c.tenant_id AND w.ticket_id = c.ticket_id AND w.clock = c.clock
+          LEFT JOIN aftersales.calendars cal ON cal.tenant_id = s.tenant_id AND cal.name = s.calendar
+         WHERE c.clock <> 'ticket' AND s.stopped_at IS NULL AND s.paused_since IS NULL
+    ), kt AS MATERIALIZED (
+        -- each ticket asked for (clock 'ticket')
+        SELECT c.tenant_id, c.ticket_id, c.clock, t.requested_at, t.opened_at, cu.tier,
+               COALESCE(w.done, '{}') AS done, t.priority, t.status, t.assignee_id
+          FROM c
+          JOIN aftersales.tickets t ON t.tenant_id = c.tenant_id AND t.ticket_id = c.ticket_id
+          JOIN aftersales.customers cu ON cu.tenant_id = t.tenant_id AND cu.customer_id = t.customer_id
+          LEFT JOIN aftersales.escalation_watches w
+            ON w.tenant_id = c.tenant_id AND w.ticket_id = c.ticket_id AND w.clock = c.clock
+         WHERE c.clock = 'ticket'
+    ), s AS MATERIALIZED (
+    -- the stages of a clock in their fixed order: warnings at p% of the
+    -- target, levels at the target plus after; the instant as ticket_sla
+    -- computes due_at: start + amount + pauses, on the calendar
+    SELECT k.tenant_id, k.ticket_id, k.clock, r.kind, r.level, r.role,
+           aftersales_internal.clock_add(k.calendar, k.cal, k.started_at, x.amount + k.paused) AS due_at,
+           k.target, k.due_at AS clock_due, r.after, k.priority, k.status, k.assignee_id
+      FROM k
+      JOIN r ON r.tenant_id = k.tenant_id
+            AND ((r.kind = 'warning' AND k.level = 0 AND r.level > k.warned)
+                 OR (r.kind = 'escalation' AND r.level > k.level))
+      CROSS JOIN LATERAL (SELECT CASE WHEN r.kind = 'warning' THEN k.target * (r.level / 100)::float8
+                                      ELSE k.target + r.after END AS amount) x
+    UNION ALL
+    -- the anomaly stage of a clock: wall-clock time after entry
+    SELECT k.tenant_id, k.ticket_id, k.clock, r.kind, r.level, r.role, k.started_at + r.after,
+           k.target, k.due_at, r.after, k.priority, k.status, k.assignee_id
+      FROM k
+      JOIN r ON r.tenant_id = k.tenant_id
+            AND r.kind = CASE k.metric WHEN 'arrival' THEN 'not_arrived' WHEN 'resolution' THEN 'not_completed' END
+            AND NOT r.kind = ANY (k.done)
+    UNION ALL
+    -- the stages of the ticket itself
+    SELECT kt.tenant_id, kt.ticket_id, kt.clock, r.kind, r.level, r.role,
+           CASE r.kind WHEN 'lock' THEN kt.requested_at ELSE kt.opened_at END + r.after,
+           NULL::interval, NULL::timestamptz, r.after, kt.priority, kt.status, kt.assignee_id
+      FROM kt
+      JOIN r ON r.tenant_id = kt.tenant_id
+            AND ((r.kind = 'lock' AND kt.status = 'new' AND kt.requested_at IS NOT NULL)
+                 OR (r.kind = 'key_customer' AND kt.tier = 'key' AND kt.status NOT IN ('resolved', 'closed', 'cancelled')))
+            AND NOT r.kind = ANY (kt.done)
+    )
+    SELECT s.* FROM s WHERE s.due_at <= until
+    UNION ALL
+    (SELECT DISTINCT ON (s.tenant_id, s.ticket_id, s.clock) s.* FROM s WHERE s.due_at > until
+      ORDER BY s.tenant_id, s.ticket_id, s.clock, s.due_at);
+END
+$$;
+CREATE OR REPLACE FUNCTION aftersales_internal.escalation_rules_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    bad record;
+BEGIN
+    SELECT e.tenant_id, e.level, e.after, e.prev_level, e.prev_after INTO bad
+      FROM (SELECT r.tenant_id, x.level, x.after,
+                   pg_catalog.lag(x.level) OVER w AS prev_level, pg_catalog.lag(x.after) OVER w AS prev_after
+              FROM aftersales.escalation_rules_effective r
+              JOIN aftersales.escalation_rules x
+                ON x.tenant_id = CASE WHEN r.inherited THEN 1 ELSE r.tenant_id END
+               AND x.kind = r.kind AND x.level = r.level
+             WHERE r.kind = 'escalation'
+            WINDOW w AS (PARTITION BY r.tenant_id ORDER BY x.level)) e
+     WHERE e.after < e.prev_after
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'escalation level % of tenant % fires % past due, before level % (% past due)',
+                        bad.level, bad.tenant_id, bad.after, bad.prev_level, bad.prev_after
+            USING ERRCODE = '23514',
+                  DETAIL = 'A higher level must not fire before a lower one.',
+                  HINT = pg_catalog.format('Give level %s an after of at least %s, for example: SELECT aftersales.set_escalation_rule(''escalation'', %s, after => %L);',
+                                           bad.level, bad.prev_after, bad.level, bad.prev_after);
+    END IF;
+    PERFORM aftersales.rearm_watches();
+    RETURN NULL;
+END
+$$;
+DROP VIEW aftersales.manager_queue;
+CREATE VIEW aftersales.manager_queue WITH (security_invoker = true) AS
+SELECT q.tenant_id, q.ticket_id, q.urgency, q.waiting, q.level, q.role, q.locked, q.reason,
+       q.status, q.priority, q.key_customer, q.customer_id, q.customer, q.assignee_id, q.org_id,
+       q.due_at, q.overdue_minutes, q.escalated_at, q.locked_at, q.next_check,
+       q.acknowledged_at, q.acknowledged_by, q.note, q.alert_id
+  FROM (SELECT e.tenant_id, e.ticket_id,
+               pg_catalog.row_number() OVER (
+                   ORDER BY e.acknowledged_at IS NOT NULL, e.level DESC, t.status = 'locked' DESC, t.priority,
+                            cu.tier = 'key' DESC, COALESCE(e.due_at, e.locked_at), e.ticket_id) AS urgency,
+               e.acknowledged_at IS NULL AS waiting,
+               e.level::integer AS level,
+               COALESCE(e.role, 'service_manager') AS role,
+               t.status = 'locked' AS locked,
+               pg_catalog.concat_ws('; ',
+                   CASE WHEN t.status = 'locked' THEN 'locked: ' || e.lock_reason END,
+                   CASE WHEN e.level > 0 THEN pg_catalog.format('level %s: %s target missed', e.level, e.clock) END) AS reason,
+               t.status::text AS status, t.priority::text AS priority, cu.tier = 'key' AS key_customer,
+               t.customer_id, cu.name AS customer, t.assignee_id, t.org_id,
+               e.due_at,
+               (EXTRACT(EPOCH FROM aftersales.now() - e.due_at) / 60)::numeric(14,1) AS overdue_minutes,
+               e.escalated_at, e.locked_at,
+               (SELECT pg_catalog.min(w.next_check) FROM aftersales.escalation_watches w
+                 WHERE w.tenant_id = e.tenant_id AND w.ticket_id = e.ticket_id) AS next_check,
+               e.acknowledged_at, e.acknowledged_by, e.note, e.alert_id
+          FROM aftersales.ticket_escalations e
+          JOIN aftersales.tickets t ON t.tenant_id = e.tenant_id AND t.ticket_id = e.ticket_id
+          JOIN aftersales.customers cu ON cu.tenant_id = t.tenant_id AND cu.customer_id = t.customer_id
+         WHERE e.tenant_id = aftersales.current_tenant()) q
+ ORDER BY q.urgency;
+COMMENT ON VIEW aftersales.manager_queue IS
+  'The service managers'' queue of the current tenant: open tickets that are locked or escalated, most urgent first (waiting before acknowledged, then higher level, locked, priority A first, key customers, longest overdue)';
+COMMENT ON COLUMN aftersales.manager_queue.tenant_id IS 'Tenant';
+COMMENT ON COLUMN aftersales.manager_queue.ticket_id IS 'Ticket';
+COMMENT ON COLUMN aftersales.manager_queue.urgency IS 'Rank, 1 the most urgent';
+COMMENT ON COLUMN aftersales.manager_queue.waiting IS 'True until a manager acknowledges or takes over the ticket (again after each new level or lock)';
+COMMENT ON COLUMN aftersales.manager_queue.level IS 'Highest escalation level reached (1 supervisor, 2 service manager, 3 head of department); 0 when only locked';
+COMMENT ON COLUMN aftersales.manager_queue.role IS 'Who the level calls for';
+COMMENT ON COLUMN aftersales.manager_queue.locked IS 'Whether the ticket is locked (waiting for the service manager to take it over, unlock it or transfer it)';
+COMMENT ON COLUMN aftersales.manager_queue.reason IS 'Why it is here: the lock''s reason, and the SLA target missed';
+COMMENT ON COLUMN aftersales.manager_queue.status IS 'Ticket status';
+COMMENT ON COLUMN aftersales.manager_queue.priority IS 'Ticket priority: A, B or C';
+COMMENT ON COLUMN aftersales.manager_queue.key_customer IS 'Whether the customer is a key customer';
+COMMENT ON COLUMN aftersales.manager_queue.customer_id IS 'Customer';
+COMMENT ON COLUMN aftersales.manager_queue.customer IS 'Customer name';
+COMMENT ON COLUMN aftersales.manager_queue.assignee_id IS 'Engineer who has the ticket, if any';
+COMMENT ON COLUMN aftersales.manager_queue.org_id IS 'Organisation handling the ticket';
+COMMENT ON COLUMN aftersales.manager_queue.due_at IS 'When the SLA clock that escalated was due; NULL when only locked';
+COMMENT ON COLUMN aftersales.manager_queue.overdue_minutes IS 'Minutes since due_at, as of now (wall clock)';
+COMMENT ON COLUMN aftersales.manager_queue.escalated_at IS 'When the level was raised';
+COMMENT ON COLUMN aftersales.manager_queue.locked_at IS 'When the ticket was locked, while it is';
+COMMENT ON COLUMN aftersales.manager_queue.next_check IS 'When a sweep next has something to fire for the ticket (the next level, say)';
+COMMENT ON COLUMN aftersales.manager_queue.acknowledged_at IS 'When a manager acknowledged or took it over';
+COMMENT ON COLUMN aftersales.manager_queue.acknowledged_by IS 'Who';
+COMMENT ON COLUMN aftersales.manager_queue.note IS 'The manager''s note';
+COMMENT ON COLUMN aftersales.manager_queue.alert_id IS 'The latest escalation or lock alert (aftersales.alerts)';
+GRANT SELECT ON aftersales.manager_queue TO aftersales_admin, aftersales_manager, aftersales_agent,
+    aftersales_engineer, aftersales_auditor;
+GRANT SELECT ON aftersales.manager_queue TO aftersales_analyst;
+SELECT aftersales_internal.apply_row_security();
+
+-- ---------------------------------------------------------------------------
+-- _kpi_ticket_dims (read by BI tools' metadata like any view of the schema):
+-- status and priority as text, not the enum types a driver cannot chart;
+-- kpi_open_tickets, built on it, again; kpi_ticket_facts reads them as text.
+DROP VIEW aftersales.kpi_open_tickets;
+DROP VIEW aftersales._kpi_ticket_dims;
+CREATE VIEW aftersales._kpi_ticket_dims WITH (security_invoker = true) AS
+SELECT t.tenant_id,
+       tn.name                                  AS tenant_name,
+       t.ticket_id,
+       t.opened_at,
+       t.status::text                           AS status,
+       t.priority::text                         AS priority,
+       t.channel,
+       t.field,
+       t.customer_id,
+       c.tier                                   AS customer_tier,
+       COALESCE(c.region, o.region)::text       AS region,
+       COALESCE(c.province, o.province)         AS province,
+       o.org_id,
+       o.name                                   AS org_name,
+       o.org_type,
+       t.unit_id,
+       t.model_id,
+       m.name                                   AS model_name,
+       t.problem_type_id,
+       p.name                                   AS problem_name,
+       t.assignee_id                            AS engineer_id,
+       e.name                                   AS engineer_name,
+       t.requested_at,
+       t.first_response_at,
+       t.assigned_at,
+       t.arrived_at,
+       t.first_resolved_at,
+       t.resolved_at,
+       t.closed_at,
+       t.attempt_count,
+       t.reopen_count,
+       t.csat,
+       t.nps
+  FROM aftersales.tickets t
+  LEFT JOIN aftersales.tenants tn ON tn.tenant_id = t.tenant_id
+  LEFT JOIN aftersales.customers c ON c.tenant_id = t.tenant_id AND c.customer_id = t.customer_id
+  LEFT JOIN aftersales.organisations o ON o.tenant_id = t.tenant_id AND o.org_id = COALESCE(t.org_id, c.org_id)
+  LEFT JOIN aftersales.product_models m ON m.tenant_id = t.tenant_id AND m.model_id = t.model_id
+  LEFT JOIN aftersales.problem_types p ON p.tenant_id = t.tenant_id AND p.problem_type_id = t.problem_type_id
+  LEFT JOIN aftersales.engineers e ON e.tenant_id = t.tenant_id AND e.engineer_id = t.assignee_id;
+COMMENT ON VIEW aftersales._kpi_ticket_dims IS
+  'Internal: each ticket with its dimensions (tenant, region, province, organisation and its type, model, problem type, engineer, priority, channel); unused joins cost nothing';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.tenant_name IS 'Tenant name';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.ticket_id IS 'Ticket id';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.opened_at IS 'Entry of the ticket';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.status IS 'Current state';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.priority IS 'Current priority';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.channel IS 'Channel of the request';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.field IS 'Whether the ticket needs on-site service';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.customer_id IS 'Customer';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.customer_tier IS 'Customer tier: key, major or standard';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.region IS 'Region: the customer''s, else the organisation''s';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.province IS 'Province: the customer''s, else the organisation''s';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.org_id IS 'Organisation: the ticket''s handling organisation, else the customer''s';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.org_name IS 'Organisation name';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.org_type IS 'Organisation type: headquarters, representative_office, dealer, supplier';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.unit_id IS 'Installed unit, when known';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.model_id IS 'Product model';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.model_name IS 'Product model name';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.problem_type_id IS 'Problem (fault) type';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.problem_name IS 'Problem type name';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.engineer_id IS 'Engineer holding the ticket now (for a resolved ticket: the one who resolved it)';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.engineer_name IS 'Engineer name';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.requested_at IS 'Customer-requested date';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.first_response_at IS 'First response';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.assigned_at IS 'Assignment to the current engineer';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.arrived_at IS 'First arrival on site';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.first_resolved_at IS 'First resolution';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.resolved_at IS 'Final resolution (NULL while a reopened ticket is unresolved)';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.closed_at IS 'Closing by a satisfied follow-up';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.attempt_count IS 'Failed handling attempts';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.reopen_count IS 'Reopens';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.csat IS 'CSAT of the latest follow-up';
+COMMENT ON COLUMN aftersales._kpi_ticket_dims.nps IS 'NPS score of the latest follow-up';
+GRANT SELECT ON aftersales._kpi_ticket_dims TO aftersales_admin, aftersales_manager, aftersales_agent,
+    aftersales_engineer, aftersales_auditor;
+GRANT SELECT ON aftersales._kpi_ticket_dims TO aftersales_analyst;
+CREATE VIEW aftersales.kpi_open_tickets WITH (security_invoker = true) AS
+SELECT b.ticket_id, b.status, b.priority, b.opened_at, b.age_hours::numeric(12,2) AS age_hours, t.region,
+       t.province, t.org_id,
+       t.org_name, t.org_type, b.engineer_id, e.name AS engineer_name, t.customer_tier, t.model_name,
+       t.problem_name, t.channel, t.field
+  FROM aftersales.backlog_as_of(aftersales.now(), aftersales.current_tenant()) b
+  JOIN aftersales._kpi_ticket_dims t ON t.tenant_id = b.tenant_id AND t.ticket_id = b.ticket_id
+  LEFT JOIN aftersales.engineers e ON e.tenant_id = b.tenant_id AND e.engineer_id = b.engineer_id;
+COMMENT ON VIEW aftersales.kpi_open_tickets IS
+  'The open (unresolved) tickets of the current tenant now, with their age: the detail list behind the backlog';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.ticket_id IS 'Ticket id';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.status IS 'State of the ticket (new, on_hold, assigned, in_progress, on_site, locked, resolved, closed, cancelled)';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.priority IS 'Priority: A (urgent), B or C';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.opened_at IS 'When the ticket was entered';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.age_hours IS 'Hours since entry';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.region IS 'Region (华东, 华北, 东北, 中南, 西北, 西南): the customer''s, else the organisation''s';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.province IS 'Province: the customer''s, else the organisation''s';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.org_id IS 'Organisation id';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.org_name IS 'Organisation name';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.org_type IS 'Organisation type: headquarters, representative_office, dealer or supplier';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.engineer_id IS 'Engineer id';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.engineer_name IS 'Engineer name';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.customer_tier IS 'Customer tier: key (重点客户), major or standard';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.model_name IS 'Product model name';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.problem_name IS 'Problem (fault) type name';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.channel IS 'Channel of the request: phone, web, app, wechat, email, walk_in, field, other';
+COMMENT ON COLUMN aftersales.kpi_open_tickets.field IS 'Whether the ticket needs on-site service';
+GRANT SELECT ON aftersales.kpi_open_tickets TO aftersales_admin, aftersales_manager, aftersales_agent,
+    aftersales_engineer, aftersales_auditor;
+GRANT SELECT ON aftersales.kpi_open_tickets TO aftersales_analyst;
+CREATE OR REPLACE FUNCTION aftersales.kpi_ticket_facts(since timestamptz, until timestamptz,
+                                            as_of timestamptz DEFAULT aftersales.now(),
+                                            tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS TABLE (tenant_id bigint, tenant_name text, ticket_id bigint, opened_at timestamptz,
+                   status text, priority text, channel text, field boolean, customer_tier text,
+                   region text, province text, org_id bigint, org_name text, org_type text,
+                   unit_id bigint, model_id bigint, model_name text, problem_type_id bigint, problem_name text,
+                   engineer_id bigint, engineer_name text, cancelled integer,
+                   response_minutes numeric, response_business_minutes numeric, responded_in_target integer,
+                   arrival_minutes numeric, arrival_business_minutes numeric, arrived_in_target integer,
+                   resolution_minutes numeric, resolution_business_minutes numeric, completed_in_target integer,
+                   repair_minutes numeric, repair_business_minutes numeric,
+                   handling_minutes numeric, handling_business_minutes numeric,
+                   promised_at timestamptz, completed_on_time integer,
+                   sla_first_response text, sla_arrival text, sla_resolution text,
+                   first_time_fix integer, closed_loop integer, reopened integer, repeat_problem integer,
+                   csat_score integer, csat_good integer, nps_score integer, nps_promoter integer, nps_detractor integer)
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
+AS $$
+BEGIN
+    PERFORM aftersales_internal.kpi_check('kpi_ticket_facts',
+        'SELECT * FROM aftersales.kpi_ticket_facts(''2026-01-01'', ''2026-02-01'', as_of => ''2026-02-01'');',
+        NULL, NULL, NULL, since, until, as_of, 'UTC', tenant);
+    RETURN QUERY
+    WITH cfg AS (
+        SELECT * FROM aftersales_internal.kpi_config(kpi_ticket_facts.tenant)
+    ), later AS (
+        -- tickets changed after as_of: what was known at as_of is rebuilt
+        -- from their event log (the others' current row is that)
+        SELECT t.tenant_id, t.ticket_id
+          FROM aftersales.tickets t
+         WHERE (kpi_ticket_facts.tenant IS NULL OR t.tenant_id = kpi_ticket_facts.tenant)
+           AND t.opened_at >= kpi_ticket_facts.since AND t.opened_at < kpi_ticket_facts.until
+           AND t.opened_at <= kpi_ticket_facts.as_of AND t.last_event_at > kpi_ticket_facts.as_of
+    ), loop_rules AS (
+        SELECT tr.from_state, tr.event, tr.to_state, tr.first_response, tr.counts_attempt, tr.supplies
+          FROM aftersales.ticket_transitions() tr
+    ), snap AS (
+        -- the columns of the ticket row at as_of, as replay_ticket() builds
+        -- them from the log
+        SELECT x.tenant_id, x.ticket_id, x.status, x.priority, x.first_response_at, x.assigned_at, x.arrived_at,
+               x.first_resolved_at,
+               CASE WHEN x.last_resolve_seq > COALESCE(x.last_reopen_seq, 0) THEN x.last_resolve_at END AS resolved_at,
+               CASE WHEN x.last_close_seq > COALESCE(x.last_reopen_seq, 0) THEN x.last_close_at END AS closed_at,
+               x.attempt_count, x.reopen_count, x.csat, x.nps, x.engineer_id
+          FROM (SELECT ev.tenant_id, ev.ticket_id,
+                       (pg_catalog.array_agg(ev.to_state ORDER BY ev.seq DESC))[1] AS status,
+                       (pg_catalog.array_agg(ev.payload ->> 'priority' ORDER BY ev.seq DESC)
+                            FILTER (WHERE ev.payload ? 'priority'))[1]::aftersales.priority AS priority,
+                       pg_catalog.min(ev.at) FILTER (WHERE r.first_response) AS first_response_at,
+                       pg_catalog.max(ev.at) FILTER (WHERE r.supplies = 'assignee_id' AND ev.to_state = 'assigned') AS assigned_at,
+                       pg_catalog.min(ev.at) FILTER (WHERE ev.event = 'arrive') AS arrived_at,
+                       pg_catalog.min(ev.at) FILTER (WHERE ev.to_state = 'resolved') AS first_resolved_at,
+                       pg_catalog.max(ev.seq) FILTER (WHERE ev.to_state = 'resolved') AS last_resolve_seq,
+                       (pg_catalog.array_agg(ev.at ORDER BY ev.seq DESC) FILTER (WHERE ev.to_state = 'resolved'))[1] AS last_resolve_at,
+                       pg_catalog.max(ev.seq) FILTER (WHERE ev.to_state = 'closed') AS last_close_seq,
+                       (pg_catalog.array_agg(ev.at ORDER BY ev.seq DESC) FILTER (WHERE ev.to_state = 'closed'))[1] AS last_close_at,
+                       pg_catalog.max(ev.seq) FILTER (WHERE ev.from_state IN ('resolved', 'closed') AND ev.to_state = 'new') AS last_reopen_seq,
+                       pg_catalog.count(*) FILTER (WHERE r.counts_attempt)::integer AS attempt_count,
+                       pg_catalog.count(*) FILTER (WHERE ev.from_state IN ('resolved', 'closed') AND ev.to_state = 'new')::integer AS reopen_count,
+                       (pg_catalog.array_agg(ev.payload ->> 'csat' ORDER BY ev.seq DESC) FILTER (WHERE ev.event = 'follow_up'))[1]::smallint AS csat,
+                       (pg_catalog.array_agg(ev.payload ->> 'nps' ORDER BY ev.seq DESC) FILTER (WHERE ev.event = 'follow_up'))[1]::smallint AS nps,
+                       (pg_catalog.array_agg(CASE WHEN ev.to_state IN ('new', 'locked') THEN NULL ELSE (ev.payload ->> 'assignee')::bigint END
+                                             ORDER BY ev.seq DESC)
+                            FILTER (WHERE ev.payload ? 'assignee' OR ev.to_state IN ('new', 'locked')))[1] AS engineer_id
+                  FROM later l
+                  JOIN aftersales.ticket_events ev ON ev.tenant_id = l.tenant_id AND ev.ticket_id = l.ticket_id
+                  LEFT JOIN loop_rules r
+                    ON r.from_state IS NOT DISTINCT FROM ev.from_state AND r.event = ev.event AND r.to_state = ev.to_state
+                 WHERE ev.at <= kpi_ticket_facts.as_of
+                 GROUP BY ev.tenant_id, ev.ticket_id) x
+    ), base AS (
+        SELECT k.tenant_id, k.tenant_name, k.ticket_id, k.opened_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.status ELSE sn.status::text END AS status,
+               CASE WHEN sn.ticket_id IS NULL THEN k.priority ELSE COALESCE(sn.priority::text, k.priority) END AS priority,
+               k.channel, k.field, k.customer_id, k.customer_tier, k.region, k.province, k.org_id, k.org_name,
+               k.org_type, k.unit_id, k.model_id, k.model_name, k.problem_type_id, k.problem_name,
+               CASE WHEN sn.ticket_id IS NULL THEN k.engineer_id ELSE sn.engineer_id END AS engineer_id,
+               CASE WHEN sn.ticket_id IS NULL THEN k.engineer_name ELSE se.name END AS engineer_name,
+               k.requested_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.first_response_at ELSE sn.first_response_at END AS first_response_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.assigned_at ELSE sn.assigned_at END AS assigned_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.arrived_at ELSE sn.arrived_at END AS arrived_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.first_resolved_at ELSE sn.first_resolved_at END AS first_resolved_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.resolved_at ELSE sn.resolved_at END AS resolved_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.closed_at ELSE sn.closed_at END AS closed_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.attempt_count ELSE sn.attempt_count END AS attempt_count,
+               CASE WHEN sn.ticket_id IS NULL THEN k.reopen_count ELSE sn.reopen_count END AS reopen_count,
+               CASE WHEN sn.ticket_id IS NULL THEN k.csat ELSE sn.csat END AS csat,
+               CASE WHEN sn.ticket_id IS NULL THEN k.nps ELSE sn.nps END AS nps,
+               g.response_target, g.arrival_target, g.completion_target, g.csat_good_min
+          FROM aftersales._kpi_ticket_dims k
+          JOIN cfg g ON g.tenant_id = k.tenant_id
+          LEFT JOIN snap sn ON sn.tenant_id = k.tenant_id AND sn.ticket_id = k.ticket_id
+          LEFT JOIN aftersales.engineers se ON se.tenant_id = sn.tenant_id AND se.engineer_id = sn.engineer_id
+         WHERE (kpi_ticket_facts.tenant IS NULL OR k.tenant_id = kpi_ticket_facts.tenant)
+           AND k.opened_at >= kpi_ticket_facts.since AND k.opened_at < kpi_ticket_facts.until
+           AND k.opened_at <= kpi_ticket_facts.as_of
+    ), facts AS (
+        SELECT b.*, b.status = 'cancelled' AS is_cancelled
+          FROM base b
+    ), clocks AS (
+        -- one row per ticket: its policy and the state of its three clocks
+        SELECT s.tenant_id, s.ticket_id, pg_catalog.min(s.policy_id) AS policy_id,
+               pg_catalog.min(CASE WHEN s.stopped_at <= kpi_ticket_facts.as_of THEN s.outcome ELSE 'running' END)
+                   FILTER (WHERE s.metric = 'first_response') AS fr,
+               pg_catalog.min(CASE WHEN s.stopped_at <= kpi_ticket_facts.as_of THEN s.outcome ELSE 'running' END)
+                   FILTER (WHERE s.metric = 'arrival') AS arr,
+               pg_catalog.min(CASE WHEN s.stopped_at <= kpi_ticket_facts.as_of THEN s.outcome ELSE 'running' END)
+                   FILTER (WHERE s.metric = 'resolution') AS res,
+               pg_catalog.min(s.due_at) FILTER (WHERE s.metric = 'resolution') AS res_due
+          FROM aftersales.ticket_sla s
+         WHERE (kpi_ticket_facts.tenant IS NULL OR s.tenant_id = kpi_ticket_facts.tenant)
+           AND s.started_at >= kpi_ticket_facts.since AND s.started_at < kpi_ticket_facts.until
+         GROUP BY s.tenant_id, s.ticket_id
+    ), repeats AS (
+        -- the previous ticket of the same unit and problem type, not cancelled
+        SELECT r.tenant_id, r.ticket_id, r.gap <= g.repeat_window AS is_repeat
+          FROM (SELECT t.tenant_id, t.ticket_id, t.opened_at,
+                       t.opened_at - pg_catalog.lag(t.opened_at) OVER (
+                           PARTITION BY t.tenant_id, t.unit_id, t.problem_type_id
+                           ORDER BY t.opened_at, t.ticket_id) AS gap
+                  FROM aftersales.tickets t
+                 WHERE (kpi_ticket_facts.tenant IS NULL OR t.tenant_id = kpi_ticket_facts.tenant)
+                   AND t.unit_id IS NOT NULL AND t.status <> 'cancelled'
+                   AND t.opened_at < kpi_ticket_facts.until AND t.opened_at <= kpi_ticket_facts.as_of
+                   AND t.opened_at >= kpi_ticket_facts.since - (SELECT pg_catalog.max(c2.repeat_window) FROM cfg c2)) r
+          JOIN cfg g ON g.tenant_id = r.tenant_id
+         WHERE r.opened_at >= kpi_ticket_facts.since
+    ), revisited AS (
+        -- tickets with more than one arrival on site (an arrival is never
+        -- earlier than the ticket's entry)
+        SELECT ev.tenant_id, ev.ticket_id
+          FROM aftersales.ticket_events ev
+         WHERE (kpi_ticket_facts.tenant IS NULL OR ev.tenant_id = kpi_ticket_facts.tenant)
+           AND ev.event = 'arrive' AND ev.at >= kpi_ticket_facts.since AND ev.at <= kpi_ticket_facts.as_of
+         GROUP BY ev.tenant_id, ev.ticket_id
+        HAVING pg_catalog.count(*) > 1
+    ), judged AS (
+        SELECT b.*, cl.fr, cl.arr, cl.res, cal.calendar AS cal, rp.is_repeat, rv.ticket_id IS NOT NULL AS is_revisited,
+               COALESCE(b.requested_at, cl.res_due) AS promise
+          FROM facts b
+          LEFT JOIN clocks cl ON cl.tenant_id = b.tenant_id AND cl.ticket_id = b.ticket_id
+          LEFT JOIN aftersales.sla_policies sp ON sp.tenant_id = cl.tenant_id AND sp.policy_id = cl.policy_id
+          LEFT JOIN aftersales.calendars cal ON cal.tenant_id = sp.tenant_id AND cal.name = sp.calendar
+          LEFT JOIN repeats rp ON rp.tenant_id = b.tenant_id AND rp.ticket_id = b.ticket_id
+          LEFT JOIN revisited rv ON rv.tenant_id = b.tenant_id AND rv.ticket_id = b.ticket_id
+    ), idle AS (
+        -- a reopened ticket's time sat resolved or closed before its final
+        -- resolution: not repair time
+        SELECT w.tenant_id, w.ticket_id, pg_catalog.sum(w.next_at - w.at) AS wall,
+               pg_catalog.sum(aftersales.business_diff(w.cal, w.at, w.next_at)) AS business
+          FROM (SELECT ev.tenant_id, ev.ticket_id, ev.at, ev.to_state, r.cal, r.resolved_at,
+                       pg_catalog.lead(ev.at) OVER (PARTITION BY ev.tenant_id, ev.ticket_id ORDER BY ev.seq) AS next_at
+                  FROM judged r
+                  JOIN aftersales.ticket_events ev ON ev.tenant_id = r.tenant_id AND ev.ticket_id = r.ticket_id
+                 WHERE r.reopen_count > 0 AND r.resolved_at IS NOT NULL AND ev.at <= kpi_ticket_facts.as_of) w
+         WHERE w.to_state IN ('resolved', 'closed') AND w.next_at <= w.resolved_at
+         GROUP BY w.tenant_id, w.ticket_id
+    )
+    SELECT j.tenant_id, j.tenant_name, j.ticket_id, j.opened_at,
+           j.status::text, j.priority::text, j.channel, j.field, j.customer_tier,
+           j.region, j.province, j.org_id, j.org_name, j.org_type,
+           j.unit_id, j.model_id, j.model_name, j.problem_type_id, j.problem_name,
+           j.engineer_id, j.engineer_name,
+           j.is_cancelled::integer,
+           -- first response
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM j.first_response_at - j.opened_at) / 60 END,
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.opened_at, j.first_response_at)) / 60 END,
+           CASE WHEN j.is_cancelled THEN NULL
+                WHEN j.first_response_at IS NOT NULL THEN (j.first_response_at <= j.opened_at + j.response_target)::integer
+                WHEN j.opened_at < kpi_ticket_facts.as_of - j.response_target THEN 0 END,
+           -- arrival (field tickets)
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM j.arrived_at - j.opened_at) / 60 END,
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.opened_at, j.arrived_at)) / 60 END,
+           CASE WHEN j.is_cancelled OR NOT j.field THEN NULL
+                WHEN j.arrived_at IS NOT NULL THEN (j.arrived_at <= j.opened_at + j.arrival_target)::integer
+                WHEN j.first_resolved_at IS NOT NULL THEN NULL
+                WHEN j.opened_at < kpi_ticket_facts.as_of - j.arrival_target THEN 0 END,
+           -- resolution (the final one)
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM j.resolved_at - j.opened_at) / 60 END,
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.opened_at, j.resolved_at)) / 60 END,
+           CASE WHEN j.is_cancelled THEN NULL
+                WHEN j.resolved_at IS NOT NULL THEN (j.resolved_at <= j.opened_at + j.completion_target)::integer
+                WHEN j.opened_at < kpi_ticket_facts.as_of - j.completion_target THEN 0 END,
+           -- repair: from the first response to the final resolution, less
+           -- the time sat resolved or closed before a reopen
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM j.resolved_at - j.first_response_at - COALESCE(i.wall, interval '0')) / 60 END,
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.first_response_at, j.resolved_at)
+                                                                - COALESCE(i.business, interval '0')) / 60 END,
+           -- handling: from the assignment to the current engineer to the final resolution
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM j.resolved_at - j.assigned_at) / 60 END,
+           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.assigned_at, j.resolved_at)) / 60 END,
+           -- on time: by the customer-requested date, else by the resolution clock's due time
+           CASE WHEN NOT j.is_cancelled THEN j.promise END,
+           CASE WHEN j.is_cancelled OR j.promise IS NULL THEN NULL
+                WHEN j.resolved_at IS NOT NULL THEN (j.resolved_at <= j.promise)::integer
+                WHEN kpi_ticket_facts.as_of > j.promise THEN 0 END,
+           CASE WHEN NOT j.is_cancelled THEN j.fr END,
+           CASE WHEN NOT j.is_cancelled THEN j.arr END,
+           CASE WHEN NOT j.is_cancelled THEN j.res END,
+           -- first-time fix, closed loop, reopen: over tickets resolved at least once
+           CASE WHEN j.is_cancelled OR j.first_resolved_at IS NULL THEN NULL
+                WHEN j.attempt_count > 0 OR j.reopen_count > 0 OR j.is_revisited THEN 0
+                ELSE 1 END,
+           CASE WHEN j.is_cancelled OR j.first_resolved_at IS NULL THEN NULL
+                ELSE (j.status = 'closed')::integer END,
+           CASE WHEN j.is_cancelled OR j.first_resolved_at IS NULL THEN NULL
+                ELSE (j.reopen_count > 0)::integer END,
+           CASE WHEN j.is_cancelled OR j.unit_id IS NULL THEN NULL
+                ELSE COALESCE(j.is_repeat, false)::integer END,
+           -- the latest follow-up's scores
+           CASE WHEN NOT j.is_cancelled THEN j.csat::integer END,
+           CASE WHEN NOT j.is_cancelled THEN (j.csat >= j.csat_good_min)::integer END,
+           CASE WHEN NOT j.is_cancelled THEN j.nps::integer END,
+           CASE WHEN NOT j.is_cancelled THEN (j.nps >= 9)::integer END,
+           CASE WHEN NOT j.is_cancelled THEN (j.nps <= 6)::integer END
+      FROM judged j
+      LEFT JOIN idle i ON i.tenant_id = j.tenant_id AND i.ticket_id = j.ticket_id;
+END
+$$;
+SELECT aftersales_internal.apply_row_security();
+
+-- ---------------------------------------------------------------------------
+-- kpi_backlog: the mean age and the counts over 24 ... 120 hours from the exact
+-- ages (backlog_as_of rounds each to 0.01 h).
+CREATE OR REPLACE FUNCTION aftersales.kpi_backlog(dimension text DEFAULT 'organisation_type',
+                                       as_of timestamptz DEFAULT aftersales.now(),
+                                       tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS TABLE (dim_key text, dim_name text, open_tickets bigint, unassigned bigint, on_hold bigint,
+                   in_work bigint, over_24h bigint, over_48h bigint, over_72h bigint, over_96h bigint,
+                   over_120h bigint, avg_age_hours numeric, max_age_hours numeric)
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
+AS $$
+DECLARE
+    d record;
+BEGIN
+    PERFORM aftersales_internal.kpi_check('kpi_backlog',
+        'SELECT * FROM aftersales.kpi_backlog(''organisation_type'', as_of => ''2026-03-01 00:00+08'');',
+        NULL, dimension,
+        '{all,tenant,region,province,organisation,organisation_type,product_model,problem_type,engineer,priority,channel}',
+        NULL, NULL, as_of, 'UTC', tenant);
+    d := aftersales_internal.kpi_dimension_sql(dimension);
+    RETURN QUERY EXECUTE pg_catalog.format($q$
+SELECT q.* FROM (
+SELECT %1$s AS dim_key, pg_catalog.max(%2$s) AS dim_name,
+       pg_catalog.count(*),
+       pg_catalog.count(*) FILTER (WHERE k.status IN ('new', 'locked')),
+       pg_catalog.count(*) FILTER (WHERE k.status = 'on_hold'),
+       pg_catalog.count(*) FILTER (WHERE k.status IN ('assigned', 'in_progress', 'on_site')),
+       pg_catalog.count(*) FILTER (WHERE k.exact_age_hours > 24),
+       pg_catalog.count(*) FILTER (WHERE k.exact_age_hours > 48),
+       pg_catalog.count(*) FILTER (WHERE k.exact_age_hours > 72),
+       pg_catalog.count(*) FILTER (WHERE k.exact_age_hours > 96),
+       pg_catalog.count(*) FILTER (WHERE k.exact_age_hours > 120),
+       pg_catalog.round(pg_catalog.avg(k.exact_age_hours), 2),
+       pg_catalog.max(k.age_hours)
+  FROM (SELECT b.tenant_id, b.ticket_id, b.status, b.priority, b.engineer_id, b.age_hours,
+               -- backlog_as_of rounds each age to 0.01 h: the mean and the
+               -- thresholds take the exact age
+               EXTRACT(EPOCH FROM $2 - b.opened_at) / 3600 AS exact_age_hours,
+               t.tenant_name, t.region, t.province, t.org_id, t.org_name, t.org_type, t.model_id,
+               t.model_name, t.problem_type_id, t.problem_name, t.channel, be.name AS engineer_name
+          FROM aftersales.backlog_as_of($2, $1) b
+          JOIN aftersales._kpi_ticket_dims t ON t.tenant_id = b.tenant_id AND t.ticket_id = b.ticket_id
+          LEFT JOIN aftersales.engineers be ON be.tenant_id = b.tenant_id AND be.engineer_id = b.engineer_id) k
+ GROUP BY 1) q
+ ORDER BY %3$s$q$, d.key_sql, d.name_sql, d.order_sql)
+    USING tenant, as_of;
+END
+$$;
+
+-- escalation_rules_effective in plain types, as above, keeps leaving out a
+-- timed rule whose after is beyond 8784 hours (the sweep skips and names it).
+CREATE OR REPLACE VIEW aftersales.escalation_rules_effective WITH (security_invoker = true) AS
+SELECT tn.tenant_id, r.kind, r.level::numeric(5,2) AS level, r.role, r.description,
+       r.tenant_id <> tn.tenant_id AS inherited,
+       (EXTRACT(EPOCH FROM r.after) / 60)::numeric(14,2) AS after_minutes
+  FROM aftersales.tenants tn
+  JOIN aftersales.escalation_rules r ON r.tenant_id IN (tn.tenant_id, 1)
+ WHERE r.enabled
+   AND (r.kind = 'warning' OR r.after <= '8784 hours'::interval)
+   AND (r.tenant_id = tn.tenant_id
+        OR NOT EXISTS (SELECT FROM aftersales.escalation_rules o
+                        WHERE o.tenant_id = tn.tenant_id AND o.kind = r.kind AND o.level = r.level));
+COMMENT ON VIEW aftersales.escalation_rules_effective IS
+  'The escalation rules in force for every tenant: its own rows, else tenant 1''s, key by key; enabled stages only, and only those whose after is at most 8784 hours (the sweep skips and reports the others)';

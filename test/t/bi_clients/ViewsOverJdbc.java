@@ -4,7 +4,10 @@
 //   FAIL <view>.<column>: <why>        a column a chart tool cannot use,
 //                                      a remark that is not the comment,
 //                                      or an error
-// Arguments: JDBC URL, user, password, schema, view name pattern (LIKE).
+//   query <sqlstate or ok> <rows>      each further argument, a query run
+//                                      as is (what the user may not read)
+// Arguments: JDBC URL, user, password, schema, view name pattern (LIKE),
+// queries.
 import java.math.BigDecimal;
 import java.sql.*;
 import java.util.*;
@@ -77,6 +80,15 @@ public class ViewsOverJdbc {
                     fail(v, "*", "error " + e.getSQLState() + ": " + e.getMessage());
                 }
                 System.out.println("view " + v + " " + columns + " " + rows);
+            }
+            for (int q = 5; q < args.length; q++) {
+                try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(args[q])) {
+                    long rows = 0;
+                    while (rs.next()) rows++;
+                    System.out.println("query ok " + rows);
+                } catch (SQLException e) {
+                    System.out.println("query " + e.getSQLState() + " 0");
+                }
             }
         }
     }

@@ -2,7 +2,9 @@
 print one line per finding (as ViewsOverJdbc.java):
   view <name> <columns> <rows>
   FAIL <view>.<column>: <why>
-Arguments: libpq connection string, schema, view name pattern (LIKE)."""
+  query <sqlstate or ok> <rows>
+Arguments: libpq connection string, schema, view name pattern (LIKE),
+queries (each run as is: what the user may not read)."""
 import decimal
 import sys
 
@@ -38,4 +40,11 @@ for v in views:
                         print("FAIL %s.%s: value %r is not a Decimal of scale %s" % (v, col.name, x, col.scale))
                         break
     print("view %s %d %d" % (v, len(cur.description), len(rows)))
+for q in sys.argv[4:]:
+    try:
+        cur.execute(q)
+        print("query ok %d" % len(cur.fetchall()))
+    except psycopg2.Error as e:
+        print("query %s 0" % e.pgcode)
+        conn.rollback()
 conn.close()
