@@ -46,7 +46,7 @@ $(OBJS): $(wildcard src/*.h)
 aftersales--$(EXTVERSION).sql: $(sort $(wildcard src/sql/[0-9]*.sql))
 	cat $^ > $@
 
-.PHONY: demo test bench fuzz
+.PHONY: demo test bench fuzz valgrind
 # The README's two commands are test/bin/demo and test/bin/run-tests (they
 # need no make); these targets run them. Both provision what is missing (Debian
 # packages, a private cluster under .cluster/) before doing their job.
@@ -58,6 +58,11 @@ test:
 
 fuzz:
 	test/bin/fuzz
+
+# memcheck over the pg_regress suite, the server under valgrind (slow; not
+# part of make test)
+valgrind:
+	test/bin/valgrind
 
 bench:
 	AFTERSALES_BENCH=$(or $(ONLY),$(AFTERSALES_BENCH)) test/bin/bench

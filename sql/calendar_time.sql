@@ -65,6 +65,7 @@ SELECT aftersales.set_calendar('office', 'zone=Asia/Shanghai; mon-fri 08:30-17:3
 SELECT name, calendar, description FROM aftersales.calendars ORDER BY name;
 SELECT aftersales.business_add(aftersales.get_calendar('office'), '2026-11-23 17:00+08', '1 hour') AT TIME ZONE 'Asia/Shanghai';
 SELECT aftersales.get_calendar('nowhere');
+SELECT aftersales.get_calendar(repeat('n', 100000));
 SELECT aftersales.set_calendar('bad name', 'zone=UTC; mon 09:00-10:00');
 SELECT aftersales.set_calendar('x', NULL);
 

@@ -31,6 +31,21 @@ SELECT tenant_id, count(*) FROM aftersales.alerts GROUP BY 1 ORDER BY 1;
 -- pages of 3.
 SELECT alert_id, ticket_id, clock, kind, level FROM aftersales.unacknowledged_alerts(max_rows => 3);
 SELECT alert_id, ticket_id, clock, kind, level FROM aftersales.unacknowledged_alerts(after_alert => 7, max_rows => 3);
+-- The time of an acknowledgement: finite, not before the alert was raised,
+-- at most a year ahead of the database clock (22008, nothing acknowledged).
+SELECT aftersales.acknowledge_alert(5, at => '-infinity');
+SELECT aftersales.acknowledge_alerts(ARRAY[5, 6], at => 'infinity');
+SELECT aftersales.acknowledge_alerts(ARRAY[5, 6], at => '2024-07-01 09:05+00');
+DO $$
+BEGIN
+    PERFORM aftersales.acknowledge_alert(5, at => pg_catalog.transaction_timestamp() + interval '400 days');
+    RAISE EXCEPTION 'accepted';
+EXCEPTION WHEN datetime_field_overflow THEN
+    RAISE NOTICE 'a year and more ahead: refused with 22008';
+END $$;
+SELECT count(*) AS acknowledged FROM aftersales.alerts WHERE acknowledged_at IS NOT NULL;
+-- the alerts were raised at the sweep's 09:10: acknowledged from then on
+SET aftersales.now = '2024-07-01 09:10:00+00';
 SELECT aftersales.acknowledge_alerts(ARRAY[5, 6, 7], actor => 'notifier');
 -- again: nothing new, no error
 SELECT aftersales.acknowledge_alerts(ARRAY[5, 6, 7], actor => 'notifier');

@@ -42,6 +42,13 @@ SELECT aftersales.set_kpi_setting('response_minutes', 15);
 SELECT aftersales.set_kpi_setting('repeat_window_days', -1);
 SELECT aftersales.set_kpi_setting('repeat_window_days', NULL);
 SELECT aftersales.set_kpi_setting('repeat_window_days', 60, tenant => 424242);
+-- long arguments are cut in the messages
+SELECT aftersales.kpi_setting(repeat('n', 100000));
+SELECT aftersales.set_kpi_setting(repeat('n', 100000), 1);
+SELECT aftersales.set_kpi_setting('repeat_window_days', 1e100);
+SELECT * FROM aftersales.kpi_service(repeat('p', 100000), 'all', '2026-01-01', '2027-01-01');
+SELECT * FROM aftersales.kpi_service('month', repeat('d', 100000), '2026-01-01', '2027-01-01');
+SELECT * FROM aftersales.kpi_service('month', 'all', '2026-01-01', '2027-01-01', zone => repeat('z', 100000));
 DELETE FROM aftersales.kpi_settings WHERE tenant_id = 1 AND name = 'repeat_window_days';
 DELETE FROM aftersales.kpi_catalogue WHERE tenant_id = 1 AND code = 'nps';
 INSERT INTO aftersales.kpi_settings (tenant_id, name, value, unit) VALUES (1, 'response_minutes', 15, 'minutes');

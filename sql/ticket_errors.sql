@@ -161,6 +161,14 @@ SELECT * FROM aftersales.open_tickets('[{"customer": 1, "problem_type": 1, "prio
 SELECT * FROM aftersales.open_tickets('[{"customer": 1, "problem_type": 1, "description": "no priority"}]');
 SELECT * FROM aftersales.open_tickets('[{"customer": 1, "problem_type": 1, "priority": "B", "description": "x", "unit": 1, "model": 2}]');
 SELECT * FROM aftersales.open_tickets('[{"customer": 1, "problem_type": 1, "priority": "B", "description": "x", "on_hold": true}]');
+-- a value of the wrong type in an element: the element is named, with a hint
+SELECT * FROM aftersales.open_tickets('[{"customer": 1, "problem_type": 1, "priority": "B", "description": "ok"},
+                                        {"customer": "x", "problem_type": 1, "priority": "B", "description": "bad"}]');
+SELECT * FROM aftersales.open_tickets('[{"customer": 1, "problem_type": 1, "priority": "Z", "description": "bad"}]');
+SELECT * FROM aftersales.open_tickets('[{"customer": 1, "problem_type": 1, "priority": "B", "description": "x", "requested_at": "soon"}]');
+SELECT * FROM aftersales.open_tickets('[{"customer": 1, "problem_type": 1, "priority": "B", "description": "x"}, 7]');
+SELECT * FROM aftersales.open_tickets(jsonb_build_array(jsonb_build_object('customer', 1, 'problem_type', 1, 'priority', 'B',
+                                                                           'description', 'x', 'channel', repeat('y', 100000))));
 
 -- Time: events of a ticket come in order; the clock settings must parse.
 SELECT aftersales.arrive_on_site(4, at => '2024-05-06 07:00+00');

@@ -82,6 +82,14 @@ grow(void **arr, int *n, int *cap, Size elsize)
 	return (char *) *arr + (*n)++ * elsize;
 }
 
+/* memcpy of n bytes; an empty list's array is NULL, which memcpy must not get. */
+static inline void
+copy_n(void *dst, const void *src, Size n)
+{
+	if (n > 0)
+		memcpy(dst, src, n);
+}
+
 /* ---------- lookups shared with business_time.c ---------- */
 
 /* Find a zone by name; NULL (or an error) when unknown or leap-second based. */
@@ -967,21 +975,21 @@ spec_serialise(const CalSpec *spec, int nweekly, const char *zone)
 	for (int d = 0; d < 7; d++)
 	{
 		cal->week_first[d] = k;
-		memcpy(win + k, spec->week[d], spec->nweek[d] * sizeof(CalWindow));
+		copy_n(win + k, spec->week[d], spec->nweek[d] * sizeof(CalWindow));
 		k += spec->nweek[d];
 	}
 	cal->week_first[7] = k;
 	hol = (CalDateRange *) cal_holidays(cal);
-	memcpy(hol, spec->hol, spec->nhol * sizeof(CalDateRange));
+	copy_n(hol, spec->hol, spec->nhol * sizeof(CalDateRange));
 	rec = (int32 *) cal_recurring(cal);
-	memcpy(rec, spec->rec, spec->nrec * sizeof(int32));
+	copy_n(rec, spec->rec, spec->nrec * sizeof(int32));
 	dated = (CalDated *) cal_closed(cal);
 	for (int i = 0; i < spec->nclosed; i++, dated++)
 	{
 		dated->date = spec->closed[i].date;
 		dated->first = k;
 		dated->nwindows = spec->closed[i].nw;
-		memcpy(win + k, spec->closed[i].w, spec->closed[i].nw * sizeof(CalWindow));
+		copy_n(win + k, spec->closed[i].w, spec->closed[i].nw * sizeof(CalWindow));
 		k += spec->closed[i].nw;
 	}
 	for (int i = 0; i < spec->nwork; i++, dated++)
@@ -989,7 +997,7 @@ spec_serialise(const CalSpec *spec, int nweekly, const char *zone)
 		dated->date = spec->work[i].date;
 		dated->first = k;
 		dated->nwindows = spec->work[i].nw;
-		memcpy(win + k, spec->work[i].w, spec->work[i].nw * sizeof(CalWindow));
+		copy_n(win + k, spec->work[i].w, spec->work[i].nw * sizeof(CalWindow));
 		k += spec->work[i].nw;
 	}
 	memcpy((char *) cal_zone(cal), zone, strlen(zone) + 1);

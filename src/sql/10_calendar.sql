@@ -146,7 +146,7 @@ BEGIN
       FROM aftersales.calendars c
      WHERE c.tenant_id OPERATOR(pg_catalog.=) tenant AND c.name OPERATOR(pg_catalog.=) get_calendar.name;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'calendar "%" does not exist for tenant %', name, tenant
+        RAISE EXCEPTION 'calendar "%" does not exist for tenant %', CASE WHEN pg_catalog.length(name) > 64 THEN pg_catalog.left(name, 64) || '...' ELSE name END, tenant
             USING ERRCODE = '42704',
                   HINT = 'Create it first, for example: SELECT aftersales.set_calendar(''office'', ''zone=Asia/Shanghai; mon-fri 09:00-18:00'');';
     END IF;

@@ -208,6 +208,11 @@ AS $$
 DECLARE
     tenant bigint := aftersales.current_tenant();
     opened timestamptz := COALESCE(at, aftersales.now());
+    element jsonb;
+    item bigint;
+    bad bigint;
+    message text;
+    state text;
 BEGIN
     IF tickets IS NULL OR pg_catalog.jsonb_typeof(tickets) OPERATOR(pg_catalog.<>) 'array' THEN
         RAISE EXCEPTION 'tickets must be a JSON array'
@@ -216,13 +221,14 @@ BEGIN
     END IF;
     PERFORM aftersales_internal.declare_event('open', COALESCE(NULLIF(actor, ''), aftersales.actor()), opened,
                                       NULLIF(pg_catalog.btrim(reason), ''));
+    BEGIN
     RETURN QUERY
     INSERT INTO aftersales.tickets AS tk (tenant_id, channel, customer_id, unit_id, model_id, problem_type_id,
                                           description, priority, requested_at, org_id, field, status, opened_at)
     SELECT tenant,
            CASE WHEN aftersales_internal.value_listed('aftersales.ticket_channel', COALESCE(x.channel, 'phone'))
                 THEN COALESCE(x.channel, 'phone')
-                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('invalid channel "%s"', x.channel))::text END,
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('invalid channel "%s"', CASE WHEN pg_catalog.length(x.channel) > 64 THEN pg_catalog.left(x.channel, 64) || '...' ELSE x.channel END))::text END,
            CASE WHEN c.customer_id IS NOT NULL THEN x.customer
                 ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('customer %s does not exist', x.customer)) END,
            CASE WHEN x.unit IS NULL OR u.customer_id OPERATOR(pg_catalog.=) x.customer THEN x.unit
@@ -259,6 +265,37 @@ BEGIN
         ON u.tenant_id OPERATOR(pg_catalog.=) tenant AND u.unit_id OPERATOR(pg_catalog.=) x.unit
      ORDER BY x.item
     RETURNING tk.ticket_id;
+    EXCEPTION WHEN data_exception THEN
+        -- a value of the wrong type fails in jsonb_to_recordset's casts,
+        -- which name neither the element nor a correct one: find the first
+        -- element that fails alone and refuse that one (else re-raise)
+        GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+        IF state OPERATOR(pg_catalog.=) '22023' AND message OPERATOR(pg_catalog.~~) 'ticket % of the batch: %' THEN
+            RAISE;
+        END IF;
+        FOR element, item IN SELECT e.value, e.ordinality FROM pg_catalog.jsonb_array_elements(tickets) WITH ORDINALITY e LOOP
+            IF pg_catalog.jsonb_typeof(element) OPERATOR(pg_catalog.<>) 'object' THEN
+                bad := item;
+                message := pg_catalog.format('a JSON %s, not an object', pg_catalog.jsonb_typeof(element));
+                EXIT;
+            END IF;
+            BEGIN
+                PERFORM FROM pg_catalog.jsonb_to_record(element)
+                          AS (customer bigint, problem_type bigint, priority aftersales.priority, description text,
+                              channel text, unit bigint, model bigint, requested_at timestamptz, field boolean,
+                              org bigint, on_hold boolean, opened_at timestamptz);
+            EXCEPTION WHEN data_exception THEN
+                GET STACKED DIAGNOSTICS message = MESSAGE_TEXT;
+                bad := item;
+            END;
+            EXIT WHEN bad IS NOT NULL;
+        END LOOP;
+        IF bad IS NULL THEN
+            RAISE;
+        END IF;
+        PERFORM aftersales_internal.bad_item(bad, CASE WHEN pg_catalog.length(message) > 200
+                                                       THEN pg_catalog.left(message, 200) || '...' ELSE message END);
+    END;
     PERFORM aftersales_internal.declare_event(NULL, NULL, NULL, NULL);
 END
 $$;

@@ -126,7 +126,11 @@ SELECT pg_catalog.pg_extension_config_dump('aftersales.escalation_rules', 'WHERE
 -- only: the level with a declared scale, the delay in minutes (a JDBC
 -- driver reports an interval as OTHER).  The sweep's code takes the delay
 -- as an interval from the rule the row comes from (escalation_rules, the
--- tenant's own row or tenant 1's when inherited).
+-- tenant's own row or tenant 1's when inherited).  A timed stage whose after
+-- is beyond the 8784 hours set_escalation_rule allows (a row stored before
+-- that bound, or written directly) is not in force: its instant may be out
+-- of range, and it must not stop the other stages.  The sweep names it in
+-- a WARNING and in sweep_runs.skipped_rules.
 CREATE VIEW aftersales.escalation_rules_effective WITH (security_invoker = true) AS
 SELECT tn.tenant_id, r.kind, r.level::numeric(5,2) AS level, r.role, r.description,
        r.tenant_id <> tn.tenant_id AS inherited,
@@ -134,11 +138,12 @@ SELECT tn.tenant_id, r.kind, r.level::numeric(5,2) AS level, r.role, r.descripti
   FROM aftersales.tenants tn
   JOIN aftersales.escalation_rules r ON r.tenant_id IN (tn.tenant_id, 1)
  WHERE r.enabled
+   AND (r.kind = 'warning' OR r.after <= '8784 hours'::interval)
    AND (r.tenant_id = tn.tenant_id
         OR NOT EXISTS (SELECT FROM aftersales.escalation_rules o
                         WHERE o.tenant_id = tn.tenant_id AND o.kind = r.kind AND o.level = r.level));
 COMMENT ON VIEW aftersales.escalation_rules_effective IS
-  'The escalation rules in force for every tenant: its own rows, else tenant 1''s, key by key; enabled stages only';
+  'The escalation rules in force for every tenant: its own rows, else tenant 1''s, key by key; enabled stages only, and only those whose after is at most 8784 hours (the sweep skips and reports the others)';
 COMMENT ON COLUMN aftersales.escalation_rules_effective.tenant_id IS 'Tenant the rule applies to';
 COMMENT ON COLUMN aftersales.escalation_rules_effective.kind IS 'Kind of stage (see aftersales.escalation_rules.kind)';
 COMMENT ON COLUMN aftersales.escalation_rules_effective.level IS 'Warning percent, escalation level, or 0';
@@ -616,6 +621,7 @@ CREATE TABLE aftersales.sweep_runs (
     key_customer   integer     NOT NULL,
     errors         integer     NOT NULL,
     more_due       boolean     NOT NULL,
+    skipped_rules  text[]      NOT NULL,
     PRIMARY KEY (tenant_id, run_id)
 );
 CREATE INDEX sweep_runs_finished_idx ON aftersales.sweep_runs (finished_at);
@@ -635,6 +641,7 @@ COMMENT ON COLUMN aftersales.sweep_runs.not_arrived IS 'Not-arrived alerts raise
 COMMENT ON COLUMN aftersales.sweep_runs.not_completed IS 'Not-completed alerts raised';
 COMMENT ON COLUMN aftersales.sweep_runs.key_customer IS 'Key-customer alerts raised';
 COMMENT ON COLUMN aftersales.sweep_runs.errors IS 'Locks that failed (the lock alert is raised all the same, with the error in its detail)';
+COMMENT ON COLUMN aftersales.sweep_runs.skipped_rules IS 'Enabled rules of the tenants swept that it skipped, their after beyond 8784 hours (as kind, level, tenant and after); empty when none';
 COMMENT ON COLUMN aftersales.sweep_runs.more_due IS 'Whether stages were still due when it finished: the batch was full, or tickets were busy';
 
 -- ---------------------------------------------------------------------------

@@ -46,13 +46,27 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     tenant bigint := aftersales.current_tenant();
+    ack timestamptz := COALESCE(at, aftersales.now());
     missing bigint;
+    raised timestamptz;
     n integer;
 BEGIN
     IF alert_ids IS NULL THEN
         RAISE EXCEPTION 'alert_ids must not be null'
             USING ERRCODE = '22004',
                   HINT = 'For example: SELECT aftersales.acknowledge_alerts(ARRAY[17, 18]);';
+    END IF;
+    -- the window of an event's time: finite, at most a year ahead of the
+    -- database clock, and (below) not before the alert was raised
+    IF NOT pg_catalog.isfinite(ack) THEN
+        RAISE EXCEPTION 'time of acknowledgement must be finite, not %', ack
+            USING ERRCODE = '22008',
+                  HINT = 'Pass the time it happened, or none for the current time, for example: at => ''2026-03-02 09:00+08''.';
+    END IF;
+    IF ack > pg_catalog.transaction_timestamp() + interval '366 days' THEN
+        RAISE EXCEPTION 'time of acknowledgement, %, is more than a year ahead of the database clock, %', ack, pg_catalog.transaction_timestamp()
+            USING ERRCODE = '22008',
+                  HINT = 'Pass the time it happened, or none for the current time.';
     END IF;
     SELECT x.id INTO missing
       FROM pg_catalog.unnest(alert_ids) AS x (id)
@@ -64,8 +78,18 @@ BEGIN
             USING ERRCODE = 'P0002',
                   HINT = 'List the alerts waiting with: SELECT * FROM aftersales.unacknowledged_alerts();';
     END IF;
+    SELECT a.alert_id, a.raised_at INTO missing, raised
+      FROM aftersales.alerts a
+     WHERE a.tenant_id = tenant AND a.alert_id = ANY (alert_ids) AND a.acknowledged_at IS NULL AND a.raised_at > ack
+     ORDER BY a.alert_id
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'acknowledgement at % precedes alert %, raised at %', ack, missing, raised
+            USING ERRCODE = '22008',
+                  HINT = 'An alert is acknowledged after it is raised: pass a later time, or none for the current time.';
+    END IF;
     UPDATE aftersales.alerts a
-       SET acknowledged_at = COALESCE(acknowledge_alerts.at, aftersales.now()),
+       SET acknowledged_at = ack,
            acknowledged_by = COALESCE(NULLIF(acknowledge_alerts.actor, ''), aftersales.actor())
      WHERE a.tenant_id = tenant AND a.alert_id = ANY (alert_ids) AND a.acknowledged_at IS NULL;
     GET DIAGNOSTICS n = ROW_COUNT;

@@ -248,6 +248,7 @@ DECLARE
     claimed integer;
     c record;
     msg text;
+    skipped text[] := '{}'::text[];
 BEGIN
     IF batch IS NULL OR batch < 1 OR batch > 100000 THEN
         PERFORM aftersales_internal.sweep_error(pg_catalog.format('invalid sweep batch: %s', COALESCE(batch::text, 'NULL')),
@@ -269,9 +270,27 @@ BEGIN
                   HINT = 'Call it in its own transaction, as pg_cron does: SELECT * FROM aftersales.sweep();';
     END IF;
 
+    -- enabled rules of the tenants swept that are not in force because
+    -- their after is out of range (escalation_rules_effective leaves them
+    -- out): named, so that one bad stage is seen and the others still fire
+    FOR c IN SELECT r.tenant_id, r.kind, r.level, r.after
+               FROM aftersales.escalation_rules r
+              WHERE r.enabled AND r.kind <> 'warning' AND (r.after IS NULL OR r.after > '8784 hours'::interval)
+                AND (sweep.tenant IS NULL OR r.tenant_id = sweep.tenant
+                     OR (r.tenant_id = 1 AND NOT EXISTS (SELECT FROM aftersales.escalation_rules o
+                                                          WHERE o.tenant_id = sweep.tenant AND o.kind = r.kind
+                                                            AND o.level = r.level)))
+              ORDER BY r.tenant_id, r.kind, r.level LOOP
+        msg := pg_catalog.format('%s %s of tenant %s (after %s)', c.kind, c.level, c.tenant_id, COALESCE(c.after::text, 'NULL'));
+        skipped := skipped || msg;
+        RAISE WARNING 'aftersales sweep: escalation rule % is beyond 8784 hours, its stage is skipped', msg
+            USING HINT = pg_catalog.format('Bound it, for example: SELECT aftersales.set_escalation_rule(%L, %s, after => ''16 hours'', tenant => %s);',
+                                           c.kind, c.level, c.tenant_id);
+    END LOOP;
+
     INSERT INTO aftersales.sweep_runs AS r (tenant_id, started_at, finished_at, as_of, batch, claimed, warnings, escalations,
-                                            locks, not_arrived, not_completed, key_customer, errors, more_due)
-    VALUES (COALESCE(tenant, 0), started, started, now, batch, 0, 0, 0, 0, 0, 0, 0, 0, false)
+                                            locks, not_arrived, not_completed, key_customer, errors, more_due, skipped_rules)
+    VALUES (COALESCE(tenant, 0), started, started, now, batch, 0, 0, 0, 0, 0, 0, 0, 0, false, skipped)
     RETURNING r.* INTO run;
 
     -- 1. claim

@@ -423,7 +423,7 @@ BEGIN
       LEFT JOIN aftersales.kpi_settings o ON o.tenant_id = kpi_setting.tenant AND o.name = d.name
      WHERE d.tenant_id = 1 AND d.name = kpi_setting.name;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'unknown KPI setting: "%"', name
+        RAISE EXCEPTION 'unknown KPI setting: "%"', CASE WHEN pg_catalog.length(name) > 64 THEN pg_catalog.left(name, 64) || '...' ELSE name END
             USING ERRCODE = '22023',
                   HINT = 'Settings are listed by: SELECT name, value, unit FROM aftersales.kpi_settings_current; for example: SELECT aftersales.kpi_setting(''repeat_window_days'');';
     END IF;
@@ -444,12 +444,12 @@ DECLARE
 BEGIN
     SELECT * INTO d FROM aftersales.kpi_settings s WHERE s.tenant_id = 1 AND s.name = set_kpi_setting.name;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'unknown KPI setting: "%"', name
+        RAISE EXCEPTION 'unknown KPI setting: "%"', CASE WHEN pg_catalog.length(name) > 64 THEN pg_catalog.left(name, 64) || '...' ELSE name END
             USING ERRCODE = '22023',
                   HINT = 'Settings are listed by: SELECT name, value, unit FROM aftersales.kpi_settings_current; for example: SELECT aftersales.set_kpi_setting(''repeat_window_days'', 60);';
     END IF;
     IF value IS NULL OR value < 0 OR value >= 1000000 THEN
-        RAISE EXCEPTION 'invalid value for KPI setting %: %', name, COALESCE(value::text, 'NULL')
+        RAISE EXCEPTION 'invalid value for KPI setting %: %', name, COALESCE(CASE WHEN pg_catalog.length(value::text) > 64 THEN pg_catalog.left(value::text, 64) || '...' ELSE value::text END, 'NULL')
             USING ERRCODE = '22003',
                   HINT = pg_catalog.format('The value is a number from 0 to 999999, in %s; for example: SELECT aftersales.set_kpi_setting(%L, %s);',
                                            d.unit, name, d.value);
@@ -490,7 +490,7 @@ BEGIN
                       HINT = 'For example: ' || example;
         END IF;
         IF NOT period = ANY (periods) THEN
-            RAISE EXCEPTION 'unknown period: "%"', period
+            RAISE EXCEPTION 'unknown period: "%"', CASE WHEN pg_catalog.length(period) > 64 THEN pg_catalog.left(period, 64) || '...' ELSE period END
                 USING ERRCODE = '22023',
                       DETAIL = 'Periods are day, week (from Monday), month, quarter, year and all (the whole range).',
                       HINT = 'For example: ' || example;
@@ -503,7 +503,7 @@ BEGIN
                   HINT = 'For example: ' || example;
     END IF;
     IF dimensions IS NOT NULL AND NOT dimension = ANY (dimensions) THEN
-        RAISE EXCEPTION 'unknown dimension: "%"', dimension
+        RAISE EXCEPTION 'unknown dimension: "%"', CASE WHEN pg_catalog.length(dimension) > 64 THEN pg_catalog.left(dimension, 64) || '...' ELSE dimension END
             USING ERRCODE = '22023',
                   DETAIL = pg_catalog.format('Dimensions of %s are %s.', fn, pg_catalog.array_to_string(dimensions, ', ')),
                   HINT = 'For example: ' || example;
@@ -543,7 +543,7 @@ BEGIN
     BEGIN
         PERFORM pg_catalog.timezone(zone, pg_catalog.timestamptz '2000-01-01 00:00+00');
     EXCEPTION WHEN invalid_parameter_value OR feature_not_supported THEN
-        RAISE EXCEPTION 'unknown time zone: "%"', zone
+        RAISE EXCEPTION 'unknown time zone: "%"', CASE WHEN pg_catalog.length(zone) > 64 THEN pg_catalog.left(zone, 64) || '...' ELSE zone END
             USING ERRCODE = '22023',
                   DETAIL = 'Periods are cut in this time zone.',
                   HINT = 'Use a zone PostgreSQL knows (SELECT name FROM pg_timezone_names), for example: zone => ''Asia/Shanghai''.';

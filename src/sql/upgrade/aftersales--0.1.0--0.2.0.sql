@@ -7042,6 +7042,479 @@ END
 $$;
 COMMENT ON FUNCTION aftersales.edit_ticket(bigint, jsonb, text, text, timestamptz) IS
   'Change a ticket''s fields outside the closed loop (keys of changes: description, org_id, requested_at, field) as event edit, recorded with the old and new values; in any state, after close or cancel only by a service manager or admin; returns the status';
+-- Refusals name the bad value, cut when long: open_tickets names the element
+-- whose value fails its cast (with a hint) and cuts a long channel;
+-- get_calendar, kpi_setting, set_kpi_setting and the KPI functions cut long
+-- arguments in their messages.
+CREATE OR REPLACE FUNCTION aftersales.get_calendar(name text, tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS aftersales.calendar
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    result aftersales.calendar;
+BEGIN
+    SELECT c.calendar INTO result
+      FROM aftersales.calendars c
+     WHERE c.tenant_id OPERATOR(pg_catalog.=) tenant AND c.name OPERATOR(pg_catalog.=) get_calendar.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'calendar "%" does not exist for tenant %', CASE WHEN pg_catalog.length(name) > 64 THEN pg_catalog.left(name, 64) || '...' ELSE name END, tenant
+            USING ERRCODE = '42704',
+                  HINT = 'Create it first, for example: SELECT aftersales.set_calendar(''office'', ''zone=Asia/Shanghai; mon-fri 09:00-18:00'');';
+    END IF;
+    RETURN result;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION aftersales.open_tickets(tickets jsonb, reason text DEFAULT NULL,
+                                        actor text DEFAULT aftersales.actor(),
+                                        at timestamptz DEFAULT aftersales.now())
+    RETURNS SETOF bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    opened timestamptz := COALESCE(at, aftersales.now());
+    element jsonb;
+    item bigint;
+    bad bigint;
+    message text;
+    state text;
+BEGIN
+    IF tickets IS NULL OR pg_catalog.jsonb_typeof(tickets) OPERATOR(pg_catalog.<>) 'array' THEN
+        RAISE EXCEPTION 'tickets must be a JSON array'
+            USING ERRCODE = '22023',
+                  HINT = 'For example: SELECT aftersales.open_tickets(''[{"customer": 7, "problem_type": 3, "priority": "B", "description": "no power"}]'');';
+    END IF;
+    PERFORM aftersales_internal.declare_event('open', COALESCE(NULLIF(actor, ''), aftersales.actor()), opened,
+                                      NULLIF(pg_catalog.btrim(reason), ''));
+    BEGIN
+    RETURN QUERY
+    INSERT INTO aftersales.tickets AS tk (tenant_id, channel, customer_id, unit_id, model_id, problem_type_id,
+                                          description, priority, requested_at, org_id, field, status, opened_at)
+    SELECT tenant,
+           CASE WHEN COALESCE(x.channel, 'phone') IN ('phone', 'web', 'app', 'wechat', 'email', 'walk_in', 'field', 'other')
+                THEN COALESCE(x.channel, 'phone')
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('invalid channel "%s"', CASE WHEN pg_catalog.length(x.channel) > 64 THEN pg_catalog.left(x.channel, 64) || '...' ELSE x.channel END))::text END,
+           CASE WHEN c.customer_id IS NOT NULL THEN x.customer
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('customer %s does not exist', x.customer)) END,
+           CASE WHEN x.unit IS NULL OR u.customer_id OPERATOR(pg_catalog.=) x.customer THEN x.unit
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('unit %s does not exist or belongs to another customer', x.unit)) END,
+           CASE WHEN x.model IS NULL OR u.unit_id IS NULL OR x.model OPERATOR(pg_catalog.=) u.model_id
+                THEN COALESCE(u.model_id, x.model)
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('unit %s is not of model %s', x.unit, x.model)) END,
+           CASE WHEN p.problem_type_id IS NOT NULL THEN x.problem_type
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('problem type %s does not exist', x.problem_type)) END,
+           CASE WHEN pg_catalog.btrim(x.description) OPERATOR(pg_catalog.<>) '' THEN x.description
+                ELSE aftersales_internal.bad_item(x.item, 'description is missing')::text END,
+           CASE WHEN x.priority IS NOT NULL THEN x.priority
+                ELSE aftersales_internal.bad_item(x.item, 'priority is missing')::text::aftersales.priority END,
+           CASE WHEN x.requested_at IS NULL OR x.requested_at OPERATOR(pg_catalog.>=) COALESCE(x.opened_at, opened)
+                THEN x.requested_at
+                ELSE aftersales_internal.bad_item(x.item, 'requested_at precedes the entry')::text::timestamptz END,
+           x.org,
+           COALESCE(x.field, false),
+           CASE WHEN NOT COALESCE(x.on_hold, false) THEN 'new'::aftersales.ticket_status
+                WHEN reason IS NOT NULL THEN 'on_hold'::aftersales.ticket_status
+                ELSE aftersales_internal.bad_item(x.item, 'on_hold needs the reason argument')::text::aftersales.ticket_status END,
+           COALESCE(x.opened_at, opened)
+      FROM ROWS FROM (pg_catalog.jsonb_to_recordset(tickets)
+                      AS (customer bigint, problem_type bigint, priority aftersales.priority, description text,
+                          channel text, unit bigint, model bigint, requested_at timestamptz, field boolean,
+                          org bigint, on_hold boolean, opened_at timestamptz)) WITH ORDINALITY
+           AS x (customer, problem_type, priority, description, channel, unit, model, requested_at, field, org,
+                 on_hold, opened_at, item)
+      LEFT JOIN aftersales.customers c
+        ON c.tenant_id OPERATOR(pg_catalog.=) tenant AND c.customer_id OPERATOR(pg_catalog.=) x.customer
+      LEFT JOIN aftersales.problem_types p
+        ON p.tenant_id OPERATOR(pg_catalog.=) tenant AND p.problem_type_id OPERATOR(pg_catalog.=) x.problem_type
+      LEFT JOIN aftersales.units u
+        ON u.tenant_id OPERATOR(pg_catalog.=) tenant AND u.unit_id OPERATOR(pg_catalog.=) x.unit
+     ORDER BY x.item
+    RETURNING tk.ticket_id;
+    EXCEPTION WHEN data_exception THEN
+        -- a value of the wrong type fails in jsonb_to_recordset's casts,
+        -- which name neither the element nor a correct one: find the first
+        -- element that fails alone and refuse that one (else re-raise)
+        GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+        IF state OPERATOR(pg_catalog.=) '22023' AND message OPERATOR(pg_catalog.~~) 'ticket % of the batch: %' THEN
+            RAISE;
+        END IF;
+        FOR element, item IN SELECT e.value, e.ordinality FROM pg_catalog.jsonb_array_elements(tickets) WITH ORDINALITY e LOOP
+            IF pg_catalog.jsonb_typeof(element) OPERATOR(pg_catalog.<>) 'object' THEN
+                bad := item;
+                message := pg_catalog.format('a JSON %s, not an object', pg_catalog.jsonb_typeof(element));
+                EXIT;
+            END IF;
+            BEGIN
+                PERFORM FROM pg_catalog.jsonb_to_record(element)
+                          AS (customer bigint, problem_type bigint, priority aftersales.priority, description text,
+                              channel text, unit bigint, model bigint, requested_at timestamptz, field boolean,
+                              org bigint, on_hold boolean, opened_at timestamptz);
+            EXCEPTION WHEN data_exception THEN
+                GET STACKED DIAGNOSTICS message = MESSAGE_TEXT;
+                bad := item;
+            END;
+            EXIT WHEN bad IS NOT NULL;
+        END LOOP;
+        IF bad IS NULL THEN
+            RAISE;
+        END IF;
+        PERFORM aftersales_internal.bad_item(bad, CASE WHEN pg_catalog.length(message) > 200
+                                                       THEN pg_catalog.left(message, 200) || '...' ELSE message END);
+    END;
+    PERFORM aftersales_internal.declare_event(NULL, NULL, NULL, NULL);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION aftersales.kpi_setting(name text, tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS numeric
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result numeric;
+BEGIN
+    SELECT COALESCE(o.value, d.value) INTO result
+      FROM aftersales.kpi_settings d
+      LEFT JOIN aftersales.kpi_settings o ON o.tenant_id = kpi_setting.tenant AND o.name = d.name
+     WHERE d.tenant_id = 1 AND d.name = kpi_setting.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown KPI setting: "%"', CASE WHEN pg_catalog.length(name) > 64 THEN pg_catalog.left(name, 64) || '...' ELSE name END
+            USING ERRCODE = '22023',
+                  HINT = 'Settings are listed by: SELECT name, value, unit FROM aftersales.kpi_settings_current; for example: SELECT aftersales.kpi_setting(''repeat_window_days'');';
+    END IF;
+    RETURN result;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION aftersales.set_kpi_setting(name text, value numeric,
+                                           tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS numeric
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    d aftersales.kpi_settings;
+BEGIN
+    SELECT * INTO d FROM aftersales.kpi_settings s WHERE s.tenant_id = 1 AND s.name = set_kpi_setting.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown KPI setting: "%"', CASE WHEN pg_catalog.length(name) > 64 THEN pg_catalog.left(name, 64) || '...' ELSE name END
+            USING ERRCODE = '22023',
+                  HINT = 'Settings are listed by: SELECT name, value, unit FROM aftersales.kpi_settings_current; for example: SELECT aftersales.set_kpi_setting(''repeat_window_days'', 60);';
+    END IF;
+    IF value IS NULL OR value < 0 OR value >= 1000000 THEN
+        RAISE EXCEPTION 'invalid value for KPI setting %: %', name, COALESCE(CASE WHEN pg_catalog.length(value::text) > 64 THEN pg_catalog.left(value::text, 64) || '...' ELSE value::text END, 'NULL')
+            USING ERRCODE = '22003',
+                  HINT = pg_catalog.format('The value is a number from 0 to 999999, in %s; for example: SELECT aftersales.set_kpi_setting(%L, %s);',
+                                           d.unit, name, d.value);
+    END IF;
+    IF tenant IS NULL OR NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = set_kpi_setting.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', COALESCE(tenant::text, 'NULL')
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the tenants with: SELECT tenant_id, name FROM aftersales.tenants;';
+    END IF;
+    INSERT INTO aftersales.kpi_settings AS s (tenant_id, name, value, unit, description)
+    VALUES (tenant, name, value, d.unit, d.description)
+    ON CONFLICT ON CONSTRAINT kpi_settings_pkey DO UPDATE SET value = excluded.value;
+    RETURN value;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION aftersales_internal.kpi_check(fn text, example text, period text, dimension text, dimensions text[],
+                                      since timestamptz, until timestamptz, as_of timestamptz, zone text,
+                                      tenant bigint)
+    RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    periods constant text[] := '{day,week,month,quarter,year,all}';
+BEGIN
+    IF period IS NOT NULL OR fn IN ('kpi_service', 'kpi_headline', 'kpi_staff', 'kpi_dispatch', 'kpi_failures', 'kpi_warranty_trend', 'kpi_durations') THEN
+        IF period IS NULL THEN
+            RAISE EXCEPTION 'period must not be null'
+                USING ERRCODE = '22004',
+                      DETAIL = 'Periods are day, week (from Monday), month, quarter, year and all (the whole range).',
+                      HINT = 'For example: ' || example;
+        END IF;
+        IF NOT period = ANY (periods) THEN
+            RAISE EXCEPTION 'unknown period: "%"', CASE WHEN pg_catalog.length(period) > 64 THEN pg_catalog.left(period, 64) || '...' ELSE period END
+                USING ERRCODE = '22023',
+                      DETAIL = 'Periods are day, week (from Monday), month, quarter, year and all (the whole range).',
+                      HINT = 'For example: ' || example;
+        END IF;
+    END IF;
+    IF dimensions IS NOT NULL AND dimension IS NULL THEN
+        RAISE EXCEPTION 'dimension must not be null'
+            USING ERRCODE = '22004',
+                  DETAIL = pg_catalog.format('Dimensions of %s are %s.', fn, pg_catalog.array_to_string(dimensions, ', ')),
+                  HINT = 'For example: ' || example;
+    END IF;
+    IF dimensions IS NOT NULL AND NOT dimension = ANY (dimensions) THEN
+        RAISE EXCEPTION 'unknown dimension: "%"', CASE WHEN pg_catalog.length(dimension) > 64 THEN pg_catalog.left(dimension, 64) || '...' ELSE dimension END
+            USING ERRCODE = '22023',
+                  DETAIL = pg_catalog.format('Dimensions of %s are %s.', fn, pg_catalog.array_to_string(dimensions, ', ')),
+                  HINT = 'For example: ' || example;
+    END IF;
+    IF fn NOT IN ('kpi_backlog', 'kpi_engineer_holdings', 'backlog_as_of', 'kpi_backlog_stages') THEN
+        IF since IS NULL OR until IS NULL THEN
+            RAISE EXCEPTION 'since and until must not be null'
+                USING ERRCODE = '22004',
+                      DETAIL = 'The range is [since, until) of the tickets'' entry; use ''-infinity'' or ''infinity'' for no bound.',
+                      HINT = 'For example: ' || example;
+        END IF;
+        IF since >= until THEN
+            RAISE EXCEPTION 'empty range: since % is not before until %', since, until
+                USING ERRCODE = '22023',
+                      DETAIL = 'The range is [since, until) of the tickets'' entry.',
+                      HINT = 'For example: ' || example;
+        END IF;
+    END IF;
+    IF as_of IS NULL AND fn NOT IN ('kpi_dispatch', 'kpi_failures', 'kpi_warranty_trend') THEN
+        RAISE EXCEPTION '% must not be null', CASE WHEN fn = 'backlog_as_of' THEN 'at' ELSE 'as_of' END
+            USING ERRCODE = '22004',
+                  DETAIL = 'It is the instant at which unfinished tickets are judged (default aftersales.now()).',
+                  HINT = 'For example: ' || example;
+    END IF;
+    -- the tenant first: an unknown tenant has no reporting zone either
+    IF tenant IS NOT NULL AND NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = kpi_check.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the tenants with: SELECT tenant_id, name FROM aftersales.tenants; or pass tenant => NULL for every tenant.';
+    END IF;
+    IF zone IS NULL THEN
+        RAISE EXCEPTION 'zone must not be null'
+            USING ERRCODE = '22004',
+                  DETAIL = 'Periods are cut in this time zone; the default is the tenant''s reporting zone, which tenant => NULL has only when every tenant reports in the same zone.',
+                  HINT = 'For example: ' || example;
+    END IF;
+    BEGIN
+        PERFORM pg_catalog.timezone(zone, pg_catalog.timestamptz '2000-01-01 00:00+00');
+    EXCEPTION WHEN invalid_parameter_value OR feature_not_supported THEN
+        RAISE EXCEPTION 'unknown time zone: "%"', CASE WHEN pg_catalog.length(zone) > 64 THEN pg_catalog.left(zone, 64) || '...' ELSE zone END
+            USING ERRCODE = '22023',
+                  DETAIL = 'Periods are cut in this time zone.',
+                  HINT = 'Use a zone PostgreSQL knows (SELECT name FROM pg_timezone_names), for example: zone => ''Asia/Shanghai''.';
+    END;
+    -- ages are measured from as_of: an infinite one has none
+    IF as_of IS NOT NULL AND NOT pg_catalog.isfinite(as_of) THEN
+        RAISE EXCEPTION '% must be finite, not %', CASE WHEN fn = 'backlog_as_of' THEN 'at' ELSE 'as_of' END, as_of
+            USING ERRCODE = '22008',
+                  DETAIL = 'Ages and backlogs are measured at this instant.',
+                  HINT = 'For example: ' || example;
+    END IF;
+END
+$$;
+
+-- acknowledge_alerts: the time of an acknowledgement is finite, at most a
+-- year ahead of the database clock and not before the alert was raised
+-- (22008 with a hint; -infinity was accepted).
+CREATE OR REPLACE FUNCTION aftersales.acknowledge_alerts(alert_ids bigint[], actor text DEFAULT aftersales.actor(),
+                                              at timestamptz DEFAULT aftersales.now())
+    RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    ack timestamptz := COALESCE(at, aftersales.now());
+    missing bigint;
+    raised timestamptz;
+    n integer;
+BEGIN
+    IF alert_ids IS NULL THEN
+        RAISE EXCEPTION 'alert_ids must not be null'
+            USING ERRCODE = '22004',
+                  HINT = 'For example: SELECT aftersales.acknowledge_alerts(ARRAY[17, 18]);';
+    END IF;
+    -- the window of an event's time: finite, at most a year ahead of the
+    -- database clock, and (below) not before the alert was raised
+    IF NOT pg_catalog.isfinite(ack) THEN
+        RAISE EXCEPTION 'time of acknowledgement must be finite, not %', ack
+            USING ERRCODE = '22008',
+                  HINT = 'Pass the time it happened, or none for the current time, for example: at => ''2026-03-02 09:00+08''.';
+    END IF;
+    IF ack > pg_catalog.transaction_timestamp() + interval '366 days' THEN
+        RAISE EXCEPTION 'time of acknowledgement, %, is more than a year ahead of the database clock, %', ack, pg_catalog.transaction_timestamp()
+            USING ERRCODE = '22008',
+                  HINT = 'Pass the time it happened, or none for the current time.';
+    END IF;
+    SELECT x.id INTO missing
+      FROM pg_catalog.unnest(alert_ids) AS x (id)
+     WHERE x.id IS NULL
+        OR NOT EXISTS (SELECT FROM aftersales.alerts a WHERE a.tenant_id = tenant AND a.alert_id = x.id)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'alert % does not exist for tenant %', COALESCE(missing::text, 'NULL'), tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the alerts waiting with: SELECT * FROM aftersales.unacknowledged_alerts();';
+    END IF;
+    SELECT a.alert_id, a.raised_at INTO missing, raised
+      FROM aftersales.alerts a
+     WHERE a.tenant_id = tenant AND a.alert_id = ANY (alert_ids) AND a.acknowledged_at IS NULL AND a.raised_at > ack
+     ORDER BY a.alert_id
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'acknowledgement at % precedes alert %, raised at %', ack, missing, raised
+            USING ERRCODE = '22008',
+                  HINT = 'An alert is acknowledged after it is raised: pass a later time, or none for the current time.';
+    END IF;
+    UPDATE aftersales.alerts a
+       SET acknowledged_at = ack,
+           acknowledged_by = COALESCE(NULLIF(acknowledge_alerts.actor, ''), aftersales.actor())
+     WHERE a.tenant_id = tenant AND a.alert_id = ANY (alert_ids) AND a.acknowledged_at IS NULL;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+
+-- One bad escalation stage never stops the others: a timed rule whose after
+-- is beyond 8784 hours (0.1.0 did not bound it) is not in force; every
+-- sweep names it in a WARNING and in the new sweep_runs.skipped_rules.
+ALTER TABLE aftersales.sweep_runs ADD COLUMN skipped_rules text[];
+UPDATE aftersales.sweep_runs SET skipped_rules = '{}';
+ALTER TABLE aftersales.sweep_runs ALTER COLUMN skipped_rules SET NOT NULL;
+COMMENT ON COLUMN aftersales.sweep_runs.skipped_rules IS 'Enabled rules of the tenants swept that it skipped, their after beyond 8784 hours (as kind, level, tenant and after); empty when none';
+CREATE OR REPLACE VIEW aftersales.escalation_rules_effective WITH (security_invoker = true) AS
+SELECT tn.tenant_id, r.kind, r.level, r.after, r.role, r.description, r.tenant_id <> tn.tenant_id AS inherited,
+       (EXTRACT(EPOCH FROM r.after) / 60)::numeric(14,2) AS after_minutes
+  FROM aftersales.tenants tn
+  JOIN aftersales.escalation_rules r ON r.tenant_id IN (tn.tenant_id, 1)
+ WHERE r.enabled
+   AND (r.kind = 'warning' OR r.after <= '8784 hours'::interval)
+   AND (r.tenant_id = tn.tenant_id
+        OR NOT EXISTS (SELECT FROM aftersales.escalation_rules o
+                        WHERE o.tenant_id = tn.tenant_id AND o.kind = r.kind AND o.level = r.level));
+COMMENT ON VIEW aftersales.escalation_rules_effective IS
+  'The escalation rules in force for every tenant: its own rows, else tenant 1''s, key by key; enabled stages only, and only those whose after is at most 8784 hours (the sweep skips and reports the others)';
+CREATE OR REPLACE FUNCTION aftersales.sweep(batch integer DEFAULT 500, now timestamptz DEFAULT aftersales.now(),
+                                 tenant bigint DEFAULT NULL)
+    RETURNS aftersales.sweep_runs
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    started constant timestamptz := pg_catalog.clock_timestamp();
+    run aftersales.sweep_runs;
+    k_tenants bigint[];
+    k_tickets bigint[];
+    k_clocks text[];
+    claimed integer;
+    c record;
+    msg text;
+    skipped text[] := '{}'::text[];
+BEGIN
+    IF batch IS NULL OR batch < 1 OR batch > 100000 THEN
+        PERFORM aftersales_internal.sweep_error(pg_catalog.format('invalid sweep batch: %s', COALESCE(batch::text, 'NULL')),
+            'The batch is how many watches one call claims, 1 to 100000, for example: SELECT * FROM aftersales.sweep(batch => 500);');
+    END IF;
+    IF now IS NULL OR NOT pg_catalog.isfinite(now) THEN
+        PERFORM aftersales_internal.sweep_error(pg_catalog.format('invalid sweep time: %s', COALESCE(now::text, 'NULL')),
+            'Omit it for the current time, or pass a finite instant, for example: SELECT * FROM aftersales.sweep(now => ''2024-07-01 09:00+08'');');
+    END IF;
+    IF tenant IS NOT NULL AND NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = sweep.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'Omit it to sweep every tenant: SELECT * FROM aftersales.sweep();';
+    END IF;
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'aftersales.sweep() must run at READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+            USING ERRCODE = '25000',
+                  DETAIL = 'It claims watches with SKIP LOCKED and then reads them in a fresh snapshot.',
+                  HINT = 'Call it in its own transaction, as pg_cron does: SELECT * FROM aftersales.sweep();';
+    END IF;
+
+    -- enabled rules of the tenants swept that are not in force because
+    -- their after is out of range (escalation_rules_effective leaves them
+    -- out): named, so that one bad stage is seen and the others still fire
+    FOR c IN SELECT r.tenant_id, r.kind, r.level, r.after
+               FROM aftersales.escalation_rules r
+              WHERE r.enabled AND r.kind <> 'warning' AND (r.after IS NULL OR r.after > '8784 hours'::interval)
+                AND (sweep.tenant IS NULL OR r.tenant_id = sweep.tenant
+                     OR (r.tenant_id = 1 AND NOT EXISTS (SELECT FROM aftersales.escalation_rules o
+                                                          WHERE o.tenant_id = sweep.tenant AND o.kind = r.kind
+                                                            AND o.level = r.level)))
+              ORDER BY r.tenant_id, r.kind, r.level LOOP
+        msg := pg_catalog.format('%s %s of tenant %s (after %s)', c.kind, c.level, c.tenant_id, COALESCE(c.after::text, 'NULL'));
+        skipped := skipped || msg;
+        RAISE WARNING 'aftersales sweep: escalation rule % is beyond 8784 hours, its stage is skipped', msg
+            USING HINT = pg_catalog.format('Bound it, for example: SELECT aftersales.set_escalation_rule(%L, %s, after => ''16 hours'', tenant => %s);',
+                                           c.kind, c.level, c.tenant_id);
+    END LOOP;
+
+    INSERT INTO aftersales.sweep_runs AS r (tenant_id, started_at, finished_at, as_of, batch, claimed, warnings, escalations,
+                                            locks, not_arrived, not_completed, key_customer, errors, more_due, skipped_rules)
+    VALUES (COALESCE(tenant, 0), started, started, now, batch, 0, 0, 0, 0, 0, 0, 0, 0, false, skipped)
+    RETURNING r.* INTO run;
+
+    -- 1. claim
+    WITH due AS MATERIALIZED (
+        SELECT w.tenant_id, w.ticket_id, w.clock
+          FROM aftersales.escalation_watches w
+          JOIN aftersales.tickets t ON t.tenant_id = w.tenant_id AND t.ticket_id = w.ticket_id
+         WHERE w.next_check <= sweep.now
+           AND (sweep.tenant IS NULL OR w.tenant_id = sweep.tenant)
+         ORDER BY w.next_check
+         LIMIT sweep.batch
+           FOR UPDATE OF w SKIP LOCKED
+           FOR NO KEY UPDATE OF t SKIP LOCKED
+    )
+    SELECT pg_catalog.array_agg(d.tenant_id), pg_catalog.array_agg(d.ticket_id), pg_catalog.array_agg(d.clock),
+           pg_catalog.count(*)
+      INTO k_tenants, k_tickets, k_clocks, claimed
+      FROM due d;
+    run.claimed := claimed;
+
+    -- 2, 3. fire; on error, watch by watch (see the header)
+    IF claimed > 0 THEN
+        BEGIN
+            SELECT * INTO c FROM aftersales_internal.sweep_claimed(run.run_id, now, k_tenants, k_tickets, k_clocks);
+            run.warnings := c.warnings;
+            run.escalations := c.escalations;
+            run.locks := c.locks;
+            run.not_arrived := c.not_arrived;
+            run.not_completed := c.not_completed;
+            run.key_customer := c.key_customer;
+            run.errors := c.errors;
+        EXCEPTION WHEN OTHERS THEN
+            FOR i IN 1 .. claimed LOOP
+                BEGIN
+                    SELECT * INTO c FROM aftersales_internal.sweep_claimed(run.run_id, now, ARRAY[k_tenants[i]],
+                                                                   ARRAY[k_tickets[i]], ARRAY[k_clocks[i]]);
+                    run.warnings := run.warnings + c.warnings;
+                    run.escalations := run.escalations + c.escalations;
+                    run.locks := run.locks + c.locks;
+                    run.not_arrived := run.not_arrived + c.not_arrived;
+                    run.not_completed := run.not_completed + c.not_completed;
+                    run.key_customer := run.key_customer + c.key_customer;
+                    run.errors := run.errors + c.errors;
+                EXCEPTION WHEN OTHERS THEN
+                    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+                    RAISE WARNING 'aftersales sweep: watch % of ticket % of tenant % failed, retried in an hour: %',
+                                  k_clocks[i], k_tickets[i], k_tenants[i], msg;
+                    UPDATE aftersales.escalation_watches w SET next_check = now + '1 hour'::interval
+                     WHERE w.tenant_id = k_tenants[i] AND w.ticket_id = k_tickets[i] AND w.clock = k_clocks[i];
+                    run.errors := run.errors + 1;
+                END;
+            END LOOP;
+        END;
+    END IF;
+
+    -- 4. record
+    run.more_due := EXISTS (SELECT FROM aftersales.escalation_watches w
+                             WHERE w.next_check <= sweep.now AND (sweep.tenant IS NULL OR w.tenant_id = sweep.tenant));
+    run.finished_at := pg_catalog.clock_timestamp();
+    UPDATE aftersales.sweep_runs r
+       SET finished_at = run.finished_at, claimed = run.claimed, warnings = run.warnings,
+           escalations = run.escalations, locks = run.locks, not_arrived = run.not_arrived,
+           not_completed = run.not_completed, key_customer = run.key_customer, errors = run.errors,
+           more_due = run.more_due
+     WHERE r.tenant_id = run.tenant_id AND r.run_id = run.run_id;
+    RETURN run;
+END
+$$;
 
 SELECT aftersales_internal.apply_row_security();
 
@@ -8882,3 +9355,19 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- escalation_rules_effective in plain types, as above, keeps leaving out a
+-- timed rule whose after is beyond 8784 hours (the sweep skips and names it).
+CREATE OR REPLACE VIEW aftersales.escalation_rules_effective WITH (security_invoker = true) AS
+SELECT tn.tenant_id, r.kind, r.level::numeric(5,2) AS level, r.role, r.description,
+       r.tenant_id <> tn.tenant_id AS inherited,
+       (EXTRACT(EPOCH FROM r.after) / 60)::numeric(14,2) AS after_minutes
+  FROM aftersales.tenants tn
+  JOIN aftersales.escalation_rules r ON r.tenant_id IN (tn.tenant_id, 1)
+ WHERE r.enabled
+   AND (r.kind = 'warning' OR r.after <= '8784 hours'::interval)
+   AND (r.tenant_id = tn.tenant_id
+        OR NOT EXISTS (SELECT FROM aftersales.escalation_rules o
+                        WHERE o.tenant_id = tn.tenant_id AND o.kind = r.kind AND o.level = r.level));
+COMMENT ON VIEW aftersales.escalation_rules_effective IS
+  'The escalation rules in force for every tenant: its own rows, else tenant 1''s, key by key; enabled stages only, and only those whose after is at most 8784 hours (the sweep skips and reports the others)';
