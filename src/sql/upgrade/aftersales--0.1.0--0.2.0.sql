@@ -9371,3 +9371,109 @@ SELECT tn.tenant_id, r.kind, r.level::numeric(5,2) AS level, r.role, r.descripti
                         WHERE o.tenant_id = tn.tenant_id AND o.kind = r.kind AND o.level = r.level));
 COMMENT ON VIEW aftersales.escalation_rules_effective IS
   'The escalation rules in force for every tenant: its own rows, else tenant 1''s, key by key; enabled stages only, and only those whose after is at most 8784 hours (the sweep skips and reports the others)';
+
+-- open_tickets as in 0.2.0: channels from aftersales.ticket_channel, and a bad
+-- element named by its index with a hint.
+CREATE OR REPLACE FUNCTION aftersales.open_tickets(tickets jsonb, reason text DEFAULT NULL,
+                                        actor text DEFAULT aftersales.actor(),
+                                        at timestamptz DEFAULT aftersales.now())
+    RETURNS SETOF bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    opened timestamptz := COALESCE(at, aftersales.now());
+    element jsonb;
+    item bigint;
+    bad bigint;
+    message text;
+    state text;
+BEGIN
+    IF tickets IS NULL OR pg_catalog.jsonb_typeof(tickets) OPERATOR(pg_catalog.<>) 'array' THEN
+        RAISE EXCEPTION 'tickets must be a JSON array'
+            USING ERRCODE = '22023',
+                  HINT = 'For example: SELECT aftersales.open_tickets(''[{"customer": 7, "problem_type": 3, "priority": "B", "description": "no power"}]'');';
+    END IF;
+    PERFORM aftersales_internal.declare_event('open', COALESCE(NULLIF(actor, ''), aftersales.actor()), opened,
+                                      NULLIF(pg_catalog.btrim(reason), ''));
+    BEGIN
+    RETURN QUERY
+    INSERT INTO aftersales.tickets AS tk (tenant_id, channel, customer_id, unit_id, model_id, problem_type_id,
+                                          description, priority, requested_at, org_id, field, status, opened_at)
+    SELECT tenant,
+           CASE WHEN aftersales_internal.value_listed('aftersales.ticket_channel', COALESCE(x.channel, 'phone'))
+                THEN COALESCE(x.channel, 'phone')
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('invalid channel "%s"', CASE WHEN pg_catalog.length(x.channel) > 64 THEN pg_catalog.left(x.channel, 64) || '...' ELSE x.channel END))::text END,
+           CASE WHEN c.customer_id IS NOT NULL THEN x.customer
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('customer %s does not exist', x.customer)) END,
+           CASE WHEN x.unit IS NULL OR u.customer_id OPERATOR(pg_catalog.=) x.customer THEN x.unit
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('unit %s does not exist or belongs to another customer', x.unit)) END,
+           CASE WHEN x.model IS NULL OR u.unit_id IS NULL OR x.model OPERATOR(pg_catalog.=) u.model_id
+                THEN COALESCE(u.model_id, x.model)
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('unit %s is not of model %s', x.unit, x.model)) END,
+           CASE WHEN p.problem_type_id IS NOT NULL THEN x.problem_type
+                ELSE aftersales_internal.bad_item(x.item, pg_catalog.format('problem type %s does not exist', x.problem_type)) END,
+           CASE WHEN pg_catalog.btrim(x.description) OPERATOR(pg_catalog.<>) '' THEN x.description
+                ELSE aftersales_internal.bad_item(x.item, 'description is missing')::text END,
+           CASE WHEN x.priority IS NOT NULL THEN x.priority
+                ELSE aftersales_internal.bad_item(x.item, 'priority is missing')::text::aftersales.priority END,
+           CASE WHEN x.requested_at IS NULL OR x.requested_at OPERATOR(pg_catalog.>=) COALESCE(x.opened_at, opened)
+                THEN x.requested_at
+                ELSE aftersales_internal.bad_item(x.item, 'requested_at precedes the entry')::text::timestamptz END,
+           x.org,
+           COALESCE(x.field, false),
+           CASE WHEN NOT COALESCE(x.on_hold, false) THEN 'new'::aftersales.ticket_status
+                WHEN reason IS NOT NULL THEN 'on_hold'::aftersales.ticket_status
+                ELSE aftersales_internal.bad_item(x.item, 'on_hold needs the reason argument')::text::aftersales.ticket_status END,
+           COALESCE(x.opened_at, opened)
+      FROM ROWS FROM (pg_catalog.jsonb_to_recordset(tickets)
+                      AS (customer bigint, problem_type bigint, priority aftersales.priority, description text,
+                          channel text, unit bigint, model bigint, requested_at timestamptz, field boolean,
+                          org bigint, on_hold boolean, opened_at timestamptz)) WITH ORDINALITY
+           AS x (customer, problem_type, priority, description, channel, unit, model, requested_at, field, org,
+                 on_hold, opened_at, item)
+      LEFT JOIN aftersales.customers c
+        ON c.tenant_id OPERATOR(pg_catalog.=) tenant AND c.customer_id OPERATOR(pg_catalog.=) x.customer
+      LEFT JOIN aftersales.problem_types p
+        ON p.tenant_id OPERATOR(pg_catalog.=) tenant AND p.problem_type_id OPERATOR(pg_catalog.=) x.problem_type
+      LEFT JOIN aftersales.units u
+        ON u.tenant_id OPERATOR(pg_catalog.=) tenant AND u.unit_id OPERATOR(pg_catalog.=) x.unit
+     ORDER BY x.item
+    RETURNING tk.ticket_id;
+    EXCEPTION WHEN data_exception THEN
+        -- a value of the wrong type fails in jsonb_to_recordset's casts,
+        -- which name neither the element nor a correct one: find the first
+        -- element that fails alone and refuse that one (else re-raise)
+        GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+        IF state OPERATOR(pg_catalog.=) '22023' AND message OPERATOR(pg_catalog.~~) 'ticket % of the batch: %' THEN
+            RAISE;
+        END IF;
+        FOR element, item IN SELECT e.value, e.ordinality FROM pg_catalog.jsonb_array_elements(tickets) WITH ORDINALITY e LOOP
+            IF pg_catalog.jsonb_typeof(element) OPERATOR(pg_catalog.<>) 'object' THEN
+                bad := item;
+                message := pg_catalog.format('a JSON %s, not an object', pg_catalog.jsonb_typeof(element));
+                EXIT;
+            END IF;
+            BEGIN
+                PERFORM FROM pg_catalog.jsonb_to_record(element)
+                          AS (customer bigint, problem_type bigint, priority aftersales.priority, description text,
+                              channel text, unit bigint, model bigint, requested_at timestamptz, field boolean,
+                              org bigint, on_hold boolean, opened_at timestamptz);
+            EXCEPTION WHEN data_exception THEN
+                GET STACKED DIAGNOSTICS message = MESSAGE_TEXT;
+                bad := item;
+            END;
+            EXIT WHEN bad IS NOT NULL;
+        END LOOP;
+        IF bad IS NULL THEN
+            RAISE;
+        END IF;
+        PERFORM aftersales_internal.bad_item(bad, CASE WHEN pg_catalog.length(message) > 200
+                                                       THEN pg_catalog.left(message, 200) || '...' ELSE message END);
+    END;
+    PERFORM aftersales_internal.declare_event(NULL, NULL, NULL, NULL);
+END
+$$;
+COMMENT ON FUNCTION aftersales.open_tickets(jsonb, text, text, timestamptz) IS
+  'Enter many service requests in one statement (a JSON array of open_ticket''s arguments by name, plus opened_at); returns their ids in input order';
