@@ -1,0 +1,25 @@
+-- aftersales install script, part 91: who may call the KPI rollups'
+-- functions (after 90_privileges.sql, which revokes every internal function
+-- from PUBLIC).
+--
+-- Reading: the KPI functions run with the caller's rights and call these
+-- (STABLE: they cannot write); the rollup tables are readable like every
+-- table (80_access.sql), under row-level security.
+GRANT EXECUTE ON FUNCTION
+    aftersales_internal.kpi_rollup_facts(bigint, bigint[], timestamptz),
+    aftersales_internal.kpi_rollup_rows(bigint, bigint[], timestamptz, text),
+    aftersales_internal.kpi_rollup_affected(bigint, bigint[]),
+    aftersales_internal.kpi_rollup_grain(text, timestamptz, timestamptz, timestamptz, text, bigint),
+    aftersales_internal.kpi_rollup_contrib(bigint, text, text, timestamptz, text),
+    aftersales_internal.kpi_rollup_label(bigint, text, text),
+    aftersales_internal.kpi_service_rollup(text, text, timestamptz, timestamptz, timestamptz, text, bigint, text),
+    aftersales_internal.kpi_staff_rollup(text, timestamptz, timestamptz, timestamptz, text, bigint, text)
+TO PUBLIC;
+-- Writing: the fold and the rebuild run as the owner (derived data no
+-- client writes), for the admins and the scheduled job.
+REVOKE ALL ON FUNCTION aftersales.fold_kpi_rollups(bigint), aftersales.rebuild_kpi_rollups(bigint, timestamptz, timestamptz)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aftersales.fold_kpi_rollups(bigint), aftersales.rebuild_kpi_rollups(bigint, timestamptz, timestamptz)
+    TO aftersales_admin, aftersales_sweep;
+GRANT EXECUTE ON FUNCTION aftersales.check_kpi_rollups(bigint, timestamptz)
+    TO aftersales_admin, aftersales_auditor;
