@@ -52,9 +52,9 @@ BEGIN
         '{all,tenant,region,province,organisation,organisation_type,product_model,problem_type,engineer,priority,channel}',
         since, until, as_of, zone, tenant);
     -- the incremental rollups (65_kpi_rollup.sql) when they answer exactly
-    grain := aftersales_internal.kpi_rollup_grain(period, since, until, as_of, zone, tenant);
+    grain := aftersales_internal.rollup_grain(period, since, until, as_of, zone, tenant);
     IF grain IS NOT NULL THEN
-        RETURN QUERY SELECT * FROM aftersales_internal.kpi_service_rollup(period, dimension, since, until, as_of,
+        RETURN QUERY SELECT * FROM aftersales_internal.rollup_service(period, dimension, since, until, as_of,
                                                                           zone, tenant, grain);
         RETURN;
     END IF;
@@ -228,9 +228,9 @@ BEGIN
         'SELECT * FROM aftersales.kpi_staff(''month'', ''2026-01-01'', ''2027-01-01'');',
         period, NULL, NULL, since, until, as_of, zone, tenant);
     -- the incremental rollups (65_kpi_rollup.sql) when they answer exactly
-    grain := aftersales_internal.kpi_rollup_grain(period, since, until, as_of, zone, tenant);
+    grain := aftersales_internal.rollup_grain(period, since, until, as_of, zone, tenant);
     IF grain IS NOT NULL THEN
-        RETURN QUERY SELECT * FROM aftersales_internal.kpi_staff_rollup(period, since, until, as_of, zone, tenant, grain);
+        RETURN QUERY SELECT * FROM aftersales_internal.rollup_staff(period, since, until, as_of, zone, tenant, grain);
         RETURN;
     END IF;
     RETURN QUERY EXECUTE pg_catalog.format($q$

@@ -254,7 +254,7 @@ CREATE INDEX tickets_unit_problem_idx ON aftersales.tickets (tenant_id, unit_id,
 -- says whether a ticket is live: not cancelled, and unresolved or with a
 -- clock running, so that some judgement still depends on as_of.  The
 -- check function compares its sums with kpi_ticket_facts itself.
-CREATE FUNCTION aftersales_internal.kpi_rollup_facts(tenant bigint, ids bigint[], as_of timestamptz)
+CREATE FUNCTION aftersales_internal.rollup_facts(tenant bigint, ids bigint[], as_of timestamptz)
     RETURNS TABLE (tenant_id bigint, tenant_name text, ticket_id bigint, opened_at timestamptz,
                    status text, priority text, channel text, field boolean, customer_tier text,
                    region text, province text, org_id bigint, org_name text, org_type text,
@@ -269,7 +269,7 @@ CREATE FUNCTION aftersales_internal.kpi_rollup_facts(tenant bigint, ids bigint[]
                    sla_first_response text, sla_arrival text, sla_resolution text,
                    first_time_fix integer, closed_loop integer, reopened integer, repeat_problem integer,
                    csat_score integer, csat_good integer, nps_score integer, nps_promoter integer, nps_detractor integer,
-                   live boolean, last_event_at timestamptz)
+                   live boolean, unit_key bigint, last_event_at timestamptz)
 LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan
@@ -277,16 +277,16 @@ AS $$
 BEGIN
     RETURN QUERY
     WITH cfg AS (
-        SELECT * FROM aftersales_internal.kpi_config(kpi_rollup_facts.tenant)
+        SELECT * FROM aftersales_internal.kpi_config(rollup_facts.tenant)
     ), loop_rules AS (
         SELECT tr.from_state, tr.event, tr.to_state, tr.first_response, tr.counts_attempt, tr.supplies
           FROM aftersales.ticket_transitions() tr
     ), chosen AS (
         SELECT t.ticket_id FROM aftersales.tickets t
-         WHERE kpi_rollup_facts.ids IS NULL AND t.tenant_id = kpi_rollup_facts.tenant
+         WHERE rollup_facts.ids IS NULL AND t.tenant_id = rollup_facts.tenant
         UNION ALL
-        SELECT DISTINCT i.id FROM pg_catalog.unnest(kpi_rollup_facts.ids) AS i (id)
-         WHERE kpi_rollup_facts.ids IS NOT NULL
+        SELECT DISTINCT i.id FROM pg_catalog.unnest(rollup_facts.ids) AS i (id)
+         WHERE rollup_facts.ids IS NOT NULL
     ), base AS (
         SELECT k.tenant_id, k.tenant_name, k.ticket_id, k.opened_at, k.status, k.priority,
                k.channel, k.field, k.customer_id, k.customer_tier, k.region, k.province, k.org_id, k.org_name,
@@ -296,21 +296,21 @@ BEGIN
                t.last_event_at,
                g.response_target, g.arrival_target, g.completion_target, g.csat_good_min, g.repeat_window
           FROM chosen c
-          JOIN aftersales._kpi_ticket_dims k ON k.tenant_id = kpi_rollup_facts.tenant AND k.ticket_id = c.ticket_id
+          JOIN aftersales._kpi_ticket_dims k ON k.tenant_id = rollup_facts.tenant AND k.ticket_id = c.ticket_id
           JOIN aftersales.tickets t ON t.tenant_id = k.tenant_id AND t.ticket_id = k.ticket_id
           JOIN cfg g ON g.tenant_id = k.tenant_id
-         WHERE k.opened_at <= kpi_rollup_facts.as_of
+         WHERE k.opened_at <= rollup_facts.as_of
     ), facts AS (
         SELECT b.*, b.status = 'cancelled' AS is_cancelled
           FROM base b
     ), clocks AS (
         -- one row per ticket: its policy and the state of its three clocks
         SELECT s.tenant_id, s.ticket_id, pg_catalog.min(s.policy_id) AS policy_id,
-               pg_catalog.min(CASE WHEN s.stopped_at <= kpi_rollup_facts.as_of THEN s.outcome ELSE 'running' END)
+               pg_catalog.min(CASE WHEN s.stopped_at <= rollup_facts.as_of THEN s.outcome ELSE 'running' END)
                    FILTER (WHERE s.metric = 'first_response') AS fr,
-               pg_catalog.min(CASE WHEN s.stopped_at <= kpi_rollup_facts.as_of THEN s.outcome ELSE 'running' END)
+               pg_catalog.min(CASE WHEN s.stopped_at <= rollup_facts.as_of THEN s.outcome ELSE 'running' END)
                    FILTER (WHERE s.metric = 'arrival') AS arr,
-               pg_catalog.min(CASE WHEN s.stopped_at <= kpi_rollup_facts.as_of THEN s.outcome ELSE 'running' END)
+               pg_catalog.min(CASE WHEN s.stopped_at <= rollup_facts.as_of THEN s.outcome ELSE 'running' END)
                    FILTER (WHERE s.metric = 'resolution') AS res,
                pg_catalog.min(s.due_at) FILTER (WHERE s.metric = 'resolution') AS res_due
           FROM base b0
@@ -324,7 +324,7 @@ BEGIN
                                 WHERE p.tenant_id = b0.tenant_id AND p.unit_id = b0.unit_id
                                   AND p.problem_type_id = b0.problem_type_id AND p.status <> 'cancelled'
                                   AND (p.opened_at, p.ticket_id) < (b0.opened_at, b0.ticket_id)
-                                  AND p.opened_at <= kpi_rollup_facts.as_of
+                                  AND p.opened_at <= rollup_facts.as_of
                                 ORDER BY p.opened_at DESC, p.ticket_id DESC LIMIT 1) <= b0.repeat_window AS is_repeat
           FROM base b0
          WHERE b0.unit_id IS NOT NULL AND b0.status <> 'cancelled'
@@ -334,7 +334,7 @@ BEGIN
         SELECT ev.tenant_id, ev.ticket_id
           FROM base b0
           JOIN aftersales.ticket_events ev ON ev.tenant_id = b0.tenant_id AND ev.ticket_id = b0.ticket_id
-         WHERE ev.event = 'arrive' AND ev.at <= kpi_rollup_facts.as_of
+         WHERE ev.event = 'arrive' AND ev.at <= rollup_facts.as_of
          GROUP BY ev.tenant_id, ev.ticket_id
         HAVING pg_catalog.count(*) > 1
     ), judged AS (
@@ -355,7 +355,7 @@ BEGIN
                        pg_catalog.lead(ev.at) OVER (PARTITION BY ev.tenant_id, ev.ticket_id ORDER BY ev.seq) AS next_at
                   FROM judged r
                   JOIN aftersales.ticket_events ev ON ev.tenant_id = r.tenant_id AND ev.ticket_id = r.ticket_id
-                 WHERE r.reopen_count > 0 AND r.resolved_at IS NOT NULL AND ev.at <= kpi_rollup_facts.as_of) w
+                 WHERE r.reopen_count > 0 AND r.resolved_at IS NOT NULL AND ev.at <= rollup_facts.as_of) w
          WHERE w.to_state IN ('resolved', 'closed') AND w.next_at <= w.resolved_at
          GROUP BY w.tenant_id, w.ticket_id
     )
@@ -370,20 +370,20 @@ BEGIN
            CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.opened_at, j.first_response_at)) / 60 END,
            CASE WHEN j.is_cancelled THEN NULL
                 WHEN j.first_response_at IS NOT NULL THEN (j.first_response_at <= j.opened_at + j.response_target)::integer
-                WHEN j.opened_at < kpi_rollup_facts.as_of - j.response_target THEN 0 END,
+                WHEN j.opened_at < rollup_facts.as_of - j.response_target THEN 0 END,
            -- arrival (field tickets)
            CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM j.arrived_at - j.opened_at) / 60 END,
            CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.opened_at, j.arrived_at)) / 60 END,
            CASE WHEN j.is_cancelled OR NOT j.field THEN NULL
                 WHEN j.arrived_at IS NOT NULL THEN (j.arrived_at <= j.opened_at + j.arrival_target)::integer
                 WHEN j.first_resolved_at IS NOT NULL THEN NULL
-                WHEN j.opened_at < kpi_rollup_facts.as_of - j.arrival_target THEN 0 END,
+                WHEN j.opened_at < rollup_facts.as_of - j.arrival_target THEN 0 END,
            -- resolution (the final one)
            CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM j.resolved_at - j.opened_at) / 60 END,
            CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.opened_at, j.resolved_at)) / 60 END,
            CASE WHEN j.is_cancelled THEN NULL
                 WHEN j.resolved_at IS NOT NULL THEN (j.resolved_at <= j.opened_at + j.completion_target)::integer
-                WHEN j.opened_at < kpi_rollup_facts.as_of - j.completion_target THEN 0 END,
+                WHEN j.opened_at < rollup_facts.as_of - j.completion_target THEN 0 END,
            -- repair: from the first response to the final resolution, less
            -- the time sat resolved or closed before a reopen
            CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM j.resolved_at - j.first_response_at - COALESCE(i.wall, interval '0')) / 60 END,
@@ -396,7 +396,7 @@ BEGIN
            CASE WHEN NOT j.is_cancelled THEN j.promise END,
            CASE WHEN j.is_cancelled OR j.promise IS NULL THEN NULL
                 WHEN j.resolved_at IS NOT NULL THEN (j.resolved_at <= j.promise)::integer
-                WHEN kpi_rollup_facts.as_of > j.promise THEN 0 END,
+                WHEN rollup_facts.as_of > j.promise THEN 0 END,
            CASE WHEN NOT j.is_cancelled THEN j.fr END,
            CASE WHEN NOT j.is_cancelled THEN j.arr END,
            CASE WHEN NOT j.is_cancelled THEN j.res END,
@@ -420,17 +420,17 @@ BEGIN
              AND (j.resolved_at IS NULL OR j.first_response_at IS NULL
                   OR EXISTS (SELECT FROM aftersales.ticket_sla s
                               WHERE s.tenant_id = j.tenant_id AND s.ticket_id = j.ticket_id AND s.stopped_at IS NULL)),
-           j.last_event_at
+           j.unit_id, j.last_event_at
       FROM judged j
       LEFT JOIN idle i ON i.tenant_id = j.tenant_id AND i.ticket_id = j.ticket_id;
 END
 $$;
-COMMENT ON FUNCTION aftersales_internal.kpi_rollup_facts(bigint, bigint[], timestamptz) IS
-  'Internal: kpi_ticket_facts of the tickets ids (NULL: all) of a tenant from their current rows, with whether each is live (a judgement still depends on as_of) and its last event';
+COMMENT ON FUNCTION aftersales_internal.rollup_facts(bigint, bigint[], timestamptz) IS
+  'Internal: kpi_ticket_facts of the tickets ids (NULL: all) of a tenant from their current rows, with whether each is live (a judgement still depends on as_of), its unit and its last event';
 
 -- A ticket's row of kpi_rollup_tickets: its day in zone, its dimensions and
 -- its judgements as sums and counts.
-CREATE FUNCTION aftersales_internal.kpi_rollup_rows(tenant bigint, ids bigint[], as_of timestamptz, zone text)
+CREATE FUNCTION aftersales_internal.rollup_rows(tenant bigint, ids bigint[], as_of timestamptz, zone text)
     RETURNS SETOF aftersales.kpi_rollup_tickets
 LANGUAGE sql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -490,15 +490,15 @@ SELECT f.tenant_id, f.ticket_id, pg_catalog.timezone(zone, f.opened_at)::date, f
        ((f.handling_minutes IS NOT NULL)::integer)::bigint,
        (COALESCE(f.handling_business_minutes, 0))::numeric,
        ((f.handling_business_minutes IS NOT NULL)::integer)::bigint
-  FROM aftersales_internal.kpi_rollup_facts(tenant, ids, as_of) f
+  FROM aftersales_internal.rollup_facts(tenant, ids, as_of) f
 $$;
-COMMENT ON FUNCTION aftersales_internal.kpi_rollup_rows(bigint, bigint[], timestamptz, text) IS
+COMMENT ON FUNCTION aftersales_internal.rollup_rows(bigint, bigint[], timestamptz, text) IS
   'Internal: the kpi_rollup_tickets rows of the tickets ids (NULL: all) of a tenant, judged at as_of, days cut in zone';
 
 -- The tickets whose judgement the queued ones may have changed: themselves,
 -- and the next ticket (not cancelled) of the same unit and problem type
 -- after each, at its current and at its folded place.
-CREATE FUNCTION aftersales_internal.kpi_rollup_affected(tenant bigint, queued bigint[])
+CREATE FUNCTION aftersales_internal.rollup_affected(tenant bigint, queued bigint[])
     RETURNS bigint[]
 LANGUAGE sql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -520,13 +520,13 @@ SELECT pg_catalog.array_agg(DISTINCT x.id ORDER BY x.id)
                   AND n.status <> 'cancelled' AND (n.opened_at, n.ticket_id) > (p.opened_at, p.ticket_id)
                 ORDER BY n.opened_at, n.ticket_id LIMIT 1) nx) x
 $$;
-COMMENT ON FUNCTION aftersales_internal.kpi_rollup_affected(bigint, bigint[]) IS
+COMMENT ON FUNCTION aftersales_internal.rollup_affected(bigint, bigint[]) IS
   'Internal: the queued tickets and the next ticket of the same unit and problem type after each (whose repeat flag they decide)';
 
 -- ---------------------------------------------------------------------------
 -- Writing: the queue, the fold, the rebuild
 
-CREATE FUNCTION aftersales_internal.kpi_rollup_enqueue() RETURNS trigger
+CREATE FUNCTION aftersales_internal.rollup_enqueue() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -541,14 +541,14 @@ BEGIN
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION aftersales_internal.kpi_rollup_enqueue() IS
+COMMENT ON FUNCTION aftersales_internal.rollup_enqueue() IS
   'Trigger, after each statement on tickets: queues the tickets written for the KPI rollups (insert-only, as the owner)';
 CREATE TRIGGER kpi_rollup_entered AFTER INSERT ON aftersales.tickets
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.kpi_rollup_enqueue();
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.rollup_enqueue();
 CREATE TRIGGER kpi_rollup_changed AFTER UPDATE ON aftersales.tickets
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.kpi_rollup_enqueue();
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.rollup_enqueue();
 CREATE TRIGGER kpi_rollup_deleted AFTER DELETE ON aftersales.tickets
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.kpi_rollup_enqueue();
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.rollup_enqueue();
 -- also under session_replication_role = replica (a restore, a bulk load):
 -- a change the rollups missed would make them wrong
 ALTER TABLE aftersales.tickets ENABLE ALWAYS TRIGGER kpi_rollup_entered;
@@ -557,7 +557,7 @@ ALTER TABLE aftersales.tickets ENABLE ALWAYS TRIGGER kpi_rollup_deleted;
 
 -- A customer's or an organisation's region, province, organisation or type
 -- is a dimension of its tickets: queue them.
-CREATE FUNCTION aftersales_internal.kpi_rollup_requeue() RETURNS trigger
+CREATE FUNCTION aftersales_internal.rollup_requeue() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -575,20 +575,20 @@ BEGIN
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION aftersales_internal.kpi_rollup_requeue() IS
+COMMENT ON FUNCTION aftersales_internal.rollup_requeue() IS
   'Trigger, after a change of a customer''s or organisation''s region, province, organisation or type: queues its tickets for the KPI rollups';
 CREATE TRIGGER kpi_rollup_dimensions AFTER UPDATE ON aftersales.customers
     FOR EACH ROW WHEN (OLD.region IS DISTINCT FROM NEW.region OR OLD.province IS DISTINCT FROM NEW.province
                        OR OLD.org_id IS DISTINCT FROM NEW.org_id)
-    EXECUTE FUNCTION aftersales_internal.kpi_rollup_requeue();
+    EXECUTE FUNCTION aftersales_internal.rollup_requeue();
 CREATE TRIGGER kpi_rollup_dimensions AFTER UPDATE ON aftersales.organisations
     FOR EACH ROW WHEN (OLD.region IS DISTINCT FROM NEW.region OR OLD.province IS DISTINCT FROM NEW.province
                        OR OLD.org_type IS DISTINCT FROM NEW.org_type)
-    EXECUTE FUNCTION aftersales_internal.kpi_rollup_requeue();
+    EXECUTE FUNCTION aftersales_internal.rollup_requeue();
 
 -- Add rows of kpi_rollup_tickets (sign 1) or take them away (-1) from the
 -- cells of every dimension, by day and by month.
-CREATE FUNCTION aftersales_internal.kpi_rollup_add(tenant bigint, added aftersales.kpi_rollup_tickets[],
+CREATE FUNCTION aftersales_internal.rollup_add(tenant bigint, added aftersales.kpi_rollup_tickets[],
                                                    removed aftersales.kpi_rollup_tickets[])
     RETURNS void
 LANGUAGE sql VOLATILE
@@ -727,11 +727,11 @@ ON CONFLICT ON CONSTRAINT kpi_rollup_cells_key DO UPDATE SET
         handling_business_minutes_sum = c.handling_business_minutes_sum + excluded.handling_business_minutes_sum,
         handling_business_minutes_n = c.handling_business_minutes_n + excluded.handling_business_minutes_n
 $$;
-COMMENT ON FUNCTION aftersales_internal.kpi_rollup_add(bigint, aftersales.kpi_rollup_tickets[], aftersales.kpi_rollup_tickets[]) IS
+COMMENT ON FUNCTION aftersales_internal.rollup_add(bigint, aftersales.kpi_rollup_tickets[], aftersales.kpi_rollup_tickets[]) IS
   'Internal: adds the rows added and subtracts the rows removed (those not live) from the KPI rollup cells of every dimension, day and month';
 
 -- Fold one tenant's queue (the caller holds its state row).
-CREATE FUNCTION aftersales_internal.kpi_rollup_fold(tenant bigint, zone text)
+CREATE FUNCTION aftersales_internal.rollup_fold(tenant bigint, zone text)
     RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -750,27 +750,27 @@ BEGIN
         SELECT pg_catalog.array_agg(q.entry_id), pg_catalog.array_agg(DISTINCT q.ticket_id)
           INTO entries, queued
           FROM (SELECT q0.entry_id, q0.ticket_id FROM aftersales.kpi_rollup_queue q0
-                 WHERE q0.tenant_id = kpi_rollup_fold.tenant ORDER BY q0.entry_id LIMIT 5000) q;
+                 WHERE q0.tenant_id = rollup_fold.tenant ORDER BY q0.entry_id LIMIT 5000) q;
         EXIT WHEN entries IS NULL;
-        ids := aftersales_internal.kpi_rollup_affected(tenant, queued);
-        added := ARRAY(SELECT r FROM aftersales_internal.kpi_rollup_rows(tenant, ids, 'infinity', zone) r);
+        ids := aftersales_internal.rollup_affected(tenant, queued);
+        added := ARRAY(SELECT r FROM aftersales_internal.rollup_rows(tenant, ids, 'infinity', zone) r);
         removed := ARRAY(SELECT s FROM aftersales.kpi_rollup_tickets s
-                          WHERE s.tenant_id = kpi_rollup_fold.tenant AND s.ticket_id = ANY (ids));
-        PERFORM aftersales_internal.kpi_rollup_add(tenant, added, removed);
-        DELETE FROM aftersales.kpi_rollup_tickets s WHERE s.tenant_id = kpi_rollup_fold.tenant AND s.ticket_id = ANY (ids);
+                          WHERE s.tenant_id = rollup_fold.tenant AND s.ticket_id = ANY (ids));
+        PERFORM aftersales_internal.rollup_add(tenant, added, removed);
+        DELETE FROM aftersales.kpi_rollup_tickets s WHERE s.tenant_id = rollup_fold.tenant AND s.ticket_id = ANY (ids);
         INSERT INTO aftersales.kpi_rollup_tickets SELECT a.* FROM pg_catalog.unnest(added) a;
-        DELETE FROM aftersales.kpi_rollup_queue q WHERE q.tenant_id = kpi_rollup_fold.tenant AND q.entry_id = ANY (entries);
+        DELETE FROM aftersales.kpi_rollup_queue q WHERE q.tenant_id = rollup_fold.tenant AND q.entry_id = ANY (entries);
         total := total + pg_catalog.cardinality(entries);
     END LOOP;
     RETURN total;
 END
 $$;
-COMMENT ON FUNCTION aftersales_internal.kpi_rollup_fold(bigint, text) IS
+COMMENT ON FUNCTION aftersales_internal.rollup_fold(bigint, text) IS
   'Internal: folds a tenant''s queued tickets into its KPI rollups (cells move by the difference of each ticket''s judgement); returns the queue entries folded';
 
 -- Rebuild [since, until) of a tenant's rollups from the raw rows (the
 -- caller holds its state row); the whole history when both are infinite.
-CREATE FUNCTION aftersales_internal.kpi_rollup_rebuild(tenant bigint, zone text, since timestamptz, until timestamptz)
+CREATE FUNCTION aftersales_internal.rollup_rebuild(tenant bigint, zone text, since timestamptz, until timestamptz)
     RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -784,11 +784,11 @@ DECLARE
 BEGIN
     IF whole THEN
         -- the queue entries seen now are answered by the rows judged below
-        entries := ARRAY(SELECT q.entry_id FROM aftersales.kpi_rollup_queue q WHERE q.tenant_id = kpi_rollup_rebuild.tenant);
-        DELETE FROM aftersales.kpi_rollup_cells c WHERE c.tenant_id = kpi_rollup_rebuild.tenant;
-        DELETE FROM aftersales.kpi_rollup_tickets s WHERE s.tenant_id = kpi_rollup_rebuild.tenant;
+        entries := ARRAY(SELECT q.entry_id FROM aftersales.kpi_rollup_queue q WHERE q.tenant_id = rollup_rebuild.tenant);
+        DELETE FROM aftersales.kpi_rollup_cells c WHERE c.tenant_id = rollup_rebuild.tenant;
+        DELETE FROM aftersales.kpi_rollup_tickets s WHERE s.tenant_id = rollup_rebuild.tenant;
         INSERT INTO aftersales.kpi_rollup_tickets
-        SELECT r.* FROM aftersales_internal.kpi_rollup_rows(tenant, NULL, 'infinity', zone) r;
+        SELECT r.* FROM aftersales_internal.rollup_rows(tenant, NULL, 'infinity', zone) r;
     ELSE
         -- whole days: a month's cell is rebuilt from the tickets it holds
         d1 := pg_catalog.date_trunc('month', COALESCE(d1, '-infinity')::timestamp)::date;
@@ -796,13 +796,13 @@ BEGIN
                    WHEN d2 = pg_catalog.date_trunc('month', d2::timestamp)::date THEN d2
                    ELSE (pg_catalog.date_trunc('month', d2::timestamp) + interval '1 month')::date END;
         DELETE FROM aftersales.kpi_rollup_cells c
-         WHERE c.tenant_id = kpi_rollup_rebuild.tenant AND c.day >= d1 AND c.day < d2;
+         WHERE c.tenant_id = rollup_rebuild.tenant AND c.day >= d1 AND c.day < d2;
         DELETE FROM aftersales.kpi_rollup_tickets s
-         WHERE s.tenant_id = kpi_rollup_rebuild.tenant AND s.day >= d1 AND s.day < d2;
+         WHERE s.tenant_id = rollup_rebuild.tenant AND s.day >= d1 AND s.day < d2;
         INSERT INTO aftersales.kpi_rollup_tickets
-        SELECT r.* FROM aftersales_internal.kpi_rollup_rows(tenant,
+        SELECT r.* FROM aftersales_internal.rollup_rows(tenant,
                    ARRAY(SELECT t.ticket_id FROM aftersales.tickets t
-                          WHERE t.tenant_id = kpi_rollup_rebuild.tenant
+                          WHERE t.tenant_id = rollup_rebuild.tenant
                             AND pg_catalog.timezone(zone, t.opened_at)::date >= d1
                             AND pg_catalog.timezone(zone, t.opened_at)::date < d2), 'infinity', zone) r;
     END IF;
@@ -883,24 +883,24 @@ BEGIN
                              ('problem_type', s.problem_type_id::text), ('engineer', s.engineer_id::text),
                              ('priority', s.priority), ('channel', s.channel)) AS x (dimension, dim_key)
      CROSS JOIN (VALUES ('day'), ('month')) AS g (grain)
-     WHERE s.tenant_id = kpi_rollup_rebuild.tenant AND NOT s.live
+     WHERE s.tenant_id = rollup_rebuild.tenant AND NOT s.live
        AND (whole OR (s.day >= d1 AND s.day < d2))
      GROUP BY 2, 3, 4, 5;
     IF whole THEN
-        DELETE FROM aftersales.kpi_rollup_queue q WHERE q.tenant_id = kpi_rollup_rebuild.tenant AND q.entry_id = ANY (entries);
+        DELETE FROM aftersales.kpi_rollup_queue q WHERE q.tenant_id = rollup_rebuild.tenant AND q.entry_id = ANY (entries);
         UPDATE aftersales.kpi_rollup_state st
-           SET zone = kpi_rollup_rebuild.zone, built_at = pg_catalog.clock_timestamp(), stale_since = NULL, stale_reason = NULL
-         WHERE st.tenant_id = kpi_rollup_rebuild.tenant;
+           SET zone = rollup_rebuild.zone, built_at = pg_catalog.clock_timestamp(), stale_since = NULL, stale_reason = NULL
+         WHERE st.tenant_id = rollup_rebuild.tenant;
     END IF;
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION aftersales_internal.kpi_rollup_rebuild(bigint, text, timestamptz, timestamptz) IS
+COMMENT ON FUNCTION aftersales_internal.rollup_rebuild(bigint, text, timestamptz, timestamptz) IS
   'Internal: rebuilds a tenant''s KPI rollups of the tickets entered in [since, until) (whole months), or all of them; returns the tickets judged';
 
 -- Lock a tenant's rollup state (creating it), so that folds and rebuilds
 -- of a tenant run one at a time.
-CREATE FUNCTION aftersales_internal.kpi_rollup_lock(tenant bigint)
+CREATE FUNCTION aftersales_internal.rollup_lock(tenant bigint)
     RETURNS aftersales.kpi_rollup_state
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -911,11 +911,11 @@ BEGIN
     INSERT INTO aftersales.kpi_rollup_state (tenant_id, zone)
     VALUES (tenant, aftersales.reporting_zone(tenant))
     ON CONFLICT (tenant_id) DO NOTHING;
-    SELECT * INTO st FROM aftersales.kpi_rollup_state s WHERE s.tenant_id = kpi_rollup_lock.tenant FOR UPDATE;
+    SELECT * INTO st FROM aftersales.kpi_rollup_state s WHERE s.tenant_id = rollup_lock.tenant FOR UPDATE;
     RETURN st;
 END
 $$;
-COMMENT ON FUNCTION aftersales_internal.kpi_rollup_lock(bigint) IS
+COMMENT ON FUNCTION aftersales_internal.rollup_lock(bigint) IS
   'Internal: locks (creating it if missing) the KPI rollup state row of a tenant';
 
 CREATE FUNCTION aftersales.fold_kpi_rollups(tenant bigint DEFAULT NULL)
@@ -936,12 +936,12 @@ BEGIN
     FOR tn IN SELECT DISTINCT q.tenant_id FROM aftersales.kpi_rollup_queue q
                WHERE fold_kpi_rollups.tenant IS NULL OR q.tenant_id = fold_kpi_rollups.tenant
                ORDER BY 1 LOOP
-        st := aftersales_internal.kpi_rollup_lock(tn);
+        st := aftersales_internal.rollup_lock(tn);
         IF st.built_at IS NULL THEN
             -- never built (a tenant older than the rollups): build it whole
-            PERFORM aftersales_internal.kpi_rollup_rebuild(tn, aftersales.reporting_zone(tn), '-infinity', 'infinity');
+            PERFORM aftersales_internal.rollup_rebuild(tn, aftersales.reporting_zone(tn), '-infinity', 'infinity');
         ELSE
-            total := total + aftersales_internal.kpi_rollup_fold(tn, st.zone);
+            total := total + aftersales_internal.rollup_fold(tn, st.zone);
         END IF;
     END LOOP;
     RETURN total;
@@ -970,7 +970,7 @@ BEGIN
             USING ERRCODE = '22023',
                   HINT = 'For example: SELECT aftersales.rebuild_kpi_rollups(1, ''2026-01-01'', ''2026-04-01''); or without a range, the whole history.';
     END IF;
-    st := aftersales_internal.kpi_rollup_lock(tenant);
+    st := aftersales_internal.rollup_lock(tenant);
     IF (pg_catalog.isfinite(since) OR pg_catalog.isfinite(until))
        AND (st.built_at IS NULL OR st.stale_since IS NOT NULL OR st.zone <> aftersales.reporting_zone(tenant)) THEN
         RAISE EXCEPTION 'the KPI rollups of tenant % must be rebuilt whole', tenant
@@ -978,7 +978,7 @@ BEGIN
                   DETAIL = COALESCE('They are stale: ' || st.stale_reason || '.', 'They were never built.'),
                   HINT = pg_catalog.format('Rebuild them whole: SELECT aftersales.rebuild_kpi_rollups(%s);', tenant);
     END IF;
-    RETURN aftersales_internal.kpi_rollup_rebuild(tenant,
+    RETURN aftersales_internal.rollup_rebuild(tenant,
                CASE WHEN pg_catalog.isfinite(since) OR pg_catalog.isfinite(until) THEN st.zone
                     ELSE aftersales.reporting_zone(tenant) END, since, until);
 END
@@ -989,7 +989,7 @@ COMMENT ON FUNCTION aftersales.rebuild_kpi_rollups(bigint, timestamptz, timestam
 -- A change that moves past judgements marks the rollups of the tenants it
 -- touches stale (kpi_settings of tenant 1 are every tenant's defaults);
 -- a tenant with nothing rolled up yet just takes the change.
-CREATE FUNCTION aftersales_internal.kpi_rollup_stale() RETURNS trigger
+CREATE FUNCTION aftersales_internal.rollup_stale() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -1022,19 +1022,19 @@ BEGIN
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION aftersales_internal.kpi_rollup_stale() IS
+COMMENT ON FUNCTION aftersales_internal.rollup_stale() IS
   'Trigger: a change of a KPI setting, the reporting zone, a calendar or an SLA policy marks the KPI rollups of the tenants it touches stale (until rebuilt)';
 CREATE TRIGGER kpi_rollup_stale AFTER INSERT OR UPDATE OR DELETE ON aftersales.kpi_settings
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.kpi_rollup_stale();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.rollup_stale();
 CREATE TRIGGER kpi_rollup_stale AFTER INSERT OR UPDATE OR DELETE ON aftersales.reporting_zones
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.kpi_rollup_stale();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.rollup_stale();
 CREATE TRIGGER kpi_rollup_stale AFTER UPDATE OR DELETE ON aftersales.calendars
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.kpi_rollup_stale();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.rollup_stale();
 CREATE TRIGGER kpi_rollup_stale AFTER UPDATE OR DELETE ON aftersales.sla_policies
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.kpi_rollup_stale();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.rollup_stale();
 
 -- A new tenant has nothing to roll up: its rollups are built (empty).
-CREATE FUNCTION aftersales_internal.kpi_rollup_tenant() RETURNS trigger
+CREATE FUNCTION aftersales_internal.rollup_tenant() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -1045,10 +1045,10 @@ BEGIN
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION aftersales_internal.kpi_rollup_tenant() IS
+COMMENT ON FUNCTION aftersales_internal.rollup_tenant() IS
   'Trigger, after a tenant is created: its KPI rollups exist (empty, as it has no tickets)';
 CREATE TRIGGER kpi_rollup_tenant AFTER INSERT ON aftersales.tenants
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.kpi_rollup_tenant();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.rollup_tenant();
 ALTER TABLE aftersales.tenants ENABLE ALWAYS TRIGGER kpi_rollup_tenant;
 
 -- Tenants that exist now (tenant 1 at install) have no tickets yet.
@@ -1062,7 +1062,7 @@ SELECT t.tenant_id, aftersales.reporting_zone(t.tenant_id), pg_catalog.statement
 
 -- The grain to read the rollups at for this call, or NULL when they cannot
 -- answer it exactly (then the caller computes from the raw rows).
-CREATE FUNCTION aftersales_internal.kpi_rollup_grain(period text, since timestamptz, until timestamptz,
+CREATE FUNCTION aftersales_internal.rollup_grain(period text, since timestamptz, until timestamptz,
                                                      as_of timestamptz, zone text, tenant bigint)
     RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL UNSAFE
@@ -1077,7 +1077,7 @@ BEGIN
        OR aftersales.current_org_scope() IS NOT NULL THEN
         RETURN NULL;
     END IF;
-    SELECT * INTO st FROM aftersales.kpi_rollup_state s WHERE s.tenant_id = kpi_rollup_grain.tenant;
+    SELECT * INTO st FROM aftersales.kpi_rollup_state s WHERE s.tenant_id = rollup_grain.tenant;
     IF NOT FOUND OR st.built_at IS NULL OR st.stale_since IS NOT NULL OR st.zone IS DISTINCT FROM zone THEN
         RETURN NULL;
     END IF;
@@ -1095,25 +1095,25 @@ BEGIN
     -- as_of not before any event: what is folded or queued is what was
     -- known at as_of
     SELECT pg_catalog.max(s.last_event_at) INTO latest
-      FROM aftersales.kpi_rollup_tickets s WHERE s.tenant_id = kpi_rollup_grain.tenant;
+      FROM aftersales.kpi_rollup_tickets s WHERE s.tenant_id = rollup_grain.tenant;
     IF latest > as_of THEN
         RETURN NULL;
     END IF;
     IF EXISTS (SELECT FROM aftersales.kpi_rollup_queue q
                  JOIN aftersales.tickets t ON t.tenant_id = q.tenant_id AND t.ticket_id = q.ticket_id
-                WHERE q.tenant_id = kpi_rollup_grain.tenant AND t.last_event_at > kpi_rollup_grain.as_of) THEN
+                WHERE q.tenant_id = rollup_grain.tenant AND t.last_event_at > rollup_grain.as_of) THEN
         RETURN NULL;
     END IF;
     RETURN grain;
 END
 $$;
-COMMENT ON FUNCTION aftersales_internal.kpi_rollup_grain(text, timestamptz, timestamptz, timestamptz, text, bigint) IS
+COMMENT ON FUNCTION aftersales_internal.rollup_grain(text, timestamptz, timestamptz, timestamptz, text, bigint) IS
   'Internal: day or month when the KPI rollups answer this call exactly (one tenant seen whole, built and not stale, the zone they were cut in, a range of whole days or months, as_of not before the latest event, aftersales.kpi_rollups not off); else NULL';
 
 -- What the rollups say per day (or month) and value of a dimension, in
 -- one snapshot: the cells, less the folded judgement of the queued
 -- tickets, plus the judgement at as_of of the queued and the live ones.
-CREATE FUNCTION aftersales_internal.kpi_rollup_contrib(tenant bigint, dimension text, grain text,
+CREATE FUNCTION aftersales_internal.rollup_contrib(tenant bigint, dimension text, grain text,
                                                        as_of timestamptz, zone text)
     RETURNS TABLE (day date, dim_key text,
                    n_tickets bigint,
@@ -1177,10 +1177,10 @@ DECLARE
     ids bigint[];
     fresh bigint[];
 BEGIN
-    queued := ARRAY(SELECT DISTINCT q.ticket_id FROM aftersales.kpi_rollup_queue q WHERE q.tenant_id = kpi_rollup_contrib.tenant);
-    ids := COALESCE(aftersales_internal.kpi_rollup_affected(tenant, queued), '{}');
+    queued := ARRAY(SELECT DISTINCT q.ticket_id FROM aftersales.kpi_rollup_queue q WHERE q.tenant_id = rollup_contrib.tenant);
+    ids := COALESCE(aftersales_internal.rollup_affected(tenant, queued), '{}');
     fresh := ARRAY(SELECT s.ticket_id FROM aftersales.kpi_rollup_tickets s
-                    WHERE s.tenant_id = kpi_rollup_contrib.tenant AND s.live
+                    WHERE s.tenant_id = rollup_contrib.tenant AND s.live
                    UNION
                    SELECT pg_catalog.unnest(ids));
     RETURN QUERY
@@ -1199,11 +1199,11 @@ BEGIN
        c.repair_minutes_sum, c.repair_minutes_n, c.repair_business_minutes_sum, c.repair_business_minutes_n,
        c.handling_minutes_sum, c.handling_minutes_n, c.handling_business_minutes_sum, c.handling_business_minutes_n
       FROM aftersales.kpi_rollup_cells c
-     WHERE c.tenant_id = kpi_rollup_contrib.tenant AND c.dimension = kpi_rollup_contrib.dimension
-       AND c.grain = kpi_rollup_contrib.grain
+     WHERE c.tenant_id = rollup_contrib.tenant AND c.dimension = rollup_contrib.dimension
+       AND c.grain = rollup_contrib.grain
     UNION ALL
-    SELECT CASE kpi_rollup_contrib.grain WHEN 'day' THEN s.day ELSE pg_catalog.date_trunc('month', s.day::timestamp)::date END,
-           CASE kpi_rollup_contrib.dimension WHEN 'all' THEN 'all' WHEN 'tenant' THEN s.tenant_id::text
+    SELECT CASE rollup_contrib.grain WHEN 'day' THEN s.day ELSE pg_catalog.date_trunc('month', s.day::timestamp)::date END,
+           CASE rollup_contrib.dimension WHEN 'all' THEN 'all' WHEN 'tenant' THEN s.tenant_id::text
                  WHEN 'region' THEN s.region WHEN 'province' THEN s.province
                  WHEN 'organisation' THEN s.org_id::text WHEN 'organisation_type' THEN s.org_type
                  WHEN 'product_model' THEN s.model_id::text WHEN 'problem_type' THEN s.problem_type_id::text
@@ -1262,10 +1262,10 @@ BEGIN
        -s.handling_business_minutes_sum,
        -s.handling_business_minutes_n
       FROM aftersales.kpi_rollup_tickets s
-     WHERE s.tenant_id = kpi_rollup_contrib.tenant AND s.ticket_id = ANY (ids) AND NOT s.live
+     WHERE s.tenant_id = rollup_contrib.tenant AND s.ticket_id = ANY (ids) AND NOT s.live
     UNION ALL
-    SELECT CASE kpi_rollup_contrib.grain WHEN 'day' THEN n.day ELSE pg_catalog.date_trunc('month', n.day::timestamp)::date END,
-           CASE kpi_rollup_contrib.dimension WHEN 'all' THEN 'all' WHEN 'tenant' THEN n.tenant_id::text
+    SELECT CASE rollup_contrib.grain WHEN 'day' THEN n.day ELSE pg_catalog.date_trunc('month', n.day::timestamp)::date END,
+           CASE rollup_contrib.dimension WHEN 'all' THEN 'all' WHEN 'tenant' THEN n.tenant_id::text
                  WHEN 'region' THEN n.region WHEN 'province' THEN n.province
                  WHEN 'organisation' THEN n.org_id::text WHEN 'organisation_type' THEN n.org_type
                  WHEN 'product_model' THEN n.model_id::text WHEN 'problem_type' THEN n.problem_type_id::text
@@ -1284,14 +1284,14 @@ BEGIN
        n.resolution_minutes_sum, n.resolution_minutes_n, n.resolution_business_minutes_sum, n.resolution_business_minutes_n,
        n.repair_minutes_sum, n.repair_minutes_n, n.repair_business_minutes_sum, n.repair_business_minutes_n,
        n.handling_minutes_sum, n.handling_minutes_n, n.handling_business_minutes_sum, n.handling_business_minutes_n
-      FROM aftersales_internal.kpi_rollup_rows(tenant, fresh, as_of, zone) n;
+      FROM aftersales_internal.rollup_rows(tenant, fresh, as_of, zone) n;
 END
 $$;
-COMMENT ON FUNCTION aftersales_internal.kpi_rollup_contrib(bigint, text, text, timestamptz, text) IS
+COMMENT ON FUNCTION aftersales_internal.rollup_contrib(bigint, text, text, timestamptz, text) IS
   'Internal: the KPI rollup sums of a tenant by day or month and value of a dimension, current at as_of (cells corrected by the queued and live tickets, in one snapshot); rows of one key and day may repeat (sum them)';
 
 -- The label of a dimension value, as the KPI functions show it.
-CREATE FUNCTION aftersales_internal.kpi_rollup_label(tenant bigint, dimension text, dim_key text)
+CREATE FUNCTION aftersales_internal.rollup_label(tenant bigint, dimension text, dim_key text)
     RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -1310,10 +1310,10 @@ SELECT CASE dimension
                                 WHERE e.tenant_id = tenant AND e.engineer_id = dim_key::bigint)
          ELSE dim_key END
 $$;
-COMMENT ON FUNCTION aftersales_internal.kpi_rollup_label(bigint, text, text) IS
+COMMENT ON FUNCTION aftersales_internal.rollup_label(bigint, text, text) IS
   'Internal: the label (dim_name) of a value of a KPI dimension';
 
-CREATE FUNCTION aftersales_internal.kpi_service_rollup(period text, dimension text, since timestamptz, until timestamptz,
+CREATE FUNCTION aftersales_internal.rollup_service(period text, dimension text, since timestamptz, until timestamptz,
                                                        as_of timestamptz, zone text, tenant bigint, grain text)
     RETURNS TABLE (period_start date, dim_key text, dim_name text,
                    tickets bigint, cancelled bigint, resolved bigint, closed bigint, unresolved bigint,
@@ -1336,7 +1336,7 @@ DECLARE
 BEGIN
     -- avg(x) of kpi_service is sum(x) / count(x) (numeric_div), as here
     RETURN QUERY EXECUTE pg_catalog.format($q$
-SELECT q.period_start, q.dim_key, aftersales_internal.kpi_rollup_label($1, $2, q.dim_key),
+SELECT q.period_start, q.dim_key, aftersales_internal.rollup_label($1, $2, q.dim_key),
        q.n_tickets, q.n_cancelled, q.n_resolved, q.n_closed, q.n_unresolved,
        pg_catalog.round(q.responded_sum / NULLIF(q.responded_n, 0), 4),
        pg_catalog.round(q.arrived_sum / NULLIF(q.arrived_n, 0), 4),
@@ -1389,7 +1389,7 @@ SELECT q.period_start, q.dim_key, aftersales_internal.kpi_rollup_label($1, $2, q
                pg_catalog.sum(c.csat_good_sum) AS csat_good_sum, pg_catalog.sum(c.csat_good_n) AS csat_good_n,
                pg_catalog.sum(c.nps_promoter_sum) AS nps_promoter_sum, pg_catalog.sum(c.nps_detractor_sum) AS nps_detractor_sum,
                pg_catalog.sum(c.nps_n) AS nps_n
-          FROM aftersales_internal.kpi_rollup_contrib($1, $2, $3, $4, $5) c
+          FROM aftersales_internal.rollup_contrib($1, $2, $3, $4, $5) c
          WHERE ($6::date IS NULL OR c.day >= $6) AND ($7::date IS NULL OR c.day < $7)
          GROUP BY 1, 2
         HAVING pg_catalog.sum(c.n_tickets) > 0) q
@@ -1402,10 +1402,10 @@ SELECT q.period_start, q.dim_key, aftersales_internal.kpi_rollup_label($1, $2, q
           CASE WHEN pg_catalog.isfinite(until) THEN pg_catalog.timezone(zone, until)::date END;
 END
 $$;
-COMMENT ON FUNCTION aftersales_internal.kpi_service_rollup(text, text, timestamptz, timestamptz, timestamptz, text, bigint, text) IS
+COMMENT ON FUNCTION aftersales_internal.rollup_service(text, text, timestamptz, timestamptz, timestamptz, text, bigint, text) IS
   'Internal: kpi_service answered from the KPI rollups (same parameters, checked by the caller, and the grain)';
 
-CREATE FUNCTION aftersales_internal.kpi_staff_rollup(period text, since timestamptz, until timestamptz,
+CREATE FUNCTION aftersales_internal.rollup_staff(period text, since timestamptz, until timestamptz,
                                                      as_of timestamptz, zone text, tenant bigint, grain text)
     RETURNS TABLE (period_start date, engineer_id bigint, engineer_name text, org_id bigint, org_name text,
                    org_type text, tickets bigint, resolved bigint, unresolved bigint,
@@ -1432,7 +1432,7 @@ SELECT q.period_start, e.engineer_id, e.name, e.org_id, o.name, o.org_type,
                pg_catalog.sum(c.handling_business_minutes_n) AS handling_n_business,
                pg_catalog.sum(c.ftf_sum) AS ftf_sum, pg_catalog.sum(c.ftf_n) AS ftf_n,
                pg_catalog.sum(c.csat_sum) AS csat_sum, pg_catalog.sum(c.csat_n) AS csat_n
-          FROM aftersales_internal.kpi_rollup_contrib($1, 'engineer', $2, $3, $4) c
+          FROM aftersales_internal.rollup_contrib($1, 'engineer', $2, $3, $4) c
          WHERE c.dim_key IS NOT NULL AND ($5::date IS NULL OR c.day >= $5) AND ($6::date IS NULL OR c.day < $6)
          GROUP BY 1, 2
         HAVING pg_catalog.sum(c.n_tickets - c.n_cancelled) > 0) q
@@ -1446,7 +1446,7 @@ SELECT q.period_start, e.engineer_id, e.name, e.org_id, o.name, o.org_type,
           CASE WHEN pg_catalog.isfinite(until) THEN pg_catalog.timezone(zone, until)::date END;
 END
 $$;
-COMMENT ON FUNCTION aftersales_internal.kpi_staff_rollup(text, timestamptz, timestamptz, timestamptz, text, bigint, text) IS
+COMMENT ON FUNCTION aftersales_internal.rollup_staff(text, timestamptz, timestamptz, timestamptz, text, bigint, text) IS
   'Internal: kpi_staff answered from the KPI rollups (same parameters, checked by the caller, and the grain)';
 
 -- ---------------------------------------------------------------------------
@@ -1469,7 +1469,7 @@ BEGIN
             USING ERRCODE = 'P0002',
                   HINT = 'Build them with: SELECT aftersales.rebuild_kpi_rollups();';
     END IF;
-    IF aftersales_internal.kpi_rollup_grain('day', '-infinity', 'infinity', as_of, st.zone, tenant) IS NULL
+    IF aftersales_internal.rollup_grain('day', '-infinity', 'infinity', as_of, st.zone, tenant) IS NULL
        AND st.stale_since IS NULL THEN
         RAISE EXCEPTION 'the KPI rollups of tenant % cannot answer as of %', tenant, as_of
             USING ERRCODE = '55000',
@@ -1479,106 +1479,206 @@ BEGIN
     -- stale rollups are listed as they differ (that is what stale means)
     RETURN QUERY
     WITH r AS (
-        SELECT x.dimension, g.grain, c.day, c.dim_key, pg_catalog.to_jsonb(c) - '{day,dim_key}'::text[] AS m
+        SELECT x.dimension, g.grain, c.day, c.dim_key,
+       pg_catalog.sum(c.n_tickets)::bigint AS n_tickets,
+       pg_catalog.sum(c.n_cancelled)::bigint AS n_cancelled,
+       pg_catalog.sum(c.n_resolved)::bigint AS n_resolved,
+       pg_catalog.sum(c.n_closed)::bigint AS n_closed,
+       pg_catalog.sum(c.n_unresolved)::bigint AS n_unresolved,
+       pg_catalog.sum(c.responded_sum)::bigint AS responded_sum,
+       pg_catalog.sum(c.responded_n)::bigint AS responded_n,
+       pg_catalog.sum(c.arrived_sum)::bigint AS arrived_sum,
+       pg_catalog.sum(c.arrived_n)::bigint AS arrived_n,
+       pg_catalog.sum(c.completed_sum)::bigint AS completed_sum,
+       pg_catalog.sum(c.completed_n)::bigint AS completed_n,
+       pg_catalog.sum(c.on_time_sum)::bigint AS on_time_sum,
+       pg_catalog.sum(c.on_time_n)::bigint AS on_time_n,
+       pg_catalog.sum(c.ftf_sum)::bigint AS ftf_sum,
+       pg_catalog.sum(c.ftf_n)::bigint AS ftf_n,
+       pg_catalog.sum(c.closed_loop_sum)::bigint AS closed_loop_sum,
+       pg_catalog.sum(c.closed_loop_n)::bigint AS closed_loop_n,
+       pg_catalog.sum(c.repeat_sum)::bigint AS repeat_sum,
+       pg_catalog.sum(c.repeat_n)::bigint AS repeat_n,
+       pg_catalog.sum(c.reopened_sum)::bigint AS reopened_sum,
+       pg_catalog.sum(c.reopened_n)::bigint AS reopened_n,
+       pg_catalog.sum(c.csat_good_sum)::bigint AS csat_good_sum,
+       pg_catalog.sum(c.csat_good_n)::bigint AS csat_good_n,
+       pg_catalog.sum(c.problem_resolved_sum)::bigint AS problem_resolved_sum,
+       pg_catalog.sum(c.problem_resolved_n)::bigint AS problem_resolved_n,
+       pg_catalog.sum(c.sla_first_met)::bigint AS sla_first_met,
+       pg_catalog.sum(c.sla_first_n)::bigint AS sla_first_n,
+       pg_catalog.sum(c.sla_arrival_met)::bigint AS sla_arrival_met,
+       pg_catalog.sum(c.sla_arrival_n)::bigint AS sla_arrival_n,
+       pg_catalog.sum(c.sla_resolution_met)::bigint AS sla_resolution_met,
+       pg_catalog.sum(c.sla_resolution_n)::bigint AS sla_resolution_n,
+       pg_catalog.sum(c.csat_sum)::bigint AS csat_sum,
+       pg_catalog.sum(c.csat_n)::bigint AS csat_n,
+       pg_catalog.sum(c.nps_promoter_sum)::bigint AS nps_promoter_sum,
+       pg_catalog.sum(c.nps_detractor_sum)::bigint AS nps_detractor_sum,
+       pg_catalog.sum(c.nps_n)::bigint AS nps_n,
+       pg_catalog.sum(c.response_minutes_sum)::numeric AS response_minutes_sum,
+       pg_catalog.sum(c.response_minutes_n)::bigint AS response_minutes_n,
+       pg_catalog.sum(c.response_business_minutes_sum)::numeric AS response_business_minutes_sum,
+       pg_catalog.sum(c.response_business_minutes_n)::bigint AS response_business_minutes_n,
+       pg_catalog.sum(c.resolution_minutes_sum)::numeric AS resolution_minutes_sum,
+       pg_catalog.sum(c.resolution_minutes_n)::bigint AS resolution_minutes_n,
+       pg_catalog.sum(c.resolution_business_minutes_sum)::numeric AS resolution_business_minutes_sum,
+       pg_catalog.sum(c.resolution_business_minutes_n)::bigint AS resolution_business_minutes_n,
+       pg_catalog.sum(c.repair_minutes_sum)::numeric AS repair_minutes_sum,
+       pg_catalog.sum(c.repair_minutes_n)::bigint AS repair_minutes_n,
+       pg_catalog.sum(c.repair_business_minutes_sum)::numeric AS repair_business_minutes_sum,
+       pg_catalog.sum(c.repair_business_minutes_n)::bigint AS repair_business_minutes_n,
+       pg_catalog.sum(c.handling_minutes_sum)::numeric AS handling_minutes_sum,
+       pg_catalog.sum(c.handling_minutes_n)::bigint AS handling_minutes_n,
+       pg_catalog.sum(c.handling_business_minutes_sum)::numeric AS handling_business_minutes_sum,
+       pg_catalog.sum(c.handling_business_minutes_n)::bigint AS handling_business_minutes_n
           FROM (VALUES ('all'), ('tenant'), ('region'), ('province'), ('organisation'), ('organisation_type'),
                        ('product_model'), ('problem_type'), ('engineer'), ('priority'), ('channel')) AS x (dimension)
          CROSS JOIN (VALUES ('day'), ('month')) AS g (grain)
-         CROSS JOIN LATERAL aftersales_internal.kpi_rollup_contrib(check_kpi_rollups.tenant, x.dimension, g.grain,
+         CROSS JOIN LATERAL aftersales_internal.rollup_contrib(check_kpi_rollups.tenant, x.dimension, g.grain,
                                                                   check_kpi_rollups.as_of, st.zone) c
+         GROUP BY 1, 2, 3, 4
     ), f AS (
         SELECT f.tenant_id, pg_catalog.timezone(st.zone, f.opened_at)::date AS day, f.region, f.province,
                f.org_id, f.org_type, f.model_id, f.problem_type_id, f.engineer_id, f.priority, f.channel,
-               pg_catalog.to_jsonb(ROW(
-       (1)::bigint,
-       (f.cancelled)::bigint,
-       ((f.resolution_minutes IS NOT NULL)::integer)::bigint,
-       ((f.status = 'closed')::integer)::bigint,
-       ((f.status NOT IN ('resolved', 'closed', 'cancelled'))::integer)::bigint,
-       (COALESCE(f.responded_in_target, 0))::bigint,
-       ((f.responded_in_target IS NOT NULL)::integer)::bigint,
-       (COALESCE(f.arrived_in_target, 0))::bigint,
-       ((f.arrived_in_target IS NOT NULL)::integer)::bigint,
-       (COALESCE(f.completed_in_target, 0))::bigint,
-       ((f.completed_in_target IS NOT NULL)::integer)::bigint,
-       (COALESCE(f.completed_on_time, 0))::bigint,
-       ((f.completed_on_time IS NOT NULL)::integer)::bigint,
-       (COALESCE(f.first_time_fix, 0))::bigint,
-       ((f.first_time_fix IS NOT NULL)::integer)::bigint,
-       (COALESCE(f.closed_loop, 0))::bigint,
-       ((f.closed_loop IS NOT NULL)::integer)::bigint,
-       (COALESCE(f.repeat_problem, 0))::bigint,
-       ((f.repeat_problem IS NOT NULL)::integer)::bigint,
-       (COALESCE(f.reopened, 0))::bigint,
-       ((f.reopened IS NOT NULL)::integer)::bigint,
-       (COALESCE(f.csat_good, 0))::bigint,
-       ((f.csat_good IS NOT NULL)::integer)::bigint,
-       (CASE WHEN f.cancelled = 0 THEN (f.status IN ('resolved', 'closed'))::integer ELSE 0 END)::bigint,
-       ((f.cancelled = 0)::integer)::bigint,
-       (COALESCE((f.sla_first_response = 'met')::integer, 0))::bigint,
-       (COALESCE((f.sla_first_response IN ('met', 'breached'))::integer, 0))::bigint,
-       (COALESCE((f.sla_arrival = 'met')::integer, 0))::bigint,
-       (COALESCE((f.sla_arrival IN ('met', 'breached'))::integer, 0))::bigint,
-       (COALESCE((f.sla_resolution = 'met')::integer, 0))::bigint,
-       (COALESCE((f.sla_resolution IN ('met', 'breached'))::integer, 0))::bigint,
-       (COALESCE(f.csat_score, 0))::bigint,
-       ((f.csat_score IS NOT NULL)::integer)::bigint,
-       (COALESCE(f.nps_promoter, 0))::bigint,
-       (COALESCE(f.nps_detractor, 0))::bigint,
-       ((f.nps_score IS NOT NULL)::integer)::bigint,
-       (COALESCE(f.response_minutes, 0))::numeric,
-       ((f.response_minutes IS NOT NULL)::integer)::bigint,
-       (COALESCE(f.response_business_minutes, 0))::numeric,
-       ((f.response_business_minutes IS NOT NULL)::integer)::bigint,
-       (COALESCE(f.resolution_minutes, 0))::numeric,
-       ((f.resolution_minutes IS NOT NULL)::integer)::bigint,
-       (COALESCE(f.resolution_business_minutes, 0))::numeric,
-       ((f.resolution_business_minutes IS NOT NULL)::integer)::bigint,
-       (COALESCE(f.repair_minutes, 0))::numeric,
-       ((f.repair_minutes IS NOT NULL)::integer)::bigint,
-       (COALESCE(f.repair_business_minutes, 0))::numeric,
-       ((f.repair_business_minutes IS NOT NULL)::integer)::bigint,
-       (COALESCE(f.handling_minutes, 0))::numeric,
-       ((f.handling_minutes IS NOT NULL)::integer)::bigint,
-       (COALESCE(f.handling_business_minutes, 0))::numeric,
-       ((f.handling_business_minutes IS NOT NULL)::integer)::bigint)) AS m
+       (1)::bigint AS n_tickets,
+       (f.cancelled)::bigint AS n_cancelled,
+       ((f.resolution_minutes IS NOT NULL)::integer)::bigint AS n_resolved,
+       ((f.status = 'closed')::integer)::bigint AS n_closed,
+       ((f.status NOT IN ('resolved', 'closed', 'cancelled'))::integer)::bigint AS n_unresolved,
+       (COALESCE(f.responded_in_target, 0))::bigint AS responded_sum,
+       ((f.responded_in_target IS NOT NULL)::integer)::bigint AS responded_n,
+       (COALESCE(f.arrived_in_target, 0))::bigint AS arrived_sum,
+       ((f.arrived_in_target IS NOT NULL)::integer)::bigint AS arrived_n,
+       (COALESCE(f.completed_in_target, 0))::bigint AS completed_sum,
+       ((f.completed_in_target IS NOT NULL)::integer)::bigint AS completed_n,
+       (COALESCE(f.completed_on_time, 0))::bigint AS on_time_sum,
+       ((f.completed_on_time IS NOT NULL)::integer)::bigint AS on_time_n,
+       (COALESCE(f.first_time_fix, 0))::bigint AS ftf_sum,
+       ((f.first_time_fix IS NOT NULL)::integer)::bigint AS ftf_n,
+       (COALESCE(f.closed_loop, 0))::bigint AS closed_loop_sum,
+       ((f.closed_loop IS NOT NULL)::integer)::bigint AS closed_loop_n,
+       (COALESCE(f.repeat_problem, 0))::bigint AS repeat_sum,
+       ((f.repeat_problem IS NOT NULL)::integer)::bigint AS repeat_n,
+       (COALESCE(f.reopened, 0))::bigint AS reopened_sum,
+       ((f.reopened IS NOT NULL)::integer)::bigint AS reopened_n,
+       (COALESCE(f.csat_good, 0))::bigint AS csat_good_sum,
+       ((f.csat_good IS NOT NULL)::integer)::bigint AS csat_good_n,
+       (CASE WHEN f.cancelled = 0 THEN (f.status IN ('resolved', 'closed'))::integer ELSE 0 END)::bigint AS problem_resolved_sum,
+       ((f.cancelled = 0)::integer)::bigint AS problem_resolved_n,
+       (COALESCE((f.sla_first_response = 'met')::integer, 0))::bigint AS sla_first_met,
+       (COALESCE((f.sla_first_response IN ('met', 'breached'))::integer, 0))::bigint AS sla_first_n,
+       (COALESCE((f.sla_arrival = 'met')::integer, 0))::bigint AS sla_arrival_met,
+       (COALESCE((f.sla_arrival IN ('met', 'breached'))::integer, 0))::bigint AS sla_arrival_n,
+       (COALESCE((f.sla_resolution = 'met')::integer, 0))::bigint AS sla_resolution_met,
+       (COALESCE((f.sla_resolution IN ('met', 'breached'))::integer, 0))::bigint AS sla_resolution_n,
+       (COALESCE(f.csat_score, 0))::bigint AS csat_sum,
+       ((f.csat_score IS NOT NULL)::integer)::bigint AS csat_n,
+       (COALESCE(f.nps_promoter, 0))::bigint AS nps_promoter_sum,
+       (COALESCE(f.nps_detractor, 0))::bigint AS nps_detractor_sum,
+       ((f.nps_score IS NOT NULL)::integer)::bigint AS nps_n,
+       (COALESCE(f.response_minutes, 0))::numeric AS response_minutes_sum,
+       ((f.response_minutes IS NOT NULL)::integer)::bigint AS response_minutes_n,
+       (COALESCE(f.response_business_minutes, 0))::numeric AS response_business_minutes_sum,
+       ((f.response_business_minutes IS NOT NULL)::integer)::bigint AS response_business_minutes_n,
+       (COALESCE(f.resolution_minutes, 0))::numeric AS resolution_minutes_sum,
+       ((f.resolution_minutes IS NOT NULL)::integer)::bigint AS resolution_minutes_n,
+       (COALESCE(f.resolution_business_minutes, 0))::numeric AS resolution_business_minutes_sum,
+       ((f.resolution_business_minutes IS NOT NULL)::integer)::bigint AS resolution_business_minutes_n,
+       (COALESCE(f.repair_minutes, 0))::numeric AS repair_minutes_sum,
+       ((f.repair_minutes IS NOT NULL)::integer)::bigint AS repair_minutes_n,
+       (COALESCE(f.repair_business_minutes, 0))::numeric AS repair_business_minutes_sum,
+       ((f.repair_business_minutes IS NOT NULL)::integer)::bigint AS repair_business_minutes_n,
+       (COALESCE(f.handling_minutes, 0))::numeric AS handling_minutes_sum,
+       ((f.handling_minutes IS NOT NULL)::integer)::bigint AS handling_minutes_n,
+       (COALESCE(f.handling_business_minutes, 0))::numeric AS handling_business_minutes_sum,
+       ((f.handling_business_minutes IS NOT NULL)::integer)::bigint AS handling_business_minutes_n
           FROM aftersales.kpi_ticket_facts('-infinity', 'infinity', check_kpi_rollups.as_of, check_kpi_rollups.tenant) f
-    ), names AS (
-        SELECT 'f' || a.ord::text AS f, a.name FROM pg_catalog.unnest(ARRAY[
-            'n_tickets', 'n_cancelled', 'n_resolved', 'n_closed',
-            'n_unresolved', 'responded_sum', 'responded_n', 'arrived_sum',
-            'arrived_n', 'completed_sum', 'completed_n', 'on_time_sum',
-            'on_time_n', 'ftf_sum', 'ftf_n', 'closed_loop_sum',
-            'closed_loop_n', 'repeat_sum', 'repeat_n', 'reopened_sum',
-            'reopened_n', 'csat_good_sum', 'csat_good_n', 'problem_resolved_sum',
-            'problem_resolved_n', 'sla_first_met', 'sla_first_n', 'sla_arrival_met',
-            'sla_arrival_n', 'sla_resolution_met', 'sla_resolution_n', 'csat_sum',
-            'csat_n', 'nps_promoter_sum', 'nps_detractor_sum', 'nps_n',
-            'response_minutes_sum', 'response_minutes_n', 'response_business_minutes_sum', 'response_business_minutes_n',
-            'resolution_minutes_sum', 'resolution_minutes_n', 'resolution_business_minutes_sum', 'resolution_business_minutes_n',
-            'repair_minutes_sum', 'repair_minutes_n', 'repair_business_minutes_sum', 'repair_business_minutes_n',
-            'handling_minutes_sum', 'handling_minutes_n', 'handling_business_minutes_sum', 'handling_business_minutes_n']) WITH ORDINALITY AS a (name, ord)
-    ), both_sides AS (
-        SELECT r.dimension, r.grain, r.day, r.dim_key, e.key AS measure, e.value::text::numeric AS rv, 0::numeric AS fv
-          FROM r CROSS JOIN LATERAL pg_catalog.jsonb_each(r.m) e
-        UNION ALL
+    ), fa AS (
         SELECT x.dimension, g.grain,
-               CASE g.grain WHEN 'day' THEN f.day ELSE pg_catalog.date_trunc('month', f.day::timestamp)::date END,
-               x.dim_key, nm.name, 0, e.value::text::numeric
-          FROM f
-         CROSS JOIN LATERAL (VALUES ('all', 'all'), ('tenant', f.tenant_id::text), ('region', f.region),
-                             ('province', f.province), ('organisation', f.org_id::text),
-                             ('organisation_type', f.org_type), ('product_model', f.model_id::text),
-                             ('problem_type', f.problem_type_id::text), ('engineer', f.engineer_id::text),
-                             ('priority', f.priority), ('channel', f.channel)) AS x (dimension, dim_key)
+               CASE g.grain WHEN 'day' THEN d.day ELSE pg_catalog.date_trunc('month', d.day::timestamp)::date END AS day,
+               x.dim_key,
+       pg_catalog.sum(d.n_tickets)::bigint AS n_tickets,
+       pg_catalog.sum(d.n_cancelled)::bigint AS n_cancelled,
+       pg_catalog.sum(d.n_resolved)::bigint AS n_resolved,
+       pg_catalog.sum(d.n_closed)::bigint AS n_closed,
+       pg_catalog.sum(d.n_unresolved)::bigint AS n_unresolved,
+       pg_catalog.sum(d.responded_sum)::bigint AS responded_sum,
+       pg_catalog.sum(d.responded_n)::bigint AS responded_n,
+       pg_catalog.sum(d.arrived_sum)::bigint AS arrived_sum,
+       pg_catalog.sum(d.arrived_n)::bigint AS arrived_n,
+       pg_catalog.sum(d.completed_sum)::bigint AS completed_sum,
+       pg_catalog.sum(d.completed_n)::bigint AS completed_n,
+       pg_catalog.sum(d.on_time_sum)::bigint AS on_time_sum,
+       pg_catalog.sum(d.on_time_n)::bigint AS on_time_n,
+       pg_catalog.sum(d.ftf_sum)::bigint AS ftf_sum,
+       pg_catalog.sum(d.ftf_n)::bigint AS ftf_n,
+       pg_catalog.sum(d.closed_loop_sum)::bigint AS closed_loop_sum,
+       pg_catalog.sum(d.closed_loop_n)::bigint AS closed_loop_n,
+       pg_catalog.sum(d.repeat_sum)::bigint AS repeat_sum,
+       pg_catalog.sum(d.repeat_n)::bigint AS repeat_n,
+       pg_catalog.sum(d.reopened_sum)::bigint AS reopened_sum,
+       pg_catalog.sum(d.reopened_n)::bigint AS reopened_n,
+       pg_catalog.sum(d.csat_good_sum)::bigint AS csat_good_sum,
+       pg_catalog.sum(d.csat_good_n)::bigint AS csat_good_n,
+       pg_catalog.sum(d.problem_resolved_sum)::bigint AS problem_resolved_sum,
+       pg_catalog.sum(d.problem_resolved_n)::bigint AS problem_resolved_n,
+       pg_catalog.sum(d.sla_first_met)::bigint AS sla_first_met,
+       pg_catalog.sum(d.sla_first_n)::bigint AS sla_first_n,
+       pg_catalog.sum(d.sla_arrival_met)::bigint AS sla_arrival_met,
+       pg_catalog.sum(d.sla_arrival_n)::bigint AS sla_arrival_n,
+       pg_catalog.sum(d.sla_resolution_met)::bigint AS sla_resolution_met,
+       pg_catalog.sum(d.sla_resolution_n)::bigint AS sla_resolution_n,
+       pg_catalog.sum(d.csat_sum)::bigint AS csat_sum,
+       pg_catalog.sum(d.csat_n)::bigint AS csat_n,
+       pg_catalog.sum(d.nps_promoter_sum)::bigint AS nps_promoter_sum,
+       pg_catalog.sum(d.nps_detractor_sum)::bigint AS nps_detractor_sum,
+       pg_catalog.sum(d.nps_n)::bigint AS nps_n,
+       pg_catalog.sum(d.response_minutes_sum)::numeric AS response_minutes_sum,
+       pg_catalog.sum(d.response_minutes_n)::bigint AS response_minutes_n,
+       pg_catalog.sum(d.response_business_minutes_sum)::numeric AS response_business_minutes_sum,
+       pg_catalog.sum(d.response_business_minutes_n)::bigint AS response_business_minutes_n,
+       pg_catalog.sum(d.resolution_minutes_sum)::numeric AS resolution_minutes_sum,
+       pg_catalog.sum(d.resolution_minutes_n)::bigint AS resolution_minutes_n,
+       pg_catalog.sum(d.resolution_business_minutes_sum)::numeric AS resolution_business_minutes_sum,
+       pg_catalog.sum(d.resolution_business_minutes_n)::bigint AS resolution_business_minutes_n,
+       pg_catalog.sum(d.repair_minutes_sum)::numeric AS repair_minutes_sum,
+       pg_catalog.sum(d.repair_minutes_n)::bigint AS repair_minutes_n,
+       pg_catalog.sum(d.repair_business_minutes_sum)::numeric AS repair_business_minutes_sum,
+       pg_catalog.sum(d.repair_business_minutes_n)::bigint AS repair_business_minutes_n,
+       pg_catalog.sum(d.handling_minutes_sum)::numeric AS handling_minutes_sum,
+       pg_catalog.sum(d.handling_minutes_n)::bigint AS handling_minutes_n,
+       pg_catalog.sum(d.handling_business_minutes_sum)::numeric AS handling_business_minutes_sum,
+       pg_catalog.sum(d.handling_business_minutes_n)::bigint AS handling_business_minutes_n
+          FROM f d
+         CROSS JOIN LATERAL (VALUES ('all', 'all'), ('tenant', d.tenant_id::text), ('region', d.region),
+                             ('province', d.province), ('organisation', d.org_id::text),
+                             ('organisation_type', d.org_type), ('product_model', d.model_id::text),
+                             ('problem_type', d.problem_type_id::text), ('engineer', d.engineer_id::text),
+                             ('priority', d.priority), ('channel', d.channel)) AS x (dimension, dim_key)
          CROSS JOIN (VALUES ('day'), ('month')) AS g (grain)
-         CROSS JOIN LATERAL pg_catalog.jsonb_each(f.m) e
-          JOIN names nm ON nm.f = e.key
+         GROUP BY 1, 2, 3, 4
+    ), both_sides AS (
+        SELECT 'r' AS side, r.dimension, r.grain, r.day, r.dim_key,
+               pg_catalog.to_jsonb(r) - '{dimension,grain,day,dim_key}'::text[] AS m
+          FROM r WHERE r.n_tickets <> 0
+        UNION ALL
+        SELECT 'f', fa.dimension, fa.grain, fa.day, fa.dim_key,
+               pg_catalog.to_jsonb(fa) - '{dimension,grain,day,dim_key}'::text[]
+          FROM fa
+    ), cells AS (
+        SELECT b.dimension, b.grain, b.day, b.dim_key,
+               (pg_catalog.array_agg(b.m) FILTER (WHERE b.side = 'r'))[1] AS rm,
+               (pg_catalog.array_agg(b.m) FILTER (WHERE b.side = 'f'))[1] AS fm
+          FROM both_sides b
+         GROUP BY 1, 2, 3, 4
     )
-    SELECT check_kpi_rollups.tenant, b.dimension, b.grain, b.day, b.dim_key, b.measure,
-           pg_catalog.sum(b.rv), pg_catalog.sum(b.fv)
-      FROM both_sides b
-     GROUP BY 2, 3, 4, 5, 6
-    HAVING pg_catalog.sum(b.rv) <> pg_catalog.sum(b.fv)
+    SELECT check_kpi_rollups.tenant, c.dimension, c.grain, c.day, c.dim_key, k.measure,
+           COALESCE((c.rm ->> k.measure)::numeric, 0), COALESCE((c.fm ->> k.measure)::numeric, 0)
+      FROM cells c
+     CROSS JOIN LATERAL (SELECT e.key AS measure FROM pg_catalog.jsonb_each(COALESCE(c.rm, c.fm)) e) k
+     WHERE c.rm IS DISTINCT FROM c.fm
+       AND COALESCE((c.rm ->> k.measure)::numeric, 0) <> COALESCE((c.fm ->> k.measure)::numeric, 0)
      ORDER BY 2, 3, 4, 5, 6;
 END
 $$;

@@ -6,14 +6,14 @@
 -- (STABLE: they cannot write); the rollup tables are readable like every
 -- table (80_access.sql), under row-level security.
 GRANT EXECUTE ON FUNCTION
-    aftersales_internal.kpi_rollup_facts(bigint, bigint[], timestamptz),
-    aftersales_internal.kpi_rollup_rows(bigint, bigint[], timestamptz, text),
-    aftersales_internal.kpi_rollup_affected(bigint, bigint[]),
-    aftersales_internal.kpi_rollup_grain(text, timestamptz, timestamptz, timestamptz, text, bigint),
-    aftersales_internal.kpi_rollup_contrib(bigint, text, text, timestamptz, text),
-    aftersales_internal.kpi_rollup_label(bigint, text, text),
-    aftersales_internal.kpi_service_rollup(text, text, timestamptz, timestamptz, timestamptz, text, bigint, text),
-    aftersales_internal.kpi_staff_rollup(text, timestamptz, timestamptz, timestamptz, text, bigint, text)
+    aftersales_internal.rollup_facts(bigint, bigint[], timestamptz),
+    aftersales_internal.rollup_rows(bigint, bigint[], timestamptz, text),
+    aftersales_internal.rollup_affected(bigint, bigint[]),
+    aftersales_internal.rollup_grain(text, timestamptz, timestamptz, timestamptz, text, bigint),
+    aftersales_internal.rollup_contrib(bigint, text, text, timestamptz, text),
+    aftersales_internal.rollup_label(bigint, text, text),
+    aftersales_internal.rollup_service(text, text, timestamptz, timestamptz, timestamptz, text, bigint, text),
+    aftersales_internal.rollup_staff(text, timestamptz, timestamptz, timestamptz, text, bigint, text)
 TO PUBLIC;
 -- Writing: the fold and the rebuild run as the owner (derived data no
 -- client writes), for the admins and the scheduled job.
@@ -21,5 +21,6 @@ REVOKE ALL ON FUNCTION aftersales.fold_kpi_rollups(bigint), aftersales.rebuild_k
     FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aftersales.fold_kpi_rollups(bigint), aftersales.rebuild_kpi_rollups(bigint, timestamptz, timestamptz)
     TO aftersales_admin, aftersales_sweep;
+REVOKE ALL ON FUNCTION aftersales.check_kpi_rollups(bigint, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aftersales.check_kpi_rollups(bigint, timestamptz)
     TO aftersales_admin, aftersales_auditor;

@@ -62,9 +62,9 @@ END
 $$;
 CREATE FUNCTION pg_temp.uses_rollups() RETURNS boolean
 LANGUAGE sql STABLE AS $$
-SELECT aftersales_internal.kpi_rollup_grain('month', '-infinity', 'infinity', aftersales.now(),
+SELECT aftersales_internal.rollup_grain('month', '-infinity', 'infinity', aftersales.now(),
                                             aftersales.reporting_zone(), aftersales.current_tenant()) IS NOT NULL
-   AND aftersales_internal.kpi_rollup_grain('week', '2026-05-11 00:00+08', '2026-06-02 00:00+08', aftersales.now(),
+   AND aftersales_internal.rollup_grain('week', '2026-05-11 00:00+08', '2026-06-02 00:00+08', aftersales.now(),
                                             aftersales.reporting_zone(), aftersales.current_tenant()) = 'day'
 $$;
 
