@@ -1684,3 +1684,10 @@ END
 $$;
 COMMENT ON FUNCTION aftersales.check_kpi_rollups(bigint, timestamptz) IS
   'Compares the KPI rollups of a tenant, as its KPI functions read them at as_of (cells with the queued and live tickets), with the sums recomputed from kpi_ticket_facts: one row per cell (dimension, grain, day, value) and measure that differs; none when they agree';
+
+-- Tenants that have tickets already (an upgrade from a release without
+-- rollups): build theirs now.
+SELECT aftersales.rebuild_kpi_rollups(t.tenant_id)
+  FROM aftersales.tenants t
+ WHERE EXISTS (SELECT FROM aftersales.tickets k WHERE k.tenant_id = t.tenant_id)
+ ORDER BY t.tenant_id;

@@ -15,6 +15,20 @@ GRANT EXECUTE ON FUNCTION
     aftersales_internal.rollup_service(text, text, timestamptz, timestamptz, timestamptz, text, bigint, text),
     aftersales_internal.rollup_staff(text, timestamptz, timestamptz, timestamptz, text, bigint, text)
 TO PUBLIC;
+-- The tables, as every table is (80_access.sql: analysts read KPI sums,
+-- no personal data); nobody writes them but the owner.
+GRANT SELECT ON aftersales.kpi_rollup_state, aftersales.kpi_rollup_queue, aftersales.kpi_rollup_tickets,
+    aftersales.kpi_rollup_cells
+    TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer, aftersales_auditor,
+       aftersales_analyst;
+-- The triggers' and the fold's steps run as the owner only.
+REVOKE ALL ON FUNCTION
+    aftersales_internal.rollup_enqueue(), aftersales_internal.rollup_requeue(), aftersales_internal.rollup_stale(),
+    aftersales_internal.rollup_tenant(), aftersales_internal.rollup_lock(bigint),
+    aftersales_internal.rollup_add(bigint, aftersales.kpi_rollup_tickets[], aftersales.kpi_rollup_tickets[]),
+    aftersales_internal.rollup_fold(bigint, text),
+    aftersales_internal.rollup_rebuild(bigint, text, timestamptz, timestamptz)
+FROM PUBLIC;
 -- Writing: the fold and the rebuild run as the owner (derived data no
 -- client writes), for the admins and the scheduled job.
 REVOKE ALL ON FUNCTION aftersales.fold_kpi_rollups(bigint), aftersales.rebuild_kpi_rollups(bigint, timestamptz, timestamptz)
