@@ -1092,6 +1092,12 @@ BEGIN
        OR (pg_catalog.isfinite(until) AND pg_catalog.date_trunc('day', pg_catalog.timezone(zone, until)) <> pg_catalog.timezone(zone, until)) THEN
         RETURN NULL;
     END IF;
+    -- a long queue (a bulk load not folded yet) would cost a reader more
+    -- than the raw path
+    IF (SELECT pg_catalog.count(*) FROM (SELECT FROM aftersales.kpi_rollup_queue q
+                                          WHERE q.tenant_id = rollup_grain.tenant LIMIT 20001) x) > 20000 THEN
+        RETURN NULL;
+    END IF;
     -- as_of not before any event: what is folded or queued is what was
     -- known at as_of
     SELECT pg_catalog.max(s.last_event_at) INTO latest
@@ -1108,7 +1114,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION aftersales_internal.rollup_grain(text, timestamptz, timestamptz, timestamptz, text, bigint) IS
-  'Internal: day or month when the KPI rollups answer this call exactly (one tenant seen whole, built and not stale, the zone they were cut in, a range of whole days or months, as_of not before the latest event, aftersales.kpi_rollups not off); else NULL';
+  'Internal: day or month when the KPI rollups answer this call exactly and cheaply (one tenant seen whole, built and not stale, the zone they were cut in, a range of whole days or months, as_of not before the latest event, at most 20,000 queued changes, aftersales.kpi_rollups not off); else NULL';
 
 -- What the rollups say per day (or month) and value of a dimension, in
 -- one snapshot: the cells, less the folded judgement of the queued
