@@ -22,6 +22,7 @@
 SET client_min_messages = warning;
 SET jit = off;
 SET work_mem = '64MB';
+\set bench_tickets ''
 \getenv bench_tickets AFTERSALES_BENCH_TICKETS
 SELECT COALESCE(NULLIF(:'bench_tickets', ''), '100000')::integer AS bench_tickets \gset
 -- Leftovers of an interrupted run.
