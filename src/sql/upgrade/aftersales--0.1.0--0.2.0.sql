@@ -9568,6 +9568,10 @@ CREATE TABLE aftersales.kpi_rollup_tickets (
     engineer_id      bigint,
     priority         text,
     channel          text,
+    response_due     timestamptz,
+    arrival_due      timestamptz,
+    completion_due   timestamptz,
+    promised_due     timestamptz,
     n_tickets bigint NOT NULL DEFAULT 0,
     n_cancelled bigint NOT NULL DEFAULT 0,
     n_resolved bigint NOT NULL DEFAULT 0,
@@ -9709,6 +9713,10 @@ BEGIN
                 WHEN 'opened_at' THEN 'Entry of the ticket'
                 WHEN 'last_event_at' THEN 'Time of the ticket''s latest event when folded'
                 WHEN 'live' THEN 'Some judgement still depends on as_of: read live, not in the cells'
+                WHEN 'response_due' THEN 'Live ticket not responded yet: from this instant on (exclusive) its response is judged missed'
+                WHEN 'arrival_due' THEN 'Live field ticket not on site yet: from this instant on (exclusive) its arrival is judged missed'
+                WHEN 'completion_due' THEN 'Live ticket unresolved: from this instant on (exclusive) its completion is judged missed'
+                WHEN 'promised_due' THEN 'Live ticket unresolved with a promise: from this instant on (exclusive) it is judged late'
                 WHEN 'dimension' THEN 'Dimension of dim_key: all, tenant, region, province, organisation, organisation_type, product_model, problem_type, engineer, priority or channel'
                 WHEN 'grain' THEN 'day or month'
                 WHEN 'dim_key' THEN 'Value of the dimension (as the KPI functions return it in dim_key)'
@@ -9735,7 +9743,9 @@ CREATE INDEX tickets_unit_problem_idx ON aftersales.tickets (tenant_id, unit_id,
 -- snapshot, which it has no need of (valid for as_of not before any
 -- selected ticket's last event; the rollup's readers check that).  Also
 -- says whether a ticket is live: not cancelled, and unresolved or with a
--- clock running, so that some judgement still depends on as_of.  The
+-- clock running, so that some judgement still depends on as_of; and, for
+-- each stage it has not reached, the instant after which a reader judges
+-- it missed (nothing else of a live ticket moves without an event).  The
 -- check function compares its sums with kpi_ticket_facts itself.
 CREATE FUNCTION aftersales_internal.rollup_facts(tenant bigint, ids bigint[], as_of timestamptz)
     RETURNS TABLE (tenant_id bigint, tenant_name text, ticket_id bigint, opened_at timestamptz,
@@ -9752,7 +9762,8 @@ CREATE FUNCTION aftersales_internal.rollup_facts(tenant bigint, ids bigint[], as
                    sla_first_response text, sla_arrival text, sla_resolution text,
                    first_time_fix integer, closed_loop integer, reopened integer, repeat_problem integer,
                    csat_score integer, csat_good integer, nps_score integer, nps_promoter integer, nps_detractor integer,
-                   live boolean, unit_key bigint, last_event_at timestamptz)
+                   live boolean, last_event_at timestamptz,
+                   response_due timestamptz, arrival_due timestamptz, completion_due timestamptz, promised_due timestamptz)
 LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan
@@ -9903,13 +9914,18 @@ BEGIN
              AND (j.resolved_at IS NULL OR j.first_response_at IS NULL
                   OR EXISTS (SELECT FROM aftersales.ticket_sla s
                               WHERE s.tenant_id = j.tenant_id AND s.ticket_id = j.ticket_id AND s.stopped_at IS NULL)),
-           j.unit_id, j.last_event_at
+           j.last_event_at,
+           CASE WHEN NOT j.is_cancelled AND j.first_response_at IS NULL THEN j.opened_at + j.response_target END,
+           CASE WHEN NOT j.is_cancelled AND j.field AND j.arrived_at IS NULL AND j.first_resolved_at IS NULL
+                THEN j.opened_at + j.arrival_target END,
+           CASE WHEN NOT j.is_cancelled AND j.resolved_at IS NULL THEN j.opened_at + j.completion_target END,
+           CASE WHEN NOT j.is_cancelled AND j.promise IS NOT NULL AND j.resolved_at IS NULL THEN j.promise END
       FROM judged j
       LEFT JOIN idle i ON i.tenant_id = j.tenant_id AND i.ticket_id = j.ticket_id;
 END
 $$;
 COMMENT ON FUNCTION aftersales_internal.rollup_facts(bigint, bigint[], timestamptz) IS
-  'Internal: kpi_ticket_facts of the tickets ids (NULL: all) of a tenant from their current rows, with whether each is live (a judgement still depends on as_of), its unit and its last event';
+  'Internal: kpi_ticket_facts of the tickets ids (NULL: all) of a tenant from their current rows, with whether each is live (a judgement still depends on as_of), its last event, and the instants after which its pending stages count as missed';
 
 -- A ticket's row of kpi_rollup_tickets: its day in zone, its dimensions and
 -- its judgements as sums and counts.
@@ -9920,7 +9936,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 SELECT f.tenant_id, f.ticket_id, pg_catalog.timezone(zone, f.opened_at)::date, f.opened_at, f.last_event_at, f.live,
        f.unit_id, f.problem_type_id, f.region, f.province, f.org_id, f.org_type, f.model_id, f.engineer_id,
-       f.priority, f.channel,
+       f.priority, f.channel, f.response_due, f.arrival_due, f.completion_due, f.promised_due,
        (1)::bigint,
        (f.cancelled)::bigint,
        ((f.resolution_minutes IS NOT NULL)::integer)::bigint,
@@ -10601,7 +10617,8 @@ COMMENT ON FUNCTION aftersales_internal.rollup_grain(text, timestamptz, timestam
 
 -- What the rollups say per day (or month) and value of a dimension, in
 -- one snapshot: the cells, less the folded judgement of the queued
--- tickets, plus the judgement at as_of of the queued and the live ones.
+-- tickets, plus their judgement at as_of, plus the live tickets' folded
+-- judgement with the misses not yet due at as_of taken out.
 CREATE FUNCTION aftersales_internal.rollup_contrib(tenant bigint, dimension text, grain text,
                                                        as_of timestamptz, zone text)
     RETURNS TABLE (day date, dim_key text,
@@ -10664,14 +10681,9 @@ AS $$
 DECLARE
     queued bigint[];
     ids bigint[];
-    fresh bigint[];
 BEGIN
     queued := ARRAY(SELECT DISTINCT q.ticket_id FROM aftersales.kpi_rollup_queue q WHERE q.tenant_id = rollup_contrib.tenant);
     ids := COALESCE(aftersales_internal.rollup_affected(tenant, queued), '{}');
-    fresh := ARRAY(SELECT s.ticket_id FROM aftersales.kpi_rollup_tickets s
-                    WHERE s.tenant_id = rollup_contrib.tenant AND s.live
-                   UNION
-                   SELECT pg_catalog.unnest(ids));
     RETURN QUERY
     SELECT c.day, c.dim_key,
        c.n_tickets, c.n_cancelled, c.n_resolved, c.n_closed,
@@ -10753,6 +10765,70 @@ BEGIN
       FROM aftersales.kpi_rollup_tickets s
      WHERE s.tenant_id = rollup_contrib.tenant AND s.ticket_id = ANY (ids) AND NOT s.live
     UNION ALL
+    -- a live ticket not queued: its folded judgement (at infinity) less the
+    -- misses not yet due at as_of (nothing else moves without an event)
+    SELECT CASE rollup_contrib.grain WHEN 'day' THEN s.day ELSE pg_catalog.date_trunc('month', s.day::timestamp)::date END,
+           CASE rollup_contrib.dimension WHEN 'all' THEN 'all' WHEN 'tenant' THEN s.tenant_id::text
+                 WHEN 'region' THEN s.region WHEN 'province' THEN s.province
+                 WHEN 'organisation' THEN s.org_id::text WHEN 'organisation_type' THEN s.org_type
+                 WHEN 'product_model' THEN s.model_id::text WHEN 'problem_type' THEN s.problem_type_id::text
+                 WHEN 'engineer' THEN s.engineer_id::text WHEN 'priority' THEN s.priority
+                 WHEN 'channel' THEN s.channel END,
+       s.n_tickets,
+       s.n_cancelled,
+       s.n_resolved,
+       s.n_closed,
+       s.n_unresolved,
+       s.responded_sum,
+       s.responded_n - COALESCE((s.response_due >= rollup_contrib.as_of)::integer, 0),
+       s.arrived_sum,
+       s.arrived_n - COALESCE((s.arrival_due >= rollup_contrib.as_of)::integer, 0),
+       s.completed_sum,
+       s.completed_n - COALESCE((s.completion_due >= rollup_contrib.as_of)::integer, 0),
+       s.on_time_sum,
+       s.on_time_n - COALESCE((s.promised_due >= rollup_contrib.as_of)::integer, 0),
+       s.ftf_sum,
+       s.ftf_n,
+       s.closed_loop_sum,
+       s.closed_loop_n,
+       s.repeat_sum,
+       s.repeat_n,
+       s.reopened_sum,
+       s.reopened_n,
+       s.csat_good_sum,
+       s.csat_good_n,
+       s.problem_resolved_sum,
+       s.problem_resolved_n,
+       s.sla_first_met,
+       s.sla_first_n,
+       s.sla_arrival_met,
+       s.sla_arrival_n,
+       s.sla_resolution_met,
+       s.sla_resolution_n,
+       s.csat_sum,
+       s.csat_n,
+       s.nps_promoter_sum,
+       s.nps_detractor_sum,
+       s.nps_n,
+       s.response_minutes_sum,
+       s.response_minutes_n,
+       s.response_business_minutes_sum,
+       s.response_business_minutes_n,
+       s.resolution_minutes_sum,
+       s.resolution_minutes_n,
+       s.resolution_business_minutes_sum,
+       s.resolution_business_minutes_n,
+       s.repair_minutes_sum,
+       s.repair_minutes_n,
+       s.repair_business_minutes_sum,
+       s.repair_business_minutes_n,
+       s.handling_minutes_sum,
+       s.handling_minutes_n,
+       s.handling_business_minutes_sum,
+       s.handling_business_minutes_n
+      FROM aftersales.kpi_rollup_tickets s
+     WHERE s.tenant_id = rollup_contrib.tenant AND s.live AND s.ticket_id <> ALL (ids)
+    UNION ALL
     SELECT CASE rollup_contrib.grain WHEN 'day' THEN n.day ELSE pg_catalog.date_trunc('month', n.day::timestamp)::date END,
            CASE rollup_contrib.dimension WHEN 'all' THEN 'all' WHEN 'tenant' THEN n.tenant_id::text
                  WHEN 'region' THEN n.region WHEN 'province' THEN n.province
@@ -10773,7 +10849,7 @@ BEGIN
        n.resolution_minutes_sum, n.resolution_minutes_n, n.resolution_business_minutes_sum, n.resolution_business_minutes_n,
        n.repair_minutes_sum, n.repair_minutes_n, n.repair_business_minutes_sum, n.repair_business_minutes_n,
        n.handling_minutes_sum, n.handling_minutes_n, n.handling_business_minutes_sum, n.handling_business_minutes_n
-      FROM aftersales_internal.rollup_rows(tenant, fresh, as_of, zone) n;
+      FROM aftersales_internal.rollup_rows(tenant, ids, as_of, zone) n;
 END
 $$;
 COMMENT ON FUNCTION aftersales_internal.rollup_contrib(bigint, text, text, timestamptz, text) IS
