@@ -10064,7 +10064,7 @@ BEGIN
     IF TG_TABLE_NAME = 'customers' THEN
         INSERT INTO aftersales.kpi_rollup_queue (tenant_id, ticket_id)
         SELECT t.tenant_id, t.ticket_id FROM aftersales.tickets t
-         WHERE t.tenant_id = NEW.tenant_id AND t.customer_id = NEW.customer_id;
+         WHERE t.tenant_id = NEW.tenant_id AND t.customer_id = (pg_catalog.to_jsonb(NEW) ->> 'customer_id')::bigint;
     ELSE
         INSERT INTO aftersales.kpi_rollup_queue (tenant_id, ticket_id)
         SELECT t.tenant_id, t.ticket_id FROM aftersales.tickets t
@@ -10497,11 +10497,12 @@ DECLARE
     what text;
 BEGIN
     IF TG_TABLE_NAME = 'kpi_settings' THEN
-        IF r.name NOT IN ('response_target_minutes', 'arrival_target_hours', 'completion_target_hours',
-                          'repeat_window_days', 'csat_good_min') THEN
+        -- (by name through jsonb: the trigger serves tables without a name)
+        IF (pg_catalog.to_jsonb(r) ->> 'name') NOT IN ('response_target_minutes', 'arrival_target_hours',
+                'completion_target_hours', 'repeat_window_days', 'csat_good_min') THEN
             RETURN NULL;
         END IF;
-        what := pg_catalog.format('KPI setting %s changed', r.name);
+        what := pg_catalog.format('KPI setting %s changed', pg_catalog.to_jsonb(r) ->> 'name');
     ELSIF TG_TABLE_NAME = 'reporting_zones' THEN
         what := 'reporting zone changed';
     ELSE
