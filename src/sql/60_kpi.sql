@@ -418,6 +418,12 @@ AS $$
 DECLARE
     result numeric;
 BEGIN
+    -- a tenant the caller cannot see is unknown, not one with the defaults
+    IF tenant IS NULL OR NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = kpi_setting.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', COALESCE(tenant::text, 'NULL')
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the tenants with: SELECT tenant_id, name FROM aftersales.tenants;';
+    END IF;
     SELECT COALESCE(o.value, d.value) INTO result
       FROM aftersales.kpi_settings d
       LEFT JOIN aftersales.kpi_settings o ON o.tenant_id = kpi_setting.tenant AND o.name = d.name

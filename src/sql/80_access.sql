@@ -159,6 +159,8 @@ GRANT INSERT, UPDATE, DELETE ON aftersales.organisations, aftersales.engineers, 
     aftersales.service_agreements, aftersales.calendars, aftersales.kpi_settings, aftersales.kpi_catalogue,
     aftersales.escalation_rules, aftersales.members
     TO aftersales_admin;
+-- and the zone its KPI periods are cut in (set_reporting_zone)
+GRANT INSERT, UPDATE ON aftersales.reporting_zones TO aftersales_admin;
 
 -- An application pool acts for agents, engineers, managers, analysts and
 -- auditors (not admins): it holds their privileges, and the guard and the

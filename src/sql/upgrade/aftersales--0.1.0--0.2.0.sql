@@ -9477,3 +9477,35 @@ END
 $$;
 COMMENT ON FUNCTION aftersales.open_tickets(jsonb, text, text, timestamptz) IS
   'Enter many service requests in one statement (a JSON array of open_ticket''s arguments by name, plus opened_at); returns their ids in input order';
+
+-- ---------------------------------------------------------------------------
+-- Access control, every API function in the matrix: kpi_setting() refuses a
+-- tenant the caller cannot see (it returned tenant 1's defaults), and admins
+-- may set their tenant's reporting zone.
+CREATE OR REPLACE FUNCTION aftersales.kpi_setting(name text, tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS numeric
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result numeric;
+BEGIN
+    -- a tenant the caller cannot see is unknown, not one with the defaults
+    IF tenant IS NULL OR NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = kpi_setting.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', COALESCE(tenant::text, 'NULL')
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the tenants with: SELECT tenant_id, name FROM aftersales.tenants;';
+    END IF;
+    SELECT COALESCE(o.value, d.value) INTO result
+      FROM aftersales.kpi_settings d
+      LEFT JOIN aftersales.kpi_settings o ON o.tenant_id = kpi_setting.tenant AND o.name = d.name
+     WHERE d.tenant_id = 1 AND d.name = kpi_setting.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown KPI setting: "%"', CASE WHEN pg_catalog.length(name) > 64 THEN pg_catalog.left(name, 64) || '...' ELSE name END
+            USING ERRCODE = '22023',
+                  HINT = 'Settings are listed by: SELECT name, value, unit FROM aftersales.kpi_settings_current; for example: SELECT aftersales.kpi_setting(''repeat_window_days'');';
+    END IF;
+    RETURN result;
+END
+$$;
+GRANT INSERT, UPDATE ON aftersales.reporting_zones TO aftersales_admin;
