@@ -9509,3 +9509,112 @@ BEGIN
 END
 $$;
 GRANT INSERT, UPDATE ON aftersales.reporting_zones TO aftersales_admin;
+
+-- ---------------------------------------------------------------------------
+-- Channel, unit, model and problem type of a ticket are event edit like the
+-- other free fields (old and new in the log; the C guard and log changed);
+-- an edit of the model or problem type moves its occurrence count (deltas
+-- may be negative now; compaction drops keys that sum to zero).
+CREATE OR REPLACE FUNCTION aftersales.edit_ticket(ticket bigint, changes jsonb, reason text DEFAULT NULL,
+                                       actor text DEFAULT aftersales.actor(),
+                                       at timestamptz DEFAULT aftersales.now())
+    RETURNS aftersales.ticket_status
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    bad text;
+    result aftersales.ticket_status;
+    new_unit bigint;
+    unit_model bigint;
+    unit_customer bigint;
+BEGIN
+    IF ticket IS NULL THEN
+        RAISE EXCEPTION 'ticket must not be null'
+            USING ERRCODE = '22004',
+                  HINT = 'Name the ticket by its id, for example: SELECT aftersales.edit_ticket(42, changes => ''{"description": "no heating"}'');';
+    END IF;
+    IF changes IS NULL OR pg_catalog.jsonb_typeof(changes) OPERATOR(pg_catalog.<>) 'object'
+       OR changes OPERATOR(pg_catalog.=) '{}' THEN
+        RAISE EXCEPTION 'changes must be a non-empty JSON object, not %',
+                        COALESCE(pg_catalog.left(changes::text, 60), 'null')
+            USING ERRCODE = '22023',
+                  DETAIL = 'Its keys are the fields to change: description, org_id, requested_at, field, channel, unit_id, model_id, problem_type_id.',
+                  HINT = 'For example: SELECT aftersales.edit_ticket(42, changes => ''{"description": "no heating", "org_id": 7}'');';
+    END IF;
+    SELECT k INTO bad FROM pg_catalog.jsonb_object_keys(changes) k
+     WHERE k NOT IN ('description', 'org_id', 'requested_at', 'field', 'channel', 'unit_id', 'model_id', 'problem_type_id')
+     ORDER BY k LIMIT 1;
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot edit "%" of a ticket', pg_catalog.left(bad, 60)
+            USING ERRCODE = '22023',
+                  DETAIL = 'edit_ticket changes description, org_id, requested_at, field, channel, unit_id, model_id and problem_type_id; the closed loop''s events change the rest, and the customer is fixed at entry.',
+                  HINT = 'For example: SELECT aftersales.edit_ticket(42, changes => ''{"requested_at": "2026-03-02 09:00+08"}'');';
+    END IF;
+    IF changes OPERATOR(pg_catalog.->>) 'unit_id' IS NOT NULL THEN
+        new_unit := (changes OPERATOR(pg_catalog.->>) 'unit_id')::bigint;
+        SELECT u.model_id, u.customer_id INTO unit_model, unit_customer FROM aftersales.units u
+         WHERE u.tenant_id OPERATOR(pg_catalog.=) aftersales.current_tenant() AND u.unit_id OPERATOR(pg_catalog.=) new_unit;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'unit % does not exist for tenant %', new_unit, aftersales.current_tenant()
+                USING ERRCODE = 'P0002',
+                      HINT = 'List the customer''s units with: SELECT unit_id, model_id, serial FROM aftersales.units WHERE customer_id = 7;';
+        END IF;
+        IF unit_customer IS DISTINCT FROM (SELECT t.customer_id FROM aftersales.tickets t
+                                            WHERE t.tenant_id OPERATOR(pg_catalog.=) aftersales.current_tenant()
+                                              AND t.ticket_id OPERATOR(pg_catalog.=) edit_ticket.ticket) THEN
+            RAISE EXCEPTION 'unit % belongs to customer %, not to the customer of ticket %', new_unit, unit_customer, ticket
+                USING ERRCODE = '22023', HINT = 'Name a unit of the ticket''s customer.';
+        END IF;
+        IF NOT changes OPERATOR(pg_catalog.?) 'model_id' THEN
+            changes := changes OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('model_id', unit_model);
+        END IF;
+    END IF;
+    PERFORM aftersales_internal.declare_event('edit', actor, at, reason);
+    UPDATE aftersales.tickets t
+       SET description = CASE WHEN changes OPERATOR(pg_catalog.?) 'description' THEN changes OPERATOR(pg_catalog.->>) 'description' ELSE t.description END,
+           org_id = CASE WHEN changes OPERATOR(pg_catalog.?) 'org_id' THEN (changes OPERATOR(pg_catalog.->>) 'org_id')::bigint ELSE t.org_id END,
+           requested_at = CASE WHEN changes OPERATOR(pg_catalog.?) 'requested_at' THEN (changes OPERATOR(pg_catalog.->>) 'requested_at')::timestamptz
+                               ELSE t.requested_at END,
+           field = CASE WHEN changes OPERATOR(pg_catalog.?) 'field' THEN (changes OPERATOR(pg_catalog.->>) 'field')::boolean ELSE t.field END,
+           channel = CASE WHEN changes OPERATOR(pg_catalog.?) 'channel' THEN changes OPERATOR(pg_catalog.->>) 'channel' ELSE t.channel END,
+           unit_id = CASE WHEN changes OPERATOR(pg_catalog.?) 'unit_id' THEN (changes OPERATOR(pg_catalog.->>) 'unit_id')::bigint ELSE t.unit_id END,
+           model_id = CASE WHEN changes OPERATOR(pg_catalog.?) 'model_id' THEN (changes OPERATOR(pg_catalog.->>) 'model_id')::bigint ELSE t.model_id END,
+           problem_type_id = CASE WHEN changes OPERATOR(pg_catalog.?) 'problem_type_id'
+                                  THEN (changes OPERATOR(pg_catalog.->>) 'problem_type_id')::bigint ELSE t.problem_type_id END
+     WHERE t.tenant_id OPERATOR(pg_catalog.=) aftersales.current_tenant()
+       AND t.ticket_id OPERATOR(pg_catalog.=) edit_ticket.ticket
+    RETURNING t.status INTO result;
+    PERFORM aftersales_internal.declare_event(NULL, NULL, NULL, NULL);
+    IF result IS NULL THEN
+        RAISE EXCEPTION 'ticket % does not exist for tenant %', ticket, aftersales.current_tenant()
+            USING ERRCODE = 'P0002',
+                  HINT = 'Tickets belong to the tenant in the setting aftersales.tenant_id; list them with: SELECT ticket_id, status FROM aftersales.tickets WHERE tenant_id = aftersales.current_tenant();';
+    END IF;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION aftersales.edit_ticket(bigint, jsonb, text, text, timestamptz) IS
+  'Change a ticket''s fields outside the closed loop (keys of changes: description, org_id, requested_at, field, channel, unit_id, model_id, problem_type_id) as event edit, recorded with the old and new values; in any state, after close or cancel only by a service manager or admin; a new model or problem type moves the occurrence count, the SLA clocks stay; returns the status';
+CREATE OR REPLACE FUNCTION aftersales.compact_occurrences() RETURNS bigint
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH gone AS (
+        DELETE FROM aftersales.occurrences o RETURNING o.tenant_id, o.model_id, o.problem_type_id, o.n
+    ), kept AS (
+        INSERT INTO aftersales.occurrences (tenant_id, model_id, problem_type_id, n)
+        SELECT g.tenant_id, g.model_id, g.problem_type_id, pg_catalog.sum(g.n)
+          FROM gone g GROUP BY 1, 2, 3
+        HAVING pg_catalog.sum(g.n) OPERATOR(pg_catalog.<>) 0
+        RETURNING 1
+    )
+    SELECT (SELECT pg_catalog.count(*) FROM gone) OPERATOR(pg_catalog.-) (SELECT pg_catalog.count(*) FROM kept)
+$$;
+COMMENT ON FUNCTION aftersales_internal.occurrences_row_check(bigint, bigint, bigint) IS
+  'Internal: CHECK occurrences_row_check: exactly one of model and problem type, n not 0 (negative when an edit moved a ticket away); raises check_violation naming the rule';
+COMMENT ON COLUMN aftersales.occurrences.n IS 'Tickets entered (a delta: -1 and +1 when an edit moves a ticket to another model or problem type)';
+COMMENT ON COLUMN aftersales.tickets.channel IS 'How the request came in: a label of aftersales.ticket_channel; a change is event edit';
+COMMENT ON COLUMN aftersales.tickets.unit_id IS 'Installed unit concerned, when known; a change is event edit';
+COMMENT ON COLUMN aftersales.tickets.model_id IS 'Product model concerned (the unit''s, when a unit is given); counted in occurrences; a change is event edit and moves the count';
+COMMENT ON COLUMN aftersales.tickets.problem_type_id IS 'Problem type; counted in occurrences; a change is event edit and moves the count';
