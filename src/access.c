@@ -396,17 +396,28 @@ access_actor(const char *claimed)
 	return c->name;
 }
 
+/*
+ * The right: the tenant's own row (aftersales.tenant_event_rights: grants
+ * or withdraws), else the shipped one (aftersales.event_rights).  Both are
+ * read by primary key; no row at all is no right.
+ */
 static const char *const rights_sql =
-	"SELECT r.own_tickets_only FROM aftersales.event_rights r"
-	" WHERE r.kind OPERATOR(pg_catalog.=) $1 AND r.event OPERATOR(pg_catalog.=) $2";
+	"SELECT x.allowed, x.own_tickets_only FROM ("
+	"  SELECT c.allowed, c.own_tickets_only, 0 AS rank FROM aftersales.tenant_event_rights c"
+	"   WHERE c.tenant_id OPERATOR(pg_catalog.=) $3 AND c.kind OPERATOR(pg_catalog.=) $1"
+	"     AND c.event OPERATOR(pg_catalog.=) $2"
+	"  UNION ALL"
+	"  SELECT true, r.own_tickets_only, 1 FROM aftersales.event_rights r"
+	"   WHERE r.kind OPERATOR(pg_catalog.=) $1 AND r.event OPERATOR(pg_catalog.=) $2"
+	") x ORDER BY x.rank LIMIT 1";
 
 void
 access_check_event(int64 tenant, int64 ticket, const char *event, const char *status,
 				   bool has_assignee, int64 assignee)
 {
 	const Caller *c;
-	Oid			types[2] = {TEXTOID, TEXTOID};
-	Datum		args[2];
+	Oid			types[3] = {TEXTOID, TEXTOID, INT8OID};
+	Datum		args[3];
 	bool		allowed = false;
 	bool		own_only = false;
 	bool		isnull;
@@ -417,13 +428,14 @@ access_check_event(int64 tenant, int64 ticket, const char *event, const char *st
 
 	args[0] = CStringGetTextDatum(c->kind);
 	args[1] = CStringGetTextDatum(event);
+	args[2] = Int64GetDatum(tenant);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "aftersales access: SPI_connect failed");
-	run_privileged(rights_sql, 2, types, args);
+	run_privileged(rights_sql, 3, types, args);
 	if (SPI_processed > 0)
 	{
-		allowed = true;
-		own_only = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		allowed = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		own_only = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	}
 	SPI_finish();
 

@@ -124,7 +124,7 @@ SELECT v, t, '{admin}'
   FROM unnest(ARRAY['insert', 'update', 'delete']) v,
        unnest(ARRAY['organisations', 'engineers', 'product_lines', 'product_models', 'problem_types', 'sla_policies',
                     'sla_targets', 'service_agreements', 'calendars', 'kpi_settings', 'kpi_catalogue',
-                    'escalation_rules', 'members']) t;
+                    'escalation_rules', 'members', 'tenant_event_rights']) t;
 
 CREATE TEMP TABLE settings (state text, value text) ON COMMIT DROP;
 INSERT INTO settings SELECT 'unset', NULL UNION ALL SELECT 'empty', '' UNION ALL SELECT 'own', a::text FROM fx

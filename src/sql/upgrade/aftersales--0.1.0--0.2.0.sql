@@ -9618,3 +9618,56 @@ COMMENT ON COLUMN aftersales.tickets.channel IS 'How the request came in: a labe
 COMMENT ON COLUMN aftersales.tickets.unit_id IS 'Installed unit concerned, when known; a change is event edit';
 COMMENT ON COLUMN aftersales.tickets.model_id IS 'Product model concerned (the unit''s, when a unit is given); counted in occurrences; a change is event edit and moves the count';
 COMMENT ON COLUMN aftersales.tickets.problem_type_id IS 'Problem type; counted in occurrences; a change is event edit and moves the count';
+
+-- ---------------------------------------------------------------------------
+-- A tenant's own event rights, dumped: tenant_event_rights grants or
+-- withdraws one kind's right to one event in place of event_rights' row
+-- (read by the guard, src/access.c).
+-- A tenant's own rights: a row grants (allowed) or withdraws (not allowed)
+-- one kind's right to one event in that tenant, in place of the shipped
+-- row of event_rights.  The tenant's data, so dumped (event_rights itself
+-- is recreated by CREATE EXTENSION).  Its events are those the shipped
+-- table knows, checked by the trigger below so that events added there
+-- (modules' '<machine>.<event>') are accepted here without a change.
+CREATE TABLE aftersales.tenant_event_rights (
+    tenant_id         bigint  NOT NULL DEFAULT aftersales.current_tenant()
+                              REFERENCES aftersales.tenants,
+    kind              text    NOT NULL CHECK (kind = 'sweep' OR kind::aftersales.member_kind IS NOT NULL),
+    event             text    NOT NULL,
+    allowed           boolean NOT NULL,
+    own_tickets_only  boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (tenant_id, kind, event)
+);
+COMMENT ON TABLE aftersales.tenant_event_rights IS
+  'A tenant''s changes to the shipped rights of aftersales.event_rights: each row grants or withdraws one kind''s right to fire one event in the tenant';
+COMMENT ON COLUMN aftersales.tenant_event_rights.tenant_id IS 'Tenant the change applies to';
+COMMENT ON COLUMN aftersales.tenant_event_rights.kind IS 'Member kind, or sweep for the scheduled sweep';
+COMMENT ON COLUMN aftersales.tenant_event_rights.event IS 'An event of aftersales.event_rights (edit and edit_closed included)';
+COMMENT ON COLUMN aftersales.tenant_event_rights.allowed IS 'True: the kind may fire the event in this tenant; false: it may not, whatever event_rights says';
+COMMENT ON COLUMN aftersales.tenant_event_rights.own_tickets_only IS 'Only on tickets assigned to the member''s engineer row';
+SELECT pg_catalog.pg_extension_config_dump('aftersales.tenant_event_rights', '');
+
+CREATE FUNCTION aftersales_internal.tenant_event_rights_check() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM aftersales.event_rights r WHERE r.event OPERATOR(pg_catalog.=) NEW.event) THEN
+        RAISE EXCEPTION 'unknown event: "%"', pg_catalog.left(NEW.event, 60)
+            USING ERRCODE = '22023',
+                  DETAIL = 'A tenant changes the rights to the events aftersales.event_rights knows.',
+                  HINT = 'List them with: SELECT DISTINCT event FROM aftersales.event_rights ORDER BY 1;';
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.tenant_event_rights_check() IS
+  'Trigger, before each INSERT or UPDATE of tenant_event_rights: the event is one event_rights knows';
+CREATE TRIGGER tenant_event_rights_check BEFORE INSERT OR UPDATE ON aftersales.tenant_event_rights
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.tenant_event_rights_check();
+
+REVOKE ALL ON FUNCTION aftersales_internal.tenant_event_rights_check() FROM PUBLIC;
+GRANT SELECT ON aftersales.tenant_event_rights TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer,
+    aftersales_auditor, aftersales_analyst;
+GRANT INSERT, UPDATE, DELETE ON aftersales.tenant_event_rights TO aftersales_admin;
+SELECT aftersales_internal.apply_row_security();
