@@ -231,6 +231,7 @@ BEGIN
     FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
               WHERE p.pronamespace = 'aftersales_internal'::regnamespace
                 AND p.proname IN ('sweep_claimed', 'sweep_lock', 'sweep_error', 'set_sweep_locking', 'watch_stages', 'next_check',
+                                  'sweep_tenants', 'sweep_each_tenant',
                                   'clock_add', 'clock_diff', 'escalation_watches_row_check')
               ORDER BY 1 LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO aftersales_sweep', f);

@@ -9671,3 +9671,220 @@ GRANT SELECT ON aftersales.tenant_event_rights TO aftersales_admin, aftersales_m
     aftersales_auditor, aftersales_analyst;
 GRANT INSERT, UPDATE, DELETE ON aftersales.tenant_event_rights TO aftersales_admin;
 SELECT aftersales_internal.apply_row_security();
+
+-- ---------------------------------------------------------------------------
+-- The sweep's login needs no BYPASSRLS: under row security, sweep() and
+-- prune_sweep_runs() without a tenant visit each tenant in turn under its
+-- setting (sweep_tenants lists them, as a definer; sweep_each_tenant sums
+-- the runs).
+CREATE FUNCTION aftersales_internal.sweep_tenants() RETURNS SETOF bigint
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT tn.tenant_id FROM aftersales.tenants tn ORDER BY 1
+$$;
+COMMENT ON FUNCTION aftersales_internal.sweep_tenants() IS
+  'Internal: every tenant''s id, for a sweep of every tenant under row security (SECURITY DEFINER; the sweep''s role only)';
+REVOKE ALL ON FUNCTION aftersales_internal.sweep_tenants() FROM PUBLIC;
+CREATE FUNCTION aftersales_internal.sweep_each_tenant(batch integer, now timestamptz) RETURNS aftersales.sweep_runs
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    saved_tenant text := pg_catalog.current_setting('aftersales.tenant_id', true);
+    t bigint;
+    r aftersales.sweep_runs;
+    total aftersales.sweep_runs;
+BEGIN
+    FOR t IN SELECT * FROM aftersales_internal.sweep_tenants() LOOP
+        PERFORM pg_catalog.set_config('aftersales.tenant_id', t::text, true);
+        r := aftersales.sweep(batch, now, t);
+        IF total IS NULL THEN
+            total := r;
+            total.tenant_id := 0;
+        ELSE
+            total.finished_at := r.finished_at;
+            total.claimed := total.claimed + r.claimed;
+            total.warnings := total.warnings + r.warnings;
+            total.escalations := total.escalations + r.escalations;
+            total.locks := total.locks + r.locks;
+            total.not_arrived := total.not_arrived + r.not_arrived;
+            total.not_completed := total.not_completed + r.not_completed;
+            total.key_customer := total.key_customer + r.key_customer;
+            total.errors := total.errors + r.errors;
+            total.more_due := total.more_due OR r.more_due;
+            total.skipped_rules := total.skipped_rules || r.skipped_rules;
+        END IF;
+    END LOOP;
+    PERFORM pg_catalog.set_config('aftersales.tenant_id', COALESCE(saved_tenant, ''), true);
+    RETURN total;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sweep_each_tenant(integer, timestamptz) IS
+  'Internal: sweep() of every tenant for a caller under row security, one tenant at a time under its setting; returns the runs summed (tenant_id 0)';
+REVOKE ALL ON FUNCTION aftersales_internal.sweep_each_tenant(integer, timestamptz) FROM PUBLIC;
+CREATE OR REPLACE FUNCTION aftersales.sweep(batch integer DEFAULT 500, now timestamptz DEFAULT aftersales.now(),
+                                 tenant bigint DEFAULT NULL)
+    RETURNS aftersales.sweep_runs
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    started constant timestamptz := pg_catalog.clock_timestamp();
+    run aftersales.sweep_runs;
+    k_tenants bigint[];
+    k_tickets bigint[];
+    k_clocks text[];
+    claimed integer;
+    c record;
+    msg text;
+    skipped text[] := '{}'::text[];
+BEGIN
+    IF batch IS NULL OR batch < 1 OR batch > 100000 THEN
+        PERFORM aftersales_internal.sweep_error(pg_catalog.format('invalid sweep batch: %s', COALESCE(batch::text, 'NULL')),
+            'The batch is how many watches one call claims, 1 to 100000, for example: SELECT * FROM aftersales.sweep(batch => 500);');
+    END IF;
+    IF now IS NULL OR NOT pg_catalog.isfinite(now) THEN
+        PERFORM aftersales_internal.sweep_error(pg_catalog.format('invalid sweep time: %s', COALESCE(now::text, 'NULL')),
+            'Omit it for the current time, or pass a finite instant, for example: SELECT * FROM aftersales.sweep(now => ''2024-07-01 09:00+08'');');
+    END IF;
+    IF tenant IS NOT NULL AND NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = sweep.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'Omit it to sweep every tenant: SELECT * FROM aftersales.sweep();';
+    END IF;
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'aftersales.sweep() must run at READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+            USING ERRCODE = '25000',
+                  DETAIL = 'It claims watches with SKIP LOCKED and then reads them in a fresh snapshot.',
+                  HINT = 'Call it in its own transaction, as pg_cron does: SELECT * FROM aftersales.sweep();';
+    END IF;
+    -- every tenant, for a caller that row security limits to one tenant at
+    -- a time (the sweep's login): each tenant in turn
+    IF tenant IS NULL AND pg_catalog.row_security_active('aftersales.escalation_watches'::pg_catalog.regclass) THEN
+        RETURN aftersales_internal.sweep_each_tenant(batch, now);
+    END IF;
+
+    -- enabled rules of the tenants swept that are not in force because
+    -- their after is out of range (escalation_rules_effective leaves them
+    -- out): named, so that one bad stage is seen and the others still fire
+    FOR c IN SELECT r.tenant_id, r.kind, r.level, r.after
+               FROM aftersales.escalation_rules r
+              WHERE r.enabled AND r.kind <> 'warning' AND (r.after IS NULL OR r.after > '8784 hours'::interval)
+                AND (sweep.tenant IS NULL OR r.tenant_id = sweep.tenant
+                     OR (r.tenant_id = 1 AND NOT EXISTS (SELECT FROM aftersales.escalation_rules o
+                                                          WHERE o.tenant_id = sweep.tenant AND o.kind = r.kind
+                                                            AND o.level = r.level)))
+              ORDER BY r.tenant_id, r.kind, r.level LOOP
+        msg := pg_catalog.format('%s %s of tenant %s (after %s)', c.kind, c.level, c.tenant_id, COALESCE(c.after::text, 'NULL'));
+        skipped := skipped || msg;
+        RAISE WARNING 'aftersales sweep: escalation rule % is beyond 8784 hours, its stage is skipped', msg
+            USING HINT = pg_catalog.format('Bound it, for example: SELECT aftersales.set_escalation_rule(%L, %s, after => ''16 hours'', tenant => %s);',
+                                           c.kind, c.level, c.tenant_id);
+    END LOOP;
+
+    INSERT INTO aftersales.sweep_runs AS r (tenant_id, started_at, finished_at, as_of, batch, claimed, warnings, escalations,
+                                            locks, not_arrived, not_completed, key_customer, errors, more_due, skipped_rules)
+    VALUES (COALESCE(tenant, 0), started, started, now, batch, 0, 0, 0, 0, 0, 0, 0, 0, false, skipped)
+    RETURNING r.* INTO run;
+
+    -- 1. claim
+    WITH due AS MATERIALIZED (
+        SELECT w.tenant_id, w.ticket_id, w.clock
+          FROM aftersales.escalation_watches w
+          JOIN aftersales.tickets t ON t.tenant_id = w.tenant_id AND t.ticket_id = w.ticket_id
+         WHERE w.next_check <= sweep.now
+           AND (sweep.tenant IS NULL OR w.tenant_id = sweep.tenant)
+         ORDER BY w.next_check
+         LIMIT sweep.batch
+           FOR UPDATE OF w SKIP LOCKED
+           FOR NO KEY UPDATE OF t SKIP LOCKED
+    )
+    SELECT pg_catalog.array_agg(d.tenant_id), pg_catalog.array_agg(d.ticket_id), pg_catalog.array_agg(d.clock),
+           pg_catalog.count(*)
+      INTO k_tenants, k_tickets, k_clocks, claimed
+      FROM due d;
+    run.claimed := claimed;
+
+    -- 2, 3. fire; on error, watch by watch (see the header)
+    IF claimed > 0 THEN
+        BEGIN
+            SELECT * INTO c FROM aftersales_internal.sweep_claimed(run.run_id, now, k_tenants, k_tickets, k_clocks);
+            run.warnings := c.warnings;
+            run.escalations := c.escalations;
+            run.locks := c.locks;
+            run.not_arrived := c.not_arrived;
+            run.not_completed := c.not_completed;
+            run.key_customer := c.key_customer;
+            run.errors := c.errors;
+        EXCEPTION WHEN OTHERS THEN
+            FOR i IN 1 .. claimed LOOP
+                BEGIN
+                    SELECT * INTO c FROM aftersales_internal.sweep_claimed(run.run_id, now, ARRAY[k_tenants[i]],
+                                                                   ARRAY[k_tickets[i]], ARRAY[k_clocks[i]]);
+                    run.warnings := run.warnings + c.warnings;
+                    run.escalations := run.escalations + c.escalations;
+                    run.locks := run.locks + c.locks;
+                    run.not_arrived := run.not_arrived + c.not_arrived;
+                    run.not_completed := run.not_completed + c.not_completed;
+                    run.key_customer := run.key_customer + c.key_customer;
+                    run.errors := run.errors + c.errors;
+                EXCEPTION WHEN OTHERS THEN
+                    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+                    RAISE WARNING 'aftersales sweep: watch % of ticket % of tenant % failed, retried in an hour: %',
+                                  k_clocks[i], k_tickets[i], k_tenants[i], msg;
+                    UPDATE aftersales.escalation_watches w SET next_check = now + '1 hour'::interval
+                     WHERE w.tenant_id = k_tenants[i] AND w.ticket_id = k_tickets[i] AND w.clock = k_clocks[i];
+                    run.errors := run.errors + 1;
+                END;
+            END LOOP;
+        END;
+    END IF;
+
+    -- 4. record
+    run.more_due := EXISTS (SELECT FROM aftersales.escalation_watches w
+                             WHERE w.next_check <= sweep.now AND (sweep.tenant IS NULL OR w.tenant_id = sweep.tenant));
+    run.finished_at := pg_catalog.clock_timestamp();
+    UPDATE aftersales.sweep_runs r
+       SET finished_at = run.finished_at, claimed = run.claimed, warnings = run.warnings,
+           escalations = run.escalations, locks = run.locks, not_arrived = run.not_arrived,
+           not_completed = run.not_completed, key_customer = run.key_customer, errors = run.errors,
+           more_due = run.more_due
+     WHERE r.tenant_id = run.tenant_id AND r.run_id = run.run_id;
+    RETURN run;
+END
+$$;
+CREATE OR REPLACE FUNCTION aftersales.prune_sweep_runs(before timestamptz DEFAULT pg_catalog.now() - interval '30 days',
+                                            tenant bigint DEFAULT NULL)
+    RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+    t bigint;
+    saved_tenant text := pg_catalog.current_setting('aftersales.tenant_id', true);
+BEGIN
+    IF before IS NULL OR before = 'infinity' THEN
+        PERFORM aftersales_internal.sweep_error(pg_catalog.format('invalid prune instant: %s', COALESCE(before::text, 'NULL')),
+            'Runs finished before it are deleted, for example: SELECT aftersales.prune_sweep_runs(before => now() - interval ''7 days'');');
+    END IF;
+    -- every tenant, for a caller under row security: each tenant in turn
+    IF tenant IS NULL AND pg_catalog.row_security_active('aftersales.sweep_runs'::pg_catalog.regclass) THEN
+        n := 0;
+        FOR t IN SELECT * FROM aftersales_internal.sweep_tenants() LOOP
+            PERFORM pg_catalog.set_config('aftersales.tenant_id', t::text, true);
+            n := n + aftersales.prune_sweep_runs(before, t);
+        END LOOP;
+        PERFORM pg_catalog.set_config('aftersales.tenant_id', COALESCE(saved_tenant, ''), true);
+        RETURN n;
+    END IF;
+    DELETE FROM aftersales.sweep_runs r
+     WHERE r.finished_at < prune_sweep_runs.before
+       AND (prune_sweep_runs.tenant IS NULL OR r.tenant_id = prune_sweep_runs.tenant);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+GRANT EXECUTE ON FUNCTION aftersales_internal.sweep_tenants(), aftersales_internal.sweep_each_tenant(integer, timestamptz)
+    TO aftersales_sweep;
