@@ -77,10 +77,11 @@ INSERT INTO aftersales.members (name, kind, org_id) VALUES ('regress_edit_agent'
 INSERT INTO aftersales.members (name, kind, org_id, engineer_id) VALUES ('regress_edit_eng', 'engineer', 4, 1);
 SET aftersales.now = '2024-05-06 11:00:00+00';
 SET SESSION AUTHORIZATION regress_edit_eng;
-\set VERBOSITY verbose
+-- (the SQLSTATE echoed: verbose errors would pin the C source's line)
 UPDATE aftersales.tickets SET description = 'edited after close' WHERE ticket_id = 2;
+\echo :LAST_ERROR_SQLSTATE
 SELECT aftersales.edit_ticket(2, changes => '{"description": "edited after close"}');
-\set VERBOSITY default
+\echo :LAST_ERROR_SQLSTATE
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_edit_agent;
 SELECT aftersales.edit_ticket(2, changes => '{"description": "edited after close"}');

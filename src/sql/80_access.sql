@@ -140,6 +140,17 @@ CREATE TRIGGER tenant_event_rights_check BEFORE INSERT OR UPDATE ON aftersales.t
 -- ---------------------------------------------------------------------------
 -- The caller (C, src/access.c)
 
+-- The caller is resolved once per transaction and kept (src/access.c); a
+-- change of members or organisations in the transaction resolves it again.
+CREATE FUNCTION aftersales_internal.access_changed() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'aftersales_access_changed' LANGUAGE C;
+COMMENT ON FUNCTION aftersales_internal.access_changed() IS
+  'Trigger, after each statement changing members or organisations: the caller kept for the transaction is resolved again';
+CREATE TRIGGER access_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aftersales.members
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.access_changed();
+CREATE TRIGGER access_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aftersales.organisations
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.access_changed();
+
 CREATE FUNCTION aftersales.current_org_scope() RETURNS bigint[]
     AS 'MODULE_PATHNAME', 'aftersales_current_org_scope' LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION aftersales.current_org_scope() IS

@@ -9888,3 +9888,18 @@ END
 $$;
 GRANT EXECUTE ON FUNCTION aftersales_internal.sweep_tenants(), aftersales_internal.sweep_each_tenant(integer, timestamptz)
     TO aftersales_sweep;
+
+-- ---------------------------------------------------------------------------
+-- The caller is resolved once per transaction (its lookups prepared once
+-- per backend); a change of members or organisations resolves it again.
+-- The caller is resolved once per transaction and kept (src/access.c); a
+-- change of members or organisations in the transaction resolves it again.
+CREATE FUNCTION aftersales_internal.access_changed() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'aftersales_access_changed' LANGUAGE C;
+COMMENT ON FUNCTION aftersales_internal.access_changed() IS
+  'Trigger, after each statement changing members or organisations: the caller kept for the transaction is resolved again';
+CREATE TRIGGER access_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aftersales.members
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.access_changed();
+CREATE TRIGGER access_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aftersales.organisations
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.access_changed();
+REVOKE ALL ON FUNCTION aftersales_internal.access_changed() FROM PUBLIC;
