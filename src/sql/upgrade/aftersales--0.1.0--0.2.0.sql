@@ -9903,3 +9903,50 @@ CREATE TRIGGER access_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON af
 CREATE TRIGGER access_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aftersales.organisations
     FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.access_changed();
 REVOKE ALL ON FUNCTION aftersales_internal.access_changed() FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- PUBLIC executes no internal helper but the ticket API's write path: the
+-- rest of the caller's path goes to the group roles only.
+REVOKE EXECUTE ON FUNCTION
+    -- evaluated in the caller's INSERT and UPDATE of tickets
+    aftersales_internal.tickets_row_check(text, text, aftersales.ticket_status, aftersales.ticket_status, bigint,
+                                          integer, integer, smallint, smallint, integer, timestamptz, timestamptz,
+                                          timestamptz, timestamptz, timestamptz),
+    aftersales_internal.ticket_escalation_matters(timestamptz, timestamptz, aftersales.ticket_status,
+                                                  aftersales.ticket_status),
+    -- the declared value lists: open_ticket's checks and the CHECK of alerts
+    aftersales_internal.value_listed(regtype, text),
+    aftersales_internal.value_list(regtype),
+    aftersales_internal.is_watch_clock(text),
+    -- errors of the API
+    aftersales_internal.require_engineer(bigint, bigint, text),
+    aftersales_internal.bad_item(bigint, text),
+    -- the read path of the KPI functions (STABLE or IMMUTABLE: they cannot write)
+    aftersales_internal.kpi_check(text, text, text, text, text[], timestamptz, timestamptz, timestamptz, text, bigint),
+    aftersales_internal.kpi_config(bigint),
+    aftersales_internal.kpi_dimension_sql(text),
+    aftersales_internal.kpi_period_sql(text, text, integer)
+FROM PUBLIC;
+-- The rest of the caller's path only to those who may use the API at all
+-- (the group roles; PUBLIC has no USAGE on schema aftersales).
+GRANT EXECUTE ON FUNCTION
+    -- evaluated in the caller's INSERT and UPDATE of tickets
+    aftersales_internal.tickets_row_check(text, text, aftersales.ticket_status, aftersales.ticket_status, bigint,
+                                          integer, integer, smallint, smallint, integer, timestamptz, timestamptz,
+                                          timestamptz, timestamptz, timestamptz),
+    aftersales_internal.ticket_escalation_matters(timestamptz, timestamptz, aftersales.ticket_status,
+                                                  aftersales.ticket_status),
+    -- the declared value lists: open_ticket's checks and the CHECK of alerts
+    aftersales_internal.value_listed(regtype, text),
+    aftersales_internal.value_list(regtype),
+    aftersales_internal.is_watch_clock(text),
+    -- errors of the API
+    aftersales_internal.require_engineer(bigint, bigint, text),
+    aftersales_internal.bad_item(bigint, text),
+    -- the read path of the KPI functions (STABLE or IMMUTABLE: they cannot write)
+    aftersales_internal.kpi_check(text, text, text, text, text[], timestamptz, timestamptz, timestamptz, text, bigint),
+    aftersales_internal.kpi_config(bigint),
+    aftersales_internal.kpi_dimension_sql(text),
+    aftersales_internal.kpi_period_sql(text, text, integer)
+TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer, aftersales_analyst, aftersales_auditor,
+   aftersales_app, aftersales_sweep;
