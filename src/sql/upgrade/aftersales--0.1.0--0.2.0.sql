@@ -9950,3 +9950,73 @@ GRANT EXECUTE ON FUNCTION
     aftersales_internal.kpi_period_sql(text, text, integer)
 TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer, aftersales_analyst, aftersales_auditor,
    aftersales_app, aftersales_sweep;
+
+-- ---------------------------------------------------------------------------
+-- One rule for the shipped rows of escalation_rules, kpi_settings and
+-- kpi_catalogue: trigger shipped_row replaces escalation_rule_row and
+-- kpi_config_row, which said the same thing twice.
+DROP TRIGGER escalation_rule_row ON aftersales.escalation_rules;
+DROP TRIGGER kpi_config_row ON aftersales.kpi_settings;
+DROP TRIGGER kpi_config_row ON aftersales.kpi_catalogue;
+DROP FUNCTION aftersales_internal.escalation_rule_row();
+DROP FUNCTION aftersales_internal.kpi_config_row();
+CREATE FUNCTION aftersales_internal.shipped_row() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    keys constant text[] := pg_catalog.string_to_array(TG_ARGV[1], ',');
+    key_vals text[];
+    cols text;
+    replaced integer;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        IF OLD.tenant_id = 1 THEN
+            key_vals := ARRAY(SELECT pg_catalog.to_jsonb(OLD) ->> k FROM pg_catalog.unnest(keys) WITH ORDINALITY u (k, i) ORDER BY i);
+            RAISE EXCEPTION '%', pg_catalog.format(TG_ARGV[0], VARIADIC key_vals)
+                USING ERRCODE = '55000',
+                      DETAIL = 'Tenant 1''s rows are the defaults every other tenant falls back to.',
+                      HINT = pg_catalog.format(TG_ARGV[2], VARIADIC key_vals);
+        END IF;
+        RETURN OLD;
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        NEW.customised := true;
+        RETURN NEW;
+    END IF;
+    -- INSERT: every column but the key's takes the new row's value
+    SELECT pg_catalog.string_agg(pg_catalog.format('%1$I = n.%1$I', a.attname), ', ' ORDER BY a.attnum) INTO cols
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped
+       AND a.attname <> ALL (keys || ARRAY['tenant_id', 'customised']::name[]);
+    EXECUTE pg_catalog.format(
+        'UPDATE %I.%I t SET %s, customised = true FROM pg_catalog.jsonb_populate_record(NULL::%I.%I, $1) n'
+        ' WHERE t.tenant_id = n.tenant_id AND %s AND NOT t.customised',
+        TG_TABLE_SCHEMA, TG_TABLE_NAME, cols, TG_TABLE_SCHEMA, TG_TABLE_NAME,
+        (SELECT pg_catalog.string_agg(pg_catalog.format('t.%1$I = n.%1$I', k), ' AND ') FROM pg_catalog.unnest(keys) k))
+        USING pg_catalog.to_jsonb(NEW);
+    GET DIAGNOSTICS replaced = ROW_COUNT;
+    IF replaced > 0 THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.shipped_row() IS
+  'Trigger on escalation_rules, kpi_settings and kpi_catalogue: changes mark a row customised; an INSERT replaces a shipped, unchanged row of the same key (pg_dump restore); tenant 1''s rows cannot be deleted';
+CREATE TRIGGER shipped_row
+    BEFORE INSERT OR UPDATE OR DELETE ON aftersales.escalation_rules
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.shipped_row(
+        'cannot delete escalation rule %s %s of tenant 1', 'kind,level',
+        'Switch it off instead: SELECT aftersales.set_escalation_rule(%L, %s, enabled => false, tenant => 1);');
+CREATE TRIGGER shipped_row
+    BEFORE INSERT OR UPDATE OR DELETE ON aftersales.kpi_settings
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.shipped_row(
+        'cannot delete kpi_settings "%s" of tenant 1', 'name',
+        'Change the value instead, for example: SELECT aftersales.set_kpi_setting(''repeat_window_days'', 60);');
+CREATE TRIGGER shipped_row
+    BEFORE INSERT OR UPDATE OR DELETE ON aftersales.kpi_catalogue
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.shipped_row(
+        'cannot delete kpi_catalogue "%s" of tenant 1', 'code',
+        'Update the row instead, for example: UPDATE aftersales.kpi_catalogue SET target = 0.9 WHERE tenant_id = 1 AND code = ''first_time_fix_rate'';');
+REVOKE ALL ON FUNCTION aftersales_internal.shipped_row() FROM PUBLIC;
