@@ -426,8 +426,8 @@ BEGIN
     RETURN true;
 END
 $f$;
-CREATE TEMP TABLE api_results (p text, fn text, cat text, outcome text, rows bigint, expect_ok boolean, message text) ON COMMIT DROP;
-CREATE FUNCTION pg_temp.run_api(pr principals, fn text, cat text, sql text)
+CREATE TEMP TABLE api_results (p text, state text, fn text, cat text, outcome text, rows bigint, expect_ok boolean, message text) ON COMMIT DROP;
+CREATE FUNCTION pg_temp.run_api(pr principals, st settings, fn text, cat text, sql text)
 RETURNS void LANGUAGE plpgsql AS $f$
 DECLARE
     outcome text;
@@ -443,9 +443,8 @@ BEGIN
             PERFORM set_config('role', 'aftersales_' || pr.kind, true);
         END IF;
         -- the sweep works on the tenant it sets
-        IF pr.kind = 'sweep' THEN
-            PERFORM set_config('aftersales.tenant_id', own::text, true);
-        END IF;
+        PERFORM set_config('aftersales.tenant_id',
+                           CASE WHEN pr.kind = 'sweep' THEN own::text ELSE coalesce(st.value, '') END, true);
         -- q is read, so that the planner cannot leave the call out
         EXECUTE 'SELECT count(*) FILTER (WHERE NOT (q IS NULL)) FROM (' || sql || ') q' INTO n;
         RAISE EXCEPTION USING ERRCODE = 'P0099';
@@ -459,22 +458,25 @@ BEGIN
     PERFORM set_config('session_authorization', me, true);
     PERFORM set_config('aftersales.app_user', '', true);
     PERFORM set_config('aftersales.tenant_id', '', true);
-    INSERT INTO api_results VALUES (pr.p, fn, cat, outcome, n, NULL, message);
+    INSERT INTO api_results VALUES (pr.p, st.state, fn, cat, outcome, n, NULL, message);
 END
 $f$;
--- The API matrix's cases: every principal (and the sweep's login) calls
--- every function at each of its targets, with the setting unset (the
--- setting's states are the table matrix's).
+-- The API matrix's cases: every principal (and the sweep's login, with its
+-- tenant set) calls every function at each of its targets, with the
+-- setting unset, naming the other tenant and garbage (empty and own are
+-- unset's equals in the table matrix).
 CREATE ROLE acl_sweep LOGIN;
 GRANT aftersales_sweep TO acl_sweep;
 DO $$
 DECLARE
     pr principals;
+    st settings;
     m api_matrix;
     g api_targets;
     sql text;
 BEGIN
     FOR pr IN SELECT * FROM principals UNION ALL SELECT 'sweep login', 'acl_sweep', NULL, 'sweep', NULL ORDER BY 1 LOOP
+      FOR st IN SELECT * FROM settings WHERE state IN ('unset', 'other', 'garbage') AND (pr.kind IS DISTINCT FROM 'sweep' OR state = 'unset') LOOP
         FOR m IN SELECT * FROM api_matrix ORDER BY fn LOOP
             FOR g IN SELECT * FROM api_targets t WHERE t.scope = coalesce(pr.scope, 'hq')
                         AND (t.cat = 'in' OR m.target NOT IN ('none', 'tenant') OR (m.target = 'tenant' AND t.cat = 'other'))
@@ -485,15 +487,19 @@ BEGIN
                            '{problem_type}', g.problem_type::text), '{org}', g.org::text),
                            '{engineer}', g.engineer::text), '{alert}', g.alert::text);
                 sql := replace(replace(sql, '{engineer2}', g.engineer2::text), '{calendar}', g.calendar);
-                PERFORM pg_temp.run_api(pr, m.fn, g.cat, sql);
+                PERFORM pg_temp.run_api(pr, st, m.fn, g.cat, sql);
             END LOOP;
         END LOOP;
+      END LOOP;
     END LOOP;
 END
 $$;
 UPDATE api_results r
-   SET expect_ok = CASE WHEN 'any' = ANY (m.in_kinds)
+   SET expect_ok = CASE -- garbage is refused by the setting's check, another tenant does not resolve
+                        WHEN r.state = 'garbage' THEN false
+                        WHEN 'any' = ANY (m.in_kinds)
                         THEN p.p <> 'PUBLIC' AND NOT (p.app_user IS NOT NULL AND p.kind = 'admin')
+                        WHEN r.state = 'other' THEN false
                         WHEN r.cat <> 'in' THEN false
                         WHEN p.p = 'sweep login' THEN 'sweep' = ANY (m.in_kinds)
                         ELSE p.kind IS NOT NULL AND NOT (p.app_user IS NOT NULL AND p.kind = 'admin')
@@ -558,11 +564,11 @@ SELECT is(ARRAY(SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.pronames
                 EXCEPT SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.pronamespace = 'aftersales'::regnamespace
                 ORDER BY 1), '{}'::text[],
           'every function of schema aftersales has an entry in the API matrix, and every entry a function');
-SELECT is_empty($$SELECT p, fn, cat, outcome, rows, message FROM api_results
+SELECT is_empty($$SELECT p, state, fn, cat, outcome, rows, message FROM api_results
                    WHERE CASE WHEN expect_ok THEN outcome <> 'ok'
                               WHEN cat = 'in' THEN outcome = 'ok'
                               ELSE outcome = 'ok' AND rows > 0 END
-                   ORDER BY 1, 2, 3$$,
+                   ORDER BY 1, 2, 3, 4$$,
                 format('every API call as the matrix says (%s calls, %s functions)',
                        (SELECT count(*) FROM api_results), (SELECT count(*) FROM api_matrix)));
 -- The matrix's line.
