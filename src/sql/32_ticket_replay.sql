@@ -238,6 +238,51 @@ COMMENT ON FUNCTION aftersales_internal.replay_clocks(jsonb, jsonb, timestamptz,
                                                      boolean, boolean, boolean, boolean, boolean) IS
   'Internal: replay_ticket''s step for one event of the loop: the SLA clocks after it';
 
+-- Replay, step: an event of the loop checked against the closed-loop
+-- table (its transition, the attempts rule, resume's return); returns the
+-- table's row of the transition.
+CREATE FUNCTION aftersales_internal.replay_transition(tenant bigint, ticket bigint, n integer,
+                                                      from_state aftersales.ticket_status, event aftersales.ticket_event,
+                                                      to_s aftersales.ticket_status, from_s aftersales.ticket_status,
+                                                      attempt_count integer, held_from aftersales.ticket_status,
+                                                      loop_table jsonb)
+    RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tr jsonb;
+BEGIN
+    IF from_state IS DISTINCT FROM from_s THEN
+        PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+            pg_catalog.format('it starts from %s, but the ticket was %s', from_state, from_s));
+    END IF;
+    tr := loop_table->(from_s::text OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) event::text
+                       OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) to_s::text);
+    IF tr IS NULL THEN
+        PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+            pg_catalog.format('%s --%s--> %s is not a transition of the closed loop', from_s, event, to_s));
+    END IF;
+    IF event OPERATOR(pg_catalog.=) 'fail'
+       AND (attempt_count OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) 2)
+           IS DISTINCT FROM (tr->>'rule' IS NOT DISTINCT FROM 'attempts') THEN
+        PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'the attempts rule was not followed');
+    END IF;
+    IF tr->>'rule' OPERATOR(pg_catalog.=) 'held_from' AND to_s IS DISTINCT FROM held_from THEN
+        PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'resume did not return to the state held from');
+    END IF;
+    RETURN tr;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.replay_transition(bigint, bigint, integer, aftersales.ticket_status, aftersales.ticket_event,
+                                                         aftersales.ticket_status, aftersales.ticket_status, integer,
+                                                         aftersales.ticket_status, jsonb) IS
+  'Internal: replay_ticket''s step for an event of the loop: its transition checked against the closed-loop table; returns the table''s row';
+
+-- The replay: each event in seq order, through the steps above.  Longer
+-- than the house's 150 lines: what remains writes the ticket's columns,
+-- which are plain variables here (see below); a step for it would take
+-- and return all of them.
 CREATE FUNCTION aftersales.replay_ticket(tenant bigint, ticket bigint) RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -324,24 +369,8 @@ BEGIN
         -- the transition, checked against the table
         from_s := status;
         to_s := e.to_state;
-        IF e.from_state IS DISTINCT FROM from_s THEN
-            PERFORM aftersales_internal.replay_error(tenant, ticket, n,
-                pg_catalog.format('it starts from %s, but the ticket was %s', e.from_state, from_s));
-        END IF;
-        tr := loop_table->(from_s::text OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) e.event::text
-                           OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) to_s::text);
-        IF tr IS NULL THEN
-            PERFORM aftersales_internal.replay_error(tenant, ticket, n,
-                pg_catalog.format('%s --%s--> %s is not a transition of the closed loop', from_s, e.event, to_s));
-        END IF;
-        IF e.event OPERATOR(pg_catalog.=) 'fail'
-           AND (attempt_count OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) 2)
-               IS DISTINCT FROM (tr->>'rule' IS NOT DISTINCT FROM 'attempts') THEN
-            PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'the attempts rule was not followed');
-        END IF;
-        IF tr->>'rule' OPERATOR(pg_catalog.=) 'held_from' AND to_s IS DISTINCT FROM held_from THEN
-            PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'resume did not return to the state held from');
-        END IF;
+        tr := aftersales_internal.replay_transition(tenant, ticket, n, e.from_state, e.event, to_s, status,
+                                                    attempt_count, held_from, loop_table);
 
         -- the ticket (ticket.c, apply_transition)
         had_response := first_response_at IS NOT NULL;

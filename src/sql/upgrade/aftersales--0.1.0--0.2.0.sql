@@ -10373,3 +10373,222 @@ BEGIN
                                      ELSE pg_catalog.jsonb_build_object('fields', fields) END;
 END
 $$;
+
+-- ---------------------------------------------------------------------------
+-- replay_ticket's transition check as a step of its own (replay_transition).
+CREATE FUNCTION aftersales_internal.replay_transition(tenant bigint, ticket bigint, n integer,
+                                                      from_state aftersales.ticket_status, event aftersales.ticket_event,
+                                                      to_s aftersales.ticket_status, from_s aftersales.ticket_status,
+                                                      attempt_count integer, held_from aftersales.ticket_status,
+                                                      loop_table jsonb)
+    RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tr jsonb;
+BEGIN
+    IF from_state IS DISTINCT FROM from_s THEN
+        PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+            pg_catalog.format('it starts from %s, but the ticket was %s', from_state, from_s));
+    END IF;
+    tr := loop_table->(from_s::text OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) event::text
+                       OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) to_s::text);
+    IF tr IS NULL THEN
+        PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+            pg_catalog.format('%s --%s--> %s is not a transition of the closed loop', from_s, event, to_s));
+    END IF;
+    IF event OPERATOR(pg_catalog.=) 'fail'
+       AND (attempt_count OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) 2)
+           IS DISTINCT FROM (tr->>'rule' IS NOT DISTINCT FROM 'attempts') THEN
+        PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'the attempts rule was not followed');
+    END IF;
+    IF tr->>'rule' OPERATOR(pg_catalog.=) 'held_from' AND to_s IS DISTINCT FROM held_from THEN
+        PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'resume did not return to the state held from');
+    END IF;
+    RETURN tr;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.replay_transition(bigint, bigint, integer, aftersales.ticket_status, aftersales.ticket_event,
+                                                         aftersales.ticket_status, aftersales.ticket_status, integer,
+                                                         aftersales.ticket_status, jsonb) IS
+  'Internal: replay_ticket''s step for an event of the loop: its transition checked against the closed-loop table; returns the table''s row';
+REVOKE ALL ON FUNCTION aftersales_internal.replay_transition(bigint, bigint, integer, aftersales.ticket_status,
+    aftersales.ticket_event, aftersales.ticket_status, aftersales.ticket_status, integer, aftersales.ticket_status, jsonb) FROM PUBLIC;
+CREATE OR REPLACE FUNCTION aftersales.replay_ticket(tenant bigint, ticket bigint) RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    e aftersales.ticket_events;
+    loop_table jsonb;
+    tr jsonb;
+    -- the ticket, column by column (built into jsonb once, at the end: a
+    -- jsonb rebuilt at every change was most of a replay's time)
+    status aftersales.ticket_status;
+    held_from aftersales.ticket_status;
+    priority aftersales.priority;
+    tier aftersales.ticket_tier;
+    assignee_id bigint;
+    attempt_count integer := 0;
+    reopen_count integer := 0;
+    opened_at timestamptz;
+    first_response_at timestamptz;
+    assigned_at timestamptz;
+    arrived_at timestamptz;
+    first_resolved_at timestamptz;
+    resolved_at timestamptz;
+    followed_up_at timestamptz;
+    closed_at timestamptz;
+    cancelled_at timestamptz;
+    satisfied boolean;
+    csat smallint;
+    nps smallint;
+    follow_up_comment text;
+    last_event aftersales.ticket_event;
+    last_event_at timestamptz;
+    last_actor text;
+    sla jsonb := '{}';
+    -- free fields as the edits left them (only those the log recorded)
+    fields jsonb := '{}';
+    pay jsonb;
+    n integer := 0;
+    at timestamptz;
+    from_s aftersales.ticket_status;
+    to_s aftersales.ticket_status;
+    had_response boolean;
+    had_arrival boolean;
+    reopening boolean;
+BEGIN
+    loop_table := aftersales_internal.transition_table();
+
+    FOR e IN SELECT * FROM aftersales.ticket_events ev
+              WHERE ev.tenant_id OPERATOR(pg_catalog.=) tenant AND ev.ticket_id OPERATOR(pg_catalog.=) ticket
+              ORDER BY ev.seq
+    LOOP
+        n := n OPERATOR(pg_catalog.+) 1;
+        at := e.at;
+        pay := e.payload;
+        IF e.seq OPERATOR(pg_catalog.<>) n THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'missing');
+        END IF;
+
+        IF n OPERATOR(pg_catalog.=) 1 THEN
+            IF e.event OPERATOR(pg_catalog.<>) 'open' OR e.to_state NOT IN ('new', 'on_hold') THEN
+                PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'the first event does not open the ticket');
+            END IF;
+            status := e.to_state;
+            held_from := CASE WHEN e.to_state OPERATOR(pg_catalog.=) 'on_hold' THEN 'new' END;
+            priority := pay->>'priority';
+            tier := pay->>'tier';
+            opened_at := at;
+            last_event := 'open';
+            last_event_at := at;
+            last_actor := e.actor;
+            sla := aftersales_internal.replay_open_clocks(pay, e.to_state, at);
+            CONTINUE;
+        END IF;
+
+        -- edit, outside the closed loop: free fields change, the state does not
+        IF e.event::text OPERATOR(pg_catalog.=) 'edit' THEN
+            fields := aftersales_internal.replay_edit(tenant, ticket, n, e.from_state, e.to_state, status, fields, pay);
+            last_event := e.event;
+            last_event_at := at;
+            last_actor := e.actor;
+            CONTINUE;
+        END IF;
+
+        -- the transition, checked against the table
+        from_s := status;
+        to_s := e.to_state;
+        tr := aftersales_internal.replay_transition(tenant, ticket, n, e.from_state, e.event, to_s, status,
+                                                    attempt_count, held_from, loop_table);
+
+        -- the ticket (ticket.c, apply_transition)
+        had_response := first_response_at IS NOT NULL;
+        had_arrival := arrived_at IS NOT NULL;
+        status := to_s;
+        last_event := e.event;
+        last_event_at := at;
+        last_actor := e.actor;
+        IF to_s OPERATOR(pg_catalog.=) 'on_hold' AND from_s OPERATOR(pg_catalog.<>) 'on_hold' THEN
+            held_from := from_s;
+        ELSIF to_s OPERATOR(pg_catalog.<>) 'on_hold' AND from_s OPERATOR(pg_catalog.=) 'on_hold' THEN
+            held_from := NULL;
+        END IF;
+        IF to_s IN ('new', 'locked') THEN
+            assignee_id := NULL;
+        ELSIF tr->>'supplies' OPERATOR(pg_catalog.=) 'assignee_id' THEN
+            assignee_id := pay->>'assignee';
+            IF to_s OPERATOR(pg_catalog.=) 'assigned' THEN
+                assigned_at := at;
+            END IF;
+        END IF;
+        IF pay ? 'tier' THEN
+            tier := pay->>'tier';
+        END IF;
+        IF pay ? 'priority' THEN
+            priority := pay->>'priority';
+        END IF;
+        IF (tr->>'counts_attempt')::boolean THEN
+            attempt_count := attempt_count OPERATOR(pg_catalog.+) 1;
+        END IF;
+        IF (tr->>'first_response')::boolean AND NOT had_response THEN
+            first_response_at := at;
+        END IF;
+        IF e.event OPERATOR(pg_catalog.=) 'arrive' AND NOT had_arrival THEN
+            arrived_at := at;
+        END IF;
+        IF e.event OPERATOR(pg_catalog.=) 'follow_up' THEN
+            followed_up_at := at;
+            satisfied := pay->>'satisfied';
+            csat := pay->>'csat';
+            nps := pay->>'nps';
+            follow_up_comment := pay->>'comment';
+        END IF;
+        reopening := from_s IN ('resolved', 'closed') AND to_s OPERATOR(pg_catalog.=) 'new';
+        IF to_s OPERATOR(pg_catalog.=) 'resolved' THEN
+            resolved_at := at;
+            first_resolved_at := COALESCE(first_resolved_at, at);
+        ELSIF to_s OPERATOR(pg_catalog.=) 'closed' THEN
+            closed_at := at;
+        ELSIF to_s OPERATOR(pg_catalog.=) 'cancelled' THEN
+            cancelled_at := at;
+        ELSIF reopening THEN
+            reopen_count := reopen_count OPERATOR(pg_catalog.+) 1;
+            resolved_at := NULL;
+            closed_at := NULL;
+        END IF;
+
+        -- the clocks (ticket_log.c, ticket_changed)
+        sla := aftersales_internal.replay_clocks(sla, pay, at, from_s, to_s, had_response, had_arrival,
+                                                 first_response_at IS NOT NULL, arrived_at IS NOT NULL, reopening);
+    END LOOP;
+
+    IF n OPERATOR(pg_catalog.=) 0 THEN
+        -- a stored ticket without events is for check_tickets() to report
+        IF NOT EXISTS (SELECT FROM aftersales.tickets t
+                        WHERE t.tenant_id OPERATOR(pg_catalog.=) replay_ticket.tenant
+                          AND t.ticket_id OPERATOR(pg_catalog.=) replay_ticket.ticket) THEN
+            RAISE EXCEPTION 'ticket % does not exist for tenant %', ticket, tenant
+                USING ERRCODE = 'P0002',
+                      HINT = 'List the tickets with: SELECT ticket_id, status FROM aftersales.tickets WHERE tenant_id = aftersales.current_tenant();';
+        END IF;
+        RETURN NULL;
+    END IF;
+    -- the shape of ticket_state(), from typed values as the table holds them
+    RETURN pg_catalog.jsonb_build_object(
+        'ticket', pg_catalog.jsonb_build_object(
+            'status', status, 'held_from', held_from, 'priority', priority, 'tier', tier,
+            'assignee_id', assignee_id, 'attempt_count', attempt_count, 'reopen_count', reopen_count,
+            'opened_at', opened_at, 'first_response_at', first_response_at, 'assigned_at', assigned_at,
+            'arrived_at', arrived_at, 'first_resolved_at', first_resolved_at, 'resolved_at', resolved_at,
+            'followed_up_at', followed_up_at, 'closed_at', closed_at, 'cancelled_at', cancelled_at,
+            'satisfied', satisfied, 'csat', csat, 'nps', nps, 'follow_up_comment', follow_up_comment,
+            'event_seq', n, 'last_event', last_event, 'last_event_at', last_event_at,
+            'last_actor', last_actor),
+        'sla', sla)
+        OPERATOR(pg_catalog.||) CASE WHEN fields OPERATOR(pg_catalog.=) '{}' THEN '{}'::jsonb
+                                     ELSE pg_catalog.jsonb_build_object('fields', fields) END;
+END
+$$;
