@@ -86,7 +86,7 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    sla jsonb := '{}';
+    sla jsonb := '{}'::jsonb;
     m text;
     c jsonb;
 BEGIN
