@@ -11572,3 +11572,1071 @@ GRANT EXECUTE ON FUNCTION aftersales.check_kpi_rollups(bigint, timestamptz)
     TO aftersales_admin, aftersales_auditor;
 
 SELECT aftersales_internal.apply_row_security();
+
+-- ---------------------------------------------------------------------------
+-- Access control, every API function in the matrix: kpi_setting() refuses a
+-- tenant the caller cannot see (it returned tenant 1's defaults), and admins
+-- may set their tenant's reporting zone.
+CREATE OR REPLACE FUNCTION aftersales.kpi_setting(name text, tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS numeric
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result numeric;
+BEGIN
+    -- a tenant the caller cannot see is unknown, not one with the defaults
+    IF tenant IS NULL OR NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = kpi_setting.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', COALESCE(tenant::text, 'NULL')
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the tenants with: SELECT tenant_id, name FROM aftersales.tenants;';
+    END IF;
+    SELECT COALESCE(o.value, d.value) INTO result
+      FROM aftersales.kpi_settings d
+      LEFT JOIN aftersales.kpi_settings o ON o.tenant_id = kpi_setting.tenant AND o.name = d.name
+     WHERE d.tenant_id = 1 AND d.name = kpi_setting.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown KPI setting: "%"', CASE WHEN pg_catalog.length(name) > 64 THEN pg_catalog.left(name, 64) || '...' ELSE name END
+            USING ERRCODE = '22023',
+                  HINT = 'Settings are listed by: SELECT name, value, unit FROM aftersales.kpi_settings_current; for example: SELECT aftersales.kpi_setting(''repeat_window_days'');';
+    END IF;
+    RETURN result;
+END
+$$;
+GRANT INSERT, UPDATE ON aftersales.reporting_zones TO aftersales_admin;
+
+-- ---------------------------------------------------------------------------
+-- Channel, unit, model and problem type of a ticket are event edit like the
+-- other free fields (old and new in the log; the C guard and log changed);
+-- an edit of the model or problem type moves its occurrence count (deltas
+-- may be negative now; compaction drops keys that sum to zero).
+CREATE OR REPLACE FUNCTION aftersales.edit_ticket(ticket bigint, changes jsonb, reason text DEFAULT NULL,
+                                       actor text DEFAULT aftersales.actor(),
+                                       at timestamptz DEFAULT aftersales.now())
+    RETURNS aftersales.ticket_status
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    bad text;
+    result aftersales.ticket_status;
+    new_unit bigint;
+    unit_model bigint;
+    unit_customer bigint;
+BEGIN
+    IF ticket IS NULL THEN
+        RAISE EXCEPTION 'ticket must not be null'
+            USING ERRCODE = '22004',
+                  HINT = 'Name the ticket by its id, for example: SELECT aftersales.edit_ticket(42, changes => ''{"description": "no heating"}'');';
+    END IF;
+    IF changes IS NULL OR pg_catalog.jsonb_typeof(changes) OPERATOR(pg_catalog.<>) 'object'
+       OR changes OPERATOR(pg_catalog.=) '{}' THEN
+        RAISE EXCEPTION 'changes must be a non-empty JSON object, not %',
+                        COALESCE(pg_catalog.left(changes::text, 60), 'null')
+            USING ERRCODE = '22023',
+                  DETAIL = 'Its keys are the fields to change: description, org_id, requested_at, field, channel, unit_id, model_id, problem_type_id.',
+                  HINT = 'For example: SELECT aftersales.edit_ticket(42, changes => ''{"description": "no heating", "org_id": 7}'');';
+    END IF;
+    SELECT k INTO bad FROM pg_catalog.jsonb_object_keys(changes) k
+     WHERE k NOT IN ('description', 'org_id', 'requested_at', 'field', 'channel', 'unit_id', 'model_id', 'problem_type_id')
+     ORDER BY k LIMIT 1;
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot edit "%" of a ticket', pg_catalog.left(bad, 60)
+            USING ERRCODE = '22023',
+                  DETAIL = 'edit_ticket changes description, org_id, requested_at, field, channel, unit_id, model_id and problem_type_id; the closed loop''s events change the rest, and the customer is fixed at entry.',
+                  HINT = 'For example: SELECT aftersales.edit_ticket(42, changes => ''{"requested_at": "2026-03-02 09:00+08"}'');';
+    END IF;
+    IF changes OPERATOR(pg_catalog.->>) 'unit_id' IS NOT NULL THEN
+        new_unit := (changes OPERATOR(pg_catalog.->>) 'unit_id')::bigint;
+        SELECT u.model_id, u.customer_id INTO unit_model, unit_customer FROM aftersales.units u
+         WHERE u.tenant_id OPERATOR(pg_catalog.=) aftersales.current_tenant() AND u.unit_id OPERATOR(pg_catalog.=) new_unit;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'unit % does not exist for tenant %', new_unit, aftersales.current_tenant()
+                USING ERRCODE = 'P0002',
+                      HINT = 'List the customer''s units with: SELECT unit_id, model_id, serial FROM aftersales.units WHERE customer_id = 7;';
+        END IF;
+        IF unit_customer IS DISTINCT FROM (SELECT t.customer_id FROM aftersales.tickets t
+                                            WHERE t.tenant_id OPERATOR(pg_catalog.=) aftersales.current_tenant()
+                                              AND t.ticket_id OPERATOR(pg_catalog.=) edit_ticket.ticket) THEN
+            RAISE EXCEPTION 'unit % belongs to customer %, not to the customer of ticket %', new_unit, unit_customer, ticket
+                USING ERRCODE = '22023', HINT = 'Name a unit of the ticket''s customer.';
+        END IF;
+        IF NOT changes OPERATOR(pg_catalog.?) 'model_id' THEN
+            changes := changes OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('model_id', unit_model);
+        END IF;
+    END IF;
+    PERFORM aftersales_internal.declare_event('edit', actor, at, reason);
+    UPDATE aftersales.tickets t
+       SET description = CASE WHEN changes OPERATOR(pg_catalog.?) 'description' THEN changes OPERATOR(pg_catalog.->>) 'description' ELSE t.description END,
+           org_id = CASE WHEN changes OPERATOR(pg_catalog.?) 'org_id' THEN (changes OPERATOR(pg_catalog.->>) 'org_id')::bigint ELSE t.org_id END,
+           requested_at = CASE WHEN changes OPERATOR(pg_catalog.?) 'requested_at' THEN (changes OPERATOR(pg_catalog.->>) 'requested_at')::timestamptz
+                               ELSE t.requested_at END,
+           field = CASE WHEN changes OPERATOR(pg_catalog.?) 'field' THEN (changes OPERATOR(pg_catalog.->>) 'field')::boolean ELSE t.field END,
+           channel = CASE WHEN changes OPERATOR(pg_catalog.?) 'channel' THEN changes OPERATOR(pg_catalog.->>) 'channel' ELSE t.channel END,
+           unit_id = CASE WHEN changes OPERATOR(pg_catalog.?) 'unit_id' THEN (changes OPERATOR(pg_catalog.->>) 'unit_id')::bigint ELSE t.unit_id END,
+           model_id = CASE WHEN changes OPERATOR(pg_catalog.?) 'model_id' THEN (changes OPERATOR(pg_catalog.->>) 'model_id')::bigint ELSE t.model_id END,
+           problem_type_id = CASE WHEN changes OPERATOR(pg_catalog.?) 'problem_type_id'
+                                  THEN (changes OPERATOR(pg_catalog.->>) 'problem_type_id')::bigint ELSE t.problem_type_id END
+     WHERE t.tenant_id OPERATOR(pg_catalog.=) aftersales.current_tenant()
+       AND t.ticket_id OPERATOR(pg_catalog.=) edit_ticket.ticket
+    RETURNING t.status INTO result;
+    PERFORM aftersales_internal.declare_event(NULL, NULL, NULL, NULL);
+    IF result IS NULL THEN
+        RAISE EXCEPTION 'ticket % does not exist for tenant %', ticket, aftersales.current_tenant()
+            USING ERRCODE = 'P0002',
+                  HINT = 'Tickets belong to the tenant in the setting aftersales.tenant_id; list them with: SELECT ticket_id, status FROM aftersales.tickets WHERE tenant_id = aftersales.current_tenant();';
+    END IF;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION aftersales.edit_ticket(bigint, jsonb, text, text, timestamptz) IS
+  'Change a ticket''s fields outside the closed loop (keys of changes: description, org_id, requested_at, field, channel, unit_id, model_id, problem_type_id) as event edit, recorded with the old and new values; in any state, after close or cancel only by a service manager or admin; a new model or problem type moves the occurrence count, the SLA clocks stay; returns the status';
+CREATE OR REPLACE FUNCTION aftersales.compact_occurrences() RETURNS bigint
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH gone AS (
+        DELETE FROM aftersales.occurrences o RETURNING o.tenant_id, o.model_id, o.problem_type_id, o.n
+    ), kept AS (
+        INSERT INTO aftersales.occurrences (tenant_id, model_id, problem_type_id, n)
+        SELECT g.tenant_id, g.model_id, g.problem_type_id, pg_catalog.sum(g.n)
+          FROM gone g GROUP BY 1, 2, 3
+        HAVING pg_catalog.sum(g.n) OPERATOR(pg_catalog.<>) 0
+        RETURNING 1
+    )
+    SELECT (SELECT pg_catalog.count(*) FROM gone) OPERATOR(pg_catalog.-) (SELECT pg_catalog.count(*) FROM kept)
+$$;
+COMMENT ON FUNCTION aftersales_internal.occurrences_row_check(bigint, bigint, bigint) IS
+  'Internal: CHECK occurrences_row_check: exactly one of model and problem type, n not 0 (negative when an edit moved a ticket away); raises check_violation naming the rule';
+COMMENT ON COLUMN aftersales.occurrences.n IS 'Tickets entered (a delta: -1 and +1 when an edit moves a ticket to another model or problem type)';
+COMMENT ON COLUMN aftersales.tickets.channel IS 'How the request came in: a label of aftersales.ticket_channel; a change is event edit';
+COMMENT ON COLUMN aftersales.tickets.unit_id IS 'Installed unit concerned, when known; a change is event edit';
+COMMENT ON COLUMN aftersales.tickets.model_id IS 'Product model concerned (the unit''s, when a unit is given); counted in occurrences; a change is event edit and moves the count';
+COMMENT ON COLUMN aftersales.tickets.problem_type_id IS 'Problem type; counted in occurrences; a change is event edit and moves the count';
+
+-- ---------------------------------------------------------------------------
+-- A tenant's own event rights, dumped: tenant_event_rights grants or
+-- withdraws one kind's right to one event in place of event_rights' row
+-- (read by the guard, src/access.c).
+-- A tenant's own rights: a row grants (allowed) or withdraws (not allowed)
+-- one kind's right to one event in that tenant, in place of the shipped
+-- row of event_rights.  The tenant's data, so dumped (event_rights itself
+-- is recreated by CREATE EXTENSION).  Its events are those the shipped
+-- table knows, checked by the trigger below so that events added there
+-- (modules' '<machine>.<event>') are accepted here without a change.
+CREATE TABLE aftersales.tenant_event_rights (
+    tenant_id         bigint  NOT NULL DEFAULT aftersales.current_tenant()
+                              REFERENCES aftersales.tenants,
+    kind              text    NOT NULL CHECK (kind = 'sweep' OR kind::aftersales.member_kind IS NOT NULL),
+    event             text    NOT NULL,
+    allowed           boolean NOT NULL,
+    own_tickets_only  boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (tenant_id, kind, event)
+);
+COMMENT ON TABLE aftersales.tenant_event_rights IS
+  'A tenant''s changes to the shipped rights of aftersales.event_rights: each row grants or withdraws one kind''s right to fire one event in the tenant';
+COMMENT ON COLUMN aftersales.tenant_event_rights.tenant_id IS 'Tenant the change applies to';
+COMMENT ON COLUMN aftersales.tenant_event_rights.kind IS 'Member kind, or sweep for the scheduled sweep';
+COMMENT ON COLUMN aftersales.tenant_event_rights.event IS 'An event of aftersales.event_rights (edit and edit_closed included)';
+COMMENT ON COLUMN aftersales.tenant_event_rights.allowed IS 'True: the kind may fire the event in this tenant; false: it may not, whatever event_rights says';
+COMMENT ON COLUMN aftersales.tenant_event_rights.own_tickets_only IS 'Only on tickets assigned to the member''s engineer row';
+SELECT pg_catalog.pg_extension_config_dump('aftersales.tenant_event_rights', '');
+
+CREATE FUNCTION aftersales_internal.tenant_event_rights_check() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM aftersales.event_rights r WHERE r.event OPERATOR(pg_catalog.=) NEW.event) THEN
+        RAISE EXCEPTION 'unknown event: "%"', pg_catalog.left(NEW.event, 60)
+            USING ERRCODE = '22023',
+                  DETAIL = 'A tenant changes the rights to the events aftersales.event_rights knows.',
+                  HINT = 'List them with: SELECT DISTINCT event FROM aftersales.event_rights ORDER BY 1;';
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.tenant_event_rights_check() IS
+  'Trigger, before each INSERT or UPDATE of tenant_event_rights: the event is one event_rights knows';
+CREATE TRIGGER tenant_event_rights_check BEFORE INSERT OR UPDATE ON aftersales.tenant_event_rights
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.tenant_event_rights_check();
+
+REVOKE ALL ON FUNCTION aftersales_internal.tenant_event_rights_check() FROM PUBLIC;
+GRANT SELECT ON aftersales.tenant_event_rights TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer,
+    aftersales_auditor, aftersales_analyst;
+GRANT INSERT, UPDATE, DELETE ON aftersales.tenant_event_rights TO aftersales_admin;
+SELECT aftersales_internal.apply_row_security();
+
+-- ---------------------------------------------------------------------------
+-- The sweep's login needs no BYPASSRLS: under row security, sweep() and
+-- prune_sweep_runs() without a tenant visit each tenant in turn under its
+-- setting (sweep_tenants lists them, as a definer; sweep_each_tenant sums
+-- the runs).
+CREATE FUNCTION aftersales_internal.sweep_tenants() RETURNS SETOF bigint
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT tn.tenant_id FROM aftersales.tenants tn ORDER BY 1
+$$;
+COMMENT ON FUNCTION aftersales_internal.sweep_tenants() IS
+  'Internal: every tenant''s id, for a sweep of every tenant under row security (SECURITY DEFINER; the sweep''s role only)';
+REVOKE ALL ON FUNCTION aftersales_internal.sweep_tenants() FROM PUBLIC;
+CREATE FUNCTION aftersales_internal.sweep_each_tenant(batch integer, now timestamptz) RETURNS aftersales.sweep_runs
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    saved_tenant text := pg_catalog.current_setting('aftersales.tenant_id', true);
+    t bigint;
+    r aftersales.sweep_runs;
+    total aftersales.sweep_runs;
+BEGIN
+    FOR t IN SELECT * FROM aftersales_internal.sweep_tenants() LOOP
+        PERFORM pg_catalog.set_config('aftersales.tenant_id', t::text, true);
+        r := aftersales.sweep(batch, now, t);
+        IF total IS NULL THEN
+            total := r;
+            total.tenant_id := 0;
+        ELSE
+            total.finished_at := r.finished_at;
+            total.claimed := total.claimed + r.claimed;
+            total.warnings := total.warnings + r.warnings;
+            total.escalations := total.escalations + r.escalations;
+            total.locks := total.locks + r.locks;
+            total.not_arrived := total.not_arrived + r.not_arrived;
+            total.not_completed := total.not_completed + r.not_completed;
+            total.key_customer := total.key_customer + r.key_customer;
+            total.errors := total.errors + r.errors;
+            total.more_due := total.more_due OR r.more_due;
+            total.skipped_rules := total.skipped_rules || r.skipped_rules;
+        END IF;
+    END LOOP;
+    PERFORM pg_catalog.set_config('aftersales.tenant_id', COALESCE(saved_tenant, ''), true);
+    RETURN total;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sweep_each_tenant(integer, timestamptz) IS
+  'Internal: sweep() of every tenant for a caller under row security, one tenant at a time under its setting; returns the runs summed (tenant_id 0)';
+REVOKE ALL ON FUNCTION aftersales_internal.sweep_each_tenant(integer, timestamptz) FROM PUBLIC;
+CREATE OR REPLACE FUNCTION aftersales.sweep(batch integer DEFAULT 500, now timestamptz DEFAULT aftersales.now(),
+                                 tenant bigint DEFAULT NULL)
+    RETURNS aftersales.sweep_runs
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    started constant timestamptz := pg_catalog.clock_timestamp();
+    run aftersales.sweep_runs;
+    k_tenants bigint[];
+    k_tickets bigint[];
+    k_clocks text[];
+    claimed integer;
+    c record;
+    msg text;
+    skipped text[] := '{}'::text[];
+BEGIN
+    IF batch IS NULL OR batch < 1 OR batch > 100000 THEN
+        PERFORM aftersales_internal.sweep_error(pg_catalog.format('invalid sweep batch: %s', COALESCE(batch::text, 'NULL')),
+            'The batch is how many watches one call claims, 1 to 100000, for example: SELECT * FROM aftersales.sweep(batch => 500);');
+    END IF;
+    IF now IS NULL OR NOT pg_catalog.isfinite(now) THEN
+        PERFORM aftersales_internal.sweep_error(pg_catalog.format('invalid sweep time: %s', COALESCE(now::text, 'NULL')),
+            'Omit it for the current time, or pass a finite instant, for example: SELECT * FROM aftersales.sweep(now => ''2024-07-01 09:00+08'');');
+    END IF;
+    IF tenant IS NOT NULL AND NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = sweep.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'Omit it to sweep every tenant: SELECT * FROM aftersales.sweep();';
+    END IF;
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'aftersales.sweep() must run at READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+            USING ERRCODE = '25000',
+                  DETAIL = 'It claims watches with SKIP LOCKED and then reads them in a fresh snapshot.',
+                  HINT = 'Call it in its own transaction, as pg_cron does: SELECT * FROM aftersales.sweep();';
+    END IF;
+    -- every tenant, for a caller that row security limits to one tenant at
+    -- a time (the sweep's login): each tenant in turn
+    IF tenant IS NULL AND pg_catalog.row_security_active('aftersales.escalation_watches'::pg_catalog.regclass) THEN
+        RETURN aftersales_internal.sweep_each_tenant(batch, now);
+    END IF;
+
+    -- enabled rules of the tenants swept that are not in force because
+    -- their after is out of range (escalation_rules_effective leaves them
+    -- out): named, so that one bad stage is seen and the others still fire
+    FOR c IN SELECT r.tenant_id, r.kind, r.level, r.after
+               FROM aftersales.escalation_rules r
+              WHERE r.enabled AND r.kind <> 'warning' AND (r.after IS NULL OR r.after > '8784 hours'::interval)
+                AND (sweep.tenant IS NULL OR r.tenant_id = sweep.tenant
+                     OR (r.tenant_id = 1 AND NOT EXISTS (SELECT FROM aftersales.escalation_rules o
+                                                          WHERE o.tenant_id = sweep.tenant AND o.kind = r.kind
+                                                            AND o.level = r.level)))
+              ORDER BY r.tenant_id, r.kind, r.level LOOP
+        msg := pg_catalog.format('%s %s of tenant %s (after %s)', c.kind, c.level, c.tenant_id, COALESCE(c.after::text, 'NULL'));
+        skipped := skipped || msg;
+        RAISE WARNING 'aftersales sweep: escalation rule % is beyond 8784 hours, its stage is skipped', msg
+            USING HINT = pg_catalog.format('Bound it, for example: SELECT aftersales.set_escalation_rule(%L, %s, after => ''16 hours'', tenant => %s);',
+                                           c.kind, c.level, c.tenant_id);
+    END LOOP;
+
+    INSERT INTO aftersales.sweep_runs AS r (tenant_id, started_at, finished_at, as_of, batch, claimed, warnings, escalations,
+                                            locks, not_arrived, not_completed, key_customer, errors, more_due, skipped_rules)
+    VALUES (COALESCE(tenant, 0), started, started, now, batch, 0, 0, 0, 0, 0, 0, 0, 0, false, skipped)
+    RETURNING r.* INTO run;
+
+    -- 1. claim
+    WITH due AS MATERIALIZED (
+        SELECT w.tenant_id, w.ticket_id, w.clock
+          FROM aftersales.escalation_watches w
+          JOIN aftersales.tickets t ON t.tenant_id = w.tenant_id AND t.ticket_id = w.ticket_id
+         WHERE w.next_check <= sweep.now
+           AND (sweep.tenant IS NULL OR w.tenant_id = sweep.tenant)
+         ORDER BY w.next_check
+         LIMIT sweep.batch
+           FOR UPDATE OF w SKIP LOCKED
+           FOR NO KEY UPDATE OF t SKIP LOCKED
+    )
+    SELECT pg_catalog.array_agg(d.tenant_id), pg_catalog.array_agg(d.ticket_id), pg_catalog.array_agg(d.clock),
+           pg_catalog.count(*)
+      INTO k_tenants, k_tickets, k_clocks, claimed
+      FROM due d;
+    run.claimed := claimed;
+
+    -- 2, 3. fire; on error, watch by watch (see the header)
+    IF claimed > 0 THEN
+        BEGIN
+            SELECT * INTO c FROM aftersales_internal.sweep_claimed(run.run_id, now, k_tenants, k_tickets, k_clocks);
+            run.warnings := c.warnings;
+            run.escalations := c.escalations;
+            run.locks := c.locks;
+            run.not_arrived := c.not_arrived;
+            run.not_completed := c.not_completed;
+            run.key_customer := c.key_customer;
+            run.errors := c.errors;
+        EXCEPTION WHEN OTHERS THEN
+            FOR i IN 1 .. claimed LOOP
+                BEGIN
+                    SELECT * INTO c FROM aftersales_internal.sweep_claimed(run.run_id, now, ARRAY[k_tenants[i]],
+                                                                   ARRAY[k_tickets[i]], ARRAY[k_clocks[i]]);
+                    run.warnings := run.warnings + c.warnings;
+                    run.escalations := run.escalations + c.escalations;
+                    run.locks := run.locks + c.locks;
+                    run.not_arrived := run.not_arrived + c.not_arrived;
+                    run.not_completed := run.not_completed + c.not_completed;
+                    run.key_customer := run.key_customer + c.key_customer;
+                    run.errors := run.errors + c.errors;
+                EXCEPTION WHEN OTHERS THEN
+                    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+                    RAISE WARNING 'aftersales sweep: watch % of ticket % of tenant % failed, retried in an hour: %',
+                                  k_clocks[i], k_tickets[i], k_tenants[i], msg;
+                    UPDATE aftersales.escalation_watches w SET next_check = now + '1 hour'::interval
+                     WHERE w.tenant_id = k_tenants[i] AND w.ticket_id = k_tickets[i] AND w.clock = k_clocks[i];
+                    run.errors := run.errors + 1;
+                END;
+            END LOOP;
+        END;
+    END IF;
+
+    -- 4. record
+    run.more_due := EXISTS (SELECT FROM aftersales.escalation_watches w
+                             WHERE w.next_check <= sweep.now AND (sweep.tenant IS NULL OR w.tenant_id = sweep.tenant));
+    run.finished_at := pg_catalog.clock_timestamp();
+    UPDATE aftersales.sweep_runs r
+       SET finished_at = run.finished_at, claimed = run.claimed, warnings = run.warnings,
+           escalations = run.escalations, locks = run.locks, not_arrived = run.not_arrived,
+           not_completed = run.not_completed, key_customer = run.key_customer, errors = run.errors,
+           more_due = run.more_due
+     WHERE r.tenant_id = run.tenant_id AND r.run_id = run.run_id;
+    RETURN run;
+END
+$$;
+CREATE OR REPLACE FUNCTION aftersales.prune_sweep_runs(before timestamptz DEFAULT pg_catalog.now() - interval '30 days',
+                                            tenant bigint DEFAULT NULL)
+    RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+    t bigint;
+    saved_tenant text := pg_catalog.current_setting('aftersales.tenant_id', true);
+BEGIN
+    IF before IS NULL OR before = 'infinity' THEN
+        PERFORM aftersales_internal.sweep_error(pg_catalog.format('invalid prune instant: %s', COALESCE(before::text, 'NULL')),
+            'Runs finished before it are deleted, for example: SELECT aftersales.prune_sweep_runs(before => now() - interval ''7 days'');');
+    END IF;
+    -- every tenant, for a caller under row security: each tenant in turn
+    IF tenant IS NULL AND pg_catalog.row_security_active('aftersales.sweep_runs'::pg_catalog.regclass) THEN
+        n := 0;
+        FOR t IN SELECT * FROM aftersales_internal.sweep_tenants() LOOP
+            PERFORM pg_catalog.set_config('aftersales.tenant_id', t::text, true);
+            n := n + aftersales.prune_sweep_runs(before, t);
+        END LOOP;
+        PERFORM pg_catalog.set_config('aftersales.tenant_id', COALESCE(saved_tenant, ''), true);
+        RETURN n;
+    END IF;
+    DELETE FROM aftersales.sweep_runs r
+     WHERE r.finished_at < prune_sweep_runs.before
+       AND (prune_sweep_runs.tenant IS NULL OR r.tenant_id = prune_sweep_runs.tenant);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+GRANT EXECUTE ON FUNCTION aftersales_internal.sweep_tenants(), aftersales_internal.sweep_each_tenant(integer, timestamptz)
+    TO aftersales_sweep;
+
+-- ---------------------------------------------------------------------------
+-- The caller is resolved once per transaction (its lookups prepared once
+-- per backend); a change of members or organisations resolves it again.
+-- The caller is resolved once per transaction and kept (src/access.c); a
+-- change of members or organisations in the transaction resolves it again.
+CREATE FUNCTION aftersales_internal.access_changed() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'aftersales_access_changed' LANGUAGE C;
+COMMENT ON FUNCTION aftersales_internal.access_changed() IS
+  'Trigger, after each statement changing members or organisations: the caller kept for the transaction is resolved again';
+CREATE TRIGGER access_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aftersales.members
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.access_changed();
+CREATE TRIGGER access_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aftersales.organisations
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.access_changed();
+REVOKE ALL ON FUNCTION aftersales_internal.access_changed() FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- One rule for the shipped rows of escalation_rules, kpi_settings and
+-- kpi_catalogue: trigger shipped_row replaces escalation_rule_row and
+-- kpi_config_row, which said the same thing twice.
+DROP TRIGGER escalation_rule_row ON aftersales.escalation_rules;
+DROP TRIGGER kpi_config_row ON aftersales.kpi_settings;
+DROP TRIGGER kpi_config_row ON aftersales.kpi_catalogue;
+DROP FUNCTION aftersales_internal.escalation_rule_row();
+DROP FUNCTION aftersales_internal.kpi_config_row();
+CREATE FUNCTION aftersales_internal.shipped_row() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    keys constant text[] := pg_catalog.string_to_array(TG_ARGV[1], ',');
+    key_vals text[];
+    cols text;
+    replaced integer;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        IF OLD.tenant_id = 1 THEN
+            key_vals := ARRAY(SELECT pg_catalog.to_jsonb(OLD) ->> k FROM pg_catalog.unnest(keys) WITH ORDINALITY u (k, i) ORDER BY i);
+            RAISE EXCEPTION '%', pg_catalog.format(TG_ARGV[0], VARIADIC key_vals)
+                USING ERRCODE = '55000',
+                      DETAIL = 'Tenant 1''s rows are the defaults every other tenant falls back to.',
+                      HINT = pg_catalog.format(TG_ARGV[2], VARIADIC key_vals);
+        END IF;
+        RETURN OLD;
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        NEW.customised := true;
+        RETURN NEW;
+    END IF;
+    -- INSERT: every column but the key's takes the new row's value
+    SELECT pg_catalog.string_agg(pg_catalog.format('%1$I = n.%1$I', a.attname), ', ' ORDER BY a.attnum) INTO cols
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped
+       AND a.attname <> ALL (keys || ARRAY['tenant_id', 'customised']::name[]);
+    EXECUTE pg_catalog.format(
+        'UPDATE %I.%I t SET %s, customised = true FROM pg_catalog.jsonb_populate_record(NULL::%I.%I, $1) n'
+        ' WHERE t.tenant_id = n.tenant_id AND %s AND NOT t.customised',
+        TG_TABLE_SCHEMA, TG_TABLE_NAME, cols, TG_TABLE_SCHEMA, TG_TABLE_NAME,
+        (SELECT pg_catalog.string_agg(pg_catalog.format('t.%1$I = n.%1$I', k), ' AND ') FROM pg_catalog.unnest(keys) k))
+        USING pg_catalog.to_jsonb(NEW);
+    GET DIAGNOSTICS replaced = ROW_COUNT;
+    IF replaced > 0 THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.shipped_row() IS
+  'Trigger on escalation_rules, kpi_settings and kpi_catalogue: changes mark a row customised; an INSERT replaces a shipped, unchanged row of the same key (pg_dump restore); tenant 1''s rows cannot be deleted';
+CREATE TRIGGER shipped_row
+    BEFORE INSERT OR UPDATE OR DELETE ON aftersales.escalation_rules
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.shipped_row(
+        'cannot delete escalation rule %s %s of tenant 1', 'kind,level',
+        'Switch it off instead: SELECT aftersales.set_escalation_rule(%L, %s, enabled => false, tenant => 1);');
+CREATE TRIGGER shipped_row
+    BEFORE INSERT OR UPDATE OR DELETE ON aftersales.kpi_settings
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.shipped_row(
+        'cannot delete kpi_settings "%s" of tenant 1', 'name',
+        'Change the value instead, for example: SELECT aftersales.set_kpi_setting(''repeat_window_days'', 60);');
+CREATE TRIGGER shipped_row
+    BEFORE INSERT OR UPDATE OR DELETE ON aftersales.kpi_catalogue
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.shipped_row(
+        'cannot delete kpi_catalogue "%s" of tenant 1', 'code',
+        'Update the row instead, for example: UPDATE aftersales.kpi_catalogue SET target = 0.9 WHERE tenant_id = 1 AND code = ''first_time_fix_rate'';');
+REVOKE ALL ON FUNCTION aftersales_internal.shipped_row() FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- replay_ticket in named steps: the open event's clocks, an edit, the
+-- clocks after an event of the loop (behaviour unchanged).
+CREATE FUNCTION aftersales_internal.replay_open_clocks(pay jsonb, to_state aftersales.ticket_status, at timestamptz)
+    RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    sla jsonb := '{}'::jsonb;
+    m text;
+    c jsonb;
+BEGIN
+    FOR m, c IN SELECT * FROM pg_catalog.jsonb_each(COALESCE(pay->'sla', '{}')) LOOP
+        sla := sla OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(m, pg_catalog.jsonb_build_object(
+            'policy_id', (pay->>'policy')::bigint, 'agreement_id', (pay->>'agreement')::bigint,
+            'target', (c->>'target')::interval, 'calendar', c->>'calendar',
+            'pauses_on_hold', (c->>'pauses')::boolean, 'started_at', at,
+            'due_at', (c->>'due')::timestamptz, 'paused', '0'::interval,
+            'paused_since', CASE WHEN to_state OPERATOR(pg_catalog.=) 'on_hold' AND (c->>'pauses')::boolean
+                                 THEN at END,
+            'stopped_at', NULL, 'outcome', NULL, 'elapsed', NULL, 'elapsed_wall', NULL));
+    END LOOP;
+    RETURN sla;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.replay_open_clocks(jsonb, aftersales.ticket_status, timestamptz) IS
+  'Internal: replay_ticket''s step for the open event: the SLA clocks it started, from its payload';
+CREATE FUNCTION aftersales_internal.replay_edit(tenant bigint, ticket bigint, n integer,
+                                                from_state aftersales.ticket_status, to_state aftersales.ticket_status,
+                                                status aftersales.ticket_status, fields jsonb, pay jsonb)
+    RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    f text;
+    fv jsonb;
+    c jsonb;
+BEGIN
+    IF from_state IS DISTINCT FROM status OR to_state IS DISTINCT FROM status THEN
+        PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+            pg_catalog.format('edit takes it from %s to %s, but the ticket was %s', from_state, to_state, status));
+    END IF;
+    IF pg_catalog.jsonb_typeof(pay OPERATOR(pg_catalog.->) 'changes') IS DISTINCT FROM 'object'
+       OR pay OPERATOR(pg_catalog.->) 'changes' OPERATOR(pg_catalog.=) '{}' THEN
+        PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'edit records no changes');
+    END IF;
+    FOR f, c IN SELECT * FROM pg_catalog.jsonb_each(pay OPERATOR(pg_catalog.->) 'changes') LOOP
+        -- timestamps in the session's zone, as ticket_state() writes them
+        IF f OPERATOR(pg_catalog.=) 'requested_at' THEN
+            c := pg_catalog.jsonb_build_object(
+                'old', (c OPERATOR(pg_catalog.->>) 'old')::timestamptz,
+                'new', (c OPERATOR(pg_catalog.->>) 'new')::timestamptz);
+        END IF;
+        fv := fields OPERATOR(pg_catalog.->) f;
+        IF fv IS NOT NULL AND fv OPERATOR(pg_catalog.<>) (c OPERATOR(pg_catalog.->) 'old') THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+                pg_catalog.format('%s was %s before this edit, but the last edit of it left %s',
+                                  f, c OPERATOR(pg_catalog.->) 'old', fv));
+        END IF;
+        fields := fields OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(f, c OPERATOR(pg_catalog.->) 'new');
+    END LOOP;
+    RETURN fields;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.replay_edit(bigint, bigint, integer, aftersales.ticket_status, aftersales.ticket_status,
+                                                   aftersales.ticket_status, jsonb, jsonb) IS
+  'Internal: replay_ticket''s step for an edit: the free fields as it left them; an error when its old values are not what the previous edit left';
+CREATE FUNCTION aftersales_internal.replay_clocks(sla jsonb, pay jsonb, at timestamptz,
+                                                  from_s aftersales.ticket_status, to_s aftersales.ticket_status,
+                                                  had_response boolean, had_arrival boolean,
+                                                  response_now boolean, arrival_now boolean, reopening boolean)
+    RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    leaving_hold boolean;
+    entering_hold boolean;
+    touched boolean;
+    stops text[];
+    voids text[];
+    m text;
+    c jsonb;
+    -- every metric a clock can have: looping over them beats a query of
+    -- jsonb_each(sla) at every event
+    metrics constant text[] := pg_catalog.enum_range(NULL::aftersales.sla_metric)::text[];
+BEGIN
+    leaving_hold := from_s OPERATOR(pg_catalog.=) 'on_hold' AND to_s OPERATOR(pg_catalog.<>) 'on_hold';
+    entering_hold := to_s OPERATOR(pg_catalog.=) 'on_hold' AND from_s OPERATOR(pg_catalog.<>) 'on_hold';
+    stops := '{}';
+    voids := '{}';
+    IF NOT had_response AND response_now THEN
+        stops := stops OPERATOR(pg_catalog.||) 'first_response'::text;
+    END IF;
+    IF NOT had_arrival AND arrival_now THEN
+        stops := stops OPERATOR(pg_catalog.||) 'arrival'::text;
+    END IF;
+    IF to_s OPERATOR(pg_catalog.=) 'resolved' AND from_s OPERATOR(pg_catalog.<>) 'resolved' THEN
+        stops := stops OPERATOR(pg_catalog.||) 'resolution'::text;
+        voids := '{arrival}';
+    ELSIF to_s OPERATOR(pg_catalog.=) 'cancelled' THEN
+        voids := '{first_response,arrival,resolution}';
+    END IF;
+    -- most events (assign, follow-up) touch no clock
+    IF NOT (leaving_hold OR entering_hold OR reopening OR pay ? 'sla'
+                       OR stops OPERATOR(pg_catalog.<>) '{}' OR voids OPERATOR(pg_catalog.<>) '{}') THEN
+        RETURN sla;
+    END IF;
+    FOREACH m IN ARRAY metrics LOOP
+        c := sla->m;
+        CONTINUE WHEN c IS NULL;
+        touched := false;
+        IF leaving_hold THEN
+            c := pg_catalog.jsonb_set(c, '{paused_since}', 'null');
+            touched := true;
+        END IF;
+        IF pay->'sla' ? m THEN
+            c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+                'target', (pay->'sla'->m->>'target')::interval,
+                'due_at', (pay->'sla'->m->>'due')::timestamptz,
+                'paused', (pay->'sla'->m->>'paused')::interval,
+                'elapsed', (pay->'sla'->m->>'elapsed')::interval);
+            touched := true;
+        END IF;
+        IF c->'stopped_at' OPERATOR(pg_catalog.=) 'null' AND (m OPERATOR(pg_catalog.=) ANY (stops) OR m OPERATOR(pg_catalog.=) ANY (voids)) THEN
+            c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+                'stopped_at', at,
+                'outcome', CASE WHEN NOT m OPERATOR(pg_catalog.=) ANY (stops) THEN 'cancelled'
+                                WHEN at OPERATOR(pg_catalog.<=) (c->>'due_at')::timestamptz THEN 'met'
+                                ELSE 'breached' END,
+                'elapsed_wall', at OPERATOR(pg_catalog.-) (c->>'started_at')::timestamptz);
+            touched := true;
+        END IF;
+        IF entering_hold AND c->'stopped_at' OPERATOR(pg_catalog.=) 'null' AND (c->>'pauses_on_hold')::boolean THEN
+            c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('paused_since', at);
+            touched := true;
+        END IF;
+        IF reopening AND m OPERATOR(pg_catalog.=) 'resolution' AND c->'stopped_at' OPERATOR(pg_catalog.<>) 'null' THEN
+            c := c OPERATOR(pg_catalog.||) '{"stopped_at": null, "outcome": null, "elapsed_wall": null}';
+            touched := true;
+        END IF;
+        IF touched THEN
+            sla := pg_catalog.jsonb_set(sla, ARRAY[m], c);
+        END IF;
+    END LOOP;
+    RETURN sla;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.replay_clocks(jsonb, jsonb, timestamptz, aftersales.ticket_status, aftersales.ticket_status,
+                                                     boolean, boolean, boolean, boolean, boolean) IS
+  'Internal: replay_ticket''s step for one event of the loop: the SLA clocks after it';
+REVOKE ALL ON FUNCTION aftersales_internal.replay_open_clocks(jsonb, aftersales.ticket_status, timestamptz),
+    aftersales_internal.replay_edit(bigint, bigint, integer, aftersales.ticket_status, aftersales.ticket_status,
+                                    aftersales.ticket_status, jsonb, jsonb),
+    aftersales_internal.replay_clocks(jsonb, jsonb, timestamptz, aftersales.ticket_status, aftersales.ticket_status,
+                                      boolean, boolean, boolean, boolean, boolean)
+FROM PUBLIC;
+CREATE OR REPLACE FUNCTION aftersales.replay_ticket(tenant bigint, ticket bigint) RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    e aftersales.ticket_events;
+    loop_table jsonb;
+    tr jsonb;
+    -- the ticket, column by column (built into jsonb once, at the end: a
+    -- jsonb rebuilt at every change was most of a replay's time)
+    status aftersales.ticket_status;
+    held_from aftersales.ticket_status;
+    priority aftersales.priority;
+    tier aftersales.ticket_tier;
+    assignee_id bigint;
+    attempt_count integer := 0;
+    reopen_count integer := 0;
+    opened_at timestamptz;
+    first_response_at timestamptz;
+    assigned_at timestamptz;
+    arrived_at timestamptz;
+    first_resolved_at timestamptz;
+    resolved_at timestamptz;
+    followed_up_at timestamptz;
+    closed_at timestamptz;
+    cancelled_at timestamptz;
+    satisfied boolean;
+    csat smallint;
+    nps smallint;
+    follow_up_comment text;
+    last_event aftersales.ticket_event;
+    last_event_at timestamptz;
+    last_actor text;
+    sla jsonb := '{}';
+    -- free fields as the edits left them (only those the log recorded)
+    fields jsonb := '{}';
+    pay jsonb;
+    n integer := 0;
+    at timestamptz;
+    from_s aftersales.ticket_status;
+    to_s aftersales.ticket_status;
+    had_response boolean;
+    had_arrival boolean;
+    reopening boolean;
+BEGIN
+    loop_table := aftersales_internal.transition_table();
+
+    FOR e IN SELECT * FROM aftersales.ticket_events ev
+              WHERE ev.tenant_id OPERATOR(pg_catalog.=) tenant AND ev.ticket_id OPERATOR(pg_catalog.=) ticket
+              ORDER BY ev.seq
+    LOOP
+        n := n OPERATOR(pg_catalog.+) 1;
+        at := e.at;
+        pay := e.payload;
+        IF e.seq OPERATOR(pg_catalog.<>) n THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'missing');
+        END IF;
+
+        IF n OPERATOR(pg_catalog.=) 1 THEN
+            IF e.event OPERATOR(pg_catalog.<>) 'open' OR e.to_state NOT IN ('new', 'on_hold') THEN
+                PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'the first event does not open the ticket');
+            END IF;
+            status := e.to_state;
+            held_from := CASE WHEN e.to_state OPERATOR(pg_catalog.=) 'on_hold' THEN 'new' END;
+            priority := pay->>'priority';
+            tier := pay->>'tier';
+            opened_at := at;
+            last_event := 'open';
+            last_event_at := at;
+            last_actor := e.actor;
+            sla := aftersales_internal.replay_open_clocks(pay, e.to_state, at);
+            CONTINUE;
+        END IF;
+
+        -- edit, outside the closed loop: free fields change, the state does not
+        IF e.event::text OPERATOR(pg_catalog.=) 'edit' THEN
+            fields := aftersales_internal.replay_edit(tenant, ticket, n, e.from_state, e.to_state, status, fields, pay);
+            last_event := e.event;
+            last_event_at := at;
+            last_actor := e.actor;
+            CONTINUE;
+        END IF;
+
+        -- the transition, checked against the table
+        from_s := status;
+        to_s := e.to_state;
+        IF e.from_state IS DISTINCT FROM from_s THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+                pg_catalog.format('it starts from %s, but the ticket was %s', e.from_state, from_s));
+        END IF;
+        tr := loop_table->(from_s::text OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) e.event::text
+                           OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) to_s::text);
+        IF tr IS NULL THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+                pg_catalog.format('%s --%s--> %s is not a transition of the closed loop', from_s, e.event, to_s));
+        END IF;
+        IF e.event OPERATOR(pg_catalog.=) 'fail'
+           AND (attempt_count OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) 2)
+               IS DISTINCT FROM (tr->>'rule' IS NOT DISTINCT FROM 'attempts') THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'the attempts rule was not followed');
+        END IF;
+        IF tr->>'rule' OPERATOR(pg_catalog.=) 'held_from' AND to_s IS DISTINCT FROM held_from THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'resume did not return to the state held from');
+        END IF;
+
+        -- the ticket (ticket.c, apply_transition)
+        had_response := first_response_at IS NOT NULL;
+        had_arrival := arrived_at IS NOT NULL;
+        status := to_s;
+        last_event := e.event;
+        last_event_at := at;
+        last_actor := e.actor;
+        IF to_s OPERATOR(pg_catalog.=) 'on_hold' AND from_s OPERATOR(pg_catalog.<>) 'on_hold' THEN
+            held_from := from_s;
+        ELSIF to_s OPERATOR(pg_catalog.<>) 'on_hold' AND from_s OPERATOR(pg_catalog.=) 'on_hold' THEN
+            held_from := NULL;
+        END IF;
+        IF to_s IN ('new', 'locked') THEN
+            assignee_id := NULL;
+        ELSIF tr->>'supplies' OPERATOR(pg_catalog.=) 'assignee_id' THEN
+            assignee_id := pay->>'assignee';
+            IF to_s OPERATOR(pg_catalog.=) 'assigned' THEN
+                assigned_at := at;
+            END IF;
+        END IF;
+        IF pay ? 'tier' THEN
+            tier := pay->>'tier';
+        END IF;
+        IF pay ? 'priority' THEN
+            priority := pay->>'priority';
+        END IF;
+        IF (tr->>'counts_attempt')::boolean THEN
+            attempt_count := attempt_count OPERATOR(pg_catalog.+) 1;
+        END IF;
+        IF (tr->>'first_response')::boolean AND NOT had_response THEN
+            first_response_at := at;
+        END IF;
+        IF e.event OPERATOR(pg_catalog.=) 'arrive' AND NOT had_arrival THEN
+            arrived_at := at;
+        END IF;
+        IF e.event OPERATOR(pg_catalog.=) 'follow_up' THEN
+            followed_up_at := at;
+            satisfied := pay->>'satisfied';
+            csat := pay->>'csat';
+            nps := pay->>'nps';
+            follow_up_comment := pay->>'comment';
+        END IF;
+        reopening := from_s IN ('resolved', 'closed') AND to_s OPERATOR(pg_catalog.=) 'new';
+        IF to_s OPERATOR(pg_catalog.=) 'resolved' THEN
+            resolved_at := at;
+            first_resolved_at := COALESCE(first_resolved_at, at);
+        ELSIF to_s OPERATOR(pg_catalog.=) 'closed' THEN
+            closed_at := at;
+        ELSIF to_s OPERATOR(pg_catalog.=) 'cancelled' THEN
+            cancelled_at := at;
+        ELSIF reopening THEN
+            reopen_count := reopen_count OPERATOR(pg_catalog.+) 1;
+            resolved_at := NULL;
+            closed_at := NULL;
+        END IF;
+
+        -- the clocks (ticket_log.c, ticket_changed)
+        sla := aftersales_internal.replay_clocks(sla, pay, at, from_s, to_s, had_response, had_arrival,
+                                                 first_response_at IS NOT NULL, arrived_at IS NOT NULL, reopening);
+    END LOOP;
+
+    IF n OPERATOR(pg_catalog.=) 0 THEN
+        -- a stored ticket without events is for check_tickets() to report
+        IF NOT EXISTS (SELECT FROM aftersales.tickets t
+                        WHERE t.tenant_id OPERATOR(pg_catalog.=) replay_ticket.tenant
+                          AND t.ticket_id OPERATOR(pg_catalog.=) replay_ticket.ticket) THEN
+            RAISE EXCEPTION 'ticket % does not exist for tenant %', ticket, tenant
+                USING ERRCODE = 'P0002',
+                      HINT = 'List the tickets with: SELECT ticket_id, status FROM aftersales.tickets WHERE tenant_id = aftersales.current_tenant();';
+        END IF;
+        RETURN NULL;
+    END IF;
+    -- the shape of ticket_state(), from typed values as the table holds them
+    RETURN pg_catalog.jsonb_build_object(
+        'ticket', pg_catalog.jsonb_build_object(
+            'status', status, 'held_from', held_from, 'priority', priority, 'tier', tier,
+            'assignee_id', assignee_id, 'attempt_count', attempt_count, 'reopen_count', reopen_count,
+            'opened_at', opened_at, 'first_response_at', first_response_at, 'assigned_at', assigned_at,
+            'arrived_at', arrived_at, 'first_resolved_at', first_resolved_at, 'resolved_at', resolved_at,
+            'followed_up_at', followed_up_at, 'closed_at', closed_at, 'cancelled_at', cancelled_at,
+            'satisfied', satisfied, 'csat', csat, 'nps', nps, 'follow_up_comment', follow_up_comment,
+            'event_seq', n, 'last_event', last_event, 'last_event_at', last_event_at,
+            'last_actor', last_actor),
+        'sla', sla)
+        OPERATOR(pg_catalog.||) CASE WHEN fields OPERATOR(pg_catalog.=) '{}' THEN '{}'::jsonb
+                                     ELSE pg_catalog.jsonb_build_object('fields', fields) END;
+END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- replay_ticket's transition check as a step of its own (replay_transition).
+CREATE FUNCTION aftersales_internal.replay_transition(tenant bigint, ticket bigint, n integer,
+                                                      from_state aftersales.ticket_status, event aftersales.ticket_event,
+                                                      to_s aftersales.ticket_status, from_s aftersales.ticket_status,
+                                                      attempt_count integer, held_from aftersales.ticket_status,
+                                                      loop_table jsonb)
+    RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tr jsonb;
+BEGIN
+    IF from_state IS DISTINCT FROM from_s THEN
+        PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+            pg_catalog.format('it starts from %s, but the ticket was %s', from_state, from_s));
+    END IF;
+    tr := loop_table->(from_s::text OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) event::text
+                       OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) to_s::text);
+    IF tr IS NULL THEN
+        PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+            pg_catalog.format('%s --%s--> %s is not a transition of the closed loop', from_s, event, to_s));
+    END IF;
+    IF event OPERATOR(pg_catalog.=) 'fail'
+       AND (attempt_count OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) 2)
+           IS DISTINCT FROM (tr->>'rule' IS NOT DISTINCT FROM 'attempts') THEN
+        PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'the attempts rule was not followed');
+    END IF;
+    IF tr->>'rule' OPERATOR(pg_catalog.=) 'held_from' AND to_s IS DISTINCT FROM held_from THEN
+        PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'resume did not return to the state held from');
+    END IF;
+    RETURN tr;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.replay_transition(bigint, bigint, integer, aftersales.ticket_status, aftersales.ticket_event,
+                                                         aftersales.ticket_status, aftersales.ticket_status, integer,
+                                                         aftersales.ticket_status, jsonb) IS
+  'Internal: replay_ticket''s step for an event of the loop: its transition checked against the closed-loop table; returns the table''s row';
+REVOKE ALL ON FUNCTION aftersales_internal.replay_transition(bigint, bigint, integer, aftersales.ticket_status,
+    aftersales.ticket_event, aftersales.ticket_status, aftersales.ticket_status, integer, aftersales.ticket_status, jsonb) FROM PUBLIC;
+CREATE OR REPLACE FUNCTION aftersales.replay_ticket(tenant bigint, ticket bigint) RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    e aftersales.ticket_events;
+    loop_table jsonb;
+    tr jsonb;
+    -- the ticket, column by column (built into jsonb once, at the end: a
+    -- jsonb rebuilt at every change was most of a replay's time)
+    status aftersales.ticket_status;
+    held_from aftersales.ticket_status;
+    priority aftersales.priority;
+    tier aftersales.ticket_tier;
+    assignee_id bigint;
+    attempt_count integer := 0;
+    reopen_count integer := 0;
+    opened_at timestamptz;
+    first_response_at timestamptz;
+    assigned_at timestamptz;
+    arrived_at timestamptz;
+    first_resolved_at timestamptz;
+    resolved_at timestamptz;
+    followed_up_at timestamptz;
+    closed_at timestamptz;
+    cancelled_at timestamptz;
+    satisfied boolean;
+    csat smallint;
+    nps smallint;
+    follow_up_comment text;
+    last_event aftersales.ticket_event;
+    last_event_at timestamptz;
+    last_actor text;
+    sla jsonb := '{}';
+    -- free fields as the edits left them (only those the log recorded)
+    fields jsonb := '{}';
+    pay jsonb;
+    n integer := 0;
+    at timestamptz;
+    from_s aftersales.ticket_status;
+    to_s aftersales.ticket_status;
+    had_response boolean;
+    had_arrival boolean;
+    reopening boolean;
+BEGIN
+    loop_table := aftersales_internal.transition_table();
+
+    FOR e IN SELECT * FROM aftersales.ticket_events ev
+              WHERE ev.tenant_id OPERATOR(pg_catalog.=) tenant AND ev.ticket_id OPERATOR(pg_catalog.=) ticket
+              ORDER BY ev.seq
+    LOOP
+        n := n OPERATOR(pg_catalog.+) 1;
+        at := e.at;
+        pay := e.payload;
+        IF e.seq OPERATOR(pg_catalog.<>) n THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'missing');
+        END IF;
+
+        IF n OPERATOR(pg_catalog.=) 1 THEN
+            IF e.event OPERATOR(pg_catalog.<>) 'open' OR e.to_state NOT IN ('new', 'on_hold') THEN
+                PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'the first event does not open the ticket');
+            END IF;
+            status := e.to_state;
+            held_from := CASE WHEN e.to_state OPERATOR(pg_catalog.=) 'on_hold' THEN 'new' END;
+            priority := pay->>'priority';
+            tier := pay->>'tier';
+            opened_at := at;
+            last_event := 'open';
+            last_event_at := at;
+            last_actor := e.actor;
+            sla := aftersales_internal.replay_open_clocks(pay, e.to_state, at);
+            CONTINUE;
+        END IF;
+
+        -- edit, outside the closed loop: free fields change, the state does not
+        IF e.event::text OPERATOR(pg_catalog.=) 'edit' THEN
+            fields := aftersales_internal.replay_edit(tenant, ticket, n, e.from_state, e.to_state, status, fields, pay);
+            last_event := e.event;
+            last_event_at := at;
+            last_actor := e.actor;
+            CONTINUE;
+        END IF;
+
+        -- the transition, checked against the table
+        from_s := status;
+        to_s := e.to_state;
+        tr := aftersales_internal.replay_transition(tenant, ticket, n, e.from_state, e.event, to_s, status,
+                                                    attempt_count, held_from, loop_table);
+
+        -- the ticket (ticket.c, apply_transition)
+        had_response := first_response_at IS NOT NULL;
+        had_arrival := arrived_at IS NOT NULL;
+        status := to_s;
+        last_event := e.event;
+        last_event_at := at;
+        last_actor := e.actor;
+        IF to_s OPERATOR(pg_catalog.=) 'on_hold' AND from_s OPERATOR(pg_catalog.<>) 'on_hold' THEN
+            held_from := from_s;
+        ELSIF to_s OPERATOR(pg_catalog.<>) 'on_hold' AND from_s OPERATOR(pg_catalog.=) 'on_hold' THEN
+            held_from := NULL;
+        END IF;
+        IF to_s IN ('new', 'locked') THEN
+            assignee_id := NULL;
+        ELSIF tr->>'supplies' OPERATOR(pg_catalog.=) 'assignee_id' THEN
+            assignee_id := pay->>'assignee';
+            IF to_s OPERATOR(pg_catalog.=) 'assigned' THEN
+                assigned_at := at;
+            END IF;
+        END IF;
+        IF pay ? 'tier' THEN
+            tier := pay->>'tier';
+        END IF;
+        IF pay ? 'priority' THEN
+            priority := pay->>'priority';
+        END IF;
+        IF (tr->>'counts_attempt')::boolean THEN
+            attempt_count := attempt_count OPERATOR(pg_catalog.+) 1;
+        END IF;
+        IF (tr->>'first_response')::boolean AND NOT had_response THEN
+            first_response_at := at;
+        END IF;
+        IF e.event OPERATOR(pg_catalog.=) 'arrive' AND NOT had_arrival THEN
+            arrived_at := at;
+        END IF;
+        IF e.event OPERATOR(pg_catalog.=) 'follow_up' THEN
+            followed_up_at := at;
+            satisfied := pay->>'satisfied';
+            csat := pay->>'csat';
+            nps := pay->>'nps';
+            follow_up_comment := pay->>'comment';
+        END IF;
+        reopening := from_s IN ('resolved', 'closed') AND to_s OPERATOR(pg_catalog.=) 'new';
+        IF to_s OPERATOR(pg_catalog.=) 'resolved' THEN
+            resolved_at := at;
+            first_resolved_at := COALESCE(first_resolved_at, at);
+        ELSIF to_s OPERATOR(pg_catalog.=) 'closed' THEN
+            closed_at := at;
+        ELSIF to_s OPERATOR(pg_catalog.=) 'cancelled' THEN
+            cancelled_at := at;
+        ELSIF reopening THEN
+            reopen_count := reopen_count OPERATOR(pg_catalog.+) 1;
+            resolved_at := NULL;
+            closed_at := NULL;
+        END IF;
+
+        -- the clocks (ticket_log.c, ticket_changed)
+        sla := aftersales_internal.replay_clocks(sla, pay, at, from_s, to_s, had_response, had_arrival,
+                                                 first_response_at IS NOT NULL, arrived_at IS NOT NULL, reopening);
+    END LOOP;
+
+    IF n OPERATOR(pg_catalog.=) 0 THEN
+        -- a stored ticket without events is for check_tickets() to report
+        IF NOT EXISTS (SELECT FROM aftersales.tickets t
+                        WHERE t.tenant_id OPERATOR(pg_catalog.=) replay_ticket.tenant
+                          AND t.ticket_id OPERATOR(pg_catalog.=) replay_ticket.ticket) THEN
+            RAISE EXCEPTION 'ticket % does not exist for tenant %', ticket, tenant
+                USING ERRCODE = 'P0002',
+                      HINT = 'List the tickets with: SELECT ticket_id, status FROM aftersales.tickets WHERE tenant_id = aftersales.current_tenant();';
+        END IF;
+        RETURN NULL;
+    END IF;
+    -- the shape of ticket_state(), from typed values as the table holds them
+    RETURN pg_catalog.jsonb_build_object(
+        'ticket', pg_catalog.jsonb_build_object(
+            'status', status, 'held_from', held_from, 'priority', priority, 'tier', tier,
+            'assignee_id', assignee_id, 'attempt_count', attempt_count, 'reopen_count', reopen_count,
+            'opened_at', opened_at, 'first_response_at', first_response_at, 'assigned_at', assigned_at,
+            'arrived_at', arrived_at, 'first_resolved_at', first_resolved_at, 'resolved_at', resolved_at,
+            'followed_up_at', followed_up_at, 'closed_at', closed_at, 'cancelled_at', cancelled_at,
+            'satisfied', satisfied, 'csat', csat, 'nps', nps, 'follow_up_comment', follow_up_comment,
+            'event_seq', n, 'last_event', last_event, 'last_event_at', last_event_at,
+            'last_actor', last_actor),
+        'sla', sla)
+        OPERATOR(pg_catalog.||) CASE WHEN fields OPERATOR(pg_catalog.=) '{}' THEN '{}'::jsonb
+                                     ELSE pg_catalog.jsonb_build_object('fields', fields) END;
+END
+$$;
