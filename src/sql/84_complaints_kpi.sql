@@ -1,0 +1,306 @@
+
+-- aftersales install script, part 84 (continued): the complaint board's
+-- KPIs, as plain-typed views of the current tenant for BI tools.  Months
+-- are cut in the tenant's reporting zone (aftersales.reporting_zone()),
+-- by the month a complaint was received; states are the current ones.
+--
+-- Status groups of the board (已解决 / 处理中 / 未解决):
+--   resolved     a remedy is recorded: resolved, confirmed, closed;
+--   in_progress  a handler has it, or the next level does: assigned,
+--                in_progress, escalated;
+--   unresolved   nobody has taken it yet: received.
+-- Withdrawn complaints are counted apart and left out of the rates.
+-- Effective (有效处理): the complainant confirmed the remedy.
+
+CREATE VIEW aftersales.complaint_facts WITH (security_invoker = true) AS
+SELECT c.tenant_id, c.complaint_id,
+       pg_catalog.date_trunc('month', c.received_at AT TIME ZONE z.zone)::date AS month,
+       c.source::text AS source, c.complainant_kind, c.customer_id, c.ticket_id, c.model_id,
+       pm.code AS model_code, c.engineer_id, c.org_id, o.name AS org_name,
+       COALESCE(o.region, cu.region)::text AS region,
+       COALESCE(o.province, cu.province) AS province,
+       COALESCE(r.parent_code, r.code) AS reason_top, c.reason_code,
+       COALESCE(rp.name_en, r.name_en) AS reason_top_en, COALESCE(rp.name_zh, r.name_zh) AS reason_top_zh,
+       r.name_en AS reason_en, r.name_zh AS reason_zh,
+       c.severity::text AS severity, c.state,
+       CASE WHEN c.state IN ('resolved', 'confirmed', 'closed') THEN 'resolved'
+            WHEN c.state IN ('assigned', 'in_progress', 'escalated') THEN 'in_progress'
+            WHEN c.state = 'received' THEN 'unresolved'
+            ELSE 'withdrawn' END AS status_group,
+       c.confirmed_at IS NOT NULL AS effective,
+       c.escalation_level::integer AS escalation_level, c.reject_count,
+       c.received_at, c.acknowledged_at, c.resolved_at, c.confirmed_at, c.closed_at,
+       (EXTRACT(EPOCH FROM c.acknowledged_at - c.received_at) / 60)::numeric(14,1) AS acknowledge_minutes,
+       (EXTRACT(EPOCH FROM c.resolved_at - c.received_at) / 60)::numeric(14,1) AS resolve_minutes,
+       CASE WHEN c.acknowledge_due_at IS NULL THEN NULL
+            WHEN c.acknowledged_at IS NOT NULL THEN c.acknowledged_at <= c.acknowledge_due_at
+            WHEN aftersales.now() > c.acknowledge_due_at AND c.state <> 'withdrawn' THEN false END AS acknowledged_on_time,
+       CASE WHEN c.resolve_due_at IS NULL THEN NULL
+            WHEN c.resolved_at IS NOT NULL THEN c.resolved_at <= c.resolve_due_at
+            WHEN aftersales.now() > c.resolve_due_at AND c.state <> 'withdrawn' THEN false END AS resolved_on_time
+  FROM aftersales.complaints c
+  JOIN aftersales.complaint_reasons r ON r.tenant_id = c.tenant_id AND r.code = c.reason_code
+  LEFT JOIN aftersales.complaint_reasons rp ON rp.tenant_id = r.tenant_id AND rp.code = r.parent_code
+  JOIN aftersales.organisations o ON o.tenant_id = c.tenant_id AND o.org_id = c.org_id
+  LEFT JOIN aftersales.customers cu ON cu.tenant_id = c.tenant_id AND cu.customer_id = c.customer_id
+  LEFT JOIN aftersales.product_models pm ON pm.tenant_id = c.tenant_id AND pm.model_id = c.model_id
+ CROSS JOIN LATERAL (SELECT COALESCE((SELECT rz.zone FROM aftersales.reporting_zones rz WHERE rz.tenant_id = c.tenant_id),
+                                     'Asia/Shanghai') AS zone) z
+ WHERE c.tenant_id = aftersales.current_tenant();
+COMMENT ON VIEW aftersales.complaint_facts IS
+  'One row per complaint of the current tenant with its dimensions (month received in the reporting zone, source, region, reason and its top-level reason, model) and judgements (status group, effective, minutes to acknowledge and resolve, on time against its targets as of now); the base of the complaint KPIs';
+COMMENT ON COLUMN aftersales.complaint_facts.tenant_id IS 'Tenant';
+COMMENT ON COLUMN aftersales.complaint_facts.complaint_id IS 'Complaint';
+COMMENT ON COLUMN aftersales.complaint_facts.month IS 'First day of the month it was received, in the reporting zone';
+COMMENT ON COLUMN aftersales.complaint_facts.source IS 'Source channel';
+COMMENT ON COLUMN aftersales.complaint_facts.complainant_kind IS 'customer or outside';
+COMMENT ON COLUMN aftersales.complaint_facts.customer_id IS 'Complaining customer';
+COMMENT ON COLUMN aftersales.complaint_facts.ticket_id IS 'Ticket complained about';
+COMMENT ON COLUMN aftersales.complaint_facts.model_id IS 'Product model concerned';
+COMMENT ON COLUMN aftersales.complaint_facts.model_code IS 'Its code';
+COMMENT ON COLUMN aftersales.complaint_facts.engineer_id IS 'Engineer complained about';
+COMMENT ON COLUMN aftersales.complaint_facts.org_id IS 'Organisation responsible';
+COMMENT ON COLUMN aftersales.complaint_facts.org_name IS 'Its name';
+COMMENT ON COLUMN aftersales.complaint_facts.region IS 'Region of the organisation (else of the customer)';
+COMMENT ON COLUMN aftersales.complaint_facts.province IS 'Province of the organisation (else of the customer)';
+COMMENT ON COLUMN aftersales.complaint_facts.reason_top IS 'Top-level reason';
+COMMENT ON COLUMN aftersales.complaint_facts.reason_code IS 'Reason as recorded (top-level or sub-reason)';
+COMMENT ON COLUMN aftersales.complaint_facts.reason_top_en IS 'Top-level reason in English';
+COMMENT ON COLUMN aftersales.complaint_facts.reason_top_zh IS 'Top-level reason in Chinese';
+COMMENT ON COLUMN aftersales.complaint_facts.reason_en IS 'Reason in English';
+COMMENT ON COLUMN aftersales.complaint_facts.reason_zh IS 'Reason in Chinese';
+COMMENT ON COLUMN aftersales.complaint_facts.severity IS 'low, medium, high or critical';
+COMMENT ON COLUMN aftersales.complaint_facts.state IS 'Current state';
+COMMENT ON COLUMN aftersales.complaint_facts.status_group IS 'resolved (resolved, confirmed, closed), in_progress (assigned, in_progress, escalated), unresolved (received) or withdrawn';
+COMMENT ON COLUMN aftersales.complaint_facts.effective IS 'The complainant confirmed the remedy (有效处理)';
+COMMENT ON COLUMN aftersales.complaint_facts.escalation_level IS 'Times escalated';
+COMMENT ON COLUMN aftersales.complaint_facts.reject_count IS 'Remedies rejected by the complainant';
+COMMENT ON COLUMN aftersales.complaint_facts.received_at IS 'Received';
+COMMENT ON COLUMN aftersales.complaint_facts.acknowledged_at IS 'First taken by a handler';
+COMMENT ON COLUMN aftersales.complaint_facts.resolved_at IS 'Latest remedy';
+COMMENT ON COLUMN aftersales.complaint_facts.confirmed_at IS 'Confirmed by the complainant';
+COMMENT ON COLUMN aftersales.complaint_facts.closed_at IS 'Closed';
+COMMENT ON COLUMN aftersales.complaint_facts.acknowledge_minutes IS 'Wall-clock minutes from receipt to the first handler';
+COMMENT ON COLUMN aftersales.complaint_facts.resolve_minutes IS 'Wall-clock minutes from receipt to the latest remedy';
+COMMENT ON COLUMN aftersales.complaint_facts.acknowledged_on_time IS 'Taken by its acknowledge due time; false when taken late or still not taken past it; NULL without a target or not yet judged';
+COMMENT ON COLUMN aftersales.complaint_facts.resolved_on_time IS 'Remedy by its resolve due time; false when late or still none past it; NULL without a target or not yet judged';
+
+CREATE VIEW aftersales.kpi_complaints_monthly WITH (security_invoker = true) AS
+SELECT f.month, pg_catalog.count(*) AS complaints,
+       pg_catalog.count(*) FILTER (WHERE f.status_group = 'resolved') AS resolved,
+       pg_catalog.count(*) FILTER (WHERE f.status_group = 'in_progress') AS in_progress,
+       pg_catalog.count(*) FILTER (WHERE f.status_group = 'unresolved') AS unresolved,
+       pg_catalog.count(*) FILTER (WHERE f.status_group = 'withdrawn') AS withdrawn,
+       pg_catalog.count(*) FILTER (WHERE f.effective) AS effective,
+       (pg_catalog.count(*) FILTER (WHERE f.effective)::numeric
+        / NULLIF(pg_catalog.count(*) FILTER (WHERE f.resolved_at IS NOT NULL AND f.status_group <> 'withdrawn'), 0))::numeric(5,4)
+           AS effective_rate,
+       pg_catalog.avg(f.acknowledge_minutes)::numeric(14,1) AS avg_acknowledge_minutes,
+       pg_catalog.avg(f.resolve_minutes)::numeric(14,1) AS avg_resolve_minutes,
+       pg_catalog.avg(f.acknowledged_on_time::integer)::numeric(5,4) AS acknowledge_on_time_rate,
+       pg_catalog.avg(f.resolved_on_time::integer)::numeric(5,4) AS resolve_on_time_rate,
+       t.tickets,
+       (100 * pg_catalog.count(*)::numeric / NULLIF(t.tickets, 0))::numeric(10,2) AS complaints_per_100_tickets
+  FROM aftersales.complaint_facts f
+  LEFT JOIN LATERAL (
+        SELECT pg_catalog.count(*) AS tickets FROM aftersales.tickets tk
+         WHERE tk.tenant_id = f.tenant_id
+           AND tk.opened_at >= (f.month::timestamp AT TIME ZONE aftersales.reporting_zone(f.tenant_id))
+           AND tk.opened_at < ((f.month + interval '1 month')::timestamp AT TIME ZONE aftersales.reporting_zone(f.tenant_id))) t
+    ON true
+ GROUP BY f.month, t.tickets;
+COMMENT ON VIEW aftersales.kpi_complaints_monthly IS
+  'Complaints of the current tenant by month received: counts by status group, effective handlings and the effective resolution rate, mean minutes to acknowledge and resolve, on-time rates against the complaint targets, and the complaint rate per 100 tickets entered that month';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.month IS 'First day of the month received (reporting zone)';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.complaints IS 'Complaints received';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.resolved IS 'Of them, with a remedy now (resolved, confirmed, closed)';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.in_progress IS 'Of them, being handled now (assigned, in_progress, escalated)';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.unresolved IS 'Of them, not taken yet (received)';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.withdrawn IS 'Of them, withdrawn';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.effective IS 'Of them, confirmed by the complainant';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.effective_rate IS 'effective / complaints with a remedy (not withdrawn)';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.avg_acknowledge_minutes IS 'Mean minutes from receipt to the first handler';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.avg_resolve_minutes IS 'Mean minutes from receipt to the latest remedy';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.acknowledge_on_time_rate IS 'Share acknowledged by the due time, over those judged';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.resolve_on_time_rate IS 'Share resolved by the due time, over those judged';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.tickets IS 'Tickets entered in the month';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.complaints_per_100_tickets IS 'Complaint rate: 100 * complaints / tickets of the month';
+
+CREATE VIEW aftersales.kpi_complaints_by_state WITH (security_invoker = true) AS
+SELECT f.month, f.state, f.status_group, pg_catalog.count(*) AS complaints
+  FROM aftersales.complaint_facts f
+ GROUP BY f.month, f.state, f.status_group;
+COMMENT ON VIEW aftersales.kpi_complaints_by_state IS 'Complaints of the current tenant by month received and current state';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_state.month IS 'First day of the month received (reporting zone)';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_state.state IS 'Current state';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_state.status_group IS 'resolved, in_progress, unresolved or withdrawn';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_state.complaints IS 'Complaints';
+
+CREATE VIEW aftersales.kpi_complaints_by_source WITH (security_invoker = true) AS
+SELECT f.month, f.source, pg_catalog.count(*) AS complaints,
+       (pg_catalog.count(*)::numeric / pg_catalog.sum(pg_catalog.count(*)) OVER (PARTITION BY f.month))::numeric(5,4) AS share,
+       pg_catalog.count(*) FILTER (WHERE f.effective) AS effective,
+       (pg_catalog.count(*) FILTER (WHERE f.effective)::numeric
+        / NULLIF(pg_catalog.count(*) FILTER (WHERE f.resolved_at IS NOT NULL AND f.status_group <> 'withdrawn'), 0))::numeric(5,4)
+           AS effective_rate
+  FROM aftersales.complaint_facts f
+ GROUP BY f.month, f.source;
+COMMENT ON VIEW aftersales.kpi_complaints_by_source IS
+  'Complaints of the current tenant by month and source channel: count, share of the month, effective handlings and their rate';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_source.month IS 'First day of the month received (reporting zone)';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_source.source IS 'Source channel';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_source.complaints IS 'Complaints';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_source.share IS 'Share of the month''s complaints';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_source.effective IS 'Confirmed by the complainant';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_source.effective_rate IS 'effective / complaints with a remedy (not withdrawn)';
+
+CREATE VIEW aftersales.kpi_complaints_by_region WITH (security_invoker = true) AS
+SELECT f.month, f.region, pg_catalog.count(*) AS complaints,
+       pg_catalog.count(*) FILTER (WHERE f.status_group = 'resolved') AS resolved,
+       pg_catalog.count(*) FILTER (WHERE f.effective) AS effective,
+       (pg_catalog.count(*) FILTER (WHERE f.effective)::numeric
+        / NULLIF(pg_catalog.count(*) FILTER (WHERE f.resolved_at IS NOT NULL AND f.status_group <> 'withdrawn'), 0))::numeric(5,4)
+           AS effective_rate
+  FROM aftersales.complaint_facts f
+ GROUP BY f.month, f.region;
+COMMENT ON VIEW aftersales.kpi_complaints_by_region IS
+  'Complaints of the current tenant by month and region (of the responsible organisation): count, resolved, effective handlings and the effective resolution rate';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_region.month IS 'First day of the month received (reporting zone)';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_region.region IS 'Region; NULL for headquarters without a customer region';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_region.complaints IS 'Complaints';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_region.resolved IS 'With a remedy now';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_region.effective IS 'Confirmed by the complainant';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_region.effective_rate IS 'effective / complaints with a remedy (not withdrawn)';
+
+CREATE VIEW aftersales.kpi_complaints_by_reason WITH (security_invoker = true) AS
+SELECT f.month, f.reason_top, f.reason_top_en, f.reason_top_zh, f.reason_code, f.reason_en, f.reason_zh,
+       pg_catalog.count(*) AS complaints,
+       (pg_catalog.count(*)::numeric / pg_catalog.sum(pg_catalog.count(*)) OVER (PARTITION BY f.month))::numeric(5,4) AS share
+  FROM aftersales.complaint_facts f
+ GROUP BY f.month, f.reason_top, f.reason_top_en, f.reason_top_zh, f.reason_code, f.reason_en, f.reason_zh;
+COMMENT ON VIEW aftersales.kpi_complaints_by_reason IS
+  'Complaints of the current tenant by month and reason (with its top-level reason): count and share of the month; sum by reason_top for the top level';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_reason.month IS 'First day of the month received (reporting zone)';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_reason.reason_top IS 'Top-level reason';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_reason.reason_top_en IS 'Top-level reason in English';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_reason.reason_top_zh IS 'Top-level reason in Chinese';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_reason.reason_code IS 'Reason as recorded';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_reason.reason_en IS 'Reason in English';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_reason.reason_zh IS 'Reason in Chinese';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_reason.complaints IS 'Complaints';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_reason.share IS 'Share of the month''s complaints';
+
+CREATE VIEW aftersales.kpi_complaints_by_model WITH (security_invoker = true) AS
+SELECT f.month, f.region, f.model_id, f.model_code, pg_catalog.count(*) AS complaints,
+       pg_catalog.count(*) FILTER (WHERE f.reason_top = 'product_quality') AS quality_complaints
+  FROM aftersales.complaint_facts f
+ WHERE f.model_id IS NOT NULL
+ GROUP BY f.month, f.region, f.model_id, f.model_code;
+COMMENT ON VIEW aftersales.kpi_complaints_by_model IS
+  'Product complaints of the current tenant by month, region and product model (the quality board''s factory complaints by month and product complaints per region)';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_model.month IS 'First day of the month received (reporting zone)';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_model.region IS 'Region';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_model.model_id IS 'Product model';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_model.model_code IS 'Its code';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_model.complaints IS 'Complaints naming the model';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_model.quality_complaints IS 'Of them, with a product-quality reason';
+
+CREATE VIEW aftersales.kpi_complaint_rate_by_model WITH (security_invoker = true) AS
+SELECT pm.model_id, pm.code AS model_code, pm.name AS model_name,
+       COALESCE(c.complaints, 0) AS complaints,
+       COALESCE(u.units, 0) AS installed_units,
+       (1000 * COALESCE(c.complaints, 0)::numeric / NULLIF(u.units, 0))::numeric(12,2) AS complaints_per_1000_units
+  FROM aftersales.product_models pm
+  LEFT JOIN (SELECT x.model_id, pg_catalog.count(*) AS complaints FROM aftersales.complaints x
+              WHERE x.tenant_id = aftersales.current_tenant() AND x.model_id IS NOT NULL AND x.state <> 'withdrawn'
+              GROUP BY x.model_id) c ON c.model_id = pm.model_id
+  LEFT JOIN (SELECT un.model_id, pg_catalog.count(*) AS units FROM aftersales.units un
+              WHERE un.tenant_id = aftersales.current_tenant() GROUP BY un.model_id) u ON u.model_id = pm.model_id
+ WHERE pm.tenant_id = aftersales.current_tenant();
+COMMENT ON VIEW aftersales.kpi_complaint_rate_by_model IS
+  'Complaint rate per product model of the current tenant: complaints naming it (not withdrawn, all time) per 1,000 installed units';
+COMMENT ON COLUMN aftersales.kpi_complaint_rate_by_model.model_id IS 'Product model';
+COMMENT ON COLUMN aftersales.kpi_complaint_rate_by_model.model_code IS 'Its code';
+COMMENT ON COLUMN aftersales.kpi_complaint_rate_by_model.model_name IS 'Its name';
+COMMENT ON COLUMN aftersales.kpi_complaint_rate_by_model.complaints IS 'Complaints naming it, not withdrawn';
+COMMENT ON COLUMN aftersales.kpi_complaint_rate_by_model.installed_units IS 'Installed units of the model';
+COMMENT ON COLUMN aftersales.kpi_complaint_rate_by_model.complaints_per_1000_units IS '1000 * complaints / installed units';
+
+CREATE VIEW aftersales.kpi_repeat_complainants WITH (security_invoker = true) AS
+SELECT c.complainant_kind, c.customer_id,
+       CASE WHEN c.customer_id IS NULL THEN c.complainant_name END AS complainant_name,
+       pg_catalog.count(*) AS complaints,
+       pg_catalog.count(*) FILTER (WHERE c.confirmed_at IS NOT NULL) AS effective,
+       pg_catalog.min(c.received_at) AS first_received_at, pg_catalog.max(c.received_at) AS last_received_at
+  FROM aftersales.complaints c
+ WHERE c.tenant_id = aftersales.current_tenant()
+ GROUP BY c.complainant_kind, c.customer_id, CASE WHEN c.customer_id IS NULL THEN c.complainant_name END
+HAVING pg_catalog.count(*) >= 2;
+COMMENT ON VIEW aftersales.kpi_repeat_complainants IS
+  'Repeat complainants of the current tenant: customers (or outside complainants, by name) with two complaints or more, all time';
+COMMENT ON COLUMN aftersales.kpi_repeat_complainants.complainant_kind IS 'customer or outside';
+COMMENT ON COLUMN aftersales.kpi_repeat_complainants.customer_id IS 'Customer, for customers';
+COMMENT ON COLUMN aftersales.kpi_repeat_complainants.complainant_name IS 'Name, for outside complainants';
+COMMENT ON COLUMN aftersales.kpi_repeat_complainants.complaints IS 'Complaints received from them';
+COMMENT ON COLUMN aftersales.kpi_repeat_complainants.effective IS 'Of them, confirmed';
+COMMENT ON COLUMN aftersales.kpi_repeat_complainants.first_received_at IS 'First complaint';
+COMMENT ON COLUMN aftersales.kpi_repeat_complainants.last_received_at IS 'Latest complaint';
+
+CREATE VIEW aftersales.complaint_queue WITH (security_invoker = true) AS
+SELECT c.complaint_id, c.state, c.severity::text AS severity, c.reason_code, c.handler, c.escalation_level::integer AS escalation_level,
+       c.received_at, c.acknowledge_due_at, c.resolve_due_at,
+       c.ticket_id, t.status::text AS ticket_status, t.priority::text AS ticket_priority,
+       cu.tier = 'key' AS key_customer, c.customer_id, c.org_id,
+       COALESCE(c.acknowledged_at IS NULL AND aftersales.now() > c.acknowledge_due_at, false)
+       OR COALESCE(c.resolved_at IS NULL AND aftersales.now() > c.resolve_due_at, false) AS overdue
+  FROM aftersales.complaints c
+  LEFT JOIN aftersales.tickets t ON t.tenant_id = c.tenant_id AND t.ticket_id = c.ticket_id
+  LEFT JOIN aftersales.customers cu ON cu.tenant_id = c.tenant_id AND cu.customer_id = COALESCE(t.customer_id, c.customer_id)
+ WHERE c.tenant_id = aftersales.current_tenant()
+   AND c.state IN ('received', 'assigned', 'in_progress', 'escalated');
+COMMENT ON VIEW aftersales.complaint_queue IS
+  'Open complaints of the current tenant (received, assigned, in progress, escalated), with the ticket they are about and its status, and whether a due time has passed as of now';
+COMMENT ON COLUMN aftersales.complaint_queue.complaint_id IS 'Complaint';
+COMMENT ON COLUMN aftersales.complaint_queue.state IS 'State';
+COMMENT ON COLUMN aftersales.complaint_queue.severity IS 'Severity';
+COMMENT ON COLUMN aftersales.complaint_queue.reason_code IS 'Reason';
+COMMENT ON COLUMN aftersales.complaint_queue.handler IS 'Handler, if any';
+COMMENT ON COLUMN aftersales.complaint_queue.escalation_level IS 'Times escalated';
+COMMENT ON COLUMN aftersales.complaint_queue.received_at IS 'Received';
+COMMENT ON COLUMN aftersales.complaint_queue.acknowledge_due_at IS 'Due to be taken by';
+COMMENT ON COLUMN aftersales.complaint_queue.resolve_due_at IS 'Due to be resolved by';
+COMMENT ON COLUMN aftersales.complaint_queue.ticket_id IS 'Ticket complained about';
+COMMENT ON COLUMN aftersales.complaint_queue.ticket_status IS 'Its status now';
+COMMENT ON COLUMN aftersales.complaint_queue.ticket_priority IS 'Its priority';
+COMMENT ON COLUMN aftersales.complaint_queue.key_customer IS 'The customer is a key customer';
+COMMENT ON COLUMN aftersales.complaint_queue.customer_id IS 'Complaining customer';
+COMMENT ON COLUMN aftersales.complaint_queue.org_id IS 'Organisation responsible';
+COMMENT ON COLUMN aftersales.complaint_queue.overdue IS 'Not taken past its acknowledge due time, or no remedy past its resolve due time';
+
+-- ---------------------------------------------------------------------------
+-- Grants (80_access.sql granted what existed before this module).
+-- Complaints are received and handled by agents and managers; engineers
+-- read them (they may be the ones complained about); analysts read the
+-- KPI views and the columns behind them, not the complainant's name,
+-- contact, words or the remedy.
+GRANT SELECT ON aftersales.complaint_reasons, aftersales.complaint_targets, aftersales.complaints,
+    aftersales.complaint_events, aftersales.complaint_facts, aftersales.kpi_complaints_monthly,
+    aftersales.kpi_complaints_by_state, aftersales.kpi_complaints_by_source, aftersales.kpi_complaints_by_region,
+    aftersales.kpi_complaints_by_reason, aftersales.kpi_complaints_by_model, aftersales.kpi_complaint_rate_by_model,
+    aftersales.kpi_repeat_complainants, aftersales.complaint_queue
+    TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer, aftersales_auditor;
+GRANT SELECT ON aftersales.complaint_reasons, aftersales.complaint_targets, aftersales.complaint_facts,
+    aftersales.kpi_complaints_monthly, aftersales.kpi_complaints_by_state, aftersales.kpi_complaints_by_source,
+    aftersales.kpi_complaints_by_region, aftersales.kpi_complaints_by_reason, aftersales.kpi_complaints_by_model,
+    aftersales.kpi_complaint_rate_by_model
+    TO aftersales_analyst;
+GRANT SELECT (tenant_id, complaint_id, source, complainant_kind, customer_id, ticket_id, unit_id, model_id, engineer_id,
+              org_id, reason_code, severity, handler, escalation_level, reject_count, received_at, acknowledge_due_at,
+              resolve_due_at, acknowledged_at, resolved_at, confirmed_at, closed_at, withdrawn_at, state, event,
+              event_at, event_seq)
+    ON aftersales.complaints TO aftersales_analyst;
+GRANT INSERT, UPDATE ON aftersales.complaints TO aftersales_admin, aftersales_manager, aftersales_agent;
+GRANT INSERT, UPDATE, DELETE ON aftersales.complaint_reasons, aftersales.complaint_targets TO aftersales_admin;
+GRANT EXECUTE ON FUNCTION aftersales_internal.complaint_event(bigint, text, timestamptz, text, text, text),
+    aftersales_internal.complaint_error(text, text, text), aftersales_internal.cut(text)
+    TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer;
