@@ -439,7 +439,7 @@ BEGIN
     END IF;
     INSERT INTO aftersales.complaint_targets AS t (tenant_id, severity, acknowledge, resolve, calendar)
     VALUES (tenant, severity::aftersales.complaint_severity, acknowledge, resolve, calendar)
-    ON CONFLICT (tenant_id, severity) DO UPDATE
+    ON CONFLICT ON CONSTRAINT complaint_targets_pkey DO UPDATE
        SET acknowledge = EXCLUDED.acknowledge, resolve = EXCLUDED.resolve, calendar = EXCLUDED.calendar
     RETURNING t.* INTO result;
     RETURN result;
