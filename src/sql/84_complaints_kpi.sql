@@ -30,8 +30,8 @@ SELECT c.tenant_id, c.complaint_id,
        c.confirmed_at IS NOT NULL AS effective,
        c.escalation_level::integer AS escalation_level, c.reject_count,
        c.received_at, c.acknowledged_at, c.resolved_at, c.confirmed_at, c.closed_at,
-       (EXTRACT(EPOCH FROM c.acknowledged_at - c.received_at) / 60)::numeric(14,1) AS acknowledge_minutes,
-       (EXTRACT(EPOCH FROM c.resolved_at - c.received_at) / 60)::numeric(14,1) AS resolve_minutes,
+       (EXTRACT(EPOCH FROM c.acknowledged_at - c.received_at) / 60)::numeric(14,2) AS acknowledge_minutes,
+       (EXTRACT(EPOCH FROM c.resolved_at - c.received_at) / 60)::numeric(14,2) AS resolve_minutes,
        CASE WHEN c.acknowledge_due_at IS NULL THEN NULL
             WHEN c.acknowledged_at IS NOT NULL THEN c.acknowledged_at <= c.acknowledge_due_at
             WHEN aftersales.now() > c.acknowledge_due_at AND c.state <> 'withdrawn' THEN false END AS acknowledged_on_time,
@@ -95,8 +95,8 @@ SELECT f.month, pg_catalog.count(*) AS complaints,
        (pg_catalog.count(*) FILTER (WHERE f.effective)::numeric
         / NULLIF(pg_catalog.count(*) FILTER (WHERE f.resolved_at IS NOT NULL AND f.status_group <> 'withdrawn'), 0))::numeric(5,4)
            AS effective_rate,
-       pg_catalog.avg(f.acknowledge_minutes)::numeric(14,1) AS avg_acknowledge_minutes,
-       pg_catalog.avg(f.resolve_minutes)::numeric(14,1) AS avg_resolve_minutes,
+       pg_catalog.avg(f.acknowledge_minutes)::numeric(14,2) AS avg_acknowledge_minutes,
+       pg_catalog.avg(f.resolve_minutes)::numeric(14,2) AS avg_resolve_minutes,
        pg_catalog.avg(f.acknowledged_on_time::integer)::numeric(5,4) AS acknowledge_on_time_rate,
        pg_catalog.avg(f.resolved_on_time::integer)::numeric(5,4) AS resolve_on_time_rate,
        t.tickets,

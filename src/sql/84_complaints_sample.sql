@@ -93,10 +93,10 @@ BEGIN
         at := at + interval '20 minutes';
         CONTINUE WHEN at >= cutoff;
         PERFORM aftersales.start_complaint(c, at);
-        at := at + pg_catalog.make_interval(mins => (60 + 14400 * aftersales_internal.sample_u(s, t.rank, 1710) ^ 3)::integer);
+        at := at + pg_catalog.make_interval(mins => (60 + 21600 * aftersales_internal.sample_u(s, t.rank, 1710) ^ 2)::integer);
         CONTINUE WHEN at >= cutoff;
         PERFORM aftersales.resolve_complaint(c, '已致歉并处理', at);
-        at := at + interval '1 day';
+        at := at + pg_catalog.make_interval(hours => (4 + 96 * aftersales_internal.sample_u(s, t.rank, 1713))::integer);
         CONTINUE WHEN at >= cutoff;
         u := aftersales_internal.sample_u(s, t.rank, 1711);
         IF u < 0.12 THEN
