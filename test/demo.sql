@@ -107,3 +107,31 @@ SELECT to_char(opened, 'Dy YYYY-MM-DD HH24:MI') AS opened,
        to_char(aftersales.business_add(c, opened, response), 'Dy MM-DD HH24:MI') AS respond_by,
        to_char(aftersales.business_add(c, opened, resolution), 'Dy MM-DD HH24:MI') AS resolve_by
   FROM req, cal;
+
+\echo
+\echo '======================================================================'
+\echo ' Complaints (客户投诉): received in 2026, as of 2027-01-01 00:00'
+\echo '======================================================================'
+SELECT sum(complaints) AS complaints, sum(resolved) AS resolved, sum(in_progress) AS in_progress,
+       sum(unresolved) AS unresolved, sum(withdrawn) AS withdrawn,
+       round(100.0 * sum(effective) / nullif(sum(resolved), 0), 1) || '%' AS effective_rate,
+       round(avg(avg_acknowledge_minutes) / 60, 1) || ' h' AS acknowledge,
+       round(avg(avg_resolve_minutes) / 60, 1) || ' h' AS resolve,
+       round(100.0 * sum(complaints) / sum(tickets), 2) AS per_100_tickets
+  FROM aftersales.kpi_complaints_monthly;
+\echo '-- by source'
+SELECT source, sum(complaints) AS complaints,
+       round(100.0 * sum(complaints) / sum(sum(complaints)) OVER (), 1) || '%' AS share,
+       sum(effective) AS effective
+  FROM aftersales.kpi_complaints_by_source GROUP BY source ORDER BY 2 DESC, 1;
+\echo '-- by region, with the effective resolution'
+SELECT COALESCE(region, '(HQ)') AS region, sum(complaints) AS complaints, sum(resolved) AS resolved,
+       round(100.0 * sum(effective) / nullif(sum(resolved), 0), 1) || '%' AS effective_rate
+  FROM aftersales.kpi_complaints_by_region GROUP BY region ORDER BY 2 DESC, 1;
+\echo '-- reasons'
+SELECT reason_top_zh AS reason, reason_top_en AS reason_en, sum(complaints) AS complaints,
+       round(100.0 * sum(complaints) / sum(sum(complaints)) OVER (), 1) || '%' AS share
+  FROM aftersales.kpi_complaints_by_reason GROUP BY 1, 2 ORDER BY 3 DESC, 1;
+\echo '-- monthly trend'
+SELECT to_char(month, 'YYYY-MM') AS month, complaints, resolved, in_progress, unresolved, complaints_per_100_tickets AS per_100
+  FROM aftersales.kpi_complaints_monthly ORDER BY month;
