@@ -21,6 +21,7 @@ DECLARE
     at timestamptz;
     src text;
     reason text;
+    descr text;
     sev text;
     handler text;
     old_actor text := pg_catalog.current_setting('aftersales.actor', true);
@@ -62,15 +63,22 @@ BEGIN
                        WHEN u < 0.84 THEN 'charges.unclear' WHEN u < 0.91 THEN 'parts.delay'
                        WHEN u < 0.95 THEN 'parts.wrong' ELSE 'other' END;
         u := aftersales_internal.sample_u(s, t.rank, 1705);
+        descr := CASE pg_catalog.split_part(reason, '.', 1)
+                 WHEN 'timeliness' THEN (ARRAY['工程师上门迟到, 等了一整天', '报修后两天没人响应', '维修周期太长, 影响生产'])[1 + (u * 3)::integer % 3]
+                 WHEN 'product_quality' THEN (ARRAY['维修后压缩机又出现异响', '新设备三个月就故障', '同一故障反复出现'])[1 + (u * 3)::integer % 3]
+                 WHEN 'service_attitude' THEN '客服态度差, 承诺回电没有回电'
+                 WHEN 'charges' THEN '上门费收费不透明, 收费过高'
+                 WHEN 'parts' THEN '备件迟迟不到, 维修一直等待'
+                 ELSE '其他问题' END;
         sev := CASE WHEN u < 0.05 THEN 'critical' WHEN u < 0.25 THEN 'high' WHEN u < 0.80 THEN 'medium' ELSE 'low' END;
         handler := handlers[1 + (aftersales_internal.sample_u(s, t.rank, 1706) * 3)::integer % 3];
         PERFORM pg_catalog.set_config('aftersales.actor', handler, true);
         IF aftersales_internal.sample_u(s, t.rank, 1707) < 0.05 THEN
-            c := aftersales.open_complaint(src, reason, '投诉: 工单 ' || t.rank || ' 的服务',
+            c := aftersales.open_complaint(src, reason, descr,
                                            complainant_name => CASE WHEN src = 'regulator' THEN '12315 转办' ELSE '邻居' END,
                                            severity => sev, ticket => t.ticket_id, engineer => t.assignee_id, at => at);
         ELSE
-            c := aftersales.open_complaint(src, reason, '投诉: 工单 ' || t.rank || ' 的服务', customer => t.customer_id,
+            c := aftersales.open_complaint(src, reason, descr, customer => t.customer_id,
                                            severity => sev, ticket => t.ticket_id, unit => t.unit_id,
                                            engineer => t.assignee_id, at => at);
         END IF;
