@@ -1103,6 +1103,7 @@ BEGIN
     -- the other modules, on top of the tickets (their own salts: the tickets stay as they are)
     PERFORM aftersales_internal.sample_complaints(tid, s, cutoff);
     PERFORM aftersales_internal.sample_surveys(tid, s, cutoff);
+    PERFORM aftersales_internal.sample_approvals(tid, s, cutoff);
 
     -- a bulk load leaves the planner blind until autovacuum comes by: the
     -- KPI queries right after it would plan for empty tables
