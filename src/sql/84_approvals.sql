@@ -39,7 +39,7 @@ COMMENT ON COLUMN aftersales.departments.name IS 'Name';
 COMMENT ON COLUMN aftersales.departments.calendar IS 'Business calendar the department''s approvals are due on';
 
 CREATE TABLE aftersales.department_members (
-    tenant_id      bigint NOT NULL,
+    tenant_id      bigint NOT NULL DEFAULT aftersales.current_tenant(),
     department_id  bigint NOT NULL,
     member         text   NOT NULL CHECK (member <> ''),
     PRIMARY KEY (tenant_id, department_id, member),
@@ -174,17 +174,33 @@ CREATE FUNCTION aftersales_internal.approval_stamps() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    who constant text := aftersales.actor();
+    d aftersales.departments;
 BEGIN
-    IF TG_OP = 'UPDATE' AND NEW.event IN ('approve', 'reject') AND NEW.event_at IS NOT NULL THEN
+    IF TG_OP = 'UPDATE' AND NEW.event IN ('approve', 'reject') AND NEW.event_at IS NOT NULL
+       AND OLD.state OPERATOR(pg_catalog.=) 'submitted' THEN
+        IF NOT EXISTS (SELECT FROM aftersales.department_members m
+                        WHERE m.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id
+                          AND m.department_id OPERATOR(pg_catalog.=) NEW.department_id
+                          AND m.member OPERATOR(pg_catalog.=) who) THEN
+            SELECT * INTO d FROM aftersales.departments x
+             WHERE x.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND x.department_id OPERATOR(pg_catalog.=) NEW.department_id;
+            RAISE EXCEPTION '"%" is not a member of department % (%), which decides approval %', who, d.code, d.name, NEW.approval_id
+                USING ERRCODE = '42501',
+                      DETAIL = 'Only the approving department''s members may approve or reject.',
+                      HINT = pg_catalog.format('Ask a member: SELECT member FROM aftersales.department_members WHERE department_id = %s;',
+                                               d.department_id);
+        END IF;
         NEW.decided_at := NEW.event_at;
-        NEW.decided_by := aftersales.actor();
+        NEW.decided_by := who;
         NEW.delayed := NEW.event_at > NEW.due_at;
     END IF;
     RETURN NEW;
 END
 $$;
 COMMENT ON FUNCTION aftersales_internal.approval_stamps() IS
-  'Trigger: a decision records when, by whom, and whether it came after the due time';
+  'Trigger: a decision is made by a member of the approving department (whatever wrote the row), and records when, by whom, and whether it came after the due time';
 CREATE TRIGGER approval_stamps
     BEFORE INSERT OR UPDATE ON aftersales.approvals
     FOR EACH ROW EXECUTE FUNCTION aftersales_internal.approval_stamps();
@@ -376,35 +392,22 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     tenant constant bigint := aftersales.current_tenant();
-    a aftersales.approvals;
-    d aftersales.departments;
-    who text := aftersales.actor();
     st text;
 BEGIN
-    SELECT * INTO a FROM aftersales.approvals x WHERE x.tenant_id = tenant AND x.approval_id = approval;
+    UPDATE aftersales.approvals x
+       SET event = approval_event.event, event_at = at, event_reason = NULLIF(pg_catalog.btrim(reason), '')
+     WHERE x.tenant_id = tenant AND x.approval_id = approval
+    RETURNING x.state INTO st;
     IF NOT FOUND THEN
         PERFORM aftersales_internal.complaint_error(
             pg_catalog.format('approval %s does not exist for tenant %s', COALESCE(approval::text, 'NULL'), tenant),
             'List the pending ones with: SELECT approval_id, kind, subject FROM aftersales.approvals WHERE state = ''submitted'';', 'P0002');
     END IF;
-    IF event IN ('approve', 'reject') AND NOT EXISTS (
-            SELECT FROM aftersales.department_members m
-             WHERE m.tenant_id = tenant AND m.department_id = a.department_id AND m.member = who) THEN
-        SELECT * INTO d FROM aftersales.departments x WHERE x.tenant_id = tenant AND x.department_id = a.department_id;
-        RAISE EXCEPTION '"%" is not a member of department % (%), which decides approval %', who, d.code, d.name, approval
-            USING ERRCODE = '42501',
-                  DETAIL = 'Only the approving department''s members may approve or reject.',
-                  HINT = pg_catalog.format('Ask a member: SELECT member FROM aftersales.department_members WHERE department_id = %s;', d.department_id);
-    END IF;
-    UPDATE aftersales.approvals x
-       SET event = approval_event.event, event_at = at, event_reason = NULLIF(pg_catalog.btrim(reason), '')
-     WHERE x.tenant_id = tenant AND x.approval_id = approval
-    RETURNING x.state INTO st;
     RETURN st;
 END
 $$;
 COMMENT ON FUNCTION aftersales_internal.approval_event(bigint, text, timestamptz, text) IS
-  'Internal: fires one event on an approval (decisions only by a member of the approving department); returns the new state';
+  'Internal: fires one event on an approval (one UPDATE, judged by the state engine and the decision trigger); returns the new state';
 
 CREATE FUNCTION aftersales.grant_approval(approval bigint, note text DEFAULT NULL, at timestamptz DEFAULT aftersales.now())
     RETURNS text
