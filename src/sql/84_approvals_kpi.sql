@@ -112,3 +112,5 @@ GRANT UPDATE (acknowledged_at, acknowledged_by) ON aftersales.approval_alerts TO
 GRANT EXECUTE ON FUNCTION aftersales.sweep_approvals(timestamptz, bigint) TO aftersales_sweep;
 GRANT EXECUTE ON FUNCTION aftersales_internal.approval_event(bigint, text, timestamptz, text)
     TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer;
+REVOKE ALL ON FUNCTION aftersales.sweep_approvals(timestamptz, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aftersales.sweep_approvals(timestamptz, bigint) TO aftersales_admin, aftersales_manager;

@@ -214,3 +214,6 @@ GRANT INSERT, UPDATE, DELETE ON aftersales.survey_templates, aftersales.survey_q
 GRANT EXECUTE ON FUNCTION aftersales_internal.survey_send(bigint, bigint, bigint, bigint, bigint, bigint, text, timestamptz, interval),
     aftersales_internal.survey_check_send(bigint, text, interval, timestamptz)
     TO aftersales_admin, aftersales_manager, aftersales_agent;
+REVOKE ALL ON FUNCTION aftersales.expire_surveys(timestamptz, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aftersales.expire_surveys(timestamptz, bigint) TO aftersales_admin, aftersales_manager, aftersales_sweep;
+GRANT SELECT, UPDATE ON aftersales.surveys TO aftersales_sweep;
