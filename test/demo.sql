@@ -135,3 +135,39 @@ SELECT reason_top_zh AS reason, reason_top_en AS reason_en, sum(complaints) AS c
 \echo '-- monthly trend'
 SELECT to_char(month, 'YYYY-MM') AS month, complaints, resolved, in_progress, unresolved, complaints_per_100_tickets AS per_100
   FROM aftersales.kpi_complaints_monthly ORDER BY month;
+
+\echo
+\echo '======================================================================'
+\echo ' Satisfaction: follow-up calls beside surveys, 2026'
+\echo '======================================================================'
+SELECT source, sum(csat_responses) AS csat_scores,
+       round(sum(csat_avg * csat_responses) / nullif(sum(csat_responses), 0), 2) AS csat,
+       sum(nps_responses) AS nps_scores,
+       round(sum(nps * nps_responses) / nullif(sum(nps_responses), 0), 1) AS nps
+  FROM aftersales.kpi_satisfaction_monthly GROUP BY source ORDER BY source;
+SELECT campaign, channel, sent, answered, partial, expired, round(100 * response_rate, 1) || '%' AS response_rate
+  FROM aftersales.kpi_survey_response_rates ORDER BY campaign, channel;
+SELECT position AS q, kind, answers, mean_score, round(100 * low_score_share, 1) || '%' AS low_scores
+  FROM aftersales.kpi_survey_questions ORDER BY position;
+\echo '-- problem products (shares of alerts, complaints, low-scored surveys)'
+SELECT model_code, round(100 * alert_share, 1) || '%' AS alerts, round(100 * complaint_share, 1) || '%' AS complaints,
+       round(100 * low_score_share, 1) || '%' AS low_scored_surveys
+  FROM aftersales.kpi_problem_product_shares ORDER BY complaint_share DESC NULLS LAST, alert_share DESC NULLS LAST, model_code LIMIT 5;
+\echo '-- abnormal-problem terms (character bigrams)'
+SELECT term, occurrences FROM aftersales.kpi_abnormal_terms ORDER BY occurrences DESC, term LIMIT 10;
+
+\echo
+\echo '======================================================================'
+\echo ' Process centre (流程中心): approvals submitted in 2026'
+\echo '======================================================================'
+SELECT department_name AS department, sum(submitted) AS submitted, sum(on_time) AS on_time, sum(delayed) AS delayed,
+       round(100.0 * sum(delayed) / nullif(sum(on_time) + sum(delayed), 0), 1) || '%' AS delay_rate,
+       round(100.0 * sum(decided) / nullif(sum(submitted), 0), 1) || '%' AS completion
+  FROM aftersales.kpi_approvals_monthly GROUP BY department_name ORDER BY 1;
+\echo '-- internal requests (内联单) per department'
+SELECT department_name AS department, sum(submitted) AS requests, sum(decided) AS completed,
+       round(100.0 * sum(decided) / nullif(sum(submitted), 0), 1) || '%' AS completion_rate
+  FROM aftersales.kpi_approvals_monthly WHERE kind = 'internal_request' GROUP BY department_name ORDER BY 1;
+\echo '-- pending approvals per organisation against the warning line'
+SELECT org_name, pending, pending_delayed, warning_line, over_line
+  FROM aftersales.kpi_approvals_pending_by_org ORDER BY pending DESC, org_name LIMIT 8;

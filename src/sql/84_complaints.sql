@@ -338,15 +338,9 @@ CREATE TRIGGER state_log
 
 -- A complaint about a key customer's ticket is announced at once, in the
 -- alerts outbox beside the ticket's own alerts (kind complaint, level = the
--- complaint id, so each complaint once).  The outbox is written as its
--- owner: agents who receive complaints may not write alerts themselves.
-ALTER TABLE aftersales.alerts DROP CONSTRAINT alerts_kind_check;
-ALTER TABLE aftersales.alerts ADD CONSTRAINT alerts_kind_check
-    CHECK (kind IN ('warning', 'escalation', 'not_arrived', 'not_completed', 'key_customer',
-                    'lock', 'locked', 'part_not_collected', 'complaint'));
-COMMENT ON COLUMN aftersales.alerts.kind IS
-  'warning, escalation, not_arrived, not_completed, key_customer, lock (the sweep locked it), locked (it was locked another way), part_not_collected, complaint (a key customer complained about the ticket; level is the complaint id)';
-
+-- complaint id, so each complaint once; the kind is in alerts' CHECK,
+-- 40_escalation.sql).  The outbox is written as its owner: agents who
+-- receive complaints may not write alerts themselves.
 CREATE FUNCTION aftersales_internal.complaint_alert() RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
