@@ -114,3 +114,9 @@ GRANT EXECUTE ON FUNCTION aftersales_internal.approval_event(bigint, text, times
     TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer;
 REVOKE ALL ON FUNCTION aftersales.sweep_approvals(timestamptz, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aftersales.sweep_approvals(timestamptz, bigint) TO aftersales_admin, aftersales_manager;
+
+-- Internal functions: triggers, or for the kinds granted above; none for
+-- PUBLIC (90_privileges.sql does the same for every internal function; an
+-- upgrade adds these after it).
+REVOKE ALL ON FUNCTION aftersales_internal.approval_stamps(), aftersales_internal.approval_event(bigint, text, timestamptz, text)
+    FROM PUBLIC;

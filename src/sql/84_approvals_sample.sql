@@ -102,3 +102,4 @@ END
 $$;
 COMMENT ON FUNCTION aftersales_internal.sample_approvals(bigint, integer, timestamptz) IS
   'Internal: the sample data''s approvals (part orders, warranty claims, internal requests; quality assurance slower than customer service) through the approval API; returns how many were submitted';
+REVOKE ALL ON FUNCTION aftersales_internal.sample_approvals(bigint, integer, timestamptz) FROM PUBLIC;

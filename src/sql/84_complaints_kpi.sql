@@ -304,3 +304,11 @@ GRANT INSERT, UPDATE, DELETE ON aftersales.complaint_reasons, aftersales.complai
 GRANT EXECUTE ON FUNCTION aftersales_internal.complaint_event(bigint, text, timestamptz, text, text, text),
     aftersales_internal.complaint_error(text, text, text), aftersales_internal.cut(text)
     TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer;
+
+-- Internal functions: triggers, or for the kinds granted above; none for
+-- PUBLIC (90_privileges.sql does the same for every internal function; an
+-- upgrade adds these after it).
+REVOKE ALL ON FUNCTION aftersales_internal.complaint_stamps(), aftersales_internal.complaint_alert(),
+    aftersales_internal.complaint_error(text, text, text), aftersales_internal.cut(text),
+    aftersales_internal.complaint_event(bigint, text, timestamptz, text, text, text)
+    FROM PUBLIC;

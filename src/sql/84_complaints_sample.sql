@@ -133,3 +133,4 @@ END
 $$;
 COMMENT ON FUNCTION aftersales_internal.sample_complaints(bigint, integer, timestamptz) IS
   'Internal: the sample data''s complaints (about 3% of the tickets, more after failed handlings, reopens and late arrivals) driven through the complaint API; returns how many';
+REVOKE ALL ON FUNCTION aftersales_internal.sample_complaints(bigint, integer, timestamptz) FROM PUBLIC;

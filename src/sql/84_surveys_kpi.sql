@@ -217,3 +217,10 @@ GRANT EXECUTE ON FUNCTION aftersales_internal.survey_send(bigint, bigint, bigint
 REVOKE ALL ON FUNCTION aftersales.expire_surveys(timestamptz, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aftersales.expire_surveys(timestamptz, bigint) TO aftersales_admin, aftersales_manager, aftersales_sweep;
 GRANT SELECT, UPDATE ON aftersales.surveys TO aftersales_sweep;
+
+-- Internal functions: triggers, or for the kinds granted above; none for
+-- PUBLIC (as 90_privileges.sql does; an upgrade adds these after it).
+REVOKE ALL ON FUNCTION aftersales_internal.survey_question_frozen(), aftersales_internal.survey_template_frozen(),
+    aftersales_internal.survey_send(bigint, bigint, bigint, bigint, bigint, bigint, text, timestamptz, interval),
+    aftersales_internal.survey_check_send(bigint, text, interval, timestamptz)
+    FROM PUBLIC;

@@ -83,3 +83,4 @@ END
 $$;
 COMMENT ON FUNCTION aftersales_internal.sample_surveys(bigint, integer, timestamptz) IS
   'Internal: the sample data''s surveys (post-service surveys for about 40% of the closed tickets, a third-quarter campaign) sent and answered through the survey API; returns how many were sent';
+REVOKE ALL ON FUNCTION aftersales_internal.sample_surveys(bigint, integer, timestamptz) FROM PUBLIC;
