@@ -69,6 +69,8 @@ SELECT aftersales.open_complaint('regulator', 'charges.overcharge', '12315 refer
                                  complainant_name => '12315 hotline', ticket => 2, at => '2026-03-09 09:00+08') AS complaint;
 SELECT complainant_kind, customer_id, complainant_name, org_id, acknowledge_due_at FROM aftersales.complaints WHERE complaint_id = 2;
 SELECT count(*) AS complaint_alerts FROM aftersales.alerts WHERE kind = 'complaint';
+-- the open ticket complained about shows on the managers' queue
+SELECT ticket_id, waiting, level, locked, reason, status, complaints FROM aftersales.manager_queue ORDER BY ticket_id;
 SELECT aftersales.assign_complaint(2, 'agent.zhang', at => '2026-03-09 09:10+08');
 SELECT aftersales.escalate_complaint(2, 'regulator asks for the manager', at => '2026-03-09 09:20+08');
 SELECT aftersales.assign_complaint(2, 'qa.li', at => '2026-03-09 09:30+08');
@@ -76,6 +78,7 @@ SELECT aftersales.assign_complaint(2, 'agent.zhang', reason => 'back to the agen
 SELECT aftersales.withdraw_complaint(2, 'settled by phone', at => '2026-03-09 10:00+08');
 SELECT * FROM show(2);
 SELECT * FROM history(2);
+SELECT count(*) AS in_queue FROM aftersales.manager_queue;
 
 -- A resolved complaint the complainant never answers is closed with a reason.
 SELECT aftersales.open_complaint('wechat', 'service_attitude', 'rude on the phone', customer => 2, at => '2026-03-09 09:00+08');

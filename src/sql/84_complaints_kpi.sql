@@ -277,6 +277,63 @@ COMMENT ON COLUMN aftersales.complaint_queue.customer_id IS 'Complaining custome
 COMMENT ON COLUMN aftersales.complaint_queue.org_id IS 'Organisation responsible';
 COMMENT ON COLUMN aftersales.complaint_queue.overdue IS 'Not taken past its acknowledge due time, or no remedy past its resolve due time';
 
+-- The managers' queue (40_escalation_queue.sql) with the tickets that
+-- have an open complaint: an open ticket someone complained about shows
+-- there with its complaints, escalated or not.  The columns of the queue
+-- stay as they are; complaints is added last.
+CREATE OR REPLACE VIEW aftersales.manager_queue WITH (security_invoker = true) AS
+SELECT q.tenant_id, q.ticket_id, q.urgency, q.waiting, q.level, q.role, q.locked, q.reason,
+       q.status, q.priority, q.key_customer, q.customer_id, q.customer, q.assignee_id, q.org_id,
+       q.due_at, q.overdue_minutes, q.escalated_at, q.locked_at, q.next_check,
+       q.acknowledged_at, q.acknowledged_by, q.note, q.alert_id, q.complaints
+  FROM (SELECT e.tenant_id, e.ticket_id,
+               pg_catalog.row_number() OVER (
+                   ORDER BY e.acknowledged_at IS NOT NULL, e.level DESC, t.status = 'locked' DESC, t.priority,
+                            cu.tier = 'key' DESC, COALESCE(e.due_at, e.locked_at), e.ticket_id) AS urgency,
+               e.acknowledged_at IS NULL AS waiting,
+               e.level::integer AS level,
+               COALESCE(e.role, 'service_manager') AS role,
+               t.status = 'locked' AS locked,
+               pg_catalog.concat_ws('; ',
+                   CASE WHEN t.status = 'locked' THEN 'locked: ' || e.lock_reason END,
+                   CASE WHEN e.level > 0 THEN pg_catalog.format('level %s: %s target missed', e.level, e.clock) END,
+                   CASE WHEN oc.n > 0 THEN pg_catalog.format('complaints: %s open', oc.n) END) AS reason,
+               t.status::text AS status, t.priority::text AS priority, cu.tier = 'key' AS key_customer,
+               t.customer_id, cu.name AS customer, t.assignee_id, t.org_id,
+               e.due_at,
+               (EXTRACT(EPOCH FROM aftersales.now() - e.due_at) / 60)::numeric(14,1) AS overdue_minutes,
+               e.escalated_at, e.locked_at,
+               (SELECT pg_catalog.min(w.next_check) FROM aftersales.escalation_watches w
+                 WHERE w.tenant_id = e.tenant_id AND w.ticket_id = e.ticket_id) AS next_check,
+               e.acknowledged_at, e.acknowledged_by, e.note, e.alert_id,
+               COALESCE(oc.n, 0) AS complaints
+          FROM (SELECT x.tenant_id, x.ticket_id, x.level, x.clock, x.role, x.due_at, x.escalated_at, x.locked_at,
+                       x.lock_reason, x.alert_id, x.acknowledged_at, x.acknowledged_by, x.note
+                  FROM aftersales.ticket_escalations x
+                 WHERE x.tenant_id = aftersales.current_tenant()
+                UNION ALL
+                SELECT DISTINCT c.tenant_id, c.ticket_id, 0::smallint, NULL::text, NULL::text, NULL::timestamptz,
+                       NULL::timestamptz, NULL::timestamptz, NULL::text, NULL::bigint, NULL::timestamptz, NULL::text,
+                       NULL::text
+                  FROM aftersales.complaints c
+                 WHERE c.tenant_id = aftersales.current_tenant() AND c.ticket_id IS NOT NULL
+                   AND c.state IN ('received', 'assigned', 'in_progress', 'escalated')
+                   AND NOT EXISTS (SELECT FROM aftersales.ticket_escalations x
+                                    WHERE x.tenant_id = c.tenant_id AND x.ticket_id = c.ticket_id)) e
+          JOIN aftersales.tickets t ON t.tenant_id = e.tenant_id AND t.ticket_id = e.ticket_id
+          JOIN aftersales.customers cu ON cu.tenant_id = t.tenant_id AND cu.customer_id = t.customer_id
+          LEFT JOIN LATERAL (SELECT pg_catalog.count(*) AS n FROM aftersales.complaints c
+                              WHERE c.tenant_id = t.tenant_id AND c.ticket_id = t.ticket_id
+                                AND c.state IN ('received', 'assigned', 'in_progress', 'escalated')) oc ON true
+         WHERE e.level > 0 OR e.locked_at IS NOT NULL
+            OR t.status NOT IN ('resolved', 'closed', 'cancelled')) q
+ ORDER BY q.urgency;
+COMMENT ON VIEW aftersales.manager_queue IS
+  'The service managers'' queue of the current tenant: open tickets that are locked, escalated or complained about (an open complaint), most urgent first (waiting before acknowledged, then higher level, locked, priority A first, key customers, longest overdue)';
+COMMENT ON COLUMN aftersales.manager_queue.complaints IS 'Open complaints about the ticket (aftersales.complaints)';
+COMMENT ON COLUMN aftersales.manager_queue.level IS 'Highest escalation level reached (1 supervisor, 2 service manager, 3 head of department); 0 when only locked or complained about';
+COMMENT ON COLUMN aftersales.manager_queue.reason IS 'Why it is here: the lock''s reason, the SLA target missed, the open complaints';
+
 -- ---------------------------------------------------------------------------
 -- Grants (80_access.sql granted what existed before this module).
 -- Complaints are received and handled by agents and managers; engineers
