@@ -46,7 +46,7 @@ SELECT seq, at, actor, event, from_state, to_state, reason,
 $$;
 
 -- The happy path: received on a Friday evening, due times on office hours
--- (acknowledge 2 business hours: Monday 11:00; resolve 16: Tuesday 17:00).
+-- (acknowledge 2 business hours: Monday 11:00; resolve 16: Tuesday 18:00).
 SELECT aftersales.open_complaint('phone', 'timeliness.arrival_late', 'engineer came a day late', ticket => 1,
                                  severity => 'high', at => '2026-03-06 19:00+08') AS complaint;
 SELECT * FROM show(1);

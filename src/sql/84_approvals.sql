@@ -168,18 +168,18 @@ VALUES ('approval', '', 'submit', 'submitted', false),
        ('approval', 'submitted', 'reject', 'rejected', true),
        ('approval', 'submitted', 'withdraw', 'withdrawn', true);
 
--- What a decision implies, whatever wrote the row; runs before the
--- engine's guard (names sort before state_guard).
-CREATE FUNCTION aftersales_internal.approval_stamps() RETURNS trigger
+-- What a decision implies, whatever wrote the row; runs after the engine's
+-- guard ("zz" sorts after state_guard): the event is judged and its actor,
+-- the authenticated identity, recorded in event_by.
+CREATE FUNCTION aftersales_internal.approval_decision() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    who constant text := aftersales.actor();
+    who constant text := NEW.event_by;
     d aftersales.departments;
 BEGIN
-    IF TG_OP = 'UPDATE' AND NEW.event IN ('approve', 'reject') AND NEW.event_at IS NOT NULL
-       AND OLD.state OPERATOR(pg_catalog.=) 'submitted' THEN
+    IF TG_OP = 'UPDATE' AND NEW.event IN ('approve', 'reject') THEN
         IF NOT EXISTS (SELECT FROM aftersales.department_members m
                         WHERE m.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id
                           AND m.department_id OPERATOR(pg_catalog.=) NEW.department_id
@@ -199,14 +199,14 @@ BEGIN
     RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION aftersales_internal.approval_stamps() IS
+COMMENT ON FUNCTION aftersales_internal.approval_decision() IS
   'Trigger: a decision is made by a member of the approving department (whatever wrote the row), and records when, by whom, and whether it came after the due time';
-CREATE TRIGGER approval_stamps
-    BEFORE INSERT OR UPDATE ON aftersales.approvals
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.approval_stamps();
 CREATE TRIGGER state_guard
     BEFORE INSERT OR UPDATE ON aftersales.approvals
     FOR EACH ROW EXECUTE FUNCTION aftersales_internal.state_guard('approval', 'approval_id', 'aftersales.approval_events');
+CREATE TRIGGER zz_approval_decision
+    BEFORE UPDATE ON aftersales.approvals
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.approval_decision();
 CREATE TRIGGER state_log
     AFTER INSERT OR UPDATE ON aftersales.approvals
     FOR EACH ROW EXECUTE FUNCTION aftersales_internal.state_log('approval', 'approval_id', 'aftersales.approval_events');
@@ -395,7 +395,8 @@ DECLARE
     st text;
 BEGIN
     UPDATE aftersales.approvals x
-       SET event = approval_event.event, event_at = at, event_reason = NULLIF(pg_catalog.btrim(reason), '')
+       SET event = approval_event.event, event_at = at, event_seq = x.event_seq + 1, event_by = NULL,
+           event_reason = NULLIF(pg_catalog.btrim(reason), '')
      WHERE x.tenant_id = tenant AND x.approval_id = approval
     RETURNING x.state INTO st;
     IF NOT FOUND THEN

@@ -118,5 +118,5 @@ GRANT EXECUTE ON FUNCTION aftersales.sweep_approvals(timestamptz, bigint) TO aft
 -- Internal functions: triggers, or for the kinds granted above; none for
 -- PUBLIC (90_privileges.sql does the same for every internal function; an
 -- upgrade adds these after it).
-REVOKE ALL ON FUNCTION aftersales_internal.approval_stamps(), aftersales_internal.approval_event(bigint, text, timestamptz, text)
+REVOKE ALL ON FUNCTION aftersales_internal.approval_decision(), aftersales_internal.approval_event(bigint, text, timestamptz, text)
     FROM PUBLIC;

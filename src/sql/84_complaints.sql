@@ -276,10 +276,10 @@ VALUES ('complaint', '', 'receive', 'received', false),
        ('complaint', 'resolved', 'edit', 'resolved', false);
 
 -- The columns an event implies, whatever wrote the row: the times of the
--- life cycle, the due times at receipt, the handler cleared by an
--- escalation, the count of rejections.  It runs before the engine's guard
--- (names sort before state_guard), which judges the event and refuses the
--- whole row when it is not allowed.
+-- life cycle, the due times at receipt, the handler of a take (the actor
+-- the engine recorded), the handler cleared by an escalation, the count of
+-- rejections.  It runs after the engine's guard ("zz" sorts after
+-- state_guard): the event is judged and its actor known.
 CREATE FUNCTION aftersales_internal.complaint_stamps() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -288,9 +288,6 @@ DECLARE
     tg aftersales.complaint_targets;
     cal aftersales.calendar;
 BEGIN
-    IF NEW.event IS NULL OR NEW.event_at IS NULL THEN
-        RETURN NEW;                 -- the guard refuses it
-    END IF;
     IF TG_OP = 'INSERT' THEN
         NEW.received_at := NEW.event_at;
         SELECT * INTO tg FROM aftersales.complaint_targets t
@@ -303,8 +300,11 @@ BEGIN
         RETURN NEW;
     END IF;
     CASE NEW.event
-    WHEN 'assign', 'take' THEN
+    WHEN 'assign' THEN
         NEW.acknowledged_at := COALESCE(OLD.acknowledged_at, NEW.event_at);
+    WHEN 'take' THEN
+        NEW.acknowledged_at := COALESCE(OLD.acknowledged_at, NEW.event_at);
+        NEW.handler := NEW.event_by;
     WHEN 'resolve' THEN
         NEW.resolved_at := NEW.event_at;
     WHEN 'confirm' THEN
@@ -325,13 +325,13 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION aftersales_internal.complaint_stamps() IS
-  'Trigger: the columns a complaint''s event implies (times, due times at receipt, escalation level, handler cleared by an escalation, rejections)';
-CREATE TRIGGER complaint_stamps
-    BEFORE INSERT OR UPDATE ON aftersales.complaints
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.complaint_stamps();
+  'Trigger: the columns a complaint''s event implies (times, due times at receipt, the handler of a take, escalation level, handler cleared by an escalation, rejections)';
 CREATE TRIGGER state_guard
     BEFORE INSERT OR UPDATE ON aftersales.complaints
     FOR EACH ROW EXECUTE FUNCTION aftersales_internal.state_guard('complaint', 'complaint_id', 'aftersales.complaint_events');
+CREATE TRIGGER zz_complaint_stamps
+    BEFORE INSERT OR UPDATE ON aftersales.complaints
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.complaint_stamps();
 CREATE TRIGGER state_log
     AFTER INSERT OR UPDATE ON aftersales.complaints
     FOR EACH ROW EXECUTE FUNCTION aftersales_internal.state_log('complaint', 'complaint_id', 'aftersales.complaint_events');
@@ -552,7 +552,7 @@ DECLARE
     st text;
 BEGIN
     UPDATE aftersales.complaints c
-       SET event = complaint_event.event, event_at = at,
+       SET event = complaint_event.event, event_at = at, event_seq = c.event_seq + 1, event_by = NULL,
            event_reason = NULLIF(pg_catalog.btrim(reason), ''),
            handler = COALESCE(new_handler, c.handler),
            remedy = COALESCE(new_remedy, c.remedy)
@@ -596,7 +596,7 @@ CREATE FUNCTION aftersales.take_complaint(complaint bigint, at timestamptz DEFAU
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT aftersales_internal.complaint_event(complaint, 'take', at, NULL, new_handler => aftersales.actor())
+    SELECT aftersales_internal.complaint_event(complaint, 'take', at, NULL)
 $$;
 COMMENT ON FUNCTION aftersales.take_complaint(bigint, timestamptz) IS
   'The caller takes a received or escalated complaint as its handler; a complaint already taken is refused; returns its state';

@@ -478,7 +478,7 @@ BEGIN
     UPDATE aftersales.surveys x
        SET event = CASE WHEN (SELECT pg_catalog.count(*) FROM pg_catalog.jsonb_object_keys(answers)) >= nq
                         THEN 'answer' ELSE 'answer_partly' END,
-           event_at = at, answered_at = at
+           event_at = at, event_seq = x.event_seq + 1, event_by = NULL, event_reason = NULL, answered_at = at
      WHERE x.tenant_id = tenant AND x.survey_id = survey
     RETURNING x.state INTO st;
     FOR k, v IN SELECT e.key, e.value FROM pg_catalog.jsonb_each(answers) e ORDER BY e.key LOOP
@@ -524,7 +524,7 @@ LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $$
     WITH x AS (
-        UPDATE aftersales.surveys s SET event = 'expire', event_at = s.expires_at
+        UPDATE aftersales.surveys s SET event = 'expire', event_at = s.expires_at, event_seq = s.event_seq + 1, event_by = NULL
          WHERE s.tenant_id = expire_surveys.tenant AND s.state = 'sent' AND s.expires_at <= expire_surveys.now
         RETURNING 1)
     SELECT pg_catalog.count(*) FROM x
