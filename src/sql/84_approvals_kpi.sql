@@ -7,7 +7,7 @@
 
 CREATE VIEW aftersales.approval_facts WITH (security_invoker = true) AS
 SELECT a.tenant_id, a.approval_id, a.kind::text AS kind,
-       pg_catalog.date_trunc('month', a.submitted_at AT TIME ZONE aftersales.reporting_zone(a.tenant_id))::date AS month,
+       pg_catalog.date_trunc('month', a.submitted_at AT TIME ZONE (SELECT aftersales.reporting_zone()))::date AS month,
        a.org_id, o.name AS org_name, d.code AS department, d.name AS department_name,
        fd.code AS from_department, a.state, a.submitted_at, a.due_at, a.decided_at,
        CASE WHEN a.state IN ('approved', 'rejected') THEN a.delayed
@@ -75,8 +75,8 @@ CREATE VIEW aftersales.kpi_approvals_pending_by_org WITH (security_invoker = tru
 SELECT a.org_id, o.name AS org_name, o.org_type, o.region::text AS region,
        pg_catalog.count(*) AS pending,
        pg_catalog.count(*) FILTER (WHERE aftersales.now() > a.due_at) AS pending_delayed,
-       aftersales.approval_warning_line(a.tenant_id) AS warning_line,
-       pg_catalog.count(*) >= aftersales.approval_warning_line(a.tenant_id) AS over_line
+       (SELECT aftersales.approval_warning_line()) AS warning_line,
+       pg_catalog.count(*) >= (SELECT aftersales.approval_warning_line()) AS over_line
   FROM aftersales.approvals a
   JOIN aftersales.organisations o ON o.tenant_id = a.tenant_id AND o.org_id = a.org_id
  WHERE a.tenant_id = aftersales.current_tenant() AND a.state = 'submitted'

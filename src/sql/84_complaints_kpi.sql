@@ -14,7 +14,7 @@
 
 CREATE VIEW aftersales.complaint_facts WITH (security_invoker = true) AS
 SELECT c.tenant_id, c.complaint_id,
-       pg_catalog.date_trunc('month', c.received_at AT TIME ZONE z.zone)::date AS month,
+       pg_catalog.date_trunc('month', c.received_at AT TIME ZONE (SELECT aftersales.reporting_zone()))::date AS month,
        c.source::text AS source, c.complainant_kind, c.customer_id, c.ticket_id, c.model_id,
        pm.code AS model_code, c.engineer_id, c.org_id, o.name AS org_name,
        COALESCE(o.region, cu.region)::text AS region,
@@ -44,8 +44,6 @@ SELECT c.tenant_id, c.complaint_id,
   JOIN aftersales.organisations o ON o.tenant_id = c.tenant_id AND o.org_id = c.org_id
   LEFT JOIN aftersales.customers cu ON cu.tenant_id = c.tenant_id AND cu.customer_id = c.customer_id
   LEFT JOIN aftersales.product_models pm ON pm.tenant_id = c.tenant_id AND pm.model_id = c.model_id
- CROSS JOIN LATERAL (SELECT COALESCE((SELECT rz.zone FROM aftersales.reporting_zones rz WHERE rz.tenant_id = c.tenant_id),
-                                     'Asia/Shanghai') AS zone) z
  WHERE c.tenant_id = aftersales.current_tenant();
 COMMENT ON VIEW aftersales.complaint_facts IS
   'One row per complaint of the current tenant with its dimensions (month received in the reporting zone, source, region, reason and its top-level reason, model) and judgements (status group, effective, minutes to acknowledge and resolve, on time against its targets as of now); the base of the complaint KPIs';
@@ -86,29 +84,34 @@ COMMENT ON COLUMN aftersales.complaint_facts.acknowledged_on_time IS 'Taken by i
 COMMENT ON COLUMN aftersales.complaint_facts.resolved_on_time IS 'Remedy by its resolve due time; false when late or still none past it; NULL without a target or not yet judged';
 
 CREATE VIEW aftersales.kpi_complaints_monthly WITH (security_invoker = true) AS
-SELECT f.month, pg_catalog.count(*) AS complaints,
-       pg_catalog.count(*) FILTER (WHERE f.status_group = 'resolved') AS resolved,
-       pg_catalog.count(*) FILTER (WHERE f.status_group = 'in_progress') AS in_progress,
-       pg_catalog.count(*) FILTER (WHERE f.status_group = 'unresolved') AS unresolved,
-       pg_catalog.count(*) FILTER (WHERE f.status_group = 'withdrawn') AS withdrawn,
-       pg_catalog.count(*) FILTER (WHERE f.effective) AS effective,
-       (pg_catalog.count(*) FILTER (WHERE f.effective)::numeric
-        / NULLIF(pg_catalog.count(*) FILTER (WHERE f.resolved_at IS NOT NULL AND f.status_group <> 'withdrawn'), 0))::numeric(5,4)
-           AS effective_rate,
-       pg_catalog.avg(f.acknowledge_minutes)::numeric(14,2) AS avg_acknowledge_minutes,
-       pg_catalog.avg(f.resolve_minutes)::numeric(14,2) AS avg_resolve_minutes,
-       pg_catalog.avg(f.acknowledged_on_time::integer)::numeric(5,4) AS acknowledge_on_time_rate,
-       pg_catalog.avg(f.resolved_on_time::integer)::numeric(5,4) AS resolve_on_time_rate,
-       t.tickets,
-       (100 * pg_catalog.count(*)::numeric / NULLIF(t.tickets, 0))::numeric(10,2) AS complaints_per_100_tickets
-  FROM aftersales.complaint_facts f
-  LEFT JOIN LATERAL (
-        SELECT pg_catalog.count(*) AS tickets FROM aftersales.tickets tk
-         WHERE tk.tenant_id = f.tenant_id
-           AND tk.opened_at >= (f.month::timestamp AT TIME ZONE aftersales.reporting_zone(f.tenant_id))
-           AND tk.opened_at < ((f.month + interval '1 month')::timestamp AT TIME ZONE aftersales.reporting_zone(f.tenant_id))) t
-    ON true
- GROUP BY f.month, t.tickets;
+WITH m AS (
+    SELECT f.month, pg_catalog.count(*) AS complaints,
+           pg_catalog.count(*) FILTER (WHERE f.status_group = 'resolved') AS resolved,
+           pg_catalog.count(*) FILTER (WHERE f.status_group = 'in_progress') AS in_progress,
+           pg_catalog.count(*) FILTER (WHERE f.status_group = 'unresolved') AS unresolved,
+           pg_catalog.count(*) FILTER (WHERE f.status_group = 'withdrawn') AS withdrawn,
+           pg_catalog.count(*) FILTER (WHERE f.effective) AS effective,
+           pg_catalog.count(*) FILTER (WHERE f.resolved_at IS NOT NULL AND f.status_group <> 'withdrawn') AS remedied,
+           pg_catalog.avg(f.acknowledge_minutes) AS ack, pg_catalog.avg(f.resolve_minutes) AS res,
+           pg_catalog.avg(f.acknowledged_on_time::integer) AS ack_on_time,
+           pg_catalog.avg(f.resolved_on_time::integer) AS res_on_time
+      FROM aftersales.complaint_facts f
+     GROUP BY f.month),
+t AS (
+    SELECT pg_catalog.date_trunc('month', tk.opened_at AT TIME ZONE (SELECT aftersales.reporting_zone()))::date AS month,
+           pg_catalog.count(*) AS tickets
+      FROM aftersales.tickets tk
+     WHERE tk.tenant_id = aftersales.current_tenant()
+     GROUP BY 1)
+SELECT m.month, m.complaints, m.resolved, m.in_progress, m.unresolved, m.withdrawn, m.effective,
+       (m.effective::numeric / NULLIF(m.remedied, 0))::numeric(5,4) AS effective_rate,
+       m.ack::numeric(14,2) AS avg_acknowledge_minutes,
+       m.res::numeric(14,2) AS avg_resolve_minutes,
+       m.ack_on_time::numeric(5,4) AS acknowledge_on_time_rate,
+       m.res_on_time::numeric(5,4) AS resolve_on_time_rate,
+       COALESCE(t.tickets, 0) AS tickets,
+       (100 * m.complaints::numeric / NULLIF(t.tickets, 0))::numeric(10,2) AS complaints_per_100_tickets
+  FROM m LEFT JOIN t ON t.month = m.month;
 COMMENT ON VIEW aftersales.kpi_complaints_monthly IS
   'Complaints of the current tenant by month received: counts by status group, effective handlings and the effective resolution rate, mean minutes to acknowledge and resolve, on-time rates against the complaint targets, and the complaint rate per 100 tickets entered that month';
 COMMENT ON COLUMN aftersales.kpi_complaints_monthly.month IS 'First day of the month received (reporting zone)';

@@ -36,14 +36,14 @@ COMMENT ON COLUMN aftersales.kpi_survey_response_rates.response_rate IS '(answer
 CREATE VIEW aftersales.kpi_satisfaction_monthly WITH (security_invoker = true) AS
 WITH scores AS (
     SELECT 'follow_up'::text AS source,
-           pg_catalog.date_trunc('month', t.followed_up_at AT TIME ZONE aftersales.reporting_zone(t.tenant_id))::date AS month,
+           pg_catalog.date_trunc('month', t.followed_up_at AT TIME ZONE (SELECT aftersales.reporting_zone()))::date AS month,
            t.csat::integer AS csat, t.nps::integer AS nps
       FROM aftersales.tickets t
      WHERE t.tenant_id = aftersales.current_tenant() AND t.followed_up_at IS NOT NULL
        AND (t.csat IS NOT NULL OR t.nps IS NOT NULL)
     UNION ALL
     SELECT 'survey',
-           pg_catalog.date_trunc('month', s.answered_at AT TIME ZONE aftersales.reporting_zone(s.tenant_id))::date,
+           pg_catalog.date_trunc('month', s.answered_at AT TIME ZONE (SELECT aftersales.reporting_zone()))::date,
            pg_catalog.max(a.score) FILTER (WHERE q.metric = 'csat')::integer,
            pg_catalog.max(a.score) FILTER (WHERE q.metric = 'nps')::integer
       FROM aftersales.surveys s
@@ -72,16 +72,21 @@ COMMENT ON COLUMN aftersales.kpi_satisfaction_monthly.nps IS 'Promoters (9, 10) 
 
 CREATE VIEW aftersales.kpi_survey_questions WITH (security_invoker = true) AS
 SELECT t.code AS template, t.version, q.position, q.kind, q.prompt, q.metric,
-       pg_catalog.count(a.survey_id) AS answers,
-       pg_catalog.avg(a.score)::numeric(5,2) AS mean_score,
-       (pg_catalog.count(*) FILTER (WHERE (q.kind = 'rating' AND a.score <= 2) OR (q.kind = 'nps' AND a.score <= 6))::numeric
-        / NULLIF(pg_catalog.count(a.score), 0))::numeric(5,4) AS low_score_share
+       COALESCE(x.answers, 0) AS answers,
+       x.mean_score::numeric(5,2) AS mean_score,
+       (x.low::numeric / NULLIF(x.scored, 0))::numeric(5,4) AS low_score_share
   FROM aftersales.survey_templates t
   JOIN aftersales.survey_questions q ON q.tenant_id = t.tenant_id AND q.template_id = t.template_id
-  LEFT JOIN aftersales.survey_answers a ON a.tenant_id = q.tenant_id AND a.position = q.position
-        AND a.survey_id IN (SELECT s.survey_id FROM aftersales.surveys s WHERE s.tenant_id = t.tenant_id AND s.template_id = t.template_id)
- WHERE t.tenant_id = aftersales.current_tenant()
- GROUP BY t.code, t.version, q.position, q.kind, q.prompt, q.metric;
+  LEFT JOIN (SELECT s.template_id, a.position, pg_catalog.count(*) AS answers, pg_catalog.avg(a.score) AS mean_score,
+                    pg_catalog.count(a.score) AS scored,
+                    pg_catalog.count(*) FILTER (WHERE (qq.kind = 'rating' AND a.score <= 2) OR (qq.kind = 'nps' AND a.score <= 6)) AS low
+               FROM aftersales.survey_answers a
+               JOIN aftersales.surveys s ON s.tenant_id = a.tenant_id AND s.survey_id = a.survey_id
+               JOIN aftersales.survey_questions qq ON qq.tenant_id = s.tenant_id AND qq.template_id = s.template_id
+                                                  AND qq.position = a.position
+              WHERE a.tenant_id = aftersales.current_tenant()
+              GROUP BY s.template_id, a.position) x ON x.template_id = q.template_id AND x.position = q.position
+ WHERE t.tenant_id = aftersales.current_tenant();
 COMMENT ON VIEW aftersales.kpi_survey_questions IS
   'Per question of each survey template version of the current tenant: answers, mean score (ratings and NPS) and the low-score share (a rating of 1 or 2, an NPS score of 0 to 6)';
 COMMENT ON COLUMN aftersales.kpi_survey_questions.template IS 'Template code';
