@@ -46,7 +46,7 @@ SELECT aftersales.grant_approval(1);
 SELECT aftersales.withdraw_approval(2, 'changed my mind');
 -- a direct UPDATE is judged the same way
 SET aftersales.actor = 'qa.li';
-UPDATE aftersales.approvals SET event = 'approve', event_at = '2026-03-10 12:00+08' WHERE approval_id = :a3;
+UPDATE aftersales.approvals SET event = 'approve', event_at = '2026-03-10 12:00+08', event_seq = event_seq + 1 WHERE approval_id = :a3;
 SET aftersales.actor = 'cs.zhang';
 SELECT aftersales.grant_approval(404);
 SELECT aftersales.set_approval_target('gift', 'customer_service', '1 hour');

@@ -28,7 +28,7 @@ SELECT aftersales.set_calendar('office', 'zone=Asia/Shanghai; mon-fri 09:00-12:0
 SELECT severity, acknowledge, resolve, calendar
   FROM aftersales.set_complaint_target('high', acknowledge => '2 hours', resolve => '16 hours', calendar => 'office');
 
-CREATE FUNCTION show(c bigint) RETURNS TABLE (state text, handler text, level smallint, rejects int, seq int,
+CREATE FUNCTION complaint_show(c bigint) RETURNS TABLE (state text, handler text, level smallint, rejects int, seq int,
                                               received timestamptz, ack_due timestamptz, resolve_due timestamptz,
                                               acknowledged timestamptz, resolved timestamptz, confirmed timestamptz,
                                               closed timestamptz)
@@ -37,7 +37,7 @@ SELECT state, handler, escalation_level, reject_count, event_seq, received_at, a
        acknowledged_at, resolved_at, confirmed_at, closed_at
   FROM aftersales.complaints WHERE complaint_id = c
 $$;
-CREATE FUNCTION history(c bigint) RETURNS TABLE (seq int, at timestamptz, actor text, event text, from_state text,
+CREATE FUNCTION complaint_history(c bigint) RETURNS TABLE (seq int, at timestamptz, actor text, event text, from_state text,
                                                  to_state text, reason text, changed text)
 LANGUAGE sql AS $$
 SELECT seq, at, actor, event, from_state, to_state, reason,
@@ -49,7 +49,7 @@ $$;
 -- (acknowledge 2 business hours: Monday 11:00; resolve 16: Tuesday 18:00).
 SELECT aftersales.open_complaint('phone', 'timeliness.arrival_late', 'engineer came a day late', ticket => 1,
                                  severity => 'high', at => '2026-03-06 19:00+08') AS complaint;
-SELECT * FROM show(1);
+SELECT * FROM complaint_show(1);
 SELECT customer_id, complainant_kind, model_id, org_id, unit_id FROM aftersales.complaints WHERE complaint_id = 1;
 -- the key customer's ticket raised an alert at once
 SELECT ticket_id, clock, kind, level, role, raised_at, detail FROM aftersales.alerts WHERE kind = 'complaint';
@@ -60,8 +60,8 @@ SELECT aftersales.reject_complaint(1, 'wants a written apology', at => '2026-03-
 SELECT aftersales.resolve_complaint(1, 'written apology sent', at => '2026-03-10 10:00+08');
 SELECT aftersales.confirm_complaint(1, at => '2026-03-10 12:00+08');
 SELECT aftersales.close_complaint(1, at => '2026-03-10 12:05+08');
-SELECT * FROM show(1);
-SELECT * FROM history(1);
+SELECT * FROM complaint_show(1);
+SELECT * FROM complaint_history(1);
 
 -- An outside party through a regulator, escalated, assigned at the next
 -- level, withdrawn; a standard customer's ticket raises no alert.
@@ -76,8 +76,8 @@ SELECT aftersales.escalate_complaint(2, 'regulator asks for the manager', at => 
 SELECT aftersales.assign_complaint(2, 'qa.li', at => '2026-03-09 09:30+08');
 SELECT aftersales.assign_complaint(2, 'agent.zhang', reason => 'back to the agent', at => '2026-03-09 09:40+08');
 SELECT aftersales.withdraw_complaint(2, 'settled by phone', at => '2026-03-09 10:00+08');
-SELECT * FROM show(2);
-SELECT * FROM history(2);
+SELECT * FROM complaint_show(2);
+SELECT * FROM complaint_history(2);
 SELECT count(*) AS in_queue FROM aftersales.manager_queue;
 
 -- A resolved complaint the complainant never answers is closed with a reason.
@@ -88,6 +88,7 @@ SELECT aftersales.close_complaint(3, 'no answer in 7 days', at => '2026-03-16 11
 SELECT state, confirmed_at, closed_at FROM aftersales.complaints WHERE complaint_id = 3;
 
 -- Errors: each writes nothing.
+SET aftersales.now = '2026-03-10 12:00:00+08';
 SELECT count(*) AS before_errors FROM aftersales.complaint_events;
 SELECT aftersales.open_complaint('fax', 'charges', 'x', customer => 1);
 SELECT aftersales.open_complaint('phone', 'charges.bribe', 'x', customer => 1);
@@ -125,8 +126,10 @@ SELECT aftersales.set_complaint_target('low', '1 hour', '2 hours', calendar => '
 INSERT INTO aftersales.complaint_reasons (code, parent_code, name_en, name_zh) VALUES ('charges.fee.extra', 'charges', 'x', 'x');
 INSERT INTO aftersales.complaint_reasons (code, parent_code, name_en, name_zh) VALUES ('parts.slow', 'charges', 'x', 'x');
 -- direct writes are judged by the same machine
-UPDATE aftersales.complaints SET event = 'confirm', event_at = '2026-03-11 09:00+08' WHERE complaint_id = :c4;
-UPDATE aftersales.complaints SET state = 'closed', event = 'edit', event_at = '2026-03-11 09:00+08' WHERE complaint_id = :c4;
+UPDATE aftersales.complaints SET event = 'confirm', event_at = '2026-03-11 09:00+08', event_seq = event_seq + 1 WHERE complaint_id = :c4;
+UPDATE aftersales.complaints SET state = 'closed', event = 'edit', event_at = '2026-03-11 09:00+08', event_seq = event_seq + 1 WHERE complaint_id = :c4;
+UPDATE aftersales.complaints SET description = 'the fee, twice', event = 'edit', event_at = '2026-03-11 09:00+08' WHERE complaint_id = :c4;
+UPDATE aftersales.complaints SET description = 'the fee, twice', event = 'edit', event_at = '2026-03-11 09:00+08', event_seq = event_seq + 1 WHERE complaint_id = :c4;
 SELECT state, handler, event_seq FROM aftersales.complaints WHERE complaint_id = :c4;
 DELETE FROM aftersales.complaint_events WHERE complaint_id = 1;
 SELECT count(*) AS after_errors FROM aftersales.complaint_events;
@@ -138,3 +141,4 @@ ALTER TABLE aftersales.complaints DISABLE TRIGGER USER;
 UPDATE aftersales.complaints SET handler = 'ghost' WHERE complaint_id = :c4;
 ALTER TABLE aftersales.complaints ENABLE TRIGGER USER;
 SELECT * FROM aftersales.check_complaints();
+DROP FUNCTION complaint_show(bigint), complaint_history(bigint);

@@ -160,7 +160,7 @@ COMMENT ON COLUMN aftersales.approval_events.reason IS 'Why';
 COMMENT ON COLUMN aftersales.approval_events.changes IS 'Changed columns: {"column": [old, new]}';
 CREATE TRIGGER approval_events_append_only
     BEFORE UPDATE OR DELETE ON aftersales.approval_events
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('Record a new event instead, for example: SELECT aftersales.withdraw_approval(7, reason => ''submitted twice'');');
 
 INSERT INTO aftersales.state_transitions (machine, from_state, event, to_state, needs_reason)
 VALUES ('approval', '', 'submit', 'submitted', false),
@@ -488,6 +488,21 @@ END
 $$;
 COMMENT ON FUNCTION aftersales.sweep_approvals(timestamptz, bigint) IS
   'Judges each organisation''s pending approvals against the warning line: a crossing from below raises one alert in aftersales.approval_alerts; falling below re-arms it; returns the alerts raised; schedule it beside the sweep';
+
+CREATE FUNCTION aftersales.check_approvals(tenant bigint DEFAULT NULL)
+    RETURNS TABLE (tenant_id bigint, approval_id bigint, problem text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT tn.tenant_id, c.id, c.problem
+      FROM aftersales.tenants tn,
+           aftersales_internal.state_machine_check('approval', 'aftersales.approvals', 'aftersales.approval_events', 'approval_id', tn.tenant_id) c
+     WHERE check_approvals.tenant IS NULL OR tn.tenant_id = check_approvals.tenant
+     ORDER BY 1, 2, 3
+$$;
+COMMENT ON FUNCTION aftersales.check_approvals(bigint) IS
+  'Proves every approval (of a tenant, or all) is the replay of its event log; returns those that are not, with the problem';
+REVOKE ALL ON FUNCTION aftersales.check_approvals(bigint) FROM PUBLIC;
 
 SELECT pg_catalog.pg_extension_config_dump('aftersales.departments', '');
 SELECT pg_catalog.pg_extension_config_dump('aftersales.department_members', '');

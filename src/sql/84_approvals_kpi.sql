@@ -120,3 +120,33 @@ GRANT EXECUTE ON FUNCTION aftersales.sweep_approvals(timestamptz, bigint) TO aft
 -- upgrade adds these after it).
 REVOKE ALL ON FUNCTION aftersales_internal.approval_decision(), aftersales_internal.approval_event(bigint, text, timestamptz, text)
     FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- The approval KPIs in the catalogue (shipped rows of tenant 1).
+INSERT INTO aftersales.kpi_catalogue
+       (tenant_id, code, category, name_en, name_zh, definition, formula, unit, target, target_direction, source, sort_order, customised)
+SELECT 1, x.code, 'approvals', x.name_en, x.name_zh, x.definition, x.formula, x.unit, x.target, x.direction, x.source, x.ord, false
+  FROM (VALUES
+ ('approvals_on_time', 'Approvals on time', '审批及时条数',
+  'Approvals of the period (by month submitted) approved or rejected by their due time (the target of the kind and department, business time on the department''s calendar).',
+  'count(decided_at <= due_at)', 'count', NULL::numeric, NULL::text, 'kpi_approvals_monthly.on_time', 1400),
+ ('approvals_delayed', 'Approvals delayed', '审批延误条数',
+  'Approvals of the period decided after their due time, or still pending past it now.',
+  'count(decided_at > due_at or pending past due_at)', 'count', NULL, NULL, 'kpi_approvals_monthly.delayed', 1410),
+ ('approval_delay_rate', 'Approval delay rate', '审批延误率',
+  'Delayed approvals over those judged (decided, or pending past due), per approving department and month; withdrawn ones are left out.',
+  'delayed / (on_time + delayed)', 'ratio', NULL, NULL, 'kpi_approvals_monthly.delay_rate', 1420),
+ ('approval_completion_rate', 'Approval completion rate', '审批完成率',
+  'Approvals decided (approved or rejected) over approvals submitted and not withdrawn; for kind internal_request, the completion of internal requests (内联单) per department.',
+  'decided / submitted', 'ratio', NULL, NULL, 'kpi_approvals_monthly.completion_rate', 1430),
+ ('approvals_pending', 'Pending approvals per organisation', '各组织审批未处理条数',
+  'Approvals still submitted now, per requesting organisation, against the warning line (default 20, aftersales.approval_warning_line()).',
+  'count(state = submitted)', 'count', NULL, NULL, 'kpi_approvals_pending_by_org.pending', 1440)
+) AS x (code, name_en, name_zh, definition, formula, unit, target, direction, source, ord);
+
+-- Any member who works may submit and withdraw; decisions are further held
+-- to the approving department's members by the decision trigger.
+INSERT INTO aftersales.event_rights (kind, event, own_tickets_only)
+SELECT k, 'approval.' || e, false
+  FROM pg_catalog.unnest(ARRAY['admin', 'manager', 'agent', 'engineer']) k,
+       pg_catalog.unnest(ARRAY['submit', 'approve', 'reject', 'withdraw']) e;

@@ -239,7 +239,7 @@ COMMENT ON COLUMN aftersales.complaint_events.changes IS 'Changed columns: {"col
 
 CREATE TRIGGER complaint_events_append_only
     BEFORE UPDATE OR DELETE ON aftersales.complaint_events
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('Record a new event instead, for example: SELECT aftersales.reject_complaint(7, reason => ''remedy not received'');');
 
 -- The machine.  Rejected is an event, not a state: the complainant turns
 -- the remedy down and the complaint goes back into handling.  A resolved
@@ -680,83 +680,22 @@ COMMENT ON FUNCTION aftersales.withdraw_complaint(bigint, text, timestamptz) IS
   'The complainant withdraws an open or resolved complaint (a reason is required); returns its state';
 
 -- ---------------------------------------------------------------------------
--- Replay: a complaint is the fold of its log's changes.
+-- Replay: a complaint is the fold of its log (the engine's check).
 
 CREATE FUNCTION aftersales.check_complaints(tenant bigint DEFAULT NULL)
     RETURNS TABLE (tenant_id bigint, complaint_id bigint, problem text)
-LANGUAGE plpgsql STABLE
+LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    c record;
-    e record;
-    acc jsonb;
-    actual jsonb;
-    k text;
-    n integer;
-    last_state text;
-    bad text;
-BEGIN
-    FOR c IN SELECT x.tenant_id AS tid, x.complaint_id AS cid, x.state AS st, x.event_seq AS seqn,
-                    pg_catalog.to_jsonb(x) - ARRAY['event', 'event_at', 'event_by', 'event_reason', 'event_seq', 'state'] AS row_now
-               FROM aftersales.complaints x
-              WHERE check_complaints.tenant IS NULL OR x.tenant_id = check_complaints.tenant
-              ORDER BY x.tenant_id, x.complaint_id LOOP
-        acc := '{}';
-        n := 0;
-        last_state := '';
-        bad := NULL;
-        FOR e IN SELECT ev.seq, ev.from_state, ev.to_state, ev.changes FROM aftersales.complaint_events ev
-                  WHERE ev.tenant_id = c.tid AND ev.complaint_id = c.cid ORDER BY ev.seq LOOP
-            n := n + 1;
-            IF e.seq <> n THEN
-                bad := pg_catalog.format('event %s missing', n);
-                EXIT;
-            END IF;
-            IF e.from_state <> last_state THEN
-                bad := pg_catalog.format('event %s starts from %s, not from %s', e.seq, e.from_state, last_state);
-                EXIT;
-            END IF;
-            FOR k IN SELECT pg_catalog.jsonb_object_keys(e.changes) LOOP
-                IF k = 'state' THEN CONTINUE; END IF;
-                IF COALESCE(acc -> k, 'null') <> COALESCE(e.changes -> k -> 0, 'null') THEN
-                    bad := pg_catalog.format('event %s changes %s from %s, but the replay has %s', e.seq, k,
-                                             e.changes -> k -> 0, COALESCE(acc -> k, 'null'));
-                    EXIT;
-                END IF;
-                acc := acc OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(k, e.changes -> k -> 1);
-            END LOOP;
-            EXIT WHEN bad IS NOT NULL;
-            last_state := e.to_state;
-        END LOOP;
-        IF bad IS NULL AND n <> c.seqn THEN
-            bad := pg_catalog.format('event_seq is %s but the log has %s events', c.seqn, n);
-        END IF;
-        IF bad IS NULL AND last_state <> c.st THEN
-            bad := pg_catalog.format('state is %s but the replay ends in %s', c.st, last_state);
-        END IF;
-        IF bad IS NULL THEN
-            actual := pg_catalog.jsonb_strip_nulls(c.row_now);
-            IF actual <> pg_catalog.jsonb_strip_nulls(acc) THEN
-                SELECT pg_catalog.string_agg(pg_catalog.format('%s is %s, replay %s', key, COALESCE(actual -> key, 'null'),
-                                                               COALESCE(acc -> key, 'null')), '; ' ORDER BY key)
-                  INTO bad
-                  FROM (SELECT pg_catalog.jsonb_object_keys(actual) AS key
-                        UNION SELECT pg_catalog.jsonb_object_keys(pg_catalog.jsonb_strip_nulls(acc))) ks
-                 WHERE (actual -> key) IS DISTINCT FROM (pg_catalog.jsonb_strip_nulls(acc) -> key);
-            END IF;
-        END IF;
-        IF bad IS NOT NULL THEN
-            tenant_id := c.tid;
-            complaint_id := c.cid;
-            problem := bad;
-            RETURN NEXT;
-        END IF;
-    END LOOP;
-END
+    SELECT tn.tenant_id, c.id, c.problem
+      FROM aftersales.tenants tn,
+           aftersales_internal.state_machine_check('complaint', 'aftersales.complaints', 'aftersales.complaint_events',
+                                                   'complaint_id', tn.tenant_id) c
+     WHERE check_complaints.tenant IS NULL OR tn.tenant_id = check_complaints.tenant
+     ORDER BY 1, 2, 3
 $$;
 COMMENT ON FUNCTION aftersales.check_complaints(bigint) IS
-  'Proves every complaint (of a tenant, or all) is the replay of its event log: contiguous events, each starting from the previous state, changes that start from the replayed values, and the row equal to the fold; returns the complaints that are not, with the first difference';
+  'Proves every complaint (of a tenant, or all) is the replay of its event log: a chain of listed transitions, seq without gaps, the row equal to the fold of the logged changes; returns the complaints that are not, with the problem';
 REVOKE ALL ON FUNCTION aftersales.check_complaints(bigint) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------

@@ -372,3 +372,56 @@ REVOKE ALL ON FUNCTION aftersales_internal.complaint_stamps(), aftersales_intern
     aftersales_internal.complaint_error(text, text, text), aftersales_internal.cut(text),
     aftersales_internal.complaint_event(bigint, text, timestamptz, text, text, text)
     FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- The complaint KPIs in the catalogue (shipped rows of tenant 1).
+INSERT INTO aftersales.kpi_catalogue
+       (tenant_id, code, category, name_en, name_zh, definition, formula, unit, target, target_direction, source, sort_order, customised)
+SELECT 1, x.code, 'complaints', x.name_en, x.name_zh, x.definition, x.formula, x.unit, x.target, x.direction, x.source, x.ord, false
+  FROM (VALUES
+ ('complaints', 'Complaints', '投诉量',
+  'Complaints received in the period (by the month received in the reporting zone), withdrawn ones included.',
+  'count(complaints)', 'count', NULL::numeric, NULL::text, 'kpi_complaints_monthly.complaints', 1100),
+ ('complaints_resolved', 'Resolved complaints', '已解决投诉',
+  'Complaints of the period with a remedy recorded now: resolved (awaiting the complainant), confirmed or closed. 已解决: 已处理、已确认或已关闭。',
+  'count(state IN (resolved, confirmed, closed))', 'count', NULL, NULL, 'kpi_complaints_monthly.resolved', 1110),
+ ('complaints_in_progress', 'Complaints in progress', '处理中投诉',
+  'Complaints of the period a handler (or the next level) has now: assigned, in progress or escalated. 处理中。',
+  'count(state IN (assigned, in_progress, escalated))', 'count', NULL, NULL, 'kpi_complaints_monthly.in_progress', 1120),
+ ('complaints_unresolved', 'Unresolved complaints', '未解决投诉',
+  'Complaints of the period nobody has taken yet (state received). 未解决: 尚未受理。',
+  'count(state = received)', 'count', NULL, NULL, 'kpi_complaints_monthly.unresolved', 1130),
+ ('complaint_effective_rate', 'Effective handling rate', '投诉有效处理率',
+  'Complaints the complainant confirmed (有效处理) over the complaints of the period with a remedy, withdrawn ones left out; a remedy rejected and redone counts once, by its final confirmation.',
+  'count(confirmed_at IS NOT NULL) / count(resolved_at IS NOT NULL, not withdrawn)', 'ratio', NULL, NULL,
+  'kpi_complaints_monthly.effective_rate, kpi_complaints_by_source, kpi_complaints_by_region', 1140),
+ ('avg_acknowledge_minutes', 'Mean time to acknowledge a complaint', '投诉平均受理时长',
+  'Mean wall-clock minutes from receipt to the first handler (assign or take), over the complaints acknowledged.',
+  'avg(acknowledged_at - received_at)', 'minutes', NULL, NULL, 'kpi_complaints_monthly.avg_acknowledge_minutes', 1150),
+ ('avg_resolve_minutes', 'Mean time to resolve a complaint', '投诉平均解决时长',
+  'Mean wall-clock minutes from receipt to the latest remedy, over the complaints with one.',
+  'avg(resolved_at - received_at)', 'minutes', NULL, NULL, 'kpi_complaints_monthly.avg_resolve_minutes', 1160),
+ ('acknowledge_on_time_rate', 'Complaints acknowledged on time', '投诉及时受理率',
+  'Complaints taken by their acknowledge due time (complaint_targets, business time on the target''s calendar), over those judged: taken, or still not taken past the due time now.',
+  'count(acknowledged_at <= acknowledge_due_at) / count(judged)', 'ratio', NULL, NULL, 'kpi_complaints_monthly.acknowledge_on_time_rate', 1170),
+ ('resolve_on_time_rate', 'Complaints resolved on time', '投诉及时解决率',
+  'Complaints with a remedy by their resolve due time, over those judged: resolved, or still without a remedy past the due time now.',
+  'count(resolved_at <= resolve_due_at) / count(judged)', 'ratio', NULL, NULL, 'kpi_complaints_monthly.resolve_on_time_rate', 1180),
+ ('complaints_per_100_tickets', 'Complaint rate (per 100 tickets)', '投诉率(每百工单)',
+  'Complaints received in the month per 100 tickets entered in the same month.',
+  '100 * complaints / tickets', 'count', NULL, NULL, 'kpi_complaints_monthly.complaints_per_100_tickets', 1190),
+ ('complaints_per_1000_units', 'Complaint rate (per 1,000 installed units)', '投诉率(每千台)',
+  'Complaints naming a product model (not withdrawn, all time) per 1,000 installed units of the model.',
+  '1000 * complaints / installed units', 'count', NULL, NULL, 'kpi_complaint_rate_by_model.complaints_per_1000_units', 1200),
+ ('repeat_complainants', 'Repeat complainants', '重复投诉人',
+  'Customers (or outside complainants, by name) with two complaints or more, all time.',
+  'count(complainants with count(complaints) >= 2)', 'count', NULL, NULL, 'kpi_repeat_complainants', 1210)
+) AS x (code, name_en, name_zh, definition, formula, unit, target, direction, source, ord);
+
+-- Who may fire the complaint machine's events: agents and managers handle
+-- complaints, admins everything; engineers and analysts none.
+INSERT INTO aftersales.event_rights (kind, event, own_tickets_only)
+SELECT k, 'complaint.' || e, false
+  FROM pg_catalog.unnest(ARRAY['admin', 'manager', 'agent']) k,
+       pg_catalog.unnest(ARRAY['receive', 'assign', 'take', 'start', 'resolve', 'confirm', 'reject', 'close', 'escalate',
+                               'withdraw', 'edit']) e;

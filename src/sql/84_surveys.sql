@@ -209,7 +209,7 @@ COMMENT ON COLUMN aftersales.survey_events.reason IS 'Why';
 COMMENT ON COLUMN aftersales.survey_events.changes IS 'Changed columns: {"column": [old, new]}';
 CREATE TRIGGER survey_events_append_only
     BEFORE UPDATE OR DELETE ON aftersales.survey_events
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('Surveys are answered once; send a new survey instead: SELECT aftersales.send_survey(1, ticket => 42);');
 
 CREATE TABLE aftersales.survey_answers (
     tenant_id    bigint   NOT NULL,
@@ -231,7 +231,7 @@ COMMENT ON COLUMN aftersales.survey_answers.score IS 'Score: 1 to 5 for a rating
 COMMENT ON COLUMN aftersales.survey_answers.answer_text IS 'Open answer';
 CREATE TRIGGER survey_answers_append_only
     BEFORE UPDATE OR DELETE ON aftersales.survey_answers
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('Answers are given once; send a new survey instead: SELECT aftersales.send_survey(1, ticket => 42);');
 
 INSERT INTO aftersales.state_transitions (machine, from_state, event, to_state, needs_reason)
 VALUES ('survey', '', 'send', 'sent', false),
@@ -467,7 +467,12 @@ BEGIN
         PERFORM aftersales_internal.complaint_error('a survey answer is a non-empty object of answers by question position',
             'For example: ' || example);
     END IF;
-    IF s.state = 'sent' AND at >= s.expires_at THEN
+    IF s.state IN ('answered', 'partial') THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('survey %s was already answered at %s', survey, s.answered_at),
+            'A survey is answered once; send a new one for new answers.', '55000');
+    END IF;
+    IF s.state = 'expired' OR (s.state = 'sent' AND at >= s.expires_at) THEN
         PERFORM aftersales_internal.complaint_error(
             pg_catalog.format('survey %s expired at %s', survey, s.expires_at),
             'Expired surveys take no answers; send a new one.', '55000');
@@ -531,6 +536,21 @@ AS $$
 $$;
 COMMENT ON FUNCTION aftersales.expire_surveys(timestamptz, bigint) IS
   'Expires the unanswered surveys of a tenant whose expiry has passed (event expire, dated at the expiry); returns how many; schedule it beside the sweep';
+
+CREATE FUNCTION aftersales.check_surveys(tenant bigint DEFAULT NULL)
+    RETURNS TABLE (tenant_id bigint, survey_id bigint, problem text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT tn.tenant_id, c.id, c.problem
+      FROM aftersales.tenants tn,
+           aftersales_internal.state_machine_check('survey', 'aftersales.surveys', 'aftersales.survey_events', 'survey_id', tn.tenant_id) c
+     WHERE check_surveys.tenant IS NULL OR tn.tenant_id = check_surveys.tenant
+     ORDER BY 1, 2, 3
+$$;
+COMMENT ON FUNCTION aftersales.check_surveys(bigint) IS
+  'Proves every survey (of a tenant, or all) is the replay of its event log; returns those that are not, with the problem';
+REVOKE ALL ON FUNCTION aftersales.check_surveys(bigint) FROM PUBLIC;
 
 SELECT pg_catalog.pg_extension_config_dump('aftersales.survey_templates', '');
 SELECT pg_catalog.pg_extension_config_dump('aftersales.survey_questions', '');

@@ -229,3 +229,46 @@ REVOKE ALL ON FUNCTION aftersales_internal.survey_question_frozen(), aftersales_
     aftersales_internal.survey_send(bigint, bigint, bigint, bigint, bigint, bigint, text, timestamptz, interval),
     aftersales_internal.survey_check_send(bigint, text, interval, timestamptz)
     FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- The survey KPIs in the catalogue (shipped rows of tenant 1).  CSAT and
+-- NPS have two sources: csat_avg and nps (the follow-up call) and
+-- csat_survey and nps_survey (survey answers), side by side in
+-- kpi_satisfaction_monthly, whose source column says which.
+INSERT INTO aftersales.kpi_catalogue
+       (tenant_id, code, category, name_en, name_zh, definition, formula, unit, target, target_direction, source, sort_order, customised)
+SELECT 1, x.code, 'surveys', x.name_en, x.name_zh, x.definition, x.formula, x.unit, x.target, x.direction, x.source, x.ord, false
+  FROM (VALUES
+ ('survey_response_rate', 'Survey response rate', '问卷回收率',
+  'Surveys answered fully or partly over surveys sent, per campaign (post-service surveys together) and channel; expired and still open surveys count as unanswered.',
+  '(answered + partial) / sent', 'ratio', NULL::numeric, NULL::text, 'kpi_survey_response_rates.response_rate', 1300),
+ ('csat_survey', 'Customer satisfaction from surveys (CSAT)', '问卷满意度',
+  'Mean answer (1 to 5) to the survey question marked csat, by the month answered. Source: survey answers; csat_avg is the same score from the follow-up call (回访), and kpi_satisfaction_monthly shows both, its source column saying which.',
+  'avg(score of the csat question)', 'score', NULL, NULL, 'kpi_satisfaction_monthly.csat_avg (source survey)', 1310),
+ ('nps_survey', 'Net promoter score from surveys (NPS)', '问卷净推荐值',
+  'Promoters (9 or 10) minus detractors (0 to 6), in percent of the answers to the survey question marked nps, by the month answered. Source: survey answers; nps is the follow-up call''s, side by side in kpi_satisfaction_monthly.',
+  '100 * (count(score >= 9) - count(score <= 6)) / count(score)', 'nps', NULL, NULL, 'kpi_satisfaction_monthly.nps (source survey)', 1320),
+ ('low_score_share', 'Low-score share', '低分占比',
+  'Per question: answers of 1 or 2 to a rating, or 0 to 6 to an NPS question, over its scored answers.',
+  'count(low scores) / count(scores)', 'ratio', NULL, NULL, 'kpi_survey_questions.low_score_share', 1330),
+ ('mean_score', 'Mean score per question', '题目平均分',
+  'Per rating or NPS question: the mean of its answers.', 'avg(score)', 'score', NULL, NULL, 'kpi_survey_questions.mean_score', 1340),
+ ('complaint_share', 'Problem products: share of complaints', '问题产品投诉占比',
+  'Per product model: complaints naming it (not withdrawn) over all complaints naming a model.',
+  'complaints(model) / complaints(any model)', 'ratio', NULL, NULL, 'kpi_problem_product_shares.complaint_share', 1350),
+ ('alert_share', 'Problem products: share of alerts', '问题产品报警占比',
+  'Per product model: alerts on its tickets over alerts on tickets with a model.',
+  'alerts(model) / alerts(any model)', 'ratio', NULL, NULL, 'kpi_problem_product_shares.alert_share', 1360),
+ ('low_score_survey_share', 'Problem products: share of low-scored surveys', '问题产品问卷低分占比',
+  'Per product model: surveys about its tickets with a CSAT of 1 or 2 over all such surveys about tickets with a model.',
+  'low-scored surveys(model) / low-scored surveys(any model)', 'ratio', NULL, NULL, 'kpi_problem_product_shares.low_score_share', 1370),
+ ('term_occurrences', 'Abnormal-problem terms', '异常问题词频',
+  'Occurrences of each term in complaint descriptions and open survey answers: Chinese as overlapping character bigrams, Latin words of three letters or more.',
+  'count(term)', 'count', NULL, NULL, 'kpi_abnormal_terms.occurrences', 1380)
+) AS x (code, name_en, name_zh, definition, formula, unit, target, direction, source, ord);
+
+INSERT INTO aftersales.event_rights (kind, event, own_tickets_only)
+SELECT k, 'survey.' || e, false
+  FROM pg_catalog.unnest(ARRAY['admin', 'manager', 'agent']) k,
+       pg_catalog.unnest(ARRAY['send', 'answer', 'answer_partly', 'expire']) e
+UNION ALL VALUES ('sweep', 'survey.expire', false);

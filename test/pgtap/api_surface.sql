@@ -44,7 +44,7 @@ INSERT INTO api VALUES
  ('start_survey_campaign', true), ('answer_survey', true), ('expire_surveys', false),
  ('approval_warning_line', true), ('set_approval_warning_line', true), ('set_approval_target', true),
  ('submit_approval', true), ('grant_approval', true), ('reject_approval', true), ('withdraw_approval', true),
- ('sweep_approvals', false);
+ ('sweep_approvals', false), ('check_surveys', false), ('check_approvals', false);
 
 -- The internal helpers PUBLIC may execute: what the caller's statements
 -- evaluate with the caller's rights (src/sql/90_privileges.sql says why).
