@@ -25,7 +25,7 @@ SET aftersales.actor = 'cs.zhang';
 SELECT aftersales.reject_approval(2, 'no receipt', at => '2026-03-10 10:00+08');
 SELECT approval_id, state, decided_at, decided_by, delayed FROM aftersales.approvals ORDER BY 1;
 SELECT approval_id, seq, actor, event, from_state, to_state, reason FROM aftersales.approval_events ORDER BY 1, 2;
-SELECT month, department, kind, submitted, decided, on_time, delayed, delay_rate, completion_rate FROM aftersales.kpi_approvals_monthly ORDER BY 2, 3;
+SELECT month, department, kind, submitted, decided, approvals_on_time, approvals_delayed, approval_delay_rate, approval_completion_rate FROM aftersales.kpi_approvals_monthly ORDER BY 2, 3;
 
 -- Errors: each writes nothing.
 SET aftersales.now = '2026-03-10 12:00:00+08';
@@ -61,7 +61,7 @@ SELECT aftersales.submit_approval('internal_request', 'customer_service', 'r' ||
   FROM generate_series(1, 3) i;
 SELECT aftersales.sweep_approvals('2026-03-11 10:00+08') AS raised;
 SELECT aftersales.sweep_approvals('2026-03-11 11:00+08') AS raised_again;
-SELECT org_id, pending, pending_delayed, warning_line, over_line FROM aftersales.kpi_approvals_pending_by_org ORDER BY 1;
+SELECT org_id, approvals_pending, pending_delayed, warning_line, over_line FROM aftersales.kpi_approvals_pending_by_org ORDER BY 1;
 SELECT aftersales.withdraw_approval(max(approval_id), 'duplicate', '2026-03-11 12:00+08') FROM aftersales.approvals;
 SELECT aftersales.sweep_approvals('2026-03-11 13:00+08') AS below;
 SELECT aftersales.submit_approval('internal_request', 'customer_service', 'r4', org => 2, at => '2026-03-11 14:00+08') AS a;

@@ -41,9 +41,10 @@ SELECT aftersales.answer_survey(2, '{"1": 2}', at => '2026-03-03 09:00+08');
 SELECT aftersales.expire_surveys('2026-04-30 00:00+08');
 SELECT survey_id, state, answered_at FROM aftersales.surveys ORDER BY 1;
 SELECT source, csat_responses, csat_avg, nps_responses, nps FROM aftersales.kpi_satisfaction_monthly ORDER BY source;
-SELECT campaign, channel, sent, answered, partial, expired, response_rate FROM aftersales.kpi_survey_response_rates ORDER BY 1, 2;
+SELECT campaign, channel, sent, answered, partial, expired, survey_response_rate FROM aftersales.kpi_survey_response_rates ORDER BY 1, 2;
 SELECT position, kind, answers, mean_score, low_score_share FROM aftersales.kpi_survey_questions WHERE version = 1 ORDER BY position;
-SELECT term, occurrences FROM aftersales.kpi_abnormal_terms ORDER BY term;
+SELECT term, term_occurrences FROM aftersales.kpi_abnormal_terms ORDER BY term;
+SELECT month, csat_avg, csat_survey, nps, nps_survey, csat_survey_responses FROM aftersales.kpi_satisfaction_sources_monthly;
 
 -- Errors: each writes nothing.
 SELECT count(*) AS answers_before FROM aftersales.survey_answers;

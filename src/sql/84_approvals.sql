@@ -277,6 +277,11 @@ BEGIN
         PERFORM aftersales_internal.complaint_error(pg_catalog.format('invalid warning line %s', COALESCE(line::text, 'NULL')),
             'The line is a positive number of pending approvals, for example: SELECT aftersales.set_approval_warning_line(20);');
     END IF;
+    IF tenant IS NULL OR NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = tenant) THEN
+        PERFORM aftersales_internal.complaint_error(pg_catalog.format('tenant %s does not exist', COALESCE(tenant::text, 'NULL')),
+            'Name a tenant of aftersales.tenants, or leave it out for the current one: SELECT aftersales.set_approval_warning_line(20);',
+            'P0002');
+    END IF;
     INSERT INTO aftersales.approval_settings AS s (tenant_id, warning_line) VALUES (tenant, line)
     ON CONFLICT (tenant_id) DO UPDATE SET warning_line = EXCLUDED.warning_line;
     RETURN line;

@@ -44,12 +44,12 @@ SELECT f.month, f.department, f.department_name, f.kind,
        pg_catalog.count(*) FILTER (WHERE f.state = 'rejected') AS rejected,
        pg_catalog.count(*) FILTER (WHERE f.state = 'submitted') AS pending,
        pg_catalog.count(*) FILTER (WHERE f.state = 'withdrawn') AS withdrawn,
-       pg_catalog.count(*) FILTER (WHERE f.state IN ('approved', 'rejected') AND NOT f.delayed) AS on_time,
-       pg_catalog.count(*) FILTER (WHERE f.delayed) AS delayed,
+       pg_catalog.count(*) FILTER (WHERE f.state IN ('approved', 'rejected') AND NOT f.delayed) AS approvals_on_time,
+       pg_catalog.count(*) FILTER (WHERE f.delayed) AS approvals_delayed,
        (pg_catalog.count(*) FILTER (WHERE f.delayed)::numeric
-        / NULLIF(pg_catalog.count(*) FILTER (WHERE f.delayed IS NOT NULL), 0))::numeric(5,4) AS delay_rate,
+        / NULLIF(pg_catalog.count(*) FILTER (WHERE f.delayed IS NOT NULL), 0))::numeric(5,4) AS approval_delay_rate,
        (pg_catalog.count(*) FILTER (WHERE f.state IN ('approved', 'rejected'))::numeric
-        / NULLIF(pg_catalog.count(*) FILTER (WHERE f.state <> 'withdrawn'), 0))::numeric(5,4) AS completion_rate,
+        / NULLIF(pg_catalog.count(*) FILTER (WHERE f.state <> 'withdrawn'), 0))::numeric(5,4) AS approval_completion_rate,
        pg_catalog.avg(f.decision_minutes)::numeric(14,2) AS avg_decision_minutes
   FROM aftersales.approval_facts f
  GROUP BY f.month, f.department, f.department_name, f.kind;
@@ -65,15 +65,15 @@ COMMENT ON COLUMN aftersales.kpi_approvals_monthly.approved IS 'Approved';
 COMMENT ON COLUMN aftersales.kpi_approvals_monthly.rejected IS 'Rejected';
 COMMENT ON COLUMN aftersales.kpi_approvals_monthly.pending IS 'Still pending now';
 COMMENT ON COLUMN aftersales.kpi_approvals_monthly.withdrawn IS 'Withdrawn';
-COMMENT ON COLUMN aftersales.kpi_approvals_monthly.on_time IS 'Decided by the due time';
-COMMENT ON COLUMN aftersales.kpi_approvals_monthly.delayed IS 'Decided after the due time, or pending past it now';
-COMMENT ON COLUMN aftersales.kpi_approvals_monthly.delay_rate IS 'delayed / (on_time + delayed)';
-COMMENT ON COLUMN aftersales.kpi_approvals_monthly.completion_rate IS 'decided / submitted';
+COMMENT ON COLUMN aftersales.kpi_approvals_monthly.approvals_on_time IS 'Decided by the due time';
+COMMENT ON COLUMN aftersales.kpi_approvals_monthly.approvals_delayed IS 'Decided after the due time, or pending past it now';
+COMMENT ON COLUMN aftersales.kpi_approvals_monthly.approval_delay_rate IS 'approvals_delayed / (approvals_on_time + approvals_delayed)';
+COMMENT ON COLUMN aftersales.kpi_approvals_monthly.approval_completion_rate IS 'decided / submitted';
 COMMENT ON COLUMN aftersales.kpi_approvals_monthly.avg_decision_minutes IS 'Mean wall-clock minutes from submission to decision';
 
 CREATE VIEW aftersales.kpi_approvals_pending_by_org WITH (security_invoker = true) AS
 SELECT a.org_id, o.name AS org_name, o.org_type, o.region::text AS region,
-       pg_catalog.count(*) AS pending,
+       pg_catalog.count(*) AS approvals_pending,
        pg_catalog.count(*) FILTER (WHERE aftersales.now() > a.due_at) AS pending_delayed,
        (SELECT aftersales.approval_warning_line()) AS warning_line,
        pg_catalog.count(*) >= (SELECT aftersales.approval_warning_line()) AS over_line
@@ -87,10 +87,10 @@ COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.org_id IS 'Organisatio
 COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.org_name IS 'Its name';
 COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.org_type IS 'Its type';
 COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.region IS 'Its region';
-COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.pending IS 'Pending approvals';
+COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.approvals_pending IS 'Pending approvals';
 COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.pending_delayed IS 'Of them, past their due time';
 COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.warning_line IS 'The tenant''s warning line';
-COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.over_line IS 'pending >= warning_line';
+COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.over_line IS 'approvals_pending >= warning_line';
 
 -- ---------------------------------------------------------------------------
 -- Grants: any member submits and withdraws; decisions are checked against
@@ -129,19 +129,19 @@ SELECT 1, x.code, 'approvals', x.name_en, x.name_zh, x.definition, x.formula, x.
   FROM (VALUES
  ('approvals_on_time', 'Approvals on time', '审批及时条数',
   'Approvals of the period (by month submitted) approved or rejected by their due time (the target of the kind and department, business time on the department''s calendar).',
-  'count(decided_at <= due_at)', 'count', NULL::numeric, NULL::text, 'kpi_approvals_monthly.on_time', 1400),
+  'count(decided_at <= due_at)', 'count', NULL::numeric, NULL::text, 'kpi_approvals_monthly', 1400),
  ('approvals_delayed', 'Approvals delayed', '审批延误条数',
   'Approvals of the period decided after their due time, or still pending past it now.',
-  'count(decided_at > due_at or pending past due_at)', 'count', NULL, NULL, 'kpi_approvals_monthly.delayed', 1410),
+  'count(decided_at > due_at or pending past due_at)', 'count', NULL, NULL, 'kpi_approvals_monthly', 1410),
  ('approval_delay_rate', 'Approval delay rate', '审批延误率',
   'Delayed approvals over those judged (decided, or pending past due), per approving department and month; withdrawn ones are left out.',
-  'delayed / (on_time + delayed)', 'ratio', NULL, NULL, 'kpi_approvals_monthly.delay_rate', 1420),
+  'delayed / (on_time + delayed)', 'ratio', NULL, NULL, 'kpi_approvals_monthly', 1420),
  ('approval_completion_rate', 'Approval completion rate', '审批完成率',
   'Approvals decided (approved or rejected) over approvals submitted and not withdrawn; for kind internal_request, the completion of internal requests (内联单) per department.',
-  'decided / submitted', 'ratio', NULL, NULL, 'kpi_approvals_monthly.completion_rate', 1430),
+  'decided / submitted', 'ratio', NULL, NULL, 'kpi_approvals_monthly', 1430),
  ('approvals_pending', 'Pending approvals per organisation', '各组织审批未处理条数',
   'Approvals still submitted now, per requesting organisation, against the warning line (default 20, aftersales.approval_warning_line()).',
-  'count(state = submitted)', 'count', NULL, NULL, 'kpi_approvals_pending_by_org.pending', 1440)
+  'count(state = submitted)', 'count', NULL, NULL, 'kpi_approvals_pending_by_org', 1440)
 ) AS x (code, name_en, name_zh, definition, formula, unit, target, direction, source, ord);
 
 -- Any member who works may submit and withdraw; decisions are further held

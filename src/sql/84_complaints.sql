@@ -53,9 +53,17 @@ COMMENT ON COLUMN aftersales.complaint_reasons.active IS 'False: kept for old co
 
 CREATE FUNCTION aftersales.add_standard_complaint_reasons(tenant bigint DEFAULT aftersales.current_tenant())
     RETURNS integer
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    n integer;
+BEGIN
+    IF tenant IS NULL OR NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', COALESCE(tenant::text, 'NULL')
+            USING ERRCODE = 'P0002',
+                  HINT = 'Name a tenant of aftersales.tenants, or leave it out for the current one: SELECT aftersales.add_standard_complaint_reasons();';
+    END IF;
     WITH ins AS (
         INSERT INTO aftersales.complaint_reasons (tenant_id, code, parent_code, name_en, name_zh)
         SELECT tenant, r.code, NULLIF(pg_catalog.split_part(r.code, '.', 1), r.code), r.en, r.zh
@@ -81,7 +89,9 @@ AS $$
         ORDER BY r.code
         ON CONFLICT DO NOTHING
         RETURNING 1)
-    SELECT pg_catalog.count(*)::integer FROM ins
+    SELECT pg_catalog.count(*)::integer INTO n FROM ins;
+    RETURN n;
+END
 $$;
 COMMENT ON FUNCTION aftersales.add_standard_complaint_reasons(bigint) IS
   'Installs the standard two-level complaint reasons (service attitude, timeliness, product quality, charges, parts, other, with their sub-reasons) for a tenant, keeping existing ones; returns how many were added';

@@ -28,6 +28,9 @@ SELECT c.tenant_id, c.complaint_id,
             WHEN c.state = 'received' THEN 'unresolved'
             ELSE 'withdrawn' END AS status_group,
        c.confirmed_at IS NOT NULL AS effective,
+       EXISTS (SELECT FROM aftersales.complaints p
+                WHERE p.tenant_id = c.tenant_id AND p.customer_id = c.customer_id
+                  AND (p.received_at, p.complaint_id) < (c.received_at, c.complaint_id)) AS repeat,
        c.escalation_level::integer AS escalation_level, c.reject_count,
        c.received_at, c.acknowledged_at, c.resolved_at, c.confirmed_at, c.closed_at,
        (EXTRACT(EPOCH FROM c.acknowledged_at - c.received_at) / 60)::numeric(14,2) AS acknowledge_minutes,
@@ -71,6 +74,7 @@ COMMENT ON COLUMN aftersales.complaint_facts.severity IS 'low, medium, high or c
 COMMENT ON COLUMN aftersales.complaint_facts.state IS 'Current state';
 COMMENT ON COLUMN aftersales.complaint_facts.status_group IS 'resolved (resolved, confirmed, closed), in_progress (assigned, in_progress, escalated), unresolved (received) or withdrawn';
 COMMENT ON COLUMN aftersales.complaint_facts.effective IS 'The complainant confirmed the remedy (有效处理)';
+COMMENT ON COLUMN aftersales.complaint_facts.repeat IS 'The customer had complained before (a repeat complaint)';
 COMMENT ON COLUMN aftersales.complaint_facts.escalation_level IS 'Times escalated';
 COMMENT ON COLUMN aftersales.complaint_facts.reject_count IS 'Remedies rejected by the complainant';
 COMMENT ON COLUMN aftersales.complaint_facts.received_at IS 'Received';
@@ -92,6 +96,7 @@ WITH m AS (
            pg_catalog.count(*) FILTER (WHERE f.status_group = 'withdrawn') AS withdrawn,
            pg_catalog.count(*) FILTER (WHERE f.effective) AS effective,
            pg_catalog.count(*) FILTER (WHERE f.resolved_at IS NOT NULL AND f.status_group <> 'withdrawn') AS remedied,
+           pg_catalog.count(*) FILTER (WHERE f.repeat) AS repeats,
            pg_catalog.avg(f.acknowledge_minutes) AS ack, pg_catalog.avg(f.resolve_minutes) AS res,
            pg_catalog.avg(f.acknowledged_on_time::integer) AS ack_on_time,
            pg_catalog.avg(f.resolved_on_time::integer) AS res_on_time
@@ -103,8 +108,10 @@ t AS (
       FROM aftersales.tickets tk
      WHERE tk.tenant_id = aftersales.current_tenant()
      GROUP BY 1)
-SELECT m.month, m.complaints, m.resolved, m.in_progress, m.unresolved, m.withdrawn, m.effective,
-       (m.effective::numeric / NULLIF(m.remedied, 0))::numeric(5,4) AS effective_rate,
+SELECT m.month, m.complaints, m.resolved AS complaints_resolved, m.in_progress AS complaints_in_progress,
+       m.unresolved AS complaints_unresolved, m.withdrawn AS complaints_withdrawn, m.effective AS complaints_effective,
+       (m.effective::numeric / NULLIF(m.remedied, 0))::numeric(5,4) AS complaint_effective_rate,
+       m.repeats AS repeat_complaints,
        m.ack::numeric(14,2) AS avg_acknowledge_minutes,
        m.res::numeric(14,2) AS avg_resolve_minutes,
        m.ack_on_time::numeric(5,4) AS acknowledge_on_time_rate,
@@ -116,12 +123,13 @@ COMMENT ON VIEW aftersales.kpi_complaints_monthly IS
   'Complaints of the current tenant by month received: counts by status group, effective handlings and the effective resolution rate, mean minutes to acknowledge and resolve, on-time rates against the complaint targets, and the complaint rate per 100 tickets entered that month';
 COMMENT ON COLUMN aftersales.kpi_complaints_monthly.month IS 'First day of the month received (reporting zone)';
 COMMENT ON COLUMN aftersales.kpi_complaints_monthly.complaints IS 'Complaints received';
-COMMENT ON COLUMN aftersales.kpi_complaints_monthly.resolved IS 'Of them, with a remedy now (resolved, confirmed, closed)';
-COMMENT ON COLUMN aftersales.kpi_complaints_monthly.in_progress IS 'Of them, being handled now (assigned, in_progress, escalated)';
-COMMENT ON COLUMN aftersales.kpi_complaints_monthly.unresolved IS 'Of them, not taken yet (received)';
-COMMENT ON COLUMN aftersales.kpi_complaints_monthly.withdrawn IS 'Of them, withdrawn';
-COMMENT ON COLUMN aftersales.kpi_complaints_monthly.effective IS 'Of them, confirmed by the complainant';
-COMMENT ON COLUMN aftersales.kpi_complaints_monthly.effective_rate IS 'effective / complaints with a remedy (not withdrawn)';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.complaints_resolved IS 'Of them, with a remedy now (resolved, confirmed, closed)';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.complaints_in_progress IS 'Of them, being handled now (assigned, in_progress, escalated)';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.complaints_unresolved IS 'Of them, not taken yet (received)';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.complaints_withdrawn IS 'Of them, withdrawn';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.complaints_effective IS 'Of them, confirmed by the complainant';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.complaint_effective_rate IS 'complaints_effective / complaints with a remedy (not withdrawn)';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.repeat_complaints IS 'Of them, from a customer who had complained before';
 COMMENT ON COLUMN aftersales.kpi_complaints_monthly.avg_acknowledge_minutes IS 'Mean minutes from receipt to the first handler';
 COMMENT ON COLUMN aftersales.kpi_complaints_monthly.avg_resolve_minutes IS 'Mean minutes from receipt to the latest remedy';
 COMMENT ON COLUMN aftersales.kpi_complaints_monthly.acknowledge_on_time_rate IS 'Share acknowledged by the due time, over those judged';
@@ -230,20 +238,20 @@ COMMENT ON COLUMN aftersales.kpi_complaint_rate_by_model.installed_units IS 'Ins
 COMMENT ON COLUMN aftersales.kpi_complaint_rate_by_model.complaints_per_1000_units IS '1000 * complaints / installed units';
 
 CREATE VIEW aftersales.kpi_repeat_complainants WITH (security_invoker = true) AS
-SELECT c.complainant_kind, c.customer_id,
-       CASE WHEN c.customer_id IS NULL THEN c.complainant_name END AS complainant_name,
+SELECT c.customer_id, cu.name AS customer, cu.tier,
        pg_catalog.count(*) AS complaints,
        pg_catalog.count(*) FILTER (WHERE c.confirmed_at IS NOT NULL) AS effective,
        pg_catalog.min(c.received_at) AS first_received_at, pg_catalog.max(c.received_at) AS last_received_at
   FROM aftersales.complaints c
+  JOIN aftersales.customers cu ON cu.tenant_id = c.tenant_id AND cu.customer_id = c.customer_id
  WHERE c.tenant_id = aftersales.current_tenant()
- GROUP BY c.complainant_kind, c.customer_id, CASE WHEN c.customer_id IS NULL THEN c.complainant_name END
+ GROUP BY c.customer_id, cu.name, cu.tier
 HAVING pg_catalog.count(*) >= 2;
 COMMENT ON VIEW aftersales.kpi_repeat_complainants IS
-  'Repeat complainants of the current tenant: customers (or outside complainants, by name) with two complaints or more, all time';
-COMMENT ON COLUMN aftersales.kpi_repeat_complainants.complainant_kind IS 'customer or outside';
-COMMENT ON COLUMN aftersales.kpi_repeat_complainants.customer_id IS 'Customer, for customers';
-COMMENT ON COLUMN aftersales.kpi_repeat_complainants.complainant_name IS 'Name, for outside complainants';
+  'Repeat complainants of the current tenant: customers with two complaints or more, all time (outside complainants are not identified across complaints)';
+COMMENT ON COLUMN aftersales.kpi_repeat_complainants.customer_id IS 'Customer';
+COMMENT ON COLUMN aftersales.kpi_repeat_complainants.customer IS 'Customer name';
+COMMENT ON COLUMN aftersales.kpi_repeat_complainants.tier IS 'Customer tier (key, major, standard)';
 COMMENT ON COLUMN aftersales.kpi_repeat_complainants.complaints IS 'Complaints received from them';
 COMMENT ON COLUMN aftersales.kpi_repeat_complainants.effective IS 'Of them, confirmed';
 COMMENT ON COLUMN aftersales.kpi_repeat_complainants.first_received_at IS 'First complaint';
@@ -352,7 +360,7 @@ GRANT SELECT ON aftersales.complaint_reasons, aftersales.complaint_targets, afte
 GRANT SELECT ON aftersales.complaint_reasons, aftersales.complaint_targets, aftersales.complaint_facts,
     aftersales.kpi_complaints_monthly, aftersales.kpi_complaints_by_state, aftersales.kpi_complaints_by_source,
     aftersales.kpi_complaints_by_region, aftersales.kpi_complaints_by_reason, aftersales.kpi_complaints_by_model,
-    aftersales.kpi_complaint_rate_by_model
+    aftersales.kpi_complaint_rate_by_model, aftersales.kpi_repeat_complainants, aftersales.complaint_queue
     TO aftersales_analyst;
 GRANT SELECT (tenant_id, complaint_id, source, complainant_kind, customer_id, ticket_id, unit_id, model_id, engineer_id,
               org_id, reason_code, severity, handler, escalation_level, reject_count, received_at, acknowledge_due_at,
@@ -381,41 +389,41 @@ SELECT 1, x.code, 'complaints', x.name_en, x.name_zh, x.definition, x.formula, x
   FROM (VALUES
  ('complaints', 'Complaints', '投诉量',
   'Complaints received in the period (by the month received in the reporting zone), withdrawn ones included.',
-  'count(complaints)', 'count', NULL::numeric, NULL::text, 'kpi_complaints_monthly.complaints', 1100),
+  'count(complaints)', 'count', NULL::numeric, NULL::text, 'kpi_complaints_monthly', 1100),
  ('complaints_resolved', 'Resolved complaints', '已解决投诉',
   'Complaints of the period with a remedy recorded now: resolved (awaiting the complainant), confirmed or closed. 已解决: 已处理、已确认或已关闭。',
-  'count(state IN (resolved, confirmed, closed))', 'count', NULL, NULL, 'kpi_complaints_monthly.resolved', 1110),
+  'count(state IN (resolved, confirmed, closed))', 'count', NULL, NULL, 'kpi_complaints_monthly', 1110),
  ('complaints_in_progress', 'Complaints in progress', '处理中投诉',
   'Complaints of the period a handler (or the next level) has now: assigned, in progress or escalated. 处理中。',
-  'count(state IN (assigned, in_progress, escalated))', 'count', NULL, NULL, 'kpi_complaints_monthly.in_progress', 1120),
+  'count(state IN (assigned, in_progress, escalated))', 'count', NULL, NULL, 'kpi_complaints_monthly', 1120),
  ('complaints_unresolved', 'Unresolved complaints', '未解决投诉',
   'Complaints of the period nobody has taken yet (state received). 未解决: 尚未受理。',
-  'count(state = received)', 'count', NULL, NULL, 'kpi_complaints_monthly.unresolved', 1130),
+  'count(state = received)', 'count', NULL, NULL, 'kpi_complaints_monthly', 1130),
  ('complaint_effective_rate', 'Effective handling rate', '投诉有效处理率',
   'Complaints the complainant confirmed (有效处理) over the complaints of the period with a remedy, withdrawn ones left out; a remedy rejected and redone counts once, by its final confirmation.',
   'count(confirmed_at IS NOT NULL) / count(resolved_at IS NOT NULL, not withdrawn)', 'ratio', NULL, NULL,
-  'kpi_complaints_monthly.effective_rate, kpi_complaints_by_source, kpi_complaints_by_region', 1140),
+  'kpi_complaints_monthly (effective_rate in kpi_complaints_by_source and kpi_complaints_by_region)', 1140),
  ('avg_acknowledge_minutes', 'Mean time to acknowledge a complaint', '投诉平均受理时长',
   'Mean wall-clock minutes from receipt to the first handler (assign or take), over the complaints acknowledged.',
-  'avg(acknowledged_at - received_at)', 'minutes', NULL, NULL, 'kpi_complaints_monthly.avg_acknowledge_minutes', 1150),
+  'avg(acknowledged_at - received_at)', 'minutes', NULL, NULL, 'kpi_complaints_monthly', 1150),
  ('avg_resolve_minutes', 'Mean time to resolve a complaint', '投诉平均解决时长',
   'Mean wall-clock minutes from receipt to the latest remedy, over the complaints with one.',
-  'avg(resolved_at - received_at)', 'minutes', NULL, NULL, 'kpi_complaints_monthly.avg_resolve_minutes', 1160),
+  'avg(resolved_at - received_at)', 'minutes', NULL, NULL, 'kpi_complaints_monthly', 1160),
  ('acknowledge_on_time_rate', 'Complaints acknowledged on time', '投诉及时受理率',
   'Complaints taken by their acknowledge due time (complaint_targets, business time on the target''s calendar), over those judged: taken, or still not taken past the due time now.',
-  'count(acknowledged_at <= acknowledge_due_at) / count(judged)', 'ratio', NULL, NULL, 'kpi_complaints_monthly.acknowledge_on_time_rate', 1170),
+  'count(acknowledged_at <= acknowledge_due_at) / count(judged)', 'ratio', NULL, NULL, 'kpi_complaints_monthly', 1170),
  ('resolve_on_time_rate', 'Complaints resolved on time', '投诉及时解决率',
   'Complaints with a remedy by their resolve due time, over those judged: resolved, or still without a remedy past the due time now.',
-  'count(resolved_at <= resolve_due_at) / count(judged)', 'ratio', NULL, NULL, 'kpi_complaints_monthly.resolve_on_time_rate', 1180),
+  'count(resolved_at <= resolve_due_at) / count(judged)', 'ratio', NULL, NULL, 'kpi_complaints_monthly', 1180),
  ('complaints_per_100_tickets', 'Complaint rate (per 100 tickets)', '投诉率(每百工单)',
   'Complaints received in the month per 100 tickets entered in the same month.',
-  '100 * complaints / tickets', 'count', NULL, NULL, 'kpi_complaints_monthly.complaints_per_100_tickets', 1190),
+  '100 * complaints / tickets', 'count', NULL, NULL, 'kpi_complaints_monthly', 1190),
  ('complaints_per_1000_units', 'Complaint rate (per 1,000 installed units)', '投诉率(每千台)',
   'Complaints naming a product model (not withdrawn, all time) per 1,000 installed units of the model.',
-  '1000 * complaints / installed units', 'count', NULL, NULL, 'kpi_complaint_rate_by_model.complaints_per_1000_units', 1200),
- ('repeat_complainants', 'Repeat complainants', '重复投诉人',
-  'Customers (or outside complainants, by name) with two complaints or more, all time.',
-  'count(complainants with count(complaints) >= 2)', 'count', NULL, NULL, 'kpi_repeat_complainants', 1210)
+  '1000 * complaints / installed units', 'count', NULL, NULL, 'kpi_complaint_rate_by_model', 1200),
+ ('repeat_complaints', 'Repeat complaints', '重复投诉',
+  'Complaints of the period from a customer who had complained before; kpi_repeat_complainants lists the customers with two complaints or more.',
+  'count(complaints with an earlier complaint of the same customer)', 'count', NULL, NULL, 'kpi_complaints_monthly, kpi_repeat_complainants', 1210)
 ) AS x (code, name_en, name_zh, definition, formula, unit, target, direction, source, ord);
 
 -- Who may fire the complaint machine's events: agents and managers handle

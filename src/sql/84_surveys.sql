@@ -267,6 +267,9 @@ BEGIN
             pg_catalog.format('invalid survey template code "%s"', COALESCE(aftersales_internal.cut(code), 'NULL')),
             'A code is a lowercase word, for example: ' || example);
     END IF;
+    IF name IS NULL OR pg_catalog.btrim(name) = '' THEN
+        PERFORM aftersales_internal.complaint_error('a survey template needs a title', 'Name it, for example: ' || example, '22004');
+    END IF;
     IF questions IS NULL OR pg_catalog.jsonb_typeof(questions) <> 'array' OR pg_catalog.jsonb_array_length(questions) = 0 THEN
         PERFORM aftersales_internal.complaint_error('a survey template needs a non-empty array of questions',
             'Each question is {"kind": single|multiple|rating|nps|text, "prompt": ..., "choices": [...], "metric": csat|nps}; for example: ' || example);

@@ -60,8 +60,8 @@ SELECT c.oid::regclass AS v FROM pg_class c
  WHERE c.relnamespace = 'aftersales'::regnamespace AND c.relkind = 'v'
    AND c.relname IN ('approval_facts', 'kpi_approvals_monthly', 'kpi_approvals_pending_by_org', 'kpi_survey_response_rates',
                      'kpi_satisfaction_monthly', 'kpi_survey_questions', 'kpi_survey_answer_distribution',
-                     'kpi_problem_product_shares', 'kpi_abnormal_terms');
-SELECT is((SELECT count(*)::int FROM mviews), 9, 'nine views');
+                     'kpi_problem_product_shares', 'kpi_abnormal_terms', 'kpi_satisfaction_sources_monthly');
+SELECT is((SELECT count(*)::int FROM mviews), 10, 'ten views');
 SELECT ok(bool_and(c.reloptions @> '{security_invoker=true}'), 'each is security_invoker') FROM mviews JOIN pg_class c ON c.oid = v;
 SELECT is(array_agg(v::text || '.' || a.attname ORDER BY v::text, a.attnum)
               FILTER (WHERE col_description(v, a.attnum) IS NULL OR obj_description(v, 'pg_class') IS NULL),
@@ -111,8 +111,8 @@ ALTER TABLE raw ADD COLUMN late boolean;
 UPDATE raw SET late = CASE WHEN decided_at IS NOT NULL THEN decided_at > due_at
                            WHEN state = 'submitted' THEN '2027-01-01 00:00+08' > due_at END;
 SELECT results_eq(
-  $$SELECT month, department, kind, submitted, decided, approved, rejected, pending, withdrawn, on_time, delayed,
-           delay_rate, completion_rate, avg_decision_minutes
+  $$SELECT month, department, kind, submitted, decided, approved, rejected, pending, withdrawn, approvals_on_time,
+           approvals_delayed, approval_delay_rate, approval_completion_rate, avg_decision_minutes
       FROM aftersales.kpi_approvals_monthly ORDER BY month, department, kind$$,
   $$SELECT month, department, kind, count(*) FILTER (WHERE state <> 'withdrawn'),
            count(*) FILTER (WHERE decided_at IS NOT NULL), count(*) FILTER (WHERE state = 'approved'),
@@ -125,7 +125,7 @@ SELECT results_eq(
       FROM raw GROUP BY month, department, kind ORDER BY month, department, kind$$,
   'kpi_approvals_monthly recomputed from the event log');
 SELECT results_eq(
-  $$SELECT org_id, pending, pending_delayed, warning_line, over_line FROM aftersales.kpi_approvals_pending_by_org ORDER BY org_id$$,
+  $$SELECT org_id, approvals_pending, pending_delayed, warning_line, over_line FROM aftersales.kpi_approvals_pending_by_org ORDER BY org_id$$,
   $$SELECT org_id, count(*), count(*) FILTER (WHERE late), 20, count(*) >= 20 FROM raw WHERE state = 'submitted'
      GROUP BY org_id ORDER BY org_id$$,
   'kpi_approvals_pending_by_org recomputed');
@@ -135,7 +135,7 @@ SELECT is((SELECT count(*)::int FROM aftersales.approval_alerts),
 
 -- Surveys from the raw rows.
 SELECT results_eq(
-  $$SELECT campaign_id, channel, sent, answered, partial, expired, pending, response_rate
+  $$SELECT campaign_id, channel, sent, answered, partial, expired, pending, survey_response_rate
       FROM aftersales.kpi_survey_response_rates ORDER BY campaign_id NULLS FIRST, channel$$,
   $$SELECT s.campaign_id, s.channel::text, count(*),
            count(*) FILTER (WHERE EXISTS (SELECT FROM aftersales.survey_events e WHERE e.tenant_id = s.tenant_id AND e.survey_id = s.survey_id AND e.event = 'answer')),

@@ -116,19 +116,25 @@ SELECT c.complaint_id, c.source::text AS source, c.reason_code, split_part(c.rea
   JOIN aftersales.organisations o ON o.tenant_id = c.tenant_id AND o.org_id = c.org_id
   LEFT JOIN aftersales.customers cu ON cu.tenant_id = c.tenant_id AND cu.customer_id = c.customer_id
  WHERE c.tenant_id = current_setting('aftersales.tenant_id')::bigint;
-ALTER TABLE raw ADD COLUMN grp text;
+ALTER TABLE raw ADD COLUMN grp text, ADD COLUMN rep boolean;
+UPDATE raw r SET rep = EXISTS (SELECT FROM aftersales.complaints a JOIN aftersales.complaints b
+                                   ON b.tenant_id = a.tenant_id AND b.customer_id = a.customer_id
+                                  AND b.received_at < a.received_at
+                                WHERE a.complaint_id = r.complaint_id);
 UPDATE raw SET grp = CASE WHEN state IN ('resolved', 'confirmed', 'closed') THEN 'resolved'
                           WHEN state IN ('assigned', 'in_progress', 'escalated') THEN 'in_progress'
                           WHEN state = 'received' THEN 'unresolved' ELSE 'withdrawn' END;
 
 SELECT results_eq(
-  $$SELECT month, complaints, resolved, in_progress, unresolved, withdrawn, effective, effective_rate,
+  $$SELECT month, complaints, complaints_resolved, complaints_in_progress, complaints_unresolved, complaints_withdrawn,
+           complaints_effective, complaint_effective_rate, repeat_complaints,
            avg_acknowledge_minutes, avg_resolve_minutes, tickets, complaints_per_100_tickets
       FROM aftersales.kpi_complaints_monthly ORDER BY month$$,
   $$SELECT r.month, count(*), count(*) FILTER (WHERE grp = 'resolved'), count(*) FILTER (WHERE grp = 'in_progress'),
            count(*) FILTER (WHERE grp = 'unresolved'), count(*) FILTER (WHERE grp = 'withdrawn'),
            count(*) FILTER (WHERE eff),
            round(count(*) FILTER (WHERE eff)::numeric / NULLIF(count(*) FILTER (WHERE res_at IS NOT NULL AND grp <> 'withdrawn'), 0), 4),
+           count(*) FILTER (WHERE rep),
            round(avg(extract(epoch FROM ack_at - received_at) / 60), 2),
            round(avg(extract(epoch FROM res_at - received_at) / 60), 2),
            (SELECT count(*) FROM aftersales.tickets t WHERE t.tenant_id = current_setting('aftersales.tenant_id')::bigint

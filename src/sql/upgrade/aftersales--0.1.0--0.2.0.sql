@@ -10037,6 +10037,11 @@ BEGIN
         PERFORM aftersales_internal.complaint_error(pg_catalog.format('invalid warning line %s', COALESCE(line::text, 'NULL')),
             'The line is a positive number of pending approvals, for example: SELECT aftersales.set_approval_warning_line(20);');
     END IF;
+    IF tenant IS NULL OR NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = tenant) THEN
+        PERFORM aftersales_internal.complaint_error(pg_catalog.format('tenant %s does not exist', COALESCE(tenant::text, 'NULL')),
+            'Name a tenant of aftersales.tenants, or leave it out for the current one: SELECT aftersales.set_approval_warning_line(20);',
+            'P0002');
+    END IF;
     INSERT INTO aftersales.approval_settings AS s (tenant_id, warning_line) VALUES (tenant, line)
     ON CONFLICT (tenant_id) DO UPDATE SET warning_line = EXCLUDED.warning_line;
     RETURN line;
@@ -10323,12 +10328,12 @@ SELECT f.month, f.department, f.department_name, f.kind,
        pg_catalog.count(*) FILTER (WHERE f.state = 'rejected') AS rejected,
        pg_catalog.count(*) FILTER (WHERE f.state = 'submitted') AS pending,
        pg_catalog.count(*) FILTER (WHERE f.state = 'withdrawn') AS withdrawn,
-       pg_catalog.count(*) FILTER (WHERE f.state IN ('approved', 'rejected') AND NOT f.delayed) AS on_time,
-       pg_catalog.count(*) FILTER (WHERE f.delayed) AS delayed,
+       pg_catalog.count(*) FILTER (WHERE f.state IN ('approved', 'rejected') AND NOT f.delayed) AS approvals_on_time,
+       pg_catalog.count(*) FILTER (WHERE f.delayed) AS approvals_delayed,
        (pg_catalog.count(*) FILTER (WHERE f.delayed)::numeric
-        / NULLIF(pg_catalog.count(*) FILTER (WHERE f.delayed IS NOT NULL), 0))::numeric(5,4) AS delay_rate,
+        / NULLIF(pg_catalog.count(*) FILTER (WHERE f.delayed IS NOT NULL), 0))::numeric(5,4) AS approval_delay_rate,
        (pg_catalog.count(*) FILTER (WHERE f.state IN ('approved', 'rejected'))::numeric
-        / NULLIF(pg_catalog.count(*) FILTER (WHERE f.state <> 'withdrawn'), 0))::numeric(5,4) AS completion_rate,
+        / NULLIF(pg_catalog.count(*) FILTER (WHERE f.state <> 'withdrawn'), 0))::numeric(5,4) AS approval_completion_rate,
        pg_catalog.avg(f.decision_minutes)::numeric(14,2) AS avg_decision_minutes
   FROM aftersales.approval_facts f
  GROUP BY f.month, f.department, f.department_name, f.kind;
@@ -10344,15 +10349,15 @@ COMMENT ON COLUMN aftersales.kpi_approvals_monthly.approved IS 'Approved';
 COMMENT ON COLUMN aftersales.kpi_approvals_monthly.rejected IS 'Rejected';
 COMMENT ON COLUMN aftersales.kpi_approvals_monthly.pending IS 'Still pending now';
 COMMENT ON COLUMN aftersales.kpi_approvals_monthly.withdrawn IS 'Withdrawn';
-COMMENT ON COLUMN aftersales.kpi_approvals_monthly.on_time IS 'Decided by the due time';
-COMMENT ON COLUMN aftersales.kpi_approvals_monthly.delayed IS 'Decided after the due time, or pending past it now';
-COMMENT ON COLUMN aftersales.kpi_approvals_monthly.delay_rate IS 'delayed / (on_time + delayed)';
-COMMENT ON COLUMN aftersales.kpi_approvals_monthly.completion_rate IS 'decided / submitted';
+COMMENT ON COLUMN aftersales.kpi_approvals_monthly.approvals_on_time IS 'Decided by the due time';
+COMMENT ON COLUMN aftersales.kpi_approvals_monthly.approvals_delayed IS 'Decided after the due time, or pending past it now';
+COMMENT ON COLUMN aftersales.kpi_approvals_monthly.approval_delay_rate IS 'approvals_delayed / (approvals_on_time + approvals_delayed)';
+COMMENT ON COLUMN aftersales.kpi_approvals_monthly.approval_completion_rate IS 'decided / submitted';
 COMMENT ON COLUMN aftersales.kpi_approvals_monthly.avg_decision_minutes IS 'Mean wall-clock minutes from submission to decision';
 
 CREATE VIEW aftersales.kpi_approvals_pending_by_org WITH (security_invoker = true) AS
 SELECT a.org_id, o.name AS org_name, o.org_type, o.region::text AS region,
-       pg_catalog.count(*) AS pending,
+       pg_catalog.count(*) AS approvals_pending,
        pg_catalog.count(*) FILTER (WHERE aftersales.now() > a.due_at) AS pending_delayed,
        (SELECT aftersales.approval_warning_line()) AS warning_line,
        pg_catalog.count(*) >= (SELECT aftersales.approval_warning_line()) AS over_line
@@ -10366,10 +10371,10 @@ COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.org_id IS 'Organisatio
 COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.org_name IS 'Its name';
 COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.org_type IS 'Its type';
 COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.region IS 'Its region';
-COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.pending IS 'Pending approvals';
+COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.approvals_pending IS 'Pending approvals';
 COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.pending_delayed IS 'Of them, past their due time';
 COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.warning_line IS 'The tenant''s warning line';
-COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.over_line IS 'pending >= warning_line';
+COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.over_line IS 'approvals_pending >= warning_line';
 
 -- ---------------------------------------------------------------------------
 -- Grants: any member submits and withdraws; decisions are checked against
@@ -10408,19 +10413,19 @@ SELECT 1, x.code, 'approvals', x.name_en, x.name_zh, x.definition, x.formula, x.
   FROM (VALUES
  ('approvals_on_time', 'Approvals on time', '审批及时条数',
   'Approvals of the period (by month submitted) approved or rejected by their due time (the target of the kind and department, business time on the department''s calendar).',
-  'count(decided_at <= due_at)', 'count', NULL::numeric, NULL::text, 'kpi_approvals_monthly.on_time', 1400),
+  'count(decided_at <= due_at)', 'count', NULL::numeric, NULL::text, 'kpi_approvals_monthly', 1400),
  ('approvals_delayed', 'Approvals delayed', '审批延误条数',
   'Approvals of the period decided after their due time, or still pending past it now.',
-  'count(decided_at > due_at or pending past due_at)', 'count', NULL, NULL, 'kpi_approvals_monthly.delayed', 1410),
+  'count(decided_at > due_at or pending past due_at)', 'count', NULL, NULL, 'kpi_approvals_monthly', 1410),
  ('approval_delay_rate', 'Approval delay rate', '审批延误率',
   'Delayed approvals over those judged (decided, or pending past due), per approving department and month; withdrawn ones are left out.',
-  'delayed / (on_time + delayed)', 'ratio', NULL, NULL, 'kpi_approvals_monthly.delay_rate', 1420),
+  'delayed / (on_time + delayed)', 'ratio', NULL, NULL, 'kpi_approvals_monthly', 1420),
  ('approval_completion_rate', 'Approval completion rate', '审批完成率',
   'Approvals decided (approved or rejected) over approvals submitted and not withdrawn; for kind internal_request, the completion of internal requests (内联单) per department.',
-  'decided / submitted', 'ratio', NULL, NULL, 'kpi_approvals_monthly.completion_rate', 1430),
+  'decided / submitted', 'ratio', NULL, NULL, 'kpi_approvals_monthly', 1430),
  ('approvals_pending', 'Pending approvals per organisation', '各组织审批未处理条数',
   'Approvals still submitted now, per requesting organisation, against the warning line (default 20, aftersales.approval_warning_line()).',
-  'count(state = submitted)', 'count', NULL, NULL, 'kpi_approvals_pending_by_org.pending', 1440)
+  'count(state = submitted)', 'count', NULL, NULL, 'kpi_approvals_pending_by_org', 1440)
 ) AS x (code, name_en, name_zh, definition, formula, unit, target, direction, source, ord);
 
 -- Any member who works may submit and withdraw; decisions are further held
@@ -10593,9 +10598,17 @@ COMMENT ON COLUMN aftersales.complaint_reasons.active IS 'False: kept for old co
 
 CREATE FUNCTION aftersales.add_standard_complaint_reasons(tenant bigint DEFAULT aftersales.current_tenant())
     RETURNS integer
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    n integer;
+BEGIN
+    IF tenant IS NULL OR NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', COALESCE(tenant::text, 'NULL')
+            USING ERRCODE = 'P0002',
+                  HINT = 'Name a tenant of aftersales.tenants, or leave it out for the current one: SELECT aftersales.add_standard_complaint_reasons();';
+    END IF;
     WITH ins AS (
         INSERT INTO aftersales.complaint_reasons (tenant_id, code, parent_code, name_en, name_zh)
         SELECT tenant, r.code, NULLIF(pg_catalog.split_part(r.code, '.', 1), r.code), r.en, r.zh
@@ -10621,7 +10634,9 @@ AS $$
         ORDER BY r.code
         ON CONFLICT DO NOTHING
         RETURNING 1)
-    SELECT pg_catalog.count(*)::integer FROM ins
+    SELECT pg_catalog.count(*)::integer INTO n FROM ins;
+    RETURN n;
+END
 $$;
 COMMENT ON FUNCTION aftersales.add_standard_complaint_reasons(bigint) IS
   'Installs the standard two-level complaint reasons (service attitude, timeliness, product quality, charges, parts, other, with their sub-reasons) for a tenant, keeping existing ones; returns how many were added';
@@ -11278,6 +11293,9 @@ SELECT c.tenant_id, c.complaint_id,
             WHEN c.state = 'received' THEN 'unresolved'
             ELSE 'withdrawn' END AS status_group,
        c.confirmed_at IS NOT NULL AS effective,
+       EXISTS (SELECT FROM aftersales.complaints p
+                WHERE p.tenant_id = c.tenant_id AND p.customer_id = c.customer_id
+                  AND (p.received_at, p.complaint_id) < (c.received_at, c.complaint_id)) AS repeat,
        c.escalation_level::integer AS escalation_level, c.reject_count,
        c.received_at, c.acknowledged_at, c.resolved_at, c.confirmed_at, c.closed_at,
        (EXTRACT(EPOCH FROM c.acknowledged_at - c.received_at) / 60)::numeric(14,2) AS acknowledge_minutes,
@@ -11321,6 +11339,7 @@ COMMENT ON COLUMN aftersales.complaint_facts.severity IS 'low, medium, high or c
 COMMENT ON COLUMN aftersales.complaint_facts.state IS 'Current state';
 COMMENT ON COLUMN aftersales.complaint_facts.status_group IS 'resolved (resolved, confirmed, closed), in_progress (assigned, in_progress, escalated), unresolved (received) or withdrawn';
 COMMENT ON COLUMN aftersales.complaint_facts.effective IS 'The complainant confirmed the remedy (有效处理)';
+COMMENT ON COLUMN aftersales.complaint_facts.repeat IS 'The customer had complained before (a repeat complaint)';
 COMMENT ON COLUMN aftersales.complaint_facts.escalation_level IS 'Times escalated';
 COMMENT ON COLUMN aftersales.complaint_facts.reject_count IS 'Remedies rejected by the complainant';
 COMMENT ON COLUMN aftersales.complaint_facts.received_at IS 'Received';
@@ -11342,6 +11361,7 @@ WITH m AS (
            pg_catalog.count(*) FILTER (WHERE f.status_group = 'withdrawn') AS withdrawn,
            pg_catalog.count(*) FILTER (WHERE f.effective) AS effective,
            pg_catalog.count(*) FILTER (WHERE f.resolved_at IS NOT NULL AND f.status_group <> 'withdrawn') AS remedied,
+           pg_catalog.count(*) FILTER (WHERE f.repeat) AS repeats,
            pg_catalog.avg(f.acknowledge_minutes) AS ack, pg_catalog.avg(f.resolve_minutes) AS res,
            pg_catalog.avg(f.acknowledged_on_time::integer) AS ack_on_time,
            pg_catalog.avg(f.resolved_on_time::integer) AS res_on_time
@@ -11353,8 +11373,10 @@ t AS (
       FROM aftersales.tickets tk
      WHERE tk.tenant_id = aftersales.current_tenant()
      GROUP BY 1)
-SELECT m.month, m.complaints, m.resolved, m.in_progress, m.unresolved, m.withdrawn, m.effective,
-       (m.effective::numeric / NULLIF(m.remedied, 0))::numeric(5,4) AS effective_rate,
+SELECT m.month, m.complaints, m.resolved AS complaints_resolved, m.in_progress AS complaints_in_progress,
+       m.unresolved AS complaints_unresolved, m.withdrawn AS complaints_withdrawn, m.effective AS complaints_effective,
+       (m.effective::numeric / NULLIF(m.remedied, 0))::numeric(5,4) AS complaint_effective_rate,
+       m.repeats AS repeat_complaints,
        m.ack::numeric(14,2) AS avg_acknowledge_minutes,
        m.res::numeric(14,2) AS avg_resolve_minutes,
        m.ack_on_time::numeric(5,4) AS acknowledge_on_time_rate,
@@ -11366,12 +11388,13 @@ COMMENT ON VIEW aftersales.kpi_complaints_monthly IS
   'Complaints of the current tenant by month received: counts by status group, effective handlings and the effective resolution rate, mean minutes to acknowledge and resolve, on-time rates against the complaint targets, and the complaint rate per 100 tickets entered that month';
 COMMENT ON COLUMN aftersales.kpi_complaints_monthly.month IS 'First day of the month received (reporting zone)';
 COMMENT ON COLUMN aftersales.kpi_complaints_monthly.complaints IS 'Complaints received';
-COMMENT ON COLUMN aftersales.kpi_complaints_monthly.resolved IS 'Of them, with a remedy now (resolved, confirmed, closed)';
-COMMENT ON COLUMN aftersales.kpi_complaints_monthly.in_progress IS 'Of them, being handled now (assigned, in_progress, escalated)';
-COMMENT ON COLUMN aftersales.kpi_complaints_monthly.unresolved IS 'Of them, not taken yet (received)';
-COMMENT ON COLUMN aftersales.kpi_complaints_monthly.withdrawn IS 'Of them, withdrawn';
-COMMENT ON COLUMN aftersales.kpi_complaints_monthly.effective IS 'Of them, confirmed by the complainant';
-COMMENT ON COLUMN aftersales.kpi_complaints_monthly.effective_rate IS 'effective / complaints with a remedy (not withdrawn)';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.complaints_resolved IS 'Of them, with a remedy now (resolved, confirmed, closed)';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.complaints_in_progress IS 'Of them, being handled now (assigned, in_progress, escalated)';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.complaints_unresolved IS 'Of them, not taken yet (received)';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.complaints_withdrawn IS 'Of them, withdrawn';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.complaints_effective IS 'Of them, confirmed by the complainant';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.complaint_effective_rate IS 'complaints_effective / complaints with a remedy (not withdrawn)';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.repeat_complaints IS 'Of them, from a customer who had complained before';
 COMMENT ON COLUMN aftersales.kpi_complaints_monthly.avg_acknowledge_minutes IS 'Mean minutes from receipt to the first handler';
 COMMENT ON COLUMN aftersales.kpi_complaints_monthly.avg_resolve_minutes IS 'Mean minutes from receipt to the latest remedy';
 COMMENT ON COLUMN aftersales.kpi_complaints_monthly.acknowledge_on_time_rate IS 'Share acknowledged by the due time, over those judged';
@@ -11480,20 +11503,20 @@ COMMENT ON COLUMN aftersales.kpi_complaint_rate_by_model.installed_units IS 'Ins
 COMMENT ON COLUMN aftersales.kpi_complaint_rate_by_model.complaints_per_1000_units IS '1000 * complaints / installed units';
 
 CREATE VIEW aftersales.kpi_repeat_complainants WITH (security_invoker = true) AS
-SELECT c.complainant_kind, c.customer_id,
-       CASE WHEN c.customer_id IS NULL THEN c.complainant_name END AS complainant_name,
+SELECT c.customer_id, cu.name AS customer, cu.tier,
        pg_catalog.count(*) AS complaints,
        pg_catalog.count(*) FILTER (WHERE c.confirmed_at IS NOT NULL) AS effective,
        pg_catalog.min(c.received_at) AS first_received_at, pg_catalog.max(c.received_at) AS last_received_at
   FROM aftersales.complaints c
+  JOIN aftersales.customers cu ON cu.tenant_id = c.tenant_id AND cu.customer_id = c.customer_id
  WHERE c.tenant_id = aftersales.current_tenant()
- GROUP BY c.complainant_kind, c.customer_id, CASE WHEN c.customer_id IS NULL THEN c.complainant_name END
+ GROUP BY c.customer_id, cu.name, cu.tier
 HAVING pg_catalog.count(*) >= 2;
 COMMENT ON VIEW aftersales.kpi_repeat_complainants IS
-  'Repeat complainants of the current tenant: customers (or outside complainants, by name) with two complaints or more, all time';
-COMMENT ON COLUMN aftersales.kpi_repeat_complainants.complainant_kind IS 'customer or outside';
-COMMENT ON COLUMN aftersales.kpi_repeat_complainants.customer_id IS 'Customer, for customers';
-COMMENT ON COLUMN aftersales.kpi_repeat_complainants.complainant_name IS 'Name, for outside complainants';
+  'Repeat complainants of the current tenant: customers with two complaints or more, all time (outside complainants are not identified across complaints)';
+COMMENT ON COLUMN aftersales.kpi_repeat_complainants.customer_id IS 'Customer';
+COMMENT ON COLUMN aftersales.kpi_repeat_complainants.customer IS 'Customer name';
+COMMENT ON COLUMN aftersales.kpi_repeat_complainants.tier IS 'Customer tier (key, major, standard)';
 COMMENT ON COLUMN aftersales.kpi_repeat_complainants.complaints IS 'Complaints received from them';
 COMMENT ON COLUMN aftersales.kpi_repeat_complainants.effective IS 'Of them, confirmed';
 COMMENT ON COLUMN aftersales.kpi_repeat_complainants.first_received_at IS 'First complaint';
@@ -11602,7 +11625,7 @@ GRANT SELECT ON aftersales.complaint_reasons, aftersales.complaint_targets, afte
 GRANT SELECT ON aftersales.complaint_reasons, aftersales.complaint_targets, aftersales.complaint_facts,
     aftersales.kpi_complaints_monthly, aftersales.kpi_complaints_by_state, aftersales.kpi_complaints_by_source,
     aftersales.kpi_complaints_by_region, aftersales.kpi_complaints_by_reason, aftersales.kpi_complaints_by_model,
-    aftersales.kpi_complaint_rate_by_model
+    aftersales.kpi_complaint_rate_by_model, aftersales.kpi_repeat_complainants, aftersales.complaint_queue
     TO aftersales_analyst;
 GRANT SELECT (tenant_id, complaint_id, source, complainant_kind, customer_id, ticket_id, unit_id, model_id, engineer_id,
               org_id, reason_code, severity, handler, escalation_level, reject_count, received_at, acknowledge_due_at,
@@ -11631,41 +11654,41 @@ SELECT 1, x.code, 'complaints', x.name_en, x.name_zh, x.definition, x.formula, x
   FROM (VALUES
  ('complaints', 'Complaints', '投诉量',
   'Complaints received in the period (by the month received in the reporting zone), withdrawn ones included.',
-  'count(complaints)', 'count', NULL::numeric, NULL::text, 'kpi_complaints_monthly.complaints', 1100),
+  'count(complaints)', 'count', NULL::numeric, NULL::text, 'kpi_complaints_monthly', 1100),
  ('complaints_resolved', 'Resolved complaints', '已解决投诉',
   'Complaints of the period with a remedy recorded now: resolved (awaiting the complainant), confirmed or closed. 已解决: 已处理、已确认或已关闭。',
-  'count(state IN (resolved, confirmed, closed))', 'count', NULL, NULL, 'kpi_complaints_monthly.resolved', 1110),
+  'count(state IN (resolved, confirmed, closed))', 'count', NULL, NULL, 'kpi_complaints_monthly', 1110),
  ('complaints_in_progress', 'Complaints in progress', '处理中投诉',
   'Complaints of the period a handler (or the next level) has now: assigned, in progress or escalated. 处理中。',
-  'count(state IN (assigned, in_progress, escalated))', 'count', NULL, NULL, 'kpi_complaints_monthly.in_progress', 1120),
+  'count(state IN (assigned, in_progress, escalated))', 'count', NULL, NULL, 'kpi_complaints_monthly', 1120),
  ('complaints_unresolved', 'Unresolved complaints', '未解决投诉',
   'Complaints of the period nobody has taken yet (state received). 未解决: 尚未受理。',
-  'count(state = received)', 'count', NULL, NULL, 'kpi_complaints_monthly.unresolved', 1130),
+  'count(state = received)', 'count', NULL, NULL, 'kpi_complaints_monthly', 1130),
  ('complaint_effective_rate', 'Effective handling rate', '投诉有效处理率',
   'Complaints the complainant confirmed (有效处理) over the complaints of the period with a remedy, withdrawn ones left out; a remedy rejected and redone counts once, by its final confirmation.',
   'count(confirmed_at IS NOT NULL) / count(resolved_at IS NOT NULL, not withdrawn)', 'ratio', NULL, NULL,
-  'kpi_complaints_monthly.effective_rate, kpi_complaints_by_source, kpi_complaints_by_region', 1140),
+  'kpi_complaints_monthly (effective_rate in kpi_complaints_by_source and kpi_complaints_by_region)', 1140),
  ('avg_acknowledge_minutes', 'Mean time to acknowledge a complaint', '投诉平均受理时长',
   'Mean wall-clock minutes from receipt to the first handler (assign or take), over the complaints acknowledged.',
-  'avg(acknowledged_at - received_at)', 'minutes', NULL, NULL, 'kpi_complaints_monthly.avg_acknowledge_minutes', 1150),
+  'avg(acknowledged_at - received_at)', 'minutes', NULL, NULL, 'kpi_complaints_monthly', 1150),
  ('avg_resolve_minutes', 'Mean time to resolve a complaint', '投诉平均解决时长',
   'Mean wall-clock minutes from receipt to the latest remedy, over the complaints with one.',
-  'avg(resolved_at - received_at)', 'minutes', NULL, NULL, 'kpi_complaints_monthly.avg_resolve_minutes', 1160),
+  'avg(resolved_at - received_at)', 'minutes', NULL, NULL, 'kpi_complaints_monthly', 1160),
  ('acknowledge_on_time_rate', 'Complaints acknowledged on time', '投诉及时受理率',
   'Complaints taken by their acknowledge due time (complaint_targets, business time on the target''s calendar), over those judged: taken, or still not taken past the due time now.',
-  'count(acknowledged_at <= acknowledge_due_at) / count(judged)', 'ratio', NULL, NULL, 'kpi_complaints_monthly.acknowledge_on_time_rate', 1170),
+  'count(acknowledged_at <= acknowledge_due_at) / count(judged)', 'ratio', NULL, NULL, 'kpi_complaints_monthly', 1170),
  ('resolve_on_time_rate', 'Complaints resolved on time', '投诉及时解决率',
   'Complaints with a remedy by their resolve due time, over those judged: resolved, or still without a remedy past the due time now.',
-  'count(resolved_at <= resolve_due_at) / count(judged)', 'ratio', NULL, NULL, 'kpi_complaints_monthly.resolve_on_time_rate', 1180),
+  'count(resolved_at <= resolve_due_at) / count(judged)', 'ratio', NULL, NULL, 'kpi_complaints_monthly', 1180),
  ('complaints_per_100_tickets', 'Complaint rate (per 100 tickets)', '投诉率(每百工单)',
   'Complaints received in the month per 100 tickets entered in the same month.',
-  '100 * complaints / tickets', 'count', NULL, NULL, 'kpi_complaints_monthly.complaints_per_100_tickets', 1190),
+  '100 * complaints / tickets', 'count', NULL, NULL, 'kpi_complaints_monthly', 1190),
  ('complaints_per_1000_units', 'Complaint rate (per 1,000 installed units)', '投诉率(每千台)',
   'Complaints naming a product model (not withdrawn, all time) per 1,000 installed units of the model.',
-  '1000 * complaints / installed units', 'count', NULL, NULL, 'kpi_complaint_rate_by_model.complaints_per_1000_units', 1200),
- ('repeat_complainants', 'Repeat complainants', '重复投诉人',
-  'Customers (or outside complainants, by name) with two complaints or more, all time.',
-  'count(complainants with count(complaints) >= 2)', 'count', NULL, NULL, 'kpi_repeat_complainants', 1210)
+  '1000 * complaints / installed units', 'count', NULL, NULL, 'kpi_complaint_rate_by_model', 1200),
+ ('repeat_complaints', 'Repeat complaints', '重复投诉',
+  'Complaints of the period from a customer who had complained before; kpi_repeat_complainants lists the customers with two complaints or more.',
+  'count(complaints with an earlier complaint of the same customer)', 'count', NULL, NULL, 'kpi_complaints_monthly, kpi_repeat_complainants', 1210)
 ) AS x (code, name_en, name_zh, definition, formula, unit, target, direction, source, ord);
 
 -- Who may fire the complaint machine's events: agents and managers handle
@@ -12084,6 +12107,9 @@ BEGIN
             pg_catalog.format('invalid survey template code "%s"', COALESCE(aftersales_internal.cut(code), 'NULL')),
             'A code is a lowercase word, for example: ' || example);
     END IF;
+    IF name IS NULL OR pg_catalog.btrim(name) = '' THEN
+        PERFORM aftersales_internal.complaint_error('a survey template needs a title', 'Name it, for example: ' || example, '22004');
+    END IF;
     IF questions IS NULL OR pg_catalog.jsonb_typeof(questions) <> 'array' OR pg_catalog.jsonb_array_length(questions) = 0 THEN
         PERFORM aftersales_internal.complaint_error('a survey template needs a non-empty array of questions',
             'Each question is {"kind": single|multiple|rating|nps|text, "prompt": ..., "choices": [...], "metric": csat|nps}; for example: ' || example);
@@ -12398,7 +12424,7 @@ SELECT COALESCE(c.name, 'post-service') AS campaign, s.campaign_id, s.channel::t
        pg_catalog.count(*) FILTER (WHERE s.state = 'expired') AS expired,
        pg_catalog.count(*) FILTER (WHERE s.state = 'sent') AS pending,
        (pg_catalog.count(*) FILTER (WHERE s.state IN ('answered', 'partial'))::numeric / pg_catalog.count(*))::numeric(5,4)
-           AS response_rate
+           AS survey_response_rate
   FROM aftersales.surveys s
   LEFT JOIN aftersales.survey_campaigns c ON c.tenant_id = s.tenant_id AND c.campaign_id = s.campaign_id
  WHERE s.tenant_id = aftersales.current_tenant()
@@ -12413,7 +12439,7 @@ COMMENT ON COLUMN aftersales.kpi_survey_response_rates.answered IS 'Answered ful
 COMMENT ON COLUMN aftersales.kpi_survey_response_rates.partial IS 'Answered partly';
 COMMENT ON COLUMN aftersales.kpi_survey_response_rates.expired IS 'Expired unanswered';
 COMMENT ON COLUMN aftersales.kpi_survey_response_rates.pending IS 'Still open';
-COMMENT ON COLUMN aftersales.kpi_survey_response_rates.response_rate IS '(answered + partial) / sent';
+COMMENT ON COLUMN aftersales.kpi_survey_response_rates.survey_response_rate IS '(answered + partial) / sent';
 
 CREATE VIEW aftersales.kpi_satisfaction_monthly WITH (security_invoker = true) AS
 WITH scores AS (
@@ -12451,6 +12477,30 @@ COMMENT ON COLUMN aftersales.kpi_satisfaction_monthly.csat_avg IS 'Mean CSAT, 1 
 COMMENT ON COLUMN aftersales.kpi_satisfaction_monthly.csat_good_share IS 'Share of CSAT scores of 4 or 5';
 COMMENT ON COLUMN aftersales.kpi_satisfaction_monthly.nps_responses IS 'Scores on the NPS scale (0 to 10)';
 COMMENT ON COLUMN aftersales.kpi_satisfaction_monthly.nps IS 'Promoters (9, 10) minus detractors (0 to 6), in percent';
+
+CREATE VIEW aftersales.kpi_satisfaction_sources_monthly WITH (security_invoker = true) AS
+SELECT m.month,
+       pg_catalog.max(m.csat_avg) FILTER (WHERE m.source = 'follow_up')::numeric(3,2) AS csat_avg,
+       pg_catalog.max(m.csat_avg) FILTER (WHERE m.source = 'survey')::numeric(3,2) AS csat_survey,
+       pg_catalog.max(m.nps) FILTER (WHERE m.source = 'follow_up')::numeric(4,1) AS nps,
+       pg_catalog.max(m.nps) FILTER (WHERE m.source = 'survey')::numeric(4,1) AS nps_survey,
+       COALESCE(pg_catalog.sum(m.csat_responses) FILTER (WHERE m.source = 'follow_up'), 0)::bigint AS csat_responses,
+       COALESCE(pg_catalog.sum(m.csat_responses) FILTER (WHERE m.source = 'survey'), 0)::bigint AS csat_survey_responses,
+       COALESCE(pg_catalog.sum(m.nps_responses) FILTER (WHERE m.source = 'follow_up'), 0)::bigint AS nps_responses,
+       COALESCE(pg_catalog.sum(m.nps_responses) FILTER (WHERE m.source = 'survey'), 0)::bigint AS nps_survey_responses
+  FROM aftersales.kpi_satisfaction_monthly m
+ GROUP BY m.month;
+COMMENT ON VIEW aftersales.kpi_satisfaction_sources_monthly IS
+  'CSAT and NPS of the current tenant by month, one column per source: csat_avg and nps from the follow-up call, csat_survey and nps_survey from survey answers';
+COMMENT ON COLUMN aftersales.kpi_satisfaction_sources_monthly.month IS 'First day of the month (reporting zone)';
+COMMENT ON COLUMN aftersales.kpi_satisfaction_sources_monthly.csat_avg IS 'Mean CSAT of the follow-up calls (1 to 5)';
+COMMENT ON COLUMN aftersales.kpi_satisfaction_sources_monthly.csat_survey IS 'Mean CSAT of the survey answers (1 to 5)';
+COMMENT ON COLUMN aftersales.kpi_satisfaction_sources_monthly.nps IS 'NPS of the follow-up calls';
+COMMENT ON COLUMN aftersales.kpi_satisfaction_sources_monthly.nps_survey IS 'NPS of the survey answers';
+COMMENT ON COLUMN aftersales.kpi_satisfaction_sources_monthly.csat_responses IS 'Follow-up CSAT scores';
+COMMENT ON COLUMN aftersales.kpi_satisfaction_sources_monthly.csat_survey_responses IS 'Survey CSAT scores';
+COMMENT ON COLUMN aftersales.kpi_satisfaction_sources_monthly.nps_responses IS 'Follow-up NPS scores';
+COMMENT ON COLUMN aftersales.kpi_satisfaction_sources_monthly.nps_survey_responses IS 'Survey NPS scores';
 
 CREATE VIEW aftersales.kpi_survey_questions WITH (security_invoker = true) AS
 SELECT t.code AS template, t.version, q.position, q.kind, q.prompt, q.metric,
@@ -12528,7 +12578,7 @@ SELECT pm.model_id, pm.code AS model_code, pm.name AS model_name,
        COALESCE(c.n, 0) AS complaints,
        (COALESCE(c.n, 0)::numeric / NULLIF((SELECT pg_catalog.sum(n) FROM c), 0))::numeric(5,4) AS complaint_share,
        COALESCE(s.n, 0) AS low_score_surveys,
-       (COALESCE(s.n, 0)::numeric / NULLIF((SELECT pg_catalog.sum(n) FROM s), 0))::numeric(5,4) AS low_score_share
+       (COALESCE(s.n, 0)::numeric / NULLIF((SELECT pg_catalog.sum(n) FROM s), 0))::numeric(5,4) AS low_score_survey_share
   FROM aftersales.product_models pm
   LEFT JOIN a ON a.model_id = pm.model_id
   LEFT JOIN c ON c.model_id = pm.model_id
@@ -12544,7 +12594,7 @@ COMMENT ON COLUMN aftersales.kpi_problem_product_shares.alert_share IS 'Its shar
 COMMENT ON COLUMN aftersales.kpi_problem_product_shares.complaints IS 'Complaints naming the model';
 COMMENT ON COLUMN aftersales.kpi_problem_product_shares.complaint_share IS 'Its share of the complaints naming a model';
 COMMENT ON COLUMN aftersales.kpi_problem_product_shares.low_score_surveys IS 'Surveys about tickets of the model with a CSAT of 1 or 2';
-COMMENT ON COLUMN aftersales.kpi_problem_product_shares.low_score_share IS 'Its share of such surveys';
+COMMENT ON COLUMN aftersales.kpi_problem_product_shares.low_score_survey_share IS 'Its share of such surveys';
 
 -- Terms for the "abnormal problem" word cloud, from complaint descriptions
 -- and open survey answers.  Chinese has no spaces: every run of Han
@@ -12553,13 +12603,23 @@ COMMENT ON COLUMN aftersales.kpi_problem_product_shares.low_score_share IS 'Its 
 -- whole, lowercased.  Bigrams also count pairs that straddle two words
 -- (修不) and split words of three characters (压缩机: 压缩, 缩机); a few
 -- function-word bigrams are dropped.
-CREATE VIEW aftersales.kpi_abnormal_terms WITH (security_invoker = true) AS
+-- The terms are counted as the owner, within the caller's tenant and
+-- organisation scope, so that analysts read the word cloud without
+-- reading the complainants' and customers' own words.
+CREATE FUNCTION aftersales_internal.abnormal_terms()
+    RETURNS TABLE (term text, term_occurrences bigint, in_complaints bigint, in_surveys bigint)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
 WITH docs AS (
     SELECT 'complaint'::text AS source, c.description AS body FROM aftersales.complaints c
      WHERE c.tenant_id = aftersales.current_tenant()
+       AND ((SELECT aftersales.current_org_scope()) IS NULL OR c.org_id = ANY ((SELECT aftersales.current_org_scope())::bigint[]))
     UNION ALL
     SELECT 'survey', a.answer_text FROM aftersales.survey_answers a
-     WHERE a.tenant_id = aftersales.current_tenant() AND a.answer_text IS NOT NULL),
+      JOIN aftersales.surveys s ON s.tenant_id = a.tenant_id AND s.survey_id = a.survey_id
+     WHERE a.tenant_id = aftersales.current_tenant() AND a.answer_text IS NOT NULL
+       AND ((SELECT aftersales.current_org_scope()) IS NULL OR s.org_id = ANY ((SELECT aftersales.current_org_scope())::bigint[]))),
 runs AS (
     SELECT d.source, m.r[1] AS run
       FROM docs d, pg_catalog.regexp_matches(d.body, '([\u4e00-\u9fff]+|[A-Za-z][A-Za-z0-9]+)', 'g') AS m (r)),
@@ -12568,32 +12628,40 @@ terms AS (
       FROM runs r,
            pg_catalog.generate_series(1, CASE WHEN r.run ~ '^[A-Za-z]' THEN 1 ELSE pg_catalog.length(r.run) - 1 END) AS i (i)
      WHERE (r.run ~ '^[A-Za-z]' AND pg_catalog.length(r.run) >= 3) OR (r.run !~ '^[A-Za-z]' AND pg_catalog.length(r.run) >= 2))
-SELECT t.term, pg_catalog.count(*) AS occurrences,
+SELECT t.term, pg_catalog.count(*) AS term_occurrences,
        pg_catalog.count(*) FILTER (WHERE t.source = 'complaint') AS in_complaints,
        pg_catalog.count(*) FILTER (WHERE t.source = 'survey') AS in_surveys
   FROM terms t
  WHERE t.term NOT IN ('the', 'and', 'was', 'for', 'not', 'but', 'with', '的是', '了一', '一个', '我们', '你们', '他们', '没有', '就是')
- GROUP BY t.term;
+ GROUP BY t.term
+$$;
+COMMENT ON FUNCTION aftersales_internal.abnormal_terms() IS
+  'Internal: term frequencies of the caller''s tenant and organisation scope (complaint descriptions, open survey answers), for aftersales.kpi_abnormal_terms';
+CREATE VIEW aftersales.kpi_abnormal_terms WITH (security_invoker = true) AS
+SELECT t.term, t.term_occurrences, t.in_complaints, t.in_surveys FROM aftersales_internal.abnormal_terms() t;
 COMMENT ON VIEW aftersales.kpi_abnormal_terms IS
-  'Term frequencies for the abnormal-problem word cloud, over the current tenant''s complaint descriptions and open survey answers: Chinese as overlapping character bigrams (which also counts pairs straddling two words), Latin words of three letters or more; order by occurrences';
+  'Term frequencies for the abnormal-problem word cloud, over the current tenant''s complaint descriptions and open survey answers: Chinese as overlapping character bigrams (which also counts pairs straddling two words), Latin words of three letters or more; order by term_occurrences';
 COMMENT ON COLUMN aftersales.kpi_abnormal_terms.term IS 'Character bigram or lowercased word';
-COMMENT ON COLUMN aftersales.kpi_abnormal_terms.occurrences IS 'Occurrences in all texts';
+COMMENT ON COLUMN aftersales.kpi_abnormal_terms.term_occurrences IS 'Occurrences in all texts';
 COMMENT ON COLUMN aftersales.kpi_abnormal_terms.in_complaints IS 'Occurrences in complaint descriptions';
 COMMENT ON COLUMN aftersales.kpi_abnormal_terms.in_surveys IS 'Occurrences in open survey answers';
 
 -- ---------------------------------------------------------------------------
 -- Grants: agents and managers send surveys and record answers; analysts
--- read the KPI views but not the customers' own words: neither the open
--- answers nor the term view built from them and from complaint texts.
+-- read the KPI views but not the customers' own words (the open answers;
+-- the term view counts them for them).
 GRANT SELECT ON aftersales.survey_templates, aftersales.survey_questions, aftersales.survey_campaigns, aftersales.surveys,
     aftersales.survey_events, aftersales.survey_answers, aftersales.kpi_survey_response_rates,
-    aftersales.kpi_satisfaction_monthly, aftersales.kpi_survey_questions, aftersales.kpi_survey_answer_distribution,
-    aftersales.kpi_problem_product_shares, aftersales.kpi_abnormal_terms
+    aftersales.kpi_satisfaction_monthly, aftersales.kpi_satisfaction_sources_monthly, aftersales.kpi_survey_questions,
+    aftersales.kpi_survey_answer_distribution, aftersales.kpi_problem_product_shares, aftersales.kpi_abnormal_terms
     TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer, aftersales_auditor;
 GRANT SELECT ON aftersales.survey_templates, aftersales.survey_questions, aftersales.survey_campaigns, aftersales.surveys,
-    aftersales.kpi_survey_response_rates, aftersales.kpi_satisfaction_monthly, aftersales.kpi_survey_questions,
-    aftersales.kpi_survey_answer_distribution, aftersales.kpi_problem_product_shares
+    aftersales.kpi_survey_response_rates, aftersales.kpi_satisfaction_monthly, aftersales.kpi_satisfaction_sources_monthly,
+    aftersales.kpi_survey_questions,
+    aftersales.kpi_survey_answer_distribution, aftersales.kpi_problem_product_shares, aftersales.kpi_abnormal_terms
     TO aftersales_analyst;
+GRANT EXECUTE ON FUNCTION aftersales_internal.abnormal_terms()
+    TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer, aftersales_analyst, aftersales_auditor;
 GRANT SELECT (tenant_id, survey_id, position, choice, score) ON aftersales.survey_answers TO aftersales_analyst;
 GRANT INSERT, UPDATE ON aftersales.surveys, aftersales.survey_campaigns TO aftersales_admin, aftersales_manager, aftersales_agent;
 GRANT INSERT ON aftersales.survey_answers TO aftersales_admin, aftersales_manager, aftersales_agent;
@@ -12609,7 +12677,8 @@ GRANT SELECT, UPDATE ON aftersales.surveys TO aftersales_sweep;
 -- PUBLIC (as 90_privileges.sql does; an upgrade adds these after it).
 REVOKE ALL ON FUNCTION aftersales_internal.survey_question_frozen(), aftersales_internal.survey_template_frozen(),
     aftersales_internal.survey_send(bigint, bigint, bigint, bigint, bigint, bigint, text, timestamptz, interval),
-    aftersales_internal.survey_check_send(bigint, text, interval, timestamptz)
+    aftersales_internal.survey_check_send(bigint, text, interval, timestamptz),
+    aftersales_internal.abnormal_terms()
     FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
@@ -12623,30 +12692,30 @@ SELECT 1, x.code, 'surveys', x.name_en, x.name_zh, x.definition, x.formula, x.un
   FROM (VALUES
  ('survey_response_rate', 'Survey response rate', '问卷回收率',
   'Surveys answered fully or partly over surveys sent, per campaign (post-service surveys together) and channel; expired and still open surveys count as unanswered.',
-  '(answered + partial) / sent', 'ratio', NULL::numeric, NULL::text, 'kpi_survey_response_rates.response_rate', 1300),
+  '(answered + partial) / sent', 'ratio', NULL::numeric, NULL::text, 'kpi_survey_response_rates', 1300),
  ('csat_survey', 'Customer satisfaction from surveys (CSAT)', '问卷满意度',
   'Mean answer (1 to 5) to the survey question marked csat, by the month answered. Source: survey answers; csat_avg is the same score from the follow-up call (回访), and kpi_satisfaction_monthly shows both, its source column saying which.',
-  'avg(score of the csat question)', 'score', NULL, NULL, 'kpi_satisfaction_monthly.csat_avg (source survey)', 1310),
+  'avg(score of the csat question)', 'score', NULL, NULL, 'kpi_satisfaction_sources_monthly, kpi_satisfaction_monthly (source survey)', 1310),
  ('nps_survey', 'Net promoter score from surveys (NPS)', '问卷净推荐值',
   'Promoters (9 or 10) minus detractors (0 to 6), in percent of the answers to the survey question marked nps, by the month answered. Source: survey answers; nps is the follow-up call''s, side by side in kpi_satisfaction_monthly.',
-  '100 * (count(score >= 9) - count(score <= 6)) / count(score)', 'nps', NULL, NULL, 'kpi_satisfaction_monthly.nps (source survey)', 1320),
+  '100 * (count(score >= 9) - count(score <= 6)) / count(score)', 'nps', NULL, NULL, 'kpi_satisfaction_sources_monthly, kpi_satisfaction_monthly (source survey)', 1320),
  ('low_score_share', 'Low-score share', '低分占比',
   'Per question: answers of 1 or 2 to a rating, or 0 to 6 to an NPS question, over its scored answers.',
-  'count(low scores) / count(scores)', 'ratio', NULL, NULL, 'kpi_survey_questions.low_score_share', 1330),
+  'count(low scores) / count(scores)', 'ratio', NULL, NULL, 'kpi_survey_questions', 1330),
  ('mean_score', 'Mean score per question', '题目平均分',
-  'Per rating or NPS question: the mean of its answers.', 'avg(score)', 'score', NULL, NULL, 'kpi_survey_questions.mean_score', 1340),
+  'Per rating or NPS question: the mean of its answers.', 'avg(score)', 'score', NULL, NULL, 'kpi_survey_questions', 1340),
  ('complaint_share', 'Problem products: share of complaints', '问题产品投诉占比',
   'Per product model: complaints naming it (not withdrawn) over all complaints naming a model.',
-  'complaints(model) / complaints(any model)', 'ratio', NULL, NULL, 'kpi_problem_product_shares.complaint_share', 1350),
+  'complaints(model) / complaints(any model)', 'ratio', NULL, NULL, 'kpi_problem_product_shares', 1350),
  ('alert_share', 'Problem products: share of alerts', '问题产品报警占比',
   'Per product model: alerts on its tickets over alerts on tickets with a model.',
-  'alerts(model) / alerts(any model)', 'ratio', NULL, NULL, 'kpi_problem_product_shares.alert_share', 1360),
+  'alerts(model) / alerts(any model)', 'ratio', NULL, NULL, 'kpi_problem_product_shares', 1360),
  ('low_score_survey_share', 'Problem products: share of low-scored surveys', '问题产品问卷低分占比',
   'Per product model: surveys about its tickets with a CSAT of 1 or 2 over all such surveys about tickets with a model.',
-  'low-scored surveys(model) / low-scored surveys(any model)', 'ratio', NULL, NULL, 'kpi_problem_product_shares.low_score_share', 1370),
+  'low-scored surveys(model) / low-scored surveys(any model)', 'ratio', NULL, NULL, 'kpi_problem_product_shares', 1370),
  ('term_occurrences', 'Abnormal-problem terms', '异常问题词频',
   'Occurrences of each term in complaint descriptions and open survey answers: Chinese as overlapping character bigrams, Latin words of three letters or more.',
-  'count(term)', 'count', NULL, NULL, 'kpi_abnormal_terms.occurrences', 1380)
+  'count(term)', 'count', NULL, NULL, 'kpi_abnormal_terms', 1380)
 ) AS x (code, name_en, name_zh, definition, formula, unit, target, direction, source, ord);
 
 INSERT INTO aftersales.event_rights (kind, event, own_tickets_only)
