@@ -121,6 +121,29 @@ SELECT v, t, '{admin}'
        unnest(ARRAY['organisations', 'engineers', 'product_lines', 'product_models', 'problem_types', 'sla_policies',
                     'sla_targets', 'service_agreements', 'calendars', 'kpi_settings', 'kpi_catalogue',
                     'escalation_rules', 'members']) t;
+-- complaints, surveys and approvals: analysts read neither the logs nor
+-- the complainants' and customers' own words (complaints and answers have
+-- column grants for them), nor who approves; agents and managers handle
+-- complaints and surveys; every working kind submits approvals (decisions
+-- are held to the department by a trigger); managers sweep the warning
+-- line; admins configure.
+INSERT INTO expected_cells
+SELECT 'select', t, '{admin,manager,agent,engineer,auditor}'::text[]
+  FROM unnest(ARRAY['complaints', 'complaint_events', 'survey_answers', 'survey_events', 'approval_events',
+                    'approval_watches', 'department_members']) t
+UNION ALL
+SELECT v, t, '{admin,manager,agent}'::text[]
+  FROM unnest(ARRAY['insert', 'update']) v, unnest(ARRAY['complaints', 'surveys', 'survey_campaigns']) t
+UNION ALL SELECT 'insert', 'survey_answers', '{admin,manager,agent}'::text[]
+UNION ALL
+SELECT v, 'approvals', '{admin,manager,agent,engineer}'::text[] FROM unnest(ARRAY['insert', 'update']) v
+UNION ALL
+SELECT v, t, '{admin,manager}'::text[] FROM unnest(ARRAY['insert', 'update']) v, unnest(ARRAY['approval_watches', 'approval_alerts']) t
+UNION ALL
+SELECT v, t, '{admin}'::text[]
+  FROM unnest(ARRAY['insert', 'update', 'delete']) v,
+       unnest(ARRAY['complaint_reasons', 'complaint_targets', 'survey_templates', 'survey_questions', 'departments',
+                    'department_members', 'approval_targets', 'approval_settings']) t;
 
 CREATE TEMP TABLE settings (state text, value text) ON COMMIT DROP;
 INSERT INTO settings SELECT 'unset', NULL UNION ALL SELECT 'empty', '' UNION ALL SELECT 'own', a::text FROM fx
