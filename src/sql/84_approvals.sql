@@ -259,13 +259,21 @@ COMMENT ON COLUMN aftersales.approval_alerts.acknowledged_by IS 'Who acknowledge
 -- The API
 
 CREATE FUNCTION aftersales.approval_warning_line(tenant bigint DEFAULT aftersales.current_tenant()) RETURNS integer
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT COALESCE((SELECT s.warning_line FROM aftersales.approval_settings s WHERE s.tenant_id = tenant), 20)
+BEGIN
+    -- a tenant the caller cannot see is unknown, not one with the default line
+    IF tenant IS NULL OR NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = approval_warning_line.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', COALESCE(tenant::text, 'NULL')
+            USING ERRCODE = 'P0002',
+                  HINT = 'Name a tenant of aftersales.tenants, or leave it out for the current one: SELECT aftersales.approval_warning_line();';
+    END IF;
+    RETURN COALESCE((SELECT s.warning_line FROM aftersales.approval_settings s WHERE s.tenant_id = approval_warning_line.tenant), 20);
+END
 $$;
 COMMENT ON FUNCTION aftersales.approval_warning_line(bigint) IS
-  'The warning line of pending approvals per organisation of a tenant (20 unless set)';
+  'The warning line of pending approvals per organisation of a tenant (20 unless set); a tenant the caller cannot see is refused';
 
 CREATE FUNCTION aftersales.set_approval_warning_line(line integer, tenant bigint DEFAULT aftersales.current_tenant())
     RETURNS integer
@@ -325,6 +333,23 @@ $$;
 COMMENT ON FUNCTION aftersales.set_approval_target(text, text, interval) IS
   'Sets the business time a department has to decide a kind of approval (upsert); applies to approvals submitted afterwards';
 
+-- The approving department, by code, for any member of the caller's
+-- tenant: a department belongs to an organisation, so row security hides
+-- it outside the caller's scope, yet an outlet's requests go to
+-- departments elsewhere, above all at headquarters.  A definer, held to the
+-- caller's own tenant (current_tenant() resolves the session's caller).
+CREATE FUNCTION aftersales_internal.approving_department(code text)
+    RETURNS aftersales.departments
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT d.* FROM aftersales.departments d
+     WHERE d.tenant_id OPERATOR(pg_catalog.=) aftersales.current_tenant()
+       AND d.code OPERATOR(pg_catalog.=) approving_department.code
+$$;
+COMMENT ON FUNCTION aftersales_internal.approving_department(text) IS
+  'Internal: the department of the caller''s tenant with this code, whatever its organisation (SECURITY DEFINER; the approval API''s submitters only)';
+
 CREATE FUNCTION aftersales.submit_approval(kind text, department text, subject text, org bigint DEFAULT NULL,
                                            from_department text DEFAULT NULL, ref bigint DEFAULT NULL,
                                            ticket bigint DEFAULT NULL, amount numeric DEFAULT NULL,
@@ -347,8 +372,8 @@ BEGIN
             pg_catalog.format('unknown approval kind "%s"', COALESCE(aftersales_internal.cut(kind), 'NULL')),
             pg_catalog.format('Kinds: %s; for example: %s', aftersales_internal.value_list('aftersales.approval_kind'), example));
     END IF;
-    SELECT * INTO d FROM aftersales.departments x WHERE x.tenant_id = tenant AND x.code = department;
-    IF NOT FOUND THEN
+    d := aftersales_internal.approving_department(department);
+    IF d.department_id IS NULL THEN
         PERFORM aftersales_internal.complaint_error(
             pg_catalog.format('department "%s" does not exist for tenant %s', COALESCE(aftersales_internal.cut(department), 'NULL'), tenant),
             'Name the approving department by its code: SELECT code, name FROM aftersales.departments;', 'P0002');

@@ -14,7 +14,9 @@ SELECT a.tenant_id, a.approval_id, a.kind::text AS kind,
             WHEN a.state = 'submitted' THEN aftersales.now() > a.due_at END AS delayed,
        (EXTRACT(EPOCH FROM a.decided_at - a.submitted_at) / 60)::numeric(14,2) AS decision_minutes
   FROM aftersales.approvals a
-  JOIN aftersales.departments d ON d.tenant_id = a.tenant_id AND d.department_id = a.department_id
+  -- the approving department may lie outside the reader's scope (at HQ):
+  -- the approval still counts, under no department name
+  LEFT JOIN aftersales.departments d ON d.tenant_id = a.tenant_id AND d.department_id = a.department_id
   LEFT JOIN aftersales.departments fd ON fd.tenant_id = a.tenant_id AND fd.department_id = a.from_department_id
   JOIN aftersales.organisations o ON o.tenant_id = a.tenant_id AND o.org_id = a.org_id
  WHERE a.tenant_id = aftersales.current_tenant();
@@ -118,7 +120,10 @@ GRANT EXECUTE ON FUNCTION aftersales.sweep_approvals(timestamptz, bigint) TO aft
 -- Internal functions: triggers, or for the kinds granted above; none for
 -- PUBLIC (90_privileges.sql does the same for every internal function; an
 -- upgrade adds these after it).
-REVOKE ALL ON FUNCTION aftersales_internal.approval_decision(), aftersales_internal.approval_event(bigint, text, timestamptz, text)
+GRANT EXECUTE ON FUNCTION aftersales_internal.approving_department(text)
+    TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer;
+REVOKE ALL ON FUNCTION aftersales_internal.approval_decision(), aftersales_internal.approval_event(bigint, text, timestamptz, text),
+    aftersales_internal.approving_department(text)
     FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
