@@ -284,8 +284,9 @@ $$;
 --   customer        a customer of the outlet (out: one outside the region);
 --   tenant          the tenant itself (no organisation: no 'out');
 --   none            nothing (pure functions: every principal, even PUBLIC);
---   <kind>:<state>  a module's object (api_objects below): in scope at the
---                   outlet, out of scope at HQ, and in the other tenant.
+--   <kind>[:<which>] a module's object (api_objects below), e.g.
+--                   complaint:received: in scope at the outlet, out of scope
+--                   at HQ, and in the other tenant.
 -- in_kinds names member kinds, 'sweep' (the sweep's login) and 'any' (every
 -- principal, members or not).
 CREATE TEMP TABLE api_matrix (fn text PRIMARY KEY, target text NOT NULL, call text NOT NULL, in_kinds text[] NOT NULL)
