@@ -125,6 +125,29 @@ SELECT v, t, '{admin}'
        unnest(ARRAY['organisations', 'engineers', 'product_lines', 'product_models', 'problem_types', 'sla_policies',
                     'sla_targets', 'service_agreements', 'calendars', 'kpi_settings', 'kpi_catalogue',
                     'escalation_rules', 'members', 'tenant_event_rights']) t;
+-- complaints, surveys and approvals: analysts read neither the logs nor
+-- the complainants' and customers' own words (complaints and answers have
+-- column grants for them), nor who approves; agents and managers handle
+-- complaints and surveys; every working kind submits approvals (decisions
+-- are held to the department by a trigger); managers sweep the warning
+-- line; admins configure.
+INSERT INTO expected_cells
+SELECT 'select', t, '{admin,manager,agent,engineer,auditor}'::text[]
+  FROM unnest(ARRAY['complaints', 'complaint_events', 'survey_answers', 'survey_events', 'approval_events',
+                    'approval_watches', 'department_members']) t
+UNION ALL
+SELECT v, t, '{admin,manager,agent}'::text[]
+  FROM unnest(ARRAY['insert', 'update']) v, unnest(ARRAY['complaints', 'surveys', 'survey_campaigns']) t
+UNION ALL SELECT 'insert', 'survey_answers', '{admin,manager,agent}'::text[]
+UNION ALL
+SELECT v, 'approvals', '{admin,manager,agent,engineer}'::text[] FROM unnest(ARRAY['insert', 'update']) v
+UNION ALL
+SELECT v, t, '{admin,manager}'::text[] FROM unnest(ARRAY['insert', 'update']) v, unnest(ARRAY['approval_watches', 'approval_alerts']) t
+UNION ALL
+SELECT v, t, '{admin}'::text[]
+  FROM unnest(ARRAY['insert', 'update', 'delete']) v,
+       unnest(ARRAY['complaint_reasons', 'complaint_targets', 'survey_templates', 'survey_questions', 'departments',
+                    'department_members', 'approval_targets', 'approval_settings']) t;
 
 CREATE TEMP TABLE settings (state text, value text) ON COMMIT DROP;
 INSERT INTO settings SELECT 'unset', NULL UNION ALL SELECT 'empty', '' UNION ALL SELECT 'own', a::text FROM fx
@@ -260,7 +283,10 @@ $$;
 --   alert           an unacknowledged alert of the target's new ticket;
 --   customer        a customer of the outlet (out: one outside the region);
 --   tenant          the tenant itself (no organisation: no 'out');
---   none            nothing (pure functions: every principal, even PUBLIC).
+--   none            nothing (pure functions: every principal, even PUBLIC);
+--   <kind>[:<which>] a module's object (api_objects below), e.g.
+--                   complaint:received: in scope at the outlet, out of scope
+--                   at HQ, and in the other tenant.
 -- in_kinds names member kinds, 'sweep' (the sweep's login) and 'any' (every
 -- principal, members or not).
 CREATE TEMP TABLE api_matrix (fn text PRIMARY KEY, target text NOT NULL, call text NOT NULL, in_kinds text[] NOT NULL)
@@ -416,6 +442,107 @@ UPDATE api_targets g
                   FROM (SELECT set_config('aftersales.tenant_id', g.tenant::text, true)) x);
 SELECT set_config('aftersales.tenant_id', '', true);
 
+-- Module objects as targets: one row per (cat, scope) of api_targets and
+-- key, whose value is the SQL literal that names the object in a call.  In
+-- a call, {obj} is the object of the entry's own target (key = target,
+-- e.g. 'complaint:received') and {obj:<key>} any other object of the same
+-- (cat, scope); a key without a row there is NULL.  A module adds object
+-- kinds by adding rows (made here as superuser) and entries.
+CREATE TEMP TABLE api_objects (cat text, scope text, key text, value text NOT NULL, PRIMARY KEY (cat, scope, key))
+    ON COMMIT DROP;
+
+-- complaints, surveys and approvals: complaints in each state, from the
+-- target's customer at the target's organisation; survey templates (one
+-- published, one draft) and a survey sent on the target's closed ticket;
+-- approving departments at the target's organisation and at HQ, whose
+-- members are every principal (so that a refusal comes from scope or
+-- tenant, not from the department), and an approval from the target's
+-- organisation to the one at HQ (where approving departments usually are).
+CREATE FUNCTION pg_temp.complaint_objects(g api_targets) RETURNS void LANGUAGE plpgsql AS $f$
+DECLARE
+    questions constant jsonb := '[{"kind": "rating", "prompt": "Overall satisfaction", "metric": "csat"}]';
+    dep constant text := format('matrix_%s_%s', g.cat, g.scope);
+    st text;
+    c bigint;
+BEGIN
+    PERFORM set_config('aftersales.tenant_id', g.tenant::text, true);
+    PERFORM aftersales.add_standard_complaint_reasons(g.tenant);
+    FOREACH st IN ARRAY ARRAY['received', 'assigned', 'in_progress', 'resolved', 'confirmed', 'escalated'] LOOP
+        c := aftersales.open_complaint('phone', 'timeliness', 'matrix target', customer => g.customer, org => g.org);
+        IF st = 'escalated' THEN
+            PERFORM aftersales.escalate_complaint(c, 'matrix escalation');
+        ELSIF st <> 'received' THEN
+            PERFORM aftersales.take_complaint(c);
+        END IF;
+        IF st IN ('in_progress', 'resolved', 'confirmed') THEN
+            PERFORM aftersales.start_complaint(c);
+        END IF;
+        IF st IN ('resolved', 'confirmed') THEN
+            PERFORM aftersales.resolve_complaint(c, 'matrix remedy');
+        END IF;
+        IF st = 'confirmed' THEN
+            PERFORM aftersales.confirm_complaint(c);
+        END IF;
+        INSERT INTO api_objects VALUES (g.cat, g.scope, 'complaint:' || st, c::text);
+    END LOOP;
+    INSERT INTO api_objects VALUES
+        (g.cat, g.scope, 'survey_template:published', aftersales.create_survey_template('matrix', 'Matrix', questions)::text),
+        (g.cat, g.scope, 'survey_template:draft', aftersales.create_survey_template('matrix', 'Matrix', questions, publish => false)::text),
+        (g.cat, g.scope, 'survey:sent', aftersales.send_survey(aftersales.create_survey_template('matrix_sent', 'Matrix', questions),
+                                                               (g.tickets->>'closed')::bigint)::text);
+    INSERT INTO aftersales.departments (tenant_id, org_id, code, name, calendar)
+    SELECT g.tenant, v.org, v.code, 'Matrix ' || v.code, (SELECT min(k.name) FROM aftersales.calendars k WHERE k.tenant_id = g.tenant)
+      FROM (VALUES (g.org, dep),
+                   ((SELECT o.org_id FROM aftersales.organisations o WHERE o.tenant_id = g.tenant AND o.level = 'hq'), dep || '_hq')) v (org, code);
+    INSERT INTO aftersales.department_members (tenant_id, department_id, member)
+    SELECT g.tenant, d.department_id, coalesce(p.app_user, p.login)
+      FROM aftersales.departments d, principals p
+     WHERE d.tenant_id = g.tenant AND d.code IN (dep, dep || '_hq') AND p.kind IS NOT NULL;
+    INSERT INTO api_objects VALUES
+        (g.cat, g.scope, 'department', quote_literal(dep)),
+        (g.cat, g.scope, 'department:hq', quote_literal(dep || '_hq')),
+        (g.cat, g.scope, 'approval:submitted', aftersales.submit_approval('internal_request', dep || '_hq', 'matrix target', org => g.org)::text);
+END
+$f$;
+SELECT count(pg_temp.complaint_objects(g)) FROM (SELECT * FROM api_targets ORDER BY cat, scope) g;
+SELECT set_config('aftersales.tenant_id', '', true);
+-- complaints, surveys and approvals: the entries.  Agents and managers
+-- handle complaints and send surveys; every working kind submits and
+-- decides approvals (decisions held to the department's members); admins
+-- configure; managers and the sweep expire surveys and sweep the warning
+-- line; the replay checks are granted to nobody.
+INSERT INTO api_matrix VALUES
+ ('aftersales.add_standard_complaint_reasons(bigint)', 'tenant', 'SELECT nullif(aftersales.add_standard_complaint_reasons({tenant}), 0)', '{admin}'),
+ ('aftersales.set_complaint_target(text,interval,interval,text,bigint)', 'tenant', 'SELECT aftersales.set_complaint_target(''low'', ''4 hours'', ''8 hours'', {calendar}, {tenant})', '{admin}'),
+ ('aftersales.open_complaint(text,text,text,bigint,text,text,text,bigint,bigint,bigint,bigint,bigint,timestamp with time zone)',
+  'customer', 'SELECT aftersales.open_complaint(''phone'', ''timeliness'', ''matrix'', customer => {customer}, org => {org})', '{admin,manager,agent}'),
+ ('aftersales.assign_complaint(bigint,text,text,timestamp with time zone)', 'complaint:received', 'SELECT aftersales.assign_complaint({obj}, ''acl_agent_outlet'')', '{admin,manager,agent}'),
+ ('aftersales.take_complaint(bigint,timestamp with time zone)', 'complaint:received', 'SELECT aftersales.take_complaint({obj})', '{admin,manager,agent}'),
+ ('aftersales.start_complaint(bigint,timestamp with time zone)', 'complaint:assigned', 'SELECT aftersales.start_complaint({obj})', '{admin,manager,agent}'),
+ ('aftersales.resolve_complaint(bigint,text,timestamp with time zone)', 'complaint:in_progress', 'SELECT aftersales.resolve_complaint({obj}, ''matrix'')', '{admin,manager,agent}'),
+ ('aftersales.confirm_complaint(bigint,timestamp with time zone)', 'complaint:resolved', 'SELECT aftersales.confirm_complaint({obj})', '{admin,manager,agent}'),
+ ('aftersales.reject_complaint(bigint,text,timestamp with time zone)', 'complaint:resolved', 'SELECT aftersales.reject_complaint({obj}, ''matrix'')', '{admin,manager,agent}'),
+ ('aftersales.close_complaint(bigint,text,timestamp with time zone)', 'complaint:confirmed', 'SELECT aftersales.close_complaint({obj})', '{admin,manager,agent}'),
+ ('aftersales.escalate_complaint(bigint,text,timestamp with time zone)', 'complaint:assigned', 'SELECT aftersales.escalate_complaint({obj}, ''matrix'')', '{admin,manager,agent}'),
+ ('aftersales.withdraw_complaint(bigint,text,timestamp with time zone)', 'complaint:escalated', 'SELECT aftersales.withdraw_complaint({obj}, ''matrix'')', '{admin,manager,agent}'),
+ ('aftersales.check_complaints(bigint)', 'tenant', 'SELECT * FROM aftersales.check_complaints({tenant})', '{}'),
+ ('aftersales.create_survey_template(text,text,jsonb,boolean)', 'none', 'SELECT aftersales.create_survey_template(''matrix'', ''Matrix'', ''[{"kind": "text", "prompt": "Anything else?"}]'')', '{admin}'),
+ ('aftersales.publish_survey_template(bigint)', 'tenant', 'SELECT aftersales.publish_survey_template({obj:survey_template:draft})', '{admin}'),
+ ('aftersales.send_survey(bigint,bigint,text,interval,timestamp with time zone)', 'ticket:closed', 'SELECT aftersales.send_survey({obj:survey_template:published}, {ticket})', '{admin,manager,agent}'),
+ ('aftersales.start_survey_campaign(text,bigint,text,text,text,interval,timestamp with time zone)', 'tenant', 'SELECT aftersales.start_survey_campaign(''matrix'', {obj:survey_template:published}, tier => ''key'')', '{admin,manager,agent}'),
+ ('aftersales.answer_survey(bigint,jsonb,timestamp with time zone)', 'survey:sent', 'SELECT aftersales.answer_survey({obj}, ''{"1": 5}'')', '{admin,manager,agent}'),
+ ('aftersales.expire_surveys(timestamp with time zone,bigint)', 'tenant', 'SELECT nullif(aftersales.expire_surveys(''2100-01-01'', {tenant}), 0)', '{admin,manager,sweep}'),
+ ('aftersales.check_surveys(bigint)', 'tenant', 'SELECT * FROM aftersales.check_surveys({tenant})', '{}'),
+ ('aftersales.approval_warning_line(bigint)', 'tenant', 'SELECT aftersales.approval_warning_line({tenant})', '{admin,manager,agent,engineer,analyst,auditor,sweep}'),
+ ('aftersales.set_approval_warning_line(integer,bigint)', 'tenant', 'SELECT aftersales.set_approval_warning_line(5, {tenant})', '{admin}'),
+ ('aftersales.set_approval_target(text,text,interval)', 'department', 'SELECT aftersales.set_approval_target(''internal_request'', {obj}, ''4 hours'')', '{admin}'),
+ ('aftersales.submit_approval(text,text,text,bigint,text,bigint,bigint,numeric,timestamp with time zone)', 'department:hq', 'SELECT aftersales.submit_approval(''internal_request'', {obj}, ''matrix'', org => {org})', '{admin,manager,agent,engineer}'),
+ ('aftersales.grant_approval(bigint,text,timestamp with time zone)', 'approval:submitted', 'SELECT aftersales.grant_approval({obj})', '{admin,manager,agent,engineer}'),
+ ('aftersales.reject_approval(bigint,text,timestamp with time zone)', 'approval:submitted', 'SELECT aftersales.reject_approval({obj}, ''matrix'')', '{admin,manager,agent,engineer}'),
+ ('aftersales.withdraw_approval(bigint,text,timestamp with time zone)', 'approval:submitted', 'SELECT aftersales.withdraw_approval({obj}, ''matrix'')', '{admin,manager,agent,engineer}'),
+ ('aftersales.sweep_approvals(timestamp with time zone,bigint)', 'tenant', 'SELECT nullif(aftersales.sweep_approvals(now(), {tenant}), 0)', '{admin,manager,sweep}'),
+ ('aftersales.check_approvals(bigint)', 'tenant', 'SELECT * FROM aftersales.check_approvals({tenant})', '{}');
+
 -- A procedure that commits cannot run inside this test's transaction:
 -- its entry checks the right to call it.
 CREATE FUNCTION pg_temp.may_call(f regprocedure) RETURNS boolean LANGUAGE plpgsql AS $f$
@@ -474,6 +601,7 @@ DECLARE
     m api_matrix;
     g api_targets;
     sql text;
+    ph text;
 BEGIN
     FOR pr IN SELECT * FROM principals UNION ALL SELECT 'sweep login', 'acl_sweep', NULL, 'sweep', NULL ORDER BY 1 LOOP
       FOR st IN SELECT * FROM settings WHERE state IN ('unset', 'other', 'garbage') AND (pr.kind IS DISTINCT FROM 'sweep' OR state = 'unset') LOOP
@@ -487,6 +615,14 @@ BEGIN
                            '{problem_type}', g.problem_type::text), '{org}', g.org::text),
                            '{engineer}', g.engineer::text), '{alert}', g.alert::text);
                 sql := replace(replace(sql, '{engineer2}', g.engineer2::text), '{calendar}', g.calendar);
+                -- module objects: {obj} is the target's, {obj:<key>} another (one placeholder a turn)
+                FOR i IN 1..10 LOOP
+                    ph := substring(sql FROM '\{obj(?::[a-z0-9_:.]+)?\}');
+                    EXIT WHEN ph IS NULL;
+                    sql := replace(sql, ph, coalesce((SELECT o.value FROM api_objects o
+                                                       WHERE o.cat = g.cat AND o.scope = g.scope
+                                                         AND o.key = coalesce(substring(ph FROM '^\{obj:(.*)\}$'), m.target)), 'NULL'));
+                END LOOP;
                 PERFORM pg_temp.run_api(pr, st, m.fn, g.cat, sql);
             END LOOP;
         END LOOP;
@@ -513,14 +649,15 @@ UPDATE api_results r
 -- an admin's) and the setting is unset, '' or its own tenant.  Then a verb
 -- succeeds exactly when its cell lists the kind.  A principal that does not
 -- resolve may only succeed where no row was scanned (the policies are
--- never evaluated), or on event_rights, the one table without tenant.
+-- never evaluated), or on the shipped rules without tenant (event_rights,
+-- state_transitions).
 -- Garbage in the setting is refused when it is set, whatever follows.  API
 -- calls aimed out of reach are judged by their leaks alone.
 UPDATE results r
    SET resolves = p.kind IS NOT NULL AND r.state IN ('unset', 'empty', 'own')
                   AND NOT (p.app_user IS NOT NULL AND p.kind = 'admin'),
        expect_ok = CASE WHEN r.verb = 'api' THEN NULL
-                        WHEN r.rel = 'event_rights' AND r.verb = 'select'
+                        WHEN r.rel IN ('event_rights', 'state_transitions') AND r.verb = 'select'
                         THEN p.p <> 'PUBLIC' AND NOT (p.app_user IS NOT NULL AND p.kind = 'admin')
                              AND r.state <> 'garbage'   -- refused by the setting's own check
                         ELSE p.kind IS NOT NULL AND r.state IN ('unset', 'empty', 'own')
@@ -552,7 +689,8 @@ SELECT is_empty($$SELECT r.p, r.state, r.rel, r.seen, f.visible FROM results r
                    ORDER BY 1, 2, 3$$,
                 'each principal that reads a table sees exactly the rows of its tenant and scope');
 SELECT is_empty($$SELECT DISTINCT p, state, verb, rel, outcome FROM results
-                   WHERE state IN ('other', 'garbage') AND outcome = 'ok' AND seen > 0 AND rel <> 'event_rights'$$,
+                   WHERE state IN ('other', 'garbage') AND outcome = 'ok' AND seen > 0
+                     AND rel NOT IN ('event_rights', 'state_transitions')$$,
                 'another tenant or garbage in the setting reaches no row, whatever the verb');
 -- The API: every function of schema aftersales has its entry, and every
 -- call went as its entry says.  Refused means an error, or out of reach a

@@ -19,7 +19,7 @@
 \pset tuples_only true
 \pset pager off
 BEGIN;
-SELECT plan(340);
+SELECT plan(510);
 SET LOCAL TimeZone = 'UTC';
 
 -- ---------------------------------------------------------------------------
