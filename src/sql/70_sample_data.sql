@@ -1100,6 +1100,8 @@ BEGIN
     PERFORM aftersales_internal.sample_ticket_plan(n, y0, ndays, sb, cstarts, mstarts, pstarts);
     PERFORM aftersales_internal.sample_entry(n, y0, progress, started);
     PERFORM aftersales_internal.sample_life_cycles(n, sb, cutoff, progress, started);
+    -- spare parts, work logs and costs (82_parts_generator.sql)
+    PERFORM aftersales_internal.sample_parts(tid, s, yr);
 
     -- a bulk load leaves the planner blind until autovacuum comes by: the
     -- KPI queries right after it would plan for empty tables
