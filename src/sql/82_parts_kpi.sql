@@ -134,11 +134,11 @@ req AS (
 shp AS (
     SELECT pg_catalog.date_trunc('month', f.shipped_at AT TIME ZONE z.zone)::date AS month,
            pg_catalog.count(*) AS orders_shipped,
-           pg_catalog.count(*) FILTER (WHERE f.hours_to_collect <= 24 OR (f.collected_at IS NULL AND f.shipped_at + interval '24 hours' <= z.as_of)) AS judged_24h,
+           pg_catalog.count(*) FILTER (WHERE f.collected_at IS NOT NULL OR f.shipped_at + interval '24 hours' <= z.as_of) AS judged_24h,
            pg_catalog.count(*) FILTER (WHERE f.hours_to_collect <= 24) AS signed_24h,
-           pg_catalog.count(*) FILTER (WHERE f.hours_to_collect <= 48 OR ((f.collected_at IS NULL OR f.hours_to_collect > 48) AND f.shipped_at + interval '48 hours' <= z.as_of)) AS judged_48h,
+           pg_catalog.count(*) FILTER (WHERE f.collected_at IS NOT NULL OR f.shipped_at + interval '48 hours' <= z.as_of) AS judged_48h,
            pg_catalog.count(*) FILTER (WHERE f.hours_to_collect <= 48) AS signed_48h,
-           pg_catalog.count(*) FILTER (WHERE f.hours_to_collect <= 168 OR ((f.collected_at IS NULL OR f.hours_to_collect > 168) AND f.shipped_at + interval '7 days' <= z.as_of)) AS judged_7d,
+           pg_catalog.count(*) FILTER (WHERE f.collected_at IS NOT NULL OR f.shipped_at + interval '7 days' <= z.as_of) AS judged_7d,
            pg_catalog.count(*) FILTER (WHERE f.hours_to_collect <= 168) AS signed_7d
       FROM aftersales.parts_order_facts f, z
      WHERE f.shipped_at IS NOT NULL
@@ -175,7 +175,7 @@ COMMENT ON COLUMN aftersales.parts_monthly.fill_rate IS 'Overall fill rate: line
 COMMENT ON COLUMN aftersales.parts_monthly.in_stock_fill_rate IS 'In-stock fill rate: lines shipped from the warehouse asked / lines of judged orders';
 COMMENT ON COLUMN aftersales.parts_monthly.bc_fill_rate IS 'B/C-class fill rate: B and C lines shipped / B and C lines of judged orders';
 COMMENT ON COLUMN aftersales.parts_monthly.orders_shipped IS 'Orders shipped in the month';
-COMMENT ON COLUMN aftersales.parts_monthly.sign_off_24h_rate IS 'Of the orders shipped in the month whose 24 hours passed or that were collected: share collected within 24 hours of shipping';
+COMMENT ON COLUMN aftersales.parts_monthly.sign_off_24h_rate IS 'Of the orders shipped in the month that were collected or whose 24 hours have passed: share collected within 24 hours of shipping';
 COMMENT ON COLUMN aftersales.parts_monthly.sign_off_48h_rate IS 'The same within 48 hours';
 COMMENT ON COLUMN aftersales.parts_monthly.sign_off_7d_rate IS 'The same within 7 days';
 
