@@ -863,7 +863,8 @@ COMMENT ON FUNCTION aftersales.log_work(bigint, bigint, text, timestamptz, times
   'Log an engineer''s work on a ticket: travel, on_site or remote, from started_at to ended_at; returns the log id';
 
 -- Whether a ticket's charges of a kind are free: the unit in warranty on
--- the day the ticket was entered, or a service agreement of the customer
+-- the day the ticket was entered (units.warranty_ends, else installation
+-- plus the model's warranty months less a day, as the quality KPIs count), or a service agreement of the customer
 -- valid that day whose service items list the kind (labour, parts,
 -- travel) or 'all'.
 CREATE FUNCTION aftersales_internal.charge_basis(tenant bigint, ticket bigint, kind text) RETURNS text
@@ -871,7 +872,8 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT CASE
-        WHEN u.warranty_ends IS NOT NULL AND u.warranty_ends >= (t.opened_at AT TIME ZONE 'Asia/Shanghai')::date THEN 'warranty'
+        WHEN COALESCE(u.warranty_ends, (u.installed_on + pg_catalog.make_interval(months => um.warranty_months))::date - 1)
+             >= (t.opened_at AT TIME ZONE 'Asia/Shanghai')::date THEN 'warranty'
         WHEN EXISTS (SELECT FROM aftersales.service_agreements a
                       WHERE a.tenant_id = t.tenant_id AND a.customer_id = t.customer_id
                         AND a.valid @> (t.opened_at AT TIME ZONE 'Asia/Shanghai')::date
@@ -879,6 +881,7 @@ AS $$
         ELSE 'chargeable' END
       FROM aftersales.tickets t
       LEFT JOIN aftersales.units u ON u.tenant_id = t.tenant_id AND u.unit_id = t.unit_id
+      LEFT JOIN aftersales.product_models um ON um.tenant_id = u.tenant_id AND um.model_id = u.model_id
      WHERE t.tenant_id = tenant AND t.ticket_id = ticket
 $$;
 COMMENT ON FUNCTION aftersales_internal.charge_basis(bigint, bigint, text) IS

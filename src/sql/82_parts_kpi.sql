@@ -276,8 +276,9 @@ WITH z AS (SELECT aftersales.current_tenant() AS tenant_id,
                   aftersales_internal.parts_settings(aftersales.current_tenant()) AS s)
 SELECT t.ticket_id, pg_catalog.date_trunc('month', t.opened_at AT TIME ZONE z.zone)::date AS month,
        t.org_id, org.region::text AS region, t.model_id, m.code AS model_code,
-       CASE WHEN u.warranty_ends IS NULL THEN 'unknown'
-            WHEN u.warranty_ends >= (t.opened_at AT TIME ZONE z.zone)::date THEN 'in_warranty'
+       CASE WHEN COALESCE(u.warranty_ends, (u.installed_on + pg_catalog.make_interval(months => um.warranty_months))::date - 1) IS NULL THEN 'unknown'
+            WHEN COALESCE(u.warranty_ends, (u.installed_on + pg_catalog.make_interval(months => um.warranty_months))::date - 1)
+                 >= (t.opened_at AT TIME ZONE z.zone)::date THEN 'in_warranty'
             ELSE 'out_of_warranty' END AS warranty_class,
        COALESCE(w.labour_hours, 0)::numeric(14,2) AS labour_hours,
        COALESCE(w.travel_hours, 0)::numeric(14,2) AS travel_hours,
@@ -294,6 +295,7 @@ SELECT t.ticket_id, pg_catalog.date_trunc('month', t.opened_at AT TIME ZONE z.zo
   LEFT JOIN aftersales.organisations org ON org.tenant_id = t.tenant_id AND org.org_id = t.org_id
   LEFT JOIN aftersales.product_models m ON m.tenant_id = t.tenant_id AND m.model_id = t.model_id
   LEFT JOIN aftersales.units u ON u.tenant_id = t.tenant_id AND u.unit_id = t.unit_id
+  LEFT JOIN aftersales.product_models um ON um.tenant_id = u.tenant_id AND um.model_id = u.model_id
   LEFT JOIN (SELECT wl.ticket_id,
                     pg_catalog.sum(EXTRACT(epoch FROM wl.ended_at - wl.started_at) / 3600) FILTER (WHERE wl.kind <> 'travel') AS labour_hours,
                     pg_catalog.sum(EXTRACT(epoch FROM wl.ended_at - wl.started_at) / 3600) FILTER (WHERE wl.kind = 'travel') AS travel_hours
@@ -318,7 +320,7 @@ COMMENT ON COLUMN aftersales.cost_tickets.org_id IS 'Organisation handling the t
 COMMENT ON COLUMN aftersales.cost_tickets.region IS 'Its region';
 COMMENT ON COLUMN aftersales.cost_tickets.model_id IS 'Product model';
 COMMENT ON COLUMN aftersales.cost_tickets.model_code IS 'Its code';
-COMMENT ON COLUMN aftersales.cost_tickets.warranty_class IS 'in_warranty or out_of_warranty on the day of entry; unknown without a unit or a warranty date';
+COMMENT ON COLUMN aftersales.cost_tickets.warranty_class IS 'in_warranty or out_of_warranty on the day of entry (units.warranty_ends, else installation plus the model''s warranty months less a day); unknown without a unit or dates';
 COMMENT ON COLUMN aftersales.cost_tickets.labour_hours IS 'On-site and remote hours logged';
 COMMENT ON COLUMN aftersales.cost_tickets.travel_hours IS 'Travel hours logged';
 COMMENT ON COLUMN aftersales.cost_tickets.labour_cost IS 'labour_hours x labour_cost_per_hour';
