@@ -140,6 +140,62 @@ SELECT aftersales.return_part_order(4, 'not needed', at => '2024-03-05 14:00+00'
 SELECT on_hand, reserved FROM aftersales.stock WHERE warehouse_id = 1 AND part_id = 1;
 SELECT order_id, state, event_seq FROM aftersales.part_orders ORDER BY order_id;
 
+-- cancel from every state before collection; a shipped order's parts stay
+-- out of stock (they come back as a receipt, if they do)
+SELECT aftersales.request_parts(1, 1, '[{"part": 1, "quantity": 1}]', at => '2024-03-06 09:00+00');
+SELECT aftersales.cancel_part_order(5, NULL, at => '2024-03-06 09:01+00');
+SELECT aftersales.cancel_part_order(5, 'duplicate request', at => '2024-03-06 09:01+00');
+SELECT aftersales.request_parts(1, 1, '[{"part": 1, "quantity": 1}]', at => '2024-03-06 09:10+00');
+SELECT aftersales.approve_part_order(6, at => '2024-03-06 09:11+00');
+SELECT aftersales.cancel_part_order(6, 'fixed without it', at => '2024-03-06 09:12+00');
+SELECT aftersales.request_parts(1, 1, '[{"part": 1, "quantity": 2}]', at => '2024-03-06 09:20+00');
+SELECT aftersales.approve_part_order(7, at => '2024-03-06 09:21+00');
+SELECT aftersales.reserve_part_order(7, at => '2024-03-06 09:22+00');
+SELECT aftersales.ship_part_order(7, 'EMS', at => '2024-03-06 09:30+00');
+SELECT aftersales.cancel_part_order(7, 'lost in transit', at => '2024-03-09 09:30+00');
+SELECT aftersales.request_parts(1, 1, '[{"part": 1, "quantity": 1}]', at => '2024-03-06 09:40+00');
+SELECT aftersales.approve_part_order(8, at => '2024-03-06 09:41+00');
+SELECT aftersales.reserve_part_order(8, at => '2024-03-06 09:42+00');
+SELECT aftersales.ship_part_order(8, 'EMS', at => '2024-03-06 09:50+00');
+SELECT aftersales.arrive_part_order(8, at => '2024-03-06 15:00+00');
+SELECT aftersales.cancel_part_order(8, 'engineer never came', at => '2024-03-09 15:00+00');
+SELECT aftersales.return_part_order(8, 'too late', at => '2024-03-09 15:00+00');
+SELECT order_id, state, event_seq, cancelled_at FROM aftersales.part_orders WHERE order_id >= 5 ORDER BY order_id;
+SELECT on_hand, reserved FROM aftersales.stock WHERE warehouse_id = 1 AND part_id = 1;
+SELECT move_id, kind, on_hand_delta, reserved_delta, order_id, reason FROM aftersales.stock_moves WHERE order_id >= 5 ORDER BY move_id;
+
+-- a second old motor: the return is waived; a claim rejected twice is final
+SELECT aftersales.request_parts(1, 1, '[{"part": 2, "quantity": 1}]', at => '2024-03-10 09:00+00');
+SELECT aftersales.approve_part_order(9, at => '2024-03-10 09:01+00');
+SELECT aftersales.reserve_part_order(9, at => '2024-03-10 09:02+00');
+SELECT aftersales.ship_part_order(9, 'EMS', at => '2024-03-10 09:03+00');
+SELECT aftersales.arrive_part_order(9, at => '2024-03-10 19:00+00');
+SELECT aftersales.collect_part_order(9, at => '2024-03-10 20:00+00');
+SELECT aftersales.use_part_order(9, at => '2024-03-10 21:00+00');
+SELECT aftersales.waive_old_part(2, NULL, at => '2024-03-11 09:00+00');
+SELECT aftersales.waive_old_part(2, 'burnt on site', at => '2024-03-11 09:00+00');
+SELECT aftersales.ship_old_part(2, 'EMS', at => '2024-03-11 10:00+00');
+SELECT aftersales.request_parts(1, 1, '[{"part": 2, "quantity": 1}]', at => '2024-03-12 09:00+00');
+SELECT aftersales.approve_part_order(10, at => '2024-03-12 09:01+00');
+SELECT aftersales.reserve_part_order(10, at => '2024-03-12 09:02+00');
+SELECT aftersales.ship_part_order(10, 'EMS', at => '2024-03-12 09:03+00');
+SELECT aftersales.arrive_part_order(10, at => '2024-03-12 19:00+00');
+SELECT aftersales.collect_part_order(10, at => '2024-03-12 20:00+00');
+SELECT aftersales.use_part_order(10, at => '2024-03-12 21:00+00');
+SELECT aftersales.ship_old_part(3, 'EMS', at => '2024-03-13 09:00+00');
+SELECT aftersales.receive_old_part(3, at => '2024-03-14 09:00+00');
+SELECT aftersales.inspect_old_part(3, 'supplier_fault', at => '2024-03-15 09:00+00');
+SELECT aftersales.file_claim(3, 500, at => '2024-03-15 10:00+00');
+SELECT aftersales.reject_claim(2, 'wear', at => '2024-03-16 10:00+00');
+SELECT aftersales.refile_claim(2, 'new evidence', at => '2024-03-17 10:00+00');
+SELECT aftersales.reject_claim(2, 'still wear', at => '2024-03-18 10:00+00');
+SELECT aftersales.refile_claim(2, 'a third time', at => '2024-03-19 10:00+00');
+SELECT aftersales.settle_claim(2, at => '2024-03-19 10:00+00');
+SELECT claim_id, amount, accepted_amount, round, state, event_seq FROM aftersales.part_claims ORDER BY claim_id;
+SELECT return_id, state, inspection_result, event_seq FROM aftersales.part_returns ORDER BY return_id;
+-- the first return's claim once more: filed against a return already claimed
+SELECT aftersales.file_claim(1, at => '2024-03-21 09:00+00');
+
 -- ---------------------------------------------------------------------------
 -- Bad requests write nothing
 

@@ -722,6 +722,12 @@ BEGIN
             USING ERRCODE = '55000',
                   HINT = 'Receive and inspect the old part first: SELECT aftersales.inspect_old_part(3, ''supplier_fault'');';
     END IF;
+    SELECT pc.claim_id INTO id FROM aftersales.part_claims pc WHERE pc.tenant_id = tenant AND pc.return_id = r.return_id;
+    IF FOUND THEN
+        RAISE EXCEPTION 'old-part return % is already claimed by claim %', r.return_id, id
+            USING ERRCODE = '55000',
+                  HINT = 'A rejected claim is filed a second time with: SELECT aftersales.refile_claim(<claim>, ''new grounds'');';
+    END IF;
     SELECT * INTO p FROM aftersales.parts pt WHERE pt.tenant_id = tenant AND pt.part_id = r.part_id;
     IF p.supplier_org_id IS NULL THEN
         RAISE EXCEPTION 'part % has no supplier to claim against', p.part_no

@@ -115,6 +115,24 @@ INSERT INTO expected_cells VALUES
     ('update', 'customers', '{admin,manager,agent}'),
     ('insert', 'units', '{admin,manager,agent}'),
     ('update', 'units', '{admin,manager,agent}');
+-- spare parts and costs (82_parts_privileges.sql)
+INSERT INTO expected_cells VALUES
+    ('insert', 'stock_moves', '{admin,manager}'),
+    ('insert', 'part_orders', '{admin,manager,agent,engineer}'),
+    ('update', 'part_orders', '{admin,manager,agent,engineer}'),
+    ('insert', 'part_order_lines', '{admin,manager,agent,engineer}'),
+    ('insert', 'part_returns', '{admin,manager,engineer}'),
+    ('update', 'part_returns', '{admin,manager,engineer}'),
+    ('insert', 'part_claims', '{admin,manager}'),
+    ('update', 'part_claims', '{admin,manager}'),
+    ('insert', 'work_logs', '{admin,manager,agent,engineer}'),
+    ('insert', 'ticket_charges', '{admin,manager,agent}'),
+    ('update', 'ticket_charges', '{admin,manager,agent}'),
+    ('delete', 'ticket_charges', '{admin,manager,agent}'),
+    ('insert', 'settlements', '{admin,manager}');
+INSERT INTO expected_cells
+SELECT v, t, '{admin}'
+  FROM unnest(ARRAY['insert', 'update', 'delete']) v, unnest(ARRAY['parts', 'part_models', 'warehouses', 'parts_settings']) t;
 INSERT INTO expected_cells
 SELECT v, t, '{admin}'
   FROM unnest(ARRAY['insert', 'update', 'delete']) v,

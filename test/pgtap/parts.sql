@@ -19,7 +19,7 @@
 \pset tuples_only true
 \pset pager off
 BEGIN;
-SELECT plan(45);
+SELECT plan(50);
 SET LOCAL client_min_messages = warning;
 SET LOCAL TimeZone = 'UTC';
 
@@ -249,6 +249,55 @@ SELECT is((SELECT count(*) FROM aftersales.alerts WHERE tenant_id = (SELECT a FR
 SELECT is((SELECT count(*)::int FROM aftersales.parts_uncollected WHERE overdue),
           (SELECT count(*)::int FROM aftersales.alerts WHERE tenant_id = (SELECT a FROM ten) AND kind = 'part_not_collected'),
           'parts_uncollected shows the overdue ones');
+
+-- ---------------------------------------------------------------------------
+-- Access: a manager sees the orders of their organisation and below only; nobody writes
+-- stock; an analyst reads the KPI views; an engineer moves no stock
+
+CREATE TEMP TABLE acl AS
+SELECT (SELECT org_id FROM aftersales.part_orders WHERE tenant_id = (SELECT a FROM ten)
+         GROUP BY org_id ORDER BY count(*) DESC, org_id LIMIT 1) AS outlet;
+GRANT SELECT ON ten, acl TO PUBLIC;
+CREATE ROLE parts_tap_manager LOGIN;
+CREATE ROLE parts_tap_analyst LOGIN;
+CREATE ROLE parts_tap_engineer LOGIN;
+GRANT aftersales_manager TO parts_tap_manager;
+GRANT aftersales_analyst TO parts_tap_analyst;
+GRANT aftersales_engineer TO parts_tap_engineer;
+INSERT INTO aftersales.members (tenant_id, name, kind, org_id, engineer_id)
+SELECT (SELECT a FROM ten), 'parts_tap_manager', 'manager'::aftersales.member_kind, (SELECT outlet FROM acl), NULL::bigint
+UNION ALL
+SELECT (SELECT a FROM ten), 'parts_tap_analyst', 'analyst', o.org_id, NULL
+  FROM aftersales.organisations o WHERE o.tenant_id = (SELECT a FROM ten) AND o.level = 'hq'
+UNION ALL
+SELECT (SELECT a FROM ten), 'parts_tap_engineer', 'engineer', e.org_id, e.engineer_id
+  FROM (SELECT * FROM aftersales.engineers e WHERE e.tenant_id = (SELECT a FROM ten) ORDER BY e.engineer_id LIMIT 1) e;
+CREATE TEMP TABLE expected_orders AS
+WITH RECURSIVE down AS (SELECT o.org_id FROM aftersales.organisations o
+                         WHERE o.tenant_id = (SELECT a FROM ten) AND o.org_id = (SELECT outlet FROM acl)
+                        UNION ALL
+                        SELECT o.org_id FROM aftersales.organisations o JOIN down d
+                            ON o.tenant_id = (SELECT a FROM ten) AND o.parent_id = d.org_id)
+SELECT count(*)::int AS n,
+       (SELECT count(*)::int FROM aftersales.part_orders WHERE tenant_id = (SELECT a FROM ten)) AS total
+  FROM aftersales.part_orders WHERE tenant_id = (SELECT a FROM ten) AND org_id IN (SELECT org_id FROM down);
+GRANT SELECT ON expected_orders TO PUBLIC;
+SET LOCAL ROLE parts_tap_manager;
+SELECT ok((SELECT count(*)::int FROM aftersales.part_orders) = (SELECT n FROM expected_orders)
+          AND (SELECT n < total FROM expected_orders),
+          'a manager sees the part orders of their organisation and below only');
+SELECT throws_ok($$UPDATE aftersales.stock SET on_hand = 0$$, '42501', NULL, 'nobody writes stock, not even a manager');
+RESET ROLE;
+SET LOCAL ROLE parts_tap_analyst;
+SELECT ok((SELECT count(*) FROM aftersales.parts_monthly) > 0 AND (SELECT count(*) FROM aftersales.cost_monthly) > 0,
+          'an analyst reads the parts and cost views');
+RESET ROLE;
+SET LOCAL ROLE parts_tap_engineer;
+SELECT throws_ok($$SELECT aftersales.receive_stock((SELECT min(warehouse_id) FROM aftersales.warehouses),
+                                                    (SELECT min(part_id) FROM aftersales.parts), 5)$$,
+                 '42501', NULL, 'an engineer moves no stock');
+RESET ROLE;
+SELECT is((SELECT count(*)::int FROM aftersales.check_parts()), 0, 'nothing was written by the refused calls');
 
 -- ---------------------------------------------------------------------------
 -- Row security: another tenant sees none of it
