@@ -282,21 +282,21 @@ SELECT count(*)::int AS n,
        (SELECT count(*)::int FROM aftersales.part_orders WHERE tenant_id = (SELECT a FROM ten)) AS total
   FROM aftersales.part_orders WHERE tenant_id = (SELECT a FROM ten) AND org_id IN (SELECT org_id FROM down);
 GRANT SELECT ON expected_orders TO PUBLIC;
-SET LOCAL ROLE parts_tap_manager;
+SET LOCAL SESSION AUTHORIZATION parts_tap_manager;
 SELECT ok((SELECT count(*)::int FROM aftersales.part_orders) = (SELECT n FROM expected_orders)
           AND (SELECT n < total FROM expected_orders),
           'a manager sees the part orders of their organisation and below only');
 SELECT throws_ok($$UPDATE aftersales.stock SET on_hand = 0$$, '42501', NULL, 'nobody writes stock, not even a manager');
-RESET ROLE;
-SET LOCAL ROLE parts_tap_analyst;
+RESET SESSION AUTHORIZATION;
+SET LOCAL SESSION AUTHORIZATION parts_tap_analyst;
 SELECT ok((SELECT count(*) FROM aftersales.parts_monthly) > 0 AND (SELECT count(*) FROM aftersales.cost_monthly) > 0,
           'an analyst reads the parts and cost views');
-RESET ROLE;
-SET LOCAL ROLE parts_tap_engineer;
+RESET SESSION AUTHORIZATION;
+SET LOCAL SESSION AUTHORIZATION parts_tap_engineer;
 SELECT throws_ok($$SELECT aftersales.receive_stock((SELECT min(warehouse_id) FROM aftersales.warehouses),
                                                     (SELECT min(part_id) FROM aftersales.parts), 5)$$,
                  '42501', NULL, 'an engineer moves no stock');
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 SELECT is((SELECT count(*)::int FROM aftersales.check_parts()), 0, 'nothing was written by the refused calls');
 
 -- ---------------------------------------------------------------------------
