@@ -9479,6 +9479,7 @@ COMMENT ON FUNCTION aftersales.open_tickets(jsonb, text, text, timestamptz) IS
   'Enter many service requests in one statement (a JSON array of open_ticket''s arguments by name, plus opened_at); returns their ids in input order';
 
 
+
 -- ---- Spare parts, labour and costs: begin ----
 -- Spare parts, labour and service costs: parts, warehouses, the stock
 -- ledger, part orders, old-part returns and claims on the state machine
@@ -9692,23 +9693,28 @@ DECLARE
     w_code text;
     cur aftersales.stock;
 BEGIN
-    INSERT INTO aftersales.stock AS s (tenant_id, warehouse_id, part_id)
-    VALUES (NEW.tenant_id, NEW.warehouse_id, NEW.part_id)
-    ON CONFLICT (tenant_id, warehouse_id, part_id) DO NOTHING;
-    UPDATE aftersales.stock s
-       SET on_hand = s.on_hand + NEW.on_hand_delta, reserved = s.reserved + NEW.reserved_delta, moves = s.moves + 1
-     WHERE s.tenant_id = NEW.tenant_id AND s.warehouse_id = NEW.warehouse_id AND s.part_id = NEW.part_id
-       AND s.on_hand + NEW.on_hand_delta >= 0 AND s.reserved + NEW.reserved_delta >= 0
-       AND s.reserved + NEW.reserved_delta <= s.on_hand + NEW.on_hand_delta
-    RETURNING s.* INTO cur;
-    IF NOT FOUND THEN
+    -- the stock row exists but for the first movement of a part in a
+    -- warehouse: update first, create it only when missing
+    FOR i IN 1 .. 2 LOOP
+        UPDATE aftersales.stock s
+           SET on_hand = s.on_hand + NEW.on_hand_delta, reserved = s.reserved + NEW.reserved_delta, moves = s.moves + 1
+         WHERE s.tenant_id = NEW.tenant_id AND s.warehouse_id = NEW.warehouse_id AND s.part_id = NEW.part_id
+           AND s.on_hand + NEW.on_hand_delta >= 0 AND s.reserved + NEW.reserved_delta >= 0
+           AND s.reserved + NEW.reserved_delta <= s.on_hand + NEW.on_hand_delta
+        RETURNING s.* INTO cur;
+        EXIT WHEN FOUND OR i = 2;
+        INSERT INTO aftersales.stock AS s (tenant_id, warehouse_id, part_id)
+        VALUES (NEW.tenant_id, NEW.warehouse_id, NEW.part_id)
+        ON CONFLICT (tenant_id, warehouse_id, part_id) DO NOTHING;
+    END LOOP;
+    IF cur.tenant_id IS NULL THEN
         SELECT p.part_no INTO p_no FROM aftersales.parts p WHERE p.tenant_id = NEW.tenant_id AND p.part_id = NEW.part_id;
         SELECT w.code INTO w_code FROM aftersales.warehouses w WHERE w.tenant_id = NEW.tenant_id AND w.warehouse_id = NEW.warehouse_id;
         SELECT * INTO cur FROM aftersales.stock st
          WHERE st.tenant_id = NEW.tenant_id AND st.warehouse_id = NEW.warehouse_id AND st.part_id = NEW.part_id;
         RAISE EXCEPTION 'insufficient stock of part % in warehouse %', p_no, w_code
             USING ERRCODE = '23514',
-                  DETAIL = pg_catalog.format('On hand %s, reserved %s: a %s of %s on hand and %s reserved would leave on hand or available below zero.',
+                  DETAIL = pg_catalog.format('On hand %s, reserved %s: a movement (%s) of %s on hand and %s reserved would leave on hand or available below zero.',
                                              cur.on_hand, cur.reserved, NEW.kind, NEW.on_hand_delta, NEW.reserved_delta),
                   HINT = 'Reserve from another warehouse (a transfer), or receive stock first: SELECT aftersales.receive_stock(warehouse => 1, part => 7, quantity => 10);';
     END IF;
@@ -10880,6 +10886,12 @@ BEGIN
                         CASE WHEN r.state = 'inspected' THEN 'inspected as ' || r.inspection_result ELSE r.state END
             USING ERRCODE = '55000',
                   HINT = 'Receive and inspect the old part first: SELECT aftersales.inspect_old_part(3, ''supplier_fault'');';
+    END IF;
+    SELECT pc.claim_id INTO id FROM aftersales.part_claims pc WHERE pc.tenant_id = tenant AND pc.return_id = r.return_id;
+    IF FOUND THEN
+        RAISE EXCEPTION 'old-part return % is already claimed by claim %', r.return_id, id
+            USING ERRCODE = '55000',
+                  HINT = 'A rejected claim is filed a second time with: SELECT aftersales.refile_claim(<claim>, ''new grounds'');';
     END IF;
     SELECT * INTO p FROM aftersales.parts pt WHERE pt.tenant_id = tenant AND pt.part_id = r.part_id;
     IF p.supplier_org_id IS NULL THEN
