@@ -9478,7 +9478,142 @@ $$;
 COMMENT ON FUNCTION aftersales.open_tickets(jsonb, text, text, timestamptz) IS
   'Enter many service requests in one statement (a JSON array of open_ticket''s arguments by name, plus opened_at); returns their ids in input order';
 
+-- ---------------------------------------------------------------------------
+-- The state machine engine of the service modules (81_state_machine.sql);
+-- event_rights names module events as <machine>.<event>; the KPI catalogue
+-- takes the modules' dashboards and units; append_only takes its hint.
 
+CREATE OR REPLACE FUNCTION aftersales_internal.append_only() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RAISE EXCEPTION 'cannot % %: it is append-only', pg_catalog.lower(TG_OP), TG_TABLE_NAME
+        USING ERRCODE = '55000',
+              DETAIL = CASE WHEN TG_NARGS OPERATOR(pg_catalog.>) 0
+                            THEN 'The log is the history of its objects; replay and audits depend on every row.'
+                            ELSE 'The event log is the history of the tickets; replay and audits depend on every row.' END,
+              HINT = CASE WHEN TG_NARGS OPERATOR(pg_catalog.>) 0 THEN TG_ARGV[0]
+                          ELSE 'Record a new event instead, for example: SELECT aftersales.reopen_ticket(42, reason => ''closed by mistake'');' END;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.append_only() IS
+  'Trigger: refuses UPDATE, DELETE and TRUNCATE; its argument, if any, is the hint (the event that corrects a mistake)';
+ALTER TABLE aftersales.event_rights DROP CONSTRAINT event_rights_event_check;
+ALTER TABLE aftersales.event_rights ADD CONSTRAINT event_rights_event_check
+    CHECK (event ~ '^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$'
+           OR event IN ('edit', 'edit_closed')
+           OR aftersales_internal.value_listed('aftersales.ticket_event', event));
+COMMENT ON COLUMN aftersales.event_rights.event IS 'Event of the closed loop, edit or edit_closed; <machine>.<event> for the events of the service modules'' objects (aftersales.state_transitions)';
+COMMENT ON COLUMN aftersales.event_rights.own_tickets_only IS 'Only on tickets assigned to the member''s engineer row (for a module''s object: whose engineer_id is theirs)';
+ALTER TABLE aftersales.kpi_catalogue DROP CONSTRAINT kpi_catalogue_category_check;
+ALTER TABLE aftersales.kpi_catalogue ADD CONSTRAINT kpi_catalogue_category_check
+    CHECK (category IN ('service', 'backlog', 'quality', 'staff', 'parts', 'cost', 'complaints', 'surveys',
+                        'approvals', 'dispatch', 'workforce', 'knowledge'));
+ALTER TABLE aftersales.kpi_catalogue DROP CONSTRAINT kpi_catalogue_unit_check;
+ALTER TABLE aftersales.kpi_catalogue ADD CONSTRAINT kpi_catalogue_unit_check
+    CHECK (unit IN ('ratio', 'minutes', 'hours', 'days', 'score', 'nps', 'tickets', 'count', 'money', 'tonnes', 'km'));
+COMMENT ON COLUMN aftersales.kpi_catalogue.category IS 'The dashboard the KPI belongs to: service, backlog, quality, staff, parts, cost, complaints, surveys, approvals, dispatch, workforce or knowledge';
+COMMENT ON COLUMN aftersales.kpi_catalogue.unit IS 'ratio (0 to 1), minutes, hours, days, score (CSAT 1 to 5), nps (-100 to 100), tickets (a count of tickets), count (of other things), money (in the tenant''s currency), tonnes or km';
+CREATE TABLE aftersales.state_transitions (
+    machine       text    NOT NULL CHECK (machine ~ '^[a-z][a-z0-9_]{0,62}$'),
+    from_state    text    NOT NULL,
+    event         text    NOT NULL CHECK (event ~ '^[a-z][a-z0-9_]{0,62}$'),
+    to_state      text    NOT NULL CHECK (to_state <> ''),
+    needs_reason  boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (machine, from_state, event)
+);
+COMMENT ON TABLE aftersales.state_transitions IS
+  'The life cycles of the service modules'' objects: which event leads from which state to which; shipped with the extension (a change is a change of the install script)';
+COMMENT ON COLUMN aftersales.state_transitions.machine IS 'The life cycle, e.g. part_order or complaint';
+COMMENT ON COLUMN aftersales.state_transitions.from_state IS 'State before the event; empty for the event that creates the object';
+COMMENT ON COLUMN aftersales.state_transitions.event IS 'The event; event_rights grants it as <machine>.<event>';
+COMMENT ON COLUMN aftersales.state_transitions.to_state IS 'State after the event (the same state for an edit)';
+COMMENT ON COLUMN aftersales.state_transitions.needs_reason IS 'Whether the event must give a reason';
+-- Shipped rules, no tenant's data: everyone who writes an object reads them.
+GRANT SELECT ON aftersales.state_transitions TO PUBLIC;
+
+CREATE FUNCTION aftersales_internal.state_guard() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'aftersales_state_guard' LANGUAGE C;
+COMMENT ON FUNCTION aftersales_internal.state_guard() IS
+  'Trigger (machine, id column, log table), BEFORE INSERT OR UPDATE: judges the row''s event against state_transitions and event_rights; sets state, event_seq and the actor';
+-- As the owner: nobody is granted INSERT on a log, so no row of it is
+-- written but by this trigger.
+CREATE FUNCTION aftersales_internal.state_log() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'aftersales_state_log' LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION aftersales_internal.state_log() IS
+  'Trigger (machine, id column, log table), AFTER INSERT OR UPDATE: appends the event and the changed columns'' old and new values to the log table';
+
+-- Replays a machine's log against its objects: every step a listed
+-- transition from the previous step's state, seq 1..n without gaps, and
+-- the fields rebuilt from the logged changes equal to the row.  One
+-- tenant's objects, so that a Citus router sends it to one worker.
+CREATE FUNCTION aftersales_internal.state_machine_check(machine text, objects regclass, log regclass,
+                                                        id_column text, tenant bigint)
+    RETURNS TABLE (id bigint, problem text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN QUERY EXECUTE pg_catalog.format($q$
+        WITH l AS (
+            SELECT l.%2$I AS id, l.seq, l.event, l.from_state, l.to_state, l.actor, l.at, l.changes,
+                   pg_catalog.lag(l.to_state) OVER w AS prev_state,
+                   pg_catalog.row_number() OVER w AS n
+              FROM %3$s l WHERE l.tenant_id OPERATOR(pg_catalog.=) $1
+            WINDOW w AS (PARTITION BY l.%2$I ORDER BY l.seq)),
+        steps AS (
+            SELECT l.id, pg_catalog.format('step %%s (%%s): %%s', l.seq, l.event,
+                     CASE WHEN l.seq OPERATOR(pg_catalog.<>) l.n THEN 'sequence has a gap'
+                          WHEN l.from_state OPERATOR(pg_catalog.<>) COALESCE(l.prev_state, '')
+                          THEN pg_catalog.format('starts from %%s, the previous step ended in %%s',
+                                                 COALESCE(NULLIF(l.from_state, ''), 'creation'),
+                                                 COALESCE(l.prev_state, 'creation'))
+                          ELSE pg_catalog.format('%%s -> %%s is not a transition of %%s',
+                                                 COALESCE(NULLIF(l.from_state, ''), 'creation'), l.to_state, $2) END)
+              FROM l
+             WHERE l.seq OPERATOR(pg_catalog.<>) l.n
+                OR l.from_state OPERATOR(pg_catalog.<>) COALESCE(l.prev_state, '')
+                OR NOT EXISTS (SELECT FROM aftersales.state_transitions t
+                                WHERE t.machine OPERATOR(pg_catalog.=) $2 AND t.from_state OPERATOR(pg_catalog.=) l.from_state
+                                  AND t.event OPERATOR(pg_catalog.=) l.event AND t.to_state OPERATOR(pg_catalog.=) l.to_state)),
+        last AS (
+            SELECT DISTINCT ON (l.id) l.* FROM l ORDER BY l.id, l.seq DESC),
+        folded AS (
+            SELECT l.id, pg_catalog.jsonb_object_agg(c.key, c.value OPERATOR(pg_catalog.->) 1 ORDER BY l.seq) AS fields
+              FROM l, pg_catalog.jsonb_each(l.changes) c GROUP BY l.id),
+        objs AS (
+            SELECT o.%2$I AS id, o.state::text AS state, o.event, o.event_seq, o.event_at, o.event_by,
+                   pg_catalog.to_jsonb(o) AS j
+              FROM %4$s o WHERE o.tenant_id OPERATOR(pg_catalog.=) $1)
+        SELECT s.* FROM steps s
+        UNION ALL
+        SELECT o.id, CASE WHEN x.id IS NULL THEN 'no event in the log'
+                          ELSE pg_catalog.format('row says %%s after event %%s (%%s at %%s by %%s); the log says %%s after %%s (%%s at %%s by %%s)',
+                                                 o.state, o.event_seq, o.event, o.event_at, o.event_by,
+                                                 x.to_state, x.seq, x.event, x.at, x.actor) END
+          FROM objs o LEFT JOIN last x ON x.id OPERATOR(pg_catalog.=) o.id
+         WHERE x.id IS NULL OR o.state OPERATOR(pg_catalog.<>) x.to_state OR o.event_seq OPERATOR(pg_catalog.<>) x.seq
+            OR o.event IS DISTINCT FROM x.event OR o.event_at IS DISTINCT FROM x.at OR o.event_by IS DISTINCT FROM x.actor
+        UNION ALL
+        SELECT x.id, 'log of an object that does not exist' FROM last x
+         WHERE NOT EXISTS (SELECT FROM objs o WHERE o.id OPERATOR(pg_catalog.=) x.id)
+        UNION ALL
+        SELECT o.id, pg_catalog.format('column %%s is %%s, the log replays to %%s', c.key, c.value,
+                                       COALESCE(f.fields OPERATOR(pg_catalog.->) c.key, 'null'::pg_catalog.jsonb))
+          FROM objs o JOIN folded f ON f.id OPERATOR(pg_catalog.=) o.id, pg_catalog.jsonb_each(o.j) c
+         WHERE c.key OPERATOR(pg_catalog.<>) ALL (ARRAY['tenant_id', %1$L, 'state', 'event', 'event_at', 'event_by',
+                                                      'event_reason', 'event_seq'])
+           AND c.value OPERATOR(pg_catalog.<>) COALESCE(f.fields OPERATOR(pg_catalog.->) c.key, 'null'::pg_catalog.jsonb)
+        ORDER BY 1, 2 $q$, id_column, id_column, log, objects)
+    USING tenant, machine;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.state_machine_check(text, regclass, regclass, text, bigint) IS
+  'Replays a state machine''s log for one tenant: lists each object whose log is not a chain of listed transitions, or whose row (state, last event, fields) differs from what the log replays to';
+REVOKE ALL ON FUNCTION aftersales_internal.state_guard(), aftersales_internal.state_log(),
+    aftersales_internal.state_machine_check(text, regclass, regclass, text, bigint) FROM PUBLIC;
 
 -- ---- Spare parts, labour and costs: begin ----
 -- Spare parts, labour and service costs: parts, warehouses, the stock
@@ -10524,7 +10659,7 @@ DECLARE
 BEGIN
     PERFORM aftersales_internal.check_at(at, 'approve_part_order');
     UPDATE aftersales.part_orders po
-       SET event = 'approve', event_at = at, event_reason = reason, approved_at = at,
+       SET event_seq = po.event_seq + 1, event = 'approve', event_at = at, event_reason = reason, approved_at = at,
            ship_due_at = at + pg_catalog.make_interval(secs => (aftersales_internal.parts_settings(tenant)).ship_target_hours * 3600)
      WHERE po.tenant_id = tenant AND po.order_id = o.order_id
     RETURNING po.state INTO st;
@@ -10544,7 +10679,7 @@ DECLARE
     o aftersales.part_orders := aftersales_internal.part_order(tenant, part_order);
 BEGIN
     PERFORM aftersales_internal.check_at(at, 'reject_part_order');
-    UPDATE aftersales.part_orders po SET event = 'reject', event_at = at, event_reason = reason
+    UPDATE aftersales.part_orders po SET event_seq = po.event_seq + 1, event = 'reject', event_at = at, event_reason = reason
      WHERE po.tenant_id = tenant AND po.order_id = o.order_id
     RETURNING po.* INTO o;
     PERFORM aftersales_internal.release_ticket_hold(tenant, o, at);
@@ -10574,7 +10709,7 @@ BEGIN
             'Reserve from an active warehouse of the tenant: SELECT warehouse_id, code FROM aftersales.warehouses WHERE active;');
     END IF;
     UPDATE aftersales.part_orders po
-       SET event = 'reserve', event_at = at, event_reason = NULL, reserved_at = at, source_warehouse_id = src
+       SET event_seq = po.event_seq + 1, event = 'reserve', event_at = at, event_reason = NULL, reserved_at = at, source_warehouse_id = src
      WHERE po.tenant_id = tenant AND po.order_id = o.order_id
     RETURNING po.* INTO o;
     INSERT INTO aftersales.stock_moves (tenant_id, warehouse_id, part_id, kind, on_hand_delta, reserved_delta, order_id, at)
@@ -10605,7 +10740,7 @@ BEGIN
                   HINT = 'Name the carrier and, when there is one, the tracking number: SELECT aftersales.ship_part_order(5, ''SF Express'', ''SF1234567890'');';
     END IF;
     UPDATE aftersales.part_orders po
-       SET event = 'ship', event_at = at, event_reason = NULL, shipped_at = at, carrier = ship_part_order.carrier, tracking_no = ship_part_order.tracking_no
+       SET event_seq = po.event_seq + 1, event = 'ship', event_at = at, event_reason = NULL, shipped_at = at, carrier = ship_part_order.carrier, tracking_no = ship_part_order.tracking_no
      WHERE po.tenant_id = tenant AND po.order_id = o.order_id
     RETURNING po.* INTO o;
     INSERT INTO aftersales.stock_moves (tenant_id, warehouse_id, part_id, kind, on_hand_delta, reserved_delta, order_id, at)
@@ -10629,7 +10764,7 @@ DECLARE
     o aftersales.part_orders := aftersales_internal.part_order(tenant, part_order);
 BEGIN
     PERFORM aftersales_internal.check_at(at, 'arrive_part_order');
-    UPDATE aftersales.part_orders po SET event = 'arrive', event_at = at, event_reason = NULL, arrived_at = at
+    UPDATE aftersales.part_orders po SET event_seq = po.event_seq + 1, event = 'arrive', event_at = at, event_reason = NULL, arrived_at = at
      WHERE po.tenant_id = tenant AND po.order_id = o.order_id
     RETURNING po.* INTO o;
     RETURN o.state;
@@ -10654,7 +10789,7 @@ BEGIN
             'Name the engineer who signs for the parts, or omit it for the one of the order.');
     END IF;
     UPDATE aftersales.part_orders po
-       SET event = 'collect', event_at = at, event_reason = NULL, collected_at = at, engineer_id = COALESCE(engineer, po.engineer_id)
+       SET event_seq = po.event_seq + 1, event = 'collect', event_at = at, event_reason = NULL, collected_at = at, engineer_id = COALESCE(engineer, po.engineer_id)
      WHERE po.tenant_id = tenant AND po.order_id = o.order_id
     RETURNING po.* INTO o;
     PERFORM aftersales_internal.release_ticket_hold(tenant, o, at);
@@ -10674,7 +10809,7 @@ DECLARE
     o aftersales.part_orders := aftersales_internal.part_order(tenant, part_order);
 BEGIN
     PERFORM aftersales_internal.check_at(at, 'use_part_order');
-    UPDATE aftersales.part_orders po SET event = 'use', event_at = at, event_reason = NULL, finished_at = at
+    UPDATE aftersales.part_orders po SET event_seq = po.event_seq + 1, event = 'use', event_at = at, event_reason = NULL, finished_at = at
      WHERE po.tenant_id = tenant AND po.order_id = o.order_id
     RETURNING po.* INTO o;
     -- the replaced old parts that must go back to the factory become due
@@ -10701,7 +10836,7 @@ DECLARE
     o aftersales.part_orders := aftersales_internal.part_order(tenant, part_order);
 BEGIN
     PERFORM aftersales_internal.check_at(at, 'return_part_order');
-    UPDATE aftersales.part_orders po SET event = 'return', event_at = at, event_reason = reason, finished_at = at
+    UPDATE aftersales.part_orders po SET event_seq = po.event_seq + 1, event = 'return', event_at = at, event_reason = reason, finished_at = at
      WHERE po.tenant_id = tenant AND po.order_id = o.order_id
     RETURNING po.* INTO o;
     INSERT INTO aftersales.stock_moves (tenant_id, warehouse_id, part_id, kind, on_hand_delta, reserved_delta, order_id, at, reason)
@@ -10729,7 +10864,7 @@ DECLARE
     was text := o.state;
 BEGIN
     PERFORM aftersales_internal.check_at(at, 'cancel_part_order');
-    UPDATE aftersales.part_orders po SET event = 'cancel', event_at = at, event_reason = reason, cancelled_at = at
+    UPDATE aftersales.part_orders po SET event_seq = po.event_seq + 1, event = 'cancel', event_at = at, event_reason = reason, cancelled_at = at
      WHERE po.tenant_id = tenant AND po.order_id = o.order_id
     RETURNING po.* INTO o;
     IF was = 'reserved' THEN
@@ -10783,7 +10918,7 @@ BEGIN
                   HINT = 'Name the carrier: SELECT aftersales.ship_old_part(3, ''SF Express'', ''SF1234567890'');';
     END IF;
     UPDATE aftersales.part_returns pr
-       SET event = 'ship', event_at = at, event_reason = NULL, shipped_at = at, carrier = ship_old_part.carrier, tracking_no = ship_old_part.tracking_no
+       SET event_seq = pr.event_seq + 1, event = 'ship', event_at = at, event_reason = NULL, shipped_at = at, carrier = ship_old_part.carrier, tracking_no = ship_old_part.tracking_no
      WHERE pr.tenant_id = tenant AND pr.return_id = r.return_id
     RETURNING pr.* INTO r;
     RETURN r.state;
@@ -10801,7 +10936,7 @@ DECLARE
     r aftersales.part_returns := aftersales_internal.part_return(tenant, part_return);
 BEGIN
     PERFORM aftersales_internal.check_at(at, 'receive_old_part');
-    UPDATE aftersales.part_returns pr SET event = 'receive', event_at = at, event_reason = NULL, received_at = at
+    UPDATE aftersales.part_returns pr SET event_seq = pr.event_seq + 1, event = 'receive', event_at = at, event_reason = NULL, received_at = at
      WHERE pr.tenant_id = tenant AND pr.return_id = r.return_id
     RETURNING pr.* INTO r;
     RETURN r.state;
@@ -10824,7 +10959,7 @@ BEGIN
             USING ERRCODE = '22023',
                   HINT = 'Results are supplier_fault (a claim may follow), no_fault and misuse: SELECT aftersales.inspect_old_part(3, ''supplier_fault'');';
     END IF;
-    UPDATE aftersales.part_returns pr SET event = 'inspect', event_at = at, event_reason = NULL, inspected_at = at, inspection_result = result
+    UPDATE aftersales.part_returns pr SET event_seq = pr.event_seq + 1, event = 'inspect', event_at = at, event_reason = NULL, inspected_at = at, inspection_result = result
      WHERE pr.tenant_id = tenant AND pr.return_id = r.return_id
     RETURNING pr.* INTO r;
     RETURN r.state;
@@ -10843,7 +10978,7 @@ DECLARE
     r aftersales.part_returns := aftersales_internal.part_return(tenant, part_return);
 BEGIN
     PERFORM aftersales_internal.check_at(at, 'waive_old_part');
-    UPDATE aftersales.part_returns pr SET event = 'waive', event_at = at, event_reason = reason
+    UPDATE aftersales.part_returns pr SET event_seq = pr.event_seq + 1, event = 'waive', event_at = at, event_reason = reason
      WHERE pr.tenant_id = tenant AND pr.return_id = r.return_id
     RETURNING pr.* INTO r;
     RETURN r.state;
@@ -10929,7 +11064,7 @@ BEGIN
             USING ERRCODE = '22003', HINT = 'The supplier accepts at most the amount claimed; omit it for the whole amount.';
     END IF;
     UPDATE aftersales.part_claims pc
-       SET event = 'accept', event_at = at, event_reason = NULL, decided_at = at, accepted_amount = COALESCE(accept_claim.accepted_amount, pc.amount)
+       SET event_seq = pc.event_seq + 1, event = 'accept', event_at = at, event_reason = NULL, decided_at = at, accepted_amount = COALESCE(accept_claim.accepted_amount, pc.amount)
      WHERE pc.tenant_id = tenant AND pc.claim_id = c.claim_id
     RETURNING pc.* INTO c;
     RETURN c.state;
@@ -10947,7 +11082,7 @@ DECLARE
     c aftersales.part_claims := aftersales_internal.part_claim(tenant, claim);
 BEGIN
     PERFORM aftersales_internal.check_at(at, 'reject_claim');
-    UPDATE aftersales.part_claims pc SET event = 'reject', event_at = at, event_reason = reason, decided_at = at
+    UPDATE aftersales.part_claims pc SET event_seq = pc.event_seq + 1, event = 'reject', event_at = at, event_reason = reason, decided_at = at
      WHERE pc.tenant_id = tenant AND pc.claim_id = c.claim_id
     RETURNING pc.* INTO c;
     RETURN c.state;
@@ -10966,7 +11101,7 @@ DECLARE
     c aftersales.part_claims := aftersales_internal.part_claim(tenant, claim);
 BEGIN
     PERFORM aftersales_internal.check_at(at, 'refile_claim');
-    UPDATE aftersales.part_claims pc SET event = 'refile', event_at = at, event_reason = reason, round = 2
+    UPDATE aftersales.part_claims pc SET event_seq = pc.event_seq + 1, event = 'refile', event_at = at, event_reason = reason, round = 2
      WHERE pc.tenant_id = tenant AND pc.claim_id = c.claim_id
     RETURNING pc.* INTO c;
     RETURN c.state;
@@ -10984,7 +11119,7 @@ DECLARE
     c aftersales.part_claims := aftersales_internal.part_claim(tenant, claim);
 BEGIN
     PERFORM aftersales_internal.check_at(at, 'settle_claim');
-    UPDATE aftersales.part_claims pc SET event = 'settle', event_at = at, event_reason = NULL, settled_at = at
+    UPDATE aftersales.part_claims pc SET event_seq = pc.event_seq + 1, event = 'settle', event_at = at, event_reason = NULL, settled_at = at
      WHERE pc.tenant_id = tenant AND pc.claim_id = c.claim_id
     RETURNING pc.* INTO c;
     RETURN c.state;
