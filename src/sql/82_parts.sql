@@ -230,9 +230,9 @@ COMMENT ON FUNCTION aftersales_internal.stock_apply() IS
 CREATE TRIGGER stock_apply AFTER INSERT ON aftersales.stock_moves
     FOR EACH ROW EXECUTE FUNCTION aftersales_internal.stock_apply();
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON aftersales.stock_moves
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('Correct stock with a new movement, for example: SELECT aftersales.adjust_stock(1, 7, -2, ''stocktaking: 2 damaged'');');
 CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON aftersales.stock_moves
-    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.append_only('Correct stock with a new movement, for example: SELECT aftersales.adjust_stock(1, 7, -2, ''stocktaking: 2 damaged'');');
 
 -- ---------------------------------------------------------------------------
 -- Part orders
@@ -325,7 +325,7 @@ COMMENT ON COLUMN aftersales.part_order_lines.line_no IS 'Line number, from 1';
 COMMENT ON COLUMN aftersales.part_order_lines.part_id IS 'Part';
 COMMENT ON COLUMN aftersales.part_order_lines.quantity IS 'Units asked for';
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON aftersales.part_order_lines
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('The lines are fixed at request: cancel the order and request again, for example: SELECT aftersales.cancel_part_order(7, ''wrong part'');');
 
 CREATE TABLE aftersales.part_order_events (
     tenant_id   bigint      NOT NULL,
@@ -352,9 +352,9 @@ COMMENT ON COLUMN aftersales.part_order_events.at IS 'When';
 COMMENT ON COLUMN aftersales.part_order_events.reason IS 'Why';
 COMMENT ON COLUMN aftersales.part_order_events.changes IS 'Columns changed: {"column": [old, new], ...}';
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON aftersales.part_order_events
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('Record a new event of the order instead, for example: SELECT aftersales.cancel_part_order(7, ''requested twice'');');
 CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON aftersales.part_order_events
-    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.append_only('Record a new event of the order instead, for example: SELECT aftersales.cancel_part_order(7, ''requested twice'');');
 
 -- ---------------------------------------------------------------------------
 -- Old parts back to the factory, and claims against the supplier
@@ -438,9 +438,9 @@ COMMENT ON COLUMN aftersales.part_return_events.at IS 'When';
 COMMENT ON COLUMN aftersales.part_return_events.reason IS 'Why';
 COMMENT ON COLUMN aftersales.part_return_events.changes IS 'Columns changed: {"column": [old, new], ...}';
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON aftersales.part_return_events
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('Record a new event of the return instead, for example: SELECT aftersales.waive_old_part(3, ''destroyed on site'');');
 CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON aftersales.part_return_events
-    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.append_only('Record a new event of the return instead, for example: SELECT aftersales.waive_old_part(3, ''destroyed on site'');');
 
 CREATE TABLE aftersales.part_claims (
     tenant_id        bigint        NOT NULL DEFAULT aftersales.current_tenant(),
@@ -516,9 +516,9 @@ COMMENT ON COLUMN aftersales.part_claim_events.at IS 'When';
 COMMENT ON COLUMN aftersales.part_claim_events.reason IS 'Why';
 COMMENT ON COLUMN aftersales.part_claim_events.changes IS 'Columns changed: {"column": [old, new], ...}';
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON aftersales.part_claim_events
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('Record a new event of the claim instead, for example: SELECT aftersales.refile_claim(5, ''new evidence'');');
 CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON aftersales.part_claim_events
-    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.append_only('Record a new event of the claim instead, for example: SELECT aftersales.refile_claim(5, ''new evidence'');');
 
 -- ---------------------------------------------------------------------------
 -- Labour, charges and settlement
@@ -572,7 +572,7 @@ COMMENT ON COLUMN aftersales.settlements.settled_by IS 'Who';
 COMMENT ON COLUMN aftersales.settlements.amount IS 'Total charged to the customer';
 COMMENT ON COLUMN aftersales.settlements.cost IS 'Total internal cost';
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON aftersales.settlements
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('A settlement is final: add a correcting fee to a new ticket.');
 
 CREATE TABLE aftersales.ticket_charges (
     tenant_id   bigint        NOT NULL DEFAULT aftersales.current_tenant(),

@@ -359,7 +359,7 @@ DECLARE
 BEGIN
     PERFORM aftersales_internal.check_at(at, 'approve_part_order');
     UPDATE aftersales.part_orders po
-       SET event = 'approve', event_at = at, event_reason = reason, approved_at = at,
+       SET event_seq = po.event_seq + 1, event = 'approve', event_at = at, event_reason = reason, approved_at = at,
            ship_due_at = at + pg_catalog.make_interval(secs => (aftersales_internal.parts_settings(tenant)).ship_target_hours * 3600)
      WHERE po.tenant_id = tenant AND po.order_id = o.order_id
     RETURNING po.state INTO st;
@@ -379,7 +379,7 @@ DECLARE
     o aftersales.part_orders := aftersales_internal.part_order(tenant, part_order);
 BEGIN
     PERFORM aftersales_internal.check_at(at, 'reject_part_order');
-    UPDATE aftersales.part_orders po SET event = 'reject', event_at = at, event_reason = reason
+    UPDATE aftersales.part_orders po SET event_seq = po.event_seq + 1, event = 'reject', event_at = at, event_reason = reason
      WHERE po.tenant_id = tenant AND po.order_id = o.order_id
     RETURNING po.* INTO o;
     PERFORM aftersales_internal.release_ticket_hold(tenant, o, at);
@@ -409,7 +409,7 @@ BEGIN
             'Reserve from an active warehouse of the tenant: SELECT warehouse_id, code FROM aftersales.warehouses WHERE active;');
     END IF;
     UPDATE aftersales.part_orders po
-       SET event = 'reserve', event_at = at, event_reason = NULL, reserved_at = at, source_warehouse_id = src
+       SET event_seq = po.event_seq + 1, event = 'reserve', event_at = at, event_reason = NULL, reserved_at = at, source_warehouse_id = src
      WHERE po.tenant_id = tenant AND po.order_id = o.order_id
     RETURNING po.* INTO o;
     INSERT INTO aftersales.stock_moves (tenant_id, warehouse_id, part_id, kind, on_hand_delta, reserved_delta, order_id, at)
@@ -440,7 +440,7 @@ BEGIN
                   HINT = 'Name the carrier and, when there is one, the tracking number: SELECT aftersales.ship_part_order(5, ''SF Express'', ''SF1234567890'');';
     END IF;
     UPDATE aftersales.part_orders po
-       SET event = 'ship', event_at = at, event_reason = NULL, shipped_at = at, carrier = ship_part_order.carrier, tracking_no = ship_part_order.tracking_no
+       SET event_seq = po.event_seq + 1, event = 'ship', event_at = at, event_reason = NULL, shipped_at = at, carrier = ship_part_order.carrier, tracking_no = ship_part_order.tracking_no
      WHERE po.tenant_id = tenant AND po.order_id = o.order_id
     RETURNING po.* INTO o;
     INSERT INTO aftersales.stock_moves (tenant_id, warehouse_id, part_id, kind, on_hand_delta, reserved_delta, order_id, at)
@@ -464,7 +464,7 @@ DECLARE
     o aftersales.part_orders := aftersales_internal.part_order(tenant, part_order);
 BEGIN
     PERFORM aftersales_internal.check_at(at, 'arrive_part_order');
-    UPDATE aftersales.part_orders po SET event = 'arrive', event_at = at, event_reason = NULL, arrived_at = at
+    UPDATE aftersales.part_orders po SET event_seq = po.event_seq + 1, event = 'arrive', event_at = at, event_reason = NULL, arrived_at = at
      WHERE po.tenant_id = tenant AND po.order_id = o.order_id
     RETURNING po.* INTO o;
     RETURN o.state;
@@ -489,7 +489,7 @@ BEGIN
             'Name the engineer who signs for the parts, or omit it for the one of the order.');
     END IF;
     UPDATE aftersales.part_orders po
-       SET event = 'collect', event_at = at, event_reason = NULL, collected_at = at, engineer_id = COALESCE(engineer, po.engineer_id)
+       SET event_seq = po.event_seq + 1, event = 'collect', event_at = at, event_reason = NULL, collected_at = at, engineer_id = COALESCE(engineer, po.engineer_id)
      WHERE po.tenant_id = tenant AND po.order_id = o.order_id
     RETURNING po.* INTO o;
     PERFORM aftersales_internal.release_ticket_hold(tenant, o, at);
@@ -509,7 +509,7 @@ DECLARE
     o aftersales.part_orders := aftersales_internal.part_order(tenant, part_order);
 BEGIN
     PERFORM aftersales_internal.check_at(at, 'use_part_order');
-    UPDATE aftersales.part_orders po SET event = 'use', event_at = at, event_reason = NULL, finished_at = at
+    UPDATE aftersales.part_orders po SET event_seq = po.event_seq + 1, event = 'use', event_at = at, event_reason = NULL, finished_at = at
      WHERE po.tenant_id = tenant AND po.order_id = o.order_id
     RETURNING po.* INTO o;
     -- the replaced old parts that must go back to the factory become due
@@ -536,7 +536,7 @@ DECLARE
     o aftersales.part_orders := aftersales_internal.part_order(tenant, part_order);
 BEGIN
     PERFORM aftersales_internal.check_at(at, 'return_part_order');
-    UPDATE aftersales.part_orders po SET event = 'return', event_at = at, event_reason = reason, finished_at = at
+    UPDATE aftersales.part_orders po SET event_seq = po.event_seq + 1, event = 'return', event_at = at, event_reason = reason, finished_at = at
      WHERE po.tenant_id = tenant AND po.order_id = o.order_id
     RETURNING po.* INTO o;
     INSERT INTO aftersales.stock_moves (tenant_id, warehouse_id, part_id, kind, on_hand_delta, reserved_delta, order_id, at, reason)
@@ -564,7 +564,7 @@ DECLARE
     was text := o.state;
 BEGIN
     PERFORM aftersales_internal.check_at(at, 'cancel_part_order');
-    UPDATE aftersales.part_orders po SET event = 'cancel', event_at = at, event_reason = reason, cancelled_at = at
+    UPDATE aftersales.part_orders po SET event_seq = po.event_seq + 1, event = 'cancel', event_at = at, event_reason = reason, cancelled_at = at
      WHERE po.tenant_id = tenant AND po.order_id = o.order_id
     RETURNING po.* INTO o;
     IF was = 'reserved' THEN
@@ -618,7 +618,7 @@ BEGIN
                   HINT = 'Name the carrier: SELECT aftersales.ship_old_part(3, ''SF Express'', ''SF1234567890'');';
     END IF;
     UPDATE aftersales.part_returns pr
-       SET event = 'ship', event_at = at, event_reason = NULL, shipped_at = at, carrier = ship_old_part.carrier, tracking_no = ship_old_part.tracking_no
+       SET event_seq = pr.event_seq + 1, event = 'ship', event_at = at, event_reason = NULL, shipped_at = at, carrier = ship_old_part.carrier, tracking_no = ship_old_part.tracking_no
      WHERE pr.tenant_id = tenant AND pr.return_id = r.return_id
     RETURNING pr.* INTO r;
     RETURN r.state;
@@ -636,7 +636,7 @@ DECLARE
     r aftersales.part_returns := aftersales_internal.part_return(tenant, part_return);
 BEGIN
     PERFORM aftersales_internal.check_at(at, 'receive_old_part');
-    UPDATE aftersales.part_returns pr SET event = 'receive', event_at = at, event_reason = NULL, received_at = at
+    UPDATE aftersales.part_returns pr SET event_seq = pr.event_seq + 1, event = 'receive', event_at = at, event_reason = NULL, received_at = at
      WHERE pr.tenant_id = tenant AND pr.return_id = r.return_id
     RETURNING pr.* INTO r;
     RETURN r.state;
@@ -659,7 +659,7 @@ BEGIN
             USING ERRCODE = '22023',
                   HINT = 'Results are supplier_fault (a claim may follow), no_fault and misuse: SELECT aftersales.inspect_old_part(3, ''supplier_fault'');';
     END IF;
-    UPDATE aftersales.part_returns pr SET event = 'inspect', event_at = at, event_reason = NULL, inspected_at = at, inspection_result = result
+    UPDATE aftersales.part_returns pr SET event_seq = pr.event_seq + 1, event = 'inspect', event_at = at, event_reason = NULL, inspected_at = at, inspection_result = result
      WHERE pr.tenant_id = tenant AND pr.return_id = r.return_id
     RETURNING pr.* INTO r;
     RETURN r.state;
@@ -678,7 +678,7 @@ DECLARE
     r aftersales.part_returns := aftersales_internal.part_return(tenant, part_return);
 BEGIN
     PERFORM aftersales_internal.check_at(at, 'waive_old_part');
-    UPDATE aftersales.part_returns pr SET event = 'waive', event_at = at, event_reason = reason
+    UPDATE aftersales.part_returns pr SET event_seq = pr.event_seq + 1, event = 'waive', event_at = at, event_reason = reason
      WHERE pr.tenant_id = tenant AND pr.return_id = r.return_id
     RETURNING pr.* INTO r;
     RETURN r.state;
@@ -764,7 +764,7 @@ BEGIN
             USING ERRCODE = '22003', HINT = 'The supplier accepts at most the amount claimed; omit it for the whole amount.';
     END IF;
     UPDATE aftersales.part_claims pc
-       SET event = 'accept', event_at = at, event_reason = NULL, decided_at = at, accepted_amount = COALESCE(accept_claim.accepted_amount, pc.amount)
+       SET event_seq = pc.event_seq + 1, event = 'accept', event_at = at, event_reason = NULL, decided_at = at, accepted_amount = COALESCE(accept_claim.accepted_amount, pc.amount)
      WHERE pc.tenant_id = tenant AND pc.claim_id = c.claim_id
     RETURNING pc.* INTO c;
     RETURN c.state;
@@ -782,7 +782,7 @@ DECLARE
     c aftersales.part_claims := aftersales_internal.part_claim(tenant, claim);
 BEGIN
     PERFORM aftersales_internal.check_at(at, 'reject_claim');
-    UPDATE aftersales.part_claims pc SET event = 'reject', event_at = at, event_reason = reason, decided_at = at
+    UPDATE aftersales.part_claims pc SET event_seq = pc.event_seq + 1, event = 'reject', event_at = at, event_reason = reason, decided_at = at
      WHERE pc.tenant_id = tenant AND pc.claim_id = c.claim_id
     RETURNING pc.* INTO c;
     RETURN c.state;
@@ -801,7 +801,7 @@ DECLARE
     c aftersales.part_claims := aftersales_internal.part_claim(tenant, claim);
 BEGIN
     PERFORM aftersales_internal.check_at(at, 'refile_claim');
-    UPDATE aftersales.part_claims pc SET event = 'refile', event_at = at, event_reason = reason, round = 2
+    UPDATE aftersales.part_claims pc SET event_seq = pc.event_seq + 1, event = 'refile', event_at = at, event_reason = reason, round = 2
      WHERE pc.tenant_id = tenant AND pc.claim_id = c.claim_id
     RETURNING pc.* INTO c;
     RETURN c.state;
@@ -819,7 +819,7 @@ DECLARE
     c aftersales.part_claims := aftersales_internal.part_claim(tenant, claim);
 BEGIN
     PERFORM aftersales_internal.check_at(at, 'settle_claim');
-    UPDATE aftersales.part_claims pc SET event = 'settle', event_at = at, event_reason = NULL, settled_at = at
+    UPDATE aftersales.part_claims pc SET event_seq = pc.event_seq + 1, event = 'settle', event_at = at, event_reason = NULL, settled_at = at
      WHERE pc.tenant_id = tenant AND pc.claim_id = c.claim_id
     RETURNING pc.* INTO c;
     RETURN c.state;
@@ -1084,46 +1084,8 @@ COMMENT ON FUNCTION aftersales_internal.sweep_parts(timestamptz, bigint) IS
 -- ---------------------------------------------------------------------------
 -- The check: stock is the sum of its ledger, reservations match the
 -- reserved orders, and every order, return and claim is the replay of its
--- log through the state machine.
+-- log through the state machine (aftersales_internal.state_machine_check).
 
--- Replays a log ([[seq, event, from, to], ...] in seq order) through the
--- machine's transitions; NULL when it ends in state after event_seq steps.
-CREATE FUNCTION aftersales_internal.replay_problem(machine text, state text, event_seq integer, log jsonb) RETURNS text
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    cur text := '';
-    step jsonb;
-    i integer := 0;
-    nxt text;
-BEGIN
-    FOR step IN SELECT e FROM pg_catalog.jsonb_array_elements(COALESCE(log, '[]')) e LOOP
-        i := i + 1;
-        IF (step ->> 0)::integer <> i THEN
-            RETURN pg_catalog.format('event %s of the log is numbered %s', i, step ->> 0);
-        END IF;
-        IF step ->> 2 <> cur THEN
-            RETURN pg_catalog.format('event %s (%s) starts from %s, but the replay is in %s', i, step ->> 1, step ->> 2, cur);
-        END IF;
-        SELECT t.to_state INTO nxt FROM aftersales.state_transitions t
-         WHERE t.machine = replay_problem.machine AND t.from_state = cur AND t.event = step ->> 1;
-        IF NOT FOUND OR nxt <> step ->> 3 THEN
-            RETURN pg_catalog.format('event %s (%s from %s) is no transition to %s', i, step ->> 1, cur, step ->> 3);
-        END IF;
-        cur := nxt;
-    END LOOP;
-    IF i <> event_seq THEN
-        RETURN pg_catalog.format('event_seq is %s, the log has %s events', event_seq, i);
-    END IF;
-    IF cur <> state THEN
-        RETURN pg_catalog.format('state is %s, the log replays to %s', state, cur);
-    END IF;
-    RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION aftersales_internal.replay_problem(text, text, integer, jsonb) IS
-  'Internal: replays an object''s log through its machine; NULL when it ends in the object''s state after event_seq events, else what is wrong';
 CREATE FUNCTION aftersales.check_parts(tenant bigint DEFAULT NULL)
     RETURNS TABLE (tenant_id bigint, object text, id text, problem text)
 LANGUAGE sql STABLE
@@ -1158,28 +1120,17 @@ AS $$
         ON r.tenant_id = s.tenant_id AND r.warehouse_id = s.warehouse_id AND r.part_id = s.part_id
      WHERE COALESCE(s.reserved, 0) <> COALESCE(r.q, 0)
     UNION ALL
-    -- each object: its log is 1..event_seq, each step a transition of its
-    -- machine from the state the previous one left, and the last one ends
-    -- in the object's state
-    SELECT x.tenant_id, x.machine, x.id::text, x.problem
-      FROM (SELECT o.tenant_id, 'part_order' AS machine, o.order_id AS id, o.state, o.event_seq,
-                   aftersales_internal.replay_problem('part_order', o.state, o.event_seq,
-                       (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(e.seq, e.event, e.from_state, e.to_state) ORDER BY e.seq)
-                          FROM aftersales.part_order_events e WHERE e.tenant_id = o.tenant_id AND e.order_id = o.order_id)) AS problem
-              FROM aftersales.part_orders o WHERE check_parts.tenant IS NULL OR o.tenant_id = check_parts.tenant
-            UNION ALL
-            SELECT r.tenant_id, 'part_return', r.return_id, r.state, r.event_seq,
-                   aftersales_internal.replay_problem('part_return', r.state, r.event_seq,
-                       (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(e.seq, e.event, e.from_state, e.to_state) ORDER BY e.seq)
-                          FROM aftersales.part_return_events e WHERE e.tenant_id = r.tenant_id AND e.return_id = r.return_id))
-              FROM aftersales.part_returns r WHERE check_parts.tenant IS NULL OR r.tenant_id = check_parts.tenant
-            UNION ALL
-            SELECT c.tenant_id, 'part_claim', c.claim_id, c.state, c.event_seq,
-                   aftersales_internal.replay_problem('part_claim', c.state, c.event_seq,
-                       (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(e.seq, e.event, e.from_state, e.to_state) ORDER BY e.seq)
-                          FROM aftersales.part_claim_events e WHERE e.tenant_id = c.tenant_id AND e.claim_id = c.claim_id))
-              FROM aftersales.part_claims c WHERE check_parts.tenant IS NULL OR c.tenant_id = check_parts.tenant) x
-     WHERE x.problem IS NOT NULL
+    -- each order, old-part return and claim is the replay of its log
+    -- (the engine's check: a chain of listed transitions, and the row's
+    -- state, last event and fields as the log rebuilds them)
+    SELECT tn.tenant_id, m.machine, c.id::text, c.problem
+      FROM aftersales.tenants tn
+     CROSS JOIN (VALUES ('part_order', 'aftersales.part_orders'::regclass, 'aftersales.part_order_events'::regclass, 'order_id'),
+                        ('part_return', 'aftersales.part_returns'::regclass, 'aftersales.part_return_events'::regclass, 'return_id'),
+                        ('part_claim', 'aftersales.part_claims'::regclass, 'aftersales.part_claim_events'::regclass, 'claim_id'))
+           AS m (machine, objects, log, id_column)
+     CROSS JOIN LATERAL aftersales_internal.state_machine_check(m.machine, m.objects, m.log, m.id_column, tn.tenant_id) c
+     WHERE check_parts.tenant IS NULL OR tn.tenant_id = check_parts.tenant
 $$;
 
 COMMENT ON FUNCTION aftersales.check_parts(bigint) IS

@@ -398,3 +398,57 @@ COMMENT ON COLUMN aftersales.cost_engineer_utilisation.region IS 'Region the eng
 COMMENT ON COLUMN aftersales.cost_engineer_utilisation.logged_hours IS 'Hours logged (travel, on site, remote) starting in the month';
 COMMENT ON COLUMN aftersales.cost_engineer_utilisation.on_duty_hours IS 'On-duty hours of the month';
 COMMENT ON COLUMN aftersales.cost_engineer_utilisation.utilisation_rate IS 'logged_hours / on_duty_hours';
+
+-- ---------------------------------------------------------------------------
+-- The KPI catalogue: the parts and cost KPIs, in English and Chinese, with
+-- their formulas (shipped rows of tenant 1, like the ticket KPIs').
+INSERT INTO aftersales.kpi_catalogue
+       (tenant_id, code, category, name_en, name_zh, definition, formula, unit, target, target_direction, source, sort_order, customised)
+SELECT 1, x.code, x.category, x.name_en, x.name_zh, x.definition, x.formula, x.unit, x.target::numeric, x.direction, x.source, x.ord, false
+  FROM (VALUES
+ ('fill_rate', 'parts', 'Overall fill rate', '总体满足率',
+  'Lines of judged part orders (approved; shipped, or past their ship due time; not withdrawn unshipped before it) that were shipped, over the lines of judged orders, by month of request. 总体满足率: 已判定备件单(已审批, 已发运或已过发运时限, 非到期前撤销)中已发运的行数占比。',
+  'lines shipped / lines of judged orders', 'ratio', NULL, NULL, 'parts_fill_rates, parts_monthly', 2010),
+ ('in_stock_fill_rate', 'parts', 'In-stock fill rate', '现货满足率',
+  'Lines of judged part orders shipped from the warehouse asked first, with no transfer, over the lines of judged orders. 现货满足率: 由首选仓库直接发运(无调拨)的行数占比。',
+  'lines shipped from the warehouse asked / lines of judged orders', 'ratio', NULL, NULL, 'parts_fill_rates, parts_monthly', 2020),
+ ('bc_fill_rate', 'parts', 'B/C-class fill rate', 'BC类满足率',
+  'As the overall fill rate, over the lines of class B and C parts only. BC类满足率: B、C类备件行的满足率。',
+  'B and C lines shipped / B and C lines of judged orders', 'ratio', NULL, NULL, 'parts_fill_rates, parts_monthly', 2030),
+ ('orders_requested', 'parts', 'Part orders requested', '本月申请单',
+  'Part orders requested in the month. 本月申请单: 当月提交的备件申请单数。',
+  'count of orders by month of request', 'count', NULL, NULL, 'parts_monthly', 2040),
+ ('orders_unshipped', 'parts', 'Part orders not shipped', '本月未发单',
+  'Part orders requested in the month that are not shipped yet (requested, approved or reserved as of now). 本月未发单: 当月申请、至今未发运的备件单数。',
+  'count of orders of the month in state requested, approved or reserved', 'count', NULL, NULL, 'parts_monthly', 2050),
+ ('sign_off_24h_rate', 'parts', '24-hour sign-off rate', '24小时签收率',
+  'Orders shipped in the month and collected (signed for by the engineer) within 24 hours of shipping, over the shipped orders collected or shipped at least 24 hours ago. 24小时签收率: 发运后24小时内签收的占比。',
+  'orders collected within 24 h of shipping / orders collected or shipped 24 h ago', 'ratio', NULL, NULL, 'parts_monthly', 2060),
+ ('sign_off_48h_rate', 'parts', '48-hour sign-off rate', '48小时签收率',
+  'As the 24-hour sign-off rate, within 48 hours. 48小时签收率: 发运后48小时内签收的占比。',
+  'orders collected within 48 h of shipping / orders collected or shipped 48 h ago', 'ratio', NULL, NULL, 'parts_monthly', 2070),
+ ('sign_off_7d_rate', 'parts', '7-day sign-off rate', '7天签收率',
+  'As the 24-hour sign-off rate, within 7 days. 7天签收率: 发运后7天内签收的占比。',
+  'orders collected within 7 days of shipping / orders collected or shipped 7 days ago', 'ratio', NULL, NULL, 'parts_monthly', 2080),
+ ('unsatisfied_shipment_share', 'parts', 'Unsatisfied orders, share of shipments', '不满意单发运占比',
+  'Judged orders not shipped by their ship due time (approval plus parts_settings.ship_target_hours), over the judged orders of the month. 不满意单发运占比: 未在发运时限内发运的备件单占比。',
+  'unsatisfied orders / judged orders', 'ratio', NULL, NULL, 'parts_monthly', 2090),
+ ('unsatisfied_tonnage_share', 'parts', 'Unsatisfied orders, share of tonnage', '不满意单吨位占比',
+  'Weight of the unsatisfied orders over the weight of the judged orders of the month. 不满意单吨位占比: 不满意单重量占已判定备件单重量的比例。',
+  'weight of unsatisfied orders / weight of judged orders', 'ratio', NULL, NULL, 'parts_monthly', 2100),
+ ('shipments', 'parts', 'Warehouse shipments', '仓库发运量',
+  'Part orders shipped from a warehouse in the month (transfers: of them, orders that had asked another warehouse). 各仓库发运量。',
+  'count of orders by source warehouse and month of shipment', 'count', NULL, NULL, 'parts_warehouse_shipments', 2110),
+ ('claim_acceptance_rate', 'parts', 'Claim acceptance rate', '索赔通过率',
+  'Claims filed in the month against suppliers that are accepted (or settled), over those accepted or rejected; a second claim (二次索赔) counts with its first. 索赔通过率。',
+  'claims accepted / (claims accepted + claims rejected)', 'ratio', NULL, NULL, 'parts_claims_monthly', 2120),
+ ('old_parts_outstanding', 'parts', 'Old parts outstanding', '旧件未返厂数',
+  'Old-part returns that became due in the month and are not yet received by the factory (due or shipped). 旧件未返厂数。',
+  'count of returns due or shipped by month due', 'count', NULL, NULL, 'parts_claims_monthly', 2130),
+ ('cost_per_ticket', 'cost', 'Service cost per ticket', '单均服务成本',
+  'Mean cost of the tickets with work logged, parts used or charges: on-site and remote hours at labour_cost_per_hour, travel hours at labour_cost_per_hour + travel_cost_per_hour, used parts at unit cost. 单均服务成本: 工时成本、差旅成本与备件成本之和的工单均值。',
+  'sum of total_cost / tickets', 'money', NULL, NULL, 'cost_tickets, cost_monthly', 2140),
+ ('utilisation_rate', 'staff', 'Technician utilisation', '服务人员利用率',
+  'Hours logged by an engineer (travel, on site, remote) over on-duty hours: the working days of the month on the default SLA calendar times parts_settings.on_duty_hours_per_day, until engineers have shift calendars. 服务人员利用率: 记录工时 / 在岗工时。',
+  'logged hours / on-duty hours', 'ratio', NULL, NULL, 'cost_engineer_utilisation', 2150))
+  AS x (code, category, name_en, name_zh, definition, formula, unit, target, direction, source, ord);

@@ -42,8 +42,9 @@ GRANT INSERT ON aftersales.settlements TO aftersales_admin, aftersales_manager;
 GRANT SELECT ON aftersales.part_orders, aftersales.parts_settings TO aftersales_sweep;
 
 -- The internal helpers the API and the views call with the caller's
--- rights: granted to the kinds, not to PUBLIC (90_privileges.sql keeps
--- PUBLIC out of aftersales_internal).
+-- rights: granted to the kinds, not to PUBLIC (revoked here, as
+-- 90_privileges.sql does for the whole schema, so that an upgraded
+-- database, which runs this after it, ends the same).
 DO $$
 DECLARE
     f regprocedure;
@@ -51,7 +52,15 @@ BEGIN
     FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
               WHERE p.pronamespace = 'aftersales_internal'::regnamespace
                 AND p.proname IN ('parts_settings', 'parts_not_found', 'part_order', 'part_return', 'part_claim', 'check_at',
-                                  'release_ticket_hold', 'charge_basis', 'replay_problem')
+                                  'release_ticket_hold', 'charge_basis', 'charge_settled_guard', 'stock_apply',
+                                  'sweep_parts', 'sample_parts')
+              ORDER BY 1 LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+    END LOOP;
+    FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+              WHERE p.pronamespace = 'aftersales_internal'::regnamespace
+                AND p.proname IN ('parts_settings', 'parts_not_found', 'part_order', 'part_return', 'part_claim', 'check_at',
+                                  'release_ticket_hold', 'charge_basis')
               ORDER BY 1 LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer, aftersales_analyst, aftersales_auditor', f);
     END LOOP;
@@ -63,3 +72,22 @@ GRANT EXECUTE ON FUNCTION aftersales_internal.sweep_parts(timestamptz, bigint), 
 -- The check reads every tenant's rows: granted on purpose only.
 REVOKE ALL ON FUNCTION aftersales.check_parts(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aftersales.check_parts(bigint) TO aftersales_admin, aftersales_auditor;
+GRANT EXECUTE ON FUNCTION aftersales_internal.state_machine_check(text, regclass, regclass, text, bigint)
+    TO aftersales_admin, aftersales_auditor;
+
+-- Who may fire which event of the parts machines (read by the engine's
+-- guard, so the API and a direct UPDATE obey the same rule).  Managers
+-- approve, move stock and deal with suppliers; engineers request, collect
+-- and use the parts of their own orders (engineer_id: the ticket's
+-- assignee at request) and send old parts back; agents request and
+-- withdraw requests.
+INSERT INTO aftersales.event_rights (kind, event, own_tickets_only)
+SELECT k.kind, t.machine || '.' || t.event, false
+  FROM (SELECT DISTINCT machine, event FROM aftersales.state_transitions
+         WHERE machine IN ('part_order', 'part_return', 'part_claim')) t
+ CROSS JOIN (VALUES ('admin'), ('manager')) AS k (kind)
+UNION ALL VALUES
+    ('agent', 'part_order.request', false), ('agent', 'part_order.cancel', false),
+    ('engineer', 'part_order.request', true), ('engineer', 'part_order.collect', true),
+    ('engineer', 'part_order.use', true), ('engineer', 'part_return.open', false),
+    ('engineer', 'part_return.ship', false);

@@ -9615,6 +9615,8 @@ COMMENT ON FUNCTION aftersales_internal.state_machine_check(text, regclass, regc
 REVOKE ALL ON FUNCTION aftersales_internal.state_guard(), aftersales_internal.state_log(),
     aftersales_internal.state_machine_check(text, regclass, regclass, text, bigint) FROM PUBLIC;
 
+
+
 -- ---- Spare parts, labour and costs: begin ----
 -- Spare parts, labour and service costs: parts, warehouses, the stock
 -- ledger, part orders, old-part returns and claims on the state machine
@@ -9861,9 +9863,9 @@ COMMENT ON FUNCTION aftersales_internal.stock_apply() IS
 CREATE TRIGGER stock_apply AFTER INSERT ON aftersales.stock_moves
     FOR EACH ROW EXECUTE FUNCTION aftersales_internal.stock_apply();
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON aftersales.stock_moves
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('Correct stock with a new movement, for example: SELECT aftersales.adjust_stock(1, 7, -2, ''stocktaking: 2 damaged'');');
 CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON aftersales.stock_moves
-    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.append_only('Correct stock with a new movement, for example: SELECT aftersales.adjust_stock(1, 7, -2, ''stocktaking: 2 damaged'');');
 
 -- ---------------------------------------------------------------------------
 -- Part orders
@@ -9956,7 +9958,7 @@ COMMENT ON COLUMN aftersales.part_order_lines.line_no IS 'Line number, from 1';
 COMMENT ON COLUMN aftersales.part_order_lines.part_id IS 'Part';
 COMMENT ON COLUMN aftersales.part_order_lines.quantity IS 'Units asked for';
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON aftersales.part_order_lines
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('The lines are fixed at request: cancel the order and request again, for example: SELECT aftersales.cancel_part_order(7, ''wrong part'');');
 
 CREATE TABLE aftersales.part_order_events (
     tenant_id   bigint      NOT NULL,
@@ -9983,9 +9985,9 @@ COMMENT ON COLUMN aftersales.part_order_events.at IS 'When';
 COMMENT ON COLUMN aftersales.part_order_events.reason IS 'Why';
 COMMENT ON COLUMN aftersales.part_order_events.changes IS 'Columns changed: {"column": [old, new], ...}';
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON aftersales.part_order_events
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('Record a new event of the order instead, for example: SELECT aftersales.cancel_part_order(7, ''requested twice'');');
 CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON aftersales.part_order_events
-    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.append_only('Record a new event of the order instead, for example: SELECT aftersales.cancel_part_order(7, ''requested twice'');');
 
 -- ---------------------------------------------------------------------------
 -- Old parts back to the factory, and claims against the supplier
@@ -10069,9 +10071,9 @@ COMMENT ON COLUMN aftersales.part_return_events.at IS 'When';
 COMMENT ON COLUMN aftersales.part_return_events.reason IS 'Why';
 COMMENT ON COLUMN aftersales.part_return_events.changes IS 'Columns changed: {"column": [old, new], ...}';
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON aftersales.part_return_events
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('Record a new event of the return instead, for example: SELECT aftersales.waive_old_part(3, ''destroyed on site'');');
 CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON aftersales.part_return_events
-    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.append_only('Record a new event of the return instead, for example: SELECT aftersales.waive_old_part(3, ''destroyed on site'');');
 
 CREATE TABLE aftersales.part_claims (
     tenant_id        bigint        NOT NULL DEFAULT aftersales.current_tenant(),
@@ -10147,9 +10149,9 @@ COMMENT ON COLUMN aftersales.part_claim_events.at IS 'When';
 COMMENT ON COLUMN aftersales.part_claim_events.reason IS 'Why';
 COMMENT ON COLUMN aftersales.part_claim_events.changes IS 'Columns changed: {"column": [old, new], ...}';
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON aftersales.part_claim_events
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('Record a new event of the claim instead, for example: SELECT aftersales.refile_claim(5, ''new evidence'');');
 CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON aftersales.part_claim_events
-    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.append_only('Record a new event of the claim instead, for example: SELECT aftersales.refile_claim(5, ''new evidence'');');
 
 -- ---------------------------------------------------------------------------
 -- Labour, charges and settlement
@@ -10203,7 +10205,7 @@ COMMENT ON COLUMN aftersales.settlements.settled_by IS 'Who';
 COMMENT ON COLUMN aftersales.settlements.amount IS 'Total charged to the customer';
 COMMENT ON COLUMN aftersales.settlements.cost IS 'Total internal cost';
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON aftersales.settlements
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('A settlement is final: add a correcting fee to a new ticket.');
 
 CREATE TABLE aftersales.ticket_charges (
     tenant_id   bigint        NOT NULL DEFAULT aftersales.current_tenant(),
@@ -11384,46 +11386,8 @@ COMMENT ON FUNCTION aftersales_internal.sweep_parts(timestamptz, bigint) IS
 -- ---------------------------------------------------------------------------
 -- The check: stock is the sum of its ledger, reservations match the
 -- reserved orders, and every order, return and claim is the replay of its
--- log through the state machine.
+-- log through the state machine (aftersales_internal.state_machine_check).
 
--- Replays a log ([[seq, event, from, to], ...] in seq order) through the
--- machine's transitions; NULL when it ends in state after event_seq steps.
-CREATE FUNCTION aftersales_internal.replay_problem(machine text, state text, event_seq integer, log jsonb) RETURNS text
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    cur text := '';
-    step jsonb;
-    i integer := 0;
-    nxt text;
-BEGIN
-    FOR step IN SELECT e FROM pg_catalog.jsonb_array_elements(COALESCE(log, '[]')) e LOOP
-        i := i + 1;
-        IF (step ->> 0)::integer <> i THEN
-            RETURN pg_catalog.format('event %s of the log is numbered %s', i, step ->> 0);
-        END IF;
-        IF step ->> 2 <> cur THEN
-            RETURN pg_catalog.format('event %s (%s) starts from %s, but the replay is in %s', i, step ->> 1, step ->> 2, cur);
-        END IF;
-        SELECT t.to_state INTO nxt FROM aftersales.state_transitions t
-         WHERE t.machine = replay_problem.machine AND t.from_state = cur AND t.event = step ->> 1;
-        IF NOT FOUND OR nxt <> step ->> 3 THEN
-            RETURN pg_catalog.format('event %s (%s from %s) is no transition to %s', i, step ->> 1, cur, step ->> 3);
-        END IF;
-        cur := nxt;
-    END LOOP;
-    IF i <> event_seq THEN
-        RETURN pg_catalog.format('event_seq is %s, the log has %s events', event_seq, i);
-    END IF;
-    IF cur <> state THEN
-        RETURN pg_catalog.format('state is %s, the log replays to %s', state, cur);
-    END IF;
-    RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION aftersales_internal.replay_problem(text, text, integer, jsonb) IS
-  'Internal: replays an object''s log through its machine; NULL when it ends in the object''s state after event_seq events, else what is wrong';
 CREATE FUNCTION aftersales.check_parts(tenant bigint DEFAULT NULL)
     RETURNS TABLE (tenant_id bigint, object text, id text, problem text)
 LANGUAGE sql STABLE
@@ -11458,28 +11422,17 @@ AS $$
         ON r.tenant_id = s.tenant_id AND r.warehouse_id = s.warehouse_id AND r.part_id = s.part_id
      WHERE COALESCE(s.reserved, 0) <> COALESCE(r.q, 0)
     UNION ALL
-    -- each object: its log is 1..event_seq, each step a transition of its
-    -- machine from the state the previous one left, and the last one ends
-    -- in the object's state
-    SELECT x.tenant_id, x.machine, x.id::text, x.problem
-      FROM (SELECT o.tenant_id, 'part_order' AS machine, o.order_id AS id, o.state, o.event_seq,
-                   aftersales_internal.replay_problem('part_order', o.state, o.event_seq,
-                       (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(e.seq, e.event, e.from_state, e.to_state) ORDER BY e.seq)
-                          FROM aftersales.part_order_events e WHERE e.tenant_id = o.tenant_id AND e.order_id = o.order_id)) AS problem
-              FROM aftersales.part_orders o WHERE check_parts.tenant IS NULL OR o.tenant_id = check_parts.tenant
-            UNION ALL
-            SELECT r.tenant_id, 'part_return', r.return_id, r.state, r.event_seq,
-                   aftersales_internal.replay_problem('part_return', r.state, r.event_seq,
-                       (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(e.seq, e.event, e.from_state, e.to_state) ORDER BY e.seq)
-                          FROM aftersales.part_return_events e WHERE e.tenant_id = r.tenant_id AND e.return_id = r.return_id))
-              FROM aftersales.part_returns r WHERE check_parts.tenant IS NULL OR r.tenant_id = check_parts.tenant
-            UNION ALL
-            SELECT c.tenant_id, 'part_claim', c.claim_id, c.state, c.event_seq,
-                   aftersales_internal.replay_problem('part_claim', c.state, c.event_seq,
-                       (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(e.seq, e.event, e.from_state, e.to_state) ORDER BY e.seq)
-                          FROM aftersales.part_claim_events e WHERE e.tenant_id = c.tenant_id AND e.claim_id = c.claim_id))
-              FROM aftersales.part_claims c WHERE check_parts.tenant IS NULL OR c.tenant_id = check_parts.tenant) x
-     WHERE x.problem IS NOT NULL
+    -- each order, old-part return and claim is the replay of its log
+    -- (the engine's check: a chain of listed transitions, and the row's
+    -- state, last event and fields as the log rebuilds them)
+    SELECT tn.tenant_id, m.machine, c.id::text, c.problem
+      FROM aftersales.tenants tn
+     CROSS JOIN (VALUES ('part_order', 'aftersales.part_orders'::regclass, 'aftersales.part_order_events'::regclass, 'order_id'),
+                        ('part_return', 'aftersales.part_returns'::regclass, 'aftersales.part_return_events'::regclass, 'return_id'),
+                        ('part_claim', 'aftersales.part_claims'::regclass, 'aftersales.part_claim_events'::regclass, 'claim_id'))
+           AS m (machine, objects, log, id_column)
+     CROSS JOIN LATERAL aftersales_internal.state_machine_check(m.machine, m.objects, m.log, m.id_column, tn.tenant_id) c
+     WHERE check_parts.tenant IS NULL OR tn.tenant_id = check_parts.tenant
 $$;
 
 COMMENT ON FUNCTION aftersales.check_parts(bigint) IS
@@ -12272,6 +12225,60 @@ COMMENT ON COLUMN aftersales.cost_engineer_utilisation.logged_hours IS 'Hours lo
 COMMENT ON COLUMN aftersales.cost_engineer_utilisation.on_duty_hours IS 'On-duty hours of the month';
 COMMENT ON COLUMN aftersales.cost_engineer_utilisation.utilisation_rate IS 'logged_hours / on_duty_hours';
 
+-- ---------------------------------------------------------------------------
+-- The KPI catalogue: the parts and cost KPIs, in English and Chinese, with
+-- their formulas (shipped rows of tenant 1, like the ticket KPIs').
+INSERT INTO aftersales.kpi_catalogue
+       (tenant_id, code, category, name_en, name_zh, definition, formula, unit, target, target_direction, source, sort_order, customised)
+SELECT 1, x.code, x.category, x.name_en, x.name_zh, x.definition, x.formula, x.unit, x.target::numeric, x.direction, x.source, x.ord, false
+  FROM (VALUES
+ ('fill_rate', 'parts', 'Overall fill rate', '总体满足率',
+  'Lines of judged part orders (approved; shipped, or past their ship due time; not withdrawn unshipped before it) that were shipped, over the lines of judged orders, by month of request. 总体满足率: 已判定备件单(已审批, 已发运或已过发运时限, 非到期前撤销)中已发运的行数占比。',
+  'lines shipped / lines of judged orders', 'ratio', NULL, NULL, 'parts_fill_rates, parts_monthly', 2010),
+ ('in_stock_fill_rate', 'parts', 'In-stock fill rate', '现货满足率',
+  'Lines of judged part orders shipped from the warehouse asked first, with no transfer, over the lines of judged orders. 现货满足率: 由首选仓库直接发运(无调拨)的行数占比。',
+  'lines shipped from the warehouse asked / lines of judged orders', 'ratio', NULL, NULL, 'parts_fill_rates, parts_monthly', 2020),
+ ('bc_fill_rate', 'parts', 'B/C-class fill rate', 'BC类满足率',
+  'As the overall fill rate, over the lines of class B and C parts only. BC类满足率: B、C类备件行的满足率。',
+  'B and C lines shipped / B and C lines of judged orders', 'ratio', NULL, NULL, 'parts_fill_rates, parts_monthly', 2030),
+ ('orders_requested', 'parts', 'Part orders requested', '本月申请单',
+  'Part orders requested in the month. 本月申请单: 当月提交的备件申请单数。',
+  'count of orders by month of request', 'count', NULL, NULL, 'parts_monthly', 2040),
+ ('orders_unshipped', 'parts', 'Part orders not shipped', '本月未发单',
+  'Part orders requested in the month that are not shipped yet (requested, approved or reserved as of now). 本月未发单: 当月申请、至今未发运的备件单数。',
+  'count of orders of the month in state requested, approved or reserved', 'count', NULL, NULL, 'parts_monthly', 2050),
+ ('sign_off_24h_rate', 'parts', '24-hour sign-off rate', '24小时签收率',
+  'Orders shipped in the month and collected (signed for by the engineer) within 24 hours of shipping, over the shipped orders collected or shipped at least 24 hours ago. 24小时签收率: 发运后24小时内签收的占比。',
+  'orders collected within 24 h of shipping / orders collected or shipped 24 h ago', 'ratio', NULL, NULL, 'parts_monthly', 2060),
+ ('sign_off_48h_rate', 'parts', '48-hour sign-off rate', '48小时签收率',
+  'As the 24-hour sign-off rate, within 48 hours. 48小时签收率: 发运后48小时内签收的占比。',
+  'orders collected within 48 h of shipping / orders collected or shipped 48 h ago', 'ratio', NULL, NULL, 'parts_monthly', 2070),
+ ('sign_off_7d_rate', 'parts', '7-day sign-off rate', '7天签收率',
+  'As the 24-hour sign-off rate, within 7 days. 7天签收率: 发运后7天内签收的占比。',
+  'orders collected within 7 days of shipping / orders collected or shipped 7 days ago', 'ratio', NULL, NULL, 'parts_monthly', 2080),
+ ('unsatisfied_shipment_share', 'parts', 'Unsatisfied orders, share of shipments', '不满意单发运占比',
+  'Judged orders not shipped by their ship due time (approval plus parts_settings.ship_target_hours), over the judged orders of the month. 不满意单发运占比: 未在发运时限内发运的备件单占比。',
+  'unsatisfied orders / judged orders', 'ratio', NULL, NULL, 'parts_monthly', 2090),
+ ('unsatisfied_tonnage_share', 'parts', 'Unsatisfied orders, share of tonnage', '不满意单吨位占比',
+  'Weight of the unsatisfied orders over the weight of the judged orders of the month. 不满意单吨位占比: 不满意单重量占已判定备件单重量的比例。',
+  'weight of unsatisfied orders / weight of judged orders', 'ratio', NULL, NULL, 'parts_monthly', 2100),
+ ('shipments', 'parts', 'Warehouse shipments', '仓库发运量',
+  'Part orders shipped from a warehouse in the month (transfers: of them, orders that had asked another warehouse). 各仓库发运量。',
+  'count of orders by source warehouse and month of shipment', 'count', NULL, NULL, 'parts_warehouse_shipments', 2110),
+ ('claim_acceptance_rate', 'parts', 'Claim acceptance rate', '索赔通过率',
+  'Claims filed in the month against suppliers that are accepted (or settled), over those accepted or rejected; a second claim (二次索赔) counts with its first. 索赔通过率。',
+  'claims accepted / (claims accepted + claims rejected)', 'ratio', NULL, NULL, 'parts_claims_monthly', 2120),
+ ('old_parts_outstanding', 'parts', 'Old parts outstanding', '旧件未返厂数',
+  'Old-part returns that became due in the month and are not yet received by the factory (due or shipped). 旧件未返厂数。',
+  'count of returns due or shipped by month due', 'count', NULL, NULL, 'parts_claims_monthly', 2130),
+ ('cost_per_ticket', 'cost', 'Service cost per ticket', '单均服务成本',
+  'Mean cost of the tickets with work logged, parts used or charges: on-site and remote hours at labour_cost_per_hour, travel hours at labour_cost_per_hour + travel_cost_per_hour, used parts at unit cost. 单均服务成本: 工时成本、差旅成本与备件成本之和的工单均值。',
+  'sum of total_cost / tickets', 'money', NULL, NULL, 'cost_tickets, cost_monthly', 2140),
+ ('utilisation_rate', 'staff', 'Technician utilisation', '服务人员利用率',
+  'Hours logged by an engineer (travel, on site, remote) over on-duty hours: the working days of the month on the default SLA calendar times parts_settings.on_duty_hours_per_day, until engineers have shift calendars. 服务人员利用率: 记录工时 / 在岗工时。',
+  'logged hours / on-duty hours', 'ratio', NULL, NULL, 'cost_engineer_utilisation', 2150))
+  AS x (code, category, name_en, name_zh, definition, formula, unit, target, direction, source, ord);
+
 -- 82_parts_machines.sql
 -- aftersales install script, part 82: the state machines of spare parts,
 -- on the generic engine (aftersales.state_transitions; the guard and log
@@ -12375,8 +12382,9 @@ GRANT INSERT ON aftersales.settlements TO aftersales_admin, aftersales_manager;
 GRANT SELECT ON aftersales.part_orders, aftersales.parts_settings TO aftersales_sweep;
 
 -- The internal helpers the API and the views call with the caller's
--- rights: granted to the kinds, not to PUBLIC (90_privileges.sql keeps
--- PUBLIC out of aftersales_internal).
+-- rights: granted to the kinds, not to PUBLIC (revoked here, as
+-- 90_privileges.sql does for the whole schema, so that an upgraded
+-- database, which runs this after it, ends the same).
 DO $$
 DECLARE
     f regprocedure;
@@ -12384,7 +12392,15 @@ BEGIN
     FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
               WHERE p.pronamespace = 'aftersales_internal'::regnamespace
                 AND p.proname IN ('parts_settings', 'parts_not_found', 'part_order', 'part_return', 'part_claim', 'check_at',
-                                  'release_ticket_hold', 'charge_basis', 'replay_problem')
+                                  'release_ticket_hold', 'charge_basis', 'charge_settled_guard', 'stock_apply',
+                                  'sweep_parts', 'sample_parts')
+              ORDER BY 1 LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+    END LOOP;
+    FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+              WHERE p.pronamespace = 'aftersales_internal'::regnamespace
+                AND p.proname IN ('parts_settings', 'parts_not_found', 'part_order', 'part_return', 'part_claim', 'check_at',
+                                  'release_ticket_hold', 'charge_basis')
               ORDER BY 1 LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer, aftersales_analyst, aftersales_auditor', f);
     END LOOP;
@@ -12396,6 +12412,25 @@ GRANT EXECUTE ON FUNCTION aftersales_internal.sweep_parts(timestamptz, bigint), 
 -- The check reads every tenant's rows: granted on purpose only.
 REVOKE ALL ON FUNCTION aftersales.check_parts(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aftersales.check_parts(bigint) TO aftersales_admin, aftersales_auditor;
+GRANT EXECUTE ON FUNCTION aftersales_internal.state_machine_check(text, regclass, regclass, text, bigint)
+    TO aftersales_admin, aftersales_auditor;
+
+-- Who may fire which event of the parts machines (read by the engine's
+-- guard, so the API and a direct UPDATE obey the same rule).  Managers
+-- approve, move stock and deal with suppliers; engineers request, collect
+-- and use the parts of their own orders (engineer_id: the ticket's
+-- assignee at request) and send old parts back; agents request and
+-- withdraw requests.
+INSERT INTO aftersales.event_rights (kind, event, own_tickets_only)
+SELECT k.kind, t.machine || '.' || t.event, false
+  FROM (SELECT DISTINCT machine, event FROM aftersales.state_transitions
+         WHERE machine IN ('part_order', 'part_return', 'part_claim')) t
+ CROSS JOIN (VALUES ('admin'), ('manager')) AS k (kind)
+UNION ALL VALUES
+    ('agent', 'part_order.request', false), ('agent', 'part_order.cancel', false),
+    ('engineer', 'part_order.request', true), ('engineer', 'part_order.collect', true),
+    ('engineer', 'part_order.use', true), ('engineer', 'part_return.open', false),
+    ('engineer', 'part_return.ship', false);
 
 -- the sweep runs the parts step
 CREATE OR REPLACE FUNCTION aftersales.sweep(batch integer DEFAULT 500, now timestamptz DEFAULT aftersales.now(),
