@@ -212,8 +212,8 @@ ALTER TABLE aftersales.part_orders DISABLE TRIGGER USER;
 UPDATE aftersales.part_orders SET state = 'shipped'
  WHERE order_id = (SELECT min(order_id) FROM aftersales.part_orders WHERE tenant_id = (SELECT a FROM ten) AND state = 'used');
 ALTER TABLE aftersales.part_orders ENABLE TRIGGER USER;
-SELECT is((SELECT array_agg(object || ': ' || problem) FROM aftersales.check_parts((SELECT a FROM ten))),
-          '{"part_order: state is shipped, the log replays to used"}'::text[],
+SELECT matches((SELECT string_agg(object || ': ' || problem, '; ') FROM aftersales.check_parts((SELECT a FROM ten))),
+          '^part_order: row says shipped after event [0-9]+ .*; the log says used after [0-9]+ [^;]*$',
           'an order whose state is not the replay of its log is found');
 ROLLBACK TO tamper;
 SELECT is((SELECT count(*)::int FROM aftersales.check_parts()), 0, 'and all is well again');
