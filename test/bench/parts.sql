@@ -47,7 +47,7 @@ CREATE FUNCTION orders(n int) RETURNS void LANGUAGE sql AS $$
         RETURNING order_id)
     INSERT INTO aftersales.part_order_lines (tenant_id, order_id, line_no, part_id, quantity)
     SELECT 1, o.order_id, l, 1 + (o.order_id * 5 + l) % 500, 1 FROM o, generate_series(1, 5) l;
-    UPDATE aftersales.part_orders SET event = 'approve', event_at = '2024-03-04 09:10+00', approved_at = '2024-03-04 09:10+00',
+    UPDATE aftersales.part_orders SET event_seq = event_seq + 1, event = 'approve', event_at = '2024-03-04 09:10+00', approved_at = '2024-03-04 09:10+00',
                                       ship_due_at = '2024-03-06 09:10+00'
      WHERE state = 'requested';
 $$;
