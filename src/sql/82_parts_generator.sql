@@ -48,7 +48,6 @@ DECLARE
     u1 double precision;
     u2 double precision;
     u3 double precision;
-    rid bigint;
     cid bigint;
     hq bigint;
     pids bigint[];

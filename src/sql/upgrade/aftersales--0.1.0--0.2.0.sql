@@ -9617,6 +9617,7 @@ REVOKE ALL ON FUNCTION aftersales_internal.state_guard(), aftersales_internal.st
 
 
 
+
 -- ---- Spare parts, labour and costs: begin ----
 -- Spare parts, labour and service costs: parts, warehouses, the stock
 -- ledger, part orders, old-part returns and claims on the state machine
@@ -11489,7 +11490,6 @@ DECLARE
     u1 double precision;
     u2 double precision;
     u3 double precision;
-    rid bigint;
     cid bigint;
     hq bigint;
     pids bigint[];
