@@ -110,6 +110,13 @@ BEGIN
          WHERE c.key OPERATOR(pg_catalog.<>) ALL (ARRAY['tenant_id', %1$L, 'state', 'event', 'event_at', 'event_by',
                                                       'event_reason', 'event_seq'])
            AND c.value OPERATOR(pg_catalog.<>) COALESCE(f.fields OPERATOR(pg_catalog.->) c.key, 'null'::pg_catalog.jsonb)
+           -- a time logged in the writer's zone equals the same instant in ours
+           AND NOT (c.value OPERATOR(pg_catalog.->>) 0 IS NULL
+                    AND pg_catalog.jsonb_typeof(c.value) OPERATOR(pg_catalog.=) 'string'
+                    AND (c.value #>> '{}') ~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d(:\d\d)?$'
+                    AND (f.fields OPERATOR(pg_catalog.->) c.key #>> '{}') ~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d(:\d\d)?$'
+                    AND (c.value #>> '{}')::pg_catalog.timestamptz
+                        OPERATOR(pg_catalog.=) (f.fields OPERATOR(pg_catalog.->) c.key #>> '{}')::pg_catalog.timestamptz)
         ORDER BY 1, 2 $q$, id_column, id_column, log, objects)
     USING tenant, machine;
 END
