@@ -15724,3 +15724,86 @@ $$;
 
 SELECT aftersales_internal.apply_row_security();
 -- ---- Spare parts, labour and costs: end ----
+
+-- KPI rollups: the fold and the rebuild (owner's rights) act on the
+-- caller's own tenant only, for a member or the sweep's login.
+CREATE OR REPLACE FUNCTION aftersales.fold_kpi_rollups(tenant bigint DEFAULT NULL)
+    RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tn bigint;
+    st aftersales.kpi_rollup_state;
+    total bigint := 0;
+BEGIN
+    -- it runs with the owner's rights: a member or the sweep's login folds
+    -- its own tenant only (every tenant is the superuser's job)
+    IF aftersales.current_member_kind() IS NOT NULL THEN
+        tenant := COALESCE(tenant, aftersales.current_tenant());
+        IF tenant IS DISTINCT FROM aftersales.current_tenant() THEN
+            RAISE EXCEPTION 'the KPI rollups of tenant % are not the caller''s to fold', tenant
+                USING ERRCODE = '42501',
+                      HINT = 'Fold your own tenant''s: SELECT aftersales.fold_kpi_rollups();';
+        END IF;
+    END IF;
+    IF tenant IS NOT NULL AND NOT EXISTS (SELECT FROM aftersales.tenants t WHERE t.tenant_id = fold_kpi_rollups.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'Fold every tenant with: SELECT aftersales.fold_kpi_rollups();';
+    END IF;
+    FOR tn IN SELECT DISTINCT q.tenant_id FROM aftersales.kpi_rollup_queue q
+               WHERE fold_kpi_rollups.tenant IS NULL OR q.tenant_id = fold_kpi_rollups.tenant
+               ORDER BY 1 LOOP
+        st := aftersales_internal.rollup_lock(tn);
+        IF st.built_at IS NULL THEN
+            -- never built (a tenant older than the rollups): build it whole
+            PERFORM aftersales_internal.rollup_rebuild(tn, aftersales.reporting_zone(tn), '-infinity', 'infinity');
+        ELSE
+            total := total + aftersales_internal.rollup_fold(tn, st.zone);
+        END IF;
+    END LOOP;
+    RETURN total;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION aftersales.rebuild_kpi_rollups(tenant bigint DEFAULT aftersales.current_tenant(),
+                                               since timestamptz DEFAULT '-infinity',
+                                               until timestamptz DEFAULT 'infinity')
+    RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    st aftersales.kpi_rollup_state;
+BEGIN
+    -- it runs with the owner's rights: a member or the sweep's login
+    -- rebuilds its own tenant only
+    IF aftersales.current_member_kind() IS NOT NULL AND tenant IS DISTINCT FROM aftersales.current_tenant() THEN
+        RAISE EXCEPTION 'the KPI rollups of tenant % are not the caller''s to rebuild', COALESCE(tenant::text, 'NULL')
+            USING ERRCODE = '42501',
+                  HINT = 'Rebuild your own tenant''s: SELECT aftersales.rebuild_kpi_rollups();';
+    END IF;
+    IF tenant IS NULL OR NOT EXISTS (SELECT FROM aftersales.tenants t WHERE t.tenant_id = rebuild_kpi_rollups.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', COALESCE(tenant::text, 'NULL')
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the tenants with: SELECT tenant_id, name FROM aftersales.tenants;';
+    END IF;
+    IF since IS NULL OR until IS NULL OR since >= until THEN
+        RAISE EXCEPTION 'invalid range [%, %)', COALESCE(since::text, 'NULL'), COALESCE(until::text, 'NULL')
+            USING ERRCODE = '22023',
+                  HINT = 'For example: SELECT aftersales.rebuild_kpi_rollups(1, ''2026-01-01'', ''2026-04-01''); or without a range, the whole history.';
+    END IF;
+    st := aftersales_internal.rollup_lock(tenant);
+    IF (pg_catalog.isfinite(since) OR pg_catalog.isfinite(until))
+       AND (st.built_at IS NULL OR st.stale_since IS NOT NULL OR st.zone <> aftersales.reporting_zone(tenant)) THEN
+        RAISE EXCEPTION 'the KPI rollups of tenant % must be rebuilt whole', tenant
+            USING ERRCODE = '55000',
+                  DETAIL = COALESCE('They are stale: ' || st.stale_reason || '.', 'They were never built.'),
+                  HINT = pg_catalog.format('Rebuild them whole: SELECT aftersales.rebuild_kpi_rollups(%s);', tenant);
+    END IF;
+    RETURN aftersales_internal.rollup_rebuild(tenant,
+               CASE WHEN pg_catalog.isfinite(since) OR pg_catalog.isfinite(until) THEN st.zone
+                    ELSE aftersales.reporting_zone(tenant) END, since, until);
+END
+$$;
