@@ -19,7 +19,7 @@
 \pset tuples_only true
 \pset pager off
 BEGIN;
-SELECT plan(50);
+SELECT plan(52);
 SET LOCAL client_min_messages = warning;
 SET LOCAL TimeZone = 'UTC';
 
@@ -292,10 +292,22 @@ SET LOCAL SESSION AUTHORIZATION parts_tap_analyst;
 SELECT ok((SELECT count(*) FROM aftersales.parts_monthly) > 0 AND (SELECT count(*) FROM aftersales.cost_monthly) > 0,
           'an analyst reads the parts and cost views');
 RESET SESSION AUTHORIZATION;
+-- a colleague at the engineer's organisation
+INSERT INTO aftersales.engineers (tenant_id, name, org_id, region)
+SELECT m.tenant_id, 'parts tap colleague', m.org_id, '华东' FROM aftersales.members m WHERE m.name = 'parts_tap_engineer';
 SET LOCAL SESSION AUTHORIZATION parts_tap_engineer;
 SELECT throws_ok($$SELECT aftersales.receive_stock((SELECT min(warehouse_id) FROM aftersales.warehouses),
                                                     (SELECT min(part_id) FROM aftersales.parts), 5)$$,
                  '42501', NULL, 'an engineer moves no stock');
+SELECT throws_ok($$SELECT aftersales.log_work((SELECT min(ticket_id) FROM aftersales.tickets),
+                                               (SELECT min(engineer_id) FROM aftersales.engineers
+                                                 WHERE engineer_id <> (SELECT engineer_id FROM aftersales.whoami())),
+                                               'on_site', '2026-03-02 09:00+08', '2026-03-02 10:00+08')$$,
+                 '42501', NULL, 'an engineer logs no work in another engineer''s name');
+SELECT lives_ok($$SELECT aftersales.log_work((SELECT min(ticket_id) FROM aftersales.tickets),
+                                              (SELECT engineer_id FROM aftersales.whoami()),
+                                              'on_site', '2026-03-02 09:00+08', '2026-03-02 10:00+08')$$,
+                'but logs their own');
 RESET SESSION AUTHORIZATION;
 SELECT is((SELECT count(*)::int FROM aftersales.check_parts()), 0, 'nothing was written by the refused calls');
 

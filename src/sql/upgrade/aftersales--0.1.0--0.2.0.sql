@@ -14177,6 +14177,14 @@ BEGIN
         PERFORM aftersales_internal.parts_not_found('engineer', engineer, tenant,
             'List the engineers with: SELECT engineer_id, name FROM aftersales.engineers;');
     END IF;
+    -- the hours are costed: an engineer logs their own work only (managers
+    -- and agents log anyone's)
+    IF aftersales.current_member_kind() = 'engineer'
+       AND engineer IS DISTINCT FROM (SELECT w.engineer_id FROM aftersales.whoami() w) THEN
+        RAISE EXCEPTION 'member "%" (engineer) may not log work of engineer %', (SELECT w.member FROM aftersales.whoami() w), engineer
+            USING ERRCODE = '42501', DETAIL = 'An engineer logs their own work only.',
+                  HINT = 'Log it under your own engineer row (SELECT engineer_id FROM aftersales.whoami();), or ask a service manager.';
+    END IF;
     IF kind IS NULL OR kind NOT IN ('travel', 'on_site', 'remote') THEN
         RAISE EXCEPTION 'invalid kind of work: "%"', pg_catalog.left(COALESCE(kind, 'NULL'), 64)
             USING ERRCODE = '22023',
