@@ -173,3 +173,48 @@ SELECT department_name AS department, sum(submitted) AS requests, sum(decided) A
 \echo '-- pending approvals per organisation against the warning line'
 SELECT org_name, approvals_pending AS pending, pending_delayed, warning_line, over_line
   FROM aftersales.kpi_approvals_pending_by_org ORDER BY approvals_pending DESC, org_name LIMIT 8;
+
+\echo '== Spare parts: fill rates and sign-off by month (aftersales.parts_monthly) =='
+SELECT to_char(month, 'YYYY-MM') AS month, orders_requested AS requested, orders_unshipped AS unshipped,
+       round(100 * fill_rate, 1) || '%' AS fill, round(100 * in_stock_fill_rate, 1) || '%' AS in_stock,
+       round(100 * bc_fill_rate, 1) || '%' AS bc_class,
+       round(100 * sign_off_24h_rate, 1) || '%' AS signed_24h, round(100 * sign_off_48h_rate, 1) || '%' AS signed_48h,
+       round(100 * sign_off_7d_rate, 1) || '%' AS signed_7d,
+       round(100 * unsatisfied_shipment_share, 1) || '%' AS unsatisfied, round(100 * unsatisfied_tonnage_share, 1) || '%' AS unsatisfied_t
+  FROM aftersales.parts_monthly
+ ORDER BY month;
+
+\echo
+\echo '== Spare parts: shipments of the busiest warehouses in 2026, and parts arrived but not collected =='
+SELECT warehouse_code, warehouse_kind, sum(shipments) AS shipments, sum(transfers) AS transfers,
+       round(sum(weight_kg) / 1000, 3) AS tonnes
+  FROM aftersales.parts_warehouse_shipments
+ GROUP BY warehouse_code, warehouse_kind
+ ORDER BY sum(shipments) DESC, warehouse_code
+ LIMIT 8;
+SELECT order_id, ticket_id, to_char(arrived_at, 'MM-DD HH24:MI') AS arrived, hours_waiting, overdue,
+       (SELECT count(*) FROM aftersales.alerts a WHERE a.tenant_id = aftersales.current_tenant() AND a.kind = 'part_not_collected'
+           AND a.level = u.order_id) AS alerts
+  FROM aftersales.parts_uncollected u
+ ORDER BY arrived_at;
+SELECT to_char(month, 'YYYY-MM') AS month, claims_filed, claims_accepted, claims_rejected, second_claims,
+       amount_claimed, amount_accepted, old_parts_due, old_parts_outstanding
+  FROM aftersales.parts_claims_monthly
+ WHERE claims_filed > 0 OR old_parts_due > 0
+ ORDER BY month DESC
+ LIMIT 4;
+
+\echo
+\echo '== Service cost: cost per ticket by warranty class, and technician utilisation (2026) =='
+SELECT warranty_class, sum(tickets) AS tickets, sum(total_cost) AS total_cost,
+       round(sum(total_cost) / sum(tickets), 2) AS cost_per_ticket, sum(charged) AS charged
+  FROM aftersales.cost_monthly
+ GROUP BY warranty_class
+ ORDER BY warranty_class;
+SELECT to_char(month, 'YYYY-MM') AS month, round(sum(logged_hours)) AS logged_h, round(sum(on_duty_hours)) AS on_duty_h,
+       round(100 * sum(logged_hours) / sum(on_duty_hours), 1) || '%' AS utilisation
+  FROM aftersales.cost_engineer_utilisation
+ GROUP BY month
+ ORDER BY month DESC
+ LIMIT 3;
+SELECT count(*) AS ledger_problems FROM aftersales.check_parts(aftersales.current_tenant());

@@ -547,7 +547,7 @@ CREATE TABLE aftersales.alerts (
     clock            text        NOT NULL CONSTRAINT alerts_clock_check CHECK (aftersales_internal.is_watch_clock(clock)),
     kind             text        NOT NULL
                                  CHECK (kind IN ('warning', 'escalation', 'not_arrived', 'not_completed', 'key_customer',
-                                                 'lock', 'locked', 'part_not_collected', 'complaint')),
+                                                 'lock', 'locked', 'part_not_collected', 'part_not_shipped', 'complaint')),
     level            numeric     NOT NULL DEFAULT 0,
     role             text        NOT NULL,
     due_at           timestamptz NOT NULL,
@@ -570,7 +570,7 @@ COMMENT ON COLUMN aftersales.alerts.alert_id IS 'Alert id, increasing: consumers
 COMMENT ON COLUMN aftersales.alerts.ticket_id IS 'Ticket concerned';
 COMMENT ON COLUMN aftersales.alerts.clock IS 'SLA clock concerned (first_response, arrival, resolution), or ticket';
 COMMENT ON COLUMN aftersales.alerts.kind IS
-  'warning, escalation, not_arrived, not_completed, key_customer, lock (the sweep locked it), locked (it was locked another way), part_not_collected, complaint (a key customer complained about the ticket; level: the complaint)';
+  'warning, escalation, not_arrived, not_completed, key_customer, lock (the sweep locked it), locked (it was locked another way), part_not_collected, part_not_shipped (level: the part order), complaint (a key customer complained about the ticket; level: the complaint)';
 COMMENT ON COLUMN aftersales.alerts.level IS 'Escalation level; warning percent; for locked, the seq of the lock event; 0 otherwise';
 COMMENT ON COLUMN aftersales.alerts.role IS 'Who is to be told (assignee, supervisor, service_manager, head_of_department ...)';
 COMMENT ON COLUMN aftersales.alerts.due_at IS 'When the stage came due';

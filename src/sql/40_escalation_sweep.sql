@@ -408,6 +408,9 @@ BEGIN
         END;
     END IF;
 
+    -- spare parts arrived and not collected, or not shipped in time
+    PERFORM aftersales_internal.sweep_parts(now, tenant);
+
     -- 4. record
     run.more_due := EXISTS (SELECT FROM aftersales.escalation_watches w
                              WHERE w.next_check <= sweep.now AND (sweep.tenant IS NULL OR w.tenant_id = sweep.tenant));

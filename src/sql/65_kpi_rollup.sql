@@ -944,6 +944,16 @@ DECLARE
     st aftersales.kpi_rollup_state;
     total bigint := 0;
 BEGIN
+    -- it runs with the owner's rights: a member or the sweep's login folds
+    -- its own tenant only (every tenant is the superuser's job)
+    IF aftersales.current_member_kind() IS NOT NULL THEN
+        tenant := COALESCE(tenant, aftersales.current_tenant());
+        IF tenant IS DISTINCT FROM aftersales.current_tenant() THEN
+            RAISE EXCEPTION 'the KPI rollups of tenant % are not the caller''s to fold', tenant
+                USING ERRCODE = '42501',
+                      HINT = 'Fold your own tenant''s: SELECT aftersales.fold_kpi_rollups();';
+        END IF;
+    END IF;
     IF tenant IS NOT NULL AND NOT EXISTS (SELECT FROM aftersales.tenants t WHERE t.tenant_id = fold_kpi_rollups.tenant) THEN
         RAISE EXCEPTION 'tenant % does not exist', tenant
             USING ERRCODE = 'P0002',
@@ -976,6 +986,13 @@ AS $$
 DECLARE
     st aftersales.kpi_rollup_state;
 BEGIN
+    -- it runs with the owner's rights: a member or the sweep's login
+    -- rebuilds its own tenant only
+    IF aftersales.current_member_kind() IS NOT NULL AND tenant IS DISTINCT FROM aftersales.current_tenant() THEN
+        RAISE EXCEPTION 'the KPI rollups of tenant % are not the caller''s to rebuild', COALESCE(tenant::text, 'NULL')
+            USING ERRCODE = '42501',
+                  HINT = 'Rebuild your own tenant''s: SELECT aftersales.rebuild_kpi_rollups();';
+    END IF;
     IF tenant IS NULL OR NOT EXISTS (SELECT FROM aftersales.tenants t WHERE t.tenant_id = rebuild_kpi_rollups.tenant) THEN
         RAISE EXCEPTION 'tenant % does not exist', COALESCE(tenant::text, 'NULL')
             USING ERRCODE = 'P0002',

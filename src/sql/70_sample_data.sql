@@ -1104,6 +1104,8 @@ BEGIN
     PERFORM aftersales_internal.sample_complaints(tid, s, cutoff);
     PERFORM aftersales_internal.sample_surveys(tid, s, cutoff);
     PERFORM aftersales_internal.sample_approvals(tid, s, cutoff);
+    -- spare parts, work logs and costs (82_parts_generator.sql)
+    PERFORM aftersales_internal.sample_parts(tid, s, yr);
 
     -- a bulk load leaves the planner blind until autovacuum comes by: the
     -- KPI queries right after it would plan for empty tables

@@ -33,7 +33,15 @@ INSERT INTO api VALUES
  ('start_work', true), ('sweep', false), ('sweep_until_done', false), ('take_over_ticket', true),
  ('ticket_state', false), ('ticket_transition_rule', true), ('ticket_transitions', true), ('transfer_ticket', true),
  ('unacknowledged_alerts', true), ('unlock_ticket', true), ('unschedule_sweeps', false), ('whoami', true),
- ('check_kpi_rollups', false), ('fold_kpi_rollups', false), ('rebuild_kpi_rollups', false);
+ ('check_kpi_rollups', false), ('fold_kpi_rollups', false), ('rebuild_kpi_rollups', false),
+ -- spare parts, labour and costs
+ ('set_part', true), ('set_warehouse', true), ('receive_stock', true), ('adjust_stock', true), ('request_parts', true),
+ ('approve_part_order', true), ('reject_part_order', true), ('reserve_part_order', true), ('ship_part_order', true),
+ ('arrive_part_order', true), ('collect_part_order', true), ('use_part_order', true), ('return_part_order', true),
+ ('cancel_part_order', true), ('ship_old_part', true), ('receive_old_part', true), ('inspect_old_part', true),
+ ('waive_old_part', true), ('file_claim', true), ('accept_claim', true), ('reject_claim', true), ('refile_claim', true),
+ ('settle_claim', true), ('log_work', true), ('price_ticket', true), ('add_fee', true), ('settle_ticket', true),
+ ('check_parts', false), ('sample_parts_checksum', false);
 
 -- Complaints, surveys and approvals
 INSERT INTO api VALUES

@@ -15869,3 +15869,3317 @@ COMMENT ON FUNCTION aftersales_internal.sample_surveys(bigint, integer, timestam
 REVOKE ALL ON FUNCTION aftersales_internal.sample_surveys(bigint, integer, timestamptz) FROM PUBLIC;
 
 SELECT aftersales_internal.apply_row_security();
+
+
+
+
+-- ---- Spare parts, labour and costs: begin ----
+-- Spare parts, labour and service costs: parts, warehouses, the stock
+-- ledger, part orders, old-part returns and claims on the state machine
+-- engine, work logs, charges, settlements, their KPI views, the sample
+-- data step; the alerts part_not_shipped (a kind of aftersales.alerts)
+-- and the sweep's parts step (part_not_collected, part_not_shipped).
+ALTER TABLE aftersales.alerts DROP CONSTRAINT alerts_kind_check;
+ALTER TABLE aftersales.alerts ADD CONSTRAINT alerts_kind_check
+    CHECK (kind IN ('warning', 'escalation', 'not_arrived', 'not_completed', 'key_customer',
+                    'lock', 'locked', 'part_not_collected', 'part_not_shipped'));
+COMMENT ON COLUMN aftersales.alerts.kind IS
+  'warning, escalation, not_arrived, not_completed, key_customer, lock (the sweep locked it), locked (it was locked another way), part_not_collected, part_not_shipped (level: the part order)';
+
+-- 82_parts.sql
+-- aftersales install script, part 82: spare parts, labour and service
+-- costs.  What there is (parts, warehouses, stock and its ledger), what is
+-- asked for (part orders and their lines), what comes back (old parts
+-- returned to the factory, claims against the supplier), and what a ticket
+-- costs and is charged (work logs, charges, settlements).
+--
+-- Stock is a ledger: every movement is a row of stock_moves, and an AFTER
+-- INSERT trigger applies it to the stock row of its warehouse and part, so
+-- stock is the sum of its movements by construction (check_parts() proves
+-- it).  Nobody is granted a write on stock itself.  CHECKs keep on hand
+-- and reserved non-negative and reserved within on hand; a movement that
+-- would break them is refused with an error naming the part and the
+-- warehouse, and writes nothing.
+--
+-- Part orders, old-part returns and claims are state machines of the
+-- generic engine (aftersales.state_transitions, machines part_order,
+-- part_return and part_claim; their rows are in 82_parts_transitions.sql):
+-- each change names its event, the guard trigger judges it, the log
+-- trigger appends the event with its changes, and the object can be
+-- replayed from its log.
+
+-- ---------------------------------------------------------------------------
+-- Settings of the module, per tenant; tenant 1's row holds the defaults
+-- that a tenant without a row of its own falls back to.
+
+CREATE TABLE aftersales.parts_settings (
+    tenant_id                bigint       NOT NULL DEFAULT aftersales.current_tenant()
+                                          REFERENCES aftersales.tenants,
+    uncollected_alert_hours  numeric(8,2) NOT NULL DEFAULT 24 CHECK (uncollected_alert_hours > 0),
+    ship_target_hours        numeric(8,2) NOT NULL DEFAULT 48 CHECK (ship_target_hours > 0),
+    labour_price_per_hour    numeric(12,2) NOT NULL DEFAULT 120 CHECK (labour_price_per_hour >= 0),
+    labour_cost_per_hour     numeric(12,2) NOT NULL DEFAULT 60 CHECK (labour_cost_per_hour >= 0),
+    travel_price_per_visit   numeric(12,2) NOT NULL DEFAULT 80 CHECK (travel_price_per_visit >= 0),
+    travel_cost_per_hour     numeric(12,2) NOT NULL DEFAULT 40 CHECK (travel_cost_per_hour >= 0),
+    part_markup              numeric(6,4) NOT NULL DEFAULT 0.3 CHECK (part_markup >= 0),
+    on_duty_hours_per_day    numeric(4,2) NOT NULL DEFAULT 8 CHECK (on_duty_hours_per_day > 0 AND on_duty_hours_per_day <= 24),
+    customised               boolean      NOT NULL DEFAULT true,
+    PRIMARY KEY (tenant_id)
+);
+COMMENT ON TABLE aftersales.parts_settings IS
+  'Spare-parts and cost settings per tenant; tenant 1''s row holds the defaults a tenant without a row falls back to';
+COMMENT ON COLUMN aftersales.parts_settings.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.parts_settings.uncollected_alert_hours IS 'A part order arrived and not collected this many hours raises alert part_not_collected (default 24)';
+COMMENT ON COLUMN aftersales.parts_settings.ship_target_hours IS 'A part order is to ship within this many hours of its approval, else alert part_not_shipped and the order is unsatisfied (default 48)';
+COMMENT ON COLUMN aftersales.parts_settings.labour_price_per_hour IS 'Labour charged to the customer per hour of on-site or remote work';
+COMMENT ON COLUMN aftersales.parts_settings.labour_cost_per_hour IS 'Internal cost of an engineer''s hour (labour and travel time)';
+COMMENT ON COLUMN aftersales.parts_settings.travel_price_per_visit IS 'Travel charged to the customer per visit (a travel work log)';
+COMMENT ON COLUMN aftersales.parts_settings.travel_cost_per_hour IS 'Internal cost of travel per hour, on top of the engineer''s hour (vehicle, fuel)';
+COMMENT ON COLUMN aftersales.parts_settings.part_markup IS 'Parts are charged at unit cost times (1 + markup) unless the part has a price';
+COMMENT ON COLUMN aftersales.parts_settings.on_duty_hours_per_day IS 'On-duty hours of an engineer per working day of the tenant''s default calendar, for utilisation until shift calendars exist';
+COMMENT ON COLUMN aftersales.parts_settings.customised IS 'False for the shipped row never changed';
+INSERT INTO aftersales.parts_settings (tenant_id, customised) VALUES (1, false);
+SELECT pg_catalog.pg_extension_config_dump('aftersales.parts_settings', 'WHERE customised');
+
+-- ---------------------------------------------------------------------------
+-- Master data
+
+CREATE TABLE aftersales.parts (
+    tenant_id        bigint        NOT NULL DEFAULT aftersales.current_tenant()
+                                   REFERENCES aftersales.tenants,
+    part_id          bigint        GENERATED ALWAYS AS IDENTITY,
+    part_no          text          NOT NULL CHECK (part_no <> '' AND pg_catalog.length(part_no) <= 64),
+    name             text          NOT NULL CHECK (name <> ''),
+    part_class       text          NOT NULL DEFAULT 'C' CHECK (part_class IN ('A', 'B', 'C')),
+    unit_cost        numeric(12,2) NOT NULL CHECK (unit_cost >= 0),
+    unit_price       numeric(12,2) CHECK (unit_price >= 0),
+    unit_weight_kg   numeric(10,3) NOT NULL DEFAULT 0 CHECK (unit_weight_kg >= 0),
+    return_required  boolean       NOT NULL DEFAULT false,
+    supplier_org_id  bigint,
+    active           boolean       NOT NULL DEFAULT true,
+    PRIMARY KEY (tenant_id, part_id),
+    UNIQUE (tenant_id, part_no),
+    FOREIGN KEY (tenant_id, supplier_org_id) REFERENCES aftersales.organisations (tenant_id, org_id)
+);
+COMMENT ON TABLE aftersales.parts IS 'Spare parts catalogue (备件): number, class, cost, weight, whether the old part goes back to the factory';
+COMMENT ON COLUMN aftersales.parts.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.parts.part_id IS 'Part id';
+COMMENT ON COLUMN aftersales.parts.part_no IS 'Part number, unique per tenant';
+COMMENT ON COLUMN aftersales.parts.name IS 'Name';
+COMMENT ON COLUMN aftersales.parts.part_class IS 'A (critical, expensive), B or C (common, cheap): the B/C-class fill rate watches B and C';
+COMMENT ON COLUMN aftersales.parts.unit_cost IS 'Cost of one unit';
+COMMENT ON COLUMN aftersales.parts.unit_price IS 'Price of one unit charged to a customer; NULL: unit cost with the tenant''s markup';
+COMMENT ON COLUMN aftersales.parts.unit_weight_kg IS 'Weight of one unit in kilograms, for tonnage';
+COMMENT ON COLUMN aftersales.parts.return_required IS 'The replaced old part must go back to the factory (旧件返厂)';
+COMMENT ON COLUMN aftersales.parts.supplier_org_id IS 'Supplier organisation claims are filed against';
+COMMENT ON COLUMN aftersales.parts.active IS 'False once the part can no longer be ordered';
+
+CREATE TABLE aftersales.part_models (
+    tenant_id  bigint NOT NULL,
+    part_id    bigint NOT NULL,
+    model_id   bigint NOT NULL,
+    PRIMARY KEY (tenant_id, part_id, model_id),
+    FOREIGN KEY (tenant_id, part_id) REFERENCES aftersales.parts (tenant_id, part_id) ON DELETE CASCADE,
+    FOREIGN KEY (tenant_id, model_id) REFERENCES aftersales.product_models (tenant_id, model_id)
+);
+CREATE INDEX part_models_model_idx ON aftersales.part_models (tenant_id, model_id);
+COMMENT ON TABLE aftersales.part_models IS 'Which product models a part fits';
+COMMENT ON COLUMN aftersales.part_models.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.part_models.part_id IS 'Part';
+COMMENT ON COLUMN aftersales.part_models.model_id IS 'Product model it fits';
+
+-- owner_org_id, not org_id: every member of a tenant sees every warehouse
+-- (an outlet orders from the central warehouse), so the organisation
+-- scope of row security does not apply to them.
+CREATE TABLE aftersales.warehouses (
+    tenant_id     bigint NOT NULL DEFAULT aftersales.current_tenant()
+                         REFERENCES aftersales.tenants,
+    warehouse_id  bigint GENERATED ALWAYS AS IDENTITY,
+    code          text   NOT NULL CHECK (code <> '' AND pg_catalog.length(code) <= 64),
+    name          text   NOT NULL CHECK (name <> ''),
+    kind          text   NOT NULL CHECK (kind IN ('central', 'regional', 'outlet')),
+    owner_org_id  bigint NOT NULL,
+    active        boolean NOT NULL DEFAULT true,
+    PRIMARY KEY (tenant_id, warehouse_id),
+    UNIQUE (tenant_id, code),
+    FOREIGN KEY (tenant_id, owner_org_id) REFERENCES aftersales.organisations (tenant_id, org_id)
+);
+COMMENT ON TABLE aftersales.warehouses IS 'Spare-parts warehouses: central, regional and outlet, each run by an organisation';
+COMMENT ON COLUMN aftersales.warehouses.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.warehouses.warehouse_id IS 'Warehouse id';
+COMMENT ON COLUMN aftersales.warehouses.code IS 'Code, unique per tenant';
+COMMENT ON COLUMN aftersales.warehouses.name IS 'Name';
+COMMENT ON COLUMN aftersales.warehouses.kind IS 'central, regional or outlet';
+COMMENT ON COLUMN aftersales.warehouses.owner_org_id IS 'Organisation that runs the warehouse (its region is the warehouse''s)';
+COMMENT ON COLUMN aftersales.warehouses.active IS 'False once the warehouse no longer ships';
+
+CREATE TABLE aftersales.stock (
+    tenant_id     bigint  NOT NULL,
+    warehouse_id  bigint  NOT NULL,
+    part_id       bigint  NOT NULL,
+    on_hand       integer NOT NULL DEFAULT 0 CONSTRAINT stock_on_hand_check CHECK (on_hand >= 0),
+    reserved      integer NOT NULL DEFAULT 0 CONSTRAINT stock_reserved_check CHECK (reserved >= 0 AND reserved <= on_hand),
+    moves         bigint  NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, warehouse_id, part_id),
+    FOREIGN KEY (tenant_id, warehouse_id) REFERENCES aftersales.warehouses (tenant_id, warehouse_id),
+    FOREIGN KEY (tenant_id, part_id) REFERENCES aftersales.parts (tenant_id, part_id)
+);
+COMMENT ON TABLE aftersales.stock IS
+  'Stock per warehouse and part, maintained from the ledger aftersales.stock_moves (never written directly): on hand, reserved for part orders, available = on hand - reserved';
+COMMENT ON COLUMN aftersales.stock.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.stock.warehouse_id IS 'Warehouse';
+COMMENT ON COLUMN aftersales.stock.part_id IS 'Part';
+COMMENT ON COLUMN aftersales.stock.on_hand IS 'Units in the warehouse: the sum of the ledger''s on_hand_delta; never negative';
+COMMENT ON COLUMN aftersales.stock.reserved IS 'Units of on hand reserved for part orders not yet shipped: the sum of reserved_delta; never above on hand';
+COMMENT ON COLUMN aftersales.stock.moves IS 'Ledger rows applied';
+
+CREATE TABLE aftersales.stock_moves (
+    tenant_id      bigint      NOT NULL DEFAULT aftersales.current_tenant(),
+    move_id        bigint      GENERATED ALWAYS AS IDENTITY,
+    warehouse_id   bigint      NOT NULL,
+    part_id        bigint      NOT NULL,
+    kind           text        NOT NULL CHECK (kind IN ('receipt', 'adjustment', 'reserve', 'release', 'ship', 'return_unused')),
+    on_hand_delta  integer     NOT NULL,
+    reserved_delta integer     NOT NULL,
+    order_id       bigint,
+    at             timestamptz NOT NULL,
+    actor          text        NOT NULL DEFAULT aftersales.actor(),
+    reason         text,
+    PRIMARY KEY (tenant_id, move_id),
+    FOREIGN KEY (tenant_id, warehouse_id) REFERENCES aftersales.warehouses (tenant_id, warehouse_id),
+    FOREIGN KEY (tenant_id, part_id) REFERENCES aftersales.parts (tenant_id, part_id),
+    CHECK (on_hand_delta <> 0 OR reserved_delta <> 0),
+    CHECK (kind <> 'receipt' OR (on_hand_delta > 0 AND reserved_delta = 0)),
+    CHECK (kind <> 'reserve' OR (on_hand_delta = 0 AND reserved_delta > 0 AND order_id IS NOT NULL)),
+    CHECK (kind <> 'release' OR (on_hand_delta = 0 AND reserved_delta < 0 AND order_id IS NOT NULL)),
+    CHECK (kind <> 'ship' OR (on_hand_delta < 0 AND reserved_delta = on_hand_delta AND order_id IS NOT NULL)),
+    CHECK (kind <> 'return_unused' OR (on_hand_delta > 0 AND reserved_delta = 0 AND order_id IS NOT NULL)),
+    CHECK (kind <> 'adjustment' OR (reserved_delta = 0 AND reason IS NOT NULL))
+);
+CREATE INDEX stock_moves_stock_idx ON aftersales.stock_moves (tenant_id, warehouse_id, part_id);
+COMMENT ON TABLE aftersales.stock_moves IS
+  'Stock ledger, append-only: every movement of stock (receipt, adjustment, reservation for an order, its release, shipment, return of an unused part); stock is their sum';
+COMMENT ON COLUMN aftersales.stock_moves.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.stock_moves.move_id IS 'Movement id, increasing';
+COMMENT ON COLUMN aftersales.stock_moves.warehouse_id IS 'Warehouse';
+COMMENT ON COLUMN aftersales.stock_moves.part_id IS 'Part';
+COMMENT ON COLUMN aftersales.stock_moves.kind IS 'receipt, adjustment (a count correction, with a reason), reserve, release, ship, return_unused';
+COMMENT ON COLUMN aftersales.stock_moves.on_hand_delta IS 'Change of on hand';
+COMMENT ON COLUMN aftersales.stock_moves.reserved_delta IS 'Change of reserved';
+COMMENT ON COLUMN aftersales.stock_moves.order_id IS 'Part order concerned (reserve, release, ship, return_unused)';
+COMMENT ON COLUMN aftersales.stock_moves.at IS 'When it happened';
+COMMENT ON COLUMN aftersales.stock_moves.actor IS 'Who moved it';
+COMMENT ON COLUMN aftersales.stock_moves.reason IS 'Why (required for an adjustment)';
+
+-- Applies a movement to its stock row.  SECURITY DEFINER: the ledger is
+-- the only way stock changes, so no caller is granted a write on stock;
+-- the tenant is the movement's own, which row security checked on INSERT.
+-- The UPDATE re-reads a row another transaction changed (READ COMMITTED),
+-- so two reservations of the last unit cannot both pass: the second finds
+-- nothing available and is told so.
+CREATE FUNCTION aftersales_internal.stock_apply() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p_no text;
+    w_code text;
+    cur aftersales.stock;
+BEGIN
+    -- the stock row exists but for the first movement of a part in a
+    -- warehouse: update first, create it only when missing
+    FOR i IN 1 .. 2 LOOP
+        UPDATE aftersales.stock s
+           SET on_hand = s.on_hand + NEW.on_hand_delta, reserved = s.reserved + NEW.reserved_delta, moves = s.moves + 1
+         WHERE s.tenant_id = NEW.tenant_id AND s.warehouse_id = NEW.warehouse_id AND s.part_id = NEW.part_id
+           AND s.on_hand + NEW.on_hand_delta >= 0 AND s.reserved + NEW.reserved_delta >= 0
+           AND s.reserved + NEW.reserved_delta <= s.on_hand + NEW.on_hand_delta
+        RETURNING s.* INTO cur;
+        EXIT WHEN FOUND OR i = 2;
+        INSERT INTO aftersales.stock AS s (tenant_id, warehouse_id, part_id)
+        VALUES (NEW.tenant_id, NEW.warehouse_id, NEW.part_id)
+        ON CONFLICT (tenant_id, warehouse_id, part_id) DO NOTHING;
+    END LOOP;
+    IF cur.tenant_id IS NULL THEN
+        SELECT p.part_no INTO p_no FROM aftersales.parts p WHERE p.tenant_id = NEW.tenant_id AND p.part_id = NEW.part_id;
+        SELECT w.code INTO w_code FROM aftersales.warehouses w WHERE w.tenant_id = NEW.tenant_id AND w.warehouse_id = NEW.warehouse_id;
+        SELECT * INTO cur FROM aftersales.stock st
+         WHERE st.tenant_id = NEW.tenant_id AND st.warehouse_id = NEW.warehouse_id AND st.part_id = NEW.part_id;
+        RAISE EXCEPTION 'insufficient stock of part % in warehouse %', p_no, w_code
+            USING ERRCODE = '23514',
+                  DETAIL = pg_catalog.format('On hand %s, reserved %s: a movement (%s) of %s on hand and %s reserved would leave on hand or available below zero.',
+                                             cur.on_hand, cur.reserved, NEW.kind, NEW.on_hand_delta, NEW.reserved_delta),
+                  HINT = 'Reserve from another warehouse (a transfer), or receive stock first: SELECT aftersales.receive_stock(warehouse => 1, part => 7, quantity => 10);';
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.stock_apply() IS
+  'Trigger: applies a stock movement to aftersales.stock; refuses one that would leave on hand or available stock negative';
+CREATE TRIGGER stock_apply AFTER INSERT ON aftersales.stock_moves
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.stock_apply();
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON aftersales.stock_moves
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('Correct stock with a new movement, for example: SELECT aftersales.adjust_stock(1, 7, -2, ''stocktaking: 2 damaged'');');
+CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON aftersales.stock_moves
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.append_only('Correct stock with a new movement, for example: SELECT aftersales.adjust_stock(1, 7, -2, ''stocktaking: 2 damaged'');');
+
+-- ---------------------------------------------------------------------------
+-- Part orders
+
+CREATE TABLE aftersales.part_orders (
+    tenant_id            bigint      NOT NULL DEFAULT aftersales.current_tenant(),
+    order_id             bigint      GENERATED ALWAYS AS IDENTITY,
+    ticket_id            bigint      NOT NULL,
+    org_id               bigint      NOT NULL,
+    warehouse_id         bigint      NOT NULL,
+    source_warehouse_id  bigint,
+    engineer_id          bigint,
+    holds_ticket         boolean     NOT NULL DEFAULT false,
+    requested_at         timestamptz NOT NULL,
+    approved_at          timestamptz,
+    ship_due_at          timestamptz,
+    reserved_at          timestamptz,
+    shipped_at           timestamptz,
+    carrier              text,
+    tracking_no          text,
+    arrived_at           timestamptz,
+    collected_at         timestamptz,
+    finished_at          timestamptz,
+    cancelled_at         timestamptz,
+    weight_kg            numeric(12,3) NOT NULL DEFAULT 0,
+    state                text        NOT NULL DEFAULT '',
+    event                text,
+    event_at             timestamptz,
+    event_by             text,
+    event_reason         text,
+    event_seq            integer     NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, order_id),
+    FOREIGN KEY (tenant_id, ticket_id) REFERENCES aftersales.tickets (tenant_id, ticket_id),
+    FOREIGN KEY (tenant_id, org_id) REFERENCES aftersales.organisations (tenant_id, org_id),
+    FOREIGN KEY (tenant_id, warehouse_id) REFERENCES aftersales.warehouses (tenant_id, warehouse_id),
+    FOREIGN KEY (tenant_id, source_warehouse_id) REFERENCES aftersales.warehouses (tenant_id, warehouse_id),
+    FOREIGN KEY (tenant_id, engineer_id) REFERENCES aftersales.engineers (tenant_id, engineer_id),
+    CHECK (tracking_no IS NULL OR carrier IS NOT NULL),
+    CHECK (state NOT IN ('shipped', 'arrived', 'collected', 'used', 'returned') OR (shipped_at IS NOT NULL AND source_warehouse_id IS NOT NULL)),
+    CHECK (state NOT IN ('arrived', 'collected', 'used', 'returned') OR arrived_at >= shipped_at),
+    CHECK (state NOT IN ('collected', 'used', 'returned') OR collected_at >= arrived_at)
+);
+CREATE INDEX part_orders_ticket_idx ON aftersales.part_orders (tenant_id, ticket_id);
+CREATE INDEX part_orders_arrived_idx ON aftersales.part_orders (arrived_at) WHERE state = 'arrived';
+CREATE INDEX part_orders_unshipped_idx ON aftersales.part_orders (ship_due_at) WHERE state IN ('approved', 'reserved');
+COMMENT ON TABLE aftersales.part_orders IS
+  'Part orders (备件申请): parts asked for a ticket, through request, approval, reservation, shipment, arrival at the outlet, collection by the engineer, use or return; held to the part_order state machine';
+COMMENT ON COLUMN aftersales.part_orders.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.part_orders.order_id IS 'Order id';
+COMMENT ON COLUMN aftersales.part_orders.ticket_id IS 'Ticket the parts are for';
+COMMENT ON COLUMN aftersales.part_orders.org_id IS 'Organisation asking (the ticket''s): row security scopes orders by it';
+COMMENT ON COLUMN aftersales.part_orders.warehouse_id IS 'Warehouse asked first';
+COMMENT ON COLUMN aftersales.part_orders.source_warehouse_id IS 'Warehouse the parts were reserved and shipped from; another than the one asked is a transfer';
+COMMENT ON COLUMN aftersales.part_orders.engineer_id IS 'Engineer who collects the parts (the ticket''s assignee at request)';
+COMMENT ON COLUMN aftersales.part_orders.holds_ticket IS 'The ticket was put on hold waiting for this order; collecting (or cancelling) it resumes the ticket when no other order holds it';
+COMMENT ON COLUMN aftersales.part_orders.requested_at IS 'When the parts were asked for';
+COMMENT ON COLUMN aftersales.part_orders.approved_at IS 'When the order was approved';
+COMMENT ON COLUMN aftersales.part_orders.ship_due_at IS 'Approval plus the ship target: shipping later makes the order unsatisfied and raises part_not_shipped';
+COMMENT ON COLUMN aftersales.part_orders.reserved_at IS 'When the stock was reserved';
+COMMENT ON COLUMN aftersales.part_orders.shipped_at IS 'When it was shipped';
+COMMENT ON COLUMN aftersales.part_orders.carrier IS 'Carrier';
+COMMENT ON COLUMN aftersales.part_orders.tracking_no IS 'Carrier''s tracking number';
+COMMENT ON COLUMN aftersales.part_orders.arrived_at IS 'When it arrived at the outlet';
+COMMENT ON COLUMN aftersales.part_orders.collected_at IS 'When the engineer signed for it (签收)';
+COMMENT ON COLUMN aftersales.part_orders.finished_at IS 'When the parts were used on the ticket or returned unused';
+COMMENT ON COLUMN aftersales.part_orders.cancelled_at IS 'When the order was cancelled';
+COMMENT ON COLUMN aftersales.part_orders.weight_kg IS 'Weight of the order''s lines in kilograms, for tonnage';
+COMMENT ON COLUMN aftersales.part_orders.state IS 'requested, approved, rejected, reserved, shipped, arrived, collected, used, returned or cancelled';
+COMMENT ON COLUMN aftersales.part_orders.event IS 'Latest event (the one being written)';
+COMMENT ON COLUMN aftersales.part_orders.event_at IS 'When the latest event happened';
+COMMENT ON COLUMN aftersales.part_orders.event_by IS 'Who made the latest event (the authenticated actor)';
+COMMENT ON COLUMN aftersales.part_orders.event_reason IS 'Why (required for reject, cancel and return)';
+COMMENT ON COLUMN aftersales.part_orders.event_seq IS 'Number of events so far: seq of the latest row in part_order_events';
+
+CREATE TABLE aftersales.part_order_lines (
+    tenant_id  bigint  NOT NULL,
+    order_id   bigint  NOT NULL,
+    line_no    integer NOT NULL CHECK (line_no > 0),
+    part_id    bigint  NOT NULL,
+    quantity   integer NOT NULL CHECK (quantity > 0),
+    PRIMARY KEY (tenant_id, order_id, line_no),
+    UNIQUE (tenant_id, order_id, part_id),
+    FOREIGN KEY (tenant_id, order_id) REFERENCES aftersales.part_orders (tenant_id, order_id),
+    FOREIGN KEY (tenant_id, part_id) REFERENCES aftersales.parts (tenant_id, part_id)
+);
+COMMENT ON TABLE aftersales.part_order_lines IS 'Lines of a part order: which part, how many; fixed at request';
+COMMENT ON COLUMN aftersales.part_order_lines.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.part_order_lines.order_id IS 'Order';
+COMMENT ON COLUMN aftersales.part_order_lines.line_no IS 'Line number, from 1';
+COMMENT ON COLUMN aftersales.part_order_lines.part_id IS 'Part';
+COMMENT ON COLUMN aftersales.part_order_lines.quantity IS 'Units asked for';
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON aftersales.part_order_lines
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('The lines are fixed at request: cancel the order and request again, for example: SELECT aftersales.cancel_part_order(7, ''wrong part'');');
+
+CREATE TABLE aftersales.part_order_events (
+    tenant_id   bigint      NOT NULL,
+    order_id    bigint      NOT NULL,
+    seq         integer     NOT NULL,
+    event       text        NOT NULL,
+    from_state  text        NOT NULL,
+    to_state    text        NOT NULL,
+    actor       text        NOT NULL,
+    at          timestamptz NOT NULL,
+    reason      text,
+    changes     jsonb       NOT NULL DEFAULT '{}',
+    PRIMARY KEY (tenant_id, order_id, seq)
+);
+COMMENT ON TABLE aftersales.part_order_events IS 'Event log of part orders, append-only: who, when, from, to, why and what changed; replays to the order';
+COMMENT ON COLUMN aftersales.part_order_events.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.part_order_events.order_id IS 'Order';
+COMMENT ON COLUMN aftersales.part_order_events.seq IS 'Event number within the order, from 1';
+COMMENT ON COLUMN aftersales.part_order_events.event IS 'Event';
+COMMENT ON COLUMN aftersales.part_order_events.from_state IS 'State before ('''' for the request that created it)';
+COMMENT ON COLUMN aftersales.part_order_events.to_state IS 'State after';
+COMMENT ON COLUMN aftersales.part_order_events.actor IS 'Who';
+COMMENT ON COLUMN aftersales.part_order_events.at IS 'When';
+COMMENT ON COLUMN aftersales.part_order_events.reason IS 'Why';
+COMMENT ON COLUMN aftersales.part_order_events.changes IS 'Columns changed: {"column": [old, new], ...}';
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON aftersales.part_order_events
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('Record a new event of the order instead, for example: SELECT aftersales.cancel_part_order(7, ''requested twice'');');
+CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON aftersales.part_order_events
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.append_only('Record a new event of the order instead, for example: SELECT aftersales.cancel_part_order(7, ''requested twice'');');
+
+-- ---------------------------------------------------------------------------
+-- Old parts back to the factory, and claims against the supplier
+
+CREATE TABLE aftersales.part_returns (
+    tenant_id          bigint      NOT NULL DEFAULT aftersales.current_tenant(),
+    return_id          bigint      GENERATED ALWAYS AS IDENTITY,
+    order_id           bigint      NOT NULL,
+    line_no            integer     NOT NULL,
+    ticket_id          bigint      NOT NULL,
+    org_id             bigint      NOT NULL,
+    part_id            bigint      NOT NULL,
+    quantity           integer     NOT NULL CHECK (quantity > 0),
+    due_at             timestamptz NOT NULL,
+    carrier            text,
+    tracking_no        text,
+    shipped_at         timestamptz,
+    received_at        timestamptz,
+    inspected_at       timestamptz,
+    inspection_result  text        CHECK (inspection_result IN ('supplier_fault', 'no_fault', 'misuse')),
+    state              text        NOT NULL DEFAULT '',
+    event              text,
+    event_at           timestamptz,
+    event_by           text,
+    event_reason       text,
+    event_seq          integer     NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, return_id),
+    UNIQUE (tenant_id, order_id, line_no),
+    FOREIGN KEY (tenant_id, order_id, line_no) REFERENCES aftersales.part_order_lines (tenant_id, order_id, line_no),
+    FOREIGN KEY (tenant_id, ticket_id) REFERENCES aftersales.tickets (tenant_id, ticket_id),
+    FOREIGN KEY (tenant_id, org_id) REFERENCES aftersales.organisations (tenant_id, org_id),
+    FOREIGN KEY (tenant_id, part_id) REFERENCES aftersales.parts (tenant_id, part_id),
+    CHECK ((state = 'inspected') = (inspection_result IS NOT NULL))
+);
+COMMENT ON TABLE aftersales.part_returns IS
+  'Old parts going back to the factory (旧件返厂): one per used order line of a part that must return; due, shipped, received, inspected (or waived); held to the part_return state machine';
+COMMENT ON COLUMN aftersales.part_returns.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.part_returns.return_id IS 'Return id';
+COMMENT ON COLUMN aftersales.part_returns.order_id IS 'Part order whose new part replaced the old one';
+COMMENT ON COLUMN aftersales.part_returns.line_no IS 'Order line';
+COMMENT ON COLUMN aftersales.part_returns.ticket_id IS 'Ticket';
+COMMENT ON COLUMN aftersales.part_returns.org_id IS 'Organisation that sends the old part back (the order''s)';
+COMMENT ON COLUMN aftersales.part_returns.part_id IS 'Part';
+COMMENT ON COLUMN aftersales.part_returns.quantity IS 'Old units to return';
+COMMENT ON COLUMN aftersales.part_returns.due_at IS 'When the return became due (the parts were used)';
+COMMENT ON COLUMN aftersales.part_returns.carrier IS 'Carrier of the return';
+COMMENT ON COLUMN aftersales.part_returns.tracking_no IS 'Tracking number of the return';
+COMMENT ON COLUMN aftersales.part_returns.shipped_at IS 'When the old part was shipped back';
+COMMENT ON COLUMN aftersales.part_returns.received_at IS 'When the factory received it';
+COMMENT ON COLUMN aftersales.part_returns.inspected_at IS 'When it was inspected';
+COMMENT ON COLUMN aftersales.part_returns.inspection_result IS 'supplier_fault (a claim may be filed), no_fault or misuse';
+COMMENT ON COLUMN aftersales.part_returns.state IS 'due, shipped, received, inspected or waived';
+COMMENT ON COLUMN aftersales.part_returns.event IS 'Latest event';
+COMMENT ON COLUMN aftersales.part_returns.event_at IS 'When the latest event happened';
+COMMENT ON COLUMN aftersales.part_returns.event_by IS 'Who made the latest event';
+COMMENT ON COLUMN aftersales.part_returns.event_reason IS 'Why (required for waive)';
+COMMENT ON COLUMN aftersales.part_returns.event_seq IS 'Number of events so far';
+
+CREATE TABLE aftersales.part_return_events (
+    tenant_id   bigint      NOT NULL,
+    return_id   bigint      NOT NULL,
+    seq         integer     NOT NULL,
+    event       text        NOT NULL,
+    from_state  text        NOT NULL,
+    to_state    text        NOT NULL,
+    actor       text        NOT NULL,
+    at          timestamptz NOT NULL,
+    reason      text,
+    changes     jsonb       NOT NULL DEFAULT '{}',
+    PRIMARY KEY (tenant_id, return_id, seq)
+);
+COMMENT ON TABLE aftersales.part_return_events IS 'Event log of old-part returns, append-only';
+COMMENT ON COLUMN aftersales.part_return_events.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.part_return_events.return_id IS 'Return';
+COMMENT ON COLUMN aftersales.part_return_events.seq IS 'Event number within the return, from 1';
+COMMENT ON COLUMN aftersales.part_return_events.event IS 'Event';
+COMMENT ON COLUMN aftersales.part_return_events.from_state IS 'State before';
+COMMENT ON COLUMN aftersales.part_return_events.to_state IS 'State after';
+COMMENT ON COLUMN aftersales.part_return_events.actor IS 'Who';
+COMMENT ON COLUMN aftersales.part_return_events.at IS 'When';
+COMMENT ON COLUMN aftersales.part_return_events.reason IS 'Why';
+COMMENT ON COLUMN aftersales.part_return_events.changes IS 'Columns changed: {"column": [old, new], ...}';
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON aftersales.part_return_events
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('Record a new event of the return instead, for example: SELECT aftersales.waive_old_part(3, ''destroyed on site'');');
+CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON aftersales.part_return_events
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.append_only('Record a new event of the return instead, for example: SELECT aftersales.waive_old_part(3, ''destroyed on site'');');
+
+CREATE TABLE aftersales.part_claims (
+    tenant_id        bigint        NOT NULL DEFAULT aftersales.current_tenant(),
+    claim_id         bigint        GENERATED ALWAYS AS IDENTITY,
+    return_id        bigint        NOT NULL,
+    ticket_id        bigint        NOT NULL,
+    org_id           bigint        NOT NULL,
+    supplier_org_id  bigint        NOT NULL,
+    amount           numeric(12,2) NOT NULL CHECK (amount > 0),
+    accepted_amount  numeric(12,2) CHECK (accepted_amount >= 0),
+    round            smallint      NOT NULL DEFAULT 1 CHECK (round IN (1, 2)),
+    filed_at         timestamptz   NOT NULL,
+    decided_at       timestamptz,
+    settled_at       timestamptz,
+    state            text          NOT NULL DEFAULT '',
+    event            text,
+    event_at         timestamptz,
+    event_by         text,
+    event_reason     text,
+    event_seq        integer       NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, claim_id),
+    UNIQUE (tenant_id, return_id),
+    FOREIGN KEY (tenant_id, return_id) REFERENCES aftersales.part_returns (tenant_id, return_id),
+    FOREIGN KEY (tenant_id, ticket_id) REFERENCES aftersales.tickets (tenant_id, ticket_id),
+    FOREIGN KEY (tenant_id, org_id) REFERENCES aftersales.organisations (tenant_id, org_id),
+    FOREIGN KEY (tenant_id, supplier_org_id) REFERENCES aftersales.organisations (tenant_id, org_id),
+    CHECK ((state IN ('accepted', 'settled')) = (accepted_amount IS NOT NULL)),
+    CHECK (accepted_amount IS NULL OR accepted_amount <= amount)
+);
+COMMENT ON TABLE aftersales.part_claims IS
+  'Warranty claims against the supplier (索赔) for an inspected old part: filed, accepted or rejected, a second claim (二次索赔) after a rejection, settled; held to the part_claim state machine';
+COMMENT ON COLUMN aftersales.part_claims.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.part_claims.claim_id IS 'Claim id';
+COMMENT ON COLUMN aftersales.part_claims.return_id IS 'Old-part return the claim rests on (inspected: supplier_fault)';
+COMMENT ON COLUMN aftersales.part_claims.ticket_id IS 'Ticket';
+COMMENT ON COLUMN aftersales.part_claims.org_id IS 'Organisation of the ticket';
+COMMENT ON COLUMN aftersales.part_claims.supplier_org_id IS 'Supplier claimed against';
+COMMENT ON COLUMN aftersales.part_claims.amount IS 'Amount claimed';
+COMMENT ON COLUMN aftersales.part_claims.accepted_amount IS 'Amount the supplier accepted';
+COMMENT ON COLUMN aftersales.part_claims.round IS '1: first claim; 2: the second claim after a rejection';
+COMMENT ON COLUMN aftersales.part_claims.filed_at IS 'When the claim was first filed';
+COMMENT ON COLUMN aftersales.part_claims.decided_at IS 'When the supplier last decided';
+COMMENT ON COLUMN aftersales.part_claims.settled_at IS 'When the accepted amount was settled';
+COMMENT ON COLUMN aftersales.part_claims.state IS 'filed, accepted, rejected, refiled, finally_rejected or settled';
+COMMENT ON COLUMN aftersales.part_claims.event IS 'Latest event';
+COMMENT ON COLUMN aftersales.part_claims.event_at IS 'When the latest event happened';
+COMMENT ON COLUMN aftersales.part_claims.event_by IS 'Who made the latest event';
+COMMENT ON COLUMN aftersales.part_claims.event_reason IS 'Why (required for reject and refile)';
+COMMENT ON COLUMN aftersales.part_claims.event_seq IS 'Number of events so far';
+
+CREATE TABLE aftersales.part_claim_events (
+    tenant_id   bigint      NOT NULL,
+    claim_id    bigint      NOT NULL,
+    seq         integer     NOT NULL,
+    event       text        NOT NULL,
+    from_state  text        NOT NULL,
+    to_state    text        NOT NULL,
+    actor       text        NOT NULL,
+    at          timestamptz NOT NULL,
+    reason      text,
+    changes     jsonb       NOT NULL DEFAULT '{}',
+    PRIMARY KEY (tenant_id, claim_id, seq)
+);
+COMMENT ON TABLE aftersales.part_claim_events IS 'Event log of claims, append-only';
+COMMENT ON COLUMN aftersales.part_claim_events.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.part_claim_events.claim_id IS 'Claim';
+COMMENT ON COLUMN aftersales.part_claim_events.seq IS 'Event number within the claim, from 1';
+COMMENT ON COLUMN aftersales.part_claim_events.event IS 'Event';
+COMMENT ON COLUMN aftersales.part_claim_events.from_state IS 'State before';
+COMMENT ON COLUMN aftersales.part_claim_events.to_state IS 'State after';
+COMMENT ON COLUMN aftersales.part_claim_events.actor IS 'Who';
+COMMENT ON COLUMN aftersales.part_claim_events.at IS 'When';
+COMMENT ON COLUMN aftersales.part_claim_events.reason IS 'Why';
+COMMENT ON COLUMN aftersales.part_claim_events.changes IS 'Columns changed: {"column": [old, new], ...}';
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON aftersales.part_claim_events
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('Record a new event of the claim instead, for example: SELECT aftersales.refile_claim(5, ''new evidence'');');
+CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON aftersales.part_claim_events
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.append_only('Record a new event of the claim instead, for example: SELECT aftersales.refile_claim(5, ''new evidence'');');
+
+-- ---------------------------------------------------------------------------
+-- Labour, charges and settlement
+
+CREATE TABLE aftersales.work_logs (
+    tenant_id    bigint      NOT NULL DEFAULT aftersales.current_tenant(),
+    log_id       bigint      GENERATED ALWAYS AS IDENTITY,
+    ticket_id    bigint      NOT NULL,
+    engineer_id  bigint      NOT NULL,
+    kind         text        NOT NULL CHECK (kind IN ('travel', 'on_site', 'remote')),
+    started_at   timestamptz NOT NULL,
+    ended_at     timestamptz NOT NULL,
+    note         text,
+    logged_by    text        NOT NULL DEFAULT aftersales.actor(),
+    PRIMARY KEY (tenant_id, log_id),
+    FOREIGN KEY (tenant_id, ticket_id) REFERENCES aftersales.tickets (tenant_id, ticket_id),
+    FOREIGN KEY (tenant_id, engineer_id) REFERENCES aftersales.engineers (tenant_id, engineer_id),
+    CHECK (ended_at > started_at AND ended_at - started_at <= interval '24 hours')
+);
+CREATE INDEX work_logs_ticket_idx ON aftersales.work_logs (tenant_id, ticket_id);
+CREATE INDEX work_logs_engineer_idx ON aftersales.work_logs (tenant_id, engineer_id, started_at);
+COMMENT ON TABLE aftersales.work_logs IS 'Work logged on a ticket (工时): engineer, kind (travel, on-site, remote), start and end';
+COMMENT ON COLUMN aftersales.work_logs.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.work_logs.log_id IS 'Log id';
+COMMENT ON COLUMN aftersales.work_logs.ticket_id IS 'Ticket';
+COMMENT ON COLUMN aftersales.work_logs.engineer_id IS 'Engineer';
+COMMENT ON COLUMN aftersales.work_logs.kind IS 'travel, on_site or remote';
+COMMENT ON COLUMN aftersales.work_logs.started_at IS 'Start';
+COMMENT ON COLUMN aftersales.work_logs.ended_at IS 'End: after the start, at most 24 hours later';
+COMMENT ON COLUMN aftersales.work_logs.note IS 'Free text';
+COMMENT ON COLUMN aftersales.work_logs.logged_by IS 'Who logged it';
+
+CREATE TABLE aftersales.settlements (
+    tenant_id      bigint        NOT NULL DEFAULT aftersales.current_tenant(),
+    settlement_id  bigint        GENERATED ALWAYS AS IDENTITY,
+    ticket_id      bigint        NOT NULL,
+    settled_at     timestamptz   NOT NULL,
+    settled_by     text          NOT NULL DEFAULT aftersales.actor(),
+    amount         numeric(12,2) NOT NULL,
+    cost           numeric(12,2) NOT NULL,
+    PRIMARY KEY (tenant_id, settlement_id),
+    UNIQUE (tenant_id, ticket_id),
+    FOREIGN KEY (tenant_id, ticket_id) REFERENCES aftersales.tickets (tenant_id, ticket_id)
+);
+COMMENT ON TABLE aftersales.settlements IS 'Settlement (结算) of a ticket''s charges: one per ticket, after which its charges are fixed';
+COMMENT ON COLUMN aftersales.settlements.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.settlements.settlement_id IS 'Settlement id';
+COMMENT ON COLUMN aftersales.settlements.ticket_id IS 'Ticket settled';
+COMMENT ON COLUMN aftersales.settlements.settled_at IS 'When';
+COMMENT ON COLUMN aftersales.settlements.settled_by IS 'Who';
+COMMENT ON COLUMN aftersales.settlements.amount IS 'Total charged to the customer';
+COMMENT ON COLUMN aftersales.settlements.cost IS 'Total internal cost';
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON aftersales.settlements
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('A settlement is final: add a correcting fee to a new ticket.');
+
+CREATE TABLE aftersales.ticket_charges (
+    tenant_id   bigint        NOT NULL DEFAULT aftersales.current_tenant(),
+    charge_id   bigint        GENERATED ALWAYS AS IDENTITY,
+    ticket_id   bigint        NOT NULL,
+    kind        text          NOT NULL CHECK (kind IN ('labour', 'part', 'travel', 'fee')),
+    description text          NOT NULL CHECK (description <> ''),
+    quantity    numeric(12,2) NOT NULL CHECK (quantity > 0),
+    unit_price  numeric(12,2) NOT NULL CHECK (unit_price >= 0),
+    unit_cost   numeric(12,2) NOT NULL CHECK (unit_cost >= 0),
+    chargeable  boolean       NOT NULL,
+    basis       text          NOT NULL CHECK (basis IN ('warranty', 'agreement', 'chargeable', 'manual')),
+    amount      numeric(12,2) NOT NULL,
+    cost        numeric(12,2) NOT NULL,
+    log_id      bigint,
+    order_id    bigint,
+    line_no     integer,
+    settlement_id bigint,
+    PRIMARY KEY (tenant_id, charge_id),
+    FOREIGN KEY (tenant_id, ticket_id) REFERENCES aftersales.tickets (tenant_id, ticket_id),
+    FOREIGN KEY (tenant_id, log_id) REFERENCES aftersales.work_logs (tenant_id, log_id),
+    FOREIGN KEY (tenant_id, order_id, line_no) REFERENCES aftersales.part_order_lines (tenant_id, order_id, line_no),
+    FOREIGN KEY (tenant_id, settlement_id) REFERENCES aftersales.settlements (tenant_id, settlement_id),
+    CHECK (amount = CASE WHEN chargeable THEN pg_catalog.round(quantity * unit_price, 2) ELSE 0 END),
+    CHECK (cost = pg_catalog.round(quantity * unit_cost, 2))
+);
+CREATE INDEX ticket_charges_ticket_idx ON aftersales.ticket_charges (tenant_id, ticket_id);
+COMMENT ON TABLE aftersales.ticket_charges IS
+  'Charges and costs of a ticket (费用): labour, parts, travel and other fees, each with its price to the customer (0 when free under warranty or an agreement) and its internal cost';
+COMMENT ON COLUMN aftersales.ticket_charges.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.ticket_charges.charge_id IS 'Charge id';
+COMMENT ON COLUMN aftersales.ticket_charges.ticket_id IS 'Ticket';
+COMMENT ON COLUMN aftersales.ticket_charges.kind IS 'labour, part, travel or fee';
+COMMENT ON COLUMN aftersales.ticket_charges.description IS 'What it is';
+COMMENT ON COLUMN aftersales.ticket_charges.quantity IS 'Hours, units or visits';
+COMMENT ON COLUMN aftersales.ticket_charges.unit_price IS 'Price per unit to the customer';
+COMMENT ON COLUMN aftersales.ticket_charges.unit_cost IS 'Internal cost per unit';
+COMMENT ON COLUMN aftersales.ticket_charges.chargeable IS 'Charged to the customer; false when free';
+COMMENT ON COLUMN aftersales.ticket_charges.basis IS 'warranty (free: unit in warranty), agreement (free: a valid service agreement), chargeable, manual (a fee added by hand)';
+COMMENT ON COLUMN aftersales.ticket_charges.amount IS 'Charged: quantity x unit price when chargeable, else 0';
+COMMENT ON COLUMN aftersales.ticket_charges.cost IS 'Cost: quantity x unit cost';
+COMMENT ON COLUMN aftersales.ticket_charges.log_id IS 'Work log priced (labour, travel)';
+COMMENT ON COLUMN aftersales.ticket_charges.order_id IS 'Part order priced (part)';
+COMMENT ON COLUMN aftersales.ticket_charges.line_no IS 'Order line priced (part)';
+COMMENT ON COLUMN aftersales.ticket_charges.settlement_id IS 'Settlement that fixed it; NULL while open';
+
+-- A settled charge is fixed: neither changed nor deleted.
+CREATE FUNCTION aftersales_internal.charge_settled_guard() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF OLD.settlement_id IS NOT NULL THEN
+        RAISE EXCEPTION 'charge % of ticket % is settled', OLD.charge_id, OLD.ticket_id
+            USING ERRCODE = '55000',
+                  DETAIL = 'A settled ticket''s charges are fixed.',
+                  HINT = 'Add a correcting fee to another ticket, or correct before settling.';
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.charge_settled_guard() IS 'Trigger: refuses changing or deleting a settled charge';
+CREATE TRIGGER charge_settled_guard BEFORE UPDATE OR DELETE ON aftersales.ticket_charges
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.charge_settled_guard();
+
+SELECT pg_catalog.pg_extension_config_dump('aftersales.parts', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.part_models', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.warehouses', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.stock', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.stock_moves', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.part_orders', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.part_order_lines', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.part_order_events', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.part_returns', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.part_return_events', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.part_claims', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.part_claim_events', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.work_logs', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.settlements', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.ticket_charges', '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aftersales.parts', 'part_id')::regclass, '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aftersales.warehouses', 'warehouse_id')::regclass, '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aftersales.stock_moves', 'move_id')::regclass, '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aftersales.part_orders', 'order_id')::regclass, '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aftersales.part_returns', 'return_id')::regclass, '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aftersales.part_claims', 'claim_id')::regclass, '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aftersales.work_logs', 'log_id')::regclass, '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aftersales.settlements', 'settlement_id')::regclass, '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aftersales.ticket_charges', 'charge_id')::regclass, '');
+
+-- 82_parts_api.sql
+-- aftersales install script, part 82: the spare-parts API.
+--
+-- Every function acts in the caller's tenant (aftersales.current_tenant())
+-- with the caller's rights, takes "now" as its at argument (default
+-- aftersales.now()), and writes each change of an order, a return or a
+-- claim as one UPDATE naming its event, which the engine's guard judges
+-- and its log records.  Bad input is refused before anything is written;
+-- an error later (insufficient stock, an illegal transition) aborts the
+-- whole call, so nothing is ever half-written.
+
+-- ---------------------------------------------------------------------------
+-- Helpers
+
+-- The settings of a tenant: its own row, else tenant 1's.
+CREATE FUNCTION aftersales_internal.parts_settings(tenant bigint) RETURNS aftersales.parts_settings
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT s.* FROM aftersales.parts_settings s
+     WHERE s.tenant_id IN (tenant, 1)
+     ORDER BY s.tenant_id OPERATOR(pg_catalog.=) tenant DESC
+     LIMIT 1
+$$;
+COMMENT ON FUNCTION aftersales_internal.parts_settings(bigint) IS
+  'Internal: the parts settings of a tenant, its own row else tenant 1''s';
+
+CREATE FUNCTION aftersales_internal.parts_not_found(what text, id bigint, tenant bigint, hint text) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RAISE EXCEPTION '% % does not exist for tenant %', what, COALESCE(id::text, 'NULL'), tenant
+        USING ERRCODE = 'P0002', HINT = hint;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.parts_not_found(text, bigint, bigint, text) IS
+  'Internal: raises "<what> <id> does not exist for tenant <tenant>" (P0002) with a hint';
+
+CREATE FUNCTION aftersales_internal.part_order(tenant bigint, id bigint) RETURNS aftersales.part_orders
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o aftersales.part_orders;
+BEGIN
+    SELECT * INTO o FROM aftersales.part_orders po WHERE po.tenant_id = tenant AND po.order_id = id;
+    IF NOT FOUND THEN
+        PERFORM aftersales_internal.parts_not_found('part order', id, tenant,
+            'List the orders of a ticket with: SELECT order_id, state FROM aftersales.part_orders WHERE ticket_id = 42;');
+    END IF;
+    RETURN o;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.part_order(bigint, bigint) IS 'Internal: the part order, or a P0002 error naming it';
+
+CREATE FUNCTION aftersales_internal.check_at(at timestamptz, fn text) RETURNS timestamptz
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF at IS NULL OR NOT pg_catalog.isfinite(at) THEN
+        RAISE EXCEPTION 'invalid time for %: %', fn, COALESCE(at::text, 'NULL')
+            USING ERRCODE = '22008',
+                  HINT = pg_catalog.format('Omit at for the current time, or pass a finite instant, for example: SELECT aftersales.%s(..., at => ''2026-03-03 09:00+08'');', fn);
+    END IF;
+    RETURN at;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.check_at(timestamptz, text) IS 'Internal: refuses a NULL or infinite event time';
+
+-- Resumes a ticket held for parts once no open order holds it any more
+-- (the order just collected, rejected or cancelled has left the open
+-- states already).  A ticket held for another reason as well is resumed
+-- too: the hold for parts is the one the order placed.
+CREATE FUNCTION aftersales_internal.release_ticket_hold(tenant bigint, o aftersales.part_orders, at timestamptz) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT o.holds_ticket THEN
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT FROM aftersales.part_orders po
+                WHERE po.tenant_id = tenant AND po.ticket_id = o.ticket_id AND po.holds_ticket
+                  AND po.state IN ('requested', 'approved', 'reserved', 'shipped', 'arrived')) THEN
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT FROM aftersales.tickets t
+                WHERE t.tenant_id = tenant AND t.ticket_id = o.ticket_id AND t.status = 'on_hold') THEN
+        PERFORM aftersales.resume_ticket(o.ticket_id, at => at);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.release_ticket_hold(bigint, aftersales.part_orders, timestamptz) IS
+  'Internal: resumes the ticket of an order that held it when no other open order of the ticket holds it';
+
+-- ---------------------------------------------------------------------------
+-- Master data
+
+CREATE FUNCTION aftersales.set_part(part_no text, name text, part_class text, unit_cost numeric,
+                                    unit_weight_kg numeric DEFAULT 0, return_required boolean DEFAULT false,
+                                    fits text[] DEFAULT NULL, unit_price numeric DEFAULT NULL,
+                                    supplier bigint DEFAULT NULL)
+    RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    example constant text := 'SELECT aftersales.set_part(''P-100'', ''Pump seal'', ''B'', 35.00, unit_weight_kg => 0.4, fits => ARRAY[''M-1'']);';
+    id bigint;
+    bad text;
+BEGIN
+    IF part_no IS NULL OR pg_catalog.btrim(part_no) = '' OR pg_catalog.length(part_no) > 64 OR name IS NULL OR pg_catalog.btrim(name) = '' THEN
+        RAISE EXCEPTION 'invalid part number or name: "%", "%"', pg_catalog.left(COALESCE(part_no, 'NULL'), 64), pg_catalog.left(COALESCE(name, 'NULL'), 64)
+            USING ERRCODE = '22023', HINT = 'A part has a number of 1 to 64 characters and a name, for example: ' || example;
+    END IF;
+    IF part_class IS NULL OR part_class NOT IN ('A', 'B', 'C') THEN
+        RAISE EXCEPTION 'invalid part class: "%"', pg_catalog.left(COALESCE(part_class, 'NULL'), 64)
+            USING ERRCODE = '22023', HINT = 'Classes are A, B and C, for example: ' || example;
+    END IF;
+    IF unit_cost IS NULL OR NOT (unit_cost >= 0 AND unit_cost < 1e10) OR NOT (unit_weight_kg >= 0 AND unit_weight_kg < 1e7)
+       OR (unit_price IS NOT NULL AND NOT (unit_price >= 0 AND unit_price < 1e10)) THEN
+        RAISE EXCEPTION 'invalid cost, price or weight of part %: %, %, %', part_no, COALESCE(unit_cost::text, 'NULL'),
+                        COALESCE(unit_price::text, 'NULL'), COALESCE(unit_weight_kg::text, 'NULL')
+            USING ERRCODE = '22003', HINT = 'Costs, prices and weights are zero or more, for example: ' || example;
+    END IF;
+    IF supplier IS NOT NULL AND NOT EXISTS (SELECT FROM aftersales.organisations o
+                                             WHERE o.tenant_id = tenant AND o.org_id = supplier) THEN
+        PERFORM aftersales_internal.parts_not_found('organisation', supplier, tenant,
+            'Name the supplier by its org_id: SELECT org_id, name FROM aftersales.organisations WHERE org_type = ''supplier'';');
+    END IF;
+    SELECT f INTO bad FROM pg_catalog.unnest(fits) f
+     WHERE NOT EXISTS (SELECT FROM aftersales.product_models m WHERE m.tenant_id = tenant AND m.code = f)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'unknown product model "%"', pg_catalog.left(COALESCE(bad, 'NULL'), 64)
+            USING ERRCODE = '22023', HINT = 'fits lists model codes: SELECT code FROM aftersales.product_models;';
+    END IF;
+    INSERT INTO aftersales.parts AS p (tenant_id, part_no, name, part_class, unit_cost, unit_price, unit_weight_kg,
+                                       return_required, supplier_org_id)
+    VALUES (tenant, set_part.part_no, set_part.name, set_part.part_class, set_part.unit_cost, set_part.unit_price,
+            COALESCE(set_part.unit_weight_kg, 0), COALESCE(set_part.return_required, false), supplier)
+    ON CONFLICT ON CONSTRAINT parts_tenant_id_part_no_key DO UPDATE
+       SET name = excluded.name, part_class = excluded.part_class, unit_cost = excluded.unit_cost,
+           unit_price = excluded.unit_price, unit_weight_kg = excluded.unit_weight_kg,
+           return_required = excluded.return_required, supplier_org_id = excluded.supplier_org_id
+    RETURNING p.part_id INTO id;
+    IF fits IS NOT NULL THEN
+        DELETE FROM aftersales.part_models pm WHERE pm.tenant_id = tenant AND pm.part_id = id;
+        INSERT INTO aftersales.part_models (tenant_id, part_id, model_id)
+        SELECT DISTINCT tenant, id, m.model_id FROM aftersales.product_models m
+         WHERE m.tenant_id = tenant AND m.code = ANY (fits);
+    END IF;
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION aftersales.set_part(text, text, text, numeric, numeric, boolean, text[], numeric, bigint) IS
+  'Create or change a part by its number (upsert): class A/B/C, unit cost, weight, whether the old part returns to the factory, the model codes it fits (NULL keeps them; empty: fits any), price and supplier; returns its id';
+
+CREATE FUNCTION aftersales.set_warehouse(code text, name text, kind text, org bigint)
+    RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    id bigint;
+BEGIN
+    IF code IS NULL OR pg_catalog.btrim(code) = '' OR pg_catalog.length(code) > 64 OR name IS NULL OR pg_catalog.btrim(name) = ''
+       OR kind IS NULL OR kind NOT IN ('central', 'regional', 'outlet') THEN
+        RAISE EXCEPTION 'invalid warehouse: code "%", name "%", kind "%"', pg_catalog.left(COALESCE(code, 'NULL'), 64),
+                        pg_catalog.left(COALESCE(name, 'NULL'), 64), pg_catalog.left(COALESCE(kind, 'NULL'), 64)
+            USING ERRCODE = '22023',
+                  HINT = 'A warehouse has a code, a name and a kind (central, regional or outlet), for example: SELECT aftersales.set_warehouse(''WH-EAST'', ''East regional'', ''regional'', 2);';
+    END IF;
+    IF org IS NULL OR NOT EXISTS (SELECT FROM aftersales.organisations o WHERE o.tenant_id = tenant AND o.org_id = org) THEN
+        PERFORM aftersales_internal.parts_not_found('organisation', org, tenant,
+            'A warehouse is run by an organisation of the tenant: SELECT org_id, name FROM aftersales.organisations;');
+    END IF;
+    INSERT INTO aftersales.warehouses AS w (tenant_id, code, name, kind, owner_org_id)
+    VALUES (tenant, set_warehouse.code, set_warehouse.name, set_warehouse.kind, org)
+    ON CONFLICT ON CONSTRAINT warehouses_tenant_id_code_key DO UPDATE SET name = excluded.name, kind = excluded.kind, owner_org_id = excluded.owner_org_id
+    RETURNING w.warehouse_id INTO id;
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION aftersales.set_warehouse(text, text, text, bigint) IS
+  'Create or change a warehouse by its code (upsert): name, kind (central, regional, outlet), organisation; returns its id';
+
+-- Stock in and count corrections: one ledger row each.
+CREATE FUNCTION aftersales.receive_stock(warehouse bigint, part bigint, quantity integer, reason text DEFAULT NULL,
+                                         at timestamptz DEFAULT aftersales.now())
+    RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    id bigint;
+BEGIN
+    PERFORM aftersales_internal.check_at(at, 'receive_stock');
+    IF NOT EXISTS (SELECT FROM aftersales.warehouses w WHERE w.tenant_id = tenant AND w.warehouse_id = warehouse) THEN
+        PERFORM aftersales_internal.parts_not_found('warehouse', warehouse, tenant,
+            'List the warehouses with: SELECT warehouse_id, code FROM aftersales.warehouses;');
+    END IF;
+    IF NOT EXISTS (SELECT FROM aftersales.parts p WHERE p.tenant_id = tenant AND p.part_id = part) THEN
+        PERFORM aftersales_internal.parts_not_found('part', part, tenant,
+            'List the parts with: SELECT part_id, part_no FROM aftersales.parts;');
+    END IF;
+    IF quantity IS NULL OR quantity <= 0 THEN
+        RAISE EXCEPTION 'invalid quantity received: %', COALESCE(quantity::text, 'NULL')
+            USING ERRCODE = '22023',
+                  HINT = 'Receive one unit or more, for example: SELECT aftersales.receive_stock(1, 7, 10);';
+    END IF;
+    INSERT INTO aftersales.stock_moves AS m (tenant_id, warehouse_id, part_id, kind, on_hand_delta, reserved_delta, at, reason)
+    VALUES (tenant, warehouse, part, 'receipt', quantity, 0, at, reason)
+    RETURNING m.move_id INTO id;
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION aftersales.receive_stock(bigint, bigint, integer, text, timestamptz) IS
+  'Stock in: a receipt of quantity units of a part into a warehouse (a ledger row); returns the movement id';
+
+CREATE FUNCTION aftersales.adjust_stock(warehouse bigint, part bigint, delta integer, reason text,
+                                        at timestamptz DEFAULT aftersales.now())
+    RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    id bigint;
+BEGIN
+    PERFORM aftersales_internal.check_at(at, 'adjust_stock');
+    IF NOT EXISTS (SELECT FROM aftersales.warehouses w WHERE w.tenant_id = tenant AND w.warehouse_id = warehouse) THEN
+        PERFORM aftersales_internal.parts_not_found('warehouse', warehouse, tenant,
+            'List the warehouses with: SELECT warehouse_id, code FROM aftersales.warehouses;');
+    END IF;
+    IF NOT EXISTS (SELECT FROM aftersales.parts p WHERE p.tenant_id = tenant AND p.part_id = part) THEN
+        PERFORM aftersales_internal.parts_not_found('part', part, tenant,
+            'List the parts with: SELECT part_id, part_no FROM aftersales.parts;');
+    END IF;
+    IF delta IS NULL OR delta = 0 OR reason IS NULL OR pg_catalog.btrim(reason) = '' THEN
+        RAISE EXCEPTION 'a stock adjustment needs a non-zero delta and a reason'
+            USING ERRCODE = '22023',
+                  HINT = 'For example, after a count: SELECT aftersales.adjust_stock(1, 7, -2, ''stocktaking: 2 damaged'');';
+    END IF;
+    INSERT INTO aftersales.stock_moves AS m (tenant_id, warehouse_id, part_id, kind, on_hand_delta, reserved_delta, at, reason)
+    VALUES (tenant, warehouse, part, 'adjustment', delta, 0, at, reason)
+    RETURNING m.move_id INTO id;
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION aftersales.adjust_stock(bigint, bigint, integer, text, timestamptz) IS
+  'Count correction of a part''s stock in a warehouse (a ledger row, with a reason); refused if it would leave stock below what is reserved';
+
+-- ---------------------------------------------------------------------------
+-- Part orders
+
+CREATE FUNCTION aftersales.request_parts(ticket bigint, warehouse bigint, lines jsonb, hold_ticket boolean DEFAULT false,
+                                         reason text DEFAULT NULL, at timestamptz DEFAULT aftersales.now())
+    RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    example constant text := 'SELECT aftersales.request_parts(42, 3, ''[{"part": 7, "quantity": 2}]'', hold_ticket => true);';
+    t aftersales.tickets;
+    l record;
+    n integer;
+    id bigint;
+    org bigint;
+    weight numeric := 0;
+BEGIN
+    PERFORM aftersales_internal.check_at(at, 'request_parts');
+    SELECT * INTO t FROM aftersales.tickets tk WHERE tk.tenant_id = tenant AND tk.ticket_id = ticket;
+    IF NOT FOUND THEN
+        PERFORM aftersales_internal.parts_not_found('ticket', ticket, tenant,
+            'Parts are requested for a ticket of the tenant in the setting aftersales.tenant_id, for example: ' || example);
+    END IF;
+    IF t.status IN ('resolved', 'closed', 'cancelled') THEN
+        RAISE EXCEPTION 'ticket % is %: parts cannot be requested for it', ticket, t.status
+            USING ERRCODE = '55000',
+                  HINT = 'Request parts while the ticket is open; reopen it first if the fix failed: SELECT aftersales.reopen_ticket(42, ''part failed'');';
+    END IF;
+    SELECT w.owner_org_id INTO org FROM aftersales.warehouses w
+     WHERE w.tenant_id = tenant AND w.warehouse_id = warehouse AND w.active;
+    IF NOT FOUND THEN
+        PERFORM aftersales_internal.parts_not_found('warehouse', warehouse, tenant,
+            'Ask an active warehouse of the tenant: SELECT warehouse_id, code FROM aftersales.warehouses WHERE active;');
+    END IF;
+    IF lines IS NULL OR pg_catalog.jsonb_typeof(lines) <> 'array' OR pg_catalog.jsonb_array_length(lines) = 0
+       OR pg_catalog.jsonb_array_length(lines) > 100 THEN
+        RAISE EXCEPTION 'invalid order lines: %', pg_catalog.left(COALESCE(lines::text, 'NULL'), 64)
+            USING ERRCODE = '22023',
+                  HINT = 'Lines are a JSON array of 1 to 100 objects with a part id and a quantity, for example: ' || example;
+    END IF;
+    n := 0;
+    FOR l IN SELECT e.value AS v, e.ordinality AS i FROM pg_catalog.jsonb_array_elements(lines) WITH ORDINALITY e LOOP
+        IF pg_catalog.jsonb_typeof(l.v) IS DISTINCT FROM 'object' OR pg_catalog.jsonb_typeof(l.v -> 'part') IS DISTINCT FROM 'number'
+           OR pg_catalog.jsonb_typeof(l.v -> 'quantity') IS DISTINCT FROM 'number' OR (l.v ->> 'part') !~ '^[0-9]{1,18}$' THEN
+            RAISE EXCEPTION 'invalid order line %: %', l.i, pg_catalog.left(l.v::text, 64)
+                USING ERRCODE = '22023', HINT = 'Each line is {"part": <part id>, "quantity": <units>}, for example: ' || example;
+        END IF;
+        IF (l.v ->> 'quantity') !~ '^[0-9]{1,9}$' OR (l.v ->> 'quantity')::integer <= 0 THEN
+            RAISE EXCEPTION 'invalid quantity % for part % in order line %', pg_catalog.left(l.v ->> 'quantity', 32), l.v ->> 'part', l.i
+                USING ERRCODE = '22023', HINT = 'A quantity is a whole number of units, at least 1, for example: ' || example;
+        END IF;
+        IF NOT EXISTS (SELECT FROM aftersales.parts p WHERE p.tenant_id = tenant AND p.part_id = (l.v ->> 'part')::bigint AND p.active) THEN
+            PERFORM aftersales_internal.parts_not_found('part', (l.v ->> 'part')::bigint, tenant,
+                'Order active parts of the tenant: SELECT part_id, part_no FROM aftersales.parts WHERE active;');
+        END IF;
+        IF t.model_id IS NOT NULL
+           AND EXISTS (SELECT FROM aftersales.part_models pm WHERE pm.tenant_id = tenant AND pm.part_id = (l.v ->> 'part')::bigint)
+           AND NOT EXISTS (SELECT FROM aftersales.part_models pm WHERE pm.tenant_id = tenant AND pm.part_id = (l.v ->> 'part')::bigint
+                                                                  AND pm.model_id = t.model_id) THEN
+            RAISE EXCEPTION 'part % does not fit the model of ticket %', (SELECT p.part_no FROM aftersales.parts p WHERE p.tenant_id = tenant AND p.part_id = (l.v ->> 'part')::bigint), ticket
+                USING ERRCODE = '22023', HINT = 'List the parts that fit: SELECT part_id FROM aftersales.part_models WHERE model_id = <the ticket''s model>;';
+        END IF;
+        n := n + 1;
+    END LOOP;
+    IF (SELECT pg_catalog.count(DISTINCT e ->> 'part') FROM pg_catalog.jsonb_array_elements(lines) e) <> n THEN
+        RAISE EXCEPTION 'a part appears twice in the order lines'
+            USING ERRCODE = '22023', HINT = 'Give each part once, with the total quantity, for example: ' || example;
+    END IF;
+    SELECT COALESCE(pg_catalog.sum((e ->> 'quantity')::integer * p.unit_weight_kg), 0) INTO weight
+      FROM pg_catalog.jsonb_array_elements(lines) e
+      JOIN aftersales.parts p ON p.tenant_id = tenant AND p.part_id = (e ->> 'part')::bigint;
+
+    INSERT INTO aftersales.part_orders AS po (tenant_id, ticket_id, org_id, warehouse_id, engineer_id, holds_ticket,
+                                              requested_at, weight_kg, event, event_at, event_reason)
+    VALUES (tenant, ticket, COALESCE(t.org_id, org), warehouse, t.assignee_id, COALESCE(hold_ticket, false),
+            at, weight, 'request', at, reason)
+    RETURNING po.order_id INTO id;
+    INSERT INTO aftersales.part_order_lines (tenant_id, order_id, line_no, part_id, quantity)
+    SELECT tenant, id, e.ordinality::integer, (e.value ->> 'part')::bigint, (e.value ->> 'quantity')::integer
+      FROM pg_catalog.jsonb_array_elements(lines) WITH ORDINALITY e;
+    IF hold_ticket AND t.status <> 'on_hold' THEN
+        PERFORM aftersales.hold_ticket(ticket, pg_catalog.format('waiting for part order %s', id), at => at);
+    END IF;
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION aftersales.request_parts(bigint, bigint, jsonb, boolean, text, timestamptz) IS
+  'Request parts for an open ticket from a warehouse: lines [{"part": id, "quantity": n}]; hold_ticket puts the ticket on hold until the parts are collected; returns the order id';
+
+CREATE FUNCTION aftersales.approve_part_order(part_order bigint, reason text DEFAULT NULL,
+                                              at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    o aftersales.part_orders := aftersales_internal.part_order(tenant, part_order);
+    st text;
+BEGIN
+    PERFORM aftersales_internal.check_at(at, 'approve_part_order');
+    UPDATE aftersales.part_orders po
+       SET event_seq = po.event_seq + 1, event = 'approve', event_at = at, event_reason = reason, approved_at = at,
+           ship_due_at = at + pg_catalog.make_interval(secs => (aftersales_internal.parts_settings(tenant)).ship_target_hours * 3600)
+     WHERE po.tenant_id = tenant AND po.order_id = o.order_id
+    RETURNING po.state INTO st;
+    RETURN st;
+END
+$$;
+COMMENT ON FUNCTION aftersales.approve_part_order(bigint, text, timestamptz) IS
+  'Approve a requested part order; its ship target runs from now (parts_settings.ship_target_hours)';
+
+CREATE FUNCTION aftersales.reject_part_order(part_order bigint, reason text, at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    o aftersales.part_orders := aftersales_internal.part_order(tenant, part_order);
+BEGIN
+    PERFORM aftersales_internal.check_at(at, 'reject_part_order');
+    UPDATE aftersales.part_orders po SET event_seq = po.event_seq + 1, event = 'reject', event_at = at, event_reason = reason
+     WHERE po.tenant_id = tenant AND po.order_id = o.order_id
+    RETURNING po.* INTO o;
+    PERFORM aftersales_internal.release_ticket_hold(tenant, o, at);
+    RETURN o.state;
+END
+$$;
+COMMENT ON FUNCTION aftersales.reject_part_order(bigint, text, timestamptz) IS
+  'Reject a requested part order, with a reason; a ticket it held resumes';
+
+-- Reserves every line in one warehouse: the one asked, or another (a
+-- transfer).  Lines in part order, so that two reservations of the same
+-- parts lock the stock rows in the same order and never deadlock.
+CREATE FUNCTION aftersales.reserve_part_order(part_order bigint, from_warehouse bigint DEFAULT NULL,
+                                              at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    o aftersales.part_orders := aftersales_internal.part_order(tenant, part_order);
+    src bigint := COALESCE(from_warehouse, o.warehouse_id);
+BEGIN
+    PERFORM aftersales_internal.check_at(at, 'reserve_part_order');
+    IF NOT EXISTS (SELECT FROM aftersales.warehouses w WHERE w.tenant_id = tenant AND w.warehouse_id = src AND w.active) THEN
+        PERFORM aftersales_internal.parts_not_found('warehouse', src, tenant,
+            'Reserve from an active warehouse of the tenant: SELECT warehouse_id, code FROM aftersales.warehouses WHERE active;');
+    END IF;
+    UPDATE aftersales.part_orders po
+       SET event_seq = po.event_seq + 1, event = 'reserve', event_at = at, event_reason = NULL, reserved_at = at, source_warehouse_id = src
+     WHERE po.tenant_id = tenant AND po.order_id = o.order_id
+    RETURNING po.* INTO o;
+    INSERT INTO aftersales.stock_moves (tenant_id, warehouse_id, part_id, kind, on_hand_delta, reserved_delta, order_id, at)
+    SELECT tenant, src, l.part_id, 'reserve', 0, l.quantity, o.order_id, at
+      FROM aftersales.part_order_lines l
+     WHERE l.tenant_id = tenant AND l.order_id = o.order_id
+     ORDER BY l.part_id;
+    RETURN o.state;
+END
+$$;
+COMMENT ON FUNCTION aftersales.reserve_part_order(bigint, bigint, timestamptz) IS
+  'Reserve an approved order''s parts in the warehouse asked, or in from_warehouse (a transfer); refused with nothing written when any line lacks available stock';
+
+CREATE FUNCTION aftersales.ship_part_order(part_order bigint, carrier text, tracking_no text DEFAULT NULL,
+                                           at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    o aftersales.part_orders := aftersales_internal.part_order(tenant, part_order);
+BEGIN
+    PERFORM aftersales_internal.check_at(at, 'ship_part_order');
+    IF carrier IS NULL OR pg_catalog.btrim(carrier) = '' THEN
+        RAISE EXCEPTION 'a shipment needs a carrier'
+            USING ERRCODE = '22004',
+                  HINT = 'Name the carrier and, when there is one, the tracking number: SELECT aftersales.ship_part_order(5, ''SF Express'', ''SF1234567890'');';
+    END IF;
+    UPDATE aftersales.part_orders po
+       SET event_seq = po.event_seq + 1, event = 'ship', event_at = at, event_reason = NULL, shipped_at = at, carrier = ship_part_order.carrier, tracking_no = ship_part_order.tracking_no
+     WHERE po.tenant_id = tenant AND po.order_id = o.order_id
+    RETURNING po.* INTO o;
+    INSERT INTO aftersales.stock_moves (tenant_id, warehouse_id, part_id, kind, on_hand_delta, reserved_delta, order_id, at)
+    SELECT tenant, o.source_warehouse_id, l.part_id, 'ship', -l.quantity, -l.quantity, o.order_id, at
+      FROM aftersales.part_order_lines l
+     WHERE l.tenant_id = tenant AND l.order_id = o.order_id
+     ORDER BY l.part_id;
+    RETURN o.state;
+END
+$$;
+COMMENT ON FUNCTION aftersales.ship_part_order(bigint, text, text, timestamptz) IS
+  'Ship a reserved order (carrier, tracking number): its reserved units leave the source warehouse''s stock';
+
+CREATE FUNCTION aftersales.arrive_part_order(part_order bigint, at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    o aftersales.part_orders := aftersales_internal.part_order(tenant, part_order);
+BEGIN
+    PERFORM aftersales_internal.check_at(at, 'arrive_part_order');
+    UPDATE aftersales.part_orders po SET event_seq = po.event_seq + 1, event = 'arrive', event_at = at, event_reason = NULL, arrived_at = at
+     WHERE po.tenant_id = tenant AND po.order_id = o.order_id
+    RETURNING po.* INTO o;
+    RETURN o.state;
+END
+$$;
+COMMENT ON FUNCTION aftersales.arrive_part_order(bigint, timestamptz) IS
+  'A shipped order arrived at the outlet; uncollected after parts_settings.uncollected_alert_hours, the sweep raises part_not_collected once';
+
+CREATE FUNCTION aftersales.collect_part_order(part_order bigint, engineer bigint DEFAULT NULL,
+                                              at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    o aftersales.part_orders := aftersales_internal.part_order(tenant, part_order);
+BEGIN
+    PERFORM aftersales_internal.check_at(at, 'collect_part_order');
+    IF engineer IS NOT NULL AND NOT EXISTS (SELECT FROM aftersales.engineers e WHERE e.tenant_id = tenant AND e.engineer_id = engineer) THEN
+        PERFORM aftersales_internal.parts_not_found('engineer', engineer, tenant,
+            'Name the engineer who signs for the parts, or omit it for the one of the order.');
+    END IF;
+    UPDATE aftersales.part_orders po
+       SET event_seq = po.event_seq + 1, event = 'collect', event_at = at, event_reason = NULL, collected_at = at, engineer_id = COALESCE(engineer, po.engineer_id)
+     WHERE po.tenant_id = tenant AND po.order_id = o.order_id
+    RETURNING po.* INTO o;
+    PERFORM aftersales_internal.release_ticket_hold(tenant, o, at);
+    RETURN o.state;
+END
+$$;
+COMMENT ON FUNCTION aftersales.collect_part_order(bigint, bigint, timestamptz) IS
+  'The engineer signs for an arrived order (签收); a ticket held for it resumes by itself once no other open order holds it';
+
+CREATE FUNCTION aftersales.use_part_order(part_order bigint, at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    o aftersales.part_orders := aftersales_internal.part_order(tenant, part_order);
+BEGIN
+    PERFORM aftersales_internal.check_at(at, 'use_part_order');
+    UPDATE aftersales.part_orders po SET event_seq = po.event_seq + 1, event = 'use', event_at = at, event_reason = NULL, finished_at = at
+     WHERE po.tenant_id = tenant AND po.order_id = o.order_id
+    RETURNING po.* INTO o;
+    -- the replaced old parts that must go back to the factory become due
+    INSERT INTO aftersales.part_returns (tenant_id, order_id, line_no, ticket_id, org_id, part_id, quantity, due_at,
+                                         event, event_at)
+    SELECT tenant, o.order_id, l.line_no, o.ticket_id, o.org_id, l.part_id, l.quantity, at, 'open', at
+      FROM aftersales.part_order_lines l
+      JOIN aftersales.parts p ON p.tenant_id = l.tenant_id AND p.part_id = l.part_id
+     WHERE l.tenant_id = tenant AND l.order_id = o.order_id AND p.return_required
+     ORDER BY l.line_no;
+    RETURN o.state;
+END
+$$;
+COMMENT ON FUNCTION aftersales.use_part_order(bigint, timestamptz) IS
+  'The collected parts were fitted on the ticket: the order is used, and each replaced part that must return to the factory gets a due old-part return';
+
+CREATE FUNCTION aftersales.return_part_order(part_order bigint, reason text, at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    o aftersales.part_orders := aftersales_internal.part_order(tenant, part_order);
+BEGIN
+    PERFORM aftersales_internal.check_at(at, 'return_part_order');
+    UPDATE aftersales.part_orders po SET event_seq = po.event_seq + 1, event = 'return', event_at = at, event_reason = reason, finished_at = at
+     WHERE po.tenant_id = tenant AND po.order_id = o.order_id
+    RETURNING po.* INTO o;
+    INSERT INTO aftersales.stock_moves (tenant_id, warehouse_id, part_id, kind, on_hand_delta, reserved_delta, order_id, at, reason)
+    SELECT tenant, o.source_warehouse_id, l.part_id, 'return_unused', l.quantity, 0, o.order_id, at, reason
+      FROM aftersales.part_order_lines l
+     WHERE l.tenant_id = tenant AND l.order_id = o.order_id
+     ORDER BY l.part_id;
+    RETURN o.state;
+END
+$$;
+COMMENT ON FUNCTION aftersales.return_part_order(bigint, text, timestamptz) IS
+  'The collected parts were not needed: the order is returned and its units go back into the source warehouse''s stock';
+
+-- Cancelling releases a reservation; parts already shipped are out of the
+-- warehouse (in transit or at the outlet): they come back, if they do,
+-- as a receipt (receive_stock).
+CREATE FUNCTION aftersales.cancel_part_order(part_order bigint, reason text, at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    o aftersales.part_orders := aftersales_internal.part_order(tenant, part_order);
+    was text := o.state;
+BEGIN
+    PERFORM aftersales_internal.check_at(at, 'cancel_part_order');
+    UPDATE aftersales.part_orders po SET event_seq = po.event_seq + 1, event = 'cancel', event_at = at, event_reason = reason, cancelled_at = at
+     WHERE po.tenant_id = tenant AND po.order_id = o.order_id
+    RETURNING po.* INTO o;
+    IF was = 'reserved' THEN
+        INSERT INTO aftersales.stock_moves (tenant_id, warehouse_id, part_id, kind, on_hand_delta, reserved_delta, order_id, at, reason)
+        SELECT tenant, o.source_warehouse_id, l.part_id, 'release', 0, -l.quantity, o.order_id, at, reason
+          FROM aftersales.part_order_lines l
+         WHERE l.tenant_id = tenant AND l.order_id = o.order_id
+         ORDER BY l.part_id;
+    END IF;
+    PERFORM aftersales_internal.release_ticket_hold(tenant, o, at);
+    RETURN o.state;
+END
+$$;
+COMMENT ON FUNCTION aftersales.cancel_part_order(bigint, text, timestamptz) IS
+  'Cancel an order before collection, with a reason: a reservation is released; shipped parts come back as a receipt; a ticket it held resumes';
+
+-- ---------------------------------------------------------------------------
+-- Old-part returns and claims
+
+CREATE FUNCTION aftersales_internal.part_return(tenant bigint, id bigint) RETURNS aftersales.part_returns
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r aftersales.part_returns;
+BEGIN
+    SELECT * INTO r FROM aftersales.part_returns pr WHERE pr.tenant_id = tenant AND pr.return_id = id;
+    IF NOT FOUND THEN
+        PERFORM aftersales_internal.parts_not_found('old-part return', id, tenant,
+            'List the returns due with: SELECT return_id, order_id, state FROM aftersales.part_returns WHERE state = ''due'';');
+    END IF;
+    RETURN r;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.part_return(bigint, bigint) IS 'Internal: the old-part return, or a P0002 error naming it';
+
+CREATE FUNCTION aftersales.ship_old_part(part_return bigint, carrier text, tracking_no text DEFAULT NULL,
+                                         at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    r aftersales.part_returns := aftersales_internal.part_return(tenant, part_return);
+BEGIN
+    PERFORM aftersales_internal.check_at(at, 'ship_old_part');
+    IF carrier IS NULL OR pg_catalog.btrim(carrier) = '' THEN
+        RAISE EXCEPTION 'a shipment needs a carrier'
+            USING ERRCODE = '22004',
+                  HINT = 'Name the carrier: SELECT aftersales.ship_old_part(3, ''SF Express'', ''SF1234567890'');';
+    END IF;
+    UPDATE aftersales.part_returns pr
+       SET event_seq = pr.event_seq + 1, event = 'ship', event_at = at, event_reason = NULL, shipped_at = at, carrier = ship_old_part.carrier, tracking_no = ship_old_part.tracking_no
+     WHERE pr.tenant_id = tenant AND pr.return_id = r.return_id
+    RETURNING pr.* INTO r;
+    RETURN r.state;
+END
+$$;
+COMMENT ON FUNCTION aftersales.ship_old_part(bigint, text, text, timestamptz) IS 'The old part is shipped back to the factory';
+
+CREATE FUNCTION aftersales.receive_old_part(part_return bigint, at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    r aftersales.part_returns := aftersales_internal.part_return(tenant, part_return);
+BEGIN
+    PERFORM aftersales_internal.check_at(at, 'receive_old_part');
+    UPDATE aftersales.part_returns pr SET event_seq = pr.event_seq + 1, event = 'receive', event_at = at, event_reason = NULL, received_at = at
+     WHERE pr.tenant_id = tenant AND pr.return_id = r.return_id
+    RETURNING pr.* INTO r;
+    RETURN r.state;
+END
+$$;
+COMMENT ON FUNCTION aftersales.receive_old_part(bigint, timestamptz) IS 'The factory received the old part';
+
+CREATE FUNCTION aftersales.inspect_old_part(part_return bigint, result text, at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    r aftersales.part_returns := aftersales_internal.part_return(tenant, part_return);
+BEGIN
+    PERFORM aftersales_internal.check_at(at, 'inspect_old_part');
+    IF result IS NULL OR result NOT IN ('supplier_fault', 'no_fault', 'misuse') THEN
+        RAISE EXCEPTION 'invalid inspection result: "%"', pg_catalog.left(COALESCE(result, 'NULL'), 64)
+            USING ERRCODE = '22023',
+                  HINT = 'Results are supplier_fault (a claim may follow), no_fault and misuse: SELECT aftersales.inspect_old_part(3, ''supplier_fault'');';
+    END IF;
+    UPDATE aftersales.part_returns pr SET event_seq = pr.event_seq + 1, event = 'inspect', event_at = at, event_reason = NULL, inspected_at = at, inspection_result = result
+     WHERE pr.tenant_id = tenant AND pr.return_id = r.return_id
+    RETURNING pr.* INTO r;
+    RETURN r.state;
+END
+$$;
+COMMENT ON FUNCTION aftersales.inspect_old_part(bigint, text, timestamptz) IS
+  'The factory inspected the old part: supplier_fault, no_fault or misuse';
+
+CREATE FUNCTION aftersales.waive_old_part(part_return bigint, reason text, at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    r aftersales.part_returns := aftersales_internal.part_return(tenant, part_return);
+BEGIN
+    PERFORM aftersales_internal.check_at(at, 'waive_old_part');
+    UPDATE aftersales.part_returns pr SET event_seq = pr.event_seq + 1, event = 'waive', event_at = at, event_reason = reason
+     WHERE pr.tenant_id = tenant AND pr.return_id = r.return_id
+    RETURNING pr.* INTO r;
+    RETURN r.state;
+END
+$$;
+COMMENT ON FUNCTION aftersales.waive_old_part(bigint, text, timestamptz) IS 'A due old-part return is waived, with a reason';
+
+CREATE FUNCTION aftersales_internal.part_claim(tenant bigint, id bigint) RETURNS aftersales.part_claims
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c aftersales.part_claims;
+BEGIN
+    SELECT * INTO c FROM aftersales.part_claims pc WHERE pc.tenant_id = tenant AND pc.claim_id = id;
+    IF NOT FOUND THEN
+        PERFORM aftersales_internal.parts_not_found('claim', id, tenant,
+            'List the open claims with: SELECT claim_id, state FROM aftersales.part_claims WHERE state IN (''filed'', ''refiled'');');
+    END IF;
+    RETURN c;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.part_claim(bigint, bigint) IS 'Internal: the claim, or a P0002 error naming it';
+
+CREATE FUNCTION aftersales.file_claim(part_return bigint, amount numeric DEFAULT NULL,
+                                      at timestamptz DEFAULT aftersales.now())
+    RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    r aftersales.part_returns := aftersales_internal.part_return(tenant, part_return);
+    p aftersales.parts;
+    id bigint;
+BEGIN
+    PERFORM aftersales_internal.check_at(at, 'file_claim');
+    IF r.state <> 'inspected' OR r.inspection_result <> 'supplier_fault' THEN
+        RAISE EXCEPTION 'old-part return % is %: a claim needs an inspection that found a supplier fault', r.return_id,
+                        CASE WHEN r.state = 'inspected' THEN 'inspected as ' || r.inspection_result ELSE r.state END
+            USING ERRCODE = '55000',
+                  HINT = 'Receive and inspect the old part first: SELECT aftersales.inspect_old_part(3, ''supplier_fault'');';
+    END IF;
+    SELECT pc.claim_id INTO id FROM aftersales.part_claims pc WHERE pc.tenant_id = tenant AND pc.return_id = r.return_id;
+    IF FOUND THEN
+        RAISE EXCEPTION 'old-part return % is already claimed by claim %', r.return_id, id
+            USING ERRCODE = '55000',
+                  HINT = 'A rejected claim is filed a second time with: SELECT aftersales.refile_claim(<claim>, ''new grounds'');';
+    END IF;
+    SELECT * INTO p FROM aftersales.parts pt WHERE pt.tenant_id = tenant AND pt.part_id = r.part_id;
+    IF p.supplier_org_id IS NULL THEN
+        RAISE EXCEPTION 'part % has no supplier to claim against', p.part_no
+            USING ERRCODE = '55000',
+                  HINT = 'Set the part''s supplier: SELECT aftersales.set_part(...,  supplier => <org_id>);';
+    END IF;
+    IF amount IS NOT NULL AND NOT (amount > 0 AND amount < 1e10) THEN
+        RAISE EXCEPTION 'invalid claim amount: %', amount
+            USING ERRCODE = '22003', HINT = 'Omit it to claim the parts'' cost, or give a positive amount: SELECT aftersales.file_claim(3, 120.00);';
+    END IF;
+    INSERT INTO aftersales.part_claims AS pc (tenant_id, return_id, ticket_id, org_id, supplier_org_id, amount, filed_at, event, event_at)
+    VALUES (tenant, r.return_id, r.ticket_id, r.org_id, p.supplier_org_id,
+            COALESCE(amount, GREATEST(r.quantity * p.unit_cost, 0.01)), at, 'file', at)
+    RETURNING pc.claim_id INTO id;
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION aftersales.file_claim(bigint, numeric, timestamptz) IS
+  'File a warranty claim (索赔) against the part''s supplier for an old part inspected as supplier_fault; amount defaults to the parts'' cost; returns the claim id';
+
+CREATE FUNCTION aftersales.accept_claim(claim bigint, accepted_amount numeric DEFAULT NULL,
+                                        at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    c aftersales.part_claims := aftersales_internal.part_claim(tenant, claim);
+BEGIN
+    PERFORM aftersales_internal.check_at(at, 'accept_claim');
+    IF accepted_amount IS NOT NULL AND NOT (accepted_amount >= 0 AND accepted_amount <= c.amount) THEN
+        RAISE EXCEPTION 'invalid accepted amount % for claim % of %', accepted_amount, c.claim_id, c.amount
+            USING ERRCODE = '22003', HINT = 'The supplier accepts at most the amount claimed; omit it for the whole amount.';
+    END IF;
+    UPDATE aftersales.part_claims pc
+       SET event_seq = pc.event_seq + 1, event = 'accept', event_at = at, event_reason = NULL, decided_at = at, accepted_amount = COALESCE(accept_claim.accepted_amount, pc.amount)
+     WHERE pc.tenant_id = tenant AND pc.claim_id = c.claim_id
+    RETURNING pc.* INTO c;
+    RETURN c.state;
+END
+$$;
+COMMENT ON FUNCTION aftersales.accept_claim(bigint, numeric, timestamptz) IS 'The supplier accepted a claim, in whole or for accepted_amount';
+
+CREATE FUNCTION aftersales.reject_claim(claim bigint, reason text, at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    c aftersales.part_claims := aftersales_internal.part_claim(tenant, claim);
+BEGIN
+    PERFORM aftersales_internal.check_at(at, 'reject_claim');
+    UPDATE aftersales.part_claims pc SET event_seq = pc.event_seq + 1, event = 'reject', event_at = at, event_reason = reason, decided_at = at
+     WHERE pc.tenant_id = tenant AND pc.claim_id = c.claim_id
+    RETURNING pc.* INTO c;
+    RETURN c.state;
+END
+$$;
+COMMENT ON FUNCTION aftersales.reject_claim(bigint, text, timestamptz) IS
+  'The supplier rejected a claim (a first claim can be filed a second time with refile_claim; a second rejection is final)';
+
+CREATE FUNCTION aftersales.refile_claim(claim bigint, reason text, at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    c aftersales.part_claims := aftersales_internal.part_claim(tenant, claim);
+BEGIN
+    PERFORM aftersales_internal.check_at(at, 'refile_claim');
+    UPDATE aftersales.part_claims pc SET event_seq = pc.event_seq + 1, event = 'refile', event_at = at, event_reason = reason, round = 2
+     WHERE pc.tenant_id = tenant AND pc.claim_id = c.claim_id
+    RETURNING pc.* INTO c;
+    RETURN c.state;
+END
+$$;
+COMMENT ON FUNCTION aftersales.refile_claim(bigint, text, timestamptz) IS 'Second claim (二次索赔) after a rejection, with the new grounds as reason';
+
+CREATE FUNCTION aftersales.settle_claim(claim bigint, at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    c aftersales.part_claims := aftersales_internal.part_claim(tenant, claim);
+BEGIN
+    PERFORM aftersales_internal.check_at(at, 'settle_claim');
+    UPDATE aftersales.part_claims pc SET event_seq = pc.event_seq + 1, event = 'settle', event_at = at, event_reason = NULL, settled_at = at
+     WHERE pc.tenant_id = tenant AND pc.claim_id = c.claim_id
+    RETURNING pc.* INTO c;
+    RETURN c.state;
+END
+$$;
+COMMENT ON FUNCTION aftersales.settle_claim(bigint, timestamptz) IS 'The supplier paid an accepted claim';
+
+-- ---------------------------------------------------------------------------
+-- Labour, charges and settlement
+
+CREATE FUNCTION aftersales.log_work(ticket bigint, engineer bigint, kind text, started_at timestamptz,
+                                    ended_at timestamptz, note text DEFAULT NULL)
+    RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    id bigint;
+BEGIN
+    IF NOT EXISTS (SELECT FROM aftersales.tickets t WHERE t.tenant_id = tenant AND t.ticket_id = ticket) THEN
+        PERFORM aftersales_internal.parts_not_found('ticket', ticket, tenant,
+            'Log work on a ticket of the tenant: SELECT aftersales.log_work(42, 7, ''on_site'', ''2026-03-03 09:00+08'', ''2026-03-03 11:30+08'');');
+    END IF;
+    IF NOT EXISTS (SELECT FROM aftersales.engineers e WHERE e.tenant_id = tenant AND e.engineer_id = engineer) THEN
+        PERFORM aftersales_internal.parts_not_found('engineer', engineer, tenant,
+            'List the engineers with: SELECT engineer_id, name FROM aftersales.engineers;');
+    END IF;
+    -- the hours are costed: an engineer logs their own work only (managers
+    -- and agents log anyone's)
+    IF aftersales.current_member_kind() = 'engineer'
+       AND engineer IS DISTINCT FROM (SELECT w.engineer_id FROM aftersales.whoami() w) THEN
+        RAISE EXCEPTION 'member "%" (engineer) may not log work of engineer %', (SELECT w.member FROM aftersales.whoami() w), engineer
+            USING ERRCODE = '42501', DETAIL = 'An engineer logs their own work only.',
+                  HINT = 'Log it under your own engineer row (SELECT engineer_id FROM aftersales.whoami();), or ask a service manager.';
+    END IF;
+    IF kind IS NULL OR kind NOT IN ('travel', 'on_site', 'remote') THEN
+        RAISE EXCEPTION 'invalid kind of work: "%"', pg_catalog.left(COALESCE(kind, 'NULL'), 64)
+            USING ERRCODE = '22023',
+                  HINT = 'Kinds are travel, on_site and remote: SELECT aftersales.log_work(42, 7, ''travel'', ''2026-03-03 08:15+08'', ''2026-03-03 09:00+08'');';
+    END IF;
+    IF started_at IS NULL OR ended_at IS NULL OR NOT pg_catalog.isfinite(started_at) OR NOT pg_catalog.isfinite(ended_at)
+       OR ended_at <= started_at OR ended_at - started_at > interval '24 hours' THEN
+        RAISE EXCEPTION 'invalid work period: % to %', COALESCE(started_at::text, 'NULL'), COALESCE(ended_at::text, 'NULL')
+            USING ERRCODE = '22008',
+                  HINT = 'A work log ends after it starts, at most 24 hours later: SELECT aftersales.log_work(42, 7, ''on_site'', ''2026-03-03 09:00+08'', ''2026-03-03 11:30+08'');';
+    END IF;
+    INSERT INTO aftersales.work_logs AS w (tenant_id, ticket_id, engineer_id, kind, started_at, ended_at, note)
+    VALUES (tenant, ticket, engineer, kind, started_at, ended_at, note)
+    RETURNING w.log_id INTO id;
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION aftersales.log_work(bigint, bigint, text, timestamptz, timestamptz, text) IS
+  'Log an engineer''s work on a ticket: travel, on_site or remote, from started_at to ended_at; returns the log id';
+
+-- Whether a ticket's charges of a kind are free: the unit in warranty on
+-- the day the ticket was entered (units.warranty_ends, else installation
+-- plus the model's warranty months less a day, as the quality KPIs count), or a service agreement of the customer
+-- valid that day whose service items list the kind (labour, parts,
+-- travel) or 'all'.
+CREATE FUNCTION aftersales_internal.charge_basis(tenant bigint, ticket bigint, kind text) RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE
+        WHEN COALESCE(u.warranty_ends, (u.installed_on + pg_catalog.make_interval(months => um.warranty_months))::date - 1)
+             >= (t.opened_at AT TIME ZONE 'Asia/Shanghai')::date THEN 'warranty'
+        WHEN EXISTS (SELECT FROM aftersales.service_agreements a
+                      WHERE a.tenant_id = t.tenant_id AND a.customer_id = t.customer_id
+                        AND a.valid @> (t.opened_at AT TIME ZONE 'Asia/Shanghai')::date
+                        AND (a.service_items && ARRAY['all', kind])) THEN 'agreement'
+        ELSE 'chargeable' END
+      FROM aftersales.tickets t
+      LEFT JOIN aftersales.units u ON u.tenant_id = t.tenant_id AND u.unit_id = t.unit_id
+      LEFT JOIN aftersales.product_models um ON um.tenant_id = u.tenant_id AND um.model_id = u.model_id
+     WHERE t.tenant_id = tenant AND t.ticket_id = ticket
+$$;
+COMMENT ON FUNCTION aftersales_internal.charge_basis(bigint, bigint, text) IS
+  'Internal: warranty, agreement or chargeable: whether a ticket''s charges of a kind (labour, parts, travel) are free';
+
+-- (Re)prices a ticket: the charges derived from its work logs and its used
+-- part orders are rebuilt; fees added by hand stay.  Refused once settled.
+CREATE FUNCTION aftersales.price_ticket(ticket bigint) RETURNS numeric
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    s aftersales.parts_settings := aftersales_internal.parts_settings(tenant);
+    b_labour text;
+    b_parts text;
+    b_travel text;
+    total numeric;
+BEGIN
+    IF NOT EXISTS (SELECT FROM aftersales.tickets t WHERE t.tenant_id = tenant AND t.ticket_id = ticket) THEN
+        PERFORM aftersales_internal.parts_not_found('ticket', ticket, tenant, 'Price a ticket of the tenant: SELECT aftersales.price_ticket(42);');
+    END IF;
+    IF EXISTS (SELECT FROM aftersales.settlements st WHERE st.tenant_id = tenant AND st.ticket_id = ticket) THEN
+        RAISE EXCEPTION 'ticket % is settled', ticket
+            USING ERRCODE = '55000', DETAIL = 'A settled ticket''s charges are fixed.',
+                  HINT = 'Read them from aftersales.ticket_charges.';
+    END IF;
+    b_labour := aftersales_internal.charge_basis(tenant, ticket, 'labour');
+    b_parts := aftersales_internal.charge_basis(tenant, ticket, 'parts');
+    b_travel := aftersales_internal.charge_basis(tenant, ticket, 'travel');
+    DELETE FROM aftersales.ticket_charges c WHERE c.tenant_id = tenant AND c.ticket_id = ticket AND c.basis <> 'manual';
+    INSERT INTO aftersales.ticket_charges (tenant_id, ticket_id, kind, description, quantity, unit_price, unit_cost,
+                                           chargeable, basis, amount, cost, log_id)
+    SELECT tenant, ticket, x.kind, x.descr, x.qty, x.price, x.ucost, x.basis = 'chargeable', x.basis,
+           CASE WHEN x.basis = 'chargeable' THEN pg_catalog.round(x.qty * x.price, 2) ELSE 0 END,
+           pg_catalog.round(x.qty * x.ucost, 2), x.log_id
+      FROM (SELECT w.log_id,
+                   CASE WHEN w.kind = 'travel' THEN 'travel' ELSE 'labour' END AS kind,
+                   CASE w.kind WHEN 'travel' THEN 'travel (visit)' WHEN 'on_site' THEN 'on-site work (hours)' ELSE 'remote work (hours)' END AS descr,
+                   CASE WHEN w.kind = 'travel' THEN 1::numeric
+                        ELSE GREATEST(pg_catalog.round((EXTRACT(epoch FROM w.ended_at - w.started_at) / 3600)::numeric, 2), 0.01) END AS qty,
+                   CASE WHEN w.kind = 'travel' THEN s.travel_price_per_visit ELSE s.labour_price_per_hour END AS price,
+                   CASE WHEN w.kind = 'travel'
+                        THEN pg_catalog.round((EXTRACT(epoch FROM w.ended_at - w.started_at) / 3600)::numeric
+                                              * (s.labour_cost_per_hour + s.travel_cost_per_hour), 2)
+                        ELSE s.labour_cost_per_hour END AS ucost,
+                   CASE WHEN w.kind = 'travel' THEN b_travel ELSE b_labour END AS basis
+              FROM aftersales.work_logs w
+             WHERE w.tenant_id = tenant AND w.ticket_id = ticket
+             ORDER BY w.log_id) x;
+    INSERT INTO aftersales.ticket_charges (tenant_id, ticket_id, kind, description, quantity, unit_price, unit_cost,
+                                           chargeable, basis, amount, cost, order_id, line_no)
+    SELECT tenant, ticket, 'part', p.part_no || ' ' || p.name, l.quantity,
+           COALESCE(p.unit_price, pg_catalog.round(p.unit_cost * (1 + s.part_markup), 2)), p.unit_cost,
+           b_parts = 'chargeable', b_parts,
+           CASE WHEN b_parts = 'chargeable'
+                THEN pg_catalog.round(l.quantity * COALESCE(p.unit_price, pg_catalog.round(p.unit_cost * (1 + s.part_markup), 2)), 2)
+                ELSE 0 END,
+           pg_catalog.round(l.quantity * p.unit_cost, 2), o.order_id, l.line_no
+      FROM aftersales.part_orders o
+      JOIN aftersales.part_order_lines l ON l.tenant_id = o.tenant_id AND l.order_id = o.order_id
+      JOIN aftersales.parts p ON p.tenant_id = l.tenant_id AND p.part_id = l.part_id
+     WHERE o.tenant_id = tenant AND o.ticket_id = ticket AND o.state = 'used'
+     ORDER BY o.order_id, l.line_no;
+    SELECT COALESCE(pg_catalog.sum(c.amount), 0) INTO total
+      FROM aftersales.ticket_charges c WHERE c.tenant_id = tenant AND c.ticket_id = ticket;
+    RETURN total;
+END
+$$;
+COMMENT ON FUNCTION aftersales.price_ticket(bigint) IS
+  'Rebuild a ticket''s charges from its work logs (labour per hour, travel per visit) and its used part orders, free under warranty or a covering service agreement; fees added by hand stay; returns the amount charged';
+
+CREATE FUNCTION aftersales.add_fee(ticket bigint, description text, amount numeric, chargeable boolean DEFAULT true)
+    RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    id bigint;
+BEGIN
+    IF NOT EXISTS (SELECT FROM aftersales.tickets t WHERE t.tenant_id = tenant AND t.ticket_id = ticket) THEN
+        PERFORM aftersales_internal.parts_not_found('ticket', ticket, tenant, 'Add a fee to a ticket of the tenant: SELECT aftersales.add_fee(42, ''disposal'', 50);');
+    END IF;
+    IF EXISTS (SELECT FROM aftersales.settlements st WHERE st.tenant_id = tenant AND st.ticket_id = ticket) THEN
+        RAISE EXCEPTION 'ticket % is settled', ticket
+            USING ERRCODE = '55000', DETAIL = 'A settled ticket''s charges are fixed.', HINT = 'Read them from aftersales.ticket_charges.';
+    END IF;
+    IF description IS NULL OR pg_catalog.btrim(description) = '' OR amount IS NULL OR NOT (amount >= 0 AND amount < 1e10) THEN
+        RAISE EXCEPTION 'invalid fee: "%", %', pg_catalog.left(COALESCE(description, 'NULL'), 64), COALESCE(amount::text, 'NULL')
+            USING ERRCODE = '22023', HINT = 'A fee has a description and an amount of zero or more: SELECT aftersales.add_fee(42, ''disposal'', 50);';
+    END IF;
+    INSERT INTO aftersales.ticket_charges AS c (tenant_id, ticket_id, kind, description, quantity, unit_price, unit_cost,
+                                                chargeable, basis, amount, cost)
+    VALUES (tenant, ticket, 'fee', description, 1, amount, 0, COALESCE(chargeable, true), 'manual',
+            CASE WHEN COALESCE(chargeable, true) THEN pg_catalog.round(amount, 2) ELSE 0 END, 0)
+    RETURNING c.charge_id INTO id;
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION aftersales.add_fee(bigint, text, numeric, boolean) IS 'Add a fee by hand to a ticket''s charges; returns the charge id';
+
+CREATE FUNCTION aftersales.settle_ticket(ticket bigint, at timestamptz DEFAULT aftersales.now())
+    RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant bigint := aftersales.current_tenant();
+    st aftersales.ticket_status;
+    id bigint;
+BEGIN
+    PERFORM aftersales_internal.check_at(at, 'settle_ticket');
+    SELECT t.status INTO st FROM aftersales.tickets t WHERE t.tenant_id = tenant AND t.ticket_id = ticket FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        PERFORM aftersales_internal.parts_not_found('ticket', ticket, tenant, 'Settle a ticket of the tenant: SELECT aftersales.settle_ticket(42);');
+    END IF;
+    IF st NOT IN ('resolved', 'closed') THEN
+        RAISE EXCEPTION 'ticket % is %: only a resolved or closed ticket is settled', ticket, st
+            USING ERRCODE = '55000', HINT = 'Resolve the ticket first: SELECT aftersales.resolve_ticket(42);';
+    END IF;
+    IF EXISTS (SELECT FROM aftersales.settlements s WHERE s.tenant_id = tenant AND s.ticket_id = ticket) THEN
+        RAISE EXCEPTION 'ticket % is already settled', ticket
+            USING ERRCODE = '55000', HINT = 'Read the settlement: SELECT * FROM aftersales.settlements WHERE ticket_id = 42;';
+    END IF;
+    PERFORM aftersales.price_ticket(ticket);
+    INSERT INTO aftersales.settlements AS s (tenant_id, ticket_id, settled_at, amount, cost)
+    SELECT tenant, ticket, at, COALESCE(pg_catalog.sum(c.amount), 0), COALESCE(pg_catalog.sum(c.cost), 0)
+      FROM aftersales.ticket_charges c WHERE c.tenant_id = tenant AND c.ticket_id = ticket
+    RETURNING s.settlement_id INTO id;
+    UPDATE aftersales.ticket_charges c SET settlement_id = id WHERE c.tenant_id = tenant AND c.ticket_id = ticket;
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION aftersales.settle_ticket(bigint, timestamptz) IS
+  'Settle (结算) a resolved or closed ticket: prices it, records the settlement and fixes its charges; returns the settlement id';
+
+-- ---------------------------------------------------------------------------
+-- The alerts of parts, raised by the sweep: an order arrived and not
+-- collected within parts_settings.uncollected_alert_hours
+-- (part_not_collected), an approved order not shipped by its ship_due_at
+-- (part_not_shipped).  level = the order id, so each order is announced
+-- once per kind: the alerts_once constraint (ON CONFLICT DO NOTHING) holds
+-- it whatever two sweeps do at once.  The candidates are the orders in
+-- state arrived, or approved and reserved, (partial indexes), so the cost
+-- is the open orders', not the history's.
+CREATE FUNCTION aftersales_internal.sweep_parts(now timestamptz, tenant bigint DEFAULT NULL) RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n integer := 0;
+    a record;
+BEGIN
+    FOR a IN
+        WITH due AS (
+            SELECT o.tenant_id, o.ticket_id, o.order_id, 'part_not_collected'::text AS kind,
+                   o.arrived_at + pg_catalog.make_interval(secs => (aftersales_internal.parts_settings(o.tenant_id)).uncollected_alert_hours * 3600) AS due_at,
+                   pg_catalog.jsonb_build_object('order', o.order_id, 'arrived_at', o.arrived_at, 'warehouse', o.source_warehouse_id,
+                                                 'engineer', o.engineer_id) AS detail
+              FROM aftersales.part_orders o
+             WHERE o.state = 'arrived' AND o.arrived_at <= sweep_parts.now
+               AND (sweep_parts.tenant IS NULL OR o.tenant_id = sweep_parts.tenant)
+            UNION ALL
+            SELECT o.tenant_id, o.ticket_id, o.order_id, 'part_not_shipped', o.ship_due_at,
+                   pg_catalog.jsonb_build_object('order', o.order_id, 'approved_at', o.approved_at, 'state', o.state,
+                                                 'warehouse', o.warehouse_id)
+              FROM aftersales.part_orders o
+             WHERE o.state IN ('approved', 'reserved') AND o.ship_due_at <= sweep_parts.now
+               AND (sweep_parts.tenant IS NULL OR o.tenant_id = sweep_parts.tenant)
+        )
+        INSERT INTO aftersales.alerts AS al (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, detail)
+        SELECT d.tenant_id, d.ticket_id, 'ticket', d.kind, d.order_id, 'supervisor', d.due_at, sweep_parts.now, d.detail
+          FROM due d
+         WHERE d.due_at <= sweep_parts.now
+           AND NOT EXISTS (SELECT FROM aftersales.alerts x
+                            WHERE x.tenant_id = d.tenant_id AND x.ticket_id = d.ticket_id AND x.clock = 'ticket'
+                              AND x.kind = d.kind AND x.level = d.order_id)
+         ORDER BY d.due_at, d.order_id
+        ON CONFLICT ON CONSTRAINT alerts_once DO NOTHING
+        RETURNING al.tenant_id, al.alert_id, al.ticket_id, al.kind, al.level
+    LOOP
+        PERFORM pg_catalog.pg_notify('aftersales_alerts', pg_catalog.json_build_object(
+            'tenant', a.tenant_id, 'alert', a.alert_id, 'ticket', a.ticket_id, 'clock', 'ticket', 'kind', a.kind,
+            'level', a.level)::text);
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sweep_parts(timestamptz, bigint) IS
+  'Internal, called by aftersales.sweep(): raises part_not_collected and part_not_shipped once per order that came due at now; returns how many';
+
+-- ---------------------------------------------------------------------------
+-- The check: stock is the sum of its ledger, reservations match the
+-- reserved orders, and every order, return and claim is the replay of its
+-- log through the state machine (aftersales_internal.state_machine_check).
+
+CREATE FUNCTION aftersales.check_parts(tenant bigint DEFAULT NULL)
+    RETURNS TABLE (tenant_id bigint, object text, id text, problem text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    -- stock against the sum of its movements
+    SELECT COALESCE(s.tenant_id, m.tenant_id), 'stock',
+           COALESCE(s.warehouse_id, m.warehouse_id)::text || '/' || COALESCE(s.part_id, m.part_id)::text,
+           pg_catalog.format('on hand %s, reserved %s, moves %s; the ledger sums to %s, %s, %s',
+                             s.on_hand, s.reserved, s.moves, m.on_hand, m.reserved, m.n)
+      FROM (SELECT st.* FROM aftersales.stock st WHERE check_parts.tenant IS NULL OR st.tenant_id = check_parts.tenant) s
+      FULL JOIN (SELECT mv.tenant_id, mv.warehouse_id, mv.part_id, pg_catalog.sum(mv.on_hand_delta) AS on_hand,
+                        pg_catalog.sum(mv.reserved_delta) AS reserved, pg_catalog.count(*) AS n
+                   FROM aftersales.stock_moves mv
+                  WHERE check_parts.tenant IS NULL OR mv.tenant_id = check_parts.tenant
+                  GROUP BY 1, 2, 3) m
+        ON m.tenant_id = s.tenant_id AND m.warehouse_id = s.warehouse_id AND m.part_id = s.part_id
+     WHERE s.on_hand IS DISTINCT FROM m.on_hand::integer OR s.reserved IS DISTINCT FROM m.reserved::integer
+        OR s.moves IS DISTINCT FROM m.n
+    UNION ALL
+    -- reserved stock against the orders holding a reservation
+    SELECT COALESCE(s.tenant_id, r.tenant_id), 'reservation',
+           COALESCE(s.warehouse_id, r.warehouse_id)::text || '/' || COALESCE(s.part_id, r.part_id)::text,
+           pg_catalog.format('reserved %s, but the reserved orders hold %s', COALESCE(s.reserved, 0), COALESCE(r.q, 0))
+      FROM (SELECT st.* FROM aftersales.stock st
+             WHERE st.reserved > 0 AND (check_parts.tenant IS NULL OR st.tenant_id = check_parts.tenant)) s
+      FULL JOIN (SELECT o.tenant_id, o.source_warehouse_id AS warehouse_id, l.part_id, pg_catalog.sum(l.quantity) AS q
+                   FROM aftersales.part_orders o
+                   JOIN aftersales.part_order_lines l ON l.tenant_id = o.tenant_id AND l.order_id = o.order_id
+                  WHERE o.state = 'reserved' AND (check_parts.tenant IS NULL OR o.tenant_id = check_parts.tenant)
+                  GROUP BY 1, 2, 3) r
+        ON r.tenant_id = s.tenant_id AND r.warehouse_id = s.warehouse_id AND r.part_id = s.part_id
+     WHERE COALESCE(s.reserved, 0) <> COALESCE(r.q, 0)
+    UNION ALL
+    -- each order, old-part return and claim is the replay of its log
+    -- (the engine's check: a chain of listed transitions, and the row's
+    -- state, last event and fields as the log rebuilds them)
+    SELECT tn.tenant_id, m.machine, c.id::text, c.problem
+      FROM aftersales.tenants tn
+     CROSS JOIN (VALUES ('part_order', 'aftersales.part_orders'::regclass, 'aftersales.part_order_events'::regclass, 'order_id'),
+                        ('part_return', 'aftersales.part_returns'::regclass, 'aftersales.part_return_events'::regclass, 'return_id'),
+                        ('part_claim', 'aftersales.part_claims'::regclass, 'aftersales.part_claim_events'::regclass, 'claim_id'))
+           AS m (machine, objects, log, id_column)
+     CROSS JOIN LATERAL aftersales_internal.state_machine_check(m.machine, m.objects, m.log, m.id_column, tn.tenant_id) c
+     WHERE check_parts.tenant IS NULL OR tn.tenant_id = check_parts.tenant
+$$;
+
+COMMENT ON FUNCTION aftersales.check_parts(bigint) IS
+  'Proves the parts module''s invariants: stock equals the sum of its ledger, reserved stock equals what reserved orders hold, and every order, old-part return and claim is the replay of its event log; returns one row per problem, none when sound';
+
+-- 82_parts_generator.sql
+-- aftersales install script, part 82: the spare-parts step of the sample
+-- data generator (generate_sample_data calls it after the tickets' life
+-- cycles).  Deterministic like the rest: every draw is sample_u(seed, item,
+-- salt) with salts of its own (8201 ...), items being ranks within the
+-- tenant, so it never changes a draw of the ticket steps, and the ticket
+-- checksum of a seed is the same as without it.  Its own content is
+-- summed by sample_parts_checksum().
+--
+-- What it builds:
+--   parts       12 per product line: 3 of class A (expensive, heavy, the
+--               old part goes back to the factory), 3 of B, 6 of C; each
+--               fits every model of its line and has one of the tenant's
+--               suppliers;
+--   warehouses  a central one (HQ), one per region, one per province's
+--               service station; opening stock at the start of the year,
+--               replenished in the central warehouse when it runs dry;
+--   orders      about a third of the field tickets that had a visit and
+--               were resolved, from the service station of the ticket's
+--               province (else the region's warehouse): reserved there when
+--               it has the parts, else transferred from the regional or
+--               central warehouse; about 5% ship late, 2% are lost in
+--               transit (cancelled), 3% wait long to be collected and a
+--               few are never collected; events after the year's end are
+--               not made, so the last orders are still open;
+--   returns and claims for the class A parts used; work logs for every
+--   visit (travel and on-site) and for the remote work of resolved
+--   non-field tickets; charges priced and closed tickets settled.
+-- The ticket life cycles are already written when it runs, so a part
+-- order does not hold its ticket here, and is entered by a direct INSERT
+-- (request_parts refuses a resolved ticket); everything after goes through
+-- the API and the state machine.
+
+CREATE FUNCTION aftersales_internal.sample_parts(tid bigint, s integer, yr integer) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    y0 constant timestamptz := pg_catalog.make_timestamptz(yr, 1, 1, 0, 0, 0, 'Asia/Shanghai');
+    cutoff constant timestamptz := pg_catalog.make_timestamptz(yr + 1, 1, 1, 0, 0, 0, 'Asia/Shanghai');
+    names constant text[] := ARRAY['主电机', '控制板', '压缩机头', '传感器组件', '密封件套装', '滤芯',
+                                   '风扇叶片', '皮带', '保险丝', '继电器', '螺栓套装', '垫片'];
+    central bigint;
+    t record;
+    o record;
+    oid_ bigint;
+    src bigint;
+    a timestamptz;
+    u1 double precision;
+    u2 double precision;
+    u3 double precision;
+    cid bigint;
+    hq bigint;
+    pids bigint[];
+    qtys integer[];
+    wkg numeric;
+BEGIN
+    SELECT org.org_id INTO hq FROM aftersales.organisations org WHERE org.tenant_id = tid AND org.level = 'hq';
+
+    -- parts
+    INSERT INTO aftersales.parts (tenant_id, part_no, name, part_class, unit_cost, unit_weight_kg, return_required, supplier_org_id)
+    SELECT tid, l.code || '-P' || pg_catalog.lpad(k::text, 2, '0'), l.name || names[k],
+           CASE WHEN k <= 3 THEN 'A' WHEN k <= 6 THEN 'B' ELSE 'C' END,
+           pg_catalog.round((CASE WHEN k <= 3 THEN 500 + 2500 * aftersales_internal.sample_u(s, l.rk * 100 + k, 8201)
+                                  WHEN k <= 6 THEN 80 + 420 * aftersales_internal.sample_u(s, l.rk * 100 + k, 8201)
+                                  ELSE 5 + 75 * aftersales_internal.sample_u(s, l.rk * 100 + k, 8201) END)::numeric, 2),
+           pg_catalog.round((CASE WHEN k <= 3 THEN 5 + 35 * aftersales_internal.sample_u(s, l.rk * 100 + k, 8202)
+                                  WHEN k <= 6 THEN 0.5 + 4.5 * aftersales_internal.sample_u(s, l.rk * 100 + k, 8202)
+                                  ELSE 0.05 + 0.95 * aftersales_internal.sample_u(s, l.rk * 100 + k, 8202) END)::numeric, 3),
+           k <= 3,
+           (SELECT sp.org_id FROM (SELECT org.org_id, pg_catalog.row_number() OVER (ORDER BY org.name) AS n,
+                                          pg_catalog.count(*) OVER () AS c
+                                     FROM aftersales.organisations org
+                                    WHERE org.tenant_id = tid AND org.org_type = 'supplier') sp
+             WHERE sp.n = 1 + pg_catalog.floor(aftersales_internal.sample_u(s, l.rk * 100 + k, 8203) * sp.c)::integer)
+      FROM (SELECT pl.*, pg_catalog.row_number() OVER (ORDER BY pl.code) AS rk
+              FROM aftersales.product_lines pl WHERE pl.tenant_id = tid) l
+     CROSS JOIN pg_catalog.generate_series(1, 12) k
+     ORDER BY l.code, k;
+    INSERT INTO aftersales.part_models (tenant_id, part_id, model_id)
+    SELECT tid, p.part_id, m.model_id
+      FROM aftersales.parts p
+      JOIN aftersales.product_lines l ON l.tenant_id = p.tenant_id AND p.part_no LIKE l.code || '-P%'
+      JOIN aftersales.product_models m ON m.tenant_id = l.tenant_id AND m.product_line_id = l.product_line_id
+     WHERE p.tenant_id = tid
+     ORDER BY p.part_id, m.model_id;
+
+    -- warehouses
+    INSERT INTO aftersales.warehouses (tenant_id, code, name, kind, owner_org_id) VALUES (tid, 'WH-HQ', '中心库', 'central', hq)
+    RETURNING warehouse_id INTO central;
+    INSERT INTO aftersales.warehouses (tenant_id, code, name, kind, owner_org_id)
+    SELECT tid, 'WH-' || org.region, org.region || '区域库', 'regional', org.org_id
+      FROM aftersales.organisations org WHERE org.tenant_id = tid AND org.level = 'region' ORDER BY org.name;
+    INSERT INTO aftersales.warehouses (tenant_id, code, name, kind, owner_org_id)
+    SELECT tid, 'WH-' || org.province, org.name || '备件库', 'outlet', org.org_id
+      FROM aftersales.organisations org
+     WHERE org.tenant_id = tid AND org.level = 'outlet' AND org.org_type = 'representative_office'
+     ORDER BY org.name;
+
+    -- opening stock: plenty in the centre, some in the regions, a few
+    -- cheap parts at the stations
+    INSERT INTO aftersales.stock_moves (tenant_id, warehouse_id, part_id, kind, on_hand_delta, reserved_delta, at, reason)
+    SELECT tid, w.warehouse_id, p.part_id, 'receipt', x.q, 0, y0, 'opening stock'
+      FROM aftersales.warehouses w
+     CROSS JOIN aftersales.parts p
+     CROSS JOIN LATERAL (
+           SELECT CASE w.kind
+                    WHEN 'central' THEN CASE p.part_class WHEN 'A' THEN 40 ELSE 150 END
+                    WHEN 'regional' THEN pg_catalog.floor(CASE p.part_class WHEN 'A' THEN 4 WHEN 'B' THEN 10 ELSE 25 END
+                                                          * aftersales_internal.sample_u(s, pg_catalog.hashtext(w.code || p.part_no), 8204))::integer
+                    ELSE CASE WHEN p.part_class = 'C'
+                              THEN pg_catalog.floor(5 * aftersales_internal.sample_u(s, pg_catalog.hashtext(w.code || p.part_no), 8204))::integer
+                              ELSE 0 END
+                  END AS q) x
+     WHERE w.tenant_id = tid AND p.tenant_id = tid AND x.q > 0
+     ORDER BY w.code, p.part_no;
+
+    -- orders
+    FOR t IN
+        SELECT tk.ticket_id, tk.rk, tk.arrived_at, tk.model_id, COALESCE(tk.org_id, c.org_id) AS org_id, tk.assignee_id,
+               (SELECT w.warehouse_id FROM aftersales.warehouses w
+                  JOIN aftersales.organisations wo ON wo.tenant_id = w.tenant_id AND wo.org_id = w.owner_org_id
+                 WHERE w.tenant_id = tid AND w.kind = 'outlet' AND wo.province = org.province) AS station,
+               (SELECT w.warehouse_id FROM aftersales.warehouses w
+                 WHERE w.tenant_id = tid AND w.kind = 'regional' AND w.code = 'WH-' || org.region) AS regional
+          FROM (SELECT x.*, pg_catalog.row_number() OVER (ORDER BY x.ticket_id) AS rk
+                  FROM aftersales.tickets x WHERE x.tenant_id = tid) tk
+          JOIN aftersales.customers c ON c.tenant_id = tk.tenant_id AND c.customer_id = tk.customer_id
+          LEFT JOIN aftersales.organisations org ON org.tenant_id = tk.tenant_id AND org.org_id = COALESCE(tk.org_id, c.org_id)
+         WHERE tk.field AND tk.arrived_at IS NOT NULL AND tk.first_resolved_at IS NOT NULL AND tk.model_id IS NOT NULL
+           AND COALESCE(tk.org_id, c.org_id) IS NOT NULL
+           AND aftersales_internal.sample_u(s, tk.rk, 8210) < 0.33
+         ORDER BY tk.ticket_id
+    LOOP
+        u1 := aftersales_internal.sample_u(s, t.rk, 8211);
+        u2 := aftersales_internal.sample_u(s, t.rk, 8212);
+        u3 := aftersales_internal.sample_u(s, t.rk, 8213);
+        a := t.arrived_at + interval '30 minutes';
+        IF a >= cutoff THEN
+            CONTINUE;
+        END IF;
+        -- one or two parts of the model's line; C parts by one to three
+        SELECT pg_catalog.array_agg(f.part_id ORDER BY f.n),
+               pg_catalog.array_agg(CASE WHEN f.part_class = 'C'
+                                         THEN 1 + pg_catalog.floor(3 * aftersales_internal.sample_u(s, t.rk * 10 + f.n, 8215))::integer
+                                         ELSE 1 END ORDER BY f.n),
+               pg_catalog.sum(f.unit_weight_kg * CASE WHEN f.part_class = 'C'
+                                         THEN 1 + pg_catalog.floor(3 * aftersales_internal.sample_u(s, t.rk * 10 + f.n, 8215))::integer
+                                         ELSE 1 END)
+          INTO pids, qtys, wkg
+          FROM (SELECT DISTINCT ON (pk.part_id) pk.n, pk.part_id, pk.part_class, pk.unit_weight_kg
+                  FROM (SELECT d.n, fit.part_id, fit.part_class, fit.unit_weight_kg
+                          FROM pg_catalog.generate_series(1, 1 + (u3 < 0.3)::integer) d (n)
+                          CROSS JOIN LATERAL (
+                                SELECT p.part_id, p.part_class, p.unit_weight_kg,
+                                       pg_catalog.row_number() OVER (ORDER BY p.part_no) AS i, pg_catalog.count(*) OVER () AS c
+                                  FROM aftersales.part_models pm
+                                  JOIN aftersales.parts p ON p.tenant_id = pm.tenant_id AND p.part_id = pm.part_id
+                                 WHERE pm.tenant_id = tid AND pm.model_id = t.model_id) fit
+                         WHERE fit.i = 1 + pg_catalog.floor(fit.c * pg_catalog.power(aftersales_internal.sample_u(s, t.rk * 10 + d.n, 8214), 0.7))::integer) pk
+                 ORDER BY pk.part_id, pk.n) f;
+        CONTINUE WHEN pids IS NULL;
+        INSERT INTO aftersales.part_orders AS po (tenant_id, ticket_id, org_id, warehouse_id, engineer_id, requested_at,
+                                                  weight_kg, event, event_at)
+        VALUES (tid, t.ticket_id, t.org_id, COALESCE(t.station, t.regional, central), t.assignee_id, a, wkg, 'request', a)
+        RETURNING po.order_id INTO oid_;
+        INSERT INTO aftersales.part_order_lines (tenant_id, order_id, line_no, part_id, quantity)
+        SELECT tid, oid_, x.i::integer, x.p, x.q FROM ROWS FROM (pg_catalog.unnest(pids), pg_catalog.unnest(qtys)) WITH ORDINALITY AS x (p, q, i);
+        a := a + pg_catalog.make_interval(secs => 600 + 14400 * u1);
+        CONTINUE WHEN a >= cutoff;
+        PERFORM aftersales.approve_part_order(oid_, at => a);
+        -- reserve where the parts are: the station, else the region, else
+        -- the centre (replenished when it runs dry)
+        src := NULL;
+        SELECT x.w INTO src
+          FROM (VALUES (1, t.station), (2, t.regional), (3, central)) AS x (k, w)
+         WHERE x.w IS NOT NULL
+           AND NOT EXISTS (SELECT FROM aftersales.part_order_lines l
+                            LEFT JOIN aftersales.stock st ON st.tenant_id = l.tenant_id AND st.warehouse_id = x.w AND st.part_id = l.part_id
+                           WHERE l.tenant_id = tid AND l.order_id = oid_ AND COALESCE(st.on_hand - st.reserved, 0) < l.quantity)
+         ORDER BY x.k LIMIT 1;
+        a := a + interval '10 minutes';
+        IF src IS NULL THEN
+            src := central;
+            INSERT INTO aftersales.stock_moves (tenant_id, warehouse_id, part_id, kind, on_hand_delta, reserved_delta, at, reason)
+            SELECT tid, central, l.part_id, 'receipt', 50, 0, a, 'replenishment'
+              FROM aftersales.part_order_lines l WHERE l.tenant_id = tid AND l.order_id = oid_ ORDER BY l.part_id;
+        END IF;
+        CONTINUE WHEN a >= cutoff;
+        PERFORM aftersales.reserve_part_order(oid_, src, at => a);
+        -- shipping: mostly within hours, 5% late (past the 48-hour target)
+        a := a + pg_catalog.make_interval(secs => CASE WHEN u2 < 0.05 THEN 3600 * (50 + 70 * u1) ELSE 3600 * (1 + 30 * u2) END);
+        CONTINUE WHEN a >= cutoff;
+        PERFORM aftersales.ship_part_order(oid_, CASE WHEN u1 < 0.5 THEN '顺丰速运' ELSE '德邦物流' END,
+                                           'T' || pg_catalog.lpad(t.rk::text, 10, '0'), at => a);
+        IF u3 > 0.98 THEN
+            a := a + interval '96 hours';
+            CONTINUE WHEN a >= cutoff;
+            PERFORM aftersales.cancel_part_order(oid_, 'lost in transit', at => a);
+            CONTINUE;
+        END IF;
+        a := a + pg_catalog.make_interval(secs => 3600 * (6 + 54 * u3));
+        CONTINUE WHEN a >= cutoff;
+        PERFORM aftersales.arrive_part_order(oid_, at => a);
+        CONTINUE WHEN u3 BETWEEN 0.95 AND 0.96;      -- never collected
+        a := a + pg_catalog.make_interval(secs => CASE WHEN u3 BETWEEN 0.92 AND 0.95 THEN 3600 * (48 + 150 * u1)
+                                                       ELSE 3600 * (0.5 + 30 * u1 * u1) END);
+        CONTINUE WHEN a >= cutoff;
+        PERFORM aftersales.collect_part_order(oid_, at => a);
+        a := a + interval '1 hour';
+        CONTINUE WHEN a >= cutoff;
+        IF u2 BETWEEN 0.90 AND 0.93 THEN
+            PERFORM aftersales.return_part_order(oid_, 'not needed after diagnosis', at => a);
+            CONTINUE;
+        END IF;
+        PERFORM aftersales.use_part_order(oid_, at => a);
+    END LOOP;
+
+    -- old parts back to the factory, and claims
+    FOR o IN SELECT r.return_id, r.due_at, pg_catalog.row_number() OVER (ORDER BY r.return_id) AS rk
+               FROM aftersales.part_returns r WHERE r.tenant_id = tid ORDER BY r.return_id LOOP
+        u1 := aftersales_internal.sample_u(s, o.rk, 8220);
+        u2 := aftersales_internal.sample_u(s, o.rk, 8221);
+        u3 := aftersales_internal.sample_u(s, o.rk, 8222);
+        a := o.due_at + pg_catalog.make_interval(secs => 3600 * (24 + 72 * u1));
+        CONTINUE WHEN a >= cutoff;
+        IF u2 < 0.05 THEN
+            PERFORM aftersales.waive_old_part(o.return_id, 'part destroyed on site', at => a);
+            CONTINUE;
+        END IF;
+        CONTINUE WHEN u2 < 0.12;                     -- still due
+        PERFORM aftersales.ship_old_part(o.return_id, '德邦物流', 'R' || pg_catalog.lpad(o.rk::text, 10, '0'), at => a);
+        a := a + pg_catalog.make_interval(secs => 3600 * (48 + 72 * u2));
+        CONTINUE WHEN a >= cutoff;
+        PERFORM aftersales.receive_old_part(o.return_id, at => a);
+        a := a + pg_catalog.make_interval(secs => 3600 * (24 + 48 * u3));
+        CONTINUE WHEN a >= cutoff;
+        PERFORM aftersales.inspect_old_part(o.return_id, CASE WHEN u3 < 0.6 THEN 'supplier_fault' WHEN u3 < 0.9 THEN 'no_fault' ELSE 'misuse' END, at => a);
+        CONTINUE WHEN u3 >= 0.6;
+        a := a + interval '24 hours';
+        CONTINUE WHEN a >= cutoff;
+        cid := aftersales.file_claim(o.return_id, at => a);
+        a := a + pg_catalog.make_interval(secs => 3600 * (72 + 168 * u1));
+        CONTINUE WHEN a >= cutoff;
+        IF u1 < 0.75 THEN
+            PERFORM aftersales.accept_claim(cid, pg_catalog.round((SELECT c.amount FROM aftersales.part_claims c WHERE c.tenant_id = tid AND c.claim_id = cid)
+                                                                  * (0.8 + 0.2 * u2)::numeric, 2), at => a);
+        ELSE
+            PERFORM aftersales.reject_claim(cid, '磨损, 非质量问题', at => a);
+            CONTINUE WHEN u2 < 0.5;
+            a := a + interval '48 hours';
+            CONTINUE WHEN a >= cutoff;
+            PERFORM aftersales.refile_claim(cid, '补充检测报告', at => a);
+            a := a + interval '120 hours';
+            CONTINUE WHEN a >= cutoff;
+            IF u3 < 0.36 THEN
+                PERFORM aftersales.accept_claim(cid, at => a);
+            ELSE
+                PERFORM aftersales.reject_claim(cid, '维持原判', at => a);
+                CONTINUE;
+            END IF;
+        END IF;
+        a := a + pg_catalog.make_interval(secs => 86400 * (10 + 20 * u3));
+        CONTINUE WHEN a >= cutoff;
+        PERFORM aftersales.settle_claim(cid, at => a);
+    END LOOP;
+
+    -- work logs: a travel and an on-site log for every visit (arrival
+    -- event) by the ticket's engineer; remote work on resolved tickets
+    -- without a visit
+    INSERT INTO aftersales.work_logs (tenant_id, ticket_id, engineer_id, kind, started_at, ended_at, logged_by)
+    SELECT tid, v.ticket_id, v.engineer_id, k.kind,
+           CASE k.kind WHEN 'travel' THEN v.at - pg_catalog.make_interval(secs => 1200 + 4200 * v.u) ELSE v.at END,
+           CASE k.kind WHEN 'travel' THEN v.at ELSE v.at + pg_catalog.make_interval(secs => 3600 + 10800 * v.u) END,
+           'sample'
+      FROM (SELECT e.ticket_id, e.at, tk.assignee_id AS engineer_id,
+                   aftersales_internal.sample_u(s, tk.rk * 100 + e.seq, 8230) AS u
+              FROM (SELECT x.*, pg_catalog.row_number() OVER (ORDER BY x.ticket_id) AS rk
+                      FROM aftersales.tickets x WHERE x.tenant_id = tid) tk
+              JOIN aftersales.ticket_events e ON e.tenant_id = tk.tenant_id AND e.ticket_id = tk.ticket_id AND e.event = 'arrive'
+             WHERE tk.assignee_id IS NOT NULL) v
+     CROSS JOIN (VALUES ('travel'), ('on_site')) k (kind)
+     ORDER BY v.ticket_id, v.at, k.kind;
+    INSERT INTO aftersales.work_logs (tenant_id, ticket_id, engineer_id, kind, started_at, ended_at, logged_by)
+    SELECT tid, tk.ticket_id, tk.assignee_id, 'remote', tk.first_response_at,
+           tk.first_response_at + pg_catalog.make_interval(secs => 900 + 4500 * aftersales_internal.sample_u(s, tk.rk, 8231)),
+           'sample'
+      FROM (SELECT x.*, pg_catalog.row_number() OVER (ORDER BY x.ticket_id) AS rk
+              FROM aftersales.tickets x WHERE x.tenant_id = tid) tk
+     WHERE NOT tk.field AND tk.assignee_id IS NOT NULL AND tk.first_response_at IS NOT NULL AND tk.resolved_at IS NOT NULL
+     ORDER BY tk.ticket_id;
+
+    -- charges of the resolved tickets, settled once closed
+    FOR t IN SELECT tk.ticket_id, tk.status, tk.closed_at FROM aftersales.tickets tk
+              WHERE tk.tenant_id = tid AND tk.status IN ('resolved', 'closed')
+                AND EXISTS (SELECT FROM aftersales.work_logs w WHERE w.tenant_id = tid AND w.ticket_id = tk.ticket_id)
+              ORDER BY tk.ticket_id LOOP
+        IF t.status = 'closed' AND t.closed_at + interval '1 day' < cutoff THEN
+            PERFORM aftersales.settle_ticket(t.ticket_id, at => t.closed_at + interval '1 day');
+        ELSE
+            PERFORM aftersales.price_ticket(t.ticket_id);
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_parts(bigint, integer, integer) IS
+  'Internal step of generate_sample_data: parts, warehouses, stock, part orders for a third of the field repairs, old-part returns and claims, work logs for every visit, charges and settlements; deterministic for a seed';
+
+CREATE FUNCTION aftersales.sample_parts_checksum(tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    h1 numeric;
+    h2 numeric;
+    m constant numeric := 18446744073709551616;
+BEGIN
+    IF tenant IS NULL OR NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', COALESCE(tenant::text, 'NULL')
+            USING ERRCODE = 'P0002',
+                  HINT = 'Name a tenant by its id, for example: SELECT aftersales.sample_parts_checksum((SELECT tenant_id FROM aftersales.tenants WHERE name = ''demo''));';
+    END IF;
+    WITH tk AS (
+        SELECT t.ticket_id, pg_catalog.row_number() OVER (ORDER BY t.ticket_id) AS rk
+          FROM aftersales.tickets t WHERE t.tenant_id = tenant
+    ), od AS (
+        SELECT o.*, pg_catalog.row_number() OVER (ORDER BY o.order_id) AS rk
+          FROM aftersales.part_orders o WHERE o.tenant_id = tenant
+    ), rows_ (r) AS (
+        SELECT pg_catalog.concat_ws('|', 'part', p.part_no, p.name, p.part_class, p.unit_cost, p.unit_weight_kg, p.return_required, s.name)
+          FROM aftersales.parts p LEFT JOIN aftersales.organisations s ON s.tenant_id = p.tenant_id AND s.org_id = p.supplier_org_id
+         WHERE p.tenant_id = tenant
+        UNION ALL
+        SELECT pg_catalog.concat_ws('|', 'warehouse', w.code, w.name, w.kind, g.name)
+          FROM aftersales.warehouses w JOIN aftersales.organisations g ON g.tenant_id = w.tenant_id AND g.org_id = w.owner_org_id
+         WHERE w.tenant_id = tenant
+        UNION ALL
+        SELECT pg_catalog.concat_ws('|', 'stock', w.code, p.part_no, st.on_hand, st.reserved, st.moves)
+          FROM aftersales.stock st
+          JOIN aftersales.warehouses w ON w.tenant_id = st.tenant_id AND w.warehouse_id = st.warehouse_id
+          JOIN aftersales.parts p ON p.tenant_id = st.tenant_id AND p.part_id = st.part_id
+         WHERE st.tenant_id = tenant
+        UNION ALL
+        SELECT pg_catalog.concat_ws('|', 'order', o.rk, t.rk, w.code, sw.code, o.state, o.event_seq, o.weight_kg, o.carrier, o.tracking_no,
+                                    extract(epoch FROM o.requested_at), extract(epoch FROM o.approved_at), extract(epoch FROM o.shipped_at),
+                                    extract(epoch FROM o.arrived_at), extract(epoch FROM o.collected_at), extract(epoch FROM o.finished_at),
+                                    extract(epoch FROM o.cancelled_at),
+                                    (SELECT pg_catalog.string_agg(p.part_no || 'x' || l.quantity, ',' ORDER BY l.line_no)
+                                       FROM aftersales.part_order_lines l JOIN aftersales.parts p ON p.tenant_id = l.tenant_id AND p.part_id = l.part_id
+                                      WHERE l.tenant_id = o.tenant_id AND l.order_id = o.order_id))
+          FROM od o JOIN tk t ON t.ticket_id = o.ticket_id
+          JOIN aftersales.warehouses w ON w.tenant_id = o.tenant_id AND w.warehouse_id = o.warehouse_id
+          LEFT JOIN aftersales.warehouses sw ON sw.tenant_id = o.tenant_id AND sw.warehouse_id = o.source_warehouse_id
+        UNION ALL
+        SELECT pg_catalog.concat_ws('|', 'return', o.rk, r.line_no, r.state, r.event_seq, r.inspection_result,
+                                    extract(epoch FROM r.shipped_at), extract(epoch FROM r.received_at),
+                                    c.state, c.round, c.amount, c.accepted_amount, extract(epoch FROM c.settled_at))
+          FROM aftersales.part_returns r JOIN od o ON o.order_id = r.order_id
+          LEFT JOIN aftersales.part_claims c ON c.tenant_id = r.tenant_id AND c.return_id = r.return_id
+         WHERE r.tenant_id = tenant
+        UNION ALL
+        SELECT pg_catalog.concat_ws('|', 'work', t.rk, e.login, w.kind, extract(epoch FROM w.started_at), extract(epoch FROM w.ended_at))
+          FROM aftersales.work_logs w JOIN tk t ON t.ticket_id = w.ticket_id
+          JOIN aftersales.engineers e ON e.tenant_id = w.tenant_id AND e.engineer_id = w.engineer_id
+         WHERE w.tenant_id = tenant
+        UNION ALL
+        SELECT pg_catalog.concat_ws('|', 'charge', t.rk, c.kind, c.description, c.quantity, c.unit_price, c.unit_cost, c.basis,
+                                    c.amount, c.cost, c.settlement_id IS NOT NULL)
+          FROM aftersales.ticket_charges c JOIN tk t ON t.ticket_id = c.ticket_id
+         WHERE c.tenant_id = tenant
+    )
+    SELECT COALESCE(pg_catalog.sum(pg_catalog.hashtextextended(r, 0)::numeric + 9223372036854775808), 0) % m,
+           COALESCE(pg_catalog.sum(pg_catalog.hashtextextended(r, 1)::numeric + 9223372036854775808), 0) % m
+      INTO h1, h2
+      FROM rows_;
+    RETURN pg_catalog.lpad(pg_catalog.to_hex((h1 - 9223372036854775808)::bigint), 16, '0')
+           || pg_catalog.lpad(pg_catalog.to_hex((h2 - 9223372036854775808)::bigint), 16, '0');
+END
+$$;
+COMMENT ON FUNCTION aftersales.sample_parts_checksum(bigint) IS
+  'Checksum (32 hex digits) of a tenant''s spare-parts and cost content (parts, warehouses, stock, orders and lines, returns, claims, work logs, charges) by natural keys and ranks: equal for equal data in any database';
+REVOKE ALL ON FUNCTION aftersales.sample_parts_checksum(bigint) FROM PUBLIC;
+
+-- 82_parts_kpi.sql
+-- aftersales install script, part 82: the KPIs of spare parts and of
+-- service costs, as views for BI tools.
+--
+-- Like the ticket KPI views: security_invoker, the current tenant only, as
+-- of aftersales.now(), months cut in the tenant's reporting zone, plain
+-- types (rates numeric(5,4), hours numeric(14,2), money numeric(14,2),
+-- kilograms numeric(14,3)), a comment on every view and column.  Each
+-- grouped view carries its counts next to its rates, so a BI tool that
+-- rolls months, regions or warehouses up sums the counts and divides.
+--
+-- Definitions (also in the KPI catalogue, in English and Chinese):
+--   judged order   approved, and shipped or past its ship_due_at, and not
+--                  cancelled unshipped before it was due (a withdrawn
+--                  request is no demand left unserved);
+--   filled         a judged order that shipped (its lines are filled);
+--   in stock       filled from the warehouse asked first (no transfer);
+--   unsatisfied    a judged order not shipped by its ship_due_at;
+--   sign-off       collected by the engineer within 24 h / 48 h / 7 days
+--                  of shipping, over the shipped orders whose window has
+--                  passed or that were collected.
+
+CREATE VIEW aftersales.parts_order_facts WITH (security_invoker = true) AS
+WITH z AS (SELECT aftersales.current_tenant() AS tenant_id,
+                  COALESCE(aftersales.reporting_zone(aftersales.current_tenant()), 'Asia/Shanghai') AS zone,
+                  aftersales.now() AS as_of)
+SELECT o.tenant_id, o.order_id, o.ticket_id, o.org_id, org.region::text AS region,
+       pg_catalog.date_trunc('month', o.requested_at AT TIME ZONE z.zone)::date AS month,
+       o.warehouse_id, w.code AS warehouse_code, o.source_warehouse_id, sw.code AS source_warehouse_code,
+       (o.source_warehouse_id IS NOT NULL AND o.source_warehouse_id <> o.warehouse_id) AS transferred,
+       o.state, o.requested_at, o.approved_at, o.ship_due_at, o.shipped_at, o.arrived_at, o.collected_at,
+       l.lines::integer AS lines, l.bc_lines::integer AS bc_lines, l.units::integer AS units,
+       o.weight_kg::numeric(14,3) AS weight_kg,
+       j.judged,
+       (j.judged AND o.shipped_at IS NOT NULL) AS filled,
+       (j.judged AND o.shipped_at IS NOT NULL AND o.source_warehouse_id = o.warehouse_id) AS filled_in_stock,
+       (j.judged AND (o.shipped_at IS NULL OR o.shipped_at > o.ship_due_at)) AS unsatisfied,
+       (EXTRACT(epoch FROM o.shipped_at - o.approved_at) / 3600)::numeric(14,2) AS hours_to_ship,
+       (EXTRACT(epoch FROM o.collected_at - o.shipped_at) / 3600)::numeric(14,2) AS hours_to_collect
+  FROM z
+  JOIN aftersales.part_orders o ON o.tenant_id = z.tenant_id
+  JOIN aftersales.organisations org ON org.tenant_id = o.tenant_id AND org.org_id = o.org_id
+  JOIN aftersales.warehouses w ON w.tenant_id = o.tenant_id AND w.warehouse_id = o.warehouse_id
+  LEFT JOIN aftersales.warehouses sw ON sw.tenant_id = o.tenant_id AND sw.warehouse_id = o.source_warehouse_id
+  CROSS JOIN LATERAL (
+      SELECT pg_catalog.count(*) AS lines, pg_catalog.count(*) FILTER (WHERE p.part_class IN ('B', 'C')) AS bc_lines,
+             pg_catalog.sum(ol.quantity) AS units
+        FROM aftersales.part_order_lines ol
+        JOIN aftersales.parts p ON p.tenant_id = ol.tenant_id AND p.part_id = ol.part_id
+       WHERE ol.tenant_id = o.tenant_id AND ol.order_id = o.order_id) l
+  CROSS JOIN LATERAL (
+      SELECT (o.approved_at IS NOT NULL
+              AND (o.shipped_at IS NOT NULL OR o.ship_due_at <= z.as_of)
+              AND NOT (o.shipped_at IS NULL AND o.cancelled_at IS NOT NULL AND o.cancelled_at < o.ship_due_at)) AS judged) j;
+COMMENT ON VIEW aftersales.parts_order_facts IS
+  'One row per part order of the current tenant, as of now, with its dimensions, timings and judgements (judged, filled, filled in stock, unsatisfied): the base of the parts KPIs';
+COMMENT ON COLUMN aftersales.parts_order_facts.tenant_id IS 'Tenant';
+COMMENT ON COLUMN aftersales.parts_order_facts.order_id IS 'Part order';
+COMMENT ON COLUMN aftersales.parts_order_facts.ticket_id IS 'Ticket';
+COMMENT ON COLUMN aftersales.parts_order_facts.org_id IS 'Organisation asking';
+COMMENT ON COLUMN aftersales.parts_order_facts.region IS 'Region of the organisation asking';
+COMMENT ON COLUMN aftersales.parts_order_facts.month IS 'First day of the month of the request (reporting zone)';
+COMMENT ON COLUMN aftersales.parts_order_facts.warehouse_id IS 'Warehouse asked first';
+COMMENT ON COLUMN aftersales.parts_order_facts.warehouse_code IS 'Its code';
+COMMENT ON COLUMN aftersales.parts_order_facts.source_warehouse_id IS 'Warehouse it was reserved and shipped from';
+COMMENT ON COLUMN aftersales.parts_order_facts.source_warehouse_code IS 'Its code';
+COMMENT ON COLUMN aftersales.parts_order_facts.transferred IS 'Reserved in another warehouse than the one asked';
+COMMENT ON COLUMN aftersales.parts_order_facts.state IS 'State of the order';
+COMMENT ON COLUMN aftersales.parts_order_facts.requested_at IS 'Requested';
+COMMENT ON COLUMN aftersales.parts_order_facts.approved_at IS 'Approved';
+COMMENT ON COLUMN aftersales.parts_order_facts.ship_due_at IS 'Approval plus the ship target';
+COMMENT ON COLUMN aftersales.parts_order_facts.shipped_at IS 'Shipped';
+COMMENT ON COLUMN aftersales.parts_order_facts.arrived_at IS 'Arrived at the outlet';
+COMMENT ON COLUMN aftersales.parts_order_facts.collected_at IS 'Collected by the engineer';
+COMMENT ON COLUMN aftersales.parts_order_facts.lines IS 'Order lines';
+COMMENT ON COLUMN aftersales.parts_order_facts.bc_lines IS 'Order lines of class B or C parts';
+COMMENT ON COLUMN aftersales.parts_order_facts.units IS 'Units ordered';
+COMMENT ON COLUMN aftersales.parts_order_facts.weight_kg IS 'Weight of the order, kilograms';
+COMMENT ON COLUMN aftersales.parts_order_facts.judged IS 'Counts in the fill rates and the unsatisfied shares: approved, shipped or past its ship due time, not withdrawn before it was due';
+COMMENT ON COLUMN aftersales.parts_order_facts.filled IS 'Judged and shipped';
+COMMENT ON COLUMN aftersales.parts_order_facts.filled_in_stock IS 'Filled from the warehouse asked first';
+COMMENT ON COLUMN aftersales.parts_order_facts.unsatisfied IS 'Judged and not shipped by its ship due time (不满意单)';
+COMMENT ON COLUMN aftersales.parts_order_facts.hours_to_ship IS 'Hours from approval to shipment';
+COMMENT ON COLUMN aftersales.parts_order_facts.hours_to_collect IS 'Hours from shipment to collection (sign-off)';
+
+CREATE VIEW aftersales.parts_fill_rates WITH (security_invoker = true) AS
+SELECT f.month, f.region, f.warehouse_id, f.warehouse_code,
+       pg_catalog.sum(f.lines) FILTER (WHERE f.judged)::bigint AS lines_requested,
+       COALESCE(pg_catalog.sum(f.lines) FILTER (WHERE f.filled), 0)::bigint AS lines_filled,
+       COALESCE(pg_catalog.sum(f.lines) FILTER (WHERE f.filled_in_stock), 0)::bigint AS lines_filled_in_stock,
+       COALESCE(pg_catalog.sum(f.bc_lines) FILTER (WHERE f.judged), 0)::bigint AS bc_lines_requested,
+       COALESCE(pg_catalog.sum(f.bc_lines) FILTER (WHERE f.filled), 0)::bigint AS bc_lines_filled,
+       (pg_catalog.sum(f.lines) FILTER (WHERE f.filled)::numeric
+        / NULLIF(pg_catalog.sum(f.lines) FILTER (WHERE f.judged), 0))::numeric(5,4) AS fill_rate,
+       (COALESCE(pg_catalog.sum(f.lines) FILTER (WHERE f.filled_in_stock), 0)::numeric
+        / NULLIF(pg_catalog.sum(f.lines) FILTER (WHERE f.judged), 0))::numeric(5,4) AS in_stock_fill_rate,
+       (COALESCE(pg_catalog.sum(f.bc_lines) FILTER (WHERE f.filled), 0)::numeric
+        / NULLIF(pg_catalog.sum(f.bc_lines) FILTER (WHERE f.judged), 0))::numeric(5,4) AS bc_fill_rate
+  FROM aftersales.parts_order_facts f
+ WHERE f.judged
+ GROUP BY f.month, f.region, f.warehouse_id, f.warehouse_code;
+COMMENT ON VIEW aftersales.parts_fill_rates IS
+  'Fill rates (满足率) of the current tenant by month of request, region of the organisation asking and warehouse asked: overall, in stock (现货满足率) and B/C class (BC类满足率), with their line counts';
+COMMENT ON COLUMN aftersales.parts_fill_rates.month IS 'First day of the month of the request (reporting zone)';
+COMMENT ON COLUMN aftersales.parts_fill_rates.region IS 'Region of the organisation asking';
+COMMENT ON COLUMN aftersales.parts_fill_rates.warehouse_id IS 'Warehouse asked first';
+COMMENT ON COLUMN aftersales.parts_fill_rates.warehouse_code IS 'Its code';
+COMMENT ON COLUMN aftersales.parts_fill_rates.lines_requested IS 'Lines of the judged orders';
+COMMENT ON COLUMN aftersales.parts_fill_rates.lines_filled IS 'Of them, shipped';
+COMMENT ON COLUMN aftersales.parts_fill_rates.lines_filled_in_stock IS 'Of them, shipped from the warehouse asked (no transfer)';
+COMMENT ON COLUMN aftersales.parts_fill_rates.bc_lines_requested IS 'Lines of class B or C parts of the judged orders';
+COMMENT ON COLUMN aftersales.parts_fill_rates.bc_lines_filled IS 'Of them, shipped';
+COMMENT ON COLUMN aftersales.parts_fill_rates.fill_rate IS 'Overall fill rate (总体满足率): lines_filled / lines_requested';
+COMMENT ON COLUMN aftersales.parts_fill_rates.in_stock_fill_rate IS 'In-stock fill rate (现货满足率): lines_filled_in_stock / lines_requested';
+COMMENT ON COLUMN aftersales.parts_fill_rates.bc_fill_rate IS 'B/C-class fill rate (BC类满足率): bc_lines_filled / bc_lines_requested';
+
+CREATE VIEW aftersales.parts_monthly WITH (security_invoker = true) AS
+WITH z AS (SELECT COALESCE(aftersales.reporting_zone(aftersales.current_tenant()), 'Asia/Shanghai') AS zone,
+                  aftersales.now() AS as_of),
+req AS (
+    SELECT f.month,
+           pg_catalog.count(*) AS orders_requested,
+           pg_catalog.count(*) FILTER (WHERE f.state IN ('requested', 'approved', 'reserved')) AS orders_unshipped,
+           pg_catalog.count(*) FILTER (WHERE f.judged) AS orders_judged,
+           pg_catalog.count(*) FILTER (WHERE f.unsatisfied) AS orders_unsatisfied,
+           COALESCE(pg_catalog.sum(f.weight_kg) FILTER (WHERE f.judged), 0) AS weight_judged,
+           COALESCE(pg_catalog.sum(f.weight_kg) FILTER (WHERE f.unsatisfied), 0) AS weight_unsatisfied,
+           pg_catalog.sum(f.lines) FILTER (WHERE f.judged) AS lines_requested,
+           COALESCE(pg_catalog.sum(f.lines) FILTER (WHERE f.filled), 0) AS lines_filled,
+           COALESCE(pg_catalog.sum(f.lines) FILTER (WHERE f.filled_in_stock), 0) AS lines_filled_in_stock,
+           pg_catalog.sum(f.bc_lines) FILTER (WHERE f.judged) AS bc_lines_requested,
+           COALESCE(pg_catalog.sum(f.bc_lines) FILTER (WHERE f.filled), 0) AS bc_lines_filled
+      FROM aftersales.parts_order_facts f
+     GROUP BY f.month),
+shp AS (
+    SELECT pg_catalog.date_trunc('month', f.shipped_at AT TIME ZONE z.zone)::date AS month,
+           pg_catalog.count(*) AS orders_shipped,
+           pg_catalog.count(*) FILTER (WHERE f.collected_at IS NOT NULL OR f.shipped_at + interval '24 hours' <= z.as_of) AS judged_24h,
+           pg_catalog.count(*) FILTER (WHERE f.hours_to_collect <= 24) AS signed_24h,
+           pg_catalog.count(*) FILTER (WHERE f.collected_at IS NOT NULL OR f.shipped_at + interval '48 hours' <= z.as_of) AS judged_48h,
+           pg_catalog.count(*) FILTER (WHERE f.hours_to_collect <= 48) AS signed_48h,
+           pg_catalog.count(*) FILTER (WHERE f.collected_at IS NOT NULL OR f.shipped_at + interval '7 days' <= z.as_of) AS judged_7d,
+           pg_catalog.count(*) FILTER (WHERE f.hours_to_collect <= 168) AS signed_7d
+      FROM aftersales.parts_order_facts f, z
+     WHERE f.shipped_at IS NOT NULL
+     GROUP BY 1)
+SELECT COALESCE(r.month, s.month) AS month,
+       COALESCE(r.orders_requested, 0)::bigint AS orders_requested,
+       COALESCE(r.orders_unshipped, 0)::bigint AS orders_unshipped,
+       COALESCE(r.orders_judged, 0)::bigint AS orders_judged,
+       COALESCE(r.orders_unsatisfied, 0)::bigint AS orders_unsatisfied,
+       COALESCE(r.weight_judged, 0)::numeric(14,3) AS weight_kg_judged,
+       COALESCE(r.weight_unsatisfied, 0)::numeric(14,3) AS weight_kg_unsatisfied,
+       (r.orders_unsatisfied::numeric / NULLIF(r.orders_judged, 0))::numeric(5,4) AS unsatisfied_shipment_share,
+       (r.weight_unsatisfied / NULLIF(r.weight_judged, 0))::numeric(5,4) AS unsatisfied_tonnage_share,
+       (r.lines_filled::numeric / NULLIF(r.lines_requested, 0))::numeric(5,4) AS fill_rate,
+       (r.lines_filled_in_stock::numeric / NULLIF(r.lines_requested, 0))::numeric(5,4) AS in_stock_fill_rate,
+       (r.bc_lines_filled::numeric / NULLIF(r.bc_lines_requested, 0))::numeric(5,4) AS bc_fill_rate,
+       COALESCE(s.orders_shipped, 0)::bigint AS orders_shipped,
+       (s.signed_24h::numeric / NULLIF(s.judged_24h, 0))::numeric(5,4) AS sign_off_24h_rate,
+       (s.signed_48h::numeric / NULLIF(s.judged_48h, 0))::numeric(5,4) AS sign_off_48h_rate,
+       (s.signed_7d::numeric / NULLIF(s.judged_7d, 0))::numeric(5,4) AS sign_off_7d_rate
+  FROM req r FULL JOIN shp s ON s.month = r.month;
+COMMENT ON VIEW aftersales.parts_monthly IS
+  'The parts board of the current tenant by month: requested and still unshipped orders (本月申请单, 本月未发单), unsatisfied orders'' shares by shipment and by tonnage (不满意单的发运占比和吨位占比), fill rates, and sign-off within 24 h, 48 h and 7 days (by month of shipment)';
+COMMENT ON COLUMN aftersales.parts_monthly.month IS 'First day of the month (of the request; of the shipment for the sign-off columns)';
+COMMENT ON COLUMN aftersales.parts_monthly.orders_requested IS 'Orders requested in the month';
+COMMENT ON COLUMN aftersales.parts_monthly.orders_unshipped IS 'Of them, not shipped yet (requested, approved or reserved now)';
+COMMENT ON COLUMN aftersales.parts_monthly.orders_judged IS 'Of them, judged (approved, shipped or past due, not withdrawn before due)';
+COMMENT ON COLUMN aftersales.parts_monthly.orders_unsatisfied IS 'Of the judged, not shipped by their ship due time';
+COMMENT ON COLUMN aftersales.parts_monthly.weight_kg_judged IS 'Weight of the judged orders, kilograms';
+COMMENT ON COLUMN aftersales.parts_monthly.weight_kg_unsatisfied IS 'Weight of the unsatisfied orders, kilograms';
+COMMENT ON COLUMN aftersales.parts_monthly.unsatisfied_shipment_share IS 'Unsatisfied orders'' shipment share: orders_unsatisfied / orders_judged';
+COMMENT ON COLUMN aftersales.parts_monthly.unsatisfied_tonnage_share IS 'Unsatisfied orders'' tonnage share: weight_kg_unsatisfied / weight_kg_judged';
+COMMENT ON COLUMN aftersales.parts_monthly.fill_rate IS 'Overall fill rate: lines of judged orders shipped / lines of judged orders';
+COMMENT ON COLUMN aftersales.parts_monthly.in_stock_fill_rate IS 'In-stock fill rate: lines shipped from the warehouse asked / lines of judged orders';
+COMMENT ON COLUMN aftersales.parts_monthly.bc_fill_rate IS 'B/C-class fill rate: B and C lines shipped / B and C lines of judged orders';
+COMMENT ON COLUMN aftersales.parts_monthly.orders_shipped IS 'Orders shipped in the month';
+COMMENT ON COLUMN aftersales.parts_monthly.sign_off_24h_rate IS 'Of the orders shipped in the month that were collected or whose 24 hours have passed: share collected within 24 hours of shipping';
+COMMENT ON COLUMN aftersales.parts_monthly.sign_off_48h_rate IS 'The same within 48 hours';
+COMMENT ON COLUMN aftersales.parts_monthly.sign_off_7d_rate IS 'The same within 7 days';
+
+CREATE VIEW aftersales.parts_warehouse_shipments WITH (security_invoker = true) AS
+WITH z AS (SELECT COALESCE(aftersales.reporting_zone(aftersales.current_tenant()), 'Asia/Shanghai') AS zone)
+SELECT pg_catalog.date_trunc('month', f.shipped_at AT TIME ZONE z.zone)::date AS month,
+       w.warehouse_id, w.code AS warehouse_code, w.name AS warehouse_name, w.kind AS warehouse_kind,
+       org.region::text AS region,
+       pg_catalog.count(*)::bigint AS shipments,
+       pg_catalog.count(*) FILTER (WHERE f.transferred)::bigint AS transfers,
+       pg_catalog.sum(f.lines)::bigint AS lines, pg_catalog.sum(f.units)::bigint AS units,
+       pg_catalog.sum(f.weight_kg)::numeric(14,3) AS weight_kg
+  FROM aftersales.parts_order_facts f
+ CROSS JOIN z
+  JOIN aftersales.warehouses w ON w.tenant_id = f.tenant_id AND w.warehouse_id = f.source_warehouse_id
+  JOIN aftersales.organisations org ON org.tenant_id = w.tenant_id AND org.org_id = w.owner_org_id
+ WHERE f.shipped_at IS NOT NULL
+ GROUP BY 1, w.warehouse_id, w.code, w.name, w.kind, org.region;
+COMMENT ON VIEW aftersales.parts_warehouse_shipments IS
+  'Shipments (发运) of each warehouse of the current tenant by month of shipment';
+COMMENT ON COLUMN aftersales.parts_warehouse_shipments.month IS 'First day of the month of shipment (reporting zone)';
+COMMENT ON COLUMN aftersales.parts_warehouse_shipments.warehouse_id IS 'Warehouse shipped from';
+COMMENT ON COLUMN aftersales.parts_warehouse_shipments.warehouse_code IS 'Its code';
+COMMENT ON COLUMN aftersales.parts_warehouse_shipments.warehouse_name IS 'Its name';
+COMMENT ON COLUMN aftersales.parts_warehouse_shipments.warehouse_kind IS 'central, regional or outlet';
+COMMENT ON COLUMN aftersales.parts_warehouse_shipments.region IS 'Region of the organisation running it (NULL for headquarters)';
+COMMENT ON COLUMN aftersales.parts_warehouse_shipments.shipments IS 'Orders shipped';
+COMMENT ON COLUMN aftersales.parts_warehouse_shipments.transfers IS 'Of them, orders that had asked another warehouse';
+COMMENT ON COLUMN aftersales.parts_warehouse_shipments.lines IS 'Lines shipped';
+COMMENT ON COLUMN aftersales.parts_warehouse_shipments.units IS 'Units shipped';
+COMMENT ON COLUMN aftersales.parts_warehouse_shipments.weight_kg IS 'Weight shipped, kilograms';
+
+CREATE VIEW aftersales.parts_uncollected WITH (security_invoker = true) AS
+SELECT o.order_id, o.ticket_id, o.org_id, o.engineer_id, o.source_warehouse_id AS warehouse_id, o.arrived_at,
+       (EXTRACT(epoch FROM aftersales.now() - o.arrived_at) / 3600)::numeric(14,2) AS hours_waiting,
+       (aftersales.now() >= o.arrived_at + pg_catalog.make_interval(secs => (aftersales_internal.parts_settings(o.tenant_id)).uncollected_alert_hours * 3600)) AS overdue
+  FROM aftersales.part_orders o
+ WHERE o.tenant_id = aftersales.current_tenant() AND o.state = 'arrived';
+COMMENT ON VIEW aftersales.parts_uncollected IS
+  'Parts arrived and not collected (备件到达未取件) of the current tenant, as of now; overdue ones have raised alert part_not_collected';
+COMMENT ON COLUMN aftersales.parts_uncollected.order_id IS 'Part order';
+COMMENT ON COLUMN aftersales.parts_uncollected.ticket_id IS 'Ticket';
+COMMENT ON COLUMN aftersales.parts_uncollected.org_id IS 'Organisation asking';
+COMMENT ON COLUMN aftersales.parts_uncollected.engineer_id IS 'Engineer to collect it';
+COMMENT ON COLUMN aftersales.parts_uncollected.warehouse_id IS 'Warehouse it came from';
+COMMENT ON COLUMN aftersales.parts_uncollected.arrived_at IS 'When it arrived at the outlet';
+COMMENT ON COLUMN aftersales.parts_uncollected.hours_waiting IS 'Hours since arrival';
+COMMENT ON COLUMN aftersales.parts_uncollected.overdue IS 'Waiting longer than parts_settings.uncollected_alert_hours';
+
+CREATE VIEW aftersales.parts_claims_monthly WITH (security_invoker = true) AS
+WITH z AS (SELECT aftersales.current_tenant() AS tenant_id,
+                  COALESCE(aftersales.reporting_zone(aftersales.current_tenant()), 'Asia/Shanghai') AS zone),
+c AS (
+    SELECT pg_catalog.date_trunc('month', c.filed_at AT TIME ZONE z.zone)::date AS month,
+           pg_catalog.count(*) AS filed,
+           pg_catalog.count(*) FILTER (WHERE c.state IN ('accepted', 'settled')) AS accepted,
+           pg_catalog.count(*) FILTER (WHERE c.state IN ('rejected', 'finally_rejected')) AS rejected,
+           pg_catalog.count(*) FILTER (WHERE c.round = 2) AS second_claims,
+           pg_catalog.sum(c.amount) AS amount, COALESCE(pg_catalog.sum(c.accepted_amount), 0) AS accepted_amount
+      FROM z JOIN aftersales.part_claims c ON c.tenant_id = z.tenant_id
+     GROUP BY 1),
+r AS (
+    SELECT pg_catalog.date_trunc('month', r.due_at AT TIME ZONE z.zone)::date AS month,
+           pg_catalog.count(*) AS returns_due,
+           pg_catalog.count(*) FILTER (WHERE r.state IN ('due', 'shipped')) AS returns_outstanding
+      FROM z JOIN aftersales.part_returns r ON r.tenant_id = z.tenant_id
+     GROUP BY 1)
+SELECT COALESCE(c.month, r.month) AS month,
+       COALESCE(c.filed, 0)::bigint AS claims_filed, COALESCE(c.accepted, 0)::bigint AS claims_accepted,
+       COALESCE(c.rejected, 0)::bigint AS claims_rejected, COALESCE(c.second_claims, 0)::bigint AS second_claims,
+       COALESCE(c.amount, 0)::numeric(14,2) AS amount_claimed, COALESCE(c.accepted_amount, 0)::numeric(14,2) AS amount_accepted,
+       (c.accepted::numeric / NULLIF(c.accepted + c.rejected, 0))::numeric(5,4) AS claim_acceptance_rate,
+       COALESCE(r.returns_due, 0)::bigint AS old_parts_due, COALESCE(r.returns_outstanding, 0)::bigint AS old_parts_outstanding
+  FROM c FULL JOIN r ON r.month = c.month;
+COMMENT ON VIEW aftersales.parts_claims_monthly IS
+  'Warranty claims against suppliers (索赔, 二次索赔) by month filed, and old parts due back to the factory (旧件返厂) by month due, of the current tenant, as they stand now';
+COMMENT ON COLUMN aftersales.parts_claims_monthly.month IS 'First day of the month (filed for claims, due for old parts)';
+COMMENT ON COLUMN aftersales.parts_claims_monthly.claims_filed IS 'Claims filed';
+COMMENT ON COLUMN aftersales.parts_claims_monthly.claims_accepted IS 'Of them, accepted (or settled)';
+COMMENT ON COLUMN aftersales.parts_claims_monthly.claims_rejected IS 'Of them, rejected now (a first rejection not yet refiled, or a final one)';
+COMMENT ON COLUMN aftersales.parts_claims_monthly.second_claims IS 'Of them, filed a second time after a rejection';
+COMMENT ON COLUMN aftersales.parts_claims_monthly.amount_claimed IS 'Amount claimed';
+COMMENT ON COLUMN aftersales.parts_claims_monthly.amount_accepted IS 'Amount accepted';
+COMMENT ON COLUMN aftersales.parts_claims_monthly.claim_acceptance_rate IS 'claims_accepted / (claims_accepted + claims_rejected)';
+COMMENT ON COLUMN aftersales.parts_claims_monthly.old_parts_due IS 'Old-part returns that became due';
+COMMENT ON COLUMN aftersales.parts_claims_monthly.old_parts_outstanding IS 'Of them, not yet received by the factory (due or shipped)';
+
+-- ---------------------------------------------------------------------------
+-- Costs and utilisation
+
+-- Cost is computed from the raw rows at the tenant's current cost rates,
+-- whether or not the ticket was priced: labour (on-site and remote hours)
+-- and travel hours at labour_cost_per_hour, travel at travel_cost_per_hour
+-- on top, parts used at unit cost.  Fees charged by hand carry no cost.
+CREATE VIEW aftersales.cost_tickets WITH (security_invoker = true) AS
+WITH z AS (SELECT aftersales.current_tenant() AS tenant_id,
+                  COALESCE(aftersales.reporting_zone(aftersales.current_tenant()), 'Asia/Shanghai') AS zone,
+                  aftersales_internal.parts_settings(aftersales.current_tenant()) AS s)
+SELECT t.ticket_id, pg_catalog.date_trunc('month', t.opened_at AT TIME ZONE z.zone)::date AS month,
+       t.org_id, org.region::text AS region, t.model_id, m.code AS model_code,
+       CASE WHEN COALESCE(u.warranty_ends, (u.installed_on + pg_catalog.make_interval(months => um.warranty_months))::date - 1) IS NULL THEN 'unknown'
+            WHEN COALESCE(u.warranty_ends, (u.installed_on + pg_catalog.make_interval(months => um.warranty_months))::date - 1)
+                 >= (t.opened_at AT TIME ZONE z.zone)::date THEN 'in_warranty'
+            ELSE 'out_of_warranty' END AS warranty_class,
+       COALESCE(w.labour_hours, 0)::numeric(14,2) AS labour_hours,
+       COALESCE(w.travel_hours, 0)::numeric(14,2) AS travel_hours,
+       pg_catalog.round(COALESCE(w.labour_hours, 0) * (z.s).labour_cost_per_hour, 2)::numeric(14,2) AS labour_cost,
+       pg_catalog.round(COALESCE(w.travel_hours, 0) * ((z.s).labour_cost_per_hour + (z.s).travel_cost_per_hour), 2)::numeric(14,2) AS travel_cost,
+       COALESCE(p.parts_cost, 0)::numeric(14,2) AS parts_cost,
+       (pg_catalog.round(COALESCE(w.labour_hours, 0) * (z.s).labour_cost_per_hour, 2)
+        + pg_catalog.round(COALESCE(w.travel_hours, 0) * ((z.s).labour_cost_per_hour + (z.s).travel_cost_per_hour), 2)
+        + COALESCE(p.parts_cost, 0))::numeric(14,2) AS total_cost,
+       COALESCE(ch.charged, 0)::numeric(14,2) AS charged,
+       (st.settlement_id IS NOT NULL) AS settled
+  FROM z
+  JOIN aftersales.tickets t ON t.tenant_id = z.tenant_id
+  LEFT JOIN aftersales.organisations org ON org.tenant_id = t.tenant_id AND org.org_id = t.org_id
+  LEFT JOIN aftersales.product_models m ON m.tenant_id = t.tenant_id AND m.model_id = t.model_id
+  LEFT JOIN aftersales.units u ON u.tenant_id = t.tenant_id AND u.unit_id = t.unit_id
+  LEFT JOIN aftersales.product_models um ON um.tenant_id = u.tenant_id AND um.model_id = u.model_id
+  LEFT JOIN (SELECT wl.ticket_id,
+                    pg_catalog.sum(EXTRACT(epoch FROM wl.ended_at - wl.started_at) / 3600) FILTER (WHERE wl.kind <> 'travel') AS labour_hours,
+                    pg_catalog.sum(EXTRACT(epoch FROM wl.ended_at - wl.started_at) / 3600) FILTER (WHERE wl.kind = 'travel') AS travel_hours
+               FROM aftersales.work_logs wl WHERE wl.tenant_id = aftersales.current_tenant()
+              GROUP BY wl.ticket_id) w ON w.ticket_id = t.ticket_id
+  LEFT JOIN (SELECT o.ticket_id, pg_catalog.sum(l.quantity * pt.unit_cost) AS parts_cost
+               FROM aftersales.part_orders o
+               JOIN aftersales.part_order_lines l ON l.tenant_id = o.tenant_id AND l.order_id = o.order_id
+               JOIN aftersales.parts pt ON pt.tenant_id = l.tenant_id AND pt.part_id = l.part_id
+              WHERE o.tenant_id = aftersales.current_tenant() AND o.state = 'used'
+              GROUP BY o.ticket_id) p ON p.ticket_id = t.ticket_id
+  LEFT JOIN (SELECT c.ticket_id, pg_catalog.sum(c.amount) AS charged
+               FROM aftersales.ticket_charges c WHERE c.tenant_id = aftersales.current_tenant()
+              GROUP BY c.ticket_id) ch ON ch.ticket_id = t.ticket_id
+  LEFT JOIN aftersales.settlements st ON st.tenant_id = t.tenant_id AND st.ticket_id = t.ticket_id
+ WHERE w.ticket_id IS NOT NULL OR p.ticket_id IS NOT NULL OR ch.ticket_id IS NOT NULL;
+COMMENT ON VIEW aftersales.cost_tickets IS
+  'Service cost (服务成本) of each ticket of the current tenant with work logged, parts used or charges: labour and travel at the internal cost rates, parts at cost; and what was charged';
+COMMENT ON COLUMN aftersales.cost_tickets.ticket_id IS 'Ticket';
+COMMENT ON COLUMN aftersales.cost_tickets.month IS 'First day of the month the ticket was entered (reporting zone)';
+COMMENT ON COLUMN aftersales.cost_tickets.org_id IS 'Organisation handling the ticket';
+COMMENT ON COLUMN aftersales.cost_tickets.region IS 'Its region';
+COMMENT ON COLUMN aftersales.cost_tickets.model_id IS 'Product model';
+COMMENT ON COLUMN aftersales.cost_tickets.model_code IS 'Its code';
+COMMENT ON COLUMN aftersales.cost_tickets.warranty_class IS 'in_warranty or out_of_warranty on the day of entry (units.warranty_ends, else installation plus the model''s warranty months less a day); unknown without a unit or dates';
+COMMENT ON COLUMN aftersales.cost_tickets.labour_hours IS 'On-site and remote hours logged';
+COMMENT ON COLUMN aftersales.cost_tickets.travel_hours IS 'Travel hours logged';
+COMMENT ON COLUMN aftersales.cost_tickets.labour_cost IS 'labour_hours x labour_cost_per_hour';
+COMMENT ON COLUMN aftersales.cost_tickets.travel_cost IS 'travel_hours x (labour_cost_per_hour + travel_cost_per_hour)';
+COMMENT ON COLUMN aftersales.cost_tickets.parts_cost IS 'Parts of used orders at unit cost';
+COMMENT ON COLUMN aftersales.cost_tickets.total_cost IS 'labour_cost + travel_cost + parts_cost';
+COMMENT ON COLUMN aftersales.cost_tickets.charged IS 'Charged to the customer (priced charges)';
+COMMENT ON COLUMN aftersales.cost_tickets.settled IS 'The ticket is settled';
+
+CREATE VIEW aftersales.cost_monthly WITH (security_invoker = true) AS
+SELECT c.month, c.region, c.model_code, c.warranty_class,
+       pg_catalog.count(*)::bigint AS tickets,
+       pg_catalog.sum(c.labour_cost)::numeric(14,2) AS labour_cost,
+       pg_catalog.sum(c.travel_cost)::numeric(14,2) AS travel_cost,
+       pg_catalog.sum(c.parts_cost)::numeric(14,2) AS parts_cost,
+       pg_catalog.sum(c.total_cost)::numeric(14,2) AS total_cost,
+       (pg_catalog.sum(c.total_cost) / pg_catalog.count(*))::numeric(14,2) AS cost_per_ticket,
+       pg_catalog.sum(c.charged)::numeric(14,2) AS charged
+  FROM aftersales.cost_tickets c
+ GROUP BY c.month, c.region, c.model_code, c.warranty_class;
+COMMENT ON VIEW aftersales.cost_monthly IS
+  'Service cost (服务成本) and cost per ticket of the current tenant by month of entry, region, product model and warranty class; roll up by summing total_cost and tickets';
+COMMENT ON COLUMN aftersales.cost_monthly.month IS 'First day of the month of entry';
+COMMENT ON COLUMN aftersales.cost_monthly.region IS 'Region of the organisation handling the tickets';
+COMMENT ON COLUMN aftersales.cost_monthly.model_code IS 'Product model';
+COMMENT ON COLUMN aftersales.cost_monthly.warranty_class IS 'in_warranty, out_of_warranty or unknown';
+COMMENT ON COLUMN aftersales.cost_monthly.tickets IS 'Tickets with a cost or a charge';
+COMMENT ON COLUMN aftersales.cost_monthly.labour_cost IS 'Labour cost';
+COMMENT ON COLUMN aftersales.cost_monthly.travel_cost IS 'Travel cost';
+COMMENT ON COLUMN aftersales.cost_monthly.parts_cost IS 'Parts cost';
+COMMENT ON COLUMN aftersales.cost_monthly.total_cost IS 'Total cost';
+COMMENT ON COLUMN aftersales.cost_monthly.cost_per_ticket IS 'Cost per ticket: total_cost / tickets';
+COMMENT ON COLUMN aftersales.cost_monthly.charged IS 'Charged to customers';
+
+-- On-duty hours, until engineers have shift calendars: the working days
+-- of the month on the calendar of the tenant's default SLA policy (a day
+-- with any business time) times parts_settings.on_duty_hours_per_day.
+CREATE VIEW aftersales.cost_engineer_utilisation WITH (security_invoker = true) AS
+WITH z AS (SELECT aftersales.current_tenant() AS tenant_id,
+                  COALESCE(aftersales.reporting_zone(aftersales.current_tenant()), 'Asia/Shanghai') AS zone,
+                  (aftersales_internal.parts_settings(aftersales.current_tenant())).on_duty_hours_per_day AS per_day,
+                  (SELECT c.calendar FROM aftersales.sla_policies p
+                     JOIN aftersales.calendars c ON c.tenant_id = p.tenant_id AND c.name = p.calendar
+                    WHERE p.tenant_id = aftersales.current_tenant() AND p.is_default) AS cal),
+logged AS (
+    SELECT pg_catalog.date_trunc('month', wl.started_at AT TIME ZONE z.zone)::date AS month, wl.engineer_id,
+           pg_catalog.sum(EXTRACT(epoch FROM wl.ended_at - wl.started_at) / 3600) AS hours
+      FROM z JOIN aftersales.work_logs wl ON wl.tenant_id = z.tenant_id
+     GROUP BY 1, 2),
+months AS (
+    SELECT DISTINCT l.month FROM logged l),
+duty AS (
+    SELECT mo.month,
+           pg_catalog.count(*) FILTER (WHERE z.cal IS NULL
+                                   OR aftersales.business_diff(z.cal, pg_catalog.timezone(aftersales.calendar_zone(z.cal), d),
+                                                               pg_catalog.timezone(aftersales.calendar_zone(z.cal), d + interval '1 day')) > interval '0')
+           * z.per_day AS hours
+      FROM months mo CROSS JOIN z
+     CROSS JOIN LATERAL pg_catalog.generate_series(mo.month::timestamp, (mo.month + interval '1 month' - interval '1 day')::timestamp, interval '1 day') d
+     GROUP BY mo.month, z.per_day)
+SELECT d.month, e.engineer_id, e.name AS engineer_name, e.org_id, e.region::text AS region,
+       COALESCE(l.hours, 0)::numeric(14,2) AS logged_hours, d.hours::numeric(14,2) AS on_duty_hours,
+       (COALESCE(l.hours, 0) / NULLIF(d.hours, 0))::numeric(5,4) AS utilisation_rate
+  FROM z
+  JOIN aftersales.engineers e ON e.tenant_id = z.tenant_id AND e.active
+ CROSS JOIN duty d
+  LEFT JOIN logged l ON l.month = d.month AND l.engineer_id = e.engineer_id;
+COMMENT ON VIEW aftersales.cost_engineer_utilisation IS
+  'Technician utilisation (服务人员利用率) of the current tenant''s active engineers by month with work logged: hours logged / on-duty hours (working days of the default SLA calendar x parts_settings.on_duty_hours_per_day, until shift calendars exist); per organisation, sum both hours and divide';
+COMMENT ON COLUMN aftersales.cost_engineer_utilisation.month IS 'First day of the month (reporting zone)';
+COMMENT ON COLUMN aftersales.cost_engineer_utilisation.engineer_id IS 'Engineer';
+COMMENT ON COLUMN aftersales.cost_engineer_utilisation.engineer_name IS 'Name';
+COMMENT ON COLUMN aftersales.cost_engineer_utilisation.org_id IS 'Organisation the engineer works for';
+COMMENT ON COLUMN aftersales.cost_engineer_utilisation.region IS 'Region the engineer covers';
+COMMENT ON COLUMN aftersales.cost_engineer_utilisation.logged_hours IS 'Hours logged (travel, on site, remote) starting in the month';
+COMMENT ON COLUMN aftersales.cost_engineer_utilisation.on_duty_hours IS 'On-duty hours of the month';
+COMMENT ON COLUMN aftersales.cost_engineer_utilisation.utilisation_rate IS 'logged_hours / on_duty_hours';
+
+-- ---------------------------------------------------------------------------
+-- The KPI catalogue: the parts and cost KPIs, in English and Chinese, with
+-- their formulas (shipped rows of tenant 1, like the ticket KPIs').
+INSERT INTO aftersales.kpi_catalogue
+       (tenant_id, code, category, name_en, name_zh, definition, formula, unit, target, target_direction, source, sort_order, customised)
+SELECT 1, x.code, x.category, x.name_en, x.name_zh, x.definition, x.formula, x.unit, x.target::numeric, x.direction, x.source, x.ord, false
+  FROM (VALUES
+ ('fill_rate', 'parts', 'Overall fill rate', '总体满足率',
+  'Lines of judged part orders (approved; shipped, or past their ship due time; not withdrawn unshipped before it) that were shipped, over the lines of judged orders, by month of request. 总体满足率: 已判定备件单(已审批, 已发运或已过发运时限, 非到期前撤销)中已发运的行数占比。',
+  'lines shipped / lines of judged orders', 'ratio', NULL, NULL, 'parts_fill_rates, parts_monthly', 2010),
+ ('in_stock_fill_rate', 'parts', 'In-stock fill rate', '现货满足率',
+  'Lines of judged part orders shipped from the warehouse asked first, with no transfer, over the lines of judged orders. 现货满足率: 由首选仓库直接发运(无调拨)的行数占比。',
+  'lines shipped from the warehouse asked / lines of judged orders', 'ratio', NULL, NULL, 'parts_fill_rates, parts_monthly', 2020),
+ ('bc_fill_rate', 'parts', 'B/C-class fill rate', 'BC类满足率',
+  'As the overall fill rate, over the lines of class B and C parts only. BC类满足率: B、C类备件行的满足率。',
+  'B and C lines shipped / B and C lines of judged orders', 'ratio', NULL, NULL, 'parts_fill_rates, parts_monthly', 2030),
+ ('orders_requested', 'parts', 'Part orders requested', '本月申请单',
+  'Part orders requested in the month. 本月申请单: 当月提交的备件申请单数。',
+  'count of orders by month of request', 'count', NULL, NULL, 'parts_monthly', 2040),
+ ('orders_unshipped', 'parts', 'Part orders not shipped', '本月未发单',
+  'Part orders requested in the month that are not shipped yet (requested, approved or reserved as of now). 本月未发单: 当月申请、至今未发运的备件单数。',
+  'count of orders of the month in state requested, approved or reserved', 'count', NULL, NULL, 'parts_monthly', 2050),
+ ('sign_off_24h_rate', 'parts', '24-hour sign-off rate', '24小时签收率',
+  'Orders shipped in the month and collected (signed for by the engineer) within 24 hours of shipping, over the shipped orders collected or shipped at least 24 hours ago. 24小时签收率: 发运后24小时内签收的占比。',
+  'orders collected within 24 h of shipping / orders collected or shipped 24 h ago', 'ratio', NULL, NULL, 'parts_monthly', 2060),
+ ('sign_off_48h_rate', 'parts', '48-hour sign-off rate', '48小时签收率',
+  'As the 24-hour sign-off rate, within 48 hours. 48小时签收率: 发运后48小时内签收的占比。',
+  'orders collected within 48 h of shipping / orders collected or shipped 48 h ago', 'ratio', NULL, NULL, 'parts_monthly', 2070),
+ ('sign_off_7d_rate', 'parts', '7-day sign-off rate', '7天签收率',
+  'As the 24-hour sign-off rate, within 7 days. 7天签收率: 发运后7天内签收的占比。',
+  'orders collected within 7 days of shipping / orders collected or shipped 7 days ago', 'ratio', NULL, NULL, 'parts_monthly', 2080),
+ ('unsatisfied_shipment_share', 'parts', 'Unsatisfied orders, share of shipments', '不满意单发运占比',
+  'Judged orders not shipped by their ship due time (approval plus parts_settings.ship_target_hours), over the judged orders of the month. 不满意单发运占比: 未在发运时限内发运的备件单占比。',
+  'unsatisfied orders / judged orders', 'ratio', NULL, NULL, 'parts_monthly', 2090),
+ ('unsatisfied_tonnage_share', 'parts', 'Unsatisfied orders, share of tonnage', '不满意单吨位占比',
+  'Weight of the unsatisfied orders over the weight of the judged orders of the month. 不满意单吨位占比: 不满意单重量占已判定备件单重量的比例。',
+  'weight of unsatisfied orders / weight of judged orders', 'ratio', NULL, NULL, 'parts_monthly', 2100),
+ ('shipments', 'parts', 'Warehouse shipments', '仓库发运量',
+  'Part orders shipped from a warehouse in the month (transfers: of them, orders that had asked another warehouse). 各仓库发运量。',
+  'count of orders by source warehouse and month of shipment', 'count', NULL, NULL, 'parts_warehouse_shipments', 2110),
+ ('claim_acceptance_rate', 'parts', 'Claim acceptance rate', '索赔通过率',
+  'Claims filed in the month against suppliers that are accepted (or settled), over those accepted or rejected; a second claim (二次索赔) counts with its first. 索赔通过率。',
+  'claims accepted / (claims accepted + claims rejected)', 'ratio', NULL, NULL, 'parts_claims_monthly', 2120),
+ ('old_parts_outstanding', 'parts', 'Old parts outstanding', '旧件未返厂数',
+  'Old-part returns that became due in the month and are not yet received by the factory (due or shipped). 旧件未返厂数。',
+  'count of returns due or shipped by month due', 'count', NULL, NULL, 'parts_claims_monthly', 2130),
+ ('cost_per_ticket', 'cost', 'Service cost per ticket', '单均服务成本',
+  'Mean cost of the tickets with work logged, parts used or charges: on-site and remote hours at labour_cost_per_hour, travel hours at labour_cost_per_hour + travel_cost_per_hour, used parts at unit cost. 单均服务成本: 工时成本、差旅成本与备件成本之和的工单均值。',
+  'sum of total_cost / tickets', 'money', NULL, NULL, 'cost_tickets, cost_monthly', 2140),
+ ('utilisation_rate', 'staff', 'Technician utilisation', '服务人员利用率',
+  'Hours logged by an engineer (travel, on site, remote) over on-duty hours: the working days of the month on the default SLA calendar times parts_settings.on_duty_hours_per_day, until engineers have shift calendars. 服务人员利用率: 记录工时 / 在岗工时。',
+  'logged hours / on-duty hours', 'ratio', NULL, NULL, 'cost_engineer_utilisation', 2150))
+  AS x (code, category, name_en, name_zh, definition, formula, unit, target, direction, source, ord);
+
+-- 82_parts_machines.sql
+-- aftersales install script, part 82: the state machines of spare parts,
+-- on the generic engine (aftersales.state_transitions; the guard and log
+-- triggers).  from_state '' is creation.
+--
+-- part_order:  request -> requested; approve -> approved | reject -> rejected;
+--              reserve -> reserved (from the warehouse asked, or another: a
+--              transfer); ship -> shipped; arrive -> arrived (at the outlet);
+--              collect -> collected (the engineer signs for it); use -> used
+--              | return -> returned (unused, back to stock); cancel from
+--              any state before collected -> cancelled.
+-- part_return: open -> due; ship -> shipped; receive -> received;
+--              inspect -> inspected; waive (due) -> waived.
+-- part_claim:  file -> filed; accept -> accepted | reject -> rejected;
+--              refile (rejected) -> refiled, the second claim; accept ->
+--              accepted | reject -> finally_rejected; settle (accepted) ->
+--              settled.
+INSERT INTO aftersales.state_transitions (machine, from_state, event, to_state, needs_reason) VALUES
+    ('part_order', '',          'request', 'requested', false),
+    ('part_order', 'requested', 'approve', 'approved',  false),
+    ('part_order', 'requested', 'reject',  'rejected',  true),
+    ('part_order', 'approved',  'reserve', 'reserved',  false),
+    ('part_order', 'reserved',  'ship',    'shipped',   false),
+    ('part_order', 'shipped',   'arrive',  'arrived',   false),
+    ('part_order', 'arrived',   'collect', 'collected', false),
+    ('part_order', 'collected', 'use',     'used',      false),
+    ('part_order', 'collected', 'return',  'returned',  true),
+    ('part_order', 'requested', 'cancel',  'cancelled', true),
+    ('part_order', 'approved',  'cancel',  'cancelled', true),
+    ('part_order', 'reserved',  'cancel',  'cancelled', true),
+    ('part_order', 'shipped',   'cancel',  'cancelled', true),
+    ('part_order', 'arrived',   'cancel',  'cancelled', true),
+    ('part_return', '',         'open',    'due',       false),
+    ('part_return', 'due',      'ship',    'shipped',   false),
+    ('part_return', 'shipped',  'receive', 'received',  false),
+    ('part_return', 'received', 'inspect', 'inspected', false),
+    ('part_return', 'due',      'waive',   'waived',    true),
+    ('part_claim', '',          'file',    'filed',     false),
+    ('part_claim', 'filed',     'accept',  'accepted',  false),
+    ('part_claim', 'filed',     'reject',  'rejected',  true),
+    ('part_claim', 'rejected',  'refile',  'refiled',   true),
+    ('part_claim', 'refiled',   'accept',  'accepted',  false),
+    ('part_claim', 'refiled',   'reject',  'finally_rejected', true),
+    ('part_claim', 'accepted',  'settle',  'settled',   false);
+
+CREATE TRIGGER state_guard BEFORE INSERT OR UPDATE ON aftersales.part_orders FOR EACH ROW
+    EXECUTE FUNCTION aftersales_internal.state_guard('part_order', 'order_id', 'aftersales.part_order_events');
+CREATE TRIGGER state_log AFTER INSERT OR UPDATE ON aftersales.part_orders FOR EACH ROW
+    EXECUTE FUNCTION aftersales_internal.state_log('part_order', 'order_id', 'aftersales.part_order_events');
+CREATE TRIGGER state_guard BEFORE INSERT OR UPDATE ON aftersales.part_returns FOR EACH ROW
+    EXECUTE FUNCTION aftersales_internal.state_guard('part_return', 'return_id', 'aftersales.part_return_events');
+CREATE TRIGGER state_log AFTER INSERT OR UPDATE ON aftersales.part_returns FOR EACH ROW
+    EXECUTE FUNCTION aftersales_internal.state_log('part_return', 'return_id', 'aftersales.part_return_events');
+CREATE TRIGGER state_guard BEFORE INSERT OR UPDATE ON aftersales.part_claims FOR EACH ROW
+    EXECUTE FUNCTION aftersales_internal.state_guard('part_claim', 'claim_id', 'aftersales.part_claim_events');
+CREATE TRIGGER state_log AFTER INSERT OR UPDATE ON aftersales.part_claims FOR EACH ROW
+    EXECUTE FUNCTION aftersales_internal.state_log('part_claim', 'claim_id', 'aftersales.part_claim_events');
+
+-- 82_parts_privileges.sql
+-- aftersales install script, part 82: who may do what with spare parts
+-- and costs.  Row-level security comes from 95_row_security.sql like for
+-- every table: tenant, then organisation scope (part_orders, part_returns,
+-- part_claims by their org_id) or ticket scope (work_logs, ticket_charges,
+-- settlements by their ticket).  Master data (parts, warehouses, stock)
+-- is visible to the whole tenant: an outlet orders from the central
+-- warehouse.
+--
+-- Nobody writes stock: it follows the ledger (stock_moves) through a
+-- trigger.  Moving stock (receipts, adjustments, reservations, shipments,
+-- returns into the warehouse, releases) is the managers' and admins' work;
+-- engineers request, collect and use parts and log their work; agents
+-- request parts and log remote work; analysts and auditors read.
+
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['parts_settings', 'parts', 'part_models', 'warehouses', 'stock', 'stock_moves',
+                             'part_orders', 'part_order_lines', 'part_order_events', 'part_returns',
+                             'part_return_events', 'part_claims', 'part_claim_events', 'work_logs',
+                             'settlements', 'ticket_charges', 'parts_order_facts', 'parts_fill_rates',
+                             'parts_monthly', 'parts_warehouse_shipments', 'parts_uncollected',
+                             'parts_claims_monthly', 'cost_tickets', 'cost_monthly', 'cost_engineer_utilisation'] LOOP
+        EXECUTE pg_catalog.format('GRANT SELECT ON aftersales.%I TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer, aftersales_analyst, aftersales_auditor', t);
+    END LOOP;
+END
+$$;
+
+GRANT INSERT, UPDATE, DELETE ON aftersales.parts, aftersales.part_models, aftersales.warehouses, aftersales.parts_settings
+    TO aftersales_admin;
+GRANT INSERT ON aftersales.stock_moves TO aftersales_admin, aftersales_manager;
+GRANT INSERT, UPDATE ON aftersales.part_orders TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer;
+GRANT INSERT ON aftersales.part_order_lines TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer;
+GRANT INSERT, UPDATE ON aftersales.part_returns TO aftersales_admin, aftersales_manager, aftersales_engineer;
+GRANT INSERT, UPDATE ON aftersales.part_claims TO aftersales_admin, aftersales_manager;
+GRANT INSERT ON aftersales.work_logs TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer;
+GRANT INSERT, UPDATE, DELETE ON aftersales.ticket_charges TO aftersales_admin, aftersales_manager, aftersales_agent;
+GRANT INSERT ON aftersales.settlements TO aftersales_admin, aftersales_manager;
+
+-- The sweep raises the parts alerts.
+GRANT SELECT ON aftersales.part_orders, aftersales.parts_settings TO aftersales_sweep;
+
+-- The internal helpers the API and the views call with the caller's
+-- rights: granted to the kinds, not to PUBLIC (revoked here, as
+-- 90_privileges.sql does for the whole schema, so that an upgraded
+-- database, which runs this after it, ends the same).
+DO $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+              WHERE p.pronamespace = 'aftersales_internal'::regnamespace
+                AND p.proname IN ('parts_settings', 'parts_not_found', 'part_order', 'part_return', 'part_claim', 'check_at',
+                                  'release_ticket_hold', 'charge_basis', 'charge_settled_guard', 'stock_apply',
+                                  'sweep_parts', 'sample_parts')
+              ORDER BY 1 LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+    END LOOP;
+    FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+              WHERE p.pronamespace = 'aftersales_internal'::regnamespace
+                AND p.proname IN ('parts_settings', 'parts_not_found', 'part_order', 'part_return', 'part_claim', 'check_at',
+                                  'release_ticket_hold', 'charge_basis')
+              ORDER BY 1 LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer, aftersales_analyst, aftersales_auditor', f);
+    END LOOP;
+END
+$$;
+GRANT EXECUTE ON FUNCTION aftersales_internal.sweep_parts(timestamptz, bigint), aftersales_internal.parts_settings(bigint)
+    TO aftersales_sweep;
+
+-- The check reads every tenant's rows: granted on purpose only.
+REVOKE ALL ON FUNCTION aftersales.check_parts(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aftersales.check_parts(bigint) TO aftersales_admin, aftersales_auditor;
+GRANT EXECUTE ON FUNCTION aftersales_internal.state_machine_check(text, regclass, regclass, text, bigint)
+    TO aftersales_admin, aftersales_auditor;
+
+-- Who may fire which event of the parts machines (read by the engine's
+-- guard, so the API and a direct UPDATE obey the same rule).  Managers
+-- approve, move stock and deal with suppliers; engineers request, collect
+-- and use the parts of their own orders (engineer_id: the ticket's
+-- assignee at request) and send old parts back; agents request and
+-- withdraw requests.
+INSERT INTO aftersales.event_rights (kind, event, own_tickets_only)
+SELECT k.kind, t.machine || '.' || t.event, false
+  FROM (SELECT DISTINCT machine, event FROM aftersales.state_transitions
+         WHERE machine IN ('part_order', 'part_return', 'part_claim')) t
+ CROSS JOIN (VALUES ('admin'), ('manager')) AS k (kind)
+UNION ALL VALUES
+    ('agent', 'part_order.request', false), ('agent', 'part_order.cancel', false),
+    ('engineer', 'part_order.request', true), ('engineer', 'part_order.collect', true),
+    ('engineer', 'part_order.use', true), ('engineer', 'part_return.open', false),
+    ('engineer', 'part_return.ship', false);
+
+-- the sweep runs the parts step
+CREATE OR REPLACE FUNCTION aftersales.sweep(batch integer DEFAULT 500, now timestamptz DEFAULT aftersales.now(),
+                                 tenant bigint DEFAULT NULL)
+    RETURNS aftersales.sweep_runs
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    started constant timestamptz := pg_catalog.clock_timestamp();
+    run aftersales.sweep_runs;
+    k_tenants bigint[];
+    k_tickets bigint[];
+    k_clocks text[];
+    claimed integer;
+    c record;
+    msg text;
+    skipped text[] := '{}'::text[];
+BEGIN
+    IF batch IS NULL OR batch < 1 OR batch > 100000 THEN
+        PERFORM aftersales_internal.sweep_error(pg_catalog.format('invalid sweep batch: %s', COALESCE(batch::text, 'NULL')),
+            'The batch is how many watches one call claims, 1 to 100000, for example: SELECT * FROM aftersales.sweep(batch => 500);');
+    END IF;
+    IF now IS NULL OR NOT pg_catalog.isfinite(now) THEN
+        PERFORM aftersales_internal.sweep_error(pg_catalog.format('invalid sweep time: %s', COALESCE(now::text, 'NULL')),
+            'Omit it for the current time, or pass a finite instant, for example: SELECT * FROM aftersales.sweep(now => ''2024-07-01 09:00+08'');');
+    END IF;
+    IF tenant IS NOT NULL AND NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = sweep.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'Omit it to sweep every tenant: SELECT * FROM aftersales.sweep();';
+    END IF;
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'aftersales.sweep() must run at READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+            USING ERRCODE = '25000',
+                  DETAIL = 'It claims watches with SKIP LOCKED and then reads them in a fresh snapshot.',
+                  HINT = 'Call it in its own transaction, as pg_cron does: SELECT * FROM aftersales.sweep();';
+    END IF;
+    -- every tenant, for a caller that row security limits to one tenant at
+    -- a time (the sweep's login): each tenant in turn
+    IF tenant IS NULL AND pg_catalog.row_security_active('aftersales.escalation_watches'::pg_catalog.regclass) THEN
+        RETURN aftersales_internal.sweep_each_tenant(batch, now);
+    END IF;
+
+    -- enabled rules of the tenants swept that are not in force because
+    -- their after is out of range (escalation_rules_effective leaves them
+    -- out): named, so that one bad stage is seen and the others still fire
+    FOR c IN SELECT r.tenant_id, r.kind, r.level, r.after
+               FROM aftersales.escalation_rules r
+              WHERE r.enabled AND r.kind <> 'warning' AND (r.after IS NULL OR r.after > '8784 hours'::interval)
+                AND (sweep.tenant IS NULL OR r.tenant_id = sweep.tenant
+                     OR (r.tenant_id = 1 AND NOT EXISTS (SELECT FROM aftersales.escalation_rules o
+                                                          WHERE o.tenant_id = sweep.tenant AND o.kind = r.kind
+                                                            AND o.level = r.level)))
+              ORDER BY r.tenant_id, r.kind, r.level LOOP
+        msg := pg_catalog.format('%s %s of tenant %s (after %s)', c.kind, c.level, c.tenant_id, COALESCE(c.after::text, 'NULL'));
+        skipped := skipped || msg;
+        RAISE WARNING 'aftersales sweep: escalation rule % is beyond 8784 hours, its stage is skipped', msg
+            USING HINT = pg_catalog.format('Bound it, for example: SELECT aftersales.set_escalation_rule(%L, %s, after => ''16 hours'', tenant => %s);',
+                                           c.kind, c.level, c.tenant_id);
+    END LOOP;
+
+    INSERT INTO aftersales.sweep_runs AS r (tenant_id, started_at, finished_at, as_of, batch, claimed, warnings, escalations,
+                                            locks, not_arrived, not_completed, key_customer, errors, more_due, skipped_rules)
+    VALUES (COALESCE(tenant, 0), started, started, now, batch, 0, 0, 0, 0, 0, 0, 0, 0, false, skipped)
+    RETURNING r.* INTO run;
+
+    -- 1. claim
+    WITH due AS MATERIALIZED (
+        SELECT w.tenant_id, w.ticket_id, w.clock
+          FROM aftersales.escalation_watches w
+          JOIN aftersales.tickets t ON t.tenant_id = w.tenant_id AND t.ticket_id = w.ticket_id
+         WHERE w.next_check <= sweep.now
+           AND (sweep.tenant IS NULL OR w.tenant_id = sweep.tenant)
+         ORDER BY w.next_check
+         LIMIT sweep.batch
+           FOR UPDATE OF w SKIP LOCKED
+           FOR NO KEY UPDATE OF t SKIP LOCKED
+    )
+    SELECT pg_catalog.array_agg(d.tenant_id), pg_catalog.array_agg(d.ticket_id), pg_catalog.array_agg(d.clock),
+           pg_catalog.count(*)
+      INTO k_tenants, k_tickets, k_clocks, claimed
+      FROM due d;
+    run.claimed := claimed;
+
+    -- 2, 3. fire; on error, watch by watch (see the header)
+    IF claimed > 0 THEN
+        BEGIN
+            SELECT * INTO c FROM aftersales_internal.sweep_claimed(run.run_id, now, k_tenants, k_tickets, k_clocks);
+            run.warnings := c.warnings;
+            run.escalations := c.escalations;
+            run.locks := c.locks;
+            run.not_arrived := c.not_arrived;
+            run.not_completed := c.not_completed;
+            run.key_customer := c.key_customer;
+            run.errors := c.errors;
+        EXCEPTION WHEN OTHERS THEN
+            FOR i IN 1 .. claimed LOOP
+                BEGIN
+                    SELECT * INTO c FROM aftersales_internal.sweep_claimed(run.run_id, now, ARRAY[k_tenants[i]],
+                                                                   ARRAY[k_tickets[i]], ARRAY[k_clocks[i]]);
+                    run.warnings := run.warnings + c.warnings;
+                    run.escalations := run.escalations + c.escalations;
+                    run.locks := run.locks + c.locks;
+                    run.not_arrived := run.not_arrived + c.not_arrived;
+                    run.not_completed := run.not_completed + c.not_completed;
+                    run.key_customer := run.key_customer + c.key_customer;
+                    run.errors := run.errors + c.errors;
+                EXCEPTION WHEN OTHERS THEN
+                    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+                    RAISE WARNING 'aftersales sweep: watch % of ticket % of tenant % failed, retried in an hour: %',
+                                  k_clocks[i], k_tickets[i], k_tenants[i], msg;
+                    UPDATE aftersales.escalation_watches w SET next_check = now + '1 hour'::interval
+                     WHERE w.tenant_id = k_tenants[i] AND w.ticket_id = k_tickets[i] AND w.clock = k_clocks[i];
+                    run.errors := run.errors + 1;
+                END;
+            END LOOP;
+        END;
+    END IF;
+
+    -- spare parts arrived and not collected, or not shipped in time
+    PERFORM aftersales_internal.sweep_parts(now, tenant);
+
+    -- 4. record
+    run.more_due := EXISTS (SELECT FROM aftersales.escalation_watches w
+                             WHERE w.next_check <= sweep.now AND (sweep.tenant IS NULL OR w.tenant_id = sweep.tenant));
+    run.finished_at := pg_catalog.clock_timestamp();
+    UPDATE aftersales.sweep_runs r
+       SET finished_at = run.finished_at, claimed = run.claimed, warnings = run.warnings,
+           escalations = run.escalations, locks = run.locks, not_arrived = run.not_arrived,
+           not_completed = run.not_completed, key_customer = run.key_customer, errors = run.errors,
+           more_due = run.more_due
+     WHERE r.tenant_id = run.tenant_id AND r.run_id = run.run_id;
+    RETURN run;
+END
+$$;
+
+
+-- the sample data generator runs the parts step
+CREATE OR REPLACE FUNCTION aftersales.generate_sample_data(tenant_name text, seed integer DEFAULT 1, tickets integer DEFAULT 2000,
+                                                year integer DEFAULT 2026, progress integer DEFAULT 100000)
+    RETURNS aftersales.sample_data_runs
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    example constant text := 'SELECT * FROM aftersales.generate_sample_data(''demo'', seed => 1, tickets => 2000, year => 2026);';
+    n integer := tickets;
+    s integer := seed;
+    yr integer := year;
+    started constant timestamptz := pg_catalog.clock_timestamp();
+    old_tenant text := pg_catalog.current_setting('aftersales.tenant_id', true);
+    prev aftersales.sample_data_runs;
+    result aftersales.sample_data_runs;
+    tid bigint;
+    y0 date;
+    cutoff timestamptz;
+    ndays integer;
+    sb bigint;
+    cstarts float8[];
+    mstarts float8[];
+    pstarts float8[];
+    events_n bigint;
+BEGIN
+    -- arguments
+    IF tenant_name IS NULL OR pg_catalog.btrim(tenant_name) = '' THEN
+        PERFORM aftersales_internal.sample_error('tenant_name must not be empty',
+            'Name the tenant to create, for example: ' || example, '22004');
+    END IF;
+    IF s IS NULL THEN
+        PERFORM aftersales_internal.sample_error('seed must not be null',
+            'Any integer seeds the choices; the same seed gives the same data, for example: ' || example, '22004');
+    END IF;
+    IF n IS NULL OR n NOT BETWEEN 100 AND 10000000 THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid number of sample tickets: %s', COALESCE(n::text, 'NULL')),
+            'Ask for 100 to 10000000 tickets: 2000 load in seconds, 1000000 in about an hour; for example: ' || example);
+    END IF;
+    IF yr IS NULL OR yr NOT BETWEEN 2000 AND 2100 THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid sample year: %s', COALESCE(yr::text, 'NULL')),
+            'Years 2000 to 2100 are supported (the full holiday schedule is known for 2026), for example: ' || example);
+    END IF;
+    IF progress IS NULL OR progress < 0 THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid progress interval: %s', COALESCE(progress::text, 'NULL')),
+            'progress is how many tickets between two progress NOTICEs, 0 for none, for example: SELECT * FROM aftersales.generate_sample_data(''big'', tickets => 1000000, progress => 50000);');
+    END IF;
+
+    -- idempotent: the same call again returns what the first one built
+    SELECT sr.* INTO prev FROM aftersales.sample_data_runs sr
+      JOIN aftersales.tenants tn ON tn.tenant_id = sr.tenant_id
+     WHERE tn.name = generate_sample_data.tenant_name;
+    IF FOUND THEN
+        IF prev.seed = s AND prev.tickets = n AND prev.year = yr THEN
+            RAISE NOTICE 'tenant "%" already holds this sample data: nothing to do', tenant_name;
+            RETURN prev;
+        END IF;
+        PERFORM aftersales_internal.sample_error(
+            pg_catalog.format('tenant "%s" already holds sample data of seed %s, %s tickets, year %s', tenant_name, prev.seed, prev.tickets, prev.year),
+            'Use another tenant name, for example: SELECT * FROM aftersales.generate_sample_data(''demo2'', seed => 2);', '42710');
+    END IF;
+    IF EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.name = tenant_name) THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('tenant "%s" already exists', tenant_name),
+            'Sample data goes into a new tenant of its own; use another name, for example: ' || example, '42710');
+    END IF;
+
+    y0 := pg_catalog.make_date(yr, 1, 1);
+    cutoff := pg_catalog.make_timestamptz(yr + 1, 1, 1, 0, 0, 0, 'Asia/Shanghai');
+    ndays := pg_catalog.make_date(yr + 1, 1, 1) - y0;
+    sb := s::bigint * 1000003;
+
+    -- the tenant, its calendars and SLA policies (the default targets,
+    -- copied from tenant 1's shipped default policy)
+    LOCK TABLE aftersales.tenants IN SHARE ROW EXCLUSIVE MODE;
+    SELECT COALESCE(pg_catalog.max(tn.tenant_id), 1) + 1 INTO tid FROM aftersales.tenants tn;
+    INSERT INTO aftersales.tenants (tenant_id, name) VALUES (tid, tenant_name);
+    PERFORM pg_catalog.set_config('aftersales.tenant_id', tid::text, true);
+    PERFORM aftersales.set_calendar('24x7', 'zone=Asia/Shanghai; mon-sun 00:00-24:00', 'Around the clock, China time', tid);
+    PERFORM aftersales.set_calendar('cn-office', aftersales.sample_calendar(yr),
+                                    pg_catalog.format('China office hours, %s holidays and make-up days', yr), tid);
+    INSERT INTO aftersales.sla_policies (tenant_id, name, calendar, is_default, description)
+    VALUES (tid, 'standard', 'cn-office', true, 'Default targets on office hours'),
+           (tid, 'key-account', '24x7', false, 'Default targets around the clock, for key customers'' service agreements');
+    INSERT INTO aftersales.sla_targets (tenant_id, policy_id, priority, metric, target, clock, pauses_on_hold)
+    SELECT tid, p.policy_id, d.priority, d.metric, d.target, d.clock, d.pauses_on_hold
+      FROM aftersales.sla_targets d
+      JOIN aftersales.sla_policies dp ON dp.tenant_id = 1 AND dp.policy_id = d.policy_id
+                                     AND dp.name = 'default'
+     CROSS JOIN aftersales.sla_policies p
+     WHERE d.tenant_id = 1 AND p.tenant_id = tid
+     ORDER BY p.policy_id, d.priority, d.metric;
+
+    -- the company, in steps that pass what they built on in temporary
+    -- tables (sample_geo, sample_outlets, sample_customers ...) and the
+    -- cumulative weights the draws bucket into
+    PERFORM aftersales_internal.sample_organisations(tid);
+    PERFORM aftersales_internal.sample_engineers(tid, s, n);
+    cstarts := aftersales_internal.sample_customers(tid, s, n, yr, y0);
+    mstarts := aftersales_internal.sample_products(tid, s, n, yr, cstarts);
+    pstarts := aftersales_internal.sample_problem_types(tid);
+    -- the tickets: planned set-based, entered, then driven through their lives
+    PERFORM aftersales_internal.sample_ticket_plan(n, y0, ndays, sb, cstarts, mstarts, pstarts);
+    PERFORM aftersales_internal.sample_entry(n, y0, progress, started);
+    PERFORM aftersales_internal.sample_life_cycles(n, sb, cutoff, progress, started);
+    -- spare parts, work logs and costs (82_parts_generator.sql)
+    PERFORM aftersales_internal.sample_parts(tid, s, yr);
+
+    -- a bulk load leaves the planner blind until autovacuum comes by: the
+    -- KPI queries right after it would plan for empty tables
+    ANALYZE aftersales.organisations, aftersales.customers, aftersales.engineers, aftersales.product_models,
+            aftersales.units, aftersales.problem_types, aftersales.service_agreements, aftersales.sla_policies,
+            aftersales.calendars, aftersales.tickets, aftersales.ticket_events, aftersales.ticket_sla,
+            aftersales.occurrences, aftersales.escalation_watches, aftersales.alerts, aftersales.ticket_escalations;
+    SELECT count(*) INTO events_n FROM aftersales.ticket_events ev WHERE ev.tenant_id = tid;
+    INSERT INTO aftersales.sample_data_runs AS sr (tenant_id, tenant_name, seed, tickets, year, events, started_at, seconds, checksum)
+    VALUES (tid, generate_sample_data.tenant_name, s, n, yr, events_n, started,
+            round(extract(epoch FROM clock_timestamp() - started)::numeric, 1),
+            aftersales.sample_data_checksum(tid))
+    RETURNING sr.* INTO result;
+    PERFORM set_config('aftersales.tenant_id', COALESCE(old_tenant, ''), true);
+    DROP TABLE pg_temp.sample_geo, pg_temp.sample_outlets, pg_temp.sample_customers, pg_temp.sample_models,
+               pg_temp.sample_units, pg_temp.sample_problems, pg_temp.sample_plan, pg_temp.sample_org_engineers;
+    RETURN result;
+END
+$$;
+
+
+SELECT aftersales_internal.apply_row_security();
+-- ---- Spare parts, labour and costs: end ----
+
+-- KPI rollups: the fold and the rebuild (owner's rights) act on the
+-- caller's own tenant only, for a member or the sweep's login.
+CREATE OR REPLACE FUNCTION aftersales.fold_kpi_rollups(tenant bigint DEFAULT NULL)
+    RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tn bigint;
+    st aftersales.kpi_rollup_state;
+    total bigint := 0;
+BEGIN
+    -- it runs with the owner's rights: a member or the sweep's login folds
+    -- its own tenant only (every tenant is the superuser's job)
+    IF aftersales.current_member_kind() IS NOT NULL THEN
+        tenant := COALESCE(tenant, aftersales.current_tenant());
+        IF tenant IS DISTINCT FROM aftersales.current_tenant() THEN
+            RAISE EXCEPTION 'the KPI rollups of tenant % are not the caller''s to fold', tenant
+                USING ERRCODE = '42501',
+                      HINT = 'Fold your own tenant''s: SELECT aftersales.fold_kpi_rollups();';
+        END IF;
+    END IF;
+    IF tenant IS NOT NULL AND NOT EXISTS (SELECT FROM aftersales.tenants t WHERE t.tenant_id = fold_kpi_rollups.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'Fold every tenant with: SELECT aftersales.fold_kpi_rollups();';
+    END IF;
+    FOR tn IN SELECT DISTINCT q.tenant_id FROM aftersales.kpi_rollup_queue q
+               WHERE fold_kpi_rollups.tenant IS NULL OR q.tenant_id = fold_kpi_rollups.tenant
+               ORDER BY 1 LOOP
+        st := aftersales_internal.rollup_lock(tn);
+        IF st.built_at IS NULL THEN
+            -- never built (a tenant older than the rollups): build it whole
+            PERFORM aftersales_internal.rollup_rebuild(tn, aftersales.reporting_zone(tn), '-infinity', 'infinity');
+        ELSE
+            total := total + aftersales_internal.rollup_fold(tn, st.zone);
+        END IF;
+    END LOOP;
+    RETURN total;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION aftersales.rebuild_kpi_rollups(tenant bigint DEFAULT aftersales.current_tenant(),
+                                               since timestamptz DEFAULT '-infinity',
+                                               until timestamptz DEFAULT 'infinity')
+    RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    st aftersales.kpi_rollup_state;
+BEGIN
+    -- it runs with the owner's rights: a member or the sweep's login
+    -- rebuilds its own tenant only
+    IF aftersales.current_member_kind() IS NOT NULL AND tenant IS DISTINCT FROM aftersales.current_tenant() THEN
+        RAISE EXCEPTION 'the KPI rollups of tenant % are not the caller''s to rebuild', COALESCE(tenant::text, 'NULL')
+            USING ERRCODE = '42501',
+                  HINT = 'Rebuild your own tenant''s: SELECT aftersales.rebuild_kpi_rollups();';
+    END IF;
+    IF tenant IS NULL OR NOT EXISTS (SELECT FROM aftersales.tenants t WHERE t.tenant_id = rebuild_kpi_rollups.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', COALESCE(tenant::text, 'NULL')
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the tenants with: SELECT tenant_id, name FROM aftersales.tenants;';
+    END IF;
+    IF since IS NULL OR until IS NULL OR since >= until THEN
+        RAISE EXCEPTION 'invalid range [%, %)', COALESCE(since::text, 'NULL'), COALESCE(until::text, 'NULL')
+            USING ERRCODE = '22023',
+                  HINT = 'For example: SELECT aftersales.rebuild_kpi_rollups(1, ''2026-01-01'', ''2026-04-01''); or without a range, the whole history.';
+    END IF;
+    st := aftersales_internal.rollup_lock(tenant);
+    IF (pg_catalog.isfinite(since) OR pg_catalog.isfinite(until))
+       AND (st.built_at IS NULL OR st.stale_since IS NOT NULL OR st.zone <> aftersales.reporting_zone(tenant)) THEN
+        RAISE EXCEPTION 'the KPI rollups of tenant % must be rebuilt whole', tenant
+            USING ERRCODE = '55000',
+                  DETAIL = COALESCE('They are stale: ' || st.stale_reason || '.', 'They were never built.'),
+                  HINT = pg_catalog.format('Rebuild them whole: SELECT aftersales.rebuild_kpi_rollups(%s);', tenant);
+    END IF;
+    RETURN aftersales_internal.rollup_rebuild(tenant,
+               CASE WHEN pg_catalog.isfinite(since) OR pg_catalog.isfinite(until) THEN st.zone
+                    ELSE aftersales.reporting_zone(tenant) END, since, until);
+END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Complaints, surveys, approvals and spare parts together: the alerts of
+-- both (part_not_shipped, complaint) and the sample data of both.
+ALTER TABLE aftersales.alerts DROP CONSTRAINT alerts_kind_check;
+ALTER TABLE aftersales.alerts ADD CONSTRAINT alerts_kind_check
+    CHECK (kind IN ('warning', 'escalation', 'not_arrived', 'not_completed', 'key_customer',
+                    'lock', 'locked', 'part_not_collected', 'part_not_shipped', 'complaint'));
+COMMENT ON COLUMN aftersales.alerts.kind IS
+  'warning, escalation, not_arrived, not_completed, key_customer, lock (the sweep locked it), locked (it was locked another way), part_not_collected, part_not_shipped (level: the part order), complaint (a key customer complained about the ticket; level: the complaint)';
+
+CREATE OR REPLACE FUNCTION aftersales.generate_sample_data(tenant_name text, seed integer DEFAULT 1, tickets integer DEFAULT 2000,
+                                                year integer DEFAULT 2026, progress integer DEFAULT 100000)
+    RETURNS aftersales.sample_data_runs
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    example constant text := 'SELECT * FROM aftersales.generate_sample_data(''demo'', seed => 1, tickets => 2000, year => 2026);';
+    n integer := tickets;
+    s integer := seed;
+    yr integer := year;
+    started constant timestamptz := pg_catalog.clock_timestamp();
+    old_tenant text := pg_catalog.current_setting('aftersales.tenant_id', true);
+    prev aftersales.sample_data_runs;
+    result aftersales.sample_data_runs;
+    tid bigint;
+    y0 date;
+    cutoff timestamptz;
+    ndays integer;
+    sb bigint;
+    cstarts float8[];
+    mstarts float8[];
+    pstarts float8[];
+    events_n bigint;
+BEGIN
+    -- arguments
+    IF tenant_name IS NULL OR pg_catalog.btrim(tenant_name) = '' THEN
+        PERFORM aftersales_internal.sample_error('tenant_name must not be empty',
+            'Name the tenant to create, for example: ' || example, '22004');
+    END IF;
+    IF s IS NULL THEN
+        PERFORM aftersales_internal.sample_error('seed must not be null',
+            'Any integer seeds the choices; the same seed gives the same data, for example: ' || example, '22004');
+    END IF;
+    IF n IS NULL OR n NOT BETWEEN 100 AND 10000000 THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid number of sample tickets: %s', COALESCE(n::text, 'NULL')),
+            'Ask for 100 to 10000000 tickets: 2000 load in seconds, 1000000 in about an hour; for example: ' || example);
+    END IF;
+    IF yr IS NULL OR yr NOT BETWEEN 2000 AND 2100 THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid sample year: %s', COALESCE(yr::text, 'NULL')),
+            'Years 2000 to 2100 are supported (the full holiday schedule is known for 2026), for example: ' || example);
+    END IF;
+    IF progress IS NULL OR progress < 0 THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid progress interval: %s', COALESCE(progress::text, 'NULL')),
+            'progress is how many tickets between two progress NOTICEs, 0 for none, for example: SELECT * FROM aftersales.generate_sample_data(''big'', tickets => 1000000, progress => 50000);');
+    END IF;
+
+    -- idempotent: the same call again returns what the first one built
+    SELECT sr.* INTO prev FROM aftersales.sample_data_runs sr
+      JOIN aftersales.tenants tn ON tn.tenant_id = sr.tenant_id
+     WHERE tn.name = generate_sample_data.tenant_name;
+    IF FOUND THEN
+        IF prev.seed = s AND prev.tickets = n AND prev.year = yr THEN
+            RAISE NOTICE 'tenant "%" already holds this sample data: nothing to do', tenant_name;
+            RETURN prev;
+        END IF;
+        PERFORM aftersales_internal.sample_error(
+            pg_catalog.format('tenant "%s" already holds sample data of seed %s, %s tickets, year %s', tenant_name, prev.seed, prev.tickets, prev.year),
+            'Use another tenant name, for example: SELECT * FROM aftersales.generate_sample_data(''demo2'', seed => 2);', '42710');
+    END IF;
+    IF EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.name = tenant_name) THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('tenant "%s" already exists', tenant_name),
+            'Sample data goes into a new tenant of its own; use another name, for example: ' || example, '42710');
+    END IF;
+
+    y0 := pg_catalog.make_date(yr, 1, 1);
+    cutoff := pg_catalog.make_timestamptz(yr + 1, 1, 1, 0, 0, 0, 'Asia/Shanghai');
+    ndays := pg_catalog.make_date(yr + 1, 1, 1) - y0;
+    sb := s::bigint * 1000003;
+
+    -- the tenant, its calendars and SLA policies (the default targets,
+    -- copied from tenant 1's shipped default policy)
+    LOCK TABLE aftersales.tenants IN SHARE ROW EXCLUSIVE MODE;
+    SELECT COALESCE(pg_catalog.max(tn.tenant_id), 1) + 1 INTO tid FROM aftersales.tenants tn;
+    INSERT INTO aftersales.tenants (tenant_id, name) VALUES (tid, tenant_name);
+    PERFORM pg_catalog.set_config('aftersales.tenant_id', tid::text, true);
+    PERFORM aftersales.set_calendar('24x7', 'zone=Asia/Shanghai; mon-sun 00:00-24:00', 'Around the clock, China time', tid);
+    PERFORM aftersales.set_calendar('cn-office', aftersales.sample_calendar(yr),
+                                    pg_catalog.format('China office hours, %s holidays and make-up days', yr), tid);
+    INSERT INTO aftersales.sla_policies (tenant_id, name, calendar, is_default, description)
+    VALUES (tid, 'standard', 'cn-office', true, 'Default targets on office hours'),
+           (tid, 'key-account', '24x7', false, 'Default targets around the clock, for key customers'' service agreements');
+    INSERT INTO aftersales.sla_targets (tenant_id, policy_id, priority, metric, target, clock, pauses_on_hold)
+    SELECT tid, p.policy_id, d.priority, d.metric, d.target, d.clock, d.pauses_on_hold
+      FROM aftersales.sla_targets d
+      JOIN aftersales.sla_policies dp ON dp.tenant_id = 1 AND dp.policy_id = d.policy_id
+                                     AND dp.name = 'default'
+     CROSS JOIN aftersales.sla_policies p
+     WHERE d.tenant_id = 1 AND p.tenant_id = tid
+     ORDER BY p.policy_id, d.priority, d.metric;
+
+    -- the company, in steps that pass what they built on in temporary
+    -- tables (sample_geo, sample_outlets, sample_customers ...) and the
+    -- cumulative weights the draws bucket into
+    PERFORM aftersales_internal.sample_organisations(tid);
+    PERFORM aftersales_internal.sample_engineers(tid, s, n);
+    cstarts := aftersales_internal.sample_customers(tid, s, n, yr, y0);
+    mstarts := aftersales_internal.sample_products(tid, s, n, yr, cstarts);
+    pstarts := aftersales_internal.sample_problem_types(tid);
+    -- the tickets: planned set-based, entered, then driven through their lives
+    PERFORM aftersales_internal.sample_ticket_plan(n, y0, ndays, sb, cstarts, mstarts, pstarts);
+    PERFORM aftersales_internal.sample_entry(n, y0, progress, started);
+    PERFORM aftersales_internal.sample_life_cycles(n, sb, cutoff, progress, started);
+    -- the other modules, on top of the tickets (their own salts: the tickets stay as they are)
+    PERFORM aftersales_internal.sample_complaints(tid, s, cutoff);
+    PERFORM aftersales_internal.sample_surveys(tid, s, cutoff);
+    PERFORM aftersales_internal.sample_approvals(tid, s, cutoff);
+    -- spare parts, work logs and costs (82_parts_generator.sql)
+    PERFORM aftersales_internal.sample_parts(tid, s, yr);
+
+    -- a bulk load leaves the planner blind until autovacuum comes by: the
+    -- KPI queries right after it would plan for empty tables
+    ANALYZE aftersales.organisations, aftersales.customers, aftersales.engineers, aftersales.product_models,
+            aftersales.units, aftersales.problem_types, aftersales.service_agreements, aftersales.sla_policies,
+            aftersales.calendars, aftersales.tickets, aftersales.ticket_events, aftersales.ticket_sla,
+            aftersales.occurrences, aftersales.escalation_watches, aftersales.alerts, aftersales.ticket_escalations;
+    SELECT count(*) INTO events_n FROM aftersales.ticket_events ev WHERE ev.tenant_id = tid;
+    INSERT INTO aftersales.sample_data_runs AS sr (tenant_id, tenant_name, seed, tickets, year, events, started_at, seconds, checksum)
+    VALUES (tid, generate_sample_data.tenant_name, s, n, yr, events_n, started,
+            round(extract(epoch FROM clock_timestamp() - started)::numeric, 1),
+            aftersales.sample_data_checksum(tid))
+    RETURNING sr.* INTO result;
+    PERFORM set_config('aftersales.tenant_id', COALESCE(old_tenant, ''), true);
+    DROP TABLE pg_temp.sample_geo, pg_temp.sample_outlets, pg_temp.sample_customers, pg_temp.sample_models,
+               pg_temp.sample_units, pg_temp.sample_problems, pg_temp.sample_plan, pg_temp.sample_org_engineers;
+    RETURN result;
+END
+$$;
