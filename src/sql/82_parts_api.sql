@@ -346,45 +346,56 @@ $$;
 COMMENT ON FUNCTION aftersales.request_parts(bigint, bigint, jsonb, boolean, text, timestamptz) IS
   'Request parts for an open ticket from a warehouse: lines [{"part": id, "quantity": n}]; hold_ticket puts the ticket on hold until the parts are collected; returns the order id';
 
-CREATE FUNCTION aftersales.approve_part_order(part_order bigint, reason text DEFAULT NULL,
-                                              at timestamptz DEFAULT aftersales.now())
+-- The decision on a requested order, by its own event or by the decision
+-- of its approval (85_parts_approvals.sql): approve starts the ship target,
+-- reject resumes a ticket the order held.  actor NULL: as the order's other
+-- API events (the engine names the caller).
+CREATE FUNCTION aftersales_internal.decide_part_order(tenant bigint, part_order bigint, event text, reason text,
+                                                      at timestamptz, actor text)
     RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    tenant bigint := aftersales.current_tenant();
     o aftersales.part_orders := aftersales_internal.part_order(tenant, part_order);
-    st text;
 BEGIN
-    PERFORM aftersales_internal.check_at(at, 'approve_part_order');
+    PERFORM aftersales_internal.check_at(at, event || '_part_order');
     UPDATE aftersales.part_orders po
-       SET event_seq = po.event_seq + 1, event = 'approve', event_at = at, event_reason = reason, approved_at = at,
-           ship_due_at = at + pg_catalog.make_interval(secs => (aftersales_internal.parts_settings(tenant)).ship_target_hours * 3600)
+       SET event_seq = po.event_seq + 1, event = decide_part_order.event, event_at = at,
+           event_by = COALESCE(actor, po.event_by),
+           event_reason = reason,
+           approved_at = CASE WHEN decide_part_order.event = 'approve' THEN at ELSE po.approved_at END,
+           ship_due_at = CASE WHEN decide_part_order.event = 'approve'
+                              THEN at + pg_catalog.make_interval(secs => (aftersales_internal.parts_settings(tenant)).ship_target_hours * 3600)
+                              ELSE po.ship_due_at END
      WHERE po.tenant_id = tenant AND po.order_id = o.order_id
-    RETURNING po.state INTO st;
-    RETURN st;
+    RETURNING po.* INTO o;
+    IF event = 'reject' THEN
+        PERFORM aftersales_internal.release_ticket_hold(tenant, o, at);
+    END IF;
+    RETURN o.state;
 END
+$$;
+COMMENT ON FUNCTION aftersales_internal.decide_part_order(bigint, bigint, text, text, timestamptz, text) IS
+  'Internal: approves or rejects a requested part order (approve: its ship target runs from then; reject: a ticket it held resumes); returns the new state';
+
+CREATE FUNCTION aftersales.approve_part_order(part_order bigint, reason text DEFAULT NULL,
+                                              at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT aftersales_internal.decide_part_order(aftersales.current_tenant(), part_order, 'approve', reason, at, NULL)
 $$;
 COMMENT ON FUNCTION aftersales.approve_part_order(bigint, text, timestamptz) IS
   'Approve a requested part order; its ship target runs from now (parts_settings.ship_target_hours)';
 
 CREATE FUNCTION aftersales.reject_part_order(part_order bigint, reason text, at timestamptz DEFAULT aftersales.now())
     RETURNS text
-LANGUAGE plpgsql
+LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    tenant bigint := aftersales.current_tenant();
-    o aftersales.part_orders := aftersales_internal.part_order(tenant, part_order);
-BEGIN
-    PERFORM aftersales_internal.check_at(at, 'reject_part_order');
-    UPDATE aftersales.part_orders po SET event_seq = po.event_seq + 1, event = 'reject', event_at = at, event_reason = reason
-     WHERE po.tenant_id = tenant AND po.order_id = o.order_id
-    RETURNING po.* INTO o;
-    PERFORM aftersales_internal.release_ticket_hold(tenant, o, at);
-    RETURN o.state;
-END
+    SELECT aftersales_internal.decide_part_order(aftersales.current_tenant(), part_order, 'reject', reason, at, NULL)
 $$;
 COMMENT ON FUNCTION aftersales.reject_part_order(bigint, text, timestamptz) IS
   'Reject a requested part order, with a reason; a ticket it held resumes';

@@ -53,14 +53,14 @@ BEGIN
               WHERE p.pronamespace = 'aftersales_internal'::regnamespace
                 AND p.proname IN ('parts_settings', 'parts_not_found', 'part_order', 'part_return', 'part_claim', 'check_at',
                                   'release_ticket_hold', 'charge_basis', 'charge_settled_guard', 'stock_apply',
-                                  'sweep_parts', 'sample_parts')
+                                  'sweep_parts', 'sample_parts', 'decide_part_order')
               ORDER BY 1 LOOP
         EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
     END LOOP;
     FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
               WHERE p.pronamespace = 'aftersales_internal'::regnamespace
                 AND p.proname IN ('parts_settings', 'parts_not_found', 'part_order', 'part_return', 'part_claim', 'check_at',
-                                  'release_ticket_hold', 'charge_basis')
+                                  'release_ticket_hold', 'charge_basis', 'decide_part_order')
               ORDER BY 1 LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer, aftersales_analyst, aftersales_auditor', f);
     END LOOP;

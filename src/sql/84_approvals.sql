@@ -69,11 +69,14 @@ COMMENT ON COLUMN aftersales.approval_targets.due_within IS 'Business time allow
 
 CREATE TABLE aftersales.approval_settings (
     tenant_id     bigint  NOT NULL PRIMARY KEY REFERENCES aftersales.tenants,
-    warning_line  integer NOT NULL CHECK (warning_line > 0)
+    warning_line  integer NOT NULL CHECK (warning_line > 0),
+    part_order_department_id  bigint,
+    FOREIGN KEY (tenant_id, part_order_department_id) REFERENCES aftersales.departments (tenant_id, department_id)
 );
-COMMENT ON TABLE aftersales.approval_settings IS 'Per tenant: the warning line of pending approvals per organisation (default 20 without a row)';
+COMMENT ON TABLE aftersales.approval_settings IS 'Per tenant: the warning line of pending approvals per organisation (default 20 without a row), and the department that approves part orders';
 COMMENT ON COLUMN aftersales.approval_settings.tenant_id IS 'Tenant';
 COMMENT ON COLUMN aftersales.approval_settings.warning_line IS 'Pending approvals of one organisation at which an alert is raised';
+COMMENT ON COLUMN aftersales.approval_settings.part_order_department_id IS 'Department whose approval a part order waits for (aftersales.set_part_order_approver); NULL: a manager approves the order itself';
 
 CREATE TABLE aftersales.approvals (
     tenant_id           bigint        NOT NULL DEFAULT aftersales.current_tenant()

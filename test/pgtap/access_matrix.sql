@@ -658,6 +658,7 @@ INSERT INTO api_matrix VALUES
  ('aftersales.approval_warning_line(bigint)', 'tenant', 'SELECT aftersales.approval_warning_line({tenant})', '{admin,manager,agent,engineer,analyst,auditor,sweep}'),
  ('aftersales.set_approval_warning_line(integer,bigint)', 'tenant', 'SELECT aftersales.set_approval_warning_line(5, {tenant})', '{admin}'),
  ('aftersales.set_approval_target(text,text,interval)', 'department', 'SELECT aftersales.set_approval_target(''internal_request'', {obj}, ''4 hours'')', '{admin}'),
+ ('aftersales.set_part_order_approver(text)', 'department', 'SELECT aftersales.set_part_order_approver({obj})', '{admin}'),
  ('aftersales.submit_approval(text,text,text,bigint,text,bigint,bigint,numeric,timestamp with time zone)', 'department:hq', 'SELECT aftersales.submit_approval(''internal_request'', {obj}, ''matrix'', org => {org})', '{admin,manager,agent,engineer}'),
  ('aftersales.grant_approval(bigint,text,timestamp with time zone)', 'approval:submitted', 'SELECT aftersales.grant_approval({obj})', '{admin,manager,agent,engineer}'),
  ('aftersales.reject_approval(bigint,text,timestamp with time zone)', 'approval:submitted', 'SELECT aftersales.reject_approval({obj}, ''matrix'')', '{admin,manager,agent,engineer}'),

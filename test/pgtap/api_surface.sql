@@ -51,7 +51,7 @@ INSERT INTO api VALUES
  ('withdraw_complaint', true), ('check_complaints', false),
  ('create_survey_template', true), ('publish_survey_template', true), ('send_survey', true),
  ('start_survey_campaign', true), ('answer_survey', true), ('expire_surveys', false),
- ('approval_warning_line', true), ('set_approval_warning_line', true), ('set_approval_target', true),
+ ('approval_warning_line', true), ('set_approval_warning_line', true), ('set_approval_target', true), ('set_part_order_approver', true),
  ('submit_approval', true), ('grant_approval', true), ('reject_approval', true), ('withdraw_approval', true),
  ('sweep_approvals', false), ('check_surveys', false), ('check_approvals', false);
 
