@@ -1069,7 +1069,9 @@ COMMENT ON FUNCTION aftersales_internal.rollup_grain(text, timestamptz, timestam
 -- What the rollups say per day (or month) and value of a dimension, in
 -- one snapshot: the cells, less the folded judgement of the queued
 -- tickets, plus their judgement at as_of, plus the live tickets' folded
--- judgement with the misses not yet due at as_of taken out.
+-- judgement with the misses not yet due at as_of taken out.  One
+-- statement (the four arms of one UNION ALL), long only by its lists of
+-- the 54 measures, a line each: steps would only pass those lists on.
 CREATE FUNCTION aftersales_internal.rollup_contrib(tenant bigint, dimension text, grain text,
                                                        as_of timestamptz, zone text)
     RETURNS TABLE (day date, dim_key text,
@@ -1466,7 +1468,9 @@ COMMENT ON FUNCTION aftersales_internal.rollup_staff(text, timestamptz, timestam
   'Internal: kpi_staff answered from the KPI rollups (same parameters, checked by the caller, and the grain)';
 
 -- ---------------------------------------------------------------------------
--- The check: rollups against the raw recomputation
+-- The check: rollups against the raw recomputation.  One statement, long
+-- only by its lists of the 54 measures, a line each (summed on both sides,
+-- mapped from the judgements on one): steps would only pass those lists on.
 
 CREATE FUNCTION aftersales.check_kpi_rollups(tenant bigint DEFAULT aftersales.current_tenant(),
                                              as_of timestamptz DEFAULT aftersales.now())
