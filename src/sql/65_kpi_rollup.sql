@@ -364,6 +364,8 @@ BEGIN
            CASE WHEN b.resolved_at IS NULL THEN jt.promised_at END
       FROM base b
       LEFT JOIN clocks cl ON cl.tenant_id = b.tenant_id AND cl.ticket_id = b.ticket_id
+      LEFT JOIN aftersales.sla_policies sp ON sp.tenant_id = cl.tenant_id AND sp.policy_id = cl.policy_id
+      LEFT JOIN aftersales.calendars cal ON cal.tenant_id = sp.tenant_id AND cal.name = sp.calendar
       LEFT JOIN repeats rp ON rp.tenant_id = b.tenant_id AND rp.ticket_id = b.ticket_id
       LEFT JOIN revisited rv ON rv.tenant_id = b.tenant_id AND rv.ticket_id = b.ticket_id
      CROSS JOIN LATERAL aftersales_internal.judge_ticket(
@@ -371,7 +373,7 @@ BEGIN
                b.first_response_at, b.assigned_at, b.arrived_at, b.first_resolved_at, b.resolved_at, b.requested_at,
                b.attempt_count, b.reopen_count, rv.ticket_id IS NOT NULL, b.unit_id, rp.is_repeat, b.csat, b.nps,
                b.response_target, b.arrival_target, b.completion_target, b.csat_good_min,
-               cl.policy_id, cl.res_due, cl.fr, cl.arr, cl.res) jt;
+               cal.calendar, cl.res_due, cl.fr, cl.arr, cl.res) jt;
 END
 $$;
 COMMENT ON FUNCTION aftersales_internal.rollup_facts(bigint, bigint[], timestamptz) IS

@@ -36,7 +36,7 @@ GRANT EXECUTE ON FUNCTION
     aftersales_internal.judge_ticket(timestamptz, bigint, bigint, text, boolean, timestamptz, timestamptz, timestamptz,
                                      timestamptz, timestamptz, timestamptz, timestamptz, integer, integer, boolean,
                                      bigint, boolean, smallint, smallint, interval, interval, interval, numeric,
-                                     bigint, timestamptz, text, text, text),
+                                     aftersales.calendar, timestamptz, text, text, text),
     aftersales_internal.kpi_dimension_sql(text),
     aftersales_internal.kpi_period_sql(text, text, integer)
 TO PUBLIC;

@@ -12651,8 +12651,9 @@ $$;
 -- engineer_name), for kpi_ticket_facts and the rollups' rollup_facts alike,
 -- which read the facts differently (a snapshot at as_of, or the current
 -- rows of chosen tickets).  clock_*: the SLA clocks' outcomes at as_of
--- ('running' while running); policy_id and resolution_due: of the ticket's
--- clocks (NULL: none).  Called in FROM (LATERAL), once a ticket.  No SET
+-- ('running' while running); calendar (of the clocks' policy: the
+-- business minutes' clock) and resolution_due: of the ticket's clocks
+-- (NULL: none).  Called in FROM (LATERAL), once a ticket.  No SET
 -- search_path: a SET clause would stop the planner from inlining it into
 -- its callers, which pin search_path themselves; every name is qualified.
 CREATE FUNCTION aftersales_internal.judge_ticket(
@@ -12662,7 +12663,7 @@ CREATE FUNCTION aftersales_internal.judge_ticket(
         attempt_count integer, reopen_count integer, revisited boolean, unit_id bigint, repeated boolean,
         csat smallint, nps smallint,
         response_target interval, arrival_target interval, completion_target interval, csat_good_min numeric,
-        policy_id bigint, resolution_due timestamptz,
+        calendar aftersales.calendar, resolution_due timestamptz,
         clock_first_response text, clock_arrival text, clock_resolution text)
     RETURNS TABLE (cancelled integer,
                    response_minutes numeric, response_business_minutes numeric, responded_in_target integer,
@@ -12680,7 +12681,7 @@ SELECT j.is_cancelled::integer,
        -- first response
        CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM judge_ticket.first_response_at - judge_ticket.opened_at) / 60 END,
        CASE WHEN NOT j.is_cancelled
-            THEN EXTRACT(EPOCH FROM aftersales.business_diff(c.calendar, judge_ticket.opened_at, judge_ticket.first_response_at)) / 60 END,
+            THEN EXTRACT(EPOCH FROM aftersales.business_diff(judge_ticket.calendar, judge_ticket.opened_at, judge_ticket.first_response_at)) / 60 END,
        CASE WHEN j.is_cancelled THEN NULL
             WHEN judge_ticket.first_response_at IS NOT NULL
             THEN (judge_ticket.first_response_at <= judge_ticket.opened_at + judge_ticket.response_target)::integer
@@ -12688,7 +12689,7 @@ SELECT j.is_cancelled::integer,
        -- arrival (field tickets)
        CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM judge_ticket.arrived_at - judge_ticket.opened_at) / 60 END,
        CASE WHEN NOT j.is_cancelled
-            THEN EXTRACT(EPOCH FROM aftersales.business_diff(c.calendar, judge_ticket.opened_at, judge_ticket.arrived_at)) / 60 END,
+            THEN EXTRACT(EPOCH FROM aftersales.business_diff(judge_ticket.calendar, judge_ticket.opened_at, judge_ticket.arrived_at)) / 60 END,
        CASE WHEN j.is_cancelled OR NOT judge_ticket.field THEN NULL
             WHEN judge_ticket.arrived_at IS NOT NULL
             THEN (judge_ticket.arrived_at <= judge_ticket.opened_at + judge_ticket.arrival_target)::integer
@@ -12697,7 +12698,7 @@ SELECT j.is_cancelled::integer,
        -- resolution (the final one)
        CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM judge_ticket.resolved_at - judge_ticket.opened_at) / 60 END,
        CASE WHEN NOT j.is_cancelled
-            THEN EXTRACT(EPOCH FROM aftersales.business_diff(c.calendar, judge_ticket.opened_at, judge_ticket.resolved_at)) / 60 END,
+            THEN EXTRACT(EPOCH FROM aftersales.business_diff(judge_ticket.calendar, judge_ticket.opened_at, judge_ticket.resolved_at)) / 60 END,
        CASE WHEN j.is_cancelled THEN NULL
             WHEN judge_ticket.resolved_at IS NOT NULL
             THEN (judge_ticket.resolved_at <= judge_ticket.opened_at + judge_ticket.completion_target)::integer
@@ -12708,12 +12709,12 @@ SELECT j.is_cancelled::integer,
             THEN EXTRACT(EPOCH FROM judge_ticket.resolved_at - judge_ticket.first_response_at
                                     - COALESCE(i.wall, interval '0')) / 60 END,
        CASE WHEN NOT j.is_cancelled
-            THEN EXTRACT(EPOCH FROM aftersales.business_diff(c.calendar, judge_ticket.first_response_at, judge_ticket.resolved_at)
+            THEN EXTRACT(EPOCH FROM aftersales.business_diff(judge_ticket.calendar, judge_ticket.first_response_at, judge_ticket.resolved_at)
                                     - COALESCE(i.business, interval '0')) / 60 END,
        -- handling: from the assignment to the current engineer to the final resolution
        CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM judge_ticket.resolved_at - judge_ticket.assigned_at) / 60 END,
        CASE WHEN NOT j.is_cancelled
-            THEN EXTRACT(EPOCH FROM aftersales.business_diff(c.calendar, judge_ticket.assigned_at, judge_ticket.resolved_at)) / 60 END,
+            THEN EXTRACT(EPOCH FROM aftersales.business_diff(judge_ticket.calendar, judge_ticket.assigned_at, judge_ticket.resolved_at)) / 60 END,
        -- on time: by the customer-requested date, else by the resolution clock's due time
        CASE WHEN NOT j.is_cancelled THEN j.promise END,
        CASE WHEN j.is_cancelled OR j.promise IS NULL THEN NULL
@@ -12740,37 +12741,35 @@ SELECT j.is_cancelled::integer,
        CASE WHEN NOT j.is_cancelled THEN (judge_ticket.nps <= 6)::integer END
   FROM (SELECT judge_ticket.status = 'cancelled' AS is_cancelled,
                COALESCE(judge_ticket.requested_at, judge_ticket.resolution_due) AS promise) j
-  -- the calendar of the ticket's clocks: the business minutes' clock
-  LEFT JOIN aftersales.sla_policies sp ON sp.tenant_id = judge_ticket.tenant AND sp.policy_id = judge_ticket.policy_id
-  LEFT JOIN aftersales.calendars c ON c.tenant_id = sp.tenant_id AND c.name = sp.calendar
   -- a reopened ticket's time sat resolved or closed before its final
-  -- resolution: not repair time
+  -- resolution: not repair time (the HAVING spares the others any scan)
   LEFT JOIN LATERAL (
         SELECT pg_catalog.sum(w.next_at - w.at) AS wall,
-               pg_catalog.sum(aftersales.business_diff(c.calendar, w.at, w.next_at)) AS business
+               pg_catalog.sum(aftersales.business_diff(judge_ticket.calendar, w.at, w.next_at)) AS business
           FROM (SELECT ev.at, ev.to_state, pg_catalog.lead(ev.at) OVER (ORDER BY ev.seq) AS next_at
                   FROM aftersales.ticket_events ev
                  WHERE judge_ticket.reopen_count > 0 AND judge_ticket.resolved_at IS NOT NULL
                    AND ev.tenant_id = judge_ticket.tenant AND ev.ticket_id = judge_ticket.ticket
                    AND ev.at <= judge_ticket.as_of) w
-         WHERE w.to_state IN ('resolved', 'closed') AND w.next_at <= judge_ticket.resolved_at) i ON true
+         WHERE w.to_state IN ('resolved', 'closed') AND w.next_at <= judge_ticket.resolved_at
+        HAVING judge_ticket.reopen_count > 0 AND judge_ticket.resolved_at IS NOT NULL) i ON true
 $$;
 COMMENT ON FUNCTION aftersales_internal.judge_ticket(timestamptz, bigint, bigint, text, boolean, timestamptz, timestamptz,
                                                      timestamptz, timestamptz, timestamptz, timestamptz, timestamptz,
                                                      integer, integer, boolean, bigint, boolean, smallint, smallint,
-                                                     interval, interval, interval, numeric, bigint, timestamptz,
-                                                     text, text, text) IS
+                                                     interval, interval, interval, numeric, aftersales.calendar,
+                                                     timestamptz, text, text, text) IS
   'Internal: the KPI judgements of one ticket from its facts at as_of (durations in minutes, 1/0/NULL flags), as kpi_ticket_facts and the KPI rollups return them; inlined into both';
 REVOKE ALL ON FUNCTION aftersales_internal.judge_ticket(timestamptz, bigint, bigint, text, boolean, timestamptz, timestamptz,
                                                      timestamptz, timestamptz, timestamptz, timestamptz, timestamptz,
                                                      integer, integer, boolean, bigint, boolean, smallint, smallint,
-                                                     interval, interval, interval, numeric, bigint, timestamptz,
-                                                     text, text, text) FROM PUBLIC;
+                                                     interval, interval, interval, numeric, aftersales.calendar,
+                                                     timestamptz, text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aftersales_internal.judge_ticket(timestamptz, bigint, bigint, text, boolean, timestamptz, timestamptz,
-                                                           timestamptz, timestamptz, timestamptz, timestamptz, timestamptz,
-                                                           integer, integer, boolean, bigint, boolean, smallint, smallint,
-                                                           interval, interval, interval, numeric, bigint, timestamptz,
-                                                           text, text, text) TO PUBLIC;
+                                                     timestamptz, timestamptz, timestamptz, timestamptz, timestamptz,
+                                                     integer, integer, boolean, bigint, boolean, smallint, smallint,
+                                                     interval, interval, interval, numeric, aftersales.calendar,
+                                                     timestamptz, text, text, text) TO PUBLIC;
 
 CREATE OR REPLACE FUNCTION aftersales.kpi_ticket_facts(since timestamptz, until timestamptz,
                                             as_of timestamptz DEFAULT aftersales.now(),
@@ -12917,6 +12916,8 @@ BEGIN
            b.engineer_id, b.engineer_name, jt.*
       FROM base b
       LEFT JOIN clocks cl ON cl.tenant_id = b.tenant_id AND cl.ticket_id = b.ticket_id
+      LEFT JOIN aftersales.sla_policies sp ON sp.tenant_id = cl.tenant_id AND sp.policy_id = cl.policy_id
+      LEFT JOIN aftersales.calendars cal ON cal.tenant_id = sp.tenant_id AND cal.name = sp.calendar
       LEFT JOIN repeats rp ON rp.tenant_id = b.tenant_id AND rp.ticket_id = b.ticket_id
       LEFT JOIN revisited rv ON rv.tenant_id = b.tenant_id AND rv.ticket_id = b.ticket_id
      CROSS JOIN LATERAL aftersales_internal.judge_ticket(
@@ -12924,7 +12925,7 @@ BEGIN
                b.first_response_at, b.assigned_at, b.arrived_at, b.first_resolved_at, b.resolved_at, b.requested_at,
                b.attempt_count, b.reopen_count, rv.ticket_id IS NOT NULL, b.unit_id, rp.is_repeat, b.csat, b.nps,
                b.response_target, b.arrival_target, b.completion_target, b.csat_good_min,
-               cl.policy_id, cl.res_due, cl.fr, cl.arr, cl.res) jt;
+               cal.calendar, cl.res_due, cl.fr, cl.arr, cl.res) jt;
 END
 $$;
 
@@ -13027,6 +13028,8 @@ BEGIN
            CASE WHEN b.resolved_at IS NULL THEN jt.promised_at END
       FROM base b
       LEFT JOIN clocks cl ON cl.tenant_id = b.tenant_id AND cl.ticket_id = b.ticket_id
+      LEFT JOIN aftersales.sla_policies sp ON sp.tenant_id = cl.tenant_id AND sp.policy_id = cl.policy_id
+      LEFT JOIN aftersales.calendars cal ON cal.tenant_id = sp.tenant_id AND cal.name = sp.calendar
       LEFT JOIN repeats rp ON rp.tenant_id = b.tenant_id AND rp.ticket_id = b.ticket_id
       LEFT JOIN revisited rv ON rv.tenant_id = b.tenant_id AND rv.ticket_id = b.ticket_id
      CROSS JOIN LATERAL aftersales_internal.judge_ticket(
@@ -13034,6 +13037,6 @@ BEGIN
                b.first_response_at, b.assigned_at, b.arrived_at, b.first_resolved_at, b.resolved_at, b.requested_at,
                b.attempt_count, b.reopen_count, rv.ticket_id IS NOT NULL, b.unit_id, rp.is_repeat, b.csat, b.nps,
                b.response_target, b.arrival_target, b.completion_target, b.csat_good_min,
-               cl.policy_id, cl.res_due, cl.fr, cl.arr, cl.res) jt;
+               cal.calendar, cl.res_due, cl.fr, cl.arr, cl.res) jt;
 END
 $$;
