@@ -222,121 +222,136 @@ is_blank(const char *s)
 	return true;
 }
 
-PG_FUNCTION_INFO_V1(aftersales_state_guard);
-Datum
-aftersales_state_guard(PG_FUNCTION_ARGS)
+/*
+ * The event a row being written declares, as state_guard judges it: read
+ * from the row's event columns (read_event), completed by the machine's
+ * transition (find_transition) and the actor (check_right).
+ */
+typedef struct SmEvent
 {
-	TriggerData *td;
-	Relation	rel;
-	TupleDesc	desc;
 	const char *machine;
-	char	   *noun;
+	char	   *noun;			/* the machine's name for messages */
 	SmRel	   *r;
+	TupleDesc	desc;
 	bool		inserting;
-	HeapTuple	oldtup = NULL;
+	HeapTuple	oldtup;			/* NULL when inserting */
 	HeapTuple	newtup;
 	int64		id;
 	int64		tenant;
-	bool		isnull;
+	int64		seq;			/* the event_seq the row takes */
 	char	   *event;
-	char	   *from_state;
-	char	   *to_state = NULL;
-	bool		needs_reason = false;
-	int64		seq = 0;
-	TimestampTz at;
-	char	   *claimed;
-	const char *actor;
-	char	   *reason;
-	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
-	Datum		args[3];
-	int			cols[4];
-	Datum		vals[4];
-	bool		nulls[4] = {false, false, false, false};
-	MemoryContext upper;
+	char	   *from_state;		/* "" at creation */
+	char	   *reason;			/* this event's; NULL when none */
+	char	   *claimed;		/* the actor written; NULL when none or carried over */
+	char	   *to_state;		/* from the transition */
+	bool		needs_reason;
+	const char *actor;			/* who fires it */
+} SmEvent;
 
-	check_trigger_call(fcinfo, "state_guard", &td);
-	if (!TRIGGER_FIRED_BEFORE(td->tg_event))
-		elog(ERROR, "state_guard: must be a BEFORE trigger");
-	rel = td->tg_relation;
-	desc = RelationGetDescr(rel);
-	machine = td->tg_trigger->tgargs[0];
-	noun = machine_noun(machine);
-	r = sm_rel(rel, td->tg_trigger->tgargs[1], td->tg_trigger->tgargs[2]);
-	inserting = TRIGGER_FIRED_BY_INSERT(td->tg_event);
-	newtup = inserting ? td->tg_trigtuple : td->tg_newtuple;
-	if (!inserting)
-		oldtup = td->tg_trigtuple;
+/*
+ * Read the row's keys and event columns into ev: the keys never move, an
+ * UPDATE raises event_seq by exactly one, the event is named; a reason or
+ * (under access control) an actor equal to the last event's was carried
+ * over, not given.
+ */
+static void
+read_event(TriggerData *td, SmEvent *ev)
+{
+	SmRel	   *r;
+	TupleDesc	desc;
+	bool		isnull;
 
-	id = get_int64(newtup, desc, r->attno[SM_ID], &isnull);
-	tenant = get_int64(newtup, desc, r->attno[SM_TENANT], &isnull);
+	ev->machine = td->tg_trigger->tgargs[0];
+	ev->noun = machine_noun(ev->machine);
+	ev->r = r = sm_rel(td->tg_relation, td->tg_trigger->tgargs[1], td->tg_trigger->tgargs[2]);
+	ev->desc = desc = RelationGetDescr(td->tg_relation);
+	ev->inserting = TRIGGER_FIRED_BY_INSERT(td->tg_event);
+	ev->newtup = ev->inserting ? td->tg_trigtuple : td->tg_newtuple;
+	ev->oldtup = ev->inserting ? NULL : td->tg_trigtuple;
+
+	ev->id = get_int64(ev->newtup, desc, r->attno[SM_ID], &isnull);
+	ev->tenant = get_int64(ev->newtup, desc, r->attno[SM_TENANT], &isnull);
 
 	/* Keys never move: the log and every reference name the object by them. */
-	if (!inserting)
+	if (!ev->inserting)
 	{
 		bool		oldnull;
 
-		if (get_int64(oldtup, desc, r->attno[SM_ID], &oldnull) != id ||
-			get_int64(oldtup, desc, r->attno[SM_TENANT], &oldnull) != tenant)
+		if (get_int64(ev->oldtup, desc, r->attno[SM_ID], &oldnull) != ev->id ||
+			get_int64(ev->oldtup, desc, r->attno[SM_TENANT], &oldnull) != ev->tenant)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("the key of %s " INT64_FORMAT " cannot change", noun,
-							get_int64(oldtup, desc, r->attno[SM_ID], &oldnull)),
+					 errmsg("the key of %s " INT64_FORMAT " cannot change", ev->noun,
+							get_int64(ev->oldtup, desc, r->attno[SM_ID], &oldnull)),
 					 errhint("Cancel it and create a new one.")));
 	}
 
 	/* Every UPDATE is one event: event_seq moves by exactly one. */
-	if (!inserting)
+	if (!ev->inserting)
 	{
 		bool		oldnull;
-		int64		oldseq = get_int64(oldtup, desc, r->attno[SM_EVENT_SEQ], &oldnull);
+		int64		oldseq = get_int64(ev->oldtup, desc, r->attno[SM_EVENT_SEQ], &oldnull);
 
-		seq = get_int64(newtup, desc, r->attno[SM_EVENT_SEQ], &isnull);
-		if (isnull || seq != oldseq + 1)
+		ev->seq = get_int64(ev->newtup, desc, r->attno[SM_EVENT_SEQ], &isnull);
+		if (isnull || ev->seq != oldseq + 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("an update of %s " INT64_FORMAT " must declare one event", noun, id),
+					 errmsg("an update of %s " INT64_FORMAT " must declare one event", ev->noun, ev->id),
 					 errdetail("Every change is an event of the %s's log: it names the event and raises event_seq by one.",
-							   noun),
+							   ev->noun),
 					 errhint("Use the API, or for example: UPDATE ... SET event = 'edit', event_at = now(), event_seq = event_seq + 1, ...;")));
 	}
 	else
-		seq = 1;
+		ev->seq = 1;
 
-	event = get_text(newtup, desc, r->attno[SM_EVENT]);
-	from_state = inserting ? pstrdup("") : get_text(oldtup, desc, r->attno[SM_STATE]);
-	if (from_state == NULL)
-		from_state = pstrdup("");
-	if (is_blank(event))
+	ev->event = get_text(ev->newtup, desc, r->attno[SM_EVENT]);
+	ev->from_state = ev->inserting ? pstrdup("") : get_text(ev->oldtup, desc, r->attno[SM_STATE]);
+	if (ev->from_state == NULL)
+		ev->from_state = pstrdup("");
+	if (is_blank(ev->event))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s " INT64_FORMAT ": the event must be named", noun, id),
+				 errmsg("%s " INT64_FORMAT ": the event must be named", ev->noun, ev->id),
 				 errhint("Name it, for example: SET event = 'edit'; the allowed events from %s are listed in aftersales.state_transitions.",
-						 inserting ? "creation" : from_state)));
+						 ev->inserting ? "creation" : ev->from_state)));
 
 	/*
 	 * A reason equal to the last event's was carried over by an UPDATE that
 	 * left the column alone: it is not this event's.  (Giving the very same
 	 * reason twice in a row therefore counts as giving none.)
 	 */
-	reason = get_text(newtup, desc, r->attno[SM_EVENT_REASON]);
-	if (!inserting && reason != NULL)
+	ev->reason = get_text(ev->newtup, desc, r->attno[SM_EVENT_REASON]);
+	if (!ev->inserting && ev->reason != NULL)
 	{
-		char	   *old_reason = get_text(oldtup, desc, r->attno[SM_EVENT_REASON]);
+		char	   *old_reason = get_text(ev->oldtup, desc, r->attno[SM_EVENT_REASON]);
 
-		if (old_reason != NULL && strcmp(old_reason, reason) == 0)
-			reason = NULL;
+		if (old_reason != NULL && strcmp(old_reason, ev->reason) == 0)
+			ev->reason = NULL;
 	}
 	/* under access control an actor equal to the last one was carried over too */
-	claimed = get_text(newtup, desc, r->attno[SM_EVENT_BY]);
-	if (!inserting && claimed != NULL)
+	ev->claimed = get_text(ev->newtup, desc, r->attno[SM_EVENT_BY]);
+	if (!ev->inserting && ev->claimed != NULL)
 	{
-		char	   *old_by = get_text(oldtup, desc, r->attno[SM_EVENT_BY]);
+		char	   *old_by = get_text(ev->oldtup, desc, r->attno[SM_EVENT_BY]);
 
-		if (old_by != NULL && strcmp(old_by, claimed) == 0 && access_applies())
-			claimed = NULL;		/* carried over, not claimed */
+		if (old_by != NULL && strcmp(old_by, ev->claimed) == 0 && access_applies())
+			ev->claimed = NULL; /* carried over, not claimed */
 	}
+}
 
-	upper = CurrentMemoryContext;
+/*
+ * The transition (machine, from_state, event): its to_state and whether
+ * it needs a reason; an error listing the allowed events when there is
+ * none.
+ */
+static void
+find_transition(SmEvent *ev)
+{
+	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
+	Datum		args[3];
+	bool		isnull;
+	MemoryContext upper = CurrentMemoryContext;
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "state_guard: SPI_connect failed");
 	if (transition_plan == NULL)
@@ -349,119 +364,159 @@ aftersales_state_guard(PG_FUNCTION_ARGS)
 		if (transition_plan == NULL || SPI_keepplan(transition_plan) != 0)
 			elog(ERROR, "aftersales state machine: could not prepare the transition statement");
 	}
-	args[0] = CStringGetTextDatum(machine);
-	args[1] = CStringGetTextDatum(from_state);
-	args[2] = CStringGetTextDatum(event);
+	args[0] = CStringGetTextDatum(ev->machine);
+	args[1] = CStringGetTextDatum(ev->from_state);
+	args[2] = CStringGetTextDatum(ev->event);
 	if (SPI_execute_plan(transition_plan, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "state_guard: transition lookup failed");
-	if (SPI_processed == 1)
+	if (SPI_processed != 1)
 	{
-		to_state = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-		needs_reason = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-		to_state = MemoryContextStrdup(upper, to_state);
-	}
-	else
-	{
-		char	   *allowed = allowed_events(machine, from_state);
+		char	   *allowed = allowed_events(ev->machine, ev->from_state);
 
-		if (inserting)
+		if (ev->inserting)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("a %s cannot be created by event %s", noun, event),
+					 errmsg("a %s cannot be created by event %s", ev->noun, ev->event),
 					 errhint("Create it with one of: %s.", allowed)));
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("%s " INT64_FORMAT " is %s: event %s is not allowed", noun, id, from_state, event),
-				 errhint("Events allowed from %s: %s.", from_state, allowed)));
+				 errmsg("%s " INT64_FORMAT " is %s: event %s is not allowed", ev->noun, ev->id, ev->from_state,
+						ev->event),
+				 errhint("Events allowed from %s: %s.", ev->from_state, allowed)));
 	}
+	ev->to_state = MemoryContextStrdup(upper, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	ev->needs_reason = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	SPI_finish();
+}
 
-	/* The writer may leave state alone or name the state the event leads to. */
-	{
-		char	   *written = get_text(newtup, desc, r->attno[SM_STATE]);
+/*
+ * The written state (left alone, or the one the event leads to), the time
+ * (finite, not ahead by more than a year, not before the last event), the
+ * reason when the event needs one, and the actor named (not blank).
+ */
+static void
+check_event(SmEvent *ev)
+{
+	SmRel	   *r = ev->r;
+	char	   *written = get_text(ev->newtup, ev->desc, r->attno[SM_STATE]);
+	bool		isnull;
+	Datum		d;
+	TimestampTz at;
 
-		if (written != NULL && strcmp(written, to_state) != 0 && strcmp(written, from_state) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("event %s takes %s " INT64_FORMAT " to %s, not to %s", event, noun, id, to_state, written),
-					 errhint("Leave state out of the statement: the event decides it.")));
-	}
+	if (written != NULL && strcmp(written, ev->to_state) != 0 && strcmp(written, ev->from_state) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("event %s takes %s " INT64_FORMAT " to %s, not to %s", ev->event, ev->noun, ev->id,
+						ev->to_state, written),
+				 errhint("Leave state out of the statement: the event decides it.")));
 
-	/* When: finite, not ahead by more than a year, not before the last event. */
-	{
-		Datum		d = heap_getattr(newtup, r->attno[SM_EVENT_AT], desc, &isnull);
-
-		if (isnull)
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("event %s of %s " INT64_FORMAT " needs its time", event, noun, id),
-					 errhint("Set event_at, for example: event_at = now().")));
-		at = DatumGetTimestampTz(d);
-		check_event_time(event, at);
-		if (!inserting)
-		{
-			bool		oldnull;
-			Datum		od = heap_getattr(oldtup, r->attno[SM_EVENT_AT], desc, &oldnull);
-
-			if (!oldnull && DatumGetTimestampTz(od) > at)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("event %s of %s " INT64_FORMAT " at %s precedes its last event at %s", event, noun,
-								id, pstrdup(timestamptz_to_str(at)),
-								pstrdup(timestamptz_to_str(DatumGetTimestampTz(od)))),
-						 errhint("Pass a later time, or none for the current time.")));
-		}
-	}
-
-	/* Why: required by some events. */
-	if (needs_reason && is_blank(reason))
+	d = heap_getattr(ev->newtup, r->attno[SM_EVENT_AT], ev->desc, &isnull);
+	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("event %s of %s " INT64_FORMAT " needs a reason", event, noun, id),
+				 errmsg("event %s of %s " INT64_FORMAT " needs its time", ev->event, ev->noun, ev->id),
+				 errhint("Set event_at, for example: event_at = now().")));
+	at = DatumGetTimestampTz(d);
+	check_event_time(ev->event, at);
+	if (!ev->inserting)
+	{
+		bool		oldnull;
+		Datum		od = heap_getattr(ev->oldtup, r->attno[SM_EVENT_AT], ev->desc, &oldnull);
+
+		if (!oldnull && DatumGetTimestampTz(od) > at)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("event %s of %s " INT64_FORMAT " at %s precedes its last event at %s", ev->event,
+							ev->noun, ev->id, pstrdup(timestamptz_to_str(at)),
+							pstrdup(timestamptz_to_str(DatumGetTimestampTz(od)))),
+					 errhint("Pass a later time, or none for the current time.")));
+	}
+
+	if (ev->needs_reason && is_blank(ev->reason))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("event %s of %s " INT64_FORMAT " needs a reason", ev->event, ev->noun, ev->id),
 				 errhint("Give one, for example: reason => 'customer asked to stop'.")));
 
-	/*
-	 * Who: the authenticated identity under access control; a superuser
-	 * may name anyone, and names nobody with NULL (aftersales.actor()).
-	 */
-	check_actor(event, claimed);
+	check_actor(ev->event, ev->claimed);
+}
+
+/*
+ * Who fires the event: the authenticated identity under access control,
+ * which must hold the right '<machine>.<event>' (own-only rights judge
+ * the object as it was, or as it is created); a superuser may name
+ * anyone, and names nobody with NULL (aftersales.actor()).
+ */
+static void
+check_right(SmEvent *ev)
+{
 	if (access_applies())
 	{
 		int64		engineer = 0;
 		bool		has_engineer = false;
-		char	   *right = psprintf("%s.%s", machine, event);
+		bool		isnull;
+		char	   *right = psprintf("%s.%s", ev->machine, ev->event);
 
-		actor = access_actor(claimed);
-		if (r->attno[SM_ENGINEER] != InvalidAttrNumber)
+		ev->actor = access_actor(ev->claimed);
+		if (ev->r->attno[SM_ENGINEER] != InvalidAttrNumber)
 		{
-			/* own-only rights judge the object as it was (as it is created) */
-			engineer = get_int64(inserting ? newtup : oldtup, desc, r->attno[SM_ENGINEER], &isnull);
+			engineer = get_int64(ev->inserting ? ev->newtup : ev->oldtup, ev->desc, ev->r->attno[SM_ENGINEER],
+								 &isnull);
 			has_engineer = !isnull;
 		}
-		access_check_right(right, noun, tenant, id, from_state[0] ? from_state : "new", has_engineer, engineer);
+		access_check_right(right, ev->noun, ev->tenant, ev->id, ev->from_state[0] ? ev->from_state : "new",
+						   has_engineer, engineer);
 	}
-	else if (claimed != NULL && claimed[0] != '\0')
-		actor = claimed;
+	else if (ev->claimed != NULL && ev->claimed[0] != '\0')
+		ev->actor = ev->claimed;
 	else
 	{
 		const char *v = settings_actor();
 
-		actor = v ? v : GetUserNameFromId(GetUserId(), false);
+		ev->actor = v ? v : GetUserNameFromId(GetUserId(), false);
 	}
-	SPI_finish();
+}
+
+/* The row as written, with the state, event_seq, actor and reason the event gives it. */
+static HeapTuple
+fill_row(const SmEvent *ev)
+{
+	const SmRel *r = ev->r;
+	Oid			seqtype = TupleDescAttr(ev->desc, r->attno[SM_EVENT_SEQ] - 1)->atttypid;
+	int			cols[4];
+	Datum		vals[4];
+	bool		nulls[4] = {false, false, false, false};
 
 	cols[0] = r->attno[SM_STATE];
-	vals[0] = datum_from_text(desc, r->attno[SM_STATE], to_state);
+	vals[0] = datum_from_text(ev->desc, r->attno[SM_STATE], ev->to_state);
 	cols[1] = r->attno[SM_EVENT_SEQ];
-	vals[1] = TupleDescAttr(desc, r->attno[SM_EVENT_SEQ] - 1)->atttypid == INT8OID ? Int64GetDatum(seq)
-		: TupleDescAttr(desc, r->attno[SM_EVENT_SEQ] - 1)->atttypid == INT2OID ? Int16GetDatum((int16) seq)
-		: Int32GetDatum((int32) seq);
+	vals[1] = seqtype == INT8OID ? Int64GetDatum(ev->seq)
+		: seqtype == INT2OID ? Int16GetDatum((int16) ev->seq)
+		: Int32GetDatum((int32) ev->seq);
 	cols[2] = r->attno[SM_EVENT_BY];
-	vals[2] = CStringGetTextDatum(actor);
+	vals[2] = CStringGetTextDatum(ev->actor);
 	cols[3] = r->attno[SM_EVENT_REASON];
-	vals[3] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
-	nulls[3] = reason == NULL;
-	newtup = heap_modify_tuple_by_cols(newtup, desc, 4, cols, vals, nulls);
-	return PointerGetDatum(newtup);
+	vals[3] = ev->reason ? CStringGetTextDatum(ev->reason) : (Datum) 0;
+	nulls[3] = ev->reason == NULL;
+	return heap_modify_tuple_by_cols(ev->newtup, ev->desc, 4, cols, vals, nulls);
+}
+
+PG_FUNCTION_INFO_V1(aftersales_state_guard);
+Datum
+aftersales_state_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *td;
+	SmEvent		ev;
+
+	check_trigger_call(fcinfo, "state_guard", &td);
+	if (!TRIGGER_FIRED_BEFORE(td->tg_event))
+		elog(ERROR, "state_guard: must be a BEFORE trigger");
+	memset(&ev, 0, sizeof(ev));
+	read_event(td, &ev);
+	find_transition(&ev);
+	check_event(&ev);
+	check_right(&ev);
+	return PointerGetDatum(fill_row(&ev));
 }
 
 PG_FUNCTION_INFO_V1(aftersales_state_log);

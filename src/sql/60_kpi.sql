@@ -661,6 +661,123 @@ COMMENT ON COLUMN aftersales._kpi_ticket_dims.nps IS 'NPS score of the latest fo
 -- response, closed loop is closed / resolved at least once, CSAT and NPS
 -- are the latest follow-up's, repeats need a unit.
 
+-- The judgement of one ticket, from its facts as known at as_of: every
+-- per-ticket KPI flag and duration of kpi_ticket_facts (the columns after
+-- engineer_name), for kpi_ticket_facts and the rollups' rollup_facts alike,
+-- which read the facts differently (a snapshot at as_of, or the current
+-- rows of chosen tickets).  clock_*: the SLA clocks' outcomes at as_of
+-- ('running' while running); calendar (of the clocks' policy: the
+-- business minutes' clock) and resolution_due: of the ticket's clocks
+-- (NULL: none).  Called in FROM (LATERAL), once a ticket.  No SET
+-- search_path: a SET clause would stop the planner from inlining it into
+-- its callers, which pin search_path themselves; every name is qualified.
+CREATE FUNCTION aftersales_internal.judge_ticket(
+        as_of timestamptz, tenant bigint, ticket bigint, status text, field boolean, opened_at timestamptz,
+        first_response_at timestamptz, assigned_at timestamptz, arrived_at timestamptz,
+        first_resolved_at timestamptz, resolved_at timestamptz, requested_at timestamptz,
+        attempt_count integer, reopen_count integer, revisited boolean, unit_id bigint, repeated boolean,
+        csat smallint, nps smallint,
+        response_target interval, arrival_target interval, completion_target interval, csat_good_min numeric,
+        calendar aftersales.calendar, resolution_due timestamptz,
+        clock_first_response text, clock_arrival text, clock_resolution text)
+    RETURNS TABLE (cancelled integer,
+                   response_minutes numeric, response_business_minutes numeric, responded_in_target integer,
+                   arrival_minutes numeric, arrival_business_minutes numeric, arrived_in_target integer,
+                   resolution_minutes numeric, resolution_business_minutes numeric, completed_in_target integer,
+                   repair_minutes numeric, repair_business_minutes numeric,
+                   handling_minutes numeric, handling_business_minutes numeric,
+                   promised_at timestamptz, completed_on_time integer,
+                   sla_first_response text, sla_arrival text, sla_resolution text,
+                   first_time_fix integer, closed_loop integer, reopened integer, repeat_problem integer,
+                   csat_score integer, csat_good integer, nps_score integer, nps_promoter integer, nps_detractor integer)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+SELECT j.is_cancelled::integer,
+       -- first response
+       CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM judge_ticket.first_response_at - judge_ticket.opened_at) / 60 END,
+       CASE WHEN NOT j.is_cancelled
+            THEN EXTRACT(EPOCH FROM aftersales.business_diff(judge_ticket.calendar, judge_ticket.opened_at, judge_ticket.first_response_at)) / 60 END,
+       CASE WHEN j.is_cancelled THEN NULL
+            WHEN judge_ticket.first_response_at IS NOT NULL
+            THEN (judge_ticket.first_response_at <= judge_ticket.opened_at + judge_ticket.response_target)::integer
+            WHEN judge_ticket.opened_at < judge_ticket.as_of - judge_ticket.response_target THEN 0 END,
+       -- arrival (field tickets)
+       CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM judge_ticket.arrived_at - judge_ticket.opened_at) / 60 END,
+       CASE WHEN NOT j.is_cancelled
+            THEN EXTRACT(EPOCH FROM aftersales.business_diff(judge_ticket.calendar, judge_ticket.opened_at, judge_ticket.arrived_at)) / 60 END,
+       CASE WHEN j.is_cancelled OR NOT judge_ticket.field THEN NULL
+            WHEN judge_ticket.arrived_at IS NOT NULL
+            THEN (judge_ticket.arrived_at <= judge_ticket.opened_at + judge_ticket.arrival_target)::integer
+            WHEN judge_ticket.first_resolved_at IS NOT NULL THEN NULL
+            WHEN judge_ticket.opened_at < judge_ticket.as_of - judge_ticket.arrival_target THEN 0 END,
+       -- resolution (the final one)
+       CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM judge_ticket.resolved_at - judge_ticket.opened_at) / 60 END,
+       CASE WHEN NOT j.is_cancelled
+            THEN EXTRACT(EPOCH FROM aftersales.business_diff(judge_ticket.calendar, judge_ticket.opened_at, judge_ticket.resolved_at)) / 60 END,
+       CASE WHEN j.is_cancelled THEN NULL
+            WHEN judge_ticket.resolved_at IS NOT NULL
+            THEN (judge_ticket.resolved_at <= judge_ticket.opened_at + judge_ticket.completion_target)::integer
+            WHEN judge_ticket.opened_at < judge_ticket.as_of - judge_ticket.completion_target THEN 0 END,
+       -- repair: from the first response to the final resolution, less
+       -- the time sat resolved or closed before a reopen
+       CASE WHEN NOT j.is_cancelled
+            THEN EXTRACT(EPOCH FROM judge_ticket.resolved_at - judge_ticket.first_response_at
+                                    - COALESCE(i.wall, interval '0')) / 60 END,
+       CASE WHEN NOT j.is_cancelled
+            THEN EXTRACT(EPOCH FROM aftersales.business_diff(judge_ticket.calendar, judge_ticket.first_response_at, judge_ticket.resolved_at)
+                                    - COALESCE(i.business, interval '0')) / 60 END,
+       -- handling: from the assignment to the current engineer to the final resolution
+       CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM judge_ticket.resolved_at - judge_ticket.assigned_at) / 60 END,
+       CASE WHEN NOT j.is_cancelled
+            THEN EXTRACT(EPOCH FROM aftersales.business_diff(judge_ticket.calendar, judge_ticket.assigned_at, judge_ticket.resolved_at)) / 60 END,
+       -- on time: by the customer-requested date, else by the resolution clock's due time
+       CASE WHEN NOT j.is_cancelled THEN j.promise END,
+       CASE WHEN j.is_cancelled OR j.promise IS NULL THEN NULL
+            WHEN judge_ticket.resolved_at IS NOT NULL THEN (judge_ticket.resolved_at <= j.promise)::integer
+            WHEN judge_ticket.as_of > j.promise THEN 0 END,
+       CASE WHEN NOT j.is_cancelled THEN judge_ticket.clock_first_response END,
+       CASE WHEN NOT j.is_cancelled THEN judge_ticket.clock_arrival END,
+       CASE WHEN NOT j.is_cancelled THEN judge_ticket.clock_resolution END,
+       -- first-time fix, closed loop, reopen: over tickets resolved at least once
+       CASE WHEN j.is_cancelled OR judge_ticket.first_resolved_at IS NULL THEN NULL
+            WHEN judge_ticket.attempt_count > 0 OR judge_ticket.reopen_count > 0 OR judge_ticket.revisited THEN 0
+            ELSE 1 END,
+       CASE WHEN j.is_cancelled OR judge_ticket.first_resolved_at IS NULL THEN NULL
+            ELSE (judge_ticket.status = 'closed')::integer END,
+       CASE WHEN j.is_cancelled OR judge_ticket.first_resolved_at IS NULL THEN NULL
+            ELSE (judge_ticket.reopen_count > 0)::integer END,
+       CASE WHEN j.is_cancelled OR judge_ticket.unit_id IS NULL THEN NULL
+            ELSE COALESCE(judge_ticket.repeated, false)::integer END,
+       -- the latest follow-up's scores
+       CASE WHEN NOT j.is_cancelled THEN judge_ticket.csat::integer END,
+       CASE WHEN NOT j.is_cancelled THEN (judge_ticket.csat >= judge_ticket.csat_good_min)::integer END,
+       CASE WHEN NOT j.is_cancelled THEN judge_ticket.nps::integer END,
+       CASE WHEN NOT j.is_cancelled THEN (judge_ticket.nps >= 9)::integer END,
+       CASE WHEN NOT j.is_cancelled THEN (judge_ticket.nps <= 6)::integer END
+  FROM (SELECT judge_ticket.status = 'cancelled' AS is_cancelled,
+               COALESCE(judge_ticket.requested_at, judge_ticket.resolution_due) AS promise) j
+  -- a reopened ticket's time sat resolved or closed before its final
+  -- resolution: not repair time (the HAVING spares the others any scan)
+  LEFT JOIN LATERAL (
+        SELECT pg_catalog.sum(w.next_at - w.at) AS wall,
+               pg_catalog.sum(aftersales.business_diff(judge_ticket.calendar, w.at, w.next_at)) AS business
+          FROM (SELECT ev.at, ev.to_state, pg_catalog.lead(ev.at) OVER (ORDER BY ev.seq) AS next_at
+                  FROM aftersales.ticket_events ev
+                 WHERE judge_ticket.reopen_count > 0 AND judge_ticket.resolved_at IS NOT NULL
+                   AND ev.tenant_id = judge_ticket.tenant AND ev.ticket_id = judge_ticket.ticket
+                   AND ev.at <= judge_ticket.as_of) w
+         WHERE w.to_state IN ('resolved', 'closed') AND w.next_at <= judge_ticket.resolved_at
+        HAVING judge_ticket.reopen_count > 0 AND judge_ticket.resolved_at IS NOT NULL) i ON true
+$$;
+COMMENT ON FUNCTION aftersales_internal.judge_ticket(timestamptz, bigint, bigint, text, boolean, timestamptz, timestamptz,
+                                                     timestamptz, timestamptz, timestamptz, timestamptz, timestamptz,
+                                                     integer, integer, boolean, bigint, boolean, smallint, smallint,
+                                                     interval, interval, interval, numeric, aftersales.calendar,
+                                                     timestamptz, text, text, text) IS
+  'Internal: the KPI judgements of one ticket from its facts at as_of (durations in minutes, 1/0/NULL flags), as kpi_ticket_facts and the KPI rollups return them; inlined into both';
+
+-- Every ticket entered in [since, until) with its facts at as_of (the
+-- snapshot) and its judgement.
 CREATE FUNCTION aftersales.kpi_ticket_facts(since timestamptz, until timestamptz,
                                             as_of timestamptz DEFAULT aftersales.now(),
                                             tenant bigint DEFAULT aftersales.current_tenant())
@@ -761,9 +878,6 @@ BEGIN
          WHERE (kpi_ticket_facts.tenant IS NULL OR k.tenant_id = kpi_ticket_facts.tenant)
            AND k.opened_at >= kpi_ticket_facts.since AND k.opened_at < kpi_ticket_facts.until
            AND k.opened_at <= kpi_ticket_facts.as_of
-    ), facts AS (
-        SELECT b.*, b.status = 'cancelled' AS is_cancelled
-          FROM base b
     ), clocks AS (
         -- one row per ticket: its policy and the state of its three clocks
         SELECT s.tenant_id, s.ticket_id, pg_catalog.min(s.policy_id) AS policy_id,
@@ -801,87 +915,24 @@ BEGIN
            AND ev.event = 'arrive' AND ev.at >= kpi_ticket_facts.since AND ev.at <= kpi_ticket_facts.as_of
          GROUP BY ev.tenant_id, ev.ticket_id
         HAVING pg_catalog.count(*) > 1
-    ), judged AS (
-        SELECT b.*, cl.fr, cl.arr, cl.res, cal.calendar AS cal, rp.is_repeat, rv.ticket_id IS NOT NULL AS is_revisited,
-               COALESCE(b.requested_at, cl.res_due) AS promise
-          FROM facts b
-          LEFT JOIN clocks cl ON cl.tenant_id = b.tenant_id AND cl.ticket_id = b.ticket_id
-          LEFT JOIN aftersales.sla_policies sp ON sp.tenant_id = cl.tenant_id AND sp.policy_id = cl.policy_id
-          LEFT JOIN aftersales.calendars cal ON cal.tenant_id = sp.tenant_id AND cal.name = sp.calendar
-          LEFT JOIN repeats rp ON rp.tenant_id = b.tenant_id AND rp.ticket_id = b.ticket_id
-          LEFT JOIN revisited rv ON rv.tenant_id = b.tenant_id AND rv.ticket_id = b.ticket_id
-    ), idle AS (
-        -- a reopened ticket's time sat resolved or closed before its final
-        -- resolution: not repair time
-        SELECT w.tenant_id, w.ticket_id, pg_catalog.sum(w.next_at - w.at) AS wall,
-               pg_catalog.sum(aftersales.business_diff(w.cal, w.at, w.next_at)) AS business
-          FROM (SELECT ev.tenant_id, ev.ticket_id, ev.at, ev.to_state, r.cal, r.resolved_at,
-                       pg_catalog.lead(ev.at) OVER (PARTITION BY ev.tenant_id, ev.ticket_id ORDER BY ev.seq) AS next_at
-                  FROM judged r
-                  JOIN aftersales.ticket_events ev ON ev.tenant_id = r.tenant_id AND ev.ticket_id = r.ticket_id
-                 WHERE r.reopen_count > 0 AND r.resolved_at IS NOT NULL AND ev.at <= kpi_ticket_facts.as_of) w
-         WHERE w.to_state IN ('resolved', 'closed') AND w.next_at <= w.resolved_at
-         GROUP BY w.tenant_id, w.ticket_id
     )
-    SELECT j.tenant_id, j.tenant_name, j.ticket_id, j.opened_at,
-           j.status::text, j.priority::text, j.channel, j.field, j.customer_tier,
-           j.region, j.province, j.org_id, j.org_name, j.org_type,
-           j.unit_id, j.model_id, j.model_name, j.problem_type_id, j.problem_name,
-           j.engineer_id, j.engineer_name,
-           j.is_cancelled::integer,
-           -- first response
-           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM j.first_response_at - j.opened_at) / 60 END,
-           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.opened_at, j.first_response_at)) / 60 END,
-           CASE WHEN j.is_cancelled THEN NULL
-                WHEN j.first_response_at IS NOT NULL THEN (j.first_response_at <= j.opened_at + j.response_target)::integer
-                WHEN j.opened_at < kpi_ticket_facts.as_of - j.response_target THEN 0 END,
-           -- arrival (field tickets)
-           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM j.arrived_at - j.opened_at) / 60 END,
-           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.opened_at, j.arrived_at)) / 60 END,
-           CASE WHEN j.is_cancelled OR NOT j.field THEN NULL
-                WHEN j.arrived_at IS NOT NULL THEN (j.arrived_at <= j.opened_at + j.arrival_target)::integer
-                WHEN j.first_resolved_at IS NOT NULL THEN NULL
-                WHEN j.opened_at < kpi_ticket_facts.as_of - j.arrival_target THEN 0 END,
-           -- resolution (the final one)
-           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM j.resolved_at - j.opened_at) / 60 END,
-           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.opened_at, j.resolved_at)) / 60 END,
-           CASE WHEN j.is_cancelled THEN NULL
-                WHEN j.resolved_at IS NOT NULL THEN (j.resolved_at <= j.opened_at + j.completion_target)::integer
-                WHEN j.opened_at < kpi_ticket_facts.as_of - j.completion_target THEN 0 END,
-           -- repair: from the first response to the final resolution, less
-           -- the time sat resolved or closed before a reopen
-           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM j.resolved_at - j.first_response_at - COALESCE(i.wall, interval '0')) / 60 END,
-           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.first_response_at, j.resolved_at)
-                                                                - COALESCE(i.business, interval '0')) / 60 END,
-           -- handling: from the assignment to the current engineer to the final resolution
-           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM j.resolved_at - j.assigned_at) / 60 END,
-           CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM aftersales.business_diff(j.cal, j.assigned_at, j.resolved_at)) / 60 END,
-           -- on time: by the customer-requested date, else by the resolution clock's due time
-           CASE WHEN NOT j.is_cancelled THEN j.promise END,
-           CASE WHEN j.is_cancelled OR j.promise IS NULL THEN NULL
-                WHEN j.resolved_at IS NOT NULL THEN (j.resolved_at <= j.promise)::integer
-                WHEN kpi_ticket_facts.as_of > j.promise THEN 0 END,
-           CASE WHEN NOT j.is_cancelled THEN j.fr END,
-           CASE WHEN NOT j.is_cancelled THEN j.arr END,
-           CASE WHEN NOT j.is_cancelled THEN j.res END,
-           -- first-time fix, closed loop, reopen: over tickets resolved at least once
-           CASE WHEN j.is_cancelled OR j.first_resolved_at IS NULL THEN NULL
-                WHEN j.attempt_count > 0 OR j.reopen_count > 0 OR j.is_revisited THEN 0
-                ELSE 1 END,
-           CASE WHEN j.is_cancelled OR j.first_resolved_at IS NULL THEN NULL
-                ELSE (j.status = 'closed')::integer END,
-           CASE WHEN j.is_cancelled OR j.first_resolved_at IS NULL THEN NULL
-                ELSE (j.reopen_count > 0)::integer END,
-           CASE WHEN j.is_cancelled OR j.unit_id IS NULL THEN NULL
-                ELSE COALESCE(j.is_repeat, false)::integer END,
-           -- the latest follow-up's scores
-           CASE WHEN NOT j.is_cancelled THEN j.csat::integer END,
-           CASE WHEN NOT j.is_cancelled THEN (j.csat >= j.csat_good_min)::integer END,
-           CASE WHEN NOT j.is_cancelled THEN j.nps::integer END,
-           CASE WHEN NOT j.is_cancelled THEN (j.nps >= 9)::integer END,
-           CASE WHEN NOT j.is_cancelled THEN (j.nps <= 6)::integer END
-      FROM judged j
-      LEFT JOIN idle i ON i.tenant_id = j.tenant_id AND i.ticket_id = j.ticket_id;
+    SELECT b.tenant_id, b.tenant_name, b.ticket_id, b.opened_at,
+           b.status::text, b.priority::text, b.channel, b.field, b.customer_tier,
+           b.region, b.province, b.org_id, b.org_name, b.org_type,
+           b.unit_id, b.model_id, b.model_name, b.problem_type_id, b.problem_name,
+           b.engineer_id, b.engineer_name, jt.*
+      FROM base b
+      LEFT JOIN clocks cl ON cl.tenant_id = b.tenant_id AND cl.ticket_id = b.ticket_id
+      LEFT JOIN aftersales.sla_policies sp ON sp.tenant_id = cl.tenant_id AND sp.policy_id = cl.policy_id
+      LEFT JOIN aftersales.calendars cal ON cal.tenant_id = sp.tenant_id AND cal.name = sp.calendar
+      LEFT JOIN repeats rp ON rp.tenant_id = b.tenant_id AND rp.ticket_id = b.ticket_id
+      LEFT JOIN revisited rv ON rv.tenant_id = b.tenant_id AND rv.ticket_id = b.ticket_id
+     CROSS JOIN LATERAL aftersales_internal.judge_ticket(
+               kpi_ticket_facts.as_of, b.tenant_id, b.ticket_id, b.status, b.field, b.opened_at,
+               b.first_response_at, b.assigned_at, b.arrived_at, b.first_resolved_at, b.resolved_at, b.requested_at,
+               b.attempt_count, b.reopen_count, rv.ticket_id IS NOT NULL, b.unit_id, rp.is_repeat, b.csat, b.nps,
+               b.response_target, b.arrival_target, b.completion_target, b.csat_good_min,
+               cal.calendar, cl.res_due, cl.fr, cl.arr, cl.res) jt;
 END
 $$;
 COMMENT ON FUNCTION aftersales.kpi_ticket_facts(timestamptz, timestamptz, timestamptz, bigint) IS

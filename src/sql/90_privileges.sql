@@ -33,6 +33,10 @@ GRANT EXECUTE ON FUNCTION
     -- the read path of the KPI functions (STABLE or IMMUTABLE: they cannot write)
     aftersales_internal.kpi_check(text, text, text, text, text[], timestamptz, timestamptz, timestamptz, text, bigint),
     aftersales_internal.kpi_config(bigint),
+    aftersales_internal.judge_ticket(timestamptz, bigint, bigint, text, boolean, timestamptz, timestamptz, timestamptz,
+                                     timestamptz, timestamptz, timestamptz, timestamptz, integer, integer, boolean,
+                                     bigint, boolean, smallint, smallint, interval, interval, interval, numeric,
+                                     aftersales.calendar, timestamptz, text, text, text),
     aftersales_internal.kpi_dimension_sql(text),
     aftersales_internal.kpi_period_sql(text, text, integer)
 TO PUBLIC;

@@ -61,7 +61,7 @@ CREATE TEMP TABLE caller_path (name text PRIMARY KEY);
 INSERT INTO caller_path VALUES
  ('tickets_row_check'), ('ticket_escalation_matters'), ('ticket_event'), ('ticket_open'), ('declare_event'),
  ('require_engineer'), ('bad_item'), ('value_listed'), ('value_list'), ('is_watch_clock'),
- ('kpi_check'), ('kpi_config'), ('kpi_dimension_sql'), ('kpi_period_sql'),
+ ('kpi_check'), ('kpi_config'), ('kpi_dimension_sql'), ('kpi_period_sql'), ('judge_ticket'),
  ('rollup_facts'), ('rollup_rows'), ('rollup_affected'), ('rollup_grain'), ('rollup_contrib'), ('rollup_label'),
  ('rollup_service'), ('rollup_staff');
 

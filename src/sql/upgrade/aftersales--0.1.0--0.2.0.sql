@@ -19397,3 +19397,403 @@ CREATE TRIGGER part_order_withdraw_approval
     EXECUTE FUNCTION aftersales_internal.part_order_withdraw_approval();
 REVOKE ALL ON FUNCTION aftersales_internal.part_order_submit_approval(), aftersales_internal.part_order_approval_guard(),
     aftersales_internal.approval_decides_part_order(), aftersales_internal.part_order_withdraw_approval() FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- Upgrade section: one KPI judgement of a ticket (60_kpi.sql, 65_kpi_rollup.sql,
+-- 90_privileges.sql): judge_ticket() judges for kpi_ticket_facts and for
+-- the rollups' rollup_facts, which wrote the same judgement twice.
+
+-- The judgement of one ticket, from its facts as known at as_of: every
+-- per-ticket KPI flag and duration of kpi_ticket_facts (the columns after
+-- engineer_name), for kpi_ticket_facts and the rollups' rollup_facts alike,
+-- which read the facts differently (a snapshot at as_of, or the current
+-- rows of chosen tickets).  clock_*: the SLA clocks' outcomes at as_of
+-- ('running' while running); calendar (of the clocks' policy: the
+-- business minutes' clock) and resolution_due: of the ticket's clocks
+-- (NULL: none).  Called in FROM (LATERAL), once a ticket.  No SET
+-- search_path: a SET clause would stop the planner from inlining it into
+-- its callers, which pin search_path themselves; every name is qualified.
+CREATE FUNCTION aftersales_internal.judge_ticket(
+        as_of timestamptz, tenant bigint, ticket bigint, status text, field boolean, opened_at timestamptz,
+        first_response_at timestamptz, assigned_at timestamptz, arrived_at timestamptz,
+        first_resolved_at timestamptz, resolved_at timestamptz, requested_at timestamptz,
+        attempt_count integer, reopen_count integer, revisited boolean, unit_id bigint, repeated boolean,
+        csat smallint, nps smallint,
+        response_target interval, arrival_target interval, completion_target interval, csat_good_min numeric,
+        calendar aftersales.calendar, resolution_due timestamptz,
+        clock_first_response text, clock_arrival text, clock_resolution text)
+    RETURNS TABLE (cancelled integer,
+                   response_minutes numeric, response_business_minutes numeric, responded_in_target integer,
+                   arrival_minutes numeric, arrival_business_minutes numeric, arrived_in_target integer,
+                   resolution_minutes numeric, resolution_business_minutes numeric, completed_in_target integer,
+                   repair_minutes numeric, repair_business_minutes numeric,
+                   handling_minutes numeric, handling_business_minutes numeric,
+                   promised_at timestamptz, completed_on_time integer,
+                   sla_first_response text, sla_arrival text, sla_resolution text,
+                   first_time_fix integer, closed_loop integer, reopened integer, repeat_problem integer,
+                   csat_score integer, csat_good integer, nps_score integer, nps_promoter integer, nps_detractor integer)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+SELECT j.is_cancelled::integer,
+       -- first response
+       CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM judge_ticket.first_response_at - judge_ticket.opened_at) / 60 END,
+       CASE WHEN NOT j.is_cancelled
+            THEN EXTRACT(EPOCH FROM aftersales.business_diff(judge_ticket.calendar, judge_ticket.opened_at, judge_ticket.first_response_at)) / 60 END,
+       CASE WHEN j.is_cancelled THEN NULL
+            WHEN judge_ticket.first_response_at IS NOT NULL
+            THEN (judge_ticket.first_response_at <= judge_ticket.opened_at + judge_ticket.response_target)::integer
+            WHEN judge_ticket.opened_at < judge_ticket.as_of - judge_ticket.response_target THEN 0 END,
+       -- arrival (field tickets)
+       CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM judge_ticket.arrived_at - judge_ticket.opened_at) / 60 END,
+       CASE WHEN NOT j.is_cancelled
+            THEN EXTRACT(EPOCH FROM aftersales.business_diff(judge_ticket.calendar, judge_ticket.opened_at, judge_ticket.arrived_at)) / 60 END,
+       CASE WHEN j.is_cancelled OR NOT judge_ticket.field THEN NULL
+            WHEN judge_ticket.arrived_at IS NOT NULL
+            THEN (judge_ticket.arrived_at <= judge_ticket.opened_at + judge_ticket.arrival_target)::integer
+            WHEN judge_ticket.first_resolved_at IS NOT NULL THEN NULL
+            WHEN judge_ticket.opened_at < judge_ticket.as_of - judge_ticket.arrival_target THEN 0 END,
+       -- resolution (the final one)
+       CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM judge_ticket.resolved_at - judge_ticket.opened_at) / 60 END,
+       CASE WHEN NOT j.is_cancelled
+            THEN EXTRACT(EPOCH FROM aftersales.business_diff(judge_ticket.calendar, judge_ticket.opened_at, judge_ticket.resolved_at)) / 60 END,
+       CASE WHEN j.is_cancelled THEN NULL
+            WHEN judge_ticket.resolved_at IS NOT NULL
+            THEN (judge_ticket.resolved_at <= judge_ticket.opened_at + judge_ticket.completion_target)::integer
+            WHEN judge_ticket.opened_at < judge_ticket.as_of - judge_ticket.completion_target THEN 0 END,
+       -- repair: from the first response to the final resolution, less
+       -- the time sat resolved or closed before a reopen
+       CASE WHEN NOT j.is_cancelled
+            THEN EXTRACT(EPOCH FROM judge_ticket.resolved_at - judge_ticket.first_response_at
+                                    - COALESCE(i.wall, interval '0')) / 60 END,
+       CASE WHEN NOT j.is_cancelled
+            THEN EXTRACT(EPOCH FROM aftersales.business_diff(judge_ticket.calendar, judge_ticket.first_response_at, judge_ticket.resolved_at)
+                                    - COALESCE(i.business, interval '0')) / 60 END,
+       -- handling: from the assignment to the current engineer to the final resolution
+       CASE WHEN NOT j.is_cancelled THEN EXTRACT(EPOCH FROM judge_ticket.resolved_at - judge_ticket.assigned_at) / 60 END,
+       CASE WHEN NOT j.is_cancelled
+            THEN EXTRACT(EPOCH FROM aftersales.business_diff(judge_ticket.calendar, judge_ticket.assigned_at, judge_ticket.resolved_at)) / 60 END,
+       -- on time: by the customer-requested date, else by the resolution clock's due time
+       CASE WHEN NOT j.is_cancelled THEN j.promise END,
+       CASE WHEN j.is_cancelled OR j.promise IS NULL THEN NULL
+            WHEN judge_ticket.resolved_at IS NOT NULL THEN (judge_ticket.resolved_at <= j.promise)::integer
+            WHEN judge_ticket.as_of > j.promise THEN 0 END,
+       CASE WHEN NOT j.is_cancelled THEN judge_ticket.clock_first_response END,
+       CASE WHEN NOT j.is_cancelled THEN judge_ticket.clock_arrival END,
+       CASE WHEN NOT j.is_cancelled THEN judge_ticket.clock_resolution END,
+       -- first-time fix, closed loop, reopen: over tickets resolved at least once
+       CASE WHEN j.is_cancelled OR judge_ticket.first_resolved_at IS NULL THEN NULL
+            WHEN judge_ticket.attempt_count > 0 OR judge_ticket.reopen_count > 0 OR judge_ticket.revisited THEN 0
+            ELSE 1 END,
+       CASE WHEN j.is_cancelled OR judge_ticket.first_resolved_at IS NULL THEN NULL
+            ELSE (judge_ticket.status = 'closed')::integer END,
+       CASE WHEN j.is_cancelled OR judge_ticket.first_resolved_at IS NULL THEN NULL
+            ELSE (judge_ticket.reopen_count > 0)::integer END,
+       CASE WHEN j.is_cancelled OR judge_ticket.unit_id IS NULL THEN NULL
+            ELSE COALESCE(judge_ticket.repeated, false)::integer END,
+       -- the latest follow-up's scores
+       CASE WHEN NOT j.is_cancelled THEN judge_ticket.csat::integer END,
+       CASE WHEN NOT j.is_cancelled THEN (judge_ticket.csat >= judge_ticket.csat_good_min)::integer END,
+       CASE WHEN NOT j.is_cancelled THEN judge_ticket.nps::integer END,
+       CASE WHEN NOT j.is_cancelled THEN (judge_ticket.nps >= 9)::integer END,
+       CASE WHEN NOT j.is_cancelled THEN (judge_ticket.nps <= 6)::integer END
+  FROM (SELECT judge_ticket.status = 'cancelled' AS is_cancelled,
+               COALESCE(judge_ticket.requested_at, judge_ticket.resolution_due) AS promise) j
+  -- a reopened ticket's time sat resolved or closed before its final
+  -- resolution: not repair time (the HAVING spares the others any scan)
+  LEFT JOIN LATERAL (
+        SELECT pg_catalog.sum(w.next_at - w.at) AS wall,
+               pg_catalog.sum(aftersales.business_diff(judge_ticket.calendar, w.at, w.next_at)) AS business
+          FROM (SELECT ev.at, ev.to_state, pg_catalog.lead(ev.at) OVER (ORDER BY ev.seq) AS next_at
+                  FROM aftersales.ticket_events ev
+                 WHERE judge_ticket.reopen_count > 0 AND judge_ticket.resolved_at IS NOT NULL
+                   AND ev.tenant_id = judge_ticket.tenant AND ev.ticket_id = judge_ticket.ticket
+                   AND ev.at <= judge_ticket.as_of) w
+         WHERE w.to_state IN ('resolved', 'closed') AND w.next_at <= judge_ticket.resolved_at
+        HAVING judge_ticket.reopen_count > 0 AND judge_ticket.resolved_at IS NOT NULL) i ON true
+$$;
+COMMENT ON FUNCTION aftersales_internal.judge_ticket(timestamptz, bigint, bigint, text, boolean, timestamptz, timestamptz,
+                                                     timestamptz, timestamptz, timestamptz, timestamptz, timestamptz,
+                                                     integer, integer, boolean, bigint, boolean, smallint, smallint,
+                                                     interval, interval, interval, numeric, aftersales.calendar,
+                                                     timestamptz, text, text, text) IS
+  'Internal: the KPI judgements of one ticket from its facts at as_of (durations in minutes, 1/0/NULL flags), as kpi_ticket_facts and the KPI rollups return them; inlined into both';
+REVOKE ALL ON FUNCTION aftersales_internal.judge_ticket(timestamptz, bigint, bigint, text, boolean, timestamptz, timestamptz,
+                                                     timestamptz, timestamptz, timestamptz, timestamptz, timestamptz,
+                                                     integer, integer, boolean, bigint, boolean, smallint, smallint,
+                                                     interval, interval, interval, numeric, aftersales.calendar,
+                                                     timestamptz, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aftersales_internal.judge_ticket(timestamptz, bigint, bigint, text, boolean, timestamptz, timestamptz,
+                                                     timestamptz, timestamptz, timestamptz, timestamptz, timestamptz,
+                                                     integer, integer, boolean, bigint, boolean, smallint, smallint,
+                                                     interval, interval, interval, numeric, aftersales.calendar,
+                                                     timestamptz, text, text, text) TO PUBLIC;
+
+CREATE OR REPLACE FUNCTION aftersales.kpi_ticket_facts(since timestamptz, until timestamptz,
+                                            as_of timestamptz DEFAULT aftersales.now(),
+                                            tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS TABLE (tenant_id bigint, tenant_name text, ticket_id bigint, opened_at timestamptz,
+                   status text, priority text, channel text, field boolean, customer_tier text,
+                   region text, province text, org_id bigint, org_name text, org_type text,
+                   unit_id bigint, model_id bigint, model_name text, problem_type_id bigint, problem_name text,
+                   engineer_id bigint, engineer_name text, cancelled integer,
+                   response_minutes numeric, response_business_minutes numeric, responded_in_target integer,
+                   arrival_minutes numeric, arrival_business_minutes numeric, arrived_in_target integer,
+                   resolution_minutes numeric, resolution_business_minutes numeric, completed_in_target integer,
+                   repair_minutes numeric, repair_business_minutes numeric,
+                   handling_minutes numeric, handling_business_minutes numeric,
+                   promised_at timestamptz, completed_on_time integer,
+                   sla_first_response text, sla_arrival text, sla_resolution text,
+                   first_time_fix integer, closed_loop integer, reopened integer, repeat_problem integer,
+                   csat_score integer, csat_good integer, nps_score integer, nps_promoter integer, nps_detractor integer)
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
+AS $$
+BEGIN
+    PERFORM aftersales_internal.kpi_check('kpi_ticket_facts',
+        'SELECT * FROM aftersales.kpi_ticket_facts(''2026-01-01'', ''2026-02-01'', as_of => ''2026-02-01'');',
+        NULL, NULL, NULL, since, until, as_of, 'UTC', tenant);
+    RETURN QUERY
+    WITH cfg AS (
+        SELECT * FROM aftersales_internal.kpi_config(kpi_ticket_facts.tenant)
+    ), later AS (
+        -- tickets changed after as_of: what was known at as_of is rebuilt
+        -- from their event log (the others' current row is that)
+        SELECT t.tenant_id, t.ticket_id
+          FROM aftersales.tickets t
+         WHERE (kpi_ticket_facts.tenant IS NULL OR t.tenant_id = kpi_ticket_facts.tenant)
+           AND t.opened_at >= kpi_ticket_facts.since AND t.opened_at < kpi_ticket_facts.until
+           AND t.opened_at <= kpi_ticket_facts.as_of AND t.last_event_at > kpi_ticket_facts.as_of
+    ), loop_rules AS (
+        SELECT tr.from_state, tr.event, tr.to_state, tr.first_response, tr.counts_attempt, tr.supplies
+          FROM aftersales.ticket_transitions() tr
+    ), snap AS (
+        -- the columns of the ticket row at as_of, as replay_ticket() builds
+        -- them from the log
+        SELECT x.tenant_id, x.ticket_id, x.status, x.priority, x.first_response_at, x.assigned_at, x.arrived_at,
+               x.first_resolved_at,
+               CASE WHEN x.last_resolve_seq > COALESCE(x.last_reopen_seq, 0) THEN x.last_resolve_at END AS resolved_at,
+               CASE WHEN x.last_close_seq > COALESCE(x.last_reopen_seq, 0) THEN x.last_close_at END AS closed_at,
+               x.attempt_count, x.reopen_count, x.csat, x.nps, x.engineer_id
+          FROM (SELECT ev.tenant_id, ev.ticket_id,
+                       (pg_catalog.array_agg(ev.to_state ORDER BY ev.seq DESC))[1] AS status,
+                       (pg_catalog.array_agg(ev.payload ->> 'priority' ORDER BY ev.seq DESC)
+                            FILTER (WHERE ev.payload ? 'priority'))[1]::aftersales.priority AS priority,
+                       pg_catalog.min(ev.at) FILTER (WHERE r.first_response) AS first_response_at,
+                       pg_catalog.max(ev.at) FILTER (WHERE r.supplies = 'assignee_id' AND ev.to_state = 'assigned') AS assigned_at,
+                       pg_catalog.min(ev.at) FILTER (WHERE ev.event = 'arrive') AS arrived_at,
+                       pg_catalog.min(ev.at) FILTER (WHERE ev.to_state = 'resolved') AS first_resolved_at,
+                       pg_catalog.max(ev.seq) FILTER (WHERE ev.to_state = 'resolved') AS last_resolve_seq,
+                       (pg_catalog.array_agg(ev.at ORDER BY ev.seq DESC) FILTER (WHERE ev.to_state = 'resolved'))[1] AS last_resolve_at,
+                       pg_catalog.max(ev.seq) FILTER (WHERE ev.to_state = 'closed') AS last_close_seq,
+                       (pg_catalog.array_agg(ev.at ORDER BY ev.seq DESC) FILTER (WHERE ev.to_state = 'closed'))[1] AS last_close_at,
+                       pg_catalog.max(ev.seq) FILTER (WHERE ev.from_state IN ('resolved', 'closed') AND ev.to_state = 'new') AS last_reopen_seq,
+                       pg_catalog.count(*) FILTER (WHERE r.counts_attempt)::integer AS attempt_count,
+                       pg_catalog.count(*) FILTER (WHERE ev.from_state IN ('resolved', 'closed') AND ev.to_state = 'new')::integer AS reopen_count,
+                       (pg_catalog.array_agg(ev.payload ->> 'csat' ORDER BY ev.seq DESC) FILTER (WHERE ev.event = 'follow_up'))[1]::smallint AS csat,
+                       (pg_catalog.array_agg(ev.payload ->> 'nps' ORDER BY ev.seq DESC) FILTER (WHERE ev.event = 'follow_up'))[1]::smallint AS nps,
+                       (pg_catalog.array_agg(CASE WHEN ev.to_state IN ('new', 'locked') THEN NULL ELSE (ev.payload ->> 'assignee')::bigint END
+                                             ORDER BY ev.seq DESC)
+                            FILTER (WHERE ev.payload ? 'assignee' OR ev.to_state IN ('new', 'locked')))[1] AS engineer_id
+                  FROM later l
+                  JOIN aftersales.ticket_events ev ON ev.tenant_id = l.tenant_id AND ev.ticket_id = l.ticket_id
+                  LEFT JOIN loop_rules r
+                    ON r.from_state IS NOT DISTINCT FROM ev.from_state AND r.event = ev.event AND r.to_state = ev.to_state
+                 WHERE ev.at <= kpi_ticket_facts.as_of
+                 GROUP BY ev.tenant_id, ev.ticket_id) x
+    ), base AS (
+        SELECT k.tenant_id, k.tenant_name, k.ticket_id, k.opened_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.status ELSE sn.status::text END AS status,
+               CASE WHEN sn.ticket_id IS NULL THEN k.priority ELSE COALESCE(sn.priority::text, k.priority) END AS priority,
+               k.channel, k.field, k.customer_id, k.customer_tier, k.region, k.province, k.org_id, k.org_name,
+               k.org_type, k.unit_id, k.model_id, k.model_name, k.problem_type_id, k.problem_name,
+               CASE WHEN sn.ticket_id IS NULL THEN k.engineer_id ELSE sn.engineer_id END AS engineer_id,
+               CASE WHEN sn.ticket_id IS NULL THEN k.engineer_name ELSE se.name END AS engineer_name,
+               k.requested_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.first_response_at ELSE sn.first_response_at END AS first_response_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.assigned_at ELSE sn.assigned_at END AS assigned_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.arrived_at ELSE sn.arrived_at END AS arrived_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.first_resolved_at ELSE sn.first_resolved_at END AS first_resolved_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.resolved_at ELSE sn.resolved_at END AS resolved_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.closed_at ELSE sn.closed_at END AS closed_at,
+               CASE WHEN sn.ticket_id IS NULL THEN k.attempt_count ELSE sn.attempt_count END AS attempt_count,
+               CASE WHEN sn.ticket_id IS NULL THEN k.reopen_count ELSE sn.reopen_count END AS reopen_count,
+               CASE WHEN sn.ticket_id IS NULL THEN k.csat ELSE sn.csat END AS csat,
+               CASE WHEN sn.ticket_id IS NULL THEN k.nps ELSE sn.nps END AS nps,
+               g.response_target, g.arrival_target, g.completion_target, g.csat_good_min
+          FROM aftersales._kpi_ticket_dims k
+          JOIN cfg g ON g.tenant_id = k.tenant_id
+          LEFT JOIN snap sn ON sn.tenant_id = k.tenant_id AND sn.ticket_id = k.ticket_id
+          LEFT JOIN aftersales.engineers se ON se.tenant_id = sn.tenant_id AND se.engineer_id = sn.engineer_id
+         WHERE (kpi_ticket_facts.tenant IS NULL OR k.tenant_id = kpi_ticket_facts.tenant)
+           AND k.opened_at >= kpi_ticket_facts.since AND k.opened_at < kpi_ticket_facts.until
+           AND k.opened_at <= kpi_ticket_facts.as_of
+    ), clocks AS (
+        -- one row per ticket: its policy and the state of its three clocks
+        SELECT s.tenant_id, s.ticket_id, pg_catalog.min(s.policy_id) AS policy_id,
+               pg_catalog.min(CASE WHEN s.stopped_at <= kpi_ticket_facts.as_of THEN s.outcome ELSE 'running' END)
+                   FILTER (WHERE s.metric = 'first_response') AS fr,
+               pg_catalog.min(CASE WHEN s.stopped_at <= kpi_ticket_facts.as_of THEN s.outcome ELSE 'running' END)
+                   FILTER (WHERE s.metric = 'arrival') AS arr,
+               pg_catalog.min(CASE WHEN s.stopped_at <= kpi_ticket_facts.as_of THEN s.outcome ELSE 'running' END)
+                   FILTER (WHERE s.metric = 'resolution') AS res,
+               pg_catalog.min(s.due_at) FILTER (WHERE s.metric = 'resolution') AS res_due
+          FROM aftersales.ticket_sla s
+         WHERE (kpi_ticket_facts.tenant IS NULL OR s.tenant_id = kpi_ticket_facts.tenant)
+           AND s.started_at >= kpi_ticket_facts.since AND s.started_at < kpi_ticket_facts.until
+         GROUP BY s.tenant_id, s.ticket_id
+    ), repeats AS (
+        -- the previous ticket of the same unit and problem type, not cancelled
+        SELECT r.tenant_id, r.ticket_id, r.gap <= g.repeat_window AS is_repeat
+          FROM (SELECT t.tenant_id, t.ticket_id, t.opened_at,
+                       t.opened_at - pg_catalog.lag(t.opened_at) OVER (
+                           PARTITION BY t.tenant_id, t.unit_id, t.problem_type_id
+                           ORDER BY t.opened_at, t.ticket_id) AS gap
+                  FROM aftersales.tickets t
+                 WHERE (kpi_ticket_facts.tenant IS NULL OR t.tenant_id = kpi_ticket_facts.tenant)
+                   AND t.unit_id IS NOT NULL AND t.status <> 'cancelled'
+                   AND t.opened_at < kpi_ticket_facts.until AND t.opened_at <= kpi_ticket_facts.as_of
+                   AND t.opened_at >= kpi_ticket_facts.since - (SELECT pg_catalog.max(c2.repeat_window) FROM cfg c2)) r
+          JOIN cfg g ON g.tenant_id = r.tenant_id
+         WHERE r.opened_at >= kpi_ticket_facts.since
+    ), revisited AS (
+        -- tickets with more than one arrival on site (an arrival is never
+        -- earlier than the ticket's entry)
+        SELECT ev.tenant_id, ev.ticket_id
+          FROM aftersales.ticket_events ev
+         WHERE (kpi_ticket_facts.tenant IS NULL OR ev.tenant_id = kpi_ticket_facts.tenant)
+           AND ev.event = 'arrive' AND ev.at >= kpi_ticket_facts.since AND ev.at <= kpi_ticket_facts.as_of
+         GROUP BY ev.tenant_id, ev.ticket_id
+        HAVING pg_catalog.count(*) > 1
+    )
+    SELECT b.tenant_id, b.tenant_name, b.ticket_id, b.opened_at,
+           b.status::text, b.priority::text, b.channel, b.field, b.customer_tier,
+           b.region, b.province, b.org_id, b.org_name, b.org_type,
+           b.unit_id, b.model_id, b.model_name, b.problem_type_id, b.problem_name,
+           b.engineer_id, b.engineer_name, jt.*
+      FROM base b
+      LEFT JOIN clocks cl ON cl.tenant_id = b.tenant_id AND cl.ticket_id = b.ticket_id
+      LEFT JOIN aftersales.sla_policies sp ON sp.tenant_id = cl.tenant_id AND sp.policy_id = cl.policy_id
+      LEFT JOIN aftersales.calendars cal ON cal.tenant_id = sp.tenant_id AND cal.name = sp.calendar
+      LEFT JOIN repeats rp ON rp.tenant_id = b.tenant_id AND rp.ticket_id = b.ticket_id
+      LEFT JOIN revisited rv ON rv.tenant_id = b.tenant_id AND rv.ticket_id = b.ticket_id
+     CROSS JOIN LATERAL aftersales_internal.judge_ticket(
+               kpi_ticket_facts.as_of, b.tenant_id, b.ticket_id, b.status, b.field, b.opened_at,
+               b.first_response_at, b.assigned_at, b.arrived_at, b.first_resolved_at, b.resolved_at, b.requested_at,
+               b.attempt_count, b.reopen_count, rv.ticket_id IS NOT NULL, b.unit_id, rp.is_repeat, b.csat, b.nps,
+               b.response_target, b.arrival_target, b.completion_target, b.csat_good_min,
+               cal.calendar, cl.res_due, cl.fr, cl.arr, cl.res) jt;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION aftersales_internal.rollup_facts(tenant bigint, ids bigint[], as_of timestamptz)
+    RETURNS TABLE (tenant_id bigint, tenant_name text, ticket_id bigint, opened_at timestamptz,
+                   status text, priority text, channel text, field boolean, customer_tier text,
+                   region text, province text, org_id bigint, org_name text, org_type text,
+                   unit_id bigint, model_id bigint, model_name text, problem_type_id bigint, problem_name text,
+                   engineer_id bigint, engineer_name text, cancelled integer,
+                   response_minutes numeric, response_business_minutes numeric, responded_in_target integer,
+                   arrival_minutes numeric, arrival_business_minutes numeric, arrived_in_target integer,
+                   resolution_minutes numeric, resolution_business_minutes numeric, completed_in_target integer,
+                   repair_minutes numeric, repair_business_minutes numeric,
+                   handling_minutes numeric, handling_business_minutes numeric,
+                   promised_at timestamptz, completed_on_time integer,
+                   sla_first_response text, sla_arrival text, sla_resolution text,
+                   first_time_fix integer, closed_loop integer, reopened integer, repeat_problem integer,
+                   csat_score integer, csat_good integer, nps_score integer, nps_promoter integer, nps_detractor integer,
+                   live boolean, last_event_at timestamptz,
+                   response_due timestamptz, arrival_due timestamptz, completion_due timestamptz, promised_due timestamptz)
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
+AS $$
+BEGIN
+    RETURN QUERY
+    WITH cfg AS (
+        SELECT * FROM aftersales_internal.kpi_config(rollup_facts.tenant)
+    ), loop_rules AS (
+        SELECT tr.from_state, tr.event, tr.to_state, tr.first_response, tr.counts_attempt, tr.supplies
+          FROM aftersales.ticket_transitions() tr
+    ), chosen AS (
+        SELECT t.ticket_id FROM aftersales.tickets t
+         WHERE rollup_facts.ids IS NULL AND t.tenant_id = rollup_facts.tenant
+        UNION ALL
+        SELECT DISTINCT i.id FROM pg_catalog.unnest(rollup_facts.ids) AS i (id)
+         WHERE rollup_facts.ids IS NOT NULL
+    ), base AS (
+        SELECT k.tenant_id, k.tenant_name, k.ticket_id, k.opened_at, k.status, k.priority,
+               k.channel, k.field, k.customer_id, k.customer_tier, k.region, k.province, k.org_id, k.org_name,
+               k.org_type, k.unit_id, k.model_id, k.model_name, k.problem_type_id, k.problem_name,
+               k.engineer_id, k.engineer_name, k.requested_at, k.first_response_at, k.assigned_at, k.arrived_at,
+               k.first_resolved_at, k.resolved_at, k.closed_at, k.attempt_count, k.reopen_count, k.csat, k.nps,
+               t.last_event_at,
+               g.response_target, g.arrival_target, g.completion_target, g.csat_good_min, g.repeat_window
+          FROM chosen c
+          JOIN aftersales._kpi_ticket_dims k ON k.tenant_id = rollup_facts.tenant AND k.ticket_id = c.ticket_id
+          JOIN aftersales.tickets t ON t.tenant_id = k.tenant_id AND t.ticket_id = k.ticket_id
+          JOIN cfg g ON g.tenant_id = k.tenant_id
+         WHERE k.opened_at <= rollup_facts.as_of
+    ), clocks AS (
+        -- one row per ticket: its policy and the state of its three clocks
+        SELECT s.tenant_id, s.ticket_id, pg_catalog.min(s.policy_id) AS policy_id,
+               pg_catalog.min(CASE WHEN s.stopped_at <= rollup_facts.as_of THEN s.outcome ELSE 'running' END)
+                   FILTER (WHERE s.metric = 'first_response') AS fr,
+               pg_catalog.min(CASE WHEN s.stopped_at <= rollup_facts.as_of THEN s.outcome ELSE 'running' END)
+                   FILTER (WHERE s.metric = 'arrival') AS arr,
+               pg_catalog.min(CASE WHEN s.stopped_at <= rollup_facts.as_of THEN s.outcome ELSE 'running' END)
+                   FILTER (WHERE s.metric = 'resolution') AS res,
+               pg_catalog.min(s.due_at) FILTER (WHERE s.metric = 'resolution') AS res_due
+          FROM base b0
+          JOIN aftersales.ticket_sla s ON s.tenant_id = b0.tenant_id AND s.ticket_id = b0.ticket_id
+         GROUP BY s.tenant_id, s.ticket_id
+    ), repeats AS (
+        -- the previous ticket of the same unit and problem type, not cancelled
+        -- (tickets_unit_problem_idx)
+        SELECT b0.tenant_id, b0.ticket_id,
+               b0.opened_at - (SELECT p.opened_at FROM aftersales.tickets p
+                                WHERE p.tenant_id = b0.tenant_id AND p.unit_id = b0.unit_id
+                                  AND p.problem_type_id = b0.problem_type_id AND p.status <> 'cancelled'
+                                  AND (p.opened_at, p.ticket_id) < (b0.opened_at, b0.ticket_id)
+                                  AND p.opened_at <= rollup_facts.as_of
+                                ORDER BY p.opened_at DESC, p.ticket_id DESC LIMIT 1) <= b0.repeat_window AS is_repeat
+          FROM base b0
+         WHERE b0.unit_id IS NOT NULL AND b0.status <> 'cancelled'
+    ), revisited AS (
+        -- tickets with more than one arrival on site (an arrival is never
+        -- earlier than the ticket's entry)
+        SELECT ev.tenant_id, ev.ticket_id
+          FROM base b0
+          JOIN aftersales.ticket_events ev ON ev.tenant_id = b0.tenant_id AND ev.ticket_id = b0.ticket_id
+         WHERE ev.event = 'arrive' AND ev.at <= rollup_facts.as_of
+         GROUP BY ev.tenant_id, ev.ticket_id
+        HAVING pg_catalog.count(*) > 1
+    )
+    SELECT b.tenant_id, b.tenant_name, b.ticket_id, b.opened_at,
+           b.status::text, b.priority::text, b.channel, b.field, b.customer_tier,
+           b.region, b.province, b.org_id, b.org_name, b.org_type,
+           b.unit_id, b.model_id, b.model_name, b.problem_type_id, b.problem_name,
+           b.engineer_id, b.engineer_name, jt.*,
+           b.status <> 'cancelled'
+             AND (b.resolved_at IS NULL OR b.first_response_at IS NULL
+                  OR EXISTS (SELECT FROM aftersales.ticket_sla s
+                              WHERE s.tenant_id = b.tenant_id AND s.ticket_id = b.ticket_id AND s.stopped_at IS NULL)),
+           b.last_event_at,
+           CASE WHEN b.status <> 'cancelled' AND b.first_response_at IS NULL THEN b.opened_at + b.response_target END,
+           CASE WHEN b.status <> 'cancelled' AND b.field AND b.arrived_at IS NULL AND b.first_resolved_at IS NULL
+                THEN b.opened_at + b.arrival_target END,
+           CASE WHEN b.status <> 'cancelled' AND b.resolved_at IS NULL THEN b.opened_at + b.completion_target END,
+           CASE WHEN b.resolved_at IS NULL THEN jt.promised_at END
+      FROM base b
+      LEFT JOIN clocks cl ON cl.tenant_id = b.tenant_id AND cl.ticket_id = b.ticket_id
+      LEFT JOIN aftersales.sla_policies sp ON sp.tenant_id = cl.tenant_id AND sp.policy_id = cl.policy_id
+      LEFT JOIN aftersales.calendars cal ON cal.tenant_id = sp.tenant_id AND cal.name = sp.calendar
+      LEFT JOIN repeats rp ON rp.tenant_id = b.tenant_id AND rp.ticket_id = b.ticket_id
+      LEFT JOIN revisited rv ON rv.tenant_id = b.tenant_id AND rv.ticket_id = b.ticket_id
+     CROSS JOIN LATERAL aftersales_internal.judge_ticket(
+               rollup_facts.as_of, b.tenant_id, b.ticket_id, b.status, b.field, b.opened_at,
+               b.first_response_at, b.assigned_at, b.arrived_at, b.first_resolved_at, b.resolved_at, b.requested_at,
+               b.attempt_count, b.reopen_count, rv.ticket_id IS NOT NULL, b.unit_id, rp.is_repeat, b.csat, b.nps,
+               b.response_target, b.arrival_target, b.completion_target, b.csat_good_min,
+               cal.calendar, cl.res_due, cl.fr, cl.arr, cl.res) jt;
+END
+$$;
