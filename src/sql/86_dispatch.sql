@@ -13,14 +13,17 @@
 -- Lock order of automatic assignment (auto_assign, auto_assign_pending):
 --   1. the ticket row (FOR NO KEY UPDATE; the sweep's batch skips tickets
 --      another session holds);
---   2. the chosen engineer's row (FOR NO KEY UPDATE SKIP LOCKED): a
---      dispatcher never waits for an engineer, it takes the best candidate
---      no other dispatcher is deciding on, and counts that engineer's load
---      again once it holds the row, in a fresh snapshot (READ COMMITTED).
--- So two dispatchers never push an engineer over capacity, never assign a
--- ticket twice, and cannot deadlock on engineers.  A transaction that
--- auto-assigns several tickets one call at a time takes them in ticket_id
--- order.
+--   2. the candidate engineers' rows, best first (FOR NO KEY UPDATE; the
+--      sweep's batch skips engineers another session holds and leaves the
+--      ticket to the next sweep when its only free candidates were held):
+--      once it holds an engineer, it counts that engineer's open tickets
+--      again in a fresh snapshot (READ COMMITTED) before choosing.
+-- So two dispatchers never push an engineer over capacity and never assign
+-- a ticket twice.  Engineer locks are kept to the end of the transaction:
+-- a transaction that auto-assigns many tickets one call at a time should
+-- commit per ticket or use auto_assign_pending, which never waits; two that
+-- each hold an engineer the other needs are a deadlock, which PostgreSQL
+-- resolves by aborting one (nothing of it is written).
 
 -- ---------------------------------------------------------------------------
 -- Positions
@@ -886,11 +889,15 @@ COMMENT ON COLUMN aftersales.assignment_decisions.actor IS 'Who (or which job) a
 SELECT pg_catalog.pg_extension_config_dump('aftersales.assignment_decisions', '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aftersales.assignment_decisions', 'decision_id')::regclass, '');
 
--- One ticket: see the lock order at the top of this file.  skip_locked:
--- a ticket another session holds is left to it (the sweep's batches);
--- else this call waits for it.  Returns the engineer assigned, or NULL.
-CREATE FUNCTION aftersales_internal.auto_assign(tenant bigint, ticket bigint, now timestamptz, mode text, skip_locked boolean)
-    RETURNS bigint
+-- One ticket: see the lock order at the top of this file.  skip_locked
+-- (the sweep's batches): a ticket or an engineer another session holds is
+-- left alone, and a ticket whose only free candidates were held elsewhere
+-- is deferred to the next sweep (no decision, no alert); else this call
+-- waits for them.  outcome: assigned, locked (the closed loop locked the
+-- ticket instead), no_candidate, skipped (held elsewhere, or no longer
+-- awaiting assignment) or deferred.
+CREATE FUNCTION aftersales_internal.auto_assign(tenant bigint, ticket bigint, now timestamptz, mode text, skip_locked boolean,
+                                               OUT engineer_id bigint, OUT outcome text)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -902,13 +909,15 @@ DECLARE
     chosen bigint;
     chosen_score numeric;
     locked_eng bigint;
+    skipped boolean := false;
     status aftersales.ticket_status;
 BEGIN
     IF skip_locked THEN
         SELECT * INTO t FROM aftersales.tickets x WHERE x.tenant_id = tenant AND x.ticket_id = ticket
            FOR NO KEY UPDATE SKIP LOCKED;
         IF NOT FOUND THEN
-            RETURN NULL;
+            outcome := 'skipped';
+            RETURN;
         END IF;
     ELSE
         SELECT * INTO t FROM aftersales.tickets x WHERE x.tenant_id = tenant AND x.ticket_id = ticket FOR NO KEY UPDATE;
@@ -916,7 +925,8 @@ BEGIN
     -- re-read under the lock: another dispatcher may have assigned it
     IF t.status <> 'new' THEN
         IF skip_locked OR mode = 'entry' THEN
-            RETURN NULL;
+            outcome := 'skipped';
+            RETURN;
         END IF;
         RAISE EXCEPTION 'ticket % is %, not awaiting assignment', ticket, t.status
             USING ERRCODE = '55000',
@@ -925,22 +935,36 @@ BEGIN
     SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(k) ORDER BY k.rank), pg_catalog.count(*)
       INTO ranking, n_cand
       FROM aftersales_internal.rank_engineers(tenant, ticket, now, 1000) k;
-    -- the best candidate no other dispatcher is deciding on, still below
-    -- capacity once held (a fresh snapshot per statement: READ COMMITTED)
+    -- the best candidate still below capacity once held (a fresh snapshot
+    -- per statement: READ COMMITTED sees what the previous holder committed)
     FOR r IN SELECT (x ->> 'engineer_id')::bigint AS engineer_id, (x ->> 'total_score')::numeric AS total_score
                FROM pg_catalog.jsonb_array_elements(COALESCE(ranking, '[]')) x LOOP
-        SELECT e.engineer_id INTO locked_eng FROM aftersales.engineers e
-         WHERE e.tenant_id = tenant AND e.engineer_id = r.engineer_id AND e.active
-           FOR NO KEY UPDATE SKIP LOCKED;
-        CONTINUE WHEN locked_eng IS NULL;
+        locked_eng := NULL;
+        IF skip_locked THEN
+            SELECT e.engineer_id INTO locked_eng FROM aftersales.engineers e
+             WHERE e.tenant_id = tenant AND e.engineer_id = r.engineer_id AND e.active
+               FOR NO KEY UPDATE SKIP LOCKED;
+            IF locked_eng IS NULL THEN
+                skipped := true;
+                CONTINUE;
+            END IF;
+        ELSE
+            SELECT e.engineer_id INTO locked_eng FROM aftersales.engineers e
+             WHERE e.tenant_id = tenant AND e.engineer_id = r.engineer_id AND e.active
+               FOR NO KEY UPDATE;
+            CONTINUE WHEN locked_eng IS NULL;
+        END IF;
         IF aftersales_internal.engineer_load(tenant, r.engineer_id)
            < (SELECT e.capacity FROM aftersales.engineers e WHERE e.tenant_id = tenant AND e.engineer_id = r.engineer_id) THEN
             chosen := r.engineer_id;
             chosen_score := r.total_score;
             EXIT;
         END IF;
-        locked_eng := NULL;
     END LOOP;
+    IF chosen IS NULL AND skipped THEN
+        outcome := 'deferred';
+        RETURN;
+    END IF;
     IF chosen IS NULL THEN
         INSERT INTO aftersales.assignment_decisions (tenant_id, ticket_id, decided_at, mode, outcome, candidates, ranking, actor)
         VALUES (tenant, ticket, now, mode, 'no_candidate', n_cand, COALESCE(ranking, '[]'), aftersales.actor());
@@ -949,18 +973,21 @@ BEGIN
                       WHERE c.tenant_id = tenant AND c.customer_id = t.customer_id),
                     'service_manager', now, now,
                     pg_catalog.jsonb_build_object('candidates', n_cand, 'priority', t.priority, 'mode', mode));
-        RETURN NULL;
+        outcome := 'no_candidate';
+        RETURN;
     END IF;
     status := aftersales_internal.ticket_event(ticket, 'assign', aftersales.actor(), now,
                   pg_catalog.format('automatic assignment (score %s)', chosen_score), assignee => chosen);
+    outcome := CASE WHEN status = 'assigned' THEN 'assigned' ELSE 'locked' END;
     INSERT INTO aftersales.assignment_decisions (tenant_id, ticket_id, decided_at, mode, outcome, engineer_id, total_score,
                                                  candidates, ranking, actor)
-    VALUES (tenant, ticket, now, mode, CASE WHEN status = 'assigned' THEN 'assigned' ELSE 'locked' END, chosen,
-            chosen_score, n_cand,
+    VALUES (tenant, ticket, now, mode, outcome, chosen, chosen_score, n_cand,
             COALESCE((SELECT pg_catalog.jsonb_agg(x) FROM pg_catalog.jsonb_array_elements(ranking) WITH ORDINALITY AS a (x, i)
                        WHERE a.i <= 5), '[]'),
             aftersales.actor());
-    RETURN CASE WHEN status = 'assigned' THEN chosen END;
+    IF outcome = 'assigned' THEN
+        engineer_id := chosen;
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION aftersales_internal.auto_assign(bigint, bigint, timestamptz, text, boolean) IS
@@ -985,7 +1012,7 @@ BEGIN
                   DETAIL = 'It counts an engineer''s open tickets again once it holds the engineer, in a fresh snapshot.',
                   HINT = 'Call it in a READ COMMITTED transaction (the default).';
     END IF;
-    RETURN aftersales_internal.auto_assign(tenant, ticket, now, 'call', false);
+    RETURN (aftersales_internal.auto_assign(tenant, ticket, now, 'call', false)).engineer_id;
 END
 $$;
 COMMENT ON FUNCTION aftersales.auto_assign(bigint, timestamptz) IS
@@ -1056,14 +1083,16 @@ CREATE TRIGGER dispatch_shift_check
 -- session holds.
 CREATE FUNCTION aftersales.auto_assign_pending(now timestamptz DEFAULT aftersales.now(), batch integer DEFAULT 100,
                                                tenant bigint DEFAULT NULL)
-    RETURNS TABLE (assigned integer, unassigned integer)
+    RETURNS TABLE (assigned integer, unassigned integer, deferred integer)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     r record;
+    o text;
     a integer := 0;
     u integer := 0;
+    d integer := 0;
 BEGIN
     IF now IS NULL OR NOT pg_catalog.isfinite(now) THEN
         RAISE EXCEPTION 'now must be a finite time, not %', COALESCE(now::text, 'NULL')
@@ -1085,24 +1114,28 @@ BEGIN
                                    AND d.outcome = 'no_candidate' AND d.decided_at > now - '15 minutes'::interval)
               ORDER BY t.opened_at, t.tenant_id, t.ticket_id
               LIMIT batch LOOP
-        IF aftersales_internal.auto_assign(r.tenant_id, r.ticket_id, now, 'sweep', true) IS NULL THEN
+        o := (aftersales_internal.auto_assign(r.tenant_id, r.ticket_id, now, 'sweep', true)).outcome;
+        IF o = 'assigned' THEN
+            a := a + 1;
+        ELSIF o IN ('no_candidate', 'locked') THEN
             u := u + 1;
         ELSE
-            a := a + 1;
+            d := d + 1;
         END IF;
     END LOOP;
     assigned := a;
     unassigned := u;
+    deferred := d;
     RETURN NEXT;
 END
 $$;
 COMMENT ON FUNCTION aftersales.auto_assign_pending(timestamptz, integer, bigint) IS
-  'Assigns automatically the tickets still awaiting assignment assign_after_minutes after entry (tenants with that setting), oldest first, at most batch; a ticket with no candidate is tried again 15 minutes later; returns how many were assigned and not';
+  'Assigns automatically the tickets still awaiting assignment assign_after_minutes after entry (tenants with that setting), oldest first, at most batch; a ticket with no candidate is tried again 15 minutes later; returns how many were assigned, found nobody suitable (or were locked by the closed loop), and were left to the next sweep (held by another session)';
 
 CREATE FUNCTION aftersales.dispatch_sweep(now timestamptz DEFAULT aftersales.now(), batch integer DEFAULT 100,
                                           tenant bigint DEFAULT NULL)
-    RETURNS TABLE (assigned integer, unassigned integer, location_anomalies integer, late_check_ins integer,
-                   missing_check_outs integer)
+    RETURNS TABLE (assigned integer, unassigned integer, deferred integer, location_anomalies integer,
+                   late_check_ins integer, missing_check_outs integer)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -1110,7 +1143,7 @@ DECLARE
     t record;
     n integer;
 BEGIN
-    SELECT p.assigned, p.unassigned INTO assigned, unassigned
+    SELECT p.assigned, p.unassigned, p.deferred INTO assigned, unassigned, deferred
       FROM aftersales.auto_assign_pending(now, batch, tenant) p;
     location_anomalies := 0;
     late_check_ins := 0;
