@@ -382,7 +382,7 @@ COMMENT ON FUNCTION aftersales.site_check_in(bigint, double precision, double pr
 -- has a missing check-out.
 CREATE VIEW aftersales.attendance_sessions AS
 SELECT s.tenant_id, s.engineer_id, s.org_id, s.event_id AS check_in_id, s.at AS check_in_at,
-       s.latitude, s.longitude, s.anomaly AS check_in_anomaly,
+       s.anomaly AS check_in_anomaly,
        CASE WHEN s.next_kind = 'check_out' THEN s.next_at END AS check_out_at,
        CASE WHEN s.next_kind = 'check_out' THEN s.next_id END AS check_out_id,
        CASE WHEN s.next_kind = 'check_out'
@@ -390,7 +390,7 @@ SELECT s.tenant_id, s.engineer_id, s.org_id, s.event_id AS check_in_id, s.at AS 
        CASE WHEN s.next_kind = 'check_out' THEN 'closed'
             WHEN s.next_kind = 'check_in' THEN 'missing_check_out'
             ELSE 'open' END AS status
-  FROM (SELECT a.*,
+  FROM (SELECT a.tenant_id, a.engineer_id, a.org_id, a.event_id, a.kind, a.at, a.anomaly,
                pg_catalog.lead(a.kind) OVER w AS next_kind,
                pg_catalog.lead(a.at) OVER w AS next_at,
                pg_catalog.lead(a.event_id) OVER w AS next_id
@@ -405,8 +405,6 @@ COMMENT ON COLUMN aftersales.attendance_sessions.engineer_id IS 'Engineer';
 COMMENT ON COLUMN aftersales.attendance_sessions.org_id IS 'The engineer''s organisation at check-in';
 COMMENT ON COLUMN aftersales.attendance_sessions.check_in_id IS 'Attendance event of the check-in';
 COMMENT ON COLUMN aftersales.attendance_sessions.check_in_at IS 'Check-in time';
-COMMENT ON COLUMN aftersales.attendance_sessions.latitude IS 'Check-in latitude';
-COMMENT ON COLUMN aftersales.attendance_sessions.longitude IS 'Check-in longitude';
 COMMENT ON COLUMN aftersales.attendance_sessions.check_in_anomaly IS 'The check-in was a location anomaly';
 COMMENT ON COLUMN aftersales.attendance_sessions.check_out_at IS 'Check-out time; NULL when missing or still open';
 COMMENT ON COLUMN aftersales.attendance_sessions.check_out_id IS 'Attendance event of the check-out';
@@ -1191,3 +1189,42 @@ END
 $$;
 COMMENT ON FUNCTION aftersales.dispatch_sweep(timestamptz, integer, bigint) IS
   'The dispatch sweep, beside aftersales.sweep (schedule both): assigns tickets left unassigned too long (auto_assign_pending), then raises each location anomaly, late check-in and missing check-out once as a dispatch alert; returns the counts';
+
+-- ---------------------------------------------------------------------------
+-- Rights
+
+-- The sweep's login assigns (auto_assign_pending) besides locking.
+INSERT INTO aftersales.event_rights (kind, event, own_tickets_only) VALUES ('sweep', 'assign', false);
+
+-- Reading: as for the rest of the schema (80_access.sql), but analysts see
+-- attendance without positions and no dispatch alerts (they name people).
+GRANT SELECT ON aftersales.dispatch_settings, aftersales.attendance_events, aftersales.attendance_sessions,
+    aftersales.dispatch_alerts, aftersales.assignment_decisions
+    TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer, aftersales_auditor;
+GRANT SELECT ON aftersales.dispatch_settings, aftersales.attendance_sessions, aftersales.assignment_decisions
+    TO aftersales_analyst;
+GRANT SELECT (tenant_id, event_id, engineer_id, org_id, kind, at, ticket_id, reference, reference_km, anomaly, recorded_at)
+    ON aftersales.attendance_events TO aftersales_analyst;
+-- Writing: attendance by engineers (their own, checked by the API) and
+-- managers; decisions and alerts by whoever assigns; settings by admins.
+GRANT INSERT ON aftersales.attendance_events TO aftersales_admin, aftersales_manager, aftersales_engineer;
+GRANT INSERT ON aftersales.assignment_decisions, aftersales.dispatch_alerts
+    TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_sweep;
+GRANT UPDATE (acknowledged_at, acknowledged_by) ON aftersales.dispatch_alerts TO aftersales_admin, aftersales_manager;
+GRANT INSERT, UPDATE, DELETE ON aftersales.dispatch_settings TO aftersales_admin;
+-- Holding an engineer's row while deciding (FOR NO KEY UPDATE) needs an
+-- UPDATE privilege on one of its columns: on_duty, the availability flag
+-- the dispatchers and the engineers themselves set anyway.
+GRANT UPDATE (on_duty) ON aftersales.engineers
+    TO aftersales_manager, aftersales_agent, aftersales_engineer, aftersales_sweep;
+-- The dispatch sweep reads what the ranking and the attendance facts read.
+GRANT SELECT ON aftersales.dispatch_settings, aftersales.attendance_events, aftersales.attendance_sessions,
+    aftersales.dispatch_alerts, aftersales.assignment_decisions, aftersales.engineers, aftersales.organisations,
+    aftersales.problem_types, aftersales.ticket_events, aftersales.reporting_zones
+    TO aftersales_sweep;
+GRANT EXECUTE ON FUNCTION aftersales.dispatch_sweep(timestamptz, integer, bigint),
+    aftersales.auto_assign_pending(timestamptz, integer, bigint) TO aftersales_sweep;
+REVOKE ALL ON FUNCTION aftersales.dispatch_sweep(timestamptz, integer, bigint),
+    aftersales.auto_assign_pending(timestamptz, integer, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aftersales.dispatch_sweep(timestamptz, integer, bigint),
+    aftersales.auto_assign_pending(timestamptz, integer, bigint) TO aftersales_admin, aftersales_manager;
