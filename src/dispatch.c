@@ -7,6 +7,7 @@
  * engineer near the site" (the sphere is off by at most 0.5%) and needs no
  * PostGIS.  The ranking of candidates (86_dispatch.sql) calls it once per
  * engineer, so it is C: a few floating-point operations, no allocation.
+ * Also the length of a multirange of times, which the staff boards sum.
  */
 #include "compat.h"
 
@@ -14,6 +15,10 @@
 
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/multirangetypes.h"
+#include "utils/rangetypes.h"
+#include "utils/timestamp.h"
+#include "utils/typcache.h"
 
 #define EARTH_RADIUS_KM 6371.0088
 
@@ -108,4 +113,31 @@ aftersales_distance_score(PG_FUNCTION_ARGS)
 	if (km <= 0.0)
 		PG_RETURN_FLOAT8(1.0);
 	PG_RETURN_FLOAT8(1.0 - km / max_km);
+}
+
+/*
+ * aftersales_internal.range_hours(tstzmultirange): total length in hours.
+ * The staff boards sum it per engineer and day (on duty, busy, holding,
+ * idle): tens of thousands of calls per view, so C rather than a SQL
+ * function over unnest().  Unbounded ranges count nothing.
+ */
+PG_FUNCTION_INFO_V1(aftersales_range_hours);
+Datum
+aftersales_range_hours(PG_FUNCTION_ARGS)
+{
+	MultirangeType *mr = PG_GETARG_MULTIRANGE_P(0);
+	TypeCacheEntry *typcache = multirange_get_typcache(fcinfo, MultirangeTypeGetOid(mr));
+	double		seconds = 0.0;
+
+	for (uint32 i = 0; i < mr->rangeCount; i++)
+	{
+		RangeBound	lower;
+		RangeBound	upper;
+
+		multirange_get_bounds(typcache->rngtype, mr, i, &lower, &upper);
+		if (lower.infinite || upper.infinite)
+			continue;
+		seconds += (double) (DatumGetTimestampTz(upper.val) - DatumGetTimestampTz(lower.val)) / USECS_PER_SEC;
+	}
+	PG_RETURN_FLOAT8(seconds / 3600.0);
 }

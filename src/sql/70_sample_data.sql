@@ -1100,6 +1100,8 @@ BEGIN
     PERFORM aftersales_internal.sample_ticket_plan(n, y0, ndays, sb, cstarts, mstarts, pstarts);
     PERFORM aftersales_internal.sample_entry(n, y0, progress, started);
     PERFORM aftersales_internal.sample_life_cycles(n, sb, cutoff, progress, started);
+    -- dispatch, workforce and knowledge (86_dispatch_sample.sql)
+    PERFORM aftersales_internal.sample_dispatch(tid, s, yr, cutoff);
 
     -- a bulk load leaves the planner blind until autovacuum comes by: the
     -- KPI queries right after it would plan for empty tables

@@ -442,32 +442,40 @@ $$;
 COMMENT ON FUNCTION aftersales_internal.duty_intervals(bigint, timestamptz) IS
   'Internal: per check-in, the on-duty interval as of a time and whether its check-out is missing (and since when)';
 
-CREATE FUNCTION aftersales_internal.range_hours(r tstzmultirange) RETURNS numeric
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT COALESCE(pg_catalog.sum(EXTRACT(EPOCH FROM pg_catalog.upper(x) - pg_catalog.lower(x))), 0) / 3600
-      FROM pg_catalog.unnest(r) x
-$$;
+CREATE FUNCTION aftersales_internal.range_hours(r tstzmultirange) RETURNS double precision
+    AS 'MODULE_PATHNAME', 'aftersales_range_hours' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION aftersales_internal.range_hours(tstzmultirange) IS 'Internal: total length of a multirange, in hours';
 
--- The local days of engineers: per engineer's calendar zone (else the
--- tenant's reporting zone), the day [d 00:00, d+1 00:00) in that zone.
-CREATE FUNCTION aftersales_internal.engineer_days(tenant bigint, since date, until date)
-    RETURNS TABLE (engineer_id bigint, org_id bigint, day date, zone text, cal aftersales.calendar, day_range tstzrange)
+-- Each engineer's calendar and the zone their days are cut in: the
+-- calendar's zone, else the tenant's reporting zone.
+CREATE FUNCTION aftersales_internal.engineer_zones(tenant bigint)
+    RETURNS TABLE (engineer_id bigint, org_id bigint, cal aftersales.calendar, zone text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT e.engineer_id, e.org_id, d.day::date, z.zone, c.calendar,
-           pg_catalog.tstzrange(d.day::timestamp AT TIME ZONE z.zone, (d.day + '1 day'::interval) AT TIME ZONE z.zone)
+    SELECT e.engineer_id, e.org_id, c.calendar,
+           COALESCE(aftersales.calendar_zone(c.calendar), aftersales.reporting_zone(e.tenant_id))
       FROM aftersales.engineers e
       LEFT JOIN aftersales.calendars c ON c.tenant_id = e.tenant_id AND c.name = e.calendar
-     CROSS JOIN LATERAL (SELECT COALESCE(aftersales.calendar_zone(c.calendar), aftersales.reporting_zone(e.tenant_id)) AS zone) z
-     CROSS JOIN LATERAL pg_catalog.generate_series(since::timestamp, (until - 1)::timestamp, '1 day'::interval) d (day)
-     WHERE e.tenant_id = engineer_days.tenant
+     WHERE e.tenant_id = engineer_zones.tenant
 $$;
-COMMENT ON FUNCTION aftersales_internal.engineer_days(bigint, date, date) IS
-  'Internal: each engineer''s local days in [since, until): zone, calendar and the day as a time range';
+COMMENT ON FUNCTION aftersales_internal.engineer_zones(bigint) IS
+  'Internal: each engineer''s organisation, working calendar and the zone of their days';
+
+-- The parts of a time range on each local day it touches, in a zone.
+CREATE FUNCTION aftersales_internal.split_days(r tstzrange, zone text) RETURNS TABLE (day date, part tstzrange)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT g.d::date, r * pg_catalog.tstzrange(g.d AT TIME ZONE zone, (g.d + '1 day'::interval) AT TIME ZONE zone)
+      FROM pg_catalog.generate_series(pg_catalog.date_trunc('day', pg_catalog.lower(r) AT TIME ZONE zone),
+                                      pg_catalog.date_trunc('day', pg_catalog.upper(r) AT TIME ZONE zone),
+                                      '1 day'::interval) g (d)
+     WHERE NOT pg_catalog.isempty(r)
+       AND NOT pg_catalog.isempty(r * pg_catalog.tstzrange(g.d AT TIME ZONE zone, (g.d + '1 day'::interval) AT TIME ZONE zone))
+$$;
+COMMENT ON FUNCTION aftersales_internal.split_days(tstzrange, text) IS
+  'Internal: a time range cut at the midnights of a zone: each local day it touches with the part on it';
 
 CREATE FUNCTION aftersales_internal.require_days(since date, until date, as_of timestamptz, fn text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE
@@ -499,39 +507,61 @@ CREATE FUNCTION aftersales.attendance_days(since date, until date, as_of timesta
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    grace interval;
+    lo constant timestamptz := since::timestamp AT TIME ZONE 'UTC' - '2 days'::interval;
+    hi constant timestamptz := until::timestamp AT TIME ZONE 'UTC' + '2 days'::interval;
 BEGIN
     PERFORM aftersales_internal.require_days(since, until, as_of, 'attendance_days');
+    grace := pg_catalog.make_interval(mins => (aftersales_internal.dispatch_config(tenant)).late_grace_minutes);
+    -- set-based: every fact is grouped by (engineer, local day) and joined
+    -- to the days by hash, never looked up day by day
     RETURN QUERY
-    WITH cfg AS (SELECT * FROM aftersales_internal.dispatch_config(attendance_days.tenant)),
-    days AS (SELECT * FROM aftersales_internal.engineer_days(attendance_days.tenant, since, until)),
-    duty AS (SELECT * FROM aftersales_internal.duty_intervals(attendance_days.tenant, as_of))
+    WITH eng AS MATERIALIZED (SELECT * FROM aftersales_internal.engineer_zones(attendance_days.tenant)),
+    days AS (
+        SELECT g.engineer_id, g.org_id, g.cal, g.zone, x.d::date AS day, x.d AT TIME ZONE g.zone AS day_start,
+               (x.d + '1 day'::interval) AT TIME ZONE g.zone AS day_end
+          FROM eng g CROSS JOIN pg_catalog.generate_series(since::timestamp, (until - 1)::timestamp, '1 day'::interval) x (d)
+    ),
+    ev AS (
+        SELECT a.engineer_id, (a.at AT TIME ZONE g.zone)::date AS day,
+               pg_catalog.min(a.at) FILTER (WHERE a.kind = 'check_in') AS first_at,
+               pg_catalog.count(*) FILTER (WHERE a.kind = 'check_in') AS n_in,
+               pg_catalog.count(*) FILTER (WHERE a.anomaly) AS n_anomalies
+          FROM aftersales.attendance_events a JOIN eng g ON g.engineer_id = a.engineer_id
+         WHERE a.tenant_id = attendance_days.tenant AND a.at >= lo AND a.at < hi AND a.at <= as_of
+         GROUP BY 1, 2
+    ),
+    duty AS MATERIALIZED (
+        SELECT u.*, g.zone FROM aftersales_internal.duty_intervals(attendance_days.tenant, as_of) u
+          JOIN eng g ON g.engineer_id = u.engineer_id
+         WHERE u.check_in_at >= lo AND u.check_in_at < hi
+    ),
+    duty_day AS (
+        SELECT u.engineer_id, p.day, pg_catalog.sum(EXTRACT(EPOCH FROM pg_catalog.upper(p.part) - pg_catalog.lower(p.part))) / 3600 AS hours
+          FROM duty u CROSS JOIN LATERAL aftersales_internal.split_days(u.duty, u.zone) p
+         GROUP BY 1, 2
+    ),
+    miss AS (
+        SELECT u.engineer_id, (u.check_in_at AT TIME ZONE u.zone)::date AS day, pg_catalog.count(*) AS n
+          FROM duty u WHERE u.missing GROUP BY 1, 2
+    )
     SELECT attendance_days.tenant, d.engineer_id, d.org_id, d.day,
            CASE WHEN d.cal IS NOT NULL
-                THEN pg_catalog.round(aftersales.business_minutes(d.cal, pg_catalog.lower(d.day_range),
-                                                                  pg_catalog.upper(d.day_range)) / 60, 2) END,
-           pg_catalog.round(aftersales_internal.range_hours(
-               COALESCE((SELECT pg_catalog.range_agg(u.duty * d.day_range) FROM duty u
-                          WHERE u.engineer_id = d.engineer_id AND u.duty && d.day_range), '{}'::tstzmultirange)), 2),
-           f.first_at, st.shift_start,
-           CASE WHEN f.first_at IS NOT NULL AND st.shift_start IS NOT NULL
-                THEN pg_catalog.round(GREATEST(0, EXTRACT(EPOCH FROM f.first_at - st.shift_start) / 60), 2) END,
-           COALESCE(f.first_at > st.shift_start + pg_catalog.make_interval(mins => (SELECT c.late_grace_minutes FROM cfg c)), false),
-           (SELECT pg_catalog.count(*) FROM aftersales.attendance_events a
-             WHERE a.tenant_id = attendance_days.tenant AND a.engineer_id = d.engineer_id AND a.kind = 'check_in'
-               AND a.at <@ d.day_range AND a.at <= as_of),
-           (SELECT pg_catalog.count(*) FROM duty u
-             WHERE u.engineer_id = d.engineer_id AND u.missing AND u.check_in_at <@ d.day_range),
-           (SELECT pg_catalog.count(*) FROM aftersales.attendance_events a
-             WHERE a.tenant_id = attendance_days.tenant AND a.engineer_id = d.engineer_id AND a.anomaly
-               AND a.at <@ d.day_range AND a.at <= as_of)
+                THEN pg_catalog.round(aftersales.business_minutes(d.cal, d.day_start, d.day_end) / 60, 2) END,
+           pg_catalog.round(COALESCE(dd.hours, 0), 2),
+           ev.first_at, st.shift_start,
+           CASE WHEN ev.first_at IS NOT NULL AND st.shift_start IS NOT NULL
+                THEN pg_catalog.round(GREATEST(0, EXTRACT(EPOCH FROM ev.first_at - st.shift_start) / 60), 2) END,
+           COALESCE(ev.first_at > st.shift_start + grace, false),
+           COALESCE(ev.n_in, 0), COALESCE(m.n, 0), COALESCE(ev.n_anomalies, 0)
       FROM days d
-      LEFT JOIN LATERAL (SELECT pg_catalog.min(a.at) AS first_at FROM aftersales.attendance_events a
-                          WHERE a.tenant_id = attendance_days.tenant AND a.engineer_id = d.engineer_id
-                            AND a.kind = 'check_in' AND a.at <@ d.day_range AND a.at <= as_of) f ON true
-      LEFT JOIN LATERAL (SELECT CASE WHEN d.cal IS NOT NULL
-                                      AND aftersales.next_business_time(d.cal, pg_catalog.lower(d.day_range)) < pg_catalog.upper(d.day_range)
-                                     THEN aftersales.next_business_time(d.cal, pg_catalog.lower(d.day_range)) END AS shift_start) st ON true
-     WHERE pg_catalog.lower(d.day_range) <= as_of
+      LEFT JOIN ev ON ev.engineer_id = d.engineer_id AND ev.day = d.day
+      LEFT JOIN duty_day dd ON dd.engineer_id = d.engineer_id AND dd.day = d.day
+      LEFT JOIN miss m ON m.engineer_id = d.engineer_id AND m.day = d.day
+      CROSS JOIN LATERAL (SELECT CASE WHEN d.cal IS NOT NULL AND aftersales.next_business_time(d.cal, d.day_start) < d.day_end
+                                      THEN aftersales.next_business_time(d.cal, d.day_start) END AS shift_start) st
+     WHERE d.day_start <= as_of
      ORDER BY d.engineer_id, d.day;
 END
 $$;

@@ -61,41 +61,46 @@ CREATE FUNCTION aftersales.engineer_time(since date, until date, as_of timestamp
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    lo constant timestamptz := since::timestamp AT TIME ZONE 'UTC' - '2 days'::interval;
 BEGIN
     PERFORM aftersales_internal.require_days(since, until, as_of, 'engineer_time');
+    -- the on-duty, holding and busy time of each (engineer, local day) as
+    -- multiranges, grouped and joined by hash
     RETURN QUERY
-    WITH duty AS (
-        SELECT u.engineer_id, pg_catalog.range_agg(u.duty) AS mr
+    WITH eng AS MATERIALIZED (SELECT * FROM aftersales_internal.engineer_zones(engineer_time.tenant)),
+    duty AS (
+        SELECT u.engineer_id, p.day, pg_catalog.range_agg(p.part) AS mr
           FROM aftersales_internal.duty_intervals(engineer_time.tenant, as_of) u
-         WHERE NOT pg_catalog.isempty(u.duty)
-         GROUP BY u.engineer_id
-    ), work AS (
-        SELECT h.engineer_id, pg_catalog.range_agg(h.span) AS hold_mr,
-               COALESCE(pg_catalog.range_agg(h.span) FILTER (WHERE h.busy), '{}'::tstzmultirange) AS busy_mr
-          FROM aftersales_internal.holding_intervals(engineer_time.tenant, (since - 1)::timestamptz, as_of) h
-         GROUP BY h.engineer_id
-    ), d AS (
-        SELECT a.*, pg_catalog.tstzmultirange(x.day_range) AS day_mr
+          JOIN eng g ON g.engineer_id = u.engineer_id
+         CROSS JOIN LATERAL aftersales_internal.split_days(u.duty, g.zone) p
+         WHERE u.check_in_at >= lo - '2 days'::interval
+         GROUP BY 1, 2
+    ),
+    work AS (
+        SELECT h.engineer_id, p.day, pg_catalog.range_agg(p.part) AS hold_mr,
+               COALESCE(pg_catalog.range_agg(p.part) FILTER (WHERE h.busy), '{}'::tstzmultirange) AS busy_mr
+          FROM aftersales_internal.holding_intervals(engineer_time.tenant, lo, as_of) h
+          JOIN eng g ON g.engineer_id = h.engineer_id
+         CROSS JOIN LATERAL aftersales_internal.split_days(h.span, g.zone) p
+         GROUP BY 1, 2
+    ),
+    m AS (
+        SELECT a.*, COALESCE(du.mr, '{}'::tstzmultirange) AS on_mr,
+               COALESCE(w.busy_mr, '{}'::tstzmultirange) AS busy_day,
+               COALESCE(w.hold_mr, '{}'::tstzmultirange) AS hold_day
           FROM aftersales.attendance_days(since, until, as_of, engineer_time.tenant) a
-          JOIN aftersales_internal.engineer_days(engineer_time.tenant, since, until) x
-            ON x.engineer_id = a.engineer_id AND x.day = a.day
-    ), m AS (
-        SELECT d.*,
-               COALESCE(du.mr, '{}'::tstzmultirange) * d.day_mr AS on_mr,
-               COALESCE(w.busy_mr, '{}'::tstzmultirange) * d.day_mr AS busy_day,
-               COALESCE(w.hold_mr, '{}'::tstzmultirange) * d.day_mr AS hold_day
-          FROM d
-          LEFT JOIN duty du ON du.engineer_id = d.engineer_id
-          LEFT JOIN work w ON w.engineer_id = d.engineer_id
+          LEFT JOIN duty du ON du.engineer_id = a.engineer_id AND du.day = a.day
+          LEFT JOIN work w ON w.engineer_id = a.engineer_id AND w.day = a.day
     )
     SELECT m.tenant_id, m.engineer_id, m.org_id, m.day, m.scheduled_hours,
-           pg_catalog.round(aftersales_internal.range_hours(m.on_mr), 2),
-           pg_catalog.round(aftersales_internal.range_hours(m.busy_day), 2),
-           pg_catalog.round(aftersales_internal.range_hours(m.hold_day), 2),
-           pg_catalog.round(aftersales_internal.range_hours(m.on_mr - m.hold_day), 2),
+           m.on_duty_hours,
+           pg_catalog.round(aftersales_internal.range_hours(m.busy_day)::numeric, 2),
+           pg_catalog.round(aftersales_internal.range_hours(m.hold_day)::numeric, 2),
+           pg_catalog.round(aftersales_internal.range_hours(m.on_mr - m.hold_day)::numeric, 2),
            CASE WHEN aftersales_internal.range_hours(m.on_mr) > 0
-                THEN pg_catalog.round(aftersales_internal.range_hours(m.busy_day * m.on_mr)
-                                      / aftersales_internal.range_hours(m.on_mr), 4) END,
+                THEN pg_catalog.round((aftersales_internal.range_hours(m.busy_day * m.on_mr)
+                                       / aftersales_internal.range_hours(m.on_mr))::numeric, 4) END,
            m.late, m.missing_check_outs, m.location_anomalies
       FROM m
      ORDER BY m.engineer_id, m.day;

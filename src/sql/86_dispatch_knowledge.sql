@@ -249,7 +249,7 @@ BEGIN
     IF event = 'publish' THEN
         INSERT INTO aftersales.kb_article_versions (tenant_id, article_id, version, title, symptom, cause, solution, attachments,
                                                     published_at, published_by)
-        SELECT x.tenant_id, x.article_id, x.version, x.title, x.symptom, x.cause, x.solution, x.attachments, x.event_at, x.event_by
+        SELECT x.tenant_id, x.article_id, x.version, x.title, x.symptom, x.cause, x.solution, x.attachments, x.event_at, COALESCE(x.event_by, aftersales.actor())
           FROM aftersales.kb_articles x WHERE x.tenant_id = tenant AND x.article_id = a.article_id;
     END IF;
     RETURN s;
@@ -634,7 +634,7 @@ BEGIN
     FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
               WHERE p.pronamespace = 'aftersales_internal'::regnamespace
                 AND p.proname IN ('distance_score', 'dispatch_config', 'engineer_calendar', 'attendance', 'duty_intervals',
-                                  'range_hours', 'engineer_days', 'require_days', 'dispatch_alert', 'engineer_load',
+                                  'range_hours', 'engineer_zones', 'split_days', 'require_days', 'dispatch_alert', 'engineer_load',
                                   'seniority_rank', 'org_ancestors', 'rank_engineers', 'require_ticket', 'auto_assign',
                                   'dispatch_at_entry', 'dispatch_shift_check', 'holding_intervals', 'board_days',
                                   'require_article', 'article_event', 'trgm_schema')
