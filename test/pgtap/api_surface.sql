@@ -32,7 +32,15 @@ INSERT INTO api VALUES
  ('set_calendar', true), ('set_escalation_rule', true), ('set_kpi_setting', true), ('set_priority', true), ('set_reporting_zone', true),
  ('start_work', true), ('sweep', false), ('sweep_until_done', false), ('take_over_ticket', true),
  ('ticket_state', false), ('ticket_transition_rule', true), ('ticket_transitions', true), ('transfer_ticket', true),
- ('unacknowledged_alerts', true), ('unlock_ticket', true), ('unschedule_sweeps', false), ('whoami', true);
+ ('unacknowledged_alerts', true), ('unlock_ticket', true), ('unschedule_sweeps', false), ('whoami', true),
+ -- dispatch, workforce and knowledge
+ ('acknowledge_dispatch_alert', true), ('attendance_days', true), ('auto_assign', true), ('auto_assign_pending', false),
+ ('check_in', true), ('check_out', true), ('check_position', true), ('create_article', true),
+ ('create_article_search_index', false), ('dispatch_sweep', false), ('distance_km', true),
+ ('draft_article_from_ticket', true), ('edit_article', true), ('engineer_on_shift', true), ('engineer_time', true),
+ ('publish_article', true), ('reject_article', true), ('resolve_ticket_with', true), ('retire_article', true),
+ ('revise_article', true), ('search_articles', true), ('site_check_in', true), ('submit_article', true),
+ ('suggest_articles', true), ('suggest_engineers', true);
 
 -- The internal helpers PUBLIC may execute: what the caller's statements
 -- evaluate with the caller's rights (src/sql/90_privileges.sql says why).
