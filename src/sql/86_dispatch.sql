@@ -687,11 +687,11 @@ $$;
 COMMENT ON FUNCTION aftersales_internal.engineer_load(bigint, bigint) IS
   'Internal: open tickets the engineer holds (assigned, in progress, on site, on hold), counted against capacity';
 
-CREATE FUNCTION aftersales_internal.seniority_rank(seniority text) RETURNS numeric
+CREATE FUNCTION aftersales_internal.seniority_rank(seniority text) RETURNS double precision
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT CASE seniority WHEN 'junior' THEN 0 WHEN 'regular' THEN 0.34 WHEN 'senior' THEN 0.67 WHEN 'expert' THEN 1 END::numeric
+    SELECT CASE seniority WHEN 'junior' THEN 0 WHEN 'regular' THEN 0.34 WHEN 'senior' THEN 0.67 WHEN 'expert' THEN 1 END::float8
 $$;
 COMMENT ON FUNCTION aftersales_internal.seniority_rank(text) IS 'Internal: seniority as a score, junior 0 to expert 1';
 
@@ -780,8 +780,8 @@ cand AS (
 ),
 timed AS (
     SELECT c.*,
-           CASE WHEN c.cal IS NULL OR aftersales.is_business_time(c.cal, rank_engineers.now) THEN 0::numeric
-                ELSE EXTRACT(EPOCH FROM aftersales.next_business_time(c.cal, rank_engineers.now) - rank_engineers.now) / 60
+           CASE WHEN c.cal IS NULL OR aftersales.is_business_time(c.cal, rank_engineers.now) THEN 0::float8
+                ELSE pg_catalog.date_part('epoch', aftersales.next_business_time(c.cal, rank_engineers.now) - rank_engineers.now) / 60
            END AS wait_minutes,
            CASE WHEN tk.latitude IS NULL THEN NULL
                 WHEN c.plat IS NOT NULL THEN aftersales.distance_km(c.plat, c.plon, tk.latitude, tk.longitude)
@@ -790,42 +790,50 @@ timed AS (
       FROM cand c, tk
 ),
 scored AS (
+    -- float8 inside, rounded once for the n rows returned
     SELECT t.engineer_id, t.name, t.load, t.capacity, t.wait_minutes, t.km,
-           pg_catalog.round(CASE WHEN tk.needs_senior THEN aftersales_internal.seniority_rank(t.seniority) ELSE 1 END, 4) AS s_skills,
-           pg_catalog.round(CASE WHEN t.org_id = ANY (tk.covering_orgs) THEN 1
-                                 WHEN t.region = tk.region THEN 0.5 ELSE 0 END, 4) AS s_coverage,
-           pg_catalog.round(CASE WHEN t.wait_minutes = 0 THEN 1
-                                 ELSE GREATEST(0, 1 - t.wait_minutes / GREATEST(c.arrival_window_minutes, 1)) END, 4) AS s_on_duty,
-           pg_catalog.round(1 - t.load::numeric / t.capacity, 4) AS s_load,
-           pg_catalog.round(aftersales_internal.distance_score(t.km, c.max_distance_km::float8)::numeric, 4) AS s_distance,
-           pg_catalog.round(CASE tk.customer_tier WHEN 'key' THEN aftersales_internal.seniority_rank(t.seniority)
-                                                  WHEN 'major' THEN (1 + aftersales_internal.seniority_rank(t.seniority)) / 2
-                                                  ELSE 1 END, 4) AS s_tier,
-           CASE WHEN t.same_unit THEN 1 WHEN t.same_unit IS NOT NULL THEN 0.5 ELSE 0 END::numeric AS s_continuity,
+           CASE WHEN tk.needs_senior THEN aftersales_internal.seniority_rank(t.seniority) ELSE 1 END AS s_skills,
+           CASE WHEN t.org_id = ANY (tk.covering_orgs) THEN 1 WHEN t.region = tk.region THEN 0.5 ELSE 0 END::float8 AS s_coverage,
+           CASE WHEN t.wait_minutes = 0 THEN 1
+                ELSE GREATEST(0, 1 - t.wait_minutes / GREATEST(c.arrival_window_minutes, 1)) END AS s_on_duty,
+           1 - t.load::float8 / t.capacity AS s_load,
+           aftersales_internal.distance_score(t.km, c.max_distance_km::float8) AS s_distance,
+           CASE tk.customer_tier WHEN 'key' THEN aftersales_internal.seniority_rank(t.seniority)
+                                 WHEN 'major' THEN (1 + aftersales_internal.seniority_rank(t.seniority)) / 2
+                                 ELSE 1 END AS s_tier,
+           CASE WHEN t.same_unit THEN 1 WHEN t.same_unit IS NOT NULL THEN 0.5 ELSE 0 END::float8 AS s_continuity,
            tk.customer_tier, tk.needs_senior, t.seniority,
-           c.weight_skills AS w1, c.weight_coverage AS w2, c.weight_on_duty AS w3, c.weight_load AS w4,
-           c.weight_distance AS w5, c.weight_tier AS w6, c.weight_continuity AS w7
+           c.weight_skills::float8 AS w1, c.weight_coverage::float8 AS w2, c.weight_on_duty::float8 AS w3,
+           c.weight_load::float8 AS w4, c.weight_distance::float8 AS w5, c.weight_tier::float8 AS w6,
+           c.weight_continuity::float8 AS w7
       FROM timed t, tk, cfg c
      WHERE t.wait_minutes <= c.arrival_window_minutes
+),
+ranked AS (
+    SELECT s.*,
+           pg_catalog.round(((s.w1 * s.s_skills + s.w2 * s.s_coverage + s.w3 * s.s_on_duty + s.w4 * s.s_load
+                              + s.w5 * s.s_distance + s.w6 * s.s_tier + s.w7 * s.s_continuity)
+                             / (s.w1 + s.w2 + s.w3 + s.w4 + s.w5 + s.w6 + s.w7))::numeric, 4) AS total
+      FROM scored s
+     ORDER BY total DESC, s.engineer_id
+     LIMIT rank_engineers.n
 )
 SELECT (pg_catalog.row_number() OVER (ORDER BY x.total DESC, x.engineer_id))::integer, x.engineer_id, x.name, x.total,
-       x.s_skills, x.s_coverage, x.s_on_duty, x.s_load, x.s_distance, x.s_tier, x.s_continuity,
+       pg_catalog.round(x.s_skills::numeric, 4), pg_catalog.round(x.s_coverage::numeric, 4),
+       pg_catalog.round(x.s_on_duty::numeric, 4), pg_catalog.round(x.s_load::numeric, 4),
+       pg_catalog.round(x.s_distance::numeric, 4), pg_catalog.round(x.s_tier::numeric, 4),
+       pg_catalog.round(x.s_continuity::numeric, 4),
        x.load, x.capacity, pg_catalog.round(x.km::numeric, 1), x.wait_minutes = 0,
        pg_catalog.concat_ws('; ',
            CASE WHEN x.needs_senior THEN 'complex problem: ' || x.seniority ELSE 'skills match' END,
            CASE x.s_coverage WHEN 1 THEN 'covers the customer''s organisation' WHEN 0.5 THEN 'same region' ELSE 'outside the customer''s region' END,
-           CASE WHEN x.wait_minutes = 0 THEN 'on shift' ELSE pg_catalog.format('shift starts in %s min', pg_catalog.round(x.wait_minutes)) END,
+           CASE WHEN x.wait_minutes = 0 THEN 'on shift' ELSE pg_catalog.format('shift starts in %s min', pg_catalog.round(x.wait_minutes::numeric)) END,
            pg_catalog.format('load %s/%s', x.load, x.capacity),
            CASE WHEN x.km IS NULL THEN 'distance unknown' ELSE pg_catalog.format('%s km away', pg_catalog.round(x.km::numeric, 1)) END,
            CASE WHEN x.customer_tier <> 'standard' THEN pg_catalog.format('%s customer, %s engineer', x.customer_tier, x.seniority) END,
            CASE x.s_continuity WHEN 1 THEN 'serviced this unit before' WHEN 0.5 THEN 'serviced this customer before' END)
-  FROM (SELECT s.*,
-               pg_catalog.round((s.w1 * s.s_skills + s.w2 * s.s_coverage + s.w3 * s.s_on_duty + s.w4 * s.s_load
-                                 + s.w5 * s.s_distance + s.w6 * s.s_tier + s.w7 * s.s_continuity)
-                                / (s.w1 + s.w2 + s.w3 + s.w4 + s.w5 + s.w6 + s.w7), 4) AS total
-          FROM scored s) x
+  FROM ranked x
  ORDER BY x.total DESC, x.engineer_id
- LIMIT rank_engineers.n
 $$;
 COMMENT ON FUNCTION aftersales_internal.rank_engineers(bigint, bigint, timestamptz, integer) IS
   'Internal: the n best candidate engineers for a ticket at a time, with a score per criterion and the reasons in words';

@@ -162,7 +162,7 @@ BEGIN
     -- resolutions of resolved tickets
     INSERT INTO aftersales.ticket_resolutions (tenant_id, ticket_id, mode, remote_attempted, article_id, article_version,
                                                article_helped, resolved_at, recorded_by)
-    SELECT tid, x.ticket_id, x.mode, x.mode LIKE 'remote%' OR x.u_remote < 0.4, k.article_id,
+    SELECT tid, x.ticket_id, x.mode, x.mode LIKE 'remote%' OR x.u_remote < 0.08, k.article_id,
            CASE WHEN k.article_id IS NOT NULL THEN k.version END,
            CASE WHEN k.article_id IS NOT NULL THEN x.u_helped < 0.85 END,
            x.resolved_at, 'sample'
