@@ -723,7 +723,8 @@ CREATE FUNCTION aftersales_internal.rank_engineers(tenant bigint, ticket bigint,
     RETURNS TABLE (rank integer, engineer_id bigint, engineer_name text, total_score numeric,
                    skills_score numeric, coverage_score numeric, on_duty_score numeric, load_score numeric,
                    distance_score numeric, tier_score numeric, continuity_score numeric,
-                   load integer, capacity integer, distance_km numeric, on_shift boolean, reasons text)
+                   load integer, capacity integer, distance_km numeric, on_shift boolean, reasons text,
+                   candidates integer)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -813,7 +814,8 @@ ranked AS (
     SELECT s.*,
            pg_catalog.round(((s.w1 * s.s_skills + s.w2 * s.s_coverage + s.w3 * s.s_on_duty + s.w4 * s.s_load
                               + s.w5 * s.s_distance + s.w6 * s.s_tier + s.w7 * s.s_continuity)
-                             / (s.w1 + s.w2 + s.w3 + s.w4 + s.w5 + s.w6 + s.w7))::numeric, 4) AS total
+                             / (s.w1 + s.w2 + s.w3 + s.w4 + s.w5 + s.w6 + s.w7))::numeric, 4) AS total,
+           (pg_catalog.count(*) OVER ())::integer AS candidates
       FROM scored s
      ORDER BY total DESC, s.engineer_id
      LIMIT rank_engineers.n
@@ -831,12 +833,13 @@ SELECT (pg_catalog.row_number() OVER (ORDER BY x.total DESC, x.engineer_id))::in
            pg_catalog.format('load %s/%s', x.load, x.capacity),
            CASE WHEN x.km IS NULL THEN 'distance unknown' ELSE pg_catalog.format('%s km away', pg_catalog.round(x.km::numeric, 1)) END,
            CASE WHEN x.customer_tier <> 'standard' THEN pg_catalog.format('%s customer, %s engineer', x.customer_tier, x.seniority) END,
-           CASE x.s_continuity WHEN 1 THEN 'serviced this unit before' WHEN 0.5 THEN 'serviced this customer before' END)
+           CASE x.s_continuity WHEN 1 THEN 'serviced this unit before' WHEN 0.5 THEN 'serviced this customer before' END),
+       x.candidates
   FROM ranked x
  ORDER BY x.total DESC, x.engineer_id
 $$;
 COMMENT ON FUNCTION aftersales_internal.rank_engineers(bigint, bigint, timestamptz, integer) IS
-  'Internal: the n best candidate engineers for a ticket at a time, with a score per criterion and the reasons in words';
+  'Internal: the n best candidate engineers for a ticket at a time, with a score per criterion, the reasons in words and how many candidates passed the filters';
 
 CREATE FUNCTION aftersales_internal.require_ticket(ticket bigint, tenant bigint, fn text) RETURNS aftersales.tickets
 LANGUAGE plpgsql STABLE
@@ -880,7 +883,11 @@ BEGIN
         RAISE EXCEPTION 'now must be a finite time, not %', COALESCE(now::text, 'NULL')
             USING ERRCODE = '22008', HINT = 'For example: SELECT * FROM aftersales.suggest_engineers(42, 5, now => ''2026-03-02 10:00+08'');';
     END IF;
-    RETURN QUERY SELECT * FROM aftersales_internal.rank_engineers(tenant, ticket, now, n);
+    RETURN QUERY
+    SELECT k.rank, k.engineer_id, k.engineer_name, k.total_score, k.skills_score, k.coverage_score, k.on_duty_score,
+           k.load_score, k.distance_score, k.tier_score, k.continuity_score, k.load, k.capacity, k.distance_km,
+           k.on_shift, k.reasons
+      FROM aftersales_internal.rank_engineers(tenant, ticket, now, n) k;
 END
 $$;
 COMMENT ON FUNCTION aftersales.suggest_engineers(bigint, integer, timestamptz) IS
@@ -968,34 +975,40 @@ BEGIN
             USING ERRCODE = '55000',
                   HINT = 'Only tickets in state new are assigned automatically; reassign others with aftersales.reassign_ticket().';
     END IF;
-    SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(k) ORDER BY k.rank), pg_catalog.count(*)
-      INTO ranking, n_cand
-      FROM aftersales_internal.rank_engineers(tenant, ticket, now, 1000) k;
-    -- the best candidate still below capacity once held (a fresh snapshot
-    -- per statement: READ COMMITTED sees what the previous holder committed)
-    FOR r IN SELECT (x ->> 'engineer_id')::bigint AS engineer_id, (x ->> 'total_score')::numeric AS total_score
-               FROM pg_catalog.jsonb_array_elements(COALESCE(ranking, '[]')) x LOOP
-        locked_eng := NULL;
-        IF skip_locked THEN
-            SELECT e.engineer_id INTO locked_eng FROM aftersales.engineers e
-             WHERE e.tenant_id = tenant AND e.engineer_id = r.engineer_id AND e.active
-               FOR NO KEY UPDATE SKIP LOCKED;
-            IF locked_eng IS NULL THEN
-                skipped := true;
-                CONTINUE;
+    -- the ten best first; the whole list only when none of them can take it
+    FOR pass IN 1 .. 2 LOOP
+        SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(k) - 'candidates' ORDER BY k.rank), pg_catalog.max(k.candidates)
+          INTO ranking, n_cand
+          FROM aftersales_internal.rank_engineers(tenant, ticket, now, CASE pass WHEN 1 THEN 10 ELSE 1000 END) k;
+        n_cand := COALESCE(n_cand, 0);
+        -- the best candidate still below capacity once held (a fresh
+        -- snapshot per statement: READ COMMITTED sees what the previous
+        -- holder committed)
+        FOR r IN SELECT (x ->> 'engineer_id')::bigint AS engineer_id, (x ->> 'total_score')::numeric AS total_score
+                   FROM pg_catalog.jsonb_array_elements(COALESCE(ranking, '[]')) x LOOP
+            locked_eng := NULL;
+            IF skip_locked THEN
+                SELECT e.engineer_id INTO locked_eng FROM aftersales.engineers e
+                 WHERE e.tenant_id = tenant AND e.engineer_id = r.engineer_id AND e.active
+                   FOR NO KEY UPDATE SKIP LOCKED;
+                IF locked_eng IS NULL THEN
+                    skipped := true;
+                    CONTINUE;
+                END IF;
+            ELSE
+                SELECT e.engineer_id INTO locked_eng FROM aftersales.engineers e
+                 WHERE e.tenant_id = tenant AND e.engineer_id = r.engineer_id AND e.active
+                   FOR NO KEY UPDATE;
+                CONTINUE WHEN locked_eng IS NULL;
             END IF;
-        ELSE
-            SELECT e.engineer_id INTO locked_eng FROM aftersales.engineers e
-             WHERE e.tenant_id = tenant AND e.engineer_id = r.engineer_id AND e.active
-               FOR NO KEY UPDATE;
-            CONTINUE WHEN locked_eng IS NULL;
-        END IF;
-        IF aftersales_internal.engineer_load(tenant, r.engineer_id)
-           < (SELECT e.capacity FROM aftersales.engineers e WHERE e.tenant_id = tenant AND e.engineer_id = r.engineer_id) THEN
-            chosen := r.engineer_id;
-            chosen_score := r.total_score;
-            EXIT;
-        END IF;
+            IF aftersales_internal.engineer_load(tenant, r.engineer_id)
+               < (SELECT e.capacity FROM aftersales.engineers e WHERE e.tenant_id = tenant AND e.engineer_id = r.engineer_id) THEN
+                chosen := r.engineer_id;
+                chosen_score := r.total_score;
+                EXIT;
+            END IF;
+        END LOOP;
+        EXIT WHEN chosen IS NOT NULL OR n_cand <= 10;
     END LOOP;
     IF chosen IS NULL AND skipped THEN
         outcome := 'deferred';

@@ -318,7 +318,7 @@ SELECT 1, x.code, 'staff', x.name_en, x.name_zh, x.definition, x.formula, x.unit
   'busy ∩ on duty / on duty', 'ratio', 0.7, '>=', 'engineer_time, staff_time_daily, staff_time_monthly', 403),
  ('late_check_ins', 'Late check-ins', '迟到次数',
   'Days whose first check-in came after the shift start (the engineer''s calendar) plus the setting late_grace_minutes (10). 迟到: 当日首次签到晚于班次开始加宽限。',
-  'count(first check-in > shift start + grace)', 'tickets', NULL, NULL, 'attendance_days, staff_time_monthly', 404),
+  'count(first check-in > shift start + grace)', 'tickets', NULL, NULL, 'staff_time_monthly', 404),
  ('location_anomalies', 'Location anomalies', '位置异常',
   'Check-ins farther than the setting anomaly_distance_km (3 km) from the outlet, or on site from the customer''s site. 位置异常: 签到位置距网点或客户现场超过设定距离。',
   'count(reference_km > anomaly_distance_km)', 'tickets', NULL, NULL, 'attendance_days, staff_time_monthly', 405),

@@ -645,3 +645,54 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- ---------------------------------------------------------------------------
+-- Articles = replay of their log
+
+-- Replays each article's log (the changes of every event, in order) and
+-- compares the result with the stored row: the state and event count, and
+-- every content column.  No rows: every article is what its log says.
+CREATE FUNCTION aftersales.check_articles(tenant bigint DEFAULT NULL)
+    RETURNS TABLE (tenant_id bigint, article_id bigint, item text, stored text, replayed text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    k record;
+    r jsonb;
+    s jsonb;
+    c text;
+BEGIN
+    FOR k IN SELECT a.* FROM aftersales.kb_articles a
+              WHERE check_articles.tenant IS NULL OR a.tenant_id = check_articles.tenant
+              ORDER BY a.tenant_id, a.article_id LOOP
+        tenant_id := k.tenant_id;
+        article_id := k.article_id;
+        s := pg_catalog.to_jsonb(k);
+        r := '{}';
+        SELECT COALESCE(pg_catalog.jsonb_object_agg(x.key, x.value), '{}') INTO r
+          FROM (SELECT DISTINCT ON (ch.key) ch.key, ch.value -> 1 AS value
+                  FROM aftersales.kb_article_events e, pg_catalog.jsonb_each(e.changes) ch
+                 WHERE e.tenant_id = k.tenant_id AND e.article_id = k.article_id
+                 ORDER BY ch.key, e.seq DESC) x;
+        r := r || pg_catalog.jsonb_build_object(
+            'state', (SELECT e.to_state FROM aftersales.kb_article_events e
+                       WHERE e.tenant_id = k.tenant_id AND e.article_id = k.article_id ORDER BY e.seq DESC LIMIT 1),
+            'event_seq', (SELECT pg_catalog.count(*) FROM aftersales.kb_article_events e
+                           WHERE e.tenant_id = k.tenant_id AND e.article_id = k.article_id));
+        FOREACH c IN ARRAY ARRAY['state', 'event_seq', 'product_line_id', 'model_id', 'problem_type_id', 'title', 'symptom',
+                                 'cause', 'solution', 'attachments', 'language', 'source_ticket_id', 'version'] LOOP
+            IF (s -> c) IS DISTINCT FROM COALESCE(r -> c, 'null'::jsonb) AND NOT (s -> c = 'null' AND r -> c IS NULL) THEN
+                item := c;
+                stored := s ->> c;
+                replayed := r ->> c;
+                RETURN NEXT;
+            END IF;
+        END LOOP;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION aftersales.check_articles(bigint) IS
+  'Proves every knowledge article is the replay of its log (state, event count and content columns from the logged changes); returns one row per difference, none when all agree';
+REVOKE ALL ON FUNCTION aftersales.check_articles(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aftersales.check_articles(bigint) TO aftersales_admin, aftersales_auditor;

@@ -35,7 +35,7 @@ INSERT INTO api VALUES
  ('unacknowledged_alerts', true), ('unlock_ticket', true), ('unschedule_sweeps', false), ('whoami', true),
  -- dispatch, workforce and knowledge
  ('acknowledge_dispatch_alert', true), ('attendance_days', true), ('auto_assign', true), ('auto_assign_pending', false),
- ('check_in', true), ('check_out', true), ('check_position', true), ('create_article', true),
+ ('check_articles', false), ('check_in', true), ('check_out', true), ('check_position', true), ('create_article', true),
  ('create_article_search_index', false), ('dispatch_sweep', false), ('distance_km', true),
  ('draft_article_from_ticket', true), ('edit_article', true), ('engineer_on_shift', true), ('engineer_time', true),
  ('publish_article', true), ('reject_article', true), ('resolve_ticket_with', true), ('retire_article', true),
