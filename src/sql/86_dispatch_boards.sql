@@ -63,6 +63,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     lo constant timestamptz := since::timestamp AT TIME ZONE 'UTC' - '2 days'::interval;
+    hi constant timestamptz := until::timestamp AT TIME ZONE 'UTC' + '2 days'::interval;
 BEGIN
     PERFORM aftersales_internal.require_days(since, until, as_of, 'engineer_time');
     -- the on-duty, holding and busy time of each (engineer, local day) as
@@ -82,7 +83,7 @@ BEGIN
                COALESCE(pg_catalog.range_agg(p.part) FILTER (WHERE h.busy), '{}'::tstzmultirange) AS busy_mr
           FROM aftersales_internal.holding_intervals(engineer_time.tenant, lo, as_of) h
           JOIN eng g ON g.engineer_id = h.engineer_id
-         CROSS JOIN LATERAL aftersales_internal.split_days(h.span, g.zone) p
+         CROSS JOIN LATERAL aftersales_internal.split_days(h.span * pg_catalog.tstzrange(lo, hi), g.zone) p
          GROUP BY 1, 2
     ),
     m AS (
@@ -109,17 +110,103 @@ $$;
 COMMENT ON FUNCTION aftersales.engineer_time(date, date, timestamptz, bigint) IS
   'Per engineer and local day in [since, until) as of a time: scheduled, on-duty (checked in), busy (holding a ticket in progress or on site), holding (any open ticket) and idle (on duty, holding nothing) hours, utilisation (busy while on duty / on duty), late check-in, missing check-outs, location anomalies';
 
--- The views' window: the last 13 months of the reporting zone, to today.
+-- The daily view's window: the last 31 days of the reporting zone, to today
+-- (engineer_time gives any other range).
 CREATE FUNCTION aftersales_internal.board_days(tenant bigint, as_of timestamptz, OUT since date, OUT until date)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT (pg_catalog.date_trunc('month', pg_catalog.timezone(z.zone, as_of)) - '12 months'::interval)::date,
-           (pg_catalog.timezone(z.zone, as_of))::date + 1
+    SELECT (pg_catalog.timezone(z.zone, as_of))::date - 30, (pg_catalog.timezone(z.zone, as_of))::date + 1
       FROM (SELECT aftersales.reporting_zone(tenant) AS zone) z
 $$;
 COMMENT ON FUNCTION aftersales_internal.board_days(bigint, timestamptz) IS
-  'Internal: the days the staff views cover: from the first day of the month 12 months before as_of to as_of''s day, in the reporting zone';
+  'Internal: the days the daily staff view covers: the 31 days to as_of''s day, in the reporting zone';
+
+-- The monthly trend, per engineer and month of the reporting zone, computed
+-- per month (not day by day): the on-duty, holding and busy time as
+-- multiranges cut at the months' bounds, the scheduled time from the
+-- calendar, late check-ins from each day's first check-in.
+CREATE FUNCTION aftersales_internal.engineer_months(tenant bigint, months integer, as_of timestamptz)
+    RETURNS TABLE (engineer_id bigint, month date, scheduled_hours numeric, on_duty_hours numeric, busy_hours numeric,
+                   idle_hours numeric, utilisation numeric, late_check_ins bigint, missing_check_outs bigint,
+                   location_anomalies bigint)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH z AS (SELECT aftersales.reporting_zone(tenant) AS zone),
+m AS (
+    SELECT g.m::date AS month, g.m AT TIME ZONE z.zone AS m0, (g.m + '1 month'::interval) AT TIME ZONE z.zone AS m1
+      FROM z, pg_catalog.generate_series(pg_catalog.date_trunc('month', pg_catalog.timezone(z.zone, as_of)) - pg_catalog.make_interval(months => months - 1),
+                                         pg_catalog.date_trunc('month', pg_catalog.timezone(z.zone, as_of)), '1 month'::interval) g (m)
+),
+eng AS MATERIALIZED (SELECT * FROM aftersales_internal.engineer_zones(tenant)),
+duty AS MATERIALIZED (
+    SELECT u.* FROM aftersales_internal.duty_intervals(tenant, as_of) u
+     WHERE u.check_in_at >= (SELECT pg_catalog.min(m.m0) FROM m) - '2 days'::interval
+),
+on_m AS (
+    SELECT u.engineer_id, m.month, pg_catalog.range_agg(u.duty * pg_catalog.tstzrange(m.m0, m.m1)) AS mr
+      FROM duty u JOIN m ON u.duty && pg_catalog.tstzrange(m.m0, m.m1)
+     GROUP BY 1, 2
+),
+work_m AS (
+    SELECT h.engineer_id, m.month, pg_catalog.range_agg(h.span * pg_catalog.tstzrange(m.m0, m.m1)) AS hold_mr,
+           COALESCE(pg_catalog.range_agg(h.span * pg_catalog.tstzrange(m.m0, m.m1)) FILTER (WHERE h.busy), '{}'::tstzmultirange) AS busy_mr
+      FROM aftersales_internal.holding_intervals(tenant, (SELECT pg_catalog.min(m.m0) FROM m), as_of) h
+      JOIN m ON h.span && pg_catalog.tstzrange(m.m0, m.m1)
+     GROUP BY 1, 2
+),
+firsts AS (
+    SELECT f.engineer_id, f.day, f.first_at, g.cal, g.zone
+      FROM (SELECT a.engineer_id, (a.at AT TIME ZONE g.zone)::date AS day, pg_catalog.min(a.at) AS first_at
+              FROM aftersales.attendance_events a JOIN eng g ON g.engineer_id = a.engineer_id
+             WHERE a.tenant_id = tenant AND a.kind = 'check_in' AND a.at <= as_of
+               AND a.at >= (SELECT pg_catalog.min(m.m0) FROM m)
+             GROUP BY 1, 2) f
+      JOIN eng g ON g.engineer_id = f.engineer_id
+),
+late_m AS (
+    SELECT f.engineer_id, m.month, pg_catalog.count(*) AS n
+      FROM firsts f JOIN m ON f.first_at >= m.m0 AND f.first_at < m.m1
+     CROSS JOIN LATERAL (SELECT aftersales.next_business_time(f.cal, f.day::timestamp AT TIME ZONE f.zone) AS st) s
+     WHERE f.cal IS NOT NULL AND s.st < (f.day + 1)::timestamp AT TIME ZONE f.zone
+       AND f.first_at > s.st + pg_catalog.make_interval(mins => (aftersales_internal.dispatch_config(tenant)).late_grace_minutes)
+     GROUP BY 1, 2
+),
+miss_m AS (
+    SELECT u.engineer_id, m.month, pg_catalog.count(*) AS n
+      FROM duty u JOIN m ON u.check_in_at >= m.m0 AND u.check_in_at < m.m1 WHERE u.missing GROUP BY 1, 2
+),
+anom_m AS (
+    SELECT a.engineer_id, m.month, pg_catalog.count(*) AS n
+      FROM aftersales.attendance_events a JOIN m ON a.at >= m.m0 AND a.at < m.m1
+     WHERE a.tenant_id = tenant AND a.anomaly AND a.at <= as_of GROUP BY 1, 2
+),
+x AS (
+    SELECT g.engineer_id, m.month, g.cal, m.m0, LEAST(m.m1, GREATEST(m.m0, as_of)) AS m1,
+           COALESCE(o.mr, '{}'::tstzmultirange) AS on_mr, COALESCE(w.hold_mr, '{}'::tstzmultirange) AS hold_mr,
+           COALESCE(w.busy_mr, '{}'::tstzmultirange) AS busy_mr,
+           COALESCE(l.n, 0) AS late_n, COALESCE(mi.n, 0) AS miss_n, COALESCE(an.n, 0) AS anom_n
+      FROM eng g CROSS JOIN m
+      LEFT JOIN on_m o ON o.engineer_id = g.engineer_id AND o.month = m.month
+      LEFT JOIN work_m w ON w.engineer_id = g.engineer_id AND w.month = m.month
+      LEFT JOIN late_m l ON l.engineer_id = g.engineer_id AND l.month = m.month
+      LEFT JOIN miss_m mi ON mi.engineer_id = g.engineer_id AND mi.month = m.month
+      LEFT JOIN anom_m an ON an.engineer_id = g.engineer_id AND an.month = m.month
+)
+SELECT x.engineer_id, x.month,
+       CASE WHEN x.cal IS NOT NULL THEN pg_catalog.round(aftersales.business_minutes(x.cal, x.m0, x.m1) / 60, 2) END,
+       pg_catalog.round(aftersales_internal.range_hours(x.on_mr)::numeric, 2),
+       pg_catalog.round(aftersales_internal.range_hours(x.busy_mr)::numeric, 2),
+       pg_catalog.round(aftersales_internal.range_hours(x.on_mr - x.hold_mr)::numeric, 2),
+       CASE WHEN aftersales_internal.range_hours(x.on_mr) > 0
+            THEN pg_catalog.round((aftersales_internal.range_hours(x.busy_mr * x.on_mr)
+                                   / aftersales_internal.range_hours(x.on_mr))::numeric, 4) END,
+       x.late_n, x.miss_n, x.anom_n
+  FROM x
+$$;
+COMMENT ON FUNCTION aftersales_internal.engineer_months(bigint, integer, timestamptz) IS
+  'Internal: per engineer and month (reporting zone) of the last months to as_of: scheduled (to as_of), on-duty, busy and idle hours, utilisation, late check-ins, missing check-outs and location anomalies';
 
 CREATE VIEW aftersales.staff_time_daily WITH (security_invoker = true) AS
 SELECT t.tenant_id, t.engineer_id, e.name AS engineer_name, t.org_id, o.name AS org_name, e.region::text AS region,
@@ -132,7 +219,7 @@ SELECT t.tenant_id, t.engineer_id, e.name AS engineer_name, t.org_id, o.name AS 
   JOIN aftersales.engineers e ON e.tenant_id = t.tenant_id AND e.engineer_id = t.engineer_id
   LEFT JOIN aftersales.organisations o ON o.tenant_id = t.tenant_id AND o.org_id = t.org_id;
 COMMENT ON VIEW aftersales.staff_time_daily IS
-  'Staff board: per engineer and day of the last 13 months, scheduled, on-duty, busy, holding and idle hours, utilisation, late check-in, missing check-outs and location anomalies (人员忙闲, 在岗时长, 位置异常)';
+  'Staff board: per engineer and day of the last 31 days, scheduled, on-duty, busy, holding and idle hours, utilisation, late check-in, missing check-outs and location anomalies (人员忙闲, 在岗时长, 位置异常); aftersales.engineer_time gives any range';
 COMMENT ON COLUMN aftersales.staff_time_daily.tenant_id IS 'Tenant';
 COMMENT ON COLUMN aftersales.staff_time_daily.engineer_id IS 'Engineer';
 COMMENT ON COLUMN aftersales.staff_time_daily.engineer_name IS 'Engineer''s name';
@@ -151,27 +238,20 @@ COMMENT ON COLUMN aftersales.staff_time_daily.missing_check_outs IS 'Check-ins o
 COMMENT ON COLUMN aftersales.staff_time_daily.location_anomalies IS 'Check-ins of the day far from the outlet or the site';
 
 CREATE VIEW aftersales.staff_time_monthly WITH (security_invoker = true) AS
-SELECT d.tenant_id, pg_catalog.date_trunc('month', d.day)::date AS month, d.engineer_id, pg_catalog.max(d.engineer_name) AS engineer_name,
-       pg_catalog.max(d.region) AS region,
-       pg_catalog.sum(d.scheduled_hours)::numeric(10,2) AS scheduled_hours,
-       pg_catalog.sum(d.on_duty_hours)::numeric(10,2) AS on_duty_hours,
-       pg_catalog.sum(d.busy_hours)::numeric(10,2) AS busy_hours,
-       pg_catalog.sum(d.idle_hours)::numeric(10,2) AS idle_hours,
-       (CASE WHEN pg_catalog.sum(d.on_duty_hours) > 0
-             THEN pg_catalog.sum(d.utilisation * d.on_duty_hours) / pg_catalog.sum(d.on_duty_hours) END)::numeric(6,4) AS utilisation,
-       pg_catalog.count(*) FILTER (WHERE d.late_check_in) AS late_check_ins,
-       pg_catalog.sum(d.missing_check_outs)::bigint AS missing_check_outs,
-       pg_catalog.sum(d.location_anomalies)::bigint AS location_anomalies
-  FROM aftersales.staff_time_daily d
- GROUP BY d.tenant_id, 2, d.engineer_id;
+SELECT e.tenant_id, t.month, t.engineer_id, e.name AS engineer_name, e.region::text AS region,
+       t.scheduled_hours::numeric(10,2) AS scheduled_hours, t.on_duty_hours::numeric(10,2) AS on_duty_hours,
+       t.busy_hours::numeric(10,2) AS busy_hours, t.idle_hours::numeric(10,2) AS idle_hours,
+       t.utilisation::numeric(6,4) AS utilisation, t.late_check_ins, t.missing_check_outs, t.location_anomalies
+  FROM aftersales_internal.engineer_months(aftersales.current_tenant(), 13, aftersales.now()) t
+  JOIN aftersales.engineers e ON e.tenant_id = aftersales.current_tenant() AND e.engineer_id = t.engineer_id;
 COMMENT ON VIEW aftersales.staff_time_monthly IS
-  'Staff board: the monthly trend of busy, idle and on-duty hours, utilisation, late check-ins, missing check-outs and location anomalies per engineer (忙闲月度趋势)';
+  'Staff board: the monthly trend over the last 13 months (reporting zone) of busy, idle and on-duty hours, utilisation, late check-ins, missing check-outs and location anomalies per engineer (忙闲月度趋势)';
 COMMENT ON COLUMN aftersales.staff_time_monthly.tenant_id IS 'Tenant';
 COMMENT ON COLUMN aftersales.staff_time_monthly.month IS 'First day of the month';
 COMMENT ON COLUMN aftersales.staff_time_monthly.engineer_id IS 'Engineer';
 COMMENT ON COLUMN aftersales.staff_time_monthly.engineer_name IS 'Engineer''s name';
 COMMENT ON COLUMN aftersales.staff_time_monthly.region IS 'Engineer''s region';
-COMMENT ON COLUMN aftersales.staff_time_monthly.scheduled_hours IS 'Hours of shifts in the month';
+COMMENT ON COLUMN aftersales.staff_time_monthly.scheduled_hours IS 'Hours of shifts in the month (to now for the current month)';
 COMMENT ON COLUMN aftersales.staff_time_monthly.on_duty_hours IS 'Hours checked in';
 COMMENT ON COLUMN aftersales.staff_time_monthly.busy_hours IS 'Hours holding a ticket in progress or on site';
 COMMENT ON COLUMN aftersales.staff_time_monthly.idle_hours IS 'Hours on duty holding nothing';
@@ -192,30 +272,39 @@ WITH w AS (
 ), months AS (
     SELECT g.m::date AS month FROM w, pg_catalog.generate_series(w.first_month::timestamp, w.last_month::timestamp, '1 month'::interval) g (m)
 ), regions AS (
-    SELECT r.region FROM pg_catalog.unnest('{华东,华北,东北,中南,西北,西南}'::text[]) WITH ORDINALITY r (region, ord)
+    SELECT r.region FROM pg_catalog.unnest('{华东,华北,东北,中南,西北,西南}'::text[]) r (region)
 ), heads AS (
     SELECT e.region::text AS region, pg_catalog.count(*) AS engineers
       FROM aftersales.engineers e WHERE e.tenant_id = aftersales.current_tenant() AND e.active GROUP BY 1
-), base AS (
-    SELECT m.month, r.region, COALESCE(h.engineers, 0) AS engineers,
-           (SELECT pg_catalog.count(*) FROM aftersales.units u
-              JOIN aftersales.customers c ON c.tenant_id = u.tenant_id AND c.customer_id = u.customer_id
-             WHERE u.tenant_id = aftersales.current_tenant() AND c.region::text = r.region
-               AND (u.installed_on IS NULL OR u.installed_on < (m.month + '1 month'::interval)::date)) AS installed_units,
-           (SELECT pg_catalog.count(*) FROM aftersales._kpi_ticket_dims t, w
-             WHERE t.tenant_id = aftersales.current_tenant() AND t.region = r.region
-               AND pg_catalog.timezone(w.zone, t.opened_at) >= m.month
-               AND pg_catalog.timezone(w.zone, t.opened_at) < m.month + '1 month'::interval) AS intake
-      FROM months m CROSS JOIN regions r LEFT JOIN heads h ON h.region = r.region
+), installs AS (
+    -- units by region and month of installation (undated: before any month)
+    SELECT c.region::text AS region,
+           COALESCE(pg_catalog.date_trunc('month', u.installed_on)::date, '-infinity'::date) AS month, pg_catalog.count(*) AS n
+      FROM aftersales.units u JOIN aftersales.customers c ON c.tenant_id = u.tenant_id AND c.customer_id = u.customer_id
+     WHERE u.tenant_id = aftersales.current_tenant()
+     GROUP BY 1, 2
+), entered AS (
+    SELECT COALESCE(c.region, o.region)::text AS region,
+           pg_catalog.date_trunc('month', pg_catalog.timezone(w.zone, t.opened_at))::date AS month, pg_catalog.count(*) AS n
+      FROM aftersales.tickets t
+      JOIN aftersales.customers c ON c.tenant_id = t.tenant_id AND c.customer_id = t.customer_id
+      LEFT JOIN aftersales.organisations o ON o.tenant_id = t.tenant_id AND o.org_id = t.org_id
+     CROSS JOIN w
+     WHERE t.tenant_id = aftersales.current_tenant() AND t.opened_at >= w.first_month::timestamp AT TIME ZONE w.zone - '1 day'::interval
+     GROUP BY 1, 2
 ), per AS (
-    SELECT b.*,
-           CASE WHEN b.engineers > 0 THEN b.installed_units::numeric / b.engineers END AS units_per_engineer,
-           CASE WHEN b.engineers > 0 THEN b.intake::numeric / b.engineers END AS intake_per_engineer
-      FROM base b
+    SELECT m.month, r.region, COALESCE(h.engineers, 0) AS engineers,
+           COALESCE((SELECT pg_catalog.sum(i.n) FROM installs i WHERE i.region = r.region AND i.month <= m.month), 0)::bigint
+               AS installed_units,
+           COALESCE(e.n, 0) AS intake
+      FROM months m CROSS JOIN regions r
+      LEFT JOIN heads h ON h.region = r.region
+      LEFT JOIN entered e ON e.region = r.region AND e.month = m.month
 )
 SELECT aftersales.current_tenant() AS tenant_id, p.month, p.region, p.engineers, p.installed_units,
-       p.units_per_engineer::numeric(12,2) AS units_per_engineer, p.intake,
-       p.intake_per_engineer::numeric(12,2) AS intake_per_engineer,
+       (CASE WHEN p.engineers > 0 THEN p.installed_units::numeric / p.engineers END)::numeric(12,2) AS units_per_engineer,
+       p.intake,
+       (CASE WHEN p.engineers > 0 THEN p.intake::numeric / p.engineers END)::numeric(12,2) AS intake_per_engineer,
        (CASE WHEN prev.installed_units > 0
              THEN p.installed_units::numeric / prev.installed_units - 1 END)::numeric(8,4) AS installed_units_mom,
        (CASE WHEN ly.installed_units > 0

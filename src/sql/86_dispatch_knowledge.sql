@@ -636,7 +636,7 @@ BEGIN
                 AND p.proname IN ('distance_score', 'dispatch_config', 'engineer_calendar', 'attendance', 'duty_intervals',
                                   'range_hours', 'engineer_zones', 'split_days', 'require_days', 'dispatch_alert', 'engineer_load',
                                   'seniority_rank', 'org_ancestors', 'rank_engineers', 'require_ticket', 'auto_assign',
-                                  'dispatch_at_entry', 'dispatch_shift_check', 'holding_intervals', 'board_days',
+                                  'dispatch_at_entry', 'dispatch_shift_check', 'holding_intervals', 'board_days', 'engineer_months',
                                   'require_article', 'article_event', 'trgm_schema')
               ORDER BY 1 LOOP
         EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
