@@ -121,6 +121,25 @@ SELECT v, t, '{admin}'
        unnest(ARRAY['organisations', 'engineers', 'product_lines', 'product_models', 'problem_types', 'sla_policies',
                     'sla_targets', 'service_agreements', 'calendars', 'kpi_settings', 'kpi_catalogue',
                     'escalation_rules', 'members']) t;
+-- dispatch, workforce and knowledge: analysts read attendance without
+-- positions (column privileges) and no dispatch alerts; engineers and
+-- managers record attendance; whoever assigns records decisions and alerts;
+-- admins set the dispatch settings; articles and resolutions are written by
+-- those who resolve tickets, published versions by reviewers.
+INSERT INTO expected_cells VALUES
+    ('select', 'attendance_events', '{admin,manager,agent,engineer,auditor}'),
+    ('select', 'dispatch_alerts', '{admin,manager,agent,engineer,auditor}'),
+    ('insert', 'attendance_events', '{admin,manager,engineer}'),
+    ('insert', 'assignment_decisions', '{admin,manager,agent}'),
+    ('insert', 'dispatch_alerts', '{admin,manager,agent}'),
+    ('insert', 'dispatch_settings', '{admin}'),
+    ('update', 'dispatch_settings', '{admin}'),
+    ('delete', 'dispatch_settings', '{admin}'),
+    ('insert', 'kb_articles', '{admin,manager,agent,engineer}'),
+    ('update', 'kb_articles', '{admin,manager,agent,engineer}'),
+    ('insert', 'kb_article_versions', '{admin,manager}'),
+    ('insert', 'ticket_resolutions', '{admin,manager,agent,engineer}'),
+    ('update', 'ticket_resolutions', '{admin,manager,agent,engineer}');
 
 CREATE TEMP TABLE settings (state text, value text) ON COMMIT DROP;
 INSERT INTO settings SELECT 'unset', NULL UNION ALL SELECT 'empty', '' UNION ALL SELECT 'own', a::text FROM fx
