@@ -11297,6 +11297,102 @@ CREATE TRIGGER append_only_truncate
     BEFORE TRUNCATE ON aftersales.kb_article_events
     FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.append_only();
 
+-- The life cycle (machine kb_article), enforced by a guard of this module
+-- written to the interface of the generic state machine engine (same
+-- columns, same log): draft → review → published → retired; edit changes a
+-- draft or an article in review, reject (with a reason) sends a review
+-- back, revise starts the next version of a published or retired article,
+-- retire needs a reason.  Every INSERT and UPDATE names its event.
+CREATE FUNCTION aftersales_internal.kb_article_transition(from_state text, event text, OUT to_state text, OUT needs_reason boolean)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT t.to_state, t.needs_reason
+      FROM (VALUES ('', 'create', 'draft', false), ('draft', 'edit', 'draft', false), ('draft', 'submit', 'review', false),
+                   ('review', 'edit', 'review', false), ('review', 'reject', 'draft', true),
+                   ('review', 'publish', 'published', false), ('published', 'retire', 'retired', true),
+                   ('published', 'revise', 'draft', false), ('retired', 'revise', 'draft', false))
+           AS t (from_state, event, to_state, needs_reason)
+     WHERE t.from_state = kb_article_transition.from_state AND t.event = kb_article_transition.event
+$$;
+COMMENT ON FUNCTION aftersales_internal.kb_article_transition(text, text) IS
+  'Internal: the transitions of an article (machine kb_article): the state an event leads to from a state and whether it needs a reason; none when not allowed';
+
+CREATE FUNCTION aftersales_internal.kb_article_guard() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    from_state constant text := CASE WHEN TG_OP = 'INSERT' THEN '' ELSE OLD.state END;
+    to_s text;
+    nr boolean;
+BEGIN
+    IF NEW.event IS NULL THEN
+        RAISE EXCEPTION 'a change of an article must name its event'
+            USING ERRCODE = '55000',
+                  HINT = 'Use the article functions, for example: SELECT aftersales.submit_article(12);';
+    END IF;
+    SELECT x.to_state, x.needs_reason INTO to_s, nr FROM aftersales_internal.kb_article_transition(from_state, NEW.event) x;
+    IF to_s IS NULL THEN
+        RAISE EXCEPTION 'article %: event % is not allowed in state %', COALESCE(NEW.article_id::text, '(new)'),
+                pg_catalog.left(NEW.event, 64), CASE WHEN from_state = '' THEN '(creation)' ELSE from_state END
+            USING ERRCODE = '55000',
+                  HINT = COALESCE('Allowed events: ' || (SELECT pg_catalog.string_agg(x.e, ', ' ORDER BY x.e)
+                                                          FROM pg_catalog.unnest(ARRAY['create', 'edit', 'submit', 'reject', 'publish', 'retire', 'revise']) x (e)
+                                                         WHERE (aftersales_internal.kb_article_transition(from_state, x.e)).to_state IS NOT NULL) || '.',
+                                  'No event is allowed in this state.');
+    END IF;
+    IF nr AND COALESCE(pg_catalog.btrim(NEW.event_reason), '') = '' THEN
+        RAISE EXCEPTION 'event % of an article needs a reason', NEW.event
+            USING ERRCODE = '22004',
+                  HINT = pg_catalog.format('Say why, for example: SELECT aftersales.%s_article(12, reason => ''superseded by article 15'');', NEW.event);
+    END IF;
+    IF NEW.event_at IS NULL OR NOT pg_catalog.isfinite(NEW.event_at)
+       OR (TG_OP = 'UPDATE' AND NEW.event_at < OLD.event_at) THEN
+        RAISE EXCEPTION 'invalid time of an article''s event: %', COALESCE(NEW.event_at::text, 'NULL')
+            USING ERRCODE = '22008',
+                  DETAIL = CASE WHEN TG_OP = 'UPDATE' THEN pg_catalog.format('The previous event was at %s.', OLD.event_at) END,
+                  HINT = 'Events of an article are finite and in time order.';
+    END IF;
+    NEW.state := to_s;
+    NEW.event_seq := CASE WHEN TG_OP = 'INSERT' THEN 1 ELSE OLD.event_seq + 1 END;
+    NEW.event_by := aftersales.actor();
+    IF NOT nr AND NEW.event NOT IN ('reject', 'retire') AND TG_OP = 'UPDATE' AND NEW.event_reason IS NOT DISTINCT FROM OLD.event_reason THEN
+        NEW.event_reason := NULL;
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.kb_article_guard() IS
+  'Trigger: holds every INSERT and UPDATE of kb_articles to the article life cycle (the named event must be allowed from the state; reject and retire need a reason; events in time order) and numbers the events';
+
+-- The log row of each change, with every column changed (but the event
+-- columns) as {"column": [old, new]}.  As the owner: nobody writes the log.
+CREATE FUNCTION aftersales_internal.kb_article_log() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o jsonb := CASE WHEN TG_OP = 'INSERT' THEN '{}'::jsonb ELSE pg_catalog.to_jsonb(OLD) END;
+BEGIN
+    INSERT INTO aftersales.kb_article_events (tenant_id, article_id, seq, event, from_state, to_state, actor, at, reason, changes)
+    VALUES (NEW.tenant_id, NEW.article_id, NEW.event_seq, NEW.event, CASE WHEN TG_OP = 'INSERT' THEN '' ELSE OLD.state END,
+            NEW.state, NEW.event_by, NEW.event_at, NEW.event_reason,
+            COALESCE((SELECT pg_catalog.jsonb_object_agg(n.key, pg_catalog.jsonb_build_array(o -> n.key, n.value))
+                        FROM pg_catalog.jsonb_each(pg_catalog.to_jsonb(NEW)) n
+                       WHERE n.key NOT IN ('state', 'event', 'event_at', 'event_by', 'event_reason', 'event_seq', 'search_text')
+                         AND (o -> n.key) IS DISTINCT FROM n.value), '{}'));
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.kb_article_log() IS
+  'Trigger: appends the log row of each change of an article (event, states, actor, time, reason, the columns changed)';
+REVOKE ALL ON FUNCTION aftersales_internal.kb_article_log() FROM PUBLIC;
+CREATE TRIGGER kb_article_guard BEFORE INSERT OR UPDATE ON aftersales.kb_articles
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.kb_article_guard();
+CREATE TRIGGER kb_article_log AFTER INSERT OR UPDATE ON aftersales.kb_articles
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.kb_article_log();
+
 -- What each published version said, for "what did the engineer read".
 CREATE TABLE aftersales.kb_article_versions (
     tenant_id     bigint      NOT NULL,
@@ -11443,7 +11539,7 @@ BEGIN
     IF event = 'publish' THEN
         INSERT INTO aftersales.kb_article_versions (tenant_id, article_id, version, title, symptom, cause, solution, attachments,
                                                     published_at, published_by)
-        SELECT x.tenant_id, x.article_id, x.version, x.title, x.symptom, x.cause, x.solution, x.attachments, x.event_at, COALESCE(x.event_by, aftersales.actor())
+        SELECT x.tenant_id, x.article_id, x.version, x.title, x.symptom, x.cause, x.solution, x.attachments, x.event_at, x.event_by
           FROM aftersales.kb_articles x WHERE x.tenant_id = tenant AND x.article_id = a.article_id;
     END IF;
     RETURN s;
@@ -11831,7 +11927,7 @@ BEGIN
                                   'range_hours', 'engineer_zones', 'split_days', 'require_days', 'dispatch_alert', 'engineer_load',
                                   'seniority_rank', 'org_ancestors', 'rank_engineers', 'require_ticket', 'auto_assign',
                                   'dispatch_at_entry', 'dispatch_shift_check', 'holding_intervals', 'board_days', 'engineer_months',
-                                  'require_article', 'article_event', 'trgm_schema')
+                                  'require_article', 'article_event', 'trgm_schema', 'kb_article_transition', 'kb_article_guard')
               ORDER BY 1 LOOP
         EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO aftersales_admin, aftersales_manager, aftersales_agent, '
