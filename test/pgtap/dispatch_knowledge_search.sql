@@ -51,12 +51,15 @@ SELECT ok(pg_temp.in_top3('空气开关跳闸', '电气故障'), '"空气开关�
 SELECT ok(pg_temp.in_top3('breaker trips', 'trips the breaker'), '"breaker trips" finds the English breaker article');
 SELECT ok(pg_temp.in_top3('ice on the outdoor coil', 'Defrost'), '"ice on the outdoor coil" finds the defrost article');
 SELECT ok(pg_temp.in_top3('pump humming', 'Water pump noise'), '"pump humming" finds the pump article');
-SELECT ok(pg_temp.in_top3('不制冷', '冷水机组', 'CHL-50'), 'narrowed to a chiller model, "不制冷" finds the chiller article');
+SELECT is((SELECT count(*) FROM aftersales.search_articles('不制冷 异响 漏水 无法启动', 100,
+                                 (SELECT m.model_id FROM aftersales.product_models m WHERE m.tenant_id = aftersales.current_tenant() AND m.code = 'CHL-50')) s
+            WHERE strpos(s.title, '冷水机组') = 0), 0::bigint,
+          'narrowed to a chiller model, only chiller articles are found');
 
 SELECT is((SELECT count(*) FROM aftersales.search_articles('压缩机', 1000) s
              JOIN aftersales.kb_articles k ON k.tenant_id = aftersales.current_tenant() AND k.article_id = s.article_id
             WHERE k.state <> 'published'), 0::bigint, 'only published articles are found');
-SELECT is((SELECT count(*) FROM aftersales.tickets t, LATERAL aftersales.suggest_articles(t.ticket_id, 5) s
+SELECT is((SELECT count(*) FROM aftersales.tickets t CROSS JOIN LATERAL aftersales.suggest_articles(t.ticket_id, 5) s
              JOIN aftersales.kb_articles k ON k.tenant_id = t.tenant_id AND k.article_id = s.article_id
              JOIN aftersales.product_models m ON m.tenant_id = t.tenant_id AND m.model_id = t.model_id
             WHERE t.tenant_id = aftersales.current_tenant() AND k.product_line_id <> m.product_line_id), 0::bigint,
