@@ -385,8 +385,8 @@ SELECT s.tenant_id, s.engineer_id, s.org_id, s.event_id AS check_in_id, s.at AS 
        s.anomaly AS check_in_anomaly,
        CASE WHEN s.next_kind = 'check_out' THEN s.next_at END AS check_out_at,
        CASE WHEN s.next_kind = 'check_out' THEN s.next_id END AS check_out_id,
-       CASE WHEN s.next_kind = 'check_out'
-            THEN pg_catalog.round(EXTRACT(EPOCH FROM s.next_at - s.at) / 3600, 4) END AS hours,
+       (CASE WHEN s.next_kind = 'check_out'
+             THEN pg_catalog.round(EXTRACT(EPOCH FROM s.next_at - s.at) / 3600, 4) END)::numeric(10,4) AS hours,
        CASE WHEN s.next_kind = 'check_out' THEN 'closed'
             WHEN s.next_kind = 'check_in' THEN 'missing_check_out'
             ELSE 'open' END AS status
@@ -1077,9 +1077,12 @@ AS $$
 DECLARE
     r record;
 BEGIN
+    -- the common case, no tenant assigning at entry: one probe of the
+    -- settings, nothing else evaluated
     FOR r IN SELECT n.tenant_id, n.ticket_id, n.opened_at FROM new_tickets n
               WHERE n.status = 'new'
-                AND (aftersales_internal.dispatch_config(n.tenant_id)).assign_at_entry
+                AND EXISTS (SELECT FROM aftersales.dispatch_settings s
+                             WHERE s.tenant_id = n.tenant_id AND s.assign_at_entry)
               ORDER BY n.tenant_id, n.ticket_id LOOP
         PERFORM aftersales_internal.auto_assign(r.tenant_id, r.ticket_id, r.opened_at, 'entry', false);
     END LOOP;
@@ -1103,7 +1106,7 @@ AS $$
 DECLARE
     cal aftersales.calendar;
 BEGIN
-    IF NOT (aftersales_internal.dispatch_config(NEW.tenant_id)).forbid_off_shift THEN
+    IF NOT EXISTS (SELECT FROM aftersales.dispatch_settings s WHERE s.tenant_id = NEW.tenant_id AND s.forbid_off_shift) THEN
         RETURN NULL;
     END IF;
     cal := aftersales_internal.engineer_calendar(NEW.tenant_id, NEW.assignee_id);
