@@ -273,6 +273,17 @@ BEGIN
             USING ERRCODE = '22004',
                   HINT = 'Name the product line, for example: SELECT aftersales.create_article(1, ''漏油'', ''机身下方有油迹'', ''更换密封圈'');';
     END IF;
+    IF COALESCE(pg_catalog.btrim(title), '') = '' OR COALESCE(pg_catalog.btrim(symptom), '') = ''
+       OR COALESCE(pg_catalog.btrim(solution), '') = '' THEN
+        RAISE EXCEPTION 'an article needs a title, a symptom and a solution'
+            USING ERRCODE = '22004',
+                  HINT = 'For example: SELECT aftersales.create_article(1, ''漏油'', ''机身下方有油迹'', ''更换密封圈'');';
+    END IF;
+    IF NOT EXISTS (SELECT FROM aftersales.product_lines l WHERE l.tenant_id = tenant AND l.product_line_id = product_line) THEN
+        RAISE EXCEPTION 'product line % does not exist for tenant %', product_line, tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the product lines with: SELECT product_line_id, name FROM aftersales.product_lines;';
+    END IF;
     INSERT INTO aftersales.kb_articles AS k (tenant_id, product_line_id, model_id, problem_type_id, title, symptom, cause,
                                              solution, attachments, language, event, event_at)
     VALUES (tenant, product_line, model, problem_type, title, symptom, cause, solution, COALESCE(attachments, '{}'),
