@@ -400,22 +400,17 @@ static const char *const rights_sql =
 	"SELECT r.own_tickets_only FROM aftersales.event_rights r"
 	" WHERE r.kind OPERATOR(pg_catalog.=) $1 AND r.event OPERATOR(pg_catalog.=) $2";
 
-void
-access_check_event(int64 tenant, int64 ticket, const char *event, const char *status,
-				   bool has_assignee, int64 assignee)
+/* Whether kind may fire event (a row of event_rights), and if only on its own. */
+static bool
+lookup_right(const char *kind, const char *event, bool *own_only)
 {
-	const Caller *c;
 	Oid			types[2] = {TEXTOID, TEXTOID};
 	Datum		args[2];
 	bool		allowed = false;
-	bool		own_only = false;
 	bool		isnull;
 
-	if (!access_applies())
-		return;
-	c = current_caller();
-
-	args[0] = CStringGetTextDatum(c->kind);
+	*own_only = false;
+	args[0] = CStringGetTextDatum(kind);
 	args[1] = CStringGetTextDatum(event);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "aftersales access: SPI_connect failed");
@@ -423,11 +418,23 @@ access_check_event(int64 tenant, int64 ticket, const char *event, const char *st
 	if (SPI_processed > 0)
 	{
 		allowed = true;
-		own_only = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		*own_only = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	}
 	SPI_finish();
+	return allowed;
+}
 
-	if (!allowed)
+void
+access_check_event(int64 tenant, int64 ticket, const char *event, const char *status,
+				   bool has_assignee, int64 assignee)
+{
+	const Caller *c;
+	bool		own_only;
+
+	if (!access_applies())
+		return;
+	c = current_caller();
+	if (!lookup_right(c->kind, event, &own_only))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("%s \"%s\" (%s) may not %s ticket " INT64_FORMAT,
@@ -444,6 +451,35 @@ access_check_event(int64 tenant, int64 ticket, const char *event, const char *st
 				 errdetail("An engineer fires this event only on the tickets assigned to their engineer row."),
 				 errhint("Ask a service manager to reassign it, for example: SELECT aftersales.reassign_ticket(" INT64_FORMAT ", engineer => 7, reason => 'covering');",
 						 ticket)));
+}
+
+void
+access_check_right(const char *right, const char *noun, int64 tenant, int64 id,
+				   const char *state, bool has_engineer, int64 engineer)
+{
+	const Caller *c;
+	bool		own_only;
+	const char *event = strchr(right, '.') ? strchr(right, '.') + 1 : right;
+
+	if (!access_applies())
+		return;
+	c = current_caller();
+	if (!lookup_right(c->kind, right, &own_only))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("%s \"%s\" (%s) may not %s %s " INT64_FORMAT,
+						c->mode == CALLER_SWEEP ? "sweep" : "member", c->name, c->kind, event, noun, id),
+				 errdetail("%c%s " INT64_FORMAT " of tenant " INT64_FORMAT " is %s; aftersales.event_rights lists the events each kind may fire.",
+						   pg_toupper((unsigned char) noun[0]), noun + 1, id, tenant, state),
+				 errhint("Ask a member whose kind may: SELECT kind FROM aftersales.event_rights WHERE event = '%s';",
+						 right)));
+	if (own_only && !(c->has_engineer && has_engineer && engineer == c->engineer))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("member \"%s\" (%s) may not %s %s " INT64_FORMAT ": it is not theirs",
+						c->name, c->kind, event, noun, id),
+				 errdetail("This kind fires %s only on the %ss of their own engineer row.", event, noun),
+				 errhint("Ask a service manager to act, or to hand the %s to you.", noun)));
 }
 
 /*

@@ -31,4 +31,13 @@ extern const char *access_actor(const char *claimed);
 extern void access_check_event(int64 tenant, int64 ticket, const char *event, const char *status,
 							   bool has_assignee, int64 assignee);
 
+/*
+ * The same for an event of another object (a state machine's, named
+ * "<machine>.<event>" in event_rights): noun names the object in messages,
+ * state is its state before the event, has_engineer/engineer whose object
+ * it is (own-only rights).  A no-op for superusers.
+ */
+extern void access_check_right(const char *right, const char *noun, int64 tenant, int64 id,
+							   const char *state, bool has_engineer, int64 engineer);
+
 #endif							/* AFTERSALES_ACCESS_H */

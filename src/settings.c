@@ -34,6 +34,7 @@ static char *actor_setting = NULL;
 static char *now_setting = NULL;
 static char *event_setting = NULL;
 static char *event_reason_setting = NULL;
+static bool kpi_rollups_setting = true;
 static char *app_user_setting = NULL;
 
 static const char *const setting_names[] = {
@@ -387,6 +388,11 @@ _PG_init(void)
 							   "Set only by a member of aftersales_app, with SET LOCAL, together with "
 							   "SET LOCAL ROLE to the user's kind; empty: no user.",
 							   &app_user_setting, "", PGC_USERSET, 0, NULL, forget_early_mistake, NULL);
+	/* the KPI functions read the rollups (65_kpi_rollup.sql) unless off */
+	DefineCustomBoolVariable("aftersales.kpi_rollups",
+							 "Whether the KPI functions may answer from the incremental rollups.",
+							 "Off: they compute from the raw rows (the same figures, slower); for comparisons.",
+							 &kpi_rollups_setting, true, PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("aftersales");
 	loading = false;
 

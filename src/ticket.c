@@ -1041,7 +1041,7 @@ aftersales_current_tenant(PG_FUNCTION_ARGS)
  * An actor made of blanks only (spaces, tabs, newlines) names nobody: it
  * would be recorded as is and show as an empty name in every report.
  */
-static void
+void
 check_actor(const char *event, const char *actor)
 {
 	const char *c;
@@ -1065,7 +1065,7 @@ check_actor(const char *event, const char *actor)
  */
 #define EVENT_AT_AHEAD	((int64) 366 * USECS_PER_DAY)
 
-static void
+void
 check_event_time(const char *event, TimestampTz at)
 {
 	TimestampTz clock = GetCurrentTransactionStartTimestamp();

@@ -76,4 +76,9 @@ extern int	ticket_state_of(Datum d);
 /* The rule that took from --event--> to, or NULL (ticket_transition_rule()). */
 extern const char *ticket_rule_applied(int from, int event, int to);
 
+/* Refuse (22023) an actor made of blanks only; NULL or '' means none given. */
+extern void check_actor(const char *event, const char *actor);
+/* Refuse (22008) an event time that is infinite or over a year ahead. */
+extern void check_event_time(const char *event, TimestampTz at);
+
 #endif							/* AFTERSALES_TICKET_H */

@@ -280,11 +280,15 @@ AS $$
 BEGIN
     RAISE EXCEPTION 'cannot % %: it is append-only', pg_catalog.lower(TG_OP), TG_TABLE_NAME
         USING ERRCODE = '55000',
-              DETAIL = 'The event log is the history of the tickets; replay and audits depend on every row.',
-              HINT = 'Record a new event instead, for example: SELECT aftersales.reopen_ticket(42, reason => ''closed by mistake'');';
+              DETAIL = CASE WHEN TG_NARGS OPERATOR(pg_catalog.>) 0
+                            THEN 'The log is the history of its objects; replay and audits depend on every row.'
+                            ELSE 'The event log is the history of the tickets; replay and audits depend on every row.' END,
+              HINT = CASE WHEN TG_NARGS OPERATOR(pg_catalog.>) 0 THEN TG_ARGV[0]
+                          ELSE 'Record a new event instead, for example: SELECT aftersales.reopen_ticket(42, reason => ''closed by mistake'');' END;
 END
 $$;
-COMMENT ON FUNCTION aftersales_internal.append_only() IS 'Trigger: refuses UPDATE, DELETE and TRUNCATE';
+COMMENT ON FUNCTION aftersales_internal.append_only() IS
+  'Trigger: refuses UPDATE, DELETE and TRUNCATE; its argument, if any, is the hint (the event that corrects a mistake)';
 CREATE TRIGGER append_only
     BEFORE UPDATE OR DELETE ON aftersales.ticket_events
     FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only();

@@ -179,12 +179,15 @@ CREATE TABLE aftersales.kpi_catalogue (
     tenant_id         bigint  NOT NULL DEFAULT aftersales.current_tenant()
                               REFERENCES aftersales.tenants,
     code              text    NOT NULL CHECK (code ~ '^[a-z][a-z0-9_]{0,62}$'),
-    category          text    NOT NULL CHECK (category IN ('service', 'backlog', 'quality', 'staff')),
+    category          text    NOT NULL CHECK (category IN ('service', 'backlog', 'quality', 'staff', 'parts', 'cost',
+                                                           'complaints', 'surveys', 'approvals', 'dispatch',
+                                                           'workforce', 'knowledge')),
     name_en           text    NOT NULL CHECK (name_en <> ''),
     name_zh           text    NOT NULL CHECK (name_zh <> ''),
     definition        text    NOT NULL,
     formula           text    NOT NULL,
-    unit              text    NOT NULL CHECK (unit IN ('ratio', 'minutes', 'hours', 'score', 'nps', 'tickets')),
+    unit              text    NOT NULL CHECK (unit IN ('ratio', 'minutes', 'hours', 'days', 'score', 'nps', 'tickets',
+                                                       'count', 'money', 'tonnes', 'km')),
     target            numeric,
     target_direction  text    CHECK (target_direction IN ('>=', '<=')),
     source            text    NOT NULL,
@@ -197,12 +200,12 @@ COMMENT ON TABLE aftersales.kpi_catalogue IS
   'KPI catalogue per tenant: tenant 1 holds the shipped rows, other tenants only their overrides (each code falls back to tenant 1''s); read the effective catalogue from the view aftersales.kpi_definitions';
 COMMENT ON COLUMN aftersales.kpi_catalogue.tenant_id IS 'Owning tenant';
 COMMENT ON COLUMN aftersales.kpi_catalogue.code IS 'KPI code: the column name under which the KPI functions and views return it';
-COMMENT ON COLUMN aftersales.kpi_catalogue.category IS 'service, backlog, quality or staff: the dashboard the KPI belongs to';
+COMMENT ON COLUMN aftersales.kpi_catalogue.category IS 'The dashboard the KPI belongs to: service, backlog, quality, staff, parts, cost, complaints, surveys, approvals, dispatch, workforce or knowledge';
 COMMENT ON COLUMN aftersales.kpi_catalogue.name_en IS 'Name in English';
 COMMENT ON COLUMN aftersales.kpi_catalogue.name_zh IS 'Name in Chinese';
 COMMENT ON COLUMN aftersales.kpi_catalogue.definition IS 'Precise definition: what is counted, over which tickets';
 COMMENT ON COLUMN aftersales.kpi_catalogue.formula IS 'Formula';
-COMMENT ON COLUMN aftersales.kpi_catalogue.unit IS 'ratio (0 to 1), minutes, hours, score (CSAT 1 to 5), nps (-100 to 100) or tickets (a count)';
+COMMENT ON COLUMN aftersales.kpi_catalogue.unit IS 'ratio (0 to 1), minutes, hours, days, score (CSAT 1 to 5), nps (-100 to 100), tickets (a count of tickets), count (of other things), money (in the tenant''s currency), tonnes or km';
 COMMENT ON COLUMN aftersales.kpi_catalogue.target IS 'Default target, in unit; NULL when none is shipped';
 COMMENT ON COLUMN aftersales.kpi_catalogue.target_direction IS '>= when higher is better, <= when lower is better; NULL without a target';
 COMMENT ON COLUMN aftersales.kpi_catalogue.source IS 'Function (and view) returning the KPI';

@@ -43,6 +43,7 @@ SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     d record;
+    grain text;
 BEGIN
     zone := COALESCE(zone, aftersales.reporting_zone(tenant));
     PERFORM aftersales_internal.kpi_check('kpi_service',
@@ -50,6 +51,13 @@ BEGIN
         period, dimension,
         '{all,tenant,region,province,organisation,organisation_type,product_model,problem_type,engineer,priority,channel}',
         since, until, as_of, zone, tenant);
+    -- the incremental rollups (65_kpi_rollup.sql) when they answer exactly
+    grain := aftersales_internal.rollup_grain(period, since, until, as_of, zone, tenant);
+    IF grain IS NOT NULL THEN
+        RETURN QUERY SELECT * FROM aftersales_internal.rollup_service(period, dimension, since, until, as_of,
+                                                                          zone, tenant, grain);
+        RETURN;
+    END IF;
     d := aftersales_internal.kpi_dimension_sql(dimension);
     RETURN QUERY EXECUTE pg_catalog.format($q$
 SELECT q.* FROM (
@@ -212,11 +220,19 @@ LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan
 AS $$
+DECLARE
+    grain text;
 BEGIN
     zone := COALESCE(zone, aftersales.reporting_zone(tenant));
     PERFORM aftersales_internal.kpi_check('kpi_staff',
         'SELECT * FROM aftersales.kpi_staff(''month'', ''2026-01-01'', ''2027-01-01'');',
         period, NULL, NULL, since, until, as_of, zone, tenant);
+    -- the incremental rollups (65_kpi_rollup.sql) when they answer exactly
+    grain := aftersales_internal.rollup_grain(period, since, until, as_of, zone, tenant);
+    IF grain IS NOT NULL THEN
+        RETURN QUERY SELECT * FROM aftersales_internal.rollup_staff(period, since, until, as_of, zone, tenant, grain);
+        RETURN;
+    END IF;
     RETURN QUERY EXECUTE pg_catalog.format($q$
 SELECT q.* FROM (
 SELECT %1$s AS period_start, k.engineer_id, pg_catalog.max(k.engineer_name),

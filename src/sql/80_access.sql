@@ -67,15 +67,17 @@ SELECT pg_catalog.pg_extension_config_dump('aftersales.members', '');
 -- not dumped: a change of it is a change of the install script.
 CREATE TABLE aftersales.event_rights (
     kind              text    NOT NULL CHECK (kind = 'sweep' OR kind::aftersales.member_kind IS NOT NULL),
-    event             text    NOT NULL CHECK (event IN ('edit', 'edit_closed') OR event::aftersales.ticket_event IS NOT NULL),
+    event             text    NOT NULL CHECK (event ~ '^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$'
+                                              OR event IN ('edit', 'edit_closed')
+                                              OR aftersales_internal.value_listed('aftersales.ticket_event', event)),
     own_tickets_only  boolean NOT NULL DEFAULT false,
     PRIMARY KEY (kind, event)
 );
 COMMENT ON TABLE aftersales.event_rights IS
   'The events each kind of member may fire on a ticket (edit: a plain change of free fields; edit_closed: after close); no row, no right';
 COMMENT ON COLUMN aftersales.event_rights.kind IS 'Member kind, or sweep for the scheduled sweep';
-COMMENT ON COLUMN aftersales.event_rights.event IS 'Event of the closed loop, edit or edit_closed';
-COMMENT ON COLUMN aftersales.event_rights.own_tickets_only IS 'Only on tickets assigned to the member''s engineer row';
+COMMENT ON COLUMN aftersales.event_rights.event IS 'Event of the closed loop, edit or edit_closed; <machine>.<event> for the events of the service modules'' objects (aftersales.state_transitions)';
+COMMENT ON COLUMN aftersales.event_rights.own_tickets_only IS 'Only on tickets assigned to the member''s engineer row (for a module''s object: whose engineer_id is theirs)';
 INSERT INTO aftersales.event_rights (kind, event, own_tickets_only)
 SELECT 'admin', e::text, false FROM pg_catalog.unnest(pg_catalog.enum_range(NULL::aftersales.ticket_event)) e
  WHERE e::text OPERATOR(pg_catalog.<>) 'edit'   -- the right to edit is edit and edit_closed, below

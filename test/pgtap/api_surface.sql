@@ -33,6 +33,7 @@ INSERT INTO api VALUES
  ('start_work', true), ('sweep', false), ('sweep_until_done', false), ('take_over_ticket', true),
  ('ticket_state', false), ('ticket_transition_rule', true), ('ticket_transitions', true), ('transfer_ticket', true),
  ('unacknowledged_alerts', true), ('unlock_ticket', true), ('unschedule_sweeps', false), ('whoami', true),
+ ('check_kpi_rollups', false), ('fold_kpi_rollups', false), ('rebuild_kpi_rollups', false),
  -- dispatch, workforce and knowledge
  ('acknowledge_dispatch_alert', true), ('attendance_days', true), ('auto_assign', true), ('auto_assign_pending', false),
  ('check_articles', false), ('check_in', true), ('check_out', true), ('check_position', true), ('create_article', true),
@@ -48,7 +49,9 @@ CREATE TEMP TABLE caller_path (name text PRIMARY KEY);
 INSERT INTO caller_path VALUES
  ('tickets_row_check'), ('ticket_escalation_matters'), ('ticket_event'), ('ticket_open'), ('declare_event'),
  ('require_engineer'), ('bad_item'), ('value_listed'), ('value_list'), ('is_watch_clock'),
- ('kpi_check'), ('kpi_config'), ('kpi_dimension_sql'), ('kpi_period_sql');
+ ('kpi_check'), ('kpi_config'), ('kpi_dimension_sql'), ('kpi_period_sql'),
+ ('rollup_facts'), ('rollup_rows'), ('rollup_affected'), ('rollup_grain'), ('rollup_contrib'), ('rollup_label'),
+ ('rollup_service'), ('rollup_staff');
 
 -- \df aftersales.* lists the API and nothing else.
 SELECT is(ARRAY(SELECT DISTINCT p.proname::text FROM pg_proc p WHERE p.pronamespace = 'aftersales'::regnamespace ORDER BY 1),
