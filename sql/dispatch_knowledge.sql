@@ -16,12 +16,11 @@ INSERT INTO aftersales.customers (name) VALUES ('Acme');
 INSERT INTO aftersales.organisations (level, org_type, name) VALUES ('hq', 'headquarters', 'HQ');
 INSERT INTO aftersales.engineers (org_id, name) VALUES (1, 'Li');
 
--- the machine
-SELECT s.from_state, e.event, t.to_state, t.needs_reason
-  FROM unnest(ARRAY['', 'draft', 'review', 'published', 'retired']) s (from_state),
-       unnest(ARRAY['create', 'edit', 'submit', 'reject', 'publish', 'retire', 'revise']) e (event),
-       LATERAL aftersales_internal.kb_article_transition(s.from_state, e.event) t
- WHERE t.to_state IS NOT NULL ORDER BY 1, 2;
+-- the machine, on the state machine engine, and who may fire its events
+SELECT from_state, event, to_state, needs_reason FROM aftersales.state_transitions
+ WHERE machine = 'kb_article' ORDER BY 1, 2;
+SELECT event, string_agg(kind, ', ' ORDER BY kind) AS kinds, bool_or(own_tickets_only) AS own_only
+  FROM aftersales.event_rights WHERE event LIKE 'kb\_article.%' GROUP BY event ORDER BY 1;
 
 -- write, review, publish
 SELECT aftersales.create_article(1, '压缩机运行异响', '压缩机运行时有金属撞击声，机组振动明显', '1. 紧固地脚螺栓；2. 更换减震垫',
@@ -49,7 +48,8 @@ SELECT article_id, version, title, published_at FROM aftersales.kb_article_versi
 SELECT aftersales.publish_article(3);
 SELECT aftersales.reject_article(1, NULL);
 SELECT aftersales.edit_article(1, '{"title": "new title"}');
-SELECT aftersales.retire_article(1, NULL);
+SELECT aftersales.retire_article(1, NULL, at => '2026-03-02 12:00+08');
+SELECT aftersales.retire_article(1, 'old', at => '2026-03-02 08:00+08');
 -- bad input
 SELECT aftersales.edit_article(3, '{"state": "published"}');
 SELECT aftersales.edit_article(3, '[]');
@@ -105,5 +105,45 @@ SELECT aftersales.draft_article_from_ticket(2);
 SELECT aftersales.retire_article(2, 'model discontinued', at => '2026-03-04 09:00+08');
 SELECT rank, article_id FROM aftersales.search_articles('water stays cold');
 
--- every article is the replay of its log
+-- a direct statement is judged like the API: it names its event and
+-- raises event_seq by one, and the engine logs it
+UPDATE aftersales.kb_articles SET title = 'no event' WHERE article_id = 3;
+UPDATE aftersales.kb_articles SET title = 'no event', event_seq = event_seq + 1 WHERE article_id = 3;
+UPDATE aftersales.kb_articles SET event = 'publish', event_at = '2026-03-04 10:00+08', event_seq = event_seq + 1 WHERE article_id = 3;
+UPDATE aftersales.kb_articles SET state = 'published', event = 'edit', event_at = '2026-03-04 10:00+08', event_seq = event_seq + 1
+ WHERE article_id = 3;
+UPDATE aftersales.kb_articles SET title = '压缩机上电不启动', event = 'edit', event_at = '2026-03-04 10:00+08', event_seq = event_seq + 1
+ WHERE article_id = 3;
+SELECT seq, event, from_state, to_state, changes - 'search_text' AS changes, changes ? 'search_text' AS search_text_changed
+  FROM aftersales.kb_article_events WHERE article_id = 3 ORDER BY seq;
+UPDATE aftersales.kb_article_events SET reason = 'x' WHERE article_id = 3;
+
+-- under access control: agents and engineers write and submit, managers
+-- review; the actor is the authenticated login
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS regress_kb_agent, regress_kb_manager;
+RESET client_min_messages;
+CREATE ROLE regress_kb_agent LOGIN IN ROLE aftersales_agent;
+CREATE ROLE regress_kb_manager LOGIN IN ROLE aftersales_manager;
+INSERT INTO aftersales.members (name, kind, org_id) VALUES ('regress_kb_agent', 'agent', 1), ('regress_kb_manager', 'manager', 1);
+SET SESSION AUTHORIZATION regress_kb_agent;
+SELECT aftersales.submit_article(3, at => '2026-03-04 11:00+08');
+SELECT aftersales.publish_article(3, at => '2026-03-04 11:10+08');
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_kb_manager;
+SELECT aftersales.publish_article(3, at => '2026-03-04 11:10+08');
+RESET SESSION AUTHORIZATION;
+SELECT seq, event, actor FROM aftersales.kb_article_events WHERE article_id = 3 AND seq > 3 ORDER BY seq;
+SELECT version, published_by FROM aftersales.kb_article_versions WHERE article_id = 3;
+
+-- every article is the replay of its log; a change behind the engine's
+-- back shows
 SELECT * FROM aftersales.check_articles();
+ALTER TABLE aftersales.kb_articles DISABLE TRIGGER state_guard, DISABLE TRIGGER state_log;
+UPDATE aftersales.kb_articles SET cause = 'edited behind the log' WHERE article_id = 2;
+UPDATE aftersales.kb_articles SET state = 'draft' WHERE article_id = 3;
+ALTER TABLE aftersales.kb_articles ENABLE TRIGGER state_guard, ENABLE TRIGGER state_log;
+SELECT tenant_id, article_id, left(problem, 80) AS problem FROM aftersales.check_articles(1);
+SELECT * FROM aftersales.check_articles(2);
+DROP OWNED BY regress_kb_agent, regress_kb_manager;
+DROP ROLE regress_kb_agent, regress_kb_manager;

@@ -292,14 +292,15 @@ $$;
 -- an admin's) and the setting is unset, '' or its own tenant.  Then a verb
 -- succeeds exactly when its cell lists the kind.  A principal that does not
 -- resolve may only succeed where no row was scanned (the policies are
--- never evaluated), or on event_rights, the one table without tenant.
+-- never evaluated), or on event_rights and state_transitions, the shipped
+-- rules without tenant.
 -- Garbage in the setting is refused when it is set, whatever follows.  API
 -- calls aimed out of reach are judged by their leaks alone.
 UPDATE results r
    SET resolves = p.kind IS NOT NULL AND r.state IN ('unset', 'empty', 'own')
                   AND NOT (p.app_user IS NOT NULL AND p.kind = 'admin'),
        expect_ok = CASE WHEN r.verb = 'api' THEN NULL
-                        WHEN r.rel = 'event_rights' AND r.verb = 'select'
+                        WHEN r.rel IN ('event_rights', 'state_transitions') AND r.verb = 'select'
                         THEN p.p <> 'PUBLIC' AND NOT (p.app_user IS NOT NULL AND p.kind = 'admin')
                              AND r.state <> 'garbage'   -- refused by the setting's own check
                         ELSE p.kind IS NOT NULL AND r.state IN ('unset', 'empty', 'own')
@@ -328,7 +329,8 @@ SELECT is_empty($$SELECT r.p, r.state, r.rel, r.seen, f.visible FROM results r
                    ORDER BY 1, 2, 3$$,
                 'each principal that reads a table sees exactly the rows of its tenant and scope');
 SELECT is_empty($$SELECT DISTINCT p, state, verb, rel, outcome FROM results
-                   WHERE state IN ('other', 'garbage') AND outcome = 'ok' AND seen > 0 AND rel <> 'event_rights'$$,
+                   WHERE state IN ('other', 'garbage') AND outcome = 'ok' AND seen > 0
+                     AND rel NOT IN ('event_rights', 'state_transitions')$$,
                 'another tenant or garbage in the setting reaches no row, whatever the verb');
 -- The matrix's line.
 SELECT diag(format('%s cases, %s leaks', (SELECT count(*) FROM results), (SELECT count(*) FROM results WHERE leaked > 0)));

@@ -16,7 +16,7 @@
 \pset tuples_only true
 \pset pager off
 BEGIN;
-SELECT plan(22);
+SELECT plan(24);
 SET LOCAL client_min_messages = warning;
 SET LOCAL TimeZone = 'UTC';
 
@@ -134,6 +134,11 @@ SELECT ok((SELECT count(*) FROM aftersales.ticket_resolutions r JOIN run USING (
           AND (SELECT count(*) FROM aftersales.kb_articles k JOIN run USING (tenant_id) WHERE k.state = 'published') > 0
           AND (SELECT count(*) FROM aftersales.attendance_events a JOIN run USING (tenant_id)) > 0,
           'the generated tenant has resolutions, published articles and attendance');
+SELECT is_empty($$SELECT * FROM aftersales.check_articles((SELECT tenant_id FROM run))$$,
+                'the generated articles replay from their log through the state machine engine');
+SELECT is((SELECT count(*) FROM aftersales.kb_article_events e JOIN run USING (tenant_id) WHERE e.event = 'publish'),
+          (SELECT count(*) FROM aftersales.kb_article_versions v JOIN run USING (tenant_id)),
+          'each publish event of the log kept its version');
 SELECT is((SELECT sum(resolutions) FROM aftersales.kb_remote_monthly)::bigint,
           (SELECT count(*) FROM aftersales.ticket_resolutions r JOIN run USING (tenant_id)),
           'kb_remote_monthly counts every resolution once');

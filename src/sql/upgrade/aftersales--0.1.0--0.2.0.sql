@@ -13391,106 +13391,44 @@ COMMENT ON COLUMN aftersales.kb_article_events.changes IS 'Every column changed:
 SELECT pg_catalog.pg_extension_config_dump('aftersales.kb_article_events', '');
 CREATE TRIGGER append_only
     BEFORE UPDATE OR DELETE ON aftersales.kb_article_events
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('Record a new event instead, for example: SELECT aftersales.revise_article(12);');
 CREATE TRIGGER append_only_truncate
     BEFORE TRUNCATE ON aftersales.kb_article_events
-    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.append_only('Record a new event instead, for example: SELECT aftersales.revise_article(12);');
 
--- The life cycle (machine kb_article), enforced by a guard of this module
--- written to the interface of the generic state machine engine (same
--- columns, same log): draft → review → published → retired; edit changes a
--- draft or an article in review, reject (with a reason) sends a review
--- back, revise starts the next version of a published or retired article,
--- retire needs a reason.  Every INSERT and UPDATE names its event.
-CREATE FUNCTION aftersales_internal.kb_article_transition(from_state text, event text, OUT to_state text, OUT needs_reason boolean)
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT t.to_state, t.needs_reason
-      FROM (VALUES ('', 'create', 'draft', false), ('draft', 'edit', 'draft', false), ('draft', 'submit', 'review', false),
-                   ('review', 'edit', 'review', false), ('review', 'reject', 'draft', true),
-                   ('review', 'publish', 'published', false), ('published', 'retire', 'retired', true),
-                   ('published', 'revise', 'draft', false), ('retired', 'revise', 'draft', false))
-           AS t (from_state, event, to_state, needs_reason)
-     WHERE t.from_state = kb_article_transition.from_state AND t.event = kb_article_transition.event
-$$;
-COMMENT ON FUNCTION aftersales_internal.kb_article_transition(text, text) IS
-  'Internal: the transitions of an article (machine kb_article): the state an event leads to from a state and whether it needs a reason; none when not allowed';
+-- The life cycle (machine kb_article), on the state machine engine
+-- (81_state_machine.sql): draft → review → published → retired; edit
+-- changes a draft or an article in review, reject (with a reason) sends a
+-- review back, revise starts the next version of a published or retired
+-- article, retire needs a reason.  Every INSERT and UPDATE names its event
+-- in the row; the engine's guard judges it and its log trigger writes
+-- kb_article_events.
+INSERT INTO aftersales.state_transitions (machine, from_state, event, to_state, needs_reason) VALUES
+    ('kb_article', '', 'create', 'draft', false),
+    ('kb_article', 'draft', 'edit', 'draft', false),
+    ('kb_article', 'draft', 'submit', 'review', false),
+    ('kb_article', 'review', 'edit', 'review', false),
+    ('kb_article', 'review', 'reject', 'draft', true),
+    ('kb_article', 'review', 'publish', 'published', false),
+    ('kb_article', 'published', 'retire', 'retired', true),
+    ('kb_article', 'published', 'revise', 'draft', false),
+    ('kb_article', 'retired', 'revise', 'draft', false);
+CREATE TRIGGER state_guard BEFORE INSERT OR UPDATE ON aftersales.kb_articles FOR EACH ROW
+    EXECUTE FUNCTION aftersales_internal.state_guard('kb_article', 'article_id', 'aftersales.kb_article_events');
+CREATE TRIGGER state_log AFTER INSERT OR UPDATE ON aftersales.kb_articles FOR EACH ROW
+    EXECUTE FUNCTION aftersales_internal.state_log('kb_article', 'article_id', 'aftersales.kb_article_events');
 
-CREATE FUNCTION aftersales_internal.kb_article_guard() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    from_state constant text := CASE WHEN TG_OP = 'INSERT' THEN '' ELSE OLD.state END;
-    to_s text;
-    nr boolean;
-BEGIN
-    IF NEW.event IS NULL THEN
-        RAISE EXCEPTION 'a change of an article must name its event'
-            USING ERRCODE = '55000',
-                  HINT = 'Use the article functions, for example: SELECT aftersales.submit_article(12);';
-    END IF;
-    SELECT x.to_state, x.needs_reason INTO to_s, nr FROM aftersales_internal.kb_article_transition(from_state, NEW.event) x;
-    IF to_s IS NULL THEN
-        RAISE EXCEPTION 'article %: event % is not allowed in state %', COALESCE(NEW.article_id::text, '(new)'),
-                pg_catalog.left(NEW.event, 64), CASE WHEN from_state = '' THEN '(creation)' ELSE from_state END
-            USING ERRCODE = '55000',
-                  HINT = COALESCE('Allowed events: ' || (SELECT pg_catalog.string_agg(x.e, ', ' ORDER BY x.e)
-                                                          FROM pg_catalog.unnest(ARRAY['create', 'edit', 'submit', 'reject', 'publish', 'retire', 'revise']) x (e)
-                                                         WHERE (aftersales_internal.kb_article_transition(from_state, x.e)).to_state IS NOT NULL) || '.',
-                                  'No event is allowed in this state.');
-    END IF;
-    IF nr AND COALESCE(pg_catalog.btrim(NEW.event_reason), '') = '' THEN
-        RAISE EXCEPTION 'event % of an article needs a reason', NEW.event
-            USING ERRCODE = '22004',
-                  HINT = pg_catalog.format('Say why, for example: SELECT aftersales.%s_article(12, reason => ''superseded by article 15'');', NEW.event);
-    END IF;
-    IF NEW.event_at IS NULL OR NOT pg_catalog.isfinite(NEW.event_at)
-       OR (TG_OP = 'UPDATE' AND NEW.event_at < OLD.event_at) THEN
-        RAISE EXCEPTION 'invalid time of an article''s event: %', COALESCE(NEW.event_at::text, 'NULL')
-            USING ERRCODE = '22008',
-                  DETAIL = CASE WHEN TG_OP = 'UPDATE' THEN pg_catalog.format('The previous event was at %s.', OLD.event_at) END,
-                  HINT = 'Events of an article are finite and in time order.';
-    END IF;
-    NEW.state := to_s;
-    NEW.event_seq := CASE WHEN TG_OP = 'INSERT' THEN 1 ELSE OLD.event_seq + 1 END;
-    NEW.event_by := aftersales.actor();
-    IF NOT nr AND NEW.event NOT IN ('reject', 'retire') AND TG_OP = 'UPDATE' AND NEW.event_reason IS NOT DISTINCT FROM OLD.event_reason THEN
-        NEW.event_reason := NULL;
-    END IF;
-    RETURN NEW;
-END
-$$;
-COMMENT ON FUNCTION aftersales_internal.kb_article_guard() IS
-  'Trigger: holds every INSERT and UPDATE of kb_articles to the article life cycle (the named event must be allowed from the state; reject and retire need a reason; events in time order) and numbers the events';
-
--- The log row of each change, with every column changed (but the event
--- columns) as {"column": [old, new]}.  As the owner: nobody writes the log.
-CREATE FUNCTION aftersales_internal.kb_article_log() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    o jsonb := CASE WHEN TG_OP = 'INSERT' THEN '{}'::jsonb ELSE pg_catalog.to_jsonb(OLD) END;
-BEGIN
-    INSERT INTO aftersales.kb_article_events (tenant_id, article_id, seq, event, from_state, to_state, actor, at, reason, changes)
-    VALUES (NEW.tenant_id, NEW.article_id, NEW.event_seq, NEW.event, CASE WHEN TG_OP = 'INSERT' THEN '' ELSE OLD.state END,
-            NEW.state, NEW.event_by, NEW.event_at, NEW.event_reason,
-            COALESCE((SELECT pg_catalog.jsonb_object_agg(n.key, pg_catalog.jsonb_build_array(o -> n.key, n.value))
-                        FROM pg_catalog.jsonb_each(pg_catalog.to_jsonb(NEW)) n
-                       WHERE n.key NOT IN ('state', 'event', 'event_at', 'event_by', 'event_reason', 'event_seq', 'search_text')
-                         AND (o -> n.key) IS DISTINCT FROM n.value), '{}'));
-    RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION aftersales_internal.kb_article_log() IS
-  'Trigger: appends the log row of each change of an article (event, states, actor, time, reason, the columns changed)';
-REVOKE ALL ON FUNCTION aftersales_internal.kb_article_log() FROM PUBLIC;
-CREATE TRIGGER kb_article_guard BEFORE INSERT OR UPDATE ON aftersales.kb_articles
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.kb_article_guard();
-CREATE TRIGGER kb_article_log AFTER INSERT OR UPDATE ON aftersales.kb_articles
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.kb_article_log();
+-- Who may fire which article event: admins and managers review (all
+-- events); agents and engineers write and revise articles and send them to
+-- review.  Articles are nobody's own, so no right is own-only.
+INSERT INTO aftersales.event_rights (kind, event, own_tickets_only)
+SELECT k, 'kb_article.' || e, false
+  FROM pg_catalog.unnest(ARRAY['admin', 'manager']) k,
+       pg_catalog.unnest(ARRAY['create', 'edit', 'submit', 'reject', 'publish', 'retire', 'revise']) e
+UNION ALL
+SELECT k, 'kb_article.' || e, false
+  FROM pg_catalog.unnest(ARRAY['agent', 'engineer']) k,
+       pg_catalog.unnest(ARRAY['create', 'edit', 'submit', 'revise']) e;
 
 -- What each published version said, for "what did the engineer read".
 CREATE TABLE aftersales.kb_article_versions (
@@ -13524,8 +13462,10 @@ CREATE TRIGGER append_only
     FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only();
 
 -- ---------------------------------------------------------------------------
--- The article API: one UPDATE (or INSERT) per event; the state machine
--- engine's trigger judges it (see the transitions below).
+-- The article API: one UPDATE (or INSERT) per event, naming the event, its
+-- time and reason in the row; the state machine engine's guard judges it
+-- (the transitions above) and takes the actor from the authenticated
+-- identity (event_by = NULL: none claimed).
 
 CREATE FUNCTION aftersales_internal.require_article(article bigint, tenant bigint, fn text) RETURNS aftersales.kb_articles
 LANGUAGE plpgsql STABLE
@@ -13612,7 +13552,7 @@ BEGIN
         END IF;
     END LOOP;
     UPDATE aftersales.kb_articles x
-       SET event = 'edit', event_at = edit_article.at, event_reason = NULL,
+       SET event = 'edit', event_at = edit_article.at, event_reason = NULL, event_by = NULL, event_seq = x.event_seq + 1,
            title = CASE WHEN changes ? 'title' THEN changes ->> 'title' ELSE x.title END,
            symptom = CASE WHEN changes ? 'symptom' THEN changes ->> 'symptom' ELSE x.symptom END,
            cause = CASE WHEN changes ? 'cause' THEN changes ->> 'cause' ELSE x.cause END,
@@ -13642,7 +13582,8 @@ DECLARE
     s text;
 BEGIN
     UPDATE aftersales.kb_articles x
-       SET event = article_event.event, event_at = article_event.at, event_reason = article_event.reason,
+       SET event = article_event.event, event_at = article_event.at, event_reason = article_event.reason, event_by = NULL,
+           event_seq = x.event_seq + 1,
            version = CASE WHEN article_event.event = 'publish' THEN x.version + 1 ELSE x.version END
      WHERE x.tenant_id = tenant AND x.article_id = a.article_id
     RETURNING x.state INTO s;
@@ -14037,7 +13978,7 @@ BEGIN
                                   'range_hours', 'engineer_zones', 'split_days', 'require_days', 'dispatch_alert', 'engineer_load',
                                   'seniority_rank', 'org_ancestors', 'rank_engineers', 'require_ticket', 'auto_assign',
                                   'dispatch_at_entry', 'dispatch_shift_check', 'holding_intervals', 'board_days', 'engineer_months',
-                                  'require_article', 'article_event', 'trgm_schema', 'kb_article_transition', 'kb_article_guard')
+                                  'require_article', 'article_event', 'trgm_schema')
               ORDER BY 1 LOOP
         EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO aftersales_admin, aftersales_manager, aftersales_agent, '
@@ -14049,53 +13990,30 @@ $$;
 -- ---------------------------------------------------------------------------
 -- Articles = replay of their log
 
--- Replays each article's log (the changes of every event, in order) and
--- compares the result with the stored row: the state and event count, and
--- every content column.  No rows: every article is what its log says.
+-- The engine's replay over the article log, per tenant (each tenant's
+-- call a Citus router sends to one worker): every article's log is a chain
+-- of kb_article transitions, and its state, last event and every column
+-- are what the logged changes rebuild.  No rows: every article is what its
+-- log says.
 CREATE FUNCTION aftersales.check_articles(tenant bigint DEFAULT NULL)
-    RETURNS TABLE (tenant_id bigint, article_id bigint, item text, stored text, replayed text)
-LANGUAGE plpgsql STABLE
+    RETURNS TABLE (tenant_id bigint, article_id bigint, problem text)
+LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    k record;
-    r jsonb;
-    s jsonb;
-    c text;
-BEGIN
-    FOR k IN SELECT a.* FROM aftersales.kb_articles a
-              WHERE check_articles.tenant IS NULL OR a.tenant_id = check_articles.tenant
-              ORDER BY a.tenant_id, a.article_id LOOP
-        tenant_id := k.tenant_id;
-        article_id := k.article_id;
-        s := pg_catalog.to_jsonb(k);
-        r := '{}';
-        SELECT COALESCE(pg_catalog.jsonb_object_agg(x.key, x.value), '{}') INTO r
-          FROM (SELECT DISTINCT ON (ch.key) ch.key, ch.value -> 1 AS value
-                  FROM aftersales.kb_article_events e, pg_catalog.jsonb_each(e.changes) ch
-                 WHERE e.tenant_id = k.tenant_id AND e.article_id = k.article_id
-                 ORDER BY ch.key, e.seq DESC) x;
-        r := r || pg_catalog.jsonb_build_object(
-            'state', (SELECT e.to_state FROM aftersales.kb_article_events e
-                       WHERE e.tenant_id = k.tenant_id AND e.article_id = k.article_id ORDER BY e.seq DESC LIMIT 1),
-            'event_seq', (SELECT pg_catalog.count(*) FROM aftersales.kb_article_events e
-                           WHERE e.tenant_id = k.tenant_id AND e.article_id = k.article_id));
-        FOREACH c IN ARRAY ARRAY['state', 'event_seq', 'product_line_id', 'model_id', 'problem_type_id', 'title', 'symptom',
-                                 'cause', 'solution', 'attachments', 'language', 'source_ticket_id', 'version'] LOOP
-            IF (s -> c) IS DISTINCT FROM COALESCE(r -> c, 'null'::jsonb) AND NOT (s -> c = 'null' AND r -> c IS NULL) THEN
-                item := c;
-                stored := s ->> c;
-                replayed := r ->> c;
-                RETURN NEXT;
-            END IF;
-        END LOOP;
-    END LOOP;
-END
+    SELECT t.tenant_id, c.id, c.problem
+      FROM aftersales.tenants t,
+           aftersales_internal.state_machine_check('kb_article', 'aftersales.kb_articles', 'aftersales.kb_article_events',
+                                                   'article_id', t.tenant_id) c
+     WHERE check_articles.tenant IS NULL OR t.tenant_id = check_articles.tenant
+     ORDER BY 1, 2, 3
 $$;
 COMMENT ON FUNCTION aftersales.check_articles(bigint) IS
-  'Proves every knowledge article is the replay of its log (state, event count and content columns from the logged changes); returns one row per difference, none when all agree';
+  'Proves every knowledge article is the replay of its log (a chain of the kb_article transitions; state, last event and every column as the logged changes rebuild them), for one tenant or all; returns one row per difference, none when all agree';
 REVOKE ALL ON FUNCTION aftersales.check_articles(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aftersales.check_articles(bigint) TO aftersales_admin, aftersales_auditor;
+-- check_articles runs with the caller's rights: its callers run the replay.
+GRANT EXECUTE ON FUNCTION aftersales_internal.state_machine_check(text, regclass, regclass, text, bigint)
+    TO aftersales_admin, aftersales_auditor;
 
 -- aftersales install script, part 86: the dispatch, workforce and
 -- knowledge step of generate_sample_data.  It runs after the tickets'
