@@ -153,14 +153,20 @@ SET session_replication_role = replica;
 ALTER TABLE aftersales.tickets DISABLE TRIGGER zz_ticket_guard;
 RESET SESSION AUTHORIZATION;
 
--- The sweep's login: across tenants (BYPASSRLS), least privilege, and it
--- fires only what event_rights grants kind sweep (the lock at the
--- customer-requested date).
-CREATE ROLE regress_acl_sweep LOGIN BYPASSRLS IN ROLE aftersales_sweep;
+-- The sweep's login: across tenants without BYPASSRLS (one tenant at a
+-- time, under row security), least privilege, and it fires only what
+-- event_rights grants kind sweep (the lock at the customer-requested date).
+CREATE ROLE regress_acl_sweep LOGIN IN ROLE aftersales_sweep;
 SET SESSION AUTHORIZATION regress_acl_sweep;
-SELECT claimed, locks, errors FROM aftersales.sweep(now => '2024-05-06 13:00+00');
-SELECT ticket_id, status, last_actor FROM aftersales.tickets WHERE ticket_id = 5;
+SELECT tenant_id, claimed, locks, errors FROM aftersales.sweep(now => '2024-05-06 13:00+00');
+-- one run per tenant, and the setting as it was
+SELECT current_setting('aftersales.tenant_id') = '' AS setting_restored;
+RESET SESSION AUTHORIZATION;
+SELECT tenant_id, claimed, locks FROM aftersales.sweep_runs ORDER BY tenant_id, run_id;
+SET SESSION AUTHORIZATION regress_acl_sweep;
+SELECT aftersales.prune_sweep_runs(before => '2100-01-01') AS pruned;
 SET aftersales.tenant_id = '1';
+SELECT ticket_id, status, last_actor FROM aftersales.tickets WHERE ticket_id = 5;
 SELECT aftersales.cancel_ticket(5, reason => 'the sweep does not cancel', at => '2024-05-06 14:00+00');
 RESET aftersales.tenant_id;
 RESET SESSION AUTHORIZATION;

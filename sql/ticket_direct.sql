@@ -56,7 +56,7 @@ UPDATE aftersales.tickets SET status = 'new' WHERE ticket_id = 3;
 UPDATE aftersales.tickets SET attempt_count = 5 WHERE ticket_id = 1;
 UPDATE aftersales.tickets SET resolved_at = '2024-06-03 09:00+00' WHERE ticket_id = 1;
 UPDATE aftersales.tickets SET event_seq = 99 WHERE ticket_id = 1;
-UPDATE aftersales.tickets SET customer_id = 1, problem_type_id = 2 WHERE ticket_id = 1;
+UPDATE aftersales.tickets SET customer_id = customer_id + 1 WHERE ticket_id = 1;
 UPDATE aftersales.tickets SET opened_at = '2024-01-01' WHERE ticket_id = 1;
 UPDATE aftersales.tickets SET description = 'entered by INSERT, edited', requested_at = '2024-06-04 12:00+00', field = true
  WHERE ticket_id = 1;

@@ -1,5 +1,5 @@
--- Field changes are events: a change of description, org_id, requested_at
--- or field is event edit, with who, when, and the old and new values,
+-- Field changes are events: a change of description, org_id, requested_at,
+-- field, channel, unit, product model or problem type is event edit, with who, when, and the old and new values,
 -- whether made by a direct UPDATE or by aftersales.edit_ticket(); after
 -- close or cancel only a manager or an admin may make one.
 \i sql/fixtures/fresh_extension.sql
@@ -65,8 +65,8 @@ BEGIN;
 SET LOCAL aftersales.event = 'retarget';
 UPDATE aftersales.tickets SET priority = 'A', org_id = 5 WHERE ticket_id = 1;
 ROLLBACK;
--- Fields fixed at entry stay fixed.
-UPDATE aftersales.tickets SET channel = 'web' WHERE ticket_id = 1;
+-- The customer is fixed at entry.
+UPDATE aftersales.tickets SET customer_id = customer_id + 1 WHERE ticket_id = 1;
 
 -- After close: an engineer and an agent are refused (42501), a manager may.
 SELECT aftersales.assign_ticket(2, 1), aftersales.resolve_ticket(2, 'fixed'), aftersales.follow_up(2, satisfied => true);
@@ -77,10 +77,11 @@ INSERT INTO aftersales.members (name, kind, org_id) VALUES ('regress_edit_agent'
 INSERT INTO aftersales.members (name, kind, org_id, engineer_id) VALUES ('regress_edit_eng', 'engineer', 4, 1);
 SET aftersales.now = '2024-05-06 11:00:00+00';
 SET SESSION AUTHORIZATION regress_edit_eng;
-\set VERBOSITY verbose
+-- (the SQLSTATE echoed: verbose errors would pin the C source's line)
 UPDATE aftersales.tickets SET description = 'edited after close' WHERE ticket_id = 2;
+\echo :LAST_ERROR_SQLSTATE
 SELECT aftersales.edit_ticket(2, changes => '{"description": "edited after close"}');
-\set VERBOSITY default
+\echo :LAST_ERROR_SQLSTATE
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_edit_agent;
 SELECT aftersales.edit_ticket(2, changes => '{"description": "edited after close"}');
@@ -108,6 +109,46 @@ SELECT * FROM aftersales.check_tickets();
 SET aftersales.now = '2024-05-06 12:00:00+00';
 SELECT aftersales.edit_ticket(1, changes => '{"description": "after the hidden change"}');
 SELECT tenant_id, ticket_id, item, stored, replayed FROM aftersales.check_tickets();
+
+-- Channel, unit, model and problem type are edits too: old and new in the
+-- log, the occurrence counts follow the model and the problem type, the
+-- SLA clocks stay (they follow the agreement, the priority and the day of
+-- entry), and replay agrees.
+INSERT INTO aftersales.product_lines (code, name) VALUES ('HVAC', 'Air conditioning');
+INSERT INTO aftersales.product_models (product_line_id, code, name) VALUES (1, 'AC-1', 'AC one'), (1, 'AC-2', 'AC two');
+INSERT INTO aftersales.customers (name, org_id) VALUES ('Other Co', 4);
+INSERT INTO aftersales.units (customer_id, model_id, serial) VALUES (1, 2, 'SN-1'), (2, 1, 'SN-2');
+INSERT INTO aftersales.problem_types (code, name) VALUES ('NOISE', 'Noise');
+SET aftersales.now = '2024-05-06 13:00:00+00';
+SELECT aftersales.open_ticket(customer => 1, problem_type => 1, priority => 'B', description => 'noisy', model => 1, org => 4);
+CREATE TEMP TABLE clocks_before AS SELECT * FROM aftersales.ticket_sla WHERE ticket_id = 3;
+SELECT aftersales.edit_ticket(3, changes => '{"channel": "wechat", "problem_type_id": 2}', reason => 'reclassified',
+                              at => '2024-05-06 13:10+00');
+-- a unit brings its model
+SELECT aftersales.edit_ticket(3, changes => '{"unit_id": 1}', at => '2024-05-06 13:20+00');
+SELECT seq, event, reason, payload FROM aftersales.ticket_events WHERE ticket_id = 3 AND event = 'edit' ORDER BY seq;
+SELECT channel, unit_id, model_id, problem_type_id FROM aftersales.tickets WHERE ticket_id = 3;
+SELECT kind, id, occurrences FROM aftersales.occurrence_counts ORDER BY kind, id;
+SELECT * FROM aftersales.check_occurrences();
+SELECT aftersales.compact_occurrences() > 0 AS compacted;
+SELECT * FROM aftersales.check_occurrences();
+SELECT count(*) AS clocks_changed FROM (SELECT * FROM aftersales.ticket_sla WHERE ticket_id = 3
+                                        EXCEPT SELECT * FROM clocks_before) c;
+SELECT aftersales.replay_ticket(1, 3) = aftersales.ticket_state(1, 3) AS same, aftersales.ticket_state(1, 3)->'fields' AS fields;
+-- Refusals: another customer's unit, an unknown unit, a channel not in the list.
+SELECT aftersales.edit_ticket(3, changes => '{"unit_id": 2}');
+SELECT aftersales.edit_ticket(3, changes => '{"unit_id": 99}');
+SELECT aftersales.edit_ticket(3, changes => '{"channel": "fax"}', at => '2024-05-06 13:30+00');
+-- After close, a problem type is a manager's change too.
+SET SESSION AUTHORIZATION regress_edit_agent;
+SELECT aftersales.edit_ticket(2, changes => '{"problem_type_id": 2}');
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_edit_mgr;
+SELECT aftersales.edit_ticket(2, changes => '{"problem_type_id": 2}', reason => 'reclassified after close');
+RESET SESSION AUTHORIZATION;
+SELECT seq, actor, event, from_state, payload FROM aftersales.ticket_events WHERE ticket_id = 2 ORDER BY seq DESC LIMIT 1;
+SELECT * FROM aftersales.check_occurrences();
+SELECT tenant_id, ticket_id, item FROM aftersales.check_tickets() WHERE ticket_id <> 1;
 
 SET client_min_messages = warning;
 DROP OWNED BY regress_edit_agent, regress_edit_eng, regress_edit_mgr;

@@ -16,11 +16,13 @@
  * The tenant is the member's; a name in several tenants chooses one with
  * aftersales.tenant_id, and the choice is checked against membership.
  *
- * The caller is resolved once per statement (transaction, command id,
- * session user and both settings as the key) and kept, so that row-level
- * security policies, which call aftersales.current_tenant() and
- * aftersales.current_org_scope() in an initplan, cost one lookup per
- * statement.  The lookups run as the bootstrap superuser, so they neither
+ * The caller is resolved once per transaction (transaction, session user
+ * and both settings as the key; again after this backend changed members
+ * or organisations) and kept, so that row-level security policies, which
+ * call aftersales.current_tenant() and aftersales.current_org_scope() in
+ * an initplan, and the guard cost no lookup after the first.  A change of
+ * membership committed by another session meanwhile applies from the next
+ * transaction.  The lookups run as the bootstrap superuser, so they neither
  * recurse into the members table's own policies nor need grants.
  */
 #include "compat.h"
@@ -29,6 +31,7 @@
 #include "access/xact.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -54,7 +57,7 @@ typedef struct Caller
 	/* key */
 	bool		valid;
 	LocalTransactionId lxid;
-	CommandId	cid;
+	uint64		generation;
 	Oid			session_user;
 	char		tenant_setting[MAX_SETTING + 1];
 	char		user_setting[MAX_SETTING + 1];
@@ -133,7 +136,7 @@ parse_tenant(const char *v)
 
 /* Runs query as the bootstrap superuser (SPI connected by the caller). */
 static void
-run_privileged(const char *sql, int nargs, Oid *types, Datum *args)
+run_privileged(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types, Datum *args)
 {
 	Oid			save_uid;
 	int			save_ctx;
@@ -143,7 +146,23 @@ run_privileged(const char *sql, int nargs, Oid *types, Datum *args)
 	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_ctx | SECURITY_LOCAL_USERID_CHANGE);
 	PG_TRY();
 	{
-		rc = SPI_execute_with_args(sql, nargs, types, args, NULL, true, 0);
+		/*
+		 * Prepared once per backend and kept: parsing and planning these
+		 * lookups anew was most of their cost, paid by every statement
+		 * under row security.  The plan cache replans them when a table
+		 * changes (the extension recreated, say).
+		 */
+		if (*plan == NULL)
+		{
+			SPIPlanPtr	p = SPI_prepare(sql, nargs, types);
+
+			if (p == NULL)
+				elog(ERROR, "aftersales access: preparing a lookup: %s", SPI_result_code_string(SPI_result));
+			if (SPI_keepplan(p) != 0)
+				elog(ERROR, "aftersales access: keeping a lookup's plan");
+			*plan = p;
+		}
+		rc = SPI_execute_plan(*plan, args, NULL, true, 0);
 	}
 	PG_FINALLY();
 	{
@@ -153,6 +172,16 @@ run_privileged(const char *sql, int nargs, Oid *types, Datum *args)
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "aftersales access: lookup failed: %s", SPI_result_code_string(rc));
 }
+
+static SPIPlanPtr members_plan = NULL;
+
+/*
+ * Bumped by the trigger on members and organisations (access_changed
+ * below): a caller resolved before a change of either, in this backend,
+ * is resolved again.
+ */
+static uint64 access_generation = 0;
+static SPIPlanPtr scope_plan = NULL;
 
 static const char *const members_sql =
 	"SELECT m.tenant_id, m.kind::pg_catalog.text, m.org_id, m.engineer_id"
@@ -196,7 +225,7 @@ resolve_member(const char *tenant_setting)
 	args[1] = CStringGetTextDatum(caller.via);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "aftersales access: SPI_connect failed");
-	run_privileged(members_sql, 2, types, args);
+	run_privileged(&members_plan, members_sql, 2, types, args);
 	n = SPI_processed;
 
 	initStringInfo(&list);
@@ -248,7 +277,7 @@ resolve_member(const char *tenant_setting)
 		Datum		sargs[2] = {Int64GetDatum(caller.tenant), Int64GetDatum(caller.org)};
 		uint64		m;
 
-		run_privileged(scope_sql, 2, stypes, sargs);
+		run_privileged(&scope_plan, scope_sql, 2, stypes, sargs);
 		m = SPI_processed;
 		caller.whole_tenant = false;
 		if (caller.scope)
@@ -301,9 +330,7 @@ current_caller(void)
 	const char *ts = setting_or_empty("aftersales.tenant_id");
 	const char *us = setting_or_empty("aftersales.app_user");
 	LocalTransactionId lxid = MyProc->lxid;
-	CommandId	cid = GetCurrentCommandId(false);
-
-	if (caller.valid && caller.lxid == lxid && caller.cid == cid && caller.session_user == su &&
+	if (caller.valid && caller.lxid == lxid && caller.generation == access_generation && caller.session_user == su &&
 		strncmp(caller.tenant_setting, ts, MAX_SETTING) == 0 &&
 		strncmp(caller.user_setting, us, MAX_SETTING) == 0)
 	{
@@ -366,7 +393,7 @@ current_caller(void)
 	}
 
 	caller.lxid = lxid;
-	caller.cid = cid;
+	caller.generation = access_generation;
 	caller.session_user = su;
 	strlcpy(caller.tenant_setting, ts, sizeof(caller.tenant_setting));
 	strlcpy(caller.user_setting, us, sizeof(caller.user_setting));
@@ -396,29 +423,42 @@ access_actor(const char *claimed)
 	return c->name;
 }
 
+/*
+ * The right: the tenant's own row (aftersales.tenant_event_rights: grants
+ * or withdraws), else the shipped one (aftersales.event_rights).  Both are
+ * read by primary key; no row at all is no right.
+ */
 static const char *const rights_sql =
-	"SELECT r.own_tickets_only FROM aftersales.event_rights r"
-	" WHERE r.kind OPERATOR(pg_catalog.=) $1 AND r.event OPERATOR(pg_catalog.=) $2";
+	"SELECT x.allowed, x.own_tickets_only FROM ("
+	"  SELECT c.allowed, c.own_tickets_only, 0 AS rank FROM aftersales.tenant_event_rights c"
+	"   WHERE c.tenant_id OPERATOR(pg_catalog.=) $3 AND c.kind OPERATOR(pg_catalog.=) $1"
+	"     AND c.event OPERATOR(pg_catalog.=) $2"
+	"  UNION ALL"
+	"  SELECT true, r.own_tickets_only, 1 FROM aftersales.event_rights r"
+	"   WHERE r.kind OPERATOR(pg_catalog.=) $1 AND r.event OPERATOR(pg_catalog.=) $2"
+	") x ORDER BY x.rank LIMIT 1";
+static SPIPlanPtr rights_plan = NULL;
 
-/* Whether kind may fire event (a row of event_rights), and if only on its own. */
+/* Whether kind may fire event in tenant, and if only on its own. */
 static bool
-lookup_right(const char *kind, const char *event, bool *own_only)
+lookup_right(const char *kind, const char *event, int64 tenant, bool *own_only)
 {
-	Oid			types[2] = {TEXTOID, TEXTOID};
-	Datum		args[2];
+	Oid			types[3] = {TEXTOID, TEXTOID, INT8OID};
+	Datum		args[3];
 	bool		allowed = false;
 	bool		isnull;
 
 	*own_only = false;
 	args[0] = CStringGetTextDatum(kind);
 	args[1] = CStringGetTextDatum(event);
+	args[2] = Int64GetDatum(tenant);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "aftersales access: SPI_connect failed");
-	run_privileged(rights_sql, 2, types, args);
+	run_privileged(&rights_plan, rights_sql, 3, types, args);
 	if (SPI_processed > 0)
 	{
-		allowed = true;
-		*own_only = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		allowed = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		*own_only = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	}
 	SPI_finish();
 	return allowed;
@@ -434,7 +474,7 @@ access_check_event(int64 tenant, int64 ticket, const char *event, const char *st
 	if (!access_applies())
 		return;
 	c = current_caller();
-	if (!lookup_right(c->kind, event, &own_only))
+	if (!lookup_right(c->kind, event, tenant, &own_only))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("%s \"%s\" (%s) may not %s ticket " INT64_FORMAT,
@@ -464,7 +504,7 @@ access_check_right(const char *right, const char *noun, int64 tenant, int64 id,
 	if (!access_applies())
 		return;
 	c = current_caller();
-	if (!lookup_right(c->kind, right, &own_only))
+	if (!lookup_right(c->kind, right, tenant, &own_only))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("%s \"%s\" (%s) may not %s %s " INT64_FORMAT,
@@ -558,4 +598,18 @@ aftersales_current_member_kind(PG_FUNCTION_ARGS)
 	if (!access_applies())
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(current_caller()->kind));
+}
+
+/*
+ * Trigger, after each statement changing aftersales.members or
+ * aftersales.organisations: the kept caller is resolved again.
+ */
+PG_FUNCTION_INFO_V1(aftersales_access_changed);
+Datum
+aftersales_access_changed(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "aftersales_access_changed: not called by the trigger manager");
+	access_generation++;
+	return PointerGetDatum(NULL);
 }

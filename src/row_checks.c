@@ -408,7 +408,8 @@ aftersales_occurrences_row_check(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0) == PG_ARGISNULL(1))
 		row_violation("occurrences", hint, "exactly one of model_id and problem_type_id must be set.");
-	if (!PG_ARGISNULL(2) && PG_GETARG_INT64(2) <= 0)
-		row_violation("occurrences", hint, "n is %lld; it must be positive.", (long long) PG_GETARG_INT64(2));
+	/* negative: an edit moved a ticket to another model or problem type */
+	if (!PG_ARGISNULL(2) && PG_GETARG_INT64(2) == 0)
+		row_violation("occurrences", hint, "n is 0; a delta counts at least one ticket.");
 	PG_RETURN_BOOL(true);
 }

@@ -257,11 +257,11 @@ static const struct
 }			ticket_cols[NUM_COLS] = {
 	{"tenant_id", COL_FIXED, 0},
 	{"ticket_id", COL_FIXED, 0},
-	{"channel", COL_FIXED, 0},
+	{"channel", COL_FREE, 0},
 	{"customer_id", COL_FIXED, 0},
-	{"unit_id", COL_FIXED, 0},
-	{"model_id", COL_FIXED, 0},
-	{"problem_type_id", COL_FIXED, 0},
+	{"unit_id", COL_FREE, 0},
+	{"model_id", COL_FREE, 0},
+	{"problem_type_id", COL_FREE, 0},
 	{"opened_at", COL_FIXED, 0},
 	{"requested_at", COL_FREE, 0},
 	{"field", COL_FREE, 0},
@@ -762,7 +762,8 @@ check_event_order(int64 id, int ev, TimestampTz at, const Row *old)
 
 /*
  * An update that changes no state: a change of the free columns
- * (description, org_id, requested_at, field), declared as event edit or
+ * (description, org_id, requested_at, field, channel, unit_id, model_id,
+ * problem_type_id), declared as event edit or
  * not.  It is event edit, outside the closed loop: allowed in every state,
  * after close or cancel only with the right edit_closed (a manager's), and
  * recorded like any event (event_seq moves: ticket_log.c writes the row
@@ -837,7 +838,7 @@ guard_update(TriggerData *td)
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("column %s of ticket " INT64_FORMAT " cannot be changed",
 							ticket_cols[c].name, id),
-					 errdetail("It is fixed when the ticket is entered: the occurrence counts and SLA clocks were derived from it."),
+					 errdetail("It is fixed when the ticket is entered: the SLA clocks were derived from it."),
 					 errhint("Cancel the ticket and open a new one, for example: SELECT aftersales.cancel_ticket(" INT64_FORMAT ", reason => 'entered with the wrong customer');",
 							 id)));
 

@@ -353,9 +353,9 @@ json_free_value(StringInfo buf, int c, Datum v, bool isnull)
 
 	if (isnull)
 		appendStringInfoString(buf, "null");
-	else if (c == C_DESCRIPTION)
+	else if (c == C_DESCRIPTION || c == C_CHANNEL)
 		escape_json(buf, TextDatumGetCString(v));
-	else if (c == C_ORG)
+	else if (c == C_ORG || c == C_UNIT || c == C_MODEL || c == C_PROBLEM)
 		appendStringInfo(buf, INT64_FORMAT, DatumGetInt64(v));
 	else if (c == C_REQUESTED)
 		appendStringInfo(buf, "\"%s\"", JsonEncodeDateTime(tsbuf, v, TIMESTAMPTZOID, NULL));
@@ -378,7 +378,9 @@ json_changes(StringInfo buf, const Datum *old_v, const bool *old_n, const Datum 
 		const char *name;
 	}			free_cols[] = {
 		{C_DESCRIPTION, "description"}, {C_ORG, "org_id"},
-		{C_REQUESTED, "requested_at"}, {C_FIELD, "field"}
+		{C_REQUESTED, "requested_at"}, {C_FIELD, "field"},
+		{C_CHANNEL, "channel"}, {C_UNIT, "unit_id"}, {C_MODEL, "model_id"},
+		{C_PROBLEM, "problem_type_id"}
 	};
 	int			n = 0;
 
@@ -391,9 +393,9 @@ json_changes(StringInfo buf, const Datum *old_v, const bool *old_n, const Datum 
 
 		if (ISNULL(old, c) || ISNULL(new, c))
 			same = ISNULL(old, c) == ISNULL(new, c);
-		else if (c == C_DESCRIPTION)
+		else if (c == C_DESCRIPTION || c == C_CHANNEL)
 			same = DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID, COL(old, c), COL(new, c)));
-		else if (c == C_ORG)
+		else if (c == C_ORG || c == C_UNIT || c == C_MODEL || c == C_PROBLEM)
 			same = DatumGetInt64(COL(old, c)) == DatumGetInt64(COL(new, c));
 		else if (c == C_REQUESTED)
 			same = DatumGetTimestampTz(COL(old, c)) == DatumGetTimestampTz(COL(new, c));
@@ -496,6 +498,58 @@ append_event_row(Relation rel, const Datum *old_v, const Datum *new_v, Datum at,
 		elog(ERROR, "ticket log: inserting the event row: %s", SPI_result_code_string(rc));
 }
 
+/*
+ * An edit of the model or the problem type moves the ticket's occurrence
+ * count with it: a delta of -1 for the old one, +1 for the new one, so the
+ * counts stay the tickets of each (check_occurrences).  The SLA clocks stay
+ * as they are: policy and targets follow the customer's agreement, the
+ * priority and the day of entry, none of which an edit changes.
+ */
+static void
+move_occurrences(const Datum *old_v, const bool *old_n, const Datum *new_v, const bool *new_n)
+{
+	static const char *const sql =
+		"INSERT INTO aftersales.occurrences (tenant_id, model_id, problem_type_id, n) "
+		"SELECT $1, x.model, x.problem, x.n "
+		"  FROM (VALUES ($2, NULL::pg_catalog.int8, -1), ($3, NULL, 1), (NULL, $4, -1), (NULL, $5, 1)) "
+		"       AS x (model, problem, n) "
+		" WHERE (x.model IS NOT NULL AND $2 IS DISTINCT FROM $3) "
+		"    OR (x.problem IS NOT NULL AND $4 IS DISTINCT FROM $5)";
+	static SPIPlanPtr plan = NULL;
+	Datum		args[5];
+	char		nulls[5];
+	int			rc;
+
+	if (ISNULL(old, C_MODEL) == ISNULL(new, C_MODEL) &&
+		(ISNULL(old, C_MODEL) || DatumGetInt64(COL(old, C_MODEL)) == DatumGetInt64(COL(new, C_MODEL))) &&
+		DatumGetInt64(COL(old, C_PROBLEM)) == DatumGetInt64(COL(new, C_PROBLEM)))
+		return;
+	if (plan == NULL)
+	{
+		Oid			types[5] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
+		SPIPlanPtr	p = SPI_prepare(sql, 5, types);
+
+		if (p == NULL)
+			elog(ERROR, "ticket log: preparing the occurrence move: %s", SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(p) != 0)
+			elog(ERROR, "ticket log: keeping the occurrence move's plan");
+		plan = p;
+	}
+	args[0] = COL(new, C_TENANT);
+	args[1] = COL(old, C_MODEL);
+	args[2] = COL(new, C_MODEL);
+	args[3] = COL(old, C_PROBLEM);
+	args[4] = COL(new, C_PROBLEM);
+	nulls[0] = ' ';
+	nulls[1] = ISNULL(old, C_MODEL) ? 'n' : ' ';
+	nulls[2] = ISNULL(new, C_MODEL) ? 'n' : ' ';
+	nulls[3] = ' ';
+	nulls[4] = ' ';
+	rc = SPI_execute_plan(plan, args, nulls, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "ticket log: moving occurrence counts: %s", SPI_result_code_string(rc));
+}
+
 /* Trigger on tickets: the event row and the SLA clocks (see the file header). */
 PG_FUNCTION_INFO_V1(aftersales_ticket_changed);
 Datum
@@ -545,6 +599,8 @@ aftersales_ticket_changed(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "aftersales_ticket_changed: SPI_connect failed");
 	move_clocks(rel, old_v, old_n, new_v, new_n, from, to, retargeting, key, &touched);
+	if (ev == EV_EDIT)
+		move_occurrences(old_v, old_n, new_v, new_n);
 	append_event_row(rel, old_v, new_v, key[2],
 					 event_payload(old_v, old_n, new_v, new_n, from, ev, to, retargeting, &touched));
 	SPI_finish();

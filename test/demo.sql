@@ -109,6 +109,72 @@ SELECT to_char(opened, 'Dy YYYY-MM-DD HH24:MI') AS opened,
   FROM req, cal;
 
 \echo
+\echo '======================================================================'
+\echo ' Complaints (客户投诉): received in 2026, as of 2027-01-01 00:00'
+\echo '======================================================================'
+SELECT sum(complaints) AS complaints, sum(complaints_resolved) AS resolved, sum(complaints_in_progress) AS in_progress,
+       sum(complaints_unresolved) AS unresolved, sum(complaints_withdrawn) AS withdrawn,
+       round(100.0 * sum(complaints_effective) / nullif(sum(complaints_resolved), 0), 1) || '%' AS effective_rate,
+       round(avg(avg_acknowledge_minutes) / 60, 1) || ' h' AS acknowledge,
+       round(avg(avg_resolve_minutes) / 60, 1) || ' h' AS resolve,
+       round(100.0 * sum(complaints) / sum(tickets), 2) AS per_100_tickets
+  FROM aftersales.kpi_complaints_monthly;
+\echo '-- by source'
+SELECT source, sum(complaints) AS complaints,
+       round(100.0 * sum(complaints) / sum(sum(complaints)) OVER (), 1) || '%' AS share,
+       sum(effective) AS effective
+  FROM aftersales.kpi_complaints_by_source GROUP BY source ORDER BY 2 DESC, 1;
+\echo '-- by region, with the effective resolution'
+SELECT COALESCE(region, '(HQ)') AS region, sum(complaints) AS complaints, sum(resolved) AS resolved,
+       round(100.0 * sum(effective) / nullif(sum(resolved), 0), 1) || '%' AS effective_rate
+  FROM aftersales.kpi_complaints_by_region GROUP BY region ORDER BY 2 DESC, 1;
+\echo '-- reasons'
+SELECT reason_top_zh AS reason, reason_top_en AS reason_en, sum(complaints) AS complaints,
+       round(100.0 * sum(complaints) / sum(sum(complaints)) OVER (), 1) || '%' AS share
+  FROM aftersales.kpi_complaints_by_reason GROUP BY 1, 2 ORDER BY 3 DESC, 1;
+\echo '-- monthly trend'
+SELECT to_char(month, 'YYYY-MM') AS month, complaints, complaints_resolved AS resolved, complaints_in_progress AS in_progress,
+       complaints_unresolved AS unresolved, repeat_complaints AS repeats, complaints_per_100_tickets AS per_100
+  FROM aftersales.kpi_complaints_monthly ORDER BY month;
+
+\echo
+\echo '======================================================================'
+\echo ' Satisfaction: follow-up calls beside surveys, 2026'
+\echo '======================================================================'
+SELECT source, sum(csat_responses) AS csat_scores,
+       round(sum(csat_avg * csat_responses) / nullif(sum(csat_responses), 0), 2) AS csat,
+       sum(nps_responses) AS nps_scores,
+       round(sum(nps * nps_responses) / nullif(sum(nps_responses), 0), 1) AS nps
+  FROM aftersales.kpi_satisfaction_monthly GROUP BY source ORDER BY source;
+SELECT campaign, channel, sent, answered, partial, expired, round(100 * survey_response_rate, 1) || '%' AS response_rate
+  FROM aftersales.kpi_survey_response_rates ORDER BY campaign, channel;
+SELECT 'Q' || position AS q, kind, answers, mean_score, round(100 * low_score_share, 1) || '%' AS low_scores
+  FROM aftersales.kpi_survey_questions ORDER BY position;
+\echo '-- problem products (shares of alerts, complaints, low-scored surveys)'
+SELECT model_code, round(100 * alert_share, 1) || '%' AS alerts, round(100 * complaint_share, 1) || '%' AS complaints,
+       round(100 * low_score_survey_share, 1) || '%' AS low_scored_surveys
+  FROM aftersales.kpi_problem_product_shares ORDER BY complaint_share DESC NULLS LAST, alert_share DESC NULLS LAST, model_code LIMIT 5;
+\echo '-- abnormal-problem terms (character bigrams)'
+SELECT term, term_occurrences AS occurrences FROM aftersales.kpi_abnormal_terms ORDER BY term_occurrences DESC, term LIMIT 10;
+
+\echo
+\echo '======================================================================'
+\echo ' Process centre (流程中心): approvals submitted in 2026'
+\echo '======================================================================'
+SELECT department_name AS department, sum(submitted) AS submitted, sum(approvals_on_time) AS on_time,
+       sum(approvals_delayed) AS delayed,
+       round(100.0 * sum(approvals_delayed) / nullif(sum(approvals_on_time) + sum(approvals_delayed), 0), 1) || '%' AS delay_rate,
+       round(100.0 * sum(decided) / nullif(sum(submitted), 0), 1) || '%' AS completion
+  FROM aftersales.kpi_approvals_monthly GROUP BY department_name ORDER BY 1;
+\echo '-- internal requests (内联单) per department'
+SELECT department_name AS department, sum(submitted) AS requests, sum(decided) AS completed,
+       round(100.0 * sum(decided) / nullif(sum(submitted), 0), 1) || '%' AS completion_rate
+  FROM aftersales.kpi_approvals_monthly WHERE kind = 'internal_request' GROUP BY department_name ORDER BY 1;
+\echo '-- pending approvals per organisation against the warning line'
+SELECT org_name, approvals_pending AS pending, pending_delayed, warning_line, over_line
+  FROM aftersales.kpi_approvals_pending_by_org ORDER BY approvals_pending DESC, org_name LIMIT 8;
+
+\echo
 \echo '== Staff: December 2026, busiest engineers (aftersales.staff_time_monthly) =='
 SELECT engineer_name AS engineer, region, scheduled_hours AS scheduled_h, on_duty_hours AS on_duty_h, busy_hours AS busy_h,
        idle_hours AS idle_h, round(100 * utilisation, 1) || '%' AS utilisation, late_check_ins AS late,

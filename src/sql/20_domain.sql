@@ -251,7 +251,7 @@ CREATE FUNCTION aftersales_internal.occurrences_row_check(model_id bigint, probl
     RETURNS boolean
     AS 'MODULE_PATHNAME', 'aftersales_occurrences_row_check' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION aftersales_internal.occurrences_row_check(bigint, bigint, bigint) IS
-  'Internal: CHECK occurrences_row_check: exactly one of model and problem type, n > 0; raises check_violation naming the rule';
+  'Internal: CHECK occurrences_row_check: exactly one of model and problem type, n not 0 (negative when an edit moved a ticket away); raises check_violation naming the rule';
 
 CREATE TABLE aftersales.occurrences (
     -- No foreign key of its own to tenants: exactly one of model_id and
@@ -266,7 +266,7 @@ CREATE TABLE aftersales.occurrences (
     PRIMARY KEY (tenant_id, occurrence_id),
     FOREIGN KEY (tenant_id, model_id) REFERENCES aftersales.product_models (tenant_id, model_id),
     FOREIGN KEY (tenant_id, problem_type_id) REFERENCES aftersales.problem_types (tenant_id, problem_type_id),
-    -- exactly one of model_id and problem_type_id; n > 0
+    -- exactly one of model_id and problem_type_id; n not 0
     CONSTRAINT occurrences_row_check CHECK (aftersales_internal.occurrences_row_check(model_id, problem_type_id, n))
 );
 CREATE INDEX occurrences_model_idx ON aftersales.occurrences (tenant_id, model_id) WHERE model_id IS NOT NULL;
@@ -277,7 +277,7 @@ COMMENT ON COLUMN aftersales.occurrences.tenant_id IS 'Owning tenant';
 COMMENT ON COLUMN aftersales.occurrences.occurrence_id IS 'Delta id';
 COMMENT ON COLUMN aftersales.occurrences.model_id IS 'Model counted (or NULL when the row counts a problem type)';
 COMMENT ON COLUMN aftersales.occurrences.problem_type_id IS 'Problem type counted (or NULL when the row counts a model)';
-COMMENT ON COLUMN aftersales.occurrences.n IS 'Tickets entered';
+COMMENT ON COLUMN aftersales.occurrences.n IS 'Tickets entered (a delta: -1 and +1 when an edit moves a ticket to another model or problem type)';
 
 CREATE VIEW aftersales.occurrence_counts AS
 SELECT m.tenant_id, 'product_model'::text AS kind, m.model_id AS id, m.code, m.name,
@@ -313,6 +313,7 @@ AS $$
         INSERT INTO aftersales.occurrences (tenant_id, model_id, problem_type_id, n)
         SELECT g.tenant_id, g.model_id, g.problem_type_id, pg_catalog.sum(g.n)
           FROM gone g GROUP BY 1, 2, 3
+        HAVING pg_catalog.sum(g.n) OPERATOR(pg_catalog.<>) 0
         RETURNING 1
     )
     SELECT (SELECT pg_catalog.count(*) FROM gone) OPERATOR(pg_catalog.-) (SELECT pg_catalog.count(*) FROM kept)

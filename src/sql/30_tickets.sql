@@ -151,11 +151,11 @@ COMMENT ON TABLE aftersales.tickets IS
   'Service tickets (工单), held to the closed loop by a trigger: change them through the aftersales.*_ticket functions or, equivalently checked, by direct INSERT and UPDATE';
 COMMENT ON COLUMN aftersales.tickets.tenant_id IS 'Owning tenant';
 COMMENT ON COLUMN aftersales.tickets.ticket_id IS 'Ticket id';
-COMMENT ON COLUMN aftersales.tickets.channel IS 'How the request came in: a label of aftersales.ticket_channel';
+COMMENT ON COLUMN aftersales.tickets.channel IS 'How the request came in: a label of aftersales.ticket_channel; a change is event edit';
 COMMENT ON COLUMN aftersales.tickets.customer_id IS 'Customer who asked; fixed at entry';
-COMMENT ON COLUMN aftersales.tickets.unit_id IS 'Installed unit concerned, when known; fixed at entry';
-COMMENT ON COLUMN aftersales.tickets.model_id IS 'Product model concerned (the unit''s, when a unit is given); counted at entry; fixed';
-COMMENT ON COLUMN aftersales.tickets.problem_type_id IS 'Problem type; counted at entry; fixed';
+COMMENT ON COLUMN aftersales.tickets.unit_id IS 'Installed unit concerned, when known; a change is event edit';
+COMMENT ON COLUMN aftersales.tickets.model_id IS 'Product model concerned (the unit''s, when a unit is given); counted in occurrences; a change is event edit and moves the count';
+COMMENT ON COLUMN aftersales.tickets.problem_type_id IS 'Problem type; counted in occurrences; a change is event edit and moves the count';
 COMMENT ON COLUMN aftersales.tickets.description IS 'What the customer reported; a change is event edit';
 COMMENT ON COLUMN aftersales.tickets.priority IS 'A (urgent), B or C; changed by event retarget, which re-targets the SLA clocks';
 COMMENT ON COLUMN aftersales.tickets.requested_at IS

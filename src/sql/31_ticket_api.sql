@@ -582,10 +582,13 @@ COMMENT ON FUNCTION aftersales.set_priority(bigint, aftersales.priority, text, t
 -- ---------------------------------------------------------------------------
 -- Fields outside the closed loop
 
--- Event edit: a change of description, org_id, requested_at or field, in
--- any state.  A direct UPDATE of those columns is the same event (the
+-- Event edit: a change of the fields outside the closed loop (description,
+-- org_id, requested_at, field, channel, unit_id, model_id, problem_type_id),
+-- in any state.  A direct UPDATE of those columns is the same event (the
 -- trigger records it); this function validates the keys and names the
--- event, reason, actor and time.
+-- event, reason, actor and time.  A new unit without a model brings its
+-- own model; a unit must be the ticket's customer's.  The SLA clocks stay:
+-- they follow the customer's agreement, the priority and the day of entry.
 CREATE FUNCTION aftersales.edit_ticket(ticket bigint, changes jsonb, reason text DEFAULT NULL,
                                        actor text DEFAULT aftersales.actor(),
                                        at timestamptz DEFAULT aftersales.now())
@@ -596,6 +599,9 @@ AS $$
 DECLARE
     bad text;
     result aftersales.ticket_status;
+    new_unit bigint;
+    unit_model bigint;
+    unit_customer bigint;
 BEGIN
     IF ticket IS NULL THEN
         RAISE EXCEPTION 'ticket must not be null'
@@ -607,17 +613,36 @@ BEGIN
         RAISE EXCEPTION 'changes must be a non-empty JSON object, not %',
                         COALESCE(pg_catalog.left(changes::text, 60), 'null')
             USING ERRCODE = '22023',
-                  DETAIL = 'Its keys are the fields to change: description, org_id, requested_at, field.',
+                  DETAIL = 'Its keys are the fields to change: description, org_id, requested_at, field, channel, unit_id, model_id, problem_type_id.',
                   HINT = 'For example: SELECT aftersales.edit_ticket(42, changes => ''{"description": "no heating", "org_id": 7}'');';
     END IF;
     SELECT k INTO bad FROM pg_catalog.jsonb_object_keys(changes) k
-     WHERE k NOT IN ('description', 'org_id', 'requested_at', 'field')
+     WHERE k NOT IN ('description', 'org_id', 'requested_at', 'field', 'channel', 'unit_id', 'model_id', 'problem_type_id')
      ORDER BY k LIMIT 1;
     IF bad IS NOT NULL THEN
         RAISE EXCEPTION 'cannot edit "%" of a ticket', pg_catalog.left(bad, 60)
             USING ERRCODE = '22023',
-                  DETAIL = 'edit_ticket changes description, org_id, requested_at and field; the closed loop''s events change the rest, and channel, customer, unit, model and problem type are fixed at entry.',
+                  DETAIL = 'edit_ticket changes description, org_id, requested_at, field, channel, unit_id, model_id and problem_type_id; the closed loop''s events change the rest, and the customer is fixed at entry.',
                   HINT = 'For example: SELECT aftersales.edit_ticket(42, changes => ''{"requested_at": "2026-03-02 09:00+08"}'');';
+    END IF;
+    IF changes OPERATOR(pg_catalog.->>) 'unit_id' IS NOT NULL THEN
+        new_unit := (changes OPERATOR(pg_catalog.->>) 'unit_id')::bigint;
+        SELECT u.model_id, u.customer_id INTO unit_model, unit_customer FROM aftersales.units u
+         WHERE u.tenant_id OPERATOR(pg_catalog.=) aftersales.current_tenant() AND u.unit_id OPERATOR(pg_catalog.=) new_unit;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'unit % does not exist for tenant %', new_unit, aftersales.current_tenant()
+                USING ERRCODE = 'P0002',
+                      HINT = 'List the customer''s units with: SELECT unit_id, model_id, serial FROM aftersales.units WHERE customer_id = 7;';
+        END IF;
+        IF unit_customer IS DISTINCT FROM (SELECT t.customer_id FROM aftersales.tickets t
+                                            WHERE t.tenant_id OPERATOR(pg_catalog.=) aftersales.current_tenant()
+                                              AND t.ticket_id OPERATOR(pg_catalog.=) edit_ticket.ticket) THEN
+            RAISE EXCEPTION 'unit % belongs to customer %, not to the customer of ticket %', new_unit, unit_customer, ticket
+                USING ERRCODE = '22023', HINT = 'Name a unit of the ticket''s customer.';
+        END IF;
+        IF NOT changes OPERATOR(pg_catalog.?) 'model_id' THEN
+            changes := changes OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('model_id', unit_model);
+        END IF;
     END IF;
     PERFORM aftersales_internal.declare_event('edit', actor, at, reason);
     UPDATE aftersales.tickets t
@@ -625,7 +650,12 @@ BEGIN
            org_id = CASE WHEN changes OPERATOR(pg_catalog.?) 'org_id' THEN (changes OPERATOR(pg_catalog.->>) 'org_id')::bigint ELSE t.org_id END,
            requested_at = CASE WHEN changes OPERATOR(pg_catalog.?) 'requested_at' THEN (changes OPERATOR(pg_catalog.->>) 'requested_at')::timestamptz
                                ELSE t.requested_at END,
-           field = CASE WHEN changes OPERATOR(pg_catalog.?) 'field' THEN (changes OPERATOR(pg_catalog.->>) 'field')::boolean ELSE t.field END
+           field = CASE WHEN changes OPERATOR(pg_catalog.?) 'field' THEN (changes OPERATOR(pg_catalog.->>) 'field')::boolean ELSE t.field END,
+           channel = CASE WHEN changes OPERATOR(pg_catalog.?) 'channel' THEN changes OPERATOR(pg_catalog.->>) 'channel' ELSE t.channel END,
+           unit_id = CASE WHEN changes OPERATOR(pg_catalog.?) 'unit_id' THEN (changes OPERATOR(pg_catalog.->>) 'unit_id')::bigint ELSE t.unit_id END,
+           model_id = CASE WHEN changes OPERATOR(pg_catalog.?) 'model_id' THEN (changes OPERATOR(pg_catalog.->>) 'model_id')::bigint ELSE t.model_id END,
+           problem_type_id = CASE WHEN changes OPERATOR(pg_catalog.?) 'problem_type_id'
+                                  THEN (changes OPERATOR(pg_catalog.->>) 'problem_type_id')::bigint ELSE t.problem_type_id END
      WHERE t.tenant_id OPERATOR(pg_catalog.=) aftersales.current_tenant()
        AND t.ticket_id OPERATOR(pg_catalog.=) edit_ticket.ticket
     RETURNING t.status INTO result;
@@ -639,4 +669,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION aftersales.edit_ticket(bigint, jsonb, text, text, timestamptz) IS
-  'Change a ticket''s fields outside the closed loop (keys of changes: description, org_id, requested_at, field) as event edit, recorded with the old and new values; in any state, after close or cancel only by a service manager or admin; returns the status';
+  'Change a ticket''s fields outside the closed loop (keys of changes: description, org_id, requested_at, field, channel, unit_id, model_id, problem_type_id) as event edit, recorded with the old and new values; in any state, after close or cancel only by a service manager or admin; a new model or problem type moves the occurrence count, the SLA clocks stay; returns the status';

@@ -79,6 +79,210 @@ $$;
 COMMENT ON FUNCTION aftersales_internal.transition_table() IS
   'Internal: aftersales.ticket_transitions() as one jsonb object keyed from/event/to, for replay_ticket()';
 
+-- Replay, step: the clocks the open event started, from its payload.
+CREATE FUNCTION aftersales_internal.replay_open_clocks(pay jsonb, to_state aftersales.ticket_status, at timestamptz)
+    RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    sla jsonb := '{}'::jsonb;
+    m text;
+    c jsonb;
+BEGIN
+    FOR m, c IN SELECT * FROM pg_catalog.jsonb_each(COALESCE(pay->'sla', '{}')) LOOP
+        sla := sla OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(m, pg_catalog.jsonb_build_object(
+            'policy_id', (pay->>'policy')::bigint, 'agreement_id', (pay->>'agreement')::bigint,
+            'target', (c->>'target')::interval, 'calendar', c->>'calendar',
+            'pauses_on_hold', (c->>'pauses')::boolean, 'started_at', at,
+            'due_at', (c->>'due')::timestamptz, 'paused', '0'::interval,
+            'paused_since', CASE WHEN to_state OPERATOR(pg_catalog.=) 'on_hold' AND (c->>'pauses')::boolean
+                                 THEN at END,
+            'stopped_at', NULL, 'outcome', NULL, 'elapsed', NULL, 'elapsed_wall', NULL));
+    END LOOP;
+    RETURN sla;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.replay_open_clocks(jsonb, aftersales.ticket_status, timestamptz) IS
+  'Internal: replay_ticket''s step for the open event: the SLA clocks it started, from its payload';
+
+-- Replay, step: an edit, outside the closed loop: the free fields it
+-- changed, each old value checked against what the previous edit left.
+CREATE FUNCTION aftersales_internal.replay_edit(tenant bigint, ticket bigint, n integer,
+                                                from_state aftersales.ticket_status, to_state aftersales.ticket_status,
+                                                status aftersales.ticket_status, fields jsonb, pay jsonb)
+    RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    f text;
+    fv jsonb;
+    c jsonb;
+BEGIN
+    IF from_state IS DISTINCT FROM status OR to_state IS DISTINCT FROM status THEN
+        PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+            pg_catalog.format('edit takes it from %s to %s, but the ticket was %s', from_state, to_state, status));
+    END IF;
+    IF pg_catalog.jsonb_typeof(pay OPERATOR(pg_catalog.->) 'changes') IS DISTINCT FROM 'object'
+       OR pay OPERATOR(pg_catalog.->) 'changes' OPERATOR(pg_catalog.=) '{}' THEN
+        PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'edit records no changes');
+    END IF;
+    FOR f, c IN SELECT * FROM pg_catalog.jsonb_each(pay OPERATOR(pg_catalog.->) 'changes') LOOP
+        -- timestamps in the session's zone, as ticket_state() writes them
+        IF f OPERATOR(pg_catalog.=) 'requested_at' THEN
+            c := pg_catalog.jsonb_build_object(
+                'old', (c OPERATOR(pg_catalog.->>) 'old')::timestamptz,
+                'new', (c OPERATOR(pg_catalog.->>) 'new')::timestamptz);
+        END IF;
+        fv := fields OPERATOR(pg_catalog.->) f;
+        IF fv IS NOT NULL AND fv OPERATOR(pg_catalog.<>) (c OPERATOR(pg_catalog.->) 'old') THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+                pg_catalog.format('%s was %s before this edit, but the last edit of it left %s',
+                                  f, c OPERATOR(pg_catalog.->) 'old', fv));
+        END IF;
+        fields := fields OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(f, c OPERATOR(pg_catalog.->) 'new');
+    END LOOP;
+    RETURN fields;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.replay_edit(bigint, bigint, integer, aftersales.ticket_status, aftersales.ticket_status,
+                                                   aftersales.ticket_status, jsonb, jsonb) IS
+  'Internal: replay_ticket''s step for an edit: the free fields as it left them; an error when its old values are not what the previous edit left';
+
+-- Replay, step: what one event of the loop did to the clocks (as
+-- ticket_log.c's ticket_changed does): leaving or entering hold, a
+-- re-target in the payload, stops and voids, a reopen.
+CREATE FUNCTION aftersales_internal.replay_clocks(sla jsonb, pay jsonb, at timestamptz,
+                                                  from_s aftersales.ticket_status, to_s aftersales.ticket_status,
+                                                  had_response boolean, had_arrival boolean,
+                                                  response_now boolean, arrival_now boolean, reopening boolean)
+    RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    leaving_hold boolean;
+    entering_hold boolean;
+    touched boolean;
+    stops text[];
+    voids text[];
+    m text;
+    c jsonb;
+    -- every metric a clock can have: looping over them beats a query of
+    -- jsonb_each(sla) at every event
+    metrics constant text[] := pg_catalog.enum_range(NULL::aftersales.sla_metric)::text[];
+BEGIN
+    leaving_hold := from_s OPERATOR(pg_catalog.=) 'on_hold' AND to_s OPERATOR(pg_catalog.<>) 'on_hold';
+    entering_hold := to_s OPERATOR(pg_catalog.=) 'on_hold' AND from_s OPERATOR(pg_catalog.<>) 'on_hold';
+    stops := '{}';
+    voids := '{}';
+    IF NOT had_response AND response_now THEN
+        stops := stops OPERATOR(pg_catalog.||) 'first_response'::text;
+    END IF;
+    IF NOT had_arrival AND arrival_now THEN
+        stops := stops OPERATOR(pg_catalog.||) 'arrival'::text;
+    END IF;
+    IF to_s OPERATOR(pg_catalog.=) 'resolved' AND from_s OPERATOR(pg_catalog.<>) 'resolved' THEN
+        stops := stops OPERATOR(pg_catalog.||) 'resolution'::text;
+        voids := '{arrival}';
+    ELSIF to_s OPERATOR(pg_catalog.=) 'cancelled' THEN
+        voids := '{first_response,arrival,resolution}';
+    END IF;
+    -- most events (assign, follow-up) touch no clock
+    IF NOT (leaving_hold OR entering_hold OR reopening OR pay ? 'sla'
+                       OR stops OPERATOR(pg_catalog.<>) '{}' OR voids OPERATOR(pg_catalog.<>) '{}') THEN
+        RETURN sla;
+    END IF;
+    FOREACH m IN ARRAY metrics LOOP
+        c := sla->m;
+        CONTINUE WHEN c IS NULL;
+        touched := false;
+        IF leaving_hold THEN
+            c := pg_catalog.jsonb_set(c, '{paused_since}', 'null');
+            touched := true;
+        END IF;
+        IF pay->'sla' ? m THEN
+            c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+                'target', (pay->'sla'->m->>'target')::interval,
+                'due_at', (pay->'sla'->m->>'due')::timestamptz,
+                'paused', (pay->'sla'->m->>'paused')::interval,
+                'elapsed', (pay->'sla'->m->>'elapsed')::interval);
+            touched := true;
+        END IF;
+        IF c->'stopped_at' OPERATOR(pg_catalog.=) 'null' AND (m OPERATOR(pg_catalog.=) ANY (stops) OR m OPERATOR(pg_catalog.=) ANY (voids)) THEN
+            c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+                'stopped_at', at,
+                'outcome', CASE WHEN NOT m OPERATOR(pg_catalog.=) ANY (stops) THEN 'cancelled'
+                                WHEN at OPERATOR(pg_catalog.<=) (c->>'due_at')::timestamptz THEN 'met'
+                                ELSE 'breached' END,
+                'elapsed_wall', at OPERATOR(pg_catalog.-) (c->>'started_at')::timestamptz);
+            touched := true;
+        END IF;
+        IF entering_hold AND c->'stopped_at' OPERATOR(pg_catalog.=) 'null' AND (c->>'pauses_on_hold')::boolean THEN
+            c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('paused_since', at);
+            touched := true;
+        END IF;
+        IF reopening AND m OPERATOR(pg_catalog.=) 'resolution' AND c->'stopped_at' OPERATOR(pg_catalog.<>) 'null' THEN
+            c := c OPERATOR(pg_catalog.||) '{"stopped_at": null, "outcome": null, "elapsed_wall": null}';
+            touched := true;
+        END IF;
+        IF touched THEN
+            sla := pg_catalog.jsonb_set(sla, ARRAY[m], c);
+        END IF;
+    END LOOP;
+    RETURN sla;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.replay_clocks(jsonb, jsonb, timestamptz, aftersales.ticket_status, aftersales.ticket_status,
+                                                     boolean, boolean, boolean, boolean, boolean) IS
+  'Internal: replay_ticket''s step for one event of the loop: the SLA clocks after it';
+
+-- Replay, step: an event of the loop checked against the closed-loop
+-- table (its transition, the attempts rule, resume's return); returns the
+-- table's row of the transition.
+CREATE FUNCTION aftersales_internal.replay_transition(tenant bigint, ticket bigint, n integer,
+                                                      from_state aftersales.ticket_status, event aftersales.ticket_event,
+                                                      to_s aftersales.ticket_status, from_s aftersales.ticket_status,
+                                                      attempt_count integer, held_from aftersales.ticket_status,
+                                                      loop_table jsonb)
+    RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tr jsonb;
+BEGIN
+    IF from_state IS DISTINCT FROM from_s THEN
+        PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+            pg_catalog.format('it starts from %s, but the ticket was %s', from_state, from_s));
+    END IF;
+    tr := loop_table->(from_s::text OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) event::text
+                       OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) to_s::text);
+    IF tr IS NULL THEN
+        PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+            pg_catalog.format('%s --%s--> %s is not a transition of the closed loop', from_s, event, to_s));
+    END IF;
+    IF event OPERATOR(pg_catalog.=) 'fail'
+       AND (attempt_count OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) 2)
+           IS DISTINCT FROM (tr->>'rule' IS NOT DISTINCT FROM 'attempts') THEN
+        PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'the attempts rule was not followed');
+    END IF;
+    IF tr->>'rule' OPERATOR(pg_catalog.=) 'held_from' AND to_s IS DISTINCT FROM held_from THEN
+        PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'resume did not return to the state held from');
+    END IF;
+    RETURN tr;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.replay_transition(bigint, bigint, integer, aftersales.ticket_status, aftersales.ticket_event,
+                                                         aftersales.ticket_status, aftersales.ticket_status, integer,
+                                                         aftersales.ticket_status, jsonb) IS
+  'Internal: replay_ticket''s step for an event of the loop: its transition checked against the closed-loop table; returns the table''s row';
+
+-- The replay: each event in seq order, through the steps above.  Longer
+-- than the house's 150 lines: what remains writes the ticket's columns,
+-- which are plain variables here (see below); a step for it would take
+-- and return all of them.
 CREATE FUNCTION aftersales.replay_ticket(tenant bigint, ticket bigint) RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -115,10 +319,6 @@ DECLARE
     sla jsonb := '{}';
     -- free fields as the edits left them (only those the log recorded)
     fields jsonb := '{}';
-    f text;
-    fv jsonb;
-    c jsonb;
-    m text;
     pay jsonb;
     n integer := 0;
     at timestamptz;
@@ -126,15 +326,7 @@ DECLARE
     to_s aftersales.ticket_status;
     had_response boolean;
     had_arrival boolean;
-    leaving_hold boolean;
-    entering_hold boolean;
     reopening boolean;
-    touched boolean;
-    stops text[];
-    voids text[];
-    -- every metric a clock can have: looping over them beats a query of
-    -- jsonb_each(sla) at every event
-    metrics constant text[] := pg_catalog.enum_range(NULL::aftersales.sla_metric)::text[];
 BEGIN
     loop_table := aftersales_internal.transition_table();
 
@@ -161,44 +353,13 @@ BEGIN
             last_event := 'open';
             last_event_at := at;
             last_actor := e.actor;
-            FOR m, c IN SELECT * FROM pg_catalog.jsonb_each(COALESCE(pay->'sla', '{}')) LOOP
-                sla := sla OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(m, pg_catalog.jsonb_build_object(
-                    'policy_id', (pay->>'policy')::bigint, 'agreement_id', (pay->>'agreement')::bigint,
-                    'target', (c->>'target')::interval, 'calendar', c->>'calendar',
-                    'pauses_on_hold', (c->>'pauses')::boolean, 'started_at', at,
-                    'due_at', (c->>'due')::timestamptz, 'paused', '0'::interval,
-                    'paused_since', CASE WHEN e.to_state OPERATOR(pg_catalog.=) 'on_hold' AND (c->>'pauses')::boolean
-                                         THEN at END,
-                    'stopped_at', NULL, 'outcome', NULL, 'elapsed', NULL, 'elapsed_wall', NULL));
-            END LOOP;
+            sla := aftersales_internal.replay_open_clocks(pay, e.to_state, at);
             CONTINUE;
         END IF;
 
         -- edit, outside the closed loop: free fields change, the state does not
         IF e.event::text OPERATOR(pg_catalog.=) 'edit' THEN
-            IF e.from_state IS DISTINCT FROM status OR e.to_state IS DISTINCT FROM status THEN
-                PERFORM aftersales_internal.replay_error(tenant, ticket, n,
-                    pg_catalog.format('edit takes it from %s to %s, but the ticket was %s', e.from_state, e.to_state, status));
-            END IF;
-            IF pg_catalog.jsonb_typeof(pay OPERATOR(pg_catalog.->) 'changes') IS DISTINCT FROM 'object'
-               OR pay OPERATOR(pg_catalog.->) 'changes' OPERATOR(pg_catalog.=) '{}' THEN
-                PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'edit records no changes');
-            END IF;
-            FOR f, c IN SELECT * FROM pg_catalog.jsonb_each(pay OPERATOR(pg_catalog.->) 'changes') LOOP
-                -- timestamps in the session's zone, as ticket_state() writes them
-                IF f OPERATOR(pg_catalog.=) 'requested_at' THEN
-                    c := pg_catalog.jsonb_build_object(
-                        'old', (c OPERATOR(pg_catalog.->>) 'old')::timestamptz,
-                        'new', (c OPERATOR(pg_catalog.->>) 'new')::timestamptz);
-                END IF;
-                fv := fields OPERATOR(pg_catalog.->) f;
-                IF fv IS NOT NULL AND fv OPERATOR(pg_catalog.<>) (c OPERATOR(pg_catalog.->) 'old') THEN
-                    PERFORM aftersales_internal.replay_error(tenant, ticket, n,
-                        pg_catalog.format('%s was %s before this edit, but the last edit of it left %s',
-                                          f, c OPERATOR(pg_catalog.->) 'old', fv));
-                END IF;
-                fields := fields OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(f, c OPERATOR(pg_catalog.->) 'new');
-            END LOOP;
+            fields := aftersales_internal.replay_edit(tenant, ticket, n, e.from_state, e.to_state, status, fields, pay);
             last_event := e.event;
             last_event_at := at;
             last_actor := e.actor;
@@ -208,24 +369,8 @@ BEGIN
         -- the transition, checked against the table
         from_s := status;
         to_s := e.to_state;
-        IF e.from_state IS DISTINCT FROM from_s THEN
-            PERFORM aftersales_internal.replay_error(tenant, ticket, n,
-                pg_catalog.format('it starts from %s, but the ticket was %s', e.from_state, from_s));
-        END IF;
-        tr := loop_table->(from_s::text OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) e.event::text
-                           OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) to_s::text);
-        IF tr IS NULL THEN
-            PERFORM aftersales_internal.replay_error(tenant, ticket, n,
-                pg_catalog.format('%s --%s--> %s is not a transition of the closed loop', from_s, e.event, to_s));
-        END IF;
-        IF e.event OPERATOR(pg_catalog.=) 'fail'
-           AND (attempt_count OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) 2)
-               IS DISTINCT FROM (tr->>'rule' IS NOT DISTINCT FROM 'attempts') THEN
-            PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'the attempts rule was not followed');
-        END IF;
-        IF tr->>'rule' OPERATOR(pg_catalog.=) 'held_from' AND to_s IS DISTINCT FROM held_from THEN
-            PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'resume did not return to the state held from');
-        END IF;
+        tr := aftersales_internal.replay_transition(tenant, ticket, n, e.from_state, e.event, to_s, status,
+                                                    attempt_count, held_from, loop_table);
 
         -- the ticket (ticket.c, apply_transition)
         had_response := first_response_at IS NOT NULL;
@@ -284,62 +429,8 @@ BEGIN
         END IF;
 
         -- the clocks (ticket_log.c, ticket_changed)
-        leaving_hold := from_s OPERATOR(pg_catalog.=) 'on_hold' AND to_s OPERATOR(pg_catalog.<>) 'on_hold';
-        entering_hold := to_s OPERATOR(pg_catalog.=) 'on_hold' AND from_s OPERATOR(pg_catalog.<>) 'on_hold';
-        stops := '{}';
-        voids := '{}';
-        IF NOT had_response AND first_response_at IS NOT NULL THEN
-            stops := stops OPERATOR(pg_catalog.||) 'first_response'::text;
-        END IF;
-        IF NOT had_arrival AND arrived_at IS NOT NULL THEN
-            stops := stops OPERATOR(pg_catalog.||) 'arrival'::text;
-        END IF;
-        IF to_s OPERATOR(pg_catalog.=) 'resolved' AND from_s OPERATOR(pg_catalog.<>) 'resolved' THEN
-            stops := stops OPERATOR(pg_catalog.||) 'resolution'::text;
-            voids := '{arrival}';
-        ELSIF to_s OPERATOR(pg_catalog.=) 'cancelled' THEN
-            voids := '{first_response,arrival,resolution}';
-        END IF;
-        -- most events (assign, follow-up) touch no clock
-        CONTINUE WHEN NOT (leaving_hold OR entering_hold OR reopening OR pay ? 'sla'
-                           OR stops OPERATOR(pg_catalog.<>) '{}' OR voids OPERATOR(pg_catalog.<>) '{}');
-        FOREACH m IN ARRAY metrics LOOP
-            c := sla->m;
-            CONTINUE WHEN c IS NULL;
-            touched := false;
-            IF leaving_hold THEN
-                c := pg_catalog.jsonb_set(c, '{paused_since}', 'null');
-                touched := true;
-            END IF;
-            IF pay->'sla' ? m THEN
-                c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
-                    'target', (pay->'sla'->m->>'target')::interval,
-                    'due_at', (pay->'sla'->m->>'due')::timestamptz,
-                    'paused', (pay->'sla'->m->>'paused')::interval,
-                    'elapsed', (pay->'sla'->m->>'elapsed')::interval);
-                touched := true;
-            END IF;
-            IF c->'stopped_at' OPERATOR(pg_catalog.=) 'null' AND (m OPERATOR(pg_catalog.=) ANY (stops) OR m OPERATOR(pg_catalog.=) ANY (voids)) THEN
-                c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
-                    'stopped_at', at,
-                    'outcome', CASE WHEN NOT m OPERATOR(pg_catalog.=) ANY (stops) THEN 'cancelled'
-                                    WHEN at OPERATOR(pg_catalog.<=) (c->>'due_at')::timestamptz THEN 'met'
-                                    ELSE 'breached' END,
-                    'elapsed_wall', at OPERATOR(pg_catalog.-) (c->>'started_at')::timestamptz);
-                touched := true;
-            END IF;
-            IF entering_hold AND c->'stopped_at' OPERATOR(pg_catalog.=) 'null' AND (c->>'pauses_on_hold')::boolean THEN
-                c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('paused_since', at);
-                touched := true;
-            END IF;
-            IF reopening AND m OPERATOR(pg_catalog.=) 'resolution' AND c->'stopped_at' OPERATOR(pg_catalog.<>) 'null' THEN
-                c := c OPERATOR(pg_catalog.||) '{"stopped_at": null, "outcome": null, "elapsed_wall": null}';
-                touched := true;
-            END IF;
-            IF touched THEN
-                sla := pg_catalog.jsonb_set(sla, ARRAY[m], c);
-            END IF;
-        END LOOP;
+        sla := aftersales_internal.replay_clocks(sla, pay, at, from_s, to_s, had_response, had_arrival,
+                                                 first_response_at IS NOT NULL, arrived_at IS NOT NULL, reopening);
     END LOOP;
 
     IF n OPERATOR(pg_catalog.=) 0 THEN

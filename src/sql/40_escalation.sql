@@ -154,23 +154,31 @@ COMMENT ON COLUMN aftersales.escalation_rules_effective.after_minutes IS
   'The delay of the stage in minutes (see aftersales.escalation_rules.after, an interval); NULL for warnings';
 
 
--- Shipped rows: a change marks them customised (so pg_dump keeps it); an
--- INSERT of a key a shipped, unchanged row holds replaces that row (pg_dump
--- restore); tenant 1's rows cannot be deleted (switch them off instead).
-CREATE FUNCTION aftersales_internal.escalation_rule_row() RETURNS trigger
+-- Shipped rows of the tables tenant 1 fills with every tenant's defaults
+-- (escalation_rules, kpi_settings, kpi_catalogue), one rule for all three:
+-- a change marks a row customised (so pg_dump keeps it); an INSERT of a
+-- key a shipped, unchanged row holds replaces that row (a restore runs
+-- CREATE EXTENSION and then loads the dumped rows); tenant 1's rows cannot
+-- be deleted.  Arguments: the refusal's message (a format of the key's
+-- values), the key columns (comma-separated, after tenant_id) and the
+-- refusal's hint (a format of the key's values).
+CREATE FUNCTION aftersales_internal.shipped_row() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    keys constant text[] := pg_catalog.string_to_array(TG_ARGV[1], ',');
+    key_vals text[];
+    cols text;
     replaced integer;
 BEGIN
     IF TG_OP = 'DELETE' THEN
         IF OLD.tenant_id = 1 THEN
-            RAISE EXCEPTION 'cannot delete escalation rule % % of tenant 1', OLD.kind, OLD.level
+            key_vals := ARRAY(SELECT pg_catalog.to_jsonb(OLD) ->> k FROM pg_catalog.unnest(keys) WITH ORDINALITY u (k, i) ORDER BY i);
+            RAISE EXCEPTION '%', pg_catalog.format(TG_ARGV[0], VARIADIC key_vals)
                 USING ERRCODE = '55000',
-                      DETAIL = 'Tenant 1''s rules are the defaults every other tenant falls back to.',
-                      HINT = pg_catalog.format('Switch it off instead: SELECT aftersales.set_escalation_rule(%L, %s, enabled => false, tenant => 1);',
-                                               OLD.kind, OLD.level);
+                      DETAIL = 'Tenant 1''s rows are the defaults every other tenant falls back to.',
+                      HINT = pg_catalog.format(TG_ARGV[2], VARIADIC key_vals);
         END IF;
         RETURN OLD;
     END IF;
@@ -178,10 +186,17 @@ BEGIN
         NEW.customised := true;
         RETURN NEW;
     END IF;
-    UPDATE aftersales.escalation_rules r
-       SET after = NEW.after, role = NEW.role, enabled = NEW.enabled, description = NEW.description,
-           customised = true
-     WHERE r.tenant_id = NEW.tenant_id AND r.kind = NEW.kind AND r.level = NEW.level AND NOT r.customised;
+    -- INSERT: every column but the key's takes the new row's value
+    SELECT pg_catalog.string_agg(pg_catalog.format('%1$I = n.%1$I', a.attname), ', ' ORDER BY a.attnum) INTO cols
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped
+       AND a.attname <> ALL (keys || ARRAY['tenant_id', 'customised']::name[]);
+    EXECUTE pg_catalog.format(
+        'UPDATE %I.%I t SET %s, customised = true FROM pg_catalog.jsonb_populate_record(NULL::%I.%I, $1) n'
+        ' WHERE t.tenant_id = n.tenant_id AND %s AND NOT t.customised',
+        TG_TABLE_SCHEMA, TG_TABLE_NAME, cols, TG_TABLE_SCHEMA, TG_TABLE_NAME,
+        (SELECT pg_catalog.string_agg(pg_catalog.format('t.%1$I = n.%1$I', k), ' AND ') FROM pg_catalog.unnest(keys) k))
+        USING pg_catalog.to_jsonb(NEW);
     GET DIAGNOSTICS replaced = ROW_COUNT;
     IF replaced > 0 THEN
         RETURN NULL;
@@ -189,11 +204,13 @@ BEGIN
     RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION aftersales_internal.escalation_rule_row() IS
-  'Trigger on escalation_rules: changes mark a row customised; an INSERT replaces a shipped, unchanged row of the same key (pg_dump restore); tenant 1''s rows cannot be deleted';
-CREATE TRIGGER escalation_rule_row
+COMMENT ON FUNCTION aftersales_internal.shipped_row() IS
+  'Trigger on escalation_rules, kpi_settings and kpi_catalogue: changes mark a row customised; an INSERT replaces a shipped, unchanged row of the same key (pg_dump restore); tenant 1''s rows cannot be deleted';
+CREATE TRIGGER shipped_row
     BEFORE INSERT OR UPDATE OR DELETE ON aftersales.escalation_rules
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.escalation_rule_row();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.shipped_row(
+        'cannot delete escalation rule %s %s of tenant 1', 'kind,level',
+        'Switch it off instead: SELECT aftersales.set_escalation_rule(%L, %s, enabled => false, tenant => 1);');
 
 -- ---------------------------------------------------------------------------
 -- Watches: where each clock stands
@@ -530,7 +547,7 @@ CREATE TABLE aftersales.alerts (
     clock            text        NOT NULL CONSTRAINT alerts_clock_check CHECK (aftersales_internal.is_watch_clock(clock)),
     kind             text        NOT NULL
                                  CHECK (kind IN ('warning', 'escalation', 'not_arrived', 'not_completed', 'key_customer',
-                                                 'lock', 'locked', 'part_not_collected')),
+                                                 'lock', 'locked', 'part_not_collected', 'complaint')),
     level            numeric     NOT NULL DEFAULT 0,
     role             text        NOT NULL,
     due_at           timestamptz NOT NULL,
@@ -553,7 +570,7 @@ COMMENT ON COLUMN aftersales.alerts.alert_id IS 'Alert id, increasing: consumers
 COMMENT ON COLUMN aftersales.alerts.ticket_id IS 'Ticket concerned';
 COMMENT ON COLUMN aftersales.alerts.clock IS 'SLA clock concerned (first_response, arrival, resolution), or ticket';
 COMMENT ON COLUMN aftersales.alerts.kind IS
-  'warning, escalation, not_arrived, not_completed, key_customer, lock (the sweep locked it), locked (it was locked another way), part_not_collected';
+  'warning, escalation, not_arrived, not_completed, key_customer, lock (the sweep locked it), locked (it was locked another way), part_not_collected, complaint (a key customer complained about the ticket; level: the complaint)';
 COMMENT ON COLUMN aftersales.alerts.level IS 'Escalation level; warning percent; for locked, the seq of the lock event; 0 otherwise';
 COMMENT ON COLUMN aftersales.alerts.role IS 'Who is to be told (assignee, supervisor, service_manager, head_of_department ...)';
 COMMENT ON COLUMN aftersales.alerts.due_at IS 'When the stage came due';

@@ -233,6 +233,63 @@ $$;
 COMMENT ON FUNCTION aftersales_internal.sweep_claimed(bigint, timestamptz, bigint[], bigint[], text[]) IS
   'Internal: fires the due stages of claimed watches (the caller holds them and their tickets), re-arms them, locks tickets by the lock rule (not assigned by the customer-requested date); returns the counts';
 
+-- Every tenant's id, for the sweep's login: it runs under row security
+-- (no BYPASSRLS needed) and sees one tenant at a time, the one it sets, so
+-- it needs the list to visit them.  A definer, so that it reads past the
+-- tenants table's policy; it returns ids only, and only the sweep's role
+-- and the owner may call it.
+CREATE FUNCTION aftersales_internal.sweep_tenants() RETURNS SETOF bigint
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT tn.tenant_id FROM aftersales.tenants tn ORDER BY 1
+$$;
+COMMENT ON FUNCTION aftersales_internal.sweep_tenants() IS
+  'Internal: every tenant''s id, for a sweep of every tenant under row security (SECURITY DEFINER; the sweep''s role only)';
+REVOKE ALL ON FUNCTION aftersales_internal.sweep_tenants() FROM PUBLIC;
+
+-- A sweep of every tenant by a caller under row security: one sweep per
+-- tenant, each under that tenant's setting (so the policies let it see
+-- that tenant's watches, and its run row is that tenant's); the row
+-- returned sums the runs.  The setting is restored afterwards.
+CREATE FUNCTION aftersales_internal.sweep_each_tenant(batch integer, now timestamptz) RETURNS aftersales.sweep_runs
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    saved_tenant text := pg_catalog.current_setting('aftersales.tenant_id', true);
+    t bigint;
+    r aftersales.sweep_runs;
+    total aftersales.sweep_runs;
+BEGIN
+    FOR t IN SELECT * FROM aftersales_internal.sweep_tenants() LOOP
+        PERFORM pg_catalog.set_config('aftersales.tenant_id', t::text, true);
+        r := aftersales.sweep(batch, now, t);
+        IF total IS NULL THEN
+            total := r;
+            total.tenant_id := 0;
+        ELSE
+            total.finished_at := r.finished_at;
+            total.claimed := total.claimed + r.claimed;
+            total.warnings := total.warnings + r.warnings;
+            total.escalations := total.escalations + r.escalations;
+            total.locks := total.locks + r.locks;
+            total.not_arrived := total.not_arrived + r.not_arrived;
+            total.not_completed := total.not_completed + r.not_completed;
+            total.key_customer := total.key_customer + r.key_customer;
+            total.errors := total.errors + r.errors;
+            total.more_due := total.more_due OR r.more_due;
+            total.skipped_rules := total.skipped_rules || r.skipped_rules;
+        END IF;
+    END LOOP;
+    PERFORM pg_catalog.set_config('aftersales.tenant_id', COALESCE(saved_tenant, ''), true);
+    RETURN total;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sweep_each_tenant(integer, timestamptz) IS
+  'Internal: sweep() of every tenant for a caller under row security, one tenant at a time under its setting; returns the runs summed (tenant_id 0)';
+REVOKE ALL ON FUNCTION aftersales_internal.sweep_each_tenant(integer, timestamptz) FROM PUBLIC;
+
 CREATE FUNCTION aftersales.sweep(batch integer DEFAULT 500, now timestamptz DEFAULT aftersales.now(),
                                  tenant bigint DEFAULT NULL)
     RETURNS aftersales.sweep_runs
@@ -268,6 +325,11 @@ BEGIN
             USING ERRCODE = '25000',
                   DETAIL = 'It claims watches with SKIP LOCKED and then reads them in a fresh snapshot.',
                   HINT = 'Call it in its own transaction, as pg_cron does: SELECT * FROM aftersales.sweep();';
+    END IF;
+    -- every tenant, for a caller that row security limits to one tenant at
+    -- a time (the sweep's login): each tenant in turn
+    IF tenant IS NULL AND pg_catalog.row_security_active('aftersales.escalation_watches'::pg_catalog.regclass) THEN
+        RETURN aftersales_internal.sweep_each_tenant(batch, now);
     END IF;
 
     -- enabled rules of the tenants swept that are not in force because
@@ -374,10 +436,22 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     n bigint;
+    t bigint;
+    saved_tenant text := pg_catalog.current_setting('aftersales.tenant_id', true);
 BEGIN
     IF before IS NULL OR before = 'infinity' THEN
         PERFORM aftersales_internal.sweep_error(pg_catalog.format('invalid prune instant: %s', COALESCE(before::text, 'NULL')),
             'Runs finished before it are deleted, for example: SELECT aftersales.prune_sweep_runs(before => now() - interval ''7 days'');');
+    END IF;
+    -- every tenant, for a caller under row security: each tenant in turn
+    IF tenant IS NULL AND pg_catalog.row_security_active('aftersales.sweep_runs'::pg_catalog.regclass) THEN
+        n := 0;
+        FOR t IN SELECT * FROM aftersales_internal.sweep_tenants() LOOP
+            PERFORM pg_catalog.set_config('aftersales.tenant_id', t::text, true);
+            n := n + aftersales.prune_sweep_runs(before, t);
+        END LOOP;
+        PERFORM pg_catalog.set_config('aftersales.tenant_id', COALESCE(saved_tenant, ''), true);
+        RETURN n;
     END IF;
     DELETE FROM aftersales.sweep_runs r
      WHERE r.finished_at < prune_sweep_runs.before

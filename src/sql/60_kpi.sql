@@ -50,7 +50,7 @@
 -- a change to tenant 1's row is the new template).  Shipped rows are left
 -- out of pg_dump while they are unchanged (customised = false); once
 -- changed they are dumped, and on restore the INSERT of a row whose key a
--- shipped, unchanged row holds replaces that row (trigger kpi_config_row).
+-- shipped, unchanged row holds replaces that row (trigger shipped_row).
 
 -- ---------------------------------------------------------------------------
 -- Settings
@@ -320,65 +320,17 @@ SELECT 1, x.code, x.category, x.name_en, x.name_zh, x.definition, x.formula, x.u
   'count(dispatch events)', 'tickets', NULL, NULL, 'kpi_dispatch', 510)
 ) AS x (code, category, name_en, name_zh, definition, formula, unit, target, direction, source, ord);
 
--- Shipped rows: a change marks them customised (so pg_dump keeps them); an
--- INSERT of a key held by a shipped, unchanged row replaces that row (so a
--- restore, which runs CREATE EXTENSION and then loads the dumped rows,
--- succeeds); tenant 1's rows, the fallback of every tenant, cannot be
--- deleted.
-CREATE FUNCTION aftersales_internal.kpi_config_row() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    key_col constant text := CASE TG_TABLE_NAME WHEN 'kpi_settings' THEN 'name' ELSE 'code' END;
-    key_val text;
-    replaced integer;
-BEGIN
-    IF TG_OP = 'DELETE' THEN
-        IF OLD.tenant_id = 1 THEN
-            RAISE EXCEPTION 'cannot delete % "%" of tenant 1', TG_TABLE_NAME,
-                    pg_catalog.to_jsonb(OLD) ->> key_col
-                USING ERRCODE = '55000',
-                      DETAIL = 'Tenant 1''s rows are the defaults every other tenant falls back to.',
-                      HINT = CASE TG_TABLE_NAME WHEN 'kpi_settings'
-                                  THEN 'Change the value instead, for example: SELECT aftersales.set_kpi_setting(''repeat_window_days'', 60);'
-                                  ELSE 'Update the row instead, for example: UPDATE aftersales.kpi_catalogue SET target = 0.9 WHERE tenant_id = 1 AND code = ''first_time_fix_rate'';' END;
-        END IF;
-        RETURN OLD;
-    END IF;
-    IF TG_OP = 'UPDATE' THEN
-        NEW.customised := true;
-        RETURN NEW;
-    END IF;
-    -- INSERT
-    key_val := pg_catalog.to_jsonb(NEW) ->> key_col;
-    IF TG_TABLE_NAME = 'kpi_settings' THEN
-        UPDATE aftersales.kpi_settings s
-           SET value = NEW.value, unit = NEW.unit, description = NEW.description, customised = true
-         WHERE s.tenant_id = NEW.tenant_id AND s.name = key_val AND NOT s.customised;
-    ELSE
-        UPDATE aftersales.kpi_catalogue k
-           SET category = NEW.category, name_en = NEW.name_en, name_zh = NEW.name_zh,
-               definition = NEW.definition, formula = NEW.formula, unit = NEW.unit, target = NEW.target,
-               target_direction = NEW.target_direction, source = NEW.source, sort_order = NEW.sort_order,
-               customised = true
-         WHERE k.tenant_id = NEW.tenant_id AND k.code = key_val AND NOT k.customised;
-    END IF;
-    GET DIAGNOSTICS replaced = ROW_COUNT;
-    IF replaced > 0 THEN
-        RETURN NULL;
-    END IF;
-    RETURN NEW;
-END
-$$;
-COMMENT ON FUNCTION aftersales_internal.kpi_config_row() IS
-  'Trigger on kpi_settings and kpi_catalogue: changes mark a row customised; an INSERT replaces a shipped, unchanged row of the same key (pg_dump restore); tenant 1''s rows cannot be deleted';
-CREATE TRIGGER kpi_config_row
+-- Shipped rows: the rule of escalation_rules (40_escalation.sql).
+CREATE TRIGGER shipped_row
     BEFORE INSERT OR UPDATE OR DELETE ON aftersales.kpi_settings
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.kpi_config_row();
-CREATE TRIGGER kpi_config_row
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.shipped_row(
+        'cannot delete kpi_settings "%s" of tenant 1', 'name',
+        'Change the value instead, for example: SELECT aftersales.set_kpi_setting(''repeat_window_days'', 60);');
+CREATE TRIGGER shipped_row
     BEFORE INSERT OR UPDATE OR DELETE ON aftersales.kpi_catalogue
-    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.kpi_config_row();
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.shipped_row(
+        'cannot delete kpi_catalogue "%s" of tenant 1', 'code',
+        'Update the row instead, for example: UPDATE aftersales.kpi_catalogue SET target = 0.9 WHERE tenant_id = 1 AND code = ''first_time_fix_rate'';');
 
 SELECT pg_catalog.pg_extension_config_dump('aftersales.kpi_settings', 'WHERE tenant_id <> 1 OR customised');
 SELECT pg_catalog.pg_extension_config_dump('aftersales.kpi_catalogue', 'WHERE tenant_id <> 1 OR customised');
@@ -421,6 +373,12 @@ AS $$
 DECLARE
     result numeric;
 BEGIN
+    -- a tenant the caller cannot see is unknown, not one with the defaults
+    IF tenant IS NULL OR NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = kpi_setting.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', COALESCE(tenant::text, 'NULL')
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the tenants with: SELECT tenant_id, name FROM aftersales.tenants;';
+    END IF;
     SELECT COALESCE(o.value, d.value) INTO result
       FROM aftersales.kpi_settings d
       LEFT JOIN aftersales.kpi_settings o ON o.tenant_id = kpi_setting.tenant AND o.name = d.name

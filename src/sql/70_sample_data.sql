@@ -1100,6 +1100,10 @@ BEGIN
     PERFORM aftersales_internal.sample_ticket_plan(n, y0, ndays, sb, cstarts, mstarts, pstarts);
     PERFORM aftersales_internal.sample_entry(n, y0, progress, started);
     PERFORM aftersales_internal.sample_life_cycles(n, sb, cutoff, progress, started);
+    -- the other modules, on top of the tickets (their own salts: the tickets stay as they are)
+    PERFORM aftersales_internal.sample_complaints(tid, s, cutoff);
+    PERFORM aftersales_internal.sample_surveys(tid, s, cutoff);
+    PERFORM aftersales_internal.sample_approvals(tid, s, cutoff);
     -- dispatch, workforce and knowledge (86_dispatch_sample.sql)
     PERFORM aftersales_internal.sample_dispatch(tid, s, yr, cutoff);
 

@@ -64,7 +64,7 @@ SELECT pg_catalog.pg_extension_config_dump('aftersales.members', '');
 -- the closed loop: edit (a plain change of a ticket's free fields) and
 -- edit_closed (the same once closed or cancelled); kind sweep is the
 -- scheduled sweep's login.  Shipped data, recreated by CREATE EXTENSION and
--- not dumped: a change of it is a change of the install script.
+-- not dumped; a tenant changes its rights in tenant_event_rights (below).
 CREATE TABLE aftersales.event_rights (
     kind              text    NOT NULL CHECK (kind = 'sweep' OR kind::aftersales.member_kind IS NOT NULL),
     event             text    NOT NULL CHECK (event ~ '^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$'
@@ -96,8 +96,62 @@ SELECT 'engineer', e, true
   FROM pg_catalog.unnest(ARRAY['start', 'arrive', 'resolve', 'fail', 'release', 'hold', 'resume']) e
 UNION ALL VALUES ('sweep', 'lock', false);
 
+-- A tenant's own rights: a row grants (allowed) or withdraws (not allowed)
+-- one kind's right to one event in that tenant, in place of the shipped
+-- row of event_rights.  The tenant's data, so dumped (event_rights itself
+-- is recreated by CREATE EXTENSION).  Its events are those the shipped
+-- table knows, checked by the trigger below so that events added there
+-- (modules' '<machine>.<event>') are accepted here without a change.
+CREATE TABLE aftersales.tenant_event_rights (
+    tenant_id         bigint  NOT NULL DEFAULT aftersales.current_tenant()
+                              REFERENCES aftersales.tenants,
+    kind              text    NOT NULL CHECK (kind = 'sweep' OR kind::aftersales.member_kind IS NOT NULL),
+    event             text    NOT NULL,
+    allowed           boolean NOT NULL,
+    own_tickets_only  boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (tenant_id, kind, event)
+);
+COMMENT ON TABLE aftersales.tenant_event_rights IS
+  'A tenant''s changes to the shipped rights of aftersales.event_rights: each row grants or withdraws one kind''s right to fire one event in the tenant';
+COMMENT ON COLUMN aftersales.tenant_event_rights.tenant_id IS 'Tenant the change applies to';
+COMMENT ON COLUMN aftersales.tenant_event_rights.kind IS 'Member kind, or sweep for the scheduled sweep';
+COMMENT ON COLUMN aftersales.tenant_event_rights.event IS 'An event of aftersales.event_rights (edit and edit_closed included)';
+COMMENT ON COLUMN aftersales.tenant_event_rights.allowed IS 'True: the kind may fire the event in this tenant; false: it may not, whatever event_rights says';
+COMMENT ON COLUMN aftersales.tenant_event_rights.own_tickets_only IS 'Only on tickets assigned to the member''s engineer row';
+SELECT pg_catalog.pg_extension_config_dump('aftersales.tenant_event_rights', '');
+
+CREATE FUNCTION aftersales_internal.tenant_event_rights_check() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM aftersales.event_rights r WHERE r.event OPERATOR(pg_catalog.=) NEW.event) THEN
+        RAISE EXCEPTION 'unknown event: "%"', pg_catalog.left(NEW.event, 60)
+            USING ERRCODE = '22023',
+                  DETAIL = 'A tenant changes the rights to the events aftersales.event_rights knows.',
+                  HINT = 'List them with: SELECT DISTINCT event FROM aftersales.event_rights ORDER BY 1;';
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.tenant_event_rights_check() IS
+  'Trigger, before each INSERT or UPDATE of tenant_event_rights: the event is one event_rights knows';
+CREATE TRIGGER tenant_event_rights_check BEFORE INSERT OR UPDATE ON aftersales.tenant_event_rights
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.tenant_event_rights_check();
+
 -- ---------------------------------------------------------------------------
 -- The caller (C, src/access.c)
+
+-- The caller is resolved once per transaction and kept (src/access.c); a
+-- change of members or organisations in the transaction resolves it again.
+CREATE FUNCTION aftersales_internal.access_changed() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'aftersales_access_changed' LANGUAGE C;
+COMMENT ON FUNCTION aftersales_internal.access_changed() IS
+  'Trigger, after each statement changing members or organisations: the caller kept for the transaction is resolved again';
+CREATE TRIGGER access_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aftersales.members
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.access_changed();
+CREATE TRIGGER access_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aftersales.organisations
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.access_changed();
 
 CREATE FUNCTION aftersales.current_org_scope() RETURNS bigint[]
     AS 'MODULE_PATHNAME', 'aftersales_current_org_scope' LANGUAGE C STABLE PARALLEL SAFE;
@@ -159,8 +213,10 @@ GRANT INSERT, UPDATE ON aftersales.customers, aftersales.units TO aftersales_adm
 GRANT INSERT, UPDATE, DELETE ON aftersales.organisations, aftersales.engineers, aftersales.product_lines,
     aftersales.product_models, aftersales.problem_types, aftersales.sla_policies, aftersales.sla_targets,
     aftersales.service_agreements, aftersales.calendars, aftersales.kpi_settings, aftersales.kpi_catalogue,
-    aftersales.escalation_rules, aftersales.members
+    aftersales.escalation_rules, aftersales.members, aftersales.tenant_event_rights
     TO aftersales_admin;
+-- and the zone its KPI periods are cut in (set_reporting_zone)
+GRANT INSERT, UPDATE ON aftersales.reporting_zones TO aftersales_admin;
 
 -- An application pool acts for agents, engineers, managers, analysts and
 -- auditors (not admins): it holds their privileges, and the guard and the
@@ -188,6 +244,7 @@ BEGIN
     FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
               WHERE p.pronamespace = 'aftersales_internal'::regnamespace
                 AND p.proname IN ('sweep_claimed', 'sweep_lock', 'sweep_error', 'set_sweep_locking', 'watch_stages', 'next_check',
+                                  'sweep_tenants', 'sweep_each_tenant',
                                   'clock_add', 'clock_diff', 'escalation_watches_row_check')
               ORDER BY 1 LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO aftersales_sweep', f);

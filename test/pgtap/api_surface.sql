@@ -43,6 +43,18 @@ INSERT INTO api VALUES
  ('revise_article', true), ('search_articles', true), ('site_check_in', true), ('submit_article', true),
  ('suggest_articles', true), ('suggest_engineers', true);
 
+-- Complaints, surveys and approvals
+INSERT INTO api VALUES
+ ('add_standard_complaint_reasons', true), ('set_complaint_target', true), ('open_complaint', true),
+ ('assign_complaint', true), ('take_complaint', true), ('start_complaint', true), ('resolve_complaint', true),
+ ('confirm_complaint', true), ('reject_complaint', true), ('close_complaint', true), ('escalate_complaint', true),
+ ('withdraw_complaint', true), ('check_complaints', false),
+ ('create_survey_template', true), ('publish_survey_template', true), ('send_survey', true),
+ ('start_survey_campaign', true), ('answer_survey', true), ('expire_surveys', false),
+ ('approval_warning_line', true), ('set_approval_warning_line', true), ('set_approval_target', true),
+ ('submit_approval', true), ('grant_approval', true), ('reject_approval', true), ('withdraw_approval', true),
+ ('sweep_approvals', false), ('check_surveys', false), ('check_approvals', false);
+
 -- The internal helpers PUBLIC may execute: what the caller's statements
 -- evaluate with the caller's rights (src/sql/90_privileges.sql says why).
 CREATE TEMP TABLE caller_path (name text PRIMARY KEY);

@@ -19,7 +19,7 @@
 \pset tuples_only true
 \pset pager off
 BEGIN;
-SELECT plan(340);
+SELECT plan(510);
 SET LOCAL TimeZone = 'UTC';
 
 -- ---------------------------------------------------------------------------
@@ -60,7 +60,7 @@ INSERT INTO kpi_functions VALUES
 
 SELECT is((SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
             WHERE n.nspname IN ('aftersales', 'aftersales_internal') AND (p.proname ~ '^_?kpi_' OR p.proname = 'backlog_as_of')
-              AND p.proname NOT IN ('set_kpi_setting', 'kpi_config_row')
+              AND p.proname NOT IN ('set_kpi_setting')
               AND p.oid NOT IN (SELECT sig FROM kpi_functions)),
           NULL, 'every KPI function of the read path is listed here (and so tested below)');
 SELECT ok(p.provolatile IN ('s', 'i'), p.oid::regprocedure || ' is STABLE or IMMUTABLE: it cannot write')
@@ -90,11 +90,11 @@ SELECT is(p.proconfig,
           p.oid::regprocedure || CASE WHEN p.prosrc LIKE '%aftersales_internal.kpi_check(%'
                                       THEN ' pins search_path and plan_cache_mode' ELSE ' pins search_path' END)
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
- WHERE n.nspname IN ('aftersales', 'aftersales_internal') AND (p.proname ~ '^_?kpi_' OR p.proname IN ('backlog_as_of', 'set_kpi_setting'))
+ WHERE n.nspname IN ('aftersales', 'aftersales_internal') AND (p.proname ~ '^_?kpi_' OR p.proname IN ('backlog_as_of', 'set_kpi_setting', 'shipped_row'))
  ORDER BY p.oid::regprocedure::text;
 SELECT ok(obj_description(p.oid, 'pg_proc') IS NOT NULL, p.oid::regprocedure || ' has a comment')
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
- WHERE n.nspname IN ('aftersales', 'aftersales_internal') AND (p.proname ~ '^_?kpi_' OR p.proname IN ('backlog_as_of', 'set_kpi_setting'))
+ WHERE n.nspname IN ('aftersales', 'aftersales_internal') AND (p.proname ~ '^_?kpi_' OR p.proname IN ('backlog_as_of', 'set_kpi_setting', 'shipped_row'))
  ORDER BY p.oid::regprocedure::text;
 
 -- ---------------------------------------------------------------------------

@@ -39,6 +39,7 @@ my %fingerprint = (
 	queue => q{SELECT md5(string_agg(q::text, '|' ORDER BY q::text)) FROM aftersales.ticket_escalations q},
 	runs => q{SELECT md5(string_agg(r::text, '|' ORDER BY r.tenant_id, r.run_id)) FROM aftersales.sweep_runs r},
 	counts => q{SELECT string_agg(o::text, '|' ORDER BY o::text) FROM aftersales.occurrence_counts o},
+	rights => q{SELECT string_agg(r::text, '|' ORDER BY r::text) FROM aftersales.tenant_event_rights r},
 );
 
 my $node = new_node('main');
@@ -66,6 +67,8 @@ SELECT aftersales.fail_attempt(4, 'no part', at => '2026-03-02 10:00+08');
 SELECT aftersales.assign_ticket(4, 2, at => '2026-03-02 10:05+08');
 SELECT aftersales.fail_attempt(4, 'still broken', at => '2026-03-02 11:00+08');
 SELECT aftersales.open_ticket(2, 1, 'C', 'requested', requested_at => '2026-03-02 14:00+08', at => '2026-03-02 09:00+08');
+-- the tenant's own rights: agents may not cancel, engineers may take over
+INSERT INTO aftersales.tenant_event_rights (kind, event, allowed) VALUES ('agent', 'cancel', false), ('engineer', 'take_over', true);
 });
 $node->safe_psql($db, q{SELECT aftersales.sweep(now => '2026-03-02 15:00+08')});
 
@@ -76,6 +79,7 @@ cmp_ok($node->safe_psql($db, 'SELECT count(*) FROM aftersales.alerts'), '>=', 8,
 	'the original: the sweep raised alerts');
 
 my %before = map { $_ => $node->safe_psql($db, $fingerprint{$_}) } keys %fingerprint;
+is($before{rights}, '(1,agent,cancel,f,f)|(1,engineer,take_over,t,f)', 'the original: the tenant changed two rights');
 
 my $dump = PostgreSQL::Test::Utils::tempdir() . '/aftersales.dump';
 $node->command_ok([ 'pg_dump', '--format=custom', '--file', $dump, $db ],

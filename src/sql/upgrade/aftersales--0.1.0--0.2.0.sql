@@ -11573,6 +11573,4303 @@ GRANT EXECUTE ON FUNCTION aftersales.check_kpi_rollups(bigint, timestamptz)
 
 SELECT aftersales_internal.apply_row_security();
 
+-- ---------------------------------------------------------------------------
+-- Access control, every API function in the matrix: kpi_setting() refuses a
+-- tenant the caller cannot see (it returned tenant 1's defaults), and admins
+-- may set their tenant's reporting zone.
+CREATE OR REPLACE FUNCTION aftersales.kpi_setting(name text, tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS numeric
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result numeric;
+BEGIN
+    -- a tenant the caller cannot see is unknown, not one with the defaults
+    IF tenant IS NULL OR NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = kpi_setting.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', COALESCE(tenant::text, 'NULL')
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the tenants with: SELECT tenant_id, name FROM aftersales.tenants;';
+    END IF;
+    SELECT COALESCE(o.value, d.value) INTO result
+      FROM aftersales.kpi_settings d
+      LEFT JOIN aftersales.kpi_settings o ON o.tenant_id = kpi_setting.tenant AND o.name = d.name
+     WHERE d.tenant_id = 1 AND d.name = kpi_setting.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown KPI setting: "%"', CASE WHEN pg_catalog.length(name) > 64 THEN pg_catalog.left(name, 64) || '...' ELSE name END
+            USING ERRCODE = '22023',
+                  HINT = 'Settings are listed by: SELECT name, value, unit FROM aftersales.kpi_settings_current; for example: SELECT aftersales.kpi_setting(''repeat_window_days'');';
+    END IF;
+    RETURN result;
+END
+$$;
+GRANT INSERT, UPDATE ON aftersales.reporting_zones TO aftersales_admin;
+
+-- ---------------------------------------------------------------------------
+-- Channel, unit, model and problem type of a ticket are event edit like the
+-- other free fields (old and new in the log; the C guard and log changed);
+-- an edit of the model or problem type moves its occurrence count (deltas
+-- may be negative now; compaction drops keys that sum to zero).
+CREATE OR REPLACE FUNCTION aftersales.edit_ticket(ticket bigint, changes jsonb, reason text DEFAULT NULL,
+                                       actor text DEFAULT aftersales.actor(),
+                                       at timestamptz DEFAULT aftersales.now())
+    RETURNS aftersales.ticket_status
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    bad text;
+    result aftersales.ticket_status;
+    new_unit bigint;
+    unit_model bigint;
+    unit_customer bigint;
+BEGIN
+    IF ticket IS NULL THEN
+        RAISE EXCEPTION 'ticket must not be null'
+            USING ERRCODE = '22004',
+                  HINT = 'Name the ticket by its id, for example: SELECT aftersales.edit_ticket(42, changes => ''{"description": "no heating"}'');';
+    END IF;
+    IF changes IS NULL OR pg_catalog.jsonb_typeof(changes) OPERATOR(pg_catalog.<>) 'object'
+       OR changes OPERATOR(pg_catalog.=) '{}' THEN
+        RAISE EXCEPTION 'changes must be a non-empty JSON object, not %',
+                        COALESCE(pg_catalog.left(changes::text, 60), 'null')
+            USING ERRCODE = '22023',
+                  DETAIL = 'Its keys are the fields to change: description, org_id, requested_at, field, channel, unit_id, model_id, problem_type_id.',
+                  HINT = 'For example: SELECT aftersales.edit_ticket(42, changes => ''{"description": "no heating", "org_id": 7}'');';
+    END IF;
+    SELECT k INTO bad FROM pg_catalog.jsonb_object_keys(changes) k
+     WHERE k NOT IN ('description', 'org_id', 'requested_at', 'field', 'channel', 'unit_id', 'model_id', 'problem_type_id')
+     ORDER BY k LIMIT 1;
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot edit "%" of a ticket', pg_catalog.left(bad, 60)
+            USING ERRCODE = '22023',
+                  DETAIL = 'edit_ticket changes description, org_id, requested_at, field, channel, unit_id, model_id and problem_type_id; the closed loop''s events change the rest, and the customer is fixed at entry.',
+                  HINT = 'For example: SELECT aftersales.edit_ticket(42, changes => ''{"requested_at": "2026-03-02 09:00+08"}'');';
+    END IF;
+    IF changes OPERATOR(pg_catalog.->>) 'unit_id' IS NOT NULL THEN
+        new_unit := (changes OPERATOR(pg_catalog.->>) 'unit_id')::bigint;
+        SELECT u.model_id, u.customer_id INTO unit_model, unit_customer FROM aftersales.units u
+         WHERE u.tenant_id OPERATOR(pg_catalog.=) aftersales.current_tenant() AND u.unit_id OPERATOR(pg_catalog.=) new_unit;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'unit % does not exist for tenant %', new_unit, aftersales.current_tenant()
+                USING ERRCODE = 'P0002',
+                      HINT = 'List the customer''s units with: SELECT unit_id, model_id, serial FROM aftersales.units WHERE customer_id = 7;';
+        END IF;
+        IF unit_customer IS DISTINCT FROM (SELECT t.customer_id FROM aftersales.tickets t
+                                            WHERE t.tenant_id OPERATOR(pg_catalog.=) aftersales.current_tenant()
+                                              AND t.ticket_id OPERATOR(pg_catalog.=) edit_ticket.ticket) THEN
+            RAISE EXCEPTION 'unit % belongs to customer %, not to the customer of ticket %', new_unit, unit_customer, ticket
+                USING ERRCODE = '22023', HINT = 'Name a unit of the ticket''s customer.';
+        END IF;
+        IF NOT changes OPERATOR(pg_catalog.?) 'model_id' THEN
+            changes := changes OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('model_id', unit_model);
+        END IF;
+    END IF;
+    PERFORM aftersales_internal.declare_event('edit', actor, at, reason);
+    UPDATE aftersales.tickets t
+       SET description = CASE WHEN changes OPERATOR(pg_catalog.?) 'description' THEN changes OPERATOR(pg_catalog.->>) 'description' ELSE t.description END,
+           org_id = CASE WHEN changes OPERATOR(pg_catalog.?) 'org_id' THEN (changes OPERATOR(pg_catalog.->>) 'org_id')::bigint ELSE t.org_id END,
+           requested_at = CASE WHEN changes OPERATOR(pg_catalog.?) 'requested_at' THEN (changes OPERATOR(pg_catalog.->>) 'requested_at')::timestamptz
+                               ELSE t.requested_at END,
+           field = CASE WHEN changes OPERATOR(pg_catalog.?) 'field' THEN (changes OPERATOR(pg_catalog.->>) 'field')::boolean ELSE t.field END,
+           channel = CASE WHEN changes OPERATOR(pg_catalog.?) 'channel' THEN changes OPERATOR(pg_catalog.->>) 'channel' ELSE t.channel END,
+           unit_id = CASE WHEN changes OPERATOR(pg_catalog.?) 'unit_id' THEN (changes OPERATOR(pg_catalog.->>) 'unit_id')::bigint ELSE t.unit_id END,
+           model_id = CASE WHEN changes OPERATOR(pg_catalog.?) 'model_id' THEN (changes OPERATOR(pg_catalog.->>) 'model_id')::bigint ELSE t.model_id END,
+           problem_type_id = CASE WHEN changes OPERATOR(pg_catalog.?) 'problem_type_id'
+                                  THEN (changes OPERATOR(pg_catalog.->>) 'problem_type_id')::bigint ELSE t.problem_type_id END
+     WHERE t.tenant_id OPERATOR(pg_catalog.=) aftersales.current_tenant()
+       AND t.ticket_id OPERATOR(pg_catalog.=) edit_ticket.ticket
+    RETURNING t.status INTO result;
+    PERFORM aftersales_internal.declare_event(NULL, NULL, NULL, NULL);
+    IF result IS NULL THEN
+        RAISE EXCEPTION 'ticket % does not exist for tenant %', ticket, aftersales.current_tenant()
+            USING ERRCODE = 'P0002',
+                  HINT = 'Tickets belong to the tenant in the setting aftersales.tenant_id; list them with: SELECT ticket_id, status FROM aftersales.tickets WHERE tenant_id = aftersales.current_tenant();';
+    END IF;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION aftersales.edit_ticket(bigint, jsonb, text, text, timestamptz) IS
+  'Change a ticket''s fields outside the closed loop (keys of changes: description, org_id, requested_at, field, channel, unit_id, model_id, problem_type_id) as event edit, recorded with the old and new values; in any state, after close or cancel only by a service manager or admin; a new model or problem type moves the occurrence count, the SLA clocks stay; returns the status';
+CREATE OR REPLACE FUNCTION aftersales.compact_occurrences() RETURNS bigint
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH gone AS (
+        DELETE FROM aftersales.occurrences o RETURNING o.tenant_id, o.model_id, o.problem_type_id, o.n
+    ), kept AS (
+        INSERT INTO aftersales.occurrences (tenant_id, model_id, problem_type_id, n)
+        SELECT g.tenant_id, g.model_id, g.problem_type_id, pg_catalog.sum(g.n)
+          FROM gone g GROUP BY 1, 2, 3
+        HAVING pg_catalog.sum(g.n) OPERATOR(pg_catalog.<>) 0
+        RETURNING 1
+    )
+    SELECT (SELECT pg_catalog.count(*) FROM gone) OPERATOR(pg_catalog.-) (SELECT pg_catalog.count(*) FROM kept)
+$$;
+COMMENT ON FUNCTION aftersales_internal.occurrences_row_check(bigint, bigint, bigint) IS
+  'Internal: CHECK occurrences_row_check: exactly one of model and problem type, n not 0 (negative when an edit moved a ticket away); raises check_violation naming the rule';
+COMMENT ON COLUMN aftersales.occurrences.n IS 'Tickets entered (a delta: -1 and +1 when an edit moves a ticket to another model or problem type)';
+COMMENT ON COLUMN aftersales.tickets.channel IS 'How the request came in: a label of aftersales.ticket_channel; a change is event edit';
+COMMENT ON COLUMN aftersales.tickets.unit_id IS 'Installed unit concerned, when known; a change is event edit';
+COMMENT ON COLUMN aftersales.tickets.model_id IS 'Product model concerned (the unit''s, when a unit is given); counted in occurrences; a change is event edit and moves the count';
+COMMENT ON COLUMN aftersales.tickets.problem_type_id IS 'Problem type; counted in occurrences; a change is event edit and moves the count';
+
+-- ---------------------------------------------------------------------------
+-- A tenant's own event rights, dumped: tenant_event_rights grants or
+-- withdraws one kind's right to one event in place of event_rights' row
+-- (read by the guard, src/access.c).
+-- A tenant's own rights: a row grants (allowed) or withdraws (not allowed)
+-- one kind's right to one event in that tenant, in place of the shipped
+-- row of event_rights.  The tenant's data, so dumped (event_rights itself
+-- is recreated by CREATE EXTENSION).  Its events are those the shipped
+-- table knows, checked by the trigger below so that events added there
+-- (modules' '<machine>.<event>') are accepted here without a change.
+CREATE TABLE aftersales.tenant_event_rights (
+    tenant_id         bigint  NOT NULL DEFAULT aftersales.current_tenant()
+                              REFERENCES aftersales.tenants,
+    kind              text    NOT NULL CHECK (kind = 'sweep' OR kind::aftersales.member_kind IS NOT NULL),
+    event             text    NOT NULL,
+    allowed           boolean NOT NULL,
+    own_tickets_only  boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (tenant_id, kind, event)
+);
+COMMENT ON TABLE aftersales.tenant_event_rights IS
+  'A tenant''s changes to the shipped rights of aftersales.event_rights: each row grants or withdraws one kind''s right to fire one event in the tenant';
+COMMENT ON COLUMN aftersales.tenant_event_rights.tenant_id IS 'Tenant the change applies to';
+COMMENT ON COLUMN aftersales.tenant_event_rights.kind IS 'Member kind, or sweep for the scheduled sweep';
+COMMENT ON COLUMN aftersales.tenant_event_rights.event IS 'An event of aftersales.event_rights (edit and edit_closed included)';
+COMMENT ON COLUMN aftersales.tenant_event_rights.allowed IS 'True: the kind may fire the event in this tenant; false: it may not, whatever event_rights says';
+COMMENT ON COLUMN aftersales.tenant_event_rights.own_tickets_only IS 'Only on tickets assigned to the member''s engineer row';
+SELECT pg_catalog.pg_extension_config_dump('aftersales.tenant_event_rights', '');
+
+CREATE FUNCTION aftersales_internal.tenant_event_rights_check() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM aftersales.event_rights r WHERE r.event OPERATOR(pg_catalog.=) NEW.event) THEN
+        RAISE EXCEPTION 'unknown event: "%"', pg_catalog.left(NEW.event, 60)
+            USING ERRCODE = '22023',
+                  DETAIL = 'A tenant changes the rights to the events aftersales.event_rights knows.',
+                  HINT = 'List them with: SELECT DISTINCT event FROM aftersales.event_rights ORDER BY 1;';
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.tenant_event_rights_check() IS
+  'Trigger, before each INSERT or UPDATE of tenant_event_rights: the event is one event_rights knows';
+CREATE TRIGGER tenant_event_rights_check BEFORE INSERT OR UPDATE ON aftersales.tenant_event_rights
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.tenant_event_rights_check();
+
+REVOKE ALL ON FUNCTION aftersales_internal.tenant_event_rights_check() FROM PUBLIC;
+GRANT SELECT ON aftersales.tenant_event_rights TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer,
+    aftersales_auditor, aftersales_analyst;
+GRANT INSERT, UPDATE, DELETE ON aftersales.tenant_event_rights TO aftersales_admin;
+SELECT aftersales_internal.apply_row_security();
+
+-- ---------------------------------------------------------------------------
+-- The sweep's login needs no BYPASSRLS: under row security, sweep() and
+-- prune_sweep_runs() without a tenant visit each tenant in turn under its
+-- setting (sweep_tenants lists them, as a definer; sweep_each_tenant sums
+-- the runs).
+CREATE FUNCTION aftersales_internal.sweep_tenants() RETURNS SETOF bigint
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT tn.tenant_id FROM aftersales.tenants tn ORDER BY 1
+$$;
+COMMENT ON FUNCTION aftersales_internal.sweep_tenants() IS
+  'Internal: every tenant''s id, for a sweep of every tenant under row security (SECURITY DEFINER; the sweep''s role only)';
+REVOKE ALL ON FUNCTION aftersales_internal.sweep_tenants() FROM PUBLIC;
+CREATE FUNCTION aftersales_internal.sweep_each_tenant(batch integer, now timestamptz) RETURNS aftersales.sweep_runs
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    saved_tenant text := pg_catalog.current_setting('aftersales.tenant_id', true);
+    t bigint;
+    r aftersales.sweep_runs;
+    total aftersales.sweep_runs;
+BEGIN
+    FOR t IN SELECT * FROM aftersales_internal.sweep_tenants() LOOP
+        PERFORM pg_catalog.set_config('aftersales.tenant_id', t::text, true);
+        r := aftersales.sweep(batch, now, t);
+        IF total IS NULL THEN
+            total := r;
+            total.tenant_id := 0;
+        ELSE
+            total.finished_at := r.finished_at;
+            total.claimed := total.claimed + r.claimed;
+            total.warnings := total.warnings + r.warnings;
+            total.escalations := total.escalations + r.escalations;
+            total.locks := total.locks + r.locks;
+            total.not_arrived := total.not_arrived + r.not_arrived;
+            total.not_completed := total.not_completed + r.not_completed;
+            total.key_customer := total.key_customer + r.key_customer;
+            total.errors := total.errors + r.errors;
+            total.more_due := total.more_due OR r.more_due;
+            total.skipped_rules := total.skipped_rules || r.skipped_rules;
+        END IF;
+    END LOOP;
+    PERFORM pg_catalog.set_config('aftersales.tenant_id', COALESCE(saved_tenant, ''), true);
+    RETURN total;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sweep_each_tenant(integer, timestamptz) IS
+  'Internal: sweep() of every tenant for a caller under row security, one tenant at a time under its setting; returns the runs summed (tenant_id 0)';
+REVOKE ALL ON FUNCTION aftersales_internal.sweep_each_tenant(integer, timestamptz) FROM PUBLIC;
+CREATE OR REPLACE FUNCTION aftersales.sweep(batch integer DEFAULT 500, now timestamptz DEFAULT aftersales.now(),
+                                 tenant bigint DEFAULT NULL)
+    RETURNS aftersales.sweep_runs
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    started constant timestamptz := pg_catalog.clock_timestamp();
+    run aftersales.sweep_runs;
+    k_tenants bigint[];
+    k_tickets bigint[];
+    k_clocks text[];
+    claimed integer;
+    c record;
+    msg text;
+    skipped text[] := '{}'::text[];
+BEGIN
+    IF batch IS NULL OR batch < 1 OR batch > 100000 THEN
+        PERFORM aftersales_internal.sweep_error(pg_catalog.format('invalid sweep batch: %s', COALESCE(batch::text, 'NULL')),
+            'The batch is how many watches one call claims, 1 to 100000, for example: SELECT * FROM aftersales.sweep(batch => 500);');
+    END IF;
+    IF now IS NULL OR NOT pg_catalog.isfinite(now) THEN
+        PERFORM aftersales_internal.sweep_error(pg_catalog.format('invalid sweep time: %s', COALESCE(now::text, 'NULL')),
+            'Omit it for the current time, or pass a finite instant, for example: SELECT * FROM aftersales.sweep(now => ''2024-07-01 09:00+08'');');
+    END IF;
+    IF tenant IS NOT NULL AND NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = sweep.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'Omit it to sweep every tenant: SELECT * FROM aftersales.sweep();';
+    END IF;
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'aftersales.sweep() must run at READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+            USING ERRCODE = '25000',
+                  DETAIL = 'It claims watches with SKIP LOCKED and then reads them in a fresh snapshot.',
+                  HINT = 'Call it in its own transaction, as pg_cron does: SELECT * FROM aftersales.sweep();';
+    END IF;
+    -- every tenant, for a caller that row security limits to one tenant at
+    -- a time (the sweep's login): each tenant in turn
+    IF tenant IS NULL AND pg_catalog.row_security_active('aftersales.escalation_watches'::pg_catalog.regclass) THEN
+        RETURN aftersales_internal.sweep_each_tenant(batch, now);
+    END IF;
+
+    -- enabled rules of the tenants swept that are not in force because
+    -- their after is out of range (escalation_rules_effective leaves them
+    -- out): named, so that one bad stage is seen and the others still fire
+    FOR c IN SELECT r.tenant_id, r.kind, r.level, r.after
+               FROM aftersales.escalation_rules r
+              WHERE r.enabled AND r.kind <> 'warning' AND (r.after IS NULL OR r.after > '8784 hours'::interval)
+                AND (sweep.tenant IS NULL OR r.tenant_id = sweep.tenant
+                     OR (r.tenant_id = 1 AND NOT EXISTS (SELECT FROM aftersales.escalation_rules o
+                                                          WHERE o.tenant_id = sweep.tenant AND o.kind = r.kind
+                                                            AND o.level = r.level)))
+              ORDER BY r.tenant_id, r.kind, r.level LOOP
+        msg := pg_catalog.format('%s %s of tenant %s (after %s)', c.kind, c.level, c.tenant_id, COALESCE(c.after::text, 'NULL'));
+        skipped := skipped || msg;
+        RAISE WARNING 'aftersales sweep: escalation rule % is beyond 8784 hours, its stage is skipped', msg
+            USING HINT = pg_catalog.format('Bound it, for example: SELECT aftersales.set_escalation_rule(%L, %s, after => ''16 hours'', tenant => %s);',
+                                           c.kind, c.level, c.tenant_id);
+    END LOOP;
+
+    INSERT INTO aftersales.sweep_runs AS r (tenant_id, started_at, finished_at, as_of, batch, claimed, warnings, escalations,
+                                            locks, not_arrived, not_completed, key_customer, errors, more_due, skipped_rules)
+    VALUES (COALESCE(tenant, 0), started, started, now, batch, 0, 0, 0, 0, 0, 0, 0, 0, false, skipped)
+    RETURNING r.* INTO run;
+
+    -- 1. claim
+    WITH due AS MATERIALIZED (
+        SELECT w.tenant_id, w.ticket_id, w.clock
+          FROM aftersales.escalation_watches w
+          JOIN aftersales.tickets t ON t.tenant_id = w.tenant_id AND t.ticket_id = w.ticket_id
+         WHERE w.next_check <= sweep.now
+           AND (sweep.tenant IS NULL OR w.tenant_id = sweep.tenant)
+         ORDER BY w.next_check
+         LIMIT sweep.batch
+           FOR UPDATE OF w SKIP LOCKED
+           FOR NO KEY UPDATE OF t SKIP LOCKED
+    )
+    SELECT pg_catalog.array_agg(d.tenant_id), pg_catalog.array_agg(d.ticket_id), pg_catalog.array_agg(d.clock),
+           pg_catalog.count(*)
+      INTO k_tenants, k_tickets, k_clocks, claimed
+      FROM due d;
+    run.claimed := claimed;
+
+    -- 2, 3. fire; on error, watch by watch (see the header)
+    IF claimed > 0 THEN
+        BEGIN
+            SELECT * INTO c FROM aftersales_internal.sweep_claimed(run.run_id, now, k_tenants, k_tickets, k_clocks);
+            run.warnings := c.warnings;
+            run.escalations := c.escalations;
+            run.locks := c.locks;
+            run.not_arrived := c.not_arrived;
+            run.not_completed := c.not_completed;
+            run.key_customer := c.key_customer;
+            run.errors := c.errors;
+        EXCEPTION WHEN OTHERS THEN
+            FOR i IN 1 .. claimed LOOP
+                BEGIN
+                    SELECT * INTO c FROM aftersales_internal.sweep_claimed(run.run_id, now, ARRAY[k_tenants[i]],
+                                                                   ARRAY[k_tickets[i]], ARRAY[k_clocks[i]]);
+                    run.warnings := run.warnings + c.warnings;
+                    run.escalations := run.escalations + c.escalations;
+                    run.locks := run.locks + c.locks;
+                    run.not_arrived := run.not_arrived + c.not_arrived;
+                    run.not_completed := run.not_completed + c.not_completed;
+                    run.key_customer := run.key_customer + c.key_customer;
+                    run.errors := run.errors + c.errors;
+                EXCEPTION WHEN OTHERS THEN
+                    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+                    RAISE WARNING 'aftersales sweep: watch % of ticket % of tenant % failed, retried in an hour: %',
+                                  k_clocks[i], k_tickets[i], k_tenants[i], msg;
+                    UPDATE aftersales.escalation_watches w SET next_check = now + '1 hour'::interval
+                     WHERE w.tenant_id = k_tenants[i] AND w.ticket_id = k_tickets[i] AND w.clock = k_clocks[i];
+                    run.errors := run.errors + 1;
+                END;
+            END LOOP;
+        END;
+    END IF;
+
+    -- 4. record
+    run.more_due := EXISTS (SELECT FROM aftersales.escalation_watches w
+                             WHERE w.next_check <= sweep.now AND (sweep.tenant IS NULL OR w.tenant_id = sweep.tenant));
+    run.finished_at := pg_catalog.clock_timestamp();
+    UPDATE aftersales.sweep_runs r
+       SET finished_at = run.finished_at, claimed = run.claimed, warnings = run.warnings,
+           escalations = run.escalations, locks = run.locks, not_arrived = run.not_arrived,
+           not_completed = run.not_completed, key_customer = run.key_customer, errors = run.errors,
+           more_due = run.more_due
+     WHERE r.tenant_id = run.tenant_id AND r.run_id = run.run_id;
+    RETURN run;
+END
+$$;
+CREATE OR REPLACE FUNCTION aftersales.prune_sweep_runs(before timestamptz DEFAULT pg_catalog.now() - interval '30 days',
+                                            tenant bigint DEFAULT NULL)
+    RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+    t bigint;
+    saved_tenant text := pg_catalog.current_setting('aftersales.tenant_id', true);
+BEGIN
+    IF before IS NULL OR before = 'infinity' THEN
+        PERFORM aftersales_internal.sweep_error(pg_catalog.format('invalid prune instant: %s', COALESCE(before::text, 'NULL')),
+            'Runs finished before it are deleted, for example: SELECT aftersales.prune_sweep_runs(before => now() - interval ''7 days'');');
+    END IF;
+    -- every tenant, for a caller under row security: each tenant in turn
+    IF tenant IS NULL AND pg_catalog.row_security_active('aftersales.sweep_runs'::pg_catalog.regclass) THEN
+        n := 0;
+        FOR t IN SELECT * FROM aftersales_internal.sweep_tenants() LOOP
+            PERFORM pg_catalog.set_config('aftersales.tenant_id', t::text, true);
+            n := n + aftersales.prune_sweep_runs(before, t);
+        END LOOP;
+        PERFORM pg_catalog.set_config('aftersales.tenant_id', COALESCE(saved_tenant, ''), true);
+        RETURN n;
+    END IF;
+    DELETE FROM aftersales.sweep_runs r
+     WHERE r.finished_at < prune_sweep_runs.before
+       AND (prune_sweep_runs.tenant IS NULL OR r.tenant_id = prune_sweep_runs.tenant);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+GRANT EXECUTE ON FUNCTION aftersales_internal.sweep_tenants(), aftersales_internal.sweep_each_tenant(integer, timestamptz)
+    TO aftersales_sweep;
+
+-- ---------------------------------------------------------------------------
+-- The caller is resolved once per transaction (its lookups prepared once
+-- per backend); a change of members or organisations resolves it again.
+-- The caller is resolved once per transaction and kept (src/access.c); a
+-- change of members or organisations in the transaction resolves it again.
+CREATE FUNCTION aftersales_internal.access_changed() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'aftersales_access_changed' LANGUAGE C;
+COMMENT ON FUNCTION aftersales_internal.access_changed() IS
+  'Trigger, after each statement changing members or organisations: the caller kept for the transaction is resolved again';
+CREATE TRIGGER access_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aftersales.members
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.access_changed();
+CREATE TRIGGER access_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aftersales.organisations
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.access_changed();
+REVOKE ALL ON FUNCTION aftersales_internal.access_changed() FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- One rule for the shipped rows of escalation_rules, kpi_settings and
+-- kpi_catalogue: trigger shipped_row replaces escalation_rule_row and
+-- kpi_config_row, which said the same thing twice.
+DROP TRIGGER escalation_rule_row ON aftersales.escalation_rules;
+DROP TRIGGER kpi_config_row ON aftersales.kpi_settings;
+DROP TRIGGER kpi_config_row ON aftersales.kpi_catalogue;
+DROP FUNCTION aftersales_internal.escalation_rule_row();
+DROP FUNCTION aftersales_internal.kpi_config_row();
+CREATE FUNCTION aftersales_internal.shipped_row() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    keys constant text[] := pg_catalog.string_to_array(TG_ARGV[1], ',');
+    key_vals text[];
+    cols text;
+    replaced integer;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        IF OLD.tenant_id = 1 THEN
+            key_vals := ARRAY(SELECT pg_catalog.to_jsonb(OLD) ->> k FROM pg_catalog.unnest(keys) WITH ORDINALITY u (k, i) ORDER BY i);
+            RAISE EXCEPTION '%', pg_catalog.format(TG_ARGV[0], VARIADIC key_vals)
+                USING ERRCODE = '55000',
+                      DETAIL = 'Tenant 1''s rows are the defaults every other tenant falls back to.',
+                      HINT = pg_catalog.format(TG_ARGV[2], VARIADIC key_vals);
+        END IF;
+        RETURN OLD;
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        NEW.customised := true;
+        RETURN NEW;
+    END IF;
+    -- INSERT: every column but the key's takes the new row's value
+    SELECT pg_catalog.string_agg(pg_catalog.format('%1$I = n.%1$I', a.attname), ', ' ORDER BY a.attnum) INTO cols
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped
+       AND a.attname <> ALL (keys || ARRAY['tenant_id', 'customised']::name[]);
+    EXECUTE pg_catalog.format(
+        'UPDATE %I.%I t SET %s, customised = true FROM pg_catalog.jsonb_populate_record(NULL::%I.%I, $1) n'
+        ' WHERE t.tenant_id = n.tenant_id AND %s AND NOT t.customised',
+        TG_TABLE_SCHEMA, TG_TABLE_NAME, cols, TG_TABLE_SCHEMA, TG_TABLE_NAME,
+        (SELECT pg_catalog.string_agg(pg_catalog.format('t.%1$I = n.%1$I', k), ' AND ') FROM pg_catalog.unnest(keys) k))
+        USING pg_catalog.to_jsonb(NEW);
+    GET DIAGNOSTICS replaced = ROW_COUNT;
+    IF replaced > 0 THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.shipped_row() IS
+  'Trigger on escalation_rules, kpi_settings and kpi_catalogue: changes mark a row customised; an INSERT replaces a shipped, unchanged row of the same key (pg_dump restore); tenant 1''s rows cannot be deleted';
+CREATE TRIGGER shipped_row
+    BEFORE INSERT OR UPDATE OR DELETE ON aftersales.escalation_rules
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.shipped_row(
+        'cannot delete escalation rule %s %s of tenant 1', 'kind,level',
+        'Switch it off instead: SELECT aftersales.set_escalation_rule(%L, %s, enabled => false, tenant => 1);');
+CREATE TRIGGER shipped_row
+    BEFORE INSERT OR UPDATE OR DELETE ON aftersales.kpi_settings
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.shipped_row(
+        'cannot delete kpi_settings "%s" of tenant 1', 'name',
+        'Change the value instead, for example: SELECT aftersales.set_kpi_setting(''repeat_window_days'', 60);');
+CREATE TRIGGER shipped_row
+    BEFORE INSERT OR UPDATE OR DELETE ON aftersales.kpi_catalogue
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.shipped_row(
+        'cannot delete kpi_catalogue "%s" of tenant 1', 'code',
+        'Update the row instead, for example: UPDATE aftersales.kpi_catalogue SET target = 0.9 WHERE tenant_id = 1 AND code = ''first_time_fix_rate'';');
+REVOKE ALL ON FUNCTION aftersales_internal.shipped_row() FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- replay_ticket in named steps: the open event's clocks, an edit, the
+-- clocks after an event of the loop (behaviour unchanged).
+CREATE FUNCTION aftersales_internal.replay_open_clocks(pay jsonb, to_state aftersales.ticket_status, at timestamptz)
+    RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    sla jsonb := '{}'::jsonb;
+    m text;
+    c jsonb;
+BEGIN
+    FOR m, c IN SELECT * FROM pg_catalog.jsonb_each(COALESCE(pay->'sla', '{}')) LOOP
+        sla := sla OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(m, pg_catalog.jsonb_build_object(
+            'policy_id', (pay->>'policy')::bigint, 'agreement_id', (pay->>'agreement')::bigint,
+            'target', (c->>'target')::interval, 'calendar', c->>'calendar',
+            'pauses_on_hold', (c->>'pauses')::boolean, 'started_at', at,
+            'due_at', (c->>'due')::timestamptz, 'paused', '0'::interval,
+            'paused_since', CASE WHEN to_state OPERATOR(pg_catalog.=) 'on_hold' AND (c->>'pauses')::boolean
+                                 THEN at END,
+            'stopped_at', NULL, 'outcome', NULL, 'elapsed', NULL, 'elapsed_wall', NULL));
+    END LOOP;
+    RETURN sla;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.replay_open_clocks(jsonb, aftersales.ticket_status, timestamptz) IS
+  'Internal: replay_ticket''s step for the open event: the SLA clocks it started, from its payload';
+CREATE FUNCTION aftersales_internal.replay_edit(tenant bigint, ticket bigint, n integer,
+                                                from_state aftersales.ticket_status, to_state aftersales.ticket_status,
+                                                status aftersales.ticket_status, fields jsonb, pay jsonb)
+    RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    f text;
+    fv jsonb;
+    c jsonb;
+BEGIN
+    IF from_state IS DISTINCT FROM status OR to_state IS DISTINCT FROM status THEN
+        PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+            pg_catalog.format('edit takes it from %s to %s, but the ticket was %s', from_state, to_state, status));
+    END IF;
+    IF pg_catalog.jsonb_typeof(pay OPERATOR(pg_catalog.->) 'changes') IS DISTINCT FROM 'object'
+       OR pay OPERATOR(pg_catalog.->) 'changes' OPERATOR(pg_catalog.=) '{}' THEN
+        PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'edit records no changes');
+    END IF;
+    FOR f, c IN SELECT * FROM pg_catalog.jsonb_each(pay OPERATOR(pg_catalog.->) 'changes') LOOP
+        -- timestamps in the session's zone, as ticket_state() writes them
+        IF f OPERATOR(pg_catalog.=) 'requested_at' THEN
+            c := pg_catalog.jsonb_build_object(
+                'old', (c OPERATOR(pg_catalog.->>) 'old')::timestamptz,
+                'new', (c OPERATOR(pg_catalog.->>) 'new')::timestamptz);
+        END IF;
+        fv := fields OPERATOR(pg_catalog.->) f;
+        IF fv IS NOT NULL AND fv OPERATOR(pg_catalog.<>) (c OPERATOR(pg_catalog.->) 'old') THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+                pg_catalog.format('%s was %s before this edit, but the last edit of it left %s',
+                                  f, c OPERATOR(pg_catalog.->) 'old', fv));
+        END IF;
+        fields := fields OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(f, c OPERATOR(pg_catalog.->) 'new');
+    END LOOP;
+    RETURN fields;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.replay_edit(bigint, bigint, integer, aftersales.ticket_status, aftersales.ticket_status,
+                                                   aftersales.ticket_status, jsonb, jsonb) IS
+  'Internal: replay_ticket''s step for an edit: the free fields as it left them; an error when its old values are not what the previous edit left';
+CREATE FUNCTION aftersales_internal.replay_clocks(sla jsonb, pay jsonb, at timestamptz,
+                                                  from_s aftersales.ticket_status, to_s aftersales.ticket_status,
+                                                  had_response boolean, had_arrival boolean,
+                                                  response_now boolean, arrival_now boolean, reopening boolean)
+    RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    leaving_hold boolean;
+    entering_hold boolean;
+    touched boolean;
+    stops text[];
+    voids text[];
+    m text;
+    c jsonb;
+    -- every metric a clock can have: looping over them beats a query of
+    -- jsonb_each(sla) at every event
+    metrics constant text[] := pg_catalog.enum_range(NULL::aftersales.sla_metric)::text[];
+BEGIN
+    leaving_hold := from_s OPERATOR(pg_catalog.=) 'on_hold' AND to_s OPERATOR(pg_catalog.<>) 'on_hold';
+    entering_hold := to_s OPERATOR(pg_catalog.=) 'on_hold' AND from_s OPERATOR(pg_catalog.<>) 'on_hold';
+    stops := '{}';
+    voids := '{}';
+    IF NOT had_response AND response_now THEN
+        stops := stops OPERATOR(pg_catalog.||) 'first_response'::text;
+    END IF;
+    IF NOT had_arrival AND arrival_now THEN
+        stops := stops OPERATOR(pg_catalog.||) 'arrival'::text;
+    END IF;
+    IF to_s OPERATOR(pg_catalog.=) 'resolved' AND from_s OPERATOR(pg_catalog.<>) 'resolved' THEN
+        stops := stops OPERATOR(pg_catalog.||) 'resolution'::text;
+        voids := '{arrival}';
+    ELSIF to_s OPERATOR(pg_catalog.=) 'cancelled' THEN
+        voids := '{first_response,arrival,resolution}';
+    END IF;
+    -- most events (assign, follow-up) touch no clock
+    IF NOT (leaving_hold OR entering_hold OR reopening OR pay ? 'sla'
+                       OR stops OPERATOR(pg_catalog.<>) '{}' OR voids OPERATOR(pg_catalog.<>) '{}') THEN
+        RETURN sla;
+    END IF;
+    FOREACH m IN ARRAY metrics LOOP
+        c := sla->m;
+        CONTINUE WHEN c IS NULL;
+        touched := false;
+        IF leaving_hold THEN
+            c := pg_catalog.jsonb_set(c, '{paused_since}', 'null');
+            touched := true;
+        END IF;
+        IF pay->'sla' ? m THEN
+            c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+                'target', (pay->'sla'->m->>'target')::interval,
+                'due_at', (pay->'sla'->m->>'due')::timestamptz,
+                'paused', (pay->'sla'->m->>'paused')::interval,
+                'elapsed', (pay->'sla'->m->>'elapsed')::interval);
+            touched := true;
+        END IF;
+        IF c->'stopped_at' OPERATOR(pg_catalog.=) 'null' AND (m OPERATOR(pg_catalog.=) ANY (stops) OR m OPERATOR(pg_catalog.=) ANY (voids)) THEN
+            c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+                'stopped_at', at,
+                'outcome', CASE WHEN NOT m OPERATOR(pg_catalog.=) ANY (stops) THEN 'cancelled'
+                                WHEN at OPERATOR(pg_catalog.<=) (c->>'due_at')::timestamptz THEN 'met'
+                                ELSE 'breached' END,
+                'elapsed_wall', at OPERATOR(pg_catalog.-) (c->>'started_at')::timestamptz);
+            touched := true;
+        END IF;
+        IF entering_hold AND c->'stopped_at' OPERATOR(pg_catalog.=) 'null' AND (c->>'pauses_on_hold')::boolean THEN
+            c := c OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('paused_since', at);
+            touched := true;
+        END IF;
+        IF reopening AND m OPERATOR(pg_catalog.=) 'resolution' AND c->'stopped_at' OPERATOR(pg_catalog.<>) 'null' THEN
+            c := c OPERATOR(pg_catalog.||) '{"stopped_at": null, "outcome": null, "elapsed_wall": null}';
+            touched := true;
+        END IF;
+        IF touched THEN
+            sla := pg_catalog.jsonb_set(sla, ARRAY[m], c);
+        END IF;
+    END LOOP;
+    RETURN sla;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.replay_clocks(jsonb, jsonb, timestamptz, aftersales.ticket_status, aftersales.ticket_status,
+                                                     boolean, boolean, boolean, boolean, boolean) IS
+  'Internal: replay_ticket''s step for one event of the loop: the SLA clocks after it';
+REVOKE ALL ON FUNCTION aftersales_internal.replay_open_clocks(jsonb, aftersales.ticket_status, timestamptz),
+    aftersales_internal.replay_edit(bigint, bigint, integer, aftersales.ticket_status, aftersales.ticket_status,
+                                    aftersales.ticket_status, jsonb, jsonb),
+    aftersales_internal.replay_clocks(jsonb, jsonb, timestamptz, aftersales.ticket_status, aftersales.ticket_status,
+                                      boolean, boolean, boolean, boolean, boolean)
+FROM PUBLIC;
+CREATE OR REPLACE FUNCTION aftersales.replay_ticket(tenant bigint, ticket bigint) RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    e aftersales.ticket_events;
+    loop_table jsonb;
+    tr jsonb;
+    -- the ticket, column by column (built into jsonb once, at the end: a
+    -- jsonb rebuilt at every change was most of a replay's time)
+    status aftersales.ticket_status;
+    held_from aftersales.ticket_status;
+    priority aftersales.priority;
+    tier aftersales.ticket_tier;
+    assignee_id bigint;
+    attempt_count integer := 0;
+    reopen_count integer := 0;
+    opened_at timestamptz;
+    first_response_at timestamptz;
+    assigned_at timestamptz;
+    arrived_at timestamptz;
+    first_resolved_at timestamptz;
+    resolved_at timestamptz;
+    followed_up_at timestamptz;
+    closed_at timestamptz;
+    cancelled_at timestamptz;
+    satisfied boolean;
+    csat smallint;
+    nps smallint;
+    follow_up_comment text;
+    last_event aftersales.ticket_event;
+    last_event_at timestamptz;
+    last_actor text;
+    sla jsonb := '{}';
+    -- free fields as the edits left them (only those the log recorded)
+    fields jsonb := '{}';
+    pay jsonb;
+    n integer := 0;
+    at timestamptz;
+    from_s aftersales.ticket_status;
+    to_s aftersales.ticket_status;
+    had_response boolean;
+    had_arrival boolean;
+    reopening boolean;
+BEGIN
+    loop_table := aftersales_internal.transition_table();
+
+    FOR e IN SELECT * FROM aftersales.ticket_events ev
+              WHERE ev.tenant_id OPERATOR(pg_catalog.=) tenant AND ev.ticket_id OPERATOR(pg_catalog.=) ticket
+              ORDER BY ev.seq
+    LOOP
+        n := n OPERATOR(pg_catalog.+) 1;
+        at := e.at;
+        pay := e.payload;
+        IF e.seq OPERATOR(pg_catalog.<>) n THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'missing');
+        END IF;
+
+        IF n OPERATOR(pg_catalog.=) 1 THEN
+            IF e.event OPERATOR(pg_catalog.<>) 'open' OR e.to_state NOT IN ('new', 'on_hold') THEN
+                PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'the first event does not open the ticket');
+            END IF;
+            status := e.to_state;
+            held_from := CASE WHEN e.to_state OPERATOR(pg_catalog.=) 'on_hold' THEN 'new' END;
+            priority := pay->>'priority';
+            tier := pay->>'tier';
+            opened_at := at;
+            last_event := 'open';
+            last_event_at := at;
+            last_actor := e.actor;
+            sla := aftersales_internal.replay_open_clocks(pay, e.to_state, at);
+            CONTINUE;
+        END IF;
+
+        -- edit, outside the closed loop: free fields change, the state does not
+        IF e.event::text OPERATOR(pg_catalog.=) 'edit' THEN
+            fields := aftersales_internal.replay_edit(tenant, ticket, n, e.from_state, e.to_state, status, fields, pay);
+            last_event := e.event;
+            last_event_at := at;
+            last_actor := e.actor;
+            CONTINUE;
+        END IF;
+
+        -- the transition, checked against the table
+        from_s := status;
+        to_s := e.to_state;
+        IF e.from_state IS DISTINCT FROM from_s THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+                pg_catalog.format('it starts from %s, but the ticket was %s', e.from_state, from_s));
+        END IF;
+        tr := loop_table->(from_s::text OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) e.event::text
+                           OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) to_s::text);
+        IF tr IS NULL THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+                pg_catalog.format('%s --%s--> %s is not a transition of the closed loop', from_s, e.event, to_s));
+        END IF;
+        IF e.event OPERATOR(pg_catalog.=) 'fail'
+           AND (attempt_count OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) 2)
+               IS DISTINCT FROM (tr->>'rule' IS NOT DISTINCT FROM 'attempts') THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'the attempts rule was not followed');
+        END IF;
+        IF tr->>'rule' OPERATOR(pg_catalog.=) 'held_from' AND to_s IS DISTINCT FROM held_from THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'resume did not return to the state held from');
+        END IF;
+
+        -- the ticket (ticket.c, apply_transition)
+        had_response := first_response_at IS NOT NULL;
+        had_arrival := arrived_at IS NOT NULL;
+        status := to_s;
+        last_event := e.event;
+        last_event_at := at;
+        last_actor := e.actor;
+        IF to_s OPERATOR(pg_catalog.=) 'on_hold' AND from_s OPERATOR(pg_catalog.<>) 'on_hold' THEN
+            held_from := from_s;
+        ELSIF to_s OPERATOR(pg_catalog.<>) 'on_hold' AND from_s OPERATOR(pg_catalog.=) 'on_hold' THEN
+            held_from := NULL;
+        END IF;
+        IF to_s IN ('new', 'locked') THEN
+            assignee_id := NULL;
+        ELSIF tr->>'supplies' OPERATOR(pg_catalog.=) 'assignee_id' THEN
+            assignee_id := pay->>'assignee';
+            IF to_s OPERATOR(pg_catalog.=) 'assigned' THEN
+                assigned_at := at;
+            END IF;
+        END IF;
+        IF pay ? 'tier' THEN
+            tier := pay->>'tier';
+        END IF;
+        IF pay ? 'priority' THEN
+            priority := pay->>'priority';
+        END IF;
+        IF (tr->>'counts_attempt')::boolean THEN
+            attempt_count := attempt_count OPERATOR(pg_catalog.+) 1;
+        END IF;
+        IF (tr->>'first_response')::boolean AND NOT had_response THEN
+            first_response_at := at;
+        END IF;
+        IF e.event OPERATOR(pg_catalog.=) 'arrive' AND NOT had_arrival THEN
+            arrived_at := at;
+        END IF;
+        IF e.event OPERATOR(pg_catalog.=) 'follow_up' THEN
+            followed_up_at := at;
+            satisfied := pay->>'satisfied';
+            csat := pay->>'csat';
+            nps := pay->>'nps';
+            follow_up_comment := pay->>'comment';
+        END IF;
+        reopening := from_s IN ('resolved', 'closed') AND to_s OPERATOR(pg_catalog.=) 'new';
+        IF to_s OPERATOR(pg_catalog.=) 'resolved' THEN
+            resolved_at := at;
+            first_resolved_at := COALESCE(first_resolved_at, at);
+        ELSIF to_s OPERATOR(pg_catalog.=) 'closed' THEN
+            closed_at := at;
+        ELSIF to_s OPERATOR(pg_catalog.=) 'cancelled' THEN
+            cancelled_at := at;
+        ELSIF reopening THEN
+            reopen_count := reopen_count OPERATOR(pg_catalog.+) 1;
+            resolved_at := NULL;
+            closed_at := NULL;
+        END IF;
+
+        -- the clocks (ticket_log.c, ticket_changed)
+        sla := aftersales_internal.replay_clocks(sla, pay, at, from_s, to_s, had_response, had_arrival,
+                                                 first_response_at IS NOT NULL, arrived_at IS NOT NULL, reopening);
+    END LOOP;
+
+    IF n OPERATOR(pg_catalog.=) 0 THEN
+        -- a stored ticket without events is for check_tickets() to report
+        IF NOT EXISTS (SELECT FROM aftersales.tickets t
+                        WHERE t.tenant_id OPERATOR(pg_catalog.=) replay_ticket.tenant
+                          AND t.ticket_id OPERATOR(pg_catalog.=) replay_ticket.ticket) THEN
+            RAISE EXCEPTION 'ticket % does not exist for tenant %', ticket, tenant
+                USING ERRCODE = 'P0002',
+                      HINT = 'List the tickets with: SELECT ticket_id, status FROM aftersales.tickets WHERE tenant_id = aftersales.current_tenant();';
+        END IF;
+        RETURN NULL;
+    END IF;
+    -- the shape of ticket_state(), from typed values as the table holds them
+    RETURN pg_catalog.jsonb_build_object(
+        'ticket', pg_catalog.jsonb_build_object(
+            'status', status, 'held_from', held_from, 'priority', priority, 'tier', tier,
+            'assignee_id', assignee_id, 'attempt_count', attempt_count, 'reopen_count', reopen_count,
+            'opened_at', opened_at, 'first_response_at', first_response_at, 'assigned_at', assigned_at,
+            'arrived_at', arrived_at, 'first_resolved_at', first_resolved_at, 'resolved_at', resolved_at,
+            'followed_up_at', followed_up_at, 'closed_at', closed_at, 'cancelled_at', cancelled_at,
+            'satisfied', satisfied, 'csat', csat, 'nps', nps, 'follow_up_comment', follow_up_comment,
+            'event_seq', n, 'last_event', last_event, 'last_event_at', last_event_at,
+            'last_actor', last_actor),
+        'sla', sla)
+        OPERATOR(pg_catalog.||) CASE WHEN fields OPERATOR(pg_catalog.=) '{}' THEN '{}'::jsonb
+                                     ELSE pg_catalog.jsonb_build_object('fields', fields) END;
+END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- replay_ticket's transition check as a step of its own (replay_transition).
+CREATE FUNCTION aftersales_internal.replay_transition(tenant bigint, ticket bigint, n integer,
+                                                      from_state aftersales.ticket_status, event aftersales.ticket_event,
+                                                      to_s aftersales.ticket_status, from_s aftersales.ticket_status,
+                                                      attempt_count integer, held_from aftersales.ticket_status,
+                                                      loop_table jsonb)
+    RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tr jsonb;
+BEGIN
+    IF from_state IS DISTINCT FROM from_s THEN
+        PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+            pg_catalog.format('it starts from %s, but the ticket was %s', from_state, from_s));
+    END IF;
+    tr := loop_table->(from_s::text OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) event::text
+                       OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) to_s::text);
+    IF tr IS NULL THEN
+        PERFORM aftersales_internal.replay_error(tenant, ticket, n,
+            pg_catalog.format('%s --%s--> %s is not a transition of the closed loop', from_s, event, to_s));
+    END IF;
+    IF event OPERATOR(pg_catalog.=) 'fail'
+       AND (attempt_count OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) 2)
+           IS DISTINCT FROM (tr->>'rule' IS NOT DISTINCT FROM 'attempts') THEN
+        PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'the attempts rule was not followed');
+    END IF;
+    IF tr->>'rule' OPERATOR(pg_catalog.=) 'held_from' AND to_s IS DISTINCT FROM held_from THEN
+        PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'resume did not return to the state held from');
+    END IF;
+    RETURN tr;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.replay_transition(bigint, bigint, integer, aftersales.ticket_status, aftersales.ticket_event,
+                                                         aftersales.ticket_status, aftersales.ticket_status, integer,
+                                                         aftersales.ticket_status, jsonb) IS
+  'Internal: replay_ticket''s step for an event of the loop: its transition checked against the closed-loop table; returns the table''s row';
+REVOKE ALL ON FUNCTION aftersales_internal.replay_transition(bigint, bigint, integer, aftersales.ticket_status,
+    aftersales.ticket_event, aftersales.ticket_status, aftersales.ticket_status, integer, aftersales.ticket_status, jsonb) FROM PUBLIC;
+CREATE OR REPLACE FUNCTION aftersales.replay_ticket(tenant bigint, ticket bigint) RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    e aftersales.ticket_events;
+    loop_table jsonb;
+    tr jsonb;
+    -- the ticket, column by column (built into jsonb once, at the end: a
+    -- jsonb rebuilt at every change was most of a replay's time)
+    status aftersales.ticket_status;
+    held_from aftersales.ticket_status;
+    priority aftersales.priority;
+    tier aftersales.ticket_tier;
+    assignee_id bigint;
+    attempt_count integer := 0;
+    reopen_count integer := 0;
+    opened_at timestamptz;
+    first_response_at timestamptz;
+    assigned_at timestamptz;
+    arrived_at timestamptz;
+    first_resolved_at timestamptz;
+    resolved_at timestamptz;
+    followed_up_at timestamptz;
+    closed_at timestamptz;
+    cancelled_at timestamptz;
+    satisfied boolean;
+    csat smallint;
+    nps smallint;
+    follow_up_comment text;
+    last_event aftersales.ticket_event;
+    last_event_at timestamptz;
+    last_actor text;
+    sla jsonb := '{}';
+    -- free fields as the edits left them (only those the log recorded)
+    fields jsonb := '{}';
+    pay jsonb;
+    n integer := 0;
+    at timestamptz;
+    from_s aftersales.ticket_status;
+    to_s aftersales.ticket_status;
+    had_response boolean;
+    had_arrival boolean;
+    reopening boolean;
+BEGIN
+    loop_table := aftersales_internal.transition_table();
+
+    FOR e IN SELECT * FROM aftersales.ticket_events ev
+              WHERE ev.tenant_id OPERATOR(pg_catalog.=) tenant AND ev.ticket_id OPERATOR(pg_catalog.=) ticket
+              ORDER BY ev.seq
+    LOOP
+        n := n OPERATOR(pg_catalog.+) 1;
+        at := e.at;
+        pay := e.payload;
+        IF e.seq OPERATOR(pg_catalog.<>) n THEN
+            PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'missing');
+        END IF;
+
+        IF n OPERATOR(pg_catalog.=) 1 THEN
+            IF e.event OPERATOR(pg_catalog.<>) 'open' OR e.to_state NOT IN ('new', 'on_hold') THEN
+                PERFORM aftersales_internal.replay_error(tenant, ticket, n, 'the first event does not open the ticket');
+            END IF;
+            status := e.to_state;
+            held_from := CASE WHEN e.to_state OPERATOR(pg_catalog.=) 'on_hold' THEN 'new' END;
+            priority := pay->>'priority';
+            tier := pay->>'tier';
+            opened_at := at;
+            last_event := 'open';
+            last_event_at := at;
+            last_actor := e.actor;
+            sla := aftersales_internal.replay_open_clocks(pay, e.to_state, at);
+            CONTINUE;
+        END IF;
+
+        -- edit, outside the closed loop: free fields change, the state does not
+        IF e.event::text OPERATOR(pg_catalog.=) 'edit' THEN
+            fields := aftersales_internal.replay_edit(tenant, ticket, n, e.from_state, e.to_state, status, fields, pay);
+            last_event := e.event;
+            last_event_at := at;
+            last_actor := e.actor;
+            CONTINUE;
+        END IF;
+
+        -- the transition, checked against the table
+        from_s := status;
+        to_s := e.to_state;
+        tr := aftersales_internal.replay_transition(tenant, ticket, n, e.from_state, e.event, to_s, status,
+                                                    attempt_count, held_from, loop_table);
+
+        -- the ticket (ticket.c, apply_transition)
+        had_response := first_response_at IS NOT NULL;
+        had_arrival := arrived_at IS NOT NULL;
+        status := to_s;
+        last_event := e.event;
+        last_event_at := at;
+        last_actor := e.actor;
+        IF to_s OPERATOR(pg_catalog.=) 'on_hold' AND from_s OPERATOR(pg_catalog.<>) 'on_hold' THEN
+            held_from := from_s;
+        ELSIF to_s OPERATOR(pg_catalog.<>) 'on_hold' AND from_s OPERATOR(pg_catalog.=) 'on_hold' THEN
+            held_from := NULL;
+        END IF;
+        IF to_s IN ('new', 'locked') THEN
+            assignee_id := NULL;
+        ELSIF tr->>'supplies' OPERATOR(pg_catalog.=) 'assignee_id' THEN
+            assignee_id := pay->>'assignee';
+            IF to_s OPERATOR(pg_catalog.=) 'assigned' THEN
+                assigned_at := at;
+            END IF;
+        END IF;
+        IF pay ? 'tier' THEN
+            tier := pay->>'tier';
+        END IF;
+        IF pay ? 'priority' THEN
+            priority := pay->>'priority';
+        END IF;
+        IF (tr->>'counts_attempt')::boolean THEN
+            attempt_count := attempt_count OPERATOR(pg_catalog.+) 1;
+        END IF;
+        IF (tr->>'first_response')::boolean AND NOT had_response THEN
+            first_response_at := at;
+        END IF;
+        IF e.event OPERATOR(pg_catalog.=) 'arrive' AND NOT had_arrival THEN
+            arrived_at := at;
+        END IF;
+        IF e.event OPERATOR(pg_catalog.=) 'follow_up' THEN
+            followed_up_at := at;
+            satisfied := pay->>'satisfied';
+            csat := pay->>'csat';
+            nps := pay->>'nps';
+            follow_up_comment := pay->>'comment';
+        END IF;
+        reopening := from_s IN ('resolved', 'closed') AND to_s OPERATOR(pg_catalog.=) 'new';
+        IF to_s OPERATOR(pg_catalog.=) 'resolved' THEN
+            resolved_at := at;
+            first_resolved_at := COALESCE(first_resolved_at, at);
+        ELSIF to_s OPERATOR(pg_catalog.=) 'closed' THEN
+            closed_at := at;
+        ELSIF to_s OPERATOR(pg_catalog.=) 'cancelled' THEN
+            cancelled_at := at;
+        ELSIF reopening THEN
+            reopen_count := reopen_count OPERATOR(pg_catalog.+) 1;
+            resolved_at := NULL;
+            closed_at := NULL;
+        END IF;
+
+        -- the clocks (ticket_log.c, ticket_changed)
+        sla := aftersales_internal.replay_clocks(sla, pay, at, from_s, to_s, had_response, had_arrival,
+                                                 first_response_at IS NOT NULL, arrived_at IS NOT NULL, reopening);
+    END LOOP;
+
+    IF n OPERATOR(pg_catalog.=) 0 THEN
+        -- a stored ticket without events is for check_tickets() to report
+        IF NOT EXISTS (SELECT FROM aftersales.tickets t
+                        WHERE t.tenant_id OPERATOR(pg_catalog.=) replay_ticket.tenant
+                          AND t.ticket_id OPERATOR(pg_catalog.=) replay_ticket.ticket) THEN
+            RAISE EXCEPTION 'ticket % does not exist for tenant %', ticket, tenant
+                USING ERRCODE = 'P0002',
+                      HINT = 'List the tickets with: SELECT ticket_id, status FROM aftersales.tickets WHERE tenant_id = aftersales.current_tenant();';
+        END IF;
+        RETURN NULL;
+    END IF;
+    -- the shape of ticket_state(), from typed values as the table holds them
+    RETURN pg_catalog.jsonb_build_object(
+        'ticket', pg_catalog.jsonb_build_object(
+            'status', status, 'held_from', held_from, 'priority', priority, 'tier', tier,
+            'assignee_id', assignee_id, 'attempt_count', attempt_count, 'reopen_count', reopen_count,
+            'opened_at', opened_at, 'first_response_at', first_response_at, 'assigned_at', assigned_at,
+            'arrived_at', arrived_at, 'first_resolved_at', first_resolved_at, 'resolved_at', resolved_at,
+            'followed_up_at', followed_up_at, 'closed_at', closed_at, 'cancelled_at', cancelled_at,
+            'satisfied', satisfied, 'csat', csat, 'nps', nps, 'follow_up_comment', follow_up_comment,
+            'event_seq', n, 'last_event', last_event, 'last_event_at', last_event_at,
+            'last_actor', last_actor),
+        'sla', sla)
+        OPERATOR(pg_catalog.||) CASE WHEN fields OPERATOR(pg_catalog.=) '{}' THEN '{}'::jsonb
+                                     ELSE pg_catalog.jsonb_build_object('fields', fields) END;
+END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Complaints, satisfaction surveys and internal approvals: the alert kind
+-- complaint, the three modules' tables, machines, API, views, catalogue
+-- rows, event rights and grants (84_*.sql as installed), and the sample
+-- data generator with their steps.
+ALTER TABLE aftersales.alerts DROP CONSTRAINT alerts_kind_check,
+    ADD CONSTRAINT alerts_kind_check
+    CHECK (kind IN ('warning', 'escalation', 'not_arrived', 'not_completed', 'key_customer',
+                    'lock', 'locked', 'part_not_collected', 'complaint'));
+COMMENT ON COLUMN aftersales.alerts.kind IS
+  'warning, escalation, not_arrived, not_completed, key_customer, lock (the sweep locked it), locked (it was locked another way), part_not_collected, complaint (a key customer complained about the ticket; level: the complaint)';
+
+CREATE OR REPLACE FUNCTION aftersales.generate_sample_data(tenant_name text, seed integer DEFAULT 1, tickets integer DEFAULT 2000,
+                                                year integer DEFAULT 2026, progress integer DEFAULT 100000)
+    RETURNS aftersales.sample_data_runs
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    example constant text := 'SELECT * FROM aftersales.generate_sample_data(''demo'', seed => 1, tickets => 2000, year => 2026);';
+    n integer := tickets;
+    s integer := seed;
+    yr integer := year;
+    started constant timestamptz := pg_catalog.clock_timestamp();
+    old_tenant text := pg_catalog.current_setting('aftersales.tenant_id', true);
+    prev aftersales.sample_data_runs;
+    result aftersales.sample_data_runs;
+    tid bigint;
+    y0 date;
+    cutoff timestamptz;
+    ndays integer;
+    sb bigint;
+    cstarts float8[];
+    mstarts float8[];
+    pstarts float8[];
+    events_n bigint;
+BEGIN
+    -- arguments
+    IF tenant_name IS NULL OR pg_catalog.btrim(tenant_name) = '' THEN
+        PERFORM aftersales_internal.sample_error('tenant_name must not be empty',
+            'Name the tenant to create, for example: ' || example, '22004');
+    END IF;
+    IF s IS NULL THEN
+        PERFORM aftersales_internal.sample_error('seed must not be null',
+            'Any integer seeds the choices; the same seed gives the same data, for example: ' || example, '22004');
+    END IF;
+    IF n IS NULL OR n NOT BETWEEN 100 AND 10000000 THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid number of sample tickets: %s', COALESCE(n::text, 'NULL')),
+            'Ask for 100 to 10000000 tickets: 2000 load in seconds, 1000000 in about an hour; for example: ' || example);
+    END IF;
+    IF yr IS NULL OR yr NOT BETWEEN 2000 AND 2100 THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid sample year: %s', COALESCE(yr::text, 'NULL')),
+            'Years 2000 to 2100 are supported (the full holiday schedule is known for 2026), for example: ' || example);
+    END IF;
+    IF progress IS NULL OR progress < 0 THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid progress interval: %s', COALESCE(progress::text, 'NULL')),
+            'progress is how many tickets between two progress NOTICEs, 0 for none, for example: SELECT * FROM aftersales.generate_sample_data(''big'', tickets => 1000000, progress => 50000);');
+    END IF;
+
+    -- idempotent: the same call again returns what the first one built
+    SELECT sr.* INTO prev FROM aftersales.sample_data_runs sr
+      JOIN aftersales.tenants tn ON tn.tenant_id = sr.tenant_id
+     WHERE tn.name = generate_sample_data.tenant_name;
+    IF FOUND THEN
+        IF prev.seed = s AND prev.tickets = n AND prev.year = yr THEN
+            RAISE NOTICE 'tenant "%" already holds this sample data: nothing to do', tenant_name;
+            RETURN prev;
+        END IF;
+        PERFORM aftersales_internal.sample_error(
+            pg_catalog.format('tenant "%s" already holds sample data of seed %s, %s tickets, year %s', tenant_name, prev.seed, prev.tickets, prev.year),
+            'Use another tenant name, for example: SELECT * FROM aftersales.generate_sample_data(''demo2'', seed => 2);', '42710');
+    END IF;
+    IF EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.name = tenant_name) THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('tenant "%s" already exists', tenant_name),
+            'Sample data goes into a new tenant of its own; use another name, for example: ' || example, '42710');
+    END IF;
+
+    y0 := pg_catalog.make_date(yr, 1, 1);
+    cutoff := pg_catalog.make_timestamptz(yr + 1, 1, 1, 0, 0, 0, 'Asia/Shanghai');
+    ndays := pg_catalog.make_date(yr + 1, 1, 1) - y0;
+    sb := s::bigint * 1000003;
+
+    -- the tenant, its calendars and SLA policies (the default targets,
+    -- copied from tenant 1's shipped default policy)
+    LOCK TABLE aftersales.tenants IN SHARE ROW EXCLUSIVE MODE;
+    SELECT COALESCE(pg_catalog.max(tn.tenant_id), 1) + 1 INTO tid FROM aftersales.tenants tn;
+    INSERT INTO aftersales.tenants (tenant_id, name) VALUES (tid, tenant_name);
+    PERFORM pg_catalog.set_config('aftersales.tenant_id', tid::text, true);
+    PERFORM aftersales.set_calendar('24x7', 'zone=Asia/Shanghai; mon-sun 00:00-24:00', 'Around the clock, China time', tid);
+    PERFORM aftersales.set_calendar('cn-office', aftersales.sample_calendar(yr),
+                                    pg_catalog.format('China office hours, %s holidays and make-up days', yr), tid);
+    INSERT INTO aftersales.sla_policies (tenant_id, name, calendar, is_default, description)
+    VALUES (tid, 'standard', 'cn-office', true, 'Default targets on office hours'),
+           (tid, 'key-account', '24x7', false, 'Default targets around the clock, for key customers'' service agreements');
+    INSERT INTO aftersales.sla_targets (tenant_id, policy_id, priority, metric, target, clock, pauses_on_hold)
+    SELECT tid, p.policy_id, d.priority, d.metric, d.target, d.clock, d.pauses_on_hold
+      FROM aftersales.sla_targets d
+      JOIN aftersales.sla_policies dp ON dp.tenant_id = 1 AND dp.policy_id = d.policy_id
+                                     AND dp.name = 'default'
+     CROSS JOIN aftersales.sla_policies p
+     WHERE d.tenant_id = 1 AND p.tenant_id = tid
+     ORDER BY p.policy_id, d.priority, d.metric;
+
+    -- the company, in steps that pass what they built on in temporary
+    -- tables (sample_geo, sample_outlets, sample_customers ...) and the
+    -- cumulative weights the draws bucket into
+    PERFORM aftersales_internal.sample_organisations(tid);
+    PERFORM aftersales_internal.sample_engineers(tid, s, n);
+    cstarts := aftersales_internal.sample_customers(tid, s, n, yr, y0);
+    mstarts := aftersales_internal.sample_products(tid, s, n, yr, cstarts);
+    pstarts := aftersales_internal.sample_problem_types(tid);
+    -- the tickets: planned set-based, entered, then driven through their lives
+    PERFORM aftersales_internal.sample_ticket_plan(n, y0, ndays, sb, cstarts, mstarts, pstarts);
+    PERFORM aftersales_internal.sample_entry(n, y0, progress, started);
+    PERFORM aftersales_internal.sample_life_cycles(n, sb, cutoff, progress, started);
+    -- the other modules, on top of the tickets (their own salts: the tickets stay as they are)
+    PERFORM aftersales_internal.sample_complaints(tid, s, cutoff);
+    PERFORM aftersales_internal.sample_surveys(tid, s, cutoff);
+    PERFORM aftersales_internal.sample_approvals(tid, s, cutoff);
+
+    -- a bulk load leaves the planner blind until autovacuum comes by: the
+    -- KPI queries right after it would plan for empty tables
+    ANALYZE aftersales.organisations, aftersales.customers, aftersales.engineers, aftersales.product_models,
+            aftersales.units, aftersales.problem_types, aftersales.service_agreements, aftersales.sla_policies,
+            aftersales.calendars, aftersales.tickets, aftersales.ticket_events, aftersales.ticket_sla,
+            aftersales.occurrences, aftersales.escalation_watches, aftersales.alerts, aftersales.ticket_escalations;
+    SELECT count(*) INTO events_n FROM aftersales.ticket_events ev WHERE ev.tenant_id = tid;
+    INSERT INTO aftersales.sample_data_runs AS sr (tenant_id, tenant_name, seed, tickets, year, events, started_at, seconds, checksum)
+    VALUES (tid, generate_sample_data.tenant_name, s, n, yr, events_n, started,
+            round(extract(epoch FROM clock_timestamp() - started)::numeric, 1),
+            aftersales.sample_data_checksum(tid))
+    RETURNING sr.* INTO result;
+    PERFORM set_config('aftersales.tenant_id', COALESCE(old_tenant, ''), true);
+    DROP TABLE pg_temp.sample_geo, pg_temp.sample_outlets, pg_temp.sample_customers, pg_temp.sample_models,
+               pg_temp.sample_units, pg_temp.sample_problems, pg_temp.sample_plan, pg_temp.sample_org_engineers;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION aftersales.generate_sample_data(text, integer, integer, integer, integer) IS
+  'Builds a new tenant with a realistic company (HQ, six regions, 31 provinces, outlets of the three organisation types, engineers, customers, products, installed units, China''s calendar, the default SLA policies) and drives a year of its tickets through the ticket API; deterministic for a seed; idempotent for the same arguments; returns the run (events, seconds, checksum)';
+REVOKE ALL ON FUNCTION aftersales.generate_sample_data(text, integer, integer, integer, integer) FROM PUBLIC;
+
+-- ---- 84_approvals.sql ----
+
+-- aftersales install script, part 84 (continued): internal approvals
+-- (流程中心).  One approval engine for the product: a request of a kind
+-- (part order, warranty claim, fee waiver, complaint compensation,
+-- internal request 内联单) from one organisation (and department) to an
+-- approving department, due on the approver's business calendar, decided
+-- by a member of that department.  Its life is machine 'approval' of the
+-- generic state engine (submitted, then approved, rejected or withdrawn),
+-- logged in aftersales.approval_events.  It is delayed when decided after
+-- its due time, or still pending past it.  Pending approvals per
+-- organisation over a warning line (default 20) raise an alert once per
+-- crossing, through aftersales.sweep_approvals().
+
+CREATE TYPE aftersales.approval_kind AS ENUM
+    ('part_order', 'warranty_claim', 'fee_waiver', 'complaint_compensation', 'internal_request');
+COMMENT ON TYPE aftersales.approval_kind IS
+  'What an approval decides: part_order, warranty_claim, fee_waiver, complaint_compensation or internal_request (内联单)';
+
+CREATE TABLE aftersales.departments (
+    tenant_id      bigint NOT NULL DEFAULT aftersales.current_tenant()
+                          REFERENCES aftersales.tenants,
+    department_id  bigint GENERATED ALWAYS AS IDENTITY,
+    org_id         bigint NOT NULL,
+    code           text   NOT NULL CHECK (code ~ '^[a-z][a-z0-9_]{0,62}$'),
+    name           text   NOT NULL CHECK (name <> ''),
+    calendar       text   NOT NULL DEFAULT '24x7',
+    PRIMARY KEY (tenant_id, department_id),
+    UNIQUE (tenant_id, code),
+    FOREIGN KEY (tenant_id, org_id) REFERENCES aftersales.organisations (tenant_id, org_id),
+    FOREIGN KEY (tenant_id, calendar) REFERENCES aftersales.calendars (tenant_id, name)
+);
+COMMENT ON TABLE aftersales.departments IS
+  'Departments that submit and approve internal requests (客服中心, 质量保证部 ...), each in an organisation, with the business calendar its approvals are due on';
+COMMENT ON COLUMN aftersales.departments.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.departments.department_id IS 'Department id';
+COMMENT ON COLUMN aftersales.departments.org_id IS 'Organisation the department belongs to';
+COMMENT ON COLUMN aftersales.departments.code IS 'Code, unique per tenant (customer_service, quality_assurance)';
+COMMENT ON COLUMN aftersales.departments.name IS 'Name';
+COMMENT ON COLUMN aftersales.departments.calendar IS 'Business calendar the department''s approvals are due on';
+
+CREATE TABLE aftersales.department_members (
+    tenant_id      bigint NOT NULL DEFAULT aftersales.current_tenant(),
+    department_id  bigint NOT NULL,
+    member         text   NOT NULL CHECK (member <> ''),
+    PRIMARY KEY (tenant_id, department_id, member),
+    FOREIGN KEY (tenant_id, department_id) REFERENCES aftersales.departments (tenant_id, department_id) ON DELETE CASCADE
+);
+COMMENT ON TABLE aftersales.department_members IS 'Who may decide a department''s approvals: member names (aftersales.members, or the acting identity)';
+COMMENT ON COLUMN aftersales.department_members.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.department_members.department_id IS 'Department';
+COMMENT ON COLUMN aftersales.department_members.member IS 'Member name, as the event log records the actor';
+
+CREATE TABLE aftersales.approval_targets (
+    tenant_id      bigint   NOT NULL DEFAULT aftersales.current_tenant()
+                            REFERENCES aftersales.tenants,
+    kind           aftersales.approval_kind NOT NULL,
+    department_id  bigint   NOT NULL,
+    due_within     interval NOT NULL CHECK (due_within > '0'::interval AND EXTRACT(DAY FROM due_within) = 0
+                                            AND EXTRACT(MONTH FROM due_within) = 0 AND EXTRACT(YEAR FROM due_within) = 0),
+    PRIMARY KEY (tenant_id, kind, department_id),
+    FOREIGN KEY (tenant_id, department_id) REFERENCES aftersales.departments (tenant_id, department_id) ON DELETE CASCADE
+);
+COMMENT ON TABLE aftersales.approval_targets IS
+  'Business time an approving department has to decide a kind of approval; without a row, 8 business hours';
+COMMENT ON COLUMN aftersales.approval_targets.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.approval_targets.kind IS 'Kind of approval';
+COMMENT ON COLUMN aftersales.approval_targets.department_id IS 'Approving department';
+COMMENT ON COLUMN aftersales.approval_targets.due_within IS 'Business time allowed from submission, in hours and minutes, on the department''s calendar';
+
+CREATE TABLE aftersales.approval_settings (
+    tenant_id     bigint  NOT NULL PRIMARY KEY REFERENCES aftersales.tenants,
+    warning_line  integer NOT NULL CHECK (warning_line > 0)
+);
+COMMENT ON TABLE aftersales.approval_settings IS 'Per tenant: the warning line of pending approvals per organisation (default 20 without a row)';
+COMMENT ON COLUMN aftersales.approval_settings.tenant_id IS 'Tenant';
+COMMENT ON COLUMN aftersales.approval_settings.warning_line IS 'Pending approvals of one organisation at which an alert is raised';
+
+CREATE TABLE aftersales.approvals (
+    tenant_id           bigint        NOT NULL DEFAULT aftersales.current_tenant()
+                                      REFERENCES aftersales.tenants,
+    approval_id         bigint        GENERATED ALWAYS AS IDENTITY,
+    kind                aftersales.approval_kind NOT NULL,
+    org_id              bigint        NOT NULL,
+    from_department_id  bigint,
+    department_id       bigint        NOT NULL,
+    subject             text          NOT NULL CHECK (pg_catalog.btrim(subject) <> ''),
+    ref_id              bigint,
+    ticket_id           bigint,
+    amount              numeric(12,2) CHECK (amount >= 0),
+    submitted_at        timestamptz   NOT NULL,
+    due_at              timestamptz   NOT NULL,
+    decided_at          timestamptz,
+    decided_by          text,
+    delayed             boolean,
+    state               text          NOT NULL DEFAULT 'submitted'
+                                      CHECK (state IN ('submitted', 'approved', 'rejected', 'withdrawn')),
+    event               text,
+    event_at            timestamptz,
+    event_by            text,
+    event_reason        text,
+    event_seq           integer       NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, approval_id),
+    FOREIGN KEY (tenant_id, org_id) REFERENCES aftersales.organisations (tenant_id, org_id),
+    FOREIGN KEY (tenant_id, from_department_id) REFERENCES aftersales.departments (tenant_id, department_id),
+    FOREIGN KEY (tenant_id, department_id) REFERENCES aftersales.departments (tenant_id, department_id),
+    FOREIGN KEY (tenant_id, ticket_id) REFERENCES aftersales.tickets (tenant_id, ticket_id),
+    CHECK (due_at >= submitted_at),
+    CHECK ((state IN ('approved', 'rejected')) = (decided_at IS NOT NULL AND decided_by IS NOT NULL AND delayed IS NOT NULL))
+);
+CREATE INDEX approvals_pending_idx ON aftersales.approvals (tenant_id, org_id) WHERE state = 'submitted';
+CREATE INDEX approvals_department_idx ON aftersales.approvals (tenant_id, department_id, submitted_at);
+COMMENT ON TABLE aftersales.approvals IS
+  'Internal approvals (审批): a request of a kind from an organisation to an approving department, held to machine approval of aftersales.state_transitions (submitted, then approved, rejected or withdrawn)';
+COMMENT ON COLUMN aftersales.approvals.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.approvals.approval_id IS 'Approval id';
+COMMENT ON COLUMN aftersales.approvals.kind IS 'part_order, warranty_claim, fee_waiver, complaint_compensation or internal_request';
+COMMENT ON COLUMN aftersales.approvals.org_id IS 'Requesting organisation (row security scopes by it; the pending count per organisation counts it)';
+COMMENT ON COLUMN aftersales.approvals.from_department_id IS 'Requesting department, if any';
+COMMENT ON COLUMN aftersales.approvals.department_id IS 'Approving department';
+COMMENT ON COLUMN aftersales.approvals.subject IS 'What is asked';
+COMMENT ON COLUMN aftersales.approvals.ref_id IS 'The object decided on in its own module (a part order, a complaint ...), if any';
+COMMENT ON COLUMN aftersales.approvals.ticket_id IS 'Ticket concerned, if any';
+COMMENT ON COLUMN aftersales.approvals.amount IS 'Amount asked for, if any';
+COMMENT ON COLUMN aftersales.approvals.submitted_at IS 'When it was submitted';
+COMMENT ON COLUMN aftersales.approvals.due_at IS 'When the decision is due (approval_targets on the department''s calendar)';
+COMMENT ON COLUMN aftersales.approvals.decided_at IS 'When it was approved or rejected';
+COMMENT ON COLUMN aftersales.approvals.decided_by IS 'Who decided';
+COMMENT ON COLUMN aftersales.approvals.delayed IS 'Decided after its due time; NULL until decided (pending ones are judged as of now in the views)';
+COMMENT ON COLUMN aftersales.approvals.state IS 'submitted, approved, rejected or withdrawn';
+COMMENT ON COLUMN aftersales.approvals.event IS 'Latest event (submit, approve, reject, withdraw)';
+COMMENT ON COLUMN aftersales.approvals.event_at IS 'When the latest event happened';
+COMMENT ON COLUMN aftersales.approvals.event_by IS 'Who made it';
+COMMENT ON COLUMN aftersales.approvals.event_reason IS 'Why';
+COMMENT ON COLUMN aftersales.approvals.event_seq IS 'Number of events so far';
+
+CREATE TABLE aftersales.approval_events (
+    tenant_id    bigint      NOT NULL,
+    approval_id  bigint      NOT NULL,
+    seq          integer     NOT NULL CHECK (seq > 0),
+    event        text        NOT NULL,
+    from_state   text        NOT NULL,
+    to_state     text        NOT NULL,
+    actor        text        NOT NULL,
+    at           timestamptz NOT NULL,
+    reason       text,
+    changes      jsonb       NOT NULL DEFAULT '{}',
+    PRIMARY KEY (tenant_id, approval_id, seq),
+    FOREIGN KEY (tenant_id, approval_id) REFERENCES aftersales.approvals (tenant_id, approval_id)
+);
+COMMENT ON TABLE aftersales.approval_events IS 'Event log of approvals, append-only, written by the state engine';
+COMMENT ON COLUMN aftersales.approval_events.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.approval_events.approval_id IS 'Approval';
+COMMENT ON COLUMN aftersales.approval_events.seq IS 'Event number within the approval, from 1';
+COMMENT ON COLUMN aftersales.approval_events.event IS 'submit, approve, reject or withdraw';
+COMMENT ON COLUMN aftersales.approval_events.from_state IS 'State before; empty when submitted';
+COMMENT ON COLUMN aftersales.approval_events.to_state IS 'State after';
+COMMENT ON COLUMN aftersales.approval_events.actor IS 'Who';
+COMMENT ON COLUMN aftersales.approval_events.at IS 'When';
+COMMENT ON COLUMN aftersales.approval_events.reason IS 'Why';
+COMMENT ON COLUMN aftersales.approval_events.changes IS 'Changed columns: {"column": [old, new]}';
+CREATE TRIGGER approval_events_append_only
+    BEFORE UPDATE OR DELETE ON aftersales.approval_events
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('Record a new event instead, for example: SELECT aftersales.withdraw_approval(7, reason => ''submitted twice'');');
+
+INSERT INTO aftersales.state_transitions (machine, from_state, event, to_state, needs_reason)
+VALUES ('approval', '', 'submit', 'submitted', false),
+       ('approval', 'submitted', 'approve', 'approved', false),
+       ('approval', 'submitted', 'reject', 'rejected', true),
+       ('approval', 'submitted', 'withdraw', 'withdrawn', true);
+
+-- What a decision implies, whatever wrote the row; runs after the engine's
+-- guard ("zz" sorts after state_guard): the event is judged and its actor,
+-- the authenticated identity, recorded in event_by.
+CREATE FUNCTION aftersales_internal.approval_decision() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    who constant text := NEW.event_by;
+    d aftersales.departments;
+BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.event IN ('approve', 'reject') THEN
+        IF NOT EXISTS (SELECT FROM aftersales.department_members m
+                        WHERE m.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id
+                          AND m.department_id OPERATOR(pg_catalog.=) NEW.department_id
+                          AND m.member OPERATOR(pg_catalog.=) who) THEN
+            SELECT * INTO d FROM aftersales.departments x
+             WHERE x.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND x.department_id OPERATOR(pg_catalog.=) NEW.department_id;
+            RAISE EXCEPTION '"%" is not a member of department % (%), which decides approval %', who, d.code, d.name, NEW.approval_id
+                USING ERRCODE = '42501',
+                      DETAIL = 'Only the approving department''s members may approve or reject.',
+                      HINT = pg_catalog.format('Ask a member: SELECT member FROM aftersales.department_members WHERE department_id = %s;',
+                                               d.department_id);
+        END IF;
+        NEW.decided_at := NEW.event_at;
+        NEW.decided_by := who;
+        NEW.delayed := NEW.event_at > NEW.due_at;
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.approval_decision() IS
+  'Trigger: a decision is made by a member of the approving department (whatever wrote the row), and records when, by whom, and whether it came after the due time';
+CREATE TRIGGER state_guard
+    BEFORE INSERT OR UPDATE ON aftersales.approvals
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.state_guard('approval', 'approval_id', 'aftersales.approval_events');
+CREATE TRIGGER zz_approval_decision
+    BEFORE UPDATE ON aftersales.approvals
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.approval_decision();
+CREATE TRIGGER state_log
+    AFTER INSERT OR UPDATE ON aftersales.approvals
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.state_log('approval', 'approval_id', 'aftersales.approval_events');
+
+-- The warning line: one watch row per organisation that remembers whether
+-- it is over the line, and the alerts it raised, once per crossing.
+CREATE TABLE aftersales.approval_watches (
+    tenant_id  bigint  NOT NULL,
+    org_id     bigint  NOT NULL,
+    over_line  boolean NOT NULL DEFAULT false,
+    crossings  integer NOT NULL DEFAULT 0 CHECK (crossings >= 0),
+    PRIMARY KEY (tenant_id, org_id),
+    FOREIGN KEY (tenant_id, org_id) REFERENCES aftersales.organisations (tenant_id, org_id)
+);
+COMMENT ON TABLE aftersales.approval_watches IS
+  'Per organisation, kept by aftersales.sweep_approvals(): whether its pending approvals are over the warning line, and how many times they crossed it';
+COMMENT ON COLUMN aftersales.approval_watches.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.approval_watches.org_id IS 'Organisation';
+COMMENT ON COLUMN aftersales.approval_watches.over_line IS 'Over the line at the latest sweep';
+COMMENT ON COLUMN aftersales.approval_watches.crossings IS 'Crossings so far (each raised one alert)';
+
+CREATE TABLE aftersales.approval_alerts (
+    tenant_id        bigint      NOT NULL,
+    alert_id         bigint      GENERATED ALWAYS AS IDENTITY,
+    org_id           bigint      NOT NULL,
+    crossing         integer     NOT NULL CHECK (crossing > 0),
+    pending          bigint      NOT NULL,
+    warning_line     integer     NOT NULL,
+    raised_at        timestamptz NOT NULL,
+    acknowledged_at  timestamptz,
+    acknowledged_by  text,
+    PRIMARY KEY (tenant_id, alert_id),
+    CONSTRAINT approval_alerts_once UNIQUE (tenant_id, org_id, crossing),
+    FOREIGN KEY (tenant_id, org_id) REFERENCES aftersales.organisations (tenant_id, org_id),
+    CHECK ((acknowledged_at IS NULL) = (acknowledged_by IS NULL))
+);
+COMMENT ON TABLE aftersales.approval_alerts IS
+  'Outbox of warning-line alerts: an organisation''s pending approvals reached the warning line, one row per crossing; announced by NOTIFY aftersales_alerts';
+COMMENT ON COLUMN aftersales.approval_alerts.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.approval_alerts.alert_id IS 'Alert id';
+COMMENT ON COLUMN aftersales.approval_alerts.org_id IS 'Organisation over the line';
+COMMENT ON COLUMN aftersales.approval_alerts.crossing IS 'Which crossing of the line (1, 2, ...)';
+COMMENT ON COLUMN aftersales.approval_alerts.pending IS 'Pending approvals when raised';
+COMMENT ON COLUMN aftersales.approval_alerts.warning_line IS 'The line then';
+COMMENT ON COLUMN aftersales.approval_alerts.raised_at IS 'When the sweep raised it';
+COMMENT ON COLUMN aftersales.approval_alerts.acknowledged_at IS 'When acknowledged';
+COMMENT ON COLUMN aftersales.approval_alerts.acknowledged_by IS 'Who acknowledged it';
+
+-- ---------------------------------------------------------------------------
+-- The API
+
+CREATE FUNCTION aftersales.approval_warning_line(tenant bigint DEFAULT aftersales.current_tenant()) RETURNS integer
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- a tenant the caller cannot see is unknown, not one with the default line
+    IF tenant IS NULL OR NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = approval_warning_line.tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', COALESCE(tenant::text, 'NULL')
+            USING ERRCODE = 'P0002',
+                  HINT = 'Name a tenant of aftersales.tenants, or leave it out for the current one: SELECT aftersales.approval_warning_line();';
+    END IF;
+    RETURN COALESCE((SELECT s.warning_line FROM aftersales.approval_settings s WHERE s.tenant_id = approval_warning_line.tenant), 20);
+END
+$$;
+COMMENT ON FUNCTION aftersales.approval_warning_line(bigint) IS
+  'The warning line of pending approvals per organisation of a tenant (20 unless set); a tenant the caller cannot see is refused';
+
+CREATE FUNCTION aftersales.set_approval_warning_line(line integer, tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF line IS NULL OR line <= 0 THEN
+        PERFORM aftersales_internal.complaint_error(pg_catalog.format('invalid warning line %s', COALESCE(line::text, 'NULL')),
+            'The line is a positive number of pending approvals, for example: SELECT aftersales.set_approval_warning_line(20);');
+    END IF;
+    IF tenant IS NULL OR NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = tenant) THEN
+        PERFORM aftersales_internal.complaint_error(pg_catalog.format('tenant %s does not exist', COALESCE(tenant::text, 'NULL')),
+            'Name a tenant of aftersales.tenants, or leave it out for the current one: SELECT aftersales.set_approval_warning_line(20);',
+            'P0002');
+    END IF;
+    INSERT INTO aftersales.approval_settings AS s (tenant_id, warning_line) VALUES (tenant, line)
+    ON CONFLICT (tenant_id) DO UPDATE SET warning_line = EXCLUDED.warning_line;
+    RETURN line;
+END
+$$;
+COMMENT ON FUNCTION aftersales.set_approval_warning_line(integer, bigint) IS 'Sets a tenant''s warning line of pending approvals per organisation; returns it';
+
+CREATE FUNCTION aftersales.set_approval_target(kind text, department text, due_within interval)
+    RETURNS interval
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant constant bigint := aftersales.current_tenant();
+    dep bigint;
+BEGIN
+    IF kind IS NULL OR NOT aftersales_internal.value_listed('aftersales.approval_kind', kind) THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('unknown approval kind "%s"', COALESCE(aftersales_internal.cut(kind), 'NULL')),
+            pg_catalog.format('Kinds: %s; for example: SELECT aftersales.set_approval_target(''part_order'', ''quality_assurance'', ''4 hours'');',
+                              aftersales_internal.value_list('aftersales.approval_kind')));
+    END IF;
+    SELECT d.department_id INTO dep FROM aftersales.departments d WHERE d.tenant_id = tenant AND d.code = department;
+    IF dep IS NULL THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('department "%s" does not exist for tenant %s', COALESCE(aftersales_internal.cut(department), 'NULL'), tenant),
+            'List them with: SELECT code, name FROM aftersales.departments;', 'P0002');
+    END IF;
+    IF due_within IS NULL OR due_within <= '0'::interval OR EXTRACT(DAY FROM due_within) <> 0
+       OR EXTRACT(MONTH FROM due_within) <> 0 OR EXTRACT(YEAR FROM due_within) <> 0 THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('invalid approval target %s', COALESCE(due_within::text, 'NULL')),
+            'A target is positive business hours and minutes (no days), for example: SELECT aftersales.set_approval_target(''part_order'', ''quality_assurance'', ''16 hours'');');
+    END IF;
+    INSERT INTO aftersales.approval_targets AS t (tenant_id, kind, department_id, due_within)
+    VALUES (tenant, kind::aftersales.approval_kind, dep, due_within)
+    ON CONFLICT ON CONSTRAINT approval_targets_pkey DO UPDATE SET due_within = EXCLUDED.due_within;
+    RETURN due_within;
+END
+$$;
+COMMENT ON FUNCTION aftersales.set_approval_target(text, text, interval) IS
+  'Sets the business time a department has to decide a kind of approval (upsert); applies to approvals submitted afterwards';
+
+-- The approving department, by code, for any member of the caller's
+-- tenant: a department belongs to an organisation, so row security hides
+-- it outside the caller's scope, yet an outlet's requests go to
+-- departments elsewhere, above all at headquarters.  A definer, held to the
+-- caller's own tenant (current_tenant() resolves the session's caller).
+CREATE FUNCTION aftersales_internal.approving_department(code text)
+    RETURNS aftersales.departments
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT d.* FROM aftersales.departments d
+     WHERE d.tenant_id OPERATOR(pg_catalog.=) aftersales.current_tenant()
+       AND d.code OPERATOR(pg_catalog.=) approving_department.code
+$$;
+COMMENT ON FUNCTION aftersales_internal.approving_department(text) IS
+  'Internal: the department of the caller''s tenant with this code, whatever its organisation (SECURITY DEFINER; the approval API''s submitters only)';
+
+CREATE FUNCTION aftersales.submit_approval(kind text, department text, subject text, org bigint DEFAULT NULL,
+                                           from_department text DEFAULT NULL, ref bigint DEFAULT NULL,
+                                           ticket bigint DEFAULT NULL, amount numeric DEFAULT NULL,
+                                           at timestamptz DEFAULT aftersales.now())
+    RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant constant bigint := aftersales.current_tenant();
+    example constant text := 'SELECT aftersales.submit_approval(''internal_request'', ''quality_assurance'', ''re-test batch 7'', org => 12);';
+    d aftersales.departments;
+    fd bigint;
+    v_org bigint := org;
+    within interval;
+    id bigint;
+BEGIN
+    IF kind IS NULL OR NOT aftersales_internal.value_listed('aftersales.approval_kind', kind) THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('unknown approval kind "%s"', COALESCE(aftersales_internal.cut(kind), 'NULL')),
+            pg_catalog.format('Kinds: %s; for example: %s', aftersales_internal.value_list('aftersales.approval_kind'), example));
+    END IF;
+    d := aftersales_internal.approving_department(department);
+    IF d.department_id IS NULL THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('department "%s" does not exist for tenant %s', COALESCE(aftersales_internal.cut(department), 'NULL'), tenant),
+            'Name the approving department by its code: SELECT code, name FROM aftersales.departments;', 'P0002');
+    END IF;
+    IF from_department IS NOT NULL THEN
+        SELECT x.department_id, COALESCE(v_org, x.org_id) INTO fd, v_org FROM aftersales.departments x
+         WHERE x.tenant_id = tenant AND x.code = from_department;
+        IF fd IS NULL THEN
+            PERFORM aftersales_internal.complaint_error(
+                pg_catalog.format('department "%s" does not exist for tenant %s', aftersales_internal.cut(from_department), tenant),
+                'Name the requesting department by its code: SELECT code, name FROM aftersales.departments;', 'P0002');
+        END IF;
+    END IF;
+    IF ticket IS NOT NULL AND v_org IS NULL THEN
+        SELECT t.org_id INTO v_org FROM aftersales.tickets t WHERE t.tenant_id = tenant AND t.ticket_id = ticket;
+    END IF;
+    IF v_org IS NULL THEN
+        PERFORM aftersales_internal.complaint_error('an approval needs a requesting organisation',
+            'Name it, a requesting department or a ticket with one, for example: ' || example, '22004');
+    END IF;
+    IF subject IS NULL OR pg_catalog.btrim(subject) = '' THEN
+        PERFORM aftersales_internal.complaint_error('an approval needs a subject', 'Say what is asked, for example: ' || example, '22004');
+    END IF;
+    IF at IS NULL OR NOT pg_catalog.isfinite(at) THEN
+        PERFORM aftersales_internal.complaint_error(pg_catalog.format('invalid submission time %s', COALESCE(at::text, 'NULL')),
+            'Give a finite time, for example: ' || example, '22008');
+    END IF;
+    SELECT t.due_within INTO within FROM aftersales.approval_targets t
+     WHERE t.tenant_id = tenant AND t.kind = submit_approval.kind::aftersales.approval_kind AND t.department_id = d.department_id;
+    INSERT INTO aftersales.approvals AS a (tenant_id, kind, org_id, from_department_id, department_id, subject, ref_id, ticket_id,
+                                           amount, submitted_at, due_at, event, event_at)
+    VALUES (tenant, kind::aftersales.approval_kind, v_org, fd, d.department_id, pg_catalog.btrim(subject), ref, ticket, amount, at,
+            aftersales.business_add(aftersales.get_calendar(d.calendar, tenant), at, COALESCE(within, interval '8 hours')),
+            'submit', at)
+    RETURNING a.approval_id INTO id;
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION aftersales.submit_approval(text, text, text, bigint, text, bigint, bigint, numeric, timestamptz) IS
+  'Submits an approval of a kind to an approving department (by code), from an organisation (given, else the requesting department''s, else the ticket''s); due after the kind''s target (8 business hours without one) on the department''s calendar; returns its id';
+
+CREATE FUNCTION aftersales_internal.approval_event(approval bigint, event text, at timestamptz, reason text)
+    RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant constant bigint := aftersales.current_tenant();
+    st text;
+BEGIN
+    UPDATE aftersales.approvals x
+       SET event = approval_event.event, event_at = at, event_seq = x.event_seq + 1, event_by = NULL,
+           event_reason = NULLIF(pg_catalog.btrim(reason), '')
+     WHERE x.tenant_id = tenant AND x.approval_id = approval
+    RETURNING x.state INTO st;
+    IF NOT FOUND THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('approval %s does not exist for tenant %s', COALESCE(approval::text, 'NULL'), tenant),
+            'List the pending ones with: SELECT approval_id, kind, subject FROM aftersales.approvals WHERE state = ''submitted'';', 'P0002');
+    END IF;
+    RETURN st;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.approval_event(bigint, text, timestamptz, text) IS
+  'Internal: fires one event on an approval (one UPDATE, judged by the state engine and the decision trigger); returns the new state';
+
+CREATE FUNCTION aftersales.grant_approval(approval bigint, note text DEFAULT NULL, at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT aftersales_internal.approval_event(approval, 'approve', at, note)
+$$;
+COMMENT ON FUNCTION aftersales.grant_approval(bigint, text, timestamptz) IS
+  'Approves a submitted approval (a member of the approving department); returns its state';
+
+CREATE FUNCTION aftersales.reject_approval(approval bigint, reason text, at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT aftersales_internal.approval_event(approval, 'reject', at, reason)
+$$;
+COMMENT ON FUNCTION aftersales.reject_approval(bigint, text, timestamptz) IS
+  'Rejects a submitted approval with a reason (a member of the approving department); returns its state';
+
+CREATE FUNCTION aftersales.withdraw_approval(approval bigint, reason text, at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT aftersales_internal.approval_event(approval, 'withdraw', at, reason)
+$$;
+COMMENT ON FUNCTION aftersales.withdraw_approval(bigint, text, timestamptz) IS
+  'The requester withdraws a submitted approval, with a reason; returns its state';
+
+-- The warning line, swept: per organisation, pending approvals against the
+-- line; a crossing from below raises one alert.  Each organisation's watch
+-- row is locked while it is judged, so that two sweeps at once raise one
+-- alert (the second sees over_line already set); the alert's unique key
+-- (organisation, crossing) guards the same thing in the database.
+CREATE FUNCTION aftersales.sweep_approvals(now timestamptz DEFAULT aftersales.now(),
+                                           tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    line constant integer := aftersales.approval_warning_line(tenant);
+    o record;
+    w aftersales.approval_watches;
+    pending bigint;
+    aid bigint;
+    raised integer := 0;
+BEGIN
+    INSERT INTO aftersales.approval_watches (tenant_id, org_id)
+    SELECT DISTINCT a.tenant_id, a.org_id FROM aftersales.approvals a WHERE a.tenant_id = tenant AND a.state = 'submitted'
+    ON CONFLICT DO NOTHING;
+    FOR o IN SELECT x.org_id FROM aftersales.approval_watches x WHERE x.tenant_id = tenant ORDER BY x.org_id LOOP
+        SELECT * INTO w FROM aftersales.approval_watches x WHERE x.tenant_id = tenant AND x.org_id = o.org_id FOR UPDATE;
+        SELECT pg_catalog.count(*) INTO pending FROM aftersales.approvals a
+         WHERE a.tenant_id = tenant AND a.org_id = o.org_id AND a.state = 'submitted' AND a.submitted_at <= now;
+        IF pending >= line AND NOT w.over_line THEN
+            UPDATE aftersales.approval_watches x SET over_line = true, crossings = x.crossings + 1
+             WHERE x.tenant_id = tenant AND x.org_id = o.org_id;
+            INSERT INTO aftersales.approval_alerts AS al (tenant_id, org_id, crossing, pending, warning_line, raised_at)
+            VALUES (tenant, o.org_id, w.crossings + 1, pending, line, now)
+            ON CONFLICT ON CONSTRAINT approval_alerts_once DO NOTHING
+            RETURNING al.alert_id INTO aid;
+            IF aid IS NOT NULL THEN
+                raised := raised + 1;
+                PERFORM pg_catalog.pg_notify('aftersales_alerts', pg_catalog.json_build_object(
+                    'tenant', tenant, 'approval_alert', aid, 'org', o.org_id, 'kind', 'approvals_pending',
+                    'pending', pending, 'line', line)::text);
+            END IF;
+        ELSIF pending < line AND w.over_line THEN
+            UPDATE aftersales.approval_watches x SET over_line = false WHERE x.tenant_id = tenant AND x.org_id = o.org_id;
+        END IF;
+    END LOOP;
+    RETURN raised;
+END
+$$;
+COMMENT ON FUNCTION aftersales.sweep_approvals(timestamptz, bigint) IS
+  'Judges each organisation''s pending approvals against the warning line: a crossing from below raises one alert in aftersales.approval_alerts; falling below re-arms it; returns the alerts raised; schedule it beside the sweep';
+
+CREATE FUNCTION aftersales.check_approvals(tenant bigint DEFAULT NULL)
+    RETURNS TABLE (tenant_id bigint, approval_id bigint, problem text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT tn.tenant_id, c.id, c.problem
+      FROM aftersales.tenants tn,
+           aftersales_internal.state_machine_check('approval', 'aftersales.approvals', 'aftersales.approval_events', 'approval_id', tn.tenant_id) c
+     WHERE check_approvals.tenant IS NULL OR tn.tenant_id = check_approvals.tenant
+     ORDER BY 1, 2, 3
+$$;
+COMMENT ON FUNCTION aftersales.check_approvals(bigint) IS
+  'Proves every approval (of a tenant, or all) is the replay of its event log; returns those that are not, with the problem';
+REVOKE ALL ON FUNCTION aftersales.check_approvals(bigint) FROM PUBLIC;
+
+SELECT pg_catalog.pg_extension_config_dump('aftersales.departments', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.department_members', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.approval_targets', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.approval_settings', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.approvals', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.approval_events', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.approval_watches', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.approval_alerts', '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aftersales.departments', 'department_id')::regclass, '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aftersales.approvals', 'approval_id')::regclass, '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aftersales.approval_alerts', 'alert_id')::regclass, '');
+
+-- ---- 84_approvals_kpi.sql ----
+
+-- aftersales install script, part 84 (continued): the process board's
+-- KPIs (流程中心), plain-typed views of the current tenant.  A month is
+-- the month of submission in the reporting zone; an approval is delayed
+-- when decided after its due time, or still pending past it as of now;
+-- withdrawn approvals are left out of the rates.
+
+CREATE VIEW aftersales.approval_facts WITH (security_invoker = true) AS
+SELECT a.tenant_id, a.approval_id, a.kind::text AS kind,
+       pg_catalog.date_trunc('month', a.submitted_at AT TIME ZONE (SELECT aftersales.reporting_zone()))::date AS month,
+       a.org_id, o.name AS org_name, d.code AS department, d.name AS department_name,
+       fd.code AS from_department, a.state, a.submitted_at, a.due_at, a.decided_at,
+       CASE WHEN a.state IN ('approved', 'rejected') THEN a.delayed
+            WHEN a.state = 'submitted' THEN aftersales.now() > a.due_at END AS delayed,
+       (EXTRACT(EPOCH FROM a.decided_at - a.submitted_at) / 60)::numeric(14,2) AS decision_minutes
+  FROM aftersales.approvals a
+  -- the approving department may lie outside the reader's scope (at HQ):
+  -- the approval still counts, under no department name
+  LEFT JOIN aftersales.departments d ON d.tenant_id = a.tenant_id AND d.department_id = a.department_id
+  LEFT JOIN aftersales.departments fd ON fd.tenant_id = a.tenant_id AND fd.department_id = a.from_department_id
+  JOIN aftersales.organisations o ON o.tenant_id = a.tenant_id AND o.org_id = a.org_id
+ WHERE a.tenant_id = aftersales.current_tenant();
+COMMENT ON VIEW aftersales.approval_facts IS
+  'One row per approval of the current tenant with its month of submission, departments and whether it is delayed (decided after its due time, or pending past it as of now)';
+COMMENT ON COLUMN aftersales.approval_facts.tenant_id IS 'Tenant';
+COMMENT ON COLUMN aftersales.approval_facts.approval_id IS 'Approval';
+COMMENT ON COLUMN aftersales.approval_facts.kind IS 'Kind';
+COMMENT ON COLUMN aftersales.approval_facts.month IS 'First day of the month submitted (reporting zone)';
+COMMENT ON COLUMN aftersales.approval_facts.org_id IS 'Requesting organisation';
+COMMENT ON COLUMN aftersales.approval_facts.org_name IS 'Its name';
+COMMENT ON COLUMN aftersales.approval_facts.department IS 'Approving department (code)';
+COMMENT ON COLUMN aftersales.approval_facts.department_name IS 'Its name';
+COMMENT ON COLUMN aftersales.approval_facts.from_department IS 'Requesting department (code), if any';
+COMMENT ON COLUMN aftersales.approval_facts.state IS 'submitted, approved, rejected or withdrawn';
+COMMENT ON COLUMN aftersales.approval_facts.submitted_at IS 'Submitted';
+COMMENT ON COLUMN aftersales.approval_facts.due_at IS 'Decision due';
+COMMENT ON COLUMN aftersales.approval_facts.decided_at IS 'Decided';
+COMMENT ON COLUMN aftersales.approval_facts.delayed IS 'Decided late, or pending past due as of now; NULL when withdrawn or pending within time';
+COMMENT ON COLUMN aftersales.approval_facts.decision_minutes IS 'Wall-clock minutes from submission to decision';
+
+CREATE VIEW aftersales.kpi_approvals_monthly WITH (security_invoker = true) AS
+SELECT f.month, f.department, f.department_name, f.kind,
+       pg_catalog.count(*) FILTER (WHERE f.state <> 'withdrawn') AS submitted,
+       pg_catalog.count(*) FILTER (WHERE f.state IN ('approved', 'rejected')) AS decided,
+       pg_catalog.count(*) FILTER (WHERE f.state = 'approved') AS approved,
+       pg_catalog.count(*) FILTER (WHERE f.state = 'rejected') AS rejected,
+       pg_catalog.count(*) FILTER (WHERE f.state = 'submitted') AS pending,
+       pg_catalog.count(*) FILTER (WHERE f.state = 'withdrawn') AS withdrawn,
+       pg_catalog.count(*) FILTER (WHERE f.state IN ('approved', 'rejected') AND NOT f.delayed) AS approvals_on_time,
+       pg_catalog.count(*) FILTER (WHERE f.delayed) AS approvals_delayed,
+       (pg_catalog.count(*) FILTER (WHERE f.delayed)::numeric
+        / NULLIF(pg_catalog.count(*) FILTER (WHERE f.delayed IS NOT NULL), 0))::numeric(5,4) AS approval_delay_rate,
+       (pg_catalog.count(*) FILTER (WHERE f.state IN ('approved', 'rejected'))::numeric
+        / NULLIF(pg_catalog.count(*) FILTER (WHERE f.state <> 'withdrawn'), 0))::numeric(5,4) AS approval_completion_rate,
+       pg_catalog.avg(f.decision_minutes)::numeric(14,2) AS avg_decision_minutes
+  FROM aftersales.approval_facts f
+ GROUP BY f.month, f.department, f.department_name, f.kind;
+COMMENT ON VIEW aftersales.kpi_approvals_monthly IS
+  'Approvals of the current tenant by month submitted, approving department and kind: submitted (not withdrawn), decided, on time and delayed, the delay rate (delayed over those judged: decided, or pending past due) and the completion rate (decided over submitted); kind internal_request gives the internal requests (内联单) per department';
+COMMENT ON COLUMN aftersales.kpi_approvals_monthly.month IS 'First day of the month submitted (reporting zone)';
+COMMENT ON COLUMN aftersales.kpi_approvals_monthly.department IS 'Approving department (code)';
+COMMENT ON COLUMN aftersales.kpi_approvals_monthly.department_name IS 'Its name';
+COMMENT ON COLUMN aftersales.kpi_approvals_monthly.kind IS 'Kind of approval';
+COMMENT ON COLUMN aftersales.kpi_approvals_monthly.submitted IS 'Submitted and not withdrawn';
+COMMENT ON COLUMN aftersales.kpi_approvals_monthly.decided IS 'Approved or rejected';
+COMMENT ON COLUMN aftersales.kpi_approvals_monthly.approved IS 'Approved';
+COMMENT ON COLUMN aftersales.kpi_approvals_monthly.rejected IS 'Rejected';
+COMMENT ON COLUMN aftersales.kpi_approvals_monthly.pending IS 'Still pending now';
+COMMENT ON COLUMN aftersales.kpi_approvals_monthly.withdrawn IS 'Withdrawn';
+COMMENT ON COLUMN aftersales.kpi_approvals_monthly.approvals_on_time IS 'Decided by the due time';
+COMMENT ON COLUMN aftersales.kpi_approvals_monthly.approvals_delayed IS 'Decided after the due time, or pending past it now';
+COMMENT ON COLUMN aftersales.kpi_approvals_monthly.approval_delay_rate IS 'approvals_delayed / (approvals_on_time + approvals_delayed)';
+COMMENT ON COLUMN aftersales.kpi_approvals_monthly.approval_completion_rate IS 'decided / submitted';
+COMMENT ON COLUMN aftersales.kpi_approvals_monthly.avg_decision_minutes IS 'Mean wall-clock minutes from submission to decision';
+
+CREATE VIEW aftersales.kpi_approvals_pending_by_org WITH (security_invoker = true) AS
+SELECT a.org_id, o.name AS org_name, o.org_type, o.region::text AS region,
+       pg_catalog.count(*) AS approvals_pending,
+       pg_catalog.count(*) FILTER (WHERE aftersales.now() > a.due_at) AS pending_delayed,
+       (SELECT aftersales.approval_warning_line()) AS warning_line,
+       pg_catalog.count(*) >= (SELECT aftersales.approval_warning_line()) AS over_line
+  FROM aftersales.approvals a
+  JOIN aftersales.organisations o ON o.tenant_id = a.tenant_id AND o.org_id = a.org_id
+ WHERE a.tenant_id = aftersales.current_tenant() AND a.state = 'submitted'
+ GROUP BY a.tenant_id, a.org_id, o.name, o.org_type, o.region;
+COMMENT ON VIEW aftersales.kpi_approvals_pending_by_org IS
+  'Pending approvals of the current tenant per requesting organisation now, against the warning line (aftersales.approval_warning_line(), default 20)';
+COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.org_id IS 'Organisation';
+COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.org_name IS 'Its name';
+COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.org_type IS 'Its type';
+COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.region IS 'Its region';
+COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.approvals_pending IS 'Pending approvals';
+COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.pending_delayed IS 'Of them, past their due time';
+COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.warning_line IS 'The tenant''s warning line';
+COMMENT ON COLUMN aftersales.kpi_approvals_pending_by_org.over_line IS 'approvals_pending >= warning_line';
+
+-- ---------------------------------------------------------------------------
+-- Grants: any member submits and withdraws; decisions are checked against
+-- the department; admins configure; the sweep keeps the warning line.
+GRANT SELECT ON aftersales.departments, aftersales.department_members, aftersales.approval_targets,
+    aftersales.approval_settings, aftersales.approvals, aftersales.approval_events, aftersales.approval_watches,
+    aftersales.approval_alerts, aftersales.approval_facts, aftersales.kpi_approvals_monthly,
+    aftersales.kpi_approvals_pending_by_org
+    TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer, aftersales_auditor, aftersales_sweep;
+GRANT SELECT ON aftersales.departments, aftersales.approval_targets, aftersales.approval_settings, aftersales.approvals,
+    aftersales.approval_alerts, aftersales.approval_facts, aftersales.kpi_approvals_monthly,
+    aftersales.kpi_approvals_pending_by_org
+    TO aftersales_analyst;
+GRANT INSERT, UPDATE ON aftersales.approvals TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer;
+GRANT INSERT, UPDATE, DELETE ON aftersales.departments, aftersales.department_members, aftersales.approval_targets,
+    aftersales.approval_settings TO aftersales_admin;
+GRANT INSERT, UPDATE ON aftersales.approval_watches, aftersales.approval_alerts TO aftersales_admin, aftersales_manager, aftersales_sweep;
+GRANT UPDATE (acknowledged_at, acknowledged_by) ON aftersales.approval_alerts TO aftersales_manager;
+GRANT EXECUTE ON FUNCTION aftersales.sweep_approvals(timestamptz, bigint) TO aftersales_sweep;
+GRANT EXECUTE ON FUNCTION aftersales_internal.approval_event(bigint, text, timestamptz, text)
+    TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer;
+REVOKE ALL ON FUNCTION aftersales.sweep_approvals(timestamptz, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aftersales.sweep_approvals(timestamptz, bigint) TO aftersales_admin, aftersales_manager;
+
+-- Internal functions: triggers, or for the kinds granted above; none for
+-- PUBLIC (90_privileges.sql does the same for every internal function; an
+-- upgrade adds these after it).
+GRANT EXECUTE ON FUNCTION aftersales_internal.approving_department(text)
+    TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer;
+REVOKE ALL ON FUNCTION aftersales_internal.approval_decision(), aftersales_internal.approval_event(bigint, text, timestamptz, text),
+    aftersales_internal.approving_department(text)
+    FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- The approval KPIs in the catalogue (shipped rows of tenant 1).
+INSERT INTO aftersales.kpi_catalogue
+       (tenant_id, code, category, name_en, name_zh, definition, formula, unit, target, target_direction, source, sort_order, customised)
+SELECT 1, x.code, 'approvals', x.name_en, x.name_zh, x.definition, x.formula, x.unit, x.target, x.direction, x.source, x.ord, false
+  FROM (VALUES
+ ('approvals_on_time', 'Approvals on time', '审批及时条数',
+  'Approvals of the period (by month submitted) approved or rejected by their due time (the target of the kind and department, business time on the department''s calendar).',
+  'count(decided_at <= due_at)', 'count', NULL::numeric, NULL::text, 'kpi_approvals_monthly', 1400),
+ ('approvals_delayed', 'Approvals delayed', '审批延误条数',
+  'Approvals of the period decided after their due time, or still pending past it now.',
+  'count(decided_at > due_at or pending past due_at)', 'count', NULL, NULL, 'kpi_approvals_monthly', 1410),
+ ('approval_delay_rate', 'Approval delay rate', '审批延误率',
+  'Delayed approvals over those judged (decided, or pending past due), per approving department and month; withdrawn ones are left out.',
+  'delayed / (on_time + delayed)', 'ratio', NULL, NULL, 'kpi_approvals_monthly', 1420),
+ ('approval_completion_rate', 'Approval completion rate', '审批完成率',
+  'Approvals decided (approved or rejected) over approvals submitted and not withdrawn; for kind internal_request, the completion of internal requests (内联单) per department.',
+  'decided / submitted', 'ratio', NULL, NULL, 'kpi_approvals_monthly', 1430),
+ ('approvals_pending', 'Pending approvals per organisation', '各组织审批未处理条数',
+  'Approvals still submitted now, per requesting organisation, against the warning line (default 20, aftersales.approval_warning_line()).',
+  'count(state = submitted)', 'count', NULL, NULL, 'kpi_approvals_pending_by_org', 1440)
+) AS x (code, name_en, name_zh, definition, formula, unit, target, direction, source, ord);
+
+-- Any member who works may submit and withdraw; decisions are further held
+-- to the approving department's members by the decision trigger.
+INSERT INTO aftersales.event_rights (kind, event, own_tickets_only)
+SELECT k, 'approval.' || e, false
+  FROM pg_catalog.unnest(ARRAY['admin', 'manager', 'agent', 'engineer']) k,
+       pg_catalog.unnest(ARRAY['submit', 'approve', 'reject', 'withdraw']) e;
+
+-- ---- 84_approvals_sample.sql ----
+
+-- aftersales install script, part 84 (continued): approvals in the sample
+-- data.  Three approving departments at headquarters (customer service,
+-- quality assurance, the parts centre), one member each; part orders for
+-- about 6% of the tickets and warranty claims for about 3% (from the
+-- ticket's organisation), internal requests (内联单) for about 5% (from
+-- the ticket's region office).  Quality assurance decides more slowly than
+-- customer service, so it is late more often; decisions after the year's
+-- end stay pending.  Salts 1901..1907.
+
+CREATE FUNCTION aftersales_internal.sample_approvals(tid bigint, s integer, cutoff timestamptz) RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    hq bigint;
+    t record;
+    n integer := 0;
+    u float8;
+    a bigint;
+    at timestamptz;
+    dep text;
+    kind text;
+    org bigint;
+    slow float8;
+    old_actor text := pg_catalog.current_setting('aftersales.actor', true);
+BEGIN
+    SELECT o.org_id INTO hq FROM aftersales.organisations o WHERE o.tenant_id = tid AND o.level = 'hq';
+    INSERT INTO aftersales.departments (tenant_id, org_id, code, name, calendar)
+    VALUES (tid, hq, 'customer_service', '客服中心', 'cn-office'),
+           (tid, hq, 'quality_assurance', '质量保证部', 'cn-office'),
+           (tid, hq, 'parts_centre', '备件中心', 'cn-office');
+    INSERT INTO aftersales.department_members (tenant_id, department_id, member)
+    SELECT tid, d.department_id, m.member
+      FROM aftersales.departments d
+      JOIN (VALUES ('customer_service', 'cs.zhang'), ('quality_assurance', 'qa.li'), ('parts_centre', 'parts.wu')) m (code, member)
+        ON m.code = d.code
+     WHERE d.tenant_id = tid;
+    PERFORM pg_catalog.set_config('aftersales.tenant_id', tid::text, true);
+    PERFORM aftersales.set_approval_target('part_order', 'parts_centre', '4 hours'),
+            aftersales.set_approval_target('warranty_claim', 'quality_assurance', '8 hours'),
+            aftersales.set_approval_target('internal_request', 'customer_service', '8 hours'),
+            aftersales.set_approval_target('internal_request', 'quality_assurance', '16 hours'),
+            aftersales.set_approval_target('fee_waiver', 'customer_service', '4 hours'),
+            aftersales.set_approval_target('complaint_compensation', 'customer_service', '8 hours');
+
+    FOR t IN SELECT k.ticket_id, k.opened_at, k.org_id, o.region,
+                    pg_catalog.row_number() OVER (ORDER BY k.ticket_id) AS rank
+               FROM aftersales.tickets k
+               JOIN aftersales.organisations o ON o.tenant_id = k.tenant_id AND o.org_id = k.org_id
+              WHERE k.tenant_id = tid ORDER BY k.ticket_id LOOP
+        u := aftersales_internal.sample_u(s, t.rank, 1901);
+        CONTINUE WHEN u >= 0.14;
+        IF u < 0.06 THEN
+            kind := 'part_order'; dep := 'parts_centre'; org := t.org_id; slow := 6;
+        ELSIF u < 0.09 THEN
+            kind := 'warranty_claim'; dep := 'quality_assurance'; org := t.org_id; slow := 30;
+        ELSE
+            kind := 'internal_request';
+            IF aftersales_internal.sample_u(s, t.rank, 1902) < 0.6 THEN
+                dep := 'customer_service'; slow := 10;
+            ELSE
+                dep := 'quality_assurance'; slow := 36;
+            END IF;
+            SELECT o.org_id INTO org FROM aftersales.organisations o
+             WHERE o.tenant_id = tid AND o.level = 'region' AND o.region = t.region ORDER BY o.org_id LIMIT 1;
+            org := COALESCE(org, t.org_id);
+        END IF;
+        at := pg_catalog.date_trunc('minute', t.opened_at + pg_catalog.make_interval(
+                  mins => (30 + 600 * aftersales_internal.sample_u(s, t.rank, 1903))::integer));
+        CONTINUE WHEN at >= cutoff;
+        a := aftersales.submit_approval(kind, dep, kind || ' for ticket ' || t.rank, org => org, ticket => t.ticket_id,
+                                        amount => CASE WHEN kind <> 'internal_request'
+                                                       THEN pg_catalog.round((200 + 5000 * aftersales_internal.sample_u(s, t.rank, 1904))::numeric, 2) END,
+                                        at => at);
+        n := n + 1;
+        -- decided after a wall-clock wait that grows with the department's
+        -- slowness; quality assurance falls behind over the year's last
+        -- weeks and leaves most of them pending
+        CONTINUE WHEN dep = 'quality_assurance' AND at > cutoff - interval '21 days'
+                      AND aftersales_internal.sample_u(s, t.rank, 1907) < 0.7;
+        at := at + pg_catalog.make_interval(mins => (10 + slow * 60 * 2 * aftersales_internal.sample_u(s, t.rank, 1905) ^ 2)::integer);
+        CONTINUE WHEN at >= cutoff;
+        u := aftersales_internal.sample_u(s, t.rank, 1906);
+        IF u < 0.05 THEN
+            PERFORM aftersales.withdraw_approval(a, '申请人撤回', at);
+            CONTINUE;
+        END IF;
+        PERFORM pg_catalog.set_config('aftersales.actor',
+                                      CASE dep WHEN 'customer_service' THEN 'cs.zhang' WHEN 'quality_assurance' THEN 'qa.li'
+                                               ELSE 'parts.wu' END, true);
+        IF u < 0.15 THEN
+            PERFORM aftersales.reject_approval(a, '资料不全', at);
+        ELSE
+            PERFORM aftersales.grant_approval(a, NULL, at);
+        END IF;
+        PERFORM pg_catalog.set_config('aftersales.actor', COALESCE(old_actor, ''), true);
+    END LOOP;
+    PERFORM aftersales.sweep_approvals(cutoff, tid);
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_approvals(bigint, integer, timestamptz) IS
+  'Internal: the sample data''s approvals (part orders, warranty claims, internal requests; quality assurance slower than customer service) through the approval API; returns how many were submitted';
+REVOKE ALL ON FUNCTION aftersales_internal.sample_approvals(bigint, integer, timestamptz) FROM PUBLIC;
+
+-- ---- 84_complaints.sql ----
+
+-- aftersales install script, part 84: complaints (客户投诉).  A complaint
+-- is dissatisfaction received from any medium or party; it is entered,
+-- handled by a named handler until a remedy is recorded, and confirmed by
+-- the complainant (an effective handling, 有效处理) or rejected back into
+-- handling.  Its life is a machine of the generic state engine
+-- (aftersales.state_transitions, machine 'complaint'): every change is an
+-- event in aftersales.complaint_events, and aftersales.check_complaints()
+-- proves that each complaint is the replay of its log.
+
+-- ---------------------------------------------------------------------------
+-- Value lists
+
+CREATE TYPE aftersales.complaint_source AS ENUM
+    ('phone', 'web', 'app', 'wechat', 'email', 'letter', 'social_media', 'regulator', 'visit');
+COMMENT ON TYPE aftersales.complaint_source IS
+  'Where a complaint came from: phone (hotline), web, app, wechat, email, letter, social_media, regulator (12315 and the like), visit';
+
+CREATE TYPE aftersales.complaint_severity AS ENUM ('low', 'medium', 'high', 'critical');
+COMMENT ON TYPE aftersales.complaint_severity IS
+  'How serious a complaint is, low to critical; picks its SLA targets (aftersales.complaint_targets)';
+
+-- ---------------------------------------------------------------------------
+-- The reason taxonomy: two levels, written into the code itself
+-- ('timeliness' above 'timeliness.arrival_late'), so that a third level
+-- cannot exist and a sub-reason's parent is always a top-level reason.
+
+CREATE TABLE aftersales.complaint_reasons (
+    tenant_id        bigint  NOT NULL DEFAULT aftersales.current_tenant()
+                             REFERENCES aftersales.tenants,
+    code             text    NOT NULL CHECK (code ~ '^[a-z][a-z0-9_]{0,62}(\.[a-z][a-z0-9_]{0,62})?$'),
+    parent_code      text,
+    name_en          text    NOT NULL CHECK (name_en <> ''),
+    name_zh          text    NOT NULL CHECK (name_zh <> ''),
+    problem_type_id  bigint,
+    active           boolean NOT NULL DEFAULT true,
+    PRIMARY KEY (tenant_id, code),
+    FOREIGN KEY (tenant_id, parent_code) REFERENCES aftersales.complaint_reasons (tenant_id, code),
+    FOREIGN KEY (tenant_id, problem_type_id) REFERENCES aftersales.problem_types (tenant_id, problem_type_id),
+    CONSTRAINT complaint_reasons_two_levels
+        CHECK ((parent_code IS NULL) = (pg_catalog.strpos(code, '.') = 0)
+               AND (parent_code IS NULL OR pg_catalog.split_part(code, '.', 1) = parent_code))
+);
+COMMENT ON TABLE aftersales.complaint_reasons IS
+  'Two-level taxonomy of complaint reasons per tenant: top-level reasons (service_attitude, timeliness, product_quality, charges, parts) and their sub-reasons (timeliness.arrival_late); aftersales.add_standard_complaint_reasons() installs the standard set';
+COMMENT ON COLUMN aftersales.complaint_reasons.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.complaint_reasons.code IS 'Code: top (lowercase word) or top.sub; the part before the dot is the parent';
+COMMENT ON COLUMN aftersales.complaint_reasons.parent_code IS 'Top-level reason of a sub-reason; NULL for a top-level reason';
+COMMENT ON COLUMN aftersales.complaint_reasons.name_en IS 'Name in English';
+COMMENT ON COLUMN aftersales.complaint_reasons.name_zh IS 'Name in Chinese';
+COMMENT ON COLUMN aftersales.complaint_reasons.problem_type_id IS 'For product-quality sub-reasons: the fault type (problem type) complained about';
+COMMENT ON COLUMN aftersales.complaint_reasons.active IS 'False: kept for old complaints, refused for new ones';
+
+CREATE FUNCTION aftersales.add_standard_complaint_reasons(tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n integer;
+BEGIN
+    IF tenant IS NULL OR NOT EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.tenant_id = tenant) THEN
+        RAISE EXCEPTION 'tenant % does not exist', COALESCE(tenant::text, 'NULL')
+            USING ERRCODE = 'P0002',
+                  HINT = 'Name a tenant of aftersales.tenants, or leave it out for the current one: SELECT aftersales.add_standard_complaint_reasons();';
+    END IF;
+    WITH ins AS (
+        INSERT INTO aftersales.complaint_reasons (tenant_id, code, parent_code, name_en, name_zh)
+        SELECT tenant, r.code, NULLIF(pg_catalog.split_part(r.code, '.', 1), r.code), r.en, r.zh
+          FROM (VALUES
+            ('service_attitude', 'Service attitude', '服务态度'),
+            ('service_attitude.rude', 'Rude or impatient staff', '态度恶劣'),
+            ('service_attitude.no_callback', 'Promised call-back not made', '未按承诺回电'),
+            ('timeliness', 'Timeliness', '服务时效'),
+            ('timeliness.response_late', 'Late response', '响应不及时'),
+            ('timeliness.arrival_late', 'Late arrival on site', '上门不及时'),
+            ('timeliness.repair_slow', 'Repair took too long', '维修周期过长'),
+            ('product_quality', 'Product quality', '产品质量'),
+            ('product_quality.repeat_fault', 'Fault came back after repair', '重复故障'),
+            ('product_quality.early_failure', 'Failure soon after installation', '早期故障'),
+            ('product_quality.defect', 'Defect or poor workmanship', '产品缺陷'),
+            ('charges', 'Charges', '收费问题'),
+            ('charges.overcharge', 'Charged too much or wrongly', '乱收费'),
+            ('charges.unclear', 'Charges not explained', '收费不透明'),
+            ('parts', 'Spare parts', '备件问题'),
+            ('parts.delay', 'Part arrived late', '备件延迟'),
+            ('parts.wrong', 'Wrong or faulty part', '备件错误'),
+            ('other', 'Other', '其他')) AS r (code, en, zh)
+        ORDER BY r.code
+        ON CONFLICT DO NOTHING
+        RETURNING 1)
+    SELECT pg_catalog.count(*)::integer INTO n FROM ins;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION aftersales.add_standard_complaint_reasons(bigint) IS
+  'Installs the standard two-level complaint reasons (service attitude, timeliness, product quality, charges, parts, other, with their sub-reasons) for a tenant, keeping existing ones; returns how many were added';
+
+-- ---------------------------------------------------------------------------
+-- SLA targets of complaints: per severity, to acknowledge (a handler takes
+-- it) and to resolve (a remedy recorded), in business time on a calendar.
+
+CREATE TABLE aftersales.complaint_targets (
+    tenant_id    bigint   NOT NULL DEFAULT aftersales.current_tenant()
+                          REFERENCES aftersales.tenants,
+    severity     aftersales.complaint_severity NOT NULL,
+    acknowledge  interval NOT NULL,
+    resolve      interval NOT NULL,
+    calendar     text     NOT NULL,
+    PRIMARY KEY (tenant_id, severity),
+    FOREIGN KEY (tenant_id, calendar) REFERENCES aftersales.calendars (tenant_id, name),
+    CHECK (acknowledge > '0'::interval AND resolve >= acknowledge
+           AND EXTRACT(DAY FROM resolve) = 0 AND EXTRACT(MONTH FROM resolve) = 0 AND EXTRACT(YEAR FROM resolve) = 0
+           AND EXTRACT(DAY FROM acknowledge) = 0 AND EXTRACT(MONTH FROM acknowledge) = 0
+           AND EXTRACT(YEAR FROM acknowledge) = 0)
+);
+COMMENT ON TABLE aftersales.complaint_targets IS
+  'Complaint SLA targets per tenant and severity, in business time on a calendar; a complaint of a severity without a row gets no due times';
+COMMENT ON COLUMN aftersales.complaint_targets.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.complaint_targets.severity IS 'Severity the targets apply to';
+COMMENT ON COLUMN aftersales.complaint_targets.acknowledge IS 'Business time allowed from receipt to a handler taking it, in hours and minutes';
+COMMENT ON COLUMN aftersales.complaint_targets.resolve IS 'Business time allowed from receipt to a remedy, in hours and minutes';
+COMMENT ON COLUMN aftersales.complaint_targets.calendar IS 'Business calendar the targets run on (aftersales.calendars)';
+
+-- ---------------------------------------------------------------------------
+-- Complaints
+
+CREATE TABLE aftersales.complaints (
+    tenant_id           bigint      NOT NULL DEFAULT aftersales.current_tenant()
+                                    REFERENCES aftersales.tenants,
+    complaint_id        bigint      GENERATED ALWAYS AS IDENTITY,
+    source              aftersales.complaint_source NOT NULL,
+    complainant_kind    text        NOT NULL CHECK (complainant_kind IN ('customer', 'outside')),
+    customer_id         bigint,
+    complainant_name    text        CHECK (complainant_name <> '' AND pg_catalog.length(complainant_name) <= 200),
+    complainant_contact text        CHECK (pg_catalog.length(complainant_contact) <= 200),
+    ticket_id           bigint,
+    unit_id             bigint,
+    model_id            bigint,
+    engineer_id         bigint,
+    org_id              bigint      NOT NULL,
+    reason_code         text        NOT NULL,
+    severity            aftersales.complaint_severity NOT NULL DEFAULT 'medium',
+    description         text        NOT NULL CHECK (pg_catalog.btrim(description) <> ''),
+    handler             text        CHECK (handler <> ''),
+    escalation_level    smallint    NOT NULL DEFAULT 0 CHECK (escalation_level BETWEEN 0 AND 3),
+    remedy              text        CHECK (pg_catalog.btrim(remedy) <> ''),
+    reject_count        integer     NOT NULL DEFAULT 0 CHECK (reject_count >= 0),
+    received_at         timestamptz NOT NULL,
+    acknowledge_due_at  timestamptz,
+    resolve_due_at      timestamptz,
+    acknowledged_at     timestamptz,
+    resolved_at         timestamptz,
+    confirmed_at        timestamptz,
+    closed_at           timestamptz,
+    withdrawn_at        timestamptz,
+    state               text        NOT NULL DEFAULT 'received'
+                                    CHECK (state IN ('received', 'assigned', 'in_progress', 'resolved', 'confirmed',
+                                                     'closed', 'escalated', 'withdrawn')),
+    event               text,
+    event_at            timestamptz,
+    event_by            text,
+    event_reason        text,
+    event_seq           integer     NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, complaint_id),
+    FOREIGN KEY (tenant_id, customer_id) REFERENCES aftersales.customers (tenant_id, customer_id),
+    FOREIGN KEY (tenant_id, ticket_id) REFERENCES aftersales.tickets (tenant_id, ticket_id),
+    FOREIGN KEY (tenant_id, unit_id) REFERENCES aftersales.units (tenant_id, unit_id),
+    FOREIGN KEY (tenant_id, model_id) REFERENCES aftersales.product_models (tenant_id, model_id),
+    FOREIGN KEY (tenant_id, engineer_id) REFERENCES aftersales.engineers (tenant_id, engineer_id),
+    FOREIGN KEY (tenant_id, org_id) REFERENCES aftersales.organisations (tenant_id, org_id),
+    FOREIGN KEY (tenant_id, reason_code) REFERENCES aftersales.complaint_reasons (tenant_id, code),
+    CONSTRAINT complaints_complainant CHECK (CASE complainant_kind WHEN 'customer' THEN customer_id IS NOT NULL
+                                                                   ELSE complainant_name IS NOT NULL END),
+    CONSTRAINT complaints_handler CHECK (state NOT IN ('assigned', 'in_progress', 'resolved', 'confirmed')
+                                         OR handler IS NOT NULL),
+    CONSTRAINT complaints_remedy CHECK (state NOT IN ('resolved', 'confirmed', 'closed')
+                                        OR (remedy IS NOT NULL AND resolved_at IS NOT NULL)),
+    CONSTRAINT complaints_confirmed CHECK ((state = 'confirmed') <= (confirmed_at IS NOT NULL)),
+    CONSTRAINT complaints_times CHECK (acknowledged_at >= received_at AND resolved_at >= received_at
+                                       AND confirmed_at >= resolved_at AND closed_at >= received_at
+                                       AND withdrawn_at >= received_at)
+);
+CREATE INDEX complaints_ticket_idx ON aftersales.complaints (tenant_id, ticket_id) WHERE ticket_id IS NOT NULL;
+CREATE INDEX complaints_customer_idx ON aftersales.complaints (tenant_id, customer_id) WHERE customer_id IS NOT NULL;
+CREATE INDEX complaints_received_idx ON aftersales.complaints (tenant_id, received_at);
+COMMENT ON TABLE aftersales.complaints IS
+  'Complaints (客户投诉), held to their state machine (machine complaint of aftersales.state_transitions) by the engine''s triggers: change them through the aftersales.*_complaint functions or, equally checked, by direct INSERT and UPDATE naming the event';
+COMMENT ON COLUMN aftersales.complaints.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.complaints.complaint_id IS 'Complaint id';
+COMMENT ON COLUMN aftersales.complaints.source IS 'Where it came from: a label of aftersales.complaint_source';
+COMMENT ON COLUMN aftersales.complaints.complainant_kind IS 'customer (a customer of the tenant, customer_id) or outside (another person or body, complainant_name)';
+COMMENT ON COLUMN aftersales.complaints.customer_id IS 'Complaining customer; required for complainant_kind customer';
+COMMENT ON COLUMN aftersales.complaints.complainant_name IS 'Name of the complainant; required for complainant_kind outside';
+COMMENT ON COLUMN aftersales.complaints.complainant_contact IS 'How to reach the complainant (phone, e-mail)';
+COMMENT ON COLUMN aftersales.complaints.ticket_id IS 'Ticket complained about, if any';
+COMMENT ON COLUMN aftersales.complaints.unit_id IS 'Installed unit concerned, if any';
+COMMENT ON COLUMN aftersales.complaints.model_id IS 'Product model concerned (the ticket''s or the unit''s when omitted)';
+COMMENT ON COLUMN aftersales.complaints.engineer_id IS 'Engineer complained about, if any';
+COMMENT ON COLUMN aftersales.complaints.org_id IS 'Organisation responsible: given, else the ticket''s, the customer''s, the engineer''s, else headquarters';
+COMMENT ON COLUMN aftersales.complaints.reason_code IS 'Reason (aftersales.complaint_reasons), top-level or sub-reason';
+COMMENT ON COLUMN aftersales.complaints.severity IS 'low, medium, high or critical';
+COMMENT ON COLUMN aftersales.complaints.description IS 'What the complainant said';
+COMMENT ON COLUMN aftersales.complaints.handler IS 'Member handling it (aftersales.members name); cleared by an escalation';
+COMMENT ON COLUMN aftersales.complaints.escalation_level IS 'Times escalated (0 to 3)';
+COMMENT ON COLUMN aftersales.complaints.remedy IS 'Remedy recorded at resolution (the latest)';
+COMMENT ON COLUMN aftersales.complaints.reject_count IS 'Times the complainant rejected a remedy';
+COMMENT ON COLUMN aftersales.complaints.received_at IS 'When it was received; its SLA clocks start here';
+COMMENT ON COLUMN aftersales.complaints.acknowledge_due_at IS 'When a handler is due to have taken it (complaint_targets); NULL without a target';
+COMMENT ON COLUMN aftersales.complaints.resolve_due_at IS 'When a remedy is due (complaint_targets); NULL without a target';
+COMMENT ON COLUMN aftersales.complaints.acknowledged_at IS 'When a handler first took it (assign or take)';
+COMMENT ON COLUMN aftersales.complaints.resolved_at IS 'Latest resolution (a remedy recorded)';
+COMMENT ON COLUMN aftersales.complaints.confirmed_at IS 'When the complainant confirmed the remedy: an effective handling (有效处理)';
+COMMENT ON COLUMN aftersales.complaints.closed_at IS 'When it was closed';
+COMMENT ON COLUMN aftersales.complaints.withdrawn_at IS 'When the complainant withdrew it';
+COMMENT ON COLUMN aftersales.complaints.state IS 'received, assigned, in_progress, resolved, confirmed, closed, escalated or withdrawn';
+COMMENT ON COLUMN aftersales.complaints.event IS 'Latest event (set by each change, judged by the state engine)';
+COMMENT ON COLUMN aftersales.complaints.event_at IS 'When the latest event happened';
+COMMENT ON COLUMN aftersales.complaints.event_by IS 'Who made the latest event (the authenticated identity)';
+COMMENT ON COLUMN aftersales.complaints.event_reason IS 'Why, for the latest event';
+COMMENT ON COLUMN aftersales.complaints.event_seq IS 'Number of events so far: seq of the latest row in complaint_events';
+
+CREATE TABLE aftersales.complaint_events (
+    tenant_id     bigint      NOT NULL,
+    complaint_id  bigint      NOT NULL,
+    seq           integer     NOT NULL CHECK (seq > 0),
+    event         text        NOT NULL,
+    from_state    text        NOT NULL,
+    to_state      text        NOT NULL,
+    actor         text        NOT NULL,
+    at            timestamptz NOT NULL,
+    reason        text,
+    changes       jsonb       NOT NULL DEFAULT '{}',
+    PRIMARY KEY (tenant_id, complaint_id, seq),
+    FOREIGN KEY (tenant_id, complaint_id) REFERENCES aftersales.complaints (tenant_id, complaint_id)
+);
+COMMENT ON TABLE aftersales.complaint_events IS
+  'Event log of complaints, append-only, written by the state engine: one row per event, with every changed column, so that a complaint can be replayed (aftersales.check_complaints)';
+COMMENT ON COLUMN aftersales.complaint_events.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.complaint_events.complaint_id IS 'Complaint';
+COMMENT ON COLUMN aftersales.complaint_events.seq IS 'Event number within the complaint, from 1';
+COMMENT ON COLUMN aftersales.complaint_events.event IS 'Event (receive, assign, take, start, resolve, confirm, reject, close, escalate, withdraw, edit)';
+COMMENT ON COLUMN aftersales.complaint_events.from_state IS 'State before; empty for the receipt';
+COMMENT ON COLUMN aftersales.complaint_events.to_state IS 'State after';
+COMMENT ON COLUMN aftersales.complaint_events.actor IS 'Who (the authenticated identity)';
+COMMENT ON COLUMN aftersales.complaint_events.at IS 'When';
+COMMENT ON COLUMN aftersales.complaint_events.reason IS 'Why';
+COMMENT ON COLUMN aftersales.complaint_events.changes IS 'Changed columns: {"column": [old, new]}';
+
+CREATE TRIGGER complaint_events_append_only
+    BEFORE UPDATE OR DELETE ON aftersales.complaint_events
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('Record a new event instead, for example: SELECT aftersales.reject_complaint(7, reason => ''remedy not received'');');
+
+-- The machine.  Rejected is an event, not a state: the complainant turns
+-- the remedy down and the complaint goes back into handling.  A resolved
+-- complaint the complainant never answers can be closed with a reason
+-- (not effective).  Escalation hands it to the next level: the handler is
+-- cleared and the next level assigns or takes it.
+INSERT INTO aftersales.state_transitions (machine, from_state, event, to_state, needs_reason)
+VALUES ('complaint', '', 'receive', 'received', false),
+       ('complaint', 'received', 'assign', 'assigned', false),
+       ('complaint', 'received', 'take', 'assigned', false),
+       ('complaint', 'escalated', 'assign', 'assigned', false),
+       ('complaint', 'escalated', 'take', 'assigned', false),
+       ('complaint', 'assigned', 'assign', 'assigned', true),
+       ('complaint', 'in_progress', 'assign', 'in_progress', true),
+       ('complaint', 'assigned', 'start', 'in_progress', false),
+       ('complaint', 'in_progress', 'resolve', 'resolved', false),
+       ('complaint', 'resolved', 'confirm', 'confirmed', false),
+       ('complaint', 'resolved', 'reject', 'in_progress', true),
+       ('complaint', 'confirmed', 'close', 'closed', false),
+       ('complaint', 'resolved', 'close', 'closed', true),
+       ('complaint', 'received', 'escalate', 'escalated', true),
+       ('complaint', 'assigned', 'escalate', 'escalated', true),
+       ('complaint', 'in_progress', 'escalate', 'escalated', true),
+       ('complaint', 'escalated', 'escalate', 'escalated', true),
+       ('complaint', 'received', 'withdraw', 'withdrawn', true),
+       ('complaint', 'assigned', 'withdraw', 'withdrawn', true),
+       ('complaint', 'in_progress', 'withdraw', 'withdrawn', true),
+       ('complaint', 'escalated', 'withdraw', 'withdrawn', true),
+       ('complaint', 'resolved', 'withdraw', 'withdrawn', true),
+       ('complaint', 'received', 'edit', 'received', false),
+       ('complaint', 'assigned', 'edit', 'assigned', false),
+       ('complaint', 'in_progress', 'edit', 'in_progress', false),
+       ('complaint', 'escalated', 'edit', 'escalated', false),
+       ('complaint', 'resolved', 'edit', 'resolved', false);
+
+-- The columns an event implies, whatever wrote the row: the times of the
+-- life cycle, the due times at receipt, the handler of a take (the actor
+-- the engine recorded), the handler cleared by an escalation, the count of
+-- rejections.  It runs after the engine's guard ("zz" sorts after
+-- state_guard): the event is judged and its actor known.
+CREATE FUNCTION aftersales_internal.complaint_stamps() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tg aftersales.complaint_targets;
+    cal aftersales.calendar;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        NEW.received_at := NEW.event_at;
+        SELECT * INTO tg FROM aftersales.complaint_targets t
+         WHERE t.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND t.severity OPERATOR(pg_catalog.=) NEW.severity;
+        IF FOUND THEN
+            cal := aftersales.get_calendar(tg.calendar, NEW.tenant_id);
+            NEW.acknowledge_due_at := aftersales.business_add(cal, NEW.received_at, tg.acknowledge);
+            NEW.resolve_due_at := aftersales.business_add(cal, NEW.received_at, tg.resolve);
+        END IF;
+        RETURN NEW;
+    END IF;
+    CASE NEW.event
+    WHEN 'assign' THEN
+        NEW.acknowledged_at := COALESCE(OLD.acknowledged_at, NEW.event_at);
+    WHEN 'take' THEN
+        NEW.acknowledged_at := COALESCE(OLD.acknowledged_at, NEW.event_at);
+        NEW.handler := NEW.event_by;
+    WHEN 'resolve' THEN
+        NEW.resolved_at := NEW.event_at;
+    WHEN 'confirm' THEN
+        NEW.confirmed_at := NEW.event_at;
+    WHEN 'reject' THEN
+        NEW.reject_count := OLD.reject_count + 1;
+    WHEN 'close' THEN
+        NEW.closed_at := NEW.event_at;
+    WHEN 'escalate' THEN
+        NEW.escalation_level := LEAST(OLD.escalation_level + 1, 3);
+        NEW.handler := NULL;
+    WHEN 'withdraw' THEN
+        NEW.withdrawn_at := NEW.event_at;
+    ELSE
+        NULL;
+    END CASE;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.complaint_stamps() IS
+  'Trigger: the columns a complaint''s event implies (times, due times at receipt, the handler of a take, escalation level, handler cleared by an escalation, rejections)';
+CREATE TRIGGER state_guard
+    BEFORE INSERT OR UPDATE ON aftersales.complaints
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.state_guard('complaint', 'complaint_id', 'aftersales.complaint_events');
+CREATE TRIGGER zz_complaint_stamps
+    BEFORE INSERT OR UPDATE ON aftersales.complaints
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.complaint_stamps();
+CREATE TRIGGER state_log
+    AFTER INSERT OR UPDATE ON aftersales.complaints
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.state_log('complaint', 'complaint_id', 'aftersales.complaint_events');
+
+-- A complaint about a key customer's ticket is announced at once, in the
+-- alerts outbox beside the ticket's own alerts (kind complaint, level = the
+-- complaint id, so each complaint once; the kind is in alerts' CHECK,
+-- 40_escalation.sql).  The outbox is written as its owner: agents who
+-- receive complaints may not write alerts themselves.
+CREATE FUNCTION aftersales_internal.complaint_alert() RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    aid bigint;
+BEGIN
+    INSERT INTO aftersales.alerts AS a (tenant_id, ticket_id, clock, kind, level, role, due_at, raised_at, detail)
+    SELECT NEW.tenant_id, NEW.ticket_id, 'ticket', 'complaint', NEW.complaint_id, 'service_manager',
+           NEW.received_at, NEW.received_at,
+           pg_catalog.jsonb_build_object('complaint', NEW.complaint_id, 'severity', NEW.severity::text,
+                                         'reason', NEW.reason_code, 'source', NEW.source::text,
+                                         'status', t.status::text, 'customer', cu.name)
+      FROM aftersales.tickets t
+      JOIN aftersales.customers cu ON cu.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
+                                  AND cu.customer_id OPERATOR(pg_catalog.=) t.customer_id
+     WHERE t.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id AND t.ticket_id OPERATOR(pg_catalog.=) NEW.ticket_id
+       AND cu.tier OPERATOR(pg_catalog.=) 'key'
+    ON CONFLICT ON CONSTRAINT alerts_once DO NOTHING
+    RETURNING a.alert_id INTO aid;
+    IF aid IS NOT NULL THEN
+        PERFORM pg_catalog.pg_notify('aftersales_alerts', pg_catalog.json_build_object(
+            'tenant', NEW.tenant_id, 'alert', aid, 'ticket', NEW.ticket_id, 'clock', 'ticket', 'kind', 'complaint',
+            'level', NEW.complaint_id)::text);
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.complaint_alert() IS
+  'Trigger: a complaint about a key customer''s ticket raises an alert of kind complaint at once';
+CREATE TRIGGER complaint_alert
+    AFTER INSERT ON aftersales.complaints
+    FOR EACH ROW WHEN (NEW.ticket_id IS NOT NULL)
+    EXECUTE FUNCTION aftersales_internal.complaint_alert();
+
+-- ---------------------------------------------------------------------------
+-- The API.  Each event is one UPDATE by tenant and complaint id, which the
+-- engine's triggers judge and log; the functions only add clear errors for
+-- what the caller can get wrong.
+
+CREATE FUNCTION aftersales_internal.complaint_error(message text, hint text, code text DEFAULT '22023')
+    RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RAISE EXCEPTION '%', message USING ERRCODE = code, HINT = hint;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.complaint_error(text, text, text) IS
+  'Internal: raises an error of the complaint API with its hint';
+
+CREATE FUNCTION aftersales_internal.cut(value text) RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN pg_catalog.length(value) > 64 THEN pg_catalog.left(value, 64) || '...' ELSE value END
+$$;
+COMMENT ON FUNCTION aftersales_internal.cut(text) IS 'Internal: a value cut to 64 characters for an error message';
+
+CREATE FUNCTION aftersales.set_complaint_target(severity text, acknowledge interval, resolve interval,
+                                                calendar text DEFAULT '24x7',
+                                                tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS aftersales.complaint_targets
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    example constant text := 'SELECT aftersales.set_complaint_target(''high'', acknowledge => ''2 hours'', resolve => ''16 hours'', calendar => ''cn-office'');';
+    result aftersales.complaint_targets;
+BEGIN
+    IF severity IS NULL OR NOT aftersales_internal.value_listed('aftersales.complaint_severity', severity) THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('unknown complaint severity "%s"', COALESCE(aftersales_internal.cut(severity), 'NULL')),
+            pg_catalog.format('Severities: %s; for example: %s', aftersales_internal.value_list('aftersales.complaint_severity'), example));
+    END IF;
+    IF acknowledge IS NULL OR resolve IS NULL OR acknowledge <= '0'::interval OR resolve < acknowledge
+       OR EXTRACT(DAY FROM acknowledge) <> 0 OR EXTRACT(MONTH FROM acknowledge) <> 0 OR EXTRACT(YEAR FROM acknowledge) <> 0
+       OR EXTRACT(DAY FROM resolve) <> 0 OR EXTRACT(MONTH FROM resolve) <> 0 OR EXTRACT(YEAR FROM resolve) <> 0 THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('invalid complaint targets: acknowledge %s, resolve %s', COALESCE(acknowledge::text, 'NULL'),
+                              COALESCE(resolve::text, 'NULL')),
+            'Targets are positive business hours and minutes (no days: a business day has no fixed length), resolve at least acknowledge; for example: ' || example);
+    END IF;
+    IF calendar IS NULL OR NOT EXISTS (SELECT FROM aftersales.calendars c WHERE c.tenant_id = tenant AND c.name = set_complaint_target.calendar) THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('calendar "%s" does not exist for tenant %s', COALESCE(aftersales_internal.cut(calendar), 'NULL'), tenant),
+            'Name a calendar of aftersales.calendars, for example: ' || example, '23503');
+    END IF;
+    INSERT INTO aftersales.complaint_targets AS t (tenant_id, severity, acknowledge, resolve, calendar)
+    VALUES (tenant, severity::aftersales.complaint_severity, acknowledge, resolve, calendar)
+    ON CONFLICT ON CONSTRAINT complaint_targets_pkey DO UPDATE
+       SET acknowledge = EXCLUDED.acknowledge, resolve = EXCLUDED.resolve, calendar = EXCLUDED.calendar
+    RETURNING t.* INTO result;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION aftersales.set_complaint_target(text, interval, interval, text, bigint) IS
+  'Sets the SLA targets of complaints of a severity (upsert): business time to acknowledge and to resolve, on a calendar; applies to complaints received afterwards';
+
+CREATE FUNCTION aftersales.open_complaint(source text, reason text, description text,
+                                          customer bigint DEFAULT NULL, complainant_name text DEFAULT NULL,
+                                          complainant_contact text DEFAULT NULL, severity text DEFAULT 'medium',
+                                          ticket bigint DEFAULT NULL, unit bigint DEFAULT NULL,
+                                          model bigint DEFAULT NULL, engineer bigint DEFAULT NULL,
+                                          org bigint DEFAULT NULL, at timestamptz DEFAULT aftersales.now())
+    RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant constant bigint := aftersales.current_tenant();
+    example constant text := 'SELECT aftersales.open_complaint(''phone'', ''timeliness.arrival_late'', ''engineer came a day late'', customer => 12, ticket => 345);';
+    r aftersales.complaint_reasons;
+    t aftersales.tickets;
+    u aftersales.units;
+    v_org bigint := org;
+    v_model bigint := model;
+    v_customer bigint := customer;
+    id bigint;
+BEGIN
+    IF source IS NULL OR NOT aftersales_internal.value_listed('aftersales.complaint_source', source) THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('unknown complaint source "%s"', COALESCE(aftersales_internal.cut(source), 'NULL')),
+            pg_catalog.format('Sources: %s; for example: %s', aftersales_internal.value_list('aftersales.complaint_source'), example));
+    END IF;
+    IF severity IS NULL OR NOT aftersales_internal.value_listed('aftersales.complaint_severity', severity) THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('unknown complaint severity "%s"', COALESCE(aftersales_internal.cut(severity), 'NULL')),
+            pg_catalog.format('Severities: %s; for example: %s', aftersales_internal.value_list('aftersales.complaint_severity'), example));
+    END IF;
+    SELECT * INTO r FROM aftersales.complaint_reasons cr WHERE cr.tenant_id = tenant AND cr.code = reason;
+    IF NOT FOUND OR NOT r.active THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('unknown complaint reason "%s"', COALESCE(aftersales_internal.cut(reason), 'NULL')),
+            'Reasons are codes of aftersales.complaint_reasons (top-level or top.sub), list them with: SELECT code, name_en, name_zh FROM aftersales.complaint_reasons WHERE active ORDER BY code;',
+            CASE WHEN FOUND THEN '22023' ELSE '23503' END);
+    END IF;
+    IF description IS NULL OR pg_catalog.btrim(description) = '' THEN
+        PERFORM aftersales_internal.complaint_error('a complaint needs a description',
+            'Say what the complainant said, for example: ' || example, '22004');
+    END IF;
+    IF ticket IS NOT NULL THEN
+        SELECT * INTO t FROM aftersales.tickets tk WHERE tk.tenant_id = tenant AND tk.ticket_id = ticket;
+        IF NOT FOUND THEN
+            PERFORM aftersales_internal.complaint_error(
+                pg_catalog.format('ticket %s does not exist for tenant %s', ticket, tenant),
+                'Link a ticket of the current tenant, or none: SELECT ticket_id FROM aftersales.tickets WHERE customer_id = 12;', 'P0002');
+        END IF;
+        v_customer := COALESCE(v_customer, CASE WHEN complainant_name IS NULL THEN t.customer_id END);
+        v_model := COALESCE(v_model, t.model_id);
+        v_org := COALESCE(v_org, t.org_id);
+    END IF;
+    IF unit IS NOT NULL THEN
+        SELECT * INTO u FROM aftersales.units un WHERE un.tenant_id = tenant AND un.unit_id = unit;
+        v_model := COALESCE(v_model, u.model_id);
+        v_org := COALESCE(v_org, u.org_id);
+    END IF;
+    IF v_customer IS NOT NULL AND NOT EXISTS (SELECT FROM aftersales.customers cu
+                                               WHERE cu.tenant_id = tenant AND cu.customer_id = v_customer) THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('customer %s does not exist for tenant %s', v_customer, tenant),
+            'Name a customer of the current tenant: SELECT customer_id, name FROM aftersales.customers ORDER BY name;', 'P0002');
+    END IF;
+    IF v_customer IS NULL AND (complainant_name IS NULL OR pg_catalog.btrim(complainant_name) = '') THEN
+        PERFORM aftersales_internal.complaint_error('a complaint needs a complainant',
+            'Name the customer, or an outside complainant: SELECT aftersales.open_complaint(''regulator'', ''charges.overcharge'', ''12315 referral'', complainant_name => ''12315 hotline'');', '22004');
+    END IF;
+    IF v_org IS NULL AND v_customer IS NOT NULL THEN
+        SELECT c.org_id INTO v_org FROM aftersales.customers c WHERE c.tenant_id = tenant AND c.customer_id = v_customer;
+    END IF;
+    IF v_org IS NULL AND engineer IS NOT NULL THEN
+        SELECT e.org_id INTO v_org FROM aftersales.engineers e WHERE e.tenant_id = tenant AND e.engineer_id = engineer;
+    END IF;
+    IF v_org IS NULL THEN
+        SELECT o.org_id INTO v_org FROM aftersales.organisations o WHERE o.tenant_id = tenant AND o.level = 'hq';
+    END IF;
+    IF v_org IS NULL THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('no organisation is responsible for the complaint in tenant %s', tenant),
+            'Name one with org => , or create the tenant''s headquarters: INSERT INTO aftersales.organisations (level, name) VALUES (''hq'', ''HQ'');', '23502');
+    END IF;
+    INSERT INTO aftersales.complaints AS c
+           (tenant_id, source, complainant_kind, customer_id, complainant_name, complainant_contact, ticket_id, unit_id,
+            model_id, engineer_id, org_id, reason_code, severity, description, received_at, event, event_at)
+    VALUES (tenant, source::aftersales.complaint_source,
+            CASE WHEN v_customer IS NOT NULL THEN 'customer' ELSE 'outside' END,
+            v_customer, NULLIF(pg_catalog.btrim(complainant_name), ''), NULLIF(pg_catalog.btrim(complainant_contact), ''),
+            ticket, unit, v_model, engineer, v_org, reason, severity::aftersales.complaint_severity,
+            pg_catalog.btrim(description), at, 'receive', at)
+    RETURNING c.complaint_id INTO id;
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION aftersales.open_complaint(text, text, text, bigint, text, text, text, bigint, bigint, bigint, bigint, bigint, timestamptz) IS
+  'Receives a complaint (event receive): source, reason code, description, the complainant (a customer, or an outside person by name), optional links to a ticket, unit, model, engineer and organisation; returns its id';
+
+-- One event on one complaint: the UPDATE the engine judges.  The caller's
+-- rights apply (row security, grants).
+CREATE FUNCTION aftersales_internal.complaint_event(complaint bigint, event text, at timestamptz, reason text,
+                                                    new_handler text DEFAULT NULL, new_remedy text DEFAULT NULL)
+    RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant constant bigint := aftersales.current_tenant();
+    st text;
+BEGIN
+    UPDATE aftersales.complaints c
+       SET event = complaint_event.event, event_at = at, event_seq = c.event_seq + 1, event_by = NULL,
+           event_reason = NULLIF(pg_catalog.btrim(reason), ''),
+           handler = COALESCE(new_handler, c.handler),
+           remedy = COALESCE(new_remedy, c.remedy)
+     WHERE c.tenant_id = tenant AND c.complaint_id = complaint
+    RETURNING c.state INTO st;
+    IF NOT FOUND THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('complaint %s does not exist for tenant %s', COALESCE(complaint::text, 'NULL'), tenant),
+            'List the tenant''s complaints with: SELECT complaint_id, state FROM aftersales.complaints ORDER BY complaint_id;',
+            'P0002');
+    END IF;
+    RETURN st;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.complaint_event(bigint, text, timestamptz, text, text, text) IS
+  'Internal: fires one event on a complaint (one UPDATE, judged by the state engine); returns the new state';
+
+CREATE FUNCTION aftersales.assign_complaint(complaint bigint, handler text, reason text DEFAULT NULL,
+                                            at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF handler IS NULL OR NOT EXISTS (SELECT FROM aftersales.members m
+                                       WHERE m.tenant_id = aftersales.current_tenant() AND m.name = handler AND m.active) THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('"%s" is not an active member of tenant %s', COALESCE(aftersales_internal.cut(handler), 'NULL'),
+                              aftersales.current_tenant()),
+            pg_catalog.format('A handler is a member of the tenant (aftersales.members), for example: SELECT aftersales.assign_complaint(%s, ''zhang.wei'');',
+                              COALESCE(complaint, 1)), '23503');
+    END IF;
+    RETURN aftersales_internal.complaint_event(complaint, 'assign', at, reason, new_handler => handler);
+END
+$$;
+COMMENT ON FUNCTION aftersales.assign_complaint(bigint, text, text, timestamptz) IS
+  'Gives a received or escalated complaint to a handler (a member of the tenant), or hands it to another one (with a reason); returns its state';
+
+CREATE FUNCTION aftersales.take_complaint(complaint bigint, at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT aftersales_internal.complaint_event(complaint, 'take', at, NULL)
+$$;
+COMMENT ON FUNCTION aftersales.take_complaint(bigint, timestamptz) IS
+  'The caller takes a received or escalated complaint as its handler; a complaint already taken is refused; returns its state';
+
+CREATE FUNCTION aftersales.start_complaint(complaint bigint, at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT aftersales_internal.complaint_event(complaint, 'start', at, NULL)
+$$;
+COMMENT ON FUNCTION aftersales.start_complaint(bigint, timestamptz) IS
+  'The handler starts working on an assigned complaint (state in_progress); returns its state';
+
+CREATE FUNCTION aftersales.resolve_complaint(complaint bigint, remedy text, at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF remedy IS NULL OR pg_catalog.btrim(remedy) = '' THEN
+        PERFORM aftersales_internal.complaint_error('resolving a complaint needs a remedy',
+            pg_catalog.format('Record what was done, for example: SELECT aftersales.resolve_complaint(%s, ''apologised and refunded the visit fee'');',
+                              COALESCE(complaint, 1)), '22004');
+    END IF;
+    RETURN aftersales_internal.complaint_event(complaint, 'resolve', at, NULL, new_remedy => pg_catalog.btrim(remedy));
+END
+$$;
+COMMENT ON FUNCTION aftersales.resolve_complaint(bigint, text, timestamptz) IS
+  'Records the remedy of a complaint in handling (state resolved, awaiting the complainant); returns its state';
+
+CREATE FUNCTION aftersales.confirm_complaint(complaint bigint, at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT aftersales_internal.complaint_event(complaint, 'confirm', at, NULL)
+$$;
+COMMENT ON FUNCTION aftersales.confirm_complaint(bigint, timestamptz) IS
+  'The complainant confirms the remedy of a resolved complaint: an effective handling (有效处理); returns its state';
+
+CREATE FUNCTION aftersales.reject_complaint(complaint bigint, reason text, at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT aftersales_internal.complaint_event(complaint, 'reject', at, reason)
+$$;
+COMMENT ON FUNCTION aftersales.reject_complaint(bigint, text, timestamptz) IS
+  'The complainant rejects the remedy of a resolved complaint (a reason is required): it goes back to in_progress; returns its state';
+
+CREATE FUNCTION aftersales.close_complaint(complaint bigint, reason text DEFAULT NULL,
+                                           at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT aftersales_internal.complaint_event(complaint, 'close', at, reason)
+$$;
+COMMENT ON FUNCTION aftersales.close_complaint(bigint, text, timestamptz) IS
+  'Closes a confirmed complaint, or a resolved one the complainant never answered (a reason is then required); returns its state';
+
+CREATE FUNCTION aftersales.escalate_complaint(complaint bigint, reason text, at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT aftersales_internal.complaint_event(complaint, 'escalate', at, reason)
+$$;
+COMMENT ON FUNCTION aftersales.escalate_complaint(bigint, text, timestamptz) IS
+  'Escalates an open complaint to the next level (a reason is required): its handler is cleared and the next level assigns or takes it; returns its state';
+
+CREATE FUNCTION aftersales.withdraw_complaint(complaint bigint, reason text, at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT aftersales_internal.complaint_event(complaint, 'withdraw', at, reason)
+$$;
+COMMENT ON FUNCTION aftersales.withdraw_complaint(bigint, text, timestamptz) IS
+  'The complainant withdraws an open or resolved complaint (a reason is required); returns its state';
+
+-- ---------------------------------------------------------------------------
+-- Replay: a complaint is the fold of its log (the engine's check).
+
+CREATE FUNCTION aftersales.check_complaints(tenant bigint DEFAULT NULL)
+    RETURNS TABLE (tenant_id bigint, complaint_id bigint, problem text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT tn.tenant_id, c.id, c.problem
+      FROM aftersales.tenants tn,
+           aftersales_internal.state_machine_check('complaint', 'aftersales.complaints', 'aftersales.complaint_events',
+                                                   'complaint_id', tn.tenant_id) c
+     WHERE check_complaints.tenant IS NULL OR tn.tenant_id = check_complaints.tenant
+     ORDER BY 1, 2, 3
+$$;
+COMMENT ON FUNCTION aftersales.check_complaints(bigint) IS
+  'Proves every complaint (of a tenant, or all) is the replay of its event log: a chain of listed transitions, seq without gaps, the row equal to the fold of the logged changes; returns the complaints that are not, with the problem';
+REVOKE ALL ON FUNCTION aftersales.check_complaints(bigint) FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- pg_dump keeps user data
+
+SELECT pg_catalog.pg_extension_config_dump('aftersales.complaint_reasons', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.complaint_targets', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.complaints', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.complaint_events', '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aftersales.complaints', 'complaint_id')::regclass, '');
+
+-- ---- 84_complaints_kpi.sql ----
+
+-- aftersales install script, part 84 (continued): the complaint board's
+-- KPIs, as plain-typed views of the current tenant for BI tools.  Months
+-- are cut in the tenant's reporting zone (aftersales.reporting_zone()),
+-- by the month a complaint was received; states are the current ones.
+--
+-- Status groups of the board (已解决 / 处理中 / 未解决):
+--   resolved     a remedy is recorded: resolved, confirmed, closed;
+--   in_progress  a handler has it, or the next level does: assigned,
+--                in_progress, escalated;
+--   unresolved   nobody has taken it yet: received.
+-- Withdrawn complaints are counted apart and left out of the rates.
+-- Effective (有效处理): the complainant confirmed the remedy.
+
+CREATE VIEW aftersales.complaint_facts WITH (security_invoker = true) AS
+SELECT c.tenant_id, c.complaint_id,
+       pg_catalog.date_trunc('month', c.received_at AT TIME ZONE (SELECT aftersales.reporting_zone()))::date AS month,
+       c.source::text AS source, c.complainant_kind, c.customer_id, c.ticket_id, c.model_id,
+       pm.code AS model_code, c.engineer_id, c.org_id, o.name AS org_name,
+       COALESCE(o.region, cu.region)::text AS region,
+       COALESCE(o.province, cu.province) AS province,
+       COALESCE(r.parent_code, r.code) AS reason_top, c.reason_code,
+       COALESCE(rp.name_en, r.name_en) AS reason_top_en, COALESCE(rp.name_zh, r.name_zh) AS reason_top_zh,
+       r.name_en AS reason_en, r.name_zh AS reason_zh,
+       c.severity::text AS severity, c.state,
+       CASE WHEN c.state IN ('resolved', 'confirmed', 'closed') THEN 'resolved'
+            WHEN c.state IN ('assigned', 'in_progress', 'escalated') THEN 'in_progress'
+            WHEN c.state = 'received' THEN 'unresolved'
+            ELSE 'withdrawn' END AS status_group,
+       c.confirmed_at IS NOT NULL AS effective,
+       EXISTS (SELECT FROM aftersales.complaints p
+                WHERE p.tenant_id = c.tenant_id AND p.customer_id = c.customer_id
+                  AND (p.received_at, p.complaint_id) < (c.received_at, c.complaint_id)) AS repeat,
+       c.escalation_level::integer AS escalation_level, c.reject_count,
+       c.received_at, c.acknowledged_at, c.resolved_at, c.confirmed_at, c.closed_at,
+       (EXTRACT(EPOCH FROM c.acknowledged_at - c.received_at) / 60)::numeric(14,2) AS acknowledge_minutes,
+       (EXTRACT(EPOCH FROM c.resolved_at - c.received_at) / 60)::numeric(14,2) AS resolve_minutes,
+       CASE WHEN c.acknowledge_due_at IS NULL THEN NULL
+            WHEN c.acknowledged_at IS NOT NULL THEN c.acknowledged_at <= c.acknowledge_due_at
+            WHEN aftersales.now() > c.acknowledge_due_at AND c.state <> 'withdrawn' THEN false END AS acknowledged_on_time,
+       CASE WHEN c.resolve_due_at IS NULL THEN NULL
+            WHEN c.resolved_at IS NOT NULL THEN c.resolved_at <= c.resolve_due_at
+            WHEN aftersales.now() > c.resolve_due_at AND c.state <> 'withdrawn' THEN false END AS resolved_on_time
+  FROM aftersales.complaints c
+  JOIN aftersales.complaint_reasons r ON r.tenant_id = c.tenant_id AND r.code = c.reason_code
+  LEFT JOIN aftersales.complaint_reasons rp ON rp.tenant_id = r.tenant_id AND rp.code = r.parent_code
+  JOIN aftersales.organisations o ON o.tenant_id = c.tenant_id AND o.org_id = c.org_id
+  LEFT JOIN aftersales.customers cu ON cu.tenant_id = c.tenant_id AND cu.customer_id = c.customer_id
+  LEFT JOIN aftersales.product_models pm ON pm.tenant_id = c.tenant_id AND pm.model_id = c.model_id
+ WHERE c.tenant_id = aftersales.current_tenant();
+COMMENT ON VIEW aftersales.complaint_facts IS
+  'One row per complaint of the current tenant with its dimensions (month received in the reporting zone, source, region, reason and its top-level reason, model) and judgements (status group, effective, minutes to acknowledge and resolve, on time against its targets as of now); the base of the complaint KPIs';
+COMMENT ON COLUMN aftersales.complaint_facts.tenant_id IS 'Tenant';
+COMMENT ON COLUMN aftersales.complaint_facts.complaint_id IS 'Complaint';
+COMMENT ON COLUMN aftersales.complaint_facts.month IS 'First day of the month it was received, in the reporting zone';
+COMMENT ON COLUMN aftersales.complaint_facts.source IS 'Source channel';
+COMMENT ON COLUMN aftersales.complaint_facts.complainant_kind IS 'customer or outside';
+COMMENT ON COLUMN aftersales.complaint_facts.customer_id IS 'Complaining customer';
+COMMENT ON COLUMN aftersales.complaint_facts.ticket_id IS 'Ticket complained about';
+COMMENT ON COLUMN aftersales.complaint_facts.model_id IS 'Product model concerned';
+COMMENT ON COLUMN aftersales.complaint_facts.model_code IS 'Its code';
+COMMENT ON COLUMN aftersales.complaint_facts.engineer_id IS 'Engineer complained about';
+COMMENT ON COLUMN aftersales.complaint_facts.org_id IS 'Organisation responsible';
+COMMENT ON COLUMN aftersales.complaint_facts.org_name IS 'Its name';
+COMMENT ON COLUMN aftersales.complaint_facts.region IS 'Region of the organisation (else of the customer)';
+COMMENT ON COLUMN aftersales.complaint_facts.province IS 'Province of the organisation (else of the customer)';
+COMMENT ON COLUMN aftersales.complaint_facts.reason_top IS 'Top-level reason';
+COMMENT ON COLUMN aftersales.complaint_facts.reason_code IS 'Reason as recorded (top-level or sub-reason)';
+COMMENT ON COLUMN aftersales.complaint_facts.reason_top_en IS 'Top-level reason in English';
+COMMENT ON COLUMN aftersales.complaint_facts.reason_top_zh IS 'Top-level reason in Chinese';
+COMMENT ON COLUMN aftersales.complaint_facts.reason_en IS 'Reason in English';
+COMMENT ON COLUMN aftersales.complaint_facts.reason_zh IS 'Reason in Chinese';
+COMMENT ON COLUMN aftersales.complaint_facts.severity IS 'low, medium, high or critical';
+COMMENT ON COLUMN aftersales.complaint_facts.state IS 'Current state';
+COMMENT ON COLUMN aftersales.complaint_facts.status_group IS 'resolved (resolved, confirmed, closed), in_progress (assigned, in_progress, escalated), unresolved (received) or withdrawn';
+COMMENT ON COLUMN aftersales.complaint_facts.effective IS 'The complainant confirmed the remedy (有效处理)';
+COMMENT ON COLUMN aftersales.complaint_facts.repeat IS 'The customer had complained before (a repeat complaint)';
+COMMENT ON COLUMN aftersales.complaint_facts.escalation_level IS 'Times escalated';
+COMMENT ON COLUMN aftersales.complaint_facts.reject_count IS 'Remedies rejected by the complainant';
+COMMENT ON COLUMN aftersales.complaint_facts.received_at IS 'Received';
+COMMENT ON COLUMN aftersales.complaint_facts.acknowledged_at IS 'First taken by a handler';
+COMMENT ON COLUMN aftersales.complaint_facts.resolved_at IS 'Latest remedy';
+COMMENT ON COLUMN aftersales.complaint_facts.confirmed_at IS 'Confirmed by the complainant';
+COMMENT ON COLUMN aftersales.complaint_facts.closed_at IS 'Closed';
+COMMENT ON COLUMN aftersales.complaint_facts.acknowledge_minutes IS 'Wall-clock minutes from receipt to the first handler';
+COMMENT ON COLUMN aftersales.complaint_facts.resolve_minutes IS 'Wall-clock minutes from receipt to the latest remedy';
+COMMENT ON COLUMN aftersales.complaint_facts.acknowledged_on_time IS 'Taken by its acknowledge due time; false when taken late or still not taken past it; NULL without a target or not yet judged';
+COMMENT ON COLUMN aftersales.complaint_facts.resolved_on_time IS 'Remedy by its resolve due time; false when late or still none past it; NULL without a target or not yet judged';
+
+CREATE VIEW aftersales.kpi_complaints_monthly WITH (security_invoker = true) AS
+WITH m AS (
+    SELECT f.month, pg_catalog.count(*) AS complaints,
+           pg_catalog.count(*) FILTER (WHERE f.status_group = 'resolved') AS resolved,
+           pg_catalog.count(*) FILTER (WHERE f.status_group = 'in_progress') AS in_progress,
+           pg_catalog.count(*) FILTER (WHERE f.status_group = 'unresolved') AS unresolved,
+           pg_catalog.count(*) FILTER (WHERE f.status_group = 'withdrawn') AS withdrawn,
+           pg_catalog.count(*) FILTER (WHERE f.effective) AS effective,
+           pg_catalog.count(*) FILTER (WHERE f.resolved_at IS NOT NULL AND f.status_group <> 'withdrawn') AS remedied,
+           pg_catalog.count(*) FILTER (WHERE f.repeat) AS repeats,
+           pg_catalog.avg(f.acknowledge_minutes) AS ack, pg_catalog.avg(f.resolve_minutes) AS res,
+           pg_catalog.avg(f.acknowledged_on_time::integer) AS ack_on_time,
+           pg_catalog.avg(f.resolved_on_time::integer) AS res_on_time
+      FROM aftersales.complaint_facts f
+     GROUP BY f.month),
+t AS (
+    SELECT pg_catalog.date_trunc('month', tk.opened_at AT TIME ZONE (SELECT aftersales.reporting_zone()))::date AS month,
+           pg_catalog.count(*) AS tickets
+      FROM aftersales.tickets tk
+     WHERE tk.tenant_id = aftersales.current_tenant()
+     GROUP BY 1)
+SELECT m.month, m.complaints, m.resolved AS complaints_resolved, m.in_progress AS complaints_in_progress,
+       m.unresolved AS complaints_unresolved, m.withdrawn AS complaints_withdrawn, m.effective AS complaints_effective,
+       (m.effective::numeric / NULLIF(m.remedied, 0))::numeric(5,4) AS complaint_effective_rate,
+       m.repeats AS repeat_complaints,
+       m.ack::numeric(14,2) AS avg_acknowledge_minutes,
+       m.res::numeric(14,2) AS avg_resolve_minutes,
+       m.ack_on_time::numeric(5,4) AS acknowledge_on_time_rate,
+       m.res_on_time::numeric(5,4) AS resolve_on_time_rate,
+       COALESCE(t.tickets, 0) AS tickets,
+       (100 * m.complaints::numeric / NULLIF(t.tickets, 0))::numeric(10,2) AS complaints_per_100_tickets
+  FROM m LEFT JOIN t ON t.month = m.month;
+COMMENT ON VIEW aftersales.kpi_complaints_monthly IS
+  'Complaints of the current tenant by month received: counts by status group, effective handlings and the effective resolution rate, mean minutes to acknowledge and resolve, on-time rates against the complaint targets, and the complaint rate per 100 tickets entered that month';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.month IS 'First day of the month received (reporting zone)';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.complaints IS 'Complaints received';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.complaints_resolved IS 'Of them, with a remedy now (resolved, confirmed, closed)';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.complaints_in_progress IS 'Of them, being handled now (assigned, in_progress, escalated)';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.complaints_unresolved IS 'Of them, not taken yet (received)';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.complaints_withdrawn IS 'Of them, withdrawn';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.complaints_effective IS 'Of them, confirmed by the complainant';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.complaint_effective_rate IS 'complaints_effective / complaints with a remedy (not withdrawn)';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.repeat_complaints IS 'Of them, from a customer who had complained before';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.avg_acknowledge_minutes IS 'Mean minutes from receipt to the first handler';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.avg_resolve_minutes IS 'Mean minutes from receipt to the latest remedy';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.acknowledge_on_time_rate IS 'Share acknowledged by the due time, over those judged';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.resolve_on_time_rate IS 'Share resolved by the due time, over those judged';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.tickets IS 'Tickets entered in the month';
+COMMENT ON COLUMN aftersales.kpi_complaints_monthly.complaints_per_100_tickets IS 'Complaint rate: 100 * complaints / tickets of the month';
+
+CREATE VIEW aftersales.kpi_complaints_by_state WITH (security_invoker = true) AS
+SELECT f.month, f.state, f.status_group, pg_catalog.count(*) AS complaints
+  FROM aftersales.complaint_facts f
+ GROUP BY f.month, f.state, f.status_group;
+COMMENT ON VIEW aftersales.kpi_complaints_by_state IS 'Complaints of the current tenant by month received and current state';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_state.month IS 'First day of the month received (reporting zone)';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_state.state IS 'Current state';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_state.status_group IS 'resolved, in_progress, unresolved or withdrawn';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_state.complaints IS 'Complaints';
+
+CREATE VIEW aftersales.kpi_complaints_by_source WITH (security_invoker = true) AS
+SELECT f.month, f.source, pg_catalog.count(*) AS complaints,
+       (pg_catalog.count(*)::numeric / pg_catalog.sum(pg_catalog.count(*)) OVER (PARTITION BY f.month))::numeric(5,4) AS share,
+       pg_catalog.count(*) FILTER (WHERE f.effective) AS effective,
+       (pg_catalog.count(*) FILTER (WHERE f.effective)::numeric
+        / NULLIF(pg_catalog.count(*) FILTER (WHERE f.resolved_at IS NOT NULL AND f.status_group <> 'withdrawn'), 0))::numeric(5,4)
+           AS effective_rate
+  FROM aftersales.complaint_facts f
+ GROUP BY f.month, f.source;
+COMMENT ON VIEW aftersales.kpi_complaints_by_source IS
+  'Complaints of the current tenant by month and source channel: count, share of the month, effective handlings and their rate';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_source.month IS 'First day of the month received (reporting zone)';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_source.source IS 'Source channel';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_source.complaints IS 'Complaints';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_source.share IS 'Share of the month''s complaints';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_source.effective IS 'Confirmed by the complainant';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_source.effective_rate IS 'effective / complaints with a remedy (not withdrawn)';
+
+CREATE VIEW aftersales.kpi_complaints_by_region WITH (security_invoker = true) AS
+SELECT f.month, f.region, pg_catalog.count(*) AS complaints,
+       pg_catalog.count(*) FILTER (WHERE f.status_group = 'resolved') AS resolved,
+       pg_catalog.count(*) FILTER (WHERE f.effective) AS effective,
+       (pg_catalog.count(*) FILTER (WHERE f.effective)::numeric
+        / NULLIF(pg_catalog.count(*) FILTER (WHERE f.resolved_at IS NOT NULL AND f.status_group <> 'withdrawn'), 0))::numeric(5,4)
+           AS effective_rate
+  FROM aftersales.complaint_facts f
+ GROUP BY f.month, f.region;
+COMMENT ON VIEW aftersales.kpi_complaints_by_region IS
+  'Complaints of the current tenant by month and region (of the responsible organisation): count, resolved, effective handlings and the effective resolution rate';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_region.month IS 'First day of the month received (reporting zone)';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_region.region IS 'Region; NULL for headquarters without a customer region';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_region.complaints IS 'Complaints';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_region.resolved IS 'With a remedy now';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_region.effective IS 'Confirmed by the complainant';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_region.effective_rate IS 'effective / complaints with a remedy (not withdrawn)';
+
+CREATE VIEW aftersales.kpi_complaints_by_reason WITH (security_invoker = true) AS
+SELECT f.month, f.reason_top, f.reason_top_en, f.reason_top_zh, f.reason_code, f.reason_en, f.reason_zh,
+       pg_catalog.count(*) AS complaints,
+       (pg_catalog.count(*)::numeric / pg_catalog.sum(pg_catalog.count(*)) OVER (PARTITION BY f.month))::numeric(5,4) AS share
+  FROM aftersales.complaint_facts f
+ GROUP BY f.month, f.reason_top, f.reason_top_en, f.reason_top_zh, f.reason_code, f.reason_en, f.reason_zh;
+COMMENT ON VIEW aftersales.kpi_complaints_by_reason IS
+  'Complaints of the current tenant by month and reason (with its top-level reason): count and share of the month; sum by reason_top for the top level';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_reason.month IS 'First day of the month received (reporting zone)';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_reason.reason_top IS 'Top-level reason';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_reason.reason_top_en IS 'Top-level reason in English';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_reason.reason_top_zh IS 'Top-level reason in Chinese';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_reason.reason_code IS 'Reason as recorded';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_reason.reason_en IS 'Reason in English';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_reason.reason_zh IS 'Reason in Chinese';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_reason.complaints IS 'Complaints';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_reason.share IS 'Share of the month''s complaints';
+
+CREATE VIEW aftersales.kpi_complaints_by_model WITH (security_invoker = true) AS
+SELECT f.month, f.region, f.model_id, f.model_code, pg_catalog.count(*) AS complaints,
+       pg_catalog.count(*) FILTER (WHERE f.reason_top = 'product_quality') AS quality_complaints
+  FROM aftersales.complaint_facts f
+ WHERE f.model_id IS NOT NULL
+ GROUP BY f.month, f.region, f.model_id, f.model_code;
+COMMENT ON VIEW aftersales.kpi_complaints_by_model IS
+  'Product complaints of the current tenant by month, region and product model (the quality board''s factory complaints by month and product complaints per region)';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_model.month IS 'First day of the month received (reporting zone)';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_model.region IS 'Region';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_model.model_id IS 'Product model';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_model.model_code IS 'Its code';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_model.complaints IS 'Complaints naming the model';
+COMMENT ON COLUMN aftersales.kpi_complaints_by_model.quality_complaints IS 'Of them, with a product-quality reason';
+
+CREATE VIEW aftersales.kpi_complaint_rate_by_model WITH (security_invoker = true) AS
+SELECT pm.model_id, pm.code AS model_code, pm.name AS model_name,
+       COALESCE(c.complaints, 0) AS complaints,
+       COALESCE(u.units, 0) AS installed_units,
+       (1000 * COALESCE(c.complaints, 0)::numeric / NULLIF(u.units, 0))::numeric(12,2) AS complaints_per_1000_units
+  FROM aftersales.product_models pm
+  LEFT JOIN (SELECT x.model_id, pg_catalog.count(*) AS complaints FROM aftersales.complaints x
+              WHERE x.tenant_id = aftersales.current_tenant() AND x.model_id IS NOT NULL AND x.state <> 'withdrawn'
+              GROUP BY x.model_id) c ON c.model_id = pm.model_id
+  LEFT JOIN (SELECT un.model_id, pg_catalog.count(*) AS units FROM aftersales.units un
+              WHERE un.tenant_id = aftersales.current_tenant() GROUP BY un.model_id) u ON u.model_id = pm.model_id
+ WHERE pm.tenant_id = aftersales.current_tenant();
+COMMENT ON VIEW aftersales.kpi_complaint_rate_by_model IS
+  'Complaint rate per product model of the current tenant: complaints naming it (not withdrawn, all time) per 1,000 installed units';
+COMMENT ON COLUMN aftersales.kpi_complaint_rate_by_model.model_id IS 'Product model';
+COMMENT ON COLUMN aftersales.kpi_complaint_rate_by_model.model_code IS 'Its code';
+COMMENT ON COLUMN aftersales.kpi_complaint_rate_by_model.model_name IS 'Its name';
+COMMENT ON COLUMN aftersales.kpi_complaint_rate_by_model.complaints IS 'Complaints naming it, not withdrawn';
+COMMENT ON COLUMN aftersales.kpi_complaint_rate_by_model.installed_units IS 'Installed units of the model';
+COMMENT ON COLUMN aftersales.kpi_complaint_rate_by_model.complaints_per_1000_units IS '1000 * complaints / installed units';
+
+CREATE VIEW aftersales.kpi_repeat_complainants WITH (security_invoker = true) AS
+SELECT c.customer_id, cu.name AS customer, cu.tier,
+       pg_catalog.count(*) AS complaints,
+       pg_catalog.count(*) FILTER (WHERE c.confirmed_at IS NOT NULL) AS effective,
+       pg_catalog.min(c.received_at) AS first_received_at, pg_catalog.max(c.received_at) AS last_received_at
+  FROM aftersales.complaints c
+  JOIN aftersales.customers cu ON cu.tenant_id = c.tenant_id AND cu.customer_id = c.customer_id
+ WHERE c.tenant_id = aftersales.current_tenant()
+ GROUP BY c.customer_id, cu.name, cu.tier
+HAVING pg_catalog.count(*) >= 2;
+COMMENT ON VIEW aftersales.kpi_repeat_complainants IS
+  'Repeat complainants of the current tenant: customers with two complaints or more, all time (outside complainants are not identified across complaints)';
+COMMENT ON COLUMN aftersales.kpi_repeat_complainants.customer_id IS 'Customer';
+COMMENT ON COLUMN aftersales.kpi_repeat_complainants.customer IS 'Customer name';
+COMMENT ON COLUMN aftersales.kpi_repeat_complainants.tier IS 'Customer tier (key, major, standard)';
+COMMENT ON COLUMN aftersales.kpi_repeat_complainants.complaints IS 'Complaints received from them';
+COMMENT ON COLUMN aftersales.kpi_repeat_complainants.effective IS 'Of them, confirmed';
+COMMENT ON COLUMN aftersales.kpi_repeat_complainants.first_received_at IS 'First complaint';
+COMMENT ON COLUMN aftersales.kpi_repeat_complainants.last_received_at IS 'Latest complaint';
+
+CREATE VIEW aftersales.complaint_queue WITH (security_invoker = true) AS
+SELECT c.complaint_id, c.state, c.severity::text AS severity, c.reason_code, c.handler, c.escalation_level::integer AS escalation_level,
+       c.received_at, c.acknowledge_due_at, c.resolve_due_at,
+       c.ticket_id, t.status::text AS ticket_status, t.priority::text AS ticket_priority,
+       cu.tier = 'key' AS key_customer, c.customer_id, c.org_id,
+       COALESCE(c.acknowledged_at IS NULL AND aftersales.now() > c.acknowledge_due_at, false)
+       OR COALESCE(c.resolved_at IS NULL AND aftersales.now() > c.resolve_due_at, false) AS overdue
+  FROM aftersales.complaints c
+  LEFT JOIN aftersales.tickets t ON t.tenant_id = c.tenant_id AND t.ticket_id = c.ticket_id
+  LEFT JOIN aftersales.customers cu ON cu.tenant_id = c.tenant_id AND cu.customer_id = COALESCE(t.customer_id, c.customer_id)
+ WHERE c.tenant_id = aftersales.current_tenant()
+   AND c.state IN ('received', 'assigned', 'in_progress', 'escalated');
+COMMENT ON VIEW aftersales.complaint_queue IS
+  'Open complaints of the current tenant (received, assigned, in progress, escalated), with the ticket they are about and its status, and whether a due time has passed as of now';
+COMMENT ON COLUMN aftersales.complaint_queue.complaint_id IS 'Complaint';
+COMMENT ON COLUMN aftersales.complaint_queue.state IS 'State';
+COMMENT ON COLUMN aftersales.complaint_queue.severity IS 'Severity';
+COMMENT ON COLUMN aftersales.complaint_queue.reason_code IS 'Reason';
+COMMENT ON COLUMN aftersales.complaint_queue.handler IS 'Handler, if any';
+COMMENT ON COLUMN aftersales.complaint_queue.escalation_level IS 'Times escalated';
+COMMENT ON COLUMN aftersales.complaint_queue.received_at IS 'Received';
+COMMENT ON COLUMN aftersales.complaint_queue.acknowledge_due_at IS 'Due to be taken by';
+COMMENT ON COLUMN aftersales.complaint_queue.resolve_due_at IS 'Due to be resolved by';
+COMMENT ON COLUMN aftersales.complaint_queue.ticket_id IS 'Ticket complained about';
+COMMENT ON COLUMN aftersales.complaint_queue.ticket_status IS 'Its status now';
+COMMENT ON COLUMN aftersales.complaint_queue.ticket_priority IS 'Its priority';
+COMMENT ON COLUMN aftersales.complaint_queue.key_customer IS 'The customer is a key customer';
+COMMENT ON COLUMN aftersales.complaint_queue.customer_id IS 'Complaining customer';
+COMMENT ON COLUMN aftersales.complaint_queue.org_id IS 'Organisation responsible';
+COMMENT ON COLUMN aftersales.complaint_queue.overdue IS 'Not taken past its acknowledge due time, or no remedy past its resolve due time';
+
+-- The managers' queue (40_escalation_queue.sql) with the tickets that
+-- have an open complaint: an open ticket someone complained about shows
+-- there with its complaints, escalated or not.  The columns of the queue
+-- stay as they are; complaints is added last.
+CREATE OR REPLACE VIEW aftersales.manager_queue WITH (security_invoker = true) AS
+SELECT q.tenant_id, q.ticket_id, q.urgency, q.waiting, q.level, q.role, q.locked, q.reason,
+       q.status, q.priority, q.key_customer, q.customer_id, q.customer, q.assignee_id, q.org_id,
+       q.due_at, q.overdue_minutes, q.escalated_at, q.locked_at, q.next_check,
+       q.acknowledged_at, q.acknowledged_by, q.note, q.alert_id, q.complaints
+  FROM (SELECT e.tenant_id, e.ticket_id,
+               pg_catalog.row_number() OVER (
+                   ORDER BY e.acknowledged_at IS NOT NULL, e.level DESC, t.status = 'locked' DESC, t.priority,
+                            cu.tier = 'key' DESC, COALESCE(e.due_at, e.locked_at), e.ticket_id) AS urgency,
+               e.acknowledged_at IS NULL AS waiting,
+               e.level::integer AS level,
+               COALESCE(e.role, 'service_manager') AS role,
+               t.status = 'locked' AS locked,
+               pg_catalog.concat_ws('; ',
+                   CASE WHEN t.status = 'locked' THEN 'locked: ' || e.lock_reason END,
+                   CASE WHEN e.level > 0 THEN pg_catalog.format('level %s: %s target missed', e.level, e.clock) END,
+                   CASE WHEN oc.n > 0 THEN pg_catalog.format('complaints: %s open', oc.n) END) AS reason,
+               t.status::text AS status, t.priority::text AS priority, cu.tier = 'key' AS key_customer,
+               t.customer_id, cu.name AS customer, t.assignee_id, t.org_id,
+               e.due_at,
+               (EXTRACT(EPOCH FROM aftersales.now() - e.due_at) / 60)::numeric(14,1) AS overdue_minutes,
+               e.escalated_at, e.locked_at,
+               (SELECT pg_catalog.min(w.next_check) FROM aftersales.escalation_watches w
+                 WHERE w.tenant_id = e.tenant_id AND w.ticket_id = e.ticket_id) AS next_check,
+               e.acknowledged_at, e.acknowledged_by, e.note, e.alert_id,
+               COALESCE(oc.n, 0) AS complaints
+          FROM (SELECT x.tenant_id, x.ticket_id, x.level, x.clock, x.role, x.due_at, x.escalated_at, x.locked_at,
+                       x.lock_reason, x.alert_id, x.acknowledged_at, x.acknowledged_by, x.note
+                  FROM aftersales.ticket_escalations x
+                 WHERE x.tenant_id = aftersales.current_tenant()
+                UNION ALL
+                SELECT DISTINCT c.tenant_id, c.ticket_id, 0::smallint, NULL::text, NULL::text, NULL::timestamptz,
+                       NULL::timestamptz, NULL::timestamptz, NULL::text, NULL::bigint, NULL::timestamptz, NULL::text,
+                       NULL::text
+                  FROM aftersales.complaints c
+                 WHERE c.tenant_id = aftersales.current_tenant() AND c.ticket_id IS NOT NULL
+                   AND c.state IN ('received', 'assigned', 'in_progress', 'escalated')
+                   AND NOT EXISTS (SELECT FROM aftersales.ticket_escalations x
+                                    WHERE x.tenant_id = c.tenant_id AND x.ticket_id = c.ticket_id)) e
+          JOIN aftersales.tickets t ON t.tenant_id = e.tenant_id AND t.ticket_id = e.ticket_id
+          JOIN aftersales.customers cu ON cu.tenant_id = t.tenant_id AND cu.customer_id = t.customer_id
+          LEFT JOIN LATERAL (SELECT pg_catalog.count(*) AS n FROM aftersales.complaints c
+                              WHERE c.tenant_id = t.tenant_id AND c.ticket_id = t.ticket_id
+                                AND c.state IN ('received', 'assigned', 'in_progress', 'escalated')) oc ON true
+         WHERE e.level > 0 OR e.locked_at IS NOT NULL
+            OR t.status NOT IN ('resolved', 'closed', 'cancelled')) q
+ ORDER BY q.urgency;
+COMMENT ON VIEW aftersales.manager_queue IS
+  'The service managers'' queue of the current tenant: open tickets that are locked, escalated or complained about (an open complaint), most urgent first (waiting before acknowledged, then higher level, locked, priority A first, key customers, longest overdue)';
+COMMENT ON COLUMN aftersales.manager_queue.complaints IS 'Open complaints about the ticket (aftersales.complaints)';
+COMMENT ON COLUMN aftersales.manager_queue.level IS 'Highest escalation level reached (1 supervisor, 2 service manager, 3 head of department); 0 when only locked or complained about';
+COMMENT ON COLUMN aftersales.manager_queue.reason IS 'Why it is here: the lock''s reason, the SLA target missed, the open complaints';
+
+-- ---------------------------------------------------------------------------
+-- Grants (80_access.sql granted what existed before this module).
+-- Complaints are received and handled by agents and managers; engineers
+-- read them (they may be the ones complained about); analysts read the
+-- KPI views and the columns behind them, not the complainant's name,
+-- contact, words or the remedy.
+GRANT SELECT ON aftersales.complaint_reasons, aftersales.complaint_targets, aftersales.complaints,
+    aftersales.complaint_events, aftersales.complaint_facts, aftersales.kpi_complaints_monthly,
+    aftersales.kpi_complaints_by_state, aftersales.kpi_complaints_by_source, aftersales.kpi_complaints_by_region,
+    aftersales.kpi_complaints_by_reason, aftersales.kpi_complaints_by_model, aftersales.kpi_complaint_rate_by_model,
+    aftersales.kpi_repeat_complainants, aftersales.complaint_queue
+    TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer, aftersales_auditor;
+GRANT SELECT ON aftersales.complaint_reasons, aftersales.complaint_targets, aftersales.complaint_facts,
+    aftersales.kpi_complaints_monthly, aftersales.kpi_complaints_by_state, aftersales.kpi_complaints_by_source,
+    aftersales.kpi_complaints_by_region, aftersales.kpi_complaints_by_reason, aftersales.kpi_complaints_by_model,
+    aftersales.kpi_complaint_rate_by_model, aftersales.kpi_repeat_complainants, aftersales.complaint_queue
+    TO aftersales_analyst;
+GRANT SELECT (tenant_id, complaint_id, source, complainant_kind, customer_id, ticket_id, unit_id, model_id, engineer_id,
+              org_id, reason_code, severity, handler, escalation_level, reject_count, received_at, acknowledge_due_at,
+              resolve_due_at, acknowledged_at, resolved_at, confirmed_at, closed_at, withdrawn_at, state, event,
+              event_at, event_seq)
+    ON aftersales.complaints TO aftersales_analyst;
+GRANT INSERT, UPDATE ON aftersales.complaints TO aftersales_admin, aftersales_manager, aftersales_agent;
+GRANT INSERT, UPDATE, DELETE ON aftersales.complaint_reasons, aftersales.complaint_targets TO aftersales_admin;
+GRANT EXECUTE ON FUNCTION aftersales_internal.complaint_event(bigint, text, timestamptz, text, text, text),
+    aftersales_internal.complaint_error(text, text, text), aftersales_internal.cut(text)
+    TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer;
+
+-- Internal functions: triggers, or for the kinds granted above; none for
+-- PUBLIC (90_privileges.sql does the same for every internal function; an
+-- upgrade adds these after it).
+REVOKE ALL ON FUNCTION aftersales_internal.complaint_stamps(), aftersales_internal.complaint_alert(),
+    aftersales_internal.complaint_error(text, text, text), aftersales_internal.cut(text),
+    aftersales_internal.complaint_event(bigint, text, timestamptz, text, text, text)
+    FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- The complaint KPIs in the catalogue (shipped rows of tenant 1).
+INSERT INTO aftersales.kpi_catalogue
+       (tenant_id, code, category, name_en, name_zh, definition, formula, unit, target, target_direction, source, sort_order, customised)
+SELECT 1, x.code, 'complaints', x.name_en, x.name_zh, x.definition, x.formula, x.unit, x.target, x.direction, x.source, x.ord, false
+  FROM (VALUES
+ ('complaints', 'Complaints', '投诉量',
+  'Complaints received in the period (by the month received in the reporting zone), withdrawn ones included.',
+  'count(complaints)', 'count', NULL::numeric, NULL::text, 'kpi_complaints_monthly', 1100),
+ ('complaints_resolved', 'Resolved complaints', '已解决投诉',
+  'Complaints of the period with a remedy recorded now: resolved (awaiting the complainant), confirmed or closed. 已解决: 已处理、已确认或已关闭。',
+  'count(state IN (resolved, confirmed, closed))', 'count', NULL, NULL, 'kpi_complaints_monthly', 1110),
+ ('complaints_in_progress', 'Complaints in progress', '处理中投诉',
+  'Complaints of the period a handler (or the next level) has now: assigned, in progress or escalated. 处理中。',
+  'count(state IN (assigned, in_progress, escalated))', 'count', NULL, NULL, 'kpi_complaints_monthly', 1120),
+ ('complaints_unresolved', 'Unresolved complaints', '未解决投诉',
+  'Complaints of the period nobody has taken yet (state received). 未解决: 尚未受理。',
+  'count(state = received)', 'count', NULL, NULL, 'kpi_complaints_monthly', 1130),
+ ('complaint_effective_rate', 'Effective handling rate', '投诉有效处理率',
+  'Complaints the complainant confirmed (有效处理) over the complaints of the period with a remedy, withdrawn ones left out; a remedy rejected and redone counts once, by its final confirmation.',
+  'count(confirmed_at IS NOT NULL) / count(resolved_at IS NOT NULL, not withdrawn)', 'ratio', NULL, NULL,
+  'kpi_complaints_monthly (effective_rate in kpi_complaints_by_source and kpi_complaints_by_region)', 1140),
+ ('avg_acknowledge_minutes', 'Mean time to acknowledge a complaint', '投诉平均受理时长',
+  'Mean wall-clock minutes from receipt to the first handler (assign or take), over the complaints acknowledged.',
+  'avg(acknowledged_at - received_at)', 'minutes', NULL, NULL, 'kpi_complaints_monthly', 1150),
+ ('avg_resolve_minutes', 'Mean time to resolve a complaint', '投诉平均解决时长',
+  'Mean wall-clock minutes from receipt to the latest remedy, over the complaints with one.',
+  'avg(resolved_at - received_at)', 'minutes', NULL, NULL, 'kpi_complaints_monthly', 1160),
+ ('acknowledge_on_time_rate', 'Complaints acknowledged on time', '投诉及时受理率',
+  'Complaints taken by their acknowledge due time (complaint_targets, business time on the target''s calendar), over those judged: taken, or still not taken past the due time now.',
+  'count(acknowledged_at <= acknowledge_due_at) / count(judged)', 'ratio', NULL, NULL, 'kpi_complaints_monthly', 1170),
+ ('resolve_on_time_rate', 'Complaints resolved on time', '投诉及时解决率',
+  'Complaints with a remedy by their resolve due time, over those judged: resolved, or still without a remedy past the due time now.',
+  'count(resolved_at <= resolve_due_at) / count(judged)', 'ratio', NULL, NULL, 'kpi_complaints_monthly', 1180),
+ ('complaints_per_100_tickets', 'Complaint rate (per 100 tickets)', '投诉率(每百工单)',
+  'Complaints received in the month per 100 tickets entered in the same month.',
+  '100 * complaints / tickets', 'count', NULL, NULL, 'kpi_complaints_monthly', 1190),
+ ('complaints_per_1000_units', 'Complaint rate (per 1,000 installed units)', '投诉率(每千台)',
+  'Complaints naming a product model (not withdrawn, all time) per 1,000 installed units of the model.',
+  '1000 * complaints / installed units', 'count', NULL, NULL, 'kpi_complaint_rate_by_model', 1200),
+ ('repeat_complaints', 'Repeat complaints', '重复投诉',
+  'Complaints of the period from a customer who had complained before; kpi_repeat_complainants lists the customers with two complaints or more.',
+  'count(complaints with an earlier complaint of the same customer)', 'count', NULL, NULL, 'kpi_complaints_monthly, kpi_repeat_complainants', 1210)
+) AS x (code, name_en, name_zh, definition, formula, unit, target, direction, source, ord);
+
+-- Who may fire the complaint machine's events: agents and managers handle
+-- complaints, admins everything; engineers and analysts none.
+INSERT INTO aftersales.event_rights (kind, event, own_tickets_only)
+SELECT k, 'complaint.' || e, false
+  FROM pg_catalog.unnest(ARRAY['admin', 'manager', 'agent']) k,
+       pg_catalog.unnest(ARRAY['receive', 'assign', 'take', 'start', 'resolve', 'confirm', 'reject', 'close', 'escalate',
+                               'withdraw', 'edit']) e;
+
+-- ---- 84_complaints_sample.sql ----
+
+-- aftersales install script, part 84 (continued): complaints in the
+-- sample data.  About 3% of the tickets draw a complaint, far more after a
+-- failed handling, a reopen or a late arrival on site; a few come from
+-- outside parties (a regulator's referral, a neighbour).  Each is driven
+-- through the complaint API at times after its ticket, by three members
+-- who handle complaints.  Deterministic for a seed: draws are
+-- sample_u(seed, ticket rank, salt) with salts of its own (1701..1712),
+-- so the tickets (and their checksum) are those of the run without it.
+
+CREATE FUNCTION aftersales_internal.sample_complaints(tid bigint, s integer, cutoff timestamptz) RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t record;
+    n integer := 0;
+    c bigint;
+    u float8;
+    p float8;
+    at timestamptz;
+    src text;
+    reason text;
+    descr text;
+    sev text;
+    handler text;
+    old_actor text := pg_catalog.current_setting('aftersales.actor', true);
+    handlers constant text[] := ARRAY['cs.zhang', 'cs.wang', 'cs.chen'];
+BEGIN
+    PERFORM aftersales.add_standard_complaint_reasons(tid);
+    INSERT INTO aftersales.members (tenant_id, name, via, kind, org_id)
+    SELECT tid, h.name, 'app', h.kind::aftersales.member_kind, o.org_id
+      FROM (VALUES ('cs.zhang', 'agent'), ('cs.wang', 'agent'), ('cs.chen', 'agent'), ('qa.li', 'manager')) h (name, kind)
+      JOIN aftersales.organisations o ON o.tenant_id = tid AND o.level = 'hq'
+    ON CONFLICT DO NOTHING;
+    PERFORM aftersales.set_complaint_target('critical', '1 hour', '8 hours', 'cn-office', tid),
+            aftersales.set_complaint_target('high', '2 hours', '16 hours', 'cn-office', tid),
+            aftersales.set_complaint_target('medium', '4 hours', '24 hours', 'cn-office', tid),
+            aftersales.set_complaint_target('low', '8 hours', '40 hours', 'cn-office', tid);
+
+    FOR t IN SELECT k.*, pg_catalog.row_number() OVER (ORDER BY k.ticket_id) AS rank
+               FROM aftersales.tickets k WHERE k.tenant_id = tid ORDER BY k.ticket_id LOOP
+        u := aftersales_internal.sample_u(s, t.rank, 1701);
+        p := 0.012 + CASE WHEN t.attempt_count > 0 THEN 0.08 ELSE 0 END
+                   + CASE WHEN t.reopen_count > 0 THEN 0.06 ELSE 0 END
+                   + CASE WHEN t.arrived_at - t.opened_at > interval '4 hours' THEN 0.04 ELSE 0 END;
+        CONTINUE WHEN u >= p;
+        -- received a few hours to two days after the ticket's latest news
+        at := pg_catalog.date_trunc('minute', COALESCE(t.resolved_at, t.arrived_at, t.opened_at)
+              + pg_catalog.make_interval(mins => (30 + 2880 * aftersales_internal.sample_u(s, t.rank, 1702))::integer));
+        CONTINUE WHEN at >= cutoff;
+        u := aftersales_internal.sample_u(s, t.rank, 1703);
+        src := CASE WHEN u < 0.40 THEN 'phone' WHEN u < 0.60 THEN 'wechat' WHEN u < 0.70 THEN 'app'
+                    WHEN u < 0.78 THEN 'web' WHEN u < 0.83 THEN 'email' WHEN u < 0.88 THEN 'regulator'
+                    WHEN u < 0.93 THEN 'social_media' WHEN u < 0.96 THEN 'letter' ELSE 'visit' END;
+        u := aftersales_internal.sample_u(s, t.rank, 1704);
+        reason := CASE WHEN t.attempt_count > 0 OR t.reopen_count > 0 THEN
+                           CASE WHEN u < 0.6 THEN 'product_quality.repeat_fault' ELSE 'timeliness.repair_slow' END
+                       WHEN t.arrived_at - t.opened_at > interval '4 hours' THEN 'timeliness.arrival_late'
+                       WHEN u < 0.22 THEN 'service_attitude.rude' WHEN u < 0.30 THEN 'service_attitude.no_callback'
+                       WHEN u < 0.45 THEN 'timeliness.response_late' WHEN u < 0.60 THEN 'product_quality.defect'
+                       WHEN u < 0.68 THEN 'product_quality.early_failure' WHEN u < 0.78 THEN 'charges.overcharge'
+                       WHEN u < 0.84 THEN 'charges.unclear' WHEN u < 0.91 THEN 'parts.delay'
+                       WHEN u < 0.95 THEN 'parts.wrong' ELSE 'other' END;
+        u := aftersales_internal.sample_u(s, t.rank, 1705);
+        descr := CASE pg_catalog.split_part(reason, '.', 1)
+                 WHEN 'timeliness' THEN (ARRAY['工程师上门迟到, 等了一整天', '报修后两天没人响应', '维修周期太长, 影响生产'])[1 + (u * 3)::integer % 3]
+                 WHEN 'product_quality' THEN (ARRAY['维修后压缩机又出现异响', '新设备三个月就故障', '同一故障反复出现'])[1 + (u * 3)::integer % 3]
+                 WHEN 'service_attitude' THEN '客服态度差, 承诺回电没有回电'
+                 WHEN 'charges' THEN '上门费收费不透明, 收费过高'
+                 WHEN 'parts' THEN '备件迟迟不到, 维修一直等待'
+                 ELSE '其他问题' END;
+        sev := CASE WHEN u < 0.05 THEN 'critical' WHEN u < 0.25 THEN 'high' WHEN u < 0.80 THEN 'medium' ELSE 'low' END;
+        handler := handlers[1 + (aftersales_internal.sample_u(s, t.rank, 1706) * 3)::integer % 3];
+        PERFORM pg_catalog.set_config('aftersales.actor', handler, true);
+        IF aftersales_internal.sample_u(s, t.rank, 1707) < 0.05 THEN
+            c := aftersales.open_complaint(src, reason, descr,
+                                           complainant_name => CASE WHEN src = 'regulator' THEN '12315 转办' ELSE '邻居' END,
+                                           severity => sev, ticket => t.ticket_id, engineer => t.assignee_id, at => at);
+        ELSE
+            c := aftersales.open_complaint(src, reason, descr, customer => t.customer_id,
+                                           severity => sev, ticket => t.ticket_id, unit => t.unit_id,
+                                           engineer => t.assignee_id, at => at);
+        END IF;
+        n := n + 1;
+        -- taken within minutes to a working day; some wait past the year
+        at := at + pg_catalog.make_interval(mins => (5 + 600 * aftersales_internal.sample_u(s, t.rank, 1708) ^ 2)::integer);
+        CONTINUE WHEN at >= cutoff;
+        u := aftersales_internal.sample_u(s, t.rank, 1709);
+        IF u < 0.04 THEN
+            PERFORM aftersales.withdraw_complaint(c, '投诉人撤回', at);
+            CONTINUE;
+        ELSIF u < 0.12 THEN
+            PERFORM aftersales.escalate_complaint(c, '升级至质量部', at);
+            at := at + interval '30 minutes';
+            CONTINUE WHEN at >= cutoff;
+            PERFORM aftersales.assign_complaint(c, 'qa.li', NULL, at);
+        ELSE
+            PERFORM aftersales.take_complaint(c, at);
+        END IF;
+        at := at + interval '20 minutes';
+        CONTINUE WHEN at >= cutoff;
+        PERFORM aftersales.start_complaint(c, at);
+        at := at + pg_catalog.make_interval(mins => (60 + 21600 * aftersales_internal.sample_u(s, t.rank, 1710) ^ 2)::integer);
+        CONTINUE WHEN at >= cutoff;
+        PERFORM aftersales.resolve_complaint(c, '已致歉并处理', at);
+        at := at + pg_catalog.make_interval(hours => (4 + 96 * aftersales_internal.sample_u(s, t.rank, 1713))::integer);
+        CONTINUE WHEN at >= cutoff;
+        u := aftersales_internal.sample_u(s, t.rank, 1711);
+        IF u < 0.12 THEN
+            PERFORM aftersales.reject_complaint(c, '对处理结果不满意', at);
+            at := at + interval '1 day';
+            CONTINUE WHEN at >= cutoff;
+            PERFORM aftersales.resolve_complaint(c, '再次处理', at);
+            at := at + interval '1 day';
+            CONTINUE WHEN at >= cutoff;
+            u := 0.5;
+        END IF;
+        IF u < 0.22 THEN
+            IF at + interval '6 days' < cutoff THEN
+                PERFORM aftersales.close_complaint(c, '投诉人七日未回复', at + interval '6 days');
+            END IF;
+        ELSE
+            PERFORM aftersales.confirm_complaint(c, at);
+            IF aftersales_internal.sample_u(s, t.rank, 1712) < 0.8 AND at + interval '1 hour' < cutoff THEN
+                PERFORM aftersales.close_complaint(c, NULL, at + interval '1 hour');
+            END IF;
+        END IF;
+    END LOOP;
+    PERFORM pg_catalog.set_config('aftersales.actor', COALESCE(old_actor, ''), true);
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_complaints(bigint, integer, timestamptz) IS
+  'Internal: the sample data''s complaints (about 3% of the tickets, more after failed handlings, reopens and late arrivals) driven through the complaint API; returns how many';
+REVOKE ALL ON FUNCTION aftersales_internal.sample_complaints(bigint, integer, timestamptz) FROM PUBLIC;
+
+-- ---- 84_surveys.sql ----
+
+-- aftersales install script, part 84 (continued): satisfaction surveys
+-- (调查问卷).  A template is an ordered list of questions (single choice,
+-- multiple choice, rating 1-5, NPS 0-10, open text), versioned: once
+-- published it never changes, a change is a new version.  A survey is one
+-- template sent to one customer, after a ticket or in a campaign, through
+-- a channel; it is answered once (fully or partly) or expires.  Its life
+-- is machine 'survey' of the generic state engine, logged in
+-- aftersales.survey_events.
+
+CREATE TYPE aftersales.survey_channel AS ENUM ('sms', 'wechat', 'email', 'app', 'phone', 'web');
+COMMENT ON TYPE aftersales.survey_channel IS 'How a survey is sent: sms, wechat, email, app, phone (read out by an agent), web';
+
+CREATE TABLE aftersales.survey_templates (
+    tenant_id     bigint      NOT NULL DEFAULT aftersales.current_tenant()
+                              REFERENCES aftersales.tenants,
+    template_id   bigint      GENERATED ALWAYS AS IDENTITY,
+    code          text        NOT NULL CHECK (code ~ '^[a-z][a-z0-9_]{0,62}$'),
+    version       integer     NOT NULL CHECK (version > 0),
+    name          text        NOT NULL CHECK (name <> ''),
+    published_at  timestamptz,
+    created_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (tenant_id, template_id),
+    UNIQUE (tenant_id, code, version)
+);
+COMMENT ON TABLE aftersales.survey_templates IS
+  'Survey templates (questionnaires), versioned by code: a published version never changes; aftersales.create_survey_template() makes the next version';
+COMMENT ON COLUMN aftersales.survey_templates.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.survey_templates.template_id IS 'Template (one version) id';
+COMMENT ON COLUMN aftersales.survey_templates.code IS 'Code shared by the versions of a questionnaire';
+COMMENT ON COLUMN aftersales.survey_templates.version IS 'Version, from 1';
+COMMENT ON COLUMN aftersales.survey_templates.name IS 'Title';
+COMMENT ON COLUMN aftersales.survey_templates.published_at IS 'When it was published; NULL while a draft (drafts cannot be sent)';
+COMMENT ON COLUMN aftersales.survey_templates.created_at IS 'When the row was created';
+
+CREATE TABLE aftersales.survey_questions (
+    tenant_id    bigint  NOT NULL,
+    template_id  bigint  NOT NULL,
+    position     integer NOT NULL CHECK (position > 0),
+    kind         text    NOT NULL CHECK (kind IN ('single', 'multiple', 'rating', 'nps', 'text')),
+    prompt       text    NOT NULL CHECK (prompt <> ''),
+    choices      text[],
+    metric       text    CHECK (metric IN ('csat', 'nps')),
+    PRIMARY KEY (tenant_id, template_id, position),
+    FOREIGN KEY (tenant_id, template_id) REFERENCES aftersales.survey_templates (tenant_id, template_id) ON DELETE CASCADE,
+    CHECK ((kind IN ('single', 'multiple')) = (choices IS NOT NULL AND pg_catalog.cardinality(choices) >= 2)),
+    CHECK (metric IS NULL OR (metric = 'csat' AND kind = 'rating') OR (metric = 'nps' AND kind = 'nps'))
+);
+CREATE UNIQUE INDEX survey_questions_one_metric ON aftersales.survey_questions (tenant_id, template_id, metric) WHERE metric IS NOT NULL;
+COMMENT ON TABLE aftersales.survey_questions IS 'Questions of a survey template, in order';
+COMMENT ON COLUMN aftersales.survey_questions.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.survey_questions.template_id IS 'Template';
+COMMENT ON COLUMN aftersales.survey_questions.position IS 'Order, from 1';
+COMMENT ON COLUMN aftersales.survey_questions.kind IS 'single (one choice), multiple (choices), rating (1 to 5), nps (0 to 10) or text (open)';
+COMMENT ON COLUMN aftersales.survey_questions.prompt IS 'The question';
+COMMENT ON COLUMN aftersales.survey_questions.choices IS 'Choices of single and multiple questions';
+COMMENT ON COLUMN aftersales.survey_questions.metric IS 'csat: the rating that is the survey''s CSAT; nps: the question that is its NPS; at most one of each per template';
+
+-- A published template's questions are frozen: answers refer to them.
+CREATE FUNCTION aftersales_internal.survey_question_frozen() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+BEGIN
+    r := CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+    IF EXISTS (SELECT FROM aftersales.survey_templates t
+                WHERE t.tenant_id OPERATOR(pg_catalog.=) r.tenant_id AND t.template_id OPERATOR(pg_catalog.=) r.template_id
+                  AND t.published_at IS NOT NULL)
+       OR (TG_OP = 'UPDATE' AND EXISTS (SELECT FROM aftersales.survey_templates t
+                WHERE t.tenant_id OPERATOR(pg_catalog.=) OLD.tenant_id AND t.template_id OPERATOR(pg_catalog.=) OLD.template_id
+                  AND t.published_at IS NOT NULL)) THEN
+        RAISE EXCEPTION 'survey template % is published: its questions cannot change', r.template_id
+            USING ERRCODE = '55000',
+                  HINT = 'Make a new version: SELECT aftersales.create_survey_template(''after_service'', ''After-service survey'', ''[{"kind": "rating", "prompt": "Overall?", "metric": "csat"}]'');';
+    END IF;
+    RETURN r;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.survey_question_frozen() IS
+  'Trigger: the questions of a published survey template cannot be added, changed or deleted';
+CREATE TRIGGER survey_question_frozen
+    BEFORE INSERT OR UPDATE OR DELETE ON aftersales.survey_questions
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.survey_question_frozen();
+
+CREATE FUNCTION aftersales_internal.survey_template_frozen() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'DELETE' AND OLD.published_at IS NOT NULL THEN
+        RAISE EXCEPTION 'survey template % is published: it cannot be deleted', OLD.template_id
+            USING ERRCODE = '55000', HINT = 'Published templates stay: surveys and answers refer to them.';
+    END IF;
+    IF TG_OP = 'UPDATE' AND OLD.published_at IS NOT NULL
+       AND (NEW.code, NEW.version, NEW.name, NEW.published_at) IS DISTINCT FROM (OLD.code, OLD.version, OLD.name, OLD.published_at) THEN
+        RAISE EXCEPTION 'survey template % is published: it cannot change', OLD.template_id
+            USING ERRCODE = '55000',
+                  HINT = 'Make a new version with aftersales.create_survey_template() under the same code.';
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.survey_template_frozen() IS 'Trigger: a published survey template never changes';
+CREATE TRIGGER survey_template_frozen
+    BEFORE UPDATE OR DELETE ON aftersales.survey_templates
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.survey_template_frozen();
+
+CREATE TABLE aftersales.survey_campaigns (
+    tenant_id      bigint      NOT NULL DEFAULT aftersales.current_tenant()
+                               REFERENCES aftersales.tenants,
+    campaign_id    bigint      GENERATED ALWAYS AS IDENTITY,
+    name           text        NOT NULL CHECK (name <> ''),
+    template_id    bigint      NOT NULL,
+    channel        aftersales.survey_channel NOT NULL,
+    segment_tier   text        CHECK (segment_tier IN ('key', 'major', 'standard')),
+    segment_region aftersales.region,
+    sent_at        timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, campaign_id),
+    UNIQUE (tenant_id, name),
+    FOREIGN KEY (tenant_id, template_id) REFERENCES aftersales.survey_templates (tenant_id, template_id)
+);
+COMMENT ON TABLE aftersales.survey_campaigns IS 'Survey campaigns (a quarterly survey, say): one template sent to a customer segment through a channel';
+COMMENT ON COLUMN aftersales.survey_campaigns.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.survey_campaigns.campaign_id IS 'Campaign id';
+COMMENT ON COLUMN aftersales.survey_campaigns.name IS 'Name, unique per tenant (2026-Q3 satisfaction survey)';
+COMMENT ON COLUMN aftersales.survey_campaigns.template_id IS 'Template sent';
+COMMENT ON COLUMN aftersales.survey_campaigns.channel IS 'Channel';
+COMMENT ON COLUMN aftersales.survey_campaigns.segment_tier IS 'Segment: customers of this tier only; NULL for all tiers';
+COMMENT ON COLUMN aftersales.survey_campaigns.segment_region IS 'Segment: customers of this region only; NULL for all regions';
+COMMENT ON COLUMN aftersales.survey_campaigns.sent_at IS 'When its surveys were sent';
+
+CREATE TABLE aftersales.surveys (
+    tenant_id     bigint      NOT NULL DEFAULT aftersales.current_tenant()
+                              REFERENCES aftersales.tenants,
+    survey_id     bigint      GENERATED ALWAYS AS IDENTITY,
+    template_id   bigint      NOT NULL,
+    campaign_id   bigint,
+    ticket_id     bigint,
+    customer_id   bigint      NOT NULL,
+    org_id        bigint      NOT NULL,
+    channel       aftersales.survey_channel NOT NULL,
+    sent_at       timestamptz NOT NULL,
+    expires_at    timestamptz NOT NULL,
+    answered_at   timestamptz,
+    state         text        NOT NULL DEFAULT 'sent' CHECK (state IN ('sent', 'answered', 'partial', 'expired')),
+    event         text,
+    event_at      timestamptz,
+    event_by      text,
+    event_reason  text,
+    event_seq     integer     NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, survey_id),
+    FOREIGN KEY (tenant_id, template_id) REFERENCES aftersales.survey_templates (tenant_id, template_id),
+    FOREIGN KEY (tenant_id, campaign_id) REFERENCES aftersales.survey_campaigns (tenant_id, campaign_id),
+    FOREIGN KEY (tenant_id, ticket_id) REFERENCES aftersales.tickets (tenant_id, ticket_id),
+    FOREIGN KEY (tenant_id, customer_id) REFERENCES aftersales.customers (tenant_id, customer_id),
+    FOREIGN KEY (tenant_id, org_id) REFERENCES aftersales.organisations (tenant_id, org_id),
+    CHECK (expires_at > sent_at),
+    CHECK ((state IN ('answered', 'partial')) = (answered_at IS NOT NULL))
+);
+CREATE UNIQUE INDEX surveys_one_per_ticket ON aftersales.surveys (tenant_id, ticket_id, template_id) WHERE ticket_id IS NOT NULL;
+CREATE INDEX surveys_campaign_idx ON aftersales.surveys (tenant_id, campaign_id) WHERE campaign_id IS NOT NULL;
+CREATE INDEX surveys_open_idx ON aftersales.surveys (tenant_id, expires_at) WHERE state = 'sent';
+COMMENT ON TABLE aftersales.surveys IS
+  'Surveys sent: one template to one customer, after a ticket or in a campaign; held to machine survey of aftersales.state_transitions (sent, then answered, partial or expired)';
+COMMENT ON COLUMN aftersales.surveys.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.surveys.survey_id IS 'Survey id';
+COMMENT ON COLUMN aftersales.surveys.template_id IS 'Template (version) sent';
+COMMENT ON COLUMN aftersales.surveys.campaign_id IS 'Campaign, for campaign surveys';
+COMMENT ON COLUMN aftersales.surveys.ticket_id IS 'Ticket, for post-service surveys';
+COMMENT ON COLUMN aftersales.surveys.customer_id IS 'Customer asked';
+COMMENT ON COLUMN aftersales.surveys.org_id IS 'Organisation of the ticket or customer (row security scopes by it)';
+COMMENT ON COLUMN aftersales.surveys.channel IS 'Channel';
+COMMENT ON COLUMN aftersales.surveys.sent_at IS 'When it was sent';
+COMMENT ON COLUMN aftersales.surveys.expires_at IS 'When it expires unanswered';
+COMMENT ON COLUMN aftersales.surveys.answered_at IS 'When it was answered';
+COMMENT ON COLUMN aftersales.surveys.state IS 'sent, answered (every question), partial (some) or expired';
+COMMENT ON COLUMN aftersales.surveys.event IS 'Latest event (send, answer, answer_partly, expire)';
+COMMENT ON COLUMN aftersales.surveys.event_at IS 'When the latest event happened';
+COMMENT ON COLUMN aftersales.surveys.event_by IS 'Who made it';
+COMMENT ON COLUMN aftersales.surveys.event_reason IS 'Why';
+COMMENT ON COLUMN aftersales.surveys.event_seq IS 'Number of events so far';
+
+CREATE TABLE aftersales.survey_events (
+    tenant_id   bigint      NOT NULL,
+    survey_id   bigint      NOT NULL,
+    seq         integer     NOT NULL CHECK (seq > 0),
+    event       text        NOT NULL,
+    from_state  text        NOT NULL,
+    to_state    text        NOT NULL,
+    actor       text        NOT NULL,
+    at          timestamptz NOT NULL,
+    reason      text,
+    changes     jsonb       NOT NULL DEFAULT '{}',
+    PRIMARY KEY (tenant_id, survey_id, seq),
+    FOREIGN KEY (tenant_id, survey_id) REFERENCES aftersales.surveys (tenant_id, survey_id)
+);
+COMMENT ON TABLE aftersales.survey_events IS 'Event log of surveys, append-only, written by the state engine';
+COMMENT ON COLUMN aftersales.survey_events.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.survey_events.survey_id IS 'Survey';
+COMMENT ON COLUMN aftersales.survey_events.seq IS 'Event number within the survey, from 1';
+COMMENT ON COLUMN aftersales.survey_events.event IS 'send, answer, answer_partly or expire';
+COMMENT ON COLUMN aftersales.survey_events.from_state IS 'State before; empty when sent';
+COMMENT ON COLUMN aftersales.survey_events.to_state IS 'State after';
+COMMENT ON COLUMN aftersales.survey_events.actor IS 'Who';
+COMMENT ON COLUMN aftersales.survey_events.at IS 'When';
+COMMENT ON COLUMN aftersales.survey_events.reason IS 'Why';
+COMMENT ON COLUMN aftersales.survey_events.changes IS 'Changed columns: {"column": [old, new]}';
+CREATE TRIGGER survey_events_append_only
+    BEFORE UPDATE OR DELETE ON aftersales.survey_events
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('Surveys are answered once; send a new survey instead: SELECT aftersales.send_survey(1, ticket => 42);');
+
+CREATE TABLE aftersales.survey_answers (
+    tenant_id    bigint   NOT NULL,
+    survey_id    bigint   NOT NULL,
+    position     integer  NOT NULL,
+    choice       text[],
+    score        smallint CHECK (score BETWEEN 0 AND 10),
+    answer_text  text     CHECK (answer_text <> ''),
+    PRIMARY KEY (tenant_id, survey_id, position),
+    FOREIGN KEY (tenant_id, survey_id) REFERENCES aftersales.surveys (tenant_id, survey_id),
+    CHECK (pg_catalog.num_nonnulls(choice, score, answer_text) = 1)
+);
+COMMENT ON TABLE aftersales.survey_answers IS 'Answers of a survey, one row per answered question; written once, by aftersales.answer_survey()';
+COMMENT ON COLUMN aftersales.survey_answers.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.survey_answers.survey_id IS 'Survey';
+COMMENT ON COLUMN aftersales.survey_answers.position IS 'Question (its position in the template)';
+COMMENT ON COLUMN aftersales.survey_answers.choice IS 'Choices made (single: one; multiple: one or more)';
+COMMENT ON COLUMN aftersales.survey_answers.score IS 'Score: 1 to 5 for a rating, 0 to 10 for NPS';
+COMMENT ON COLUMN aftersales.survey_answers.answer_text IS 'Open answer';
+CREATE TRIGGER survey_answers_append_only
+    BEFORE UPDATE OR DELETE ON aftersales.survey_answers
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('Answers are given once; send a new survey instead: SELECT aftersales.send_survey(1, ticket => 42);');
+
+INSERT INTO aftersales.state_transitions (machine, from_state, event, to_state, needs_reason)
+VALUES ('survey', '', 'send', 'sent', false),
+       ('survey', 'sent', 'answer', 'answered', false),
+       ('survey', 'sent', 'answer_partly', 'partial', false),
+       ('survey', 'sent', 'expire', 'expired', false);
+
+CREATE TRIGGER state_guard
+    BEFORE INSERT OR UPDATE ON aftersales.surveys
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.state_guard('survey', 'survey_id', 'aftersales.survey_events');
+CREATE TRIGGER state_log
+    AFTER INSERT OR UPDATE ON aftersales.surveys
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.state_log('survey', 'survey_id', 'aftersales.survey_events');
+
+-- ---------------------------------------------------------------------------
+-- The API
+
+CREATE FUNCTION aftersales.create_survey_template(code text, name text, questions jsonb, publish boolean DEFAULT true)
+    RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant constant bigint := aftersales.current_tenant();
+    example constant text := 'SELECT aftersales.create_survey_template(''after_service'', ''After-service survey'', ''[{"kind": "rating", "prompt": "Overall satisfaction", "metric": "csat"}, {"kind": "single", "prompt": "Solved?", "choices": ["yes", "no"]}]'');';
+    q jsonb;
+    i integer := 0;
+    id bigint;
+    v integer;
+BEGIN
+    IF code IS NULL OR code !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('invalid survey template code "%s"', COALESCE(aftersales_internal.cut(code), 'NULL')),
+            'A code is a lowercase word, for example: ' || example);
+    END IF;
+    IF name IS NULL OR pg_catalog.btrim(name) = '' THEN
+        PERFORM aftersales_internal.complaint_error('a survey template needs a title', 'Name it, for example: ' || example, '22004');
+    END IF;
+    IF questions IS NULL OR pg_catalog.jsonb_typeof(questions) <> 'array' OR pg_catalog.jsonb_array_length(questions) = 0 THEN
+        PERFORM aftersales_internal.complaint_error('a survey template needs a non-empty array of questions',
+            'Each question is {"kind": single|multiple|rating|nps|text, "prompt": ..., "choices": [...], "metric": csat|nps}; for example: ' || example);
+    END IF;
+    SELECT COALESCE(pg_catalog.max(t.version), 0) + 1 INTO v FROM aftersales.survey_templates t
+     WHERE t.tenant_id = tenant AND t.code = create_survey_template.code;
+    INSERT INTO aftersales.survey_templates AS t (tenant_id, code, version, name)
+    VALUES (tenant, create_survey_template.code, v, create_survey_template.name)
+    RETURNING t.template_id INTO id;
+    FOR q IN SELECT x FROM pg_catalog.jsonb_array_elements(questions) x LOOP
+        i := i + 1;
+        IF pg_catalog.jsonb_typeof(q) <> 'object' OR NOT (q ? 'kind' AND q ? 'prompt')
+           OR NOT (q ->> 'kind' IN ('single', 'multiple', 'rating', 'nps', 'text')) THEN
+            PERFORM aftersales_internal.complaint_error(
+                pg_catalog.format('invalid survey question %s: %s', i, aftersales_internal.cut(q::text)),
+                'Each question is {"kind": single|multiple|rating|nps|text, "prompt": ..., "choices": [...] for single and multiple, "metric": csat (a rating) or nps}; for example: ' || example);
+        END IF;
+        INSERT INTO aftersales.survey_questions (tenant_id, template_id, position, kind, prompt, choices, metric)
+        VALUES (tenant, id, i, q ->> 'kind', q ->> 'prompt',
+                CASE WHEN q ? 'choices' THEN ARRAY(SELECT pg_catalog.jsonb_array_elements_text(q -> 'choices')) END,
+                q ->> 'metric');
+    END LOOP;
+    IF publish THEN
+        UPDATE aftersales.survey_templates t SET published_at = aftersales.now()
+         WHERE t.tenant_id = tenant AND t.template_id = id;
+    END IF;
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION aftersales.create_survey_template(text, text, jsonb, boolean) IS
+  'Creates the next version of a survey template from a JSON array of questions ({"kind", "prompt", "choices", "metric"}), published unless publish => false; returns its id';
+
+CREATE FUNCTION aftersales.publish_survey_template(template bigint) RETURNS timestamptz
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result timestamptz;
+BEGIN
+    UPDATE aftersales.survey_templates t SET published_at = COALESCE(t.published_at, aftersales.now())
+     WHERE t.tenant_id = aftersales.current_tenant() AND t.template_id = template
+    RETURNING t.published_at INTO result;
+    IF NOT FOUND THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('survey template %s does not exist for tenant %s', COALESCE(template::text, 'NULL'), aftersales.current_tenant()),
+            'List them with: SELECT template_id, code, version, published_at FROM aftersales.survey_templates;', 'P0002');
+    END IF;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION aftersales.publish_survey_template(bigint) IS 'Publishes a draft survey template (from then on it never changes); returns when';
+
+-- One survey: the INSERT the engine judges (event send).
+CREATE FUNCTION aftersales_internal.survey_send(tenant bigint, template bigint, campaign bigint, ticket bigint,
+                                                customer bigint, org bigint, channel text, at timestamptz,
+                                                expires_after interval)
+    RETURNS bigint
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    INSERT INTO aftersales.surveys AS s (tenant_id, template_id, campaign_id, ticket_id, customer_id, org_id, channel,
+                                         sent_at, expires_at, event, event_at)
+    VALUES (tenant, template, campaign, ticket, customer, org, channel::aftersales.survey_channel, at, at + expires_after,
+            'send', at)
+    RETURNING s.survey_id
+$$;
+COMMENT ON FUNCTION aftersales_internal.survey_send(bigint, bigint, bigint, bigint, bigint, bigint, text, timestamptz, interval) IS
+  'Internal: sends one survey (event send)';
+
+CREATE FUNCTION aftersales_internal.survey_check_send(template bigint, channel text, expires_after interval, at timestamptz)
+    RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM aftersales.survey_templates t WHERE t.tenant_id = aftersales.current_tenant()
+                      AND t.template_id = template AND t.published_at IS NOT NULL) THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('survey template %s is not a published template of tenant %s', COALESCE(template::text, 'NULL'),
+                              aftersales.current_tenant()),
+            'Send a published version: SELECT template_id FROM aftersales.survey_templates WHERE published_at IS NOT NULL;', 'P0002');
+    END IF;
+    IF channel IS NULL OR NOT aftersales_internal.value_listed('aftersales.survey_channel', channel) THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('unknown survey channel "%s"', COALESCE(aftersales_internal.cut(channel), 'NULL')),
+            pg_catalog.format('Channels: %s; for example: SELECT aftersales.send_survey(1, ticket => 42, channel => ''wechat'');',
+                              aftersales_internal.value_list('aftersales.survey_channel')));
+    END IF;
+    IF expires_after IS NULL OR expires_after <= '0'::interval OR at IS NULL THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('invalid survey expiry %s', COALESCE(expires_after::text, 'NULL')),
+            'A survey expires a positive time after it is sent, for example: expires_after => ''14 days''.');
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.survey_check_send(bigint, text, interval, timestamptz) IS
+  'Internal: the errors of sending a survey (template, channel, expiry)';
+
+CREATE FUNCTION aftersales.send_survey(template bigint, ticket bigint, channel text DEFAULT 'wechat',
+                                       expires_after interval DEFAULT '14 days', at timestamptz DEFAULT aftersales.now())
+    RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant constant bigint := aftersales.current_tenant();
+    t aftersales.tickets;
+BEGIN
+    PERFORM aftersales_internal.survey_check_send(template, channel, expires_after, at);
+    SELECT * INTO t FROM aftersales.tickets tk WHERE tk.tenant_id = tenant AND tk.ticket_id = ticket;
+    IF NOT FOUND THEN
+        PERFORM aftersales_internal.complaint_error(pg_catalog.format('ticket %s does not exist for tenant %s', COALESCE(ticket::text, 'NULL'), tenant),
+            'Send post-service surveys for closed tickets: SELECT ticket_id FROM aftersales.tickets WHERE status = ''closed'';', 'P0002');
+    END IF;
+    IF t.status <> 'closed' THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('ticket %s is %s: a post-service survey goes out after it is closed', ticket, t.status),
+            'Close the ticket first (a satisfied follow-up), or send the survey in a campaign.', '55000');
+    END IF;
+    IF EXISTS (SELECT FROM aftersales.surveys x WHERE x.tenant_id = tenant AND x.ticket_id = ticket AND x.template_id = template) THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('ticket %s already has a survey of template %s', ticket, template),
+            'A customer is asked once per ticket: SELECT survey_id, state FROM aftersales.surveys WHERE ticket_id = ' || ticket || ';',
+            '23505');
+    END IF;
+    RETURN aftersales_internal.survey_send(tenant, template, NULL, ticket, t.customer_id,
+        COALESCE(t.org_id, (SELECT c.org_id FROM aftersales.customers c WHERE c.tenant_id = tenant AND c.customer_id = t.customer_id),
+                 (SELECT o.org_id FROM aftersales.organisations o WHERE o.tenant_id = tenant AND o.level = 'hq')),
+        channel, at, expires_after);
+END
+$$;
+COMMENT ON FUNCTION aftersales.send_survey(bigint, bigint, text, interval, timestamptz) IS
+  'Sends a post-service survey for a closed ticket to its customer through a channel (one per ticket and template); returns its id';
+
+CREATE FUNCTION aftersales.start_survey_campaign(name text, template bigint, channel text DEFAULT 'email',
+                                                 tier text DEFAULT NULL, region text DEFAULT NULL,
+                                                 expires_after interval DEFAULT '30 days',
+                                                 at timestamptz DEFAULT aftersales.now())
+    RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant constant bigint := aftersales.current_tenant();
+    cid bigint;
+    hq bigint;
+BEGIN
+    PERFORM aftersales_internal.survey_check_send(template, channel, expires_after, at);
+    IF start_survey_campaign.tier IS NOT NULL AND start_survey_campaign.tier NOT IN ('key', 'major', 'standard') THEN
+        PERFORM aftersales_internal.complaint_error(pg_catalog.format('unknown customer tier "%s"', aftersales_internal.cut(start_survey_campaign.tier)),
+            'Tiers: key, major and standard; for example: SELECT aftersales.start_survey_campaign(''2026-Q3'', 1, tier => ''key'');');
+    END IF;
+    IF start_survey_campaign.region IS NOT NULL AND start_survey_campaign.region NOT IN ('华东', '华北', '东北', '中南', '西北', '西南') THEN
+        PERFORM aftersales_internal.complaint_error(pg_catalog.format('unknown region "%s"', aftersales_internal.cut(start_survey_campaign.region)),
+            'Regions: 华东, 华北, 东北, 中南, 西北 and 西南; for example: SELECT aftersales.start_survey_campaign(''2026-Q3 华东'', 1, region => ''华东'');');
+    END IF;
+    INSERT INTO aftersales.survey_campaigns AS c (tenant_id, name, template_id, channel, segment_tier, segment_region, sent_at)
+    VALUES (tenant, start_survey_campaign.name, template, channel::aftersales.survey_channel, start_survey_campaign.tier,
+            start_survey_campaign.region, at)
+    RETURNING c.campaign_id INTO cid;
+    SELECT o.org_id INTO hq FROM aftersales.organisations o WHERE o.tenant_id = tenant AND o.level = 'hq';
+    PERFORM aftersales_internal.survey_send(tenant, template, cid, NULL, cu.customer_id, COALESCE(cu.org_id, hq), channel, at,
+                                            expires_after)
+       FROM aftersales.customers cu
+      WHERE cu.tenant_id = tenant AND (start_survey_campaign.tier IS NULL OR cu.tier = start_survey_campaign.tier)
+        AND (start_survey_campaign.region IS NULL OR cu.region = start_survey_campaign.region)
+        AND COALESCE(cu.org_id, hq) IS NOT NULL
+      ORDER BY cu.customer_id;
+    RETURN cid;
+END
+$$;
+COMMENT ON FUNCTION aftersales.start_survey_campaign(text, bigint, text, text, text, interval, timestamptz) IS
+  'Starts a survey campaign: sends a published template through a channel to every customer of a segment (tier, region; NULL for all); returns the campaign id';
+
+CREATE FUNCTION aftersales.answer_survey(survey bigint, answers jsonb, at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant constant bigint := aftersales.current_tenant();
+    example constant text := 'SELECT aftersales.answer_survey(7, ''{"1": 5, "2": 9, "3": "yes", "4": ["parts", "price"], "6": "quick and polite"}'');';
+    s aftersales.surveys;
+    q aftersales.survey_questions;
+    k text;
+    v jsonb;
+    nq integer;
+    st text;
+    bad text;
+BEGIN
+    SELECT * INTO s FROM aftersales.surveys x WHERE x.tenant_id = tenant AND x.survey_id = survey;
+    IF NOT FOUND THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('survey %s does not exist for tenant %s', COALESCE(survey::text, 'NULL'), tenant),
+            'List the sent surveys with: SELECT survey_id, state FROM aftersales.surveys WHERE state = ''sent'';', 'P0002');
+    END IF;
+    IF answers IS NULL OR pg_catalog.jsonb_typeof(answers) <> 'object' OR answers = '{}' THEN
+        PERFORM aftersales_internal.complaint_error('a survey answer is a non-empty object of answers by question position',
+            'For example: ' || example);
+    END IF;
+    IF s.state IN ('answered', 'partial') THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('survey %s was already answered at %s', survey, s.answered_at),
+            'A survey is answered once; send a new one for new answers.', '55000');
+    END IF;
+    IF s.state = 'expired' OR (s.state = 'sent' AND at >= s.expires_at) THEN
+        PERFORM aftersales_internal.complaint_error(
+            pg_catalog.format('survey %s expired at %s', survey, s.expires_at),
+            'Expired surveys take no answers; send a new one.', '55000');
+    END IF;
+    -- the event first: a survey answered before is refused here, before
+    -- anything is written
+    SELECT pg_catalog.count(*) INTO nq FROM aftersales.survey_questions x WHERE x.tenant_id = tenant AND x.template_id = s.template_id;
+    UPDATE aftersales.surveys x
+       SET event = CASE WHEN (SELECT pg_catalog.count(*) FROM pg_catalog.jsonb_object_keys(answers)) >= nq
+                        THEN 'answer' ELSE 'answer_partly' END,
+           event_at = at, event_seq = x.event_seq + 1, event_by = NULL, event_reason = NULL, answered_at = at
+     WHERE x.tenant_id = tenant AND x.survey_id = survey
+    RETURNING x.state INTO st;
+    FOR k, v IN SELECT e.key, e.value FROM pg_catalog.jsonb_each(answers) e ORDER BY e.key LOOP
+        SELECT * INTO q FROM aftersales.survey_questions x
+         WHERE x.tenant_id = tenant AND x.template_id = s.template_id AND x.position::text = k;
+        IF NOT FOUND THEN
+            PERFORM aftersales_internal.complaint_error(
+                pg_catalog.format('survey %s has no question %s', survey, aftersales_internal.cut(k)),
+                pg_catalog.format('Its questions are numbered 1 to %s; for example: %s', nq, example), '22023');
+        END IF;
+        bad := CASE
+            WHEN q.kind = 'rating' AND NOT (pg_catalog.jsonb_typeof(v) = 'number' AND v::text ~ '^[1-5]$') THEN 'a rating from 1 to 5'
+            WHEN q.kind = 'nps' AND NOT (pg_catalog.jsonb_typeof(v) = 'number' AND v::text ~ '^([0-9]|10)$') THEN 'an NPS score from 0 to 10'
+            WHEN q.kind = 'text' AND NOT (pg_catalog.jsonb_typeof(v) = 'string' AND pg_catalog.btrim(v #>> '{}') <> '') THEN 'a non-empty text'
+            WHEN q.kind = 'single' AND NOT (pg_catalog.jsonb_typeof(v) = 'string' AND (v #>> '{}') = ANY (q.choices)) THEN 'one of the choices'
+            WHEN q.kind = 'multiple' AND NOT (pg_catalog.jsonb_typeof(v) = 'array' AND pg_catalog.jsonb_array_length(v) > 0
+                 AND ARRAY(SELECT pg_catalog.jsonb_array_elements_text(v)) <@ q.choices) THEN 'one or more of the choices'
+            END;
+        IF bad IS NOT NULL THEN
+            PERFORM aftersales_internal.complaint_error(
+                pg_catalog.format('invalid answer to question %s of survey %s: %s', aftersales_internal.cut(k), survey,
+                                  aftersales_internal.cut(v::text)),
+                pg_catalog.format('Question %s expects %s%s; for example: %s', aftersales_internal.cut(k), bad,
+                                  CASE WHEN q.choices IS NOT NULL THEN ' (' || pg_catalog.array_to_string(q.choices, ', ') || ')' ELSE '' END,
+                                  example));
+        END IF;
+        INSERT INTO aftersales.survey_answers (tenant_id, survey_id, position, choice, score, answer_text)
+        VALUES (tenant, survey, q.position,
+                CASE WHEN q.kind = 'single' THEN ARRAY[v #>> '{}']
+                     WHEN q.kind = 'multiple' THEN ARRAY(SELECT pg_catalog.jsonb_array_elements_text(v)) END,
+                CASE WHEN q.kind IN ('rating', 'nps') THEN (v #>> '{}')::smallint END,
+                CASE WHEN q.kind = 'text' THEN pg_catalog.btrim(v #>> '{}') END);
+    END LOOP;
+    RETURN st;
+END
+$$;
+COMMENT ON FUNCTION aftersales.answer_survey(bigint, jsonb, timestamptz) IS
+  'Records the answers of a sent survey, once: a JSON object by question position (ratings 1-5, NPS 0-10, a choice, an array of choices, text); every question answered makes it answered, fewer partial; returns its state';
+
+CREATE FUNCTION aftersales.expire_surveys(now timestamptz DEFAULT aftersales.now(), tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS bigint
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH x AS (
+        UPDATE aftersales.surveys s SET event = 'expire', event_at = s.expires_at, event_seq = s.event_seq + 1, event_by = NULL
+         WHERE s.tenant_id = expire_surveys.tenant AND s.state = 'sent' AND s.expires_at <= expire_surveys.now
+        RETURNING 1)
+    SELECT pg_catalog.count(*) FROM x
+$$;
+COMMENT ON FUNCTION aftersales.expire_surveys(timestamptz, bigint) IS
+  'Expires the unanswered surveys of a tenant whose expiry has passed (event expire, dated at the expiry); returns how many; schedule it beside the sweep';
+
+CREATE FUNCTION aftersales.check_surveys(tenant bigint DEFAULT NULL)
+    RETURNS TABLE (tenant_id bigint, survey_id bigint, problem text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT tn.tenant_id, c.id, c.problem
+      FROM aftersales.tenants tn,
+           aftersales_internal.state_machine_check('survey', 'aftersales.surveys', 'aftersales.survey_events', 'survey_id', tn.tenant_id) c
+     WHERE check_surveys.tenant IS NULL OR tn.tenant_id = check_surveys.tenant
+     ORDER BY 1, 2, 3
+$$;
+COMMENT ON FUNCTION aftersales.check_surveys(bigint) IS
+  'Proves every survey (of a tenant, or all) is the replay of its event log; returns those that are not, with the problem';
+REVOKE ALL ON FUNCTION aftersales.check_surveys(bigint) FROM PUBLIC;
+
+SELECT pg_catalog.pg_extension_config_dump('aftersales.survey_templates', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.survey_questions', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.survey_campaigns', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.surveys', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.survey_events', '');
+SELECT pg_catalog.pg_extension_config_dump('aftersales.survey_answers', '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aftersales.survey_templates', 'template_id')::regclass, '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aftersales.survey_campaigns', 'campaign_id')::regclass, '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aftersales.surveys', 'survey_id')::regclass, '');
+
+-- ---- 84_surveys_kpi.sql ----
+
+-- aftersales install script, part 84 (continued): survey KPIs, the
+-- problem-product shares and the abnormal-problem terms, as plain-typed
+-- views of the current tenant.
+--
+-- CSAT and NPS have two sources, side by side: the follow-up call (the
+-- latest follow-up of each ticket, tickets.csat and tickets.nps, dated by
+-- followed_up_at) and surveys (the answer to the template's question with
+-- metric csat or nps, dated by answered_at).  Every row says its source.
+
+CREATE VIEW aftersales.kpi_survey_response_rates WITH (security_invoker = true) AS
+SELECT COALESCE(c.name, 'post-service') AS campaign, s.campaign_id, s.channel::text AS channel,
+       pg_catalog.count(*) AS sent,
+       pg_catalog.count(*) FILTER (WHERE s.state = 'answered') AS answered,
+       pg_catalog.count(*) FILTER (WHERE s.state = 'partial') AS partial,
+       pg_catalog.count(*) FILTER (WHERE s.state = 'expired') AS expired,
+       pg_catalog.count(*) FILTER (WHERE s.state = 'sent') AS pending,
+       (pg_catalog.count(*) FILTER (WHERE s.state IN ('answered', 'partial'))::numeric / pg_catalog.count(*))::numeric(5,4)
+           AS survey_response_rate
+  FROM aftersales.surveys s
+  LEFT JOIN aftersales.survey_campaigns c ON c.tenant_id = s.tenant_id AND c.campaign_id = s.campaign_id
+ WHERE s.tenant_id = aftersales.current_tenant()
+ GROUP BY COALESCE(c.name, 'post-service'), s.campaign_id, s.channel;
+COMMENT ON VIEW aftersales.kpi_survey_response_rates IS
+  'Survey response rate of the current tenant per campaign (post-service surveys together) and channel: answered fully or partly over sent';
+COMMENT ON COLUMN aftersales.kpi_survey_response_rates.campaign IS 'Campaign name, or post-service';
+COMMENT ON COLUMN aftersales.kpi_survey_response_rates.campaign_id IS 'Campaign id; NULL for post-service surveys';
+COMMENT ON COLUMN aftersales.kpi_survey_response_rates.channel IS 'Channel';
+COMMENT ON COLUMN aftersales.kpi_survey_response_rates.sent IS 'Surveys sent';
+COMMENT ON COLUMN aftersales.kpi_survey_response_rates.answered IS 'Answered fully';
+COMMENT ON COLUMN aftersales.kpi_survey_response_rates.partial IS 'Answered partly';
+COMMENT ON COLUMN aftersales.kpi_survey_response_rates.expired IS 'Expired unanswered';
+COMMENT ON COLUMN aftersales.kpi_survey_response_rates.pending IS 'Still open';
+COMMENT ON COLUMN aftersales.kpi_survey_response_rates.survey_response_rate IS '(answered + partial) / sent';
+
+CREATE VIEW aftersales.kpi_satisfaction_monthly WITH (security_invoker = true) AS
+WITH scores AS (
+    SELECT 'follow_up'::text AS source,
+           pg_catalog.date_trunc('month', t.followed_up_at AT TIME ZONE (SELECT aftersales.reporting_zone()))::date AS month,
+           t.csat::integer AS csat, t.nps::integer AS nps
+      FROM aftersales.tickets t
+     WHERE t.tenant_id = aftersales.current_tenant() AND t.followed_up_at IS NOT NULL
+       AND (t.csat IS NOT NULL OR t.nps IS NOT NULL)
+    UNION ALL
+    SELECT 'survey',
+           pg_catalog.date_trunc('month', s.answered_at AT TIME ZONE (SELECT aftersales.reporting_zone()))::date,
+           pg_catalog.max(a.score) FILTER (WHERE q.metric = 'csat')::integer,
+           pg_catalog.max(a.score) FILTER (WHERE q.metric = 'nps')::integer
+      FROM aftersales.surveys s
+      JOIN aftersales.survey_answers a ON a.tenant_id = s.tenant_id AND a.survey_id = s.survey_id
+      JOIN aftersales.survey_questions q ON q.tenant_id = s.tenant_id AND q.template_id = s.template_id
+                                        AND q.position = a.position AND q.metric IS NOT NULL
+     WHERE s.tenant_id = aftersales.current_tenant()
+     GROUP BY s.tenant_id, s.survey_id, s.answered_at)
+SELECT x.month, x.source, pg_catalog.count(x.csat) AS csat_responses,
+       pg_catalog.avg(x.csat)::numeric(3,2) AS csat_avg,
+       (pg_catalog.count(*) FILTER (WHERE x.csat >= 4)::numeric / NULLIF(pg_catalog.count(x.csat), 0))::numeric(5,4) AS csat_good_share,
+       pg_catalog.count(x.nps) AS nps_responses,
+       (100 * (pg_catalog.count(*) FILTER (WHERE x.nps >= 9) - pg_catalog.count(*) FILTER (WHERE x.nps <= 6))::numeric
+        / NULLIF(pg_catalog.count(x.nps), 0))::numeric(4,1) AS nps
+  FROM scores x
+ GROUP BY x.month, x.source;
+COMMENT ON VIEW aftersales.kpi_satisfaction_monthly IS
+  'CSAT and NPS of the current tenant by month and source: follow_up (the latest follow-up call of each ticket, by the month of the call) beside survey (the csat and nps questions of answered surveys, by the month answered)';
+COMMENT ON COLUMN aftersales.kpi_satisfaction_monthly.month IS 'First day of the month (reporting zone)';
+COMMENT ON COLUMN aftersales.kpi_satisfaction_monthly.source IS 'follow_up or survey';
+COMMENT ON COLUMN aftersales.kpi_satisfaction_monthly.csat_responses IS 'Scores on the CSAT scale (1 to 5)';
+COMMENT ON COLUMN aftersales.kpi_satisfaction_monthly.csat_avg IS 'Mean CSAT, 1 to 5';
+COMMENT ON COLUMN aftersales.kpi_satisfaction_monthly.csat_good_share IS 'Share of CSAT scores of 4 or 5';
+COMMENT ON COLUMN aftersales.kpi_satisfaction_monthly.nps_responses IS 'Scores on the NPS scale (0 to 10)';
+COMMENT ON COLUMN aftersales.kpi_satisfaction_monthly.nps IS 'Promoters (9, 10) minus detractors (0 to 6), in percent';
+
+CREATE VIEW aftersales.kpi_satisfaction_sources_monthly WITH (security_invoker = true) AS
+SELECT m.month,
+       pg_catalog.max(m.csat_avg) FILTER (WHERE m.source = 'follow_up')::numeric(3,2) AS csat_avg,
+       pg_catalog.max(m.csat_avg) FILTER (WHERE m.source = 'survey')::numeric(3,2) AS csat_survey,
+       pg_catalog.max(m.nps) FILTER (WHERE m.source = 'follow_up')::numeric(4,1) AS nps,
+       pg_catalog.max(m.nps) FILTER (WHERE m.source = 'survey')::numeric(4,1) AS nps_survey,
+       COALESCE(pg_catalog.sum(m.csat_responses) FILTER (WHERE m.source = 'follow_up'), 0)::bigint AS csat_responses,
+       COALESCE(pg_catalog.sum(m.csat_responses) FILTER (WHERE m.source = 'survey'), 0)::bigint AS csat_survey_responses,
+       COALESCE(pg_catalog.sum(m.nps_responses) FILTER (WHERE m.source = 'follow_up'), 0)::bigint AS nps_responses,
+       COALESCE(pg_catalog.sum(m.nps_responses) FILTER (WHERE m.source = 'survey'), 0)::bigint AS nps_survey_responses
+  FROM aftersales.kpi_satisfaction_monthly m
+ GROUP BY m.month;
+COMMENT ON VIEW aftersales.kpi_satisfaction_sources_monthly IS
+  'CSAT and NPS of the current tenant by month, one column per source: csat_avg and nps from the follow-up call, csat_survey and nps_survey from survey answers';
+COMMENT ON COLUMN aftersales.kpi_satisfaction_sources_monthly.month IS 'First day of the month (reporting zone)';
+COMMENT ON COLUMN aftersales.kpi_satisfaction_sources_monthly.csat_avg IS 'Mean CSAT of the follow-up calls (1 to 5)';
+COMMENT ON COLUMN aftersales.kpi_satisfaction_sources_monthly.csat_survey IS 'Mean CSAT of the survey answers (1 to 5)';
+COMMENT ON COLUMN aftersales.kpi_satisfaction_sources_monthly.nps IS 'NPS of the follow-up calls';
+COMMENT ON COLUMN aftersales.kpi_satisfaction_sources_monthly.nps_survey IS 'NPS of the survey answers';
+COMMENT ON COLUMN aftersales.kpi_satisfaction_sources_monthly.csat_responses IS 'Follow-up CSAT scores';
+COMMENT ON COLUMN aftersales.kpi_satisfaction_sources_monthly.csat_survey_responses IS 'Survey CSAT scores';
+COMMENT ON COLUMN aftersales.kpi_satisfaction_sources_monthly.nps_responses IS 'Follow-up NPS scores';
+COMMENT ON COLUMN aftersales.kpi_satisfaction_sources_monthly.nps_survey_responses IS 'Survey NPS scores';
+
+CREATE VIEW aftersales.kpi_survey_questions WITH (security_invoker = true) AS
+SELECT t.code AS template, t.version, q.position, q.kind, q.prompt, q.metric,
+       COALESCE(x.answers, 0) AS answers,
+       x.mean_score::numeric(5,2) AS mean_score,
+       (x.low::numeric / NULLIF(x.scored, 0))::numeric(5,4) AS low_score_share
+  FROM aftersales.survey_templates t
+  JOIN aftersales.survey_questions q ON q.tenant_id = t.tenant_id AND q.template_id = t.template_id
+  LEFT JOIN (SELECT s.template_id, a.position, pg_catalog.count(*) AS answers, pg_catalog.avg(a.score) AS mean_score,
+                    pg_catalog.count(a.score) AS scored,
+                    pg_catalog.count(*) FILTER (WHERE (qq.kind = 'rating' AND a.score <= 2) OR (qq.kind = 'nps' AND a.score <= 6)) AS low
+               FROM aftersales.survey_answers a
+               JOIN aftersales.surveys s ON s.tenant_id = a.tenant_id AND s.survey_id = a.survey_id
+               JOIN aftersales.survey_questions qq ON qq.tenant_id = s.tenant_id AND qq.template_id = s.template_id
+                                                  AND qq.position = a.position
+              WHERE a.tenant_id = aftersales.current_tenant()
+              GROUP BY s.template_id, a.position) x ON x.template_id = q.template_id AND x.position = q.position
+ WHERE t.tenant_id = aftersales.current_tenant();
+COMMENT ON VIEW aftersales.kpi_survey_questions IS
+  'Per question of each survey template version of the current tenant: answers, mean score (ratings and NPS) and the low-score share (a rating of 1 or 2, an NPS score of 0 to 6)';
+COMMENT ON COLUMN aftersales.kpi_survey_questions.template IS 'Template code';
+COMMENT ON COLUMN aftersales.kpi_survey_questions.version IS 'Template version';
+COMMENT ON COLUMN aftersales.kpi_survey_questions.position IS 'Question position';
+COMMENT ON COLUMN aftersales.kpi_survey_questions.kind IS 'single, multiple, rating, nps or text';
+COMMENT ON COLUMN aftersales.kpi_survey_questions.prompt IS 'The question';
+COMMENT ON COLUMN aftersales.kpi_survey_questions.metric IS 'csat or nps when the question is the survey''s CSAT or NPS';
+COMMENT ON COLUMN aftersales.kpi_survey_questions.answers IS 'Answers given';
+COMMENT ON COLUMN aftersales.kpi_survey_questions.mean_score IS 'Mean score (ratings 1 to 5, NPS 0 to 10); NULL for other kinds';
+COMMENT ON COLUMN aftersales.kpi_survey_questions.low_score_share IS 'Share of low scores: ratings 1-2, NPS 0-6';
+
+CREATE VIEW aftersales.kpi_survey_answer_distribution WITH (security_invoker = true) AS
+SELECT d.template, d.version, d.position, d.kind, d.answer, pg_catalog.count(*) AS answers,
+       (pg_catalog.count(*)::numeric / pg_catalog.sum(pg_catalog.count(*)) OVER (PARTITION BY d.template, d.version, d.position))::numeric(5,4)
+           AS share
+  FROM (SELECT t.code AS template, t.version, q.position, q.kind,
+               COALESCE(a.score::text, ch.choice) AS answer
+          FROM aftersales.surveys s
+          JOIN aftersales.survey_templates t ON t.tenant_id = s.tenant_id AND t.template_id = s.template_id
+          JOIN aftersales.survey_answers a ON a.tenant_id = s.tenant_id AND a.survey_id = s.survey_id
+          JOIN aftersales.survey_questions q ON q.tenant_id = s.tenant_id AND q.template_id = s.template_id AND q.position = a.position
+          LEFT JOIN LATERAL pg_catalog.unnest(a.choice) ch (choice) ON true
+         WHERE s.tenant_id = aftersales.current_tenant() AND q.kind <> 'text') d
+ GROUP BY d.template, d.version, d.position, d.kind, d.answer;
+COMMENT ON VIEW aftersales.kpi_survey_answer_distribution IS
+  'Distribution of the answers to each closed question (choices, ratings, NPS scores) of the current tenant''s surveys; for multiple-choice questions a survey counts once per choice made';
+COMMENT ON COLUMN aftersales.kpi_survey_answer_distribution.template IS 'Template code';
+COMMENT ON COLUMN aftersales.kpi_survey_answer_distribution.version IS 'Template version';
+COMMENT ON COLUMN aftersales.kpi_survey_answer_distribution.position IS 'Question position';
+COMMENT ON COLUMN aftersales.kpi_survey_answer_distribution.kind IS 'single, multiple, rating or nps';
+COMMENT ON COLUMN aftersales.kpi_survey_answer_distribution.answer IS 'The choice, or the score as text';
+COMMENT ON COLUMN aftersales.kpi_survey_answer_distribution.answers IS 'How often it was given';
+COMMENT ON COLUMN aftersales.kpi_survey_answer_distribution.share IS 'Share of the question''s answers';
+
+-- Seed 000's "problem products in alarms, complaints and surveys": per
+-- product model, its share of the escalation alerts (on its tickets), of
+-- the complaints naming it, and of the low-scored surveys (a CSAT of 1 or
+-- 2) about its tickets.
+CREATE VIEW aftersales.kpi_problem_product_shares WITH (security_invoker = true) AS
+WITH a AS (SELECT t.model_id, pg_catalog.count(*) AS n FROM aftersales.alerts al
+             JOIN aftersales.tickets t ON t.tenant_id = al.tenant_id AND t.ticket_id = al.ticket_id
+            WHERE al.tenant_id = aftersales.current_tenant() AND t.model_id IS NOT NULL GROUP BY t.model_id),
+     c AS (SELECT x.model_id, pg_catalog.count(*) AS n FROM aftersales.complaints x
+            WHERE x.tenant_id = aftersales.current_tenant() AND x.model_id IS NOT NULL AND x.state <> 'withdrawn'
+            GROUP BY x.model_id),
+     s AS (SELECT t.model_id, pg_catalog.count(DISTINCT sv.survey_id) AS n FROM aftersales.surveys sv
+             JOIN aftersales.tickets t ON t.tenant_id = sv.tenant_id AND t.ticket_id = sv.ticket_id
+             JOIN aftersales.survey_answers an ON an.tenant_id = sv.tenant_id AND an.survey_id = sv.survey_id
+             JOIN aftersales.survey_questions q ON q.tenant_id = sv.tenant_id AND q.template_id = sv.template_id
+                                               AND q.position = an.position AND q.metric = 'csat'
+            WHERE sv.tenant_id = aftersales.current_tenant() AND t.model_id IS NOT NULL AND an.score <= 2
+            GROUP BY t.model_id)
+SELECT pm.model_id, pm.code AS model_code, pm.name AS model_name,
+       COALESCE(a.n, 0) AS alerts,
+       (COALESCE(a.n, 0)::numeric / NULLIF((SELECT pg_catalog.sum(n) FROM a), 0))::numeric(5,4) AS alert_share,
+       COALESCE(c.n, 0) AS complaints,
+       (COALESCE(c.n, 0)::numeric / NULLIF((SELECT pg_catalog.sum(n) FROM c), 0))::numeric(5,4) AS complaint_share,
+       COALESCE(s.n, 0) AS low_score_surveys,
+       (COALESCE(s.n, 0)::numeric / NULLIF((SELECT pg_catalog.sum(n) FROM s), 0))::numeric(5,4) AS low_score_survey_share
+  FROM aftersales.product_models pm
+  LEFT JOIN a ON a.model_id = pm.model_id
+  LEFT JOIN c ON c.model_id = pm.model_id
+  LEFT JOIN s ON s.model_id = pm.model_id
+ WHERE pm.tenant_id = aftersales.current_tenant();
+COMMENT ON VIEW aftersales.kpi_problem_product_shares IS
+  'Problem products of the current tenant: each product model''s share of the alerts on its tickets, of the complaints naming it (not withdrawn) and of the low-scored surveys (CSAT 1 or 2) about its tickets, all time';
+COMMENT ON COLUMN aftersales.kpi_problem_product_shares.model_id IS 'Product model';
+COMMENT ON COLUMN aftersales.kpi_problem_product_shares.model_code IS 'Its code';
+COMMENT ON COLUMN aftersales.kpi_problem_product_shares.model_name IS 'Its name';
+COMMENT ON COLUMN aftersales.kpi_problem_product_shares.alerts IS 'Alerts (aftersales.alerts) on tickets of the model';
+COMMENT ON COLUMN aftersales.kpi_problem_product_shares.alert_share IS 'Its share of the alerts on tickets with a model';
+COMMENT ON COLUMN aftersales.kpi_problem_product_shares.complaints IS 'Complaints naming the model';
+COMMENT ON COLUMN aftersales.kpi_problem_product_shares.complaint_share IS 'Its share of the complaints naming a model';
+COMMENT ON COLUMN aftersales.kpi_problem_product_shares.low_score_surveys IS 'Surveys about tickets of the model with a CSAT of 1 or 2';
+COMMENT ON COLUMN aftersales.kpi_problem_product_shares.low_score_survey_share IS 'Its share of such surveys';
+
+-- Terms for the "abnormal problem" word cloud, from complaint descriptions
+-- and open survey answers.  Chinese has no spaces: every run of Han
+-- characters is cut into its overlapping character bigrams (维修不及时:
+-- 维修, 修不, 不及, 及时); Latin words of three letters or more are taken
+-- whole, lowercased.  Bigrams also count pairs that straddle two words
+-- (修不) and split words of three characters (压缩机: 压缩, 缩机); a few
+-- function-word bigrams are dropped.
+-- The terms are counted as the owner, within the caller's tenant and
+-- organisation scope, so that analysts read the word cloud without
+-- reading the complainants' and customers' own words.
+CREATE FUNCTION aftersales_internal.abnormal_terms()
+    RETURNS TABLE (term text, term_occurrences bigint, in_complaints bigint, in_surveys bigint)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH docs AS (
+    SELECT 'complaint'::text AS source, c.description AS body FROM aftersales.complaints c
+     WHERE c.tenant_id = aftersales.current_tenant()
+       AND ((SELECT aftersales.current_org_scope()) IS NULL OR c.org_id = ANY ((SELECT aftersales.current_org_scope())::bigint[]))
+    UNION ALL
+    SELECT 'survey', a.answer_text FROM aftersales.survey_answers a
+      JOIN aftersales.surveys s ON s.tenant_id = a.tenant_id AND s.survey_id = a.survey_id
+     WHERE a.tenant_id = aftersales.current_tenant() AND a.answer_text IS NOT NULL
+       AND ((SELECT aftersales.current_org_scope()) IS NULL OR s.org_id = ANY ((SELECT aftersales.current_org_scope())::bigint[]))),
+runs AS (
+    SELECT d.source, m.r[1] AS run
+      FROM docs d, pg_catalog.regexp_matches(d.body, '([\u4e00-\u9fff]+|[A-Za-z][A-Za-z0-9]+)', 'g') AS m (r)),
+terms AS (
+    SELECT r.source, CASE WHEN r.run ~ '^[A-Za-z]' THEN pg_catalog.lower(r.run) ELSE pg_catalog.substr(r.run, i.i, 2) END AS term
+      FROM runs r,
+           pg_catalog.generate_series(1, CASE WHEN r.run ~ '^[A-Za-z]' THEN 1 ELSE pg_catalog.length(r.run) - 1 END) AS i (i)
+     WHERE (r.run ~ '^[A-Za-z]' AND pg_catalog.length(r.run) >= 3) OR (r.run !~ '^[A-Za-z]' AND pg_catalog.length(r.run) >= 2))
+SELECT t.term, pg_catalog.count(*) AS term_occurrences,
+       pg_catalog.count(*) FILTER (WHERE t.source = 'complaint') AS in_complaints,
+       pg_catalog.count(*) FILTER (WHERE t.source = 'survey') AS in_surveys
+  FROM terms t
+ WHERE t.term NOT IN ('the', 'and', 'was', 'for', 'not', 'but', 'with', '的是', '了一', '一个', '我们', '你们', '他们', '没有', '就是')
+ GROUP BY t.term
+$$;
+COMMENT ON FUNCTION aftersales_internal.abnormal_terms() IS
+  'Internal: term frequencies of the caller''s tenant and organisation scope (complaint descriptions, open survey answers), for aftersales.kpi_abnormal_terms';
+CREATE VIEW aftersales.kpi_abnormal_terms WITH (security_invoker = true) AS
+SELECT t.term, t.term_occurrences, t.in_complaints, t.in_surveys FROM aftersales_internal.abnormal_terms() t;
+COMMENT ON VIEW aftersales.kpi_abnormal_terms IS
+  'Term frequencies for the abnormal-problem word cloud, over the current tenant''s complaint descriptions and open survey answers: Chinese as overlapping character bigrams (which also counts pairs straddling two words), Latin words of three letters or more; order by term_occurrences';
+COMMENT ON COLUMN aftersales.kpi_abnormal_terms.term IS 'Character bigram or lowercased word';
+COMMENT ON COLUMN aftersales.kpi_abnormal_terms.term_occurrences IS 'Occurrences in all texts';
+COMMENT ON COLUMN aftersales.kpi_abnormal_terms.in_complaints IS 'Occurrences in complaint descriptions';
+COMMENT ON COLUMN aftersales.kpi_abnormal_terms.in_surveys IS 'Occurrences in open survey answers';
+
+-- ---------------------------------------------------------------------------
+-- Grants: agents and managers send surveys and record answers; analysts
+-- read the KPI views but not the customers' own words (the open answers;
+-- the term view counts them for them).
+GRANT SELECT ON aftersales.survey_templates, aftersales.survey_questions, aftersales.survey_campaigns, aftersales.surveys,
+    aftersales.survey_events, aftersales.survey_answers, aftersales.kpi_survey_response_rates,
+    aftersales.kpi_satisfaction_monthly, aftersales.kpi_satisfaction_sources_monthly, aftersales.kpi_survey_questions,
+    aftersales.kpi_survey_answer_distribution, aftersales.kpi_problem_product_shares, aftersales.kpi_abnormal_terms
+    TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer, aftersales_auditor;
+GRANT SELECT ON aftersales.survey_templates, aftersales.survey_questions, aftersales.survey_campaigns, aftersales.surveys,
+    aftersales.kpi_survey_response_rates, aftersales.kpi_satisfaction_monthly, aftersales.kpi_satisfaction_sources_monthly,
+    aftersales.kpi_survey_questions,
+    aftersales.kpi_survey_answer_distribution, aftersales.kpi_problem_product_shares, aftersales.kpi_abnormal_terms
+    TO aftersales_analyst;
+GRANT EXECUTE ON FUNCTION aftersales_internal.abnormal_terms()
+    TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer, aftersales_analyst, aftersales_auditor;
+GRANT SELECT (tenant_id, survey_id, position, choice, score) ON aftersales.survey_answers TO aftersales_analyst;
+GRANT INSERT, UPDATE ON aftersales.surveys, aftersales.survey_campaigns TO aftersales_admin, aftersales_manager, aftersales_agent;
+GRANT INSERT ON aftersales.survey_answers TO aftersales_admin, aftersales_manager, aftersales_agent;
+GRANT INSERT, UPDATE, DELETE ON aftersales.survey_templates, aftersales.survey_questions TO aftersales_admin;
+GRANT EXECUTE ON FUNCTION aftersales_internal.survey_send(bigint, bigint, bigint, bigint, bigint, bigint, text, timestamptz, interval),
+    aftersales_internal.survey_check_send(bigint, text, interval, timestamptz)
+    TO aftersales_admin, aftersales_manager, aftersales_agent;
+REVOKE ALL ON FUNCTION aftersales.expire_surveys(timestamptz, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aftersales.expire_surveys(timestamptz, bigint) TO aftersales_admin, aftersales_manager, aftersales_sweep;
+GRANT SELECT, UPDATE ON aftersales.surveys TO aftersales_sweep;
+
+-- Internal functions: triggers, or for the kinds granted above; none for
+-- PUBLIC (as 90_privileges.sql does; an upgrade adds these after it).
+REVOKE ALL ON FUNCTION aftersales_internal.survey_question_frozen(), aftersales_internal.survey_template_frozen(),
+    aftersales_internal.survey_send(bigint, bigint, bigint, bigint, bigint, bigint, text, timestamptz, interval),
+    aftersales_internal.survey_check_send(bigint, text, interval, timestamptz),
+    aftersales_internal.abnormal_terms()
+    FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- The survey KPIs in the catalogue (shipped rows of tenant 1).  CSAT and
+-- NPS have two sources: csat_avg and nps (the follow-up call) and
+-- csat_survey and nps_survey (survey answers), side by side in
+-- kpi_satisfaction_monthly, whose source column says which.
+INSERT INTO aftersales.kpi_catalogue
+       (tenant_id, code, category, name_en, name_zh, definition, formula, unit, target, target_direction, source, sort_order, customised)
+SELECT 1, x.code, 'surveys', x.name_en, x.name_zh, x.definition, x.formula, x.unit, x.target, x.direction, x.source, x.ord, false
+  FROM (VALUES
+ ('survey_response_rate', 'Survey response rate', '问卷回收率',
+  'Surveys answered fully or partly over surveys sent, per campaign (post-service surveys together) and channel; expired and still open surveys count as unanswered.',
+  '(answered + partial) / sent', 'ratio', NULL::numeric, NULL::text, 'kpi_survey_response_rates', 1300),
+ ('csat_survey', 'Customer satisfaction from surveys (CSAT)', '问卷满意度',
+  'Mean answer (1 to 5) to the survey question marked csat, by the month answered. Source: survey answers; csat_avg is the same score from the follow-up call (回访), and kpi_satisfaction_monthly shows both, its source column saying which.',
+  'avg(score of the csat question)', 'score', NULL, NULL, 'kpi_satisfaction_sources_monthly, kpi_satisfaction_monthly (source survey)', 1310),
+ ('nps_survey', 'Net promoter score from surveys (NPS)', '问卷净推荐值',
+  'Promoters (9 or 10) minus detractors (0 to 6), in percent of the answers to the survey question marked nps, by the month answered. Source: survey answers; nps is the follow-up call''s, side by side in kpi_satisfaction_monthly.',
+  '100 * (count(score >= 9) - count(score <= 6)) / count(score)', 'nps', NULL, NULL, 'kpi_satisfaction_sources_monthly, kpi_satisfaction_monthly (source survey)', 1320),
+ ('low_score_share', 'Low-score share', '低分占比',
+  'Per question: answers of 1 or 2 to a rating, or 0 to 6 to an NPS question, over its scored answers.',
+  'count(low scores) / count(scores)', 'ratio', NULL, NULL, 'kpi_survey_questions', 1330),
+ ('mean_score', 'Mean score per question', '题目平均分',
+  'Per rating or NPS question: the mean of its answers.', 'avg(score)', 'score', NULL, NULL, 'kpi_survey_questions', 1340),
+ ('complaint_share', 'Problem products: share of complaints', '问题产品投诉占比',
+  'Per product model: complaints naming it (not withdrawn) over all complaints naming a model.',
+  'complaints(model) / complaints(any model)', 'ratio', NULL, NULL, 'kpi_problem_product_shares', 1350),
+ ('alert_share', 'Problem products: share of alerts', '问题产品报警占比',
+  'Per product model: alerts on its tickets over alerts on tickets with a model.',
+  'alerts(model) / alerts(any model)', 'ratio', NULL, NULL, 'kpi_problem_product_shares', 1360),
+ ('low_score_survey_share', 'Problem products: share of low-scored surveys', '问题产品问卷低分占比',
+  'Per product model: surveys about its tickets with a CSAT of 1 or 2 over all such surveys about tickets with a model.',
+  'low-scored surveys(model) / low-scored surveys(any model)', 'ratio', NULL, NULL, 'kpi_problem_product_shares', 1370),
+ ('term_occurrences', 'Abnormal-problem terms', '异常问题词频',
+  'Occurrences of each term in complaint descriptions and open survey answers: Chinese as overlapping character bigrams, Latin words of three letters or more.',
+  'count(term)', 'count', NULL, NULL, 'kpi_abnormal_terms', 1380)
+) AS x (code, name_en, name_zh, definition, formula, unit, target, direction, source, ord);
+
+INSERT INTO aftersales.event_rights (kind, event, own_tickets_only)
+SELECT k, 'survey.' || e, false
+  FROM pg_catalog.unnest(ARRAY['admin', 'manager', 'agent']) k,
+       pg_catalog.unnest(ARRAY['send', 'answer', 'answer_partly', 'expire']) e
+UNION ALL VALUES ('sweep', 'survey.expire', false);
+
+-- ---- 84_surveys_sample.sql ----
+
+-- aftersales install script, part 84 (continued): surveys in the sample
+-- data.  One after-service questionnaire; a post-service survey for about
+-- 40% of the closed tickets (WeChat, SMS or e-mail, answered by about 45%,
+-- 25% and 15%, some partly); one quarterly campaign (the third quarter)
+-- by e-mail to every customer.  Scores follow the ticket: a failed
+-- handling or a reopen pulls them down.  Salts 1801..1812.
+
+CREATE FUNCTION aftersales_internal.sample_surveys(tid bigint, s integer, cutoff timestamptz) RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tpl bigint;
+    t record;
+    sid bigint;
+    n integer := 0;
+    u float8;
+    ch text;
+    csat integer;
+    at timestamptz;
+    words constant text[] := ARRAY['工程师很专业, 响应及时', '上门太慢, 等了两天', '备件等待时间太长', '压缩机异响没有彻底解决',
+                                   '收费不透明', '服务态度很好', '维修后又出现故障', 'quick and polite engineer',
+                                   '电话一直占线, 响应慢', '希望提前电话预约上门时间'];
+BEGIN
+    tpl := aftersales.create_survey_template('after_service', '售后服务满意度调查',
+        '[{"kind": "rating", "prompt": "您对本次服务的总体满意度 (overall satisfaction)", "metric": "csat"},
+          {"kind": "nps", "prompt": "您向朋友推荐我们的可能性 (likelihood to recommend)", "metric": "nps"},
+          {"kind": "single", "prompt": "问题是否一次解决 (solved on the first visit)?", "choices": ["是", "否"]},
+          {"kind": "multiple", "prompt": "哪些方面需要改进 (what could be better)?", "choices": ["响应速度", "技术水平", "服务态度", "备件", "收费"]},
+          {"kind": "rating", "prompt": "工程师的专业程度 (engineer''s professionalism)"},
+          {"kind": "text", "prompt": "其他意见 (anything else)"}]');
+    FOR t IN SELECT k.ticket_id, k.closed_at, k.attempt_count, k.reopen_count,
+                    pg_catalog.row_number() OVER (ORDER BY k.ticket_id) AS rank
+               FROM aftersales.tickets k WHERE k.tenant_id = tid AND k.status = 'closed' ORDER BY k.ticket_id LOOP
+        CONTINUE WHEN aftersales_internal.sample_u(s, t.rank, 1801) >= 0.40;
+        at := pg_catalog.date_trunc('minute', t.closed_at) + interval '1 hour';
+        CONTINUE WHEN at >= cutoff;
+        u := aftersales_internal.sample_u(s, t.rank, 1802);
+        ch := CASE WHEN u < 0.5 THEN 'wechat' WHEN u < 0.8 THEN 'sms' ELSE 'email' END;
+        sid := aftersales.send_survey(tpl, t.ticket_id, ch, '14 days', at);
+        n := n + 1;
+        u := aftersales_internal.sample_u(s, t.rank, 1803);
+        CONTINUE WHEN u >= CASE ch WHEN 'wechat' THEN 0.45 WHEN 'sms' THEN 0.25 ELSE 0.15 END;
+        at := at + pg_catalog.make_interval(mins => (10 + 4000 * aftersales_internal.sample_u(s, t.rank, 1804) ^ 2)::integer);
+        CONTINUE WHEN at >= cutoff;
+        u := aftersales_internal.sample_u(s, t.rank, 1805);
+        csat := CASE WHEN t.attempt_count > 0 OR t.reopen_count > 0 THEN 1 + (u * 4)::integer
+                     ELSE 3 + (u * 2.6)::integer END;
+        csat := LEAST(csat, 5);
+        IF aftersales_internal.sample_u(s, t.rank, 1806) < 0.15 THEN
+            PERFORM aftersales.answer_survey(sid, pg_catalog.jsonb_build_object('1', csat, '2', LEAST(10, csat * 2)), at);
+        ELSE
+            PERFORM aftersales.answer_survey(sid, pg_catalog.jsonb_build_object(
+                '1', csat,
+                '2', LEAST(10, GREATEST(0, csat * 2 - 1 + (aftersales_internal.sample_u(s, t.rank, 1807) * 3)::integer)),
+                '3', CASE WHEN t.attempt_count = 0 AND t.reopen_count = 0 THEN '是' ELSE '否' END,
+                '4', CASE WHEN csat >= 4 THEN '["技术水平"]'::jsonb
+                          WHEN aftersales_internal.sample_u(s, t.rank, 1808) < 0.5 THEN '["响应速度", "备件"]'::jsonb
+                          ELSE '["服务态度", "收费"]'::jsonb END,
+                '5', LEAST(5, csat + (aftersales_internal.sample_u(s, t.rank, 1809) < 0.3)::integer),
+                '6', words[1 + ((CASE WHEN csat >= 4 THEN 0 ELSE 1 END
+                                 + 2 * (aftersales_internal.sample_u(s, t.rank, 1810) * 5)::integer) % 10)]), at);
+        END IF;
+    END LOOP;
+    -- the third quarter's campaign, by e-mail to every customer
+    at := pg_catalog.make_timestamptz(pg_catalog.date_part('year', cutoff - interval '1 day')::integer, 9, 15, 10, 0, 0, 'Asia/Shanghai');
+    IF at < cutoff THEN
+        PERFORM aftersales.start_survey_campaign('Q3 满意度调查', tpl, 'email', at => at);
+        FOR t IN SELECT sv.survey_id, pg_catalog.row_number() OVER (ORDER BY sv.survey_id) AS rank
+                   FROM aftersales.surveys sv WHERE sv.tenant_id = tid AND sv.campaign_id IS NOT NULL ORDER BY sv.survey_id LOOP
+            n := n + 1;
+            CONTINUE WHEN aftersales_internal.sample_u(s, t.rank, 1811) >= 0.22;
+            csat := 2 + (aftersales_internal.sample_u(s, t.rank, 1812) * 3.4)::integer;
+            PERFORM aftersales.answer_survey(t.survey_id, pg_catalog.jsonb_build_object(
+                '1', LEAST(csat, 5), '2', LEAST(10, csat * 2), '3', '是', '4', '["响应速度"]'::jsonb, '5', LEAST(csat, 5)),
+                at + pg_catalog.make_interval(hours => (2 + 200 * aftersales_internal.sample_u(s, t.rank, 1811))::integer));
+        END LOOP;
+    END IF;
+    PERFORM aftersales.expire_surveys(cutoff, tid);
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_surveys(bigint, integer, timestamptz) IS
+  'Internal: the sample data''s surveys (post-service surveys for about 40% of the closed tickets, a third-quarter campaign) sent and answered through the survey API; returns how many were sent';
+REVOKE ALL ON FUNCTION aftersales_internal.sample_surveys(bigint, integer, timestamptz) FROM PUBLIC;
+
+SELECT aftersales_internal.apply_row_security();
+
 -- ===== dispatch, workforce and knowledge: begin =====
 
 -- ---------------------------------------------------------------------------
@@ -14308,6 +18605,10 @@ BEGIN
     PERFORM aftersales_internal.sample_ticket_plan(n, y0, ndays, sb, cstarts, mstarts, pstarts);
     PERFORM aftersales_internal.sample_entry(n, y0, progress, started);
     PERFORM aftersales_internal.sample_life_cycles(n, sb, cutoff, progress, started);
+    -- the other modules, on top of the tickets (their own salts: the tickets stay as they are)
+    PERFORM aftersales_internal.sample_complaints(tid, s, cutoff);
+    PERFORM aftersales_internal.sample_surveys(tid, s, cutoff);
+    PERFORM aftersales_internal.sample_approvals(tid, s, cutoff);
     -- dispatch, workforce and knowledge (86_dispatch_sample.sql)
     PERFORM aftersales_internal.sample_dispatch(tid, s, yr, cutoff);
 
