@@ -218,3 +218,39 @@ SELECT to_char(month, 'YYYY-MM') AS month, round(sum(logged_hours)) AS logged_h,
  ORDER BY month DESC
  LIMIT 3;
 SELECT count(*) AS ledger_problems FROM aftersales.check_parts(aftersales.current_tenant());
+
+\echo
+\echo '== Staff: December 2026, busiest engineers (aftersales.staff_time_monthly) =='
+SELECT engineer_name AS engineer, region, scheduled_hours AS scheduled_h, on_duty_hours AS on_duty_h, busy_hours AS busy_h,
+       idle_hours AS idle_h, round(100 * utilisation, 1) || '%' AS utilisation, late_check_ins AS late,
+       missing_check_outs AS no_check_out, location_anomalies AS far_away
+  FROM aftersales.staff_time_monthly
+ WHERE month = '2026-12-01'
+ ORDER BY busy_hours DESC, engineer_id
+ LIMIT 8;
+
+\echo
+\echo '== Staff: regions in December 2026 (installed units = 保有量; aftersales.staff_region_monthly) =='
+SELECT region, engineers, installed_units, units_per_engineer, intake, intake_per_engineer,
+       round(100 * installed_units_yoy, 1) || '%' AS units_yoy, round(100 * intake_mom, 1) || '%' AS intake_mom
+  FROM aftersales.staff_region_monthly WHERE month = '2026-12-01'
+ ORDER BY array_position('{华东,华北,东北,中南,西北,西南}'::text[], region);
+
+\echo
+\echo '== Dispatch: candidates for the oldest ticket awaiting assignment (aftersales.suggest_engineers) =='
+SELECT min(ticket_id) AS waiting_ticket FROM aftersales.tickets
+ WHERE tenant_id = aftersales.current_tenant() AND status = 'new' \gset
+SELECT rank, engineer_name AS engineer, total_score AS score, skills_score AS skills, coverage_score AS coverage,
+       on_duty_score AS on_duty, load_score AS load, distance_score AS distance, tier_score AS tier,
+       continuity_score AS continuity, reasons
+  FROM aftersales.suggest_engineers(:'waiting_ticket', 3, '2026-12-31 10:00+08');
+
+\echo
+\echo '== Knowledge: most used articles and remote service (aftersales.kb_article_stats, kb_remote_monthly) =='
+SELECT article_id, title, state, version, uses, round(100 * success_rate, 1) || '%' AS success
+  FROM aftersales.kb_article_stats ORDER BY uses DESC, article_id LIMIT 5;
+SELECT month, resolutions, round(100 * article_coverage, 1) || '%' AS with_article,
+       round(100 * remote_share, 1) || '%' AS remote_share, round(100 * remote_success_rate, 1) || '%' AS remote_success
+  FROM aftersales.kb_remote_monthly WHERE month >= '2026-10-01' ORDER BY month;
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+SELECT rank, title, score FROM aftersales.search_articles('压缩机 异响 振动', 3);

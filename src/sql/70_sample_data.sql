@@ -1106,6 +1106,8 @@ BEGIN
     PERFORM aftersales_internal.sample_approvals(tid, s, cutoff);
     -- spare parts, work logs and costs (82_parts_generator.sql)
     PERFORM aftersales_internal.sample_parts(tid, s, yr);
+    -- dispatch, workforce and knowledge (86_dispatch_sample.sql)
+    PERFORM aftersales_internal.sample_dispatch(tid, s, yr, cutoff);
 
     -- a bulk load leaves the planner blind until autovacuum comes by: the
     -- KPI queries right after it would plan for empty tables

@@ -143,6 +143,25 @@ SELECT v, t, '{admin}'
        unnest(ARRAY['organisations', 'engineers', 'product_lines', 'product_models', 'problem_types', 'sla_policies',
                     'sla_targets', 'service_agreements', 'calendars', 'kpi_settings', 'kpi_catalogue',
                     'escalation_rules', 'members', 'tenant_event_rights']) t;
+-- dispatch, workforce and knowledge: analysts read attendance without
+-- positions (column privileges) and no dispatch alerts; engineers and
+-- managers record attendance; whoever assigns records decisions and alerts;
+-- admins set the dispatch settings; articles and resolutions are written by
+-- those who resolve tickets, published versions by reviewers.
+INSERT INTO expected_cells VALUES
+    ('select', 'attendance_events', '{admin,manager,agent,engineer,auditor}'),
+    ('select', 'dispatch_alerts', '{admin,manager,agent,engineer,auditor}'),
+    ('insert', 'attendance_events', '{admin,manager,engineer}'),
+    ('insert', 'assignment_decisions', '{admin,manager,agent}'),
+    ('insert', 'dispatch_alerts', '{admin,manager,agent}'),
+    ('insert', 'dispatch_settings', '{admin}'),
+    ('update', 'dispatch_settings', '{admin}'),
+    ('delete', 'dispatch_settings', '{admin}'),
+    ('insert', 'kb_articles', '{admin,manager,agent,engineer}'),
+    ('update', 'kb_articles', '{admin,manager,agent,engineer}'),
+    ('insert', 'kb_article_versions', '{admin,manager}'),
+    ('insert', 'ticket_resolutions', '{admin,manager,agent,engineer}'),
+    ('update', 'ticket_resolutions', '{admin,manager,agent,engineer}');
 -- complaints, surveys and approvals: analysts read neither the logs nor
 -- the complainants' and customers' own words (complaints and answers have
 -- column grants for them), nor who approves; agents and managers handle
@@ -316,7 +335,7 @@ INSERT INTO api_matrix VALUES
   'customer', 'SELECT aftersales.open_ticket({customer}, {problem_type}, ''B'', ''matrix'', org => {org})', '{admin,manager,agent}'),
  ('aftersales.open_tickets(jsonb,text,text,timestamp with time zone)',
   'customer', 'SELECT aftersales.open_tickets(jsonb_build_array(jsonb_build_object(''customer'', {customer}, ''problem_type'', {problem_type}, ''priority'', ''B'', ''description'', ''matrix'', ''org'', {org})))', '{admin,manager,agent}'),
- ('aftersales.assign_ticket(bigint,bigint,text,timestamp with time zone)', 'ticket:new', 'SELECT aftersales.assign_ticket({ticket}, {engineer})', '{admin,manager,agent}'),
+ ('aftersales.assign_ticket(bigint,bigint,text,timestamp with time zone)', 'ticket:new', 'SELECT aftersales.assign_ticket({ticket}, {engineer})', '{admin,manager,agent,sweep}'),
  ('aftersales.reassign_ticket(bigint,bigint,text,text,timestamp with time zone)', 'ticket:assigned', 'SELECT aftersales.reassign_ticket({ticket}, {engineer2})', '{admin,manager,agent}'),
  ('aftersales.take_over_ticket(bigint,bigint,text,text,timestamp with time zone)', 'ticket:locked', 'SELECT aftersales.take_over_ticket({ticket}, {engineer})', '{admin,manager}'),
  ('aftersales.release_ticket(bigint,text,text,timestamp with time zone)', 'ticket:assigned', 'SELECT aftersales.release_ticket({ticket}, ''matrix'')', '{admin,manager,engineer}'),
@@ -347,14 +366,14 @@ INSERT INTO api_matrix VALUES
  ('aftersales.kpi_setting(text,bigint)', 'tenant', 'SELECT aftersales.kpi_setting(''csat_good_min'', tenant => {tenant})', '{admin,manager,agent,engineer,analyst,auditor}'),
  ('aftersales.set_escalation_rule(text,numeric,interval,text,boolean,text,bigint)', 'tenant', 'SELECT aftersales.set_escalation_rule(''escalation'', 1, enabled => false, tenant => {tenant})', '{admin}'),
  ('aftersales.set_reporting_zone(text,bigint)', 'tenant', 'SELECT aftersales.set_reporting_zone(''Asia/Shanghai'', tenant => {tenant})', '{admin}'),
- ('aftersales.reporting_zone(bigint)', 'tenant', 'SELECT aftersales.reporting_zone(tenant => {tenant})', '{admin,manager,agent,engineer,analyst,auditor}'),
+ ('aftersales.reporting_zone(bigint)', 'tenant', 'SELECT aftersales.reporting_zone(tenant => {tenant})', '{admin,manager,agent,engineer,analyst,auditor,sweep}'),
  -- KPIs
- ('aftersales.backlog_as_of(timestamp with time zone,bigint)', 'tenant', 'SELECT * FROM aftersales.backlog_as_of(now(), tenant => {tenant})', '{admin,manager,agent,engineer,analyst,auditor}'),
+ ('aftersales.backlog_as_of(timestamp with time zone,bigint)', 'tenant', 'SELECT * FROM aftersales.backlog_as_of(now(), tenant => {tenant})', '{admin,manager,agent,engineer,analyst,auditor,sweep}'),
  ('aftersales.kpi_backlog(text,timestamp with time zone,bigint)', 'tenant', 'SELECT * FROM aftersales.kpi_backlog(tenant => {tenant})', '{admin,manager,agent,engineer,analyst,auditor}'),
  ('aftersales.kpi_backlog_stages(text,timestamp with time zone,bigint)', 'tenant', 'SELECT * FROM aftersales.kpi_backlog_stages(tenant => {tenant})', '{admin,manager,agent,engineer,analyst,auditor}'),
  ('aftersales.kpi_dispatch(text,text,timestamp with time zone,timestamp with time zone,text,bigint)', 'tenant', 'SELECT * FROM aftersales.kpi_dispatch(''month'', ''organisation'', ''2000-01-01'', ''2100-01-01'', tenant => {tenant})', '{admin,manager,agent,engineer,analyst,auditor}'),
  ('aftersales.kpi_durations(text,text,timestamp with time zone,timestamp with time zone,timestamp with time zone,text,bigint)', 'tenant', 'SELECT * FROM aftersales.kpi_durations(''month'', ''organisation'', ''2000-01-01'', ''2100-01-01'', tenant => {tenant})', '{admin,manager,agent,engineer,analyst,auditor}'),
- ('aftersales.kpi_engineer_holdings(timestamp with time zone,bigint)', 'tenant', 'SELECT * FROM aftersales.kpi_engineer_holdings(tenant => {tenant})', '{admin,manager,agent,engineer,analyst,auditor}'),
+ ('aftersales.kpi_engineer_holdings(timestamp with time zone,bigint)', 'tenant', 'SELECT * FROM aftersales.kpi_engineer_holdings(tenant => {tenant})', '{admin,manager,agent,engineer,analyst,auditor,sweep}'),
  ('aftersales.kpi_failures(text,text,timestamp with time zone,timestamp with time zone,text,bigint,integer)', 'tenant', 'SELECT * FROM aftersales.kpi_failures(''month'', ''organisation'', ''2000-01-01'', ''2100-01-01'', tenant => {tenant})', '{admin,manager,agent,engineer,analyst,auditor}'),
  ('aftersales.kpi_headline(text,text,timestamp with time zone,timestamp with time zone,timestamp with time zone,text,bigint)', 'tenant', 'SELECT * FROM aftersales.kpi_headline(''month'', ''organisation'', ''2000-01-01'', ''2100-01-01'', tenant => {tenant})', '{admin,manager,agent,engineer,analyst,auditor}'),
  ('aftersales.kpi_service(text,text,timestamp with time zone,timestamp with time zone,timestamp with time zone,text,bigint)', 'tenant', 'SELECT * FROM aftersales.kpi_service(''month'', ''organisation'', ''2000-01-01'', ''2100-01-01'', tenant => {tenant})', '{admin,manager,agent,engineer,analyst,auditor}'),
@@ -665,6 +684,98 @@ INSERT INTO api_matrix VALUES
  ('aftersales.withdraw_approval(bigint,text,timestamp with time zone)', 'approval:submitted', 'SELECT aftersales.withdraw_approval({obj}, ''matrix'')', '{admin,manager,agent,engineer}'),
  ('aftersales.sweep_approvals(timestamp with time zone,bigint)', 'tenant', 'SELECT nullif(aftersales.sweep_approvals(now(), {tenant}), 0)', '{admin,manager,sweep}'),
  ('aftersales.check_approvals(bigint)', 'tenant', 'SELECT * FROM aftersales.check_approvals({tenant})', '{}');
+
+-- dispatch, workforce and knowledge: engineers (the target's engineer in
+-- scope, the HQ engineer out of scope, the other tenant's), none of them
+-- left checked in; a resolved ticket with a product model; a dispatch alert about the target's new ticket at the
+-- target's organisation; the tenant's first product line; and knowledge
+-- articles in each state.  Articles belong to the whole tenant (no
+-- organisation): there is no article out of scope, so 'out' has none (the
+-- call gets NULL and is refused).
+CREATE FUNCTION pg_temp.dispatch_objects(g api_targets) RETURNS void LANGUAGE plpgsql AS $f$
+DECLARE
+    eng bigint := CASE WHEN g.cat = 'out'
+                       THEN (SELECT min(e.engineer_id) FROM aftersales.engineers e, fx
+                              WHERE e.tenant_id = g.tenant AND e.org_id = fx.hq)
+                       ELSE g.engineer END;
+    line bigint := (SELECT min(l.product_line_id) FROM aftersales.product_lines l WHERE l.tenant_id = g.tenant);
+    st text;
+    k bigint;
+BEGIN
+    PERFORM set_config('aftersales.tenant_id', g.tenant::text, true);
+    -- a resolved ticket about a product model (articles are drafted from those)
+    k := aftersales.open_ticket(g.customer, g.problem_type, 'B', 'matrix target', org => g.org,
+                                model => (SELECT min(m.model_id) FROM aftersales.product_models m WHERE m.tenant_id = g.tenant));
+    PERFORM aftersales.assign_ticket(k, g.engineer);
+    PERFORM aftersales.resolve_ticket(k);
+    INSERT INTO api_objects VALUES (g.cat, g.scope, 'ticket_with_model:resolved', k::text);
+    IF (SELECT a.kind FROM aftersales.attendance_events a WHERE a.tenant_id = g.tenant AND a.engineer_id = eng
+          AND a.kind IN ('check_in', 'check_out') ORDER BY a.at DESC, a.event_id DESC LIMIT 1) = 'check_in' THEN
+        PERFORM aftersales.check_out(eng, 31.2304, 121.4737, at => '2099-12-31 18:00+00');
+    END IF;
+    INSERT INTO api_objects VALUES
+        (g.cat, g.scope, 'engineer', eng::text),
+        (g.cat, g.scope, 'product_line', line::text),
+        (g.cat, g.scope, 'dispatch_alert',
+         aftersales_internal.dispatch_alert(g.tenant, 'no_candidate', (g.tickets->>'new')::bigint, NULL, (g.tickets->>'new')::bigint,
+                                            g.org, 'service_manager', now(), now(), '{}')::text);
+    IF g.cat = 'out' THEN
+        RETURN;
+    END IF;
+    FOREACH st IN ARRAY ARRAY['draft', 'review', 'published'] LOOP
+        k := aftersales.create_article(line, 'matrix target', 'matrix symptom', 'matrix solution');
+        IF st IN ('review', 'published') THEN
+            PERFORM aftersales.submit_article(k);
+        END IF;
+        IF st = 'published' THEN
+            PERFORM aftersales.publish_article(k);
+        END IF;
+        INSERT INTO api_objects VALUES (g.cat, g.scope, 'kb_article:' || st, k::text);
+    END LOOP;
+END
+$f$;
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+SELECT count(pg_temp.dispatch_objects(g)) FROM (SELECT * FROM api_targets ORDER BY cat, scope) g;
+SELECT set_config('aftersales.tenant_id', '', true);
+-- dispatch, workforce and knowledge: the entries.  Engineers record their
+-- own attendance, managers anyone's in scope; whoever assigns ranks and
+-- assigns automatically, the sweep too (it holds the assign right and
+-- reads what the ranking reads); analysts do not rank (engineers'
+-- positions are not theirs to read); admins, managers and the sweep run
+-- the dispatch sweep; managers acknowledge dispatch alerts; every working kind writes
+-- articles and sends them to review, admins and managers review; those
+-- who resolve tickets resolve them with a mode and an article.
+INSERT INTO api_matrix VALUES
+ ('aftersales.distance_km(double precision,double precision,double precision,double precision)', 'none', 'SELECT aftersales.distance_km(31.2304, 121.4737, 39.9042, 116.4074)', '{any}'),
+ ('aftersales.check_position(double precision,double precision)', 'none', 'SELECT aftersales.check_position(31.2304, 121.4737)', '{any}'),
+ ('aftersales.engineer_on_shift(bigint,timestamp with time zone)', 'engineer', 'SELECT aftersales.engineer_on_shift({obj}, ''2026-03-02 10:00+08'')', '{admin,manager,agent,engineer,analyst,auditor,sweep}'),
+ ('aftersales.check_in(bigint,double precision,double precision,timestamp with time zone)', 'engineer', 'SELECT aftersales.check_in({obj}, 31.2304, 121.4737, at => ''2100-01-01 08:00+00'')', '{admin,manager,engineer}'),
+ ('aftersales.check_out(bigint,double precision,double precision,timestamp with time zone)', 'engineer',
+  'WITH i AS MATERIALIZED (SELECT aftersales.check_in({obj}, 31.2304, 121.4737, at => ''2100-01-01 08:00+00'') AS e) SELECT aftersales.check_out({obj}, 31.2304, 121.4737, at => ''2100-01-01 17:00+00'') FROM i',
+  '{admin,manager,engineer}'),
+ ('aftersales.site_check_in(bigint,double precision,double precision,bigint,timestamp with time zone)', 'ticket:assigned', 'SELECT aftersales.site_check_in({ticket}, 31.2304, 121.4737, at => ''2100-01-01 09:00+00'')', '{admin,manager,engineer}'),
+ ('aftersales.attendance_days(date,date,timestamp with time zone,bigint)', 'tenant', 'SELECT * FROM aftersales.attendance_days(''2026-03-01'', ''2026-03-03'', ''2026-03-04'', {tenant})', '{admin,manager,agent,engineer,analyst,auditor,sweep}'),
+ ('aftersales.engineer_time(date,date,timestamp with time zone,bigint)', 'tenant', 'SELECT * FROM aftersales.engineer_time(''2026-03-01'', ''2026-03-03'', ''2026-03-04'', {tenant})', '{admin,manager,agent,engineer,analyst,auditor,sweep}'),
+ ('aftersales.acknowledge_dispatch_alert(bigint,timestamp with time zone)', 'dispatch_alert', 'SELECT aftersales.acknowledge_dispatch_alert({obj})', '{admin,manager}'),
+ ('aftersales.suggest_engineers(bigint,integer,timestamp with time zone)', 'ticket:new', 'SELECT * FROM aftersales.suggest_engineers({ticket}, 3, ''2026-12-31 10:00+08'')', '{admin,manager,agent,engineer,auditor,sweep}'),
+ ('aftersales.auto_assign(bigint,timestamp with time zone)', 'ticket:new', 'SELECT aftersales.auto_assign({ticket}, now())', '{admin,manager,agent,sweep}'),
+ ('aftersales.auto_assign_pending(timestamp with time zone,integer,bigint)', 'tenant', 'SELECT nullif(p.assigned + p.unassigned + p.deferred, 0) FROM aftersales.auto_assign_pending(now(), 10, {tenant}) p', '{admin,manager,sweep}'),
+ ('aftersales.dispatch_sweep(timestamp with time zone,integer,bigint)', 'tenant',
+  'SELECT nullif(d.assigned + d.unassigned + d.deferred + d.location_anomalies + d.late_check_ins + d.missing_check_outs, 0) FROM aftersales.dispatch_sweep(now(), 10, {tenant}) d',
+  '{admin,manager,sweep}'),
+ ('aftersales.create_article(bigint,text,text,text,text,bigint,bigint,text[],text,timestamp with time zone)', 'tenant', 'SELECT aftersales.create_article({obj:product_line}, ''matrix'', ''matrix symptom'', ''matrix solution'')', '{admin,manager,agent,engineer}'),
+ ('aftersales.edit_article(bigint,jsonb,timestamp with time zone)', 'kb_article:draft', 'SELECT aftersales.edit_article({obj}, ''{"cause": "matrix"}'')', '{admin,manager,agent,engineer}'),
+ ('aftersales.submit_article(bigint,timestamp with time zone)', 'kb_article:draft', 'SELECT aftersales.submit_article({obj})', '{admin,manager,agent,engineer}'),
+ ('aftersales.publish_article(bigint,timestamp with time zone)', 'kb_article:review', 'SELECT aftersales.publish_article({obj})', '{admin,manager}'),
+ ('aftersales.reject_article(bigint,text,timestamp with time zone)', 'kb_article:review', 'SELECT aftersales.reject_article({obj}, ''matrix'')', '{admin,manager}'),
+ ('aftersales.retire_article(bigint,text,timestamp with time zone)', 'kb_article:published', 'SELECT aftersales.retire_article({obj}, ''matrix'')', '{admin,manager}'),
+ ('aftersales.revise_article(bigint,timestamp with time zone)', 'kb_article:published', 'SELECT aftersales.revise_article({obj})', '{admin,manager,agent,engineer}'),
+ ('aftersales.draft_article_from_ticket(bigint,timestamp with time zone)', 'ticket_with_model:resolved', 'SELECT aftersales.draft_article_from_ticket({obj})', '{admin,manager,agent,engineer}'),
+ ('aftersales.create_article_search_index()', 'none', 'SELECT aftersales.create_article_search_index()', '{}'),
+ ('aftersales.search_articles(text,integer,bigint,bigint,bigint)', 'none', 'SELECT * FROM aftersales.search_articles(''matrix symptom'', 3)', '{admin,manager,agent,engineer,analyst,auditor}'),
+ ('aftersales.suggest_articles(bigint,integer)', 'ticket:new', 'SELECT * FROM aftersales.suggest_articles({ticket}, 3)', '{admin,manager,agent,engineer,analyst,auditor}'),
+ ('aftersales.resolve_ticket_with(bigint,text,text,bigint,boolean,boolean,timestamp with time zone)', 'ticket:assigned', 'SELECT aftersales.resolve_ticket_with({ticket}, ''remote_phone'', ''matrix'')', '{admin,engineer}'),
+ ('aftersales.check_articles(bigint)', 'tenant', 'SELECT * FROM aftersales.check_articles({tenant})', '{admin,auditor}');
 
 -- A procedure that commits cannot run inside this test's transaction:
 -- its entry checks the right to call it.

@@ -41,7 +41,15 @@ INSERT INTO api VALUES
  ('cancel_part_order', true), ('ship_old_part', true), ('receive_old_part', true), ('inspect_old_part', true),
  ('waive_old_part', true), ('file_claim', true), ('accept_claim', true), ('reject_claim', true), ('refile_claim', true),
  ('settle_claim', true), ('log_work', true), ('price_ticket', true), ('add_fee', true), ('settle_ticket', true),
- ('check_parts', false), ('sample_parts_checksum', false);
+ ('check_parts', false), ('sample_parts_checksum', false),
+ -- dispatch, workforce and knowledge
+ ('acknowledge_dispatch_alert', true), ('attendance_days', true), ('auto_assign', true), ('auto_assign_pending', false),
+ ('check_articles', false), ('check_in', true), ('check_out', true), ('check_position', true), ('create_article', true),
+ ('create_article_search_index', false), ('dispatch_sweep', false), ('distance_km', true),
+ ('draft_article_from_ticket', true), ('edit_article', true), ('engineer_on_shift', true), ('engineer_time', true),
+ ('publish_article', true), ('reject_article', true), ('resolve_ticket_with', true), ('retire_article', true),
+ ('revise_article', true), ('search_articles', true), ('site_check_in', true), ('submit_article', true),
+ ('suggest_articles', true), ('suggest_engineers', true);
 
 -- Complaints, surveys and approvals
 INSERT INTO api VALUES

@@ -162,7 +162,7 @@ SELECT ok((SELECT count(*) FROM aftersales.kpi_catalogue WHERE tenant_id = 1 AND
           'the shipped catalogue has every KPI');
 SELECT is((SELECT array_agg(code || ' ' || target || ' ' || target_direction ORDER BY sort_order)
              FROM aftersales.kpi_catalogue WHERE tenant_id = 1 AND target IS NOT NULL),
-          '{"avg_first_response_minutes 15 <=","avg_resolution_minutes 30 <=","first_time_fix_rate 0.85 >=","problem_resolution_rate 0.98 >=","csat_avg 4.5 >="}',
+          '{"avg_first_response_minutes 15 <=","avg_resolution_minutes 30 <=","first_time_fix_rate 0.85 >=","problem_resolution_rate 0.98 >=","csat_avg 4.5 >=","utilisation 0.7 >=","article_coverage 0.9 >=","article_success_rate 0.8 >=","remote_share 0.3 >=","remote_success_rate 0.9 >="}',
           'the default targets of the brief and the seeds (average response 15 min, resolution 30 min, problem resolution 98%)');
 SELECT is(array_agg(c.code ORDER BY c.code) FILTER (WHERE NOT EXISTS (
               SELECT FROM pg_attribute a WHERE a.attrelid IN (SELECT c2.oid FROM pg_class c2 WHERE c2.relnamespace = 'aftersales'::regnamespace AND c2.relkind = 'v') AND a.attname IN (c.code, substr(c.code, 9)))),

@@ -19797,3 +19797,2902 @@ BEGIN
                cal.calendar, cl.res_due, cl.fr, cl.arr, cl.res) jt;
 END
 $$;
+
+-- ===== dispatch, workforce and knowledge: begin =====
+
+-- ---------------------------------------------------------------------------
+-- Dispatch, workforce and knowledge: engineers' calendars, positions and
+-- seniority, attendance, the ranking of candidates and automatic
+-- assignment, dispatch alerts, the staff boards, the knowledge base and
+-- remote service (as src/sql/86_dispatch*.sql), and generate_sample_data
+-- calling their sample step.
+
+-- aftersales install script, part 86: dispatch and workforce.  Engineers'
+-- working calendars and positions, attendance (check-in, check-out and
+-- on-site check-ins with a position, and the facts derived from them),
+-- the ranking of candidate engineers for a ticket with a score per
+-- criterion, automatic assignment (on a call, at entry, or by the dispatch
+-- sweep), and the dispatch alerts.  The staff boards are in
+-- 86_dispatch_boards.sql, the knowledge base in 86_dispatch_knowledge.sql.
+--
+-- Time: every function that depends on the time takes it as an argument
+-- (at or now, default aftersales.now()), so tests and replays are exact.
+--
+-- Lock order of automatic assignment (auto_assign, auto_assign_pending):
+--   1. the ticket row (FOR NO KEY UPDATE; the sweep's batch skips tickets
+--      another session holds);
+--   2. the candidate engineers' rows, best first (FOR NO KEY UPDATE; the
+--      sweep's batch skips engineers another session holds and leaves the
+--      ticket to the next sweep when its only free candidates were held):
+--      once it holds an engineer, it counts that engineer's open tickets
+--      again in a fresh snapshot (READ COMMITTED) before choosing.
+-- So two dispatchers never push an engineer over capacity and never assign
+-- a ticket twice.  Engineer locks are kept to the end of the transaction:
+-- a transaction that auto-assigns many tickets one call at a time should
+-- commit per ticket or use auto_assign_pending, which never waits; two that
+-- each hold an engineer the other needs are a deadlock, which PostgreSQL
+-- resolves by aborting one (nothing of it is written).
+
+-- ---------------------------------------------------------------------------
+-- Positions
+
+CREATE FUNCTION aftersales.distance_km(lat1 double precision, lon1 double precision,
+                                       lat2 double precision, lon2 double precision)
+    RETURNS double precision
+    AS 'MODULE_PATHNAME', 'aftersales_distance_km' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales.distance_km(double precision, double precision, double precision, double precision) IS
+  'Great-circle (haversine) distance in kilometres between two positions given in degrees of latitude and longitude; out-of-range values are refused';
+
+CREATE FUNCTION aftersales.check_position(latitude double precision, longitude double precision)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'aftersales_check_position' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales.check_position(double precision, double precision) IS
+  'True for a valid position (latitude -90 to 90, longitude -180 to 180) or an unknown one (both NULL); otherwise an error naming the bad value';
+
+CREATE FUNCTION aftersales_internal.distance_score(km double precision, max_km double precision)
+    RETURNS double precision
+    AS 'MODULE_PATHNAME', 'aftersales_distance_score' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales_internal.distance_score(double precision, double precision) IS
+  'Internal: 1 at the site, falling linearly to 0 at max_km; 0 when the distance is unknown';
+
+-- Where outlets and customers' sites are, and what an engineer and a
+-- problem type need: columns of the existing tables, added here.
+ALTER TABLE aftersales.organisations
+    ADD COLUMN latitude double precision,
+    ADD COLUMN longitude double precision,
+    ADD CONSTRAINT organisations_position_check CHECK (aftersales.check_position(latitude, longitude));
+COMMENT ON COLUMN aftersales.organisations.latitude IS 'Latitude of the outlet or office, degrees; NULL when unknown';
+COMMENT ON COLUMN aftersales.organisations.longitude IS 'Longitude of the outlet or office, degrees; NULL when unknown';
+
+ALTER TABLE aftersales.customers
+    ADD COLUMN latitude double precision,
+    ADD COLUMN longitude double precision,
+    ADD CONSTRAINT customers_position_check CHECK (aftersales.check_position(latitude, longitude));
+COMMENT ON COLUMN aftersales.customers.latitude IS 'Latitude of the service site, degrees; NULL when unknown';
+COMMENT ON COLUMN aftersales.customers.longitude IS 'Longitude of the service site, degrees; NULL when unknown';
+
+ALTER TABLE aftersales.engineers
+    ADD COLUMN calendar text,
+    ADD COLUMN seniority text NOT NULL DEFAULT 'regular'
+        CONSTRAINT engineers_seniority_check CHECK (seniority IN ('junior', 'regular', 'senior', 'expert')),
+    ADD CONSTRAINT engineers_calendar_fkey FOREIGN KEY (tenant_id, calendar)
+        REFERENCES aftersales.calendars (tenant_id, name) ON UPDATE CASCADE;
+COMMENT ON COLUMN aftersales.engineers.calendar IS
+  'Working calendar (aftersales.calendars): shifts, rest days, holidays, make-up days, and leave as closures; on duty means inside it; NULL: no shifts kept, always on duty';
+COMMENT ON COLUMN aftersales.engineers.seniority IS
+  'junior, regular, senior or expert: complex and R&D-tier problems need senior or expert, key customers prefer them';
+
+ALTER TABLE aftersales.problem_types
+    ADD COLUMN required_skills text[] NOT NULL DEFAULT '{}',
+    ADD COLUMN complex boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN aftersales.problem_types.required_skills IS
+  'Skill tags an engineer needs for the problem (all of them) to be a candidate for automatic assignment';
+COMMENT ON COLUMN aftersales.problem_types.complex IS 'Complex fault: only senior and expert engineers are candidates';
+
+-- ---------------------------------------------------------------------------
+-- Settings per tenant
+
+CREATE TABLE aftersales.dispatch_settings (
+    tenant_id               bigint       NOT NULL DEFAULT aftersales.current_tenant()
+                                         REFERENCES aftersales.tenants,
+    weight_skills           numeric(6,3) NOT NULL DEFAULT 3 CHECK (weight_skills >= 0),
+    weight_coverage         numeric(6,3) NOT NULL DEFAULT 2 CHECK (weight_coverage >= 0),
+    weight_on_duty          numeric(6,3) NOT NULL DEFAULT 2 CHECK (weight_on_duty >= 0),
+    weight_load             numeric(6,3) NOT NULL DEFAULT 2 CHECK (weight_load >= 0),
+    weight_distance         numeric(6,3) NOT NULL DEFAULT 2 CHECK (weight_distance >= 0),
+    weight_tier             numeric(6,3) NOT NULL DEFAULT 1 CHECK (weight_tier >= 0),
+    weight_continuity       numeric(6,3) NOT NULL DEFAULT 1 CHECK (weight_continuity >= 0),
+    assign_at_entry         boolean      NOT NULL DEFAULT false,
+    assign_after_minutes    integer      CHECK (assign_after_minutes BETWEEN 0 AND 525600),
+    forbid_off_shift        boolean      NOT NULL DEFAULT false,
+    arrival_window_minutes  integer      NOT NULL DEFAULT 240 CHECK (arrival_window_minutes BETWEEN 0 AND 10080),
+    max_distance_km         numeric(8,2) NOT NULL DEFAULT 100 CHECK (max_distance_km > 0),
+    anomaly_distance_km     numeric(8,2) NOT NULL DEFAULT 3 CHECK (anomaly_distance_km > 0),
+    position_max_age_hours  integer      NOT NULL DEFAULT 12 CHECK (position_max_age_hours BETWEEN 1 AND 168),
+    late_grace_minutes      integer      NOT NULL DEFAULT 10 CHECK (late_grace_minutes BETWEEN 0 AND 1440),
+    max_session_hours       integer      NOT NULL DEFAULT 16 CHECK (max_session_hours BETWEEN 1 AND 48),
+    updated_at              timestamptz  NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (tenant_id),
+    CHECK (weight_skills + weight_coverage + weight_on_duty + weight_load + weight_distance + weight_tier
+           + weight_continuity > 0)
+);
+COMMENT ON TABLE aftersales.dispatch_settings IS
+  'Dispatch and attendance settings per tenant: the weights of the ranking criteria, when to assign automatically, and the attendance thresholds; a tenant without a row gets the column defaults';
+COMMENT ON COLUMN aftersales.dispatch_settings.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.dispatch_settings.weight_skills IS 'Weight of the skills (and, for complex or R&D-tier problems, seniority) criterion';
+COMMENT ON COLUMN aftersales.dispatch_settings.weight_coverage IS 'Weight of coverage: the engineer''s organisation serves the customer''s, or the same region';
+COMMENT ON COLUMN aftersales.dispatch_settings.weight_on_duty IS 'Weight of being on duty now, or soon enough for the arrival window';
+COMMENT ON COLUMN aftersales.dispatch_settings.weight_load IS 'Weight of spare capacity (1 - open tickets / capacity)';
+COMMENT ON COLUMN aftersales.dispatch_settings.weight_distance IS 'Weight of closeness to the customer''s site';
+COMMENT ON COLUMN aftersales.dispatch_settings.weight_tier IS 'Weight of seniority for key and major customers';
+COMMENT ON COLUMN aftersales.dispatch_settings.weight_continuity IS 'Weight of having serviced the unit (or the customer) before';
+COMMENT ON COLUMN aftersales.dispatch_settings.assign_at_entry IS 'Assign every new ticket automatically when it is entered';
+COMMENT ON COLUMN aftersales.dispatch_settings.assign_after_minutes IS
+  'The dispatch sweep assigns tickets still awaiting assignment this many minutes after entry; NULL: never';
+COMMENT ON COLUMN aftersales.dispatch_settings.forbid_off_shift IS
+  'Refuse any assignment (manual or automatic) of an engineer outside a shift of their calendar';
+COMMENT ON COLUMN aftersales.dispatch_settings.arrival_window_minutes IS
+  'An engineer whose next shift starts within this many minutes is still a candidate (for the arrival target)';
+COMMENT ON COLUMN aftersales.dispatch_settings.max_distance_km IS 'Distance at which the distance score reaches 0';
+COMMENT ON COLUMN aftersales.dispatch_settings.anomaly_distance_km IS
+  'A check-in farther than this from the outlet (or, on site, from the customer''s site) is a location anomaly';
+COMMENT ON COLUMN aftersales.dispatch_settings.position_max_age_hours IS
+  'An engineer''s last check-in position is used for distance while younger than this; else the outlet''s';
+COMMENT ON COLUMN aftersales.dispatch_settings.late_grace_minutes IS
+  'A first check-in of the day later than the shift start plus this is a late check-in';
+COMMENT ON COLUMN aftersales.dispatch_settings.max_session_hours IS
+  'A check-in without a check-out this many hours later (or before the next check-in) is a missing check-out';
+COMMENT ON COLUMN aftersales.dispatch_settings.updated_at IS 'When the row was last changed';
+SELECT pg_catalog.pg_extension_config_dump('aftersales.dispatch_settings', '');
+
+-- The tenant's settings, or the defaults: one row either way.
+CREATE FUNCTION aftersales_internal.dispatch_config(tenant bigint) RETURNS aftersales.dispatch_settings
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT x.s FROM (
+        SELECT s, 0 AS ord FROM aftersales.dispatch_settings s
+         WHERE s.tenant_id OPERATOR(pg_catalog.=) dispatch_config.tenant
+        UNION ALL
+        SELECT ROW(dispatch_config.tenant, 3, 2, 2, 2, 2, 1, 1, false, NULL, false, 240, 100, 3, 12, 10, 16,
+                   '-infinity')::aftersales.dispatch_settings, 1) x
+     ORDER BY x.ord LIMIT 1
+$$;
+COMMENT ON FUNCTION aftersales_internal.dispatch_config(bigint) IS
+  'Internal: the tenant''s dispatch settings, or the column defaults when it has no row';
+
+-- ---------------------------------------------------------------------------
+-- Shifts
+
+CREATE FUNCTION aftersales_internal.engineer_calendar(tenant bigint, engineer bigint) RETURNS aftersales.calendar
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT c.calendar FROM aftersales.engineers e
+      JOIN aftersales.calendars c ON c.tenant_id OPERATOR(pg_catalog.=) e.tenant_id AND c.name OPERATOR(pg_catalog.=) e.calendar
+     WHERE e.tenant_id OPERATOR(pg_catalog.=) engineer_calendar.tenant
+       AND e.engineer_id OPERATOR(pg_catalog.=) engineer_calendar.engineer
+$$;
+COMMENT ON FUNCTION aftersales_internal.engineer_calendar(bigint, bigint) IS
+  'Internal: the working calendar of an engineer, NULL when none is kept';
+
+CREATE FUNCTION aftersales.engineer_on_shift(engineer bigint, at timestamptz DEFAULT aftersales.now())
+    RETURNS boolean
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant constant bigint := aftersales.current_tenant();
+    cal aftersales.calendar;
+BEGIN
+    PERFORM aftersales_internal.require_engineer(engineer, tenant, 'engineer_on_shift');
+    IF at IS NULL OR NOT pg_catalog.isfinite(at) THEN
+        RAISE EXCEPTION 'at must be a finite time, not %', COALESCE(at::text, 'NULL')
+            USING ERRCODE = '22008',
+                  HINT = 'For example: SELECT aftersales.engineer_on_shift(7, ''2026-03-02 10:00+08'');';
+    END IF;
+    cal := aftersales_internal.engineer_calendar(tenant, engineer);
+    RETURN cal IS NULL OR aftersales.is_business_time(cal, at);
+END
+$$;
+COMMENT ON FUNCTION aftersales.engineer_on_shift(bigint, timestamptz) IS
+  'Whether the engineer is inside a shift of their working calendar at the given time (leave and sick days are closures of the calendar); true when no calendar is kept';
+
+-- ---------------------------------------------------------------------------
+-- Attendance
+
+CREATE TABLE aftersales.attendance_events (
+    tenant_id     bigint           NOT NULL DEFAULT aftersales.current_tenant()
+                                   REFERENCES aftersales.tenants,
+    event_id      bigint           GENERATED ALWAYS AS IDENTITY,
+    engineer_id   bigint           NOT NULL,
+    org_id        bigint           NOT NULL,
+    kind          text             NOT NULL CHECK (kind IN ('check_in', 'check_out', 'site')),
+    at            timestamptz      NOT NULL,
+    latitude      double precision NOT NULL,
+    longitude     double precision NOT NULL,
+    ticket_id     bigint,
+    reference     text             CHECK (reference IN ('outlet', 'site')),
+    reference_km  numeric(10,3),
+    anomaly       boolean          NOT NULL DEFAULT false,
+    actor         text             NOT NULL,
+    recorded_at   timestamptz      NOT NULL DEFAULT pg_catalog.statement_timestamp(),
+    PRIMARY KEY (tenant_id, event_id),
+    FOREIGN KEY (tenant_id, engineer_id) REFERENCES aftersales.engineers (tenant_id, engineer_id),
+    FOREIGN KEY (tenant_id, org_id) REFERENCES aftersales.organisations (tenant_id, org_id),
+    FOREIGN KEY (tenant_id, ticket_id) REFERENCES aftersales.tickets (tenant_id, ticket_id),
+    CONSTRAINT attendance_events_position_check CHECK (aftersales.check_position(latitude, longitude)),
+    CHECK ((kind = 'site') = (ticket_id IS NOT NULL)),
+    CHECK ((reference IS NULL) = (reference_km IS NULL)),
+    CHECK (NOT anomaly OR reference_km IS NOT NULL)
+);
+CREATE INDEX attendance_events_engineer_idx ON aftersales.attendance_events (tenant_id, engineer_id, at);
+COMMENT ON TABLE aftersales.attendance_events IS
+  'Attendance: check-ins and check-outs from the engineer''s app and on-site check-ins at a ticket, each with a position; written by aftersales.check_in, check_out and site_check_in';
+COMMENT ON COLUMN aftersales.attendance_events.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.attendance_events.event_id IS 'Event id';
+COMMENT ON COLUMN aftersales.attendance_events.engineer_id IS 'Engineer';
+COMMENT ON COLUMN aftersales.attendance_events.org_id IS 'The engineer''s organisation at the time (scopes who sees the row)';
+COMMENT ON COLUMN aftersales.attendance_events.kind IS 'check_in, check_out, or site (an on-site check-in at a ticket)';
+COMMENT ON COLUMN aftersales.attendance_events.at IS 'When it happened';
+COMMENT ON COLUMN aftersales.attendance_events.latitude IS 'Latitude reported by the app, degrees';
+COMMENT ON COLUMN aftersales.attendance_events.longitude IS 'Longitude reported by the app, degrees';
+COMMENT ON COLUMN aftersales.attendance_events.ticket_id IS 'For site: the ticket';
+COMMENT ON COLUMN aftersales.attendance_events.reference IS
+  'What the position was compared with: outlet (the engineer''s organisation) or site (the ticket''s customer); NULL when that position is unknown';
+COMMENT ON COLUMN aftersales.attendance_events.reference_km IS 'Distance from the reference, km';
+COMMENT ON COLUMN aftersales.attendance_events.anomaly IS
+  'Location anomaly: farther from the reference than the setting anomaly_distance_km at the time';
+COMMENT ON COLUMN aftersales.attendance_events.actor IS 'Who recorded it (the authenticated identity)';
+COMMENT ON COLUMN aftersales.attendance_events.recorded_at IS 'When the row was written (wall clock)';
+SELECT pg_catalog.pg_extension_config_dump('aftersales.attendance_events', '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aftersales.attendance_events', 'event_id')::regclass, '');
+
+-- One attendance event, validated.  The engineer's row is locked (no key
+-- update) so that one engineer's events are judged in order: a check-out
+-- needs the open check-in, a check-in needs none open.
+CREATE FUNCTION aftersales_internal.attendance(kind text, engineer bigint, ticket bigint, latitude double precision,
+                                              longitude double precision, at timestamptz, fn text)
+    RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant constant bigint := aftersales.current_tenant();
+    cfg aftersales.dispatch_settings := aftersales_internal.dispatch_config(tenant);
+    example constant text := pg_catalog.format('SELECT aftersales.%s(%s7, latitude => 31.2304, longitude => 121.4737, at => ''2026-03-02 08:55+08'');',
+                                              fn, CASE WHEN kind = 'site' THEN '42, engineer => ' ELSE '' END);
+    e aftersales.engineers;
+    last_kind text;
+    last_at timestamptz;
+    ref text;
+    ref_lat double precision;
+    ref_lon double precision;
+    km numeric;
+    me bigint;
+    eid bigint;
+BEGIN
+    IF latitude IS NULL OR longitude IS NULL THEN
+        RAISE EXCEPTION 'latitude and longitude must not be null'
+            USING ERRCODE = '22004', HINT = 'Pass the position the app reported, for example: ' || example;
+    END IF;
+    PERFORM aftersales.check_position(latitude, longitude);
+    IF at IS NULL OR NOT pg_catalog.isfinite(at) THEN
+        RAISE EXCEPTION 'at must be a finite time, not %', COALESCE(at::text, 'NULL')
+            USING ERRCODE = '22008', HINT = 'For example: ' || example;
+    END IF;
+    IF kind = 'site' THEN
+        IF ticket IS NULL THEN
+            RAISE EXCEPTION 'ticket must not be null'
+                USING ERRCODE = '22004', HINT = 'Name the ticket the engineer is at, for example: ' || example;
+        END IF;
+        SELECT t.assignee_id, c.latitude, c.longitude INTO me, ref_lat, ref_lon
+          FROM aftersales.tickets t JOIN aftersales.customers c ON c.tenant_id = t.tenant_id AND c.customer_id = t.customer_id
+         WHERE t.tenant_id = tenant AND t.ticket_id = attendance.ticket;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'ticket % does not exist for tenant %', ticket, tenant
+                USING ERRCODE = 'P0002',
+                      HINT = 'List the tickets with: SELECT ticket_id, status FROM aftersales.tickets WHERE tenant_id = aftersales.current_tenant();';
+        END IF;
+        engineer := COALESCE(engineer, me);
+        IF engineer IS NULL THEN
+            RAISE EXCEPTION 'ticket % has no assignee to check in', ticket
+                USING ERRCODE = '55000', HINT = 'Name the engineer, for example: ' || example;
+        END IF;
+        ref := 'site';
+    END IF;
+    PERFORM aftersales_internal.require_engineer(engineer, tenant, fn);
+    SELECT * INTO e FROM aftersales.engineers x
+     WHERE x.tenant_id = tenant AND x.engineer_id = engineer FOR NO KEY UPDATE;
+    -- an engineer member records only their own attendance
+    IF aftersales.current_member_kind() = 'engineer'
+       AND (SELECT w.engineer_id FROM aftersales.whoami() w) IS DISTINCT FROM engineer THEN
+        RAISE EXCEPTION 'engineer % cannot record the attendance of engineer %', (SELECT w.engineer_id FROM aftersales.whoami() w), engineer
+            USING ERRCODE = '42501', HINT = 'Engineers check in and out for themselves; a manager may record it for others.';
+    END IF;
+    SELECT a.kind, a.at INTO last_kind, last_at FROM aftersales.attendance_events a
+     WHERE a.tenant_id = tenant AND a.engineer_id = engineer AND a.kind IN ('check_in', 'check_out')
+     ORDER BY a.at DESC, a.event_id DESC LIMIT 1;
+    IF kind = 'check_out' THEN
+        IF last_kind IS DISTINCT FROM 'check_in' THEN
+            RAISE EXCEPTION 'engineer % is not checked in', engineer
+                USING ERRCODE = '55000',
+                      DETAIL = CASE WHEN last_at IS NULL THEN 'The engineer has never checked in.'
+                                    ELSE pg_catalog.format('The last attendance event was a check-out at %s.', last_at) END,
+                      HINT = 'Check in first: SELECT aftersales.check_in(7, latitude => 31.2304, longitude => 121.4737);';
+        END IF;
+        IF at < last_at THEN
+            RAISE EXCEPTION 'check-out at % is before the check-in at %', at, last_at
+                USING ERRCODE = '22007',
+                      HINT = 'A check-out comes after its check-in; pass the time it happened: ' || example;
+        END IF;
+    ELSIF kind = 'check_in' THEN
+        IF last_kind = 'check_in' THEN
+            RAISE EXCEPTION 'engineer % is already checked in since %', engineer, last_at
+                USING ERRCODE = '55000',
+                      HINT = 'Check out first: SELECT aftersales.check_out(7, latitude => 31.2304, longitude => 121.4737);';
+        END IF;
+        IF at < last_at THEN
+            RAISE EXCEPTION 'check-in at % is before the last check-out at %', at, last_at
+                USING ERRCODE = '22007', HINT = 'Attendance events of an engineer come in time order: ' || example;
+        END IF;
+    END IF;
+    IF ref IS NULL THEN
+        SELECT o.latitude, o.longitude INTO ref_lat, ref_lon FROM aftersales.organisations o
+         WHERE o.tenant_id = tenant AND o.org_id = e.org_id;
+        ref := 'outlet';
+    END IF;
+    IF ref_lat IS NULL THEN
+        ref := NULL;
+    ELSE
+        km := pg_catalog.round(aftersales.distance_km(latitude, longitude, ref_lat, ref_lon)::numeric, 3);
+    END IF;
+    INSERT INTO aftersales.attendance_events AS a (tenant_id, engineer_id, org_id, kind, at, latitude, longitude, ticket_id,
+                                                   reference, reference_km, anomaly, actor)
+    VALUES (tenant, engineer, e.org_id, kind, at, latitude, longitude, ticket, ref, km,
+            COALESCE(km > cfg.anomaly_distance_km, false), aftersales.actor())
+    RETURNING a.event_id INTO eid;
+    RETURN eid;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.attendance(text, bigint, bigint, double precision, double precision, timestamptz, text) IS
+  'Internal: validates and records one attendance event, with its distance from the outlet or the site and whether it is a location anomaly';
+
+CREATE FUNCTION aftersales.check_in(engineer bigint, latitude double precision, longitude double precision,
+                                    at timestamptz DEFAULT aftersales.now())
+    RETURNS bigint
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT aftersales_internal.attendance('check_in', engineer, NULL, latitude, longitude, at, 'check_in') $$;
+COMMENT ON FUNCTION aftersales.check_in(bigint, double precision, double precision, timestamptz) IS
+  'Engineer checks in (starts being at work) at a position; refused when already checked in; returns the event id';
+
+CREATE FUNCTION aftersales.check_out(engineer bigint, latitude double precision, longitude double precision,
+                                     at timestamptz DEFAULT aftersales.now())
+    RETURNS bigint
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT aftersales_internal.attendance('check_out', engineer, NULL, latitude, longitude, at, 'check_out') $$;
+COMMENT ON FUNCTION aftersales.check_out(bigint, double precision, double precision, timestamptz) IS
+  'Engineer checks out at a position; refused without an open check-in or before it; returns the event id';
+
+CREATE FUNCTION aftersales.site_check_in(ticket bigint, latitude double precision, longitude double precision,
+                                         engineer bigint DEFAULT NULL, at timestamptz DEFAULT aftersales.now())
+    RETURNS bigint
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT aftersales_internal.attendance('site', engineer, ticket, latitude, longitude, at, 'site_check_in') $$;
+COMMENT ON FUNCTION aftersales.site_check_in(bigint, double precision, double precision, bigint, timestamptz) IS
+  'On-site check-in of an engineer (default: the assignee) at a ticket''s customer, with the position; returns the event id';
+
+-- Sessions: each check-in with the check-out that closed it.  A check-in
+-- followed by another check-in, or not closed within max_session_hours,
+-- has a missing check-out.
+CREATE VIEW aftersales.attendance_sessions AS
+SELECT s.tenant_id, s.engineer_id, s.org_id, s.event_id AS check_in_id, s.at AS check_in_at,
+       s.anomaly AS check_in_anomaly,
+       CASE WHEN s.next_kind = 'check_out' THEN s.next_at END AS check_out_at,
+       CASE WHEN s.next_kind = 'check_out' THEN s.next_id END AS check_out_id,
+       (CASE WHEN s.next_kind = 'check_out'
+             THEN pg_catalog.round(EXTRACT(EPOCH FROM s.next_at - s.at) / 3600, 4) END)::numeric(10,4) AS hours,
+       CASE WHEN s.next_kind = 'check_out' THEN 'closed'
+            WHEN s.next_kind = 'check_in' THEN 'missing_check_out'
+            ELSE 'open' END AS status
+  FROM (SELECT a.tenant_id, a.engineer_id, a.org_id, a.event_id, a.kind, a.at, a.anomaly,
+               pg_catalog.lead(a.kind) OVER w AS next_kind,
+               pg_catalog.lead(a.at) OVER w AS next_at,
+               pg_catalog.lead(a.event_id) OVER w AS next_id
+          FROM aftersales.attendance_events a
+         WHERE a.kind IN ('check_in', 'check_out')
+        WINDOW w AS (PARTITION BY a.tenant_id, a.engineer_id ORDER BY a.at, a.event_id)) s
+ WHERE s.kind = 'check_in';
+COMMENT ON VIEW aftersales.attendance_sessions IS
+  'Attendance sessions: each check-in with the check-out that closed it; status closed, missing_check_out (another check-in came first) or open (none yet: aftersales.attendance_days judges it against max_session_hours at a given time)';
+COMMENT ON COLUMN aftersales.attendance_sessions.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.attendance_sessions.engineer_id IS 'Engineer';
+COMMENT ON COLUMN aftersales.attendance_sessions.org_id IS 'The engineer''s organisation at check-in';
+COMMENT ON COLUMN aftersales.attendance_sessions.check_in_id IS 'Attendance event of the check-in';
+COMMENT ON COLUMN aftersales.attendance_sessions.check_in_at IS 'Check-in time';
+COMMENT ON COLUMN aftersales.attendance_sessions.check_in_anomaly IS 'The check-in was a location anomaly';
+COMMENT ON COLUMN aftersales.attendance_sessions.check_out_at IS 'Check-out time; NULL when missing or still open';
+COMMENT ON COLUMN aftersales.attendance_sessions.check_out_id IS 'Attendance event of the check-out';
+COMMENT ON COLUMN aftersales.attendance_sessions.hours IS 'Hours between check-in and check-out, for closed sessions';
+COMMENT ON COLUMN aftersales.attendance_sessions.status IS 'closed, missing_check_out or open';
+
+-- The interval an engineer was on duty (checked in) in each session, as of
+-- a time: closed sessions to their check-out, an open one to as_of while
+-- younger than max_session_hours; a missing check-out counts nothing (the
+-- time cannot be known; the session is flagged for the supervisor).
+CREATE FUNCTION aftersales_internal.duty_intervals(tenant bigint, as_of timestamptz)
+    RETURNS TABLE (engineer_id bigint, check_in_id bigint, check_in_at timestamptz, duty tstzrange, missing boolean,
+                   missing_at timestamptz)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT s.engineer_id, s.check_in_id, s.check_in_at,
+           CASE WHEN s.status = 'closed' AND s.check_out_at <= s.check_in_at + pg_catalog.make_interval(hours => c.max_session_hours)
+                THEN pg_catalog.tstzrange(s.check_in_at, s.check_out_at)
+                WHEN s.status = 'open' AND as_of < s.check_in_at + pg_catalog.make_interval(hours => c.max_session_hours)
+                THEN pg_catalog.tstzrange(s.check_in_at, GREATEST(s.check_in_at, as_of))
+                ELSE 'empty'::tstzrange END,
+           NOT (s.status = 'closed' AND s.check_out_at <= s.check_in_at + pg_catalog.make_interval(hours => c.max_session_hours)
+                OR s.status = 'open' AND as_of < s.check_in_at + pg_catalog.make_interval(hours => c.max_session_hours)),
+           CASE WHEN s.status = 'missing_check_out'
+                THEN LEAST(s.check_in_at + pg_catalog.make_interval(hours => c.max_session_hours),
+                           (SELECT pg_catalog.min(n.at) FROM aftersales.attendance_events n
+                             WHERE n.tenant_id = s.tenant_id AND n.engineer_id = s.engineer_id AND n.kind = 'check_in'
+                               AND (n.at, n.event_id) > (s.check_in_at, s.check_in_id)))
+                ELSE s.check_in_at + pg_catalog.make_interval(hours => c.max_session_hours) END
+      FROM aftersales.attendance_sessions s
+     CROSS JOIN aftersales_internal.dispatch_config(duty_intervals.tenant) c
+     WHERE s.tenant_id = duty_intervals.tenant AND s.check_in_at <= as_of
+$$;
+COMMENT ON FUNCTION aftersales_internal.duty_intervals(bigint, timestamptz) IS
+  'Internal: per check-in, the on-duty interval as of a time and whether its check-out is missing (and since when)';
+
+CREATE FUNCTION aftersales_internal.range_hours(r tstzmultirange) RETURNS double precision
+    AS 'MODULE_PATHNAME', 'aftersales_range_hours' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION aftersales_internal.range_hours(tstzmultirange) IS 'Internal: total length of a multirange, in hours';
+
+-- Each engineer's calendar and the zone their days are cut in: the
+-- calendar's zone, else the tenant's reporting zone.
+CREATE FUNCTION aftersales_internal.engineer_zones(tenant bigint)
+    RETURNS TABLE (engineer_id bigint, org_id bigint, cal aftersales.calendar, zone text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT e.engineer_id, e.org_id, c.calendar,
+           COALESCE(aftersales.calendar_zone(c.calendar), aftersales.reporting_zone(e.tenant_id))
+      FROM aftersales.engineers e
+      LEFT JOIN aftersales.calendars c ON c.tenant_id = e.tenant_id AND c.name = e.calendar
+     WHERE e.tenant_id = engineer_zones.tenant
+$$;
+COMMENT ON FUNCTION aftersales_internal.engineer_zones(bigint) IS
+  'Internal: each engineer''s organisation, working calendar and the zone of their days';
+
+-- The parts of a time range on each local day it touches, in a zone.
+CREATE FUNCTION aftersales_internal.split_days(r tstzrange, zone text) RETURNS TABLE (day date, part tstzrange)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT g.d::date, r * pg_catalog.tstzrange(g.d AT TIME ZONE zone, (g.d + '1 day'::interval) AT TIME ZONE zone)
+      FROM pg_catalog.generate_series(pg_catalog.date_trunc('day', pg_catalog.lower(r) AT TIME ZONE zone),
+                                      pg_catalog.date_trunc('day', pg_catalog.upper(r) AT TIME ZONE zone),
+                                      '1 day'::interval) g (d)
+     WHERE NOT pg_catalog.isempty(r)
+       AND NOT pg_catalog.isempty(r * pg_catalog.tstzrange(g.d AT TIME ZONE zone, (g.d + '1 day'::interval) AT TIME ZONE zone))
+$$;
+COMMENT ON FUNCTION aftersales_internal.split_days(tstzrange, text) IS
+  'Internal: a time range cut at the midnights of a zone: each local day it touches with the part on it';
+
+CREATE FUNCTION aftersales_internal.require_days(since date, until date, as_of timestamptz, fn text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF since IS NULL OR until IS NULL OR NOT pg_catalog.isfinite(since) OR NOT pg_catalog.isfinite(until)
+       OR until <= since OR until - since > 1000 THEN
+        RAISE EXCEPTION 'invalid day range: % to %', COALESCE(since::text, 'NULL'), COALESCE(until::text, 'NULL')
+            USING ERRCODE = '22023',
+                  DETAIL = 'Days run from since (included) to until (excluded), at most 1000 days.',
+                  HINT = pg_catalog.format('For example: SELECT * FROM aftersales.%s(''2026-03-01'', ''2026-04-01'', as_of => ''2026-04-01 00:00+08'');', fn);
+    END IF;
+    IF as_of IS NULL OR NOT pg_catalog.isfinite(as_of) THEN
+        RAISE EXCEPTION 'as_of must be a finite time, not %', COALESCE(as_of::text, 'NULL')
+            USING ERRCODE = '22008',
+                  HINT = pg_catalog.format('For example: SELECT * FROM aftersales.%s(''2026-03-01'', ''2026-04-01'', as_of => ''2026-04-01 00:00+08'');', fn);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.require_days(date, date, timestamptz, text) IS 'Internal: the error for a bad day range or as_of';
+
+CREATE FUNCTION aftersales.attendance_days(since date, until date, as_of timestamptz DEFAULT aftersales.now(),
+                                           tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS TABLE (tenant_id bigint, engineer_id bigint, org_id bigint, day date, scheduled_hours numeric,
+                   on_duty_hours numeric, first_check_in timestamptz, shift_start timestamptz,
+                   late_minutes numeric, late boolean, check_ins bigint, missing_check_outs bigint,
+                   location_anomalies bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    grace interval;
+    lo constant timestamptz := since::timestamp AT TIME ZONE 'UTC' - '2 days'::interval;
+    hi constant timestamptz := until::timestamp AT TIME ZONE 'UTC' + '2 days'::interval;
+BEGIN
+    PERFORM aftersales_internal.require_days(since, until, as_of, 'attendance_days');
+    grace := pg_catalog.make_interval(mins => (aftersales_internal.dispatch_config(tenant)).late_grace_minutes);
+    -- set-based: every fact is grouped by (engineer, local day) and joined
+    -- to the days by hash, never looked up day by day
+    RETURN QUERY
+    WITH eng AS MATERIALIZED (SELECT * FROM aftersales_internal.engineer_zones(attendance_days.tenant)),
+    days AS (
+        SELECT g.engineer_id, g.org_id, g.cal, g.zone, x.d::date AS day, x.d AT TIME ZONE g.zone AS day_start,
+               (x.d + '1 day'::interval) AT TIME ZONE g.zone AS day_end
+          FROM eng g CROSS JOIN pg_catalog.generate_series(since::timestamp, (until - 1)::timestamp, '1 day'::interval) x (d)
+    ),
+    ev AS (
+        SELECT a.engineer_id, (a.at AT TIME ZONE g.zone)::date AS day,
+               pg_catalog.min(a.at) FILTER (WHERE a.kind = 'check_in') AS first_at,
+               pg_catalog.count(*) FILTER (WHERE a.kind = 'check_in') AS n_in,
+               pg_catalog.count(*) FILTER (WHERE a.anomaly) AS n_anomalies
+          FROM aftersales.attendance_events a JOIN eng g ON g.engineer_id = a.engineer_id
+         WHERE a.tenant_id = attendance_days.tenant AND a.at >= lo AND a.at < hi AND a.at <= as_of
+         GROUP BY 1, 2
+    ),
+    duty AS MATERIALIZED (
+        SELECT u.*, g.zone FROM aftersales_internal.duty_intervals(attendance_days.tenant, as_of) u
+          JOIN eng g ON g.engineer_id = u.engineer_id
+         WHERE u.check_in_at >= lo AND u.check_in_at < hi
+    ),
+    duty_day AS (
+        SELECT u.engineer_id, p.day, pg_catalog.sum(EXTRACT(EPOCH FROM pg_catalog.upper(p.part) - pg_catalog.lower(p.part))) / 3600 AS hours
+          FROM duty u CROSS JOIN LATERAL aftersales_internal.split_days(u.duty, u.zone) p
+         GROUP BY 1, 2
+    ),
+    miss AS (
+        SELECT u.engineer_id, (u.check_in_at AT TIME ZONE u.zone)::date AS day, pg_catalog.count(*) AS n
+          FROM duty u WHERE u.missing GROUP BY 1, 2
+    )
+    SELECT attendance_days.tenant, d.engineer_id, d.org_id, d.day,
+           CASE WHEN d.cal IS NOT NULL
+                THEN pg_catalog.round(aftersales.business_minutes(d.cal, d.day_start, d.day_end) / 60, 2) END,
+           pg_catalog.round(COALESCE(dd.hours, 0), 2),
+           ev.first_at, st.shift_start,
+           CASE WHEN ev.first_at IS NOT NULL AND st.shift_start IS NOT NULL
+                THEN pg_catalog.round(GREATEST(0, EXTRACT(EPOCH FROM ev.first_at - st.shift_start) / 60), 2) END,
+           COALESCE(ev.first_at > st.shift_start + grace, false),
+           COALESCE(ev.n_in, 0), COALESCE(m.n, 0), COALESCE(ev.n_anomalies, 0)
+      FROM days d
+      LEFT JOIN ev ON ev.engineer_id = d.engineer_id AND ev.day = d.day
+      LEFT JOIN duty_day dd ON dd.engineer_id = d.engineer_id AND dd.day = d.day
+      LEFT JOIN miss m ON m.engineer_id = d.engineer_id AND m.day = d.day
+      CROSS JOIN LATERAL (SELECT CASE WHEN d.cal IS NOT NULL AND aftersales.next_business_time(d.cal, d.day_start) < d.day_end
+                                      THEN aftersales.next_business_time(d.cal, d.day_start) END AS shift_start) st
+     WHERE d.day_start <= as_of
+     ORDER BY d.engineer_id, d.day;
+END
+$$;
+COMMENT ON FUNCTION aftersales.attendance_days(date, date, timestamptz, bigint) IS
+  'Attendance per engineer and local day in [since, until) as of a time: scheduled hours (calendar), on-duty hours (checked in; an open session up to as_of, a missing check-out counts nothing), first check-in, shift start, late check-in (after the start plus late_grace_minutes), check-ins, missing check-outs, location anomalies';
+
+-- ---------------------------------------------------------------------------
+-- Dispatch alerts
+
+CREATE TABLE aftersales.dispatch_alerts (
+    tenant_id        bigint      NOT NULL DEFAULT aftersales.current_tenant()
+                                 REFERENCES aftersales.tenants,
+    alert_id         bigint      GENERATED ALWAYS AS IDENTITY,
+    kind             text        NOT NULL
+                                 CHECK (kind IN ('location_anomaly', 'late_check_in', 'missing_check_out', 'no_candidate')),
+    subject_id       bigint      NOT NULL,
+    engineer_id      bigint,
+    ticket_id        bigint,
+    org_id           bigint,
+    role             text        NOT NULL,
+    due_at           timestamptz NOT NULL,
+    raised_at        timestamptz NOT NULL,
+    detail           jsonb       NOT NULL DEFAULT '{}',
+    acknowledged_at  timestamptz,
+    acknowledged_by  text,
+    PRIMARY KEY (tenant_id, alert_id),
+    -- once: the database refuses a second alert about the same thing
+    CONSTRAINT dispatch_alerts_once UNIQUE (tenant_id, kind, subject_id),
+    FOREIGN KEY (tenant_id, engineer_id) REFERENCES aftersales.engineers (tenant_id, engineer_id),
+    FOREIGN KEY (tenant_id, ticket_id) REFERENCES aftersales.tickets (tenant_id, ticket_id),
+    FOREIGN KEY (tenant_id, org_id) REFERENCES aftersales.organisations (tenant_id, org_id),
+    CHECK ((acknowledged_at IS NULL) = (acknowledged_by IS NULL))
+);
+CREATE INDEX dispatch_alerts_unacknowledged_idx ON aftersales.dispatch_alerts (tenant_id, alert_id)
+    WHERE acknowledged_at IS NULL;
+COMMENT ON TABLE aftersales.dispatch_alerts IS
+  'Outbox of workforce and dispatch alerts, each raised once: location anomalies, late check-ins and missing check-outs (by aftersales.dispatch_sweep), tickets nobody suitable could be assigned (by auto_assign); each new row is announced by NOTIFY aftersales_alerts';
+COMMENT ON COLUMN aftersales.dispatch_alerts.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.dispatch_alerts.alert_id IS 'Alert id, increasing';
+COMMENT ON COLUMN aftersales.dispatch_alerts.kind IS 'location_anomaly, late_check_in, missing_check_out or no_candidate';
+COMMENT ON COLUMN aftersales.dispatch_alerts.subject_id IS
+  'What it is about: the attendance event (the check-in for late and missing check-outs), or the ticket for no_candidate';
+COMMENT ON COLUMN aftersales.dispatch_alerts.engineer_id IS 'Engineer concerned, for attendance alerts';
+COMMENT ON COLUMN aftersales.dispatch_alerts.ticket_id IS 'Ticket concerned, for no_candidate and on-site anomalies';
+COMMENT ON COLUMN aftersales.dispatch_alerts.org_id IS 'Organisation of the engineer or the ticket (scopes who sees it)';
+COMMENT ON COLUMN aftersales.dispatch_alerts.role IS 'Who is to be told: supervisor or service_manager';
+COMMENT ON COLUMN aftersales.dispatch_alerts.due_at IS 'When the fact arose (the check-in, the deadline of the check-out, the failed assignment)';
+COMMENT ON COLUMN aftersales.dispatch_alerts.raised_at IS 'When it was raised (the sweep''s or the call''s now)';
+COMMENT ON COLUMN aftersales.dispatch_alerts.detail IS 'Facts for the message: distances, minutes late, candidates considered';
+COMMENT ON COLUMN aftersales.dispatch_alerts.acknowledged_at IS 'When it was acknowledged; NULL while not';
+COMMENT ON COLUMN aftersales.dispatch_alerts.acknowledged_by IS 'Who acknowledged it';
+SELECT pg_catalog.pg_extension_config_dump('aftersales.dispatch_alerts', '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aftersales.dispatch_alerts', 'alert_id')::regclass, '');
+
+CREATE FUNCTION aftersales_internal.dispatch_alert(tenant bigint, kind text, subject bigint, engineer bigint, ticket bigint,
+                                                  org bigint, role text, due_at timestamptz, raised_at timestamptz,
+                                                  detail jsonb)
+    RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    aid bigint;
+BEGIN
+    INSERT INTO aftersales.dispatch_alerts AS a (tenant_id, kind, subject_id, engineer_id, ticket_id, org_id, role, due_at,
+                                                 raised_at, detail)
+    VALUES (tenant, kind, subject, engineer, ticket, org, role, due_at, raised_at, detail)
+    ON CONFLICT ON CONSTRAINT dispatch_alerts_once DO NOTHING
+    RETURNING a.alert_id INTO aid;
+    IF aid IS NOT NULL THEN
+        PERFORM pg_catalog.pg_notify('aftersales_alerts', pg_catalog.json_build_object(
+            'tenant', tenant, 'dispatch_alert', aid, 'kind', kind, 'engineer', engineer, 'ticket', ticket)::text);
+    END IF;
+    RETURN aid;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.dispatch_alert(bigint, text, bigint, bigint, bigint, bigint, text, timestamptz,
+                                                       timestamptz, jsonb) IS
+  'Internal: raises a dispatch alert once (a second one about the same subject is dropped) and announces it; returns its id or NULL';
+
+CREATE FUNCTION aftersales.acknowledge_dispatch_alert(alert bigint, at timestamptz DEFAULT aftersales.now())
+    RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant constant bigint := aftersales.current_tenant();
+    done boolean;
+BEGIN
+    IF at IS NULL OR NOT pg_catalog.isfinite(at) THEN
+        RAISE EXCEPTION 'at must be a finite time, not %', COALESCE(at::text, 'NULL')
+            USING ERRCODE = '22008', HINT = 'For example: SELECT aftersales.acknowledge_dispatch_alert(5, at => ''2026-03-02 10:00+08'');';
+    END IF;
+    UPDATE aftersales.dispatch_alerts a
+       SET acknowledged_at = COALESCE(a.acknowledged_at, acknowledge_dispatch_alert.at),
+           acknowledged_by = COALESCE(a.acknowledged_by, aftersales.actor())
+     WHERE a.tenant_id = tenant AND a.alert_id = alert
+    RETURNING a.acknowledged_at = acknowledge_dispatch_alert.at INTO done;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'dispatch alert % does not exist for tenant %', alert, tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'List them with: SELECT alert_id, kind FROM aftersales.dispatch_alerts WHERE acknowledged_at IS NULL;';
+    END IF;
+    RETURN done;
+END
+$$;
+COMMENT ON FUNCTION aftersales.acknowledge_dispatch_alert(bigint, timestamptz) IS
+  'Acknowledge a dispatch alert; true when this call acknowledged it, false when it already was';
+
+-- ---------------------------------------------------------------------------
+-- Candidates and ranking
+
+-- Open tickets an engineer holds: the capacity counts these.
+CREATE FUNCTION aftersales_internal.engineer_load(tenant bigint, engineer bigint) RETURNS integer
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.count(*)::integer FROM aftersales.tickets t
+     WHERE t.tenant_id OPERATOR(pg_catalog.=) engineer_load.tenant
+       AND t.assignee_id OPERATOR(pg_catalog.=) engineer_load.engineer
+       AND t.status OPERATOR(pg_catalog.=) ANY ('{assigned,in_progress,on_site,on_hold}'::aftersales.ticket_status[])
+$$;
+COMMENT ON FUNCTION aftersales_internal.engineer_load(bigint, bigint) IS
+  'Internal: open tickets the engineer holds (assigned, in progress, on site, on hold), counted against capacity';
+
+CREATE FUNCTION aftersales_internal.seniority_rank(seniority text) RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE seniority WHEN 'junior' THEN 0 WHEN 'regular' THEN 0.34 WHEN 'senior' THEN 0.67 WHEN 'expert' THEN 1 END::float8
+$$;
+COMMENT ON FUNCTION aftersales_internal.seniority_rank(text) IS 'Internal: seniority as a score, junior 0 to expert 1';
+
+-- An organisation and every organisation above it: the ones that cover it.
+CREATE FUNCTION aftersales_internal.org_ancestors(tenant bigint, org bigint) RETURNS TABLE (org_id bigint)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH RECURSIVE up (org_id, parent_id, depth) AS (
+        SELECT o.org_id, o.parent_id, 1 FROM aftersales.organisations o
+         WHERE o.tenant_id OPERATOR(pg_catalog.=) org_ancestors.tenant AND o.org_id OPERATOR(pg_catalog.=) org_ancestors.org
+        UNION ALL
+        SELECT o.org_id, o.parent_id, up.depth OPERATOR(pg_catalog.+) 1 FROM up
+          JOIN aftersales.organisations o ON o.tenant_id OPERATOR(pg_catalog.=) org_ancestors.tenant
+                                         AND o.org_id OPERATOR(pg_catalog.=) up.parent_id
+         WHERE up.depth OPERATOR(pg_catalog.<) 16
+    )
+    SELECT up.org_id FROM up
+$$;
+COMMENT ON FUNCTION aftersales_internal.org_ancestors(bigint, bigint) IS
+  'Internal: an organisation and its ancestors (the organisations that cover it), bounded at 16 levels';
+
+-- The ranking, set-based over the tenant's active engineers.  Hard
+-- filters (a candidate must pass all): active and available (on_duty), every
+-- required skill, senior or expert for complex or R&D-tier problems, below
+-- capacity, and on shift now or within the arrival window.  Each criterion
+-- then scores 0 to 1; the total is their weighted mean.
+CREATE FUNCTION aftersales_internal.rank_engineers(tenant bigint, ticket bigint, now timestamptz, n integer)
+    RETURNS TABLE (rank integer, engineer_id bigint, engineer_name text, total_score numeric,
+                   skills_score numeric, coverage_score numeric, on_duty_score numeric, load_score numeric,
+                   distance_score numeric, tier_score numeric, continuity_score numeric,
+                   load integer, capacity integer, distance_km numeric, on_shift boolean, reasons text,
+                   candidates integer)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH cfg AS (SELECT * FROM aftersales_internal.dispatch_config(rank_engineers.tenant)),
+tk AS (
+    SELECT t.ticket_id, t.unit_id, t.customer_id, t.tier AS ticket_tier, COALESCE(t.org_id, c.org_id) AS org_id,
+           c.region::text AS region, c.tier AS customer_tier, c.latitude, c.longitude,
+           p.required_skills, p.complex OR t.tier = 'rnd' AS needs_senior,
+           COALESCE((SELECT pg_catalog.array_agg(a.org_id) FROM aftersales_internal.org_ancestors(t.tenant_id, COALESCE(t.org_id, c.org_id)) a),
+                    '{}') AS covering_orgs
+      FROM aftersales.tickets t
+      JOIN aftersales.customers c ON c.tenant_id = t.tenant_id AND c.customer_id = t.customer_id
+      JOIN aftersales.problem_types p ON p.tenant_id = t.tenant_id AND p.problem_type_id = t.problem_type_id
+     WHERE t.tenant_id = rank_engineers.tenant AND t.ticket_id = rank_engineers.ticket
+),
+loads AS (
+    SELECT t.assignee_id, pg_catalog.count(*)::integer AS n
+      FROM aftersales.tickets t
+     WHERE t.tenant_id = rank_engineers.tenant AND t.assignee_id IS NOT NULL
+       AND t.status = ANY ('{assigned,in_progress,on_site,on_hold}'::aftersales.ticket_status[])
+     GROUP BY t.assignee_id
+),
+served AS (
+    SELECT DISTINCT ON (ev.engineer) ev.engineer, ev.same_unit
+      FROM (SELECT (e.payload ->> 'assignee')::bigint AS engineer, x.unit_id IS NOT NULL AND x.unit_id = tk.unit_id AS same_unit
+              FROM tk
+              JOIN aftersales.tickets x ON x.tenant_id = rank_engineers.tenant AND x.customer_id = tk.customer_id
+                                      AND x.ticket_id <> tk.ticket_id AND x.resolved_at IS NOT NULL
+              JOIN aftersales.ticket_events e ON e.tenant_id = x.tenant_id AND e.ticket_id = x.ticket_id
+                                              AND e.payload ? 'assignee') ev
+     ORDER BY ev.engineer, ev.same_unit DESC
+),
+cand AS (
+    SELECT e.engineer_id, e.name, e.capacity, e.seniority, e.region::text AS region, e.org_id,
+           COALESCE(l.n, 0) AS load,
+           cal.calendar AS cal,
+           pos.latitude AS plat, pos.longitude AS plon,
+           o.latitude AS olat, o.longitude AS olon,
+           s.same_unit
+      FROM aftersales.engineers e
+      JOIN tk ON true
+      LEFT JOIN loads l ON l.assignee_id = e.engineer_id
+      LEFT JOIN aftersales.calendars cal ON cal.tenant_id = e.tenant_id AND cal.name = e.calendar
+      LEFT JOIN aftersales.organisations o ON o.tenant_id = e.tenant_id AND o.org_id = e.org_id
+      LEFT JOIN served s ON s.engineer = e.engineer_id
+      LEFT JOIN LATERAL (SELECT a.latitude, a.longitude FROM aftersales.attendance_events a
+                          WHERE a.tenant_id = e.tenant_id AND a.engineer_id = e.engineer_id AND a.at <= rank_engineers.now
+                            AND a.at > rank_engineers.now - pg_catalog.make_interval(hours => (SELECT c.position_max_age_hours FROM cfg c))
+                          ORDER BY a.at DESC LIMIT 1) pos ON true
+     WHERE e.tenant_id = rank_engineers.tenant AND e.active AND e.on_duty
+       AND e.skills @> tk.required_skills
+       AND (NOT tk.needs_senior OR e.seniority IN ('senior', 'expert'))
+       AND COALESCE(l.n, 0) < e.capacity
+),
+timed AS (
+    SELECT c.*,
+           CASE WHEN c.cal IS NULL OR aftersales.is_business_time(c.cal, rank_engineers.now) THEN 0::float8
+                ELSE pg_catalog.date_part('epoch', aftersales.next_business_time(c.cal, rank_engineers.now) - rank_engineers.now) / 60
+           END AS wait_minutes,
+           CASE WHEN tk.latitude IS NULL THEN NULL
+                WHEN c.plat IS NOT NULL THEN aftersales.distance_km(c.plat, c.plon, tk.latitude, tk.longitude)
+                WHEN c.olat IS NOT NULL THEN aftersales.distance_km(c.olat, c.olon, tk.latitude, tk.longitude)
+           END AS km
+      FROM cand c, tk
+),
+scored AS (
+    -- float8 inside, rounded once for the n rows returned
+    SELECT t.engineer_id, t.name, t.load, t.capacity, t.wait_minutes, t.km,
+           CASE WHEN tk.needs_senior THEN aftersales_internal.seniority_rank(t.seniority) ELSE 1 END AS s_skills,
+           CASE WHEN t.org_id = ANY (tk.covering_orgs) THEN 1 WHEN t.region = tk.region THEN 0.5 ELSE 0 END::float8 AS s_coverage,
+           CASE WHEN t.wait_minutes = 0 THEN 1
+                ELSE GREATEST(0, 1 - t.wait_minutes / GREATEST(c.arrival_window_minutes, 1)) END AS s_on_duty,
+           1 - t.load::float8 / t.capacity AS s_load,
+           aftersales_internal.distance_score(t.km, c.max_distance_km::float8) AS s_distance,
+           CASE tk.customer_tier WHEN 'key' THEN aftersales_internal.seniority_rank(t.seniority)
+                                 WHEN 'major' THEN (1 + aftersales_internal.seniority_rank(t.seniority)) / 2
+                                 ELSE 1 END AS s_tier,
+           CASE WHEN t.same_unit THEN 1 WHEN t.same_unit IS NOT NULL THEN 0.5 ELSE 0 END::float8 AS s_continuity,
+           tk.customer_tier, tk.needs_senior, t.seniority,
+           c.weight_skills::float8 AS w1, c.weight_coverage::float8 AS w2, c.weight_on_duty::float8 AS w3,
+           c.weight_load::float8 AS w4, c.weight_distance::float8 AS w5, c.weight_tier::float8 AS w6,
+           c.weight_continuity::float8 AS w7
+      FROM timed t, tk, cfg c
+     WHERE t.wait_minutes <= c.arrival_window_minutes
+),
+ranked AS (
+    SELECT s.*,
+           pg_catalog.round(((s.w1 * s.s_skills + s.w2 * s.s_coverage + s.w3 * s.s_on_duty + s.w4 * s.s_load
+                              + s.w5 * s.s_distance + s.w6 * s.s_tier + s.w7 * s.s_continuity)
+                             / (s.w1 + s.w2 + s.w3 + s.w4 + s.w5 + s.w6 + s.w7))::numeric, 4) AS total,
+           (pg_catalog.count(*) OVER ())::integer AS candidates
+      FROM scored s
+     ORDER BY total DESC, s.engineer_id
+     LIMIT rank_engineers.n
+)
+SELECT (pg_catalog.row_number() OVER (ORDER BY x.total DESC, x.engineer_id))::integer, x.engineer_id, x.name, x.total,
+       pg_catalog.round(x.s_skills::numeric, 4), pg_catalog.round(x.s_coverage::numeric, 4),
+       pg_catalog.round(x.s_on_duty::numeric, 4), pg_catalog.round(x.s_load::numeric, 4),
+       pg_catalog.round(x.s_distance::numeric, 4), pg_catalog.round(x.s_tier::numeric, 4),
+       pg_catalog.round(x.s_continuity::numeric, 4),
+       x.load, x.capacity, pg_catalog.round(x.km::numeric, 1), x.wait_minutes = 0,
+       pg_catalog.concat_ws('; ',
+           CASE WHEN x.needs_senior THEN 'complex problem: ' || x.seniority ELSE 'skills match' END,
+           CASE x.s_coverage WHEN 1 THEN 'covers the customer''s organisation' WHEN 0.5 THEN 'same region' ELSE 'outside the customer''s region' END,
+           CASE WHEN x.wait_minutes = 0 THEN 'on shift' ELSE pg_catalog.format('shift starts in %s min', pg_catalog.round(x.wait_minutes::numeric)) END,
+           pg_catalog.format('load %s/%s', x.load, x.capacity),
+           CASE WHEN x.km IS NULL THEN 'distance unknown' ELSE pg_catalog.format('%s km away', pg_catalog.round(x.km::numeric, 1)) END,
+           CASE WHEN x.customer_tier <> 'standard' THEN pg_catalog.format('%s customer, %s engineer', x.customer_tier, x.seniority) END,
+           CASE x.s_continuity WHEN 1 THEN 'serviced this unit before' WHEN 0.5 THEN 'serviced this customer before' END),
+       x.candidates
+  FROM ranked x
+ ORDER BY x.total DESC, x.engineer_id
+$$;
+COMMENT ON FUNCTION aftersales_internal.rank_engineers(bigint, bigint, timestamptz, integer) IS
+  'Internal: the n best candidate engineers for a ticket at a time, with a score per criterion, the reasons in words and how many candidates passed the filters';
+
+CREATE FUNCTION aftersales_internal.require_ticket(ticket bigint, tenant bigint, fn text) RETURNS aftersales.tickets
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t aftersales.tickets;
+BEGIN
+    IF ticket IS NULL THEN
+        RAISE EXCEPTION 'ticket must not be null'
+            USING ERRCODE = '22004', HINT = pg_catalog.format('Name the ticket, for example: SELECT * FROM aftersales.%s(42);', fn);
+    END IF;
+    SELECT * INTO t FROM aftersales.tickets x WHERE x.tenant_id = tenant AND x.ticket_id = ticket;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'ticket % does not exist for tenant %', ticket, tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the tickets with: SELECT ticket_id, status FROM aftersales.tickets WHERE tenant_id = aftersales.current_tenant();';
+    END IF;
+    RETURN t;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.require_ticket(bigint, bigint, text) IS 'Internal: the ticket, or the error for a NULL or unknown one';
+
+CREATE FUNCTION aftersales.suggest_engineers(ticket bigint, n integer DEFAULT 5, now timestamptz DEFAULT aftersales.now())
+    RETURNS TABLE (rank integer, engineer_id bigint, engineer_name text, total_score numeric,
+                   skills_score numeric, coverage_score numeric, on_duty_score numeric, load_score numeric,
+                   distance_score numeric, tier_score numeric, continuity_score numeric,
+                   load integer, capacity integer, distance_km numeric, on_shift boolean, reasons text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant constant bigint := aftersales.current_tenant();
+BEGIN
+    PERFORM aftersales_internal.require_ticket(ticket, tenant, 'suggest_engineers');
+    IF n IS NULL OR n < 1 OR n > 1000 THEN
+        RAISE EXCEPTION 'invalid number of candidates: %', COALESCE(n::text, 'NULL')
+            USING ERRCODE = '22023', HINT = 'Ask for 1 to 1000, for example: SELECT * FROM aftersales.suggest_engineers(42, 5);';
+    END IF;
+    IF now IS NULL OR NOT pg_catalog.isfinite(now) THEN
+        RAISE EXCEPTION 'now must be a finite time, not %', COALESCE(now::text, 'NULL')
+            USING ERRCODE = '22008', HINT = 'For example: SELECT * FROM aftersales.suggest_engineers(42, 5, now => ''2026-03-02 10:00+08'');';
+    END IF;
+    RETURN QUERY
+    SELECT k.rank, k.engineer_id, k.engineer_name, k.total_score, k.skills_score, k.coverage_score, k.on_duty_score,
+           k.load_score, k.distance_score, k.tier_score, k.continuity_score, k.load, k.capacity, k.distance_km,
+           k.on_shift, k.reasons
+      FROM aftersales_internal.rank_engineers(tenant, ticket, now, n) k;
+END
+$$;
+COMMENT ON FUNCTION aftersales.suggest_engineers(bigint, integer, timestamptz) IS
+  'The n best candidate engineers for a ticket at a time, ranked, with a score (0 to 1) per criterion (skills and seniority, coverage, on duty, load against capacity, distance, customer tier, continuity), the weighted total and the reasons in words';
+
+-- ---------------------------------------------------------------------------
+-- Automatic assignment
+
+CREATE TABLE aftersales.assignment_decisions (
+    tenant_id     bigint        NOT NULL DEFAULT aftersales.current_tenant()
+                                REFERENCES aftersales.tenants,
+    decision_id   bigint        GENERATED ALWAYS AS IDENTITY,
+    ticket_id     bigint        NOT NULL,
+    decided_at    timestamptz   NOT NULL,
+    mode          text          NOT NULL CHECK (mode IN ('call', 'entry', 'sweep')),
+    outcome       text          NOT NULL CHECK (outcome IN ('assigned', 'locked', 'no_candidate')),
+    engineer_id   bigint,
+    total_score   numeric(6,4),
+    candidates    integer       NOT NULL,
+    ranking       jsonb         NOT NULL DEFAULT '[]',
+    actor         text          NOT NULL,
+    PRIMARY KEY (tenant_id, decision_id),
+    FOREIGN KEY (tenant_id, ticket_id) REFERENCES aftersales.tickets (tenant_id, ticket_id),
+    FOREIGN KEY (tenant_id, engineer_id) REFERENCES aftersales.engineers (tenant_id, engineer_id),
+    CHECK ((outcome = 'no_candidate') = (engineer_id IS NULL))
+);
+CREATE INDEX assignment_decisions_ticket_idx ON aftersales.assignment_decisions (tenant_id, ticket_id);
+COMMENT ON TABLE aftersales.assignment_decisions IS
+  'Every automatic assignment: the ticket, the engineer chosen (or none), the score and the ranking it was chosen from, so the reasons can be shown later';
+COMMENT ON COLUMN aftersales.assignment_decisions.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.assignment_decisions.decision_id IS 'Decision id';
+COMMENT ON COLUMN aftersales.assignment_decisions.ticket_id IS 'Ticket';
+COMMENT ON COLUMN aftersales.assignment_decisions.decided_at IS 'When (the now of the call)';
+COMMENT ON COLUMN aftersales.assignment_decisions.mode IS 'call (auto_assign), entry (assignment at entry) or sweep (dispatch_sweep)';
+COMMENT ON COLUMN aftersales.assignment_decisions.outcome IS
+  'assigned; locked (the closed loop locked the ticket instead: its requested date had passed); no_candidate';
+COMMENT ON COLUMN aftersales.assignment_decisions.engineer_id IS 'Engineer chosen';
+COMMENT ON COLUMN aftersales.assignment_decisions.total_score IS 'Weighted total score of the engineer chosen';
+COMMENT ON COLUMN aftersales.assignment_decisions.candidates IS 'Candidates that passed the filters';
+COMMENT ON COLUMN aftersales.assignment_decisions.ranking IS 'The top candidates with their scores per criterion and reasons';
+COMMENT ON COLUMN aftersales.assignment_decisions.actor IS 'Who (or which job) asked';
+SELECT pg_catalog.pg_extension_config_dump('aftersales.assignment_decisions', '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aftersales.assignment_decisions', 'decision_id')::regclass, '');
+
+-- One ticket: see the lock order at the top of this file.  skip_locked
+-- (the sweep's batches): a ticket or an engineer another session holds is
+-- left alone, and a ticket whose only free candidates were held elsewhere
+-- is deferred to the next sweep (no decision, no alert); else this call
+-- waits for them.  outcome: assigned, locked (the closed loop locked the
+-- ticket instead), no_candidate, skipped (held elsewhere, or no longer
+-- awaiting assignment) or deferred.
+CREATE FUNCTION aftersales_internal.auto_assign(tenant bigint, ticket bigint, now timestamptz, mode text, skip_locked boolean,
+                                               OUT engineer_id bigint, OUT outcome text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t aftersales.tickets;
+    r record;
+    ranking jsonb;
+    n_cand integer := 0;
+    chosen bigint;
+    chosen_score numeric;
+    locked_eng bigint;
+    skipped boolean := false;
+    status aftersales.ticket_status;
+BEGIN
+    IF skip_locked THEN
+        SELECT * INTO t FROM aftersales.tickets x WHERE x.tenant_id = tenant AND x.ticket_id = ticket
+           FOR NO KEY UPDATE SKIP LOCKED;
+        IF NOT FOUND THEN
+            outcome := 'skipped';
+            RETURN;
+        END IF;
+    ELSE
+        SELECT * INTO t FROM aftersales.tickets x WHERE x.tenant_id = tenant AND x.ticket_id = ticket FOR NO KEY UPDATE;
+    END IF;
+    -- re-read under the lock: another dispatcher may have assigned it
+    IF t.status <> 'new' THEN
+        IF skip_locked OR mode = 'entry' THEN
+            outcome := 'skipped';
+            RETURN;
+        END IF;
+        RAISE EXCEPTION 'ticket % is %, not awaiting assignment', ticket, t.status
+            USING ERRCODE = '55000',
+                  HINT = 'Only tickets in state new are assigned automatically; reassign others with aftersales.reassign_ticket().';
+    END IF;
+    -- the ten best first; the whole list only when none of them can take it
+    FOR pass IN 1 .. 2 LOOP
+        SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(k) - 'candidates' ORDER BY k.rank), pg_catalog.max(k.candidates)
+          INTO ranking, n_cand
+          FROM aftersales_internal.rank_engineers(tenant, ticket, now, CASE pass WHEN 1 THEN 10 ELSE 1000 END) k;
+        n_cand := COALESCE(n_cand, 0);
+        -- the best candidate still below capacity once held (a fresh
+        -- snapshot per statement: READ COMMITTED sees what the previous
+        -- holder committed)
+        FOR r IN SELECT (x ->> 'engineer_id')::bigint AS engineer_id, (x ->> 'total_score')::numeric AS total_score
+                   FROM pg_catalog.jsonb_array_elements(COALESCE(ranking, '[]')) x LOOP
+            locked_eng := NULL;
+            IF skip_locked THEN
+                SELECT e.engineer_id INTO locked_eng FROM aftersales.engineers e
+                 WHERE e.tenant_id = tenant AND e.engineer_id = r.engineer_id AND e.active
+                   FOR NO KEY UPDATE SKIP LOCKED;
+                IF locked_eng IS NULL THEN
+                    skipped := true;
+                    CONTINUE;
+                END IF;
+            ELSE
+                SELECT e.engineer_id INTO locked_eng FROM aftersales.engineers e
+                 WHERE e.tenant_id = tenant AND e.engineer_id = r.engineer_id AND e.active
+                   FOR NO KEY UPDATE;
+                CONTINUE WHEN locked_eng IS NULL;
+            END IF;
+            IF aftersales_internal.engineer_load(tenant, r.engineer_id)
+               < (SELECT e.capacity FROM aftersales.engineers e WHERE e.tenant_id = tenant AND e.engineer_id = r.engineer_id) THEN
+                chosen := r.engineer_id;
+                chosen_score := r.total_score;
+                EXIT;
+            END IF;
+        END LOOP;
+        EXIT WHEN chosen IS NOT NULL OR n_cand <= 10;
+    END LOOP;
+    IF chosen IS NULL AND skipped THEN
+        outcome := 'deferred';
+        RETURN;
+    END IF;
+    IF chosen IS NULL THEN
+        INSERT INTO aftersales.assignment_decisions (tenant_id, ticket_id, decided_at, mode, outcome, candidates, ranking, actor)
+        VALUES (tenant, ticket, now, mode, 'no_candidate', n_cand, COALESCE(ranking, '[]'), aftersales.actor());
+        PERFORM aftersales_internal.dispatch_alert(tenant, 'no_candidate', ticket, NULL, ticket,
+                    (SELECT COALESCE(t.org_id, c.org_id) FROM aftersales.customers c
+                      WHERE c.tenant_id = tenant AND c.customer_id = t.customer_id),
+                    'service_manager', now, now,
+                    pg_catalog.jsonb_build_object('candidates', n_cand, 'priority', t.priority, 'mode', mode));
+        outcome := 'no_candidate';
+        RETURN;
+    END IF;
+    status := aftersales_internal.ticket_event(ticket, 'assign', aftersales.actor(), now,
+                  pg_catalog.format('automatic assignment (score %s)', chosen_score), assignee => chosen);
+    outcome := CASE WHEN status = 'assigned' THEN 'assigned' ELSE 'locked' END;
+    INSERT INTO aftersales.assignment_decisions (tenant_id, ticket_id, decided_at, mode, outcome, engineer_id, total_score,
+                                                 candidates, ranking, actor)
+    VALUES (tenant, ticket, now, mode, outcome, chosen, chosen_score, n_cand,
+            COALESCE((SELECT pg_catalog.jsonb_agg(x) FROM pg_catalog.jsonb_array_elements(ranking) WITH ORDINALITY AS a (x, i)
+                       WHERE a.i <= 5), '[]'),
+            aftersales.actor());
+    IF outcome = 'assigned' THEN
+        engineer_id := chosen;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.auto_assign(bigint, bigint, timestamptz, text, boolean) IS
+  'Internal: assigns the best candidate engineer to a ticket awaiting assignment (event assign), records the decision; no candidate: an alert to the service manager';
+
+CREATE FUNCTION aftersales.auto_assign(ticket bigint, now timestamptz DEFAULT aftersales.now())
+    RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant constant bigint := aftersales.current_tenant();
+BEGIN
+    PERFORM aftersales_internal.require_ticket(ticket, tenant, 'auto_assign');
+    IF now IS NULL OR NOT pg_catalog.isfinite(now) THEN
+        RAISE EXCEPTION 'now must be a finite time, not %', COALESCE(now::text, 'NULL')
+            USING ERRCODE = '22008', HINT = 'For example: SELECT aftersales.auto_assign(42, now => ''2026-03-02 10:00+08'');';
+    END IF;
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'aftersales.auto_assign() must run at READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+            USING ERRCODE = '25000',
+                  DETAIL = 'It counts an engineer''s open tickets again once it holds the engineer, in a fresh snapshot.',
+                  HINT = 'Call it in a READ COMMITTED transaction (the default).';
+    END IF;
+    RETURN (aftersales_internal.auto_assign(tenant, ticket, now, 'call', false)).engineer_id;
+END
+$$;
+COMMENT ON FUNCTION aftersales.auto_assign(bigint, timestamptz) IS
+  'Assign the best candidate engineer (aftersales.suggest_engineers) to a ticket awaiting assignment, through the closed loop (event assign); returns the engineer, or NULL when nobody suitable is free (then the service manager gets a dispatch alert); never exceeds an engineer''s capacity, even with concurrent dispatchers';
+
+-- Assignment at entry, for tenants that switched it on: after the entry
+-- statement's own trigger (tickets_entered, which writes the open events),
+-- hence the name.
+CREATE FUNCTION aftersales_internal.dispatch_at_entry() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+BEGIN
+    -- the common case, no tenant assigning at entry: one probe of the
+    -- settings, nothing else evaluated
+    FOR r IN SELECT n.tenant_id, n.ticket_id, n.opened_at FROM new_tickets n
+              WHERE n.status = 'new'
+                AND EXISTS (SELECT FROM aftersales.dispatch_settings s
+                             WHERE s.tenant_id = n.tenant_id AND s.assign_at_entry)
+              ORDER BY n.tenant_id, n.ticket_id LOOP
+        PERFORM aftersales_internal.auto_assign(r.tenant_id, r.ticket_id, r.opened_at, 'entry', false);
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.dispatch_at_entry() IS
+  'Trigger, after each INSERT statement on tickets: assigns the new tickets automatically for tenants with assign_at_entry, at their entry time';
+CREATE TRIGGER zz_dispatch_at_entry
+    AFTER INSERT ON aftersales.tickets
+    REFERENCING NEW TABLE AS new_tickets
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.dispatch_at_entry();
+
+-- A tenant that forbids assigning engineers off shift: every change of
+-- assignee (manual or automatic) is judged at its time (assigned_at, set by
+-- the closed loop's guard).  An error rolls the whole statement back.
+CREATE FUNCTION aftersales_internal.dispatch_shift_check() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cal aftersales.calendar;
+BEGIN
+    IF NOT EXISTS (SELECT FROM aftersales.dispatch_settings s WHERE s.tenant_id = NEW.tenant_id AND s.forbid_off_shift) THEN
+        RETURN NULL;
+    END IF;
+    cal := aftersales_internal.engineer_calendar(NEW.tenant_id, NEW.assignee_id);
+    IF cal IS NOT NULL AND NOT aftersales.is_business_time(cal, NEW.assigned_at) THEN
+        RAISE EXCEPTION 'engineer % is off shift at %', NEW.assignee_id, NEW.assigned_at
+            USING ERRCODE = '55000',
+                  DETAIL = pg_catalog.format('Tenant %s forbids assigning engineers outside their working calendar; the next shift starts at %s.',
+                                             NEW.tenant_id, aftersales.next_business_time(cal, NEW.assigned_at)),
+                  HINT = 'Choose an engineer on shift: SELECT * FROM aftersales.suggest_engineers(42);';
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.dispatch_shift_check() IS
+  'Trigger: refuses a new assignee outside their shift when the tenant''s dispatch settings forbid it';
+CREATE TRIGGER dispatch_shift_check
+    AFTER UPDATE ON aftersales.tickets
+    FOR EACH ROW WHEN (NEW.assignee_id IS NOT NULL AND NEW.assignee_id IS DISTINCT FROM OLD.assignee_id)
+    EXECUTE FUNCTION aftersales_internal.dispatch_shift_check();
+
+-- ---------------------------------------------------------------------------
+-- The dispatch sweep
+
+-- Tickets still awaiting assignment assign_after_minutes after entry, for
+-- the tenants that set it; a batch, oldest first, skipping tickets another
+-- session holds.
+CREATE FUNCTION aftersales.auto_assign_pending(now timestamptz DEFAULT aftersales.now(), batch integer DEFAULT 100,
+                                               tenant bigint DEFAULT NULL)
+    RETURNS TABLE (assigned integer, unassigned integer, deferred integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+    o text;
+    a integer := 0;
+    u integer := 0;
+    d integer := 0;
+BEGIN
+    IF now IS NULL OR NOT pg_catalog.isfinite(now) THEN
+        RAISE EXCEPTION 'now must be a finite time, not %', COALESCE(now::text, 'NULL')
+            USING ERRCODE = '22008', HINT = 'For example: SELECT * FROM aftersales.auto_assign_pending(now => ''2026-03-02 10:00+08'');';
+    END IF;
+    IF batch IS NULL OR batch < 1 OR batch > 100000 THEN
+        RAISE EXCEPTION 'invalid batch: %', COALESCE(batch::text, 'NULL')
+            USING ERRCODE = '22023', HINT = 'A batch is 1 to 100000 tickets, for example: SELECT * FROM aftersales.auto_assign_pending(batch => 100);';
+    END IF;
+    FOR r IN SELECT t.tenant_id, t.ticket_id
+               FROM aftersales.dispatch_settings s
+               JOIN aftersales.tickets t ON t.tenant_id = s.tenant_id
+              WHERE s.assign_after_minutes IS NOT NULL
+                AND (auto_assign_pending.tenant IS NULL OR s.tenant_id = auto_assign_pending.tenant)
+                AND t.status = 'new'
+                AND t.opened_at <= now - pg_catalog.make_interval(mins => s.assign_after_minutes)
+                AND NOT EXISTS (SELECT FROM aftersales.assignment_decisions d
+                                 WHERE d.tenant_id = t.tenant_id AND d.ticket_id = t.ticket_id
+                                   AND d.outcome = 'no_candidate' AND d.decided_at > now - '15 minutes'::interval)
+              ORDER BY t.opened_at, t.tenant_id, t.ticket_id
+              LIMIT batch LOOP
+        o := (aftersales_internal.auto_assign(r.tenant_id, r.ticket_id, now, 'sweep', true)).outcome;
+        IF o = 'assigned' THEN
+            a := a + 1;
+        ELSIF o IN ('no_candidate', 'locked') THEN
+            u := u + 1;
+        ELSE
+            d := d + 1;
+        END IF;
+    END LOOP;
+    assigned := a;
+    unassigned := u;
+    deferred := d;
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION aftersales.auto_assign_pending(timestamptz, integer, bigint) IS
+  'Assigns automatically the tickets still awaiting assignment assign_after_minutes after entry (tenants with that setting), oldest first, at most batch; a ticket with no candidate is tried again 15 minutes later; returns how many were assigned, found nobody suitable (or were locked by the closed loop), and were left to the next sweep (held by another session)';
+
+CREATE FUNCTION aftersales.dispatch_sweep(now timestamptz DEFAULT aftersales.now(), batch integer DEFAULT 100,
+                                          tenant bigint DEFAULT NULL)
+    RETURNS TABLE (assigned integer, unassigned integer, deferred integer, location_anomalies integer,
+                   late_check_ins integer, missing_check_outs integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t record;
+    n integer;
+BEGIN
+    SELECT p.assigned, p.unassigned, p.deferred INTO assigned, unassigned, deferred
+      FROM aftersales.auto_assign_pending(now, batch, tenant) p;
+    location_anomalies := 0;
+    late_check_ins := 0;
+    missing_check_outs := 0;
+    FOR t IN SELECT tn.tenant_id FROM aftersales.tenants tn
+              WHERE dispatch_sweep.tenant IS NULL OR tn.tenant_id = dispatch_sweep.tenant ORDER BY 1 LOOP
+        -- location anomalies of the last two days not yet announced
+        SELECT pg_catalog.count(aftersales_internal.dispatch_alert(t.tenant_id, 'location_anomaly', a.event_id, a.engineer_id,
+                   a.ticket_id, a.org_id, 'supervisor', a.at, now,
+                   pg_catalog.jsonb_build_object('kind', a.kind, 'reference', a.reference, 'distance_km', a.reference_km,
+                                                 'latitude', a.latitude, 'longitude', a.longitude)))
+          INTO n
+          FROM aftersales.attendance_events a
+         WHERE a.tenant_id = t.tenant_id AND a.anomaly AND a.at <= now AND a.at > now - '2 days'::interval
+           AND NOT EXISTS (SELECT FROM aftersales.dispatch_alerts x
+                            WHERE x.tenant_id = a.tenant_id AND x.kind = 'location_anomaly' AND x.subject_id = a.event_id);
+        location_anomalies := location_anomalies + n;
+        -- late first check-ins of yesterday and today
+        SELECT pg_catalog.count(aftersales_internal.dispatch_alert(t.tenant_id, 'late_check_in', a.event_id, d.engineer_id,
+                   NULL, d.org_id, 'supervisor', d.shift_start, now,
+                   pg_catalog.jsonb_build_object('day', d.day, 'shift_start', d.shift_start, 'check_in', d.first_check_in,
+                                                 'late_minutes', d.late_minutes)))
+          INTO n
+          FROM aftersales.attendance_days((now - '1 day'::interval)::date, (now + '1 day'::interval)::date + 1, now, t.tenant_id) d
+          JOIN aftersales.attendance_events a ON a.tenant_id = t.tenant_id AND a.engineer_id = d.engineer_id
+                                             AND a.kind = 'check_in' AND a.at = d.first_check_in
+         WHERE d.late
+           AND NOT EXISTS (SELECT FROM aftersales.dispatch_alerts x
+                            WHERE x.tenant_id = t.tenant_id AND x.kind = 'late_check_in' AND x.subject_id = a.event_id);
+        late_check_ins := late_check_ins + n;
+        -- missing check-outs, once their deadline has passed
+        SELECT pg_catalog.count(aftersales_internal.dispatch_alert(t.tenant_id, 'missing_check_out', u.check_in_id, u.engineer_id,
+                   NULL, e.org_id, 'supervisor', u.missing_at, now,
+                   pg_catalog.jsonb_build_object('check_in', u.check_in_at)))
+          INTO n
+          FROM aftersales_internal.duty_intervals(t.tenant_id, now) u
+          JOIN aftersales.engineers e ON e.tenant_id = t.tenant_id AND e.engineer_id = u.engineer_id
+         WHERE u.missing AND u.check_in_at > now - '7 days'::interval
+           AND NOT EXISTS (SELECT FROM aftersales.dispatch_alerts x
+                            WHERE x.tenant_id = t.tenant_id AND x.kind = 'missing_check_out' AND x.subject_id = u.check_in_id);
+        missing_check_outs := missing_check_outs + n;
+    END LOOP;
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION aftersales.dispatch_sweep(timestamptz, integer, bigint) IS
+  'The dispatch sweep, beside aftersales.sweep (schedule both): assigns tickets left unassigned too long (auto_assign_pending), then raises each location anomaly, late check-in and missing check-out once as a dispatch alert; returns the counts';
+
+-- ---------------------------------------------------------------------------
+-- Rights
+
+-- The sweep's login assigns (auto_assign_pending) besides locking.
+INSERT INTO aftersales.event_rights (kind, event, own_tickets_only) VALUES ('sweep', 'assign', false);
+
+-- Reading: as for the rest of the schema (80_access.sql), but analysts see
+-- attendance without positions and no dispatch alerts (they name people).
+GRANT SELECT ON aftersales.dispatch_settings, aftersales.attendance_events, aftersales.attendance_sessions,
+    aftersales.dispatch_alerts, aftersales.assignment_decisions
+    TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer, aftersales_auditor;
+GRANT SELECT ON aftersales.dispatch_settings, aftersales.attendance_sessions, aftersales.assignment_decisions
+    TO aftersales_analyst;
+GRANT SELECT (tenant_id, event_id, engineer_id, org_id, kind, at, ticket_id, reference, reference_km, anomaly, recorded_at)
+    ON aftersales.attendance_events TO aftersales_analyst;
+-- Writing: attendance by engineers (their own, checked by the API) and
+-- managers; decisions and alerts by whoever assigns; settings by admins.
+GRANT INSERT ON aftersales.attendance_events TO aftersales_admin, aftersales_manager, aftersales_engineer;
+GRANT INSERT ON aftersales.assignment_decisions, aftersales.dispatch_alerts
+    TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_sweep;
+GRANT UPDATE (acknowledged_at, acknowledged_by) ON aftersales.dispatch_alerts TO aftersales_admin, aftersales_manager;
+GRANT INSERT, UPDATE, DELETE ON aftersales.dispatch_settings TO aftersales_admin;
+-- Holding an engineer's row while deciding (FOR NO KEY UPDATE) needs an
+-- UPDATE privilege on one of its columns: on_duty, the availability flag
+-- the dispatchers and the engineers themselves set anyway.
+GRANT UPDATE (on_duty) ON aftersales.engineers
+    TO aftersales_manager, aftersales_agent, aftersales_engineer, aftersales_sweep;
+-- The dispatch sweep reads what the ranking and the attendance facts read.
+GRANT SELECT ON aftersales.dispatch_settings, aftersales.attendance_events, aftersales.attendance_sessions,
+    aftersales.dispatch_alerts, aftersales.assignment_decisions, aftersales.engineers, aftersales.organisations,
+    aftersales.problem_types, aftersales.ticket_events, aftersales.reporting_zones
+    TO aftersales_sweep;
+GRANT EXECUTE ON FUNCTION aftersales.dispatch_sweep(timestamptz, integer, bigint),
+    aftersales.auto_assign_pending(timestamptz, integer, bigint) TO aftersales_sweep;
+REVOKE ALL ON FUNCTION aftersales.dispatch_sweep(timestamptz, integer, bigint),
+    aftersales.auto_assign_pending(timestamptz, integer, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aftersales.dispatch_sweep(timestamptz, integer, bigint),
+    aftersales.auto_assign_pending(timestamptz, integer, bigint) TO aftersales_admin, aftersales_manager;
+
+-- aftersales install script, part 86: the staff boards.  Busy, idle and
+-- on-duty time per engineer and day (from attendance and the tickets'
+-- event log), their monthly trend, installed-unit holdings (保有量), intake
+-- and dispatches per region against headcount, and first-maintenance
+-- dispatches by organisation type.  Ticket handling time per engineer and
+-- dispatch volume are kpi_staff_monthly and kpi_dispatch_monthly_by_org_type
+-- (60_kpi_views.sql).  Views follow the rules of 60_kpi_views.sql: current
+-- tenant as of aftersales.now(), plain types, security_invoker, commented.
+--
+-- Definitions:
+--   on duty   checked in (attendance_sessions; an open session up to now,
+--             a missing check-out counts nothing);
+--   holding   assignee of a ticket that is assigned, in progress, on site
+--             or on hold;
+--   busy      assignee of a ticket in progress or on site;
+--   idle      on duty and holding nothing;
+--   utilisation  busy time while on duty / on-duty time.
+
+-- The intervals in which each engineer held tickets, from the event log:
+-- a ticket's assignee is the one its latest assign, reassign or take_over
+-- named, until it returns to new or is locked; each state lasts until the
+-- next event (or as_of).
+CREATE FUNCTION aftersales_internal.holding_intervals(tenant bigint, since timestamptz, as_of timestamptz)
+    RETURNS TABLE (engineer_id bigint, ticket_id bigint, state text, busy boolean, span tstzrange)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH ev AS (
+        SELECT e.ticket_id, e.seq, e.at, e.to_state, e.payload ->> 'assignee' AS named,
+               pg_catalog.count(*) FILTER (WHERE e.payload ? 'assignee' OR e.to_state IN ('new', 'locked'))
+                   OVER (PARTITION BY e.ticket_id ORDER BY e.seq) AS grp,
+               pg_catalog.lead(e.at) OVER (PARTITION BY e.ticket_id ORDER BY e.seq) AS next_at
+          FROM aftersales.ticket_events e
+         WHERE e.tenant_id = holding_intervals.tenant AND e.at < holding_intervals.as_of
+           AND e.ticket_id IN (SELECT t.ticket_id FROM aftersales.tickets t
+                                WHERE t.tenant_id = holding_intervals.tenant
+                                  AND (t.resolved_at IS NULL OR t.resolved_at >= holding_intervals.since
+                                       OR t.cancelled_at >= holding_intervals.since
+                                       OR t.status NOT IN ('resolved', 'closed', 'cancelled')))
+    ), st AS (
+        SELECT ev.ticket_id, ev.at, LEAST(COALESCE(ev.next_at, holding_intervals.as_of), holding_intervals.as_of) AS end_at,
+               ev.to_state,
+               (pg_catalog.first_value(ev.named) OVER (PARTITION BY ev.ticket_id, ev.grp ORDER BY ev.seq))::bigint AS engineer
+          FROM ev
+    )
+    SELECT st.engineer, st.ticket_id, st.to_state::text, st.to_state IN ('in_progress', 'on_site'),
+           pg_catalog.tstzrange(st.at, st.end_at)
+      FROM st
+     WHERE st.engineer IS NOT NULL AND st.to_state IN ('assigned', 'in_progress', 'on_site', 'on_hold')
+       AND st.end_at > st.at AND st.end_at > holding_intervals.since
+$$;
+COMMENT ON FUNCTION aftersales_internal.holding_intervals(bigint, timestamptz, timestamptz) IS
+  'Internal: from the event log, the spans in which each engineer held a ticket (busy: in progress or on site), up to as_of';
+
+CREATE FUNCTION aftersales.engineer_time(since date, until date, as_of timestamptz DEFAULT aftersales.now(),
+                                         tenant bigint DEFAULT aftersales.current_tenant())
+    RETURNS TABLE (tenant_id bigint, engineer_id bigint, org_id bigint, day date, scheduled_hours numeric,
+                   on_duty_hours numeric, busy_hours numeric, holding_hours numeric, idle_hours numeric,
+                   utilisation numeric, late boolean, missing_check_outs bigint, location_anomalies bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    lo constant timestamptz := since::timestamp AT TIME ZONE 'UTC' - '2 days'::interval;
+    hi constant timestamptz := until::timestamp AT TIME ZONE 'UTC' + '2 days'::interval;
+BEGIN
+    PERFORM aftersales_internal.require_days(since, until, as_of, 'engineer_time');
+    -- the on-duty, holding and busy time of each (engineer, local day) as
+    -- multiranges, grouped and joined by hash
+    RETURN QUERY
+    WITH eng AS MATERIALIZED (SELECT * FROM aftersales_internal.engineer_zones(engineer_time.tenant)),
+    duty AS (
+        SELECT u.engineer_id, p.day, pg_catalog.range_agg(p.part) AS mr
+          FROM aftersales_internal.duty_intervals(engineer_time.tenant, as_of) u
+          JOIN eng g ON g.engineer_id = u.engineer_id
+         CROSS JOIN LATERAL aftersales_internal.split_days(u.duty, g.zone) p
+         WHERE u.check_in_at >= lo - '2 days'::interval
+         GROUP BY 1, 2
+    ),
+    work AS (
+        SELECT h.engineer_id, p.day, pg_catalog.range_agg(p.part) AS hold_mr,
+               COALESCE(pg_catalog.range_agg(p.part) FILTER (WHERE h.busy), '{}'::tstzmultirange) AS busy_mr
+          FROM aftersales_internal.holding_intervals(engineer_time.tenant, lo, as_of) h
+          JOIN eng g ON g.engineer_id = h.engineer_id
+         CROSS JOIN LATERAL aftersales_internal.split_days(h.span * pg_catalog.tstzrange(lo, hi), g.zone) p
+         GROUP BY 1, 2
+    ),
+    m AS (
+        SELECT a.*, COALESCE(du.mr, '{}'::tstzmultirange) AS on_mr,
+               COALESCE(w.busy_mr, '{}'::tstzmultirange) AS busy_day,
+               COALESCE(w.hold_mr, '{}'::tstzmultirange) AS hold_day
+          FROM aftersales.attendance_days(since, until, as_of, engineer_time.tenant) a
+          LEFT JOIN duty du ON du.engineer_id = a.engineer_id AND du.day = a.day
+          LEFT JOIN work w ON w.engineer_id = a.engineer_id AND w.day = a.day
+    )
+    SELECT m.tenant_id, m.engineer_id, m.org_id, m.day, m.scheduled_hours,
+           m.on_duty_hours,
+           pg_catalog.round(aftersales_internal.range_hours(m.busy_day)::numeric, 2),
+           pg_catalog.round(aftersales_internal.range_hours(m.hold_day)::numeric, 2),
+           pg_catalog.round(aftersales_internal.range_hours(m.on_mr - m.hold_day)::numeric, 2),
+           CASE WHEN aftersales_internal.range_hours(m.on_mr) > 0
+                THEN pg_catalog.round((aftersales_internal.range_hours(m.busy_day * m.on_mr)
+                                       / aftersales_internal.range_hours(m.on_mr))::numeric, 4) END,
+           m.late, m.missing_check_outs, m.location_anomalies
+      FROM m
+     ORDER BY m.engineer_id, m.day;
+END
+$$;
+COMMENT ON FUNCTION aftersales.engineer_time(date, date, timestamptz, bigint) IS
+  'Per engineer and local day in [since, until) as of a time: scheduled, on-duty (checked in), busy (holding a ticket in progress or on site), holding (any open ticket) and idle (on duty, holding nothing) hours, utilisation (busy while on duty / on duty), late check-in, missing check-outs, location anomalies';
+
+-- The daily view's window: the last 31 days of the reporting zone, to today
+-- (engineer_time gives any other range).
+CREATE FUNCTION aftersales_internal.board_days(tenant bigint, as_of timestamptz, OUT since date, OUT until date)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT (pg_catalog.timezone(z.zone, as_of))::date - 30, (pg_catalog.timezone(z.zone, as_of))::date + 1
+      FROM (SELECT aftersales.reporting_zone(tenant) AS zone) z
+$$;
+COMMENT ON FUNCTION aftersales_internal.board_days(bigint, timestamptz) IS
+  'Internal: the days the daily staff view covers: the 31 days to as_of''s day, in the reporting zone';
+
+-- The monthly trend, per engineer and month of the reporting zone, computed
+-- per month (not day by day): the on-duty, holding and busy time as
+-- multiranges cut at the months' bounds, the scheduled time from the
+-- calendar, late check-ins from each day's first check-in.
+CREATE FUNCTION aftersales_internal.engineer_months(tenant bigint, months integer, as_of timestamptz)
+    RETURNS TABLE (engineer_id bigint, month date, scheduled_hours numeric, on_duty_hours numeric, busy_hours numeric,
+                   idle_hours numeric, utilisation numeric, late_check_ins bigint, missing_check_outs bigint,
+                   location_anomalies bigint)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH z AS (SELECT aftersales.reporting_zone(tenant) AS zone),
+m AS (
+    SELECT g.m::date AS month, g.m AT TIME ZONE z.zone AS m0, (g.m + '1 month'::interval) AT TIME ZONE z.zone AS m1
+      FROM z, pg_catalog.generate_series(pg_catalog.date_trunc('month', pg_catalog.timezone(z.zone, as_of)) - pg_catalog.make_interval(months => months - 1),
+                                         pg_catalog.date_trunc('month', pg_catalog.timezone(z.zone, as_of)), '1 month'::interval) g (m)
+),
+eng AS MATERIALIZED (SELECT * FROM aftersales_internal.engineer_zones(tenant)),
+duty AS MATERIALIZED (
+    SELECT u.* FROM aftersales_internal.duty_intervals(tenant, as_of) u
+     WHERE u.check_in_at >= (SELECT pg_catalog.min(m.m0) FROM m) - '2 days'::interval
+),
+on_m AS (
+    SELECT u.engineer_id, m.month, pg_catalog.range_agg(u.duty * pg_catalog.tstzrange(m.m0, m.m1)) AS mr
+      FROM duty u JOIN m ON u.duty && pg_catalog.tstzrange(m.m0, m.m1)
+     GROUP BY 1, 2
+),
+work_m AS (
+    SELECT h.engineer_id, m.month, pg_catalog.range_agg(h.span * pg_catalog.tstzrange(m.m0, m.m1)) AS hold_mr,
+           COALESCE(pg_catalog.range_agg(h.span * pg_catalog.tstzrange(m.m0, m.m1)) FILTER (WHERE h.busy), '{}'::tstzmultirange) AS busy_mr
+      FROM aftersales_internal.holding_intervals(tenant, (SELECT pg_catalog.min(m.m0) FROM m), as_of) h
+      JOIN m ON h.span && pg_catalog.tstzrange(m.m0, m.m1)
+     GROUP BY 1, 2
+),
+firsts AS (
+    SELECT f.engineer_id, f.day, f.first_at, g.cal, g.zone
+      FROM (SELECT a.engineer_id, (a.at AT TIME ZONE g.zone)::date AS day, pg_catalog.min(a.at) AS first_at
+              FROM aftersales.attendance_events a JOIN eng g ON g.engineer_id = a.engineer_id
+             WHERE a.tenant_id = tenant AND a.kind = 'check_in' AND a.at <= as_of
+               AND a.at >= (SELECT pg_catalog.min(m.m0) FROM m)
+             GROUP BY 1, 2) f
+      JOIN eng g ON g.engineer_id = f.engineer_id
+),
+late_m AS (
+    SELECT f.engineer_id, m.month, pg_catalog.count(*) AS n
+      FROM firsts f JOIN m ON f.first_at >= m.m0 AND f.first_at < m.m1
+     CROSS JOIN LATERAL (SELECT aftersales.next_business_time(f.cal, f.day::timestamp AT TIME ZONE f.zone) AS st) s
+     WHERE f.cal IS NOT NULL AND s.st < (f.day + 1)::timestamp AT TIME ZONE f.zone
+       AND f.first_at > s.st + pg_catalog.make_interval(mins => (aftersales_internal.dispatch_config(tenant)).late_grace_minutes)
+     GROUP BY 1, 2
+),
+miss_m AS (
+    SELECT u.engineer_id, m.month, pg_catalog.count(*) AS n
+      FROM duty u JOIN m ON u.check_in_at >= m.m0 AND u.check_in_at < m.m1 WHERE u.missing GROUP BY 1, 2
+),
+anom_m AS (
+    SELECT a.engineer_id, m.month, pg_catalog.count(*) AS n
+      FROM aftersales.attendance_events a JOIN m ON a.at >= m.m0 AND a.at < m.m1
+     WHERE a.tenant_id = tenant AND a.anomaly AND a.at <= as_of GROUP BY 1, 2
+),
+x AS (
+    SELECT g.engineer_id, m.month, g.cal, m.m0, LEAST(m.m1, GREATEST(m.m0, as_of)) AS m1,
+           COALESCE(o.mr, '{}'::tstzmultirange) AS on_mr, COALESCE(w.hold_mr, '{}'::tstzmultirange) AS hold_mr,
+           COALESCE(w.busy_mr, '{}'::tstzmultirange) AS busy_mr,
+           COALESCE(l.n, 0) AS late_n, COALESCE(mi.n, 0) AS miss_n, COALESCE(an.n, 0) AS anom_n
+      FROM eng g CROSS JOIN m
+      LEFT JOIN on_m o ON o.engineer_id = g.engineer_id AND o.month = m.month
+      LEFT JOIN work_m w ON w.engineer_id = g.engineer_id AND w.month = m.month
+      LEFT JOIN late_m l ON l.engineer_id = g.engineer_id AND l.month = m.month
+      LEFT JOIN miss_m mi ON mi.engineer_id = g.engineer_id AND mi.month = m.month
+      LEFT JOIN anom_m an ON an.engineer_id = g.engineer_id AND an.month = m.month
+)
+SELECT x.engineer_id, x.month,
+       CASE WHEN x.cal IS NOT NULL THEN pg_catalog.round(aftersales.business_minutes(x.cal, x.m0, x.m1) / 60, 2) END,
+       pg_catalog.round(aftersales_internal.range_hours(x.on_mr)::numeric, 2),
+       pg_catalog.round(aftersales_internal.range_hours(x.busy_mr)::numeric, 2),
+       pg_catalog.round(aftersales_internal.range_hours(x.on_mr - x.hold_mr)::numeric, 2),
+       CASE WHEN aftersales_internal.range_hours(x.on_mr) > 0
+            THEN pg_catalog.round((aftersales_internal.range_hours(x.busy_mr * x.on_mr)
+                                   / aftersales_internal.range_hours(x.on_mr))::numeric, 4) END,
+       x.late_n, x.miss_n, x.anom_n
+  FROM x
+$$;
+COMMENT ON FUNCTION aftersales_internal.engineer_months(bigint, integer, timestamptz) IS
+  'Internal: per engineer and month (reporting zone) of the last months to as_of: scheduled (to as_of), on-duty, busy and idle hours, utilisation, late check-ins, missing check-outs and location anomalies';
+
+CREATE VIEW aftersales.staff_time_daily WITH (security_invoker = true) AS
+SELECT t.tenant_id, t.engineer_id, e.name AS engineer_name, t.org_id, o.name AS org_name, e.region::text AS region,
+       t.day, t.scheduled_hours::numeric(8,2) AS scheduled_hours, t.on_duty_hours::numeric(8,2) AS on_duty_hours,
+       t.busy_hours::numeric(8,2) AS busy_hours, t.holding_hours::numeric(8,2) AS holding_hours,
+       t.idle_hours::numeric(8,2) AS idle_hours, t.utilisation::numeric(6,4) AS utilisation,
+       t.late AS late_check_in, t.missing_check_outs, t.location_anomalies
+  FROM aftersales_internal.board_days(aftersales.current_tenant(), aftersales.now()) w
+ CROSS JOIN LATERAL aftersales.engineer_time(w.since, w.until, aftersales.now(), aftersales.current_tenant()) t
+  JOIN aftersales.engineers e ON e.tenant_id = t.tenant_id AND e.engineer_id = t.engineer_id
+  LEFT JOIN aftersales.organisations o ON o.tenant_id = t.tenant_id AND o.org_id = t.org_id;
+COMMENT ON VIEW aftersales.staff_time_daily IS
+  'Staff board: per engineer and day of the last 31 days, scheduled, on-duty, busy, holding and idle hours, utilisation, late check-in, missing check-outs and location anomalies (人员忙闲, 在岗时长, 位置异常); aftersales.engineer_time gives any range';
+COMMENT ON COLUMN aftersales.staff_time_daily.tenant_id IS 'Tenant';
+COMMENT ON COLUMN aftersales.staff_time_daily.engineer_id IS 'Engineer';
+COMMENT ON COLUMN aftersales.staff_time_daily.engineer_name IS 'Engineer''s name';
+COMMENT ON COLUMN aftersales.staff_time_daily.org_id IS 'Engineer''s organisation';
+COMMENT ON COLUMN aftersales.staff_time_daily.org_name IS 'Organisation''s name';
+COMMENT ON COLUMN aftersales.staff_time_daily.region IS 'Engineer''s region';
+COMMENT ON COLUMN aftersales.staff_time_daily.day IS 'Day, in the engineer''s calendar zone (else the reporting zone)';
+COMMENT ON COLUMN aftersales.staff_time_daily.scheduled_hours IS 'Hours of shifts in the engineer''s calendar that day; NULL without a calendar';
+COMMENT ON COLUMN aftersales.staff_time_daily.on_duty_hours IS 'Hours checked in (在岗时长)';
+COMMENT ON COLUMN aftersales.staff_time_daily.busy_hours IS 'Hours holding a ticket in progress or on site';
+COMMENT ON COLUMN aftersales.staff_time_daily.holding_hours IS 'Hours holding any open ticket (assigned, in progress, on site, on hold)';
+COMMENT ON COLUMN aftersales.staff_time_daily.idle_hours IS 'Hours on duty holding nothing';
+COMMENT ON COLUMN aftersales.staff_time_daily.utilisation IS 'Busy hours while on duty / on-duty hours, 0 to 1; NULL when not on duty';
+COMMENT ON COLUMN aftersales.staff_time_daily.late_check_in IS 'The first check-in came after the shift start plus late_grace_minutes';
+COMMENT ON COLUMN aftersales.staff_time_daily.missing_check_outs IS 'Check-ins of the day without a check-out';
+COMMENT ON COLUMN aftersales.staff_time_daily.location_anomalies IS 'Check-ins of the day far from the outlet or the site';
+
+CREATE VIEW aftersales.staff_time_monthly WITH (security_invoker = true) AS
+SELECT e.tenant_id, t.month, t.engineer_id, e.name AS engineer_name, e.region::text AS region,
+       t.scheduled_hours::numeric(10,2) AS scheduled_hours, t.on_duty_hours::numeric(10,2) AS on_duty_hours,
+       t.busy_hours::numeric(10,2) AS busy_hours, t.idle_hours::numeric(10,2) AS idle_hours,
+       t.utilisation::numeric(6,4) AS utilisation, t.late_check_ins, t.missing_check_outs, t.location_anomalies
+  FROM aftersales_internal.engineer_months(aftersales.current_tenant(), 13, aftersales.now()) t
+  JOIN aftersales.engineers e ON e.tenant_id = aftersales.current_tenant() AND e.engineer_id = t.engineer_id;
+COMMENT ON VIEW aftersales.staff_time_monthly IS
+  'Staff board: the monthly trend over the last 13 months (reporting zone) of busy, idle and on-duty hours, utilisation, late check-ins, missing check-outs and location anomalies per engineer (忙闲月度趋势)';
+COMMENT ON COLUMN aftersales.staff_time_monthly.tenant_id IS 'Tenant';
+COMMENT ON COLUMN aftersales.staff_time_monthly.month IS 'First day of the month';
+COMMENT ON COLUMN aftersales.staff_time_monthly.engineer_id IS 'Engineer';
+COMMENT ON COLUMN aftersales.staff_time_monthly.engineer_name IS 'Engineer''s name';
+COMMENT ON COLUMN aftersales.staff_time_monthly.region IS 'Engineer''s region';
+COMMENT ON COLUMN aftersales.staff_time_monthly.scheduled_hours IS 'Hours of shifts in the month (to now for the current month)';
+COMMENT ON COLUMN aftersales.staff_time_monthly.on_duty_hours IS 'Hours checked in';
+COMMENT ON COLUMN aftersales.staff_time_monthly.busy_hours IS 'Hours holding a ticket in progress or on site';
+COMMENT ON COLUMN aftersales.staff_time_monthly.idle_hours IS 'Hours on duty holding nothing';
+COMMENT ON COLUMN aftersales.staff_time_monthly.utilisation IS 'Busy hours while on duty / on-duty hours, 0 to 1';
+COMMENT ON COLUMN aftersales.staff_time_monthly.late_check_ins IS 'Days with a late first check-in';
+COMMENT ON COLUMN aftersales.staff_time_monthly.missing_check_outs IS 'Check-ins without a check-out';
+COMMENT ON COLUMN aftersales.staff_time_monthly.location_anomalies IS 'Check-ins far from the outlet or the site';
+
+-- Holdings (保有量) here are installed units, as the region board uses the
+-- word ("人员保有设备数量": the units each engineer of a region looks
+-- after); open tickets per engineer are kpi_holdings.  Headcount is the
+-- region's active engineers today (engineers have no history).
+CREATE VIEW aftersales.staff_region_monthly WITH (security_invoker = true) AS
+WITH w AS (
+    SELECT z.zone, (pg_catalog.date_trunc('month', pg_catalog.timezone(z.zone, aftersales.now())) - '24 months'::interval)::date AS first_month,
+           pg_catalog.date_trunc('month', pg_catalog.timezone(z.zone, aftersales.now()))::date AS last_month
+      FROM (SELECT aftersales.reporting_zone(aftersales.current_tenant()) AS zone) z
+), months AS (
+    SELECT g.m::date AS month FROM w, pg_catalog.generate_series(w.first_month::timestamp, w.last_month::timestamp, '1 month'::interval) g (m)
+), regions AS (
+    SELECT r.region FROM pg_catalog.unnest('{华东,华北,东北,中南,西北,西南}'::text[]) r (region)
+), heads AS (
+    SELECT e.region::text AS region, pg_catalog.count(*) AS engineers
+      FROM aftersales.engineers e WHERE e.tenant_id = aftersales.current_tenant() AND e.active GROUP BY 1
+), installs AS (
+    -- units by region and month of installation (undated: before any month)
+    SELECT c.region::text AS region,
+           COALESCE(pg_catalog.date_trunc('month', u.installed_on)::date, '-infinity'::date) AS month, pg_catalog.count(*) AS n
+      FROM aftersales.units u JOIN aftersales.customers c ON c.tenant_id = u.tenant_id AND c.customer_id = u.customer_id
+     WHERE u.tenant_id = aftersales.current_tenant()
+     GROUP BY 1, 2
+), entered AS (
+    SELECT COALESCE(c.region, o.region)::text AS region,
+           pg_catalog.date_trunc('month', pg_catalog.timezone(w.zone, t.opened_at))::date AS month, pg_catalog.count(*) AS n
+      FROM aftersales.tickets t
+      JOIN aftersales.customers c ON c.tenant_id = t.tenant_id AND c.customer_id = t.customer_id
+      LEFT JOIN aftersales.organisations o ON o.tenant_id = t.tenant_id AND o.org_id = t.org_id
+     CROSS JOIN w
+     WHERE t.tenant_id = aftersales.current_tenant() AND t.opened_at >= w.first_month::timestamp AT TIME ZONE w.zone - '1 day'::interval
+     GROUP BY 1, 2
+), per AS (
+    SELECT m.month, r.region, COALESCE(h.engineers, 0) AS engineers,
+           COALESCE((SELECT pg_catalog.sum(i.n) FROM installs i WHERE i.region = r.region AND i.month <= m.month), 0)::bigint
+               AS installed_units,
+           COALESCE(e.n, 0) AS intake
+      FROM months m CROSS JOIN regions r
+      LEFT JOIN heads h ON h.region = r.region
+      LEFT JOIN entered e ON e.region = r.region AND e.month = m.month
+)
+SELECT aftersales.current_tenant() AS tenant_id, p.month, p.region, p.engineers, p.installed_units,
+       (CASE WHEN p.engineers > 0 THEN p.installed_units::numeric / p.engineers END)::numeric(12,2) AS units_per_engineer,
+       p.intake,
+       (CASE WHEN p.engineers > 0 THEN p.intake::numeric / p.engineers END)::numeric(12,2) AS intake_per_engineer,
+       (CASE WHEN prev.installed_units > 0
+             THEN p.installed_units::numeric / prev.installed_units - 1 END)::numeric(8,4) AS installed_units_mom,
+       (CASE WHEN ly.installed_units > 0
+             THEN p.installed_units::numeric / ly.installed_units - 1 END)::numeric(8,4) AS installed_units_yoy,
+       (CASE WHEN prev.intake > 0 THEN p.intake::numeric / prev.intake - 1 END)::numeric(8,4) AS intake_mom,
+       (CASE WHEN ly.intake > 0 THEN p.intake::numeric / ly.intake - 1 END)::numeric(8,4) AS intake_yoy
+  FROM per p
+  LEFT JOIN per prev ON prev.region = p.region AND prev.month = (p.month - '1 month'::interval)::date
+  LEFT JOIN per ly ON ly.region = p.region AND ly.month = (p.month - '12 months'::interval)::date
+ WHERE p.month >= (SELECT (w.last_month - '12 months'::interval)::date FROM w);
+COMMENT ON VIEW aftersales.staff_region_monthly IS
+  'Staff board, per region (华东 … 西南) and month of the last 13: headcount, installed units (保有量) and intake, per engineer, with month-on-month and year-on-year changes';
+COMMENT ON COLUMN aftersales.staff_region_monthly.tenant_id IS 'Tenant';
+COMMENT ON COLUMN aftersales.staff_region_monthly.month IS 'First day of the month, in the reporting zone';
+COMMENT ON COLUMN aftersales.staff_region_monthly.region IS 'Region';
+COMMENT ON COLUMN aftersales.staff_region_monthly.engineers IS 'Active engineers of the region (today)';
+COMMENT ON COLUMN aftersales.staff_region_monthly.installed_units IS 'Units installed at the region''s customers by the end of the month (保有量)';
+COMMENT ON COLUMN aftersales.staff_region_monthly.units_per_engineer IS 'Installed units per engineer of the region';
+COMMENT ON COLUMN aftersales.staff_region_monthly.intake IS 'Tickets entered in the month for the region''s customers (接单量)';
+COMMENT ON COLUMN aftersales.staff_region_monthly.intake_per_engineer IS 'Tickets entered per engineer of the region';
+COMMENT ON COLUMN aftersales.staff_region_monthly.installed_units_mom IS 'Change of installed units against the month before (0.05 = +5%)';
+COMMENT ON COLUMN aftersales.staff_region_monthly.installed_units_yoy IS 'Change of installed units against the same month a year before';
+COMMENT ON COLUMN aftersales.staff_region_monthly.intake_mom IS 'Change of intake against the month before';
+COMMENT ON COLUMN aftersales.staff_region_monthly.intake_yoy IS 'Change of intake against the same month a year before';
+
+-- First maintenance (首保): a unit's first ticket.  Dispatches are the
+-- assignments that gave a ticket to an engineer (as kpi_dispatch counts).
+CREATE VIEW aftersales.staff_dispatch_monthly WITH (security_invoker = true) AS
+WITH z AS (SELECT aftersales.reporting_zone(aftersales.current_tenant()) AS zone),
+d AS (
+    SELECT pg_catalog.date_trunc('month', pg_catalog.timezone(z.zone, ev.at))::date AS month,
+           COALESCE(t.org_type, 'none') AS org_type,
+           t.unit_id IS NOT NULL AND NOT EXISTS (
+               SELECT FROM aftersales.tickets x
+                WHERE x.tenant_id = t.tenant_id AND x.unit_id = t.unit_id AND x.ticket_id < t.ticket_id) AS first_maintenance
+      FROM aftersales.ticket_events ev
+      JOIN aftersales._kpi_ticket_dims t ON t.tenant_id = ev.tenant_id AND t.ticket_id = ev.ticket_id, z
+     WHERE ev.tenant_id = aftersales.current_tenant() AND ev.event IN ('assign', 'reassign', 'take_over')
+       AND ev.to_state = 'assigned' AND ev.at <= aftersales.now()
+)
+SELECT aftersales.current_tenant() AS tenant_id, d.month, d.org_type, pg_catalog.count(*) AS dispatches,
+       (pg_catalog.count(*)::numeric / pg_catalog.sum(pg_catalog.count(*)) OVER (PARTITION BY d.month))::numeric(6,4) AS dispatch_share,
+       pg_catalog.count(*) FILTER (WHERE d.first_maintenance) AS first_maintenance_dispatches,
+       (pg_catalog.count(*) FILTER (WHERE d.first_maintenance)::numeric / pg_catalog.count(*))::numeric(6,4) AS first_maintenance_share
+  FROM d
+ GROUP BY d.month, d.org_type;
+COMMENT ON VIEW aftersales.staff_dispatch_monthly IS
+  'Staff board: dispatches (assignments to an engineer) per month and organisation type (代表处, 经销商, 供应商), their share of the month, and the first-maintenance share (首保占比: dispatches of a unit''s first ticket)';
+COMMENT ON COLUMN aftersales.staff_dispatch_monthly.tenant_id IS 'Tenant';
+COMMENT ON COLUMN aftersales.staff_dispatch_monthly.month IS 'First day of the month of the dispatch, in the reporting zone';
+COMMENT ON COLUMN aftersales.staff_dispatch_monthly.org_type IS 'Type of the ticket''s organisation (representative_office, dealer, supplier, headquarters), none without one';
+COMMENT ON COLUMN aftersales.staff_dispatch_monthly.dispatches IS 'Assignments that gave a ticket to an engineer (派工量)';
+COMMENT ON COLUMN aftersales.staff_dispatch_monthly.dispatch_share IS 'Share of the month''s dispatches, 0 to 1';
+COMMENT ON COLUMN aftersales.staff_dispatch_monthly.first_maintenance_dispatches IS 'Dispatches of a unit''s first ticket (首保)';
+COMMENT ON COLUMN aftersales.staff_dispatch_monthly.first_maintenance_share IS 'First-maintenance dispatches / dispatches, 0 to 1 (首保占比)';
+
+CREATE VIEW aftersales.dispatch_decisions WITH (security_invoker = true) AS
+SELECT d.tenant_id, d.decision_id, d.ticket_id, d.decided_at, d.mode, d.outcome, d.engineer_id, e.name AS engineer_name,
+       d.total_score::numeric(6,4) AS total_score, d.candidates,
+       (d.ranking -> 0 ->> 'reasons') AS reasons
+  FROM aftersales.assignment_decisions d
+  LEFT JOIN aftersales.engineers e ON e.tenant_id = d.tenant_id AND e.engineer_id = d.engineer_id
+ WHERE d.tenant_id = aftersales.current_tenant();
+COMMENT ON VIEW aftersales.dispatch_decisions IS
+  'Automatic assignments with the reasons of the engineer chosen, for the dispatch board';
+COMMENT ON COLUMN aftersales.dispatch_decisions.tenant_id IS 'Tenant';
+COMMENT ON COLUMN aftersales.dispatch_decisions.decision_id IS 'Decision';
+COMMENT ON COLUMN aftersales.dispatch_decisions.ticket_id IS 'Ticket';
+COMMENT ON COLUMN aftersales.dispatch_decisions.decided_at IS 'When';
+COMMENT ON COLUMN aftersales.dispatch_decisions.mode IS 'call, entry or sweep';
+COMMENT ON COLUMN aftersales.dispatch_decisions.outcome IS 'assigned, locked or no_candidate';
+COMMENT ON COLUMN aftersales.dispatch_decisions.engineer_id IS 'Engineer chosen';
+COMMENT ON COLUMN aftersales.dispatch_decisions.engineer_name IS 'Engineer''s name';
+COMMENT ON COLUMN aftersales.dispatch_decisions.total_score IS 'Weighted score of the engineer chosen, 0 to 1';
+COMMENT ON COLUMN aftersales.dispatch_decisions.candidates IS 'Candidates that passed the filters';
+COMMENT ON COLUMN aftersales.dispatch_decisions.reasons IS 'Why the best candidate ranked first, in words';
+
+GRANT SELECT ON aftersales.staff_time_daily, aftersales.staff_time_monthly, aftersales.staff_region_monthly,
+    aftersales.staff_dispatch_monthly, aftersales.dispatch_decisions
+    TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer, aftersales_analyst, aftersales_auditor;
+
+-- ---------------------------------------------------------------------------
+-- The catalogue
+
+INSERT INTO aftersales.kpi_catalogue
+       (tenant_id, code, category, name_en, name_zh, definition, formula, unit, target, target_direction, source, sort_order, customised)
+SELECT 1, x.code, 'staff', x.name_en, x.name_zh, x.definition, x.formula, x.unit, x.target, x.direction, x.source, x.ord, false
+  FROM (VALUES
+ ('on_duty_hours', 'On-duty hours', '在岗时长',
+  'Hours an engineer was checked in (check-in to check-out; an open session up to now; a check-in without a check-out counts nothing and is flagged). 在岗时长: 签到至签退的时长。',
+  'sum(check_out - check_in)', 'hours', NULL::numeric, NULL::text, 'engineer_time, staff_time_daily, staff_time_monthly', 400),
+ ('busy_hours', 'Busy hours', '忙碌时长',
+  'Hours an engineer held a ticket in progress or on site, from the tickets'' event log. 忙碌: 持有处理中或到场的工单。',
+  'sum(time in in_progress or on_site as assignee)', 'hours', NULL, NULL, 'engineer_time, staff_time_daily, staff_time_monthly', 401),
+ ('idle_hours', 'Idle hours', '空闲时长',
+  'Hours an engineer was on duty (checked in) holding no open ticket. 空闲: 在岗且未持有任何未完成工单。',
+  'on duty - holding', 'hours', NULL, NULL, 'engineer_time, staff_time_daily, staff_time_monthly', 402),
+ ('utilisation', 'Technician utilisation', '服务人员利用率',
+  'Busy hours while on duty over on-duty hours. 利用率: 在岗期间的忙碌时长 / 在岗时长。',
+  'busy ∩ on duty / on duty', 'ratio', 0.7, '>=', 'engineer_time, staff_time_daily, staff_time_monthly', 403),
+ ('late_check_ins', 'Late check-ins', '迟到次数',
+  'Days whose first check-in came after the shift start (the engineer''s calendar) plus the setting late_grace_minutes (10). 迟到: 当日首次签到晚于班次开始加宽限。',
+  'count(first check-in > shift start + grace)', 'tickets', NULL, NULL, 'staff_time_monthly', 404),
+ ('location_anomalies', 'Location anomalies', '位置异常',
+  'Check-ins farther than the setting anomaly_distance_km (3 km) from the outlet, or on site from the customer''s site. 位置异常: 签到位置距网点或客户现场超过设定距离。',
+  'count(reference_km > anomaly_distance_km)', 'tickets', NULL, NULL, 'attendance_days, staff_time_monthly', 405),
+ ('missing_check_outs', 'Missing check-outs', '漏签退',
+  'Check-ins followed by another check-in, or not closed within max_session_hours (16). 漏签退: 签到后未签退。',
+  'count(check-in without check-out)', 'tickets', NULL, NULL, 'attendance_days, staff_time_monthly', 406),
+ ('units_per_engineer', 'Installed units per engineer', '人均保有量',
+  'Units installed at a region''s customers by the end of the month, per active engineer of the region. 人均保有量: 区域设备保有量 / 区域在职工程师数。',
+  'installed units / engineers', 'tickets', NULL, NULL, 'staff_region_monthly', 407),
+ ('intake_per_engineer', 'Intake per engineer', '人均接单量',
+  'Tickets entered in the month for a region''s customers, per active engineer of the region. 人均接单量。',
+  'tickets entered / engineers', 'tickets', NULL, NULL, 'staff_region_monthly', 408),
+ ('first_maintenance_share', 'First-maintenance share', '首保占比',
+  'Dispatches of a unit''s first ticket over all dispatches, per month and organisation type. 首保占比: 设备首次工单的派工占比。',
+  'first-maintenance dispatches / dispatches', 'ratio', NULL, NULL, 'staff_dispatch_monthly', 409)
+) AS x (code, name_en, name_zh, definition, formula, unit, target, direction, source, ord);
+
+-- aftersales install script, part 86: the service knowledge base and
+-- remote service.  Articles (product line or model → symptom → cause →
+-- solution, attachments by URL) with a life cycle on the generic state
+-- machine engine (machine kb_article: draft → review → published →
+-- retired, with reject back to draft and revise of a published article
+-- into a new draft version), a snapshot per published version, search in
+-- Chinese and English with pg_trgm (optional: the search functions say so
+-- when it is missing), suggestions at ticket entry, drafts from resolved
+-- tickets, and each resolution's mode (remote by phone or video, on site,
+-- parts only) with the article it used and whether it helped.
+
+-- ---------------------------------------------------------------------------
+-- Articles
+
+CREATE TABLE aftersales.kb_articles (
+    tenant_id         bigint      NOT NULL DEFAULT aftersales.current_tenant()
+                                  REFERENCES aftersales.tenants,
+    article_id        bigint      GENERATED ALWAYS AS IDENTITY,
+    product_line_id   bigint      NOT NULL,
+    model_id          bigint,
+    problem_type_id   bigint,
+    title             text        NOT NULL CHECK (title <> '' AND pg_catalog.length(title) <= 200),
+    symptom           text        NOT NULL CHECK (symptom <> ''),
+    cause             text,
+    solution          text        NOT NULL CHECK (solution <> ''),
+    attachments       text[]      NOT NULL DEFAULT '{}'
+                                  CONSTRAINT kb_articles_attachments_check
+                                  CHECK (attachments = '{}' OR pg_catalog.array_to_string(attachments, ' ', '-') ~ '^https?://[^ ]+( https?://[^ ]+)*$'),
+    language          text        NOT NULL DEFAULT 'zh' CHECK (language IN ('zh', 'en')),
+    source_ticket_id  bigint,
+    version           integer     NOT NULL DEFAULT 0 CHECK (version >= 0),
+    search_text       text        GENERATED ALWAYS AS (pg_catalog.lower(title || ' ' || symptom || ' ' || COALESCE(cause, '') || ' ' || solution)) STORED,
+    state             text        NOT NULL DEFAULT 'draft',
+    event             text,
+    event_at          timestamptz,
+    event_by          text,
+    event_reason      text,
+    event_seq         integer     NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, article_id),
+    FOREIGN KEY (tenant_id, product_line_id) REFERENCES aftersales.product_lines (tenant_id, product_line_id),
+    FOREIGN KEY (tenant_id, model_id) REFERENCES aftersales.product_models (tenant_id, model_id),
+    FOREIGN KEY (tenant_id, problem_type_id) REFERENCES aftersales.problem_types (tenant_id, problem_type_id),
+    FOREIGN KEY (tenant_id, source_ticket_id) REFERENCES aftersales.tickets (tenant_id, ticket_id)
+);
+CREATE INDEX kb_articles_line_idx ON aftersales.kb_articles (tenant_id, product_line_id, state);
+COMMENT ON TABLE aftersales.kb_articles IS
+  'Service knowledge base (服务知识库): product line or model → symptom → cause → solution, with a life cycle (machine kb_article: draft, review, published, retired); change it through the aftersales.*_article functions';
+COMMENT ON COLUMN aftersales.kb_articles.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.kb_articles.article_id IS 'Article id';
+COMMENT ON COLUMN aftersales.kb_articles.product_line_id IS 'Product line the article applies to';
+COMMENT ON COLUMN aftersales.kb_articles.model_id IS 'Model it applies to; NULL: every model of the line';
+COMMENT ON COLUMN aftersales.kb_articles.problem_type_id IS 'Problem type, when it is specific to one';
+COMMENT ON COLUMN aftersales.kb_articles.title IS 'Title';
+COMMENT ON COLUMN aftersales.kb_articles.symptom IS 'What the customer sees (现象)';
+COMMENT ON COLUMN aftersales.kb_articles.cause IS 'Why it happens (原因)';
+COMMENT ON COLUMN aftersales.kb_articles.solution IS 'How to solve it, step by step (解决方法)';
+COMMENT ON COLUMN aftersales.kb_articles.attachments IS 'Attachments by reference: http(s) URLs of documents, pictures, videos';
+COMMENT ON COLUMN aftersales.kb_articles.language IS 'zh or en';
+COMMENT ON COLUMN aftersales.kb_articles.source_ticket_id IS 'The resolved ticket it was drafted from, if any';
+COMMENT ON COLUMN aftersales.kb_articles.version IS 'Published version number: 0 until first published, then one more at each publish';
+COMMENT ON COLUMN aftersales.kb_articles.search_text IS 'Lower-cased title, symptom, cause and solution, that search reads';
+COMMENT ON COLUMN aftersales.kb_articles.state IS 'draft, review, published or retired (set by the state machine)';
+COMMENT ON COLUMN aftersales.kb_articles.event IS 'The event of the latest change (create, edit, submit, reject, publish, retire, revise)';
+COMMENT ON COLUMN aftersales.kb_articles.event_at IS 'When the latest event happened';
+COMMENT ON COLUMN aftersales.kb_articles.event_by IS 'Who made it (the authenticated identity)';
+COMMENT ON COLUMN aftersales.kb_articles.event_reason IS 'Why (required to reject and retire)';
+COMMENT ON COLUMN aftersales.kb_articles.event_seq IS 'Number of events so far: seq of the latest row in kb_article_events';
+SELECT pg_catalog.pg_extension_config_dump('aftersales.kb_articles', '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aftersales.kb_articles', 'article_id')::regclass, '');
+
+CREATE TABLE aftersales.kb_article_events (
+    tenant_id   bigint      NOT NULL,
+    article_id  bigint      NOT NULL,
+    seq         integer     NOT NULL CHECK (seq >= 1),
+    event       text        NOT NULL,
+    from_state  text,
+    to_state    text        NOT NULL,
+    actor       text        NOT NULL,
+    at          timestamptz NOT NULL,
+    reason      text,
+    changes     jsonb       NOT NULL DEFAULT '{}',
+    PRIMARY KEY (tenant_id, article_id, seq),
+    FOREIGN KEY (tenant_id, article_id) REFERENCES aftersales.kb_articles (tenant_id, article_id)
+);
+COMMENT ON TABLE aftersales.kb_article_events IS
+  'Append-only log of every change of every article (who, when, from, to, why, and the columns changed): the version history; written by the state machine engine';
+COMMENT ON COLUMN aftersales.kb_article_events.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.kb_article_events.article_id IS 'Article changed';
+COMMENT ON COLUMN aftersales.kb_article_events.seq IS 'Position in the article''s history, from 1 (create)';
+COMMENT ON COLUMN aftersales.kb_article_events.event IS 'The event';
+COMMENT ON COLUMN aftersales.kb_article_events.from_state IS 'State before; empty for create';
+COMMENT ON COLUMN aftersales.kb_article_events.to_state IS 'State after';
+COMMENT ON COLUMN aftersales.kb_article_events.actor IS 'Who';
+COMMENT ON COLUMN aftersales.kb_article_events.at IS 'When';
+COMMENT ON COLUMN aftersales.kb_article_events.reason IS 'Why';
+COMMENT ON COLUMN aftersales.kb_article_events.changes IS 'Every column changed: {"column": [old, new], ...}';
+SELECT pg_catalog.pg_extension_config_dump('aftersales.kb_article_events', '');
+CREATE TRIGGER append_only
+    BEFORE UPDATE OR DELETE ON aftersales.kb_article_events
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only('Record a new event instead, for example: SELECT aftersales.revise_article(12);');
+CREATE TRIGGER append_only_truncate
+    BEFORE TRUNCATE ON aftersales.kb_article_events
+    FOR EACH STATEMENT EXECUTE FUNCTION aftersales_internal.append_only('Record a new event instead, for example: SELECT aftersales.revise_article(12);');
+
+-- The life cycle (machine kb_article), on the state machine engine
+-- (81_state_machine.sql): draft → review → published → retired; edit
+-- changes a draft or an article in review, reject (with a reason) sends a
+-- review back, revise starts the next version of a published or retired
+-- article, retire needs a reason.  Every INSERT and UPDATE names its event
+-- in the row; the engine's guard judges it and its log trigger writes
+-- kb_article_events.
+INSERT INTO aftersales.state_transitions (machine, from_state, event, to_state, needs_reason) VALUES
+    ('kb_article', '', 'create', 'draft', false),
+    ('kb_article', 'draft', 'edit', 'draft', false),
+    ('kb_article', 'draft', 'submit', 'review', false),
+    ('kb_article', 'review', 'edit', 'review', false),
+    ('kb_article', 'review', 'reject', 'draft', true),
+    ('kb_article', 'review', 'publish', 'published', false),
+    ('kb_article', 'published', 'retire', 'retired', true),
+    ('kb_article', 'published', 'revise', 'draft', false),
+    ('kb_article', 'retired', 'revise', 'draft', false);
+CREATE TRIGGER state_guard BEFORE INSERT OR UPDATE ON aftersales.kb_articles FOR EACH ROW
+    EXECUTE FUNCTION aftersales_internal.state_guard('kb_article', 'article_id', 'aftersales.kb_article_events');
+CREATE TRIGGER state_log AFTER INSERT OR UPDATE ON aftersales.kb_articles FOR EACH ROW
+    EXECUTE FUNCTION aftersales_internal.state_log('kb_article', 'article_id', 'aftersales.kb_article_events');
+
+-- Who may fire which article event: admins and managers review (all
+-- events); agents and engineers write and revise articles and send them to
+-- review.  Articles are nobody's own, so no right is own-only.
+INSERT INTO aftersales.event_rights (kind, event, own_tickets_only)
+SELECT k, 'kb_article.' || e, false
+  FROM pg_catalog.unnest(ARRAY['admin', 'manager']) k,
+       pg_catalog.unnest(ARRAY['create', 'edit', 'submit', 'reject', 'publish', 'retire', 'revise']) e
+UNION ALL
+SELECT k, 'kb_article.' || e, false
+  FROM pg_catalog.unnest(ARRAY['agent', 'engineer']) k,
+       pg_catalog.unnest(ARRAY['create', 'edit', 'submit', 'revise']) e;
+
+-- What each published version said, for "what did the engineer read".
+CREATE TABLE aftersales.kb_article_versions (
+    tenant_id     bigint      NOT NULL,
+    article_id    bigint      NOT NULL,
+    version       integer     NOT NULL CHECK (version >= 1),
+    title         text        NOT NULL,
+    symptom       text        NOT NULL,
+    cause         text,
+    solution      text        NOT NULL,
+    attachments   text[]      NOT NULL,
+    published_at  timestamptz NOT NULL,
+    published_by  text        NOT NULL,
+    PRIMARY KEY (tenant_id, article_id, version),
+    FOREIGN KEY (tenant_id, article_id) REFERENCES aftersales.kb_articles (tenant_id, article_id)
+);
+COMMENT ON TABLE aftersales.kb_article_versions IS 'Each published version of each article, as published (append-only)';
+COMMENT ON COLUMN aftersales.kb_article_versions.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.kb_article_versions.article_id IS 'Article';
+COMMENT ON COLUMN aftersales.kb_article_versions.version IS 'Version number, from 1';
+COMMENT ON COLUMN aftersales.kb_article_versions.title IS 'Title as published';
+COMMENT ON COLUMN aftersales.kb_article_versions.symptom IS 'Symptom as published';
+COMMENT ON COLUMN aftersales.kb_article_versions.cause IS 'Cause as published';
+COMMENT ON COLUMN aftersales.kb_article_versions.solution IS 'Solution as published';
+COMMENT ON COLUMN aftersales.kb_article_versions.attachments IS 'Attachments as published';
+COMMENT ON COLUMN aftersales.kb_article_versions.published_at IS 'When it was published';
+COMMENT ON COLUMN aftersales.kb_article_versions.published_by IS 'Who published (reviewed) it';
+SELECT pg_catalog.pg_extension_config_dump('aftersales.kb_article_versions', '');
+CREATE TRIGGER append_only
+    BEFORE UPDATE OR DELETE ON aftersales.kb_article_versions
+    FOR EACH ROW EXECUTE FUNCTION aftersales_internal.append_only();
+
+-- ---------------------------------------------------------------------------
+-- The article API: one UPDATE (or INSERT) per event, naming the event, its
+-- time and reason in the row; the state machine engine's guard judges it
+-- (the transitions above) and takes the actor from the authenticated
+-- identity (event_by = NULL: none claimed).
+
+CREATE FUNCTION aftersales_internal.require_article(article bigint, tenant bigint, fn text) RETURNS aftersales.kb_articles
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    a aftersales.kb_articles;
+BEGIN
+    IF article IS NULL THEN
+        RAISE EXCEPTION 'article must not be null'
+            USING ERRCODE = '22004', HINT = pg_catalog.format('Name the article, for example: SELECT aftersales.%s(12);', fn);
+    END IF;
+    SELECT * INTO a FROM aftersales.kb_articles x WHERE x.tenant_id = tenant AND x.article_id = article;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'article % does not exist for tenant %', article, tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the articles with: SELECT article_id, title, state FROM aftersales.kb_articles;';
+    END IF;
+    RETURN a;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.require_article(bigint, bigint, text) IS 'Internal: the article, or the error for a NULL or unknown one';
+
+CREATE FUNCTION aftersales.create_article(product_line bigint, title text, symptom text, solution text,
+                                          cause text DEFAULT NULL, model bigint DEFAULT NULL,
+                                          problem_type bigint DEFAULT NULL, attachments text[] DEFAULT '{}',
+                                          language text DEFAULT 'zh', at timestamptz DEFAULT aftersales.now())
+    RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant constant bigint := aftersales.current_tenant();
+    id bigint;
+BEGIN
+    IF product_line IS NULL THEN
+        RAISE EXCEPTION 'product_line must not be null'
+            USING ERRCODE = '22004',
+                  HINT = 'Name the product line, for example: SELECT aftersales.create_article(1, ''漏油'', ''机身下方有油迹'', ''更换密封圈'');';
+    END IF;
+    IF COALESCE(pg_catalog.btrim(title), '') = '' OR COALESCE(pg_catalog.btrim(symptom), '') = ''
+       OR COALESCE(pg_catalog.btrim(solution), '') = '' THEN
+        RAISE EXCEPTION 'an article needs a title, a symptom and a solution'
+            USING ERRCODE = '22004',
+                  HINT = 'For example: SELECT aftersales.create_article(1, ''漏油'', ''机身下方有油迹'', ''更换密封圈'');';
+    END IF;
+    IF NOT EXISTS (SELECT FROM aftersales.product_lines l WHERE l.tenant_id = tenant AND l.product_line_id = product_line) THEN
+        RAISE EXCEPTION 'product line % does not exist for tenant %', product_line, tenant
+            USING ERRCODE = 'P0002',
+                  HINT = 'List the product lines with: SELECT product_line_id, name FROM aftersales.product_lines;';
+    END IF;
+    INSERT INTO aftersales.kb_articles AS k (tenant_id, product_line_id, model_id, problem_type_id, title, symptom, cause,
+                                             solution, attachments, language, event, event_at)
+    VALUES (tenant, product_line, model, problem_type, title, symptom, cause, solution, COALESCE(attachments, '{}'),
+            COALESCE(language, 'zh'), 'create', at)
+    RETURNING k.article_id INTO id;
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION aftersales.create_article(bigint, text, text, text, text, bigint, bigint, text[], text, timestamptz) IS
+  'Write a new knowledge article (a draft): product line, title, symptom, solution, and optionally cause, model, problem type, attachment URLs and language; returns its id';
+
+CREATE FUNCTION aftersales.edit_article(article bigint, changes jsonb, at timestamptz DEFAULT aftersales.now())
+    RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant constant bigint := aftersales.current_tenant();
+    a aftersales.kb_articles := aftersales_internal.require_article(article, tenant, 'edit_article');
+    k text;
+    s text;
+BEGIN
+    IF changes IS NULL OR pg_catalog.jsonb_typeof(changes) <> 'object' OR changes = '{}' THEN
+        RAISE EXCEPTION 'changes must be a non-empty JSON object'
+            USING ERRCODE = '22023',
+                  HINT = 'Name the fields to change, for example: SELECT aftersales.edit_article(12, ''{"cause": "密封圈老化"}'');';
+    END IF;
+    FOR k IN SELECT pg_catalog.jsonb_object_keys(changes) LOOP
+        IF k NOT IN ('title', 'symptom', 'cause', 'solution', 'attachments', 'model_id', 'problem_type_id', 'language') THEN
+            RAISE EXCEPTION 'cannot edit field "%" of an article', pg_catalog.left(k, 64)
+                USING ERRCODE = '22023',
+                      HINT = 'Editable fields: title, symptom, cause, solution, attachments, model_id, problem_type_id, language.';
+        END IF;
+    END LOOP;
+    UPDATE aftersales.kb_articles x
+       SET event = 'edit', event_at = edit_article.at, event_reason = NULL, event_by = NULL, event_seq = x.event_seq + 1,
+           title = CASE WHEN changes ? 'title' THEN changes ->> 'title' ELSE x.title END,
+           symptom = CASE WHEN changes ? 'symptom' THEN changes ->> 'symptom' ELSE x.symptom END,
+           cause = CASE WHEN changes ? 'cause' THEN changes ->> 'cause' ELSE x.cause END,
+           solution = CASE WHEN changes ? 'solution' THEN changes ->> 'solution' ELSE x.solution END,
+           attachments = CASE WHEN changes ? 'attachments'
+                              THEN ARRAY(SELECT pg_catalog.jsonb_array_elements_text(changes -> 'attachments')) ELSE x.attachments END,
+           model_id = CASE WHEN changes ? 'model_id' THEN (changes ->> 'model_id')::bigint ELSE x.model_id END,
+           problem_type_id = CASE WHEN changes ? 'problem_type_id' THEN (changes ->> 'problem_type_id')::bigint ELSE x.problem_type_id END,
+           language = CASE WHEN changes ? 'language' THEN changes ->> 'language' ELSE x.language END
+     WHERE x.tenant_id = tenant AND x.article_id = a.article_id
+    RETURNING x.state INTO s;
+    RETURN s;
+END
+$$;
+COMMENT ON FUNCTION aftersales.edit_article(bigint, jsonb, timestamptz) IS
+  'Change the fields of a draft (or an article in review) given as a JSON object; returns the state';
+
+-- The events without fields: submit, reject, publish, retire, revise.
+CREATE FUNCTION aftersales_internal.article_event(article bigint, event text, reason text, at timestamptz, fn text)
+    RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant constant bigint := aftersales.current_tenant();
+    a aftersales.kb_articles := aftersales_internal.require_article(article, tenant, fn);
+    s text;
+BEGIN
+    UPDATE aftersales.kb_articles x
+       SET event = article_event.event, event_at = article_event.at, event_reason = article_event.reason, event_by = NULL,
+           event_seq = x.event_seq + 1,
+           version = CASE WHEN article_event.event = 'publish' THEN x.version + 1 ELSE x.version END
+     WHERE x.tenant_id = tenant AND x.article_id = a.article_id
+    RETURNING x.state INTO s;
+    IF event = 'publish' THEN
+        INSERT INTO aftersales.kb_article_versions (tenant_id, article_id, version, title, symptom, cause, solution, attachments,
+                                                    published_at, published_by)
+        SELECT x.tenant_id, x.article_id, x.version, x.title, x.symptom, x.cause, x.solution, x.attachments, x.event_at, x.event_by
+          FROM aftersales.kb_articles x WHERE x.tenant_id = tenant AND x.article_id = a.article_id;
+    END IF;
+    RETURN s;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.article_event(bigint, text, text, timestamptz, text) IS
+  'Internal: records one event of an article through the state machine; publishing also numbers and keeps the version';
+
+CREATE FUNCTION aftersales.submit_article(article bigint, at timestamptz DEFAULT aftersales.now()) RETURNS text
+LANGUAGE sql SET search_path = pg_catalog, pg_temp
+AS $$ SELECT aftersales_internal.article_event(article, 'submit', NULL, at, 'submit_article') $$;
+COMMENT ON FUNCTION aftersales.submit_article(bigint, timestamptz) IS 'Send a draft for review: review';
+
+CREATE FUNCTION aftersales.publish_article(article bigint, at timestamptz DEFAULT aftersales.now()) RETURNS text
+LANGUAGE sql SET search_path = pg_catalog, pg_temp
+AS $$ SELECT aftersales_internal.article_event(article, 'publish', NULL, at, 'publish_article') $$;
+COMMENT ON FUNCTION aftersales.publish_article(bigint, timestamptz) IS
+  'Reviewer: publish an article in review (a new version, kept in kb_article_versions): published';
+
+CREATE FUNCTION aftersales.reject_article(article bigint, reason text, at timestamptz DEFAULT aftersales.now()) RETURNS text
+LANGUAGE sql SET search_path = pg_catalog, pg_temp
+AS $$ SELECT aftersales_internal.article_event(article, 'reject', reason, at, 'reject_article') $$;
+COMMENT ON FUNCTION aftersales.reject_article(bigint, text, timestamptz) IS 'Reviewer: send an article in review back to its author, saying why: draft';
+
+CREATE FUNCTION aftersales.retire_article(article bigint, reason text, at timestamptz DEFAULT aftersales.now()) RETURNS text
+LANGUAGE sql SET search_path = pg_catalog, pg_temp
+AS $$ SELECT aftersales_internal.article_event(article, 'retire', reason, at, 'retire_article') $$;
+COMMENT ON FUNCTION aftersales.retire_article(bigint, text, timestamptz) IS 'Withdraw a published article, saying why: retired';
+
+CREATE FUNCTION aftersales.revise_article(article bigint, at timestamptz DEFAULT aftersales.now()) RETURNS text
+LANGUAGE sql SET search_path = pg_catalog, pg_temp
+AS $$ SELECT aftersales_internal.article_event(article, 'revise', NULL, at, 'revise_article') $$;
+COMMENT ON FUNCTION aftersales.revise_article(bigint, timestamptz) IS
+  'Start the next version of a published or retired article: draft again (the published version stays in kb_article_versions)';
+
+-- A draft from a resolved ticket: its model and problem type, the
+-- customer's description as the symptom, the resolution as the solution.
+CREATE FUNCTION aftersales.draft_article_from_ticket(ticket bigint, at timestamptz DEFAULT aftersales.now())
+    RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant constant bigint := aftersales.current_tenant();
+    t aftersales.tickets := aftersales_internal.require_ticket(ticket, tenant, 'draft_article_from_ticket');
+    line bigint;
+    model_name text;
+    problem_name text;
+    resolution text;
+    id bigint;
+BEGIN
+    IF t.status NOT IN ('resolved', 'closed') THEN
+        RAISE EXCEPTION 'ticket % is %, not resolved', ticket, t.status
+            USING ERRCODE = '55000',
+                  HINT = 'Draft articles from resolved or closed tickets, whose resolution is known.';
+    END IF;
+    IF t.model_id IS NULL THEN
+        RAISE EXCEPTION 'ticket % has no product model', ticket
+            USING ERRCODE = '55000',
+                  HINT = 'An article belongs to a product line; write it with aftersales.create_article() instead.';
+    END IF;
+    SELECT m.product_line_id, m.name INTO line, model_name FROM aftersales.product_models m
+     WHERE m.tenant_id = tenant AND m.model_id = t.model_id;
+    SELECT p.name INTO problem_name FROM aftersales.problem_types p
+     WHERE p.tenant_id = tenant AND p.problem_type_id = t.problem_type_id;
+    SELECT e.reason INTO resolution FROM aftersales.ticket_events e
+     WHERE e.tenant_id = tenant AND e.ticket_id = t.ticket_id AND e.event = 'resolve'
+     ORDER BY e.seq DESC LIMIT 1;
+    INSERT INTO aftersales.kb_articles AS k (tenant_id, product_line_id, model_id, problem_type_id, title, symptom, solution,
+                                             source_ticket_id, event, event_at)
+    VALUES (tenant, line, t.model_id, t.problem_type_id, pg_catalog.left(model_name || ': ' || problem_name, 200),
+            t.description, COALESCE(NULLIF(resolution, ''), '(to be written)'), t.ticket_id, 'create', at)
+    RETURNING k.article_id INTO id;
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION aftersales.draft_article_from_ticket(bigint, timestamptz) IS
+  'Start a draft article from a resolved ticket: its model and problem type, the description as symptom, the resolution as solution; returns the article id';
+
+-- ---------------------------------------------------------------------------
+-- Search (pg_trgm)
+
+CREATE FUNCTION aftersales_internal.trgm_schema() RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s text;
+BEGIN
+    SELECT n.nspname INTO s FROM pg_catalog.pg_extension x JOIN pg_catalog.pg_namespace n ON n.oid = x.extnamespace
+     WHERE x.extname = 'pg_trgm';
+    IF s IS NULL THEN
+        RAISE EXCEPTION 'knowledge search needs the extension pg_trgm'
+            USING ERRCODE = '0A000',
+                  DETAIL = 'Articles are ranked by trigram similarity, which works on Chinese substrings as on English words.',
+                  HINT = 'Install it (PostgreSQL contrib) in this database: CREATE EXTENSION pg_trgm; then SELECT aftersales.create_article_search_index();';
+    END IF;
+    RETURN s;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.trgm_schema() IS 'Internal: the schema of pg_trgm, or the error saying to install it';
+
+CREATE FUNCTION aftersales.create_article_search_index() RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s constant text := aftersales_internal.trgm_schema();
+BEGIN
+    EXECUTE pg_catalog.format('CREATE INDEX IF NOT EXISTS kb_articles_search_idx ON aftersales.kb_articles USING gin (search_text %I.gin_trgm_ops)', s);
+    RETURN 'aftersales.kb_articles_search_idx';
+END
+$$;
+COMMENT ON FUNCTION aftersales.create_article_search_index() IS
+  'Create the trigram index that knowledge search uses (needs pg_trgm; idempotent); returns its name';
+REVOKE ALL ON FUNCTION aftersales.create_article_search_index() FROM PUBLIC;
+
+-- Published articles ranked by word similarity of the query to their
+-- text (pg_trgm''s <% operator, which the trigram index serves), boosted
+-- when they are of the model (+0.2), the product line (+0.1) or the
+-- problem type (+0.1) asked for.
+CREATE FUNCTION aftersales.search_articles(query text, n integer DEFAULT 10, model bigint DEFAULT NULL,
+                                           product_line bigint DEFAULT NULL, problem_type bigint DEFAULT NULL)
+    RETURNS TABLE (rank integer, article_id bigint, title text, score numeric, similarity numeric, version integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET pg_trgm.word_similarity_threshold = 0.3
+AS $$
+DECLARE
+    s constant text := aftersales_internal.trgm_schema();
+    q text := pg_catalog.lower(pg_catalog.btrim(query));
+    line bigint := product_line;
+BEGIN
+    IF q IS NULL OR q = '' THEN
+        RAISE EXCEPTION 'query must not be empty'
+            USING ERRCODE = '22023', HINT = 'For example: SELECT * FROM aftersales.search_articles(''漏油'');';
+    END IF;
+    IF n IS NULL OR n < 1 OR n > 1000 THEN
+        RAISE EXCEPTION 'invalid number of articles: %', COALESCE(n::text, 'NULL')
+            USING ERRCODE = '22023', HINT = 'Ask for 1 to 1000, for example: SELECT * FROM aftersales.search_articles(''漏油'', 5);';
+    END IF;
+    IF line IS NULL AND model IS NOT NULL THEN
+        SELECT m.product_line_id INTO line FROM aftersales.product_models m
+         WHERE m.tenant_id = aftersales.current_tenant() AND m.model_id = model;
+    END IF;
+    RETURN QUERY EXECUTE pg_catalog.format($q$
+        SELECT (pg_catalog.row_number() OVER (ORDER BY x.score DESC, x.article_id))::integer, x.article_id, x.title,
+               x.score, x.sim, x.version
+          FROM (SELECT k.article_id, k.title, k.version,
+                       pg_catalog.round(%1$I.word_similarity($1, k.search_text)::numeric, 4) AS sim,
+                       pg_catalog.round((%1$I.word_similarity($1, k.search_text)
+                        + CASE WHEN $3 IS NOT NULL AND k.model_id = $3 THEN 0.2 ELSE 0 END
+                        + CASE WHEN $4 IS NOT NULL AND k.product_line_id = $4 THEN 0.1 ELSE 0 END
+                        + CASE WHEN $5 IS NOT NULL AND k.problem_type_id = $5 THEN 0.1 ELSE 0 END)::numeric, 4) AS score
+                  FROM aftersales.kb_articles k
+                 WHERE k.tenant_id = aftersales.current_tenant() AND k.state = 'published'
+                   AND k.search_text OPERATOR(%1$I.%%>) $1
+                   AND ($4 IS NULL OR k.product_line_id = $4)
+                   AND ($3 IS NULL OR k.model_id IS NULL OR k.model_id = $3)) x
+         ORDER BY x.score DESC, x.article_id
+         LIMIT $2$q$, s)
+    USING q, n, model, line, problem_type;
+END
+$$;
+COMMENT ON FUNCTION aftersales.search_articles(text, integer, bigint, bigint, bigint) IS
+  'Published articles matching a query in Chinese or English (trigram word similarity, pg_trgm), ranked; narrowed to a model (and articles for its whole line) or a product line, boosted for the model, line and problem type';
+
+CREATE FUNCTION aftersales.suggest_articles(ticket bigint, n integer DEFAULT 5)
+    RETURNS TABLE (rank integer, article_id bigint, title text, score numeric, similarity numeric, version integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t aftersales.tickets := aftersales_internal.require_ticket(ticket, aftersales.current_tenant(), 'suggest_articles');
+BEGIN
+    RETURN QUERY SELECT * FROM aftersales.search_articles(t.description, n, t.model_id, NULL, t.problem_type_id);
+END
+$$;
+COMMENT ON FUNCTION aftersales.suggest_articles(bigint, integer) IS
+  'Articles proposed for a ticket at entry: published articles of its model (or its whole product line) matching its description, ranked';
+
+-- ---------------------------------------------------------------------------
+-- Resolutions: how a ticket was solved, and with which article
+
+CREATE TABLE aftersales.ticket_resolutions (
+    tenant_id         bigint      NOT NULL,
+    ticket_id         bigint      NOT NULL,
+    mode              text        NOT NULL CHECK (mode IN ('remote_phone', 'remote_video', 'on_site', 'parts_only')),
+    remote_attempted  boolean     NOT NULL,
+    article_id        bigint,
+    article_version   integer,
+    article_helped    boolean,
+    resolved_at       timestamptz NOT NULL,
+    recorded_by       text        NOT NULL,
+    PRIMARY KEY (tenant_id, ticket_id),
+    FOREIGN KEY (tenant_id, ticket_id) REFERENCES aftersales.tickets (tenant_id, ticket_id),
+    FOREIGN KEY (tenant_id, article_id) REFERENCES aftersales.kb_articles (tenant_id, article_id),
+    CHECK ((article_id IS NULL) = (article_helped IS NULL) AND (article_id IS NULL) = (article_version IS NULL)),
+    CHECK (mode NOT IN ('remote_phone', 'remote_video') OR remote_attempted)
+);
+CREATE INDEX ticket_resolutions_article_idx ON aftersales.ticket_resolutions (tenant_id, article_id) WHERE article_id IS NOT NULL;
+COMMENT ON TABLE aftersales.ticket_resolutions IS
+  'How each resolved ticket was solved (its latest resolution): remote by phone or video, on site or by parts only; whether a remote diagnosis was tried; the article used and whether it helped';
+COMMENT ON COLUMN aftersales.ticket_resolutions.tenant_id IS 'Owning tenant';
+COMMENT ON COLUMN aftersales.ticket_resolutions.ticket_id IS 'Ticket';
+COMMENT ON COLUMN aftersales.ticket_resolutions.mode IS 'remote_phone, remote_video, on_site or parts_only';
+COMMENT ON COLUMN aftersales.ticket_resolutions.remote_attempted IS 'A remote diagnosis was tried (always for remote modes; for on_site, the visit came after it failed)';
+COMMENT ON COLUMN aftersales.ticket_resolutions.article_id IS 'Knowledge article used, if any';
+COMMENT ON COLUMN aftersales.ticket_resolutions.article_version IS 'Its published version at the time';
+COMMENT ON COLUMN aftersales.ticket_resolutions.article_helped IS 'Whether the article solved the problem';
+COMMENT ON COLUMN aftersales.ticket_resolutions.resolved_at IS 'When the ticket was resolved';
+COMMENT ON COLUMN aftersales.ticket_resolutions.recorded_by IS 'Who recorded it';
+SELECT pg_catalog.pg_extension_config_dump('aftersales.ticket_resolutions', '');
+
+-- Resolve a ticket and record how: everything is checked before the
+-- ticket moves, so a bad argument writes nothing.
+CREATE FUNCTION aftersales.resolve_ticket_with(ticket bigint, mode text, resolution text DEFAULT NULL,
+                                               article bigint DEFAULT NULL, article_helped boolean DEFAULT NULL,
+                                               remote_attempted boolean DEFAULT NULL,
+                                               at timestamptz DEFAULT aftersales.now())
+    RETURNS aftersales.ticket_status
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tenant constant bigint := aftersales.current_tenant();
+    a aftersales.kb_articles;
+    s aftersales.ticket_status;
+    remote boolean := mode IN ('remote_phone', 'remote_video');
+BEGIN
+    IF mode IS NULL OR mode NOT IN ('remote_phone', 'remote_video', 'on_site', 'parts_only') THEN
+        RAISE EXCEPTION 'invalid resolution mode: "%"', COALESCE(pg_catalog.left(mode, 64), 'NULL')
+            USING ERRCODE = '22023',
+                  HINT = 'Modes: remote_phone, remote_video, on_site, parts_only; for example: SELECT aftersales.resolve_ticket_with(42, ''remote_phone'', ''reset the controller'');';
+    END IF;
+    IF remote AND remote_attempted IS FALSE THEN
+        RAISE EXCEPTION 'a % resolution is a remote attempt', mode
+            USING ERRCODE = '22023', HINT = 'Leave remote_attempted out for remote modes.';
+    END IF;
+    IF article IS NOT NULL THEN
+        SELECT * INTO a FROM aftersales.kb_articles k WHERE k.tenant_id = tenant AND k.article_id = article;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'article % does not exist for tenant %', article, tenant
+                USING ERRCODE = 'P0002', HINT = 'Find published articles with: SELECT * FROM aftersales.suggest_articles(42);';
+        END IF;
+        IF a.state <> 'published' THEN
+            RAISE EXCEPTION 'article % is %, not published', article, a.state
+                USING ERRCODE = '55000',
+                      DETAIL = 'Only published articles are given to engineers.',
+                      HINT = 'Use a published article: SELECT * FROM aftersales.suggest_articles(42);';
+        END IF;
+        IF article_helped IS NULL THEN
+            RAISE EXCEPTION 'article_helped must not be null when an article is named'
+                USING ERRCODE = '22004',
+                      HINT = 'Say whether it solved the problem: SELECT aftersales.resolve_ticket_with(42, ''on_site'', article => 7, article_helped => true);';
+        END IF;
+    ELSIF article_helped IS NOT NULL THEN
+        RAISE EXCEPTION 'article_helped needs an article'
+            USING ERRCODE = '22023', HINT = 'Name the article used, or leave article_helped out.';
+    END IF;
+    s := aftersales.resolve_ticket(ticket, resolution, aftersales.actor(), at);
+    INSERT INTO aftersales.ticket_resolutions AS r (tenant_id, ticket_id, mode, remote_attempted, article_id, article_version,
+                                                    article_helped, resolved_at, recorded_by)
+    VALUES (tenant, ticket, mode, COALESCE(remote_attempted, remote), article, a.version, article_helped, at, aftersales.actor())
+    ON CONFLICT (tenant_id, ticket_id) DO UPDATE
+       SET mode = excluded.mode, remote_attempted = excluded.remote_attempted, article_id = excluded.article_id,
+           article_version = excluded.article_version, article_helped = excluded.article_helped,
+           resolved_at = excluded.resolved_at, recorded_by = excluded.recorded_by;
+    RETURN s;
+END
+$$;
+COMMENT ON FUNCTION aftersales.resolve_ticket_with(bigint, text, text, bigint, boolean, boolean, timestamptz) IS
+  'Resolve a ticket (as resolve_ticket) and record how: mode (remote_phone, remote_video, on_site, parts_only), whether a remote diagnosis was tried, the published article used and whether it helped';
+
+-- ---------------------------------------------------------------------------
+-- Views
+
+CREATE VIEW aftersales.kb_article_stats WITH (security_invoker = true) AS
+SELECT k.tenant_id, k.article_id, k.title, k.state, k.version, k.product_line_id, l.name AS product_line_name,
+       k.model_id, (SELECT e.actor FROM aftersales.kb_article_events e
+                     WHERE e.tenant_id = k.tenant_id AND e.article_id = k.article_id ORDER BY e.seq LIMIT 1) AS author,
+       (SELECT v.published_by FROM aftersales.kb_article_versions v
+         WHERE v.tenant_id = k.tenant_id AND v.article_id = k.article_id ORDER BY v.version DESC LIMIT 1) AS reviewer,
+       (SELECT pg_catalog.min(v.published_at) FROM aftersales.kb_article_versions v
+         WHERE v.tenant_id = k.tenant_id AND v.article_id = k.article_id) AS first_published_at,
+       COALESCE(u.uses, 0) AS uses, COALESCE(u.helped, 0) AS helped,
+       (CASE WHEN u.uses > 0 THEN u.helped::numeric / u.uses END)::numeric(6,4) AS success_rate
+  FROM aftersales.kb_articles k
+  JOIN aftersales.product_lines l ON l.tenant_id = k.tenant_id AND l.product_line_id = k.product_line_id
+  LEFT JOIN (SELECT r.tenant_id, r.article_id, pg_catalog.count(*) AS uses,
+                    pg_catalog.count(*) FILTER (WHERE r.article_helped) AS helped
+               FROM aftersales.ticket_resolutions r WHERE r.article_id IS NOT NULL
+              GROUP BY 1, 2) u ON u.tenant_id = k.tenant_id AND u.article_id = k.article_id
+ WHERE k.tenant_id = aftersales.current_tenant();
+COMMENT ON VIEW aftersales.kb_article_stats IS
+  'Knowledge articles with their author, reviewer, use count and success rate (resolutions that used them and were helped)';
+COMMENT ON COLUMN aftersales.kb_article_stats.tenant_id IS 'Tenant';
+COMMENT ON COLUMN aftersales.kb_article_stats.article_id IS 'Article';
+COMMENT ON COLUMN aftersales.kb_article_stats.title IS 'Title';
+COMMENT ON COLUMN aftersales.kb_article_stats.state IS 'draft, review, published or retired';
+COMMENT ON COLUMN aftersales.kb_article_stats.version IS 'Published version (0: never published)';
+COMMENT ON COLUMN aftersales.kb_article_stats.product_line_id IS 'Product line';
+COMMENT ON COLUMN aftersales.kb_article_stats.product_line_name IS 'Product line''s name';
+COMMENT ON COLUMN aftersales.kb_article_stats.model_id IS 'Model, when specific to one';
+COMMENT ON COLUMN aftersales.kb_article_stats.author IS 'Who created it';
+COMMENT ON COLUMN aftersales.kb_article_stats.reviewer IS 'Who published its latest version';
+COMMENT ON COLUMN aftersales.kb_article_stats.first_published_at IS 'When it was first published';
+COMMENT ON COLUMN aftersales.kb_article_stats.uses IS 'Resolutions that used it';
+COMMENT ON COLUMN aftersales.kb_article_stats.helped IS 'Resolutions it helped';
+COMMENT ON COLUMN aftersales.kb_article_stats.success_rate IS 'helped / uses, 0 to 1';
+
+-- Monthly by resolution: coverage (resolved with an article), article
+-- success, remote share and remote diagnosis success (remote attempts that
+-- ended the ticket without a visit).
+CREATE VIEW aftersales.kb_remote_monthly WITH (security_invoker = true) AS
+SELECT r.tenant_id,
+       pg_catalog.date_trunc('month', pg_catalog.timezone(aftersales.reporting_zone(r.tenant_id), r.resolved_at))::date AS month,
+       pg_catalog.count(*) AS resolutions,
+       pg_catalog.count(r.article_id) AS with_article,
+       (pg_catalog.count(r.article_id)::numeric / pg_catalog.count(*))::numeric(6,4) AS article_coverage,
+       (CASE WHEN pg_catalog.count(r.article_id) > 0
+             THEN pg_catalog.count(*) FILTER (WHERE r.article_helped)::numeric / pg_catalog.count(r.article_id) END)::numeric(6,4)
+           AS article_success_rate,
+       pg_catalog.count(*) FILTER (WHERE r.mode IN ('remote_phone', 'remote_video')) AS remote,
+       (pg_catalog.count(*) FILTER (WHERE r.mode IN ('remote_phone', 'remote_video'))::numeric / pg_catalog.count(*))::numeric(6,4)
+           AS remote_share,
+       pg_catalog.count(*) FILTER (WHERE r.remote_attempted) AS remote_attempts,
+       pg_catalog.count(*) FILTER (WHERE r.remote_attempted AND t.arrived_at IS NULL AND r.mode <> 'on_site') AS remote_successes,
+       (CASE WHEN pg_catalog.count(*) FILTER (WHERE r.remote_attempted) > 0
+             THEN pg_catalog.count(*) FILTER (WHERE r.remote_attempted AND t.arrived_at IS NULL AND r.mode <> 'on_site')::numeric
+                  / pg_catalog.count(*) FILTER (WHERE r.remote_attempted) END)::numeric(6,4) AS remote_success_rate
+  FROM aftersales.ticket_resolutions r
+  JOIN aftersales.tickets t ON t.tenant_id = r.tenant_id AND t.ticket_id = r.ticket_id
+ WHERE r.tenant_id = aftersales.current_tenant()
+ GROUP BY r.tenant_id, 2;
+COMMENT ON VIEW aftersales.kb_remote_monthly IS
+  'Knowledge and remote service per month of resolution: coverage (resolved with an article, FAQ coverage target 90%), article success rate, remote-service share, remote diagnosis success rate (target 90%)';
+COMMENT ON COLUMN aftersales.kb_remote_monthly.tenant_id IS 'Tenant';
+COMMENT ON COLUMN aftersales.kb_remote_monthly.month IS 'First day of the month of the resolution, in the reporting zone';
+COMMENT ON COLUMN aftersales.kb_remote_monthly.resolutions IS 'Resolutions recorded (resolve_ticket_with), latest per ticket';
+COMMENT ON COLUMN aftersales.kb_remote_monthly.with_article IS 'Resolutions that used an article';
+COMMENT ON COLUMN aftersales.kb_remote_monthly.article_coverage IS 'with_article / resolutions, 0 to 1';
+COMMENT ON COLUMN aftersales.kb_remote_monthly.article_success_rate IS 'Resolutions an article helped / with_article';
+COMMENT ON COLUMN aftersales.kb_remote_monthly.remote IS 'Resolutions by phone or video';
+COMMENT ON COLUMN aftersales.kb_remote_monthly.remote_share IS 'remote / resolutions (远程服务占比)';
+COMMENT ON COLUMN aftersales.kb_remote_monthly.remote_attempts IS 'Resolutions after a remote diagnosis was tried';
+COMMENT ON COLUMN aftersales.kb_remote_monthly.remote_successes IS 'Remote attempts that ended the ticket without a visit';
+COMMENT ON COLUMN aftersales.kb_remote_monthly.remote_success_rate IS 'remote_successes / remote_attempts (远程诊断成功率)';
+
+INSERT INTO aftersales.kpi_catalogue
+       (tenant_id, code, category, name_en, name_zh, definition, formula, unit, target, target_direction, source, sort_order, customised)
+SELECT 1, x.code, 'service', x.name_en, x.name_zh, x.definition, x.formula, 'ratio', x.target, '>=', 'kb_remote_monthly', x.ord, false
+  FROM (VALUES
+ ('article_coverage', 'Knowledge coverage', '知识库覆盖率',
+  'Resolutions that used a published knowledge article over all resolutions recorded with resolve_ticket_with. 知识库覆盖率: 使用知识库文章解决的工单占比。',
+  'with_article / resolutions', 0.9, 420),
+ ('article_success_rate', 'Article success rate', '知识库文章解决率',
+  'Resolutions an article helped over resolutions that used one. 文章解决率。', 'helped / with_article', 0.8, 421),
+ ('remote_share', 'Remote-service share', '远程服务占比',
+  'Resolutions by phone or video over all resolutions recorded. 远程服务占比: 电话或视频解决的工单占比。', 'remote / resolutions', 0.3, 422),
+ ('remote_success_rate', 'Remote diagnosis success rate', '远程诊断成功率',
+  'Remote diagnosis attempts that ended the ticket without a site visit over all attempts. 远程诊断成功率: 远程诊断后无需上门即解决的比例。',
+  'remote_successes / remote_attempts', 0.9, 423)
+) AS x (code, name_en, name_zh, definition, formula, target, ord);
+
+-- ---------------------------------------------------------------------------
+-- Rights
+
+GRANT SELECT ON aftersales.kb_articles, aftersales.kb_article_events, aftersales.kb_article_versions,
+    aftersales.ticket_resolutions, aftersales.kb_article_stats, aftersales.kb_remote_monthly
+    TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer, aftersales_analyst, aftersales_auditor;
+GRANT INSERT, UPDATE ON aftersales.kb_articles TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer;
+GRANT INSERT ON aftersales.kb_article_versions TO aftersales_admin, aftersales_manager;
+GRANT INSERT, UPDATE ON aftersales.ticket_resolutions TO aftersales_admin, aftersales_manager, aftersales_agent, aftersales_engineer;
+
+-- The module's internal helpers run with the caller's rights (the API is
+-- invoker's rights): executable by the kinds, never by PUBLIC.
+DO $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+              WHERE p.pronamespace = 'aftersales_internal'::regnamespace
+                AND p.proname IN ('distance_score', 'dispatch_config', 'engineer_calendar', 'attendance', 'duty_intervals',
+                                  'range_hours', 'engineer_zones', 'split_days', 'require_days', 'dispatch_alert', 'engineer_load',
+                                  'seniority_rank', 'org_ancestors', 'rank_engineers', 'require_ticket', 'auto_assign',
+                                  'dispatch_at_entry', 'dispatch_shift_check', 'holding_intervals', 'board_days', 'engineer_months',
+                                  'require_article', 'article_event', 'trgm_schema')
+              ORDER BY 1 LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO aftersales_admin, aftersales_manager, aftersales_agent, '
+                                  'aftersales_engineer, aftersales_analyst, aftersales_auditor, aftersales_sweep', f);
+    END LOOP;
+END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Articles = replay of their log
+
+-- The engine's replay over the article log, per tenant (each tenant's
+-- call a Citus router sends to one worker): every article's log is a chain
+-- of kb_article transitions, and its state, last event and every column
+-- are what the logged changes rebuild.  No rows: every article is what its
+-- log says.
+CREATE FUNCTION aftersales.check_articles(tenant bigint DEFAULT NULL)
+    RETURNS TABLE (tenant_id bigint, article_id bigint, problem text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT t.tenant_id, c.id, c.problem
+      FROM aftersales.tenants t,
+           aftersales_internal.state_machine_check('kb_article', 'aftersales.kb_articles', 'aftersales.kb_article_events',
+                                                   'article_id', t.tenant_id) c
+     WHERE check_articles.tenant IS NULL OR t.tenant_id = check_articles.tenant
+     ORDER BY 1, 2, 3
+$$;
+COMMENT ON FUNCTION aftersales.check_articles(bigint) IS
+  'Proves every knowledge article is the replay of its log (a chain of the kb_article transitions; state, last event and every column as the logged changes rebuild them), for one tenant or all; returns one row per difference, none when all agree';
+REVOKE ALL ON FUNCTION aftersales.check_articles(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aftersales.check_articles(bigint) TO aftersales_admin, aftersales_auditor;
+-- check_articles runs with the caller's rights: its callers run the replay.
+GRANT EXECUTE ON FUNCTION aftersales_internal.state_machine_check(text, regclass, regclass, text, bigint)
+    TO aftersales_admin, aftersales_auditor;
+
+-- aftersales install script, part 86: the dispatch, workforce and
+-- knowledge step of generate_sample_data.  It runs after the tickets'
+-- life cycles and writes only columns and tables of this module, drawing
+-- with its own salts (8600 and up), so the tenant's checksum (tickets,
+-- events, clocks) is the same with or without it:
+--   * positions: each province's capital, outlets and customers' sites
+--     scattered around it (a few kilometres, customers up to ~30 km);
+--   * engineers: seniority, skills for complex faults, and a working
+--     calendar each: China office hours, or a weekend rota (Wednesday to
+--     Sunday) for one in five, with two to five days of leave as closures;
+--   * attendance for the last eight weeks of the year: check-ins around
+--     the outlet, some late, a few far away (location anomalies), a few
+--     check-outs missing;
+--   * the knowledge base: an article per product line and fault type
+--     (Chinese text), written in the first days of January, most published;
+--   * resolutions of the resolved tickets: remote (phone or video) for
+--     tickets without a visit, on site otherwise, parts only for some; an
+--     article used for most, helped for most of those.
+CREATE FUNCTION aftersales_internal.sample_dispatch(tid bigint, s integer, yr integer, cutoff timestamptz) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    a record;
+    id bigint;
+    base text;
+    at0 timestamptz := cutoff - '60 days'::interval;
+BEGIN
+    CREATE TEMP TABLE sample_capitals ON COMMIT DROP AS
+    SELECT c.province, c.lat, c.lon
+      FROM (VALUES ('上海', 31.2304, 121.4737), ('江苏', 32.0603, 118.7969), ('浙江', 30.2741, 120.1551),
+                   ('安徽', 31.8206, 117.2272), ('福建', 26.0745, 119.2965), ('江西', 28.6820, 115.8579),
+                   ('山东', 36.6512, 117.1201), ('北京', 39.9042, 116.4074), ('天津', 39.3434, 117.3616),
+                   ('河北', 38.0428, 114.5149), ('山西', 37.8706, 112.5489), ('内蒙古', 40.8414, 111.7519),
+                   ('辽宁', 41.8057, 123.4315), ('吉林', 43.8171, 125.3235), ('黑龙江', 45.8038, 126.5350),
+                   ('河南', 34.7466, 113.6254), ('湖北', 30.5928, 114.3055), ('湖南', 28.2282, 112.9388),
+                   ('广东', 23.1291, 113.2644), ('广西', 22.8170, 108.3665), ('海南', 20.0440, 110.1999),
+                   ('陕西', 34.3416, 108.9398), ('甘肃', 36.0611, 103.8343), ('青海', 36.6171, 101.7782),
+                   ('宁夏', 38.4872, 106.2309), ('新疆', 43.8256, 87.6168), ('重庆', 29.5630, 106.5516),
+                   ('四川', 30.5728, 104.0668), ('贵州', 26.6470, 106.6302), ('云南', 25.0389, 102.7183),
+                   ('西藏', 29.6520, 91.1721)) AS c (province, lat, lon);
+
+    -- positions: outlets within ~5 km of the capital, customers within ~30 km
+    UPDATE aftersales.organisations o
+       SET latitude = pg_catalog.round((c.lat + (aftersales_internal.sample_u(s, o.org_id, 8601) - 0.5) * 0.08)::numeric, 5)::float8,
+           longitude = pg_catalog.round((c.lon + (aftersales_internal.sample_u(s, o.org_id, 8602) - 0.5) * 0.08)::numeric, 5)::float8
+      FROM aftersales.organisations p, pg_temp.sample_capitals c
+     WHERE o.tenant_id = tid AND o.level = 'outlet' AND p.tenant_id = tid AND p.org_id = o.parent_id
+       AND c.province = p.province;
+    UPDATE aftersales.customers cu
+       SET latitude = pg_catalog.round((c.lat + (aftersales_internal.sample_u(s, cu.customer_id, 8603) - 0.5) * 0.5)::numeric, 5)::float8,
+           longitude = pg_catalog.round((c.lon + (aftersales_internal.sample_u(s, cu.customer_id, 8604) - 0.5) * 0.5)::numeric, 5)::float8
+      FROM pg_temp.sample_capitals c
+     WHERE cu.tenant_id = tid AND c.province = cu.province;
+
+    -- complex faults need senior engineers; control boards and electrical
+    -- faults need the electrical skill
+    UPDATE aftersales.problem_types p
+       SET required_skills = CASE WHEN p.code IN ('E05', 'E06') THEN '{electrical}'::text[] ELSE '{}'::text[] END,
+           complex = p.code = 'E05'
+     WHERE p.tenant_id = tid;
+
+    -- engineers: seniority, and a calendar of their own (shifts and leave)
+    FOR a IN SELECT e.engineer_id, e.login FROM aftersales.engineers e WHERE e.tenant_id = tid ORDER BY e.engineer_id LOOP
+        base := CASE WHEN aftersales_internal.sample_u(s, a.engineer_id, 8605) < 0.2
+                     THEN 'zone=Asia/Shanghai; wed-sun 09:00-12:00,13:00-18:00'
+                     ELSE aftersales.sample_calendar(CASE WHEN yr IN (2025, 2026) THEN yr ELSE 2026 END)::text END;
+        SELECT base || pg_catalog.string_agg(pg_catalog.format('; closed %s 00:00-24:00',
+                   (pg_catalog.make_date(yr, 1, 1) + pg_catalog.floor(aftersales_internal.sample_u(s, a.engineer_id * 10 + k, 8606) * 360)::integer)),
+                   '' ORDER BY k)
+          INTO base
+          FROM pg_catalog.generate_series(1, 2 + pg_catalog.floor(aftersales_internal.sample_u(s, a.engineer_id, 8607) * 4)::integer) k;
+        PERFORM aftersales.set_calendar('eng-' || a.login, base::aftersales.calendar, 'Shifts and leave', tid);
+        UPDATE aftersales.engineers e
+           SET calendar = 'eng-' || a.login,
+               seniority = CASE WHEN aftersales_internal.sample_u(s, a.engineer_id, 8608) < 0.2 THEN 'junior'
+                                WHEN aftersales_internal.sample_u(s, a.engineer_id, 8608) < 0.6 THEN 'regular'
+                                WHEN aftersales_internal.sample_u(s, a.engineer_id, 8608) < 0.9 THEN 'senior'
+                                ELSE 'expert' END
+         WHERE e.tenant_id = tid AND e.engineer_id = a.engineer_id;
+    END LOOP;
+
+    -- attendance: every shift day of the last 60 days: check-in before the
+    -- shift (8% late by 10 to 60 minutes), check-out after it (2% missing);
+    -- 3% of check-ins 5 to 20 km from the outlet
+    INSERT INTO aftersales.attendance_events (tenant_id, engineer_id, org_id, kind, at, latitude, longitude, reference, reference_km,
+                                              anomaly, actor, recorded_at)
+    SELECT tid, x.engineer_id, x.org_id, x.kind, x.at, x.lat, x.lon, 'outlet',
+           pg_catalog.round(aftersales.distance_km(x.lat, x.lon, x.olat, x.olon)::numeric, 3),
+           aftersales.distance_km(x.lat, x.lon, x.olat, x.olon) > 3, 'sample', x.at
+      FROM (SELECT d.engineer_id, d.org_id, d.olat, d.olon, k.kind,
+                   CASE WHEN k.kind = 'check_in'
+                        THEN d.shift_start + pg_catalog.make_interval(mins => CASE WHEN d.u_late < 0.08 THEN 10 + pg_catalog.floor(d.u_late * 600)::integer
+                                                                                  ELSE -5 - pg_catalog.floor(d.u_late * 20)::integer END)
+                        ELSE d.shift_end + pg_catalog.make_interval(mins => pg_catalog.floor(d.u_out * 30)::integer) END AS at,
+                   d.olat + CASE WHEN d.u_far < 0.03 AND k.kind = 'check_in' THEN 0.05 + d.u_far * 4 ELSE (d.u_far - 0.5) * 0.004 END AS lat,
+                   d.olon + (d.u_out - 0.5) * 0.004 AS lon, d.u_miss
+              FROM (SELECT e.engineer_id, e.org_id, o.latitude AS olat, o.longitude AS olon,
+                           aftersales.next_business_time(c.calendar, g.day::timestamp AT TIME ZONE 'Asia/Shanghai') AS shift_start,
+                           aftersales.business_add(c.calendar, aftersales.next_business_time(c.calendar, g.day::timestamp AT TIME ZONE 'Asia/Shanghai'),
+                                                   '8 hours'::interval) AS shift_end,
+                           aftersales_internal.sample_u(s, e.engineer_id * 1000 + g.i, 8609) AS u_late,
+                           aftersales_internal.sample_u(s, e.engineer_id * 1000 + g.i, 8610) AS u_out,
+                           aftersales_internal.sample_u(s, e.engineer_id * 1000 + g.i, 8611) AS u_far,
+                           aftersales_internal.sample_u(s, e.engineer_id * 1000 + g.i, 8612) AS u_miss,
+                           g.day
+                      FROM aftersales.engineers e
+                      JOIN aftersales.calendars c ON c.tenant_id = e.tenant_id AND c.name = e.calendar
+                      JOIN aftersales.organisations o ON o.tenant_id = e.tenant_id AND o.org_id = e.org_id
+                     CROSS JOIN LATERAL (SELECT gs::date AS day, pg_catalog.row_number() OVER () AS i
+                                           FROM pg_catalog.generate_series((at0 AT TIME ZONE 'Asia/Shanghai')::date::timestamp,
+                                                                           ((cutoff AT TIME ZONE 'Asia/Shanghai')::date - 1)::timestamp,
+                                                                           '1 day'::interval) gs) g
+                     WHERE e.tenant_id = tid AND o.latitude IS NOT NULL) d
+             CROSS JOIN (VALUES ('check_in'), ('check_out')) k (kind)
+             WHERE (d.shift_start AT TIME ZONE 'Asia/Shanghai')::date = d.day
+               AND d.shift_end < cutoff
+               AND NOT (k.kind = 'check_out' AND d.u_miss < 0.02)) x
+     ORDER BY x.at, x.engineer_id, x.kind;
+
+    -- the knowledge base: one article per product line and fault type
+    FOR a IN SELECT l.product_line_id, l.name AS line, l.code, p.problem_type_id, p.code AS pcode, t.title, t.symptom, t.cause, t.solution,
+                    pg_catalog.row_number() OVER (ORDER BY l.product_line_id, p.problem_type_id) AS i
+               FROM aftersales.product_lines l
+               JOIN (VALUES
+                   ('E01', '不制冷或不制热', '开机运行但出风温度与环境温度接近，压缩机运行电流偏低。', '制冷剂不足或膨胀阀堵塞。',
+                    '1. 检查高低压压力；2. 检漏并补充制冷剂至铭牌充注量；3. 压力仍异常时更换膨胀阀。'),
+                   ('E02', '运行异响或振动大', '运行时有金属撞击声，机组振动明显，地脚螺栓松动。', '减震垫老化或风扇叶片不平衡。',
+                    '1. 紧固地脚螺栓；2. 更换减震垫；3. 检查风扇叶片动平衡，必要时更换。'),
+                   ('E03', '漏水或漏氟', '机组下方有水迹或油迹，系统压力逐日下降。', '排水管堵塞或铜管焊点砂眼。',
+                    '1. 疏通排水管；2. 用检漏仪查找漏点；3. 补焊后保压24小时再充注。'),
+                   ('E04', '无法启动', '上电后面板无显示或显示正常但压缩机不启动。', '电源缺相、保险丝熔断或启动电容失效。',
+                    '1. 测量三相电压；2. 更换熔断的保险丝；3. 检测并更换启动电容。'),
+                   ('E05', '控制板故障', '面板报通信故障，机组频繁重启。', '主控板受潮或元器件击穿。',
+                    '1. 断电检查主控板有无烧痕；2. 烘干或更换主控板；3. 升级固件并恢复参数。'),
+                   ('E06', '电气故障', '空气开关跳闸，接触器触点发黑。', '接触器触点烧蚀或线缆绝缘破损。',
+                    '1. 测量绝缘电阻；2. 更换接触器；3. 更换破损线缆并紧固端子。'),
+                   ('E07', '传感器报警', '面板显示温度传感器故障代码，读数跳变。', '传感器探头损坏或接插件松动。',
+                    '1. 测量传感器阻值；2. 重新插紧接插件；3. 阻值异常时更换传感器。'),
+                   ('E08', '参数设置问题', '设定温度达不到，运行模式不对。', '参数被误改或模式设置错误。',
+                    '1. 远程查看参数；2. 按出厂设置恢复；3. 指导客户正确设置运行模式。'),
+                   ('E09', '安装调试问题', '新装机组运行不稳定，保护频繁。', '管路安装不规范或电源容量不足。',
+                    '1. 核对安装规范；2. 检查电源容量；3. 重新抽真空并调试。'),
+                   ('E10', '操作咨询', '客户不会使用定时和节能功能。', '客户不熟悉操作面板。',
+                    '1. 电话或视频指导操作；2. 发送操作手册链接。'))
+                 AS t (pcode, title, symptom, cause, solution) ON true
+               JOIN aftersales.problem_types p ON p.tenant_id = tid AND p.code = t.pcode
+              WHERE l.tenant_id = tid
+              ORDER BY l.product_line_id, p.problem_type_id LOOP
+        id := aftersales.create_article(a.product_line_id, a.line || '：' || a.title, a.line || a.symptom, a.solution, a.cause,
+                                        NULL, a.problem_type_id,
+                                        ARRAY['https://kb.example.com/' || pg_catalog.lower(a.code) || '/' || pg_catalog.lower(a.pcode) || '.pdf'],
+                                        'zh', pg_catalog.make_timestamptz(yr, 1, 2, 9, 0, 0, 'Asia/Shanghai') + pg_catalog.make_interval(mins => a.i::integer));
+        -- a few stay drafts or in review; the rest are published
+        IF aftersales_internal.sample_u(s, a.i, 8613) < 0.9 THEN
+            PERFORM aftersales.submit_article(id, pg_catalog.make_timestamptz(yr, 1, 3, 9, 0, 0, 'Asia/Shanghai') + pg_catalog.make_interval(mins => a.i::integer));
+            PERFORM aftersales.publish_article(id, pg_catalog.make_timestamptz(yr, 1, 5, 9, 0, 0, 'Asia/Shanghai') + pg_catalog.make_interval(mins => a.i::integer));
+        END IF;
+    END LOOP;
+
+    -- resolutions of resolved tickets
+    INSERT INTO aftersales.ticket_resolutions (tenant_id, ticket_id, mode, remote_attempted, article_id, article_version,
+                                               article_helped, resolved_at, recorded_by)
+    SELECT tid, x.ticket_id, x.mode, x.mode LIKE 'remote%' OR x.u_remote < 0.08, k.article_id,
+           CASE WHEN k.article_id IS NOT NULL THEN k.version END,
+           CASE WHEN k.article_id IS NOT NULL THEN x.u_helped < 0.85 END,
+           x.resolved_at, 'sample'
+      FROM (SELECT t.ticket_id, t.resolved_at, t.model_id, t.problem_type_id,
+                   CASE WHEN t.arrived_at IS NOT NULL THEN
+                            CASE WHEN aftersales_internal.sample_u(s, t.ticket_id, 8614) < 0.08 THEN 'parts_only' ELSE 'on_site' END
+                        WHEN aftersales_internal.sample_u(s, t.ticket_id, 8614) < 0.3 THEN 'remote_video'
+                        ELSE 'remote_phone' END AS mode,
+                   aftersales_internal.sample_u(s, t.ticket_id, 8615) AS u_remote,
+                   aftersales_internal.sample_u(s, t.ticket_id, 8616) AS u_article,
+                   aftersales_internal.sample_u(s, t.ticket_id, 8617) AS u_helped
+              FROM aftersales.tickets t
+             WHERE t.tenant_id = tid AND t.resolved_at IS NOT NULL) x
+      LEFT JOIN aftersales.product_models m ON m.tenant_id = tid AND m.model_id = x.model_id
+      LEFT JOIN aftersales.kb_articles k ON k.tenant_id = tid AND k.product_line_id = m.product_line_id
+                                        AND k.problem_type_id = x.problem_type_id AND k.state = 'published'
+                                        AND x.u_article < 0.7
+                                        AND x.resolved_at >= pg_catalog.make_timestamptz(yr, 1, 6, 0, 0, 0, 'Asia/Shanghai')
+     ORDER BY x.ticket_id;
+    DROP TABLE pg_temp.sample_capitals;
+END
+$$;
+COMMENT ON FUNCTION aftersales_internal.sample_dispatch(bigint, integer, integer, timestamptz) IS
+  'Internal step of generate_sample_data: positions, engineers'' calendars and seniority, eight weeks of attendance, the knowledge base and the resolutions'' modes and articles; leaves the checksum unchanged';
+REVOKE ALL ON FUNCTION aftersales_internal.sample_dispatch(bigint, integer, integer, timestamptz) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION aftersales.generate_sample_data(tenant_name text, seed integer DEFAULT 1, tickets integer DEFAULT 2000,
+                                                year integer DEFAULT 2026, progress integer DEFAULT 100000)
+    RETURNS aftersales.sample_data_runs
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    example constant text := 'SELECT * FROM aftersales.generate_sample_data(''demo'', seed => 1, tickets => 2000, year => 2026);';
+    n integer := tickets;
+    s integer := seed;
+    yr integer := year;
+    started constant timestamptz := pg_catalog.clock_timestamp();
+    old_tenant text := pg_catalog.current_setting('aftersales.tenant_id', true);
+    prev aftersales.sample_data_runs;
+    result aftersales.sample_data_runs;
+    tid bigint;
+    y0 date;
+    cutoff timestamptz;
+    ndays integer;
+    sb bigint;
+    cstarts float8[];
+    mstarts float8[];
+    pstarts float8[];
+    events_n bigint;
+BEGIN
+    -- arguments
+    IF tenant_name IS NULL OR pg_catalog.btrim(tenant_name) = '' THEN
+        PERFORM aftersales_internal.sample_error('tenant_name must not be empty',
+            'Name the tenant to create, for example: ' || example, '22004');
+    END IF;
+    IF s IS NULL THEN
+        PERFORM aftersales_internal.sample_error('seed must not be null',
+            'Any integer seeds the choices; the same seed gives the same data, for example: ' || example, '22004');
+    END IF;
+    IF n IS NULL OR n NOT BETWEEN 100 AND 10000000 THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid number of sample tickets: %s', COALESCE(n::text, 'NULL')),
+            'Ask for 100 to 10000000 tickets: 2000 load in seconds, 1000000 in about an hour; for example: ' || example);
+    END IF;
+    IF yr IS NULL OR yr NOT BETWEEN 2000 AND 2100 THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid sample year: %s', COALESCE(yr::text, 'NULL')),
+            'Years 2000 to 2100 are supported (the full holiday schedule is known for 2026), for example: ' || example);
+    END IF;
+    IF progress IS NULL OR progress < 0 THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid progress interval: %s', COALESCE(progress::text, 'NULL')),
+            'progress is how many tickets between two progress NOTICEs, 0 for none, for example: SELECT * FROM aftersales.generate_sample_data(''big'', tickets => 1000000, progress => 50000);');
+    END IF;
+
+    -- idempotent: the same call again returns what the first one built
+    SELECT sr.* INTO prev FROM aftersales.sample_data_runs sr
+      JOIN aftersales.tenants tn ON tn.tenant_id = sr.tenant_id
+     WHERE tn.name = generate_sample_data.tenant_name;
+    IF FOUND THEN
+        IF prev.seed = s AND prev.tickets = n AND prev.year = yr THEN
+            RAISE NOTICE 'tenant "%" already holds this sample data: nothing to do', tenant_name;
+            RETURN prev;
+        END IF;
+        PERFORM aftersales_internal.sample_error(
+            pg_catalog.format('tenant "%s" already holds sample data of seed %s, %s tickets, year %s', tenant_name, prev.seed, prev.tickets, prev.year),
+            'Use another tenant name, for example: SELECT * FROM aftersales.generate_sample_data(''demo2'', seed => 2);', '42710');
+    END IF;
+    IF EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.name = tenant_name) THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('tenant "%s" already exists', tenant_name),
+            'Sample data goes into a new tenant of its own; use another name, for example: ' || example, '42710');
+    END IF;
+
+    y0 := pg_catalog.make_date(yr, 1, 1);
+    cutoff := pg_catalog.make_timestamptz(yr + 1, 1, 1, 0, 0, 0, 'Asia/Shanghai');
+    ndays := pg_catalog.make_date(yr + 1, 1, 1) - y0;
+    sb := s::bigint * 1000003;
+
+    -- the tenant, its calendars and SLA policies (the default targets,
+    -- copied from tenant 1's shipped default policy)
+    LOCK TABLE aftersales.tenants IN SHARE ROW EXCLUSIVE MODE;
+    SELECT COALESCE(pg_catalog.max(tn.tenant_id), 1) + 1 INTO tid FROM aftersales.tenants tn;
+    INSERT INTO aftersales.tenants (tenant_id, name) VALUES (tid, tenant_name);
+    PERFORM pg_catalog.set_config('aftersales.tenant_id', tid::text, true);
+    PERFORM aftersales.set_calendar('24x7', 'zone=Asia/Shanghai; mon-sun 00:00-24:00', 'Around the clock, China time', tid);
+    PERFORM aftersales.set_calendar('cn-office', aftersales.sample_calendar(yr),
+                                    pg_catalog.format('China office hours, %s holidays and make-up days', yr), tid);
+    INSERT INTO aftersales.sla_policies (tenant_id, name, calendar, is_default, description)
+    VALUES (tid, 'standard', 'cn-office', true, 'Default targets on office hours'),
+           (tid, 'key-account', '24x7', false, 'Default targets around the clock, for key customers'' service agreements');
+    INSERT INTO aftersales.sla_targets (tenant_id, policy_id, priority, metric, target, clock, pauses_on_hold)
+    SELECT tid, p.policy_id, d.priority, d.metric, d.target, d.clock, d.pauses_on_hold
+      FROM aftersales.sla_targets d
+      JOIN aftersales.sla_policies dp ON dp.tenant_id = 1 AND dp.policy_id = d.policy_id
+                                     AND dp.name = 'default'
+     CROSS JOIN aftersales.sla_policies p
+     WHERE d.tenant_id = 1 AND p.tenant_id = tid
+     ORDER BY p.policy_id, d.priority, d.metric;
+
+    -- the company, in steps that pass what they built on in temporary
+    -- tables (sample_geo, sample_outlets, sample_customers ...) and the
+    -- cumulative weights the draws bucket into
+    PERFORM aftersales_internal.sample_organisations(tid);
+    PERFORM aftersales_internal.sample_engineers(tid, s, n);
+    cstarts := aftersales_internal.sample_customers(tid, s, n, yr, y0);
+    mstarts := aftersales_internal.sample_products(tid, s, n, yr, cstarts);
+    pstarts := aftersales_internal.sample_problem_types(tid);
+    -- the tickets: planned set-based, entered, then driven through their lives
+    PERFORM aftersales_internal.sample_ticket_plan(n, y0, ndays, sb, cstarts, mstarts, pstarts);
+    PERFORM aftersales_internal.sample_entry(n, y0, progress, started);
+    PERFORM aftersales_internal.sample_life_cycles(n, sb, cutoff, progress, started);
+    -- the other modules, on top of the tickets (their own salts: the tickets stay as they are)
+    PERFORM aftersales_internal.sample_complaints(tid, s, cutoff);
+    PERFORM aftersales_internal.sample_surveys(tid, s, cutoff);
+    PERFORM aftersales_internal.sample_approvals(tid, s, cutoff);
+    -- dispatch, workforce and knowledge (86_dispatch_sample.sql)
+    PERFORM aftersales_internal.sample_dispatch(tid, s, yr, cutoff);
+
+    -- a bulk load leaves the planner blind until autovacuum comes by: the
+    -- KPI queries right after it would plan for empty tables
+    ANALYZE aftersales.organisations, aftersales.customers, aftersales.engineers, aftersales.product_models,
+            aftersales.units, aftersales.problem_types, aftersales.service_agreements, aftersales.sla_policies,
+            aftersales.calendars, aftersales.tickets, aftersales.ticket_events, aftersales.ticket_sla,
+            aftersales.occurrences, aftersales.escalation_watches, aftersales.alerts, aftersales.ticket_escalations;
+    SELECT count(*) INTO events_n FROM aftersales.ticket_events ev WHERE ev.tenant_id = tid;
+    INSERT INTO aftersales.sample_data_runs AS sr (tenant_id, tenant_name, seed, tickets, year, events, started_at, seconds, checksum)
+    VALUES (tid, generate_sample_data.tenant_name, s, n, yr, events_n, started,
+            round(extract(epoch FROM clock_timestamp() - started)::numeric, 1),
+            aftersales.sample_data_checksum(tid))
+    RETURNING sr.* INTO result;
+    PERFORM set_config('aftersales.tenant_id', COALESCE(old_tenant, ''), true);
+    DROP TABLE pg_temp.sample_geo, pg_temp.sample_outlets, pg_temp.sample_customers, pg_temp.sample_models,
+               pg_temp.sample_units, pg_temp.sample_problems, pg_temp.sample_plan, pg_temp.sample_org_engineers;
+    RETURN result;
+END
+$$;
+
+SELECT aftersales_internal.apply_row_security();
+
+-- ===== dispatch, workforce and knowledge: end =====
+
+-- ---------------------------------------------------------------------------
+-- The sample data of every module: complaints, surveys, approvals, spare
+-- parts, dispatch.
+CREATE OR REPLACE FUNCTION aftersales.generate_sample_data(tenant_name text, seed integer DEFAULT 1, tickets integer DEFAULT 2000,
+                                                year integer DEFAULT 2026, progress integer DEFAULT 100000)
+    RETURNS aftersales.sample_data_runs
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    example constant text := 'SELECT * FROM aftersales.generate_sample_data(''demo'', seed => 1, tickets => 2000, year => 2026);';
+    n integer := tickets;
+    s integer := seed;
+    yr integer := year;
+    started constant timestamptz := pg_catalog.clock_timestamp();
+    old_tenant text := pg_catalog.current_setting('aftersales.tenant_id', true);
+    prev aftersales.sample_data_runs;
+    result aftersales.sample_data_runs;
+    tid bigint;
+    y0 date;
+    cutoff timestamptz;
+    ndays integer;
+    sb bigint;
+    cstarts float8[];
+    mstarts float8[];
+    pstarts float8[];
+    events_n bigint;
+BEGIN
+    -- arguments
+    IF tenant_name IS NULL OR pg_catalog.btrim(tenant_name) = '' THEN
+        PERFORM aftersales_internal.sample_error('tenant_name must not be empty',
+            'Name the tenant to create, for example: ' || example, '22004');
+    END IF;
+    IF s IS NULL THEN
+        PERFORM aftersales_internal.sample_error('seed must not be null',
+            'Any integer seeds the choices; the same seed gives the same data, for example: ' || example, '22004');
+    END IF;
+    IF n IS NULL OR n NOT BETWEEN 100 AND 10000000 THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid number of sample tickets: %s', COALESCE(n::text, 'NULL')),
+            'Ask for 100 to 10000000 tickets: 2000 load in seconds, 1000000 in about an hour; for example: ' || example);
+    END IF;
+    IF yr IS NULL OR yr NOT BETWEEN 2000 AND 2100 THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid sample year: %s', COALESCE(yr::text, 'NULL')),
+            'Years 2000 to 2100 are supported (the full holiday schedule is known for 2026), for example: ' || example);
+    END IF;
+    IF progress IS NULL OR progress < 0 THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('invalid progress interval: %s', COALESCE(progress::text, 'NULL')),
+            'progress is how many tickets between two progress NOTICEs, 0 for none, for example: SELECT * FROM aftersales.generate_sample_data(''big'', tickets => 1000000, progress => 50000);');
+    END IF;
+
+    -- idempotent: the same call again returns what the first one built
+    SELECT sr.* INTO prev FROM aftersales.sample_data_runs sr
+      JOIN aftersales.tenants tn ON tn.tenant_id = sr.tenant_id
+     WHERE tn.name = generate_sample_data.tenant_name;
+    IF FOUND THEN
+        IF prev.seed = s AND prev.tickets = n AND prev.year = yr THEN
+            RAISE NOTICE 'tenant "%" already holds this sample data: nothing to do', tenant_name;
+            RETURN prev;
+        END IF;
+        PERFORM aftersales_internal.sample_error(
+            pg_catalog.format('tenant "%s" already holds sample data of seed %s, %s tickets, year %s', tenant_name, prev.seed, prev.tickets, prev.year),
+            'Use another tenant name, for example: SELECT * FROM aftersales.generate_sample_data(''demo2'', seed => 2);', '42710');
+    END IF;
+    IF EXISTS (SELECT FROM aftersales.tenants tn WHERE tn.name = tenant_name) THEN
+        PERFORM aftersales_internal.sample_error(pg_catalog.format('tenant "%s" already exists', tenant_name),
+            'Sample data goes into a new tenant of its own; use another name, for example: ' || example, '42710');
+    END IF;
+
+    y0 := pg_catalog.make_date(yr, 1, 1);
+    cutoff := pg_catalog.make_timestamptz(yr + 1, 1, 1, 0, 0, 0, 'Asia/Shanghai');
+    ndays := pg_catalog.make_date(yr + 1, 1, 1) - y0;
+    sb := s::bigint * 1000003;
+
+    -- the tenant, its calendars and SLA policies (the default targets,
+    -- copied from tenant 1's shipped default policy)
+    LOCK TABLE aftersales.tenants IN SHARE ROW EXCLUSIVE MODE;
+    SELECT COALESCE(pg_catalog.max(tn.tenant_id), 1) + 1 INTO tid FROM aftersales.tenants tn;
+    INSERT INTO aftersales.tenants (tenant_id, name) VALUES (tid, tenant_name);
+    PERFORM pg_catalog.set_config('aftersales.tenant_id', tid::text, true);
+    PERFORM aftersales.set_calendar('24x7', 'zone=Asia/Shanghai; mon-sun 00:00-24:00', 'Around the clock, China time', tid);
+    PERFORM aftersales.set_calendar('cn-office', aftersales.sample_calendar(yr),
+                                    pg_catalog.format('China office hours, %s holidays and make-up days', yr), tid);
+    INSERT INTO aftersales.sla_policies (tenant_id, name, calendar, is_default, description)
+    VALUES (tid, 'standard', 'cn-office', true, 'Default targets on office hours'),
+           (tid, 'key-account', '24x7', false, 'Default targets around the clock, for key customers'' service agreements');
+    INSERT INTO aftersales.sla_targets (tenant_id, policy_id, priority, metric, target, clock, pauses_on_hold)
+    SELECT tid, p.policy_id, d.priority, d.metric, d.target, d.clock, d.pauses_on_hold
+      FROM aftersales.sla_targets d
+      JOIN aftersales.sla_policies dp ON dp.tenant_id = 1 AND dp.policy_id = d.policy_id
+                                     AND dp.name = 'default'
+     CROSS JOIN aftersales.sla_policies p
+     WHERE d.tenant_id = 1 AND p.tenant_id = tid
+     ORDER BY p.policy_id, d.priority, d.metric;
+
+    -- the company, in steps that pass what they built on in temporary
+    -- tables (sample_geo, sample_outlets, sample_customers ...) and the
+    -- cumulative weights the draws bucket into
+    PERFORM aftersales_internal.sample_organisations(tid);
+    PERFORM aftersales_internal.sample_engineers(tid, s, n);
+    cstarts := aftersales_internal.sample_customers(tid, s, n, yr, y0);
+    mstarts := aftersales_internal.sample_products(tid, s, n, yr, cstarts);
+    pstarts := aftersales_internal.sample_problem_types(tid);
+    -- the tickets: planned set-based, entered, then driven through their lives
+    PERFORM aftersales_internal.sample_ticket_plan(n, y0, ndays, sb, cstarts, mstarts, pstarts);
+    PERFORM aftersales_internal.sample_entry(n, y0, progress, started);
+    PERFORM aftersales_internal.sample_life_cycles(n, sb, cutoff, progress, started);
+    -- the other modules, on top of the tickets (their own salts: the tickets stay as they are)
+    PERFORM aftersales_internal.sample_complaints(tid, s, cutoff);
+    PERFORM aftersales_internal.sample_surveys(tid, s, cutoff);
+    PERFORM aftersales_internal.sample_approvals(tid, s, cutoff);
+    -- spare parts, work logs and costs (82_parts_generator.sql)
+    PERFORM aftersales_internal.sample_parts(tid, s, yr);
+    -- dispatch, workforce and knowledge (86_dispatch_sample.sql)
+    PERFORM aftersales_internal.sample_dispatch(tid, s, yr, cutoff);
+
+    -- a bulk load leaves the planner blind until autovacuum comes by: the
+    -- KPI queries right after it would plan for empty tables
+    ANALYZE aftersales.organisations, aftersales.customers, aftersales.engineers, aftersales.product_models,
+            aftersales.units, aftersales.problem_types, aftersales.service_agreements, aftersales.sla_policies,
+            aftersales.calendars, aftersales.tickets, aftersales.ticket_events, aftersales.ticket_sla,
+            aftersales.occurrences, aftersales.escalation_watches, aftersales.alerts, aftersales.ticket_escalations;
+    SELECT count(*) INTO events_n FROM aftersales.ticket_events ev WHERE ev.tenant_id = tid;
+    INSERT INTO aftersales.sample_data_runs AS sr (tenant_id, tenant_name, seed, tickets, year, events, started_at, seconds, checksum)
+    VALUES (tid, generate_sample_data.tenant_name, s, n, yr, events_n, started,
+            round(extract(epoch FROM clock_timestamp() - started)::numeric, 1),
+            aftersales.sample_data_checksum(tid))
+    RETURNING sr.* INTO result;
+    PERFORM set_config('aftersales.tenant_id', COALESCE(old_tenant, ''), true);
+    DROP TABLE pg_temp.sample_geo, pg_temp.sample_outlets, pg_temp.sample_customers, pg_temp.sample_models,
+               pg_temp.sample_units, pg_temp.sample_problems, pg_temp.sample_plan, pg_temp.sample_org_engineers;
+    RETURN result;
+END
+$$;
