@@ -689,9 +689,9 @@ INSERT INTO api_matrix VALUES
 -- scope, the HQ engineer out of scope, the other tenant's), none of them
 -- left checked in; a resolved ticket with a product model; a dispatch alert about the target's new ticket at the
 -- target's organisation; the tenant's first product line; and knowledge
--- articles in each state.  Articles belong to the whole tenant (no
--- organisation): there is no article out of scope, so 'out' has none (the
--- call gets NULL and is refused).
+-- articles in each state.  Articles and product lines belong to the whole
+-- tenant (no organisation): no call aimed at one is out of scope.
+INSERT INTO api_object_kinds VALUES ('kb_article', false), ('product_line', false);
 CREATE FUNCTION pg_temp.dispatch_objects(g api_targets) RETURNS void LANGUAGE plpgsql AS $f$
 DECLARE
     eng bigint := CASE WHEN g.cat = 'out'
@@ -719,9 +719,6 @@ BEGIN
         (g.cat, g.scope, 'dispatch_alert',
          aftersales_internal.dispatch_alert(g.tenant, 'no_candidate', (g.tickets->>'new')::bigint, NULL, (g.tickets->>'new')::bigint,
                                             g.org, 'service_manager', now(), now(), '{}')::text);
-    IF g.cat = 'out' THEN
-        RETURN;
-    END IF;
     FOREACH st IN ARRAY ARRAY['draft', 'review', 'published'] LOOP
         k := aftersales.create_article(line, 'matrix target', 'matrix symptom', 'matrix solution');
         IF st IN ('review', 'published') THEN
